@@ -1,0 +1,36 @@
+# Set-up and everyday commands. `make` builds the default guide; `make test` runs the suite.
+# Both create the virtual environment and install system packages on first use.
+PY      := .venv/bin/python
+STAMP   := .venv/.installed
+APT_BUILD := fonts-linuxlibertine fonts-dejavu-core
+APT_TEST  := poppler-utils qpdf calibre "default-jre-headless|java"
+
+.PHONY: build test watch bench clean system-build system-test
+
+build: $(STAMP) system-build
+	$(PY) build.py
+
+test: $(STAMP) system-build system-test
+	$(PY) -m pytest -n 2 --dist loadfile
+
+watch: $(STAMP) system-build
+	$(PY) build.py --watch
+
+bench: $(STAMP) system-build
+	$(PY) bench/run.py
+
+$(STAMP): pyproject.toml
+	python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Debian packages: installed only when missing.
+system-build:
+	@scripts/ensure-debian-packages $(APT_BUILD)
+
+system-test:
+	@scripts/ensure-debian-packages $(APT_TEST)
+
+clean:
+	rm -rf output .cache

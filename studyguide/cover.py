@@ -1,0 +1,63 @@
+"""The EPUB cover: a PNG drawn from the book's metadata at build time."""
+from __future__ import annotations
+
+import io
+import subprocess
+import textwrap
+from functools import lru_cache
+
+from PIL import Image, ImageDraw, ImageFont
+
+from .model import Metadata
+
+WIDTH, HEIGHT = 1200, 1800
+
+
+@lru_cache(maxsize=8)
+def _font_file(family: str, style: str = "") -> str | None:
+    pattern = f"{family}:style={style}" if style else family
+    try:
+        out = subprocess.run(["fc-match", "-f", "%{file}\n%{family}", pattern],
+                             capture_output=True, text=True, timeout=10).stdout.split("\n")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out[0] if out and out[0] else None
+
+
+def _font(family: str, size: int, style: str = "") -> ImageFont.FreeTypeFont:
+    path = _font_file(family, style)
+    try:
+        return ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
+    except OSError:
+        return ImageFont.load_default(size)
+
+
+def _centered(draw, y: int, text: str, font, fill) -> int:
+    box = draw.textbbox((0, 0), text, font=font)
+    draw.text(((WIDTH - (box[2] - box[0])) / 2, y), text, font=font, fill=fill)
+    return y + (box[3] - box[1])
+
+
+def cover_png(meta: Metadata) -> bytes:
+    """A black-and-white typographic cover: title, subtitle, authors, edition."""
+    img = Image.new("L", (WIDTH, HEIGHT), 255)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((60, 60, WIDTH - 60, HEIGHT - 60), outline=0, width=6)
+    draw.rectangle((60, 60, WIDTH - 60, 560), fill=0)
+    kicker = _font("Linux Biolinum O", 46)
+    _centered(draw, 200, "A STUDY GUIDE", kicker, 255)
+    title = _font("Linux Libertine O", 96, "Bold")
+    y = 640
+    for line in textwrap.wrap(meta.title, 20):
+        y = _centered(draw, y, line, title, 0) + 36
+    if meta.subtitle:
+        sub = _font("Linux Libertine O", 54, "Italic")
+        y += 40
+        for line in textwrap.wrap(meta.subtitle, 34):
+            y = _centered(draw, y, line, sub, 0) + 26
+    small = _font("Linux Biolinum O", 44)
+    _centered(draw, HEIGHT - 300, ", ".join(meta.authors), small, 0)
+    _centered(draw, HEIGHT - 220, f"Edition {meta.edition} · {meta.date.year}", small, 0)
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    return out.getvalue()

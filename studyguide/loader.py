@@ -1,0 +1,384 @@
+"""Load a content folder into the :class:`~studyguide.model.Book` model.
+
+``book.yaml`` gives the metadata and the chapter order; chapters are read with
+``readers.read_markdown``; tables, glossary, timeline, people and annotations are YAML
+data files; the bibliography is CSL-JSON or BibTeX. Every problem is reported with its
+file and line, and loading goes on so that independent problems surface together.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .errors import Reporter
+from .model import (Book, Chapter, GlossaryEntry, Metadata, Person, Question, Table,
+                    TimelineEvent)
+from .readers import LineDict, line_of, read_json, read_markdown, read_text, read_yaml
+
+PAPER_SIZES = {"A4", "Letter"}
+FORMATS = {"pdf", "epub"}
+QUESTION_TYPES = {"recall", "analysis"}
+DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def slugify(text: str) -> str:
+    text = re.sub(r"[^\w\s-]", "", text.lower(), flags=re.UNICODE)
+    text = re.sub(r"[\s_]+", "-", text.strip())
+    return re.sub(r"[^a-z0-9-]", "", text) or "x"
+
+
+def _inside(root: Path, rel: str) -> Path | None:
+    path = (root / rel).resolve()
+    try:
+        path.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return path
+
+
+def _str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return ""
+    return str(value).strip()
+
+
+def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict]:
+    path = root / "book.yaml"
+    data = read_yaml(path, report)
+    if data is None:
+        return None, {}
+    if not isinstance(data, dict):
+        report.error(path, 1, "book.yaml must be a YAML mapping")
+        return None, {}
+    ok = True
+    for key in ("title", "language"):
+        if not _str(data.get(key)):
+            report.error(path, line_of(data, key), f"missing required field '{key}'")
+            ok = False
+    date = data.get("date", dt.date(2000, 1, 1))
+    if isinstance(date, dt.datetime):
+        date = date.date()
+    if not isinstance(date, dt.date):
+        try:
+            date = dt.date.fromisoformat(str(date))
+        except ValueError:
+            report.error(path, line_of(data, "date"), f"date must be YYYY-MM-DD, not {date!r}")
+            ok = False
+    paper = _str(data.get("paper", "A4"))
+    if paper not in PAPER_SIZES:
+        report.error(path, line_of(data, "paper"),
+                     f"unknown paper size {paper!r} (use one of: {', '.join(sorted(PAPER_SIZES))})")
+        ok = False
+    outputs = data.get("outputs", ["pdf", "epub"])
+    if not isinstance(outputs, list) or not set(outputs) <= FORMATS:
+        report.error(path, line_of(data, "outputs"), "outputs must be a list of: pdf, epub")
+        ok = False
+    authors = data.get("authors", [])
+    if isinstance(authors, str):
+        authors = [authors]
+    if not ok:
+        return None, data
+    meta = Metadata(
+        title=_str(data["title"]), language=_str(data["language"]),
+        subtitle=_str(data.get("subtitle")), authors=[str(a) for a in authors or []],
+        edition=_str(data.get("edition", "1")) or "1", date=date,
+        identifier=_str(data.get("identifier")), isbn=_str(data.get("isbn")),
+        licence=_str(data.get("licence") or data.get("license")),
+        description=_str(data.get("description")), paper=paper,
+        csl=_str(data.get("csl", "chicago-author-date")), outputs=list(outputs))
+    if not meta.identifier:
+        meta.identifier = f"urn:isbn:{meta.isbn}" if meta.isbn else \
+            "urn:studyguide:" + slugify(meta.title)
+    return meta, data
+
+
+def _strings(value: Any, path: Path, line: int, what: str, report: Reporter) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        report.error(path, line, f"'{what}' must be a list of strings")
+        return []
+    return [str(v) for v in value]
+
+
+def load_chapter(path: Path, cid: str, number: int | None, kind: str,
+                 report: Reporter) -> Chapter | None:
+    src = read_markdown(path, report)
+    if src is None:
+        return None
+    meta = src.meta
+    title = _str(meta.get("title"))
+    if not title:
+        report.error(path, line_of(meta, "title"), "missing required field 'title' in front matter")
+    if not src.body.strip():
+        report.error(path, src.body_line, "empty chapter: no body text after the front matter")
+    questions = []
+    qs = meta.get("questions") or []
+    if not isinstance(qs, list):
+        report.error(path, line_of(meta, "questions"), "'questions' must be a list")
+        qs = []
+    for i, q in enumerate(qs):
+        line = line_of(qs, i)
+        if not isinstance(q, dict) or not _str(q.get("question")):
+            report.error(path, line, "each question needs a 'question' field")
+            continue
+        qtype = _str(q.get("type", "recall"))
+        if qtype not in QUESTION_TYPES:
+            report.error(path, line, f"question type must be recall or analysis, not {qtype!r}")
+        questions.append(Question(qtype, _str(q["question"]), _str(q.get("answer")), line))
+    if not title or not src.body.strip():
+        return None
+    return Chapter(
+        id=cid, number=number, path=path, title=title, body=src.body, body_line=src.body_line,
+        summary=_str(meta.get("summary")),
+        objectives=_strings(meta.get("objectives"), path, line_of(meta, "objectives"),
+                            "objectives", report),
+        key_terms=_strings(meta.get("key_terms"), path, line_of(meta, "key_terms"),
+                           "key_terms", report),
+        questions=questions, kind=kind, title_line=line_of(meta, "title"))
+
+
+def load_tables(root: Path, report: Reporter) -> dict[str, Table]:
+    tables: dict[str, Table] = {}
+    folder = root / "tables"
+    if not folder.is_dir():
+        return tables
+    for path in sorted(folder.glob("*.y*ml")):
+        data = read_yaml(path, report)
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            report.error(path, 1, "a table file must map table ids to tables")
+            continue
+        for tid, spec in data.items():
+            line = line_of(data, tid)
+            if tid in tables:
+                report.error(path, line, f"duplicate table id '{tid}' "
+                             f"(also in {tables[tid].path.name})")
+                continue
+            if not isinstance(spec, dict):
+                report.error(path, line, f"table '{tid}' must be a mapping")
+                continue
+            columns = spec.get("columns")
+            rows = spec.get("rows")
+            if not isinstance(columns, list) or not columns:
+                report.error(path, line_of(spec, "columns", line),
+                             f"table '{tid}' needs a non-empty 'columns' list")
+                continue
+            if not isinstance(rows, list) or not rows:
+                report.error(path, line_of(spec, "rows", line),
+                             f"table '{tid}' needs a non-empty 'rows' list")
+                continue
+            good = True
+            for i, row in enumerate(rows):
+                if not isinstance(row, list) or len(row) != len(columns):
+                    n = len(row) if isinstance(row, list) else 1
+                    report.error(path, line_of(rows, i),
+                                 f"table '{tid}': row {i + 1} has {n} cells, "
+                                 f"but there are {len(columns)} columns")
+                    good = False
+            if good:
+                tables[str(tid)] = Table(
+                    id=str(tid), caption=_str(spec.get("caption")),
+                    columns=[_str(c) for c in columns],
+                    rows=[[_str(c) for c in row] for row in rows],
+                    note=_str(spec.get("note")), path=path, line=line)
+    return tables
+
+
+def _list_file(path: Path, report: Reporter) -> list:
+    if not path.exists():
+        return []
+    data = read_yaml(path, report)
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        report.error(path, 1, "this file must be a YAML list")
+        return []
+    return data
+
+
+def load_glossary(root: Path, report: Reporter) -> list[GlossaryEntry]:
+    path = root / "data" / "glossary.yaml"
+    entries, seen = [], {}
+    items = _list_file(path, report)
+    for i, item in enumerate(items):
+        line = line_of(items, i)
+        if not isinstance(item, dict) or not _str(item.get("term")) or \
+                not _str(item.get("definition")):
+            report.error(path, line, "a glossary entry needs 'term' and 'definition'")
+            continue
+        term = _str(item["term"])
+        gid = "gl-" + slugify(term)
+        if gid in seen:
+            report.error(path, line, f"duplicate glossary term '{term}' (first at line {seen[gid]})")
+            continue
+        seen[gid] = line
+        aliases = item.get("aliases") or []
+        entries.append(GlossaryEntry(gid, term, _str(item["definition"]),
+                                     [str(a) for a in aliases if str(a).strip()]
+                                     if isinstance(aliases, list) else [], line))
+    return entries
+
+
+def load_timeline(root: Path, report: Reporter) -> list[TimelineEvent]:
+    path = root / "data" / "timeline.yaml"
+    events = []
+    items = _list_file(path, report)
+    for i, item in enumerate(items):
+        line = line_of(items, i)
+        if not isinstance(item, dict) or "date" not in item or not _str(item.get("event")):
+            report.error(path, line, "a timeline entry needs 'date' and 'event'")
+            continue
+        date = item["date"]
+        date = date.isoformat() if isinstance(date, dt.date) else _str(date)
+        if not DATE_RE.match(date):
+            report.error(path, line, f"date must be YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
+            continue
+        events.append(TimelineEvent(date, _str(item["event"]), bool(item.get("key")),
+                                    _str(item.get("short"))))
+    events.sort(key=lambda e: e.date)
+    return events
+
+
+def load_people(root: Path, report: Reporter) -> list[Person]:
+    path = root / "data" / "people.yaml"
+    people = []
+    items = _list_file(path, report)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not _str(item.get("name")):
+            report.error(path, line_of(items, i), "a person needs at least a 'name'")
+            continue
+        people.append(Person(_str(item["name"]), _str(item.get("dates")),
+                             _str(item.get("role")), _str(item.get("bio"))))
+    return people
+
+
+def load_mapping(path: Path, report: Reporter) -> dict | None:
+    if not path.exists():
+        return None
+    data = read_yaml(path, report)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        report.error(path, 1, "this file must be a YAML mapping")
+        return None
+    return data
+
+
+def load_references(path: Path, report: Reporter) -> tuple[list[dict], dict[str, int]]:
+    """CSL-JSON (``.json``) or BibTeX (``.bib``), with the line of each key."""
+    text = read_text(path, report)
+    if text is None:
+        return [], {}
+    lines: dict[str, int] = {}
+    if path.suffix == ".bib":
+        from .citations import bibtex_to_csl
+        pattern = re.compile(r"^\s*@\w+\s*\{\s*([^,\s]+)\s*,", re.M)
+        keys = [(m.group(1), text[: m.start()].count("\n") + 1) for m in pattern.finditer(text)]
+        refs = bibtex_to_csl(text, path, report)
+        if refs is None:
+            return [], {}
+    else:
+        refs = read_json(path, report)
+        if refs is None:
+            return [], {}
+        if not isinstance(refs, list) or not all(isinstance(r, dict) for r in refs):
+            report.error(path, 1, "a CSL-JSON bibliography must be a list of objects")
+            return [], {}
+        keys = []
+        for ref in refs:
+            key = str(ref.get("id", ""))
+            m = re.search(r'"id"\s*:\s*"' + re.escape(key) + '"', text)
+            keys.append((key, text[: m.start()].count("\n") + 1 if m else 1))
+    seen: dict[str, int] = {}
+    for key, line in keys:
+        if not key:
+            report.error(path, line, "a bibliography entry has no id")
+        elif key in seen:
+            report.error(path, line, f"duplicate bibliography key '{key}' "
+                         f"(first at line {seen[key]})")
+        else:
+            seen[key] = line
+    lines.update(seen)
+    return refs, lines
+
+
+def load_book(root: Path, report: Reporter) -> Book | None:
+    """Read the whole content folder; ``None`` if the metadata itself is unusable."""
+    root = root.resolve()
+    if not (root / "book.yaml").exists():
+        report.error(root / "book.yaml", 0, "no book.yaml in the content folder")
+        return None
+    meta, raw = load_metadata(root, report)
+    book_yaml = root / "book.yaml"
+
+    def documents(key: str, kind: str) -> list[Chapter]:
+        out = []
+        listed = raw.get(key) or []
+        if not isinstance(listed, list):
+            report.error(book_yaml, line_of(raw, key), f"'{key}' must be a list of files")
+            return out
+        number = 0
+        for i, rel in enumerate(listed):
+            line = line_of(listed, i)
+            path = _inside(root, str(rel))
+            if path is None:
+                report.error(book_yaml, line, f"{rel}: outside the content folder")
+                continue
+            if not path.exists():
+                report.error(book_yaml, line, f"{rel}: chapter file not found")
+                continue
+            if kind == "chapter":
+                number += 1
+                cid = f"ch{number:02d}"
+            else:
+                cid = "bm-" + slugify(Path(str(rel)).stem)
+            chapter = load_chapter(path, cid, number if kind == "chapter" else None, kind, report)
+            if chapter:
+                out.append(chapter)
+        return out
+
+    chapters = documents("chapters", "chapter")
+    if not raw.get("chapters") and meta is not None:
+        report.error(book_yaml, line_of(raw, "chapters"), "the book lists no chapters")
+    back = documents("back_matter", "back")
+    if meta is None:
+        return None
+
+    book = Book(root=root, meta=meta, chapters=chapters, back_matter=back)
+    book.tables = load_tables(root, report)
+    book.glossary = load_glossary(root, report)
+    book.timeline = load_timeline(root, report)
+    book.people = load_people(root, report)
+    ann = load_mapping(root / "data" / "annotations.yaml", report) or {}
+    book.annotations = {str(k): _str(v) for k, v in ann.items()}
+    book.strategies = load_mapping(root / "data" / "strategies.yaml", report)
+    bib = raw.get("bibliography")
+    if bib:
+        path = _inside(root, str(bib))
+        if path is None:
+            report.error(book_yaml, line_of(raw, "bibliography"),
+                         f"{bib}: outside the content folder")
+        else:
+            book.bibliography_path = path
+            book.references, book.reference_lines = load_references(path, report)
+    changelog = root / "CHANGELOG.md"
+    if changelog.exists():
+        book.changelog = load_chapter(changelog, "changes", None, "front", report)
+    csl = paths.find_csl(root, meta.csl)
+    if csl is None:
+        report.error(book_yaml, line_of(raw, "csl"),
+                     f"unknown citation style '{meta.csl}' (no file styles/csl/{meta.csl}.csl)")
+    sheet = raw.get("stylesheet")
+    if sheet:
+        if paths.find_stylesheet(root, str(sheet)) is None:
+            report.error(book_yaml, line_of(raw, "stylesheet"),
+                         f"unknown stylesheet '{sheet}'")
+    book.stylesheet = str(sheet) if sheet else None
+    return book

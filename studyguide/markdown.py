@@ -1,0 +1,146 @@
+"""Markdown to HTML, with the Pandoc syntax the authoring format allows.
+
+Python-Markdown does the parsing; this module adds what Pandoc has and Python-Markdown
+lacks, as line-preserving rewrites before conversion:
+
+* fenced divs ``::: {#tbl-x .comparison}`` (table placeholders) and
+  ``::: {.sidebar title="…"}`` (boxes),
+* index spans ``[text]{.index}`` and ``[text]{.index entry="…"}``,
+* citations, swapped for opaque tokens that ``resolve`` later fills with CSL output.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import markdown as md_lib
+
+from .citations import find_citations
+
+EXTENSIONS = ["footnotes", "attr_list", "tables", "smarty", "md_in_html", "sane_lists",
+              "fenced_code"]
+DIV_OPEN = re.compile(r"^(:{3,})\s*(\{(?P<attrs>[^}]*)\}|(?P<cls>[\w-]+))?\s*$")
+DIV_CLOSE = re.compile(r"^:{3,}\s*$")
+ATTR = re.compile(r'([#.])([\w:-]+)|([\w-]+)="([^"]*)"')
+INDEX_SPAN = re.compile(r"\[([^\[\]\n]+)\]\{\.index(?:\s+entry=\"([^\"]*)\")?\s*\}")
+TOKEN = "zzcite{}zz"
+TOKEN_RE = re.compile(r"zzcite(\d+)zz")
+
+
+@dataclass
+class CitationUse:
+    source: str
+    keys: list[str]
+    path: Path
+    line: int
+
+
+@dataclass
+class Registry:
+    """Citations met while converting, in order; tokens index into ``uses``."""
+    uses: list[CitationUse] = field(default_factory=list)
+
+    def add(self, source: str, keys: list[str], path: Path, line: int) -> str:
+        self.uses.append(CitationUse(source, keys, path, line))
+        return TOKEN.format(len(self.uses) - 1)
+
+
+def parse_attrs(text: str) -> dict:
+    out: dict = {"classes": []}
+    for m in ATTR.finditer(text or ""):
+        if m.group(1) == "#":
+            out["id"] = m.group(2)
+        elif m.group(1) == ".":
+            out["classes"].append(m.group(2))
+        else:
+            out[m.group(3)] = m.group(4)
+    return out
+
+
+def tokenize_citations(text: str, registry: Registry, path: Path, first_line: int) -> str:
+    out, pos = [], 0
+    for start, end, cit in find_citations(text):
+        line = first_line + text.count("\n", 0, start)
+        out.append(text[pos:start])
+        out.append(registry.add(cit.source, cit.keys, path, line))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+@dataclass
+class Problem:
+    line: int
+    message: str
+
+
+def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
+    """Fenced divs and index spans to the HTML Python-Markdown understands."""
+    problems: list[Problem] = []
+    lines = text.split("\n")
+    out: list[str] = []
+    stack: list[tuple[str, int]] = []
+    in_code = False
+    for i, line in enumerate(lines):
+        lineno = first_line + i
+        if line.startswith("```"):
+            in_code = not in_code
+        if in_code:
+            out.append(line)
+            continue
+        m = DIV_OPEN.match(line)
+        if m and (m.group("attrs") is not None or m.group("cls")):
+            attrs = parse_attrs(m.group("attrs")) if m.group("attrs") is not None \
+                else {"classes": [m.group("cls")]}
+            classes = attrs["classes"]
+            if "comparison" in classes or (attrs.get("id", "").startswith("tbl-")):
+                if not attrs.get("id"):
+                    problems.append(Problem(lineno, "a comparison table div needs an id"))
+                out.append(f'\n<div class="table-slot" data-table="{html.escape(attrs.get("id", ""))}"'
+                           f' data-line="{lineno}"></div>\n')
+                stack.append(("slot", lineno))
+                continue
+            cls = " ".join(html.escape(c) for c in classes) or "box"
+            title = attrs.get("title")
+            ident = f' id="{html.escape(attrs["id"])}"' if attrs.get("id") else ""
+            out.append(f'\n<aside class="box {cls}"{ident} markdown="1">\n')
+            if title:
+                out.append(f'<p class="box-title" markdown="1">{html.escape(title)}</p>\n')
+            stack.append(("aside", lineno))
+            continue
+        if DIV_CLOSE.match(line):
+            if not stack:
+                problems.append(Problem(lineno, "':::' closes a div that was never opened"))
+                out.append("")
+                continue
+            kind, _ = stack.pop()
+            out.append("" if kind == "slot" else "\n</aside>\n")
+            continue
+        if stack and stack[-1][0] == "slot" and line.strip():
+            problems.append(Problem(lineno, "a comparison table div must be empty; "
+                                    "its rows live in tables/*.yaml"))
+            continue
+        out.append(INDEX_SPAN.sub(_index_span, line))
+    for _, lineno in stack:
+        problems.append(Problem(lineno, "fenced div opened here is never closed with ':::'"))
+    return "\n".join(out), problems
+
+
+def _index_span(m: re.Match) -> str:
+    entry = m.group(2) or m.group(1)
+    return (f'<span class="index-term" data-entry="{html.escape(entry)}">'
+            f'{m.group(1)}</span>')
+
+
+def convert(text: str) -> str:
+    return md_lib.Markdown(extensions=EXTENSIONS).convert(text)
+
+
+def convert_inline(text: str) -> str:
+    """Inline Markdown (a table cell, a list item) without the wrapping paragraph."""
+    out = convert(text).strip()
+    if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
+        out = out[3:-4]
+    return out

@@ -1,0 +1,35 @@
+"""Where the project's own assets live: templates, styles, CSL styles."""
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+TEMPLATES = PROJECT / "templates"
+STYLES = PROJECT / "styles"
+CSL_DIR = STYLES / "csl"
+
+
+def find_csl(root: Path, name: str) -> Path | None:
+    """A CSL style by name (``styles/csl/NAME.csl``) or by a path inside the book."""
+    for candidate in (CSL_DIR / f"{name}.csl", root / name):
+        if candidate.is_file():
+            try:
+                candidate.resolve().relative_to(root.resolve())
+            except ValueError:
+                if candidate.parent != CSL_DIR:
+                    continue
+            return candidate
+    return None
+
+
+def find_stylesheet(root: Path, name: str) -> Path | None:
+    for candidate in (STYLES / f"{name}.css", root / name):
+        if candidate.is_file() and candidate.suffix == ".css":
+            if candidate.parent == STYLES:
+                return candidate
+            try:
+                candidate.resolve().relative_to(root.resolve())
+                return candidate
+            except ValueError:
+                return None
+    return None

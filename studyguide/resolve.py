@@ -1,0 +1,607 @@
+"""Resolve: the Book, rendered once into HTML that both writers share.
+
+Converts every Markdown string, formats the citations in one citeproc run, numbers
+chapters, sections, tables and figures, fills cross-references, links glossary terms
+at their first use in each chapter, and gathers the index. The result, a
+:class:`RenderedBook`, holds HTML fragments; the PDF and EPUB writers only arrange them.
+"""
+from __future__ import annotations
+
+import copy
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from . import figures, paths
+from .citations import CitationSet, format_citations
+from .errors import Reporter
+from .loader import slugify
+from .markdown import (TOKEN_RE, Registry, convert, convert_inline, rewrite_blocks,
+                       tokenize_citations)
+from .model import Book, Chapter, Table
+
+BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
+GLOSS_SCOPE = {"p", "li", "td", "dd"}
+GLOSS_SKIP = {"a", "code", "h1", "h2", "h3", "h4", "figcaption", "sup", "span", "abbr", "cite",
+              "th"}
+RESOURCE_ATTRS = ("src", "data", "poster", "srcset", "background",
+                  "{http://www.w3.org/1999/xlink}href")
+ALLOWED_IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+DANGEROUS = ("script", "iframe", "object", "embed", "form", "link", "meta", "base", "style",
+             "video", "audio", "source", "frame", "frameset", "applet")
+
+
+@dataclass
+class Target:
+    doc: str
+    label: str      # "Chapter 3", "Table 3.1", "Section 3.2" …
+    title: str = ""
+    kind: str = ""
+
+
+@dataclass
+class RenderedTable:
+    id: str
+    label: str
+    html: str
+
+
+@dataclass
+class RenderedDoc:
+    id: str
+    kind: str                     # chapter, back, front
+    number: int | None
+    title: str
+    title_html: str
+    path: Path
+    summary_html: str = ""
+    objectives_html: list[str] = field(default_factory=list)
+    key_terms: list[tuple[str, str]] = field(default_factory=list)
+    questions: list[dict] = field(default_factory=list)
+    body_html: str = ""
+    sections: list[dict] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"Chapter {self.number}" if self.number else ""
+
+
+@dataclass
+class RenderedBook:
+    book: Book
+    docs: list[RenderedDoc]
+    front: list[RenderedDoc]
+    back: list[RenderedDoc]
+    master_table: str = ""
+    timeline: list[dict] = field(default_factory=list)
+    people: list[dict] = field(default_factory=list)
+    glossary: list[dict] = field(default_factory=list)
+    bibliography: list[dict] = field(default_factory=list)
+    index: list[dict] = field(default_factory=list)
+    figures: dict[str, str] = field(default_factory=dict)
+    images: dict[str, Path] = field(default_factory=dict)
+    targets: dict[str, Target] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)   # element id -> doc id
+
+    @property
+    def chapters(self) -> list[RenderedDoc]:
+        return [d for d in self.docs if d.kind == "chapter"]
+
+
+def _fragment(html_text: str):
+    return lxml_html.fragment_fromstring(html_text or "", create_parent="div")
+
+
+def _inner(el) -> str:
+    return (html.escape(el.text or "", quote=False)
+            + "".join(etree.tostring(c, encoding="unicode", method="html") for c in el))
+
+
+def _text(el) -> str:
+    return re.sub(r"\s+", " ", el.text_content()).strip()
+
+
+class Resolver:
+    def __init__(self, book: Book, report: Reporter):
+        self.book = book
+        self.report = report
+        self.registry = Registry()
+        self.cites: CitationSet = CitationSet()
+        self.targets: dict[str, Target] = {}
+        self.id_lines: dict[str, tuple[Path, int]] = {}
+        self.owner: dict[str, str] = {}
+        self.images: dict[str, Path] = {}
+        self.used_terms: set[str] = set()
+
+    # -- Markdown with citations ------------------------------------------------
+    def md(self, text: str, path: Path, line: int, inline: bool = False) -> str:
+        text = tokenize_citations(text, self.registry, path, line)
+        return convert_inline(text) if inline else convert(text)
+
+    def fill_tokens(self, text: str) -> str:
+        return TOKEN_RE.sub(lambda m: self.cites.rendered.get(m.group(1), ""), text)
+
+    # -- stage 1: Markdown to HTML with tokens ------------------------------------
+    def convert_doc(self, doc: Chapter) -> dict:
+        body = tokenize_citations(doc.body, self.registry, doc.path, doc.body_line)
+        body, problems = rewrite_blocks(body, doc.body_line)
+        for p in problems:
+            self.report.error(doc.path, p.line, p.message)
+        self.check_resources(doc)
+        return {
+            "doc": doc,
+            "body": convert(body),
+            "summary": self.md(doc.summary, doc.path, doc.title_line) if doc.summary else "",
+            "objectives": [self.md(o, doc.path, doc.title_line, True) for o in doc.objectives],
+            "questions": [{"type": q.type, "line": q.line,
+                           "question": self.md(q.question, doc.path, q.line),
+                           "answer": self.md(q.answer, doc.path, q.line) if q.answer else ""}
+                          for q in doc.questions],
+        }
+
+    def check_resources(self, doc: Chapter) -> None:
+        """Untrusted content: only files inside the book folder may be embedded."""
+        pattern = re.compile(
+            r"""(?:\b(?:src|data|poster|srcset|background|xlink:href|href)\s*=\s*["']?"""
+            r"""(?P<a>[^"'\s>]+))|(?:url\(\s*["']?(?P<b>[^"')]+))|(?:@import\s+["'](?P<c>[^"']+))"""
+            r"""|(?:!\[[^\]]*\]\((?P<d>[^)\s]+))""", re.I)
+        in_code = False
+        for i, line in enumerate(doc.body.split("\n")):
+            if line.startswith("```"):
+                in_code = not in_code
+            if in_code:
+                continue
+            for m in pattern.finditer(line):
+                url = m.group("a") or m.group("b") or m.group("c") or m.group("d")
+                is_href = m.group("a") is not None and re.match(r"href", m.group(0), re.I)
+                if is_href and "<link" not in line.lower():
+                    continue  # a hyperlink is not fetched
+                problem = self.resource_problem(doc.path, url)
+                if problem:
+                    self.report.error(doc.path, doc.body_line + i, problem)
+            if re.search(r"<\s*script\b", line, re.I):
+                self.report.error(doc.path, doc.body_line + i,
+                                  "scripts are not allowed in content")
+
+    def resource_problem(self, path: Path, url: str) -> str | None:
+        if url.startswith("figure:"):
+            name = url[len("figure:"):]
+            if name not in figures.GENERATORS:
+                return f"unknown generated figure '{name}' (known: " \
+                       f"{', '.join(sorted(figures.GENERATORS))})"
+            return None
+        low = url.lower()
+        if re.match(r"^[a-z][a-z0-9+.-]*:", low) or low.startswith("//"):
+            return f"external resource '{url}' is not fetched: only files inside the book " \
+                   "folder may be embedded"
+        if low.startswith("#"):
+            return None
+        target = (path.parent / url.split("#")[0].split("?")[0]).resolve()
+        try:
+            target.relative_to(self.book.root)
+        except ValueError:
+            return f"resource '{url}' is outside the book folder and is not fetched"
+        if not target.is_file():
+            return f"missing image '{url}'"
+        if target.suffix.lower() not in ALLOWED_IMAGES:
+            return f"'{url}' is not an image this builder embeds (png, jpg, gif, svg, webp)"
+        self.images[str(target.relative_to(self.book.root))] = target
+        return None
+
+    # -- stage 2: citations ----------------------------------------------------------
+    def resolve_citations(self) -> None:
+        known = set(self.book.reference_lines) or {r.get("id") for r in self.book.references}
+        used = set()
+        for use in self.registry.uses:
+            for key in use.keys:
+                if key not in known:
+                    self.report.error(use.path, use.line, f"unknown citation key '{key}'")
+                used.add(key)
+        bib = self.book.bibliography_path
+        for key, line in sorted(self.book.reference_lines.items()):
+            if key not in used and bib:
+                self.report.warning(bib, line, f"bibliography entry '{key}' is never cited")
+        if not self.book.references:
+            return
+        csl = paths.find_csl(self.book.root, self.book.meta.csl)
+        if csl is None:
+            return
+        sources = [u.source for u in self.registry.uses]
+        try:
+            self.cites = format_citations(sources, self.book.references, csl,
+                                          self.book.meta.language)
+        except RuntimeError as exc:
+            self.report.error(bib or self.book.root, 1,
+                              f"citation processor failed: {str(exc).splitlines()[0]}")
+
+    # -- stage 3: trees, numbers, ids ------------------------------------------------
+    def register(self, ident: str, target: Target, path: Path, line: int) -> None:
+        if ident in self.targets:
+            first = self.id_lines.get(ident)
+            where = f" (first defined at {first[0].name}:{first[1]})" if first else ""
+            self.report.error(path, line, f"duplicate id '{ident}'{where}")
+            return
+        self.targets[ident] = target
+        self.id_lines[ident] = (path, line)
+
+    def line_in(self, doc: Chapter, needle: str) -> int:
+        for i, line in enumerate(doc.body.split("\n")):
+            if needle in line:
+                return doc.body_line + i
+        return doc.title_line
+
+    def convert_table(self, table: Table) -> dict:
+        """Convert a table's cells now, so their citations join the one citeproc run."""
+        md = lambda text: self.md(text, table.path, table.line, True)  # noqa: E731
+        return {"caption": md(table.caption), "note": md(table.note) if table.note else "",
+                "columns": [md(c) for c in table.columns],
+                "rows": [[md(c) for c in row] for row in table.rows]}
+
+    def render_table(self, table: Table, label: str) -> str:
+        cells = self.table_cells[table.id]
+        fill = self.fill_tokens
+        head = "".join(f'<th scope="col">{fill(c)}</th>' for c in cells["columns"])
+        rows = []
+        for row in cells["rows"]:
+            rows.append("<tr>" + "".join(
+                f'<th scope="row">{fill(c)}</th>' if i == 0 else
+                f'<td data-label="{html.escape(_strip(table.columns[i]))}">{fill(c)}</td>'
+                for i, c in enumerate(row)) + "</tr>")
+        note = f'<p class="table-note">{fill(cells["note"])}</p>' if cells["note"] else ""
+        return (f'<figure class="comparison" id="{table.id}">'
+                f'<table><caption><span class="label">{label}.</span> {fill(cells["caption"])}'
+                f'</caption><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+                f'{note}</figure>')
+
+    def build_tree(self, conv: dict, prefix: str, counters: dict) -> tuple:
+        doc: Chapter = conv["doc"]
+        tree = _fragment(self.fill_tokens(conv["body"]))
+        # comparison tables from data
+        for slot in tree.xpath('.//div[@class="table-slot"]'):
+            tid = slot.get("data-table")
+            line = int(slot.get("data-line") or doc.title_line)
+            table = self.book.tables.get(tid)
+            if table is None:
+                self.report.error(doc.path, line, f"unknown table '{tid}' (no such id in tables/)")
+                slot.getparent().remove(slot)
+                continue
+            counters["table"] += 1
+            label = f"Table {prefix}.{counters['table']}"
+            self.used_tables.add(tid)
+            new = _fragment(self.render_table(table, label))[0]
+            slot.getparent().replace(slot, new)
+            self.register(tid, Target(doc.id, label, table.caption, "table"), doc.path, line)
+        # headings
+        section = 0
+        sections = []
+        for h in tree.iter("h2", "h3"):
+            title = _text(h)
+            if not h.get("id"):
+                h.set("id", f"{doc.id}-{slugify(title)}")
+            hid = h.get("id")
+            if h.tag == "h2" and doc.number:
+                section += 1
+                label = f"Section {doc.number}.{section}"
+                num = f"{doc.number}.{section}"
+            else:
+                label, num = "", ""
+            if num:
+                span = etree.Element("span", {"class": "secno"})
+                span.text = num + " "
+                span.tail = h.text
+                h.text = None
+                h.insert(0, span)
+            sections.append({"level": int(h.tag[1]), "id": hid, "title": title,
+                             "number": num})
+            self.register(hid, Target(doc.id, label, title, "section"), doc.path,
+                          self.line_in(doc, "{#" + hid) if "{#" + hid in doc.body
+                          else self.line_in(doc, title))
+        # figures
+        for img in list(tree.iter("img")):
+            src = img.get("src", "")
+            alt = (img.get("alt") or "").strip()
+            line = self.line_in(doc, src)
+            if not alt:
+                self.report.error(doc.path, line, f"image '{src}' has no text alternative "
+                                  "(write it between the brackets: ![description](...))")
+            if src.startswith("figure:"):
+                name = src[len("figure:"):]
+                img.set("src", f"generated/{name}.svg")
+            parent = img.getparent()
+            if parent.tag == "p" and len(parent) == 1 and not (parent.text or "").strip() \
+                    and not (img.tail or "").strip():
+                counters["figure"] += 1
+                label = f"Figure {prefix}.{counters['figure']}"
+                fig = etree.Element("figure", {"class": "figure"})
+                fid = img.attrib.pop("id", None)
+                if fid:
+                    fig.set("id", fid)
+                    self.register(fid, Target(doc.id, label, img.get("title") or alt, "figure"),
+                                  doc.path, line)
+                caption = img.attrib.pop("title", None) or alt
+                parent.getparent().replace(parent, fig)
+                img.tail = None
+                fig.append(img)
+                cap = etree.SubElement(fig, "figcaption")
+                lab = etree.SubElement(cap, "span", {"class": "label"})
+                lab.text = label + "."
+                lab.tail = " " + caption
+        # footnotes: ids unique across the book
+        for el in tree.xpath(".//*[@id]"):
+            ident = el.get("id")
+            if re.match(r"^fn(ref\d*)?:", ident):
+                el.set("id", f"{doc.id}-" + ident.replace(":", "-"))
+        for a in tree.xpath(".//a[@href]"):
+            href = a.get("href")
+            if re.match(r"^#fn(ref\d*)?:", href):
+                a.set("href", f"#{doc.id}-" + href[1:].replace(":", "-"))
+        for a in tree.xpath('.//a[@class="footnote-backref"]'):
+            a.attrib.pop("title", None)
+        # other explicit ids (attr_list on paragraphs, boxes…)
+        for el in tree.xpath(".//*[@id]"):
+            ident = el.get("id")
+            if ident not in self.targets and not ident.startswith(doc.id + "-fn"):
+                self.register(ident, Target(doc.id, "", _text(el)[:60], el.tag), doc.path,
+                              self.line_in(doc, "#" + ident))
+        # index spans
+        for n, span in enumerate(tree.xpath('.//span[@class="index-term"]')):
+            span.set("id", f"{doc.id}-ix{n}")
+            self.index_refs.setdefault(span.get("data-entry"), []).append((doc.id, span.get("id")))
+        return tree, sections
+
+    # -- stage 4: links ------------------------------------------------------------------
+    def link(self, tree, doc: Chapter | None, path: Path) -> None:
+        for a in tree.xpath('.//a[starts-with(@href, "#")]'):
+            ident = a.get("href")[1:]
+            if "fn-" in ident or "fnref" in ident or ident.startswith("ref-"):
+                continue
+            target = self.targets.get(ident)
+            if target is None:
+                line = self.line_in(doc, "#" + ident) if doc else 1
+                self.report.error(path, line, f"link to missing id '#{ident}'")
+                continue
+            if target.kind in ("chapter", "section", "table", "figure", "back"):
+                a.set("class", ((a.get("class") or "") + " xref").strip())
+            if not _text(a) and len(a) == 0:
+                if target.kind == "chapter":
+                    a.text = f"{target.label}, “{target.title}”"
+                elif target.kind == "section" and target.label:
+                    a.text = f"{target.label}, “{target.title}”"
+                elif target.label:
+                    a.text = target.label
+                else:
+                    a.text = target.title or ident
+
+    def glossary_links(self, tree, doc_id: str) -> None:
+        entries = self.book.glossary
+        if not entries:
+            return
+        forms = []
+        for e in entries:
+            for form in {e.term, *e.aliases}:
+                forms.append((form, e))
+        forms.sort(key=lambda f: -len(f[0]))
+        by_form = {f: e for f, e in forms}
+        pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(f) for f, _ in forms) +
+                             r")(?![\w-])")
+        done: set[str] = set()
+        counter = [0]
+
+        def wrap(text: str):
+            """Split text into [str, element, str, …] around first uses."""
+            pieces, pos = [], 0
+            for m in pattern.finditer(text):
+                entry = by_form.get(m.group(1))
+                if entry is None or entry.id in done:
+                    continue
+                done.add(entry.id)
+                self.used_terms.add(entry.id)
+                counter[0] += 1
+                a = etree.Element("a", {"class": "gloss", "href": f"#{entry.id}",
+                                        "id": f"{doc_id}-gl{counter[0]}"})
+                a.text = m.group(1)
+                pieces += [text[pos:m.start()], a]
+                pos = m.end()
+                self.index_refs.setdefault(entry.term, []).append((doc_id, a.get("id")))
+            if not pieces:
+                return None
+            pieces.append(text[pos:])
+            return pieces
+
+        def visit(el):
+            if el.tag in GLOSS_SKIP or (el.get("class") or "").startswith("footnote"):
+                return
+            if el.tag in GLOSS_SCOPE or el.tag == "div" and el.getparent() is None:
+                if el.tag in GLOSS_SCOPE and el.text:
+                    pieces = wrap(el.text)
+                    if pieces:
+                        el.text = pieces[0]
+                        for i, piece in enumerate(pieces[1:-1:2]):
+                            piece.tail = pieces[2 + 2 * i]
+                            el.insert(i, piece)
+            for child in list(el):
+                visit(child)
+                if el.tag in GLOSS_SCOPE and child.tail and child.tag not in ("a",):
+                    pieces = wrap(child.tail)
+                    if pieces:
+                        child.tail = pieces[0]
+                        idx = el.index(child)
+                        for i, piece in enumerate(pieces[1:-1:2]):
+                            piece.tail = pieces[2 + 2 * i]
+                            el.insert(idx + 1 + i, piece)
+                elif el.tag in GLOSS_SCOPE and child.tail and child.tag == "a":
+                    pieces = wrap(child.tail)
+                    if pieces:
+                        child.tail = pieces[0]
+                        idx = el.index(child)
+                        for i, piece in enumerate(pieces[1:-1:2]):
+                            piece.tail = pieces[2 + 2 * i]
+                            el.insert(idx + 1 + i, piece)
+
+        visit(tree)
+
+    def block_ids(self, tree, doc_id: str) -> None:
+        for n, el in enumerate(tree.iter(*BLOCKS)):
+            if not el.get("id"):
+                el.set("id", f"{doc_id}-b{n}")
+
+    def sanitise(self, tree) -> None:
+        for el in list(tree.iter(*DANGEROUS)):
+            el.getparent().remove(el)
+        for el in tree.iter():
+            if not isinstance(el.tag, str):
+                continue
+            for attr in list(el.attrib):
+                if attr.lower().startswith("on") or attr.lower() == "style" and \
+                        re.search(r"url\(|@import|expression", el.get(attr), re.I):
+                    del el.attrib[attr]
+
+    # -- all together ----------------------------------------------------------------------
+    def run(self) -> RenderedBook:
+        book = self.book
+        self.index_refs: dict[str, list[tuple[str, str]]] = {}
+        self.used_tables: set[str] = set()
+        docs = [d for d in book.documents]
+        converted = [self.convert_doc(d) for d in docs]
+        # apparatus strings with citations
+        gloss = [(e, self.md(e.definition, book.root / "data" / "glossary.yaml", e.line))
+                 for e in book.glossary]
+        people = [(p, self.md(p.bio, book.root / "data" / "people.yaml", 1)) for p in book.people]
+        events = [(e, self.md(e.event, book.root / "data" / "timeline.yaml", 1, True))
+                  for e in book.timeline]
+        notes = {k: self.md(v, book.root / "data" / "annotations.yaml", 1)
+                 for k, v in book.annotations.items()}
+        self.table_cells = {tid: self.convert_table(t) for tid, t in book.tables.items()}
+        self.resolve_citations()
+
+        # chapter ids and titles first, so that any chapter can link to any other
+        for d in docs:
+            kind = "chapter" if d.kind == "chapter" else "back"
+            self.register(d.id, Target(d.id, f"Chapter {d.number}" if d.number else d.title,
+                                       d.title, kind), d.path, d.title_line)
+        rendered, trees = [], []
+        back_counters = {"table": 0, "figure": 0}
+        for conv in converted:
+            d: Chapter = conv["doc"]
+            counters = {"table": 0, "figure": 0} if d.number else back_counters
+            prefix = str(d.number) if d.number else "A"
+            tree, sections = self.build_tree(conv, prefix, counters)
+            trees.append((d, tree))
+            key_terms = []
+            for term in d.key_terms:
+                match = next((e for e in book.glossary if e.term.lower() == term.lower()), None)
+                if match is None and book.glossary:
+                    self.report.warning(d.path, d.title_line,
+                                        f"key term '{term}' is not in the glossary")
+                key_terms.append((term, match.id if match else ""))
+            rendered.append(RenderedDoc(
+                id=d.id, kind=d.kind, number=d.number, title=d.title,
+                title_html=convert_inline(html.escape(d.title)), path=d.path,
+                summary_html=self.fill_tokens(conv["summary"]),
+                objectives_html=[self.fill_tokens(o) for o in conv["objectives"]],
+                key_terms=key_terms,
+                questions=[{**q, "question": self.fill_tokens(q["question"]),
+                            "answer": self.fill_tokens(q["answer"]),
+                            "id": f"{d.id}-q{i + 1}"} for i, q in enumerate(conv["questions"])],
+                sections=sections))
+        # apparatus targets
+        counters = back_counters
+        master = ""
+        if "tbl-master" in book.tables:
+            counters["table"] += 1
+            t = book.tables["tbl-master"]
+            master = self.render_table(t, f"Table A.{counters['table']}")
+            self.used_tables.add("tbl-master")
+            self.register("tbl-master", Target("master-table", f"Table A.{counters['table']}",
+                                               t.caption, "table"), t.path, t.line)
+        for ident, title in (("master-table", "The Two Positions Compared"),
+                             ("timeline", "Timeline"), ("key-figures", "Key Figures"),
+                             ("glossary", "Glossary"), ("bibliography", "Annotated Bibliography"),
+                             ("index", "Index")):
+            self.register(ident, Target(ident, title, title, "back"), book.root, 0)
+        figs = {}
+        if book.timeline:
+            figs["timeline"] = figures.timeline_svg(book)
+            counters["figure"] += 1
+            self.register("fig-timeline", Target("timeline", f"Figure A.{counters['figure']}",
+                                                 "Timeline of key events", "figure"), book.root, 0)
+        if book.strategies:
+            figs["strategies"] = figures.strategies_svg(book)
+        for e in book.glossary:
+            self.register(e.id, Target("glossary", e.term, e.term, "glossary"),
+                          book.root / "data" / "glossary.yaml", e.line)
+        for key in self.cites.bibliography:
+            self.targets["ref-" + key] = Target("bibliography", "", key, "ref")
+
+        for (d, tree), r in zip(trees, rendered):
+            self.link(tree, d, d.path)
+            if d.kind == "chapter":
+                self.glossary_links(tree, d.id)
+            self.block_ids(tree, d.id)
+            self.sanitise(tree)
+            r.body_html = _inner(tree)
+            for el in tree.xpath(".//*[@id]"):
+                self.owner[el.get("id")] = d.id
+        for tid, table in book.tables.items():
+            if tid not in self.used_tables:
+                self.report.warning(table.path, table.line, f"table '{tid}' is never placed")
+
+        def linked(fragment: str, path: Path) -> str:
+            tree = _fragment(fragment)
+            self.link(tree, None, path)
+            self.sanitise(tree)
+            return _inner(tree)
+
+        out = RenderedBook(book=book, docs=[r for r in rendered if r.kind == "chapter"],
+                           front=[r for r in rendered if r.kind == "front"],
+                           back=[r for r in rendered if r.kind == "back"],
+                           figures=figs, images=self.images, targets=self.targets)
+        out.master_table = master
+        out.glossary = [{"id": e.id, "term": e.term,
+                         "definition": linked(self.fill_tokens(h), e.id and book.root)}
+                        for e, h in sorted(gloss, key=lambda g: g[0].term.lower())]
+        out.people = [{"id": "person-" + slugify(p.name), "name": p.name, "dates": p.dates,
+                       "role": p.role, "bio": self.fill_tokens(h)} for p, h in people]
+        out.timeline = [{"date": e.label, "year": e.year, "key": e.key,
+                         "event": self.fill_tokens(h)} for e, h in events]
+        refs_order = list(self.cites.bibliography)
+        out.bibliography = [{"key": k, "id": "ref-" + k, "entry": self.cites.bibliography[k],
+                             "note": self.fill_tokens(notes.get(k, ""))} for k in refs_order]
+        for key in book.annotations:
+            if key not in book.reference_lines and book.references:
+                self.report.warning(book.root / "data" / "annotations.yaml", 1,
+                                    f"annotation for unknown bibliography key '{key}'")
+        for e in book.glossary:
+            if e.id not in self.used_terms:
+                self.report.warning(book.root / "data" / "glossary.yaml", e.line,
+                                    f"glossary term '{e.term}' is never used in a chapter")
+        out.index = [{"term": term, "refs": refs}
+                     for term, refs in sorted(self.index_refs.items(),
+                                              key=lambda kv: _sort_key(kv[0]))]
+        for entry in out.index:
+            seen, unique = set(), []
+            for doc_id, anchor in entry["refs"]:
+                if doc_id not in seen:
+                    seen.add(doc_id)
+                    unique.append((doc_id, anchor))
+            entry["refs"] = unique
+            for doc_id, anchor in unique:
+                self.owner[anchor] = doc_id
+        out.owner = self.owner
+        return out
+
+
+def _strip(text: str) -> str:
+    return re.sub(r"[*_`]", "", text)
+
+
+def _sort_key(term: str) -> str:
+    return re.sub(r"^[^\w]+", "", term).lower()
+
+
+def render_book(book: Book, report: Reporter) -> RenderedBook:
+    return Resolver(book, report).run()

@@ -1,0 +1,1 @@
+"""Writers: the rendered book to files. ``pdf`` uses WeasyPrint, ``epub`` ebooklib."""

@@ -1,0 +1,351 @@
+"""The EPUB writer: the rendered book as an EPUB 3 package, through ebooklib.
+
+Every document is produced as XHTML from the shared templates, with ``epub:type``
+semantics, print page markers taken from the student PDF's layout, and footnotes as
+noteref/footnote pairs. ebooklib assembles the package (manifest, spine, NCX); the
+navigation document (contents, landmarks, page list) is written here so that its
+page list holds only real page markers. The zip is then rewritten with fixed dates
+and order so that identical sources give identical bytes.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+
+from ebooklib import epub
+from lxml import etree
+from lxml import html as lxml_html
+
+from .. import theme
+from ..cover import cover_png
+from ..resolve import RenderedBook
+from .pdf import Layout, toc_items
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+EPUB_NS = "http://www.idpf.org/2007/ops"
+PHRASING_HOSTS = {"p", "li", "h1", "h2", "h3", "h4", "dt", "dd", "caption", "figcaption",
+                  "blockquote", "aside", "section", "figure", "div", "header"}
+
+
+class XhtmlDoc(epub.EpubHtml):
+    """A content document whose XHTML is written exactly as given."""
+
+    def get_content(self, default=None):
+        return self.content
+
+
+@dataclass
+class Page:
+    file: str
+    title: str
+    body: str
+    epub_type: str = ""
+    linear: bool = True
+
+
+def _xhtml(title: str, body_html: str, lang: str, css: str = "style/book.css",
+           body_type: str = "") -> bytes:
+    """HTML from the templates to well-formed XHTML with epub:type attributes."""
+    doc = lxml_html.document_fromstring(
+        f"<html><head><title></title></head><body>{body_html}</body></html>")
+    body = doc.find("body")
+    root = etree.Element(f"{{{XHTML_NS}}}html", nsmap={None: XHTML_NS, "epub": EPUB_NS})
+    root.set("lang", lang)
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", lang)
+    head = etree.SubElement(root, f"{{{XHTML_NS}}}head")
+    etree.SubElement(head, f"{{{XHTML_NS}}}meta", charset="utf-8")
+    t = etree.SubElement(head, f"{{{XHTML_NS}}}title")
+    t.text = title
+    etree.SubElement(head, f"{{{XHTML_NS}}}link", rel="stylesheet", type="text/css", href=css)
+    new_body = _convert(body)
+    if body_type:
+        new_body.set(f"{{{EPUB_NS}}}type", body_type)
+    root.append(new_body)
+    return etree.tostring(root, encoding="utf-8", xml_declaration=True,
+                          doctype="<!DOCTYPE html>", pretty_print=False)
+
+
+def _convert(el):
+    """Copy an lxml.html element into the XHTML namespace."""
+    new = etree.Element(f"{{{XHTML_NS}}}{el.tag}")
+    for key, value in el.attrib.items():
+        if key == "data-epub-type":
+            new.set(f"{{{EPUB_NS}}}type", value)
+        elif ":" in key:
+            continue
+        else:
+            new.set(key, value)
+    new.text = el.text
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        c = _convert(child)
+        c.tail = child.tail
+        new.append(c)
+    return new
+
+
+def _href_map(rb: RenderedBook) -> dict[str, str]:
+    """Which file holds each id."""
+    files = {}
+    for ident, doc_id in rb.owner.items():
+        files[ident] = f"{doc_id}.xhtml"
+    for ident, target in rb.targets.items():
+        if target.doc:
+            files.setdefault(ident, f"{target.doc}.xhtml")
+        files[ident] = files.get(ident) or f"{target.doc}.xhtml"
+    for d in rb.docs + rb.back:
+        files[d.id] = f"{d.id}.xhtml"
+    for d in rb.front:
+        files[d.id] = "titlepage.xhtml"
+        for ident, owner in rb.owner.items():
+            if owner == d.id:
+                files[ident] = "titlepage.xhtml"
+    for g in rb.glossary:
+        files[g["id"]] = "glossary.xhtml"
+    for r in rb.bibliography:
+        files[r["id"]] = "bibliography.xhtml"
+    for p in rb.people:
+        files[p["id"]] = "key-figures.xhtml"
+    return files
+
+
+def epub_footnotes(tree, doc_id: str) -> None:
+    """Endnote lists become noteref/footnote pairs that readers can pop up."""
+    for div in tree.xpath('.//div[@class="footnote"]'):
+        section = etree.Element("section", {"class": "footnotes", "data-epub-type": "footnotes",
+                                            "aria-label": "Notes"})
+        for n, li in enumerate(div.xpath(".//li[@id]"), 1):
+            aside = etree.SubElement(section, "aside", {"id": li.get("id"), "class": "footnote-text",
+                                                        "data-epub-type": "footnote",
+                                                        "role": "doc-footnote"})
+            for back in li.xpath('.//a[@class="footnote-backref"]'):
+                back.set("role", "doc-backlink")
+                back.set("aria-label", f"Back to note {n} reference")
+            for child in list(li):
+                if child.get("id", "").startswith(doc_id + "-b"):
+                    del child.attrib["id"]
+                aside.append(child)
+            first = aside.find("p")
+            if first is not None:
+                num = etree.Element("span", {"class": "note-number"})
+                num.text = f"{n}. "
+                num.tail = first.text
+                first.text = None
+                first.insert(0, num)
+        div.getparent().replace(div, section)
+    for a in tree.xpath('.//a[@class="footnote-ref"]'):
+        a.set("data-epub-type", "noteref")
+        a.set("role", "doc-noteref")
+
+
+def insert_page_markers(tree, markers: dict[str, list[str]]) -> None:
+    """Place print page markers (from the PDF layout) before the blocks they start with."""
+    for anchor, labels in markers.items():
+        found = tree.xpath(f'.//*[@id="{anchor}"]')
+        if not found:
+            continue
+        el = found[0]
+        spans = []
+        for label in labels:
+            span = etree.Element("span", {"id": f"page-{label}", "data-epub-type": "pagebreak",
+                                          "role": "doc-pagebreak", "aria-label": f"Page {label}",
+                                          "class": "pagebreak"})
+            spans.append(span)
+        if el.tag in PHRASING_HOSTS:
+            for i, span in enumerate(spans):
+                el.insert(i, span)
+            if el.text:
+                spans[-1].tail = el.text
+                el.text = None
+        else:
+            parent = el.getparent()
+            idx = parent.index(el)
+            for i, span in enumerate(spans):
+                parent.insert(idx + i, span)
+
+
+def page_markers(layout: Layout | None, rb: RenderedBook, files: dict[str, str]) -> dict[str, dict]:
+    """For each file, anchor -> page labels whose first block is that anchor."""
+    if layout is None:
+        return {}
+    result: dict[str, dict[str, list[str]]] = {}
+    pending: list[str] = []
+    for label, anchors in layout.page_starts:
+        usable = [a for a in anchors if a in files and not a.startswith("page-")
+                  and not re.search(r"-(gl|ix)\d+$", a)]
+        pending.append(label)
+        if usable:
+            anchor = usable[0]
+            result.setdefault(files[anchor], {}).setdefault(anchor, []).extend(pending)
+            pending = []
+    return result
+
+
+def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
+    meta = rb.book.meta
+    book = epub.EpubBook()
+    book.set_identifier(meta.identifier)
+    book.set_title(meta.title)
+    book.set_language(meta.language)
+    for author in meta.authors:
+        book.add_author(author)
+    book.add_metadata("DC", "date", meta.date.isoformat())
+    if meta.description:
+        book.add_metadata("DC", "description", meta.description)
+    if meta.licence:
+        book.add_metadata("DC", "rights", meta.licence)
+    book.add_metadata("DC", "publisher", ", ".join(meta.authors) or meta.title)
+    book.add_metadata("DC", "source", f"{meta.identifier}:print-student-{meta.paper}",
+                      {"id": "print-source"})
+    book.add_metadata(None, "meta", "pagination", {"refines": "#print-source",
+                                                   "property": "source-of"})
+    book.add_metadata(None, "meta", str(meta.edition), {"property": "schema:version"})
+    for prop, values in (
+            ("schema:accessMode", ["textual", "visual"]),
+            ("schema:accessModeSufficient", ["textual"]),
+            ("schema:accessibilityFeature", ["structuralNavigation", "tableOfContents",
+                                             "readingOrder", "alternativeText",
+                                             "printPageNumbers", "pageBreakMarkers", "index",
+                                             "displayTransformability"]),
+            ("schema:accessibilityHazard", ["none"])):
+        for v in values:
+            book.add_metadata(None, "meta", v, {"property": prop})
+    book.add_metadata(None, "meta",
+                      "Reflowable text with structural headings, a table of contents, landmarks, "
+                      "print page numbers matching the printed student edition, an index, and "
+                      "text alternatives for every figure. Colour carries no meaning.",
+                      {"property": "schema:accessibilitySummary"})
+    book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA",
+                      {"property": "dcterms:conformsTo"})
+
+    css = epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css",
+                        content=(theme.stylesheet("base.css") + "\n" +
+                                 theme.stylesheet("epub.css")).encode("utf-8"))
+    book.add_item(css)
+    book.set_cover("images/cover.png", cover_png(meta), create_page=False)
+    for name, svg in sorted(rb.figures.items()):
+        book.add_item(epub.EpubItem(uid=f"fig-{name}", file_name=f"generated/{name}.svg",
+                                    media_type="image/svg+xml", content=svg.encode("utf-8")))
+    for rel, path in sorted(rb.images.items()):
+        ext = path.suffix.lower().lstrip(".")
+        mt = {"jpg": "image/jpeg", "svg": "image/svg+xml"}.get(ext, f"image/{ext}")
+        book.add_item(epub.EpubItem(uid="img-" + re.sub(r"\W", "-", rel), file_name=rel,
+                                    media_type=mt, content=path.read_bytes()))
+
+    files = _href_map(rb)
+    markers = page_markers(layout, rb, files)
+    pages = build_pages(rb, files, layout)
+    docs = []
+    for page in pages:
+        tree = lxml_html.fragment_fromstring(page.body, create_parent="div")
+        epub_footnotes(tree, page.file.removesuffix(".xhtml"))
+        for a in tree.xpath('.//a[starts-with(@href, "#")]'):
+            ident = a.get("href")[1:]
+            target_file = files.get(ident)
+            if target_file and target_file != page.file:
+                a.set("href", f"{target_file}#{ident}")
+        insert_page_markers(tree, markers.get(page.file, {}))
+        body = "".join(etree.tostring(c, encoding="unicode", method="html") for c in tree)
+        body = (tree.text or "") + body
+        item = XhtmlDoc(uid=page.file.removesuffix(".xhtml"), file_name=page.file,
+                        title=page.title, lang=meta.language)
+        item.content = _xhtml(page.title, body, meta.language, body_type=page.epub_type)
+        if "<svg" in body:
+            item.properties.append("svg")
+        book.add_item(item)
+        docs.append((page, item))
+
+    nav = XhtmlDoc(uid="nav", file_name="nav.xhtml", title="Contents", lang=meta.language)
+    nav.properties.append("nav")
+    nav.content = nav_document(rb, files, markers)
+    book.add_item(nav)
+    book.add_item(epub.EpubNcx())
+    book.toc = [epub.Link(f"{p.file}", p.title, p.file.removesuffix(".xhtml"))
+                for p, _ in docs if p.linear and p.file not in ("cover.xhtml",)]
+    spine = []
+    for page, item in docs:
+        spine.append(item if page.linear else (item, "no"))
+        if page.file == "titlepage.xhtml":
+            spine.append(nav)
+    book.spine = spine
+    out = io.BytesIO()
+    epub.write_epub(out, book, {"epub3_pages": False, "epub3_landmark": False,
+                                "mtime": meta.timestamp.replace(tzinfo=None), "play_order":
+                                {"enabled": True, "start_from": 1}})
+    return normalise_zip(out.getvalue(), meta.timestamp)
+
+
+def build_pages(rb: RenderedBook, files: dict[str, str], layout: Layout | None) -> list[Page]:
+    meta = rb.book.meta
+    env = theme.environment()
+    chapter = env.get_template("shared/chapter.html").module.chapter
+    app = env.get_template("shared/apparatus.html").module
+    pages = [Page("cover.xhtml", "Cover",
+                  f'<section class="cover-page" data-epub-type="cover">'
+                  f'<img src="images/cover.png" alt="Cover: {_esc(meta.title)}"/></section>',
+                  "frontmatter"),
+             Page("titlepage.xhtml", "Title Page", theme.render(
+                 "epub/titlepage.html", meta=meta, front=rb.front), "frontmatter")]
+    for d in rb.docs:
+        pages.append(Page(f"{d.id}.xhtml", d.title if not d.number else
+                          f"{d.number}. {d.title}", str(chapter(d, False)), "bodymatter"))
+    if rb.master_table:
+        pages.append(Page("master-table.xhtml", "The Two Positions Compared",
+                          str(app.master_table(rb)), "backmatter"))
+    if rb.timeline:
+        pages.append(Page("timeline.xhtml", "Timeline", str(app.timeline(rb)), "backmatter"))
+    if rb.people:
+        pages.append(Page("key-figures.xhtml", "Key Figures", str(app.people(rb)), "backmatter"))
+    for d in rb.back:
+        pages.append(Page(f"{d.id}.xhtml", d.title, str(chapter(d, False)), "backmatter"))
+    if rb.glossary:
+        pages.append(Page("glossary.xhtml", "Glossary", str(app.glossary(rb)), "backmatter"))
+    if rb.bibliography:
+        pages.append(Page("bibliography.xhtml", "Annotated Bibliography",
+                          str(app.bibliography(rb)), "backmatter"))
+    if rb.index:
+        labels = layout.anchors if layout else {}
+        pages.append(Page("index.xhtml", "Index", str(app.index(
+            rb, labels, lambda doc_id, anchor: f"#{anchor}")), "backmatter"))
+    return pages
+
+
+def _esc(text: str) -> str:
+    from html import escape
+    return escape(text, quote=True)
+
+
+def nav_document(rb: RenderedBook, files: dict[str, str], markers: dict) -> bytes:
+    page_list = []
+    for file, anchors in markers.items():
+        for labels in anchors.values():
+            for label in labels:
+                page_list.append((file, label))
+    order = {lab: i for i, lab in enumerate(_all_labels(markers))}
+    body = theme.render("epub/nav.html", rb=rb, toc=toc_items(rb), files=files,
+                        pages=page_list, order=order, has_index=bool(rb.index))
+    return _xhtml("Contents", body, rb.book.meta.language)
+
+
+def _all_labels(markers):
+    return [lab for anchors in markers.values() for labels in anchors.values() for lab in labels]
+
+
+def normalise_zip(data: bytes, when) -> bytes:
+    """Rewrite the package with fixed timestamps and attributes; mimetype first, stored."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    stamp = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
+    with zipfile.ZipFile(out, "w") as dst:
+        names = src.namelist()
+        names.sort(key=lambda n: (n != "mimetype", n != "META-INF/container.xml", n))
+        for name in names:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            dst.writestr(info, src.read(name), compresslevel=9 if name != "mimetype" else None)
+    return out.getvalue()
