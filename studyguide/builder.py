@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import BuildError, Reporter
+from .errors import BuildError, Diagnostic, Reporter
 from .loader import load_book, slugify
 from .resolve import RenderedBook, render_book
 
@@ -119,8 +119,11 @@ def build(opts: Options, progress: Progress = lambda msg: None) -> Result:
         results: dict[Path, bytes] = {}
         total = len(planned) + (1 if "epub" in formats else 0)
         done = 0
+        refused: set[str] = set()
         for name, fut in planned.items():
             value = fut.result()
+            if isinstance(value, tuple):
+                refused.update(value[1].refused)
             results[name] = value[0] if isinstance(value, tuple) else value
             done += 1
             progress(f"[{done}/{total}] {name.relative_to(out)}")
@@ -129,6 +132,9 @@ def build(opts: Options, progress: Progress = lambda msg: None) -> Result:
             results[out / f"{slug}.epub"] = pool.submit(_epub_job, rb, layout).result()
             done += 1
             progress(f"[{done}/{total}] {slug}.epub")
+    if refused:
+        raise BuildError([Diagnostic(str(opts.content), 0, f"refused to fetch {url}")
+                          for url in sorted(refused)])
     write_atomically(results)
     return Result(outputs=sorted(results), warnings=[str(d) for d in report.warnings],
                   seconds=time.perf_counter() - started)

@@ -7,6 +7,7 @@ build can go on to find independent problems in other files.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,10 @@ from typing import Any
 import yaml
 
 from .errors import Reporter
+
+
+# characters XML 1.0 forbids (tab, newline and carriage return are fine)
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class LineDict(dict):
@@ -80,9 +85,11 @@ def read_text(path: Path, report: Reporter) -> str | None:
         line = data[: exc.start].count(b"\n") + 1
         report.error(path, line, "file is not valid UTF-8 text")
         return None
-    if "\x00" in text:
-        report.error(path, text[: text.index("\x00")].count("\n") + 1,
-                     "file contains a NUL character (binary file?)")
+    bad = CONTROL.search(text)
+    if bad:
+        report.error(path, text[: bad.start()].count("\n") + 1,
+                     f"file contains the control character U+{ord(bad.group()):04X}, "
+                     "which no PDF or EPUB can carry")
         return None
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
@@ -90,7 +97,13 @@ def read_text(path: Path, report: Reporter) -> str | None:
 def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> Any:
     """Parse YAML; on a syntax error report it at its real line and return ``None``."""
     try:
-        return yaml.load(text, Loader=_make_offset_loader(first_line))
+        data = yaml.load(text, Loader=_make_offset_loader(first_line))
+        bad = _control_in(data)
+        if bad is not None:
+            report.error(path, bad, "a value contains a control character (an escape such "
+                         "as \\e or \\x1b), which no PDF or EPUB can carry")
+            return None
+        return data
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + first_line) if mark else first_line
@@ -100,6 +113,27 @@ def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> 
         report.error(path, first_line, f"malformed YAML: {exc}")
     except RecursionError:
         report.error(path, first_line, "malformed YAML: nested too deeply")
+    return None
+
+
+def _control_in(value, line: int = 1) -> int | None:
+    """The line of the first string holding a control character, if any."""
+    line = getattr(value, "line", line) or line
+    if isinstance(value, str):
+        return line if CONTROL.search(value) else None
+    if isinstance(value, dict):
+        items = [(k, value.key_lines.get(k, line) if isinstance(value, LineDict) else line, v)
+                 for k, v in value.items()]
+        for k, kline, v in items:
+            found = _control_in(k, kline) if isinstance(k, str) else None
+            found = found or _control_in(v, kline)
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _control_in(v, line_of(value, i, line))
+            if found:
+                return found
     return None
 
 

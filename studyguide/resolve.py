@@ -377,72 +377,82 @@ class Resolver:
                     a.text = target.title or ident
 
     def glossary_links(self, tree, doc_id: str) -> None:
+        """Link each glossary term at its first use in this chapter's running text.
+
+        Forms are the entry's aliases (or its term when it has none), matched with case
+        as written, so that an entry such as "soviet" (a council) does not swallow
+        "Soviet Union"; straight and curly apostrophes are equivalent.
+        """
         entries = self.book.glossary
         if not entries:
             return
-        forms = []
+        by_form: dict[str, object] = {}
         for e in entries:
-            for form in {e.term, *e.aliases}:
-                forms.append((form, e))
-        forms.sort(key=lambda f: -len(f[0]))
-        by_form = {f: e for f, e in forms}
-        pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(f) for f, _ in forms) +
-                             r")(?![\w-])")
+            for form in (e.aliases or [e.term]):
+                by_form.setdefault(form.replace("’", "'"), e)
+        forms = sorted(by_form, key=len, reverse=True)
+        alternation = "|".join(re.escape(f).replace("'", "['’]") for f in forms)
+        pattern = re.compile(r"(?<![\w-])(" + alternation + r")(?![\w-])")
         done: set[str] = set()
-        counter = [0]
+        count = 0
 
-        def wrap(text: str):
-            """Split text into [str, element, str, …] around first uses."""
+        def split(text: str) -> list | None:
+            nonlocal count
             pieces, pos = [], 0
             for m in pattern.finditer(text):
-                entry = by_form.get(m.group(1))
+                entry = by_form.get(m.group(1).replace("’", "'"))
                 if entry is None or entry.id in done:
                     continue
                 done.add(entry.id)
                 self.used_terms.add(entry.id)
-                counter[0] += 1
+                count += 1
                 a = etree.Element("a", {"class": "gloss", "href": f"#{entry.id}",
-                                        "id": f"{doc_id}-gl{counter[0]}"})
+                                        "id": f"{doc_id}-gl{count}"})
                 a.text = m.group(1)
                 pieces += [text[pos:m.start()], a]
                 pos = m.end()
                 self.index_refs.setdefault(entry.term, []).append((doc_id, a.get("id")))
             if not pieces:
                 return None
-            pieces.append(text[pos:])
-            return pieces
+            return pieces + [text[pos:]]
 
-        def visit(el):
-            if el.tag in GLOSS_SKIP or (el.get("class") or "").startswith("footnote"):
-                return
-            if el.tag in GLOSS_SCOPE or el.tag == "div" and el.getparent() is None:
-                if el.tag in GLOSS_SCOPE and el.text:
-                    pieces = wrap(el.text)
-                    if pieces:
-                        el.text = pieces[0]
-                        for i, piece in enumerate(pieces[1:-1:2]):
-                            piece.tail = pieces[2 + 2 * i]
-                            el.insert(i, piece)
+        def place(parent, after, pieces) -> None:
+            """Put [text, a, text, a, …, text] where parent.text (after=None) or after.tail was."""
+            if after is None:
+                parent.text = pieces[0]
+                index = 0
+            else:
+                after.tail = pieces[0]
+                index = parent.index(after) + 1
+            for i in range(1, len(pieces), 2):
+                link = pieces[i]
+                link.tail = pieces[i + 1]
+                parent.insert(index, link)
+                index += 1
+
+        def skip(el) -> bool:
+            cls = el.get("class") or ""
+            return (el.tag in GLOSS_SKIP and el.tag not in ("span",)) or \
+                cls.startswith("footnote") or "citation" in cls or "index-term" in cls or \
+                el.tag == "span" and cls in ("secno", "label")
+
+        def visit(el, scope: bool) -> None:
+            scope = scope or el.tag in GLOSS_SCOPE
+            if scope and el.text:
+                pieces = split(el.text)
+                if pieces:
+                    place(el, None, pieces)
             for child in list(el):
-                visit(child)
-                if el.tag in GLOSS_SCOPE and child.tail and child.tag not in ("a",):
-                    pieces = wrap(child.tail)
+                if not isinstance(child.tag, str):
+                    continue
+                if not skip(child):
+                    visit(child, scope)
+                if scope and child.tail:
+                    pieces = split(child.tail)
                     if pieces:
-                        child.tail = pieces[0]
-                        idx = el.index(child)
-                        for i, piece in enumerate(pieces[1:-1:2]):
-                            piece.tail = pieces[2 + 2 * i]
-                            el.insert(idx + 1 + i, piece)
-                elif el.tag in GLOSS_SCOPE and child.tail and child.tag == "a":
-                    pieces = wrap(child.tail)
-                    if pieces:
-                        child.tail = pieces[0]
-                        idx = el.index(child)
-                        for i, piece in enumerate(pieces[1:-1:2]):
-                            piece.tail = pieces[2 + 2 * i]
-                            el.insert(idx + 1 + i, piece)
+                        place(el, child, pieces)
 
-        visit(tree)
+        visit(tree, False)
 
     def block_ids(self, tree, doc_id: str) -> None:
         for n, el in enumerate(tree.iter(*BLOCKS)):

@@ -1,0 +1,220 @@
+"""Bad input: compiler-style errors, all at once, exit 1, no traceback, outputs untouched."""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import run_build
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path: Path, needle: str) -> int:
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return i
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def fail_build(book: Path, tmp_path: Path, *extra: str) -> str:
+    """Build into an output folder holding an 'old edition'; it must fail and leave it."""
+    out = tmp_path / "out"
+    (out / "handouts").mkdir(parents=True, exist_ok=True)
+    (out / "a-small-test-book-student-a4.pdf").write_bytes(b"%PDF old edition")
+    (out / "handouts" / "old.pdf").write_bytes(b"%PDF old handout")
+    before = snapshot(out)
+    result = run_build("--content", str(book), "--output", str(out), *extra)
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    assert snapshot(out) == before, "a failed build changed the outputs"
+    return result.stderr
+
+
+def expect(stderr: str, path: str, line: int | None, message: str) -> None:
+    pattern = re.escape(path) + (f":{line}" if line else r"(:\d+)?") + r": error: .*" + message
+    assert re.search(pattern, stderr), f"no /{pattern}/ in:\n{stderr}"
+
+
+CH1 = "chapters/01-first.md"
+
+
+def test_malformed_front_matter(book_copy, tmp_path):
+    ch = book_copy / CH1
+    edit(ch, "objectives:\n", "objectives: [unclosed\n")
+    expect(fail_build(book_copy, tmp_path), CH1, None, "malformed YAML")
+
+
+def test_malformed_metadata(book_copy, tmp_path):
+    edit(book_copy / "book.yaml", "paper: A4", "paper: [A4")
+    expect(fail_build(book_copy, tmp_path), "book.yaml", None, "malformed YAML")
+
+
+def test_malformed_data_file(book_copy, tmp_path):
+    path = book_copy / "data" / "glossary.yaml"
+    edit(path, "- term: Beta theory", "- term: Beta theory\n  definition: [oops")
+    expect(fail_build(book_copy, tmp_path), "data/glossary.yaml", None, "malformed YAML")
+
+
+@pytest.mark.parametrize("field", ["title", "language"])
+def test_missing_required_metadata(book_copy, tmp_path, field):
+    path = book_copy / "book.yaml"
+    text = path.read_text().splitlines()
+    path.write_text("\n".join(l for l in text if not l.startswith(field + ":")) + "\n")
+    expect(fail_build(book_copy, tmp_path), "book.yaml", None, f"missing required field '{field}'")
+
+
+def test_missing_chapter_title(book_copy, tmp_path):
+    edit(book_copy / CH1, "title: The First Chapter\n", "")
+    expect(fail_build(book_copy, tmp_path), CH1, None, "missing required field 'title'")
+
+
+def test_unknown_citation_key(book_copy, tmp_path):
+    ch = book_copy / CH1
+    edit(ch, "[@writer1901, 12]", "[@nosuchkey2020, 12]")
+    expect(fail_build(book_copy, tmp_path), CH1, line_of(ch, "nosuchkey2020"),
+           "unknown citation key 'nosuchkey2020'")
+
+
+def test_duplicate_bibliography_key(book_copy, tmp_path):
+    path = book_copy / "references.json"
+    text = path.read_text()
+    path.write_text(text.replace('"id": "historian2000"', '"id": "writer1901"'))
+    expect(fail_build(book_copy, tmp_path), "references.json", None,
+           "duplicate bibliography key 'writer1901'")
+
+
+def test_unreadable_bibliography(book_copy, tmp_path):
+    (book_copy / "references.json").write_text("[{ not json")
+    expect(fail_build(book_copy, tmp_path), "references.json", 1, "malformed JSON")
+
+
+def test_link_to_missing_id(book_copy, tmp_path):
+    ch = book_copy / CH1
+    edit(ch, "[](#sec-beta) goes on", "[](#sec-nowhere) goes on")
+    expect(fail_build(book_copy, tmp_path), CH1, line_of(ch, "#sec-nowhere"),
+           "link to missing id '#sec-nowhere'")
+
+
+def test_duplicate_id(book_copy, tmp_path):
+    ch = book_copy / "chapters" / "02-second.md"
+    edit(ch, "## Closing words", "## Closing words {#sec-alpha}")
+    expect(fail_build(book_copy, tmp_path), "chapters/02-second.md",
+           line_of(ch, "Closing words"), "duplicate id 'sec-alpha'")
+
+
+def test_missing_image(book_copy, tmp_path):
+    ch = book_copy / CH1
+    edit(ch, "## The beta theory", "![A map](images/missing.png)\n\n## The beta theory")
+    expect(fail_build(book_copy, tmp_path), CH1, line_of(ch, "missing.png"),
+           "missing image 'images/missing.png'")
+
+
+def test_image_without_alt_text(book_copy, tmp_path):
+    ch = book_copy / CH1
+    (book_copy / "images").mkdir()
+    (book_copy / "images" / "dot.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    edit(ch, "## The beta theory", "![](images/dot.svg)\n\n## The beta theory")
+    expect(fail_build(book_copy, tmp_path), CH1, line_of(ch, "dot.svg"), "no text alternative")
+
+
+def test_table_row_of_wrong_shape(book_copy, tmp_path):
+    path = book_copy / "tables" / "tables.yaml"
+    edit(path, "- [Leader, Ada Writer, Bea Critic]", "- [Leader, Ada Writer]")
+    expect(fail_build(book_copy, tmp_path), "tables/tables.yaml", line_of(path, "[Leader, Ada"),
+           "row 2 has 2 cells, but there are 3 columns")
+
+
+def test_file_not_utf8(book_copy, tmp_path):
+    ch = book_copy / "chapters" / "02-second.md"
+    data = ch.read_bytes().replace("Beta in practice".encode(), "Beta \xe9t\xe9".encode("latin-1"))
+    ch.write_bytes(data)
+    expect(fail_build(book_copy, tmp_path), "chapters/02-second.md",
+           line_of_bytes(data, b"Beta \xe9"), "not valid UTF-8")
+
+
+def line_of_bytes(data: bytes, needle: bytes) -> int:
+    return data[: data.index(needle)].count(b"\n") + 1
+
+
+def test_unknown_citation_style(book_copy, tmp_path):
+    edit(book_copy / "book.yaml", "csl: chicago-author-date", "csl: no-such-style")
+    expect(fail_build(book_copy, tmp_path), "book.yaml", line_of(book_copy / "book.yaml", "csl:"),
+           "unknown citation style 'no-such-style'")
+
+
+def test_unknown_stylesheet(book_copy, tmp_path):
+    with open(book_copy / "book.yaml", "a") as fh:
+        fh.write("stylesheet: fancy\n")
+    expect(fail_build(book_copy, tmp_path), "book.yaml", None, "unknown stylesheet 'fancy'")
+
+
+def test_empty_chapter(book_copy, tmp_path):
+    ch = book_copy / "chapters" / "02-second.md"
+    text = ch.read_text()
+    ch.write_text(text[: text.index("---", 3) + 4])
+    expect(fail_build(book_copy, tmp_path), "chapters/02-second.md", None, "empty chapter")
+
+
+def test_unknown_table_id(book_copy, tmp_path):
+    ch = book_copy / CH1
+    edit(ch, "::: {#tbl-ch01-compare .comparison}", "::: {#tbl-nothing .comparison}")
+    expect(fail_build(book_copy, tmp_path), CH1, line_of(ch, "tbl-nothing"), "unknown table")
+
+
+def test_all_problems_reported_in_one_run(book_copy, tmp_path):
+    edit(book_copy / CH1, "[@writer1901, 12]", "[@nosuchkey2020, 12]")
+    edit(book_copy / "chapters" / "02-second.md", "[](#sec-alpha)", "[](#sec-gone)")
+    edit(book_copy / "tables" / "tables.yaml", "- [Leader, Ada Writer, Bea Critic]",
+         "- [Leader]")
+    edit(book_copy / "data" / "timeline.yaml", "date: 1901", "date: 19o1")
+    stderr = fail_build(book_copy, tmp_path)
+    for needle in ("nosuchkey2020", "#sec-gone", "row 2 has 1 cells", "YYYY"):
+        assert needle in stderr, (needle, stderr)
+    assert re.search(r"build failed: [4-9] error", stderr), stderr
+
+
+def test_warnings_fail_only_with_strict(book_copy, tmp_path):
+    path = book_copy / "references.json"
+    text = path.read_text().rstrip().rstrip("]")
+    path.write_text(text + ', {"id": "unused1999", "type": "book", "title": "Never Cited",'
+                    ' "issued": {"date-parts": [[1999]]}}]')
+    out = tmp_path / "ok"
+    result = run_build("--content", str(book_copy), "--output", str(out), "--format", "epub", "-q")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"references.json:\d+: warning: bibliography entry 'unused1999' is never cited",
+                     result.stderr), result.stderr
+    stderr = fail_build(book_copy, tmp_path, "--strict")
+    assert "unused1999" in stderr
+
+
+def test_missing_content_folder(tmp_path):
+    result = run_build("--content", str(tmp_path / "nothing"), "--output", str(tmp_path / "o"))
+    assert result.returncode == 1
+    assert "content folder not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_control_character_in_text(book_copy, tmp_path):
+    ch = book_copy / "chapters" / "02-second.md"
+    edit(ch, "Beta in practice", "Beta \x1b in practice")
+    expect(fail_build(book_copy, tmp_path), "chapters/02-second.md", line_of(ch, "Beta \x1b"),
+           "control character U\\+001B")
+
+
+def test_control_character_escaped_in_yaml(book_copy, tmp_path):
+    path = book_copy / "data" / "people.yaml"
+    edit(path, "role: Author of the alpha doctrine", 'role: "Author \\e of alpha"')
+    expect(fail_build(book_copy, tmp_path), "data/people.yaml", line_of(path, "role:"),
+           "control character")

@@ -1,0 +1,114 @@
+"""Untrusted content stays inside the book: nothing fetched from the network or the disk."""
+from __future__ import annotations
+
+import http.server
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import run_build
+from test_errors import edit, fail_build, line_of
+
+SECRET = "TOP-SECRET-7f3a9c"
+
+
+@pytest.fixture
+def server():
+    """An HTTP server on 127.0.0.1 that records every request it gets."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/svg+xml")
+            self.end_headers()
+            self.wfile.write(b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>')
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", hits
+    httpd.shutdown()
+
+
+@pytest.fixture
+def secret(tmp_path) -> Path:
+    path = tmp_path / "secret.svg"
+    path.write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><text>{SECRET}</text></svg>')
+    return path
+
+
+HOSTILE = [
+    "![A picture]({url}/md.svg)",
+    '<img src="{url}/raw.svg" alt="raw"/>',
+    '<div style="background: url({url}/bg.svg)">x</div>',
+    '<link rel="stylesheet" href="{url}/x.css"/>',
+    '<style>@import "{url}/y.css";</style>',
+    '<object data="{url}/o.svg">o</object>',
+]
+
+
+@pytest.mark.parametrize("snippet", HOSTILE)
+def test_network_urls_are_refused_and_never_fetched(book_copy, tmp_path, server, snippet):
+    url, hits = server
+    ch = book_copy / "chapters" / "01-first.md"
+    edit(ch, "## The beta theory", snippet.format(url=url) + "\n\n## The beta theory")
+    stderr = fail_build(book_copy, tmp_path)
+    assert f"chapters/01-first.md:{line_of(ch, url)}: error:" in stderr, stderr
+    assert "not fetched" in stderr
+    assert hits == [], f"the server was asked for {hits}"
+
+
+@pytest.mark.parametrize("form", ["![A secret]({path})", '<img alt="s" src="file://{path}"/>',
+                                  "![A secret](../../{name})"])
+def test_files_outside_the_book_are_refused(book_copy, tmp_path, secret, form):
+    ch = book_copy / "chapters" / "01-first.md"
+    # book_copy is tmp_path/book, so ../../ climbs out of chapters/ and the book
+    edit(ch, "## The beta theory",
+         form.format(path=secret, name=secret.name) + "\n\n## The beta theory")
+    stderr = fail_build(book_copy, tmp_path)
+    assert "outside the book folder" in stderr or "not fetched" in stderr, stderr
+
+
+def test_scripts_are_refused(book_copy, tmp_path):
+    ch = book_copy / "chapters" / "01-first.md"
+    edit(ch, "## The beta theory", "<script>alert(1)</script>\n\n## The beta theory")
+    stderr = fail_build(book_copy, tmp_path)
+    assert "scripts are not allowed" in stderr
+
+
+def test_event_handlers_do_not_reach_the_epub(book_copy, tmp_path):
+    ch = book_copy / "chapters" / "01-first.md"
+    edit(ch, "## The beta theory", '<p onclick="steal()">Click</p>\n\n## The beta theory')
+    out = tmp_path / "out"
+    result = run_build("--content", str(book_copy), "--output", str(out), "--format", "epub",
+                       "-q")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        text = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist()
+                       if n.endswith(".xhtml"))
+    assert "Click" in text and "onclick" not in text and "<script" not in text
+
+
+def test_weasyprint_fetcher_refuses_at_render_time(tmp_path, server, secret):
+    """The second line of defence: even HTML that bypassed the checks fetches nothing."""
+    from weasyprint import HTML
+
+    from studyguide.writers.fetcher import SafeFetcher
+    url, hits = server
+    root = tmp_path / "book"
+    root.mkdir()
+    (root / "ok.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
+    fetcher = SafeFetcher([root])
+    html = (f'<img src="{url}/a.svg"><img src="{secret.as_uri()}"><img src="ok.svg">'
+            f'<div style="background:url({url}/b.svg)">x</div>')
+    pdf = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher).write_pdf()
+    assert hits == []
+    assert SECRET.encode() not in pdf
+    assert len(fetcher.refused) == 3, fetcher.refused
