@@ -379,16 +379,16 @@ class Resolver:
     def glossary_links(self, tree, doc_id: str) -> None:
         """Link each glossary term at its first use in this chapter's running text.
 
-        Forms are the entry's aliases (or its term when it has none), matched with case
-        as written, so that an entry such as "soviet" (a council) does not swallow
-        "Soviet Union"; straight and curly apostrophes are equivalent.
+        Forms are the entry's term and its aliases, matched with case as written (so a
+        lowercase alias such as "soviet", a council, does not swallow "Soviet Union");
+        straight and curly apostrophes are equivalent.
         """
         entries = self.book.glossary
         if not entries:
             return
         by_form: dict[str, object] = {}
         for e in entries:
-            for form in (e.aliases or [e.term]):
+            for form in [e.term, *e.aliases]:
                 by_form.setdefault(form.replace("’", "'"), e)
         forms = sorted(by_form, key=len, reverse=True)
         alternation = "|".join(re.escape(f).replace("'", "['’]") for f in forms)
@@ -503,7 +503,8 @@ class Resolver:
             trees.append((d, tree))
             key_terms = []
             for term in d.key_terms:
-                match = next((e for e in book.glossary if e.term.lower() == term.lower()), None)
+                match = next((e for e in book.glossary
+                              if term.lower() in {f.lower() for f in [e.term, *e.aliases]}), None)
                 if match is None and book.glossary:
                     self.report.warning(d.path, d.title_line,
                                         f"key term '{term}' is not in the glossary")

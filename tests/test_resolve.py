@@ -1,0 +1,98 @@
+"""The resolver: numbering, cross-references, footnotes, glossary links, index."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+from pypdf import PdfReader
+
+from conftest import MINI, only
+from studyguide.errors import Reporter
+from studyguide.loader import load_book
+from studyguide.resolve import render_book
+
+
+@pytest.fixture(scope="module")
+def rb():
+    report = Reporter(MINI)
+    book = load_book(MINI, report)
+    rendered = render_book(book, report)
+    assert not report.errors, report.errors
+    return rendered
+
+
+def tree(html: str):
+    return lxml_html.fragment_fromstring(html, create_parent="div")
+
+
+def test_numbering(rb):
+    ch1, ch2 = rb.docs
+    assert [s["number"] for s in ch1.sections if s["level"] == 2] == ["1.1", "1.2"]
+    assert [s["number"] for s in ch2.sections if s["level"] == 2] == ["2.1", "2.2"]
+    assert "Table 1.1." in ch1.body_html and "Figure 1.1." in ch1.body_html
+    assert "Table 2.1." in ch2.body_html
+
+
+def test_cross_references_fill_in_number_and_title(rb):
+    t = tree(rb.docs[0].body_html)
+    links = {a.get("href"): a.text_content() for a in t.xpath("//a[@class='xref']")}
+    assert links["#tbl-ch01-compare"] == "Table 1.1"
+    assert links["#sec-beta"] == "Section 1.2, “The beta theory”"
+    assert links["#fig-strategies"] == "Figure 1.1"
+    assert links["#ch02"] == "the second chapter"  # the author's own text is kept
+    # across chapter files
+    t2 = tree(rb.docs[1].body_html)
+    assert t2.xpath("//a[@href='#sec-alpha']")[0].text_content() == "Section 1.1, “Where alpha began”"
+
+
+def test_print_cross_references_carry_page_numbers(mini_build):
+    text = " ".join(" ".join((p.extract_text() or "").split())
+                    for p in PdfReader(only(mini_build, "*-student-a4.pdf")).pages)
+    assert re.search(r"Table 1\.1 \(p\. \d+\)", text)
+    assert re.search(r"Section 1\.1, “Where alpha began” \(p\. \d+\)", text)
+
+
+def test_footnote_ids_unique_across_the_book(rb):
+    ids = []
+    for doc in rb.docs + rb.back:
+        ids += tree(doc.body_html).xpath("//@id")
+    assert len(ids) == len(set(ids))
+    assert "ch01-fn-aside" in ids and "ch02-fn-1" in ids
+
+
+def test_glossary_terms_linked_at_first_use_per_chapter(rb):
+    for doc in rb.docs:
+        links = tree(doc.body_html).xpath("//a[@class='gloss']/@href")
+        assert len(links) == len(set(links)), f"a term linked twice in {doc.id}"
+    ch1 = tree(rb.docs[0].body_html)
+    first = ch1.xpath("//a[@class='gloss' and @href='#gl-alpha-doctrine']")[0]
+    assert first.getparent().tag == "p" and first.text == "Alpha doctrine"
+    assert not ch1.xpath("//h2//a[@class='gloss']"), "headings are not linked"
+
+
+def test_index_collects_glossary_terms_and_marked_spans(rb):
+    index = {e["term"]: e["refs"] for e in rb.index}
+    assert [d for d, _ in index["Alpha doctrine"]] == ["ch01", "ch02"]
+    assert index["Marked term"] == [("ch01", "ch01-ix0")]
+    terms = [e["term"] for e in rb.index]
+    assert terms == sorted(terms, key=str.lower)
+
+
+def test_index_pages_in_print(mini_build):
+    pages = [(p.extract_text() or "") for p in PdfReader(only(mini_build, "*-student-a4.pdf")).pages]
+    index = next(p for p in pages if p.lstrip().startswith("Index"))
+    m = re.search(r"Marked term (\d+)", index)
+    assert m, index
+    body_start = next(i for i, t in enumerate(pages) if "CHAPTER 1" in t)
+    assert "Marked term" in pages[body_start + int(m.group(1)) - 1]
+
+
+def test_index_links_in_epub(mini_build):
+    import zipfile
+    z = zipfile.ZipFile(only(mini_build, "*.epub"))
+    index = z.read("EPUB/index.xhtml").decode()
+    assert 'href="ch01.xhtml#ch01-ix0"' in index
+    target = z.read("EPUB/ch01.xhtml").decode()
+    assert 'id="ch01-ix0"' in target
