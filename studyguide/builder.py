@@ -12,11 +12,12 @@ import logging
 import os
 import tempfile
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from . import cache as cache_mod
 from .errors import BuildError, Diagnostic, Reporter
 from .loader import load_book, slugify
 from .resolve import RenderedBook, render_book
@@ -35,6 +36,7 @@ class Options:
     handouts: bool = True
     strict: bool = False
     jobs: int = 0
+    cache: Path | None = None              # None: no cache
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Result:
     outputs: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    rendered: int = 0                      # outputs actually rendered (not from cache)
+    unchanged: bool = False                # nothing changed since the last build
 
 
 Progress = Callable[[str], None]
@@ -64,11 +68,6 @@ def _epub_job(rb: RenderedBook, layout) -> bytes:
     return epub.write_epub(rb, layout)
 
 
-def output_names(rb: RenderedBook, opts: Options) -> dict:
-    slug = slugify(rb.book.meta.title)[:60]
-    return {"slug": slug}
-
-
 def prepare(opts: Options) -> tuple[RenderedBook, Reporter]:
     report = Reporter(opts.content)
     book = load_book(opts.content, report)
@@ -80,64 +79,114 @@ def prepare(opts: Options) -> tuple[RenderedBook, Reporter]:
     return rb, report
 
 
+def input_digest(opts: Options) -> str:
+    """Everything a build depends on: content, engine and options."""
+    return cache_mod.digest(cache_mod.tree_digest([opts.content]), cache_mod.engine_digest(),
+                            repr((opts.formats, opts.papers, opts.editions, opts.handouts,
+                                  opts.strict, str(opts.content.resolve()))))
+
+
+@dataclass
+class Job:
+    """One output to produce: its name, its cache key, and how to render it."""
+    name: Path | None                      # None: only needed as input (a layout)
+    key: str
+    fn: Callable
+    args: tuple
+    value: object = None
+
+
 def build(opts: Options, progress: Progress = lambda msg: None) -> Result:
     started = time.perf_counter()
+    store = cache_mod.Cache(opts.cache)
+    inputs = input_digest(opts) if opts.cache else ""
+    previous = store.unchanged(opts.output, inputs) if opts.cache else None
+    if previous is not None:
+        progress("nothing changed")
+        return Result(outputs=sorted(previous[0]), warnings=previous[1],
+                      seconds=time.perf_counter() - started, unchanged=True)
+
     progress("reading content")
     rb, report = prepare(opts)
     meta = rb.book.meta
     formats = [f for f in opts.formats if f in meta.outputs] or list(opts.formats)
     papers = list(opts.papers) or [meta.paper]
     slug = slugify(meta.title)[:60]
-    jobs = opts.jobs or os.cpu_count() or 1
-
-    planned: dict[Path, Future] = {}
     out = opts.output
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        student_layout: Future | None = None
-        if "pdf" in formats or "epub" in formats:
-            for paper in papers:
+    engine = cache_mod.engine_digest()
+    book_key = cache_mod.digest(engine, rb)
+
+    editions: list[Job] = []
+    layout_job: Job | None = None
+    for paper in papers:
+        for edition in opts.editions:
+            wanted = "pdf" in formats
+            is_layout = edition == "student" and paper == papers[0]
+            if not wanted and not (is_layout and "epub" in formats):
+                continue
+            job = Job(out / f"{slug}-{edition}-{paper.lower()}.pdf" if wanted else None,
+                      cache_mod.digest("edition", book_key, edition, paper),
+                      _edition_job, (rb, edition == "teacher", paper))
+            editions.append(job)
+            if is_layout:
+                layout_job = job
+    if layout_job is None and "epub" in formats:
+        layout_job = Job(None, cache_mod.digest("edition", book_key, "student", papers[0]),
+                         _edition_job, (rb, False, papers[0]))
+        editions.append(layout_job)
+    handouts: list[Job] = []
+    if "pdf" in formats and opts.handouts:
+        for paper in papers:
+            for i, doc in enumerate(rb.docs + rb.back):
                 for edition in opts.editions:
-                    if "pdf" not in formats and not (edition == "student" and paper == papers[0]):
-                        continue
-                    fut = pool.submit(_edition_job, rb, edition == "teacher", paper)
-                    name = out / f"{slug}-{edition}-{paper.lower()}.pdf"
-                    if "pdf" in formats:
-                        planned[name] = fut
-                    if edition == "student" and paper == papers[0]:
-                        student_layout = fut
-            if student_layout is None and "epub" in formats:
-                student_layout = pool.submit(_edition_job, rb, False, papers[0])
-        if "pdf" in formats and opts.handouts:
-            docs = rb.docs + rb.back
-            for paper in papers:
-                for i, doc in enumerate(docs):
-                    for edition in opts.editions:
-                        name = (out / "handouts" /
-                                f"{doc.id}-{slugify(doc.title)[:40]}-{edition}-{paper.lower()}.pdf")
-                        planned[name] = pool.submit(_handout_job, rb, i, edition == "teacher",
-                                                    paper)
-        results: dict[Path, bytes] = {}
-        total = len(planned) + (1 if "epub" in formats else 0)
-        done = 0
-        refused: set[str] = set()
-        for name, fut in planned.items():
-            value = fut.result()
-            if isinstance(value, tuple):
-                refused.update(value[1].refused)
-            results[name] = value[0] if isinstance(value, tuple) else value
-            done += 1
-            progress(f"[{done}/{total}] {name.relative_to(out)}")
-        if "epub" in formats:
-            layout = student_layout.result()[1] if student_layout else None
-            results[out / f"{slug}.epub"] = pool.submit(_epub_job, rb, layout).result()
-            done += 1
-            progress(f"[{done}/{total}] {slug}.epub")
+                    key = cache_mod.digest("handout", engine, doc, rb.bibliography, meta,
+                                           rb.figures, rb.images_digest(), edition, paper)
+                    name = (out / "handouts" /
+                            f"{doc.id}-{slugify(doc.title)[:40]}-{edition}-{paper.lower()}.pdf")
+                    handouts.append(Job(name, key, _handout_job,
+                                        (rb, i, edition == "teacher", paper)))
+
+    jobs = editions + handouts
+    for job in jobs:
+        job.value = store.get(job.key)
+    todo = [j for j in jobs if j.value is None]
+    total = len(todo) + ("epub" in formats)
+    done = 0
+    if todo:
+        workers = min(opts.jobs or os.cpu_count() or 1, len(todo))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [(job, pool.submit(job.fn, *job.args)) for job in todo]
+            for job, fut in futures:
+                job.value = fut.result()
+                store.put(job.key, job.value)
+                done += 1
+                progress(f"[{done}/{total}] {job.name.relative_to(out) if job.name else 'layout'}")
+
+    refused = {url for j in editions for url in j.value[1].refused}
     if refused:
         raise BuildError([Diagnostic(str(opts.content), 0, f"refused to fetch {url}")
                           for url in sorted(refused)])
+    results: dict[Path, bytes] = {}
+    for job in jobs:
+        if job.name:
+            results[job.name] = job.value[0] if isinstance(job.value, tuple) else job.value
+    rendered = len(todo)
+    if "epub" in formats:
+        layout = layout_job.value[1] if layout_job else None
+        key = cache_mod.digest("epub", book_key, layout)
+        data = store.get(key)
+        if data is None:
+            data = _epub_job(rb, layout)
+            store.put(key, data)
+            rendered += 1
+            done += 1
+            progress(f"[{done}/{total}] {slug}.epub")
+        results[out / f"{slug}.epub"] = data
     write_atomically(results)
-    return Result(outputs=sorted(results), warnings=[str(d) for d in report.warnings],
-                  seconds=time.perf_counter() - started)
+    warnings = [str(d) for d in report.warnings]
+    store.record(opts.output, inputs, results, warnings)
+    return Result(outputs=sorted(results), warnings=warnings,
+                  seconds=time.perf_counter() - started, rendered=rendered)
 
 
 def write_atomically(files: dict[Path, bytes]) -> None:

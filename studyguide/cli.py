@@ -32,6 +32,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                    help="parallel render processes (default: one per core)")
+    p.add_argument("--cache", type=Path, default=PROJECT / ".cache", metavar="DIR",
+                   help="where rendered outputs are cached by content hash (default: .cache/)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="render everything afresh and keep nothing")
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.add_argument("--watch", action="store_true",
                    help="rebuild whenever a file in the content folder changes")
@@ -45,7 +49,8 @@ def options_from(args):
                    formats=tuple(args.formats or ("pdf", "epub")),
                    papers=tuple(dict.fromkeys(args.papers or ())),
                    editions=tuple(dict.fromkeys(args.editions or ("student", "teacher"))),
-                   handouts=not args.no_handouts, strict=args.strict, jobs=args.jobs)
+                   handouts=not args.no_handouts, strict=args.strict, jobs=args.jobs,
+                   cache=None if args.no_cache else args.cache.resolve())
 
 
 def run_once(opts, quiet: bool) -> int:
@@ -69,8 +74,13 @@ def run_once(opts, quiet: bool) -> int:
     for w in result.warnings:
         print(w, file=sys.stderr)
     if not quiet:
-        print(f"built {len(result.outputs)} file(s) in {result.seconds:.1f} s into "
-              f"{_rel(opts.output)}")
+        if result.unchanged:
+            print(f"nothing changed: {len(result.outputs)} file(s) in {_rel(opts.output)} "
+                  f"are up to date ({result.seconds:.2f} s)")
+        else:
+            print(f"built {len(result.outputs)} file(s) ({result.rendered} rendered, "
+                  f"{len(result.outputs) - result.rendered} from cache) in "
+                  f"{result.seconds:.1f} s into {_rel(opts.output)}")
     return 0
 
 

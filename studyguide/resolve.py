@@ -87,6 +87,12 @@ class RenderedBook:
     targets: dict[str, Target] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)   # element id -> doc id
 
+    def images_digest(self) -> list[tuple[str, str]]:
+        """Content hashes of the image files the book embeds (for cache keys)."""
+        import hashlib
+        return [(rel, hashlib.sha256(path.read_bytes()).hexdigest())
+                for rel, path in sorted(self.images.items())]
+
     @property
     def chapters(self) -> list[RenderedDoc]:
         return [d for d in self.docs if d.kind == "chapter"]

@@ -1,0 +1,119 @@
+"""A content-hash cache of rendered outputs, kept in a git-ignored folder.
+
+Every output is stored under the hash of exactly what it is made from (the rendered
+HTML model it reads, the templates, the styles, the engine's own code and the options),
+so a hit can only return what a fresh render would produce. A stamp per output folder
+records the hash of all inputs, so that a rebuild with no change renders nothing and
+does not even read the content into the model.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from . import paths
+
+ENGINE_FOLDERS = (paths.TEMPLATES, paths.STYLES, Path(__file__).resolve().parent)
+
+
+def digest(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, bytes):
+            h.update(b"b" + len(part).to_bytes(8, "big") + part)
+        elif isinstance(part, str):
+            data = part.encode("utf-8")
+            h.update(b"s" + len(data).to_bytes(8, "big") + data)
+        else:
+            data = pickle.dumps(part, protocol=5)
+            h.update(b"p" + len(data).to_bytes(8, "big") + data)
+    return h.hexdigest()
+
+
+def tree_digest(folders) -> str:
+    """The hash of every file below the folders: names and bytes, in a fixed order."""
+    h = hashlib.sha256()
+    for folder in folders:
+        folder = Path(folder)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            rel = path.relative_to(folder)
+            if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+                continue
+            h.update(str(rel).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def engine_digest() -> str:
+    return tree_digest(ENGINE_FOLDERS)
+
+
+class Cache:
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        if folder:
+            (folder / "objects").mkdir(parents=True, exist_ok=True)
+            (folder / "stamps").mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.folder / "objects" / key[:2] / key
+
+    def get(self, key: str):
+        if not self.folder:
+            return None
+        path = self._path(key)
+        try:
+            return pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+
+    def put(self, key: str, value) -> None:
+        if not self.folder:
+            return
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, pickle.dumps(value, protocol=5))
+
+    # -- stamps: what the last successful build of an output folder came from ----------
+    def _stamp(self, output: Path) -> Path:
+        return self.folder / "stamps" / (digest(str(output.resolve())) + ".json")
+
+    def unchanged(self, output: Path, inputs: str) -> tuple[list[Path], list[str]] | None:
+        """The outputs of the last build, if its inputs were these and its files are intact."""
+        if not self.folder:
+            return None
+        try:
+            stamp = json.loads(self._stamp(output).read_text())
+        except (OSError, ValueError):
+            return None
+        if stamp.get("inputs") != inputs:
+            return None
+        files = []
+        for rel, sha in stamp.get("outputs", {}).items():
+            path = output / rel
+            try:
+                if hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+                    return None
+            except OSError:
+                return None
+            files.append(path)
+        return files, stamp.get("warnings", [])
+
+    def record(self, output: Path, inputs: str, files: dict[Path, bytes],
+               warnings: list[str]) -> None:
+        if not self.folder:
+            return
+        stamp = {"inputs": inputs, "warnings": warnings,
+                 "outputs": {str(p.relative_to(output)): hashlib.sha256(d).hexdigest()
+                             for p, d in sorted(files.items())}}
+        _atomic_write(self._stamp(output), json.dumps(stamp, indent=1).encode())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)

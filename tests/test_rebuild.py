@@ -1,0 +1,133 @@
+"""Regenerating editions: reproducible bytes, incremental rebuilds, atomic outputs, watch."""
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import ROOT, run_build
+from test_errors import edit, snapshot
+
+
+def build(book: Path, out: Path, cache: Path | None, *extra: str) -> str:
+    args = ["--content", str(book), "--output", str(out), *extra]
+    args += ["--cache", str(cache)] if cache else ["--no-cache"]
+    result = run_build(*args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_two_clean_builds_are_byte_identical(book_copy, tmp_path):
+    build(book_copy, tmp_path / "a", None)
+    build(book_copy, tmp_path / "b", None)
+    a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
+    assert a == b and len(a) == 9
+
+
+def test_no_change_rebuild_renders_nothing(book_copy, tmp_path):
+    cache = tmp_path / "cache"
+    build(book_copy, tmp_path / "out", cache)
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.pdf")}
+    stdout = build(book_copy, tmp_path / "out", cache)
+    assert "nothing changed" in stdout
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.pdf")} == before
+
+
+def test_incremental_build_renders_only_what_depends_on_the_edit(book_copy, tmp_path):
+    cache = tmp_path / "cache"
+    build(book_copy, tmp_path / "inc", cache)
+    edit(book_copy / "chapters" / "02-second.md", "The end of the second chapter",
+         "The very end of the second chapter")
+    stdout = build(book_copy, tmp_path / "inc", cache)
+    # the two whole-book editions, the two chapter-2 handouts and the EPUB; the
+    # handouts of chapter 1 and of the exercise come from the cache
+    assert "(5 rendered, 4 from cache)" in stdout, stdout
+    # and the result is exactly what a clean build of the edited sources gives
+    build(book_copy, tmp_path / "clean", None)
+    assert snapshot(tmp_path / "inc") == snapshot(tmp_path / "clean")
+
+
+def test_touching_a_file_without_changing_it_renders_nothing_new(book_copy, tmp_path):
+    cache = tmp_path / "cache"
+    build(book_copy, tmp_path / "out", cache)
+    ch = book_copy / "chapters" / "01-first.md"
+    ch.write_text(ch.read_text())
+    os.utime(ch, None)
+    assert "nothing changed" in build(book_copy, tmp_path / "out", cache)
+
+
+def test_killed_build_leaves_the_previous_edition(book_copy, tmp_path):
+    out = tmp_path / "out"
+    build(book_copy, out, None, "--no-handouts")
+    before = snapshot(out)
+    edit(book_copy / "chapters" / "01-first.md", "Where alpha began", "Where alpha started")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "--content", str(book_copy),
+                             "--output", str(out), "--no-cache", "--no-handouts"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    # wait until rendering has begun, then kill the whole process group
+    deadline = time.time() + 60
+    line = ""
+    while time.time() < deadline and "reading content" not in line:
+        line = proc.stderr.readline()
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert snapshot(out) == before
+    leftovers = [p for p in out.rglob("*") if p.name.startswith(".")]
+    assert not leftovers or all(p.suffix == ".tmp" for p in leftovers)
+
+
+def test_watch_rebuilds_on_save_and_survives_errors(book_copy, tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "--content", str(book_copy),
+                             "--output", str(out), "--cache", str(tmp_path / "cache"), "--watch",
+                             "--format", "epub"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    lines: list[str] = []
+
+    def wait_for(text: str, timeout: float = 90) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"{text!r} never printed:\n{''.join(lines)}")
+
+    try:
+        wait_for("built ")
+        ch = book_copy / "chapters" / "02-second.md"
+        edit(ch, "[](#sec-alpha)", "[](#sec-nowhere)")
+        wait_for("changed: ")
+        wait_for("failed in")
+        assert any("link to missing id '#sec-nowhere'" in l for l in lines), lines
+        edit(ch, "[](#sec-nowhere)", "[](#sec-alpha)")
+        wait_for("rebuilt in")
+        assert any("02-second.md" in l and "changed" in l for l in lines)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert (out / "a-small-test-book.epub").exists()
+
+
+def test_edition_metadata(tmp_path, mini_build):
+    from pypdf import PdfReader
+    from conftest import only
+    reader = PdfReader(only(mini_build, "*-student-a4.pdf"))
+    assert str(reader.metadata.creation_date.date()) == "2025-03-01"
+    text = " ".join((p.extract_text() or "") for p in reader.pages[:6])
+    assert "Edition 2, 1 March 2025" in text
+    assert "Changes in This Edition" in text and "added the second chapter" in text
+    import zipfile
+    opf = zipfile.ZipFile(only(mini_build, "*.epub")).read("EPUB/content.opf").decode()
+    assert "<dc:date>2025-03-01</dc:date>" in opf
+    assert "2025-03-01T00:00:00Z" in opf
+    assert 'property="schema:version">2<' in opf
