@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 from . import cache as cache_mod
+from . import paths
+from .fonts import missing_fonts
 from .errors import BuildError, Diagnostic, Reporter
 from .loader import load_book, slugify
 from .resolve import RenderedBook, render_book
@@ -75,6 +77,9 @@ def prepare(opts: Options) -> tuple[RenderedBook, Reporter]:
         report.check()
         raise BuildError(report.diagnostics)
     rb = render_book(book, report)
+    if "pdf" in opts.formats:
+        for message in missing_fonts():
+            report.warning(paths.STYLES / "base.css", 0, message)
     report.check(strict=opts.strict)
     return rb, report
 

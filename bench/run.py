@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Benchmark: the builder against pandoc, and against itself, as ratios in one run.
+
+    .venv/bin/python bench/run.py [--quick]
+
+1. Cold build of the default guide (student PDF + EPUB, no cache) against pandoc 3.9
+   (pypandoc_binary) building the same chapters as plain Markdown to EPUB and to PDF
+   with --pdf-engine=weasyprint. Target: ratio <= 0.7.
+2. Rebuild after editing one paragraph of one chapter, against the cold build (every
+   output: both editions, handouts, EPUB). Target: <= 0.2.
+3. No-change rebuild: target <= 1 second.
+4. Synthetic books of about 100 and 1,000 pages: time ratio (target <= 11, linear) and
+   peak memory of the 1,000-page build (target <= 1.5 GB).
+Writes a Markdown report to bench/results/latest.md and prints it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from synthetic import make_book, plain_markdown  # noqa: E402
+
+PY = sys.executable
+
+
+def timed(cmd: list[str], **kw) -> tuple[float, int]:
+    """Wall seconds and the peak resident memory (kB) of the command's processes."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before)
+
+
+def peak_of(cmd: list[str]) -> tuple[float, int]:
+    """Run in a fresh interpreter so that ru_maxrss belongs to this build alone."""
+    code = ("import resource,subprocess,sys,time;t=time.perf_counter();"
+            f"p=subprocess.run({cmd!r},capture_output=True);"
+            "d=time.perf_counter()-t;"
+            "sys.exit(p.returncode) if p.returncode else "
+            "print(d, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([PY, "-c", code], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    seconds, kb = out.stdout.split()
+    return float(seconds), int(kb)
+
+
+def ours(content: Path, out: Path, *extra: str) -> list[str]:
+    return [PY, str(ROOT / "build.py"), "--content", str(content), "--output", str(out), "-q",
+            *extra]
+
+
+def pandoc_cmds(content: Path, work: Path) -> list[list[str]]:
+    import pypandoc
+    pandoc = pypandoc.get_pandoc_path()
+    md = work / "book.md"
+    md.write_text(plain_markdown(content))
+    common = [pandoc, str(md), "--citeproc", "--bibliography", str(content / "references.json"),
+              "--toc", "-M", f"title={content.name}", "-M", "lang=en-GB"]
+    return [common + ["-o", str(work / "book.epub")],
+            common + ["--pdf-engine=weasyprint", "-o", str(work / "book.pdf")]]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="skip the 1,000-page book")
+    args = ap.parse_args()
+    os.environ["PATH"] = f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}"  # weasyprint CLI
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        content = tmp / "content"
+        shutil.copytree(ROOT / "content", content)
+
+        # 1. cold build vs pandoc
+        cold, _ = timed(ours(content, tmp / "o1", "--no-cache", "--edition", "student",
+                             "--no-handouts"))
+        pandoc = 0.0
+        for cmd in pandoc_cmds(content, tmp):
+            pandoc += timed(cmd)[0]
+        rows.append(("Cold build, student PDF + EPUB, vs pandoc (EPUB + PDF via WeasyPrint)",
+                     f"{cold:.1f} s / {pandoc:.1f} s", cold / pandoc, "≤ 0.7"))
+
+        # 2. edit one paragraph, every output, against a cold build of every output
+        cache = tmp / "cache"
+        full_cold, _ = timed(ours(content, tmp / "o2", "--cache", str(cache)))
+        chapter = content / "chapters" / "05-origins-of-socialism-in-one-country.md"
+        text = chapter.read_text()
+        first_para = next(l for l in text.split("\n\n") if l and l[0].isalpha())
+        chapter.write_text(text.replace(first_para, first_para + " (Edited.)", 1))
+        edit, _ = timed(ours(content, tmp / "o2", "--cache", str(cache)))
+        rows.append(("Rebuild after editing one paragraph vs cold build (all outputs)",
+                     f"{edit:.1f} s / {full_cold:.1f} s", edit / full_cold, "≤ 0.2"))
+
+        # 3. no change
+        nochange, _ = timed(ours(content, tmp / "o2", "--cache", str(cache)))
+        rows.append(("No-change rebuild", f"{nochange:.2f} s", None, "≤ 1 s"))
+
+        # 4. synthetic books
+        small = make_book(tmp / "s100", 100)
+        t100, m100 = peak_of(ours(small, tmp / "so", "--no-cache", "--edition", "student",
+                                  "--no-handouts"))
+        pages100 = _pages(next((tmp / "so").glob("*.pdf")))
+        rows.append((f"Synthetic book, {pages100} pages", f"{t100:.1f} s, peak {m100 / 1024:.0f} MB",
+                     None, ""))
+        if not args.quick:
+            big = make_book(tmp / "s1000", 1000)
+            t1000, m1000 = peak_of(ours(big, tmp / "bo", "--no-cache", "--edition", "student",
+                                        "--no-handouts"))
+            pages1000 = _pages(next((tmp / "bo").glob("*.pdf")))
+            rows.append((f"Synthetic book, {pages1000} pages, time vs the {pages100}-page book",
+                         f"{t1000:.1f} s", t1000 / t100, "≤ 11"))
+            rows.append((f"Peak memory, {pages1000}-page book (largest process)",
+                         f"{m1000 / 1024:.0f} MB", None, "≤ 1,536 MB"))
+
+    report = ["| measure | figures | ratio | target |", "| --- | --- | --- | --- |"]
+    for name, figures, ratio, target in rows:
+        report.append(f"| {name} | {figures} | {'' if ratio is None else f'{ratio:.2f}'} | {target} |")
+    machine = (f"{platform.node() and 'Linux'} {platform.machine()}, {os.cpu_count()} cores, "
+               f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    text = "\n".join(report) + f"\n\nMachine: {machine}\n"
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "latest.md").write_text(text)
+    print(text)
+    return 0
+
+
+def _pages(pdf: Path) -> int:
+    from pypdf import PdfReader
+    return len(PdfReader(pdf).pages)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Print layout: text inside the margins, blank pages only where intended, visual regression."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageStat
+from pypdf import PdfReader
+
+from conftest import only
+
+MM = 72 / 25.4
+VISUAL = Path(__file__).resolve().parent / "visual"
+TOLERANCE_PT = 1.5
+
+
+def words_by_page(pdf: Path) -> list[tuple[float, float, list[tuple[float, float, str]]]]:
+    """(width, height, [(xmin, xmax, word)]) per page, from poppler's pdftotext -bbox."""
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = []
+    for m in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html, re.S):
+        words = [(float(a), float(b), w) for a, b, w in re.findall(
+            r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+            m.group(3))]
+        pages.append((float(m.group(1)), float(m.group(2)), words))
+    return pages
+
+
+@pytest.mark.parametrize("pattern", ["*-student-a4.pdf", "*-teacher-a4.pdf"])
+def test_no_text_runs_into_the_margins(mini_build, pattern):
+    """Mirrored margins: the inner one is 26 mm, the outer 18 mm; nothing may cross them."""
+    for i, (width, _, words) in enumerate(words_by_page(only(mini_build, pattern))):
+        right_page = i % 2 == 0  # every part starts on a right-hand page
+        left, right = (26 * MM, 18 * MM) if right_page else (18 * MM, 26 * MM)
+        for xmin, xmax, word in words:
+            assert xmin >= left - TOLERANCE_PT, (i + 1, word, xmin, left)
+            assert xmax <= width - right + TOLERANCE_PT, (i + 1, word, xmax, width - right)
+
+
+def test_handout_text_inside_margins(mini_build):
+    for path in (mini_build / "handouts").glob("*.pdf"):
+        for i, (width, _, words) in enumerate(words_by_page(path)):
+            for xmin, xmax, word in words:
+                assert 20 * MM - TOLERANCE_PT <= xmin and xmax <= width - 20 * MM + TOLERANCE_PT, \
+                    (path.name, i + 1, word)
+
+
+def test_blank_pages_only_on_the_left_before_a_new_part(mini_build):
+    pages = [p.extract_text() or "" for p in PdfReader(only(mini_build, "*-student-a4.pdf")).pages]
+    for i, text in enumerate(pages):
+        if text.strip():
+            continue
+        assert i % 2 == 1, f"blank right-hand page {i + 1}"
+        assert i + 1 < len(pages) and pages[i + 1].strip(), f"two blank pages at {i + 1}"
+
+
+def test_running_heads_and_outer_page_numbers(mini_build):
+    pages = words_by_page(only(mini_build, "*-student-a4.pdf"))
+    reader = PdfReader(only(mini_build, "*-student-a4.pdf"))
+    texts = [p.extract_text() or "" for p in reader.pages]
+    body = next(i for i, t in enumerate(texts) if "CHAPTER 1" in t)
+    # chapter 1 runs over two pages: its second page is a left page with the book title
+    second = texts[body + 1]
+    assert "A Small Test Book" in second
+    width, height, words = pages[body + 1]
+    number = [w for w in words if w[2] == "2"][-1]
+    assert number[1] < width / 2, "page number of a left page is on the outer (left) edge"
+    width, height, words = pages[body]
+    number = [w for w in words if w[2] == "1"][-1]
+    assert number[0] > width / 2, "page number of a right page is on the outer (right) edge"
+
+
+def render(pdf: Path, first: int, last: int, dest: Path) -> list[Path]:
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", str(first), "-l", str(last), str(pdf),
+                    str(dest / "p")], check=True)
+    return sorted(dest.glob("p-*.png"))
+
+
+def test_visual_regression(mini_build, tmp_path):
+    """The first pages look as they did when the references were last reviewed.
+
+    After an intended layout change, look at the new pages and store them with
+    UPDATE_VISUAL=1 make test.
+    """
+    pdf = only(mini_build, "*-student-a4.pdf")
+    pages = render(pdf, 1, 10, tmp_path)
+    assert len(pages) == 10
+    if os.environ.get("UPDATE_VISUAL"):
+        VISUAL.mkdir(exist_ok=True)
+        for i, page in enumerate(pages, 1):
+            Image.open(page).convert("L").save(VISUAL / f"mini-page-{i:02d}.png", optimize=True)
+        pytest.skip("reference images updated")
+    for i, page in enumerate(pages, 1):
+        ref_path = VISUAL / f"mini-page-{i:02d}.png"
+        assert ref_path.exists(), f"no reference {ref_path.name}: run with UPDATE_VISUAL=1"
+        new, ref = Image.open(page).convert("L"), Image.open(ref_path).convert("L")
+        assert new.size == ref.size, (i, new.size, ref.size)
+        diff = ImageChops.difference(new, ref)
+        mean = ImageStat.Stat(diff).mean[0]
+        changed = sum(diff.histogram()[65:]) / (new.size[0] * new.size[1])
+        assert mean < 1.5 and changed < 0.01, f"page {i} differs: mean {mean:.2f}, {changed:.2%}"
+
+
+def test_pages_are_black_and_white(mini_build, tmp_path):
+    """Nothing is carried by colour: every pixel of every page is a shade of grey."""
+    for pdf in [only(mini_build, "*-student-a4.pdf"), *sorted((mini_build / "handouts").glob("*"))][:3]:
+        out = tmp_path / pdf.stem
+        out.mkdir()
+        for png in render(pdf, 1, 40, out):
+            img = Image.open(png).convert("RGB")
+            r, g, b = img.split()
+            assert ImageChops.difference(r, g).getbbox() is None, png.name
+            assert ImageChops.difference(g, b).getbbox() is None, png.name
+
+
+def test_missing_fonts_are_reported(monkeypatch):
+    from studyguide import fonts
+    monkeypatch.setattr(fonts, "installed_families", lambda: frozenset({"DejaVu Serif"}))
+    messages = fonts.missing_fonts()
+    assert len(messages) == 2 and "Linux Libertine O" in messages[0]
+    monkeypatch.setattr(fonts, "installed_families",
+                        lambda: frozenset({"Linux Libertine O", "Linux Biolinum O"}))
+    assert fonts.missing_fonts() == []
