@@ -254,8 +254,12 @@ def load_people(root: Path, report: Reporter) -> list[Person]:
         if not isinstance(item, dict) or not _str(item.get("name")):
             report.error(path, line_of(items, i), "a person needs at least a 'name'")
             continue
+        aliases = item.get("aliases") or []
         people.append(Person(_str(item["name"]), _str(item.get("dates")),
-                             _str(item.get("role")), _str(item.get("bio"))))
+                             _str(item.get("role")), _str(item.get("bio")),
+                             index=_str(item.get("index")) or _str(item["name"]),
+                             aliases=[str(a) for a in aliases] if isinstance(aliases, list)
+                             else []))
     return people
 
 

@@ -110,6 +110,8 @@ class Person:
     dates: str
     role: str
     bio: str
+    index: str = ""                # the index heading, e.g. "Trotsky, Leon"
+    aliases: list[str] = field(default_factory=list)   # forms indexed in the text
 
 
 @dataclass

@@ -389,15 +389,39 @@ class Resolver:
         lowercase alias such as "soviet", a council, does not swallow "Soviet Union");
         straight and curly apostrophes are equivalent.
         """
-        entries = self.book.glossary
-        if not entries:
-            return
-        by_form: dict[str, object] = {}
-        for e in entries:
+        forms = {}
+        for e in self.book.glossary:
             for form in [e.term, *e.aliases]:
-                by_form.setdefault(form.replace("’", "'"), e)
-        forms = sorted(by_form, key=len, reverse=True)
-        alternation = "|".join(re.escape(f).replace("'", "['’]") for f in forms)
+                forms.setdefault(form, (e.id, e.term))
+
+        def link(text: str, ident: str, n: int):
+            self.used_terms.add(ident)
+            return etree.Element("a", {"class": "gloss", "href": f"#{ident}",
+                                       "id": f"{doc_id}-gl{n}"})
+        self.first_uses(tree, doc_id, forms, link)
+
+    def people_index(self, tree, doc_id: str) -> None:
+        """Index each key figure at the first mention in each chapter."""
+        forms = {}
+        for p in self.book.people:
+            for form in [p.name, *p.aliases]:
+                forms.setdefault(form, ("person-" + slugify(p.name), p.index))
+
+        def mark(text: str, ident: str, n: int):
+            return etree.Element("span", {"class": "index-term", "id": f"{doc_id}-px{n}"})
+        self.first_uses(tree, doc_id, forms, mark)
+
+    def first_uses(self, tree, doc_id: str, forms: dict, make) -> None:
+        """Wrap the first use in this document of each entry's forms in ``make(...)``.
+
+        ``forms`` maps a form of words to (entry id, index heading); the new element is
+        recorded in the index under that heading.
+        """
+        if not forms:
+            return
+        by_form = {f.replace("\u2019", "'"): v for f, v in forms.items()}
+        ordered = sorted(by_form, key=len, reverse=True)
+        alternation = "|".join(re.escape(f).replace("'", "['\u2019]") for f in ordered)
         pattern = re.compile(r"(?<![\w-])(" + alternation + r")(?![\w-])")
         done: set[str] = set()
         count = 0
@@ -406,24 +430,23 @@ class Resolver:
             nonlocal count
             pieces, pos = [], 0
             for m in pattern.finditer(text):
-                entry = by_form.get(m.group(1).replace("’", "'"))
-                if entry is None or entry.id in done:
+                entry = by_form.get(m.group(1).replace("\u2019", "'"))
+                if entry is None or entry[0] in done:
                     continue
-                done.add(entry.id)
-                self.used_terms.add(entry.id)
+                ident, heading = entry
+                done.add(ident)
                 count += 1
-                a = etree.Element("a", {"class": "gloss", "href": f"#{entry.id}",
-                                        "id": f"{doc_id}-gl{count}"})
-                a.text = m.group(1)
-                pieces += [text[pos:m.start()], a]
+                el = make(m.group(1), ident, count)
+                el.text = m.group(1)
+                pieces += [text[pos:m.start()], el]
                 pos = m.end()
-                self.index_refs.setdefault(entry.term, []).append((doc_id, a.get("id")))
+                self.index_refs.setdefault(heading, []).append((doc_id, el.get("id")))
             if not pieces:
                 return None
             return pieces + [text[pos:]]
 
         def place(parent, after, pieces) -> None:
-            """Put [text, a, text, a, …, text] where parent.text (after=None) or after.tail was."""
+            """Put [text, el, text, el, …, text] where parent.text (after=None) or after.tail was."""
             if after is None:
                 parent.text = pieces[0]
                 index = 0
@@ -431,9 +454,9 @@ class Resolver:
                 after.tail = pieces[0]
                 index = parent.index(after) + 1
             for i in range(1, len(pieces), 2):
-                link = pieces[i]
-                link.tail = pieces[i + 1]
-                parent.insert(index, link)
+                el = pieces[i]
+                el.tail = pieces[i + 1]
+                parent.insert(index, el)
                 index += 1
 
         def skip(el) -> bool:
@@ -501,6 +524,15 @@ class Resolver:
                                        d.title, kind), d.path, d.title_line)
         rendered, trees = [], []
         back_counters = {"table": 0, "figure": 0}
+        # the master table and the timeline figure come before the back-matter pages in
+        # print, so they take the first back-matter numbers
+        master_label = timeline_label = ""
+        if "tbl-master" in book.tables:
+            back_counters["table"] += 1
+            master_label = f"Table A.{back_counters['table']}"
+        if book.timeline:
+            back_counters["figure"] += 1
+            timeline_label = f"Figure A.{back_counters['figure']}"
         for conv in converted:
             d: Chapter = conv["doc"]
             counters = {"table": 0, "figure": 0} if d.number else back_counters
@@ -526,15 +558,13 @@ class Resolver:
                             "id": f"{d.id}-q{i + 1}"} for i, q in enumerate(conv["questions"])],
                 sections=sections))
         # apparatus targets
-        counters = back_counters
         master = ""
-        if "tbl-master" in book.tables:
-            counters["table"] += 1
+        if master_label:
             t = book.tables["tbl-master"]
-            master = self.render_table(t, f"Table A.{counters['table']}")
+            master = self.render_table(t, master_label)
             self.used_tables.add("tbl-master")
-            self.register("tbl-master", Target("master-table", f"Table A.{counters['table']}",
-                                               t.caption, "table"), t.path, t.line)
+            self.register("tbl-master", Target("master-table", master_label, t.caption, "table"),
+                          t.path, t.line)
         for ident, title in (("master-table", "The Two Positions Compared"),
                              ("timeline", "Timeline"), ("key-figures", "Key Figures"),
                              ("glossary", "Glossary"), ("bibliography", "Annotated Bibliography"),
@@ -543,8 +573,7 @@ class Resolver:
         figs = {}
         if book.timeline:
             figs["timeline"] = figures.timeline_svg(book)
-            counters["figure"] += 1
-            self.register("fig-timeline", Target("timeline", f"Figure A.{counters['figure']}",
+            self.register("fig-timeline", Target("timeline", timeline_label,
                                                  "Timeline of key events", "figure"), book.root, 0)
         if book.strategies:
             figs["strategies"] = figures.strategies_svg(book)
@@ -558,6 +587,7 @@ class Resolver:
             self.link(tree, d, d.path)
             if d.kind == "chapter":
                 self.glossary_links(tree, d.id)
+                self.people_index(tree, d.id)
             self.block_ids(tree, d.id)
             self.sanitise(tree)
             r.body_html = _inner(tree)
