@@ -33,7 +33,7 @@ def _lines(x: float, y: float, lines: list[str], size: float, anchor: str = "sta
 
 def timeline_svg(book: Book) -> str:
     events = [e for e in book.timeline if e.key] or book.timeline[:16]
-    width, axis, top, row = 640, 118, 56, 46
+    width, axis, top, row = 640, 150, 56, 46
     body = [_lines(width / 2, 30, ["Key events, " + (f"{events[0].year}–{events[-1].year}"
                                    if events else "")], 18, "middle", "bold")]
     height = top + row * len(events) + 10
@@ -52,7 +52,7 @@ def timeline_svg(book: Book) -> str:
         body.append(_lines(axis - 16, y, [event.label if len(event.date) > 4 else event.date],
                            13, "end", "bold"))
         label = event.short or event.event.replace("*", "")
-        body.append(_lines(axis + 18, y, textwrap.wrap(label, 62)[:2], 14))
+        body.append(_lines(axis + 18, y, textwrap.wrap(label, 56)[:2], 14))
     return _svg(width, height, "Timeline of key events", body)
 
 
@@ -92,3 +92,12 @@ GENERATORS = {"timeline": timeline_svg, "strategies": strategies_svg}
 def generate(book: Book, name: str) -> str | None:
     gen = GENERATORS.get(name)
     return gen(book) if gen else None
+
+
+def caption(book: Book, name: str) -> str:
+    """A generated figure's default caption, from its data."""
+    if name == "strategies" and book.strategies:
+        return str(book.strategies.get("caption") or book.strategies.get("title") or "")
+    if name == "timeline":
+        return "Key events of the debate."
+    return ""

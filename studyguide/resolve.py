@@ -328,7 +328,9 @@ class Resolver:
                     fig.set("id", fid)
                     self.register(fid, Target(doc.id, label, img.get("title") or alt, "figure"),
                                   doc.path, line)
-                caption = img.attrib.pop("title", None) or alt
+                caption = img.attrib.pop("title", None) or \
+                    (figures.caption(self.book, src[len("figure:"):]) if src.startswith("figure:")
+                     else "") or alt
                 parent.getparent().replace(parent, fig)
                 img.tail = None
                 fig.append(img)
