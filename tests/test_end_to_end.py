@@ -233,3 +233,16 @@ def test_format_option_limits_outputs(tmp_path, fmt):
     assert result.returncode == 0, result.stderr
     suffixes = {p.suffix for p in tmp_path.rglob("*") if p.is_file()}
     assert suffixes == {f".{fmt}"}
+
+
+def test_pdf_page_labels_follow_the_printed_numbers(mini_build):
+    reader = PdfReader(only(mini_build, "*-student-a4.pdf"))
+    labels = reader.page_labels
+    pages = pdf_text(reader)
+    body_start = next(i for i, t in enumerate(pages) if "CHAPTER 1" in t)
+    assert labels[:body_start] == ["i", "ii", "iii", "iv", "v", "vi"][:body_start]
+    assert labels[body_start] == "1"
+    # the label is the number printed at the foot of the page
+    for i in range(body_start, len(pages)):
+        if pages[i].strip():
+            assert pages[i].split()[-1] == labels[i], (i, labels[i])

@@ -187,9 +187,20 @@ def render_edition(rb: RenderedBook, teacher: bool, paper: str) -> tuple[bytes, 
     combined = front.copy(front_pages + body_pages + index_pages)
     ident = hashlib.sha256(f"{meta.identifier}|{meta.edition}|{teacher}|{paper}".encode()).hexdigest()
     pdf = combined.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=ident[:32].encode(),
-                             uncompressed_pdf=False)
+                             finisher=page_labels(len(front_pages)))
     layout.refused = fetcher.refused
     return pdf, layout
+
+
+def page_labels(front_count: int):
+    """A finisher that gives PDF viewers the printed numbers: i, ii, … then 1, 2, …"""
+    import pydyf
+
+    def finish(document, pdf):
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array([
+            0, pydyf.Dictionary({"S": "/r"}),
+            front_count, pydyf.Dictionary({"S": "/D"})])})
+    return finish
 
 
 def handout_references(rb: RenderedBook, html_text: str) -> list[dict]:
