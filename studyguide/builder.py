@@ -50,7 +50,7 @@ class Result:
     unchanged: bool = False                # nothing changed since the last build
 
 
-Progress = Callable[[str], None]
+Progress = Callable[..., None]   # (message, done=None, total=None)
 
 
 # -- work done in worker processes -------------------------------------------------
@@ -101,7 +101,7 @@ class Job:
     value: object = None
 
 
-def build(opts: Options, progress: Progress = lambda msg: None) -> Result:
+def build(opts: Options, progress: Progress = lambda msg, done=None, total=None: None) -> Result:
     started = time.perf_counter()
     store = cache_mod.Cache(opts.cache)
     inputs = input_digest(opts) if opts.cache else ""
@@ -157,6 +157,7 @@ def build(opts: Options, progress: Progress = lambda msg: None) -> Result:
     todo = [j for j in jobs if j.value is None]
     total = len(todo) + ("epub" in formats)
     done = 0
+    progress(f"rendering {total} output(s), {len(jobs) - len(todo)} from cache", 0, total)
     if todo:
         workers = min(opts.jobs or os.cpu_count() or 1, len(todo))
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -165,7 +166,7 @@ def build(opts: Options, progress: Progress = lambda msg: None) -> Result:
                 job.value = fut.result()
                 store.put(job.key, job.value)
                 done += 1
-                progress(f"[{done}/{total}] {job.name.relative_to(out) if job.name else 'layout'}")
+                progress(str(job.name.relative_to(out)) if job.name else "page layout", done, total)
 
     refused = {url for j in editions for url in j.value[1].refused}
     if refused:
@@ -185,7 +186,7 @@ def build(opts: Options, progress: Progress = lambda msg: None) -> Result:
             store.put(key, data)
             rendered += 1
             done += 1
-            progress(f"[{done}/{total}] {slug}.epub")
+            progress(f"{slug}.epub", done, total)
         results[out / f"{slug}.epub"] = data
     write_atomically(results)
     warnings = [str(d) for d in report.warnings]

@@ -1,4 +1,8 @@
-"""Progress display: a live status line on a terminal, plain lines elsewhere."""
+"""Progress display: a live bar on a terminal, plain lines elsewhere, nothing with -q.
+
+The builder calls ``progress(message, done, total)``: a step when ``total`` is None,
+one more finished output otherwise.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -8,16 +12,26 @@ import sys
 @contextlib.contextmanager
 def reporter(quiet: bool):
     if quiet:
-        yield lambda msg: None
+        yield lambda msg, done=None, total=None: None
         return
-    if sys.stderr.isatty():
-        from rich.console import Console
-        console = Console(stderr=True)
-        with console.status("building…") as status:
-            def show(msg: str) -> None:
-                status.update(msg)
-                if msg.startswith("["):
-                    console.log(msg)
-            yield show
+    if not sys.stderr.isatty():
+        def plain(msg: str, done: int | None = None, total: int | None = None) -> None:
+            prefix = f"[{done}/{total}] " if total else ""
+            print(prefix + msg, file=sys.stderr, flush=True)
+        yield plain
         return
-    yield lambda msg: print(msg, file=sys.stderr, flush=True)
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
+                               TextColumn, TimeElapsedColumn)
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=False) as bar:
+        task = bar.add_task("reading content", total=None)
+
+        def live(msg: str, done: int | None = None, total: int | None = None) -> None:
+            if total:
+                bar.update(task, description=msg, completed=done, total=total)
+            else:
+                bar.update(task, description=msg)
+        yield live

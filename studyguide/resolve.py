@@ -551,7 +551,7 @@ class Resolver:
                 key_terms.append((term, match.id if match else ""))
             rendered.append(RenderedDoc(
                 id=d.id, kind=d.kind, number=d.number, title=d.title,
-                title_html=convert_inline(html.escape(d.title)), path=d.path,
+                title_html=convert_inline(html.escape(d.title, quote=False)), path=d.path,
                 summary_html=self.fill_tokens(conv["summary"]),
                 objectives_html=[self.fill_tokens(o) for o in conv["objectives"]],
                 key_terms=key_terms,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -131,3 +132,23 @@ def test_edition_metadata(tmp_path, mini_build):
     assert "<dc:date>2025-03-01</dc:date>" in opf
     assert "2025-03-01T00:00:00Z" in opf
     assert 'property="schema:version">2<' in opf
+
+
+def test_progress_is_plain_off_a_terminal_and_silent_with_q(book_copy, tmp_path):
+    result = run_build("--content", str(book_copy), "--output", str(tmp_path / "a"),
+                       "--no-cache", "--no-handouts")
+    assert result.returncode == 0
+    assert "reading content" in result.stderr
+    assert re.search(r"^\[3/3\] a-small-test-book\.epub$", result.stderr, re.M), result.stderr
+    assert "\x1b[" not in result.stderr, "no terminal escapes when not on a terminal"
+    quiet = run_build("--content", str(book_copy), "--output", str(tmp_path / "b"),
+                      "--no-cache", "--no-handouts", "-q")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+
+
+def test_help_documents_every_option():
+    result = run_build("--help")
+    assert result.returncode == 0
+    for option in ("--content", "--output", "--format", "--paper", "--edition", "--no-handouts",
+                   "--strict", "--jobs", "--quiet", "--watch", "--cache", "--no-cache"):
+        assert option in result.stdout, option
