@@ -70,6 +70,16 @@ def _epub_job(rb: RenderedBook, layout) -> bytes:
     return epub.write_epub(rb, layout)
 
 
+def theme_overrides(book) -> list[str]:
+    """Hashes of the book's own stylesheet and template overrides (they shape every output)."""
+    parts = []
+    if book.stylesheet_path:
+        parts.append(cache_mod.digest(book.stylesheet_path.read_bytes()))
+    if book.templates_dir:
+        parts.append(cache_mod.tree_digest([book.templates_dir]))
+    return parts
+
+
 def prepare(opts: Options) -> tuple[RenderedBook, Reporter]:
     report = Reporter(opts.content)
     book = load_book(opts.content, report)
@@ -118,7 +128,7 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
     papers = list(opts.papers) or [meta.paper]
     slug = slugify(meta.title)[:60]
     out = opts.output
-    engine = cache_mod.engine_digest()
+    engine = cache_mod.digest(cache_mod.engine_digest(), *theme_overrides(rb.book))
     book_key = cache_mod.digest(engine, rb)
 
     editions: list[Job] = []

@@ -381,8 +381,57 @@ def load_book(root: Path, report: Reporter) -> Book | None:
                      f"unknown citation style '{meta.csl}' (no file styles/csl/{meta.csl}.csl)")
     sheet = raw.get("stylesheet")
     if sheet:
-        if paths.find_stylesheet(root, str(sheet)) is None:
-            report.error(book_yaml, line_of(raw, "stylesheet"),
-                         f"unknown stylesheet '{sheet}'")
-    book.stylesheet = str(sheet) if sheet else None
+        found = paths.find_stylesheet(root, str(sheet))
+        if found is None:
+            report.error(book_yaml, line_of(raw, "stylesheet"), f"unknown stylesheet '{sheet}'")
+        elif check_stylesheet(found, report):
+            book.stylesheet_path = found
+    folder = raw.get("templates")
+    if folder:
+        path = _inside(root, str(folder))
+        if path is None or not path.is_dir():
+            report.error(book_yaml, line_of(raw, "templates"),
+                         f"unknown template folder '{folder}' (not a folder inside the book)")
+        elif check_templates(path, report):
+            book.templates_dir = path
     return book
+
+
+def check_stylesheet(path: Path, report: Reporter) -> bool:
+    """A book's stylesheet may style, but not fetch: no url() and no @import."""
+    text = read_text(path, report)
+    if text is None:
+        return False
+    ok = True
+    for i, line in enumerate(text.split("\n"), 1):
+        if re.search(r"url\s*\(|@import|@font-face", line, re.I):
+            report.error(path, i, "a book stylesheet may not load anything "
+                         "(url(), @import and @font-face are not allowed)")
+            ok = False
+    return ok
+
+
+def check_templates(folder: Path, report: Reporter) -> bool:
+    """Every override must have the name of a built-in template and compile."""
+    from jinja2 import Environment, TemplateSyntaxError
+    env = Environment()
+    ok = True
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(folder)
+        if not (paths.TEMPLATES / rel).is_file():
+            report.error(path, 0, f"unknown template '{rel}' (the theme has no such template "
+                         "to override)")
+            ok = False
+            continue
+        text = read_text(path, report)
+        if text is None:
+            ok = False
+            continue
+        try:
+            env.parse(text)
+        except TemplateSyntaxError as exc:
+            report.error(path, exc.lineno or 0, f"template error: {exc.message}")
+            ok = False
+    return ok

@@ -130,7 +130,8 @@ class Book:
     reference_lines: dict[str, int] = field(default_factory=dict)
     bibliography_path: Path | None = None
     changelog: Chapter | None = None
-    stylesheet: str | None = None
+    stylesheet_path: Path | None = None    # the book's own CSS, after the theme's
+    templates_dir: Path | None = None      # the book's template overrides
 
     @property
     def documents(self) -> list[Chapter]:

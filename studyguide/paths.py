@@ -23,13 +23,10 @@ def find_csl(root: Path, name: str) -> Path | None:
 
 
 def find_stylesheet(root: Path, name: str) -> Path | None:
-    for candidate in (STYLES / f"{name}.css", root / name):
-        if candidate.is_file() and candidate.suffix == ".css":
-            if candidate.parent == STYLES:
-                return candidate
-            try:
-                candidate.resolve().relative_to(root.resolve())
-                return candidate
-            except ValueError:
-                return None
-    return None
+    """A book's own stylesheet: a .css file inside the book folder."""
+    candidate = (root / name).resolve()
+    try:
+        candidate.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return candidate if candidate.is_file() and candidate.suffix == ".css" else None

@@ -6,11 +6,25 @@ The shared partials (chapter, apparatus) serve both the print book and the EPUB.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
+                    select_autoescape)
 from markupsafe import Markup
 
 from . import paths
+
+# A book may override any of the built-in templates with files of the same name in a
+# folder of its own (``templates:`` in book.yaml); writers select it with ``use``.
+_override: Path | None = None
+_extra_css = ""
+
+
+def use(templates: Path | None, stylesheet: Path | None = None) -> None:
+    """Select a book's template folder and extra stylesheet for this process."""
+    global _override, _extra_css
+    _override = templates
+    _extra_css = stylesheet.read_text(encoding="utf-8") if stylesheet else ""
 
 
 def roman(n: int) -> str:
@@ -24,9 +38,14 @@ def roman(n: int) -> str:
     return out
 
 
-@functools.lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(paths.TEMPLATES)),
+    return _environment(_override)
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(override: Path | None) -> Environment:
+    loaders = [FileSystemLoader(str(override))] if override else []
+    env = Environment(loader=ChoiceLoader(loaders + [FileSystemLoader(str(paths.TEMPLATES))]),
                       autoescape=select_autoescape(("html", "xhtml", "xml"), default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
@@ -41,3 +60,8 @@ def render(template: str, **context) -> str:
 
 def stylesheet(name: str) -> str:
     return (paths.STYLES / name).read_text(encoding="utf-8")
+
+
+def book_stylesheet() -> str:
+    """The book's own stylesheet (book.yaml ``stylesheet:``), applied after the theme's."""
+    return _extra_css

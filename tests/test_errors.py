@@ -218,3 +218,52 @@ def test_control_character_escaped_in_yaml(book_copy, tmp_path):
     edit(path, "role: Author of the alpha doctrine", 'role: "Author \\e of alpha"')
     expect(fail_build(book_copy, tmp_path), "data/people.yaml", line_of(path, "role:"),
            "control character")
+
+
+def test_book_stylesheet_and_template_overrides_apply(book_copy, tmp_path):
+    (book_copy / "extra.css").write_text(".chapter-title { letter-spacing: 0.01em; }\n")
+    (book_copy / "theme" / "shared").mkdir(parents=True)
+    chapter = (Path(__file__).resolve().parent.parent / "templates" / "shared" / "chapter.html")
+    (book_copy / "theme" / "shared" / "chapter.html").write_text(
+        chapter.read_text().replace("Review questions", "Questions for review"))
+    with open(book_copy / "book.yaml", "a") as fh:
+        fh.write("stylesheet: extra.css\ntemplates: theme\n")
+    out = tmp_path / "out"
+    result = run_build("--content", str(book_copy), "--output", str(out), "--format", "epub", "-q")
+    assert result.returncode == 0, result.stderr
+    import zipfile
+    z = zipfile.ZipFile(next(out.glob("*.epub")))
+    assert "letter-spacing: 0.01em" in z.read("EPUB/style/book.css").decode()
+    assert "Questions for review" in z.read("EPUB/ch01.xhtml").decode()
+
+
+def test_unknown_template_folder(book_copy, tmp_path):
+    with open(book_copy / "book.yaml", "a") as fh:
+        fh.write("templates: no-such-folder\n")
+    expect(fail_build(book_copy, tmp_path), "book.yaml", line_of(book_copy / "book.yaml", "templates:"),
+           "unknown template folder 'no-such-folder'")
+
+
+def test_unknown_template_name(book_copy, tmp_path):
+    (book_copy / "theme" / "print").mkdir(parents=True)
+    (book_copy / "theme" / "print" / "fancy.html").write_text("<p>x</p>")
+    with open(book_copy / "book.yaml", "a") as fh:
+        fh.write("templates: theme\n")
+    expect(fail_build(book_copy, tmp_path), "theme/print/fancy.html", None,
+           "unknown template 'print/fancy.html'")
+
+
+def test_template_syntax_error(book_copy, tmp_path):
+    (book_copy / "theme" / "print").mkdir(parents=True)
+    (book_copy / "theme" / "print" / "handout.html").write_text("<p>\n{% if x %}\n<p>never closed\n")
+    with open(book_copy / "book.yaml", "a") as fh:
+        fh.write("templates: theme\n")
+    expect(fail_build(book_copy, tmp_path), "theme/print/handout.html", None, "template error")
+
+
+def test_book_stylesheet_may_not_fetch(book_copy, tmp_path):
+    (book_copy / "extra.css").write_text("body { color: black; }\n"
+                                         "h1 { background: url(http://127.0.0.1:9/x.png); }\n")
+    with open(book_copy / "book.yaml", "a") as fh:
+        fh.write("stylesheet: extra.css\n")
+    expect(fail_build(book_copy, tmp_path), "extra.css", 2, "may not load anything")

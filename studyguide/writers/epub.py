@@ -185,6 +185,7 @@ def page_markers(layout: Layout | None, rb: RenderedBook, files: dict[str, str])
 
 
 def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
+    theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
     book = epub.EpubBook()
     book.set_identifier(meta.identifier)
@@ -223,7 +224,8 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
 
     css = epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css",
                         content=(theme.stylesheet("base.css") + "\n" +
-                                 theme.stylesheet("epub.css")).encode("utf-8"))
+                                 theme.stylesheet("epub.css") + "\n" +
+                                 theme.book_stylesheet()).encode("utf-8"))
     book.add_item(css)
     book.set_cover("images/cover.png", cover_png(meta), create_page=False)
     for name, svg in sorted(rb.figures.items()):

@@ -38,7 +38,7 @@ class Layout:
 
 
 def _css(*names: str, paper: str) -> str:
-    return "\n".join(theme.stylesheet(n) for n in names) + \
+    return "\n".join(theme.stylesheet(n) for n in names) + "\n" + theme.book_stylesheet() + \
         f"\n@page {{ size: {PAPER.get(paper, 'A4')}; }}\n"
 
 
@@ -140,6 +140,7 @@ def edition_name(teacher: bool) -> str:
 
 
 def render_edition(rb: RenderedBook, teacher: bool, paper: str) -> tuple[bytes, Layout]:
+    theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
     css = _css("base.css", "print.css", paper=paper)
     common = dict(meta=meta, rb=rb, teacher=teacher, css=css, edition_name=edition_name(teacher),
@@ -209,6 +210,7 @@ def handout_references(rb: RenderedBook, html_text: str) -> list[dict]:
 
 
 def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
+    theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
     css = _css("base.css", "handout.css", paper=paper)
     html_text = theme.render("print/handout.html", meta=meta, rb=rb, doc=doc, teacher=teacher,
