@@ -216,12 +216,14 @@ def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str
     html_text = theme.render("print/handout.html", meta=meta, rb=rb, doc=doc, teacher=teacher,
                              css=css, edition_name=edition_name(teacher),
                              title_suffix=f"{doc.label}: {doc.title}" if doc.label else doc.title,
-                             body_class="handout", references=[])
+                             body_class="handout", references=[],
+                             running=f"{meta.title} · {edition_name(teacher)}")
     refs = handout_references(rb, html_text)
     html_text = theme.render("print/handout.html", meta=meta, rb=rb, doc=doc, teacher=teacher,
                              css=css, edition_name=edition_name(teacher),
                              title_suffix=f"{doc.label}: {doc.title}" if doc.label else doc.title,
-                             body_class="handout", references=refs)
+                             body_class="handout", references=refs,
+                             running=f"{meta.title} · {edition_name(teacher)}")
     html_text = localise_links(footnotes_to_floats(html_text))
     fetcher = _fetcher(rb)
     document = _document(rb, html_text, fetcher)
