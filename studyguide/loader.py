@@ -16,7 +16,7 @@ from . import paths
 from .errors import Reporter
 from .model import (Book, Chapter, GlossaryEntry, Metadata, Person, Question, Table,
                     TimelineEvent)
-from .readers import LineDict, line_of, read_json, read_markdown, read_text, read_yaml
+from .readers import line_of, read_json, read_markdown, read_text, read_yaml
 
 PAPER_SIZES = {"A4", "Letter"}
 FORMATS = {"pdf", "epub"}

@@ -7,7 +7,6 @@ at their first use in each chapter, and gathers the index. The result, a
 """
 from __future__ import annotations
 
-import copy
 import html
 import re
 from dataclasses import dataclass, field

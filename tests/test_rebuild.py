@@ -1,7 +1,6 @@
 """Regenerating editions: reproducible bytes, incremental rebuilds, atomic outputs, watch."""
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import signal

@@ -95,7 +95,6 @@ def _href_map(rb: RenderedBook) -> dict[str, str]:
     for ident, target in rb.targets.items():
         if target.doc:
             files.setdefault(ident, f"{target.doc}.xhtml")
-        files[ident] = files.get(ident) or f"{target.doc}.xhtml"
     for d in rb.docs + rb.back:
         files[d.id] = f"{d.id}.xhtml"
     for d in rb.front:
@@ -326,14 +325,9 @@ def nav_document(rb: RenderedBook, files: dict[str, str], markers: dict) -> byte
         for labels in anchors.values():
             for label in labels:
                 page_list.append((file, label))
-    order = {lab: i for i, lab in enumerate(_all_labels(markers))}
     body = theme.render("epub/nav.html", rb=rb, toc=toc_items(rb), files=files,
-                        pages=page_list, order=order, has_index=bool(rb.index))
+                        pages=page_list, has_index=bool(rb.index))
     return _xhtml("Contents", body, rb.book.meta.language)
-
-
-def _all_labels(markers):
-    return [lab for anchors in markers.values() for labels in anchors.values() for lab in labels]
 
 
 def normalise_zip(data: bytes, when) -> bytes:
