@@ -16,7 +16,7 @@ from . import paths
 from .errors import Reporter
 from .model import (Book, Chapter, GlossaryEntry, Metadata, Person, Question, Table,
                     TimelineEvent)
-from .readers import line_of, read_json, read_markdown, read_text, read_yaml
+from .readers import LineDict, line_of, read_json, read_markdown, read_text, read_yaml
 
 PAPER_SIZES = {"A4", "Letter"}
 FORMATS = {"pdf", "epub"}
@@ -241,7 +241,7 @@ def load_timeline(root: Path, report: Reporter) -> list[TimelineEvent]:
             report.error(path, line, f"date must be YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
             continue
         events.append(TimelineEvent(date, _str(item["event"]), bool(item.get("key")),
-                                    _str(item.get("short"))))
+                                    _str(item.get("short")), line))
     events.sort(key=lambda e: e.date)
     return events
 
@@ -259,7 +259,7 @@ def load_people(root: Path, report: Reporter) -> list[Person]:
                              _str(item.get("role")), _str(item.get("bio")),
                              index=_str(item.get("index")) or _str(item["name"]),
                              aliases=[str(a) for a in aliases] if isinstance(aliases, list)
-                             else []))
+                             else [], line=line_of(items, i)))
     return people
 
 
@@ -361,7 +361,9 @@ def load_book(root: Path, report: Reporter) -> Book | None:
     book.timeline = load_timeline(root, report)
     book.people = load_people(root, report)
     ann = load_mapping(root / "data" / "annotations.yaml", report) or {}
-    book.annotations = {str(k): _str(v) for k, v in ann.items()}
+    book.annotations = LineDict({str(k): _str(v) for k, v in ann.items()})
+    book.annotations.line = 1
+    book.annotations.key_lines = {str(k): line_of(ann, k) for k in ann}
     book.strategies = load_mapping(root / "data" / "strategies.yaml", report)
     bib = raw.get("bibliography")
     if bib:

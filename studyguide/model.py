@@ -86,6 +86,7 @@ class TimelineEvent:
     event: str
     key: bool = False
     short: str = ""
+    line: int = 0
 
     @property
     def year(self) -> int:
@@ -112,6 +113,7 @@ class Person:
     bio: str
     index: str = ""                # the index heading, e.g. "Trotsky, Leon"
     aliases: list[str] = field(default_factory=list)   # forms indexed in the text
+    line: int = 0
 
 
 @dataclass

@@ -22,6 +22,7 @@ from .loader import slugify
 from .markdown import (TOKEN_RE, Registry, convert, convert_inline, rewrite_blocks,
                        tokenize_citations)
 from .model import Book, Chapter, Table
+from .readers import line_of
 
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
 GLOSS_SCOPE = {"p", "li", "td", "dd"}
@@ -361,15 +362,24 @@ class Resolver:
         return tree, sections
 
     # -- stage 4: links ------------------------------------------------------------------
-    def link(self, tree, doc: Chapter | None, path: Path) -> None:
+    def clean(self, html_text: str, path: Path, line: int) -> str:
+        """A rendered Markdown string outside a chapter body: links checked, sanitised."""
+        if not html_text:
+            return html_text
+        tree = _fragment(html_text)
+        self.link(tree, None, path, line)
+        self.sanitise(tree, path, line)
+        return _inner(tree)
+
+    def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
             if "fn-" in ident or "fnref" in ident or ident.startswith("ref-"):
                 continue
             target = self.targets.get(ident)
             if target is None:
-                line = self.line_in(doc, "#" + ident) if doc else 1
-                self.report.error(path, line, f"link to missing id '#{ident}'")
+                where = self.line_in(doc, "#" + ident) if doc else line
+                self.report.error(path, where, f"link to missing id '#{ident}'")
                 continue
             if target.kind in ("chapter", "section", "table", "figure", "back"):
                 a.set("class", ((a.get("class") or "") + " xref").strip())
@@ -489,9 +499,25 @@ class Resolver:
             if not el.get("id"):
                 el.set("id", f"{doc_id}-b{n}")
 
-    def sanitise(self, tree) -> None:
+    def sanitise(self, tree, path: Path | None = None, line: int = 0) -> None:
+        """Strip what untrusted HTML must not carry. With a path, report it too.
+
+        Chapter bodies were already checked line by line (``check_resources``); the
+        short Markdown strings of front matter and data files are checked here, at
+        the line of their entry.
+        """
         for el in list(tree.iter(*DANGEROUS)):
+            if path is not None:
+                self.report.error(path, line, f"<{el.tag}> is not allowed in content")
             el.getparent().remove(el)
+        for el in list(tree.iter("img")):
+            problem = self.resource_problem(path or self.book.root / "x", el.get("src", ""))
+            if problem:
+                if path is not None:
+                    self.report.error(path, line, problem)
+                el.getparent().remove(el)
+            elif not (el.get("alt") or "").strip() and path is not None:
+                self.report.error(path, line, f"image '{el.get('src')}' has no text alternative")
         for el in tree.iter():
             if not isinstance(el.tag, str):
                 continue
@@ -508,13 +534,13 @@ class Resolver:
         docs = [d for d in book.documents]
         converted = [self.convert_doc(d) for d in docs]
         # apparatus strings with citations
-        gloss = [(e, self.md(e.definition, book.root / "data" / "glossary.yaml", e.line))
-                 for e in book.glossary]
-        people = [(p, self.md(p.bio, book.root / "data" / "people.yaml", 1)) for p in book.people]
-        events = [(e, self.md(e.event, book.root / "data" / "timeline.yaml", 1, True))
+        data = book.root / "data"
+        ann = book.annotations
+        gloss = [(e, self.md(e.definition, data / "glossary.yaml", e.line)) for e in book.glossary]
+        people = [(p, self.md(p.bio, data / "people.yaml", p.line)) for p in book.people]
+        events = [(e, self.md(e.event, data / "timeline.yaml", e.line, True))
                   for e in book.timeline]
-        notes = {k: self.md(v, book.root / "data" / "annotations.yaml", 1)
-                 for k, v in book.annotations.items()}
+        notes = {k: self.md(v, data / "annotations.yaml", 1) for k, v in ann.items()}
         self.table_cells = {tid: self.convert_table(t) for tid, t in book.tables.items()}
         self.resolve_citations()
 
@@ -598,11 +624,13 @@ class Resolver:
             if tid not in self.used_tables:
                 self.report.warning(table.path, table.line, f"table '{tid}' is never placed")
 
-        def linked(fragment: str, path: Path) -> str:
-            tree = _fragment(fragment)
-            self.link(tree, None, path)
-            self.sanitise(tree)
-            return _inner(tree)
+        # front matter strings, now that every target is known
+        for r, d in zip(rendered, [t[0] for t in trees]):
+            r.summary_html = self.clean(r.summary_html, d.path, d.title_line)
+            r.objectives_html = [self.clean(o, d.path, d.title_line) for o in r.objectives_html]
+            for q in r.questions:
+                q["question"] = self.clean(q["question"], d.path, q["line"])
+                q["answer"] = self.clean(q["answer"], d.path, q["line"])
 
         out = RenderedBook(book=book, docs=[r for r in rendered if r.kind == "chapter"],
                            front=[r for r in rendered if r.kind == "front"],
@@ -610,15 +638,22 @@ class Resolver:
                            figures=figs, images=self.images, targets=self.targets)
         out.master_table = master
         out.glossary = [{"id": e.id, "term": e.term,
-                         "definition": linked(self.fill_tokens(h), e.id and book.root)}
+                         "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",
+                                                  e.line)}
                         for e, h in sorted(gloss, key=lambda g: g[0].term.lower())]
         out.people = [{"id": "person-" + slugify(p.name), "name": p.name, "dates": p.dates,
-                       "role": p.role, "bio": self.fill_tokens(h)} for p, h in people]
+                       "role": p.role,
+                       "bio": self.clean(self.fill_tokens(h), data / "people.yaml", p.line)}
+                      for p, h in people]
         out.timeline = [{"date": e.label, "year": e.year, "key": e.key,
-                         "event": self.fill_tokens(h)} for e, h in events]
+                         "event": self.clean(self.fill_tokens(h), data / "timeline.yaml", e.line)}
+                        for e, h in events]
         refs_order = list(self.cites.bibliography)
         out.bibliography = [{"key": k, "id": "ref-" + k, "entry": self.cites.bibliography[k],
-                             "note": self.fill_tokens(notes.get(k, ""))} for k in refs_order]
+                             "note": self.clean(self.fill_tokens(notes.get(k, "")),
+                                                data / "annotations.yaml",
+                                                line_of(ann, k) if k in ann else 1)}
+                            for k in refs_order]
         for key in book.annotations:
             if key not in book.reference_lines and book.references:
                 self.report.warning(book.root / "data" / "annotations.yaml", 1,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 import zipfile
 from pathlib import Path
@@ -112,3 +113,29 @@ def test_weasyprint_fetcher_refuses_at_render_time(tmp_path, server, secret):
     assert hits == []
     assert SECRET.encode() not in pdf
     assert len(fetcher.refused) == 3, fetcher.refused
+
+
+@pytest.mark.parametrize("where", ["question", "glossary", "people", "timeline"])
+def test_data_and_front_matter_are_checked_too(book_copy, tmp_path, server, where):
+    url, hits = server
+    img = f'<img src="{url}/d.svg" alt="d">'
+    if where == "question":
+        path, old = book_copy / "chapters" / "01-first.md", "Was the alpha doctrine right?"
+    elif where == "glossary":
+        path, old = book_copy / "data" / "glossary.yaml", "The theory that beta answers alpha."
+    elif where == "people":
+        path, old = book_copy / "data" / "people.yaml", "Ada Writer wrote the alpha doctrine in 1901."
+    else:
+        path, old = book_copy / "data" / "timeline.yaml", "Beta revised."
+    edit(path, old, f"'{old} {img}'" if where != "question" else f"{old} {img}")
+    stderr = fail_build(book_copy, tmp_path)
+    rel = str(path.relative_to(book_copy))
+    assert re.search(re.escape(rel) + r":\d+: error: external resource", stderr), stderr
+    assert hits == []
+
+
+def test_links_in_data_files_are_checked(book_copy, tmp_path):
+    path = book_copy / "data" / "glossary.yaml"
+    edit(path, "The theory that beta answers alpha.", "See [elsewhere](#nowhere).")
+    stderr = fail_build(book_copy, tmp_path)
+    assert f"data/glossary.yaml:{line_of(path, 'Beta theory')}: error: link to missing id '#nowhere'" in stderr, stderr
