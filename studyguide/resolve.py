@@ -258,10 +258,13 @@ class Resolver:
                 f'<td data-label="{html.escape(_strip(table.columns[i]))}">{fill(c)}</td>'
                 for i, c in enumerate(row)) + "</tr>")
         note = f'<p class="table-note">{fill(cells["note"])}</p>' if cells["note"] else ""
-        return (f'<figure class="comparison" id="{table.id}">'
-                f'<table><caption><span class="label">{label}.</span> {fill(cells["caption"])}'
-                f'</caption><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-                f'{note}</figure>')
+        tree = _fragment(
+            f'<figure class="comparison" id="{table.id}">'
+            f'<table><caption><span class="label">{label}.</span> {fill(cells["caption"])}'
+            f'</caption><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            f'{note}</figure>')
+        self.sanitise(tree, table.path, table.line)
+        return _inner(tree)
 
     def build_tree(self, conv: dict, prefix: str, counters: dict) -> tuple:
         doc: Chapter = conv["doc"]

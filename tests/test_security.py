@@ -139,3 +139,13 @@ def test_links_in_data_files_are_checked(book_copy, tmp_path):
     edit(path, "The theory that beta answers alpha.", "See [elsewhere](#nowhere).")
     stderr = fail_build(book_copy, tmp_path)
     assert f"data/glossary.yaml:{line_of(path, 'Beta theory')}: error: link to missing id '#nowhere'" in stderr, stderr
+
+
+def test_table_cells_are_checked(book_copy, tmp_path, server):
+    url, hits = server
+    path = book_copy / "tables" / "tables.yaml"
+    edit(path, "- [Leader, Ada Writer, Bea Critic]",
+         f"- [Leader, 'Ada <img src=\"{url}/t.svg\" alt=\"t\">', Bea Critic]")
+    stderr = fail_build(book_copy, tmp_path)
+    assert re.search(r"tables/tables\.yaml:\d+: error: external resource", stderr), stderr
+    assert hits == []
