@@ -246,3 +246,15 @@ def test_pdf_page_labels_follow_the_printed_numbers(mini_build):
     for i in range(body_start, len(pages)):
         if pages[i].strip():
             assert pages[i].split()[-1] == labels[i], (i, labels[i])
+
+
+def test_epub_nav_mirrors_the_printed_contents(mini_build):
+    z = _epub(mini_build)
+    nav = etree.fromstring(z.read("EPUB/nav.xhtml"))
+    titles = [re.sub(r"^\d+\. ", "", a.text) for a in
+              nav.xpath('//x:nav[@epub:type="toc"]/x:ol/x:li/x:a', namespaces=NS)]
+    pages = pdf_text(PdfReader(only(mini_build, "*-student-a4.pdf")))
+    contents = next(p for p in pages if p.lstrip().startswith("Contents"))
+    printed = [re.sub(r"^\d+ ", "", re.sub(r"\s+\d+$", "", line)).strip()
+               for line in contents.splitlines()[1:-1] if not re.match(r"^\d+\.\d+ ", line)]
+    assert titles == printed

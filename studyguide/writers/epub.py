@@ -236,12 +236,15 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
         book.add_item(epub.EpubItem(uid="img-" + re.sub(r"\W", "-", rel), file_name=rel,
                                     media_type=mt, content=path.read_bytes()))
 
+    pages = build_pages(rb, layout)
+    trees = [lxml_html.fragment_fromstring(page.body, create_parent="div") for page in pages]
     files = _href_map(rb)
+    for page, tree in zip(pages, trees):  # where each id really ended up
+        for ident in tree.xpath(".//@id"):
+            files[ident] = page.file
     markers = page_markers(layout, rb, files)
-    pages = build_pages(rb, files, layout)
     docs = []
-    for page in pages:
-        tree = lxml_html.fragment_fromstring(page.body, create_parent="div")
+    for page, tree in zip(pages, trees):
         epub_footnotes(tree, page.file.removesuffix(".xhtml"))
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
@@ -279,7 +282,7 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     return normalise_zip(out.getvalue(), meta.timestamp)
 
 
-def build_pages(rb: RenderedBook, files: dict[str, str], layout: Layout | None) -> list[Page]:
+def build_pages(rb: RenderedBook, layout: Layout | None) -> list[Page]:
     meta = rb.book.meta
     env = theme.environment()
     chapter = env.get_template("shared/chapter.html").module.chapter
