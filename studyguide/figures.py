@@ -33,7 +33,7 @@ def _lines(x: float, y: float, lines: list[str], size: float, anchor: str = "sta
 
 def timeline_svg(book: Book) -> str:
     events = [e for e in book.timeline if e.key] or book.timeline[:16]
-    width, axis, top, row = 640, 150, 56, 46
+    width, axis, top, row = 640, 150, 56, 40
     body = [_lines(width / 2, 30, ["Key events, " + (f"{events[0].year}–{events[-1].year}"
                                    if events else "")], 18, "middle", "bold")]
     height = top + row * len(events) + 10

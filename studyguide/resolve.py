@@ -252,12 +252,13 @@ class Resolver:
         fill = self.fill_tokens
         head = "".join(f'<th scope="col">{fill(c)}</th>' for c in cells["columns"])
         rows = []
-        for row in cells["rows"]:
-            rows.append("<tr>" + "".join(
+        for n, row in enumerate(cells["rows"], 1):
+            rows.append(f'<tr id="{table.id}-r{n}">' + "".join(
                 f'<th scope="row">{fill(c)}</th>' if i == 0 else
                 f'<td data-label="{html.escape(_strip(table.columns[i]))}">{fill(c)}</td>'
                 for i, c in enumerate(row)) + "</tr>")
-        note = f'<p class="table-note">{fill(cells["note"])}</p>' if cells["note"] else ""
+        note = (f'<p class="table-note" id="{table.id}-note">{fill(cells["note"])}</p>'
+                if cells["note"] else "")
         tree = _fragment(
             f'<figure class="comparison" id="{table.id}">'
             f'<table><caption><span class="label">{label}.</span> {fill(cells["caption"])}'
@@ -514,7 +515,11 @@ class Resolver:
                 self.report.error(path, line, f"<{el.tag}> is not allowed in content")
             el.getparent().remove(el)
         for el in list(tree.iter("img")):
-            problem = self.resource_problem(path or self.book.root / "x", el.get("src", ""))
+            src = el.get("src", "")
+            generated = re.fullmatch(r"generated/(\w+)\.svg", src)
+            if generated and generated.group(1) in figures.GENERATORS:
+                src = "figure:" + generated.group(1)  # a figure drawn from the book's data
+            problem = self.resource_problem(path or self.book.root / "x", src)
             if problem:
                 if path is not None:
                     self.report.error(path, line, problem)

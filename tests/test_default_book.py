@@ -108,6 +108,13 @@ def test_default_epub_is_valid(default_build):
     assert result.valid and not problems, problems
 
 
+def test_default_epub_page_numbers_match_print(default_build):
+    from test_end_to_end import assert_page_markers_match
+    checked = assert_page_markers_match(only(default_build, "*-student-a4.pdf"),
+                                        only(default_build, "*.epub"))
+    assert checked >= 60
+
+
 def test_student_pdf_length(default_build):
     pages = len(PdfReader(only(default_build, "*-student-a4.pdf")).pages)
     assert 70 <= pages <= 140, pages

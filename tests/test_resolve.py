@@ -34,6 +34,12 @@ def test_numbering(rb):
     assert "Table 2.1." in ch2.body_html
 
 
+def test_generated_figures_are_placed(rb):
+    fig = tree(rb.docs[0].body_html).xpath("//figure[@id='fig-strategies']/img")
+    assert fig and fig[0].get("src") == "generated/strategies.svg" and fig[0].get("alt")
+    assert "<svg" in rb.figures["strategies"] and "Alpha" in rb.figures["strategies"]
+
+
 def test_cross_references_fill_in_number_and_title(rb):
     t = tree(rb.docs[0].body_html)
     links = {a.get("href"): a.text_content() for a in t.xpath("//a[@class='xref']")}

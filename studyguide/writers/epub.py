@@ -25,7 +25,9 @@ from .pdf import Layout, toc_items
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
-PHRASING_HOSTS = {"p", "li", "h1", "h2", "h3", "h4", "dt", "dd", "caption", "figcaption",
+BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "blockquote", "table", "figure", "aside",
+          "section", "div", "dt", "dd", "header", "nav", "ol", "ul", "dl", "tr"}
+PHRASING_HOSTS = {"p", "li", "h1", "h2", "h3", "h4", "dt", "dd", "caption", "figcaption", "th", "td",
                   "blockquote", "aside", "section", "figure", "div", "header"}
 
 
@@ -147,6 +149,8 @@ def insert_page_markers(tree, markers: dict[str, list[str]]) -> None:
         if not found:
             continue
         el = found[0]
+        if el.tag == "tr" and len(el):
+            el = el[0]  # a row: the marker goes into its first cell
         spans = []
         for label in labels:
             span = etree.Element("span", {"id": f"page-{label}", "data-epub-type": "pagebreak",
@@ -166,15 +170,19 @@ def insert_page_markers(tree, markers: dict[str, list[str]]) -> None:
                 parent.insert(idx + i, span)
 
 
-def page_markers(layout: Layout | None, rb: RenderedBook, files: dict[str, str]) -> dict[str, dict]:
-    """For each file, anchor -> page labels whose first block is that anchor."""
+def page_markers(layout: Layout | None, files: dict[str, str],
+                 blocks: set[str]) -> dict[str, dict]:
+    """For each file, anchor -> page labels whose first block is that anchor.
+
+    Only block elements count: an inline anchor (a glossary link, an index entry) may
+    stand on a page its paragraph began before.
+    """
     if layout is None:
         return {}
     result: dict[str, dict[str, list[str]]] = {}
     pending: list[str] = []
     for label, anchors in layout.page_starts:
-        usable = [a for a in anchors if a in files and not a.startswith("page-")
-                  and not re.search(r"-(gl|ix)\d+$", a)]
+        usable = [a for a in anchors if a in blocks and a in files]
         pending.append(label)
         if usable:
             anchor = usable[0]
@@ -239,10 +247,13 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     pages = build_pages(rb, layout)
     trees = [lxml_html.fragment_fromstring(page.body, create_parent="div") for page in pages]
     files = _href_map(rb)
+    blocks = set()
     for page, tree in zip(pages, trees):  # where each id really ended up
-        for ident in tree.xpath(".//@id"):
-            files[ident] = page.file
-    markers = page_markers(layout, rb, files)
+        for el in tree.xpath(".//*[@id]"):
+            files[el.get("id")] = page.file
+            if el.tag in BLOCKS:
+                blocks.add(el.get("id"))
+    markers = page_markers(layout, files, blocks)
     docs = []
     for page, tree in zip(pages, trees):
         epub_footnotes(tree, page.file.removesuffix(".xhtml"))
