@@ -664,7 +664,7 @@ class Resolver:
                             for k in refs_order]
         for key in book.annotations:
             if key not in book.reference_lines and book.references:
-                self.report.warning(book.root / "data" / "annotations.yaml", 1,
+                self.report.warning(data / "annotations.yaml", line_of(ann, key),
                                     f"annotation for unknown bibliography key '{key}'")
         for e in book.glossary:
             if e.id not in self.used_terms:
