@@ -204,8 +204,11 @@ def page_labels(front_count: int):
     return finish
 
 
-def handout_references(rb: RenderedBook, html_text: str) -> list[dict]:
-    keys = set(re.findall(r'href="#ref-([^"]+)"', html_text))
+def handout_references(rb: RenderedBook, doc: RenderedDoc, teacher: bool) -> list[dict]:
+    """The bibliography entries a handout cites (answers only in the teacher edition)."""
+    parts = [doc.body_html, doc.summary_html, *doc.objectives_html,
+             *(q["question"] + (q["answer"] if teacher else "") for q in doc.questions)]
+    keys = set(re.findall(r'href="#ref-([^"]+)"', "".join(parts)))
     return [r for r in rb.bibliography if r["key"] in keys]
 
 
@@ -216,13 +219,7 @@ def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str
     html_text = theme.render("print/handout.html", meta=meta, rb=rb, doc=doc, teacher=teacher,
                              css=css, edition_name=edition_name(teacher),
                              title_suffix=f"{doc.label}: {doc.title}" if doc.label else doc.title,
-                             body_class="handout", references=[],
-                             running=f"{meta.title} · {edition_name(teacher)}")
-    refs = handout_references(rb, html_text)
-    html_text = theme.render("print/handout.html", meta=meta, rb=rb, doc=doc, teacher=teacher,
-                             css=css, edition_name=edition_name(teacher),
-                             title_suffix=f"{doc.label}: {doc.title}" if doc.label else doc.title,
-                             body_class="handout", references=refs,
+                             body_class="handout", references=handout_references(rb, doc, teacher),
                              running=f"{meta.title} · {edition_name(teacher)}")
     html_text = localise_links(footnotes_to_floats(html_text))
     fetcher = _fetcher(rb)
