@@ -94,9 +94,9 @@ def prepare(opts: Options) -> tuple[RenderedBook, Reporter]:
     return rb, report
 
 
-def input_digest(opts: Options) -> str:
+def input_digest(opts: Options, engine: str) -> str:
     """Everything a build depends on: content, engine and options."""
-    return cache_mod.digest(cache_mod.tree_digest([opts.content]), cache_mod.engine_digest(),
+    return cache_mod.digest(cache_mod.tree_digest([opts.content]), engine,
                             repr((opts.formats, opts.papers, opts.editions, opts.handouts,
                                   opts.strict, str(opts.content.resolve()))))
 
@@ -114,7 +114,8 @@ class Job:
 def build(opts: Options, progress: Progress = lambda msg, done=None, total=None: None) -> Result:
     started = time.perf_counter()
     store = cache_mod.Cache(opts.cache)
-    inputs = input_digest(opts) if opts.cache else ""
+    engine_code = cache_mod.engine_digest()
+    inputs = input_digest(opts, engine_code) if opts.cache else ""
     previous = store.unchanged(opts.output, inputs) if opts.cache else None
     if previous is not None:
         progress("nothing changed")
@@ -128,7 +129,7 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
     papers = list(opts.papers) or [meta.paper]
     slug = slugify(meta.title)[:60]
     out = opts.output
-    engine = cache_mod.digest(cache_mod.engine_digest(), *theme_overrides(rb.book))
+    engine = cache_mod.digest(engine_code, *theme_overrides(rb.book))
     book_key = cache_mod.digest(engine, rb)
 
     editions: list[Job] = []

@@ -7,7 +7,6 @@ from the CSL style and never from hand-written formatting.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import subprocess
@@ -137,10 +136,3 @@ def _inner_html(el) -> str:
     from html import escape
     return escape(text, quote=False) + "".join(
         etree.tostring(child, encoding="unicode", method="html") for child in el)
-
-
-def cache_key(sources: list[str], references: list[dict], csl: Path, lang: str) -> str:
-    h = hashlib.sha256()
-    h.update(json.dumps([sources, references, lang], sort_keys=True).encode())
-    h.update(csl.read_bytes())
-    return h.hexdigest()

@@ -89,11 +89,6 @@ def strategies_svg(book: Book) -> str:
 GENERATORS = {"timeline": timeline_svg, "strategies": strategies_svg}
 
 
-def generate(book: Book, name: str) -> str | None:
-    gen = GENERATORS.get(name)
-    return gen(book) if gen else None
-
-
 def caption(book: Book, name: str) -> str:
     """A generated figure's default caption, from its data."""
     if name == "strategies" and book.strategies:

@@ -55,10 +55,6 @@ class Chapter:
     kind: str = "chapter"  # "chapter" or "back"
     title_line: int = 1
 
-    @property
-    def slug(self) -> str:
-        return self.id
-
 
 @dataclass
 class Table:

@@ -28,8 +28,6 @@ BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside",
 GLOSS_SCOPE = {"p", "li", "td", "dd"}
 GLOSS_SKIP = {"a", "code", "h1", "h2", "h3", "h4", "figcaption", "sup", "span", "abbr", "cite",
               "th"}
-RESOURCE_ATTRS = ("src", "data", "poster", "srcset", "background",
-                  "{http://www.w3.org/1999/xlink}href")
 ALLOWED_IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 DANGEROUS = ("script", "iframe", "object", "embed", "form", "link", "meta", "base", "style",
              "video", "audio", "source", "frame", "frameset", "applet")
@@ -85,7 +83,6 @@ class RenderedBook:
     figures: dict[str, str] = field(default_factory=dict)
     images: dict[str, Path] = field(default_factory=dict)
     targets: dict[str, Target] = field(default_factory=dict)
-    owner: dict[str, str] = field(default_factory=dict)   # element id -> doc id
 
     def images_digest(self) -> list[tuple[str, str]]:
         """Content hashes of the image files the book embeds (for cache keys)."""
@@ -93,9 +90,6 @@ class RenderedBook:
         return [(rel, hashlib.sha256(path.read_bytes()).hexdigest())
                 for rel, path in sorted(self.images.items())]
 
-    @property
-    def chapters(self) -> list[RenderedDoc]:
-        return [d for d in self.docs if d.kind == "chapter"]
 
 
 def _fragment(html_text: str):
@@ -119,7 +113,6 @@ class Resolver:
         self.cites: CitationSet = CitationSet()
         self.targets: dict[str, Target] = {}
         self.id_lines: dict[str, tuple[Path, int]] = {}
-        self.owner: dict[str, str] = {}
         self.images: dict[str, Path] = {}
         self.used_terms: set[str] = set()
 
@@ -174,6 +167,9 @@ class Resolver:
                                   "scripts are not allowed in content")
 
     def resource_problem(self, path: Path, url: str) -> str | None:
+        generated = re.fullmatch(r"generated/(\w+)\.svg", url)
+        if generated:  # where a figure:NAME image stands once it is placed
+            url = "figure:" + generated.group(1)
         if url.startswith("figure:"):
             name = url[len("figure:"):]
             if name not in figures.GENERATORS:
@@ -515,11 +511,7 @@ class Resolver:
                 self.report.error(path, line, f"<{el.tag}> is not allowed in content")
             el.getparent().remove(el)
         for el in list(tree.iter("img")):
-            src = el.get("src", "")
-            generated = re.fullmatch(r"generated/(\w+)\.svg", src)
-            if generated and generated.group(1) in figures.GENERATORS:
-                src = "figure:" + generated.group(1)  # a figure drawn from the book's data
-            problem = self.resource_problem(path or self.book.root / "x", src)
+            problem = self.resource_problem(path or self.book.root / "x", el.get("src", ""))
             if problem:
                 if path is not None:
                     self.report.error(path, line, problem)
@@ -626,8 +618,6 @@ class Resolver:
             self.block_ids(tree, d.id)
             self.sanitise(tree)
             r.body_html = _inner(tree)
-            for el in tree.xpath(".//*[@id]"):
-                self.owner[el.get("id")] = d.id
         for tid, table in book.tables.items():
             if tid not in self.used_tables:
                 self.report.warning(table.path, table.line, f"table '{tid}' is never placed")
@@ -680,9 +670,6 @@ class Resolver:
                     seen.add(doc_id)
                     unique.append((doc_id, anchor))
             entry["refs"] = unique
-            for doc_id, anchor in unique:
-                self.owner[anchor] = doc_id
-        out.owner = self.owner
         return out
 
 

@@ -89,30 +89,6 @@ def _convert(el):
     return new
 
 
-def _href_map(rb: RenderedBook) -> dict[str, str]:
-    """Which file holds each id."""
-    files = {}
-    for ident, doc_id in rb.owner.items():
-        files[ident] = f"{doc_id}.xhtml"
-    for ident, target in rb.targets.items():
-        if target.doc:
-            files.setdefault(ident, f"{target.doc}.xhtml")
-    for d in rb.docs + rb.back:
-        files[d.id] = f"{d.id}.xhtml"
-    for d in rb.front:
-        files[d.id] = "titlepage.xhtml"
-        for ident, owner in rb.owner.items():
-            if owner == d.id:
-                files[ident] = "titlepage.xhtml"
-    for g in rb.glossary:
-        files[g["id"]] = "glossary.xhtml"
-    for r in rb.bibliography:
-        files[r["id"]] = "bibliography.xhtml"
-    for p in rb.people:
-        files[p["id"]] = "key-figures.xhtml"
-    return files
-
-
 def epub_footnotes(tree, doc_id: str) -> None:
     """Endnote lists become noteref/footnote pairs that readers can pop up."""
     for div in tree.xpath('.//div[@class="footnote"]'):
@@ -246,9 +222,9 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
 
     pages = build_pages(rb, layout)
     trees = [lxml_html.fragment_fromstring(page.body, create_parent="div") for page in pages]
-    files = _href_map(rb)
+    files: dict[str, str] = {}   # which file holds each id
     blocks = set()
-    for page, tree in zip(pages, trees):  # where each id really ended up
+    for page, tree in zip(pages, trees):
         for el in tree.xpath(".//*[@id]"):
             files[el.get("id")] = page.file
             if el.tag in BLOCKS:
