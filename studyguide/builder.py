@@ -54,11 +54,6 @@ Progress = Callable[..., None]   # (message, done=None, total=None)
 
 
 # -- work done in worker processes -------------------------------------------------
-def _edition_job(rb: RenderedBook, teacher: bool, paper: str):
-    from .writers import pdf
-    return pdf.render_edition(rb, teacher, paper)
-
-
 def _handout_job(rb: RenderedBook, index: int, teacher: bool, paper: str) -> bytes:
     from .writers import pdf
     docs = rb.docs + rb.back
@@ -94,6 +89,11 @@ def prepare(opts: Options) -> tuple[RenderedBook, Reporter]:
     return rb, report
 
 
+def plan_key(opts: Options, ed) -> str:
+    """Where the page plan of an edition's last build is kept (the next build starts from it)."""
+    return cache_mod.digest("plan", str(opts.content.resolve()), ed.teacher, ed.paper)
+
+
 def input_digest(opts: Options, engine: str) -> str:
     """Everything a build depends on: content, engine and options."""
     return cache_mod.digest(cache_mod.tree_digest([opts.content]), engine,
@@ -123,6 +123,7 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
                       seconds=time.perf_counter() - started, unchanged=True)
 
     progress("reading content")
+    from .pagination import Edition, paginate   # imports WeasyPrint: not for a no-change build
     rb, report = prepare(opts)
     meta = rb.book.meta
     formats = [f for f in opts.formats if f in meta.outputs] or list(opts.formats)
@@ -132,24 +133,23 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
     engine = cache_mod.digest(engine_code, *theme_overrides(rb.book))
     book_key = cache_mod.digest(engine, rb)
 
-    editions: list[Job] = []
-    layout_job: Job | None = None
+    editions: list[tuple[Path | None, object]] = []
+    layout_edition = None
     for paper in papers:
         for edition in opts.editions:
             wanted = "pdf" in formats
             is_layout = edition == "student" and paper == papers[0]
             if not wanted and not (is_layout and "epub" in formats):
                 continue
-            job = Job(out / f"{slug}-{edition}-{paper.lower()}.pdf" if wanted else None,
-                      cache_mod.digest("edition", book_key, edition, paper),
-                      _edition_job, (rb, edition == "teacher", paper))
-            editions.append(job)
+            ed = Edition(edition == "teacher", paper)
+            ed.plan = store.get(plan_key(opts, ed))
+            editions.append((out / f"{slug}-{edition}-{paper.lower()}.pdf" if wanted else None, ed))
             if is_layout:
-                layout_job = job
-    if layout_job is None and "epub" in formats:
-        layout_job = Job(None, cache_mod.digest("edition", book_key, "student", papers[0]),
-                         _edition_job, (rb, False, papers[0]))
-        editions.append(layout_job)
+                layout_edition = ed
+    if layout_edition is None and "epub" in formats:
+        layout_edition = Edition(False, papers[0])
+        layout_edition.plan = store.get(plan_key(opts, layout_edition))
+        editions.append((None, layout_edition))
     handouts: list[Job] = []
     if "pdf" in formats and opts.handouts:
         for paper in papers:
@@ -162,45 +162,82 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
                     handouts.append(Job(name, key, _handout_job,
                                         (rb, i, edition == "teacher", paper)))
 
-    jobs = editions + handouts
-    for job in jobs:
+    for job in handouts:
         job.value = store.get(job.key)
-    todo = [j for j in jobs if j.value is None]
-    total = len(todo) + ("epub" in formats)
-    done = 0
-    progress(f"rendering {total} output(s), {len(jobs) - len(todo)} from cache", 0, total)
-    if todo:
-        workers = min(opts.jobs or os.cpu_count() or 1, len(todo))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [(job, pool.submit(job.fn, *job.args)) for job in todo]
-            for job, fut in futures:
-                job.value = fut.result()
-                store.put(job.key, job.value)
-                done += 1
-                progress(str(job.name.relative_to(out)) if job.name else "page layout", done, total)
+    todo = [j for j in handouts if j.value is None]
+    total = len([e for e in editions if e[0]]) + len(handouts) + ("epub" in formats)
+    state = {"done": len(handouts) - len(todo), "computed": set(), "handouts": None}
+    progress(f"typesetting {total} output(s), {len(handouts) - len(todo)} handout(s) from cache",
+             state["done"], total)
+    memo: dict[str, object] = {}
+    workers = max(1, opts.jobs or os.cpu_count() or 1)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        def run(tasks):
+            values, futures = [None] * len(tasks), []
+            for i, (key, fn, args) in enumerate(tasks):
+                value = memo.get(key)
+                if value is None:
+                    value = store.get(key)
+                if value is None:
+                    futures.append((i, key, pool.submit(fn, *args)))
+                else:
+                    memo[key] = values[i] = value
+            if futures:
+                progress(f"typesetting {len(futures)} part(s)")
+            if state["handouts"] is None:      # queued behind the first round of parts
+                state["handouts"] = [(job, pool.submit(job.fn, *job.args)) for job in todo]
+            for i, key, future in futures:
+                memo[key] = values[i] = future.result()
+                store.put(key, values[i])
+                state["computed"].add(key)
+            return values
 
-    refused = {url for j in editions for url in j.value[1].refused}
+        paginate(rb, [ed for _, ed in editions], run, engine)
+        for name, ed in editions:
+            if name:
+                state["done"] += 1
+                progress(str(name.relative_to(out)), state["done"], total)
+        epub_data = None
+        if "epub" in formats:      # while the handouts are typeset
+            layout = layout_edition.layout if layout_edition else None
+            epub_key = cache_mod.digest("epub", book_key, layout)
+            epub_data = store.get(epub_key)
+            if epub_data is None:
+                epub_data = _epub_job(rb, layout)
+                store.put(epub_key, epub_data)
+                state["computed"].add(epub_key)
+        for job, future in state["handouts"] or []:
+            job.value = future.result()
+            store.put(job.key, job.value)
+            state["done"] += 1
+            progress(str(job.name.relative_to(out)), state["done"], total)
+
+    refused = sorted({url for _, ed in editions for url in ed.layout.refused})
     if refused:
         raise BuildError([Diagnostic(str(opts.content), 0, f"refused to fetch {url}")
-                          for url in sorted(refused)])
-    results: dict[Path, bytes] = {}
-    for job in jobs:
-        if job.name:
-            results[job.name] = job.value[0] if isinstance(job.value, tuple) else job.value
-    rendered = len(todo)
-    if "epub" in formats:
-        layout = layout_job.value[1] if layout_job else None
-        key = cache_mod.digest("epub", book_key, layout)
-        data = store.get(key)
-        if data is None:
-            data = _epub_job(rb, layout)
-            store.put(key, data)
-            rendered += 1
-            done += 1
-            progress(f"{slug}.epub", done, total)
-        results[out / f"{slug}.epub"] = data
-    write_atomically(results)
+                          for url in refused])
     warnings = [str(d) for d in report.warnings]
+    for name, ed in editions:
+        store.put(plan_key(opts, ed), ed.plan)
+        if not ed.settled:
+            warnings.append(f"{opts.content}: warning: page numbers of the "
+                            f"{'teacher' if ed.teacher else 'student'} edition did not settle "
+                            f"after {ed.rounds} rounds; some cross-references may be a page out")
+    results: dict[Path, bytes] = {}
+    rendered = 0
+    for name, ed in editions:
+        if name:
+            results[name] = ed.pdf
+            rendered += ed.key in state["computed"]
+    for job in handouts:
+        results[job.name] = job.value
+    rendered += len(todo)
+    if epub_data is not None:
+        rendered += epub_key in state["computed"]
+        state["done"] += 1
+        progress(f"{slug}.epub", state["done"], total)
+        results[out / f"{slug}.epub"] = epub_data
+    write_atomically(results)
     store.record(opts.output, inputs, results, warnings)
     return Result(outputs=sorted(results), warnings=warnings,
                   seconds=time.perf_counter() - started, rendered=rendered)

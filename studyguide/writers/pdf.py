@@ -1,15 +1,20 @@
 """The PDF writer: the rendered book, typeset by WeasyPrint.
 
-A book edition is typeset in three parts that are joined page by page:
+A book edition is typeset part by part, and the parts are joined into one tagged PDF
+(``splice``):
 
-1. the body (chapters and apparatus), numbered from 1;
-2. the index, whose page numbers come from the body's layout, numbered on from the body;
-3. the front matter (title, copyright, contents) in roman numerals, whose contents list
-   takes its page numbers from the body's layout.
+1. the body, one part per chapter or appendix, numbered from 1; every part opens on a
+   right-hand page, so a part's layout does not depend on the parts before it, only its
+   page numbers do;
+2. the index, numbered on from the body;
+3. the front matter (title, copyright, contents) in roman numerals.
 
-Each part is padded to an even number of pages, so the body and the index open on a
-right-hand page. The layout (which anchor falls on which printed page) is returned too:
-the EPUB writer uses the student edition's to place its print page markers.
+Page numbers (folios, cross-references, the contents, the index) are written into each
+part's HTML as plain numbers; ``pagination`` finds them by laying the parts out until
+the numbers settle, and the cache keeps each part under the hash of its HTML, so an edit
+to one chapter lays out that chapter again and nothing else. The layout (which anchor
+falls on which printed page) is returned too: the EPUB writer uses the student edition's
+to place its print page markers.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from weasyprint import HTML
 
 from .. import theme
 from ..resolve import RenderedBook, RenderedDoc
+from . import splice
 from .fetcher import SafeFetcher
 
 PAPER = {"A4": "A4", "Letter": "letter"}
@@ -106,10 +112,140 @@ def _anchors_by_page(doc) -> list[list[str]]:
     return out
 
 
-def _pad_even(doc, blank):
-    if len(doc.pages) % 2:
-        return doc.pages + [blank.pages[0]]
-    return list(doc.pages)
+@dataclass(frozen=True)
+class Part:
+    """A piece of an edition's body that is typeset on its own: a chapter or an appendix."""
+    id: str              # the anchor of its top element
+    kind: str            # "doc" or the name of an apparatus macro
+    doc_index: int = -1  # for "doc": index into rb.docs + rb.back
+
+
+@dataclass
+class PartLayout:
+    """One typeset part: its PDF (None when only its pagination was wanted) and anchors."""
+    pdf: bytes | None
+    anchors: list[list[str]]             # per page, the anchors that start on it
+    refused: list[str] = field(default_factory=list)
+
+
+APPARATUS = (("master-table", "master_table", "master_table"), ("timeline", "timeline", "timeline"),
+             ("key-figures", "people", "people"))
+END_APPARATUS = (("glossary", "glossary", "glossary"), ("bibliography", "bibliography", "bibliography"))
+
+
+def body_parts(rb: RenderedBook) -> list[Part]:
+    """The body's parts in reading order; each opens on a right-hand page."""
+    parts = [Part(d.id, "doc", i) for i, d in enumerate(rb.docs)]
+    parts += [Part(ident, macro) for ident, attr, macro in APPARATUS if getattr(rb, attr)]
+    parts += [Part(d.id, "doc", len(rb.docs) + i) for i, d in enumerate(rb.back)]
+    parts += [Part(ident, macro) for ident, attr, macro in END_APPARATUS if getattr(rb, attr)]
+    return parts
+
+
+def _common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
+    theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
+    css = _css("base.css", "print.css", paper=paper)
+    return dict(meta=rb.book.meta, rb=rb, teacher=teacher, css=css,
+                edition_name=edition_name(teacher), title_suffix=edition_name(teacher),
+                body_class="book")
+
+
+def _body_common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
+    """As _common, but a body part names no edition (the joined PDF takes the front
+    matter's title), so a part that is the same in both editions is typeset once."""
+    return {**_common(rb, teacher, paper), "title_suffix": None}
+
+
+def part_sources(rb: RenderedBook, teacher: bool, paper: str) -> dict[str, str]:
+    """The HTML of every body part, before page numbers are known."""
+    common = _body_common(rb, teacher, paper)
+    docs = rb.docs + rb.back
+    out = {}
+    for part in body_parts(rb):
+        doc = docs[part.doc_index] if part.kind == "doc" else None
+        out[part.id] = footnotes_to_floats(theme.render("print/body.html", **common, part=part,
+                                                        doc=doc))
+    return out
+
+
+def anchor_ids(html_texts) -> set[str]:
+    return {i for text in html_texts for i in re.findall(r'\sid="([^"]+)"', text)}
+
+
+def paginate_html(html_text: str, first_page: int | None, pages: dict[str, str],
+                  book_ids: set[str]) -> str:
+    """A part's HTML with its first page number and the page of every cross-reference.
+
+    Links to anchors in other parts get the ``xref:`` scheme, which the join turns
+    back into links inside the book; links to anchors that exist nowhere become text.
+    """
+    doc = lxml_html.document_fromstring(html_text)
+    own = set(doc.xpath("//@id"))
+    for a in doc.xpath('//a[starts-with(@href, "#")]'):
+        target = a.get("href")[1:]
+        if "xref" in (a.get("class") or "").split():
+            a.set("data-page", pages.get(target, "?"))
+        if target not in own:
+            if target in book_ids:
+                a.set("href", splice.XREF_SCHEME + target)
+            else:
+                a.drop_tag()
+    if first_page is not None:
+        style = etree.SubElement(doc.find("head"), "style")
+        style.text = f"@page :first {{ counter-reset: page {first_page}; }}"
+    return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
+
+
+def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str]) -> str:
+    common = _body_common(rb, teacher, paper)
+    return theme.render("print/index.html", **common, pages=pages,
+                        href=lambda doc_id, anchor: "#" + anchor)
+
+
+def front_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str]) -> str:
+    common = _common(rb, teacher, paper)
+    return theme.render("print/front.html", **common, toc=toc_items(rb), pages=pages)
+
+
+def typeset(rb: RenderedBook, html_text: str, write: bool) -> PartLayout:
+    """Lay out one part (in a worker process); write its tagged PDF if asked to."""
+    fetcher = _fetcher(rb)
+    document = _document(rb, html_text, fetcher)
+    data = document.write_pdf(pdf_variant="pdf/ua-1") if write else None
+    return PartLayout(data, _anchors_by_page(document), fetcher.refused)
+
+
+def padded(count: int) -> int:
+    return count + count % 2
+
+
+def join_edition(front: PartLayout, body: list[PartLayout], index: PartLayout | None) -> bytes:
+    parts = [splice.PartPDF(front.pdf)] + [splice.PartPDF(p.pdf) for p in body]
+    if index is not None:
+        parts.append(splice.PartPDF(index.pdf, pad_to_even=False))
+    return splice.join(parts, padded(len(front.anchors)))
+
+
+def edition_layout(front: PartLayout, body: list[PartLayout], index: PartLayout | None) -> Layout:
+    """Which printed page each anchor fell on, across the joined edition."""
+    layout = Layout()
+    number = 1
+    for part in body + ([index] if index else []):
+        pages = part.anchors if part is index else part.anchors + [[]] * (len(part.anchors) % 2)
+        for names in pages:
+            label = str(number)
+            layout.labels.append(label)
+            layout.page_starts.append((label, names))
+            for name in names:
+                layout.anchors.setdefault(name, label)
+            number += 1
+    front_pages = front.anchors + [[]] * (len(front.anchors) % 2)
+    front_starts = [(theme.roman(i + 1), names) for i, names in enumerate(front_pages)]
+    layout.labels = [label for label, _ in front_starts] + layout.labels
+    layout.page_starts = front_starts + layout.page_starts
+    layout.refused = sorted({u for p in [front, *body, *([index] if index else [])]
+                             for u in p.refused})
+    return layout
 
 
 def toc_items(rb: RenderedBook) -> list[dict]:
@@ -137,71 +273,6 @@ def toc_items(rb: RenderedBook) -> list[dict]:
 
 def edition_name(teacher: bool) -> str:
     return "Teacher edition (with model answers)" if teacher else "Student edition"
-
-
-def render_edition(rb: RenderedBook, teacher: bool, paper: str) -> tuple[bytes, Layout]:
-    theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
-    meta = rb.book.meta
-    css = _css("base.css", "print.css", paper=paper)
-    common = dict(meta=meta, rb=rb, teacher=teacher, css=css, edition_name=edition_name(teacher),
-                  title_suffix=edition_name(teacher), body_class="book")
-    fetcher = _fetcher(rb)
-    blank = _document(rb, theme.render("print/blank.html", meta=meta, css=css), fetcher)
-
-    body = _document(rb, footnotes_to_floats(theme.render("print/body.html", **common)), fetcher)
-    body_pages = _pad_even(body, blank)
-    layout = Layout()
-    per_page = _anchors_by_page(body) + [[]] * (len(body_pages) - len(body.pages))
-    for i, names in enumerate(per_page):
-        label = str(i + 1)
-        layout.labels.append(label)
-        layout.page_starts.append((label, names))
-        for name in names:
-            layout.anchors.setdefault(name, label)
-
-    index_pages = []
-    if rb.index:
-        start = len(body_pages) + 1
-        index_css = css + f"\n@page :first {{ counter-reset: page {start}; }}\n"
-        index_html = theme.render("print/index.html", **{**common, "css": index_css},
-                                  pages=layout.anchors, href=lambda doc_id, anchor: "#" + anchor)
-        index = _document(rb, index_html, fetcher)
-        index_pages = list(index.pages)
-        for i, names in enumerate(_anchors_by_page(index)):
-            label = str(start + i)
-            layout.labels.append(label)
-            layout.page_starts.append((label, names))
-            for name in names:
-                layout.anchors.setdefault(name, label)
-
-    front_html = theme.render("print/front.html", **common, toc=toc_items(rb),
-                              pages=layout.anchors)
-    front = _document(rb, front_html, fetcher)
-    front_pages = _pad_even(front, blank)
-    front_starts = []
-    for i, names in enumerate(_anchors_by_page(front) + [[]] * (len(front_pages) - len(front.pages))):
-        label = theme.roman(i + 1)
-        front_starts.append((label, names))
-    layout.labels = [lab for lab, _ in front_starts] + layout.labels
-    layout.page_starts = front_starts + layout.page_starts
-
-    combined = front.copy(front_pages + body_pages + index_pages)
-    ident = hashlib.sha256(f"{meta.identifier}|{meta.edition}|{teacher}|{paper}".encode()).hexdigest()
-    pdf = combined.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=ident[:32].encode(),
-                             finisher=page_labels(len(front_pages)))
-    layout.refused = fetcher.refused
-    return pdf, layout
-
-
-def page_labels(front_count: int):
-    """A finisher that gives PDF viewers the printed numbers: i, ii, … then 1, 2, …"""
-    import pydyf
-
-    def finish(document, pdf):
-        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array([
-            0, pydyf.Dictionary({"S": "/r"}),
-            front_count, pydyf.Dictionary({"S": "/D"})])})
-    return finish
 
 
 def handout_references(rb: RenderedBook, doc: RenderedDoc, teacher: bool) -> list[dict]:

@@ -1,0 +1,132 @@
+"""Editions typeset part by part: the joined PDF is one whole book, and its numbers are right."""
+from __future__ import annotations
+
+import io
+import re
+
+import pikepdf
+from pypdf import PdfReader
+from weasyprint import HTML
+
+from conftest import only
+from test_errors import edit, snapshot
+from test_rebuild import build
+from studyguide.writers import splice
+
+
+def _part(body: str) -> bytes:
+    html = f'<html lang="en"><head><title>T</title></head><body>{body}</body></html>'
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+
+
+def _struct_elements(node):
+    for kid in node.get("/K", []):
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            yield kid
+            yield from _struct_elements(kid)
+
+
+def _named_dests(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Array]:
+    return {str(k): v for k, v in pikepdf.NameTree(pdf.Root.Names.Dests).items()}
+
+
+def assert_whole(pdf: pikepdf.Pdf) -> None:
+    """One structure tree over every page; every key and link resolves."""
+    pages = {p.objgen for p in pdf.pages}
+    root = pdf.Root.StructTreeRoot
+    document = root.K[0]
+    for elem in _struct_elements(document):
+        assert "/Pg" not in elem or elem.Pg.objgen in pages, "structure element on a foreign page"
+        for kid in elem.get("/K", []):
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                assert kid.P.objgen == elem.objgen, "structure element with a wrong parent"
+    nums = list(root.ParentTree.Nums)
+    keys = [int(nums[i]) for i in range(0, len(nums), 2)]
+    assert len(keys) == len(set(keys)), "parent-tree keys used twice"
+    assert int(root.ParentTreeNextKey) > max(keys)
+    used = []
+    dests = _named_dests(pdf)
+    for page in pdf.pages:
+        if "/StructParents" in page.obj:
+            used.append(int(page.obj.StructParents))
+        for annot in page.obj.get("/Annots", []):
+            used.append(int(annot.StructParent))
+            if "/Dest" in annot:
+                assert str(annot.Dest) in dests, f"link to a missing destination {annot.Dest}"
+            elif "/A" in annot:
+                assert not str(annot.A.URI).startswith(splice.XREF_SCHEME)
+    assert sorted(used) == sorted(set(used)) and set(used) <= set(keys)
+    for dest in dests.values():
+        assert dest[0].objgen in pages
+
+
+def test_join_keeps_structure_links_outlines_and_pads_odd_parts():
+    first = _part('<h1 id="a">One</h1><p>On to <a href="xref:b">the second</a>.</p>')
+    second = _part('<h1 id="b">Two</h1><h2 id="b2">Sub</h2><p>Back to <a href="xref:a">one</a>'
+                   ' and <a href="xref:gone">nowhere</a>.</p><p style="break-before:page">x</p>')
+    data = splice.join([splice.PartPDF(first), splice.PartPDF(second, pad_to_even=False)], 0)
+    pdf = pikepdf.open(io.BytesIO(data))
+    assert len(pdf.pages) == 4            # 1 page, a blank to make it even, then 2 pages
+    assert "/Contents" in pdf.pages[1].obj and pdf.pages[1].obj.Contents.read_bytes() == b""
+    assert_whole(pdf)
+    dests = _named_dests(pdf)
+    assert dests["b"][0].objgen == pdf.pages[2].objgen
+    assert dests["b2"][0].objgen == pdf.pages[2].objgen
+    links = [a for p in pdf.pages for a in p.obj.get("/Annots", [])]
+    assert sorted(str(a.get("/Dest", "")) for a in links) == ["", "a", "b"]  # "gone": no target
+    with pdf.open_outline() as outline:
+        tree = [(i.title, [c.title for c in i.children]) for i in outline.root]
+    assert tree == [("One", []), ("Two", ["Sub"])]
+
+
+def test_joined_edition_is_one_tagged_document(mini_build):
+    for path in (only(mini_build, "*-student-a4.pdf"), only(mini_build, "*-teacher-a4.pdf")):
+        with pikepdf.open(path) as pdf:
+            assert_whole(pdf)
+            assert len(list(_struct_elements(pdf.Root.StructTreeRoot.K[0]))) > 100
+
+
+def _xrefs_by_page(path) -> tuple[list[list[str]], list[list[str]]]:
+    """Per page: the page numbers the text cites as "(p. N)", and the printed labels of
+    the pages its links lead to."""
+    reader = PdfReader(path)
+    labels = reader.page_labels
+    cited, targets = [], []
+    with pikepdf.open(path) as pdf:
+        index = {p.objgen: i for i, p in enumerate(pdf.pages)}
+        dests = _named_dests(pdf)
+        for i, page in enumerate(pdf.pages):
+            text = reader.pages[i].extract_text() or ""
+            cited.append(re.findall(r"\(p\.\s*(\w+)\)", text))
+            targets.append([labels[index[dests[str(a.Dest)][0].objgen]]
+                            for a in page.obj.get("/Annots", []) if "/Dest" in a])
+    return cited, targets
+
+
+def test_cross_references_print_the_page_their_target_is_on(mini_build):
+    cited, targets = _xrefs_by_page(only(mini_build, "*-student-a4.pdf"))
+    assert sum(map(len, cited)) >= 4
+    for numbers, linked in zip(cited, targets):
+        for number in numbers:
+            assert number in linked, (number, linked)
+
+
+def test_edit_that_moves_later_pages_rebuilds_as_a_clean_build(book_copy, tmp_path):
+    cache = tmp_path / "cache"
+    out = tmp_path / "inc"
+    build(book_copy, out, cache, "--no-handouts")
+    before = len(PdfReader(only(out, "*-student-a4.pdf")).pages)
+    filler = "\n\n".join(f"An added paragraph, number {i}, about the alpha doctrine and its "
+                         "critics, long enough to fill a few lines of the printed page." for i in
+                         range(40))
+    edit(book_copy / "chapters" / "01-first.md", "## The beta theory {#sec-beta}",
+         filler + "\n\n## The beta theory {#sec-beta}")
+    build(book_copy, out, cache, "--no-handouts")
+    after = only(out, "*-student-a4.pdf")
+    assert len(PdfReader(after).pages) > before, "the edit did not move the later chapters"
+    cited, targets = _xrefs_by_page(after)
+    for numbers, linked in zip(cited, targets):
+        for number in numbers:
+            assert number in linked, (number, linked)
+    build(book_copy, tmp_path / "clean", None, "--no-handouts")
+    assert snapshot(out) == snapshot(tmp_path / "clean")
