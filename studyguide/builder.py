@@ -1,10 +1,12 @@
 """The build: content folder in, editions out.
 
-``load`` → ``resolve`` → writers, run for every output the book declares. Renders that
-do not depend on each other (editions, handouts) run in parallel processes; the EPUB
-waits for the student edition, whose layout gives it the print page numbers. Every
-output is written under a temporary name and renamed into place only when the whole
-build has succeeded, so a failed or interrupted build leaves the last good edition.
+``load`` → ``resolve`` → writers, run for every output the book declares. The editions are
+typeset part by part and joined (``pagination``); the parts, the joins and the handouts
+run in parallel processes and are cached by content hash. The EPUB waits for the student
+edition, whose layout gives it the print page numbers, and is written while the handouts
+are typeset. Every output is written under a temporary name and renamed into place only
+when the whole build has succeeded, so a failed or interrupted build leaves the last good
+edition.
 """
 from __future__ import annotations
 
@@ -172,7 +174,7 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
     memo: dict[str, object] = {}
     workers = max(1, opts.jobs or os.cpu_count() or 1)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        def run(tasks):
+        def run(tasks, label="rendering {} piece(s)"):
             values, futures = [None] * len(tasks), []
             for i, (key, fn, args) in enumerate(tasks):
                 value = memo.get(key)
@@ -183,7 +185,7 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
                 else:
                     memo[key] = values[i] = value
             if futures:
-                progress(f"typesetting {len(futures)} part(s)")
+                progress(label.format(len(futures)))
             if state["handouts"] is None:      # queued behind the first round of parts
                 state["handouts"] = [(job, pool.submit(job.fn, *job.args)) for job in todo]
             for i, key, future in futures:

@@ -32,7 +32,7 @@ from .writers import pdf
 MAX_ROUNDS = 6
 
 Task = tuple[str, Callable, tuple]          # cache key, function, arguments
-Run = Callable[[list[Task]], list]          # runs tasks (in parallel), in order
+Run = Callable[..., list]                   # run(tasks, label): in parallel, results in order
 
 
 @dataclass
@@ -79,7 +79,7 @@ def _numbered(ed: Edition, plan: Plan) -> dict[str, str]:
 
 def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str) -> None:
     """Typeset, number and join every edition; fills ``pdf``, ``layout`` and ``plan``."""
-    extra = (rb.images_digest(), rb.figures)
+    resources = digest(rb.images_digest(), rb.figures)   # what parts may embed
     for ed in editions:
         ed.sources = pdf.part_sources(rb, ed.teacher, ed.paper)
         ed.book_ids = pdf.anchor_ids([*ed.sources.values(),
@@ -87,7 +87,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str) -
                                       pdf.front_source(rb, ed.teacher, ed.paper, {})])
 
     def key(kind: str, html: str, write: bool) -> str:
-        return digest(engine, kind, html, write, *extra)
+        return digest(engine, kind, html, write, resources)
 
     for _ in range(MAX_ROUNDS):
         pending = [ed for ed in editions if not ed.settled]
@@ -100,7 +100,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str) -
             for part, html in ed.html.items():
                 tasks.append((key("part", html, write), pdf.typeset, (rb, html, write)))
                 owners.append((ed, part, write))
-        for (ed, part, write), result in zip(owners, run(tasks)):
+        for (ed, part, write), result in zip(owners, run(tasks, "typesetting {} part(s)")):
             ed.results[part] = result
         for ed in pending:
             ed.rounds += 1
@@ -111,7 +111,8 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str) -
     missing = [(ed, part) for ed in editions for part, r in ed.results.items() if r.pdf is None]
     if missing:
         results = run([(key("part", ed.html[part], True), pdf.typeset,
-                        (rb, ed.html[part], True)) for ed, part in missing])
+                        (rb, ed.html[part], True)) for ed, part in missing],
+                      "typesetting {} part(s)")
         for (ed, part), result in zip(missing, results):
             ed.results[part] = result
 
@@ -127,7 +128,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str) -
         front = pdf.paginate_html(pdf.front_source(rb, ed.teacher, ed.paper, pages), None,
                                   pages, ed.book_ids)
         tasks.append((key("front", front, True), pdf.typeset, (rb, front, True)))
-    results = iter(run(tasks))
+    results = iter(run(tasks, "typesetting {} index and front matter part(s)"))
     finished = []
     for ed in editions:
         index = next(results) if rb.index else None
@@ -137,6 +138,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str) -
         finished.append((front, body, index))
     for ed, (f, b, i) in zip(editions, finished):
         ed.key = digest(engine, "join", [p.pdf for p in (f, *b, *([i] if i else []))])
-    joins = run([(ed.key, pdf.join_edition, parts) for ed, parts in zip(editions, finished)])
+    joins = run([(ed.key, pdf.join_edition, parts) for ed, parts in zip(editions, finished)],
+                "joining {} edition(s)")
     for ed, data in zip(editions, joins):
         ed.pdf = data
