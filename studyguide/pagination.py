@@ -61,14 +61,12 @@ class Edition:
 
 def read_plan(order: list[str], results: dict[str, pdf.PartLayout]) -> Plan:
     plan = Plan()
-    number = 1
-    for part in order:
-        plan.starts[part] = number
-        for i, names in enumerate(results[part].anchors):
+    for part, (first, pages) in zip(order, pdf.number_pages([results[p] for p in order])):
+        plan.starts[part] = first
+        for i, names in enumerate(pages):
             for name in names:
-                plan.pages.setdefault(name, str(number + i))
-        number += pdf.padded(len(results[part].anchors))
-    plan.end = number
+                plan.pages.setdefault(name, str(first + i))
+        plan.end = first + len(pages)
     return plan
 
 
@@ -96,17 +94,21 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str) -
         tasks, owners = [], []
         for ed in pending:
             write = ed.plan is not None
-            ed.html = _numbered(ed, ed.plan or Plan())
+            if not ed.html:
+                ed.html = _numbered(ed, ed.plan or Plan())
             for part, html in ed.html.items():
                 tasks.append((key("part", html, write), pdf.typeset, (rb, html, write)))
-                owners.append((ed, part, write))
-        for (ed, part, write), result in zip(owners, run(tasks, "typesetting {} part(s)")):
+                owners.append((ed, part))
+        for (ed, part), result in zip(owners, run(tasks, "typesetting {} part(s)")):
             ed.results[part] = result
         for ed in pending:
             ed.rounds += 1
             wrote = ed.plan is not None
             ed.plan = read_plan(list(ed.sources), ed.results)
-            ed.settled = wrote and _numbered(ed, ed.plan) == ed.html
+            numbered = _numbered(ed, ed.plan)
+            ed.settled = wrote and numbered == ed.html
+            if not ed.settled:
+                ed.html = numbered          # what the next round typesets
     # Parts typeset without PDFs (a plan that never settled past the first round).
     missing = [(ed, part) for ed in editions for part, r in ed.results.items() if r.pdf is None]
     if missing:

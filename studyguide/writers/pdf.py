@@ -215,32 +215,43 @@ def typeset(rb: RenderedBook, html_text: str, write: bool) -> PartLayout:
     return PartLayout(data, _anchors_by_page(document), fetcher.refused)
 
 
-def padded(count: int) -> int:
-    return count + count % 2
+def joined_pages(part: PartLayout, pad: bool = True) -> list[list[str]]:
+    """A part's pages in the joined edition: an odd count gets a blank page (no anchors)."""
+    return part.anchors + [[]] * (pad and len(part.anchors) % 2)
+
+
+def number_pages(parts: list[PartLayout]) -> list[tuple[int, list[list[str]]]]:
+    """Each body part's first page number and its pages, numbered on from 1."""
+    out, number = [], 1
+    for part in parts:
+        pages = joined_pages(part)
+        out.append((number, pages))
+        number += len(pages)
+    return out
 
 
 def join_edition(front: PartLayout, body: list[PartLayout], index: PartLayout | None) -> bytes:
     parts = [splice.PartPDF(front.pdf)] + [splice.PartPDF(p.pdf) for p in body]
     if index is not None:
         parts.append(splice.PartPDF(index.pdf, pad_to_even=False))
-    return splice.join(parts, padded(len(front.anchors)))
+    return splice.join(parts, len(joined_pages(front)))
 
 
 def edition_layout(front: PartLayout, body: list[PartLayout], index: PartLayout | None) -> Layout:
     """Which printed page each anchor fell on, across the joined edition."""
     layout = Layout()
-    number = 1
-    for part in body + ([index] if index else []):
-        pages = part.anchors if part is index else part.anchors + [[]] * (len(part.anchors) % 2)
-        for names in pages:
-            label = str(number)
+    runs = number_pages(body)
+    if index is not None:
+        first, pages = runs[-1] if runs else (1, [])
+        runs.append((first + len(pages), joined_pages(index, pad=False)))
+    for first, pages in runs:
+        for i, names in enumerate(pages):
+            label = str(first + i)
             layout.labels.append(label)
             layout.page_starts.append((label, names))
             for name in names:
                 layout.anchors.setdefault(name, label)
-            number += 1
-    front_pages = front.anchors + [[]] * (len(front.anchors) % 2)
-    front_starts = [(theme.roman(i + 1), names) for i, names in enumerate(front_pages)]
+    front_starts = [(theme.roman(i + 1), names) for i, names in enumerate(joined_pages(front))]
     layout.labels = [label for label, _ in front_starts] + layout.labels
     layout.page_starts = front_starts + layout.page_starts
     layout.refused = sorted({u for p in [front, *body, *([index] if index else [])]

@@ -52,8 +52,7 @@ def _blank_page(pdf: pikepdf.Pdf, like: pikepdf.Page) -> pikepdf.Page:
 
 def join(parts: list[PartPDF], front_pages: int) -> bytes:
     """One PDF from the parts, in order; the first part supplies catalog and metadata."""
-    first = pikepdf.open(io.BytesIO(parts[0].data))
-    out = first
+    out = pikepdf.open(io.BytesIO(parts[0].data))
     root = out.Root.StructTreeRoot
     document = root.K[0]
     nums = list(root.ParentTree.Nums)
