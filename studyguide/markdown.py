@@ -134,8 +134,16 @@ def _index_span(m: re.Match) -> str:
             f'{m.group(1)}</span>')
 
 
+_CONVERTER: md_lib.Markdown | None = None
+
+
 def convert(text: str) -> str:
-    return md_lib.Markdown(extensions=EXTENSIONS).convert(text)
+    """Markdown to HTML. One converter is reused (building one is costlier than most
+    conversions); ``reset`` clears what it kept from the last text, footnotes included."""
+    global _CONVERTER
+    if _CONVERTER is None:
+        _CONVERTER = md_lib.Markdown(extensions=EXTENSIONS)
+    return _CONVERTER.reset().convert(text)
 
 
 def convert_inline(text: str) -> str:
