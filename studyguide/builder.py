@@ -14,7 +14,6 @@ import logging
 import os
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -24,6 +23,7 @@ from . import paths
 from .fonts import missing_fonts
 from .errors import BuildError, Diagnostic, Reporter
 from .loader import load_book, slugify
+from .pool import Pool
 from .resolve import RenderedBook, render_book
 
 for noisy in ("weasyprint", "fontTools", "fontTools.subset", "fontTools.ttLib"):
@@ -77,12 +77,14 @@ def theme_overrides(book) -> list[str]:
     return parts
 
 
-def prepare(opts: Options) -> tuple[RenderedBook, Reporter]:
+def prepare(opts: Options, loaded: Callable[[], None] = lambda: None
+            ) -> tuple[RenderedBook, Reporter]:
     report = Reporter(opts.content)
     book = load_book(opts.content, report)
     if book is None:
         report.check()
         raise BuildError(report.diagnostics)
+    loaded()
     rb = render_book(book, report)
     if "pdf" in opts.formats:
         for message in missing_fonts():
@@ -111,6 +113,7 @@ class Job:
     fn: Callable
     args: tuple
     value: object = None
+    cost: float = 1.0                      # relative work, to share it between workers
 
 
 def build(opts: Options, progress: Progress = lambda msg, done=None, total=None: None) -> Result:
@@ -125,124 +128,156 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
                       seconds=time.perf_counter() - started, unchanged=True)
 
     progress("reading content")
-    from .pagination import Edition, paginate   # imports WeasyPrint: not for a no-change build
-    rb, report = prepare(opts)
-    meta = rb.book.meta
-    formats = [f for f in opts.formats if f in meta.outputs] or list(opts.formats)
-    papers = list(opts.papers) or [meta.paper]
-    slug = slugify(meta.title)[:60]
-    out = opts.output
-    engine = cache_mod.digest(engine_code, *theme_overrides(rb.book))
-    book_key = cache_mod.digest(engine, rb)
+    from .writers import pdf
+    with Pool(max(1, opts.jobs or os.cpu_count() or 1)) as pool:
+        # The workers load WeasyPrint while this process reads the content.
+        rb, report = prepare(opts, loaded=lambda: pool.warm_up(pdf.warm_up))
+        run = Run(rb, opts, store, pool, progress, engine_code)
+        results = run.outputs()
 
-    editions: list[tuple[Path | None, object]] = []
-    layout_edition = None
-    for paper in papers:
-        for edition in opts.editions:
-            wanted = "pdf" in formats
-            is_layout = edition == "student" and paper == papers[0]
-            if not wanted and not (is_layout and "epub" in formats):
-                continue
-            ed = Edition(edition == "teacher", paper)
-            ed.plan = store.get(plan_key(opts, ed))
-            editions.append((out / f"{slug}-{edition}-{paper.lower()}.pdf" if wanted else None, ed))
-            if is_layout:
-                layout_edition = ed
-    if layout_edition is None and "epub" in formats:
-        layout_edition = Edition(False, papers[0])
-        layout_edition.plan = store.get(plan_key(opts, layout_edition))
-        editions.append((None, layout_edition))
-    handouts: list[Job] = []
-    if "pdf" in formats and opts.handouts:
-        for paper in papers:
-            for i, doc in enumerate(rb.docs + rb.back):
-                for edition in opts.editions:
-                    key = cache_mod.digest("handout", engine, doc, rb.bibliography, meta,
-                                           rb.figures, rb.images_digest(), edition, paper)
-                    name = (out / "handouts" /
-                            f"{doc.id}-{slugify(doc.title)[:40]}-{edition}-{paper.lower()}.pdf")
-                    handouts.append(Job(name, key, _handout_job,
-                                        (rb, i, edition == "teacher", paper)))
-
-    for job in handouts:
-        job.value = store.get(job.key)
-    todo = [j for j in handouts if j.value is None]
-    total = len([e for e in editions if e[0]]) + len(handouts) + ("epub" in formats)
-    state = {"done": len(handouts) - len(todo), "computed": set(), "handouts": None}
-    progress(f"typesetting {total} output(s), {len(handouts) - len(todo)} handout(s) from cache",
-             state["done"], total)
-    memo: dict[str, object] = {}
-    workers = max(1, opts.jobs or os.cpu_count() or 1)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        def run(tasks, label="rendering {} piece(s)"):
-            values, futures = [None] * len(tasks), []
-            for i, (key, fn, args) in enumerate(tasks):
-                value = memo.get(key)
-                if value is None:
-                    value = store.get(key)
-                if value is None:
-                    futures.append((i, key, pool.submit(fn, *args)))
-                else:
-                    memo[key] = values[i] = value
-            if futures:
-                progress(label.format(len(futures)))
-            if state["handouts"] is None:      # queued behind the first round of parts
-                state["handouts"] = [(job, pool.submit(job.fn, *job.args)) for job in todo]
-            for i, key, future in futures:
-                memo[key] = values[i] = future.result()
-                store.put(key, values[i])
-                state["computed"].add(key)
-            return values
-
-        paginate(rb, [ed for _, ed in editions], run, engine)
-        for name, ed in editions:
-            if name:
-                state["done"] += 1
-                progress(str(name.relative_to(out)), state["done"], total)
-        epub_data = None
-        if "epub" in formats:      # while the handouts are typeset
-            layout = layout_edition.layout if layout_edition else None
-            epub_key = cache_mod.digest("epub", book_key, layout)
-            epub_data = store.get(epub_key)
-            if epub_data is None:
-                epub_data = _epub_job(rb, layout)
-                store.put(epub_key, epub_data)
-                state["computed"].add(epub_key)
-        for job, future in state["handouts"] or []:
-            job.value = future.result()
-            store.put(job.key, job.value)
-            state["done"] += 1
-            progress(str(job.name.relative_to(out)), state["done"], total)
-
-    refused = sorted({url for _, ed in editions for url in ed.layout.refused})
+    refused = sorted({url for _, ed in run.editions for url in ed.layout.refused})
     if refused:
         raise BuildError([Diagnostic(str(opts.content), 0, f"refused to fetch {url}")
                           for url in refused])
     warnings = [str(d) for d in report.warnings]
-    for name, ed in editions:
+    for _, ed in run.editions:
         store.put(plan_key(opts, ed), ed.plan)
         if not ed.settled:
             warnings.append(f"{opts.content}: warning: page numbers of the "
                             f"{'teacher' if ed.teacher else 'student'} edition did not settle "
                             f"after {ed.rounds} rounds; some cross-references may be a page out")
-    results: dict[Path, bytes] = {}
-    rendered = 0
-    for name, ed in editions:
-        if name:
-            results[name] = ed.pdf
-            rendered += ed.key in state["computed"]
-    for job in handouts:
-        results[job.name] = job.value
-    rendered += len(todo)
-    if epub_data is not None:
-        rendered += epub_key in state["computed"]
-        state["done"] += 1
-        progress(f"{slug}.epub", state["done"], total)
-        results[out / f"{slug}.epub"] = epub_data
     write_atomically(results)
     store.record(opts.output, inputs, results, warnings)
     return Result(outputs=sorted(results), warnings=warnings,
-                  seconds=time.perf_counter() - started, rendered=rendered)
+                  seconds=time.perf_counter() - started, rendered=run.rendered)
+
+
+class Run:
+    """One build's renders: which outputs, what each needs, and running it in the pool."""
+
+    def __init__(self, rb: RenderedBook, opts: Options, store, pool: Pool,
+                 progress: Progress, engine_code: str):
+        from .pagination import Edition
+        self.rb, self.opts, self.store, self.pool, self.progress = rb, opts, store, pool, progress
+        meta = rb.book.meta
+        self.formats = [f for f in opts.formats if f in meta.outputs] or list(opts.formats)
+        papers = list(opts.papers) or [meta.paper]
+        self.slug = slugify(meta.title)[:60]
+        out = opts.output
+        self.engine = cache_mod.digest(engine_code, *theme_overrides(rb.book))
+
+        self.editions: list[tuple[Path | None, Edition]] = []   # (output or None, edition)
+        self.layout_edition = None           # whose layout gives the EPUB its page numbers
+        for paper in papers:
+            for edition in opts.editions:
+                wanted = "pdf" in self.formats
+                is_layout = edition == "student" and paper == papers[0]
+                if not wanted and not (is_layout and "epub" in self.formats):
+                    continue
+                ed = Edition(edition == "teacher", paper)
+                ed.plan = store.get(plan_key(opts, ed))
+                self.editions.append(
+                    (out / f"{self.slug}-{edition}-{paper.lower()}.pdf" if wanted else None, ed))
+                if is_layout:
+                    self.layout_edition = ed
+        if self.layout_edition is None and "epub" in self.formats:
+            self.layout_edition = Edition(False, papers[0])
+            self.layout_edition.plan = store.get(plan_key(opts, self.layout_edition))
+            self.editions.append((None, self.layout_edition))
+
+        self.handouts: list[Job] = []
+        if "pdf" in self.formats and opts.handouts:
+            for paper in papers:
+                for i, doc in enumerate(rb.docs + rb.back):
+                    for edition in opts.editions:
+                        key = cache_mod.digest("handout", self.engine, doc, rb.bibliography,
+                                               meta, rb.figures, rb.images_digest(), edition,
+                                               paper)
+                        name = (out / "handouts" / f"{doc.id}-{slugify(doc.title)[:40]}-"
+                                f"{edition}-{paper.lower()}.pdf")
+                        self.handouts.append(Job(name, key, _handout_job,
+                                                 (rb, i, edition == "teacher", paper),
+                                                 cost=len(doc.body_html) + 20_000))
+        for job in self.handouts:
+            job.value = store.get(job.key)
+        self.todo = [j for j in self.handouts if j.value is None]
+        self.queued: list | None = None      # the handouts' futures, once queued
+        self.memo: dict[str, object] = {}
+        self.computed: set[str] = set()
+        self.total = len([e for e in self.editions if e[0]]) + len(self.handouts) + \
+            ("epub" in self.formats)
+        self.done = len(self.handouts) - len(self.todo)
+        self.rendered = 0
+
+    def __call__(self, tasks, label="rendering {} piece(s)", meanwhile=None) -> list:
+        """Each task is (cache key, function, arguments[, Pool.submit options]); they run
+        in parallel, from the cache where it has them; results in order. ``meanwhile``
+        runs in this process while the workers work."""
+        values, futures, submitted = [None] * len(tasks), [], {}
+        for i, (key, fn, args, *options) in enumerate(tasks):
+            value = self.memo.get(key)
+            if value is None:
+                value = self.store.get(key)
+            if value is not None:
+                self.memo[key] = values[i] = value
+                continue
+            if key not in submitted:          # the same piece twice: render it once
+                submitted[key] = self.pool.submit(fn, *args, **(options[0] if options else {}))
+            futures.append((i, key, submitted[key]))
+        if submitted:
+            self.progress(label.format(len(submitted)))
+        if self.queued is None:               # the handouts, behind the first parts
+            self.queued = [(job, self.pool.submit(job.fn, *job.args, cost=job.cost))
+                           for job in self.todo]
+        if meanwhile is not None:
+            meanwhile()
+        for i, key, future in futures:
+            self.memo[key] = values[i] = future.result()
+            self.store.put(key, values[i])
+            self.computed.add(key)
+        return values
+
+    def outputs(self) -> dict[Path, bytes]:
+        """Render (or take from the cache) every output: path -> bytes."""
+        from .pagination import paginate
+        progress, out = self.progress, self.opts.output
+        progress(f"typesetting {self.total} output(s), {self.done} handout(s) from cache",
+                 self.done, self.total)
+        epub: list[bytes] = []
+
+        def make_epub() -> None:               # while the editions are joined
+            if "epub" not in self.formats:
+                return
+            layout = self.layout_edition.layout if self.layout_edition else None
+            key = cache_mod.digest("epub", self.engine, self.rb, layout)
+            data = self.store.get(key)
+            if data is None:
+                data = _epub_job(self.rb, layout)
+                self.store.put(key, data)
+                self.rendered += 1
+            epub.append(data)
+
+        paginate(self.rb, [ed for _, ed in self.editions], self, self.engine, make_epub)
+        results: dict[Path, bytes] = {}
+        for name, ed in self.editions:
+            if name:
+                results[name] = ed.pdf
+                self.rendered += ed.key in self.computed
+                self.done += 1
+                progress(str(name.relative_to(out)), self.done, self.total)
+        for job, future in self.queued or []:
+            job.value = future.result()
+            self.store.put(job.key, job.value)
+            self.rendered += 1
+            self.done += 1
+            progress(str(job.name.relative_to(out)), self.done, self.total)
+        for job in self.handouts:
+            results[job.name] = job.value
+        if epub:
+            self.done += 1
+            progress(f"{self.slug}.epub", self.done, self.total)
+            results[out / f"{self.slug}.epub"] = epub[0]
+        return results
 
 
 def write_atomically(files: dict[Path, bytes]) -> None:

@@ -3,24 +3,28 @@
 Every body part (a chapter, an appendix) opens on a right-hand page, so where its lines
 and pages break depends only on its own HTML, with one exception: the page numbers it
 prints. Its folios follow from the page counts of the parts before it, and its
-cross-references name the pages where their targets fell. Those numbers are written into
-the part's HTML as plain text (``pdf.paginate_html``), from a *plan*:
+cross-references name the pages where their targets fell. The book's figures are
+tabular, so what a layout depends on is only how many digits each number has. A part is
+therefore laid out from its *shape* (``pdf.shape_of``: its numbers as zeros), and the
+real numbers are written into the layout afterwards (``pdf.write_part``):
 
-1. each round typesets every part whose HTML, numbered from the current plan, has not
-   been typeset before (the caller's ``run`` looks each one up in the cache first);
-2. a new plan is read off the results (page counts and anchors);
-3. when the new plan gives every part the HTML it was typeset from, the numbers are
-   right and the rounds stop.
+1. the shapes come from a plan: the last build's (kept in the cache), or an estimate
+   from the size of each part when there is none;
+2. each round lays out every part whose shape has not been laid out before (the
+   caller's ``run`` looks each one up in the cache first);
+3. a new plan is read off the layouts (page counts and anchors); when it gives every part
+   the shape it was laid out from, the rounds stop, which is usually after the first;
+4. each part's PDF is written with its real numbers, in the worker that holds its
+   layout, while the index and the front matter (whose contents list names the pages)
+   are typeset; the parts are then joined into one tagged PDF.
 
-The plan of the last build starts the next one (the caller keeps it in the cache), so
-after an edit to one chapter the first round lays out that chapter alone and, unless
-its page count changed, settles at once. With no previous plan the first round only
-counts pages (no PDF is written) and the second typesets with the right numbers.
-
-The index and the front matter (whose contents list names the pages) are typeset once
-the body has settled; the parts are then joined into one tagged PDF.
+After an edit to one chapter, the first round lays out that chapter alone; parts whose
+numbers moved are written again from the same shapes.
 """
 from __future__ import annotations
+
+import re
+from collections import Counter
 
 from dataclasses import dataclass, field
 from typing import Callable
@@ -30,9 +34,13 @@ from .resolve import RenderedBook
 from .writers import pdf
 
 MAX_ROUNDS = 6
+CHARS_PER_PAGE = 4800        # a first estimate of a part's pages: its text,
+BLOCKS_PER_PAGE = 36         # and its paragraphs, list items, table cells...
+WRITE_COST = 0.6             # drawing a laid-out part's PDF, against laying it out
+BLOCK = re.compile(r"<(p|li|h[1-6]|dt|dd|tr|figcaption|caption)[\s>]")
 
-Task = tuple[str, Callable, tuple]          # cache key, function, arguments
-Run = Callable[..., list]                   # run(tasks, label): in parallel, results in order
+Task = tuple                   # cache key, function, arguments[, Pool.submit options]
+Run = Callable[..., list]      # run(tasks, label[, meanwhile]): in parallel, results in order
 
 
 @dataclass
@@ -50,7 +58,7 @@ class Edition:
     plan: Plan | None = None               # None: nothing known yet
     sources: dict[str, str] = field(default_factory=dict)
     book_ids: set[str] = field(default_factory=set)
-    html: dict[str, str] = field(default_factory=dict)
+    html: dict[str, str] = field(default_factory=dict)      # part id -> its shape's HTML
     results: dict[str, pdf.PartLayout] = field(default_factory=dict)
     settled: bool = False
     rounds: int = 0
@@ -70,13 +78,40 @@ def read_plan(order: list[str], results: dict[str, pdf.PartLayout]) -> Plan:
     return plan
 
 
-def _numbered(ed: Edition, plan: Plan) -> dict[str, str]:
-    return {part: pdf.paginate_html(src, plan.starts.get(part, 1), plan.pages, ed.book_ids)
+def estimate_plan(ed: Edition) -> Plan:
+    """A first guess at the plan, from the text and the paragraphs of each part. Only
+    the digit counts matter, so it is right unless a number sits near 10, 100 or 1,000."""
+    plan, number = Plan(), 1
+    for part, src in ed.sources.items():
+        body = src[src.find("<body"):]
+        text, blocks, found = 0, 0, []
+        for piece in re.split(r"(<[^>]+>)", body):
+            if not piece.startswith("<"):
+                text += len(" ".join(piece.split()))
+            elif BLOCK.match(piece):
+                blocks += 1
+            ident = re.search(r'\sid="([^"]+)"', piece) if piece.startswith("<") else None
+            if ident:
+                found.append((ident.group(1), text))
+        count = max(1, round(text / CHARS_PER_PAGE + blocks / BLOCKS_PER_PAGE))
+        plan.starts[part] = number
+        for name, at in found:
+            plan.pages.setdefault(name, str(number + count * at // max(text, 1)))
+        number += count + count % 2
+    plan.end = number
+    return plan
+
+
+def _shapes(ed: Edition, plan: Plan) -> dict[str, str]:
+    pages = pdf.shape_of(plan.pages)
+    return {part: pdf.paginate_html(src, None, pages, ed.book_ids)
             for part, src in ed.sources.items()}
 
 
-def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str) -> None:
-    """Typeset, number and join every edition; fills ``pdf``, ``layout`` and ``plan``."""
+def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
+             meanwhile: Callable[[], None] | None = None) -> None:
+    """Typeset, number and join every edition; fills ``pdf``, ``layout`` and ``plan``.
+    ``meanwhile`` runs while the editions are joined (their layouts are known then)."""
     resources = digest(rb.images_digest(), rb.figures)   # what parts may embed
     for ed in editions:
         ed.sources = pdf.part_sources(rb, ed.teacher, ed.paper)
@@ -84,55 +119,80 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str) -
                                       pdf.index_source(rb, ed.teacher, ed.paper, {}),
                                       pdf.front_source(rb, ed.teacher, ed.paper, {})])
 
-    def key(kind: str, html: str, write: bool) -> str:
-        return digest(engine, kind, html, write, resources)
+    def key(kind: str, *what) -> str:
+        return digest(engine, kind, *what, resources)
 
+    def lay_out(eds: list[Edition]) -> None:
+        """Lay out every part whose current shape has no layout yet."""
+        tasks, owners = [], []
+        for ed in eds:
+            for part, html in ed.html.items():
+                if part not in ed.results:
+                    hold = key("layout", html)
+                    tasks.append((hold, pdf.layout_part, (rb, html, hold),
+                                  {"tag": hold, "cost": len(html)}))
+                    owners.append((ed, part))
+        for (ed, part), result in zip(owners, run(tasks, "laying out {} part(s)")):
+            ed.results[part] = result
+
+    for ed in editions:
+        ed.html = _shapes(ed, ed.plan or estimate_plan(ed))
     for _ in range(MAX_ROUNDS):
         pending = [ed for ed in editions if not ed.settled]
         if not pending:
             break
-        tasks, owners = [], []
-        for ed in pending:
-            write = ed.plan is not None
-            if not ed.html:
-                ed.html = _numbered(ed, ed.plan or Plan())
-            for part, html in ed.html.items():
-                tasks.append((key("part", html, write), pdf.typeset, (rb, html, write)))
-                owners.append((ed, part))
-        for (ed, part), result in zip(owners, run(tasks, "typesetting {} part(s)")):
-            ed.results[part] = result
+        lay_out(pending)
         for ed in pending:
             ed.rounds += 1
-            wrote = ed.plan is not None
             ed.plan = read_plan(list(ed.sources), ed.results)
-            numbered = _numbered(ed, ed.plan)
-            ed.settled = wrote and numbered == ed.html
-            if not ed.settled:
-                ed.html = numbered          # what the next round typesets
-    # Parts typeset without PDFs (a plan that never settled past the first round).
-    missing = [(ed, part) for ed in editions for part, r in ed.results.items() if r.pdf is None]
-    if missing:
-        results = run([(key("part", ed.html[part], True), pdf.typeset,
-                        (rb, ed.html[part], True)) for ed, part in missing],
-                      "typesetting {} part(s)")
-        for (ed, part), result in zip(missing, results):
-            ed.results[part] = result
+            shapes = _shapes(ed, ed.plan)
+            ed.settled = shapes == ed.html
+            for part, html in shapes.items():
+                if html != ed.html[part]:
+                    del ed.results[part]        # laid out again in the next round
+            ed.html = shapes
+    unsettled = [ed for ed in editions if not ed.settled]
+    if unsettled:                 # the last shapes, laid out as they are
+        lay_out(unsettled)
+        for ed in unsettled:
+            ed.plan = read_plan(list(ed.sources), ed.results)
 
-    # The index and the front matter, now that the body's numbers are known.
-    tasks = []
-    for ed in editions:
+    # Each part's PDF with its numbers, and the index and the front matter, now that
+    # the body's numbers are known.
+    parts = []                  # (edition's number, PDF key, layout key, write_part's arguments)
+    for n, ed in enumerate(editions):
+        for part, html in ed.html.items():
+            first = ed.plan.starts[part]
+            pages = {t: ed.plan.pages[t] for t in pdf.xref_targets(html) if t in ed.plan.pages}
+            parts.append((n, key("part", html, first, pages), key("layout", html),
+                          (rb, html, key("layout", html), first, pages)))
+    # Editions may share a layout (a part with the same shape in both), numbered
+    # differently: the last PDF written from a layout lets it go.
+    writes = {write: hold for _, write, hold, _ in parts}
+    users = Counter(writes.values())
+    tasks: list[list[Task]] = [[] for _ in editions]
+    for n, write, hold, args in parts:
+        if writes.pop(write, None):
+            users[hold] -= 1
+        tasks[n].append((write, pdf.write_part, (*args, users[hold] > 0),
+                          {"home": hold, "cost": WRITE_COST * len(args[1])}))
+    for ed, own in zip(editions, tasks):
         pages = dict(ed.plan.pages)
         if rb.index:
             pages.setdefault("index", str(ed.plan.end))
             index = pdf.paginate_html(pdf.index_source(rb, ed.teacher, ed.paper, pages),
                                       ed.plan.end, pages, ed.book_ids)
-            tasks.append((key("index", index, True), pdf.typeset, (rb, index, True)))
+            own.append((key("index", index), pdf.typeset, (rb, index, True),
+                        {"cost": (1 + WRITE_COST) * len(index)}))
         front = pdf.paginate_html(pdf.front_source(rb, ed.teacher, ed.paper, pages), None,
                                   pages, ed.book_ids)
-        tasks.append((key("front", front, True), pdf.typeset, (rb, front, True)))
-    results = iter(run(tasks, "typesetting {} index and front matter part(s)"))
+        own.append((key("front", front), pdf.typeset, (rb, front, True),
+                    {"cost": (1 + WRITE_COST) * len(front)}))
+    results = iter(run([t for own in tasks for t in own], "typesetting {} part(s)"))
     finished = []
     for ed in editions:
+        for part in ed.html:
+            ed.results[part] = next(results)
         index = next(results) if rb.index else None
         front = next(results)
         body = [ed.results[part] for part in ed.sources]
@@ -141,6 +201,6 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str) -
     for ed, (f, b, i) in zip(editions, finished):
         ed.key = digest(engine, "join", [p.pdf for p in (f, *b, *([i] if i else []))])
     joins = run([(ed.key, pdf.join_edition, parts) for ed, parts in zip(editions, finished)],
-                "joining {} edition(s)")
+                "joining {} edition(s)", meanwhile)
     for ed, data in zip(editions, joins):
         ed.pdf = data

@@ -1,17 +1,21 @@
 """Editions typeset part by part: the joined PDF is one whole book, and its numbers are right."""
 from __future__ import annotations
 
+import html
 import io
 import re
+import subprocess
 
 import pikepdf
+import pytest
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from conftest import only
+from conftest import MINI, only
 from test_errors import edit, snapshot
 from test_rebuild import build
-from studyguide.writers import splice
+from studyguide.builder import Options, prepare
+from studyguide.writers import pdf, splice
 
 
 def _part(body: str) -> bytes:
@@ -130,3 +134,50 @@ def test_edit_that_moves_later_pages_rebuilds_as_a_clean_build(book_copy, tmp_pa
             assert number in linked, (number, linked)
     build(book_copy, tmp_path / "clean", None, "--no-handouts")
     assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
+def _words(data: bytes, tmp_path) -> list[list[tuple[str, float, float, float, float]]]:
+    """Each page's words with their boxes (in points, to a hundredth)."""
+    path = tmp_path / "words.pdf"
+    path.write_bytes(data)
+    xml = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    pages = []
+    for page in xml.split("<page ")[1:]:
+        pages.append([(html.unescape(w), *(round(float(v), 2) for v in box)) for *box, w in
+                      re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                                 r'yMax="([\d.]+)">([^<]*)</word>', page)])
+    return pages
+
+
+@pytest.mark.parametrize("first", [1, 97, 120])
+def test_a_part_numbered_after_layout_prints_what_typesetting_its_numbers_would(tmp_path, first):
+    """A part is laid out once, with zeros for its page numbers, and numbered when the
+    plan is known (for each edition that shares it); every word, folio and "(p. N)" must
+    come out exactly where typesetting the part with its real numbers would put them."""
+    rb, _ = prepare(Options(content=MINI, output=tmp_path))
+    sources = pdf.part_sources(rb, False, "A4")
+    ids = pdf.anchor_ids(sources.values())
+    targets = pdf.xref_targets(pdf.paginate_html(sources["ch01"], None, {}, ids))
+    pages = {t: str(first + 4 * i + 3) for i, t in enumerate(targets)}
+    shape = pdf.paginate_html(sources["ch01"], None, pdf.shape_of(pages), ids)
+    assert 'data-page="00"' in shape or 'data-page="000"' in shape or first == 1
+
+    laid_out = pdf.layout_part(rb, shape, "ch01-test")
+    assert laid_out.pdf is None
+    # Numbered once for another edition (kept), then again: the second numbering
+    # starts from the layout, not from the first one's numbers.
+    pdf.write_part(rb, shape, "ch01-test", first + 900, pages, True)
+    numbered = pdf.write_part(rb, shape, "ch01-test", first, pages)
+    assert "ch01-test" not in pdf._held
+    direct = pdf.typeset(rb, pdf.paginate_html(sources["ch01"], first, pages, ids), True)
+
+    words = _words(numbered.pdf, tmp_path)
+    assert words == _words(direct.pdf, tmp_path)
+    assert numbered.anchors == direct.anchors == laid_out.anchors
+    text = " ".join(w[0] for page in words for w in page)
+    assert len(targets) >= 3
+    for target in targets:
+        assert f"(p. {pages[target]})" in text
+    folios = [max(page, key=lambda w: w[2])[0] for page in words]    # the lowest word
+    assert folios[1:] == [str(first + i) for i in range(1, len(words))]

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from lxml import etree
 from lxml import html as lxml_html
-from weasyprint import HTML
 
 from .. import theme
 from ..resolve import RenderedBook, RenderedDoc
 from . import splice
-from .fetcher import SafeFetcher
+
+# WeasyPrint is imported where it is used: the build's main process only prepares HTML
+# and page plans, while its worker processes load WeasyPrint (``warm_up``) as it reads
+# the content.
 
 PAPER = {"A4": "A4", "Letter": "letter"}
 
@@ -86,13 +89,23 @@ def localise_links(html_text: str) -> str:
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
-def _document(rb: RenderedBook, html_text: str, fetcher: SafeFetcher):
+def warm_up() -> None:
+    """Load WeasyPrint, fontconfig and the book's typefaces in a worker process."""
+    from weasyprint import HTML
+    HTML(string='<html lang="en"><title>-</title><p style="font-family: \'Linux Libertine O\', '
+                'serif">a <b>b</b> <i>c</i> 1</p></html>').render().write_pdf(
+        pdf_variant="pdf/ua-1")
+
+
+def _document(rb: RenderedBook, html_text: str, fetcher):
+    from weasyprint import HTML
     return HTML(string=html_text, base_url=rb.book.root.as_uri() + "/",
                 url_fetcher=fetcher).render()
 
 
-def _fetcher(rb: RenderedBook) -> SafeFetcher:
+def _fetcher(rb: RenderedBook):
     from .. import paths
+    from .fetcher import SafeFetcher
     generated = {f"{name}.svg": svg.encode("utf-8") for name, svg in rb.figures.items()}
     return SafeFetcher([rb.book.root, paths.STYLES], generated, rb.book.root / "generated")
 
@@ -213,6 +226,115 @@ def typeset(rb: RenderedBook, html_text: str, write: bool) -> PartLayout:
     document = _document(rb, html_text, fetcher)
     data = document.write_pdf(pdf_variant="pdf/ua-1") if write else None
     return PartLayout(data, _anchors_by_page(document), fetcher.refused)
+
+
+# -- body parts: laid out once, numbered afterwards ---------------------------------
+#
+# A body part is laid out from its *shape*: its HTML with every page number it prints
+# reduced to zeros ("(p. 00)"), and its folios counting from 1. The book's figures are
+# tabular (every digit has the same advance), so the shape fixes where every line and
+# page breaks; once the page plan is known, ``write_part`` writes the real numbers into
+# the laid-out text boxes (moving a right-aligned folio left by its extra digits) and
+# draws the PDF. The layout is held in the worker's memory between the two steps.
+
+HELD_PAGES = 600                  # per worker process, about 0.7 GB of layouts
+_held: OrderedDict[str, tuple] = OrderedDict()
+
+
+def shape_of(pages: dict[str, str]) -> dict[str, str]:
+    """Page numbers reduced to what the layout depends on: how many digits they have."""
+    return {name: re.sub(r"\d", "0", label) for name, label in pages.items()}
+
+
+def layout_part(rb: RenderedBook, shape_html: str, hold: str) -> PartLayout:
+    """Lay out a body part from its shape and keep the layout for ``write_part``."""
+    fetcher = _fetcher(rb)
+    document = _document(rb, shape_html, fetcher)
+    _held[hold] = (document, list(fetcher.refused))
+    while sum(len(d.pages) for d, _ in _held.values()) > HELD_PAGES and len(_held) > 1:
+        _held.popitem(last=False)
+    return PartLayout(None, _anchors_by_page(document), fetcher.refused)
+
+
+def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int,
+               pages: dict[str, str], keep: bool = False) -> PartLayout:
+    """A body part's PDF with its real page numbers: folios from ``first_page``, and each
+    cross-reference's page from ``pages``. Lays the part out again if this process does
+    not hold its layout (the result is the same); ``keep`` holds it for another edition
+    that has the same part at other pages."""
+    held = _held.get(hold) if keep else _held.pop(hold, None)
+    if held is None:
+        fetcher = _fetcher(rb)
+        held = (_document(rb, shape_html, fetcher), list(fetcher.refused))
+        if keep:
+            _held[hold] = held
+    document, refused = held
+    number_layout(document, first_page, pages)
+    data = document.write_pdf(pdf_variant="pdf/ua-1")
+    return PartLayout(data, _anchors_by_page(document), refused)
+
+
+def xref_targets(html_text: str) -> list[str]:
+    """The anchors whose pages a part's cross-references print, in order, once each."""
+    doc = lxml_html.document_fromstring(html_text)
+    hrefs = doc.xpath('//a[contains(concat(" ", @class, " "), " xref ")]/@href')
+    return list(dict.fromkeys(h[1:] if h.startswith("#") else h[len(splice.XREF_SCHEME):]
+                              for h in hrefs))
+
+
+def _text_boxes(box, margin=None):
+    """Every text box under ``box``, with the margin box it sits in (or None)."""
+    from weasyprint.formatting_structure import boxes
+    if isinstance(box, boxes.MarginBox):
+        margin = box
+    if isinstance(box, boxes.TextBox):
+        yield box, margin
+    for child in getattr(box, "children", None) or ():
+        yield from _text_boxes(child, margin)
+
+
+def _set_text(box, text: str) -> None:
+    """Give a laid-out text box new text; what it was laid out with is kept, so that
+    the same layout can be numbered again for another edition."""
+    if not hasattr(box, "shape_text"):
+        box.shape_text, box.shape_x, box.shape_width = box.text, box.position_x, box.width
+    box.text = text
+    box.pango_layout.text = text      # what drawing lays the line out from again
+
+
+def number_layout(document, first_page: int, pages: dict[str, str]) -> None:
+    """Write the real page numbers into a layout made from a part's shape."""
+    for i, page in enumerate(document.pages):
+        folio = str(i + 1)
+        for box, margin in _text_boxes(page._page_box):
+            shape = getattr(box, "shape_text", box.text)
+            if margin is not None:
+                if shape == folio:
+                    _set_folio(box, margin, str(first_page + i))
+                continue
+            if not (box.element_tag or "").endswith("::after") or box.element is None:
+                continue
+            if "xref" not in (box.element.get("class") or "").split():
+                continue
+            href = box.element.get("href") or ""
+            target = href[1:] if href.startswith("#") else href[len(splice.XREF_SCHEME):]
+            number = pages.get(target)
+            zeros = re.search(r"0+", shape)
+            if number is None or zeros is None:
+                continue
+            if len(number) != len(zeros.group()):   # only if the numbers never settled
+                number = "?"
+            _set_text(box, shape[:zeros.start()] + number + shape[zeros.end():])
+
+
+def _set_folio(box, margin, label: str) -> None:
+    """A folio with more digits than the one it was laid out with keeps its alignment."""
+    _set_text(box, label)
+    grow = (len(label) - len(box.shape_text)) * box.shape_width / len(box.shape_text)
+    align = margin.style["text_align_all"]
+    shift = grow if align in ("right", "end") else grow / 2 if align == "center" else 0
+    box.position_x = box.shape_x - shift
+    box.width = box.shape_width + grow
 
 
 def joined_pages(part: PartLayout, pad: bool = True) -> list[list[str]]:

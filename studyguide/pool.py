@@ -1,0 +1,53 @@
+"""Worker processes for the renders, with affinity.
+
+A body part is laid out in one task and its PDF written, once its page numbers are
+known, in a later one; the layout stays in the memory of the process that made it
+(``writers.pdf``), so the second task must run in that same process. Each worker is a
+one-process executor; a task goes to the worker named by its ``home`` (the tag of an
+earlier task), or else to the worker with the least work queued.
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Callable
+
+
+class Pool:
+    def __init__(self, workers: int):
+        self._executors = [ProcessPoolExecutor(max_workers=1) for _ in range(max(1, workers))]
+        self._queued = [0.0] * len(self._executors)
+        self._homes: dict[str, int] = {}
+        self._lock = threading.Lock()      # done-callbacks run in the executors' threads
+
+    def submit(self, fn: Callable, *args, cost: float = 1.0, tag: str | None = None,
+               home: str | None = None) -> Future:
+        with self._lock:
+            worker = self._homes.get(home) if home is not None else None
+            if worker is None:
+                worker = min(range(len(self._queued)), key=self._queued.__getitem__)
+            if tag is not None:
+                self._homes[tag] = worker
+            self._queued[worker] += cost
+        future = self._executors[worker].submit(fn, *args)
+        future.add_done_callback(lambda _f, w=worker, c=cost: self._done(w, c))
+        return future
+
+    def warm_up(self, fn: Callable) -> None:
+        """Run ``fn`` once in every worker (to load what every task will need)."""
+        for executor in self._executors:
+            executor.submit(fn)
+
+    def _done(self, worker: int, cost: float) -> None:
+        with self._lock:
+            self._queued[worker] -= cost
+
+    def shutdown(self) -> None:
+        for executor in self._executors:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "Pool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
