@@ -83,6 +83,48 @@ def test_join_keeps_structure_links_outlines_and_pads_odd_parts():
     assert tree == [("One", []), ("Two", ["Sub"])]
 
 
+def _fonts_by_face(pdf: pikepdf.Pdf) -> dict[str, set]:
+    faces: dict[str, set] = {}
+    for page in pdf.pages:
+        for font in (page.obj.Resources.get("/Font") or {}).values():
+            descriptor = font.DescendantFonts[0].FontDescriptor
+            program = descriptor.get("/FontFile3") or descriptor.get("/FontFile2")
+            faces.setdefault(str(font.BaseFont).split("+")[-1], set()).add(program.objgen)
+    return faces
+
+
+def _pixels(data: bytes, tmp_path, name: str) -> list[bytes]:
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(data)
+    subprocess.run(["pdftoppm", "-r", "100", "-gray", str(path), str(tmp_path / name)],
+                   check=True)
+    return [p.read_bytes() for p in sorted(tmp_path.glob(f"{name}-*.pgm"))]
+
+
+def test_joined_parts_share_one_font_program_per_face_and_print_the_same(tmp_path):
+    style = ('<style>.l { font-family: "Linux Libertine O" } .d { font-family: "DejaVu Sans" }'
+             '</style>')
+    first = _part(f'{style}<h1 id="a">Alpha</h1><p class="l">Quick <b>brown</b> fox, '
+                  '<i>jumps</i> 123.</p><p class="d">Sans words here.</p>')
+    second = _part(f'{style}<h1 id="b">Beta</h1><p class="l">Vexing zebras &amp; wizards '
+                   '<b>quiz</b> <i>4567</i>.</p><p class="d">Other sans glyphs: XYZ 890.</p>')
+    parts = [splice.PartPDF(first), splice.PartPDF(second, pad_to_even=False)]
+    shared = splice.join(parts, 0)
+    separate = splice.join(parts, 0, share_fonts=False)
+    with pikepdf.open(io.BytesIO(shared)) as pdf:
+        assert_whole(pdf)
+        faces = _fonts_by_face(pdf)
+    with pikepdf.open(io.BytesIO(separate)) as pdf:
+        assert {f: len(p) for f, p in _fonts_by_face(pdf).items()} == {f: 2 for f in faces}
+    assert len(faces) >= 3                        # CFF (Libertine) and TrueType (DejaVu)
+    assert all(len(programs) == 1 for programs in faces.values()), faces
+    assert len(shared) < len(separate)
+    text = [PdfReader(io.BytesIO(d)).pages[i].extract_text() for d in (shared, separate)
+            for i in (0, 2)]
+    assert text[:2] == text[2:] and "wizards" in text[1]
+    assert _pixels(shared, tmp_path, "shared") == _pixels(separate, tmp_path, "separate")
+
+
 def test_joined_edition_is_one_tagged_document(mini_build):
     for path in (only(mini_build, "*-student-a4.pdf"), only(mini_build, "*-teacher-a4.pdf")):
         with pikepdf.open(path) as pdf:

@@ -12,7 +12,8 @@ book, which a plain page concatenation loses:
 - the named destinations and the bookmark outlines of every part, in part order;
 - blank pages where a part has an odd number of pages, so that the next part opens
   on a right-hand page;
-- the printed page labels (roman numerals for the front matter, then arabic).
+- the printed page labels (roman numerals for the front matter, then arabic);
+- one embedded program per typeface instead of one subset per part (``fontmerge``).
 
 pikepdf (QPDF) does the object copying; copying a part's pages and then its structure
 tree through the same foreign-object map keeps every /Pg reference on the copied page.
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
+
+from .fontmerge import merge_fonts
 
 XREF_SCHEME = "xref:"
 
@@ -50,7 +53,7 @@ def _blank_page(pdf: pikepdf.Pdf, like: pikepdf.Page) -> pikepdf.Page:
     return pikepdf.Page(pdf.make_indirect(page))
 
 
-def join(parts: list[PartPDF], front_pages: int) -> bytes:
+def join(parts: list[PartPDF], front_pages: int, share_fonts: bool = True) -> bytes:
     """One PDF from the parts, in order; the first part supplies catalog and metadata."""
     out = pikepdf.open(io.BytesIO(parts[0].data))
     root = out.Root.StructTreeRoot
@@ -119,6 +122,8 @@ def join(parts: list[PartPDF], front_pages: int) -> bytes:
         outline.root.extend(_items(outlines))
     out.Root.PageLabels = Dictionary(Nums=Array([
         0, Dictionary(S=Name("/r")), front_pages, Dictionary(S=Name("/D"))]))
+    if share_fonts:
+        merge_fonts(out)
     buf = io.BytesIO()
     out.save(buf, deterministic_id=True, compress_streams=True,
              object_stream_mode=pikepdf.ObjectStreamMode.generate)

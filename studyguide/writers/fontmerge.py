@@ -1,0 +1,244 @@
+"""One embedded font program per typeface in a joined edition.
+
+Each part of an edition embeds its own subset of every typeface it uses, so a book of
+eighteen parts would carry eighteen subsets of its body face. WeasyPrint subsets with
+the original glyph ids kept (a glyph has the same id, and so the same CID, in every
+subset of a face), so the subsets of one face can be merged: the merged font program
+has every glyph any part draws, and the merged widths (/W) and Unicode map (/ToUnicode)
+are the union of the parts'. Every part's font dictionary then points at the merged
+CID font and map, and the separate subsets are no longer referenced (the save drops
+them). fontTools does the font work.
+
+A face is left as it is when its subsets are not of the kind this understands
+(CFF-flavoured OpenType or TrueType, Identity-H, simple /W and /ToUnicode) or do not
+agree on what they share.
+"""
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+
+import pikepdf
+from fontTools.ttLib import TTFont
+from pikepdf import Array, Dictionary, Name
+
+_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
+_PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+
+
+def merge_fonts(pdf: pikepdf.Pdf) -> None:
+    faces: dict[str, list[pikepdf.Object]] = defaultdict(list)
+    seen = set()
+    for font in _type0_fonts(pdf):
+        if font.objgen not in seen:
+            seen.add(font.objgen)
+            faces[str(font.BaseFont).split("+", 1)[-1]].append(font)
+    for fonts in faces.values():
+        if len(fonts) > 1:
+            _merge_face(pdf, fonts)
+
+
+def _type0_fonts(pdf: pikepdf.Pdf):
+    """Every Type0 font the pages use, directly or through form XObjects."""
+    stack = [page.obj.get("/Resources") for page in pdf.pages]
+    visited = set()
+    while stack:
+        resources = stack.pop()
+        if not isinstance(resources, Dictionary):
+            continue
+        if resources.is_indirect:
+            if resources.objgen in visited:
+                continue
+            visited.add(resources.objgen)
+        for font in (resources.get("/Font") or {}).values():
+            if font.get("/Subtype") == Name.Type0:
+                yield font
+        for xobject in (resources.get("/XObject") or {}).values():
+            stack.append(xobject.get("/Resources"))
+
+
+def _program(font):
+    """(the CID font, its descriptor, the font-file key) or None if not mergeable."""
+    if font.get("/Encoding") != Name("/Identity-H") or len(font.get("/DescendantFonts", [])) != 1:
+        return None
+    cid = font.DescendantFonts[0]
+    if "/ToUnicode" not in font or not isinstance(cid.get("/W"), Array):
+        return None
+    if cid.get("/CIDToGIDMap", Name.Identity) != Name.Identity:
+        return None
+    descriptor = cid.FontDescriptor
+    for key in ("/FontFile3", "/FontFile2"):
+        if key in descriptor:
+            return cid, descriptor, key
+    return None
+
+
+def _widths(w: Array) -> dict[int, object] | None:
+    out = {}
+    items = list(w)
+    i = 0
+    while i < len(items):
+        first = int(items[i])
+        if i + 1 < len(items) and isinstance(items[i + 1], Array):
+            for n, width in enumerate(items[i + 1]):
+                out[first + n] = width
+            i += 2
+        elif i + 2 < len(items):
+            for c in range(first, int(items[i + 1]) + 1):
+                out[c] = items[i + 2]
+            i += 3
+        else:
+            return None
+    return out
+
+
+def _unicode_map(stream) -> dict[bytes, bytes] | None:
+    data = stream.read_bytes()
+    if b"beginbfrange" in data:
+        return None
+    return {cid.lower(): uni for block in _BFCHAR.findall(data)
+            for cid, uni in _PAIR.findall(block)}
+
+
+def _cmap_stream(pdf: pikepdf.Pdf, mapping: dict[bytes, bytes]) -> pikepdf.Stream:
+    entries = sorted(mapping.items(), key=lambda kv: int(kv[0], 16))
+    chunks = [b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+              b"/CIDSystemInfo\n<< /Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
+              b"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+              b"1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n"]
+    for start in range(0, len(entries), 100):       # at most 100 entries per block
+        block = entries[start:start + 100]
+        chunks.append(b"%d beginbfchar\n" % len(block))
+        chunks.extend(b"<%s> <%s>\n" % pair for pair in block)
+        chunks.append(b"endbfchar\n")
+    chunks.append(b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend")
+    return pikepdf.Stream(pdf, b"".join(chunks))
+
+
+def _is_seac(charstring) -> bool:
+    charstring.decompile()
+    program = charstring.program
+    return bool(program) and program[-1] == "endchar" and len(program) >= 5 and \
+        not any(isinstance(op, str) for op in program[-5:-1])
+
+
+def _merged_program(programs: list[bytes], used: list[set[int]], cff: bool) -> bytes | None:
+    """The subsets' glyphs in one font program (None if they cannot be merged).
+    ``used`` holds the glyph ids each subset draws (its /W entries). The subset with the
+    highest glyph id is the base; only subsets that draw glyphs it lacks are read."""
+    n = max(range(len(programs)), key=lambda i: max(used[i], default=0))
+    have = set(used[n])
+    load = [n]
+    for i in sorted(range(len(programs)), key=lambda i: -len(used[i])):
+        if used[i] - have:
+            have |= used[i]
+            load.append(i)
+    fonts = [TTFont(io.BytesIO(programs[i]), recalcBBoxes=False, recalcTimestamp=False,
+                    lazy=True) for i in load]
+    used = [used[i] for i in load]
+    orders = [font.getGlyphOrder() for font in fonts]
+    base, order, have = fonts[0], orders[0], set(used[0])
+    if cff:
+        top = base["CFF "].cff.topDictIndex[0]
+        if hasattr(top, "ROS") or not hasattr(top, "Private"):
+            return None
+        widths = (top.Private.rawDict.get("defaultWidthX"), top.Private.rawDict.get("nominalWidthX"))
+    elif "glyf" not in base:
+        return None
+    for font, own, gids in zip(fonts, orders, used):
+        wanted = sorted(gids - have)
+        if not wanted:
+            continue
+        if any(gid >= len(own) or gid >= len(order) for gid in wanted):
+            return None
+        if cff and any(own[gid] != order[gid] for gid in wanted):
+            return None          # CFF names come from the font: a glyph keeps its name
+        have.update(wanted)
+        if cff:
+            other = font["CFF "].cff.topDictIndex[0]
+            if hasattr(other, "ROS") or (other.Private.rawDict.get("defaultWidthX"),
+                                         other.Private.rawDict.get("nominalWidthX")) != widths:
+                return None
+            for gid in wanted:
+                charstring = other.CharStrings[own[gid]]
+                if _is_seac(charstring):
+                    return None       # an accented glyph built from two others by code
+                charstring.private = top.Private         # the same values (checked above)
+                top.CharStrings[order[gid]] = charstring
+                base["hmtx"].metrics[order[gid]] = font["hmtx"].metrics[own[gid]]
+        else:
+            # TrueType names may be made up from each subset's own cmap: go by glyph id,
+            # and copy a glyph's bytes as they are (composite glyphs name parts by id).
+            if "glyf" not in font:
+                return None
+            theirs = font["glyf"].glyphs
+            for gid in wanted:
+                data = getattr(theirs[own[gid]], "data", None)
+                if data is None or (data and int.from_bytes(data[:2], "big", signed=True) < 0):
+                    return None       # a composite glyph names its parts, so leave the face
+                base["glyf"].glyphs[order[gid]] = theirs[own[gid]]
+                base["hmtx"].metrics[order[gid]] = font["hmtx"].metrics[own[gid]]
+    out = io.BytesIO()
+    base.save(out)
+    return out.getvalue()
+
+
+def _merge_face(pdf: pikepdf.Pdf, fonts: list[pikepdf.Object]) -> None:
+    programs = [_program(font) for font in fonts]
+    if any(p is None for p in programs) or len({p[2] for p in programs}) != 1:
+        return
+    key = programs[0][2]
+    streams = [descriptor[key] for _, descriptor, _ in programs]
+    if len({str(s.get("/Subtype")) for s in streams}) != 1:
+        return
+    widths: dict[int, object] = {}
+    unicode: dict[bytes, bytes] = {}
+    used: list[set[int]] = []
+    for font, (cid, _, _) in zip(fonts, programs):
+        w, u = _widths(cid.W), _unicode_map(font.ToUnicode)
+        if w is None or u is None:
+            return
+        used.append(set(w))
+        for c, width in w.items():
+            if c in widths and float(widths[c]) != float(width):
+                return
+            widths[c] = width
+        for c, text in u.items():
+            if unicode.setdefault(c, text) != text:
+                return
+    data = _merged_program([s.read_bytes() for s in streams], used, key == "/FontFile3")
+    if data is None:
+        return
+    first_cid, first_descriptor, _ = programs[0]
+    program = pikepdf.Stream(pdf, data)
+    for name, value in streams[0].items():
+        if name not in ("/Length", "/Filter", "/DecodeParms", "/Length1"):
+            program[name] = value
+    if key == "/FontFile2":
+        program.Length1 = len(data)
+    descriptor = pdf.make_indirect(Dictionary({k: v for k, v in first_descriptor.items()}))
+    descriptor[key] = pdf.make_indirect(program)
+    cid = pdf.make_indirect(Dictionary({k: v for k, v in first_cid.items()}))
+    cid.FontDescriptor = descriptor
+    cid.W = _width_array(widths)
+    to_unicode = pdf.make_indirect(_cmap_stream(pdf, unicode))
+    for font in fonts:
+        font.DescendantFonts = Array([cid])
+        font.ToUnicode = to_unicode
+        font.BaseFont = fonts[0].BaseFont
+
+
+def _width_array(widths: dict[int, object]) -> Array:
+    """/W as runs of consecutive CIDs: [first [w w w] first [w] ...]."""
+    out, run, start = [], [], None
+    for c in sorted(widths):
+        if run and c != start + len(run):
+            out += [start, Array(run)]
+            run = []
+        if not run:
+            start = c
+        run.append(widths[c])
+    if run:
+        out += [start, Array(run)]
+    return Array(out)
