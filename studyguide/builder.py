@@ -257,7 +257,8 @@ class Run:
                 self.rendered += 1
             epub.append(data)
 
-        paginate(self.rb, [ed for _, ed in self.editions], self, self.engine, make_epub)
+        paginate(self.rb, [ed for _, ed in self.editions], self, self.engine, make_epub,
+                 font_memo=self.store if self.store.folder else None)
         results: dict[Path, bytes] = {}
         for name, ed in self.editions:
             if name:

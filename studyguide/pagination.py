@@ -109,9 +109,10 @@ def _shapes(ed: Edition, plan: Plan) -> dict[str, str]:
 
 
 def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
-             meanwhile: Callable[[], None] | None = None) -> None:
+             meanwhile: Callable[[], None] | None = None, font_memo=None) -> None:
     """Typeset, number and join every edition; fills ``pdf``, ``layout`` and ``plan``.
-    ``meanwhile`` runs while the editions are joined (their layouts are known then)."""
+    ``meanwhile`` runs while the editions are joined (their layouts are known then);
+    ``font_memo`` (the build's cache) keeps the merged fonts of the joins."""
     resources = digest(rb.images_digest(), rb.figures)   # what parts may embed
     for ed in editions:
         ed.sources = pdf.part_sources(rb, ed.teacher, ed.paper)
@@ -200,7 +201,8 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
         finished.append((front, body, index))
     for ed, (f, b, i) in zip(editions, finished):
         ed.key = digest(engine, "join", [p.pdf for p in (f, *b, *([i] if i else []))])
-    joins = run([(ed.key, pdf.join_edition, parts) for ed, parts in zip(editions, finished)],
+    joins = run([(ed.key, pdf.join_edition, (*parts, font_memo, engine))
+                 for ed, parts in zip(editions, finished)],
                 "joining {} edition(s)", meanwhile)
     for ed, data in zip(editions, joins):
         ed.pdf = data

@@ -18,16 +18,27 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
+from typing import Protocol
 
 import pikepdf
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name
 
+from ..cache import digest
+
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
 
 
-def merge_fonts(pdf: pikepdf.Pdf) -> None:
+class Memo(Protocol):
+    """Where merged font programs are kept between builds (the build's cache)."""
+    def get(self, key: str): ...
+    def put(self, key: str, value) -> None: ...
+
+
+def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "") -> None:
+    """Merge the subsets of every face. With a ``memo``, a merge of the same subsets as
+    in an earlier build is taken from it (``salt``: what else the result depends on)."""
     faces: dict[str, list[pikepdf.Object]] = defaultdict(list)
     seen = set()
     for font in _type0_fonts(pdf):
@@ -36,7 +47,7 @@ def merge_fonts(pdf: pikepdf.Pdf) -> None:
             faces[str(font.BaseFont).split("+", 1)[-1]].append(font)
     for fonts in faces.values():
         if len(fonts) > 1:
-            _merge_face(pdf, fonts)
+            _merge_face(pdf, fonts, memo, salt)
 
 
 def _type0_fonts(pdf: pikepdf.Pdf):
@@ -184,7 +195,8 @@ def _merged_program(programs: list[bytes], used: list[set[int]], cff: bool) -> b
     return out.getvalue()
 
 
-def _merge_face(pdf: pikepdf.Pdf, fonts: list[pikepdf.Object]) -> None:
+def _merge_face(pdf: pikepdf.Pdf, fonts: list[pikepdf.Object], memo: Memo | None,
+                salt: str) -> None:
     programs = [_program(font) for font in fonts]
     if any(p is None for p in programs) or len({p[2] for p in programs}) != 1:
         return
@@ -207,8 +219,15 @@ def _merge_face(pdf: pikepdf.Pdf, fonts: list[pikepdf.Object]) -> None:
         for c, text in u.items():
             if unicode.setdefault(c, text) != text:
                 return
-    data = _merged_program([s.read_bytes() for s in streams], used, key == "/FontFile3")
+    cff = key == "/FontFile3"
+    memo_key = digest("merged font", salt, cff, [s.read_raw_bytes() for s in streams],
+                      [sorted(u) for u in used])
+    data = memo.get(memo_key) if memo is not None else None
     if data is None:
+        data = _merged_program([s.read_bytes() for s in streams], used, cff) or b""
+        if memo is not None:
+            memo.put(memo_key, data)
+    if not data:                        # the subsets cannot be merged
         return
     first_cid, first_descriptor, _ = programs[0]
     program = pikepdf.Stream(pdf, data)

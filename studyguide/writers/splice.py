@@ -53,7 +53,8 @@ def _blank_page(pdf: pikepdf.Pdf, like: pikepdf.Page) -> pikepdf.Page:
     return pikepdf.Page(pdf.make_indirect(page))
 
 
-def join(parts: list[PartPDF], front_pages: int, share_fonts: bool = True) -> bytes:
+def join(parts: list[PartPDF], front_pages: int, share_fonts: bool = True,
+         font_memo=None, salt: str = "") -> bytes:
     """One PDF from the parts, in order; the first part supplies catalog and metadata."""
     out = pikepdf.open(io.BytesIO(parts[0].data))
     root = out.Root.StructTreeRoot
@@ -123,7 +124,7 @@ def join(parts: list[PartPDF], front_pages: int, share_fonts: bool = True) -> by
     out.Root.PageLabels = Dictionary(Nums=Array([
         0, Dictionary(S=Name("/r")), front_pages, Dictionary(S=Name("/D"))]))
     if share_fonts:
-        merge_fonts(out)
+        merge_fonts(out, font_memo, salt)
     buf = io.BytesIO()
     out.save(buf, deterministic_id=True, compress_streams=True,
              object_stream_mode=pikepdf.ObjectStreamMode.generate)
