@@ -19,13 +19,12 @@ real numbers are written into the layout afterwards (``pdf.write_part``):
    are typeset; the parts are then joined into one tagged PDF.
 
 After an edit to one chapter, the first round lays out that chapter alone; parts whose
-numbers moved are written again from the same shapes.
+numbers moved are typeset again from their unchanged shapes.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
-
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -165,8 +164,8 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
         for part, html in ed.html.items():
             first = ed.plan.starts[part]
             pages = {t: ed.plan.pages[t] for t in pdf.xref_targets(html) if t in ed.plan.pages}
-            parts.append((n, key("part", html, first, pages), key("layout", html),
-                          (rb, html, key("layout", html), first, pages)))
+            hold = key("layout", html)
+            parts.append((n, key("part", html, first, pages), hold, (rb, html, hold, first, pages)))
     # Editions may share a layout (a part with the same shape in both), numbered
     # differently: the last PDF written from a layout lets it go.
     writes = {write: hold for _, write, hold, _ in parts}
@@ -183,11 +182,11 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
             pages.setdefault("index", str(ed.plan.end))
             index = pdf.paginate_html(pdf.index_source(rb, ed.teacher, ed.paper, pages),
                                       ed.plan.end, pages, ed.book_ids)
-            own.append((key("index", index), pdf.typeset, (rb, index, True),
+            own.append((key("index", index), pdf.typeset, (rb, index),
                         {"cost": (1 + WRITE_COST) * len(index)}))
         front = pdf.paginate_html(pdf.front_source(rb, ed.teacher, ed.paper, pages), None,
                                   pages, ed.book_ids)
-        own.append((key("front", front), pdf.typeset, (rb, front, True),
+        own.append((key("front", front), pdf.typeset, (rb, front),
                     {"cost": (1 + WRITE_COST) * len(front)}))
     results = iter(run([t for own in tasks for t in own], "typesetting {} part(s)"))
     finished = []

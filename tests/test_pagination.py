@@ -212,7 +212,7 @@ def test_a_part_numbered_after_layout_prints_what_typesetting_its_numbers_would(
     pdf.write_part(rb, shape, "ch01-test", first + 900, pages, True)
     numbered = pdf.write_part(rb, shape, "ch01-test", first, pages)
     assert "ch01-test" not in pdf._held
-    direct = pdf.typeset(rb, pdf.paginate_html(sources["ch01"], first, pages, ids), True)
+    direct = pdf.typeset(rb, pdf.paginate_html(sources["ch01"], first, pages, ids))
 
     words = _words(numbered.pdf, tmp_path)
     assert words == _words(direct.pdf, tmp_path)

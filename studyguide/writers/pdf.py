@@ -135,7 +135,7 @@ class Part:
 
 @dataclass
 class PartLayout:
-    """One typeset part: its PDF (None when only its pagination was wanted) and anchors."""
+    """One typeset part: its PDF (None when it has only been laid out) and anchors."""
     pdf: bytes | None
     anchors: list[list[str]]             # per page, the anchors that start on it
     refused: list[str] = field(default_factory=list)
@@ -220,11 +220,12 @@ def front_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, s
     return theme.render("print/front.html", **common, toc=toc_items(rb), pages=pages)
 
 
-def typeset(rb: RenderedBook, html_text: str, write: bool) -> PartLayout:
-    """Lay out one part (in a worker process); write its tagged PDF if asked to."""
+def typeset(rb: RenderedBook, html_text: str) -> PartLayout:
+    """Lay out one part with its numbers in place and write its tagged PDF (the index and
+    the front matter; in a worker process)."""
     fetcher = _fetcher(rb)
     document = _document(rb, html_text, fetcher)
-    data = document.write_pdf(pdf_variant="pdf/ua-1") if write else None
+    data = document.write_pdf(pdf_variant="pdf/ua-1")
     return PartLayout(data, _anchors_by_page(document), fetcher.refused)
 
 
@@ -237,7 +238,7 @@ def typeset(rb: RenderedBook, html_text: str, write: bool) -> PartLayout:
 # the laid-out text boxes (moving a right-aligned folio left by its extra digits) and
 # draws the PDF. The layout is held in the worker's memory between the two steps.
 
-HELD_PAGES = 600                  # per worker process, about 0.7 GB of layouts
+HELD_PAGES = 600                  # per worker process: about 0.6 GB of layouts
 _held: OrderedDict[str, tuple] = OrderedDict()
 
 
