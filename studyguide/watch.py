@@ -6,6 +6,8 @@ import time
 
 from . import paths
 
+WRITES = ("created", "modified", "deleted", "moved", "closed")   # closed after writing
+
 
 def watch(opts, quiet: bool, run_once) -> int:
     from watchdog.events import FileSystemEventHandler
@@ -16,10 +18,15 @@ def watch(opts, quiet: bool, run_once) -> int:
 
     class Handler(FileSystemEventHandler):
         def on_any_event(self, event):
-            if event.is_directory or "/." in event.src_path or event.src_path.endswith("~"):
+            # Only writes count: a build reads every file, and reading (opened,
+            # closed_no_write) must not start the next build.
+            if event.event_type not in WRITES or event.is_directory:
                 return
-            what.append(event.src_path)
-            changed.set()
+            names = [event.src_path, getattr(event, "dest_path", "") or ""]
+            names = [n for n in names if n and "/." not in n and not n.endswith("~")]
+            if names:
+                what.extend(names)
+                changed.set()
 
     observer = Observer()
     for folder in (opts.content, paths.TEMPLATES, paths.STYLES):
