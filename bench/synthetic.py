@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 from pathlib import Path
+
+import yaml
 
 WORDS = ("revolution party state workers peasants industry plan theory capital market "
          "congress opposition policy economy history power class international socialism "
@@ -70,17 +73,94 @@ def make_book(dest: Path, pages: int, seed: int = 1) -> Path:
     return dest
 
 
+def _front_and_body(path: Path) -> tuple[dict, str]:
+    raw = path.read_text()
+    end = raw.index("\n---", 3)
+    return yaml.safe_load(raw[4:end]) or {}, raw[end + 4:]
+
+
+def _cell(text) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _pipe_table(table: dict) -> str:
+    cols = table["columns"]
+    lines = ["| " + " | ".join(_cell(c) for c in cols) + " |",
+             "|" + "|".join("---" for _ in cols) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in table["rows"]]
+    return "\n".join(lines) + f"\n\n: {_cell(table['caption'])}\n"
+
+
+def _xref_text(m: re.Match) -> str:
+    """An empty cross-reference link, which this builder fills in, with plain text."""
+    if m.group(2):
+        return f"Chapter {int(m.group(2))}"
+    return "the table" if m.group(1) == "tbl" else "the figure"
+
+
+def _yaml(path: Path):
+    return yaml.safe_load(path.read_text()) if path.is_file() else None
+
+
 def plain_markdown(content: Path) -> str:
-    """One plain Pandoc-Markdown file of a book's chapters, for the pandoc baseline."""
-    parts = []
-    for path in sorted((content / "chapters").glob("*.md")):
-        raw = path.read_text()
-        front, body = raw[4:raw.index("\n---", 3)], raw[raw.index("\n---", 3) + 4:]
-        title = next((l.split(":", 1)[1].strip().strip('"') for l in front.splitlines()
-                      if l.startswith("title:")), None)
-        if title is None:
-            title = json.loads(front).get("title", path.stem)
-        # drop the table placeholders, which are this builder's, not pandoc's
-        lines = [l for l in body.splitlines() if not l.startswith(":::")]
-        parts.append(f"# {title}\n\n" + "\n".join(lines))
-    return "\n\n".join(parts)
+    """The book's student edition as one plain Pandoc-Markdown file, for the pandoc baseline.
+
+    It carries the same text the builder typesets: each chapter's summary, objectives, key
+    terms, body, comparison tables and questions; the back matter; and the master table,
+    timeline, key figures, glossary and annotated bibliography, as plain pipe tables,
+    lists and definition lists. What pandoc has no Markdown for (the index, the figures
+    drawn from data, the page numbers of cross-references) is left out.
+    """
+    meta = _yaml(content / "book.yaml")
+    tables = {}
+    for path in sorted((content / "tables").glob("*.yaml")):
+        tables.update(_yaml(path) or {})
+    data = content / "data"
+
+    def document(path: Path) -> str:
+        front, body = _front_and_body(path)
+        out = [f"# {front.get('title', path.stem)}", ""]
+        if front.get("summary"):
+            out += ["**Summary.** " + " ".join(front["summary"].split()), ""]
+        if front.get("objectives"):
+            out += ["**Learning objectives**", ""] + [f"- {o}" for o in front["objectives"]] + [""]
+        if front.get("key_terms"):
+            out += ["**Key terms:** " + ", ".join(front["key_terms"]), ""]
+        lines = re.sub(r"\[\]\(#(ch(\d+)|tbl|fig)[^)]*\)", _xref_text, body).splitlines()
+        i = 0
+        while i < len(lines):
+            m = re.match(r":::\s*\{#(tbl-[\w-]+) \.comparison\}", lines[i])
+            if m:
+                out.append(_pipe_table(tables[m.group(1)]) if m.group(1) in tables else "")
+                i += 2                                   # the placeholder's closing fence
+                continue
+            out.append(lines[i])
+            i += 1
+        if front.get("questions"):
+            out += ["", "## Questions", ""]
+            out += [f"{n}. {' '.join(q['question'].split())}"
+                    for n, q in enumerate(front["questions"], 1)]
+        return "\n".join(out)
+
+    parts = [document(content / c) for c in meta["chapters"]]
+    if "tbl-master" in tables:
+        parts.append("# The Two Positions Compared\n\n" + _pipe_table(tables["tbl-master"]))
+    timeline = _yaml(data / "timeline.yaml")
+    if timeline:
+        parts.append("# Timeline\n\n" + _pipe_table({
+            "caption": "Timeline", "columns": ["Date", "Event"],
+            "rows": [[e["date"], e["event"]] for e in timeline]}))
+    people = _yaml(data / "people.yaml")
+    if people:
+        parts.append("# Key Figures\n\n" + "\n".join(
+            f"{p['name']} ({p.get('dates', '')})\n:   *{p.get('role', '')}.* "
+            f"{' '.join(p.get('bio', '').split())}\n" for p in people))
+    parts += [document(content / b) for b in meta.get("back_matter", [])]
+    glossary = _yaml(data / "glossary.yaml")
+    if glossary:
+        parts.append("# Glossary\n\n" + "\n".join(
+            f"{g['term']}\n:   {' '.join(g['definition'].split())}\n" for g in glossary))
+    notes = _yaml(data / "annotations.yaml") or {}
+    parts.append("# Annotated Bibliography\n\n::: {#refs}\n:::\n\n" + "\n".join(
+        f"- @{key}: {' '.join(text.split())}" for key, text in notes.items()))
+    return "\n\n".join(parts) + "\n"
