@@ -213,7 +213,7 @@ class Run:
         """Each task is (cache key, function, arguments[, Pool.submit options]); they run
         in parallel, from the cache where it has them; results in order. ``meanwhile``
         runs in this process while the workers work."""
-        values, futures, submitted = [None] * len(tasks), [], {}
+        values, wanted, batch = [None] * len(tasks), [], {}
         for i, (key, fn, args, *options) in enumerate(tasks):
             value = self.memo.get(key)
             if value is None:
@@ -221,9 +221,11 @@ class Run:
             if value is not None:
                 self.memo[key] = values[i] = value
                 continue
-            if key not in submitted:          # the same piece twice: render it once
-                submitted[key] = self.pool.submit(fn, *args, **(options[0] if options else {}))
-            futures.append((i, key, submitted[key]))
+            if key not in batch:              # the same piece twice: render it once
+                batch[key] = (fn, args, options[0] if options else {})
+            wanted.append((i, key))
+        submitted = dict(zip(batch, self.pool.submit_batch(list(batch.values()))))
+        futures = [(i, key, submitted[key]) for i, key in wanted]
         if submitted:
             self.progress(label.format(len(submitted)))
         if self.queued is None:               # the handouts, behind the first parts

@@ -36,6 +36,7 @@ MAX_ROUNDS = 6
 CHARS_PER_PAGE = 4800        # a first estimate of a part's pages: its text,
 BLOCKS_PER_PAGE = 36         # and its paragraphs, list items, table cells...
 WRITE_COST = 0.6             # drawing a laid-out part's PDF, against laying it out
+INDEX, FRONT = "@index", "@front"   # beside the body parts in Edition.html and .results
 BLOCK = re.compile(r"<(p|li|h[1-6]|dt|dd|tr|figcaption|caption)[\s>]")
 
 Task = tuple                   # cache key, function, arguments[, Pool.submit options]
@@ -101,10 +102,26 @@ def estimate_plan(ed: Edition) -> Plan:
     return plan
 
 
-def _shapes(ed: Edition, plan: Plan) -> dict[str, str]:
-    pages = pdf.shape_of(plan.pages)
-    return {part: pdf.paginate_html(src, None, pages, ed.book_ids)
-            for part, src in ed.sources.items()}
+def numbers(plan: Plan) -> dict[str, str]:
+    """Every page number an edition prints: its anchors' pages, and the index's."""
+    return {**plan.pages, "index": str(plan.end)}
+
+
+def _shapes(rb: RenderedBook, ed: Edition, plan: Plan, apparatus: bool = False
+            ) -> dict[str, str]:
+    """The HTML every body part is laid out from; with ``apparatus``, the index's and the
+    front matter's too."""
+    pages = pdf.shape_of(numbers(plan))
+    out = {part: pdf.paginate_html(src, None, pages, ed.book_ids)
+           for part, src in ed.sources.items()}
+    if not apparatus:
+        return out
+    if rb.index:
+        out[INDEX] = pdf.paginate_html(pdf.index_source(rb, ed.teacher, ed.paper, pages), None,
+                                       pages, ed.book_ids)
+    out[FRONT] = pdf.paginate_html(pdf.front_source(rb, ed.teacher, ed.paper, pages), None,
+                                   pages, ed.book_ids)
+    return out
 
 
 def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
@@ -136,7 +153,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
             ed.results[part] = result
 
     for ed in editions:
-        ed.html = _shapes(ed, ed.plan or estimate_plan(ed))
+        ed.html = _shapes(rb, ed, ed.plan or estimate_plan(ed))
     for _ in range(MAX_ROUNDS):
         pending = [ed for ed in editions if not ed.settled]
         if not pending:
@@ -145,7 +162,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
         for ed in pending:
             ed.rounds += 1
             ed.plan = read_plan(list(ed.sources), ed.results)
-            shapes = _shapes(ed, ed.plan)
+            shapes = _shapes(rb, ed, ed.plan)
             ed.settled = shapes == ed.html
             for part, html in shapes.items():
                 if html != ed.html[part]:
@@ -156,46 +173,42 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
         lay_out(unsettled)
         for ed in unsettled:
             ed.plan = read_plan(list(ed.sources), ed.results)
+    # The index and the front matter print the body's pages, which are now known: their
+    # shapes are laid out (while the body parts are written) and numbered in one task.
+    for ed in editions:
+        ed.html.update({k: v for k, v in _shapes(rb, ed, ed.plan, True).items()
+                        if k in (INDEX, FRONT)})
 
-    # Each part's PDF with its numbers, and the index and the front matter, now that
-    # the body's numbers are known.
+    # Each part's PDF with its numbers, now that the body's numbers are known: the body
+    # parts from 1, the index on from the body, the front matter in its own numerals.
     parts = []                  # (edition's number, PDF key, layout key, write_part's arguments)
     for n, ed in enumerate(editions):
+        real = numbers(ed.plan)
         for part, html in ed.html.items():
-            first = ed.plan.starts[part]
-            pages = {t: ed.plan.pages[t] for t in pdf.xref_targets(html) if t in ed.plan.pages}
+            first = ed.plan.end if part == INDEX else None if part == FRONT else \
+                ed.plan.starts[part]
+            pages = {t: real[t] for t in pdf.number_targets(html) if t in real}
             hold = key("layout", html)
             parts.append((n, key("part", html, first, pages), hold, (rb, html, hold, first, pages)))
     # Editions may share a layout (a part with the same shape in both), numbered
     # differently: the last PDF written from a layout lets it go.
     writes = {write: hold for _, write, hold, _ in parts}
     users = Counter(writes.values())
-    tasks: list[list[Task]] = [[] for _ in editions]
+    tasks: list[Task] = []
     for n, write, hold, args in parts:
         if writes.pop(write, None):
             users[hold] -= 1
-        tasks[n].append((write, pdf.write_part, (*args, users[hold] > 0),
-                          {"home": hold, "cost": WRITE_COST * len(args[1])}))
-    for ed, own in zip(editions, tasks):
-        pages = dict(ed.plan.pages)
-        if rb.index:
-            pages.setdefault("index", str(ed.plan.end))
-            index = pdf.paginate_html(pdf.index_source(rb, ed.teacher, ed.paper, pages),
-                                      ed.plan.end, pages, ed.book_ids)
-            own.append((key("index", index), pdf.typeset, (rb, index),
-                        {"cost": (1 + WRITE_COST) * len(index)}))
-        front = pdf.paginate_html(pdf.front_source(rb, ed.teacher, ed.paper, pages), None,
-                                  pages, ed.book_ids)
-        own.append((key("front", front), pdf.typeset, (rb, front),
-                    {"cost": (1 + WRITE_COST) * len(front)}))
-    results = iter(run([t for own in tasks for t in own], "typesetting {} part(s)"))
+        apparatus = args[1] in (editions[n].html.get(INDEX), editions[n].html[FRONT])
+        tasks.append((write, pdf.write_part, (*args, users[hold] > 0),
+                      {"cost": (1 + WRITE_COST) * len(args[1])} if apparatus else
+                      {"home": hold, "cost": WRITE_COST * len(args[1])}))
+    results = iter(run(tasks, "typesetting {} part(s)"))
     finished = []
     for ed in editions:
         for part in ed.html:
             ed.results[part] = next(results)
-        index = next(results) if rb.index else None
-        front = next(results)
         body = [ed.results[part] for part in ed.sources]
+        index, front = ed.results.get(INDEX), ed.results[FRONT]
         ed.layout = pdf.edition_layout(front, body, index)
         finished.append((front, body, index))
     for ed, (f, b, i) in zip(editions, finished):

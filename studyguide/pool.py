@@ -21,9 +21,10 @@ class Pool:
         self._lock = threading.Lock()      # done-callbacks run in the executors' threads
 
     def submit(self, fn: Callable, *args, cost: float = 1.0, tag: str | None = None,
-               home: str | None = None) -> Future:
+               home: str | None = None, worker: int | None = None) -> Future:
         with self._lock:
-            worker = self._homes.get(home) if home is not None else None
+            if worker is None and home is not None:
+                worker = self._homes.get(home)
             if worker is None:
                 worker = min(range(len(self._queued)), key=self._queued.__getitem__)
             if tag is not None:
@@ -32,6 +33,32 @@ class Pool:
         future = self._executors[worker].submit(fn, *args)
         future.add_done_callback(lambda _f, w=worker, c=cost: self._done(w, c))
         return future
+
+    def submit_batch(self, tasks: list[tuple[Callable, tuple, dict]]) -> list[Future]:
+        """Submit tasks (function, arguments, ``submit`` options) together, futures in
+        order. Tasks bound to a worker (``home``) are placed first; the free ones then
+        go, the costliest first, to the worker with the least work, and run ahead of the
+        bound ones there: a free task is often the longest (the index, say), and one
+        that ran last would hold up the end of the batch."""
+        with self._lock:
+            load = list(self._queued)
+            placed: dict[int, int] = {}
+            for i, (_, _, options) in enumerate(tasks):
+                worker = self._homes.get(options.get("home"))
+                if worker is not None:
+                    placed[i] = worker
+                    load[worker] += options.get("cost", 1.0)
+            free = sorted((i for i in range(len(tasks)) if i not in placed),
+                          key=lambda i: -tasks[i][2].get("cost", 1.0))
+            for i in free:
+                placed[i] = min(range(len(load)), key=load.__getitem__)
+                load[placed[i]] += tasks[i][2].get("cost", 1.0)
+        futures: dict[int, Future] = {}
+        for i in [*free, *(i for i in range(len(tasks)) if i not in free)]:
+            fn, args, options = tasks[i]
+            futures[i] = self.submit(fn, *args, worker=placed[i],
+                                     **{k: v for k, v in options.items() if k != "home"})
+        return [futures[i] for i in range(len(tasks))]
 
     def warm_up(self, fn: Callable) -> None:
         """Run ``fn`` once in every worker (to load what every task will need)."""

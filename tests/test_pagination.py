@@ -200,7 +200,7 @@ def test_a_part_numbered_after_layout_prints_what_typesetting_its_numbers_would(
     rb, _ = prepare(Options(content=MINI, output=tmp_path))
     sources = pdf.part_sources(rb, False, "A4")
     ids = pdf.anchor_ids(sources.values())
-    targets = pdf.xref_targets(pdf.paginate_html(sources["ch01"], None, {}, ids))
+    targets = pdf.number_targets(pdf.paginate_html(sources["ch01"], None, {}, ids))
     pages = {t: str(first + 4 * i + 3) for i, t in enumerate(targets)}
     shape = pdf.paginate_html(sources["ch01"], None, pdf.shape_of(pages), ids)
     assert 'data-page="00"' in shape or 'data-page="000"' in shape or first == 1
@@ -223,3 +223,31 @@ def test_a_part_numbered_after_layout_prints_what_typesetting_its_numbers_would(
         assert f"(p. {pages[target]})" in text
     folios = [max(page, key=lambda w: w[2])[0] for page in words]    # the lowest word
     assert folios[1:] == [str(first + i) for i in range(1, len(words))]
+
+
+@pytest.mark.parametrize("which", ["index", "contents"])
+def test_the_index_and_contents_numbered_after_layout_print_what_typesetting_would(tmp_path,
+                                                                                    which):
+    """The index's locators and the contents' page numbers are set into a layout made
+    with zeros, as a chapter's cross-references are; every word must land where
+    typesetting them with their numbers puts it (some numbers have two digits, some three)."""
+    rb, _ = prepare(Options(content=MINI, output=tmp_path))
+    sources = pdf.part_sources(rb, False, "A4")
+    ids = pdf.anchor_ids(sources.values())
+    real = {anchor: str(10 + i if i % 2 else 100 + i) for i, anchor in enumerate(sorted(ids))}
+    real["index"] = "131"
+    source = pdf.index_source if which == "index" else pdf.front_source
+    first = 127 if which == "index" else None
+    shape = pdf.paginate_html(source(rb, False, "A4", pdf.shape_of(real)), None,
+                              pdf.shape_of(real), ids)
+    numbers = {t: real[t] for t in pdf.number_targets(shape) if t in real}
+    assert len(numbers) >= 6 and {len(n) for n in numbers.values()} == {2, 3}
+    laid_out = pdf.layout_part(rb, shape, f"{which}-test")
+    numbered = pdf.write_part(rb, shape, f"{which}-test", first, numbers)
+    direct = pdf.typeset(rb, pdf.paginate_html(source(rb, False, "A4", real), first, real, ids))
+
+    words = _words(numbered.pdf, tmp_path)
+    assert words == _words(direct.pdf, tmp_path)
+    assert numbered.anchors == direct.anchors == laid_out.anchors
+    printed = {w[0].strip(",") for page in words for w in page}
+    assert set(numbers.values()) <= printed

@@ -225,7 +225,7 @@ def typeset(rb: RenderedBook, html_text: str) -> PartLayout:
     the front matter; in a worker process)."""
     fetcher = _fetcher(rb)
     document = _document(rb, html_text, fetcher)
-    data = document.write_pdf(pdf_variant="pdf/ua-1")
+    data = document.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=True)
     return PartLayout(data, _anchors_by_page(document), fetcher.refused)
 
 
@@ -257,7 +257,7 @@ def layout_part(rb: RenderedBook, shape_html: str, hold: str) -> PartLayout:
     return PartLayout(None, _anchors_by_page(document), fetcher.refused)
 
 
-def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int,
+def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int | None,
                pages: dict[str, str], keep: bool = False) -> PartLayout:
     """A body part's PDF with its real page numbers: folios from ``first_page``, and each
     cross-reference's page from ``pages``. Lays the part out again if this process does
@@ -271,16 +271,22 @@ def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int,
             _held[hold] = held
     document, refused = held
     number_layout(document, first_page, pages)
-    data = document.write_pdf(pdf_variant="pdf/ua-1")
+    data = document.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=True)
     return PartLayout(data, _anchors_by_page(document), refused)
 
 
-def xref_targets(html_text: str) -> list[str]:
-    """The anchors whose pages a part's cross-references print, in order, once each."""
+def number_targets(html_text: str) -> list[str]:
+    """The anchors whose pages a part prints (cross-references, index locators, the
+    contents), in order, once each."""
     doc = lxml_html.document_fromstring(html_text)
-    hrefs = doc.xpath('//a[contains(concat(" ", @class, " "), " xref ")]/@href')
-    return list(dict.fromkeys(h[1:] if h.startswith("#") else h[len(splice.XREF_SCHEME):]
-                              for h in hrefs))
+    out = []
+    for el in doc.xpath("//*[@data-page]"):
+        target = el.get("data-target")
+        if target is None:
+            href = el.get("href") or ""
+            target = href[1:] if href.startswith("#") else href[len(splice.XREF_SCHEME):]
+        out.append(target)
+    return list(dict.fromkeys(out))
 
 
 def _text_boxes(box, margin=None):
@@ -303,22 +309,26 @@ def _set_text(box, text: str) -> None:
     box.pango_layout.text = text      # what drawing lays the line out from again
 
 
-def number_layout(document, first_page: int, pages: dict[str, str]) -> None:
-    """Write the real page numbers into a layout made from a part's shape."""
+def number_layout(document, first_page: int | None, pages: dict[str, str]) -> None:
+    """Write the real page numbers into a layout made from a part's shape (folios from
+    ``first_page``; None leaves them, as in the front matter, which counts its own)."""
     for i, page in enumerate(document.pages):
         folio = str(i + 1)
         for box, margin in _text_boxes(page._page_box):
             shape = getattr(box, "shape_text", box.text)
             if margin is not None:
-                if shape == folio:
+                if first_page is not None and shape == folio:
                     _set_folio(box, margin, str(first_page + i))
                 continue
-            if not (box.element_tag or "").endswith("::after") or box.element is None:
+            # a number generated from data-page: a cross-reference's "(p. N)", an index
+            # locator, a page in the contents
+            if not (box.element_tag or "").endswith("::after") or box.element is None or \
+                    box.element.get("data-page") is None:
                 continue
-            if "xref" not in (box.element.get("class") or "").split():
-                continue
-            href = box.element.get("href") or ""
-            target = href[1:] if href.startswith("#") else href[len(splice.XREF_SCHEME):]
+            target = box.element.get("data-target")
+            if target is None:
+                href = box.element.get("href") or ""
+                target = href[1:] if href.startswith("#") else href[len(splice.XREF_SCHEME):]
             number = pages.get(target)
             zeros = re.search(r"0+", shape)
             if number is None or zeros is None:
