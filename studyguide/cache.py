@@ -13,6 +13,7 @@ import json
 import os
 import pickle
 import tempfile
+import zlib
 from pathlib import Path
 
 from . import paths
@@ -66,8 +67,9 @@ class Cache:
             return None
         path = self._path(key)
         try:
-            return pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return pickle.loads(zlib.decompress(path.read_bytes()))
+        except (OSError, zlib.error, pickle.UnpicklingError, EOFError, AttributeError,
+                ImportError):
             return None
 
     def put(self, key: str, value) -> None:
@@ -75,7 +77,8 @@ class Cache:
             return
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, pickle.dumps(value, protocol=5))
+        # level 1: parts are kept uncompressed for the join, which compresses once
+        _atomic_write(path, zlib.compress(pickle.dumps(value, protocol=5), 1))
 
     # -- stamps: what the last successful build of an output folder came from ----------
     def _stamp(self, output: Path) -> Path:
