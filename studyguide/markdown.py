@@ -152,3 +152,9 @@ def convert_inline(text: str) -> str:
     if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
         out = out[3:-4]
     return out
+
+
+def convert_each(jobs: list[tuple[str, bool]]) -> list[str]:
+    """Each (text, inline) converted, in order."""
+    return [convert_inline(text) if inline else convert(text) for text, inline in jobs]
+

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from . import figures, paths
 from .citations import CitationSet, format_citations
 from .errors import Reporter
 from .loader import slugify
-from .markdown import (TOKEN_RE, Registry, convert, convert_inline, rewrite_blocks,
+from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, rewrite_blocks,
                        tokenize_citations)
 from .model import Book, Chapter, Table
 from .readers import line_of
@@ -105,8 +106,30 @@ def _text(el) -> str:
     return re.sub(r"\s+", " ", el.text_content()).strip()
 
 
+class Pending:
+    """A Markdown string waiting for conversion: its place in ``Resolver.jobs``."""
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+def _settle(value, html_of: list[str]):
+    """``value`` with every Pending in it replaced by its HTML."""
+    if isinstance(value, Pending):
+        return html_of[value.index]
+    if isinstance(value, list):
+        return [_settle(v, html_of) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_settle(v, html_of) for v in value)
+    if isinstance(value, dict):
+        return {k: _settle(v, html_of) for k, v in value.items()}
+    return value
+
+
 class Resolver:
     def __init__(self, book: Book, report: Reporter):
+        self.jobs: list[tuple[str, bool]] = []      # Markdown to convert: (text, inline)
         self.book = book
         self.report = report
         self.registry = Registry()
@@ -117,9 +140,16 @@ class Resolver:
         self.used_terms: set[str] = set()
 
     # -- Markdown with citations ------------------------------------------------
-    def md(self, text: str, path: Path, line: int, inline: bool = False) -> str:
+    def md(self, text: str, path: Path, line: int, inline: bool = False) -> Pending:
+        """Citations to tokens now (their order is the citeproc run's), and the rest of
+        the Markdown later, every string in one batch while citeproc runs (``run``)."""
         text = tokenize_citations(text, self.registry, path, line)
-        return convert_inline(text) if inline else convert(text)
+        self.jobs.append((text, inline))
+        return Pending(len(self.jobs) - 1)
+
+    def md_tokenized(self, text: str) -> Pending:
+        self.jobs.append((text, False))
+        return Pending(len(self.jobs) - 1)
 
     def fill_tokens(self, text: str) -> str:
         return TOKEN_RE.sub(lambda m: self.cites.rendered.get(m.group(1), ""), text)
@@ -133,7 +163,7 @@ class Resolver:
         self.check_resources(doc)
         return {
             "doc": doc,
-            "body": convert(body),
+            "body": self.md_tokenized(body),
             "summary": self.md(doc.summary, doc.path, doc.title_line) if doc.summary else "",
             "objectives": [self.md(o, doc.path, doc.title_line, True) for o in doc.objectives],
             "questions": [{"type": q.type, "line": q.line,
@@ -541,8 +571,17 @@ class Resolver:
         events = [(e, self.md(e.event, data / "timeline.yaml", e.line, True))
                   for e in book.timeline]
         notes = {k: self.md(v, data / "annotations.yaml", 1) for k, v in ann.items()}
-        self.table_cells = {tid: self.convert_table(t) for tid, t in book.tables.items()}
-        self.resolve_citations()
+        table_cells = {tid: self.convert_table(t) for tid, t in book.tables.items()}
+        # Every citation is known now: citeproc (a pandoc process) formats them while
+        # the Markdown is converted.
+        citing = threading.Thread(target=self.resolve_citations)
+        citing.start()
+        try:
+            converted, gloss, people, events, notes, self.table_cells = _settle(
+                (converted, gloss, people, events, notes, table_cells),
+                convert_each(self.jobs))
+        finally:
+            citing.join()
 
         # chapter ids and titles first, so that any chapter can link to any other
         for d in docs:
