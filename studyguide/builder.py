@@ -77,14 +77,12 @@ def theme_overrides(book) -> list[str]:
     return parts
 
 
-def prepare(opts: Options, loaded: Callable[[], None] = lambda: None
-            ) -> tuple[RenderedBook, Reporter]:
+def prepare(opts: Options) -> tuple[RenderedBook, Reporter]:
     report = Reporter(opts.content)
     book = load_book(opts.content, report)
     if book is None:
         report.check()
         raise BuildError(report.diagnostics)
-    loaded()
     rb = render_book(book, report)
     if "pdf" in opts.formats:
         for message in missing_fonts():
@@ -128,10 +126,9 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
                       seconds=time.perf_counter() - started, unchanged=True)
 
     progress("reading content")
-    from .writers import pdf
     with Pool(max(1, opts.jobs or os.cpu_count() or 1)) as pool:
-        # The workers load WeasyPrint while this process reads the content.
-        rb, report = prepare(opts, loaded=lambda: pool.warm_up(pdf.warm_up))
+        # The workers start (warm, from a fork server) while this process reads the content.
+        rb, report = prepare(opts)
         run = Run(rb, opts, store, pool, progress, engine_code)
         results = run.outputs()
 

@@ -8,17 +8,43 @@ earlier task), or else to the worker with the least work queued.
 """
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Callable
 
+# Workers are forked from a server process that has loaded WeasyPrint once (``warm``):
+# they start warm, and the server's loading overlaps the main process's reading of the
+# content. Where there is no fork server, each worker starts as the platform starts it.
+PRELOAD = ["studyguide.writers.warm"]
+
+
+def _context():
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def _started() -> None:
+    """A task that does nothing: submitting it starts a worker process."""
+
 
 class Pool:
     def __init__(self, workers: int):
-        self._executors = [ProcessPoolExecutor(max_workers=1) for _ in range(max(1, workers))]
+        context = _context()
+        self._executors = [ProcessPoolExecutor(max_workers=1, mp_context=context)
+                           for _ in range(max(1, workers))]
         self._queued = [0.0] * len(self._executors)
         self._homes: dict[str, int] = {}
         self._lock = threading.Lock()      # done-callbacks run in the executors' threads
+        # Start the workers now, in a thread: starting the first waits for the fork
+        # server to load WeasyPrint, which this process need not wait for.
+        self._starting = threading.Thread(
+            target=lambda: [executor.submit(_started) for executor in self._executors],
+            daemon=True)
+        self._starting.start()
 
     def submit(self, fn: Callable, *args, cost: float = 1.0, tag: str | None = None,
                home: str | None = None, worker: int | None = None) -> Future:
@@ -60,16 +86,12 @@ class Pool:
                                      **{k: v for k, v in options.items() if k != "home"})
         return [futures[i] for i in range(len(tasks))]
 
-    def warm_up(self, fn: Callable) -> None:
-        """Run ``fn`` once in every worker (to load what every task will need)."""
-        for executor in self._executors:
-            executor.submit(fn)
-
     def _done(self, worker: int, cost: float) -> None:
         with self._lock:
             self._queued[worker] -= cost
 
     def shutdown(self) -> None:
+        self._starting.join()
         for executor in self._executors:
             executor.shutdown(wait=True, cancel_futures=True)
 

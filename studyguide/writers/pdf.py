@@ -31,8 +31,7 @@ from ..resolve import RenderedBook, RenderedDoc
 from . import splice
 
 # WeasyPrint is imported where it is used: the build's main process only prepares HTML
-# and page plans, while its worker processes load WeasyPrint (``warm_up``) as it reads
-# the content.
+# and page plans; its worker processes start with WeasyPrint loaded (``warm``).
 
 PAPER = {"A4": "A4", "Letter": "letter"}
 
