@@ -15,8 +15,9 @@ real numbers are written into the layout afterwards (``pdf.write_part``):
 3. a new plan is read off the layouts (page counts and anchors); when it gives every part
    the shape it was laid out from, the rounds stop, which is usually after the first;
 4. each part's PDF is written with its real numbers, in the worker that holds its
-   layout, while the index and the front matter (whose contents list names the pages)
-   are typeset; the parts are then joined into one tagged PDF.
+   layout; meanwhile the index and the front matter (whose contents list the pages) are
+   laid out from their shapes, now exact, and numbered in the same way; the parts are
+   then joined into one tagged PDF.
 
 After an edit to one chapter, the first round lays out that chapter alone; parts whose
 numbers moved are typeset again from their unchanged shapes.
@@ -181,7 +182,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
 
     # Each part's PDF with its numbers, now that the body's numbers are known: the body
     # parts from 1, the index on from the body, the front matter in its own numerals.
-    parts = []                  # (edition's number, PDF key, layout key, write_part's arguments)
+    parts = []          # (edition's number, part, PDF key, layout key, write_part's arguments)
     for n, ed in enumerate(editions):
         real = numbers(ed.plan)
         for part, html in ed.html.items():
@@ -189,18 +190,19 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
                 ed.plan.starts[part]
             pages = {t: real[t] for t in pdf.number_targets(html) if t in real}
             hold = key("layout", html)
-            parts.append((n, key("part", html, first, pages), hold, (rb, html, hold, first, pages)))
+            parts.append((n, part, key("part", html, first, pages), hold,
+                          (rb, html, hold, first, pages)))
     # Editions may share a layout (a part with the same shape in both), numbered
     # differently: the last PDF written from a layout lets it go.
-    writes = {write: hold for _, write, hold, _ in parts}
+    writes = {write: hold for _, _, write, hold, _ in parts}
     users = Counter(writes.values())
     tasks: list[Task] = []
-    for n, write, hold, args in parts:
+    for n, part, write, hold, args in parts:
         if writes.pop(write, None):
             users[hold] -= 1
-        apparatus = args[1] in (editions[n].html.get(INDEX), editions[n].html[FRONT])
+        # the index and the front matter are laid out in their write task, anywhere
         tasks.append((write, pdf.write_part, (*args, users[hold] > 0),
-                      {"cost": (1 + WRITE_COST) * len(args[1])} if apparatus else
+                      {"cost": (1 + WRITE_COST) * len(args[1])} if part in (INDEX, FRONT) else
                       {"home": hold, "cost": WRITE_COST * len(args[1])}))
     results = iter(run(tasks, "typesetting {} part(s)"))
     finished = []

@@ -219,15 +219,6 @@ def front_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, s
     return theme.render("print/front.html", **common, toc=toc_items(rb), pages=pages)
 
 
-def typeset(rb: RenderedBook, html_text: str) -> PartLayout:
-    """Lay out one part with its numbers in place and write its tagged PDF (the index and
-    the front matter; in a worker process)."""
-    fetcher = _fetcher(rb)
-    document = _document(rb, html_text, fetcher)
-    data = document.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=True)
-    return PartLayout(data, _anchors_by_page(document), fetcher.refused)
-
-
 # -- body parts: laid out once, numbered afterwards ---------------------------------
 #
 # A body part is laid out from its *shape*: its HTML with every page number it prints
