@@ -157,4 +157,3 @@ def convert_inline(text: str) -> str:
 def convert_each(jobs: list[tuple[str, bool]]) -> list[str]:
     """Each (text, inline) converted, in order."""
     return [convert_inline(text) if inline else convert(text) for text, inline in jobs]
-

@@ -143,12 +143,10 @@ class Resolver:
     def md(self, text: str, path: Path, line: int, inline: bool = False) -> Pending:
         """Citations to tokens now (their order is the citeproc run's), and the rest of
         the Markdown later, every string in one batch while citeproc runs (``run``)."""
-        text = tokenize_citations(text, self.registry, path, line)
-        self.jobs.append((text, inline))
-        return Pending(len(self.jobs) - 1)
+        return self.md_tokenized(tokenize_citations(text, self.registry, path, line), inline)
 
-    def md_tokenized(self, text: str) -> Pending:
-        self.jobs.append((text, False))
+    def md_tokenized(self, text: str, inline: bool = False) -> Pending:
+        self.jobs.append((text, inline))
         return Pending(len(self.jobs) - 1)
 
     def fill_tokens(self, text: str) -> str:
@@ -574,7 +572,15 @@ class Resolver:
         table_cells = {tid: self.convert_table(t) for tid, t in book.tables.items()}
         # Every citation is known now: citeproc (a pandoc process) formats them while
         # the Markdown is converted.
-        citing = threading.Thread(target=self.resolve_citations)
+        failed: list[BaseException] = []
+
+        def cite() -> None:
+            try:
+                self.resolve_citations()
+            except BaseException as exc:      # raised here, not lost with the thread
+                failed.append(exc)
+
+        citing = threading.Thread(target=cite)
         citing.start()
         try:
             converted, gloss, people, events, notes, self.table_cells = _settle(
@@ -582,6 +588,8 @@ class Resolver:
                 convert_each(self.jobs))
         finally:
             citing.join()
+        if failed:
+            raise failed[0]
 
         # chapter ids and titles first, so that any chapter can link to any other
         for d in docs:

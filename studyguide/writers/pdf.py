@@ -249,8 +249,9 @@ def layout_part(rb: RenderedBook, shape_html: str, hold: str) -> PartLayout:
 
 def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int | None,
                pages: dict[str, str], keep: bool = False) -> PartLayout:
-    """A body part's PDF with its real page numbers: folios from ``first_page``, and each
-    cross-reference's page from ``pages``. Lays the part out again if this process does
+    """A part's PDF with its real page numbers: folios from ``first_page`` (None: the
+    front matter's own), and each number it prints (cross-references, index locators,
+    contents) from ``pages``. Lays the part out again if this process does
     not hold its layout (the result is the same); ``keep`` holds it for another edition
     that has the same part at other pages."""
     held = _held.get(hold) if keep else _held.pop(hold, None)
