@@ -28,7 +28,7 @@ from lxml import html as lxml_html
 
 from .. import theme
 from ..resolve import RenderedBook, RenderedDoc
-from . import splice
+from . import cffi_arrays, splice
 
 # WeasyPrint is imported where it is used: the build's main process only prepares HTML
 # and page plans; its worker processes start with WeasyPrint loaded (``warm``).
@@ -91,6 +91,7 @@ def localise_links(html_text: str) -> str:
 def warm_up() -> None:
     """Load WeasyPrint, fontconfig and the book's typefaces in a worker process."""
     from weasyprint import HTML
+    cffi_arrays.install()
     HTML(string='<html lang="en"><title>-</title><p style="font-family: \'Linux Libertine O\', '
                 'serif">a <b>b</b> <i>c</i> 1</p></html>').render().write_pdf(
         pdf_variant="pdf/ua-1")
@@ -98,6 +99,7 @@ def warm_up() -> None:
 
 def _document(rb: RenderedBook, html_text: str, fetcher):
     from weasyprint import HTML
+    cffi_arrays.install()
     return HTML(string=html_text, base_url=rb.book.root.as_uri() + "/",
                 url_fetcher=fetcher).render()
 
