@@ -1,10 +1,11 @@
 """The build: content folder in, editions out.
 
 ``load`` → ``resolve`` → writers, run for every output the book declares. The editions are
-typeset part by part and joined (``pagination``); the parts, the joins and the handouts
-run in parallel processes and are cached by content hash. The EPUB waits for the student
-edition, whose layout gives it the print page numbers, and is written while the handouts
-are typeset. Every output is written under a temporary name and renamed into place only
+typeset part by part and joined (``pagination``); the parts, the handouts and the EPUB
+are rendered in worker processes, in parallel, and each edition is joined in this
+process as its parts come in; everything is cached by content hash. The EPUB waits for
+the student edition, whose layout gives it the print page numbers, and is written while
+the editions are joined. Every output is written under a temporary name and renamed into place only
 when the whole build has succeeded, so a failed or interrupted build leaves the last good
 edition.
 """
@@ -14,6 +15,7 @@ import logging
 import os
 import tempfile
 import time
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -206,11 +208,12 @@ class Run:
         self.done = len(self.handouts) - len(self.todo)
         self.rendered = 0
 
-    def __call__(self, tasks, label="rendering {} piece(s)", meanwhile=None) -> list:
-        """Each task is (cache key, function, arguments[, Pool.submit options]); they run
-        in parallel, from the cache where it has them; results in order. ``meanwhile``
-        runs in this process while the workers work."""
-        values, wanted, batch = [None] * len(tasks), [], {}
+    def __call__(self, tasks, label="rendering {} piece(s)", meanwhile=None, each=None) -> list:
+        """Each task is (cache key, function, arguments[, options]); they run in the
+        workers, in parallel, or with the option ``local`` in this process, after
+        ``meanwhile``; from the cache where it has them. ``each(i, value)`` is told
+        every result as soon as it is known. Returns the results in order."""
+        values, wanted, batch = [None] * len(tasks), {}, {}
         for i, (key, fn, args, *options) in enumerate(tasks):
             value = self.memo.get(key)
             if value is None:
@@ -220,21 +223,40 @@ class Run:
                 continue
             if key not in batch:              # the same piece twice: render it once
                 batch[key] = (fn, args, options[0] if options else {})
-            wanted.append((i, key))
-        submitted = dict(zip(batch, self.pool.submit_batch(list(batch.values()))))
-        futures = [(i, key, submitted[key]) for i, key in wanted]
-        if submitted:
-            self.progress(label.format(len(submitted)))
+            wanted.setdefault(key, []).append(i)
+        remote = {key: task for key, task in batch.items() if not task[2].get("local")}
+        submitted = dict(zip(remote, self.pool.submit_batch(list(remote.values()))))
+        if batch:
+            self.progress(label.format(len(batch)))
         if self.queued is None:               # the handouts, behind the first parts
             self.queued = [(job, self.pool.submit(job.fn, *job.args, cost=job.cost))
                            for job in self.todo]
+        if each is not None:
+            for i, value in enumerate(values):
+                if value is not None:
+                    each(i, value)
+
+        def settle(key: str, value) -> None:
+            self.memo[key] = value
+            self.store.put(key, value)
+            self.computed.add(key)
+            for i in wanted[key]:
+                values[i] = value
+                if each is not None:
+                    each(i, value)
+
         if meanwhile is not None:
             meanwhile()
-        for i, key, future in futures:
-            self.memo[key] = values[i] = future.result()
-            self.store.put(key, values[i])
-            self.computed.add(key)
+        for key, (fn, args, _) in batch.items():
+            if key not in remote:
+                settle(key, fn(*args))
+        keys = {future: key for key, future in submitted.items()}
+        for future in as_completed(keys):
+            settle(keys[future], future.result())
         return values
+
+    def cached(self, key: str) -> bool:
+        return key in self.memo or self.store.has(key)
 
     def outputs(self) -> dict[Path, bytes]:
         """Render (or take from the cache) every output: path -> bytes."""
@@ -242,19 +264,16 @@ class Run:
         progress, out = self.progress, self.opts.output
         progress(f"typesetting {self.total} output(s), {self.done} handout(s) from cache",
                  self.done, self.total)
-        epub: list[bytes] = []
+        epub: list[tuple[str, object]] = []    # its cache key; its bytes, or their future
 
-        def make_epub() -> None:               # while the editions are joined
+        def make_epub() -> None:      # in a worker, while this process joins the editions
             if "epub" not in self.formats:
                 return
             layout = self.layout_edition.layout if self.layout_edition else None
             key = cache_mod.digest("epub", self.engine, self.rb, layout)
             data = self.store.get(key)
-            if data is None:
-                data = _epub_job(self.rb, layout)
-                self.store.put(key, data)
-                self.rendered += 1
-            epub.append(data)
+            epub.append((key, data if data is not None else
+                         self.pool.submit(_epub_job, self.rb, layout)))
 
         paginate(self.rb, [ed for _, ed in self.editions], self, self.engine, make_epub,
                  font_memo=self.store if self.store.folder else None)
@@ -274,9 +293,14 @@ class Run:
         for job in self.handouts:
             results[job.name] = job.value
         if epub:
+            key, data = epub[0]
+            if not isinstance(data, bytes):
+                data = data.result()
+                self.store.put(key, data)
+                self.rendered += 1
             self.done += 1
             progress(f"{self.slug}.epub", self.done, self.total)
-            results[out / f"{self.slug}.epub"] = epub[0]
+            results[out / f"{self.slug}.epub"] = data
         return results
 
 

@@ -72,6 +72,9 @@ class Cache:
                 ImportError):
             return None
 
+    def has(self, key: str) -> bool:
+        return bool(self.folder) and self._path(key).is_file()
+
     def put(self, key: str, value) -> None:
         if not self.folder:
             return

@@ -16,8 +16,8 @@ real numbers are written into the layout afterwards (``pdf.write_part``):
    the shape it was laid out from, the rounds stop, which is usually after the first;
 4. each part's PDF is written with its real numbers, in the worker that holds its
    layout; meanwhile the index and the front matter (whose contents list the pages) are
-   laid out from their shapes, now exact, and numbered in the same way; the parts are
-   then joined into one tagged PDF.
+   laid out from their shapes, now exact, and numbered in the same way; each part is
+   joined into the edition's tagged PDF (``splice.Joiner``) as soon as it comes in.
 
 After an edit to one chapter, the first round lays out that chapter alone; parts whose
 numbers moved are typeset again from their unchanged shapes.
@@ -27,11 +27,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol
 
 from .cache import digest
 from .resolve import RenderedBook
-from .writers import pdf
+from .writers import pdf, splice
 
 MAX_ROUNDS = 6
 CHARS_PER_PAGE = 4800        # a first estimate of a part's pages: its text,
@@ -40,8 +40,20 @@ WRITE_COST = 0.6             # drawing a laid-out part's PDF, against laying it 
 INDEX, FRONT = "@index", "@front"   # beside the body parts in Edition.html and .results
 BLOCK = re.compile(r"<(p|li|h[1-6]|dt|dd|tr|figcaption|caption)[\s>]")
 
-Task = tuple                   # cache key, function, arguments[, Pool.submit options]
-Run = Callable[..., list]      # run(tasks, label[, meanwhile]): in parallel, results in order
+Task = tuple       # cache key, function, arguments[, options: Pool.submit's, or local=True]
+
+
+class Run(Protocol):
+    """Runs tasks in parallel (``builder.Run``), taking what it can from the cache."""
+
+    def __call__(self, tasks: list[Task], label: str,
+                 meanwhile: Callable[[], None] | None = None,
+                 each: Callable[[int, object], None] | None = None) -> list:
+        """The tasks' results in order. ``meanwhile`` runs here while they run; ``each``
+        is given every result (its task's number and value) as soon as it is known."""
+
+    def cached(self, key: str) -> bool:
+        """Whether a task's result would come from the cache."""
 
 
 @dataclass
@@ -204,19 +216,34 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
         tasks.append((write, pdf.write_part, (*args, users[hold] > 0),
                       {"cost": (1 + WRITE_COST) * len(args[1])} if part in (INDEX, FRONT) else
                       {"home": hold, "cost": WRITE_COST * len(args[1])}))
-    results = iter(run(tasks, "typesetting {} part(s)"))
-    finished = []
-    for ed in editions:
+
+    # Each edition is joined in this process as its parts come in (the front matter,
+    # the body, the index: ``splice.Joiner`` copies them in that order whatever order
+    # they come in), so that little is left to do when the last part is written. An
+    # edition whose parts all come from the cache may have its joined PDF there too:
+    # it is joined only if it does not.
+    joiners = [splice.Joiner(len(ed.html)) for ed in editions]
+    places = [{part: i for i, part in enumerate([FRONT, *ed.sources, INDEX])
+               if part in ed.html} for ed in editions]
+    eager = [any(not run.cached(write) for m, _, write, _, _ in parts if m == n)
+             for n in range(len(editions))]
+
+    def arrived(i: int, result: pdf.PartLayout) -> None:
+        n, part = parts[i][:2]
+        joiners[n].add(places[n][part], splice.PartPDF(result.pdf, pad_to_even=part != INDEX))
+        if eager[n]:
+            joiners[n].advance()
+
+    results = iter(run(tasks, "typesetting {} part(s)", each=arrived))
+    for n, ed in enumerate(editions):
         for part in ed.html:
             ed.results[part] = next(results)
-        body = [ed.results[part] for part in ed.sources]
-        index, front = ed.results.get(INDEX), ed.results[FRONT]
-        ed.layout = pdf.edition_layout(front, body, index)
-        finished.append((front, body, index))
-    for ed, (f, b, i) in zip(editions, finished):
-        ed.key = digest(engine, "join", [p.pdf for p in (f, *b, *([i] if i else []))])
-    joins = run([(ed.key, pdf.join_edition, (*parts, font_memo, engine))
-                 for ed, parts in zip(editions, finished)],
+        ed.layout = pdf.edition_layout(ed.results[FRONT], [ed.results[p] for p in ed.sources],
+                                       ed.results.get(INDEX))
+        ed.key = digest(engine, "join", [ed.results[p].pdf for p in places[n]])
+    joins = run([(ed.key, joiner.finish,
+                  (len(pdf.joined_pages(ed.results[FRONT])), True, font_memo, engine),
+                  {"local": True}) for ed, joiner in zip(editions, joiners)],
                 "joining {} edition(s)", meanwhile)
     for ed, data in zip(editions, joins):
         ed.pdf = data

@@ -83,6 +83,27 @@ def test_join_keeps_structure_links_outlines_and_pads_odd_parts():
     assert tree == [("One", []), ("Two", ["Sub"])]
 
 
+def test_parts_joined_as_they_arrive_in_any_order_give_the_same_file():
+    """The builder joins each part as soon as it and the parts before it are in; the
+    file must be the one a join of all the parts in order makes."""
+    parts = [splice.PartPDF(_part(f'<h1 id="p{i}">Part {i}</h1><p>Text {i} '
+                                  f'<a href="xref:p{(i + 1) % 4}">next</a>.</p>'),
+                            pad_to_even=i < 3) for i in range(4)]
+    whole = splice.join(parts, 1)
+    joiner = splice.Joiner(len(parts))
+    copied = []
+    for position in (2, 0, 3, 1):
+        joiner.add(position, parts[position])
+        joiner.advance()
+        copied.append(joiner.copied)
+    assert copied == [0, 1, 1, 4]            # nothing is copied ahead of a missing part
+    assert joiner.finish(1) == whole
+    incomplete = splice.Joiner(2)
+    incomplete.add(0, parts[0])
+    with pytest.raises(ValueError, match="missing"):
+        incomplete.finish(1)
+
+
 def _fonts_by_face(pdf: pikepdf.Pdf) -> dict[str, set]:
     faces: dict[str, set] = {}
     for page in pdf.pages:

@@ -356,15 +356,6 @@ def number_pages(parts: list[PartLayout]) -> list[tuple[int, list[list[str]]]]:
     return out
 
 
-def join_edition(front: PartLayout, body: list[PartLayout], index: PartLayout | None,
-                 font_memo=None, salt: str = "") -> bytes:
-    """The edition's parts in one PDF; ``font_memo`` keeps merged fonts between builds."""
-    parts = [splice.PartPDF(front.pdf)] + [splice.PartPDF(p.pdf) for p in body]
-    if index is not None:
-        parts.append(splice.PartPDF(index.pdf, pad_to_even=False))
-    return splice.join(parts, len(joined_pages(front)), font_memo=font_memo, salt=salt)
-
-
 def edition_layout(front: PartLayout, body: list[PartLayout], index: PartLayout | None) -> Layout:
     """Which printed page each anchor fell on, across the joined edition."""
     layout = Layout()

@@ -56,28 +56,64 @@ def _blank_page(pdf: pikepdf.Pdf, like: pikepdf.Page) -> pikepdf.Page:
 def join(parts: list[PartPDF], front_pages: int, share_fonts: bool = True,
          font_memo=None, salt: str = "") -> bytes:
     """One PDF from the parts, in order; the first part supplies catalog and metadata."""
-    out = pikepdf.open(io.BytesIO(parts[0].data))
-    root = out.Root.StructTreeRoot
-    document = root.K[0]
-    nums = list(root.ParentTree.Nums)
-    next_key = _next_key(nums)
-    dests: list[tuple[str, object]] = _dests(out)
-    outlines = []
-    with out.open_outline() as outline:
-        outlines.extend(_outline(outline.root))
-    _pad(out, parts[0], 0)
+    joiner = Joiner(len(parts))
+    for position, part in enumerate(parts):
+        joiner.add(position, part)
+    return joiner.finish(front_pages, share_fonts, font_memo, salt)
 
-    sources = []
-    for part in parts[1:]:
+
+class Joiner:
+    """Joins parts that arrive in any order, as soon as the parts before them are in.
+
+    ``add`` takes a part with its position; ``advance`` copies every part whose
+    predecessors have all been copied; ``finish`` copies the rest and writes the file.
+    Parts are always copied in book order, so the result does not depend on the order
+    they arrived in.
+    """
+
+    def __init__(self, count: int):
+        self.count = count
+        self.waiting: dict[int, PartPDF] = {}
+        self.copied = 0
+        self.out: pikepdf.Pdf | None = None
+        self.sources: list[pikepdf.Pdf] = []      # kept open until the output is saved
+        self.dests: list[tuple[str, object]] = []
+        self.outlines: list = []
+
+    def add(self, position: int, part: PartPDF) -> None:
+        self.waiting[position] = part
+
+    def advance(self) -> None:
+        while self.copied in self.waiting:
+            part = self.waiting.pop(self.copied)
+            if self.out is None:
+                self._start(part)
+            else:
+                self._append(part)
+            self.copied += 1
+
+    def _start(self, part: PartPDF) -> None:
+        out = self.out = pikepdf.open(io.BytesIO(part.data))
+        self.root = out.Root.StructTreeRoot
+        self.document = self.root.K[0]
+        self.nums = list(self.root.ParentTree.Nums)
+        self.next_key = _next_key(self.nums)
+        self.dests.extend(_dests(out))
+        with out.open_outline() as outline:
+            self.outlines.extend(_outline(outline.root))
+        _pad(out, part, 0)
+
+    def _append(self, part: PartPDF) -> None:
+        out = self.out
         src = pikepdf.open(io.BytesIO(part.data))
-        sources.append(src)                   # keep open until the output is saved
+        self.sources.append(src)
         start = len(out.pages)
         with warnings.catch_warnings():     # destinations are carried over below
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
             out.pages.extend(src.pages)
         new_pages = out.pages[start:]
         src_root = out.copy_foreign(src.Root.StructTreeRoot)
-        offset = next_key
+        offset = self.next_key
         for page in new_pages:
             if "/StructParents" in page.obj:
                 page.obj.StructParents = int(page.obj.StructParents) + offset
@@ -86,51 +122,59 @@ def join(parts: list[PartPDF], front_pages: int, share_fonts: bool = True,
                     annot.StructParent = int(annot.StructParent) + offset
         src_nums = list(src_root.ParentTree.Nums)
         for i in range(0, len(src_nums), 2):
-            nums.extend([int(src_nums[i]) + offset, src_nums[i + 1]])
-        next_key = _next_key(nums)
+            self.nums.extend([int(src_nums[i]) + offset, src_nums[i + 1]])
+        self.next_key = _next_key(self.nums)
         for kid in src_root.K[0].K:
             if isinstance(kid, Dictionary):
-                kid.P = document
-            document.K.append(kid)
+                kid.P = self.document
+            self.document.K.append(kid)
         pages = {page.objgen: new.obj for page, new in zip(src.pages, new_pages)}
         for name, dest in _dests(src):
-            dests.append((name, _map_dest(dest, pages)))
+            self.dests.append((name, _map_dest(dest, pages)))
         with src.open_outline() as outline:
-            outlines.extend(_map_outline(_outline(outline.root), pages))
+            self.outlines.extend(_map_outline(_outline(outline.root), pages))
         _pad(out, part, start)
 
-    root.ParentTree = out.make_indirect(Dictionary(Nums=Array(nums)))
-    root.ParentTreeNextKey = next_key
-    known = {name for name, _ in dests}
-    for page in out.pages:
-        for annot in page.obj.get("/Annots", []):
-            action = annot.get("/A")
-            uri = str(action.get("/URI", "")) if action is not None else ""
-            if uri.startswith(XREF_SCHEME):
-                name = uri[len(XREF_SCHEME):]
-                del annot["/A"]
-                if name in known:
-                    annot.Dest = String(name)
-                annot.Contents = String(name)
-    dests.sort(key=lambda item: item[0].encode("utf-8"))
-    flat = Array()
-    for name, dest in dests:
-        flat.append(String(name))
-        flat.append(dest)
-    out.Root.Names = Dictionary(Dests=out.make_indirect(Dictionary(Names=flat)))
-    with out.open_outline() as outline:
-        outline.root.clear()
-        outline.root.extend(_items(outlines))
-    out.Root.PageLabels = Dictionary(Nums=Array([
-        0, Dictionary(S=Name("/r")), front_pages, Dictionary(S=Name("/D"))]))
-    if share_fonts:
-        merge_fonts(out, font_memo, salt)
-    buf = io.BytesIO()
-    out.save(buf, deterministic_id=True, compress_streams=True,
-             object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    for src in sources:
-        src.close()
-    return buf.getvalue()
+    def finish(self, front_pages: int, share_fonts: bool = True, font_memo=None,
+               salt: str = "") -> bytes:
+        """The joined file: links, destinations, outline, page labels, shared fonts."""
+        self.advance()
+        if self.copied != self.count:
+            raise ValueError(f"parts missing from the join: {self.copied} of {self.count} in")
+        out, root, dests = self.out, self.root, self.dests
+        root.ParentTree = out.make_indirect(Dictionary(Nums=Array(self.nums)))
+        root.ParentTreeNextKey = self.next_key
+        known = {name for name, _ in dests}
+        for page in out.pages:
+            for annot in page.obj.get("/Annots", []):
+                action = annot.get("/A")
+                uri = str(action.get("/URI", "")) if action is not None else ""
+                if uri.startswith(XREF_SCHEME):
+                    name = uri[len(XREF_SCHEME):]
+                    del annot["/A"]
+                    if name in known:
+                        annot.Dest = String(name)
+                    annot.Contents = String(name)
+        dests.sort(key=lambda item: item[0].encode("utf-8"))
+        flat = Array()
+        for name, dest in dests:
+            flat.append(String(name))
+            flat.append(dest)
+        out.Root.Names = Dictionary(Dests=out.make_indirect(Dictionary(Names=flat)))
+        with out.open_outline() as outline:
+            outline.root.clear()
+            outline.root.extend(_items(self.outlines))
+        out.Root.PageLabels = Dictionary(Nums=Array([
+            0, Dictionary(S=Name("/r")), front_pages, Dictionary(S=Name("/D"))]))
+        if share_fonts:
+            merge_fonts(out, font_memo, salt)
+        buf = io.BytesIO()
+        out.save(buf, deterministic_id=True, compress_streams=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        for src in self.sources:
+            src.close()
+        out.close()
+        return buf.getvalue()
 
 
 def _next_key(nums) -> int:
