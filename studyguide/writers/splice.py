@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import warnings
+import zlib
 from dataclasses import dataclass
 
 import pikepdf
@@ -101,6 +102,7 @@ class Joiner:
         self.dests.extend(_dests(out))
         with out.open_outline() as outline:
             self.outlines.extend(_outline(outline.root))
+        _compress_contents(out.pages)
         _pad(out, part, 0)
 
     def _append(self, part: PartPDF) -> None:
@@ -112,6 +114,7 @@ class Joiner:
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
             out.pages.extend(src.pages)
         new_pages = out.pages[start:]
+        _compress_contents(new_pages)
         src_root = out.copy_foreign(src.Root.StructTreeRoot)
         offset = self.next_key
         for page in new_pages:
@@ -175,6 +178,17 @@ class Joiner:
             src.close()
         out.close()
         return buf.getvalue()
+
+
+def _compress_contents(pages) -> None:
+    """Deflate the pages' content streams (parts are written uncompressed) as they come
+    in, rather than all of them when the joined file is saved; the save deflates the
+    rest, the merged fonts among them."""
+    for page in pages:
+        contents = page.obj.get("/Contents")
+        for stream in contents if isinstance(contents, Array) else [contents]:
+            if isinstance(stream, pikepdf.Stream) and "/Filter" not in stream:
+                stream.write(zlib.compress(stream.read_bytes()), filter=Name.FlateDecode)
 
 
 def _next_key(nums) -> int:
