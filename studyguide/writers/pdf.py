@@ -313,14 +313,17 @@ def number_layout(document, first_page: int | None, pages: dict[str, str]) -> No
                 if first_page is not None and shape == folio:
                     _set_folio(box, margin, str(first_page + i))
                 continue
-            # a number generated from data-page: a cross-reference's "(p. N)", an index
-            # locator, a page in the contents
-            if not (box.element_tag or "").endswith("::after") or box.element is None or \
-                    box.element.get("data-page") is None:
+            # a page number: generated from data-page (a cross-reference's "(p. N)"), or
+            # the text of an element marked with it (an index locator, a page in the
+            # contents)
+            element = box.element
+            marked = None if element is None else element.get("data-page")
+            if marked is None or not ((box.element_tag or "").endswith("::after") or
+                                      shape == marked):
                 continue
-            target = box.element.get("data-target")
+            target = element.get("data-target")
             if target is None:
-                href = box.element.get("href") or ""
+                href = element.get("href") or ""
                 target = href[1:] if href.startswith("#") else href[len(splice.XREF_SCHEME):]
             number = pages.get(target)
             zeros = re.search(r"0+", shape)
