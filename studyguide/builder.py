@@ -4,8 +4,8 @@
 typeset part by part and joined (``pagination``); the parts, the handouts and the EPUB
 are rendered in worker processes, in parallel, and each edition is joined in this
 process as its parts come in; everything is cached by content hash. The EPUB waits for
-the student edition, whose layout gives it the print page numbers, and is written while
-the editions are joined. Every output is written under a temporary name and renamed into place only
+the student edition's layout, which gives it the print page numbers and is known once
+the front matter and the index are drawn; it is written while the body parts are. Every output is written under a temporary name and renamed into place only
 when the whole build has succeeded, so a failed or interrupted build leaves the last good
 edition.
 """
@@ -258,6 +258,15 @@ class Run:
     def cached(self, key: str) -> bool:
         return key in self.memo or self.store.has(key)
 
+    def spread(self, jobs) -> list:
+        """(function, arguments, cost) jobs' results, in order: in the workers when they
+        have nothing else to do (the end of a build), else here (they are typesetting
+        handouts, and this process would only wait)."""
+        if not self.pool.idle():
+            return [fn(*args) for fn, args, _ in jobs]
+        futures = [self.pool.submit(fn, *args, cost=cost) for fn, args, cost in jobs]
+        return [future.result() for future in futures]
+
     def outputs(self) -> dict[Path, bytes]:
         """Render (or take from the cache) every output: path -> bytes."""
         from .pagination import paginate
@@ -266,7 +275,7 @@ class Run:
                  self.done, self.total)
         epub: list[tuple[str, object]] = []    # its cache key; its bytes, or their future
 
-        def make_epub() -> None:      # in a worker, while this process joins the editions
+        def make_epub() -> None:      # in a worker, as soon as the layout is known
             if "epub" not in self.formats:
                 return
             layout = self.layout_edition.layout if self.layout_edition else None

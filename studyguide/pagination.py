@@ -55,6 +55,9 @@ class Run(Protocol):
     def cached(self, key: str) -> bool:
         """Whether a task's result would come from the cache."""
 
+    def spread(self, jobs: list[tuple[Callable, tuple, float]]) -> list:
+        """Results of (function, arguments, cost) jobs, in order: in idle workers, if any."""
+
 
 @dataclass
 class Plan:
@@ -140,8 +143,9 @@ def _shapes(rb: RenderedBook, ed: Edition, plan: Plan, apparatus: bool = False
 def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
              meanwhile: Callable[[], None] | None = None, font_memo=None) -> None:
     """Typeset, number and join every edition; fills ``pdf``, ``layout`` and ``plan``.
-    ``meanwhile`` runs while the editions are joined (their layouts are known then);
-    ``font_memo`` (the build's cache) keeps the merged fonts of the joins."""
+    ``meanwhile`` runs as soon as every edition's ``layout`` is known, while the parts
+    are still being drawn; ``font_memo`` (the build's cache) keeps the merged fonts of
+    the joins."""
     resources = digest(rb.images_digest(), rb.figures)   # what parts may embed
     for ed in editions:
         ed.sources = pdf.part_sources(rb, ed.teacher, ed.paper)
@@ -228,22 +232,37 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
     eager = [any(not run.cached(write) for m, _, write, _, _ in parts if m == n)
              for n in range(len(editions))]
 
+    # Once the front matter and the index are in (they are sent first), every edition's
+    # layout is known: ``meanwhile`` (the EPUB) can start beside the parts still drawn.
+    apparatus: list[dict[str, pdf.PartLayout]] = [{} for _ in editions]
+    started = []
+
     def arrived(i: int, result: pdf.PartLayout) -> None:
         n, part = parts[i][:2]
         joiners[n].add(places[n][part], splice.PartPDF(result.pdf, pad_to_even=part != INDEX))
         if eager[n]:
             joiners[n].advance()
+        if part in (FRONT, INDEX):
+            apparatus[n][part] = result
+            if all(len(got) == len({FRONT, INDEX} & set(ed.html))
+                   for got, ed in zip(apparatus, editions)):
+                for got, ed in zip(apparatus, editions):
+                    ed.layout = pdf.edition_layout(
+                        got[FRONT], [ed.results[p] for p in ed.sources], got.get(INDEX))
+                started.append(True)
+                if meanwhile is not None:
+                    meanwhile()
 
     results = iter(run(tasks, "typesetting {} part(s)", each=arrived))
+    if not started and meanwhile is not None:
+        meanwhile()
     for n, ed in enumerate(editions):
         for part in ed.html:
             ed.results[part] = next(results)
-        ed.layout = pdf.edition_layout(ed.results[FRONT], [ed.results[p] for p in ed.sources],
-                                       ed.results.get(INDEX))
         ed.key = digest(engine, "join", [ed.results[p].pdf for p in places[n]])
     joins = run([(ed.key, joiner.finish,
-                  (len(pdf.joined_pages(ed.results[FRONT])), True, font_memo, engine),
-                  {"local": True}) for ed, joiner in zip(editions, joiners)],
-                "joining {} edition(s)", meanwhile)
+                  (len(pdf.joined_pages(ed.results[FRONT])), True, font_memo, engine,
+                   run.spread), {"local": True}) for ed, joiner in zip(editions, joiners)],
+                "joining {} edition(s)")
     for ed, data in zip(editions, joins):
         ed.pdf = data

@@ -36,7 +36,8 @@ class Pool:
         context = _context()
         self._executors = [ProcessPoolExecutor(max_workers=1, mp_context=context)
                            for _ in range(max(1, workers))]
-        self._queued = [0.0] * len(self._executors)
+        self._queued = [0.0] * len(self._executors)    # cost of the work queued
+        self._pending = 0                                # tasks not yet done
         self._homes: dict[str, int] = {}
         self._lock = threading.Lock()      # done-callbacks run in the executors' threads
         # Start the workers now, in a thread: starting the first waits for the fork
@@ -56,6 +57,7 @@ class Pool:
             if tag is not None:
                 self._homes[tag] = worker
             self._queued[worker] += cost
+            self._pending += 1
         future = self._executors[worker].submit(fn, *args)
         future.add_done_callback(lambda _f, w=worker, c=cost: self._done(w, c))
         return future
@@ -86,9 +88,15 @@ class Pool:
                                      **{k: v for k, v in options.items() if k != "home"})
         return [futures[i] for i in range(len(tasks))]
 
+    def idle(self) -> bool:
+        """Whether no worker has work queued."""
+        with self._lock:
+            return not self._pending
+
     def _done(self, worker: int, cost: float) -> None:
         with self._lock:
             self._queued[worker] -= cost
+            self._pending -= 1
 
     def shutdown(self) -> None:
         self._starting.join()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
-from typing import Protocol
+from typing import Callable, Protocol
 
 import pikepdf
 from fontTools.ttLib import TTFont
@@ -36,18 +36,43 @@ class Memo(Protocol):
     def put(self, key: str, value) -> None: ...
 
 
-def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "") -> None:
+def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "",
+                spread: Spread | None = None) -> None:
     """Merge the subsets of every face. With a ``memo``, a merge of the same subsets as
-    in an earlier build is taken from it (``salt``: what else the result depends on)."""
+    in an earlier build is taken from it (``salt``: what else the result depends on).
+    ``spread`` computes the merged programs (``_merged_program`` calls, which only take
+    bytes and sets, with a cost: their size), in other processes if it likes; by
+    default they are made here."""
     faces: dict[str, list[pikepdf.Object]] = defaultdict(list)
     seen = set()
     for font in _type0_fonts(pdf):
         if font.objgen not in seen:
             seen.add(font.objgen)
             faces[str(font.BaseFont).split("+", 1)[-1]].append(font)
-    for fonts in faces.values():
-        if len(fonts) > 1:
-            _merge_face(pdf, fonts, memo, salt)
+    merges = [m for m in (_Face.read(fonts) for fonts in faces.values() if len(fonts) > 1)
+              if m is not None]
+    for m in merges:
+        m.key = digest("merged font", salt, m.cff, [s.read_raw_bytes() for s in m.streams],
+                       [sorted(u) for u in m.used])
+        m.data = memo.get(m.key) if memo is not None else None
+    todo = [m for m in merges if m.data is None]
+    jobs = []
+    for m in todo:
+        programs = [s.read_bytes() for s in m.streams]
+        jobs.append((_merged_program, (programs, m.used, m.cff), sum(map(len, programs))))
+    for m, data in zip(todo, (spread or _here)(jobs)):
+        m.data = data or b""
+        if memo is not None:
+            memo.put(m.key, m.data)
+    for m in merges:
+        m.apply(pdf)
+
+
+Spread = Callable[[list[tuple[Callable, tuple, float]]], list]
+
+
+def _here(jobs: list[tuple[Callable, tuple, float]]) -> list:
+    return [fn(*args) for fn, args, _ in jobs]
 
 
 def _type0_fonts(pdf: pikepdf.Pdf):
@@ -195,57 +220,66 @@ def _merged_program(programs: list[bytes], used: list[set[int]], cff: bool) -> b
     return out.getvalue()
 
 
-def _merge_face(pdf: pikepdf.Pdf, fonts: list[pikepdf.Object], memo: Memo | None,
-                salt: str) -> None:
-    programs = [_program(font) for font in fonts]
-    if any(p is None for p in programs) or len({p[2] for p in programs}) != 1:
-        return
-    key = programs[0][2]
-    streams = [descriptor[key] for _, descriptor, _ in programs]
-    if len({str(s.get("/Subtype")) for s in streams}) != 1:
-        return
-    widths: dict[int, object] = {}
-    unicode: dict[bytes, bytes] = {}
-    used: list[set[int]] = []
-    for font, (cid, _, _) in zip(fonts, programs):
-        w, u = _widths(cid.W), _unicode_map(font.ToUnicode)
-        if w is None or u is None:
+class _Face:
+    """The subsets of one face across the parts, and their merge."""
+
+    def __init__(self, fonts, programs, widths, unicode, used):
+        self.fonts, self.programs = fonts, programs
+        self.widths, self.unicode, self.used = widths, unicode, used
+        self.key_name = programs[0][2]
+        self.streams = [descriptor[self.key_name] for _, descriptor, _ in programs]
+        self.cff = self.key_name == "/FontFile3"
+        self.key = ""
+        self.data: bytes | None = None
+
+    @classmethod
+    def read(cls, fonts: list[pikepdf.Object]) -> "_Face | None":
+        """The face's subsets, or None if they are not of a kind that can be merged."""
+        programs = [_program(font) for font in fonts]
+        if any(p is None for p in programs) or len({p[2] for p in programs}) != 1:
+            return None
+        key = programs[0][2]
+        if len({str(descriptor[key].get("/Subtype")) for _, descriptor, _ in programs}) != 1:
+            return None
+        widths: dict[int, object] = {}
+        unicode: dict[bytes, bytes] = {}
+        used: list[set[int]] = []
+        for font, (cid, _, _) in zip(fonts, programs):
+            w, u = _widths(cid.W), _unicode_map(font.ToUnicode)
+            if w is None or u is None:
+                return None
+            used.append(set(w))
+            for c, width in w.items():
+                if c in widths and float(widths[c]) != float(width):
+                    return None
+                widths[c] = width
+            for c, text in u.items():
+                if unicode.setdefault(c, text) != text:
+                    return None
+        return cls(fonts, programs, widths, unicode, used)
+
+    def apply(self, pdf: pikepdf.Pdf) -> None:
+        """Point every part's font at one merged program, widths and Unicode map."""
+        if not self.data:                        # the subsets cannot be merged
             return
-        used.append(set(w))
-        for c, width in w.items():
-            if c in widths and float(widths[c]) != float(width):
-                return
-            widths[c] = width
-        for c, text in u.items():
-            if unicode.setdefault(c, text) != text:
-                return
-    cff = key == "/FontFile3"
-    memo_key = digest("merged font", salt, cff, [s.read_raw_bytes() for s in streams],
-                      [sorted(u) for u in used])
-    data = memo.get(memo_key) if memo is not None else None
-    if data is None:
-        data = _merged_program([s.read_bytes() for s in streams], used, cff) or b""
-        if memo is not None:
-            memo.put(memo_key, data)
-    if not data:                        # the subsets cannot be merged
-        return
-    first_cid, first_descriptor, _ = programs[0]
-    program = pikepdf.Stream(pdf, data)
-    for name, value in streams[0].items():
-        if name not in ("/Length", "/Filter", "/DecodeParms", "/Length1"):
-            program[name] = value
-    if key == "/FontFile2":
-        program.Length1 = len(data)
-    descriptor = pdf.make_indirect(Dictionary({k: v for k, v in first_descriptor.items()}))
-    descriptor[key] = pdf.make_indirect(program)
-    cid = pdf.make_indirect(Dictionary({k: v for k, v in first_cid.items()}))
-    cid.FontDescriptor = descriptor
-    cid.W = _width_array(widths)
-    to_unicode = pdf.make_indirect(_cmap_stream(pdf, unicode))
-    for font in fonts:
-        font.DescendantFonts = Array([cid])
-        font.ToUnicode = to_unicode
-        font.BaseFont = fonts[0].BaseFont
+        fonts, key, data = self.fonts, self.key_name, self.data
+        first_cid, first_descriptor, _ = self.programs[0]
+        program = pikepdf.Stream(pdf, data)
+        for name, value in self.streams[0].items():
+            if name not in ("/Length", "/Filter", "/DecodeParms", "/Length1"):
+                program[name] = value
+        if key == "/FontFile2":
+            program.Length1 = len(data)
+        descriptor = pdf.make_indirect(Dictionary({k: v for k, v in first_descriptor.items()}))
+        descriptor[key] = pdf.make_indirect(program)
+        cid = pdf.make_indirect(Dictionary({k: v for k, v in first_cid.items()}))
+        cid.FontDescriptor = descriptor
+        cid.W = _width_array(self.widths)
+        to_unicode = pdf.make_indirect(_cmap_stream(pdf, self.unicode))
+        for font in fonts:
+            font.DescendantFonts = Array([cid])
+            font.ToUnicode = to_unicode
+            font.BaseFont = fonts[0].BaseFont
 
 
 def _width_array(widths: dict[int, object]) -> Array:

@@ -139,8 +139,9 @@ class Joiner:
         _pad(out, part, start)
 
     def finish(self, front_pages: int, share_fonts: bool = True, font_memo=None,
-               salt: str = "") -> bytes:
-        """The joined file: links, destinations, outline, page labels, shared fonts."""
+               salt: str = "", spread=None) -> bytes:
+        """The joined file: links, destinations, outline, page labels, shared fonts
+        (``spread``: where the merged font programs are made, see ``merge_fonts``)."""
         self.advance()
         if self.copied != self.count:
             raise ValueError(f"parts missing from the join: {self.copied} of {self.count} in")
@@ -170,7 +171,7 @@ class Joiner:
         out.Root.PageLabels = Dictionary(Nums=Array([
             0, Dictionary(S=Name("/r")), front_pages, Dictionary(S=Name("/D"))]))
         if share_fonts:
-            merge_fonts(out, font_memo, salt)
+            merge_fonts(out, font_memo, salt, spread)
         buf = io.BytesIO()
         out.save(buf, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
