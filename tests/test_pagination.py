@@ -318,3 +318,22 @@ def test_font_subsets_made_without_a_parse_per_glyph_count_are_the_same_bytes():
         cffi_arrays.install()
     assert sum(cdecl.startswith("hb_codepoint_t[") for cdecl in made) >= 6  # it was used
     assert with_shim == without
+
+
+def test_parts_laid_out_with_the_shared_stylesheet_are_what_weasyprint_makes_of_them(tmp_path):
+    """A worker parses the book's stylesheet once and lays every part out with it as a
+    user stylesheet; each PDF must be the one WeasyPrint makes of the part's own HTML,
+    <style> and all."""
+    rb, _ = prepare(Options(content=MINI, output=tmp_path))
+    sources = pdf.part_sources(rb, False, "A4")
+    ids = pdf.anchor_ids(sources.values())
+    parts = [pdf.paginate_html(html_text, 1, {}, ids) for html_text in sources.values()][:2]
+    parts.append(pdf.paginate_html(pdf.front_source(rb, False, "A4", {}), None, {}, ids))
+    pdf._STYLESHEETS.clear()
+    for html_text in parts:
+        plain = HTML(string=html_text, base_url=rb.book.root.as_uri() + "/",
+                     url_fetcher=pdf._fetcher(rb)).write_pdf(pdf_variant="pdf/ua-1")
+        shared = pdf._document(rb, html_text, pdf._fetcher(rb)).write_pdf(
+            pdf_variant="pdf/ua-1")
+        assert shared == plain
+    assert len(pdf._STYLESHEETS) == 1           # one stylesheet, parsed once, for all three
