@@ -5,7 +5,8 @@ typeset part by part and joined (``pagination``); the parts, the handouts and th
 are rendered in worker processes, in parallel, and each edition is joined in this
 process as its parts come in; everything is cached by content hash. The EPUB waits for
 the student edition's layout, which gives it the print page numbers and is known once
-the front matter and the index are drawn; it is written while the body parts are. Every output is written under a temporary name and renamed into place only
+the front matter and the index are drawn; it is written while the body parts are, in a
+worker, or in this process when the workers have handouts to typeset. Every output is written under a temporary name and renamed into place only
 when the whole build has succeeded, so a failed or interrupted build leaves the last good
 edition.
 """
@@ -275,12 +276,18 @@ class Run:
                  self.done, self.total)
         epub: list[tuple[str, object]] = []    # its cache key; its bytes, or their future
 
-        def make_epub() -> None:      # in a worker, as soon as the layout is known
+        def make_epub() -> None:      # as soon as the layout is known
             if "epub" not in self.formats:
                 return
             layout = self.layout_edition.layout if self.layout_edition else None
             key = cache_mod.digest("epub", self.engine, self.rb, layout)
             data = self.store.get(key)
+            if data is None and any(not future.done() for _, future in self.queued or []):
+                # the workers have handouts to typeset: this process, which has only
+                # the joins to do, writes it rather than queue it behind them
+                data = _epub_job(self.rb, layout)
+                self.store.put(key, data)
+                self.rendered += 1
             epub.append((key, data if data is not None else
                          self.pool.submit(_epub_job, self.rb, layout)))
 
