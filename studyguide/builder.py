@@ -209,11 +209,11 @@ class Run:
         self.done = len(self.handouts) - len(self.todo)
         self.rendered = 0
 
-    def __call__(self, tasks, label="rendering {} piece(s)", meanwhile=None, each=None) -> list:
+    def __call__(self, tasks, label="rendering {} piece(s)", each=None) -> list:
         """Each task is (cache key, function, arguments[, options]); they run in the
-        workers, in parallel, or with the option ``local`` in this process, after
-        ``meanwhile``; from the cache where it has them. ``each(i, value)`` is told
-        every result as soon as it is known. Returns the results in order."""
+        workers, in parallel, or with the option ``local`` in this process; from the
+        cache where it has them. ``each(i, value)`` is told every result as soon as it
+        is known. Returns the results in order."""
         values, wanted, batch = [None] * len(tasks), {}, {}
         for i, (key, fn, args, *options) in enumerate(tasks):
             value = self.memo.get(key)
@@ -246,8 +246,6 @@ class Run:
                 if each is not None:
                     each(i, value)
 
-        if meanwhile is not None:
-            meanwhile()
         for key, (fn, args, _) in batch.items():
             if key not in remote:
                 settle(key, fn(*args))

@@ -47,10 +47,9 @@ class Run(Protocol):
     """Runs tasks in parallel (``builder.Run``), taking what it can from the cache."""
 
     def __call__(self, tasks: list[Task], label: str,
-                 meanwhile: Callable[[], None] | None = None,
                  each: Callable[[int, object], None] | None = None) -> list:
-        """The tasks' results in order. ``meanwhile`` runs here while they run; ``each``
-        is given every result (its task's number and value) as soon as it is known."""
+        """The tasks' results in order; ``each`` is given every result (its task's
+        number and value) as soon as it is known."""
 
     def cached(self, key: str) -> bool:
         """Whether a task's result would come from the cache."""
@@ -235,9 +234,10 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
     # Once the front matter and the index are in (they are sent first), every edition's
     # layout is known: ``meanwhile`` (the EPUB) can start beside the parts still drawn.
     apparatus: list[dict[str, pdf.PartLayout]] = [{} for _ in editions]
-    started = []
+    started = False
 
     def arrived(i: int, result: pdf.PartLayout) -> None:
+        nonlocal started
         n, part = parts[i][:2]
         joiners[n].add(places[n][part], splice.PartPDF(result.pdf, pad_to_even=part != INDEX))
         if eager[n]:
@@ -249,7 +249,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
                 for got, ed in zip(apparatus, editions):
                     ed.layout = pdf.edition_layout(
                         got[FRONT], [ed.results[p] for p in ed.sources], got.get(INDEX))
-                started.append(True)
+                started = True
                 if meanwhile is not None:
                     meanwhile()
 
