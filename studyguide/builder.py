@@ -6,9 +6,9 @@ are rendered in worker processes, in parallel, and each edition is joined in thi
 process as its parts come in; everything is cached by content hash. The EPUB waits for
 the student edition's layout, which gives it the print page numbers and is known once
 the front matter and the index are drawn; it is written while the body parts are, in a
-worker, or in this process when the workers have handouts to typeset. Every output is written under a temporary name and renamed into place only
-when the whole build has succeeded, so a failed or interrupted build leaves the last good
-edition.
+worker, or in this process when the workers have handouts to typeset. Every output is
+written under a temporary name and renamed into place only when the whole build has
+succeeded, so a failed or interrupted build leaves the last good edition.
 """
 from __future__ import annotations
 

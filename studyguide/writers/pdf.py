@@ -118,8 +118,8 @@ def _document(rb: RenderedBook, html_text: str, fetcher):
         return HTML(string=html_text, base_url=base, url_fetcher=fetcher).render()
     key = (html_text[start + len("<style>"):end], base)
     if key not in _STYLESHEETS:
-        fonts, counters, profiles, sheet_fetcher = FontConfiguration(), CounterStyle(), {}, \
-            _fetcher(rb)
+        fonts, counters, profiles = FontConfiguration(), CounterStyle(), {}
+        sheet_fetcher = _fetcher(rb)
         sheet = CSS(string=key[0], base_url=base, url_fetcher=sheet_fetcher, font_config=fonts,
                     counter_style=counters, color_profiles=profiles)
         _STYLESHEETS[key] = (sheet, fonts, counters, profiles, list(sheet_fetcher.refused))
