@@ -28,7 +28,7 @@ from lxml import html as lxml_html
 
 from .. import theme
 from ..resolve import RenderedBook, RenderedDoc
-from . import cffi_arrays, splice
+from . import cffi_arrays, htmltree, splice
 
 # WeasyPrint is imported where it is used: the build's main process only prepares HTML
 # and page plans; its worker processes start with WeasyPrint loaded (``warm``).
@@ -107,7 +107,7 @@ _STYLESHEETS: OrderedDict[tuple[str, str], tuple] = OrderedDict()
 
 
 def _document(rb: RenderedBook, html_text: str, fetcher):
-    from weasyprint import CSS, HTML
+    from weasyprint import CSS
     from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
     cffi_arrays.install()
@@ -115,7 +115,7 @@ def _document(rb: RenderedBook, html_text: str, fetcher):
     start = html_text.find("<style>")
     end = html_text.find("</style>", start)
     if not 0 <= start < end < html_text.find("<body"):
-        return HTML(string=html_text, base_url=base, url_fetcher=fetcher).render()
+        return _html(html_text, base, fetcher).render()
     key = (html_text[start + len("<style>"):end], base)
     if key not in _STYLESHEETS:
         fonts, counters, profiles = FontConfiguration(), CounterStyle(), {}
@@ -127,10 +127,19 @@ def _document(rb: RenderedBook, html_text: str, fetcher):
             _STYLESHEETS.popitem(last=False)
     sheet, fonts, counters, profiles, refused = _STYLESHEETS[key]
     fetcher.refused.extend(refused)
-    html = HTML(string=html_text[:start] + html_text[end + len("</style>"):], base_url=base,
-                url_fetcher=fetcher)
+    html = _html(html_text[:start] + html_text[end + len("</style>"):], base, fetcher)
     return html.render(font_config=fonts, counter_style=counters, color_profiles=profiles,
                        stylesheets=[sheet])
+
+
+def _html(html_text: str, base: str, fetcher):
+    """WeasyPrint's HTML document, its tree built by lxml where that is the same tree
+    (``htmltree``), else by WeasyPrint."""
+    from weasyprint import HTML
+    root = htmltree.parse(html_text)
+    if root is None:
+        return HTML(string=html_text, base_url=base, url_fetcher=fetcher)
+    return htmltree.document(root, base, fetcher)
 
 
 def _fetcher(rb: RenderedBook):
