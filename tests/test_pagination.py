@@ -156,6 +156,64 @@ def test_joined_parts_share_one_font_program_per_face_and_print_the_same(tmp_pat
     assert _pixels(shared, tmp_path, "shared") == _pixels(separate, tmp_path, "separate")
 
 
+def _programs(data: bytes) -> dict[str, bytes]:
+    """Each face's embedded font program (one per face)."""
+    out = {}
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            for font in (page.obj.Resources.get("/Font") or {}).values():
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                program = descriptor.get("/FontFile3") or descriptor.get("/FontFile2")
+                out[str(font.BaseFont).split("+")[-1]] = program.read_bytes()
+    return out
+
+
+_STYLE = ('<style>.l { font-family: "Linux Libertine O" } .d { font-family: "DejaVu Sans" }'
+          '</style>')
+_BODIES = ['<p class="l">Quick <b>brown</b> fox, <i>jumps</i> 123.</p><p class="d">Sans.</p>',
+           '<p class="l">Vexing zebras <b>quiz</b> <i>4567</i>.</p><p class="d">XYZ 890.</p>']
+
+
+def test_a_merged_font_is_the_subset_weasyprint_makes_for_the_whole_text():
+    """Merged from the installed font (writers/fontfiles), each face's program is the
+    very one WeasyPrint embeds in a document that has both parts' text."""
+    parts = [splice.PartPDF(_part(_STYLE + body)) for body in _BODIES]
+    joined = _programs(splice.join(parts, 0))
+    whole = _programs(_part(_STYLE + "".join(_BODIES)))
+    assert len(joined) >= 4 and joined.keys() == whole.keys()
+    assert joined == whole
+
+
+def test_subsets_are_merged_by_glyph_where_the_installed_font_cannot_be_used(
+        monkeypatch, tmp_path):
+    from studyguide.writers import fontfiles
+    parts = [splice.PartPDF(_part(_STYLE + body)) for body in _BODIES]
+    monkeypatch.setattr(fontfiles, "subset_like", lambda programs, used: None)
+    merged = splice.join(parts, 0)
+    faces = _fonts_by_face(pikepdf.open(io.BytesIO(merged)))
+    assert all(len(p) == 1 for face, p in faces.items() if "Libertine" in face), faces
+    assert _programs(merged) != _programs(_part(_STYLE + "".join(_BODIES)))   # not resubset
+    separate = splice.join(parts, 0, share_fonts=False)
+    assert _pixels(merged, tmp_path, "merged") == _pixels(separate, tmp_path, "separate")
+
+
+def test_a_font_not_installed_is_not_taken_for_another(monkeypatch):
+    """A subset whose PostScript name fontconfig does not know (here: renamed) is
+    left to the glyph merge, not matched to whatever font fontconfig falls back on."""
+    import fontTools.ttLib
+    from studyguide.writers import fontfiles
+    program = _programs(_part(_STYLE + _BODIES[0]))
+    font = next(p for name, p in program.items() if "Libertine" in name)
+    tt = fontTools.ttLib.TTFont(io.BytesIO(font))
+    for record in tt["name"].names:
+        if record.nameID == 6:
+            record.string = "NoSuchFont-Regular"
+    out = io.BytesIO()
+    tt.save(out)
+    assert fontfiles._installed("NoSuchFont-Regular") is None
+    assert fontfiles.subset_like([out.getvalue()], [{3, 4}]) is None
+
+
 def test_joined_edition_is_one_tagged_document(mini_build):
     for path in (only(mini_build, "*-student-a4.pdf"), only(mini_build, "*-teacher-a4.pdf")):
         with pikepdf.open(path) as pdf:

@@ -7,7 +7,9 @@ subset of a face), so the subsets of one face can be merged: the merged font pro
 has every glyph any part draws, and the merged widths (/W) and Unicode map (/ToUnicode)
 are the union of the parts'. Every part's font dictionary then points at the merged
 CID font and map, and the separate subsets are no longer referenced (the save drops
-them). fontTools does the font work.
+them). The merged program is made as WeasyPrint makes a subset, from the installed font,
+when that is certain to give what WeasyPrint would have embedded (``fontfiles``); else
+fontTools puts the subsets' glyphs together.
 
 A face is left as it is when its subsets are not of the kind this understands
 (CFF-flavoured OpenType or TrueType, Identity-H, simple /W and /ToUnicode) or do not
@@ -25,6 +27,7 @@ from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name
 
 from ..cache import digest
+from . import fontfiles
 
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
@@ -59,7 +62,7 @@ def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "",
     jobs = []
     for m in todo:
         programs = [s.read_bytes() for s in m.streams]
-        jobs.append((_merged_program, (programs, m.used, m.cff), sum(map(len, programs))))
+        jobs.append((_merge, (programs, m.used, m.cff), sum(map(len, programs))))
     for m, data in zip(todo, (spread or _here)(jobs)):
         m.data = data or b""
         if memo is not None:
@@ -150,6 +153,12 @@ def _cmap_stream(pdf: pikepdf.Pdf, mapping: dict[bytes, bytes]) -> pikepdf.Strea
         chunks.append(b"endbfchar\n")
     chunks.append(b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend")
     return pikepdf.Stream(pdf, b"".join(chunks))
+
+
+def _merge(programs: list[bytes], used: list[set[int]], cff: bool) -> bytes | None:
+    """The merged program: a new subset of the installed font if that gives what
+    WeasyPrint would have embedded (``fontfiles``), else the subsets put together."""
+    return fontfiles.subset_like(programs, used) or _merged_program(programs, used, cff)
 
 
 def _is_seac(charstring) -> bool:
