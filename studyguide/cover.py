@@ -59,5 +59,5 @@ def cover_png(meta: Metadata) -> bytes:
     _centered(draw, HEIGHT - 300, ", ".join(meta.authors), small, 0)
     _centered(draw, HEIGHT - 220, f"Edition {meta.edition} · {meta.date.year}", small, 0)
     out = io.BytesIO()
-    img.save(out, format="PNG", optimize=True)
+    img.save(out, format="PNG")      # optimize=True: 9 % smaller, five times as slow
     return out.getvalue()
