@@ -25,7 +25,7 @@ from . import cache as cache_mod
 from . import paths
 from .fonts import missing_fonts
 from .errors import BuildError, Diagnostic, Reporter
-from .loader import load_book, slugify
+from .loader import book_language, load_book, slugify
 from .pool import Pool
 from .resolve import RenderedBook, render_book
 
@@ -129,7 +129,8 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
                       seconds=time.perf_counter() - started, unchanged=True)
 
     progress("reading content")
-    with Pool(max(1, opts.jobs or os.cpu_count() or 1)) as pool:
+    with Pool(max(1, opts.jobs or os.cpu_count() or 1),
+              languages=tuple(filter(None, [book_language(opts.content)]))) as pool:
         # The workers start (warm, from a fork server) while this process reads the content.
         rb, report = prepare(opts)
         run = Run(rb, opts, store, pool, progress, engine_code)

@@ -47,6 +47,13 @@ def _str(value: Any) -> str:
     return str(value).strip()
 
 
+def book_language(root: Path) -> str | None:
+    """The language book.yaml names, read without reporting anything (the workers load
+    its hyphenation patterns while the book is read); None if it names none."""
+    data = read_yaml(root / "book.yaml", Reporter(root))
+    return _str(data.get("language")) or None if isinstance(data, dict) else None
+
+
 def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict]:
     path = root / "book.yaml"
     data = read_yaml(path, report)

@@ -9,6 +9,7 @@ earlier task), or else to the worker with the least work queued.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Callable
@@ -17,6 +18,9 @@ from typing import Callable
 # they start warm, and the server's loading overlaps the main process's reading of the
 # content. Where there is no fork server, each worker starts as the platform starts it.
 PRELOAD = ["studyguide.writers.warm"]
+# The languages whose hyphenation patterns the server loads too (a list with commas): it
+# is started with the environment of the first pool, which sets this.
+LANGUAGES = "STUDYGUIDE_HYPHENATION"
 
 
 def _context():
@@ -32,7 +36,9 @@ def _started() -> None:
 
 
 class Pool:
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, languages: tuple[str, ...] = ()):
+        if languages:
+            os.environ[LANGUAGES] = ",".join(languages)
         context = _context()
         self._executors = [ProcessPoolExecutor(max_workers=1, mp_context=context)
                            for _ in range(max(1, workers))]

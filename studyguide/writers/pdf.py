@@ -88,10 +88,16 @@ def localise_links(html_text: str) -> str:
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
-def warm_up() -> None:
-    """Load WeasyPrint, fontconfig and the book's typefaces in a worker process."""
+def warm_up(languages: list[str] = ()) -> None:
+    """Load WeasyPrint, fontconfig, the book's typefaces and the hyphenation patterns of
+    these languages (about 0.15 s each, which every worker would spend) in a process."""
+    import pyphen
     from weasyprint import HTML
     cffi_arrays.install()
+    for language in languages:
+        fallback = language and pyphen.language_fallback(language)
+        if fallback:
+            pyphen.Pyphen(lang=fallback)      # pyphen keeps the patterns it has read
     HTML(string='<html lang="en"><title>-</title><p style="font-family: \'Linux Libertine O\', '
                 'serif">a <b>b</b> <i>c</i> 1</p></html>').render().write_pdf(
         pdf_variant="pdf/ua-1")
