@@ -138,11 +138,24 @@ def _index_span(m: re.Match) -> str:
 
 
 _CONVERTER: md_lib.Markdown | None = None
+# Text that Markdown (with these extensions) would only wrap in a paragraph: words,
+# figures and plain punctuation, on one line, starting with a letter (not a list's
+# number) and with no ".." (an ellipsis). About half of a book's short texts (questions,
+# objectives, glossary entries) are like that; the tests check the shortcut against
+# Markdown itself.
+_PLAIN = re.compile(r"[A-Za-z](?:[A-Za-z0-9 ,;.:?()]*[A-Za-z0-9.?)])?\Z")
 
 
 def convert(text: str) -> str:
     """Markdown to HTML. One converter is reused (building one is costlier than most
     conversions); ``reset`` clears what it kept from the last text, footnotes included."""
+    if _PLAIN.match(text) and ".." not in text:
+        return f"<p>{text}</p>"
+    return markdown_to_html(text)
+
+
+def markdown_to_html(text: str) -> str:
+    """``convert`` without the shortcut for plain text."""
     global _CONVERTER
     if _CONVERTER is None:
         _CONVERTER = md_lib.Markdown(extensions=[

@@ -86,3 +86,33 @@ def test_random_data_files(data, raw):
         (book / "data" / "glossary.yaml").write_text(yaml.safe_dump(data))
         (book / "data" / "timeline.yaml").write_text(yaml.safe_dump([data]))
     _attempt(mutate)
+
+
+# The shortcut for plain text (markdown.convert) gives what Markdown itself gives. The
+# strings mix the characters the shortcut takes with ones it must leave to Markdown.
+PLAINISH = st.one_of(
+    st.from_regex(r"[a-zA-Z][a-zA-Z0-9 ,;.:?()]{0,40}", fullmatch=True),
+    st.lists(st.sampled_from(list("abcXYZ019 ,;.:?()") + ["..", "1. ", "a  ", "-", "'", "*",
+                                                          "\n", "&", "<", "_"]),
+             max_size=30).map("".join))
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=PLAINISH)
+def test_plain_text_shortcut_is_what_markdown_gives(text):
+    from studyguide import markdown
+    assert markdown.convert(text) == markdown.markdown_to_html(text)
+
+
+def test_plain_text_shortcut_is_taken():
+    from studyguide import markdown
+    calls = []
+    original = markdown.markdown_to_html
+    markdown.markdown_to_html = lambda text: calls.append(text) or original(text)
+    try:
+        assert markdown.convert("Who was Georgi Plekhanov, and what did he believe?") == \
+            "<p>Who was Georgi Plekhanov, and what did he believe?</p>"
+        markdown.convert("A *marked* word.")
+    finally:
+        markdown.markdown_to_html = original
+    assert calls == ["A *marked* word."]
