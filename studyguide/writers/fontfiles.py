@@ -40,13 +40,12 @@ def _bindings():
     extra.include(weasy.ffi)            # the same types: faces pass between the two
     extra.cdef(_EXTRA)
     library = None
-    for name in ("libharfbuzz.so.0", ctypes.util.find_library("harfbuzz")):
+    for name in filter(None, ("libharfbuzz.so.0", ctypes.util.find_library("harfbuzz"))):
         try:
-            library = extra.dlopen(name) if name else None
+            library = extra.dlopen(name)
+            break
         except OSError:
             continue
-        if library is not None:
-            break
     if library is None or not weasy.harfbuzz_subset:
         return None
     return weasy, extra, library

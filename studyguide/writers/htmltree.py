@@ -153,12 +153,14 @@ def _convert(element, ancestors: list[str]) -> ET.Element:
     out = ET.Element(tag, _attributes(element))
     out.text = element.text
     allowed = _TABLE.get(tag)
-    if (allowed is not None or tag == "head") and not _blank(element.text):
+    # in a table's structure and in the head, HTML5 moves text and comments elsewhere
+    structural = allowed is not None or tag == "head"
+    if structural and not _blank(element.text):
         raise Unsafe(f"text in <{tag}>")
     below = ancestors + [tag]
     for child in element:
         if isinstance(child, etree._Comment):
-            if tag == "head" or allowed is not None:
+            if structural:
                 raise Unsafe(f"a comment in <{tag}>")
             node = ET.Comment(child.text)
         elif not isinstance(child.tag, str):
@@ -167,7 +169,7 @@ def _convert(element, ancestors: list[str]) -> ET.Element:
             if allowed is not None and child.tag not in allowed:
                 raise Unsafe(f"<{child.tag}> in <{tag}>")
             node = _convert(child, below)
-        if (allowed is not None or tag == "head") and not _blank(child.tail):
+        if structural and not _blank(child.tail):
             raise Unsafe(f"text in <{tag}>")
         node.tail = child.tail
         out.append(node)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -88,7 +89,7 @@ def localise_links(html_text: str) -> str:
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
-def warm_up(languages: list[str] = ()) -> None:
+def warm_up(languages: Iterable[str] = ()) -> None:
     """Load WeasyPrint, fontconfig, the book's typefaces and the hyphenation patterns of
     these languages (about 0.15 s each, which every worker would spend) in a process."""
     import pyphen
