@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import pickle
+import sys
 import tempfile
 import zlib
 from pathlib import Path
@@ -49,7 +50,23 @@ def tree_digest(folders) -> str:
 
 
 def engine_digest() -> str:
-    return tree_digest(ENGINE_FOLDERS)
+    """The builder's own code, templates and styles, and the version of every installed
+    package (WeasyPrint, Markdown, pandoc...): a cached result made by other code is
+    never reused."""
+    return digest(tree_digest(ENGINE_FOLDERS), installed_packages())
+
+
+def installed_packages() -> list[str]:
+    """The names of the installed distributions' metadata folders, which carry their
+    versions ("weasyprint-70.0.dist-info"): a listing, far cheaper than asking each."""
+    names = set()
+    for entry in sys.path:
+        try:
+            names.update(n for n in os.listdir(entry or ".")
+                         if n.endswith((".dist-info", ".egg-info")))
+        except OSError:
+            continue
+    return sorted(names)
 
 
 class Cache:
