@@ -80,13 +80,18 @@ def theme_overrides(book) -> list[str]:
     return parts
 
 
-def prepare(opts: Options) -> tuple[RenderedBook, Reporter]:
+def prepare(opts: Options, store: cache_mod.Cache | None = None,
+            engine_code: str = "") -> tuple[RenderedBook, Reporter]:
+    """The content read and rendered into the model the writers share; with ``store``,
+    the Markdown and citeproc results of the last build of this book are reused."""
     report = Reporter(opts.content)
     book = load_book(opts.content, report)
     if book is None:
         report.check()
         raise BuildError(report.diagnostics)
-    rb = render_book(book, report)
+    memo = store if store is not None and store.folder else None
+    rb = render_book(book, report, memo,
+                     cache_mod.digest(engine_code, str(opts.content.resolve())))
     if "pdf" in opts.formats:
         for message in missing_fonts():
             report.warning(paths.STYLES / "base.css", 0, message)
@@ -132,7 +137,7 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
     with Pool(max(1, opts.jobs or os.cpu_count() or 1),
               languages=tuple(filter(None, [book_language(opts.content)]))) as pool:
         # The workers start (warm, from a fork server) while this process reads the content.
-        rb, report = prepare(opts)
+        rb, report = prepare(opts, store, engine_code)
         run = Run(rb, opts, store, pool, progress, engine_code)
         results = run.outputs()
 

@@ -12,11 +12,13 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from . import figures, paths
+from .cache import digest
 from .citations import CitationSet, format_citations
 from .errors import Reporter
 from .loader import slugify
@@ -127,11 +129,22 @@ def _settle(value, html_of: list[str]):
     return value
 
 
+class Memo(Protocol):
+    """Where the results of the costly pure steps (Markdown, citeproc) are kept between
+    builds: the build's cache. An edit to one paragraph then converts that paragraph only."""
+    def get(self, key: str): ...
+
+    def put(self, key: str, value) -> None: ...
+
+
 class Resolver:
-    def __init__(self, book: Book, report: Reporter):
+    def __init__(self, book: Book, report: Reporter, memo: Memo | None = None,
+                 salt: str = ""):
         self.jobs: list[tuple[str, bool]] = []      # Markdown to convert: (text, inline)
         self.book = book
         self.report = report
+        self.memo = memo
+        self.salt = salt      # what else the memo's results depend on (the engine's code)
         self.registry = Registry()
         self.cites: CitationSet = CitationSet()
         self.targets: dict[str, Target] = {}
@@ -241,12 +254,35 @@ class Resolver:
         if csl is None:
             return
         sources = [u.source for u in self.registry.uses]
+        lang = self.book.meta.language
+        key = digest("citeproc", self.salt, sources, self.book.references, csl.read_bytes(),
+                     lang)
+        cites = self.memo.get(key) if self.memo is not None else None
+        if cites is not None:
+            self.cites = cites
+            return
         try:
-            self.cites = format_citations(sources, self.book.references, csl,
-                                          self.book.meta.language)
+            self.cites = format_citations(sources, self.book.references, csl, lang)
         except RuntimeError as exc:
             self.report.error(bib or self.book.root, 1,
                               f"citation processor failed: {str(exc).splitlines()[0]}")
+            return
+        if self.memo is not None:
+            self.memo.put(key, self.cites)
+
+    def convert_markdown(self) -> list[str]:
+        """Every Markdown job's HTML, in order. Each distinct text is converted once, and
+        only if the memo does not have it from an earlier build; the memo then keeps
+        exactly this build's texts, so that it does not grow with every edit."""
+        unique = list(dict.fromkeys(self.jobs))
+        key = digest("markdown", self.salt)
+        known = (self.memo.get(key) if self.memo is not None else None) or {}
+        missing = [job for job in unique if job not in known]
+        if missing:
+            known = {**known, **dict(zip(missing, convert_each(missing)))}
+            if self.memo is not None:
+                self.memo.put(key, {job: known[job] for job in unique})
+        return [known[job] for job in self.jobs]
 
     # -- stage 3: trees, numbers, ids ------------------------------------------------
     def register(self, ident: str, target: Target, path: Path, line: int) -> None:
@@ -585,7 +621,7 @@ class Resolver:
         try:
             converted, gloss, people, events, notes, self.table_cells = _settle(
                 (converted, gloss, people, events, notes, table_cells),
-                convert_each(self.jobs))
+                self.convert_markdown())
         finally:
             citing.join()
         if failed:
@@ -728,5 +764,9 @@ def _sort_key(term: str) -> str:
     return re.sub(r"^[^\w]+", "", term).lower()
 
 
-def render_book(book: Book, report: Reporter) -> RenderedBook:
-    return Resolver(book, report).run()
+def render_book(book: Book, report: Reporter, memo: Memo | None = None,
+                salt: str = "") -> RenderedBook:
+    """The book as HTML, ready for the writers. ``memo`` keeps Markdown conversions and
+    citeproc's output for the next build; ``salt`` is what they depend on besides their
+    input (the engine's code)."""
+    return Resolver(book, report, memo, salt).run()

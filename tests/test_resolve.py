@@ -101,3 +101,52 @@ def test_index_links_in_epub(mini_build):
     assert 'href="ch01.xhtml#ch01-ix0"' in index
     target = z.read("EPUB/ch01.xhtml").decode()
     assert 'id="ch01-ix0"' in target
+
+
+class DictMemo(dict):
+    """A memo kept in memory, as the build's cache keeps it on disk."""
+
+    def put(self, key, value):
+        self[key] = value
+
+
+def test_markdown_and_citations_are_remembered_between_builds(book_copy, monkeypatch):
+    """With a memo, a rebuild converts only the Markdown that changed and does not run
+    citeproc again for the same citations; what it renders is what a fresh render gives."""
+    import studyguide.resolve as resolve
+    from test_errors import edit
+    converted, citeproc_runs = [], []
+    real_convert, real_format = resolve.convert_each, resolve.format_citations
+    monkeypatch.setattr(resolve, "convert_each",
+                        lambda jobs: converted.append(list(jobs)) or real_convert(jobs))
+    monkeypatch.setattr(resolve, "format_citations",
+                        lambda *a: citeproc_runs.append(a) or real_format(*a))
+
+    def render(memo):
+        report = Reporter(book_copy)
+        out = render_book(load_book(book_copy, report), report, memo, "engine")
+        assert not report.errors, report.errors
+        return out
+
+    memo = DictMemo()
+    render(memo)
+    assert len(citeproc_runs) == 1 and converted and memo
+    first_jobs = len(converted[0])
+    assert first_jobs > 20                       # chapters, questions, glossary, tables...
+    edit(book_copy / "chapters" / "02-second.md", "The end of the second chapter",
+         "The very end of the second chapter")
+    remembered = render(memo)
+    assert len(converted) == 2 and len(converted[1]) == 1      # the edited chapter's body
+    assert "The very end of the second chapter" in converted[1][0][0]
+    assert len(citeproc_runs) == 1
+    fresh = render(None)
+    assert len(citeproc_runs) == 2 and len(converted[2]) >= first_jobs - 2   # no memo: all
+    assert remembered.docs == fresh.docs and remembered.back == fresh.back
+    assert (remembered.bibliography, remembered.glossary, remembered.timeline) == \
+        (fresh.bibliography, fresh.glossary, fresh.timeline)
+    # the memo keeps this build's texts only: it does not grow with each edit
+    assert len(next(v for v in memo.values() if isinstance(v, dict))) <= first_jobs
+    # other engine code: nothing is taken from the memo
+    report = Reporter(book_copy)
+    render_book(load_book(book_copy, report), report, memo, "other engine")
+    assert len(citeproc_runs) == 3 and len(converted[3]) >= first_jobs - 2
