@@ -167,3 +167,15 @@ def test_help_documents_every_option():
     for option in ("--content", "--output", "--format", "--paper", "--edition", "--no-handouts",
                    "--strict", "--jobs", "--quiet", "--watch", "--cache", "--no-cache"):
         assert option in result.stdout, option
+
+
+def test_cached_results_belong_to_the_installed_libraries(tmp_path, monkeypatch):
+    """The cache's keys hold the version of every installed package: after an upgrade
+    of WeasyPrint (say), nothing typeset by the old one is reused."""
+    from studyguide import cache
+    before = cache.engine_digest()
+    assert any(name.startswith("weasyprint-") for name in cache.installed_packages())
+    (tmp_path / "weasyprint-999.0.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "weasyprint-999.0.dist-info" in cache.installed_packages()
+    assert cache.engine_digest() != before
