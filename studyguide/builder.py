@@ -215,29 +215,40 @@ class Run:
         self.done = len(self.handouts) - len(self.todo)
         self.rendered = 0
 
-    def __call__(self, tasks, label="rendering {} piece(s)", each=None) -> list:
+    def __call__(self, tasks, label="rendering {} piece(s)", each=None, last=False) -> list:
         """Each task is (cache key, function, arguments[, options]); they run in the
         workers, in parallel, or with the option ``local`` in this process; from the
         cache where it has them. ``each(i, value)`` is told every result as soon as it
-        is known. Returns the results in order."""
-        values, wanted, batch = [None] * len(tasks), {}, {}
+        is known. ``last``: the batch the joins wait for; the handouts are queued behind
+        it. Returns the results in order."""
+        values, wanted, batch, stored = [None] * len(tasks), {}, {}, []
         for i, (key, fn, args, *options) in enumerate(tasks):
+            value = self.memo.get(key)
+            if value is not None:
+                values[i] = value
+            elif key not in wanted and self.store.has(key):
+                stored.append(i)      # read once the renders are on their way
+            else:
+                if key not in batch:              # the same piece twice: render it once
+                    batch[key] = (fn, args, options[0] if options else {})
+                wanted.setdefault(key, []).append(i)
+        submitted = self._submit(batch)
+        if batch:
+            self.progress(label.format(len(batch)))
+        if self.queued is None and last:
+            self.queue_handouts()
+        for i in stored:
+            key, fn, args, *options = tasks[i]
             value = self.memo.get(key)
             if value is None:
                 value = self.store.get(key)
             if value is not None:
                 self.memo[key] = values[i] = value
-                continue
-            if key not in batch:              # the same piece twice: render it once
-                batch[key] = (fn, args, options[0] if options else {})
-            wanted.setdefault(key, []).append(i)
-        remote = {key: task for key, task in batch.items() if not task[2].get("local")}
-        submitted = dict(zip(remote, self.pool.submit_batch(list(remote.values()))))
-        if batch:
-            self.progress(label.format(len(batch)))
-        if self.queued is None:               # the handouts, behind the first parts
-            self.queued = [(job, self.pool.submit(job.fn, *job.args, cost=job.cost))
-                           for job in self.todo]
+            else:                                 # unreadable: rendered after all
+                if key not in batch:
+                    batch[key] = (fn, args, options[0] if options else {})
+                    submitted.update(self._submit({key: batch[key]}))
+                wanted.setdefault(key, []).append(i)
         if each is not None:
             for i, value in enumerate(values):
                 if value is not None:
@@ -252,13 +263,23 @@ class Run:
                 if each is not None:
                     each(i, value)
 
-        for key, (fn, args, _) in batch.items():
-            if key not in remote:
+        for key, (fn, args, options) in batch.items():
+            if options.get("local"):
                 settle(key, fn(*args))
         keys = {future: key for key, future in submitted.items()}
         for future in as_completed(keys):
             settle(keys[future], future.result())
         return values
+
+    def _submit(self, batch: dict) -> dict:
+        """The batch's tasks that run in the workers, submitted: key -> future."""
+        remote = {key: task for key, task in batch.items() if not task[2].get("local")}
+        return dict(zip(remote, self.pool.submit_batch(list(remote.values()))))
+
+    def queue_handouts(self) -> None:
+        """The handouts to typeset, in the workers, behind what is queued there."""
+        self.queued = [(job, self.pool.submit(job.fn, *job.args, cost=job.cost))
+                       for job in self.todo]
 
     def cached(self, key: str) -> bool:
         return key in self.memo or self.store.has(key)
@@ -297,6 +318,8 @@ class Run:
 
         paginate(self.rb, [ed for _, ed in self.editions], self, self.engine, make_epub,
                  font_memo=self.store if self.store.folder else None)
+        if self.queued is None:
+            self.queue_handouts()
         results: dict[Path, bytes] = {}
         for name, ed in self.editions:
             if name:

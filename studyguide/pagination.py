@@ -47,9 +47,11 @@ class Run(Protocol):
     """Runs tasks in parallel (``builder.Run``), taking what it can from the cache."""
 
     def __call__(self, tasks: list[Task], label: str,
-                 each: Callable[[int, object], None] | None = None) -> list:
+                 each: Callable[[int, object], None] | None = None, last: bool = False
+                 ) -> list:
         """The tasks' results in order; ``each`` is given every result (its task's
-        number and value) as soon as it is known."""
+        number and value) as soon as it is known. ``last``: the joins wait for this
+        batch, so other work (handouts) is queued behind it."""
 
     def cached(self, key: str) -> bool:
         """Whether a task's result would come from the cache."""
@@ -253,7 +255,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
                 if meanwhile is not None:
                     meanwhile()
 
-    results = iter(run(tasks, "typesetting {} part(s)", each=arrived))
+    results = iter(run(tasks, "typesetting {} part(s)", each=arrived, last=True))
     if not started and meanwhile is not None:
         meanwhile()
     for n, ed in enumerate(editions):

@@ -53,6 +53,32 @@ def test_incremental_build_renders_only_what_depends_on_the_edit(book_copy, tmp_
     assert snapshot(tmp_path / "inc") == snapshot(tmp_path / "clean")
 
 
+def test_handouts_are_queued_behind_the_parts_the_editions_wait_for(book_copy, tmp_path,
+                                                                     monkeypatch):
+    """The joined editions wait for every part; the handouts wait for nothing. After an
+    edit, the workers typeset the edited chapter's parts first and its handouts after,
+    so the joins run beside the handouts instead of after them."""
+    from studyguide import builder
+    from studyguide.pool import Pool
+    submitted = []
+    real_submit = Pool.submit
+
+    def submit(self, fn, *args, **options):
+        submitted.append(fn.__name__)
+        return real_submit(self, fn, *args, **options)
+
+    monkeypatch.setattr(Pool, "submit", submit)
+    opts = builder.Options(content=book_copy, output=tmp_path / "out", cache=tmp_path / "cache")
+    builder.build(opts)
+    edit(book_copy / "chapters" / "02-second.md", "The end of the second chapter",
+         "The very end of the second chapter")
+    submitted.clear()
+    builder.build(opts)
+    assert submitted.count("_handout_job") == 2 and "write_part" in submitted, submitted
+    assert max(i for i, name in enumerate(submitted) if name == "write_part") < \
+        submitted.index("_handout_job"), submitted
+
+
 def test_touching_a_file_without_changing_it_renders_nothing_new(book_copy, tmp_path):
     cache = tmp_path / "cache"
     build(book_copy, tmp_path / "out", cache)
