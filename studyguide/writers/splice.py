@@ -182,9 +182,9 @@ class Joiner:
 
 
 def _compress_contents(pages) -> None:
-    """Deflate the pages' content streams (parts are written uncompressed) as they come
-    in, rather than all of them when the joined file is saved; the save deflates the
-    rest, the merged fonts among them."""
+    """Deflate any page content stream that a part brings uncompressed (``pdf.write_part``
+    deflates its own; other parts may not), as it comes in, rather than when the joined
+    file is saved; the save deflates the rest, the merged fonts among them."""
     for page in pages:
         contents = page.obj.get("/Contents")
         for stream in contents if isinstance(contents, Array) else [contents]:
