@@ -8,7 +8,8 @@
    to EPUB and to PDF with --pdf-engine=weasyprint; each side several times, alternating,
    and the medians compared. Target: ratio <= 0.7.
 2. Rebuild after editing one paragraph of one chapter, against the cold build (every
-   output: both editions, handouts, EPUB). Target: <= 0.2.
+   output: both editions, handouts, EPUB); a different edit each round, the median of
+   the rounds. Target: <= 0.2.
 3. No-change rebuild: target <= 1 second.
 4. Synthetic books of about 100 and 1,000 pages: time ratio (target <= 11, linear) and
    peak memory of the 1,000-page build (target <= 1.5 GB).
@@ -82,7 +83,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="skip the 1,000-page book")
     ap.add_argument("--rounds", type=int, default=3,
-                    help="cold builds of each side, alternating (default 3)")
+                    help="cold builds of each side, alternating, and edits (default 3)")
     args = ap.parse_args()
     os.environ["PATH"] = f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}"  # weasyprint CLI
     rows = []
@@ -106,15 +107,20 @@ def main() -> int:
                      f"{_pages(ours_pdf)} pages, {_chars(ours_pdf):,} / "
                      f"{_pages(theirs_pdf)} pages, {_chars(theirs_pdf):,}", None, ""))
 
-        # 2. edit one paragraph, every output, against a cold build of every output
+        # 2. edit one paragraph, every output, against a cold build of every output; a
+        # different edit each round (each must render), the median of the rounds
         cache = tmp / "cache"
         full_cold, _ = timed(ours(content, tmp / "o2", "--cache", str(cache)))
         chapter = content / "chapters" / "05-origins-of-socialism-in-one-country.md"
         text = chapter.read_text()
         first_para = next(l for l in text.split("\n\n") if l and l[0].isalpha())
-        chapter.write_text(text.replace(first_para, first_para + " (Edited.)", 1))
-        edit, _ = timed(ours(content, tmp / "o2", "--cache", str(cache)))
-        rows.append(("Rebuild after editing one paragraph vs cold build (all outputs)",
+        edits = []
+        for n in range(args.rounds):
+            chapter.write_text(text.replace(first_para, f"{first_para} (Edited {n + 1}.)", 1))
+            edits.append(timed(ours(content, tmp / "o2", "--cache", str(cache)))[0])
+        edit = statistics.median(edits)
+        rows.append((f"Rebuild after editing one paragraph vs cold build (all outputs); "
+                     f"median of {args.rounds} edits",
                      f"{edit:.1f} s / {full_cold:.1f} s", edit / full_cold, "≤ 0.2"))
 
         # 3. no change
