@@ -124,6 +124,7 @@ class Job:
 
 def build(opts: Options, progress: Progress = lambda msg, done=None, total=None: None) -> Result:
     started = time.perf_counter()
+    began = time.time() - 1.0     # the clock of file times may lag a little
     store = cache_mod.Cache(opts.cache)
     engine_code = cache_mod.engine_digest()
     inputs = input_digest(opts, engine_code) if opts.cache else ""
@@ -154,6 +155,7 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
                             f"after {ed.rounds} rounds; some cross-references may be a page out")
     write_atomically(results)
     store.record(opts.output, inputs, results, warnings)
+    store.prune(since=began)
     return Result(outputs=sorted(results), warnings=warnings,
                   seconds=time.perf_counter() - started, rendered=run.rendered)
 

@@ -4,7 +4,8 @@ Every output is stored under the hash of exactly what it is made from (the rende
 HTML model it reads, the templates, the styles, the engine's own code and the options),
 so a hit can only return what a fresh render would produce. A stamp per output folder
 records the hash of all inputs, so that a rebuild with no change renders nothing and
-does not even read the content into the model.
+does not even read the content into the model. The cache keeps to a size limit: after
+each build, the objects used longest ago go first, never one that the build used.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from . import paths
 
 ENGINE_FOLDERS = (paths.TEMPLATES, paths.STYLES, Path(__file__).resolve().parent)
+LIMIT = 1 << 30          # bytes of cached objects kept after a build (a build uses 10-200 MB)
 
 
 def digest(*parts) -> str:
@@ -84,10 +86,15 @@ class Cache:
             return None
         path = self._path(key)
         try:
-            return pickle.loads(zlib.decompress(path.read_bytes()))
+            value = pickle.loads(zlib.decompress(path.read_bytes()))
         except (OSError, zlib.error, pickle.UnpicklingError, EOFError, AttributeError,
                 ImportError):
             return None
+        try:
+            os.utime(path)           # used now: the last to go when the cache is pruned
+        except OSError:
+            pass
+        return value
 
     def has(self, key: str) -> bool:
         return bool(self.folder) and self._path(key).is_file()
@@ -99,6 +106,33 @@ class Cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         # level 1: parts are kept uncompressed for the join, which compresses once
         _atomic_write(path, zlib.compress(pickle.dumps(value, protocol=5), 1))
+
+    def prune(self, limit: int | None = None, since: float | None = None) -> int:
+        """Delete the objects used longest ago until those left take at most ``limit``
+        bytes (default ``LIMIT``); an object used at or after ``since`` (the build's start) is kept whatever
+        the limit. Returns the bytes freed."""
+        if not self.folder:
+            return 0
+        limit = LIMIT if limit is None else limit
+        entries = []
+        for bucket in os.scandir(self.folder / "objects"):
+            if bucket.is_dir():
+                for entry in os.scandir(bucket.path):
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    entries.append((st.st_mtime, st.st_size, entry.path))
+        total, freed = sum(size for _, size, _ in entries), 0
+        for mtime, size, path in sorted(entries):
+            if total - freed <= limit or (since is not None and mtime >= since):
+                break
+            try:
+                os.unlink(path)
+                freed += size
+            except OSError:
+                continue
+        return freed
 
     # -- stamps: what the last successful build of an output folder came from ----------
     def _stamp(self, output: Path) -> Path:

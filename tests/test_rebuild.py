@@ -205,3 +205,52 @@ def test_cached_results_belong_to_the_installed_libraries(tmp_path, monkeypatch)
     monkeypatch.syspath_prepend(str(tmp_path))
     assert "weasyprint-999.0.dist-info" in cache.installed_packages()
     assert cache.engine_digest() != before
+
+
+def test_the_cache_keeps_to_its_limit_and_keeps_what_a_build_used(book_copy, tmp_path):
+    """Every edit adds cached parts; a long watch session must not fill the disk. Past
+    its limit the cache drops what was used longest ago, never what the last build used,
+    so the next rebuild is still incremental."""
+    from studyguide import cache as cache_mod
+    folder = tmp_path / "cache"
+    store = cache_mod.Cache(folder)
+    for i in range(6):
+        store.put(f"{i:02d}old", b"x" * 50_000)
+        path = store._path(f"{i:02d}old")
+        os.utime(path, (1000 + i, 1000 + i))          # used long ago, the first ones first
+    assert store.get("05old") == b"x" * 50_000          # used again now
+    kept_size = sum(p.stat().st_size for p in (folder / "objects").rglob("*") if p.is_file())
+    freed = store.prune(limit=kept_size // 2)
+    left = sorted(p.name for p in (folder / "objects").rglob("*") if p.is_file())
+    assert freed > 0 and "05old" in left and "00old" not in left
+    assert left == sorted(left, key=lambda n: int(n[:2]))[-len(left):]  # the oldest went
+    # nothing used since the build began goes, whatever the limit
+    store.prune(limit=0, since=time.time() - 60)
+    assert [p.name for p in (folder / "objects").rglob("*") if p.is_file()] == ["05old"]
+
+
+def test_a_build_prunes_what_it_did_not_use_and_stays_incremental(book_copy, tmp_path,
+                                                                    monkeypatch):
+    from studyguide import builder
+    from studyguide import cache as cache_mod
+    monkeypatch.setattr(cache_mod, "LIMIT", 0)        # keep only what each build uses
+    folder = tmp_path / "cache"
+    opts = builder.Options(content=book_copy, output=tmp_path / "out", cache=folder)
+
+    def objects():
+        return {p.name for p in (folder / "objects").rglob("*") if p.is_file()}
+
+    first = builder.build(opts)
+    assert first.rendered == 9
+    after_first = objects()
+    edit(book_copy / "chapters" / "02-second.md", "The end of the second chapter",
+         "The very end of the second chapter")
+    began = time.time()
+    second = builder.build(opts)
+    assert second.rendered == 5                  # still incremental: the rest was kept
+    after_second = objects()
+    assert after_second - after_first             # the edited chapter's new pieces...
+    assert after_first - after_second             # ...and the old ones, which went
+    # what is left is what the second build used
+    assert all(p.stat().st_mtime >= began - 2 for p in (folder / "objects").rglob("*")
+               if p.is_file())
