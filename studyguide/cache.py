@@ -17,6 +17,7 @@ import sys
 import tempfile
 import zlib
 from pathlib import Path
+from typing import Protocol
 
 from . import paths
 
@@ -71,6 +72,14 @@ def installed_packages() -> list[str]:
     return sorted(names)
 
 
+class Memo(Protocol):
+    """Where results of costly pure steps are kept between builds, by key: the build's
+    ``Cache`` (Markdown and citeproc in ``resolve``, merged fonts in ``fontmerge``)."""
+    def get(self, key: str): ...
+
+    def put(self, key: str, value) -> None: ...
+
+
 class Cache:
     def __init__(self, folder: Path | None):
         self.folder = folder
@@ -109,8 +118,8 @@ class Cache:
 
     def prune(self, limit: int | None = None, since: float | None = None) -> int:
         """Delete the objects used longest ago until those left take at most ``limit``
-        bytes (default ``LIMIT``); an object used at or after ``since`` (the build's start) is kept whatever
-        the limit. Returns the bytes freed."""
+        bytes (default ``LIMIT``); an object used at or after ``since`` (the build's
+        start) is kept whatever the limit. Returns the bytes freed."""
         if not self.folder:
             return 0
         limit = LIMIT if limit is None else limit

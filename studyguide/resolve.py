@@ -12,13 +12,12 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from . import figures, paths
-from .cache import digest
+from .cache import Memo, digest
 from .citations import CitationSet, format_citations
 from .errors import Reporter
 from .loader import slugify
@@ -127,14 +126,6 @@ def _settle(value, html_of: list[str]):
     if isinstance(value, dict):
         return {k: _settle(v, html_of) for k, v in value.items()}
     return value
-
-
-class Memo(Protocol):
-    """Where the results of the costly pure steps (Markdown, citeproc) are kept between
-    builds: the build's cache. An edit to one paragraph then converts that paragraph only."""
-    def get(self, key: str): ...
-
-    def put(self, key: str, value) -> None: ...
 
 
 class Resolver:

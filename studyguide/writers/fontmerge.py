@@ -20,23 +20,17 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
-from typing import Callable, Protocol
+from typing import Callable
 
 import pikepdf
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name
 
-from ..cache import digest
+from ..cache import Memo, digest
 from . import fontfiles
 
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
-
-
-class Memo(Protocol):
-    """Where merged font programs are kept between builds (the build's cache)."""
-    def get(self, key: str): ...
-    def put(self, key: str, value) -> None: ...
 
 
 def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "",
