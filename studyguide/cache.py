@@ -64,6 +64,8 @@ def installed_packages() -> list[str]:
     versions ("weasyprint-70.0.dist-info"): a listing, far cheaper than asking each."""
     names = set()
     for entry in sys.path:
+        if os.path.basename(entry) not in ("site-packages", "dist-packages"):
+            continue         # the script's folder, the standard library...
         try:
             names.update(n for n in os.listdir(entry or ".")
                          if n.endswith((".dist-info", ".egg-info")))

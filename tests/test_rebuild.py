@@ -201,8 +201,8 @@ def test_cached_results_belong_to_the_installed_libraries(tmp_path, monkeypatch)
     from studyguide import cache
     before = cache.engine_digest()
     assert any(name.startswith("weasyprint-") for name in cache.installed_packages())
-    (tmp_path / "weasyprint-999.0.dist-info").mkdir()
-    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "site-packages" / "weasyprint-999.0.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(tmp_path / "site-packages"))
     assert "weasyprint-999.0.dist-info" in cache.installed_packages()
     assert cache.engine_digest() != before
 
