@@ -224,33 +224,39 @@ class Run:
         is known. ``last``: the batch the joins wait for; the handouts are queued behind
         it. Returns the results in order."""
         values, wanted, batch, stored = [None] * len(tasks), {}, {}, []
-        for i, (key, fn, args, *options) in enumerate(tasks):
+
+        def render(i: int) -> bool:
+            """Task ``i`` to be rendered; whether it is new to the batch (the same piece
+            twice is rendered once)."""
+            key, fn, args, *options = tasks[i]
+            wanted.setdefault(key, []).append(i)
+            if key in batch:
+                return False
+            batch[key] = (fn, args, options[0] if options else {})
+            return True
+
+        for i, (key, *_) in enumerate(tasks):
             value = self.memo.get(key)
             if value is not None:
                 values[i] = value
             elif key not in wanted and self.store.has(key):
                 stored.append(i)      # read once the renders are on their way
             else:
-                if key not in batch:              # the same piece twice: render it once
-                    batch[key] = (fn, args, options[0] if options else {})
-                wanted.setdefault(key, []).append(i)
+                render(i)
         submitted = self._submit(batch)
         if batch:
             self.progress(label.format(len(batch)))
         if self.queued is None and last:
             self.queue_handouts()
         for i in stored:
-            key, fn, args, *options = tasks[i]
+            key = tasks[i][0]
             value = self.memo.get(key)
             if value is None:
                 value = self.store.get(key)
             if value is not None:
                 self.memo[key] = values[i] = value
-            else:                                 # unreadable: rendered after all
-                if key not in batch:
-                    batch[key] = (fn, args, options[0] if options else {})
-                    submitted.update(self._submit({key: batch[key]}))
-                wanted.setdefault(key, []).append(i)
+            elif render(i):                       # unreadable: rendered after all
+                submitted.update(self._submit({key: batch[key]}))
         if each is not None:
             for i, value in enumerate(values):
                 if value is not None:

@@ -79,6 +79,22 @@ def test_handouts_are_queued_behind_the_parts_the_editions_wait_for(book_copy, t
         submitted.index("_handout_job"), submitted
 
 
+def test_unreadable_cache_objects_are_rendered_again(book_copy, tmp_path):
+    """A cached object that exists but cannot be read (a disk error, a killed writer)
+    is rendered again, and the outputs are those of a clean build."""
+    cache = tmp_path / "cache"
+    build(book_copy, tmp_path / "inc", cache)
+    edit(book_copy / "chapters" / "02-second.md", "The end of the second chapter",
+         "The very end of the second chapter")
+    objects = [p for p in (cache / "objects").rglob("*") if p.is_file()]
+    for path in objects:
+        path.write_bytes(b"not a cached object")
+    stdout = build(book_copy, tmp_path / "inc", cache)
+    assert "(9 rendered, 0 from cache)" in stdout, stdout
+    build(book_copy, tmp_path / "clean", None)
+    assert snapshot(tmp_path / "inc") == snapshot(tmp_path / "clean")
+
+
 def test_touching_a_file_without_changing_it_renders_nothing_new(book_copy, tmp_path):
     cache = tmp_path / "cache"
     build(book_copy, tmp_path / "out", cache)
