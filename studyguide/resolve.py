@@ -642,11 +642,15 @@ class Resolver:
             trees.append((d, tree))
             key_terms = []
             for term in d.key_terms:
+                # The glossary's own rule: case as written, straight and curly apostrophes alike.
+                form = term.replace("\u2019", "'")
                 match = next((e for e in book.glossary
-                              if term.lower() in {f.lower() for f in [e.term, *e.aliases]}), None)
+                              if form in {f.replace("\u2019", "'") for f in [e.term, *e.aliases]}),
+                             None)
                 if match is None and book.glossary:
                     self.report.warning(d.path, d.title_line,
-                                        f"key term '{term}' is not in the glossary")
+                                        f"key term '{term}' is not in the glossary (its terms "
+                                        "and aliases match with case as written)")
                 key_terms.append((term, match.id if match else ""))
             rendered.append(RenderedDoc(
                 id=d.id, kind=d.kind, number=d.number, title=d.title,
