@@ -227,10 +227,15 @@ def new(args) -> int:
               "only into a new or empty folder, so that nothing is overwritten",
               file=sys.stderr)
         return 1
-    shutil.copytree(STARTER, dest, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    book = dest / "book.yaml"
-    book.write_text(personalised(book.read_text(encoding="utf-8")), encoding="utf-8")
+    try:
+        shutil.copytree(STARTER, dest, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        book = dest / "book.yaml"
+        book.write_text(personalised(book.read_text(encoding="utf-8")), encoding="utf-8")
+    except OSError as exc:
+        print(f"{_rel(dest)}: error: cannot write the new book: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
     if not args.quiet:
         print(f"created a new book in {_rel(dest)}: edit its files, then run\n"
               f"  studyguide build {_rel(dest)}    (or: studyguide watch {_rel(dest)})")
