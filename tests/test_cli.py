@@ -2,30 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import queue
 import re
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import MINI, ROOT, epubcheck
+from conftest import ROOT, Watching, epubcheck
+from test_errors import edit, line_of, snapshot
 from studyguide import __version__, cli, paths
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 # -- parsing --------------------------------------------------------------------------
@@ -107,11 +93,12 @@ def test_new_writes_the_starter_with_its_own_identifier_and_date(tmp_path, capsy
     a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
     assert set(a) == set(b) == {n for n in starter if "__pycache__" not in n}
     assert all(a[n] == starter[n] for n in a if n != "book.yaml")
-    ids = [re.search(rb"^identifier: (urn:uuid:[0-9a-f-]{36})$", s["book.yaml"], re.M)[1]
-           for s in (starter, a, b)]
+    yamls = [(folder / "book.yaml").read_text() for folder in (paths.STARTER, tmp_path / "a",
+                                                               tmp_path / "b")]
+    ids = [re.search(r"^identifier: (urn:uuid:[0-9a-f-]{36})$", y, re.M)[1] for y in yamls]
     assert len(set(ids)) == 3, ids
-    today = dt.date.today().isoformat().encode()
-    assert re.search(rb"^date: " + today + rb"$", a["book.yaml"], re.M)
+    assert re.search(rf"^date: {dt.date.today().isoformat()}$", yamls[1], re.M)
+    assert all(len(y.splitlines()) == len(yamls[0].splitlines()) for y in yamls)
 
 
 @pytest.mark.parametrize("existing", ["file in folder", "a file", "hidden file"])
@@ -166,10 +153,6 @@ def test_check_passes_the_starter_without_a_warning(tmp_path, capsys):
     assert cli.main(["check", "--strict", str(tmp_path / "b")]) == 0
     out = capsys.readouterr()
     assert out.err == "" and out.out.strip().endswith("no errors, 0 warning(s)")
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
 
 
 def test_check_in_the_books_folder_reports_and_writes_nothing(book_copy, capsys,
@@ -308,37 +291,16 @@ def test_explicit_format_wins_over_the_books_outputs(book_copy, tmp_path):
 def test_watch_ignores_the_outputs_it_writes_inside_the_book(book_copy):
     """`studyguide watch` writes into the book's own output/ and .cache/: that must not
     start another build; a saved chapter must."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.Popen([sys.executable, "-m", "studyguide", "watch", "--format", "epub"],
-                            cwd=book_copy, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True, env=env)
-    lines: list[str] = []
-    incoming: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [incoming.put(l) for l in proc.stdout], daemon=True).start()
-
-    def wait_for(text: str, timeout: float = 120) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                lines.append(incoming.get(timeout=max(0.1, deadline - time.time())))
-            except queue.Empty:
-                break
-            if text in lines[-1]:
-                return
-        raise AssertionError(f"{text!r} never printed:\n{''.join(lines)}")
-
+    watching = Watching([sys.executable, "-m", "studyguide", "watch", "--format", "epub"],
+                        cwd=book_copy)
     try:
-        wait_for("built ")
-        time.sleep(3)
-        while not incoming.empty():
-            lines.append(incoming.get())
-        assert not any(l.startswith("changed: ") for l in lines), lines
+        watching.wait_for("built ", timeout=120)
+        watching.idle(3)
         assert (book_copy / "output" / "a-small-test-book.epub").is_file()
         assert (book_copy / ".cache").is_dir()
         edit(book_copy / "chapters" / "02-second.md", "Closing words", "Last words")
-        wait_for("rebuilt in")
-        changed = [l for l in lines if l.startswith("changed: ")]
+        watching.wait_for("rebuilt in")
+        changed = [l for l in watching.lines if l.startswith("changed: ")]
         assert changed == [f"changed: {(book_copy / 'chapters' / '02-second.md').resolve()}\n"]
     finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
+        watching.stop()
