@@ -13,7 +13,11 @@ from pathlib import Path
 
 
 def _folder(package: str, *names: str) -> Path:
-    folder = files(package).joinpath(*names)
+    try:
+        folder = files(package).joinpath(*names)
+    except ModuleNotFoundError:
+        raise RuntimeError(f"{package} is not installed: an install made before the theme "
+                           "became package data; install again (make, or pip install -e .)") from None
     if not isinstance(folder, Path) or not folder.is_dir():
         raise RuntimeError(f"{package}: the package's data is not a folder on disk "
                            f"({folder}); install studyguide unpacked (pip install)")
