@@ -60,7 +60,7 @@ def engine_digest() -> str:
     """The builder's own code, templates and styles, and the version of every installed
     package (WeasyPrint, Markdown, pandoc...): a cached result made by other code is
     never reused."""
-    return digest(tree_digest(ENGINE_FOLDERS), installed_packages())
+    return digest(tree_digest(ENGINE_FOLDERS, exclude=[paths.STARTER]), installed_packages())
 
 
 def installed_packages() -> list[str]:
