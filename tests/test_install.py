@@ -95,7 +95,9 @@ def test_the_installed_wheel_starts_and_builds_a_book_anywhere(wheel, tmp_path):
     for line in where.stdout.splitlines():
         assert Path(line).is_relative_to(venv), f"{line} is not in the venv"
     studyguide = str(venv / "bin" / "studyguide")
-    assert run(studyguide, "--version").stdout.strip().startswith("studyguide ")
+    version = run(str(venv / "bin" / "python"), "-c",
+                  "import importlib.metadata as m; print(m.version('studyguide'))").stdout
+    assert run(studyguide, "--version").stdout == f"studyguide {version}"
 
     run(studyguide, "new", "my-guide")
     book = work / "my-guide"
