@@ -1,11 +1,13 @@
 # Set-up and everyday commands. `make` builds the default guide; `make test` runs the suite.
-# Both create the virtual environment and install system packages on first use.
+# Both create the virtual environment and install system packages on first use (the
+# package is installed editable: `studyguide` is .venv/bin/studyguide). `make wheel`
+# builds the installable wheel into dist/.
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
 APT_BUILD := fonts-linuxlibertine fonts-dejavu-core
 APT_TEST  := poppler-utils qpdf calibre "default-jre-headless|java"
 
-.PHONY: build test watch bench clean system-build system-test
+.PHONY: build test watch bench wheel clean system-build system-test
 
 build: $(STAMP) system-build
 	$(PY) build.py
@@ -18,6 +20,12 @@ watch: $(STAMP) system-build
 
 bench: $(STAMP) system-build
 	$(PY) bench/run.py
+
+# build/ first goes: setuptools would ship whatever an earlier build left in it
+wheel: $(STAMP)
+	rm -rf build
+	$(PY) -m pip wheel --no-deps --quiet --wheel-dir dist .
+	rm -rf build
 
 $(STAMP): pyproject.toml
 	python3 -m venv .venv
@@ -33,4 +41,4 @@ system-test:
 	@scripts/ensure-debian-packages $(APT_TEST)
 
 clean:
-	rm -rf output .cache
+	rm -rf output .cache build dist

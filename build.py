@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Build the study guide. See README.md, or run: python build.py --help"""
+"""Build this repository's study guide (content/ into output/). See README.md, or run:
+python build.py --help. Any other book: the installed ``studyguide`` command."""
 import sys
+from pathlib import Path
 
-from studyguide.cli import main
+from studyguide.cli import script
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(script(Path(__file__).resolve().parent))

@@ -12,7 +12,8 @@ Stages, one module each (follow a chapter from ``content/`` to ``output/``):
 ``theme``       the Jinja2 environment over ``templates/`` and ``styles/``
 ``writers``     ``pdf`` (WeasyPrint) and ``epub`` (ebooklib)
 ``builder``     runs the stages, caches, writes outputs atomically
-``cli``         the command line behind ``build.py``
+``cli``         the ``studyguide`` command and ``build.py``
+``paths``       the templates, styles and starter book, as package data
 """
 
 __version__ = "0.1.0"

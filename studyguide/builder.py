@@ -37,7 +37,7 @@ for noisy in ("weasyprint", "fontTools", "fontTools.subset", "fontTools.ttLib"):
 class Options:
     content: Path
     output: Path
-    formats: tuple[str, ...] = ("pdf", "epub")
+    formats: tuple[str, ...] = ()          # empty: the book's outputs; else exactly these
     papers: tuple[str, ...] = ()           # empty: the book's own setting
     editions: tuple[str, ...] = ("student", "teacher")
     handouts: bool = True
@@ -92,7 +92,7 @@ def prepare(opts: Options, store: cache_mod.Cache | None = None,
     memo = store if store is not None and store.folder else None
     rb = render_book(book, report, memo,
                      cache_mod.digest(engine_code, str(opts.content.resolve())))
-    if "pdf" in opts.formats:
+    if "pdf" in (opts.formats or book.meta.outputs):
         for message in missing_fonts():
             report.warning(paths.STYLES / "base.css", 0, message)
     report.check(strict=opts.strict)
@@ -105,8 +105,10 @@ def plan_key(opts: Options, ed) -> str:
 
 
 def input_digest(opts: Options, engine: str) -> str:
-    """Everything a build depends on: content, engine and options."""
-    return cache_mod.digest(cache_mod.tree_digest([opts.content]), engine,
+    """Everything a build depends on: content, engine and options (not the output and
+    cache folders, which ``studyguide build`` keeps inside the book's folder)."""
+    written = [opts.output] + ([opts.cache] if opts.cache else [])
+    return cache_mod.digest(cache_mod.tree_digest([opts.content], exclude=written), engine,
                             repr((opts.formats, opts.papers, opts.editions, opts.handouts,
                                   opts.strict, str(opts.content.resolve()))))
 
@@ -168,7 +170,7 @@ class Run:
         from .pagination import Edition
         self.rb, self.opts, self.store, self.pool, self.progress = rb, opts, store, pool, progress
         meta = rb.book.meta
-        self.formats = [f for f in opts.formats if f in meta.outputs] or list(opts.formats)
+        self.formats = list(opts.formats or meta.outputs)   # the command line wins
         papers = list(opts.papers) or [meta.paper]
         self.slug = slugify(meta.title)[:60]
         out = opts.output

@@ -39,14 +39,18 @@ def digest(*parts) -> str:
     return h.hexdigest()
 
 
-def tree_digest(folders) -> str:
-    """The hash of every file below the folders: names and bytes, in a fixed order."""
+def tree_digest(folders, exclude=()) -> str:
+    """The hash of every file below the folders: names and bytes, in a fixed order;
+    none below the ``exclude`` folders (a book's output folder inside it)."""
     h = hashlib.sha256()
+    skip = tuple(Path(e).resolve() for e in exclude)
     for folder in folders:
         folder = Path(folder)
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             rel = path.relative_to(folder)
             if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+                continue
+            if skip and any(path.resolve().is_relative_to(e) for e in skip):
                 continue
             h.update(str(rel).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
@@ -56,7 +60,7 @@ def engine_digest() -> str:
     """The builder's own code, templates and styles, and the version of every installed
     package (WeasyPrint, Markdown, pandoc...): a cached result made by other code is
     never reused."""
-    return digest(tree_digest(ENGINE_FOLDERS), installed_packages())
+    return digest(tree_digest(ENGINE_FOLDERS, exclude=[paths.STARTER]), installed_packages())
 
 
 def installed_packages() -> list[str]:

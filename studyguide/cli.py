@@ -1,75 +1,199 @@
-"""The command line: ``python build.py [options]``."""
+"""The command line: ``studyguide new|build|watch|check`` and the repository's ``build.py``.
+
+``studyguide`` works on the book in a folder (the current one by default), writing to
+``FOLDER/output`` and caching in ``FOLDER/.cache``. ``build.py`` builds this repository's
+own guide (``content/`` into ``output/``) with the options it has always had.
+"""
 from __future__ import annotations
 
 import argparse
+import functools
+import shutil
 import sys
+import traceback
+import uuid
+from datetime import date
 from pathlib import Path
 
 from . import __version__
-from .errors import BuildError
+from .errors import BuildError, Diagnostic
 
-PROJECT = Path(__file__).resolve().parent.parent
+COMMANDS = {
+    "new": "start a book: a small complete book that shows every feature, to edit",
+    "build": "build the book: the PDFs, the handouts and the EPUB it declares",
+    "watch": "build the book, then again whenever a file in it is saved",
+    "check": "check the book's content, reporting every error and warning, without "
+             "typesetting anything",
+}
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="build.py",
-        description="Build a study guide: a print PDF (student and teacher editions, "
-                    "per-chapter handouts) and an EPUB 3, from a content folder.")
-    p.add_argument("--content", type=Path, default=PROJECT / "content", metavar="DIR",
-                   help="the book's content folder (default: content/)")
-    p.add_argument("--output", type=Path, default=PROJECT / "output", metavar="DIR",
-                   help="where to write the outputs (default: output/)")
+# -- parsers ------------------------------------------------------------------------
+def _common(p: argparse.ArgumentParser, top: bool) -> None:
+    """-v/--debug and -q, accepted before and after the subcommand's name."""
+    default = False if top else argparse.SUPPRESS
+    p.add_argument("-v", "--debug", action="store_true", default=default,
+                   help="on an unexpected failure (a bug), print its traceback")
+    if not top:
+        p.add_argument("-q", "--quiet", action="store_true", default=False,
+                       help="print only problems")
+
+
+def _render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", action="append", choices=["pdf", "epub"], dest="formats",
-                   help="build only this format; repeat for several (default: every "
-                        "format the book declares)")
+                   help="build this format; repeat for several (default: the book's "
+                        "outputs:); the command line overrides the book")
     p.add_argument("--paper", action="append", choices=["A4", "Letter"], dest="papers",
-                   help="paper size of the PDFs; repeat for both (default: the book's setting)")
+                   help="paper size of the PDFs; repeat for both (default: the book's "
+                        "paper:); the command line overrides the book")
     p.add_argument("--edition", action="append", choices=["student", "teacher"],
                    dest="editions", help="build only this edition (default: both)")
     p.add_argument("--no-handouts", action="store_true", help="skip the per-chapter handouts")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                    help="parallel render processes (default: one per core)")
-    p.add_argument("--cache", type=Path, default=PROJECT / ".cache", metavar="DIR",
-                   help="where rendered outputs are cached by content hash (default: .cache/)")
     p.add_argument("--no-cache", action="store_true",
                    help="render everything afresh and keep nothing")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``studyguide`` command."""
+    p = argparse.ArgumentParser(
+        prog="studyguide",
+        description="Build study guides from Markdown and YAML into a typeset print PDF "
+                    "(student and teacher editions, per-chapter handouts) and an EPUB 3.",
+        epilog="Start with: studyguide new my-guide && cd my-guide && studyguide build")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common(p, top=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           title="commands (studyguide COMMAND --help for each)")
+    for name, summary in COMMANDS.items():
+        s = sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".")
+        _common(s, top=False)
+        if name == "new":
+            s.add_argument("folder", type=Path, metavar="DIR",
+                           help="the book's folder: a new or empty one")
+            continue
+        s.add_argument("folder", type=Path, metavar="DIR", nargs="?", default=Path("."),
+                       help="the book's folder, with its book.yaml (default: this folder)")
+        if name == "check":
+            s.add_argument("--strict", action="store_true", help="treat warnings as errors")
+            continue
+        s.add_argument("--output", type=Path, metavar="DIR",
+                       help="where to write the outputs (default: DIR/output)")
+        s.add_argument("--cache", type=Path, metavar="DIR",
+                       help="where rendered outputs are cached by content hash "
+                            "(default: DIR/.cache)")
+        _render_options(s)
+    return p
+
+
+def script_parser(project: Path) -> argparse.ArgumentParser:
+    """``build.py``: this repository's guide, from content/ into output/."""
+    p = argparse.ArgumentParser(
+        prog="build.py",
+        description="Build a study guide: a print PDF (student and teacher editions, "
+                    "per-chapter handouts) and an EPUB 3, from a content folder.")
+    p.add_argument("--content", type=Path, default=project / "content", metavar="DIR",
+                   help="the book's content folder (default: content/)")
+    p.add_argument("--output", type=Path, default=project / "output", metavar="DIR",
+                   help="where to write the outputs (default: output/)")
+    p.add_argument("--cache", type=Path, default=project / ".cache", metavar="DIR",
+                   help="where rendered outputs are cached by content hash (default: .cache/)")
+    _render_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.add_argument("--watch", action="store_true",
                    help="rebuild whenever a file in the content folder changes")
+    _common(p, top=True)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 
-def options_from(args):
+def options_from(args, content: Path, output: Path, cache: Path):
     from .builder import Options
-    return Options(content=args.content.resolve(), output=args.output.resolve(),
-                   formats=tuple(args.formats or ("pdf", "epub")),
+    return Options(content=content.resolve(), output=output.resolve(),
+                   formats=tuple(dict.fromkeys(args.formats or ())),
                    papers=tuple(dict.fromkeys(args.papers or ())),
                    editions=tuple(dict.fromkeys(args.editions or ("student", "teacher"))),
                    handouts=not args.no_handouts, strict=args.strict, jobs=args.jobs,
-                   cache=None if args.no_cache else args.cache.resolve())
+                   cache=None if args.no_cache else cache.resolve())
 
 
-def run_once(opts, quiet: bool) -> int:
+# -- messages -----------------------------------------------------------------------
+def failure(diagnostics: list[Diagnostic], strict: bool, what: str = "build") -> str:
+    """The summary line of a failed run: what failed it, counted."""
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = sum(d.severity == "warning" for d in diagnostics)
+    counts = [f"{errors} error(s)"] if errors else []
+    if strict and warnings:
+        counts.append(f"{warnings} warning(s) under --strict")
+    return f"{what} failed: " + (" and ".join(counts) or "see above")
+
+
+def overrides(opts) -> list[str]:
+    """A note for every explicit --format or --paper that the book does not declare:
+    the command line wins over book.yaml, and says so."""
+    from .errors import Reporter
+    from .loader import FORMATS, PAPER_SIZES
+    from .readers import line_of, read_yaml
+    path = opts.content / "book.yaml"
+    data = read_yaml(path, Reporter(opts.content)) if path.is_file() else None
+    if not isinstance(data, dict):
+        return []                # the build reports what is wrong with book.yaml
+    notes = []
+    for option, asked, key, default, valid in (
+            ("--format", opts.formats, "outputs", ["pdf", "epub"], FORMATS),
+            ("--paper", opts.papers, "paper", "A4", PAPER_SIZES)):
+        declared = data.get(key, default)
+        listed = declared if isinstance(declared, list) else [declared]
+        if not all(isinstance(v, str) and v in valid for v in listed):
+            continue             # book.yaml's own error, which the build reports
+        extra = [value for value in asked if value not in listed]
+        if extra:
+            shown = f"[{', '.join(listed)}]" if isinstance(declared, list) else declared
+            notes.append(str(Diagnostic(
+                _rel(path), line_of(data, key) if key in data else 0,
+                f"{option} {' '.join(extra)}: the command line overrides the book's "
+                f"{key}: {shown}", "note")))
+    return notes
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def unexpected(exc: Exception, debug: bool) -> int:
+    """A bug or an environment problem: one clean line, or with -v the traceback."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"error: {type(exc).__name__}: {exc}"
+          + ("" if debug else " (run with -v for the traceback)"), file=sys.stderr)
+    return 1
+
+
+# -- commands -----------------------------------------------------------------------
+def run_once(opts, quiet: bool, debug: bool = False) -> int:
     from .builder import build
     from .progress import reporter
+    if not quiet:
+        for note in overrides(opts):
+            print(note, file=sys.stderr)
     try:
         with reporter(quiet) as progress:
             result = build(opts, progress)
     except BuildError as exc:
         for d in exc.diagnostics:
             print(d, file=sys.stderr)
-        n = sum(1 for d in exc.diagnostics if d.severity == "error")
-        print(f"build failed: {n} error(s); outputs left unchanged", file=sys.stderr)
+        print(failure(exc.diagnostics, opts.strict) + "; outputs left unchanged",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("build interrupted; outputs left unchanged", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug or an environment problem: still one clean line
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    except Exception as exc:
+        return unexpected(exc, debug)
     for w in result.warnings:
         print(w, file=sys.stderr)
     if not quiet:
@@ -83,23 +207,100 @@ def run_once(opts, quiet: bool) -> int:
     return 0
 
 
-def _rel(path: Path) -> str:
+def build_or_watch(opts, args) -> int:
+    if not opts.content.is_dir():
+        print(f"{_rel(opts.content)}: error: content folder not found", file=sys.stderr)
+        return 1
+    once = functools.partial(run_once, debug=args.debug)
+    if args.command == "watch" or getattr(args, "watch", False):
+        from .watch import watch
+        return watch(opts, args.quiet, once)
+    return once(opts, args.quiet)
+
+
+def new(args) -> int:
+    """Copy the starter book into a new or empty folder, with its own identifier and date."""
+    from .paths import STARTER
+    dest: Path = args.folder
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        print(f"{_rel(dest)}: error: not an empty folder; 'studyguide new' writes a book "
+              "only into a new or empty folder, so that nothing is overwritten",
+              file=sys.stderr)
+        return 1
     try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+        shutil.copytree(STARTER, dest, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        book = dest / "book.yaml"
+        book.write_text(personalised(book.read_text(encoding="utf-8")), encoding="utf-8")
+    except OSError as exc:
+        print(f"{_rel(dest)}: error: cannot write the new book: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(f"created a new book in {_rel(dest)}: edit its files, then run\n"
+              f"  studyguide build {_rel(dest)}    (or: studyguide watch {_rel(dest)})")
+    return 0
+
+
+def personalised(book_yaml: str, today: date | None = None) -> str:
+    """The starter's book.yaml with a fresh identifier and today's date as the edition's."""
+    lines = []
+    for line in book_yaml.splitlines(keepends=True):
+        if line.startswith("identifier: urn:uuid:"):
+            line = f"identifier: urn:uuid:{uuid.uuid4()}\n"
+        elif line.startswith("date: "):
+            line = f"date: {(today or date.today()).isoformat()}\n"
+        lines.append(line)
+    return "".join(lines)
+
+
+def check(args) -> int:
+    """The content read and rendered (Markdown, citations, cross-references, figures),
+    every problem reported; nothing typeset, nothing written."""
+    from .builder import Options, prepare
+    folder: Path = args.folder.resolve()
+    if not folder.is_dir():
+        print(f"{_rel(folder)}: error: content folder not found", file=sys.stderr)
+        return 1
+    try:
+        _, report = prepare(Options(content=folder, output=folder / "output", cache=None))
+        diagnostics = sorted(set(report.diagnostics))
+    except BuildError as exc:
+        diagnostics = exc.diagnostics
+    for d in diagnostics:
+        print(d, file=sys.stderr)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if errors or (args.strict and warnings):
+        print(failure(diagnostics, args.strict, "check"), file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(f"checked {_rel(folder)}: no errors, {warnings} warning(s)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``studyguide`` command."""
     args = parser().parse_args(argv)
-    opts = options_from(args)
-    if not args.content.is_dir():
-        print(f"{args.content}: error: content folder not found", file=sys.stderr)
-        return 1
-    if args.watch:
-        from .watch import watch
-        return watch(opts, args.quiet, run_once)
-    return run_once(opts, args.quiet)
+    try:
+        if args.command == "new":
+            return new(args)
+        if args.command == "check":
+            return check(args)
+        folder: Path = args.folder
+        return build_or_watch(options_from(args, folder, args.output or folder / "output",
+                                           args.cache or folder / ".cache"), args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        return unexpected(exc, args.debug)
+
+
+def script(project: Path, argv: list[str] | None = None) -> int:
+    """``build.py``: the repository's own guide, content/ into output/, as always."""
+    args = script_parser(project).parse_args(argv)
+    args.command = "build"
+    return build_or_watch(options_from(args, args.content, args.output, args.cache), args)
 
 
 if __name__ == "__main__":

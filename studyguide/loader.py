@@ -56,11 +56,15 @@ def book_language(root: Path) -> str | None:
 
 def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict]:
     path = root / "book.yaml"
+    reported = len(report.errors)
     data = read_yaml(path, report)
-    if data is None:
-        return None, {}
+    if data is None and len(report.errors) > reported:
+        return None, {}          # unreadable or malformed, and reported
     if not isinstance(data, dict):
-        report.error(path, 1, "book.yaml must be a YAML mapping")
+        found = "an empty file" if data is None else \
+            "a list" if isinstance(data, list) else "a single value"
+        report.error(path, 1, "book.yaml must be a YAML mapping of the book's settings "
+                     f"(title:, language:, chapters: ...), not {found}")
         return None, {}
     ok = True
     for key in ("title", "language"):

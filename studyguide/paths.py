@@ -1,12 +1,33 @@
-"""Where the project's own assets live: templates, styles, CSL styles."""
+"""Where the builder's own assets live: templates, styles, CSL styles, the starter book.
+
+They are package data, found with ``importlib.resources`` wherever the package is
+installed (a wheel, ``pip install .`` or an editable install of the repository, where
+``templates/`` and ``styles/`` at the top are mapped to ``studyguide.templates`` and
+``studyguide.styles``). They must be real folders: Jinja's loader, the WeasyPrint
+fetcher and the cache read them as files.
+"""
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
-TEMPLATES = PROJECT / "templates"
-STYLES = PROJECT / "styles"
+
+def _folder(package: str, *names: str) -> Path:
+    try:
+        folder = files(package).joinpath(*names)
+    except ModuleNotFoundError:
+        raise RuntimeError(f"{package} is not installed: an install made before the theme "
+                           "became package data; install again (make, or pip install -e .)") from None
+    if not isinstance(folder, Path) or not folder.is_dir():
+        raise RuntimeError(f"{package}: the package's data is not a folder on disk "
+                           f"({folder}); install studyguide unpacked (pip install)")
+    return folder
+
+
+TEMPLATES = _folder("studyguide.templates")
+STYLES = _folder("studyguide.styles")
 CSL_DIR = STYLES / "csl"
+STARTER = _folder("studyguide", "starter")
 
 
 def find_csl(root: Path, name: str) -> Path | None:

@@ -1,6 +1,8 @@
-"""``--watch``: rebuild when the content, templates or styles change."""
+"""``studyguide watch`` (``build.py --watch``): rebuild when the content, templates or
+styles change."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -13,6 +15,14 @@ def watch(opts, quiet: bool, run_once) -> int:
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
+    # The book's own output and cache folders may lie inside it (``studyguide build``):
+    # what a build writes must not wake the next one.
+    written = tuple(str(f) + os.sep for f in (opts.output, opts.cache) if f)
+
+    def source(name: str) -> bool:
+        return not ("/." in name or "/__pycache__/" in name or name.endswith("~")
+                    or name.startswith(written))
+
     changed = threading.Event()
     what: list[str] = []
 
@@ -23,7 +33,7 @@ def watch(opts, quiet: bool, run_once) -> int:
             if event.event_type not in WRITES or event.is_directory:
                 return
             names = [event.src_path, getattr(event, "dest_path", "") or ""]
-            names = [n for n in names if n and "/." not in n and not n.endswith("~")]
+            names = [n for n in names if n and source(n)]
             if names:
                 what.extend(names)
                 changed.set()

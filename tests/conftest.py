@@ -1,9 +1,14 @@
 """Shared fixtures: the small fixture book, built once per test session."""
 from __future__ import annotations
 
+import os
+import queue
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -68,3 +73,40 @@ def only(folder: Path, pattern: str) -> Path:
     found = sorted(folder.glob(pattern))
     assert len(found) == 1, f"expected one {pattern} in {folder}, found {found}"
     return found[0]
+
+
+class Watching:
+    """A ``watch`` process, started with ``argv``, whose output lines a test waits for."""
+
+    def __init__(self, argv: list[str], **popen):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, start_new_session=True, **popen)
+        self.lines: list[str] = []
+        self.incoming: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [self.incoming.put(l) for l in self.proc.stdout],
+                         daemon=True).start()
+
+    def wait_for(self, text: str, timeout: float = 90) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                line = self.incoming.get(timeout=max(0.1, deadline - time.time()))
+            except queue.Empty:
+                break
+            self.lines.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"{text!r} never printed:\n{''.join(self.lines)}")
+
+    def idle(self, seconds: float) -> None:
+        """Nothing saved, so nothing rebuilt (a build's own reads and writes must not
+        wake it)."""
+        done = len(self.lines)
+        time.sleep(seconds)
+        while not self.incoming.empty():
+            self.lines.append(self.incoming.get())
+        assert not any(l.startswith("changed: ") for l in self.lines[done:]), self.lines[done:]
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(timeout=30)

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-from conftest import ROOT, run_build
+from conftest import ROOT, Watching, run_build
 from test_errors import edit, snapshot
 
 
@@ -128,51 +126,25 @@ def test_killed_build_leaves_the_previous_edition(book_copy, tmp_path):
 
 def test_watch_rebuilds_on_save_and_survives_errors(book_copy, tmp_path):
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "--content", str(book_copy),
-                             "--output", str(out), "--cache", str(tmp_path / "cache"), "--watch",
-                             "--format", "epub"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    lines: list[str] = []
-    incoming: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [incoming.put(l) for l in proc.stdout], daemon=True).start()
-
-    def wait_for(text: str, timeout: float = 90) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                line = incoming.get(timeout=max(0.1, deadline - time.time()))
-            except queue.Empty:
-                break
-            lines.append(line)
-            if text in line:
-                return
-        raise AssertionError(f"{text!r} never printed:\n{''.join(lines)}")
-
-    def idle(seconds: float) -> None:
-        """Nothing saved, so nothing rebuilt (a build's own reads must not wake it)."""
-        done = len(lines)
-        time.sleep(seconds)
-        while not incoming.empty():
-            lines.append(incoming.get())
-        assert not any(l.startswith("changed: ") for l in lines[done:]), lines[done:]
-
+    watching = Watching([sys.executable, str(ROOT / "build.py"), "--content", str(book_copy),
+                         "--output", str(out), "--cache", str(tmp_path / "cache"), "--watch",
+                         "--format", "epub"])
+    lines = watching.lines
     try:
-        wait_for("built ")
-        idle(3)
+        watching.wait_for("built ")
+        watching.idle(3)
         ch = book_copy / "chapters" / "02-second.md"
         edit(ch, "[](#sec-alpha)", "[](#sec-nowhere)")
-        wait_for("changed: ")
+        watching.wait_for("changed: ")
         assert lines[-1].strip() == f"changed: {ch}", lines[-1]
-        wait_for("failed in")
+        watching.wait_for("failed in")
         assert any("link to missing id '#sec-nowhere'" in l for l in lines), lines
         edit(ch, "[](#sec-nowhere)", "[](#sec-alpha)")
-        wait_for("rebuilt in")
+        watching.wait_for("rebuilt in")
         assert any("02-second.md" in l and "changed" in l for l in lines)
-        idle(3)
+        watching.idle(3)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        watching.stop()
     assert (out / "a-small-test-book.epub").exists()
 
 

@@ -1,0 +1,1 @@
+"""The built-in stylesheets and CSL styles, shipped as package data (``studyguide.styles``)."""

@@ -1,0 +1,1 @@
+"""The built-in theme's templates, shipped as package data (``studyguide.templates``)."""
