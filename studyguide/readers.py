@@ -49,13 +49,15 @@ class _LineLoader(_SafeLoader):
     stand for billions of values (the "billion laughs"), and a study guide's data has
     no need of them. A key given twice in one mapping is an error, not "the last wins".
     Both are found on the node graph before anything is constructed; ``problems``
-    holds them as (0-based line, message).
+    holds them as (line, message).
     """
 
+    line_offset = 0     # the line before the YAML text's first in its file
+
     def construct_document(self, node):
-        self.problems = _node_problems(node)
-        if self.problems:
-            return None
+        self.problems = _node_problems(node, self.line_offset + 1)
+        if any(message.startswith(ALIASES) for _, message in self.problems):
+            return None     # never expanded
         return super().construct_document(node)
 
     def construct_mapping(self, node, deep=False):
@@ -81,31 +83,36 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
                             _LineLoader.construct_sequence)
 
 
-def _node_problems(root) -> list[tuple[int, str]]:
+ALIASES = "YAML aliases (*name)"
+
+
+def _node_problems(root, first_line: int) -> list[tuple[int, str]]:
+    """Aliases and duplicate keys in a YAML node graph, at their lines in the file."""
     problems: list[tuple[int, str]] = []
     seen: set[int] = set()
-    stack = [(root, root.start_mark.line)]
+    stack = [(root, root.start_mark.line + first_line)]
     while stack:
         node, line = stack.pop()
         if id(node) in seen:
-            problems.append((line, "YAML aliases (*name) are not allowed in a book's files; "
-                                   "write the value out"))
+            problems.append((line, ALIASES + " are not allowed in a book's files; write "
+                                   "the value out"))
             continue
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             keys: dict = {}
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    line = key.start_mark.line + first_line
                     if (key.tag, key.value) in keys:
-                        problems.append((key.start_mark.line,
-                                         f"duplicate key '{key.value}' (first at line "
-                                         f"{keys[key.tag, key.value] + 1}; one must go)"))
+                        problems.append((line, f"duplicate key '{key.value}' (first at line "
+                                               f"{keys[key.tag, key.value]}; one must go)"))
                     else:
-                        keys[key.tag, key.value] = key.start_mark.line
-                stack += [(value, key.start_mark.line), (key, key.start_mark.line)]
+                        keys[key.tag, key.value] = line
+                stack += [(value, key.start_mark.line + first_line),
+                          (key, key.start_mark.line + first_line)]
         elif isinstance(node, yaml.SequenceNode):
             stack += [(item, line) for item in reversed(node.value)]
-    return sorted(problems)
+    return sorted(set(problems))
 
 
 def line_of(value: Any, key: Any = None, default: int = 1) -> int:
@@ -152,9 +159,9 @@ def read_confined(path: Path, roots: list[Path], kind: str) -> bytes:
     real = Path(os.path.realpath(path))
     if not any(real == r or r in real.parents
                for r in (Path(os.path.realpath(root)) for root in roots)):
-        raise Refused("is outside the book folder (symlinks may not lead out of it)"
-                      if os.path.islink(path) or real != Path(os.path.abspath(path))
-                      else "is outside the book folder")
+        raise Refused("the file is outside the book folder (a symlink may not lead out "
+                      "of it)" if real != Path(os.path.abspath(path))
+                      else "the file is outside the book folder")
     limit = LIMITS[kind]
     try:
         fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW)
@@ -164,8 +171,8 @@ def read_confined(path: Path, roots: list[Path], kind: str) -> bytes:
         raise Refused(f"cannot read file: {exc.strerror}") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise Refused("is not a regular file (a folder, FIFO, socket or device is "
-                          "never read)")
+            raise Refused("not a regular file (a folder, FIFO, socket or device is never "
+                          "read)")
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(1 * MB, limit + 1 - size))
@@ -178,7 +185,7 @@ def read_confined(path: Path, roots: list[Path], kind: str) -> bytes:
     finally:
         os.close(fd)
     if size > limit:
-        raise Refused(f"is larger than the {_size(limit)} a {kind} file may hold")
+        raise Refused(f"the file is larger than the {_size(limit)} a {kind} file may hold")
     return b"".join(chunks)
 
 
@@ -233,9 +240,11 @@ def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> 
         data = loader.get_single_data()
         problems = getattr(loader, "problems", [])
         for line, message in problems:
-            report.error(path, line + first_line, message)
-        if problems:
-            return None
+            report.error(path, line, message)
+        if data is None and problems:
+            return None     # aliases: nothing was constructed
+        # (with duplicate keys only, the data goes on to be checked: the build fails,
+        # but every other problem of the book is found in the same run)
         bad = _control_in(data)
         if bad is not None:
             report.error(path, bad, "a value contains a control character (an escape such "
@@ -282,6 +291,8 @@ def _make_offset_loader(first_line: int):
         return _LineLoader
 
     class _Offset(_LineLoader):
+        line_offset = first_line - 1
+
         def construct_mapping(self, node, deep=False):
             m = super().construct_mapping(node, deep)
             m.line += first_line - 1

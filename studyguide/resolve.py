@@ -585,16 +585,22 @@ class Resolver:
         scripts were already reported line by line by ``check_resources``). The result
         is then run through nh3 (``sanitise.clean_html``), the sanitiser proper.
         """
-        def at(needle: str) -> int:
-            return self.line_in(doc, needle) if doc is not None and needle else line
+        def at(*needles: str) -> int:
+            """The line of the first needle found in the chapter (a value, else the
+            element's text), or the entry's own line."""
+            for needle in needles:
+                if doc is not None and needle and needle in doc.body:
+                    return self.line_in(doc, needle)
+            return line if doc is None else doc.title_line
 
-        def error(needle: str, message: str) -> None:
-            self.report.error(path, at(needle), message)
+        def error(needle: str, message: str, el=None) -> None:
+            self.report.error(path, at(needle, *([_text(el)] if el is not None else [])),
+                              message)
 
         svgs = [el for el in tree.iter("svg")]
-        inside_svg = {id(e) for svg in svgs for e in svg.iter()}
+        inside_svg = {e for svg in svgs for e in svg.iter()}    # (lxml keeps these proxies)
         for el in list(tree.iter()):
-            if not isinstance(el.tag, str) or id(el) in inside_svg or el is tree:
+            if not isinstance(el.tag, str) or el in inside_svg or el is tree:
                 continue
             tag = el.tag.lower()
             if tag in DANGEROUS:
@@ -621,7 +627,7 @@ class Resolver:
             for attr, value in list(el.attrib.items()):
                 problem = sanitise.attribute_problem(tag, attr, value)
                 if problem:
-                    error(value if attr.lower() in ("href", "style") else attr, problem)
+                    error(value if attr.lower() in ("href", "style") else attr, problem, el)
                     del el.attrib[attr]
                 elif not sanitise.allowed_attribute(tag, attr):
                     self.report.warning(path, at(attr + "="),

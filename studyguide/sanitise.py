@@ -83,9 +83,9 @@ def active_content(html: str) -> list[str]:
     from lxml import html as lxml_html
     root = lxml_html.document_fromstring(html or "<p></p>")
     found: list[str] = []
-    in_svg = {id(e) for svg in root.iter("svg") for e in svg.iter()}
+    in_svg = {e for svg in root.iter("svg") for e in svg.iter()}
     for el in root.iter():
-        if not isinstance(el.tag, str) or id(el) in in_svg:
+        if not isinstance(el.tag, str) or el in in_svg:
             continue
         tag = el.tag.lower()
         if tag in ACTIVE or tag == "meta" and el.get("http-equiv"):

@@ -30,7 +30,9 @@ def use(templates: Path | None, stylesheet: Path | None = None) -> None:
     """Select a book's template folder and extra stylesheet for this process."""
     global _override, _extra_css
     _override = templates
-    _extra_css = stylesheet.read_text(encoding="utf-8") if stylesheet else ""
+    # found and checked inside the book by the loader; read through the sandbox again
+    _extra_css = read_confined(stylesheet, [stylesheet.parent], "stylesheet").decode(
+        "utf-8") if stylesheet else ""
 
 
 def roman(n: int) -> str:
