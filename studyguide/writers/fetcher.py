@@ -3,7 +3,10 @@
 Untrusted content must not pull anything from the network or from elsewhere on the
 disk into a PDF: every ``http(s):``, ``ftp:`` or ``data:`` URL and every ``file:`` path
 outside the allowed folders is refused, and the refusal is recorded so the build can
-report it. Generated figures are served from memory.
+report it. Files are read through the book sandbox (``readers.read_confined``: symlinks
+resolved, regular files only, size-limited), and images are checked again as the
+resolver checked them (the SVG whitelist, the pixel limit), whoever named them.
+Generated figures are served from memory.
 """
 from __future__ import annotations
 
