@@ -8,10 +8,11 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import traceback
 from pathlib import Path
 
-from jinja2 import (BaseLoader, ChoiceLoader, StrictUndefined, TemplateNotFound,
-                    select_autoescape)
+from jinja2 import (BaseLoader, ChoiceLoader, StrictUndefined, TemplateError,
+                    TemplateNotFound, select_autoescape)
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup
@@ -153,7 +154,23 @@ def check_output(html_text: str) -> str:
 
 
 def render(template: str, **context) -> str:
-    return environment().get_template(template).render(**context)
+    try:
+        return environment().get_template(template).render(**context)
+    except TemplateError as exc:
+        raise _template_failure(exc) from None
+
+
+def _template_failure(exc: TemplateError) -> BuildError:
+    """A template's own error (an undefined value, a missing include) as a ``path:line``
+    error: Jinja2 rewrites the traceback so that a template's frames carry its file and
+    line; the innermost one is where it failed."""
+    where = (getattr(exc, "filename", None), getattr(exc, "lineno", None) or 0)
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        name = frame.f_code.co_filename
+        if name.endswith(".html") and os.path.isfile(name):
+            where = (name, line)
+    path = where[0] or str(_override or paths.TEMPLATES)
+    return BuildError([Diagnostic(path, where[1], f"template error: {exc.message or exc}")])
 
 
 def stylesheet(name: str) -> str:

@@ -176,6 +176,22 @@ def test_a_template_override_may_still_arrange_values(theme_override):
     assert theme.render("epub/titlepage.html", meta=None, front=[]) == "012 ABAB x+y vii\n"
 
 
+@pytest.mark.parametrize("text, message", [
+    ("{{ meta.nothing.deeper }}", "has no attribute 'nothing'"),
+    ("{% include 'epub/../../../etc/passwd' %}", "epub/../../../etc/passwd")])
+def test_a_template_s_own_error_names_its_line(theme_override, text, message):
+    from studyguide import theme
+    from studyguide.errors import BuildError
+    template = theme_override / "epub" / "titlepage.html"
+    template.write_text("<p>title</p>\n<p>\n" + text + "\n</p>\n")
+    theme.use(theme_override)
+    with pytest.raises(BuildError) as caught:
+        theme.render("epub/titlepage.html", meta={}, front=[])
+    [d] = caught.value.diagnostics
+    assert (Path(d.path), d.line) == (template, 3), str(d)
+    assert message in d.message
+
+
 def test_template_output_may_not_be_active(theme_override, listener):
     """What an override writes is checked as content is: no script, no fetch."""
     from studyguide import theme
