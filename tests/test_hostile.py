@@ -496,6 +496,29 @@ def test_the_fetcher_refuses_at_render_time(tmp_path, outside, listener):
     assert hits == []
 
 
+def test_handouts_report_what_their_fetcher_refused(book, outside, theme_override):
+    """A handout once dropped a refused picture silently; now it fails, naming it."""
+    from PIL import Image
+
+    from studyguide.errors import BuildError
+    from studyguide.writers.pdf import render_handout
+    Image.new("RGB", (4, 4), "red").save(outside / "pic.png")
+    theme = book / "theme"
+    (theme / "print").mkdir(parents=True)
+    handout = (ROOT / "templates" / "print" / "handout.html").read_text()
+    assert "{% block content %}\n" in handout
+    (theme / "print" / "handout.html").write_text(handout.replace(
+        "{% block content %}\n", '{% block content %}\n<img src="../outside/pic.png" alt="p">\n'))
+    add(book / "book.yaml", "templates: theme\n")
+    rb, report = render(book)
+    assert report.errors == []
+    with pytest.raises(BuildError) as caught:
+        render_handout(rb, rb.docs[0], False, "A4")
+    [d] = caught.value.diagnostics
+    assert d.path.endswith("chapters/01-first.md")
+    assert "refused to fetch" in d.message and "outside the book folder" in d.message
+
+
 # -- whole builds: what only shows at render time -------------------------------------------
 def _limited(seconds: int, megabytes: int):
     def limit() -> None:
