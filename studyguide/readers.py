@@ -366,3 +366,6 @@ def read_json(path: Path, report: Reporter) -> Any:
     except json.JSONDecodeError as exc:
         report.error(path, exc.lineno, f"malformed JSON: {exc.msg}")
         return None
+    except RecursionError:
+        report.error(path, 1, "malformed JSON: nested too deeply")
+        return None

@@ -331,6 +331,16 @@ def test_yaml_alias_bomb_is_refused_at_once(book):
            "write the value out" in errors(report), errors(report)
 
 
+@pytest.mark.parametrize("rel, text", [
+    ("data/glossary.yaml", "- " + "[" * 100_000 + "]" * 100_000 + "\n"),
+    ("references.json", "[" * 100_000 + "]" * 100_000 + "\n")])
+def test_deep_nesting_is_an_error_not_a_crash(book, rel, text):
+    (book / rel).write_text(text)
+    _, report = load(book)
+    assert any(e.startswith(f"{Path(rel).name}:1: malformed") and "nest" in e
+               for e in errors(report)), errors(report)
+
+
 def test_duplicate_yaml_keys_are_errors(book):
     ch = book / "chapters" / "01-first.md"
     text = ch.read_text()
