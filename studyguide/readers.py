@@ -189,32 +189,21 @@ def read_confined(path: Path, roots: list[Path], kind: str) -> bytes:
     return b"".join(chunks)
 
 
-def read_bytes(path: Path, report: Reporter, kind: str, line: int = 0,
-               referrer: Path | None = None) -> bytes | None:
+def read_bytes(path: Path, report: Reporter, kind: str, line: int = 1) -> bytes | None:
     """A content file's bytes, confined to the book folder (``report.root``); ``None``
-    (reported at ``referrer:line``, or at the file itself) if the sandbox refuses it."""
+    (reported at the file, ``line``) if the sandbox refuses it."""
     try:
         return read_confined(path, [report.root], kind)
     except Refused as exc:
-        if referrer is not None:
-            report.error(referrer, line, f"{_shown(path, report.root)}: {exc}")
-        else:
-            report.error(path, line if str(exc) != "file not found" else 0, str(exc))
+        report.error(path, line if str(exc) != "file not found" else 0, str(exc))
         return None
 
 
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(root)))
-    except ValueError:
-        return str(path)
-
-
-def read_text(path: Path, report: Reporter, kind: str = "data", line: int = 1,
-              referrer: Path | None = None) -> str | None:
+def read_text(path: Path, report: Reporter, kind: str = "data",
+              line: int = 1) -> str | None:
     """A file's text as UTF-8, or ``None`` (reported) if it is missing, not UTF-8, or
     refused by the sandbox (``read_bytes``)."""
-    data = read_bytes(path, report, kind, line, referrer)
+    data = read_bytes(path, report, kind, line)
     if data is None:
         return None
     try:
