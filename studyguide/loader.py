@@ -50,14 +50,14 @@ def _str(value: Any) -> str:
 def book_language(root: Path) -> str | None:
     """The language book.yaml names, read without reporting anything (the workers load
     its hyphenation patterns while the book is read); None if it names none."""
-    data = read_yaml(root / "book.yaml", Reporter(root))
+    data = read_yaml(root / "book.yaml", Reporter(root), "book")
     return _str(data.get("language")) or None if isinstance(data, dict) else None
 
 
 def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict]:
     path = root / "book.yaml"
     reported = len(report.errors)
-    data = read_yaml(path, report)
+    data = read_yaml(path, report, "book")
     if data is None and len(report.errors) > reported:
         return None, {}          # unreadable or malformed, and reported
     if not isinstance(data, dict):
@@ -288,7 +288,7 @@ def load_mapping(path: Path, report: Reporter) -> dict | None:
 
 def load_references(path: Path, report: Reporter) -> tuple[list[dict], dict[str, int]]:
     """CSL-JSON (``.json``) or BibTeX (``.bib``), with the line of each key."""
-    text = read_text(path, report)
+    text = read_text(path, report, "bibliography")
     if text is None:
         return [], {}
     lines: dict[str, int] = {}
@@ -411,26 +411,28 @@ def load_book(root: Path, report: Reporter) -> Book | None:
 
 
 def check_stylesheet(path: Path, report: Reporter) -> bool:
-    """A book's stylesheet may style, but not fetch: no url() and no @import."""
-    text = read_text(path, report)
+    """A book's stylesheet may style, but not fetch: no url(), @import or @font-face."""
+    text = read_text(path, report, "stylesheet")
     if text is None:
         return False
-    ok = True
-    for i, line in enumerate(text.split("\n"), 1):
-        if re.search(r"url\s*\(|@import|@font-face", line, re.I):
-            report.error(path, i, "a book stylesheet may not load anything "
-                         "(url(), @import and @font-face are not allowed)")
-            ok = False
-    return ok
+    from .sanitise import css_problems
+    problems = css_problems(text)
+    for line, what in problems:
+        report.error(path, line, f"a book stylesheet may not load anything ({what}; url(), "
+                     "@import and @font-face are not allowed)")
+    return not problems
 
 
 def check_templates(folder: Path, report: Reporter) -> bool:
-    """Every override must have the name of a built-in template and compile."""
-    from jinja2 import Environment, TemplateSyntaxError
-    env = Environment()
+    """Every override must have the name of a built-in template, stay inside the book
+    (a symlink out of it is refused) and compile in the sandbox the writers use."""
+    from jinja2 import TemplateSyntaxError
+
+    from .theme import sandbox
+    env = sandbox()
     ok = True
     for path in sorted(folder.rglob("*")):
-        if not path.is_file():
+        if path.is_dir() and not path.is_symlink():
             continue
         rel = path.relative_to(folder)
         if not (paths.TEMPLATES / rel).is_file():
@@ -438,7 +440,7 @@ def check_templates(folder: Path, report: Reporter) -> bool:
                          "to override)")
             ok = False
             continue
-        text = read_text(path, report)
+        text = read_text(path, report, "template")
         if text is None:
             ok = False
             continue

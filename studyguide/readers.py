@@ -7,7 +7,9 @@ build can go on to find independent problems in other files.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,23 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _LineLoader(_SafeLoader):
+    """PyYAML's safe loader, keeping lines, refusing aliases and duplicate keys.
+
+    Aliases (``*name``) are refused outright: a few hundred bytes of nested aliases
+    stand for billions of values (the "billion laughs"), and a study guide's data has
+    no need of them. A key given twice in one mapping is an error, not "the last wins".
+    Both are found on the node graph before anything is constructed; ``problems``
+    holds them as (line, message).
+    """
+
+    line_offset = 0     # the line before the YAML text's first in its file
+
+    def construct_document(self, node):
+        self.problems = _node_problems(node, self.line_offset + 1)
+        if any(message.startswith(ALIASES) for _, message in self.problems):
+            return None     # never expanded
+        return super().construct_document(node)
+
     def construct_mapping(self, node, deep=False):
         mapping = LineDict(super().construct_mapping(node, deep=True))
         mapping.line = node.start_mark.line + 1
@@ -64,6 +83,38 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
                             _LineLoader.construct_sequence)
 
 
+ALIASES = "YAML aliases (*name)"
+
+
+def _node_problems(root, first_line: int) -> list[tuple[int, str]]:
+    """Aliases and duplicate keys in a YAML node graph, at their lines in the file."""
+    problems: list[tuple[int, str]] = []
+    seen: set[int] = set()
+    stack = [(root, root.start_mark.line + first_line)]
+    while stack:
+        node, line = stack.pop()
+        if id(node) in seen:
+            problems.append((line, ALIASES + " are not allowed in a book's files; write "
+                                   "the value out"))
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: dict = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    line = key.start_mark.line + first_line
+                    if (key.tag, key.value) in keys:
+                        problems.append((line, f"duplicate key '{key.value}' (first at line "
+                                               f"{keys[key.tag, key.value]}; one must go)"))
+                    else:
+                        keys[key.tag, key.value] = line
+                stack += [(value, key.start_mark.line + first_line),
+                          (key, key.start_mark.line + first_line)]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(item, line) for item in reversed(node.value)]
+    return sorted(set(problems))
+
+
 def line_of(value: Any, key: Any = None, default: int = 1) -> int:
     """The line of a YAML value, or of one key/index inside it."""
     if key is not None:
@@ -74,15 +125,86 @@ def line_of(value: Any, key: Any = None, default: int = 1) -> int:
     return getattr(value, "line", default) or default
 
 
-def read_text(path: Path, report: Reporter) -> str | None:
-    """A file's text as UTF-8, or ``None`` (reported) if it is missing or not UTF-8."""
+# The most a file of each kind may hold. The book folder is untrusted: a file larger
+# than this is refused rather than read (a symlink to /dev/zero, a 20 MB chapter that
+# would take WeasyPrint many minutes to lay out).
+KB, MB = 1024, 1024 * 1024
+LIMITS = {
+    "book": 256 * KB,          # book.yaml
+    "chapter": 1 * MB,         # a chapter or back-matter Markdown file, CHANGELOG.md
+    "data": 2 * MB,            # a YAML data file (glossary, tables, …)
+    "bibliography": 4 * MB,    # CSL-JSON or BibTeX
+    "stylesheet": 256 * KB,    # the book's own CSS
+    "template": 256 * KB,      # one template override
+    "image": 16 * MB,          # one image file (its pixels are limited too)
+}
+
+
+class Refused(Exception):
+    """A file the sandbox will not read; the message says why."""
+
+
+def _size(n: int) -> str:
+    return f"{n // MB} MB" if n >= MB and n % MB == 0 else f"{n // KB} KB"
+
+
+def read_confined(path: Path, roots: list[Path], kind: str) -> bytes:
+    """The bytes of ``path``, which must be a regular file inside one of ``roots`` once
+    every symlink is resolved, and no larger than ``LIMITS[kind]``.
+
+    Every file the builder reads from a book goes through here. It is opened without
+    blocking (a FIFO would otherwise wait forever) and checked to be a regular file
+    before anything is read; then at most the limit plus one byte is read.
+    """
+    real = Path(os.path.realpath(path))
+    if not any(real == r or r in real.parents
+               for r in (Path(os.path.realpath(root)) for root in roots)):
+        raise Refused("the file is outside the book folder (a symlink may not lead out "
+                      "of it)" if real != Path(os.path.abspath(path))
+                      else "the file is outside the book folder")
+    limit = LIMITS[kind]
     try:
-        data = path.read_bytes()
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW)
     except FileNotFoundError:
-        report.error(path, 0, "file not found")
-        return None
+        raise Refused("file not found") from None
     except OSError as exc:
-        report.error(path, 0, f"cannot read file: {exc.strerror}")
+        raise Refused(f"cannot read file: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Refused("not a regular file (a folder, FIFO, socket or device is never "
+                          "read)")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 * MB, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise Refused(f"cannot read file: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise Refused(f"the file is larger than the {_size(limit)} a {kind} file may hold")
+    return b"".join(chunks)
+
+
+def read_bytes(path: Path, report: Reporter, kind: str, line: int = 1) -> bytes | None:
+    """A content file's bytes, confined to the book folder (``report.root``); ``None``
+    (reported at the file, ``line``) if the sandbox refuses it."""
+    try:
+        return read_confined(path, [report.root], kind)
+    except Refused as exc:
+        report.error(path, line if str(exc) != "file not found" else 0, str(exc))
+        return None
+
+
+def read_text(path: Path, report: Reporter, kind: str = "data",
+              line: int = 1) -> str | None:
+    """A file's text as UTF-8, or ``None`` (reported) if it is missing, not UTF-8, or
+    refused by the sandbox (``read_bytes``)."""
+    data = read_bytes(path, report, kind, line)
+    if data is None:
         return None
     try:
         text = data.decode("utf-8")
@@ -100,9 +222,18 @@ def read_text(path: Path, report: Reporter) -> str | None:
 
 
 def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> Any:
-    """Parse YAML; on a syntax error report it at its real line and return ``None``."""
+    """Parse YAML; on a syntax error, an alias or a duplicate key report it at its real
+    line and return ``None``."""
+    loader = _make_offset_loader(first_line)(text)
     try:
-        data = yaml.load(text, Loader=_make_offset_loader(first_line))
+        data = loader.get_single_data()
+        problems = getattr(loader, "problems", [])
+        for line, message in problems:
+            report.error(path, line, message)
+        if data is None and problems:
+            return None     # aliases: nothing was constructed
+        # (with duplicate keys only, the data goes on to be checked: the build fails,
+        # but every other problem of the book is found in the same run)
         bad = _control_in(data)
         if bad is not None:
             report.error(path, bad, "a value contains a control character (an escape such "
@@ -118,6 +249,8 @@ def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> 
         report.error(path, first_line, f"malformed YAML: {exc}")
     except RecursionError:
         report.error(path, first_line, "malformed YAML: nested too deeply")
+    finally:
+        loader.dispose()
     return None
 
 
@@ -147,6 +280,8 @@ def _make_offset_loader(first_line: int):
         return _LineLoader
 
     class _Offset(_LineLoader):
+        line_offset = first_line - 1
+
         def construct_mapping(self, node, deep=False):
             m = super().construct_mapping(node, deep)
             m.line += first_line - 1
@@ -166,8 +301,8 @@ def _make_offset_loader(first_line: int):
     return _Offset
 
 
-def read_yaml(path: Path, report: Reporter) -> Any:
-    text = read_text(path, report)
+def read_yaml(path: Path, report: Reporter, kind: str = "data") -> Any:
+    text = read_text(path, report, kind)
     if text is None:
         return None
     return parse_yaml(text, path, report)
@@ -185,7 +320,7 @@ class SourceText:
 
 def read_markdown(path: Path, report: Reporter) -> SourceText | None:
     """Read a Markdown file with optional YAML front matter between ``---`` lines."""
-    text = read_text(path, report)
+    text = read_text(path, report, "chapter")
     if text is None:
         return None
     lines = text.split("\n")
@@ -212,11 +347,14 @@ def read_markdown(path: Path, report: Reporter) -> SourceText | None:
 
 
 def read_json(path: Path, report: Reporter) -> Any:
-    text = read_text(path, report)
+    text = read_text(path, report, "bibliography")
     if text is None:
         return None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         report.error(path, exc.lineno, f"malformed JSON: {exc.msg}")
+        return None
+    except RecursionError:
+        report.error(path, 1, "malformed JSON: nested too deeply")
         return None

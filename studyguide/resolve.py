@@ -16,7 +16,7 @@ from pathlib import Path
 from lxml import etree
 from lxml import html as lxml_html
 
-from . import figures, paths
+from . import figures, paths, readers, sanitise
 from .cache import Memo, digest
 from .citations import CitationSet, format_citations
 from .errors import Reporter
@@ -141,6 +141,7 @@ class Resolver:
         self.targets: dict[str, Target] = {}
         self.id_lines: dict[str, tuple[Path, int]] = {}
         self.images: dict[str, Path] = {}
+        self.checked_images: dict[Path, str | None] = {}
         self.used_terms: set[str] = set()
 
     # -- Markdown with citations ------------------------------------------------
@@ -223,8 +224,29 @@ class Resolver:
             return f"missing image '{url}'"
         if target.suffix.lower() not in ALLOWED_IMAGES:
             return f"'{url}' is not an image this builder embeds (png, jpg, gif, svg, webp)"
+        problem = self.image_problem(target)
+        if problem:
+            return f"image '{url}': {problem}"
         self.images[str(target.relative_to(self.book.root))] = target
         return None
+
+    def image_problem(self, target: Path) -> str | None:
+        """Why an image file of the book may not be embedded (read through the sandbox;
+        an SVG must pass the SVG whitelist, a raster image the pixel limit), or None."""
+        if target not in self.checked_images:
+            try:
+                data = readers.read_confined(target, [self.book.root], "image")
+            except readers.Refused as exc:
+                problem = str(exc)
+            else:
+                if target.suffix.lower() == ".svg":
+                    found = sanitise.svg_file_problems(data)
+                    problem = "; ".join(f"line {line}: {message}"
+                                        for line, message in found[:3]) or None
+                else:
+                    problem = sanitise.image_problem(data)
+            self.checked_images[target] = problem
+        return self.checked_images[target]
 
     # -- stage 2: citations ----------------------------------------------------------
     def resolve_citations(self) -> None:
@@ -315,8 +337,7 @@ class Resolver:
             f'<table><caption><span class="label">{label}.</span> {fill(cells["caption"])}'
             f'</caption><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
             f'{note}</figure>')
-        self.sanitise(tree, table.path, table.line)
-        return _inner(tree)
+        return self.sanitise(tree, table.path, table.line)
 
     def build_tree(self, conv: dict, prefix: str, counters: dict) -> tuple:
         doc: Chapter = conv["doc"]
@@ -423,8 +444,7 @@ class Resolver:
             return html_text
         tree = _fragment(html_text)
         self.link(tree, None, path, line)
-        self.sanitise(tree, path, line)
-        return _inner(tree)
+        return self.sanitise(tree, path, line)
 
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
@@ -554,32 +574,77 @@ class Resolver:
             if not el.get("id"):
                 el.set("id", f"{doc_id}-b{n}")
 
-    def sanitise(self, tree, path: Path | None = None, line: int = 0) -> None:
-        """Strip what untrusted HTML must not carry. With a path, report it too.
+    def sanitise(self, tree, path: Path, line: int = 0, doc: Chapter | None = None) -> str:
+        """The tree's HTML with nothing active left in it, every removal reported.
 
-        Chapter bodies were already checked line by line (``check_resources``); the
-        short Markdown strings of front matter and data files are checked here, at
-        the line of their entry.
+        Scripts and the other elements that load or run something, event handlers,
+        links with other schemes than http(s): and mailto:, file attachments, CSS that
+        loads anything, and SVG outside its whitelist are errors; other elements and
+        attributes outside the whitelist are dropped with a warning. ``doc``: the tree is
+        that chapter's body, whose lines are found by searching it (its resources and
+        scripts were already reported line by line by ``check_resources``). The result
+        is then run through nh3 (``sanitise.clean_html``), the sanitiser proper.
         """
-        for el in list(tree.iter(*DANGEROUS)):
-            if path is not None:
-                self.report.error(path, line, f"<{el.tag}> is not allowed in content")
-            el.getparent().remove(el)
-        for el in list(tree.iter("img")):
-            problem = self.resource_problem(path or self.book.root / "x", el.get("src", ""))
-            if problem:
-                if path is not None:
-                    self.report.error(path, line, problem)
-                el.getparent().remove(el)
-            elif not (el.get("alt") or "").strip() and path is not None:
-                self.report.error(path, line, f"image '{el.get('src')}' has no text alternative")
-        for el in tree.iter():
-            if not isinstance(el.tag, str):
+        def at(*needles: str) -> int:
+            """The line of the first needle found in the chapter (a value, else the
+            element's text), or the entry's own line."""
+            for needle in needles:
+                if doc is not None and needle and needle in doc.body:
+                    return self.line_in(doc, needle)
+            return line if doc is None else doc.title_line
+
+        def error(needle: str, message: str, el=None) -> None:
+            self.report.error(path, at(needle, *([_text(el)] if el is not None else [])),
+                              message)
+
+        svgs = [el for el in tree.iter("svg")]
+        inside_svg = {e for svg in svgs for e in svg.iter()}    # (lxml keeps these proxies)
+        for el in list(tree.iter()):
+            if not isinstance(el.tag, str) or el in inside_svg or el is tree:
                 continue
-            for attr in list(el.attrib):
-                if attr.lower().startswith("on") or attr.lower() == "style" and \
-                        re.search(r"url\(|@import|expression", el.get(attr), re.I):
+            tag = el.tag.lower()
+            if tag in DANGEROUS:
+                if not (doc is not None and tag == "script"):
+                    error("<" + tag, f"<{tag}> is not allowed in content"
+                          + (" (scripts never run)" if tag == "script" else ""))
+                el.drop_tree()
+                continue
+            if tag == "img":
+                problem = self.resource_problem(path, el.get("src", ""))
+                if problem:
+                    if doc is None:
+                        error("", problem)
+                    el.drop_tree()
+                    continue
+                if not (el.get("alt") or "").strip() and doc is None:
+                    error("", f"image '{el.get('src')}' has no text alternative")
+            elif tag not in sanitise.HTML_ELEMENTS:
+                self.report.warning(path, at("<" + tag),
+                                    f"<{tag}> is not an element a book may use; only its "
+                                    "text is kept")
+                el.drop_tag()
+                continue
+            for attr, value in list(el.attrib.items()):
+                problem = sanitise.attribute_problem(tag, attr, value)
+                if problem:
+                    error(value if attr.lower() in ("href", "style") else attr, problem, el)
                     del el.attrib[attr]
+                elif not sanitise.allowed_attribute(tag, attr):
+                    self.report.warning(path, at(attr + "="),
+                                        f"attribute '{attr}' of <{tag}> is not one a book may "
+                                        "use; it is dropped")
+                    del el.attrib[attr]
+        for svg in svgs:
+            for el, attr, message in sanitise.svg_problems(svg):
+                error(el.get(attr) if attr else "<" + _svg_local(el), message)
+                if attr:
+                    el.attrib.pop(attr, None)
+                elif el.getparent() is not None:
+                    el.drop_tree()
+            for style in list(svg.iter("style")):
+                error("<style", "<style> is not allowed in inline SVG (style its elements)")
+                style.drop_tree()
+        return sanitise.clean_html(_inner(tree))
 
     # -- all together ----------------------------------------------------------------------
     def run(self) -> RenderedBook:
@@ -694,8 +759,7 @@ class Resolver:
                 self.glossary_links(tree, d.id)
                 self.people_index(tree, d.id)
             self.block_ids(tree, d.id)
-            self.sanitise(tree)
-            r.body_html = _inner(tree)
+            r.body_html = self.sanitise(tree, d.path, d.title_line, d)
         for tid, table in book.tables.items():
             if tid not in self.used_tables:
                 self.report.warning(table.path, table.line, f"table '{tid}' is never placed")
@@ -749,6 +813,10 @@ class Resolver:
                     unique.append((doc_id, anchor))
             entry["refs"] = unique
         return out
+
+
+def _svg_local(el) -> str:
+    return el.tag.rsplit("}", 1)[-1].lower()
 
 
 def _strip(text: str) -> str:

@@ -72,7 +72,7 @@ def test_tricky_bibliography_matches_pandoc(tmp_path):
 
 
 def test_bibtex_bibliography_is_read(tmp_path):
-    report = Reporter(tmp_path)
+    report = Reporter(TRICKY)      # the folder the bibliography is read from (its "book")
     refs, lines = load_references(TRICKY / "tricky.bib", report)
     assert not report.diagnostics
     assert lines["trotsky1937"] == 11 and lines["corp1938"] == 33

@@ -221,6 +221,8 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
                                     media_type=mt, content=path.read_bytes()))
 
     pages = build_pages(rb, layout)
+    for page in pages:        # the chapter macros' output, which no full render checked
+        theme.check_output(page.body)
     trees = [lxml_html.fragment_fromstring(page.body, create_parent="div") for page in pages]
     files: dict[str, str] = {}   # which file holds each id
     blocks = set()

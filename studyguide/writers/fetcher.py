@@ -3,7 +3,10 @@
 Untrusted content must not pull anything from the network or from elsewhere on the
 disk into a PDF: every ``http(s):``, ``ftp:`` or ``data:`` URL and every ``file:`` path
 outside the allowed folders is refused, and the refusal is recorded so the build can
-report it. Generated figures are served from memory.
+report it. Files are read through the book sandbox (``readers.read_confined``: symlinks
+resolved, regular files only, size-limited), and images are checked again as the
+resolver checked them (the SVG whitelist, the pixel limit), whoever named them.
+Generated figures are served from memory.
 """
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from ..readers import Refused, read_confined
+from ..sanitise import image_problem, svg_file_problems
 
 MIME = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
         ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
@@ -27,21 +33,40 @@ class SafeFetcher(URLFetcher):
         self.refused: list[str] = []
 
     def _refuse(self, url: str, why: str):
-        self.refused.append(f"{url} ({why})")
+        shown = url
+        if url.startswith("file:"):
+            path = Path(unquote(urlparse(url).path))
+            for root in self.roots:
+                if path == root or root in path.parents:
+                    shown = str(path.relative_to(root))
+                    break
+        self.refused.append(f"{shown} ({why})")
         raise ValueError(f"refused to fetch {url}: {why}")
 
     def fetch(self, url, headers=None):
         parsed = urlparse(url)
         if parsed.scheme != "file":
             self._refuse(url, "only files inside the book folder may be embedded")
-        path = Path(unquote(parsed.path)).resolve()
-        if self.generated_dir and path.parent == self.generated_dir and path.name in self.generated:
+        path = Path(unquote(parsed.path))
+        if self.generated_dir and path.resolve().parent == self.generated_dir and \
+                path.name in self.generated:
             return URLFetcherResponse(url, body=self.generated[path.name],
                                       headers={"Content-Type": MIME.get(path.suffix, "")})
-        if not any(path == r or r in path.parents for r in self.roots):
-            self._refuse(url, "outside the book folder")
-        if not path.is_file():
-            self._refuse(url, "no such file")
-        return URLFetcherResponse(url, body=path.read_bytes(),
+        try:
+            body = read_confined(path, self.roots, "image")
+        except Refused as exc:
+            self._refuse(url, str(exc))
+        # the resolver checked every image the book names; this checks again whatever
+        # reaches the typesetter, from wherever it was named (a template, a stylesheet)
+        if path.suffix.lower() == ".svg":
+            problems = svg_file_problems(body)
+            if problems:
+                line, message = problems[0]
+                self._refuse(url, f"line {line}: {message}")
+        elif path.suffix.lower() in MIME and path.suffix.lower() != ".css":
+            problem = image_problem(body)
+            if problem:
+                self._refuse(url, problem)
+        return URLFetcherResponse(url, body=body,
                                   headers={"Content-Type": MIME.get(path.suffix.lower(),
                                                                     "application/octet-stream")})

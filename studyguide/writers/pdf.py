@@ -497,4 +497,9 @@ def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str
     fetcher = _fetcher(rb)
     document = _document(rb, html_text, fetcher)
     ident = hashlib.sha256(f"{meta.identifier}|{doc.id}|{teacher}|{paper}".encode()).hexdigest()
-    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=ident[:32].encode())
+    data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=ident[:32].encode())
+    if fetcher.refused:       # as the editions' refusals are: an error, not a quiet gap
+        from ..errors import BuildError, Diagnostic
+        raise BuildError([Diagnostic(str(doc.path), 0, f"refused to fetch {url}")
+                          for url in sorted(set(fetcher.refused))])
+    return data
