@@ -8,6 +8,7 @@ file and line, and loading goes on so that independent problems surface together
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,15 @@ DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 def slugify(text: str) -> str:
+    """An id or file name from a text: ASCII letters, digits and hyphens. A text with
+    no ASCII letter or digit (Arabic, Hebrew, Greek...) gets one from its letters' hash,
+    so that two such headings or terms do not share an id."""
     text = re.sub(r"[^\w\s-]", "", text.lower(), flags=re.UNICODE)
     text = re.sub(r"[\s_]+", "-", text.strip())
-    return re.sub(r"[^a-z0-9-]", "", text) or "x"
+    ascii_only = re.sub(r"[^a-z0-9-]", "", text)
+    if re.search(r"[a-z0-9]", ascii_only) or not re.search(r"\w", text):
+        return ascii_only or "x"
+    return "u" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 
 
 def _inside(root: Path, rel: str) -> Path | None:

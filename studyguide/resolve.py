@@ -149,6 +149,7 @@ class Resolver:
         self.used_terms: set[str] = set()
         self.labels = book.meta.labels
         self.reserved: dict[str, str] = {}    # id -> the section of the book that uses it
+        self.refused: set[tuple] = set()      # reserved ids an author used, reported
 
     def label(self, key: str, n) -> str:
         return fill(self.labels, key, n=n)
@@ -288,8 +289,10 @@ class Resolver:
     # -- stage 3: trees, numbers, ids ------------------------------------------------
     def register(self, ident: str, target: Target, path: Path, line: int) -> None:
         if ident in self.reserved:
-            self.report.error(path, line, f"id '{ident}' is reserved: the builder gives it "
-                              f"to {self.reserved[ident]} (choose another id)")
+            if (ident, path, line) not in self.refused:   # a heading's id is met twice
+                self.refused.add((ident, path, line))
+                self.report.error(path, line, f"id '{ident}' is reserved: the builder gives "
+                                  f"it to {self.reserved[ident]} (choose another id)")
             return
         if ident in self.targets:
             first = self.id_lines.get(ident)
