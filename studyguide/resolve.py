@@ -649,15 +649,20 @@ class Resolver:
         # the ids of the apparatus the builder makes: an author's id that collides with
         # one is reported where the author wrote it
         L = self.labels
-        apparatus = [("master-table", book.master_table and book.master_table["title"]),
-                    ("timeline", book.timeline and L["timeline"]),
-                    ("fig-timeline", book.timeline and L["timeline_title"]),
-                    ("key-figures", book.people and L["key_figures"]),
-                    ("glossary", book.glossary and L["glossary"]),
-                    ("bibliography", book.references and L["bibliography"]),
-                    ("index", L["index"]), ("contents", L["contents"]),
-                    ("title-page", L["title_page"]), ("copyright", L["title_page"])]
-        self.reserved = {ident: f"the section '{title}'" for ident, title in apparatus if title}
+        # (id, title, whether it is a section that links may lead to in print and in the
+        # EPUB alike: the title page, copyright page and print contents are only
+        # reserved; the timeline figure's target is made with the figure, below)
+        apparatus = [("master-table", book.master_table and book.master_table["title"], True),
+                     ("timeline", book.timeline and L["timeline"], True),
+                     ("fig-timeline", book.timeline and L["timeline_title"], False),
+                     ("key-figures", book.people and L["key_figures"], True),
+                     ("glossary", book.glossary and L["glossary"], True),
+                     ("bibliography", book.references and L["bibliography"], True),
+                     ("index", L["index"], True), ("contents", L["contents"], False),
+                     ("title-page", L["title_page"], False),
+                     ("copyright", L["title_page"], False)]
+        self.reserved = {ident: f"the section '{title}'" for ident, title, _ in apparatus
+                         if title}
         rendered, trees = [], []
         back_counters = {"table": 0, "figure": 0}
         # the master table and the timeline figure come before the back-matter pages in
@@ -703,9 +708,9 @@ class Resolver:
             self.used_tables.add(tid)
             self.register(tid, Target("master-table", master_label, t.caption, "table"),
                           t.path, t.line)
-        reserved, self.reserved = self.reserved, {}
-        for ident, title in apparatus:
-            if ident in reserved and ident != "fig-timeline":
+        self.reserved = {}
+        for ident, title, linkable in apparatus:
+            if title and linkable:
                 self.targets[ident] = Target(ident, title, title, "back")
         figs = {}
         if book.timeline:

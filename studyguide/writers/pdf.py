@@ -539,8 +539,13 @@ def _book_metadata_class():
 
 def book_metadata(base, meta):
     """``base`` (a document's metadata from its HTML) with the book's XMP; the class is
-    made on first use, as WeasyPrint is imported only where it is used."""
-    return _book_metadata_class()(base, meta)
+    made on first use, as WeasyPrint is imported only where it is used. A layout kept
+    for another edition already has it."""
+    cls = _book_metadata_class()
+    if isinstance(base, cls):
+        base.book = meta
+        return base
+    return cls(base, meta)
 
 
 def xmp_description(meta):
