@@ -5,7 +5,7 @@ They live in ``templates/locales/LANG.yaml``. A language tag is matched whole
 (``de-AT.yaml``), then by its primary subtag (``de.yaml``), then English; a locale file
 that lacks a key takes it from ``en.yaml``. A book overrides any key under ``labels:`` in
 its ``book.yaml``. A label may hold placeholders, ``{n}``, which the builder fills in; an
-override must keep to the placeholders the key knows.
+override must keep to the placeholders the key knows, and holds no other brace.
 """
 from __future__ import annotations
 
@@ -82,8 +82,11 @@ def for_book(language: str, overrides, path: Path, line: int, report: Reporter) 
             continue
         try:
             used = placeholders(value)
-        except ValueError as exc:
-            report.error(path, line, f"label '{key}': {exc} (write {{{{ and }}}} for braces)")
+        except ValueError:
+            used = None
+        if used is None or "{{" in value or "}}" in value:
+            report.error(path, line, f"label '{key}': a brace may only enclose a "
+                         "placeholder, such as {n}")
             continue
         known = placeholders(str(english[key]))
         if used - known:

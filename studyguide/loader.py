@@ -146,9 +146,6 @@ def _series(data: dict, path: Path, report: Reporter) -> tuple[str, str]:
     return "", ""
 
 
-ISBN_RE = re.compile(r"^(97[89][- ]?)?(\d[- ]?){9}[\dX]$")
-
-
 def _isbns(data: dict, path: Path, report: Reporter) -> tuple[str, str]:
     """``isbn: 978-...`` (both formats) or ``isbn: {print: ..., epub: ...}``."""
     value = data.get("isbn")
@@ -163,10 +160,16 @@ def _isbns(data: dict, path: Path, report: Reporter) -> tuple[str, str]:
         found = {k: _str(value.get(k)) for k in ("print", "epub")}
     else:
         found = dict.fromkeys(("print", "epub"), _str(value))
-    for kind, isbn in found.items():
-        if isbn and not ISBN_RE.match(isbn):
+    from stdnum import isbn as isbn_check
+    from stdnum.exceptions import ValidationError
+    for kind, number in found.items():
+        if not number:
+            continue
+        try:
+            isbn_check.validate(number)
+        except ValidationError as exc:
             report.error(path, line_of(value, kind, line) if isinstance(value, dict) else line,
-                         f"'{isbn}' is not an ISBN (10 or 13 digits, hyphens allowed)")
+                         f"'{number}' is not a valid ISBN: {exc.message}")
             found[kind] = ""
     return found["print"], found["epub"]
 

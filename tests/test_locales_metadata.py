@@ -325,7 +325,8 @@ def test_label_overrides_and_their_errors(tmp_path):
     book = write_book(tmp_path / "book", {
         "title": "T", "language": "en", "labels": {
             "contents": "What is inside", "chapter_n": "Part {n}",
-            "page_ref": "page {pge}", "colophon": "x", "months": ["Jan"]}},
+            "page_ref": "page {pge}", "colophon": "x", "months": ["Jan"],
+            "index": "Index {{sic}}"}},
         "---\ntitle: One\n---\n\nText.\n")
     report = Reporter(book)
     load_book(book, report)
@@ -340,10 +341,12 @@ def test_label_overrides_and_their_errors(tmp_path):
                for m in messages), messages
     assert any(f"book.yaml:{line('months')}: error: label 'months' must be a list of twelve"
                in m for m in messages), messages
-    assert len(report.errors) == 3
+    assert any(f"book.yaml:{line('index')}: error: label 'index': a brace may only enclose"
+               in m for m in messages), messages
+    assert len(report.errors) == 4
     # the good overrides are used
     data = yaml.safe_load((book / "book.yaml").read_text(encoding="utf-8"))
-    for key in ("page_ref", "colophon", "months"):
+    for key in ("page_ref", "colophon", "months", "index"):
         del data["labels"][key]
     (book / "book.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     report = Reporter(book)
@@ -366,7 +369,7 @@ def test_reserved_id_reported_where_the_author_wrote_it(tmp_path):
 
 def test_bad_metadata_is_reported_at_its_line(tmp_path):
     book = write_book(tmp_path / "book", {
-        "title": "T", "language": "en", "isbn": {"print": "12345", "ebook": "x"},
+        "title": "T", "language": "en", "isbn": {"print": "978-3-16-148410-1", "ebook": "x"},
         "series": ["a"], "editors": {"a": 1}, "master_table": {"table": "tbl-none",
                                                                "title": "All"}},
         "---\ntitle: One\n---\n\nText.\n")
@@ -376,7 +379,9 @@ def test_bad_metadata_is_reported_at_its_line(tmp_path):
     messages = sorted(str(d) for d in report.errors)
     assert len(messages) == 5, messages
     for key, words in (("isbn", "knows only 'print' and 'epub', not ebook"),
-                       ("print", "'12345' is not an ISBN"), ("series", "'series' must be"),
+                       ("print", "'978-3-16-148410-1' is not a valid ISBN: The number's "
+                        "checksum or check digit is invalid"),
+                       ("series", "'series' must be"),
                        ("editors", "'editors' must be a list"),
                        ("table", "master_table: unknown table 'tbl-none'")):
         n = next(i for i, t in enumerate(text, 1) if t.strip().startswith(key + ":"))
