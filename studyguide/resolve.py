@@ -18,10 +18,10 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from . import figures, paths
-from .labels import fill
 from .cache import Memo, digest
 from .citations import CitationSet, format_citations
 from .errors import Reporter
+from .labels import fill
 from .loader import slugify
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, rewrite_blocks,
                        tokenize_citations)
