@@ -85,7 +85,7 @@ def strategies_svg(book: Book) -> str:
                             'fill="none" stroke="#000" stroke-width="1.8"/>')
                 y += 20
         bottom = max(bottom, y)
-    return _svg(width, bottom + 16, str(data.get("title", "Two strategies")), body)
+    return _svg(width, bottom + 16, str(data.get("title") or data.get("caption") or ""), body)
 
 
 GENERATORS = {"timeline": timeline_svg, "strategies": strategies_svg}
