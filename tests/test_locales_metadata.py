@@ -138,7 +138,8 @@ def test_german_labels_in_pdf_and_epub(german):
     assert re.search(r"Seite 1 von \d", handout) and "Page 1 of" not in handout
     epub = epub_text(only(out, "*.epub"))
     for label in ("Kapitel 1", "Inhalt", "Schlüsselbegriffe", "Wiederholungsfragen",
-                  "Seiten der Druckausgabe", "Orientierungspunkte", 'aria-label="Seite 1"'):
+                  "Seiten der Druckausgabe", "Orientierungspunkte", 'aria-label="Seite 1"',
+                  "Umbrechbarer Text mit gegliederten Überschriften"):
         assert label in epub, label
     for english in (">Contents<", ">Key terms<", ">Landmarks<", "Review questions"):
         assert english not in epub, english

@@ -214,10 +214,7 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
             ("schema:accessibilityHazard", ["none"])):
         for v in values:
             book.add_metadata(None, "meta", v, {"property": prop})
-    book.add_metadata(None, "meta",
-                      "Reflowable text with structural headings, a table of contents, landmarks, "
-                      "print page numbers matching the printed student edition, an index, and "
-                      "text alternatives for every figure. Colour carries no meaning.",
+    book.add_metadata(None, "meta", meta.labels["accessibility_summary"],
                       {"property": "schema:accessibilitySummary"})
     book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA",
                       {"property": "dcterms:conformsTo"})
