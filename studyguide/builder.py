@@ -181,7 +181,8 @@ class Run:
         for paper in papers:
             for edition in opts.editions:
                 wanted = "pdf" in self.formats
-                is_layout = edition == "student" and paper == papers[0]
+                # the EPUB's page numbers are always the declared print edition's
+                is_layout = edition == "student" and paper == meta.paper
                 if not wanted and not (is_layout and "epub" in self.formats):
                     continue
                 ed = Edition(edition == "teacher", paper)
@@ -191,7 +192,7 @@ class Run:
                 if is_layout:
                     self.layout_edition = ed
         if self.layout_edition is None and "epub" in self.formats:
-            self.layout_edition = Edition(False, papers[0])
+            self.layout_edition = Edition(False, meta.paper)
             self.layout_edition.plan = store.get(plan_key(opts, self.layout_edition))
             self.editions.append((None, self.layout_edition))
 

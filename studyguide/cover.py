@@ -44,20 +44,27 @@ def cover_png(meta: Metadata) -> bytes:
     draw = ImageDraw.Draw(img)
     draw.rectangle((60, 60, WIDTH - 60, HEIGHT - 60), outline=0, width=6)
     draw.rectangle((60, 60, WIDTH - 60, 560), fill=0)
-    kicker = _font("Linux Biolinum O", 46)
-    _centered(draw, 200, "A STUDY GUIDE", kicker, 255)
-    title = _font("Linux Libertine O", 96, "Bold")
+    # Libertine and Biolinum have no Arabic or Hebrew letters: a right-to-left book's
+    # cover is set in DejaVu Sans, as its pages are (styles/rtl.css)
+    rtl = meta.direction == "rtl"
+    serif, sans = ("DejaVu Sans", "DejaVu Sans") if rtl else \
+        ("Linux Libertine O", "Linux Biolinum O")
+    if meta.kicker:
+        kicker = _font(sans, 46)
+        _centered(draw, 200, meta.kicker.upper(), kicker, 255)
+    title = _font(serif, 96, "Bold")
     y = 640
     for line in textwrap.wrap(meta.title, 20):
         y = _centered(draw, y, line, title, 0) + 36
     if meta.subtitle:
-        sub = _font("Linux Libertine O", 54, "Italic")
+        sub = _font(serif, 54, "" if rtl else "Italic")
         y += 40
         for line in textwrap.wrap(meta.subtitle, 34):
             y = _centered(draw, y, line, sub, 0) + 26
-    small = _font("Linux Biolinum O", 44)
+    small = _font(sans, 44)
     _centered(draw, HEIGHT - 300, ", ".join(meta.authors), small, 0)
-    _centered(draw, HEIGHT - 220, f"Edition {meta.edition} · {meta.date.year}", small, 0)
+    edition = meta.labels.get("edition_n", "{edition}").format(edition=meta.edition)
+    _centered(draw, HEIGHT - 220, f"{edition} · {meta.date.year}", small, 0)
     out = io.BytesIO()
     img.save(out, format="PNG")      # optimize=True: 9 % smaller, five times as slow
     return out.getvalue()

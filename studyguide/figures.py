@@ -34,8 +34,10 @@ def _lines(x: float, y: float, lines: list[str], size: float, anchor: str = "sta
 def timeline_svg(book: Book) -> str:
     events = [e for e in book.timeline if e.key] or book.timeline[:16]
     width, axis, top, row = 640, 150, 56, 40
-    body = [_lines(width / 2, 30, ["Key events, " + (f"{events[0].year}–{events[-1].year}"
-                                   if events else "")], 18, "middle", "bold")]
+    labels = book.meta.labels
+    years = f"{events[0].year}–{events[-1].year}" if events else ""
+    body = [_lines(width / 2, 30, [labels["timeline_heading"].format(years=years)], 18,
+                   "middle", "bold")]
     height = top + row * len(events) + 10
     body.append(f'<line x1="{axis}" y1="{top - 10}" x2="{axis}" y2="{height - 16}" '
                 'stroke="#000" stroke-width="2"/>')
@@ -53,7 +55,7 @@ def timeline_svg(book: Book) -> str:
                            13, "end", "bold"))
         label = event.short or event.event.replace("*", "")
         body.append(_lines(axis + 18, y, textwrap.wrap(label, 56)[:2], 14))
-    return _svg(width, height, "Timeline of key events", body)
+    return _svg(width, height, labels["timeline_title"], body)
 
 
 def strategies_svg(book: Book) -> str:
@@ -83,7 +85,7 @@ def strategies_svg(book: Book) -> str:
                             'fill="none" stroke="#000" stroke-width="1.8"/>')
                 y += 20
         bottom = max(bottom, y)
-    return _svg(width, bottom + 16, str(data.get("title", "Two strategies")), body)
+    return _svg(width, bottom + 16, str(data.get("title") or data.get("caption") or ""), body)
 
 
 GENERATORS = {"timeline": timeline_svg, "strategies": strategies_svg}
@@ -94,5 +96,5 @@ def caption(book: Book, name: str) -> str:
     if name == "strategies" and book.strategies:
         return str(book.strategies.get("caption") or book.strategies.get("title") or "")
     if name == "timeline":
-        return "Key events of the debate."
+        return book.meta.labels["timeline_caption"]
     return ""

@@ -8,10 +8,12 @@ file and line, and loading goes on so that independent problems surface together
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
 
+from . import labels as labels_mod
 from . import paths
 from .errors import Reporter
 from .model import (Book, Chapter, GlossaryEntry, Metadata, Person, Question, Table,
@@ -25,9 +27,15 @@ DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 def slugify(text: str) -> str:
+    """An id or file name from a text: ASCII letters, digits and hyphens. A text with
+    no ASCII letter or digit (Arabic, Hebrew, Greek...) gets one from its letters' hash,
+    so that two such headings or terms do not share an id."""
     text = re.sub(r"[^\w\s-]", "", text.lower(), flags=re.UNICODE)
     text = re.sub(r"[\s_]+", "-", text.strip())
-    return re.sub(r"[^a-z0-9-]", "", text) or "x"
+    ascii_only = re.sub(r"[^a-z0-9-]", "", text)
+    if re.search(r"[a-z0-9]", ascii_only) or not re.search(r"\w", text):
+        return ascii_only or "x"
+    return "u" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 
 
 def _inside(root: Path, rel: str) -> Path | None:
@@ -89,23 +97,85 @@ def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict]:
     if not isinstance(outputs, list) or not set(outputs) <= FORMATS:
         report.error(path, line_of(data, "outputs"), "outputs must be a list of: pdf, epub")
         ok = False
-    authors = data.get("authors", [])
-    if isinstance(authors, str):
-        authors = [authors]
+    names = {key: _names(data, key, path, report)
+             for key in ("authors", "editors", "translators", "keywords")}
+    series, series_number = _series(data, path, report)
+    isbn_print, isbn_epub = _isbns(data, path, report)
+    labels = labels_mod.for_book(_str(data.get("language")), data.get("labels"), path,
+                                 line_of(data, "labels"), report)
     if not ok:
         return None, data
     meta = Metadata(
         title=_str(data["title"]), language=_str(data["language"]),
-        subtitle=_str(data.get("subtitle")), authors=[str(a) for a in authors or []],
+        subtitle=_str(data.get("subtitle")), kicker=_str(data.get("kicker")),
+        authors=names["authors"], editors=names["editors"],
+        translators=names["translators"], keywords=names["keywords"],
+        publisher=_str(data.get("publisher")), series=series, series_number=series_number,
         edition=_str(data.get("edition", "1")) or "1", date=date,
-        identifier=_str(data.get("identifier")), isbn=_str(data.get("isbn")),
+        identifier=_str(data.get("identifier")), isbn_print=isbn_print, isbn_epub=isbn_epub,
         licence=_str(data.get("licence") or data.get("license")),
         description=_str(data.get("description")), paper=paper,
-        csl=_str(data.get("csl", "chicago-author-date")), outputs=list(outputs))
+        csl=_str(data.get("csl", "chicago-author-date")), outputs=list(outputs),
+        labels=labels)
     if not meta.identifier:
-        meta.identifier = f"urn:isbn:{meta.isbn}" if meta.isbn else \
+        meta.identifier = f"urn:isbn:{meta.isbn_epub}" if meta.isbn_epub else \
             "urn:studyguide:" + slugify(meta.title)
     return meta, data
+
+
+def _names(data: dict, key: str, path: Path, report: Reporter) -> list[str]:
+    """A list of names (or words) in book.yaml; one name may stand alone."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or not all(
+            isinstance(v, (str, int, float)) and str(v).strip() for v in value):
+        report.error(path, line_of(data, key), f"'{key}' must be a list of texts")
+        return []
+    return [str(v).strip() for v in value]
+
+
+def _series(data: dict, path: Path, report: Reporter) -> tuple[str, str]:
+    """``series: Name`` or ``series: {name: Name, number: 3}``."""
+    value = data.get("series")
+    if value is None or isinstance(value, str):
+        return _str(value), ""
+    if isinstance(value, dict) and _str(value.get("name")) and \
+            set(value) <= {"name", "number"}:
+        return _str(value.get("name")), _str(value.get("number"))
+    report.error(path, line_of(data, "series"),
+                 "'series' must be a name or a mapping with 'name' and 'number'")
+    return "", ""
+
+
+def _isbns(data: dict, path: Path, report: Reporter) -> tuple[str, str]:
+    """``isbn: 978-...`` (both formats) or ``isbn: {print: ..., epub: ...}``."""
+    value = data.get("isbn")
+    if value is None:
+        return "", ""
+    line = line_of(data, "isbn")
+    if isinstance(value, dict):
+        unknown = set(value) - {"print", "epub"}
+        if unknown:
+            report.error(path, line, f"'isbn' knows only 'print' and 'epub', not "
+                         f"{', '.join(sorted(map(str, unknown)))}")
+        found = {k: _str(value.get(k)) for k in ("print", "epub")}
+    else:
+        found = dict.fromkeys(("print", "epub"), _str(value))
+    from stdnum import isbn as isbn_check
+    from stdnum.exceptions import ValidationError
+    for kind, number in found.items():
+        if not number:
+            continue
+        try:
+            isbn_check.validate(number)
+        except ValidationError as exc:
+            report.error(path, line_of(value, kind, line) if isinstance(value, dict) else line,
+                         f"'{number}' is not a valid ISBN: {exc.message}")
+            found[kind] = ""
+    return found["print"], found["epub"]
 
 
 def _strings(value: Any, path: Path, line: int, what: str, report: Reporter) -> list[str]:
@@ -237,7 +307,7 @@ def load_glossary(root: Path, report: Reporter) -> list[GlossaryEntry]:
     return entries
 
 
-def load_timeline(root: Path, report: Reporter) -> list[TimelineEvent]:
+def load_timeline(root: Path, report: Reporter, labels: dict) -> list[TimelineEvent]:
     path = root / "data" / "timeline.yaml"
     events = []
     items = _list_file(path, report)
@@ -252,7 +322,8 @@ def load_timeline(root: Path, report: Reporter) -> list[TimelineEvent]:
             report.error(path, line, f"date must be YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
             continue
         events.append(TimelineEvent(date, _str(item["event"]), bool(item.get("key")),
-                                    _str(item.get("short")), line))
+                                    _str(item.get("short")), line,
+                                    labels_mod.format_date(labels, date)))
     events.sort(key=lambda e: e.date)
     return events
 
@@ -369,13 +440,14 @@ def load_book(root: Path, report: Reporter) -> Book | None:
     book = Book(root=root, meta=meta, chapters=chapters, back_matter=back)
     book.tables = load_tables(root, report)
     book.glossary = load_glossary(root, report)
-    book.timeline = load_timeline(root, report)
+    book.timeline = load_timeline(root, report, meta.labels)
     book.people = load_people(root, report)
     ann = load_mapping(root / "data" / "annotations.yaml", report) or {}
     book.annotations = LineDict({str(k): _str(v) for k, v in ann.items()})
     book.annotations.line = 1
     book.annotations.key_lines = {str(k): line_of(ann, k) for k in ann}
     book.strategies = load_mapping(root / "data" / "strategies.yaml", report)
+    book.master_table = load_master_table(raw, book_yaml, book.tables, report)
     bib = raw.get("bibliography")
     if bib:
         path = _inside(root, str(bib))
@@ -408,6 +480,30 @@ def load_book(root: Path, report: Reporter) -> Book | None:
         elif check_templates(path, report):
             book.templates_dir = path
     return book
+
+
+def load_master_table(raw: dict, path: Path, tables: dict, report: Reporter) -> dict | None:
+    """``master_table:``: one of the book's tables printed as an appendix of its own,
+    after the chapters, with a title and an optional lead paragraph."""
+    spec = raw.get("master_table")
+    if spec is None:
+        return None
+    line = line_of(raw, "master_table")
+    if not isinstance(spec, dict) or not _str(spec.get("table")) or \
+            not _str(spec.get("title")):
+        report.error(path, line, "'master_table' must be a mapping with 'table' (a table "
+                     "id) and 'title' (and an optional 'lead')")
+        return None
+    unknown = set(spec) - {"table", "title", "lead"}
+    if unknown:
+        report.error(path, line, f"'master_table' knows only table, title and lead, not "
+                     f"{', '.join(sorted(map(str, unknown)))}")
+    tid = _str(spec["table"])
+    if tid not in tables:
+        report.error(path, line_of(spec, "table", line),
+                     f"master_table: unknown table '{tid}' (no such id in tables/)")
+        return None
+    return {"table": tid, "title": _str(spec["title"]), "lead": _str(spec.get("lead"))}
 
 
 def check_stylesheet(path: Path, report: Reporter) -> bool:

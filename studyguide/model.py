@@ -16,20 +16,63 @@ class Metadata:
     title: str
     language: str
     subtitle: str = ""
+    kicker: str = ""              # a short line above the title on the title pages
     authors: list[str] = field(default_factory=list)
+    editors: list[str] = field(default_factory=list)
+    translators: list[str] = field(default_factory=list)
+    publisher: str = ""
+    series: str = ""
+    series_number: str = ""
     edition: str = "1"
     date: dt.date = dt.date(2000, 1, 1)
     identifier: str = ""
-    isbn: str = ""
+    isbn_print: str = ""          # the printed book's ISBN
+    isbn_epub: str = ""           # the EPUB's ISBN
+    keywords: list[str] = field(default_factory=list)
     licence: str = ""
     description: str = ""
-    paper: str = "A4"
+    paper: str = "A4"             # the declared print edition: the EPUB's page source
     csl: str = "chicago-author-date"
     outputs: list[str] = field(default_factory=lambda: ["pdf", "epub"])
+    labels: dict = field(default_factory=dict)   # interface strings (``labels``)
 
     @property
     def timestamp(self) -> dt.datetime:
         return dt.datetime.combine(self.date, dt.time(0, 0), tzinfo=dt.timezone.utc)
+
+    @property
+    def direction(self) -> str:
+        return self.labels.get("direction", "ltr")
+
+    @property
+    def date_text(self) -> str:
+        """The edition date written out in the book's language."""
+        from .labels import format_date
+        return format_date(self.labels, self.date.isoformat())
+
+    @property
+    def contributors(self) -> list[tuple[str, str]]:
+        """Everyone named on the title page: (name, MARC relator code)."""
+        return ([(a, "aut") for a in self.authors] + [(e, "edt") for e in self.editors]
+                + [(t, "trl") for t in self.translators])
+
+    @property
+    def pdf_info(self) -> list[tuple[str, str]]:
+        """The PDF's document-information entries beyond title, author, subject and
+        keywords (WeasyPrint's custom metadata; also written into its XMP)."""
+        series = f"{self.series}, {self.series_number}" if self.series_number else self.series
+        return [(name, value) for name, value in (
+            ("Editor", "; ".join(self.editors)), ("Translator", "; ".join(self.translators)),
+            ("Publisher", self.publisher), ("Series", series),
+            ("ISBN", self.isbn_print), ("Identifier", self.identifier),
+            ("Rights", self.licence)) if value]
+
+    @property
+    def print_source(self) -> str:
+        """The identifier of the printed student edition whose pages the EPUB marks."""
+        if self.isbn_print:
+            return f"urn:isbn:{self.isbn_print}"
+        return f"{self.identifier}:print-student-{self.paper}"
 
 
 @dataclass
@@ -83,22 +126,11 @@ class TimelineEvent:
     key: bool = False
     short: str = ""
     line: int = 0
+    label: str = ""     # the date written out in the book's language: '21 January 1924'
 
     @property
     def year(self) -> int:
         return int(self.date[:4])
-
-    @property
-    def label(self) -> str:
-        """The date written out: '21 January 1924', 'March 1921', '1906'."""
-        parts = self.date.split("-")
-        months = ["January", "February", "March", "April", "May", "June", "July",
-                  "August", "September", "October", "November", "December"]
-        if len(parts) == 3:
-            return f"{int(parts[2])} {months[int(parts[1]) - 1]} {parts[0]}"
-        if len(parts) == 2:
-            return f"{months[int(parts[1]) - 1]} {parts[0]}"
-        return parts[0]
 
 
 @dataclass
@@ -130,6 +162,7 @@ class Book:
     changelog: Chapter | None = None
     stylesheet_path: Path | None = None    # the book's own CSS, after the theme's
     templates_dir: Path | None = None      # the book's template overrides
+    master_table: dict | None = None       # {table, title, lead}: a table as an appendix
 
     @property
     def documents(self) -> list[Chapter]:

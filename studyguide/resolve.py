@@ -7,6 +7,7 @@ at their first use in each chapter, and gathers the index. The result, a
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 import threading
@@ -20,6 +21,7 @@ from . import figures, paths, readers, sanitise
 from .cache import Memo, digest
 from .citations import CitationSet, format_citations
 from .errors import Reporter
+from .labels import fill
 from .loader import slugify
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, rewrite_blocks,
                        tokenize_citations)
@@ -64,10 +66,7 @@ class RenderedDoc:
     questions: list[dict] = field(default_factory=list)
     body_html: str = ""
     sections: list[dict] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return f"Chapter {self.number}" if self.number else ""
+    label: str = ""               # "Chapter 3" in the book's language; "" if unnumbered
 
 
 @dataclass
@@ -85,6 +84,12 @@ class RenderedBook:
     figures: dict[str, str] = field(default_factory=dict)
     images: dict[str, Path] = field(default_factory=dict)
     targets: dict[str, Target] = field(default_factory=dict)
+    timeline_alt: str = ""          # the timeline figure's text alternative
+
+    @property
+    def labels(self) -> dict:
+        """The book's interface strings (``labels``)."""
+        return self.book.meta.labels
 
     def images_digest(self) -> list[tuple[str, str]]:
         """Content hashes of the image files the book embeds (for cache keys)."""
@@ -143,6 +148,12 @@ class Resolver:
         self.images: dict[str, Path] = {}
         self.checked_images: dict[Path, str | None] = {}
         self.used_terms: set[str] = set()
+        self.labels = book.meta.labels
+        self.reserved: dict[str, str] = {}    # id -> the section of the book that uses it
+        self.refused: set[tuple] = set()      # reserved ids an author used, reported
+
+    def label(self, key: str, n) -> str:
+        return fill(self.labels, key, n=n)
 
     # -- Markdown with citations ------------------------------------------------
     def md(self, text: str, path: Path, line: int, inline: bool = False) -> Pending:
@@ -299,6 +310,12 @@ class Resolver:
 
     # -- stage 3: trees, numbers, ids ------------------------------------------------
     def register(self, ident: str, target: Target, path: Path, line: int) -> None:
+        if ident in self.reserved:
+            if (ident, path, line) not in self.refused:   # a heading's id is met twice
+                self.refused.add((ident, path, line))
+                self.report.error(path, line, f"id '{ident}' is reserved: the builder gives "
+                                  f"it to {self.reserved[ident]} (choose another id)")
+            return
         if ident in self.targets:
             first = self.id_lines.get(ident)
             where = f" (first defined at {first[0].name}:{first[1]})" if first else ""
@@ -352,7 +369,7 @@ class Resolver:
                 slot.getparent().remove(slot)
                 continue
             counters["table"] += 1
-            label = f"Table {prefix}.{counters['table']}"
+            label = self.label("table_n", f"{prefix}.{counters['table']}")
             self.used_tables.add(tid)
             new = _fragment(self.render_table(table, label))[0]
             slot.getparent().replace(slot, new)
@@ -367,7 +384,7 @@ class Resolver:
             hid = h.get("id")
             if h.tag == "h2" and doc.number:
                 section += 1
-                label = f"Section {doc.number}.{section}"
+                label = self.label("section_n", f"{doc.number}.{section}")
                 num = f"{doc.number}.{section}"
             else:
                 label, num = "", ""
@@ -397,7 +414,7 @@ class Resolver:
             if parent.tag == "p" and len(parent) == 1 and not (parent.text or "").strip() \
                     and not (img.tail or "").strip():
                 counters["figure"] += 1
-                label = f"Figure {prefix}.{counters['figure']}"
+                label = self.label("figure_n", f"{prefix}.{counters['figure']}")
                 fig = etree.Element("figure", {"class": "figure"})
                 fid = img.attrib.pop("id", None)
                 if fid:
@@ -405,7 +422,7 @@ class Resolver:
                     self.register(fid, Target(doc.id, label, img.get("title") or alt, "figure"),
                                   doc.path, line)
                 caption = img.attrib.pop("title", None) or \
-                    (figures.caption(self.book, src[len("figure:"):]) if src.startswith("figure:")
+                    (self.figure_caption(src[len("figure:"):]) if src.startswith("figure:")
                      else "") or alt
                 parent.getparent().replace(parent, fig)
                 img.tail = None
@@ -437,6 +454,13 @@ class Resolver:
             self.index_refs.setdefault(span.get("data-entry"), []).append((doc.id, span.get("id")))
         return tree, sections
 
+    def figure_caption(self, name: str) -> str:
+        """A generated figure's default caption: the timeline's from the labels, the
+        others' from their data."""
+        if name == "timeline":
+            return self.labels["timeline_caption"]
+        return figures.caption(self.book, name)
+
     # -- stage 4: links ------------------------------------------------------------------
     def clean(self, html_text: str, path: Path, line: int) -> str:
         """A rendered Markdown string outside a chapter body: links checked, sanitised."""
@@ -459,10 +483,9 @@ class Resolver:
             if target.kind in ("chapter", "section", "table", "figure", "back"):
                 a.set("class", ((a.get("class") or "") + " xref").strip())
             if not _text(a) and len(a) == 0:
-                if target.kind == "chapter":
-                    a.text = f"{target.label}, “{target.title}”"
-                elif target.kind == "section" and target.label:
-                    a.text = f"{target.label}, “{target.title}”"
+                if target.kind == "chapter" or target.kind == "section" and target.label:
+                    a.text = fill(self.labels, "xref_titled", label=target.label,
+                                  title=target.title)
                 elif target.label:
                     a.text = target.label
                 else:
@@ -686,19 +709,36 @@ class Resolver:
         # chapter ids and titles first, so that any chapter can link to any other
         for d in docs:
             kind = "chapter" if d.kind == "chapter" else "back"
-            self.register(d.id, Target(d.id, f"Chapter {d.number}" if d.number else d.title,
-                                       d.title, kind), d.path, d.title_line)
+            self.register(d.id, Target(d.id, self.label("chapter_n", d.number) if d.number
+                                       else d.title, d.title, kind), d.path, d.title_line)
+        # the ids of the apparatus the builder makes: an author's id that collides with
+        # one is reported where the author wrote it
+        L = self.labels
+        # (id, title, whether it is a section that links may lead to in print and in the
+        # EPUB alike: the title page, copyright page and print contents are only
+        # reserved; the timeline figure's target is made with the figure, below)
+        apparatus = [("master-table", book.master_table and book.master_table["title"], True),
+                     ("timeline", book.timeline and L["timeline"], True),
+                     ("fig-timeline", book.timeline and L["timeline_title"], False),
+                     ("key-figures", book.people and L["key_figures"], True),
+                     ("glossary", book.glossary and L["glossary"], True),
+                     ("bibliography", book.references and L["bibliography"], True),
+                     ("index", L["index"], True), ("contents", L["contents"], False),
+                     ("title-page", L["title_page"], False),
+                     ("copyright", L["title_page"], False)]
+        self.reserved = {ident: f"the section '{title}'" for ident, title, _ in apparatus
+                         if title}
         rendered, trees = [], []
         back_counters = {"table": 0, "figure": 0}
         # the master table and the timeline figure come before the back-matter pages in
         # print, so they take the first back-matter numbers
         master_label = timeline_label = ""
-        if "tbl-master" in book.tables:
+        if book.master_table:
             back_counters["table"] += 1
-            master_label = f"Table A.{back_counters['table']}"
+            master_label = self.label("table_n", f"A.{back_counters['table']}")
         if book.timeline:
             back_counters["figure"] += 1
-            timeline_label = f"Figure A.{back_counters['figure']}"
+            timeline_label = self.label("figure_n", f"A.{back_counters['figure']}")
         for conv in converted:
             d: Chapter = conv["doc"]
             counters = {"table": 0, "figure": 0} if d.number else back_counters
@@ -726,25 +766,26 @@ class Resolver:
                 questions=[{**q, "question": self.fill_tokens(q["question"]),
                             "answer": self.fill_tokens(q["answer"]),
                             "id": f"{d.id}-q{i + 1}"} for i, q in enumerate(conv["questions"])],
-                sections=sections))
+                sections=sections,
+                label=self.label("chapter_n", d.number) if d.number else ""))
         # apparatus targets
         master = ""
         if master_label:
-            t = book.tables["tbl-master"]
+            tid = book.master_table["table"]
+            t = book.tables[tid]
             master = self.render_table(t, master_label)
-            self.used_tables.add("tbl-master")
-            self.register("tbl-master", Target("master-table", master_label, t.caption, "table"),
+            self.used_tables.add(tid)
+            self.register(tid, Target("master-table", master_label, t.caption, "table"),
                           t.path, t.line)
-        for ident, title in (("master-table", "The Two Positions Compared"),
-                             ("timeline", "Timeline"), ("key-figures", "Key Figures"),
-                             ("glossary", "Glossary"), ("bibliography", "Annotated Bibliography"),
-                             ("index", "Index")):
-            self.register(ident, Target(ident, title, title, "back"), book.root, 0)
+        self.reserved = {}
+        for ident, title, linkable in apparatus:
+            if title and linkable:
+                self.targets[ident] = Target(ident, title, title, "back")
         figs = {}
         if book.timeline:
             figs["timeline"] = figures.timeline_svg(book)
-            self.register("fig-timeline", Target("timeline", timeline_label,
-                                                 "Timeline of key events", "figure"), book.root, 0)
+            self.targets["fig-timeline"] = Target("timeline", timeline_label,
+                                                     L["timeline_title"], "figure")
         if book.strategies:
             figs["strategies"] = figures.strategies_svg(book)
         for e in book.glossary:
@@ -780,11 +821,15 @@ class Resolver:
         out.glossary = [{"id": e.id, "term": e.term,
                          "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",
                                                   e.line)}
-                        for e, h in sorted(gloss, key=lambda g: g[0].term.lower())]
+                        for e, h in sorted(gloss, key=lambda g: _sort_key(g[0].term))]
         out.people = [{"id": "person-" + slugify(p.name), "name": p.name, "dates": p.dates,
                        "role": p.role,
                        "bio": self.clean(self.fill_tokens(h), data / "people.yaml", p.line)}
                       for p, h in people]
+        if book.timeline:
+            out.timeline_alt = fill(self.labels, "timeline_alt", events="; ".join(
+                f"{e.label}, {e.short or e.event.replace('*', '')}"
+                for e in book.timeline if e.key) + ".")
         out.timeline = [{"date": e.label, "year": e.year, "key": e.key,
                          "event": self.clean(self.fill_tokens(h), data / "timeline.yaml", e.line)}
                         for e, h in events]
@@ -823,8 +868,17 @@ def _strip(text: str) -> str:
     return re.sub(r"[*_`]", "", text)
 
 
-def _sort_key(term: str) -> str:
-    return re.sub(r"^[^\w]+", "", term).lower()
+@functools.lru_cache(maxsize=1)
+def _collator():
+    import pyuca
+    return pyuca.Collator()
+
+
+def _sort_key(term: str) -> tuple:
+    """Index and glossary order: the Unicode Collation Algorithm's (pyuca, the default
+    table of the CLDR root collation), so that "Ärger" files under A and "Éclair" under E
+    in every language; leading punctuation is ignored."""
+    return _collator().sort_key(re.sub(r"^[^\w]+", "", term)), term
 
 
 def render_book(book: Book, report: Reporter, memo: Memo | None = None,

@@ -57,7 +57,11 @@ def documents(content: Path) -> dict[str, str]:
                                                     None, {}, ids)
     captured = []
 
+    from weasyprint.document import DocumentMetadata
+
     class Unwritten:                 # the document render_handout writes: nothing
+        metadata = DocumentMetadata()     # which the writer adds the book's XMP to
+
         def write_pdf(self, **options):
             return b""
 

@@ -20,6 +20,7 @@ from lxml import html as lxml_html
 
 from .. import theme
 from ..cover import cover_png
+from ..labels import fill
 from ..resolve import RenderedBook
 from .pdf import Layout, toc_items
 
@@ -48,7 +49,7 @@ class Page:
 
 
 def _xhtml(title: str, body_html: str, lang: str, css: str = "style/book.css",
-           body_type: str = "") -> bytes:
+           body_type: str = "", direction: str = "ltr") -> bytes:
     """HTML from the templates to well-formed XHTML with epub:type attributes."""
     doc = lxml_html.document_fromstring(
         f"<html><head><title></title></head><body>{body_html}</body></html>")
@@ -56,6 +57,8 @@ def _xhtml(title: str, body_html: str, lang: str, css: str = "style/book.css",
     root = etree.Element(f"{{{XHTML_NS}}}html", nsmap={None: XHTML_NS, "epub": EPUB_NS})
     root.set("lang", lang)
     root.set("{http://www.w3.org/XML/1998/namespace}lang", lang)
+    if direction == "rtl":
+        root.set("dir", "rtl")
     head = etree.SubElement(root, f"{{{XHTML_NS}}}head")
     etree.SubElement(head, f"{{{XHTML_NS}}}meta", charset="utf-8")
     t = etree.SubElement(head, f"{{{XHTML_NS}}}title")
@@ -89,18 +92,18 @@ def _convert(el):
     return new
 
 
-def epub_footnotes(tree, doc_id: str) -> None:
+def epub_footnotes(tree, doc_id: str, labels: dict) -> None:
     """Endnote lists become noteref/footnote pairs that readers can pop up."""
     for div in tree.xpath('.//div[@class="footnote"]'):
         section = etree.Element("section", {"class": "footnotes", "data-epub-type": "footnotes",
-                                            "aria-label": "Notes"})
+                                            "aria-label": labels["notes"]})
         for n, li in enumerate(div.xpath(".//li[@id]"), 1):
             aside = etree.SubElement(section, "aside", {"id": li.get("id"), "class": "footnote-text",
                                                         "data-epub-type": "footnote",
                                                         "role": "doc-footnote"})
             for back in li.xpath('.//a[@class="footnote-backref"]'):
                 back.set("role", "doc-backlink")
-                back.set("aria-label", f"Back to note {n} reference")
+                back.set("aria-label", fill(labels, "back_to_note", n=n))
             for child in list(li):
                 if child.get("id", "").startswith(doc_id + "-b"):
                     del child.attrib["id"]
@@ -118,7 +121,7 @@ def epub_footnotes(tree, doc_id: str) -> None:
         a.set("role", "doc-noteref")
 
 
-def insert_page_markers(tree, markers: dict[str, list[str]]) -> None:
+def insert_page_markers(tree, markers: dict[str, list[str]], names: dict) -> None:
     """Place print page markers (from the PDF layout) before the blocks they start with."""
     for anchor, labels in markers.items():
         found = tree.xpath(f'.//*[@id="{anchor}"]')
@@ -130,7 +133,8 @@ def insert_page_markers(tree, markers: dict[str, list[str]]) -> None:
         spans = []
         for label in labels:
             span = etree.Element("span", {"id": f"page-{label}", "data-epub-type": "pagebreak",
-                                          "role": "doc-pagebreak", "aria-label": f"Page {label}",
+                                          "role": "doc-pagebreak",
+                                          "aria-label": fill(names, "page_n", page=label),
                                           "class": "pagebreak"})
             spans.append(span)
         if el.tag in PHRASING_HOSTS:
@@ -174,16 +178,29 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     book.set_identifier(meta.identifier)
     book.set_title(meta.title)
     book.set_language(meta.language)
-    for author in meta.authors:
-        book.add_author(author)
+    if meta.direction == "rtl":
+        book.set_direction("rtl")        # the spine's page-progression-direction
+    add_people(book, meta)
     book.add_metadata("DC", "date", meta.date.isoformat())
     if meta.description:
         book.add_metadata("DC", "description", meta.description)
     if meta.licence:
         book.add_metadata("DC", "rights", meta.licence)
-    book.add_metadata("DC", "publisher", ", ".join(meta.authors) or meta.title)
-    book.add_metadata("DC", "source", f"{meta.identifier}:print-student-{meta.paper}",
-                      {"id": "print-source"})
+    if meta.publisher:
+        book.add_metadata("DC", "publisher", meta.publisher)
+    if meta.isbn_epub and meta.identifier != f"urn:isbn:{meta.isbn_epub}":
+        book.add_metadata("DC", "identifier", f"urn:isbn:{meta.isbn_epub}", {"id": "isbn"})
+    if meta.series:
+        book.add_metadata(None, "meta", meta.series, {"property": "belongs-to-collection",
+                                                      "id": "series"})
+        book.add_metadata(None, "meta", "series", {"refines": "#series",
+                                                   "property": "collection-type"})
+        if meta.series_number:
+            book.add_metadata(None, "meta", meta.series_number,
+                              {"refines": "#series", "property": "group-position"})
+    # the page list's source: always the declared print edition (book.yaml's paper,
+    # student edition), whatever papers and editions this build prints
+    book.add_metadata("DC", "source", meta.print_source, {"id": "print-source"})
     book.add_metadata(None, "meta", "pagination", {"refines": "#print-source",
                                                    "property": "source-of"})
     book.add_metadata(None, "meta", str(meta.edition), {"property": "schema:version"})
@@ -197,17 +214,14 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
             ("schema:accessibilityHazard", ["none"])):
         for v in values:
             book.add_metadata(None, "meta", v, {"property": prop})
-    book.add_metadata(None, "meta",
-                      "Reflowable text with structural headings, a table of contents, landmarks, "
-                      "print page numbers matching the printed student edition, an index, and "
-                      "text alternatives for every figure. Colour carries no meaning.",
+    book.add_metadata(None, "meta", meta.labels["accessibility_summary"],
                       {"property": "schema:accessibilitySummary"})
     book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA",
                       {"property": "dcterms:conformsTo"})
 
+    sheets = ["base.css", "epub.css"] + (["rtl.css"] if meta.direction == "rtl" else [])
     css = epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css",
-                        content=(theme.stylesheet("base.css") + "\n" +
-                                 theme.stylesheet("epub.css") + "\n" +
+                        content=("\n".join(theme.stylesheet(s) for s in sheets) + "\n" +
                                  theme.book_stylesheet()).encode("utf-8"))
     book.add_item(css)
     book.set_cover("images/cover.png", cover_png(meta), create_page=False)
@@ -234,24 +248,26 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     markers = page_markers(layout, files, blocks)
     docs = []
     for page, tree in zip(pages, trees):
-        epub_footnotes(tree, page.file.removesuffix(".xhtml"))
+        epub_footnotes(tree, page.file.removesuffix(".xhtml"), meta.labels)
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
             target_file = files.get(ident)
             if target_file and target_file != page.file:
                 a.set("href", f"{target_file}#{ident}")
-        insert_page_markers(tree, markers.get(page.file, {}))
+        insert_page_markers(tree, markers.get(page.file, {}), meta.labels)
         body = "".join(etree.tostring(c, encoding="unicode", method="html") for c in tree)
         body = (tree.text or "") + body
         item = XhtmlDoc(uid=page.file.removesuffix(".xhtml"), file_name=page.file,
                         title=page.title, lang=meta.language)
-        item.content = _xhtml(page.title, body, meta.language, body_type=page.epub_type)
+        item.content = _xhtml(page.title, body, meta.language, body_type=page.epub_type,
+                              direction=meta.direction)
         if "<svg" in body:
             item.properties.append("svg")
         book.add_item(item)
         docs.append((page, item))
 
-    nav = XhtmlDoc(uid="nav", file_name="nav.xhtml", title="Contents", lang=meta.language)
+    nav = XhtmlDoc(uid="nav", file_name="nav.xhtml", title=meta.labels["contents"],
+                   lang=meta.language)
     nav.properties.append("nav")
     nav.content = nav_document(rb, files, markers)
     book.add_item(nav)
@@ -273,37 +289,50 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
 
 def build_pages(rb: RenderedBook, layout: Layout | None) -> list[Page]:
     meta = rb.book.meta
+    L = rb.labels
     env = theme.environment()
     chapter = env.get_template("shared/chapter.html").module.chapter
     app = env.get_template("shared/apparatus.html").module
-    pages = [Page("cover.xhtml", "Cover",
+    pages = [Page("cover.xhtml", L["cover"],
                   f'<section class="cover-page" data-epub-type="cover">'
-                  f'<img src="images/cover.png" alt="Cover: {_esc(meta.title)}"/></section>',
-                  "frontmatter"),
-             Page("titlepage.xhtml", "Title Page", theme.render(
+                  f'<img src="images/cover.png" alt="{_esc(fill(L, "cover_alt", title=meta.title))}"/>'
+                  '</section>', "frontmatter"),
+             Page("titlepage.xhtml", L["title_page"], theme.render(
                  "epub/titlepage.html", meta=meta, front=rb.front), "frontmatter")]
     for d in rb.docs:
         pages.append(Page(f"{d.id}.xhtml", d.title if not d.number else
-                          f"{d.number}. {d.title}", str(chapter(d, False)), "bodymatter"))
+                          f"{d.number}. {d.title}", str(chapter(d, False, L)), "bodymatter"))
     if rb.master_table:
-        pages.append(Page("master-table.xhtml", "The Two Positions Compared",
+        pages.append(Page("master-table.xhtml", rb.book.master_table["title"],
                           str(app.master_table(rb)), "backmatter"))
     if rb.timeline:
-        pages.append(Page("timeline.xhtml", "Timeline", str(app.timeline(rb)), "backmatter"))
+        pages.append(Page("timeline.xhtml", L["timeline"], str(app.timeline(rb)), "backmatter"))
     if rb.people:
-        pages.append(Page("key-figures.xhtml", "Key Figures", str(app.people(rb)), "backmatter"))
+        pages.append(Page("key-figures.xhtml", L["key_figures"], str(app.people(rb)),
+                          "backmatter"))
     for d in rb.back:
-        pages.append(Page(f"{d.id}.xhtml", d.title, str(chapter(d, False)), "backmatter"))
+        pages.append(Page(f"{d.id}.xhtml", d.title, str(chapter(d, False, L)), "backmatter"))
     if rb.glossary:
-        pages.append(Page("glossary.xhtml", "Glossary", str(app.glossary(rb)), "backmatter"))
+        pages.append(Page("glossary.xhtml", L["glossary"], str(app.glossary(rb)), "backmatter"))
     if rb.bibliography:
-        pages.append(Page("bibliography.xhtml", "Annotated Bibliography",
+        pages.append(Page("bibliography.xhtml", L["bibliography"],
                           str(app.bibliography(rb)), "backmatter"))
     if rb.index:
-        labels = layout.anchors if layout else {}
-        pages.append(Page("index.xhtml", "Index", str(app.index(
-            rb, labels, lambda doc_id, anchor: f"#{anchor}")), "backmatter"))
+        anchors = layout.anchors if layout else {}
+        pages.append(Page("index.xhtml", L["index"], str(app.index(
+            rb, anchors, lambda doc_id, anchor: f"#{anchor}")), "backmatter"))
     return pages
+
+
+def add_people(book: epub.EpubBook, meta) -> None:
+    """Authors as dc:creator, editors and translators as dc:contributor, each with its
+    own id and a MARC relator role (aut, edt, trl)."""
+    for n, (name, role) in enumerate(meta.contributors, 1):
+        element = "creator" if role == "aut" else "contributor"
+        uid = f"{element}{n}"
+        book.add_metadata("DC", element, name, {"id": uid})
+        book.add_metadata(None, "meta", role, {"refines": "#" + uid, "property": "role",
+                                               "scheme": "marc:relators"})
 
 
 def _esc(text: str) -> str:
@@ -317,9 +346,10 @@ def nav_document(rb: RenderedBook, files: dict[str, str], markers: dict) -> byte
         for labels in anchors.values():
             for label in labels:
                 page_list.append((file, label))
+    meta = rb.book.meta
     body = theme.render("epub/nav.html", rb=rb, toc=toc_items(rb), files=files,
-                        pages=page_list, has_index=bool(rb.index))
-    return _xhtml("Contents", body, rb.book.meta.language)
+                        pages=page_list, has_index=bool(rb.index), L=meta.labels)
+    return _xhtml(meta.labels["contents"], body, meta.language, direction=meta.direction)
 
 
 def normalise_zip(data: bytes, when) -> bytes:

@@ -18,8 +18,10 @@ to place its print page markers.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+import string
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -47,9 +49,38 @@ class Layout:
     refused: list[str] = field(default_factory=list)
 
 
-def _css(*names: str, paper: str) -> str:
-    return "\n".join(theme.stylesheet(n) for n in names) + "\n" + theme.book_stylesheet() + \
+def _css(*names: str, paper: str, meta) -> str:
+    """The theme's stylesheets (with their right-to-left counterparts for an RTL book),
+    the labels that CSS prints, the book's own stylesheet and the paper size."""
+    if meta.direction == "rtl":
+        names = (*names, "rtl.css", *(f"{n.removesuffix('.css')}-rtl.css" for n in names
+                                      if n in ("print.css", "handout.css")))
+    return "\n".join(theme.stylesheet(n) for n in names) + "\n" + \
+        label_css(meta.labels, "handout.css" in names) + theme.book_stylesheet() + \
         f"\n@page {{ size: {PAPER.get(paper, 'A4')}; }}\n"
+
+
+def _css_content(text: str, values: dict[str, str]) -> str:
+    """A label as the value of CSS ``content``: its text quoted, its placeholders
+    replaced by the CSS that generates them (``counter(page)``, ``attr(...)``)."""
+    pieces = []
+    for literal, name, _, _ in string.Formatter().parse(text):
+        if literal:
+            pieces.append('"' + literal.replace("\\", "\\\\").replace('"', '\\"')
+                          .replace("\n", " ") + '"')
+        if name:
+            pieces.append(values[name])
+    return " ".join(pieces) or '""'
+
+
+def label_css(labels: dict, handout: bool) -> str:
+    """The words that the stylesheets print, in the book's language: a cross-reference's
+    "(p. N)" and a handout's "Page X of Y" (handout.css's folio is a bottom-centre box)."""
+    page_ref = _css_content(labels["page_ref"], {"page": "attr(data-page)"})
+    page_of = _css_content(labels["page_of"], {"page": "counter(page)",
+                                               "pages": "counter(pages)"})
+    css = f'a.xref::after {{ content: " (" {page_ref} ")"; }}\n'
+    return css + (f'@page {{ @bottom-center {{ content: {page_of}; }} }}\n' if handout else "")
 
 
 def footnotes_to_floats(html_text: str) -> str:
@@ -204,10 +235,10 @@ def body_parts(rb: RenderedBook) -> list[Part]:
 
 def _common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
-    css = _css("base.css", "print.css", paper=paper)
-    return dict(meta=rb.book.meta, rb=rb, teacher=teacher, css=css,
-                edition_name=edition_name(teacher), title_suffix=edition_name(teacher),
-                body_class="book")
+    css = _css("base.css", "print.css", paper=paper, meta=rb.book.meta)
+    return dict(meta=rb.book.meta, rb=rb, teacher=teacher, css=css, L=rb.labels, paper=paper,
+                edition_name=edition_name(rb, teacher),
+                title_suffix=edition_name(rb, teacher), body_class="book")
 
 
 def _body_common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
@@ -310,8 +341,7 @@ def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int | N
             _held[hold] = held
     document, refused = held
     number_layout(document, first_page, pages)
-    data = document.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=True,
-                              finisher=_deflate_contents)
+    data = write_pdf(document, rb, uncompressed_pdf=True, finisher=_deflate_contents)
     return PartLayout(data, _anchors_by_page(document), refused)
 
 
@@ -454,26 +484,95 @@ def toc_items(rb: RenderedBook) -> list[dict]:
     for d in rb.docs:
         items.append({"kind": "chapter", "id": d.id, "number": d.number, "title": d.title,
                       "sections": [s for s in d.sections if s["level"] == 2 and s["number"]]})
+    L = rb.labels
     for ident, present, title in (
-            ("master-table", rb.master_table, "The Two Positions Compared"),
-            ("timeline", rb.timeline, "Timeline"), ("key-figures", rb.people, "Key Figures")):
+            ("master-table", rb.master_table, rb.master_table and rb.book.master_table["title"]),
+            ("timeline", rb.timeline, L["timeline"]), ("key-figures", rb.people, L["key_figures"])):
         if present:
             items.append({"kind": "back", "id": ident, "number": None, "title": title,
                           "sections": []})
     for d in rb.back:
         items.append({"kind": "back", "id": d.id, "number": None, "title": d.title,
                       "sections": []})
-    for ident, present, title in (("glossary", rb.glossary, "Glossary"),
-                                  ("bibliography", rb.bibliography, "Annotated Bibliography"),
-                                  ("index", rb.index, "Index")):
+    for ident, present, title in (("glossary", rb.glossary, L["glossary"]),
+                                  ("bibliography", rb.bibliography, L["bibliography"]),
+                                  ("index", rb.index, L["index"])):
         if present:
             items.append({"kind": "back", "id": ident, "number": None, "title": title,
                           "sections": []})
     return items
 
 
-def edition_name(teacher: bool) -> str:
-    return "Teacher edition (with model answers)" if teacher else "Student edition"
+def edition_name(rb: RenderedBook, teacher: bool) -> str:
+    return rb.labels["teacher_edition" if teacher else "student_edition"]
+
+
+def write_pdf(document, rb: RenderedBook, **options) -> bytes:
+    """A laid-out document as PDF/UA, with the book's metadata: WeasyPrint takes title,
+    authors, subject and keywords from the HTML's <head>, and the rest of ``pdf_info``
+    as custom document information; ``book_metadata`` adds to its XMP."""
+    document.metadata = book_metadata(document.metadata, rb.book.meta)
+    return document.write_pdf(pdf_variant="pdf/ua-1", custom_metadata=True, **options)
+
+
+@functools.lru_cache(maxsize=1)
+def _book_metadata_class():
+    from weasyprint.document import DocumentMetadata
+
+    class BookMetadata(DocumentMetadata):
+        """WeasyPrint's document metadata, whose XMP also holds what Dublin Core says
+        of the book beyond title, authors and description: dc:contributor (editors,
+        translators), dc:publisher, dc:identifier (the print ISBN, else the book's
+        identifier), dc:language and dc:rights; in WeasyPrint's one rdf:RDF."""
+
+        def __init__(self, base, meta):
+            super().__init__(**vars(base))
+            self.book = meta
+
+        def generate_rdf_metadata(self, variant, version, conformance):
+            root = etree.fromstring(super().generate_rdf_metadata(variant, version, conformance))
+            root.append(xmp_description(self.book))
+            return etree.tostring(root, encoding="utf-8")
+
+    return BookMetadata
+
+
+def book_metadata(base, meta):
+    """``base`` (a document's metadata from its HTML) with the book's XMP; the class is
+    made on first use, as WeasyPrint is imported only where it is used. A layout kept
+    for another edition already has it."""
+    cls = _book_metadata_class()
+    if isinstance(base, cls):
+        base.book = meta
+        return base
+    return cls(base, meta)
+
+
+def xmp_description(meta):
+    """An rdf:Description of the book's Dublin Core properties that WeasyPrint does not
+    write itself."""
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    dc = "http://purl.org/dc/elements/1.1/"
+    desc = etree.Element(f"{{{rdf}}}Description", {f"{{{rdf}}}about": ""},
+                         nsmap={"rdf": rdf, "dc": dc})
+
+    def container(name: str, kind: str, values: list[str], lang: bool = False) -> None:
+        if values:
+            holder = etree.SubElement(etree.SubElement(desc, f"{{{dc}}}{name}"),
+                                      f"{{{rdf}}}{kind}")
+            for value in values:
+                li = etree.SubElement(holder, f"{{{rdf}}}li")
+                li.text = value
+                if lang:
+                    li.set("{http://www.w3.org/XML/1998/namespace}lang", "x-default")
+
+    container("contributor", "Bag", meta.editors + meta.translators)
+    container("publisher", "Bag", [meta.publisher] if meta.publisher else [])
+    container("language", "Bag", [meta.language])
+    container("rights", "Alt", [meta.licence] if meta.licence else [], lang=True)
+    etree.SubElement(desc, f"{{{dc}}}identifier").text = \
+        f"urn:isbn:{meta.isbn_print}" if meta.isbn_print else meta.identifier
+    return desc
 
 
 def handout_references(rb: RenderedBook, doc: RenderedDoc, teacher: bool) -> list[dict]:
@@ -487,17 +586,17 @@ def handout_references(rb: RenderedBook, doc: RenderedDoc, teacher: bool) -> lis
 def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
-    css = _css("base.css", "handout.css", paper=paper)
+    css = _css("base.css", "handout.css", paper=paper, meta=meta)
     html_text = theme.render("print/handout.html", meta=meta, rb=rb, doc=doc, teacher=teacher,
-                             css=css, edition_name=edition_name(teacher),
+                             css=css, edition_name=edition_name(rb, teacher), L=rb.labels,
                              title_suffix=f"{doc.label}: {doc.title}" if doc.label else doc.title,
                              body_class="handout", references=handout_references(rb, doc, teacher),
-                             running=f"{meta.title} · {edition_name(teacher)}")
+                             running=f"{meta.title} · {edition_name(rb, teacher)}")
     html_text = localise_links(footnotes_to_floats(html_text))
     fetcher = _fetcher(rb)
     document = _document(rb, html_text, fetcher)
     ident = hashlib.sha256(f"{meta.identifier}|{doc.id}|{teacher}|{paper}".encode()).hexdigest()
-    data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=ident[:32].encode())
+    data = write_pdf(document, rb, pdf_identifier=ident[:32].encode())
     if fetcher.refused:       # as the editions' refusals are: an error, not a quiet gap
         from ..errors import BuildError, Diagnostic
         raise BuildError([Diagnostic(str(doc.path), 0, f"refused to fetch {url}")

@@ -1,0 +1,390 @@
+"""Books other than the default guide: the engine prints none of the default guide's words,
+interface strings follow the book's language (locale files, ``labels:`` overrides),
+right-to-left books are laid out right to left, the book's metadata (several authors,
+editors, translators, publisher, series, an ISBN per format) reaches the EPUB and the PDF,
+and the EPUB's page source is the declared print edition whatever ``--paper`` says."""
+from __future__ import annotations
+
+import re
+import subprocess
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from lxml import etree
+from pypdf import PdfReader
+
+from conftest import epubcheck, only, run_build
+from studyguide import labels
+from studyguide.errors import Reporter
+from studyguide.loader import load_book
+from studyguide.resolve import render_book
+
+# words particular to the default guide, which no other book may show
+GUIDE_WORDS = ["Trotsky", "Stalin", "revolution", "socialism", "Bolshevik", "Study Guide",
+               "study guide", "debate", "Two Positions", "Soviet", "Lenin"]
+OPF = "{http://www.idpf.org/2007/opf}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+
+
+def write_book(root: Path, meta: dict, chapter: str, glossary: list | None = None,
+               timeline: list | None = None) -> Path:
+    """A one-chapter book in ``root``."""
+    (root / "chapters").mkdir(parents=True)
+    (root / "book.yaml").write_text(yaml.safe_dump(
+        {"date": "2026-03-01", "paper": "A4", "chapters": ["chapters/01.md"], **meta},
+        allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (root / "chapters" / "01.md").write_text(textwrap.dedent(chapter), encoding="utf-8")
+    if glossary or timeline:
+        (root / "data").mkdir()
+    if glossary:
+        (root / "data" / "glossary.yaml").write_text(
+            yaml.safe_dump(glossary, allow_unicode=True), encoding="utf-8")
+    if timeline:
+        (root / "data" / "timeline.yaml").write_text(
+            yaml.safe_dump(timeline, allow_unicode=True), encoding="utf-8")
+    return root
+
+
+GERMAN_META = {
+    "title": "Einführung in die Astronomie",
+    "subtitle": "Ein Arbeitsheft",
+    "authors": ["Anna Berger", "Jonas Keller"],
+    "editors": ["Clara Vogt"],
+    "translators": ["Daniel Roth"],
+    "publisher": "Sternwarte Verlag",
+    "series": {"name": "Himmelskunde", "number": 4},
+    "isbn": {"print": "978-3-16-148410-0", "epub": "978-3-16-148411-7"},
+    "keywords": ["Astronomie", "Planeten"],
+    "language": "de-DE",
+    "identifier": "urn:uuid:5d0c9a1e-2b3f-4c6d-8e7f-9a0b1c2d3e4f",
+    "licence": "CC BY 4.0",
+    "description": "Ein kurzes Heft über Sterne und Planeten.",
+}
+
+GERMAN_CHAPTER = """\
+    ---
+    title: Der Himmel bei Nacht
+    summary: Sterne und Planeten unterscheiden.
+    objectives:
+      - Den Unterschied zwischen Stern und Planet erklären.
+    key_terms: [Planet]
+    questions:
+      - type: recall
+        question: Was ist ein Planet?
+        answer: Ein Körper, der einen Stern umkreist.
+    ---
+
+    ## Sterne {#sec-sterne}
+
+    Sterne leuchten selbst. Ein Planet wirft nur das Licht der [Sonne]{.index} zurück,
+    wie schon [Ärger]{.index} und [Zebra]{.index} und [Apfel]{.index} zeigen.
+
+    Siehe [](#sec-sterne) und die Zeittafel, [](#fig-timeline).
+    """
+
+
+@pytest.fixture(scope="module")
+def german(tmp_path_factory) -> tuple[Path, Path]:
+    """A German book with two authors, an editor and a translator, built once."""
+    base = tmp_path_factory.mktemp("german")
+    book = write_book(base / "book", GERMAN_META, GERMAN_CHAPTER,
+                      glossary=[{"term": "Planet", "definition": "Ein Körper um einen Stern."}],
+                      timeline=[{"date": "1609-08", "event": "Galilei blickt durchs Fernrohr.",
+                                 "key": True},
+                                {"date": "1781-03-13", "event": "Herschel findet den Uranus.",
+                                 "key": True}])
+    out = base / "out"
+    result = run_build("--content", str(book), "--output", str(out), "--cache",
+                       str(base / "cache"), "-q")     # EPUBCheck: no message at all
+    assert result.returncode == 0, result.stderr
+    return book, out
+
+
+def pdf_text(path: Path) -> str:
+    return " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(path).pages)
+
+
+def epub_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as z:
+        return "\n".join(z.read(n).decode("utf-8") for n in z.namelist()
+                         if n.endswith((".xhtml", ".opf", ".ncx", ".css", ".svg")))
+
+
+def opf(path: Path):
+    with zipfile.ZipFile(path) as z:
+        return etree.fromstring(z.read("EPUB/content.opf"))
+
+
+def test_german_labels_in_pdf_and_epub(german):
+    _, out = german
+    # case-blind: chapter numbers and box headings are set in capitals
+    text = pdf_text(only(out, "*-student-a4.pdf")).casefold()
+    for label in ("Inhalt", "Kapitel 1", "In diesem Kapitel", "Lernziele",
+                  "Schlüsselbegriffe", "Wiederholungsfragen", "Wissen", "Zeittafel",
+                  "Abbildung A.1", "Abschnitt 1.1, „Sterne“ (S. 1)", "Glossar", "Register",
+                  "1. März 2026", "August 1609", "13. März 1781", "Ausgabe für Lernende",
+                  "Herausgegeben von Clara Vogt", "Übersetzt von Daniel Roth",
+                  "Himmelskunde, Band 4", "ISBN 978-3-16-148410-0 (Druck)"):
+        assert label.casefold() in text, label
+    for english in ("Chapter", "Contents", "Key terms", "Review questions", "Index",
+                    "Learning objectives", "Student edition", "January", "(p. "):
+        assert english.casefold() not in text, english
+    teacher = pdf_text(only(out, "*-teacher-a4.pdf"))
+    assert "Musterantwort" in teacher and "Model answer" not in teacher
+    handout = pdf_text(only(out / "handouts", "ch01-*-student-a4.pdf"))
+    assert re.search(r"Seite 1 von \d", handout) and "Page 1 of" not in handout
+    epub = epub_text(only(out, "*.epub"))
+    for label in ("Kapitel 1", "Inhalt", "Schlüsselbegriffe", "Wiederholungsfragen",
+                  "Seiten der Druckausgabe", "Orientierungspunkte", 'aria-label="Seite 1"',
+                  "Umbrechbarer Text mit gegliederten Überschriften"):
+        assert label in epub, label
+    for english in (">Contents<", ">Key terms<", ">Landmarks<", "Review questions"):
+        assert english not in epub, english
+
+
+def test_no_word_of_the_default_guide(german):
+    _, out = german
+    for path in sorted(out.rglob("*.pdf")):
+        reader = PdfReader(path)
+        shown = pdf_text(path) + " " + " ".join(str(v) for v in reader.metadata.values())
+        shown += reader.xmp_metadata.stream.get_data().decode("utf-8") \
+            if reader.xmp_metadata else ""
+        for word in GUIDE_WORDS:
+            assert word not in shown, f"{word!r} in {path.name}"
+    epub = epub_text(only(out, "*.epub"))
+    for word in GUIDE_WORDS:
+        assert word not in epub, word
+
+
+def test_metadata_in_the_epub(german):
+    _, out = german
+    path = only(out, "*.epub")
+    assert epubcheck(path) == []
+    root = opf(path)
+    meta = root.find(f"{OPF}metadata")
+    creators = meta.findall(f"{DC}creator")
+    contributors = meta.findall(f"{DC}contributor")
+    assert [c.text for c in creators] == ["Anna Berger", "Jonas Keller"]
+    assert [c.text for c in contributors] == ["Clara Vogt", "Daniel Roth"]
+    ids = [el.get("id") for el in root.iter() if el.get("id")]
+    assert len(ids) == len(set(ids))
+    roles = {m.get("refines"): m.text for m in meta.findall(f"{OPF}meta")
+             if m.get("property") == "role"}
+    assert all(m.get("scheme") == "marc:relators" for m in meta.findall(f"{OPF}meta")
+               if m.get("property") == "role")
+    assert [roles["#" + el.get("id")] for el in creators + contributors] == \
+        ["aut", "aut", "edt", "trl"]
+    assert meta.find(f"{DC}publisher").text == "Sternwarte Verlag"
+    identifiers = [el.text for el in meta.findall(f"{DC}identifier")]
+    assert "urn:isbn:978-3-16-148411-7" in identifiers          # the EPUB's own ISBN
+    assert meta.find(f"{DC}source").text == "urn:isbn:978-3-16-148410-0"   # the print one
+    collection = [m for m in meta.findall(f"{OPF}meta")
+                  if m.get("property") == "belongs-to-collection"]
+    assert [m.text for m in collection] == ["Himmelskunde"]
+    position = [m.text for m in meta.findall(f"{OPF}meta")
+                if m.get("property") == "group-position"]
+    assert position == ["4"]
+    assert root.find(f"{OPF}spine").get("page-progression-direction") is None
+
+
+def test_metadata_in_the_pdf(german):
+    _, out = german
+    reader = PdfReader(only(out, "*-student-a4.pdf"))
+    info = reader.metadata
+    assert info["/Author"] == "Anna Berger, Jonas Keller"
+    assert info["/Keywords"] == "Astronomie, Planeten"
+    assert info["/Title"].startswith("Einführung in die Astronomie")
+    assert info["/editor"] == "Clara Vogt" and info["/translator"] == "Daniel Roth"
+    assert info["/publisher"] == "Sternwarte Verlag"
+    assert info["/isbn"] == "978-3-16-148410-0"
+    xmp = reader.xmp_metadata
+    assert xmp.dc_creator == ["Anna Berger", "Jonas Keller"]
+    assert xmp.dc_contributor == ["Clara Vogt", "Daniel Roth"]
+    assert xmp.dc_publisher == ["Sternwarte Verlag"]
+    assert xmp.dc_language == ["de-DE"]
+    assert xmp.dc_identifier == "urn:isbn:978-3-16-148410-0"
+    assert xmp.dc_rights == {"x-default": "CC BY 4.0"}
+    # one rdf:RDF in the packet, as XMP requires
+    assert xmp.stream.get_data().count(b"<rdf:RDF") == 1
+
+
+def test_index_follows_unicode_collation(german):
+    _, out = german
+    with zipfile.ZipFile(only(out, "*.epub")) as z:
+        index = etree.fromstring(z.read("EPUB/index.xhtml"))
+    terms = [t.text for t in index.iter("{http://www.w3.org/1999/xhtml}span")
+             if t.get("class") == "index-term"]
+    assert terms == ["Apfel", "Ärger", "Planet", "Sonne", "Zebra"]
+
+
+def test_epub_page_source_ignores_paper_option(german, tmp_path):
+    """--paper Letter (and only the teacher edition) builds the EPUB from the declared A4
+    student edition: byte for byte the EPUB of the A4 build."""
+    book, out = german
+    letter = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(letter), "--paper", "Letter",
+                       "--edition", "teacher", "--no-handouts", "--cache", str(tmp_path / "c"),
+                       "-q")
+    assert result.returncode == 0, result.stderr
+    assert only(letter, "*.epub").read_bytes() == only(out, "*.epub").read_bytes()
+    assert not list(letter.glob("*-a4.pdf"))
+    text = pdf_text(only(letter, "*-teacher-letter.pdf"))
+    assert "(mit Musterantworten) · Letter" in text              # this PDF's own paper
+    assert "Ausgabe für Lernende im Format A4" in text            # the EPUB's page source
+
+
+ARABIC_CHAPTER = """\
+    ---
+    title: السماء في الليل
+    summary: نتعرف في هذا الفصل على النجوم والكواكب.
+    questions:
+      - question: ما هو الكوكب؟
+    ---
+
+    ## النجوم {#sec-stars}
+
+    النجوم شموس بعيدة، و[الشمس]{.index} نجم قريب.
+
+    ## الكواكب
+
+    انظر [](#sec-stars).
+    """
+
+
+def test_arabic_book_is_right_to_left(tmp_path):
+    book = write_book(tmp_path / "book", {
+        "title": "مدخل إلى علم الفلك", "authors": ["ليلى حداد"], "language": "ar",
+        "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a01"}, ARABIC_CHAPTER)
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "--no-handouts",
+                       "--edition", "student", "--cache", str(tmp_path / "c"), "-q")
+    assert result.returncode == 0, result.stderr
+    epub = only(out, "*.epub")
+    assert opf(epub).find(f"{OPF}spine").get("page-progression-direction") == "rtl"
+    with zipfile.ZipFile(epub) as z:
+        chapter = etree.fromstring(z.read("EPUB/ch01.xhtml"))
+        css = z.read("EPUB/style/book.css").decode()
+    assert chapter.get("dir") == "rtl" and chapter.get("lang") == "ar"
+    assert "الفصل 1" in etree.tostring(chapter, encoding="unicode")
+    assert "border-right: 2pt solid" in css                      # rtl.css is applied
+    # two headings without Latin letters get distinct ids
+    ids = chapter.xpath("//x:div[@class='chapter-body']//x:h2/@id",
+                        namespaces={"x": "http://www.w3.org/1999/xhtml"})
+    assert len(ids) == 2 and ids[0] == "sec-stars" and re.fullmatch(r"ch01-u[0-9a-f]{10}",
+                                                                     ids[1])
+    pdf = only(out, "*-student-a4.pdf")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "DejaVu-Sans" in fonts                  # the font with the Arabic letters
+    # the chapter opens on a left-hand page, the recto of a right-to-left book: page
+    # index 0 of the body is a left page (front matter: 4 pages), bound on its right
+    # (the wider margin, 26 mm), its title set against the right margin and its folio
+    # on the outer, left, edge
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "5", "-l", "5", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    page = etree.fromstring(bbox.encode("utf-8"), etree.HTMLParser()).find(".//page")
+    width, height = float(page.get("width")), float(page.get("height"))
+    words = [(float(w.get("xmin")), float(w.get("xmax")), float(w.get("ymin")),
+              float(w.get("ymax")), w.text) for w in page.iter("word")]
+    tallest = max(y1 - y0 for _, _, y0, y1, _ in words)
+    title = [w for w in words if w[3] - w[2] == tallest]
+    assert len(title) == 3                               # السماء في الليل
+    assert max(x1 for _, x1, *_ in title) == pytest.approx(width - 26 / 25.4 * 72, abs=1)
+    assert min(x0 for x0, *_ in title) > width / 2
+    folio = [w for w in words if w[2] > height - 80]
+    assert [w[4] for w in folio] == ["1"] and folio[0][1] < width / 2
+    assert max(x1 for x0, x1, *_ in words) <= width - 26 / 25.4 * 72 + 1
+
+
+# -- in-process checks: locale files and book.yaml's labels ----------------------------
+
+def test_every_locale_has_the_english_keys_and_placeholders():
+    english = labels._locale_file("en")
+    for path in sorted(labels.LOCALES.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert set(data) == set(english), path.name
+        for key, value in data.items():
+            if key == "months":
+                assert len(value) == 12
+            else:
+                assert labels.placeholders(str(value)) == \
+                    labels.placeholders(str(english[key])), (path.name, key)
+        assert data["direction"] == ("rtl" if path.stem in ("ar", "he") else "ltr")
+
+
+def test_locale_fallback():
+    assert labels.locale_for("de-AT") == "de" and labels.defaults("de-AT")["contents"] == "Inhalt"
+    assert labels.locale_for("fr-CA") == "fr"
+    assert labels.locale_for("he") == "he" and labels.defaults("he")["direction"] == "rtl"
+    assert labels.locale_for("pt-BR") == "en" and labels.defaults("pt-BR")["index"] == "Index"
+
+
+def test_label_overrides_and_their_errors(tmp_path):
+    book = write_book(tmp_path / "book", {
+        "title": "T", "language": "en", "labels": {
+            "contents": "What is inside", "chapter_n": "Part {n}",
+            "page_ref": "page {pge}", "colophon": "x", "months": ["Jan"],
+            "index": "Index {{sic}}"}},
+        "---\ntitle: One\n---\n\nText.\n")
+    report = Reporter(book)
+    load_book(book, report)
+    lines = (book / "book.yaml").read_text().split("\n")
+    messages = {str(d) for d in report.diagnostics}
+
+    def line(key):
+        return next(i for i, t in enumerate(lines, 1) if t.strip().startswith(key + ":"))
+    assert any(f"book.yaml:{line('page_ref')}: error: label 'page_ref' uses unknown "
+               "placeholder(s) {pge} (allowed: {page})" in m for m in messages), messages
+    assert any(f"book.yaml:{line('colophon')}: error: unknown label 'colophon'" in m
+               for m in messages), messages
+    assert any(f"book.yaml:{line('months')}: error: label 'months' must be a list of twelve"
+               in m for m in messages), messages
+    assert any(f"book.yaml:{line('index')}: error: label 'index': a brace may only enclose"
+               in m for m in messages), messages
+    assert len(report.errors) == 4
+    # the good overrides are used
+    data = yaml.safe_load((book / "book.yaml").read_text(encoding="utf-8"))
+    for key in ("page_ref", "colophon", "months", "index"):
+        del data["labels"][key]
+    (book / "book.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    report = Reporter(book)
+    rb = render_book(load_book(book, report), report)
+    assert not report.errors and rb.labels["contents"] == "What is inside"
+    assert rb.docs[0].label == "Part 1"
+
+
+def test_reserved_id_reported_where_the_author_wrote_it(tmp_path):
+    book = write_book(tmp_path / "book", {"title": "T", "language": "en"},
+                      "---\ntitle: One\n---\n\nText.\n\n## Words {#glossary}\n\nMore.\n",
+                      glossary=[{"term": "Word", "definition": "A word."}])
+    report = Reporter(book)
+    render_book(load_book(book, report), report)
+    errors = [str(d) for d in report.errors]
+    assert errors == [f"{report._rel(book / 'chapters' / '01.md')}:7: error: id 'glossary' "
+                      "is reserved: the builder gives it to the section 'Glossary' (choose "
+                      "another id)"]
+
+
+def test_bad_metadata_is_reported_at_its_line(tmp_path):
+    book = write_book(tmp_path / "book", {
+        "title": "T", "language": "en", "isbn": {"print": "978-3-16-148410-1", "ebook": "x"},
+        "series": ["a"], "editors": {"a": 1}, "master_table": {"table": "tbl-none",
+                                                               "title": "All"}},
+        "---\ntitle: One\n---\n\nText.\n")
+    report = Reporter(book)
+    load_book(book, report)
+    text = (book / "book.yaml").read_text().split("\n")
+    messages = sorted(str(d) for d in report.errors)
+    assert len(messages) == 5, messages
+    for key, words in (("isbn", "knows only 'print' and 'epub', not ebook"),
+                       ("print", "'978-3-16-148410-1' is not a valid ISBN: The number's "
+                        "checksum or check digit is invalid"),
+                       ("series", "'series' must be"),
+                       ("editors", "'editors' must be a list"),
+                       ("table", "master_table: unknown table 'tbl-none'")):
+        n = next(i for i, t in enumerate(text, 1) if t.strip().startswith(key + ":"))
+        assert any(f"book.yaml:{n}: error: " in m and words in m for m in messages), \
+            (key, messages)
