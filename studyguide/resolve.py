@@ -16,9 +16,9 @@ from pathlib import Path
 from lxml import etree
 from lxml import html as lxml_html
 
-from . import figures, paths
+from . import figures
 from .cache import Memo, digest
-from .citations import CitationSet, format_citations
+from .citations import PART_TOKEN, CitationSet, citations_as_notes, format_citations
 from .errors import Reporter
 from .loader import slugify
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, rewrite_blocks,
@@ -154,11 +154,16 @@ class Resolver:
         return Pending(len(self.jobs) - 1)
 
     def fill_tokens(self, text: str) -> str:
-        return TOKEN_RE.sub(lambda m: self.cites.rendered.get(m.group(1), ""), text)
+        text = PART_TOKEN.sub(lambda m: self.cites.part(m.group(1), m.group(2)), text)
+        return TOKEN_RE.sub(lambda m: self.cites.inline(m.group(1)), text)
 
     # -- stage 1: Markdown to HTML with tokens ------------------------------------
     def convert_doc(self, doc: Chapter) -> dict:
         body = tokenize_citations(doc.body, self.registry, doc.path, doc.body_line)
+        if self.book.style is not None and self.book.style.note:
+            uses = self.registry.uses
+            body = citations_as_notes(body, TOKEN_RE,
+                                      lambda n: uses[n].source.startswith("["))
         body, problems = rewrite_blocks(body, doc.body_line)
         for p in problems:
             self.report.error(doc.path, p.line, p.message)
@@ -236,26 +241,29 @@ class Resolver:
                     self.report.error(use.path, use.line, f"unknown citation key '{key}'")
                 used.add(key)
         bib = self.book.bibliography_path
+        nocite = self.book.nocite
         for key, line in sorted(self.book.reference_lines.items()):
-            if key not in used and bib:
-                self.report.warning(bib, line, f"bibliography entry '{key}' is never cited")
-        if not self.book.references:
-            return
-        csl = paths.find_csl(self.book.root, self.book.meta.csl)
-        if csl is None:
+            if key not in used and key not in nocite and "*" not in nocite and bib:
+                self.report.warning(bib, line, f"bibliography entry '{key}' is never cited "
+                                    "and is left out of the bibliography (list it under "
+                                    "nocite: in book.yaml to print it)")
+        style = self.book.style
+        if not self.book.references or style is None:
             return
         sources = [u.source for u in self.registry.uses]
         lang = self.book.meta.language
-        key = digest("citeproc", self.salt, sources, self.book.references, csl.read_bytes(),
-                     lang)
+        bibtex = self.book.bibtex
+        key = digest("citeproc", self.salt, sources, self.book.references, style.xml,
+                     lang, nocite, bibtex)
         cites = self.memo.get(key) if self.memo is not None else None
         if cites is not None:
             self.cites = cites
             return
         try:
-            self.cites = format_citations(sources, self.book.references, csl, lang)
+            self.cites = format_citations(sources, self.book.references, style, lang,
+                                          nocite, bibtex)
         except RuntimeError as exc:
-            self.report.error(bib or self.book.root, 1,
+            self.report.error(style.path, 1,
                               f"citation processor failed: {str(exc).splitlines()[0]}")
             return
         if self.memo is not None:

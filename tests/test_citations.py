@@ -26,14 +26,18 @@ def text(fragment: str) -> str:
                   .text_content()).strip()
 
 
-def pandoc_reference(markdown: str, refs: list[dict], tmp_path: Path) -> tuple[list[str], dict]:
-    """What pandoc itself makes of a document: its citations in order, its entries."""
-    bib = tmp_path / "refs.json"
-    bib.write_text(json.dumps(refs))
+def pandoc_reference(markdown: str, refs: list[dict] | Path, tmp_path: Path,
+                     csl: Path = CSL, nocite: str = "") -> tuple[list[str], dict]:
+    """What pandoc itself makes of a document: its citations in order, its entries.
+    ``refs``: CSL-JSON items, or a bibliography file pandoc reads itself."""
+    bib = refs if isinstance(refs, Path) else tmp_path / "refs.json"
+    if not isinstance(refs, Path):
+        bib.write_text(json.dumps(refs))
+    head = f"---\nnocite: '{nocite}'\n---\n\n" if nocite else ""
     out = subprocess.run([pandoc_path(), "-f", "markdown", "-t", "html5", "--citeproc",
-                          "--bibliography", str(bib), "--csl", str(CSL),
+                          "--bibliography", str(bib), "--csl", str(csl),
                           "-M", "lang=en-GB", "--wrap=none"],
-                         input=("---\nnocite: '@*'\n---\n\n" + markdown).encode(),
+                         input=(head + markdown).encode(),
                          capture_output=True, check=True).stdout.decode()
     tree = lxml_html.fragment_fromstring(out, create_parent="div")
     cites = [re.sub(r"\s+", " ", s.text_content()).strip()
@@ -43,9 +47,10 @@ def pandoc_reference(markdown: str, refs: list[dict], tmp_path: Path) -> tuple[l
     return cites, entries
 
 
-def ours(markdown: str, refs: list[dict]) -> tuple[list[str], dict]:
+def ours(markdown: str, refs: list[dict], csl: Path = CSL, nocite: list[str] | None = None,
+         bibtex: str | None = None) -> tuple[list[str], dict]:
     sources = [c.source for _, _, c in find_citations(markdown)]
-    result = format_citations(sources, refs, CSL, "en-GB")
+    result = format_citations(sources, refs, csl, "en-GB", nocite, bibtex)
     return ([text(result.rendered[str(i)]) for i in range(len(sources))],
             {k: text(v) for k, v in result.bibliography.items()})
 
@@ -77,8 +82,64 @@ def test_bibtex_bibliography_is_read(tmp_path):
     assert not report.diagnostics
     assert lines["trotsky1937"] == 11 and lines["corp1938"] == 33
     md = "[@trotsky1930a; @trotsky1930b] [@trotsky1937] [@chapter1990] [@web2018] [@corp1938]"
-    want_cites, want_entries = pandoc_reference(md, refs, tmp_path)
-    assert ours(md, refs) == (want_cites, want_entries)
+    # as pandoc prints the .bib file itself
+    want_cites, want_entries = pandoc_reference(md, TRICKY / "tricky.bib", tmp_path)
+    bibtex = (TRICKY / "tricky.bib").read_text()
+    assert ours(md, refs, bibtex=bibtex) == (want_cites, want_entries)
+    assert "Paris" in want_entries["corp1938"]
+    assert len(want_entries) == 6
+
+
+TEX_BIB = r"""@article{co2,
+  author = {M{\"u}ller, J{\'e}r{\^o}me},
+  title = {Rising {CO$_2$} and the \emph{Polar} ice of {\AA}lesund},
+  journal = {Na{\ss}e Zeitschrift},
+  year = {2001}
+}
+"""
+
+
+def test_bibtex_tex_prints_as_pandoc_prints_it(tmp_path):
+    bib = tmp_path / "tex.bib"
+    bib.write_text(TEX_BIB)
+    report = Reporter(tmp_path)
+    refs, _ = load_references(bib, report)
+    assert not report.diagnostics
+    sources = ["[@co2]"]
+    result = format_citations(sources, refs, CSL, "en-GB", bibtex=TEX_BIB)
+    entry = result.bibliography["co2"]
+    # CO₂ with a real subscript, the emphasis, the accented letters: no TeX left
+    assert "CO<span class=\"math inline\"><sub>2</sub></span>" in entry
+    assert "<em>Polar</em>" in entry and "Müller, Jérôme" in entry
+    assert "Ålesund" in text(entry) and "Naße" in text(entry)
+    assert not re.search(r"[$\\{}]", entry)
+    want_cites, want_entries = pandoc_reference("[@co2]", bib, tmp_path)
+    assert (text(result.rendered["0"]), text(entry)) == (want_cites[0], want_entries["co2"])
+
+
+def test_bibtex_string_bomb_is_an_error_in_bounded_memory_and_time(tmp_path):
+    # under 1 kB: 30 @string macros, each four times the last, then a title that uses
+    # the last (8 * 4**29 characters, about 2.3 EB)
+    lines = ['@string{a0="xxxxxxxx"}']
+    lines += [f"@string{{a{i}=a{i - 1}#a{i - 1}#a{i - 1}#a{i - 1}}}" for i in range(1, 30)]
+    lines += ["@book{bomb, title=a29, author={Bomb, A.}, year=2000}"]
+    bomb = "\n".join(["% a BibTeX bomb", *lines, ""])
+    bib = tmp_path / "bomb.bib"
+    bib.write_text(bomb)
+    assert len(bomb.encode()) < 1024
+    import resource
+    import time
+    start = time.monotonic()
+    report = Reporter(tmp_path)
+    refs, _ = load_references(bib, report)
+    assert time.monotonic() - start < 30
+    assert refs == []
+    [problem] = report.diagnostics
+    assert problem.severity == "error" and problem.line == 2      # the first @string
+    assert "memory" in problem.message and "@string" in problem.message
+    # pandoc's peak, in kB: its heap limit (512 MB) and little more
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert peak < 800_000
 
 
 @pytest.mark.parametrize("chapter", sorted((CONTENT / "chapters").glob("*.md")),
