@@ -92,14 +92,17 @@ def citations_as_notes(text: str, token: re.Pattern, bracketed: Callable[[int], 
     before it. A citation inside a footnote stays there, written out (``inline``)."""
     in_notes = footnote_definition_lines(text.split("\n"))
     definitions: list[str] = []
+    label = "citation"
+    while f"[^{label}-" in text:      # not a label the author uses
+        label += "-"
 
     def to_note(m: re.Match) -> str:
         if text.count("\n", 0, m.start("n")) in in_notes:
             return m.group(0)
         n = m.group("n")
-        definitions.append(f"[^zzcitenote{n}]: zzcitenote{n}zz")
+        definitions.append(f"[^{label}-{n}]: zzcitenote{n}zz")
         space = "" if bracketed(int(n)) else m.group("space")
-        return f"{space}zzcitetext{n}zz{m.group('punct')}[^zzcitenote{n}]"
+        return f"{space}zzcitetext{n}zz{m.group('punct')}[^{label}-{n}]"
 
     pattern = re.compile(r"(?P<space>[ \t]*\n?[ \t]*)"
                          + token.pattern.replace("(", "(?P<n>", 1)
