@@ -437,6 +437,9 @@ class Resolver:
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
+            if ident.startswith("ref-") and ident[4:] not in self.cites.bibliography:
+                a.drop_tag()    # a style without a bibliography: nothing to link to
+                continue
             if "fn-" in ident or "fnref" in ident or ident.startswith("ref-"):
                 continue
             target = self.targets.get(ident)

@@ -229,3 +229,16 @@ def test_malformed_styles_are_errors(tmp_path, text, message):
         "csl: chicago-author-date", "csl: book.csl"))
     errors = csl_errors(book)
     assert len(errors) == 1 and errors[0].startswith(message), errors
+
+
+def test_style_without_a_bibliography_leaves_no_dangling_links(tmp_path):
+    book = book_with_style(tmp_path, "parent.csl")
+    parent = parent_style().replace(
+        f'<bibliography><layout><text value="{MARKER}"/></layout></bibliography>', "")
+    (book / "styles" / "parent.csl").write_text(parent)
+    report = Reporter(book)
+    rb = render_book(load_book(book, report), report)
+    assert not report.errors, report.errors
+    assert rb.bibliography == []
+    body = rb.docs[0].body_html
+    assert MARKER in body and 'href="#ref-' not in body
