@@ -156,8 +156,13 @@ def _xml_parser() -> etree.XMLParser:
 
 
 def _style(path: Path, root: Path) -> Style:
-    xml = _self_contained(path, root, ())
-    return Style(xml, etree.fromstring(xml, _xml_parser()).get("class") == "note", path)
+    style = etree.fromstring(_self_contained(path, root, ()), _xml_parser())
+    # no link of any kind (self, template, documentation…) is left for pandoc to follow;
+    # the files keep theirs
+    for link in style.xpath("c:info/c:link", namespaces={"c": CSL_NS}):
+        link.getparent().remove(link)
+    xml = etree.tostring(style, encoding="utf-8", xml_declaration=True)
+    return Style(xml, style.get("class") == "note", path)
 
 
 def _parse_style(path: Path):

@@ -189,6 +189,8 @@ def test_bundled_parent_by_its_repository_id(tmp_path):
     apa = load_style(paths.CSL_DIR / "apa.csl", paths.CSL_DIR, report)
     assert b'default-locale="de-DE"' in loaded.style.xml
     assert b"<title>APA Style 7th edition</title>" in loaded.style.xml
+    # pandoc is handed no link of any kind to follow
+    assert b"<link" not in loaded.style.xml and b"<link" in (paths.CSL_DIR / "apa.csl").read_bytes()
     result = format_citations(["[@writer1901; @historian2000]"], loaded.references,
                               loaded.style, "en-GB")
     plain = format_citations(["[@writer1901; @historian2000]"], loaded.references, apa,
