@@ -101,16 +101,28 @@ def citations_as_notes(text: str, token: re.Pattern, bracketed: Callable[[int], 
             return m.group(0)
         n = m.group("n")
         definitions.append(f"[^{label}-{n}]: zzcitenote{n}zz")
-        space = "" if bracketed(int(n)) else m.group("space")
+        space = m.group("space")
+        if bracketed(int(n)) and _joins(text[:m.start()], space):
+            space = ""
         return f"{space}zzcitetext{n}zz{m.group('punct')}[^{label}-{n}]"
 
-    pattern = re.compile(r"(?P<space>[ \t]*\n?[ \t]*)"
+    pattern = re.compile(r"(?P<space>[ \t]*(?:\n[ \t]*)?)"
                          + token.pattern.replace("(", "(?P<n>", 1)
                          + f"(?P<punct>[{re.escape(NOTE_PUNCTUATION)}]*)")
     out = pattern.sub(to_note, text)
     if not definitions:
         return text
     return out + "\n\n" + "\n\n".join(definitions) + "\n"
+
+
+def _joins(before: str, space: str) -> bool:
+    """Whether a note mark may take the place of the ``space`` before it: the text
+    before is running text of the same paragraph (not a line start, a heading, a table
+    row, a hard line break…)."""
+    line = before.rsplit("\n", 1)[-1]
+    hard_break = "\n" in space and (line + space.split("\n")[0]).endswith("  ")
+    return bool(line.strip()) and not hard_break and \
+        not re.match(r"\s*(?:#|\||`|<|:::|[-=]+\s*$)", line)
 
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"

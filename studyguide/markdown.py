@@ -24,9 +24,6 @@ from .citations import find_citations
 # looked up among the installed packages' entry points, a tenth of a second per build.
 EXTENSIONS = ["footnotes", "attr_list", "tables", "smarty", "md_in_html", "sane_lists",
               "fenced_code"]
-# footnotes are numbered in the order they are referred to, as pandoc numbers them (and
-# a note style's citations, made footnotes at the end of a chapter, fall into place)
-EXTENSION_CONFIGS = {"footnotes": {"USE_DEFINITION_ORDER": False}}
 DIV_OPEN = re.compile(r"^(:{3,})\s*(\{(?P<attrs>[^}]*)\}|(?P<cls>[\w-]+))?\s*$")
 DIV_CLOSE = re.compile(r"^:{3,}\s*$")
 ATTR = re.compile(r'([#.])([\w:-]+)|([\w-]+)="([^"]*)"')
@@ -162,8 +159,7 @@ def markdown_to_html(text: str) -> str:
     global _CONVERTER
     if _CONVERTER is None:
         _CONVERTER = md_lib.Markdown(extensions=[
-            importlib.import_module(f"markdown.extensions.{name}").makeExtension(
-                **EXTENSION_CONFIGS.get(name, {}))
+            importlib.import_module(f"markdown.extensions.{name}").makeExtension()
             for name in EXTENSIONS])
     return _CONVERTER.reset().convert(text)
 

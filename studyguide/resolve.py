@@ -412,6 +412,7 @@ class Resolver:
                 a.set("href", f"#{doc.id}-" + href[1:].replace(":", "-"))
         for a in tree.xpath('.//a[@class="footnote-backref"]'):
             a.attrib.pop("title", None)
+        _number_notes_by_reference(tree)
         # other explicit ids (attr_list on paragraphs, boxes…)
         for el in tree.xpath(".//*[@id]"):
             ident = el.get("id")
@@ -756,6 +757,26 @@ class Resolver:
                     unique.append((doc_id, anchor))
             entry["refs"] = unique
         return out
+
+
+def _number_notes_by_reference(tree) -> None:
+    """Footnotes numbered, and listed, in the order the text refers to them, as pandoc
+    numbers them (Python-Markdown numbers a list item's notes after the paragraphs
+    that follow the list)."""
+    order: list[str] = []
+    refs = tree.xpath('.//a[@class="footnote-ref"]')
+    for a in refs:
+        target = a.get("href", "")[1:]
+        if target not in order:
+            order.append(target)
+    for a in refs:
+        a.text = str(order.index(a.get("href", "")[1:]) + 1)
+    for ol in tree.xpath('.//div[@class="footnote"]/ol'):
+        items = list(ol.iterchildren("li"))
+        rank = {ident: i for i, ident in enumerate(order)}
+        items.sort(key=lambda li: rank.get(li.get("id"), len(order)))
+        for li in items:
+            ol.append(li)      # moves it to the end, in the new order
 
 
 def _strip(text: str) -> str:

@@ -339,3 +339,28 @@ def test_notes_style_book_builds_with_footnotes_in_pdf_and_epub(tmp_path):
     notes = footnotes_of(re.sub(r"^<\?xml[^>]*>", "", chapter))
     assert [n for n, _ in notes] == ["1", "2", "3", "4", "5"]
     assert notes[0][1] == "1. Ada Writer, The Alpha Doctrine (Alpha Press, 1901), 12."
+
+
+def test_note_marks_keep_the_markdown_structure():
+    """A note mark takes the place of the space before a bracketed citation only in
+    running text: a citation opening a paragraph, a list item or a line after a hard
+    break stays where it is, and one inside a footnote stays in it."""
+    from studyguide.citations import citations_as_notes
+    from studyguide.markdown import TOKEN_RE, convert
+    source = ("## Title\nzzcite0zz opens a paragraph.\n\nText before\nzzcite1zz. And "
+              "zzcite2zz, more.[^x]\n\n- zzcite3zz item\n\nEnd  \nzzcite4zz.\n\n"
+              "[^x]: In a note zzcite5zz.\n")
+    from studyguide.resolve import _number_notes_by_reference
+    html = convert(citations_as_notes(source, TOKEN_RE, lambda n: True))
+    tree = lxml_html.fragment_fromstring(html, create_parent="div")
+    _number_notes_by_reference(tree)
+    assert tree.xpath("//h2")[0].text_content() == "Title"
+    paras = [re.sub(r"\s+", " ", p.text_content()) for p in tree.xpath("/div/p")]
+    assert paras[0] == "zzcitetext0zz1 opens a paragraph."
+    assert paras[1] == "Text beforezzcitetext1zz.2 Andzzcitetext2zz,3 more.4"
+    assert tree.xpath("//ul/li")[0].text_content().startswith("zzcitetext3zz5 item")
+    assert tree.xpath("/div/p/br") and paras[2] == "End zzcitetext4zz.6"
+    notes = [re.sub(r"\s+", " ", li.text_content()).replace("\u21a9", "").strip()
+             for li in tree.xpath('//div[@class="footnote"]//li')]
+    assert notes == ["zzcitenote0zz", "zzcitenote1zz", "zzcitenote2zz",
+                     "In a note zzcite5zz.", "zzcitenote3zz", "zzcitenote4zz"]
