@@ -7,6 +7,7 @@ from the CSL style and never from hand-written formatting.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import subprocess
@@ -60,6 +61,13 @@ class CitationSet:
         """What a token made by ``citations_as_notes`` stands for."""
         return (self.rendered if kind == "text" else self.notes).get(i, "")
 
+    def numbered(self, order: list[int]) -> CitationSet:
+        """The same, for citations formatted in ``order``: the j-th formatted is the
+        citation numbered ``order[j]``."""
+        def back(d: dict[str, str]) -> dict[str, str]:
+            return {str(order[int(j)]): v for j, v in d.items()}
+        return CitationSet(back(self.rendered), self.bibliography, back(self.notes))
+
 
 FINAL_PERIOD = re.compile(r"\.((?:</[a-z]+>)*)\s*$")
 # tokens for a note style's citations in a chapter body: what stays in the text, and
@@ -82,6 +90,33 @@ def footnote_definition_lines(lines: list[str]) -> set[int]:
         if inside:
             found.add(i)
     return found
+
+
+def reading_order(text: str, token: re.Pattern) -> list[int]:
+    """The numbers of the citation tokens in a Markdown text in the order a reader meets
+    them: a citation inside a footnote where the text refers to that footnote."""
+    lines = text.split("\n")
+    in_notes = footnote_definition_lines(lines)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    label_at: dict[int, str] = {}        # line -> the footnote it belongs to
+    label = ""
+    for i, line in enumerate(lines):
+        m = FOOTNOTE_DEF.match(line)
+        if m:
+            label = m.group(0).strip()[2:-2]
+        if i in in_notes:
+            label_at[i] = label
+    called: dict[str, int] = {}          # footnote label -> where it is first referred to
+    for m in re.finditer(r"\[\^([^\]]+)\](?!:)", text):
+        called.setdefault(m.group(1), m.start())
+    keys = []
+    for m in token.finditer(text):
+        line = bisect.bisect_right(starts, m.start()) - 1
+        where = called.get(label_at[line], m.start()) if line in label_at else m.start()
+        keys.append((where, m.start(), int(m.group(1))))
+    return [n for _, _, n in sorted(keys)]
 
 
 def citations_as_notes(text: str, token: re.Pattern, bracketed: Callable[[int], bool]) -> str:

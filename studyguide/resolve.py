@@ -18,7 +18,8 @@ from lxml import html as lxml_html
 
 from . import figures
 from .cache import Memo, digest
-from .citations import PART_TOKEN, CitationSet, citations_as_notes, format_citations
+from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
+                        reading_order)
 from .errors import Reporter
 from .loader import slugify
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, rewrite_blocks,
@@ -138,6 +139,7 @@ class Resolver:
         self.salt = salt      # what else the memo's results depend on (the engine's code)
         self.registry = Registry()
         self.cites: CitationSet = CitationSet()
+        self.reading: list[list[int]] = []  # each body's citations in reading order
         self.targets: dict[str, Target] = {}
         self.id_lines: dict[str, tuple[Path, int]] = {}
         self.images: dict[str, Path] = {}
@@ -162,6 +164,9 @@ class Resolver:
         body = tokenize_citations(doc.body, self.registry, doc.path, doc.body_line)
         if self.book.style is not None and self.book.style.note:
             uses = self.registry.uses
+            # citeproc meets the body's citations in reading order (a footnote's where
+            # it is referred to), for "first" and "subsequent" forms of notes
+            self.reading.append(reading_order(body, TOKEN_RE))
             body = citations_as_notes(body, TOKEN_RE,
                                       lambda n: uses[n].source.startswith("["))
         body, problems = rewrite_blocks(body, doc.body_line)
@@ -250,10 +255,14 @@ class Resolver:
         style = self.book.style
         if not self.book.references or style is None:
             return
-        sources = [u.source for u in self.registry.uses]
+        order = list(range(len(self.registry.uses)))
+        for body in self.reading:        # a body's citations are numbered one after another
+            if body:
+                order[min(body):max(body) + 1] = body
+        sources = [self.registry.uses[i].source for i in order]
         lang = self.book.meta.language
         bibtex = self.book.bibtex
-        key = digest("citeproc", self.salt, sources, self.book.references, style.xml,
+        key = digest("citeproc", self.salt, sources, order, self.book.references, style.xml,
                      lang, nocite, bibtex)
         cites = self.memo.get(key) if self.memo is not None else None
         if cites is not None:
@@ -261,7 +270,7 @@ class Resolver:
             return
         try:
             self.cites = format_citations(sources, self.book.references, style, lang,
-                                          nocite, bibtex)
+                                          nocite, bibtex).numbered(order)
         except RuntimeError as exc:
             self.report.error(style.path, 1,
                               f"citation processor failed: {str(exc).splitlines()[0]}")

@@ -242,12 +242,22 @@ def footnotes_of(html: str) -> list[tuple[str, str]]:
 
 def test_note_style_puts_citations_in_footnotes_as_pandoc_does(tmp_path):
     book = mini_with(tmp_path, csl="chicago-notes-bibliography")
+    # a work first cited in a footnote that the text refers to before it cites the
+    # work again: the footnote has the full note, the text the short one
+    refs = json.loads((book / "references.json").read_text())
+    refs.append({"id": "third1950", "type": "book", "title": "A Third Book",
+                 "author": [{"family": "Third", "given": "Tess"}], "publisher": "Gamma",
+                 "issued": {"date-parts": [[1950]]}})
+    (book / "references.json").write_text(json.dumps(refs))
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text() + "\nA new point.[^first] Later [@third1950, 5]."
+                       "\n\n[^first]: See [@third1950, 3].\n")
     rb, report = rendered(book)
     assert not report.errors, report.errors
-    raw = (MINI / "chapters" / "01-first.md").read_text()
+    raw = chapter.read_text()
     body = raw[raw.index("---", 3) + 3:]
     out = subprocess.run([pandoc_path(), "-f", "markdown", "-t", "html5", "--citeproc",
-                          "--bibliography", str(MINI / "references.json"), "--csl",
+                          "--bibliography", str(book / "references.json"), "--csl",
                           str(paths.CSL_DIR / "chicago-notes-bibliography.csl"),
                           "-M", "lang=en-GB", "--wrap=none"],
                          input=body.encode(), capture_output=True, check=True).stdout.decode()
@@ -260,6 +270,8 @@ def test_note_style_puts_citations_in_footnotes_as_pandoc_does(tmp_path):
     assert [n for n, _ in got] == [str(i) for i in range(1, len(want) + 1)]
     assert [t for _, t in got] == want
     assert "A footnote with a citation (Alpha Reconsidered)." in want
+    assert want[-2:] == ["See (Tess Third, A Third Book (Gamma, 1950), 3).",
+                         "Third, A Third Book, 5."]
     # the mark after the punctuation, with no space before it
     assert re.search(r'first stated in 1901\.<sup id="ch01-fnref-[\w-]+">', rb.docs[0].body_html)
     # no note inside a note
