@@ -318,7 +318,7 @@ def pandoc_path() -> str:
 
 # pandoc runs with its heap bounded (GHC's runtime options) and a time limit, so that no
 # bibliography or style can take the machine's memory or hang the build
-BIBTEX_HEAP, CITEPROC_HEAP = "512m", "1536m"
+BIBTEX_HEAP_MB, CITEPROC_HEAP_MB = 512, 1536
 PANDOC_SECONDS = 120
 
 
@@ -326,17 +326,17 @@ class PandocLimit(RuntimeError):
     """pandoc ran out of its memory or time limit."""
 
 
-def _run_pandoc(args: list[str], stdin: str, heap: str = CITEPROC_HEAP,
+def _run_pandoc(args: list[str], stdin: str, heap_mb: int = CITEPROC_HEAP_MB,
                 cwd: Path | None = None) -> str:
     try:
-        proc = subprocess.run([pandoc_path(), "+RTS", f"-M{heap}", "-RTS", *args],
+        proc = subprocess.run([pandoc_path(), "+RTS", f"-M{heap_mb}m", "-RTS", *args],
                               input=stdin.encode("utf-8"), capture_output=True,
                               timeout=PANDOC_SECONDS, cwd=cwd)
     except subprocess.TimeoutExpired:
         raise PandocLimit(f"took longer than {PANDOC_SECONDS} s") from None
     err = proc.stderr.decode("utf-8", "replace").strip()
     if "Heap exhausted" in err:
-        raise PandocLimit(f"needed more than {heap}B of memory")
+        raise PandocLimit(f"needed more than {heap_mb} MB of memory")
     if proc.returncode != 0:
         raise RuntimeError(err or f"pandoc exited with status {proc.returncode}")
     return proc.stdout.decode("utf-8")
@@ -349,7 +349,7 @@ def bibtex_references(text: str, path: Path, report: Reporter) -> list[dict] | N
     ``.bib``. pandoc's heap is bounded: an @string bomb is an error, not the machine's
     memory."""
     try:
-        out = _run_pandoc(["-f", "bibtex", "-t", "csljson"], text, heap=BIBTEX_HEAP)
+        out = _run_pandoc(["-f", "bibtex", "-t", "csljson"], text, heap_mb=BIBTEX_HEAP_MB)
     except PandocLimit as exc:
         strings = re.search(r"^\s*@string\b", text, re.I | re.M)
         line = text.count("\n", 0, strings.start()) + 1 if strings else 1
