@@ -689,7 +689,7 @@ class Resolver:
                           t.path, t.line)
         for ident, title in (("master-table", "The Two Positions Compared"),
                              ("timeline", "Timeline"), ("key-figures", "Key Figures"),
-                             ("glossary", "Glossary"), ("bibliography", "Annotated Bibliography"),
+                             ("glossary", "Glossary"), ("bibliography", "Bibliography"),
                              ("index", "Index")):
             self.register(ident, Target(ident, title, title, "back"), book.root, 0)
         figs = {}

@@ -295,7 +295,7 @@ def build_pages(rb: RenderedBook, layout: Layout | None) -> list[Page]:
     if rb.glossary:
         pages.append(Page("glossary.xhtml", "Glossary", str(app.glossary(rb)), "backmatter"))
     if rb.bibliography:
-        pages.append(Page("bibliography.xhtml", "Annotated Bibliography",
+        pages.append(Page("bibliography.xhtml", "Bibliography",
                           str(app.bibliography(rb)), "backmatter"))
     if rb.index:
         labels = layout.anchors if layout else {}

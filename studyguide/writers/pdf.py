@@ -464,7 +464,7 @@ def toc_items(rb: RenderedBook) -> list[dict]:
         items.append({"kind": "back", "id": d.id, "number": None, "title": d.title,
                       "sections": []})
     for ident, present, title in (("glossary", rb.glossary, "Glossary"),
-                                  ("bibliography", rb.bibliography, "Annotated Bibliography"),
+                                  ("bibliography", rb.bibliography, "Bibliography"),
                                   ("index", rb.index, "Index")):
         if present:
             items.append({"kind": "back", "id": ident, "number": None, "title": title,
