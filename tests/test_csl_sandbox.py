@@ -136,6 +136,7 @@ def test_network_parent_is_an_error_and_never_fetched(tmp_path):
                            "--format", "epub", "-q")
         assert result.returncode == 1 and "Traceback" not in result.stderr
         assert "dependent.csl:6: error: independent-parent" in result.stderr
+        assert MARKER not in result.stdout + result.stderr
         assert not out.exists() or not any(out.iterdir())
     assert listener.requests == []
 
