@@ -364,10 +364,10 @@ def load_references(path: Path, report: Reporter) -> tuple[list[dict], dict[str,
         return [], {}
     lines: dict[str, int] = {}
     if path.suffix == ".bib":
-        from .citations import bibtex_to_csl
+        from .citations import bibtex_references
         pattern = re.compile(r"^\s*@\w+\s*\{\s*([^,\s]+)\s*,", re.M)
         keys = [(m.group(1), text[: m.start()].count("\n") + 1) for m in pattern.finditer(text)]
-        refs = bibtex_to_csl(text, path, report)
+        refs = bibtex_references(text, path, report)
         if refs is None:
             return [], {}
     else:
@@ -393,6 +393,26 @@ def load_references(path: Path, report: Reporter) -> tuple[list[dict], dict[str,
             seen[key] = line
     lines.update(seen)
     return refs, lines
+
+
+def load_nocite(raw: dict, book: Book, book_yaml: Path, report: Reporter) -> list[str]:
+    """``nocite:`` in book.yaml: keys listed in the bibliography though never cited, as
+    a list or as pandoc's string (``"@a, @b"``); ``"@*"`` lists every entry."""
+    value = raw.get("nocite")
+    if value is None:
+        return []
+    line = line_of(raw, "nocite")
+    if isinstance(value, str):
+        keys = re.findall(r"@?([^\s,;@]+)", value)
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        keys = [v.strip().lstrip("@") for v in value]
+    else:
+        report.error(book_yaml, line, "nocite must be a list of bibliography keys, or '@*'")
+        return []
+    for key in keys:
+        if key != "*" and book.references and key not in book.reference_lines:
+            report.error(book_yaml, line, f"nocite: unknown bibliography key '{key}'")
+    return ["*"] if "*" in keys else list(dict.fromkeys(keys))
 
 
 def load_book(root: Path, report: Reporter) -> Book | None:
@@ -457,13 +477,21 @@ def load_book(root: Path, report: Reporter) -> Book | None:
         else:
             book.bibliography_path = path
             book.references, book.reference_lines = load_references(path, report)
+            if path.suffix == ".bib" and book.references:
+                book.bibtex = read_text(path, report)
     changelog = root / "CHANGELOG.md"
     if changelog.exists():
         book.changelog = load_chapter(changelog, "changes", None, "front", report)
+    book.nocite = load_nocite(raw, book, book_yaml, report)
     csl = paths.find_csl(root, meta.csl)
     if csl is None:
+        bundled = ", ".join(sorted(p.stem for p in paths.CSL_DIR.glob("*.csl")))
         report.error(book_yaml, line_of(raw, "csl"),
-                     f"unknown citation style '{meta.csl}' (no file styles/csl/{meta.csl}.csl)")
+                     f"unknown citation style '{meta.csl}' (bundled: {bundled}; or the "
+                     "path of a .csl file in the book folder)")
+    else:
+        from .citations import load_style
+        book.style = load_style(csl, root, report)
     sheet = raw.get("stylesheet")
     if sheet:
         found = paths.find_stylesheet(root, str(sheet))

@@ -159,6 +159,9 @@ class Book:
     references: list[dict] = field(default_factory=list)
     reference_lines: dict[str, int] = field(default_factory=dict)
     bibliography_path: Path | None = None
+    bibtex: str | None = None              # a BibTeX bibliography's text, for citeproc
+    nocite: list[str] = field(default_factory=list)   # keys listed though not cited; ["*"]: all
+    style: Any = None                      # the CSL style (citations.Style), self-contained
     changelog: Chapter | None = None
     stylesheet_path: Path | None = None    # the book's own CSS, after the theme's
     templates_dir: Path | None = None      # the book's template overrides

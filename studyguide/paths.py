@@ -30,9 +30,15 @@ CSL_DIR = STYLES / "csl"
 STARTER = _folder("studyguide", "starter")
 
 
+# Names a style was bundled or published under before, as the CSL styles repository
+# renamed it: old name -> the file in styles/csl/.
+CSL_ALIASES = {"chicago-note-bibliography": "chicago-notes-bibliography"}
+
+
 def find_csl(root: Path, name: str) -> Path | None:
     """A CSL style by name (``styles/csl/NAME.csl``) or by a path inside the book."""
-    for candidate in (CSL_DIR / f"{name}.csl", root / name):
+    bundled = CSL_ALIASES.get(name, name)
+    for candidate in (CSL_DIR / f"{bundled}.csl", root / name):
         if candidate.is_file():
             try:
                 candidate.resolve().relative_to(root.resolve())

@@ -19,7 +19,8 @@ from lxml import html as lxml_html
 
 from . import figures, paths, readers, sanitise
 from .cache import Memo, digest
-from .citations import CitationSet, format_citations
+from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
+                        reading_order)
 from .errors import Reporter
 from .labels import fill
 from .loader import slugify
@@ -143,6 +144,7 @@ class Resolver:
         self.salt = salt      # what else the memo's results depend on (the engine's code)
         self.registry = Registry()
         self.cites: CitationSet = CitationSet()
+        self.reading: list[list[int]] = []  # each body's citations in reading order
         self.targets: dict[str, Target] = {}
         self.id_lines: dict[str, tuple[Path, int]] = {}
         self.images: dict[str, Path] = {}
@@ -166,11 +168,19 @@ class Resolver:
         return Pending(len(self.jobs) - 1)
 
     def fill_tokens(self, text: str) -> str:
-        return TOKEN_RE.sub(lambda m: self.cites.rendered.get(m.group(1), ""), text)
+        text = PART_TOKEN.sub(lambda m: self.cites.part(m.group(1), m.group(2)), text)
+        return TOKEN_RE.sub(lambda m: self.cites.inline(m.group(1)), text)
 
     # -- stage 1: Markdown to HTML with tokens ------------------------------------
     def convert_doc(self, doc: Chapter) -> dict:
         body = tokenize_citations(doc.body, self.registry, doc.path, doc.body_line)
+        if self.book.style is not None and self.book.style.note:
+            uses = self.registry.uses
+            # citeproc meets the body's citations in reading order (a footnote's where
+            # it is referred to), for "first" and "subsequent" forms of notes
+            self.reading.append(reading_order(body, TOKEN_RE))
+            body = citations_as_notes(body, TOKEN_RE,
+                                      lambda n: uses[n].source.startswith("["))
         body, problems = rewrite_blocks(body, doc.body_line)
         for p in problems:
             self.report.error(doc.path, p.line, p.message)
@@ -269,26 +279,33 @@ class Resolver:
                     self.report.error(use.path, use.line, f"unknown citation key '{key}'")
                 used.add(key)
         bib = self.book.bibliography_path
+        nocite = self.book.nocite
         for key, line in sorted(self.book.reference_lines.items()):
-            if key not in used and bib:
-                self.report.warning(bib, line, f"bibliography entry '{key}' is never cited")
-        if not self.book.references:
+            if key not in used and key not in nocite and "*" not in nocite and bib:
+                self.report.warning(bib, line, f"bibliography entry '{key}' is never cited "
+                                    "and is left out of the bibliography (list it under "
+                                    "nocite: in book.yaml to print it)")
+        style = self.book.style
+        if not self.book.references or style is None:
             return
-        csl = paths.find_csl(self.book.root, self.book.meta.csl)
-        if csl is None:
-            return
-        sources = [u.source for u in self.registry.uses]
+        order = list(range(len(self.registry.uses)))
+        for body in self.reading:        # a body's citations are numbered one after another
+            if body:
+                order[min(body):max(body) + 1] = body
+        sources = [self.registry.uses[i].source for i in order]
         lang = self.book.meta.language
-        key = digest("citeproc", self.salt, sources, self.book.references, csl.read_bytes(),
-                     lang)
+        bibtex = self.book.bibtex
+        key = digest("citeproc", self.salt, sources, order, self.book.references, style.xml,
+                     lang, nocite, bibtex)
         cites = self.memo.get(key) if self.memo is not None else None
         if cites is not None:
             self.cites = cites
             return
         try:
-            self.cites = format_citations(sources, self.book.references, csl, lang)
+            self.cites = format_citations(sources, self.book.references, style, lang,
+                                          nocite, bibtex).numbered(order)
         except RuntimeError as exc:
-            self.report.error(bib or self.book.root, 1,
+            self.report.error(style.path, 1,
                               f"citation processor failed: {str(exc).splitlines()[0]}")
             return
         if self.memo is not None:
@@ -442,6 +459,7 @@ class Resolver:
                 a.set("href", f"#{doc.id}-" + href[1:].replace(":", "-"))
         for a in tree.xpath('.//a[@class="footnote-backref"]'):
             a.attrib.pop("title", None)
+        _number_notes_by_reference(tree)
         # other explicit ids (attr_list on paragraphs, boxes…)
         for el in tree.xpath(".//*[@id]"):
             ident = el.get("id")
@@ -473,6 +491,9 @@ class Resolver:
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
+            if ident.startswith("ref-") and ident[4:] not in self.cites.bibliography:
+                a.drop_tag()    # a style without a bibliography: nothing to link to
+                continue
             if "fn-" in ident or "fnref" in ident or ident.startswith("ref-"):
                 continue
             target = self.targets.get(ident)
@@ -862,6 +883,24 @@ class Resolver:
 
 def _svg_local(el) -> str:
     return el.tag.rsplit("}", 1)[-1].lower()
+def _number_notes_by_reference(tree) -> None:
+    """Footnotes numbered, and listed, in the order the text refers to them, as pandoc
+    numbers them (Python-Markdown numbers a list item's notes after the paragraphs
+    that follow the list)."""
+    order: list[str] = []
+    refs = tree.xpath('.//a[@class="footnote-ref"]')
+    for a in refs:
+        target = a.get("href", "")[1:]
+        if target not in order:
+            order.append(target)
+    for a in refs:
+        a.text = str(order.index(a.get("href", "")[1:]) + 1)
+    for ol in tree.xpath('.//div[@class="footnote"]/ol'):
+        items = list(ol.iterchildren("li"))
+        rank = {ident: i for i, ident in enumerate(order)}
+        items.sort(key=lambda li: rank.get(li.get("id"), len(order)))
+        for li in items:
+            ol.append(li)      # moves it to the end, in the new order
 
 
 def _strip(text: str) -> str:

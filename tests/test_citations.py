@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 
-from conftest import CONTENT, FIXTURES
+from conftest import CONTENT, FIXTURES, MINI
 from studyguide import paths
-from studyguide.citations import find_citations, format_citations, pandoc_path
+from studyguide.citations import bundled_style, find_citations, format_citations, pandoc_path
 from studyguide.errors import Reporter
-from studyguide.loader import load_references
+from studyguide.loader import load_book, load_references
+from studyguide.resolve import render_book
 
 CSL = paths.CSL_DIR / "chicago-author-date.csl"
 TRICKY = FIXTURES / "citations"
@@ -26,14 +28,18 @@ def text(fragment: str) -> str:
                   .text_content()).strip()
 
 
-def pandoc_reference(markdown: str, refs: list[dict], tmp_path: Path) -> tuple[list[str], dict]:
-    """What pandoc itself makes of a document: its citations in order, its entries."""
-    bib = tmp_path / "refs.json"
-    bib.write_text(json.dumps(refs))
+def pandoc_reference(markdown: str, refs: list[dict] | Path, tmp_path: Path,
+                     csl: Path = CSL, nocite: str = "") -> tuple[list[str], dict]:
+    """What pandoc itself makes of a document: its citations in order, its entries.
+    ``refs``: CSL-JSON items, or a bibliography file pandoc reads itself."""
+    bib = refs if isinstance(refs, Path) else tmp_path / "refs.json"
+    if not isinstance(refs, Path):
+        bib.write_text(json.dumps(refs))
+    head = f"---\nnocite: '{nocite}'\n---\n\n" if nocite else ""
     out = subprocess.run([pandoc_path(), "-f", "markdown", "-t", "html5", "--citeproc",
-                          "--bibliography", str(bib), "--csl", str(CSL),
+                          "--bibliography", str(bib), "--csl", str(csl),
                           "-M", "lang=en-GB", "--wrap=none"],
-                         input=("---\nnocite: '@*'\n---\n\n" + markdown).encode(),
+                         input=(head + markdown).encode(),
                          capture_output=True, check=True).stdout.decode()
     tree = lxml_html.fragment_fromstring(out, create_parent="div")
     cites = [re.sub(r"\s+", " ", s.text_content()).strip()
@@ -43,9 +49,10 @@ def pandoc_reference(markdown: str, refs: list[dict], tmp_path: Path) -> tuple[l
     return cites, entries
 
 
-def ours(markdown: str, refs: list[dict]) -> tuple[list[str], dict]:
+def ours(markdown: str, refs: list[dict], csl: Path = CSL, nocite: list[str] | None = None,
+         bibtex: str | None = None) -> tuple[list[str], dict]:
     sources = [c.source for _, _, c in find_citations(markdown)]
-    result = format_citations(sources, refs, CSL, "en-GB")
+    result = format_citations(sources, refs, csl, "en-GB", nocite, bibtex)
     return ([text(result.rendered[str(i)]) for i in range(len(sources))],
             {k: text(v) for k, v in result.bibliography.items()})
 
@@ -77,8 +84,75 @@ def test_bibtex_bibliography_is_read(tmp_path):
     assert not report.diagnostics
     assert lines["trotsky1937"] == 11 and lines["corp1938"] == 33
     md = "[@trotsky1930a; @trotsky1930b] [@trotsky1937] [@chapter1990] [@web2018] [@corp1938]"
-    want_cites, want_entries = pandoc_reference(md, refs, tmp_path)
-    assert ours(md, refs) == (want_cites, want_entries)
+    # as pandoc prints the .bib file itself
+    want_cites, want_entries = pandoc_reference(md, TRICKY / "tricky.bib", tmp_path)
+    bibtex = (TRICKY / "tricky.bib").read_text()
+    assert ours(md, refs, bibtex=bibtex) == (want_cites, want_entries)
+    assert "Paris" in want_entries["corp1938"]
+    assert len(want_entries) == 6
+
+
+TEX_BIB = r"""@article{co2,
+  author = {M{\"u}ller, J{\'e}r{\^o}me},
+  title = {Rising {CO$_2$} and the \emph{Polar} ice of {\AA}lesund},
+  journal = {Na{\ss}e Zeitschrift},
+  year = {2001}
+}
+"""
+
+
+def test_bibtex_tex_prints_as_pandoc_prints_it(tmp_path):
+    bib = tmp_path / "tex.bib"
+    bib.write_text(TEX_BIB)
+    report = Reporter(tmp_path)
+    refs, _ = load_references(bib, report)
+    assert not report.diagnostics
+    sources = ["[@co2]"]
+    result = format_citations(sources, refs, CSL, "en-GB", bibtex=TEX_BIB)
+    entry = result.bibliography["co2"]
+    # CO₂ with a real subscript, the emphasis, the accented letters: no TeX left
+    assert "CO<span class=\"math inline\"><sub>2</sub></span>" in entry
+    assert "<em>Polar</em>" in entry and "Müller, Jérôme" in entry
+    assert "Ålesund" in text(entry) and "Naße" in text(entry)
+    assert not re.search(r"[$\\{}]", entry)
+    want_cites, want_entries = pandoc_reference("[@co2]", bib, tmp_path)
+    assert (text(result.rendered["0"]), text(entry)) == (want_cites[0], want_entries["co2"])
+
+
+def test_bibtex_string_bomb_is_an_error_in_bounded_memory_and_time(tmp_path):
+    # under 1 kB: 30 @string macros, each four times the last, then a title that uses
+    # the last (8 * 4**29 characters, about 2.3 EB)
+    lines = ['@string{a0="xxxxxxxx"}']
+    lines += [f"@string{{a{i}=a{i - 1}#a{i - 1}#a{i - 1}#a{i - 1}}}" for i in range(1, 30)]
+    lines += ["@book{bomb, title=a29, author={Bomb, A.}, year=2000}"]
+    bomb = "\n".join(["% a BibTeX bomb", *lines, ""])
+    bib = tmp_path / "bomb.bib"
+    bib.write_text(bomb)
+    assert len(bomb.encode()) < 1024
+    # read in a process of its own, which reports its children's (pandoc's) peak memory
+    probe = ("import resource, sys\n"
+             "from pathlib import Path\n"
+             "from studyguide.errors import Reporter\n"
+             "from studyguide.loader import load_references\n"
+             "report = Reporter(Path.cwd())\n"
+             "refs, _ = load_references(Path(sys.argv[1]), report)\n"
+             "print(len(refs)); print(*report.diagnostics, sep='\\n')\n"
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    import sys
+    import time
+    start = time.monotonic()
+    run = subprocess.run([sys.executable, "-c", probe, str(bib)], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    assert time.monotonic() - start < 30
+    assert run.returncode == 0, run.stderr
+    count, problem, peak = run.stdout.splitlines()
+    assert count == "0"
+    # the first @string's line; no traceback
+    assert problem.startswith("bomb.bib:2: error: BibTeX bibliography not read: reading it "
+                              "needed more than 512 MB of memory"), problem
+    assert "@string" in problem
+    # pandoc's peak, in kB: its heap limit (512 MB) and little more
+    assert int(peak) < 800_000
 
 
 @pytest.mark.parametrize("chapter", sorted((CONTENT / "chapters").glob("*.md")),
@@ -92,3 +166,224 @@ def test_default_book_citations_match_pandoc(chapter, tmp_path):
     # pandoc moves footnotes (and their citations) to the end, so compare as multisets
     assert sorted(got_cites) == sorted(want_cites)
     assert got_entries == want_entries
+
+
+# -- bundled styles, note styles, what the bibliography lists ---------------------------
+
+IN_TEXT_STYLES = ["apa", "chicago-author-date", "harvard-cite-them-right",
+                  "modern-language-association"]
+
+
+def test_every_bundled_style_is_listed_and_independent():
+    bundled = sorted(p.stem for p in paths.CSL_DIR.glob("*.csl"))
+    assert bundled == sorted([*IN_TEXT_STYLES, "chicago-notes-bibliography"])
+    readme = (paths.CSL_DIR / "README.md").read_text()
+    for name in bundled:
+        style = bundled_style(name)       # raises if it needed a parent
+        assert f"`{name}.csl`" in readme
+        assert b"creativecommons.org/licenses/by-sa" in style.xml
+        assert style.note == (name == "chicago-notes-bibliography")
+    assert bundled_style("chicago-note-bibliography").xml == \
+        bundled_style("chicago-notes-bibliography").xml
+
+
+@pytest.mark.parametrize("name", IN_TEXT_STYLES)
+def test_bundled_in_text_style_matches_pandoc(name, tmp_path):
+    refs = json.loads((TRICKY / "tricky.json").read_text())
+    md = (TRICKY / "tricky.md").read_text()
+    csl = paths.CSL_DIR / f"{name}.csl"
+    want = pandoc_reference(md, refs, tmp_path, csl)
+    got = ours(md, refs, csl)
+    assert got == want
+    assert len(got[0]) == 14 and len(got[1]) >= 10
+
+
+def mini_with(tmp_path: Path, **settings: str) -> Path:
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    yaml_path = book / "book.yaml"
+    text_ = yaml_path.read_text()
+    for key, value in settings.items():
+        text_ = re.sub(rf"^{key}:.*$", f"{key}: {value}", text_, flags=re.M) \
+            if re.search(rf"^{key}:", text_, re.M) else text_ + f"{key}: {value}\n"
+    yaml_path.write_text(text_)
+    return book
+
+
+def rendered(book: Path):
+    report = Reporter(book)
+    rb = render_book(load_book(book, report), report)
+    return rb, report
+
+
+@pytest.mark.parametrize("name", [*IN_TEXT_STYLES, "chicago-note-bibliography",
+                                  "chicago-notes-bibliography"])
+def test_each_bundled_style_renders_the_small_book(name, tmp_path):
+    rb, report = rendered(mini_with(tmp_path, csl=name))
+    assert not report.errors, report.errors
+    assert [r["key"] for r in rb.bibliography] == ["historian2000", "writer1901"]
+    body = rb.docs[0].body_html
+    assert "Writer" in body and "zzcite" not in body
+    notes = lxml_html.fragment_fromstring(body, create_parent="div").xpath(
+        '//div[@class="footnote"]//li')
+    # the fixture's own footnote, and with the notes style one note per citation
+    assert len(notes) == (5 if "notes" in name or "note-" in name else 1)
+
+
+def test_unknown_style_names_the_bundled_ones(tmp_path):
+    report = Reporter(tmp_path)
+    book = mini_with(tmp_path, csl="nature")
+    load_book(book, report)
+    [error] = [str(d) for d in report.diagnostics]
+    assert "book.yaml:11: error: unknown citation style 'nature' (bundled: apa, " \
+           "chicago-author-date, chicago-notes-bibliography" in error
+
+
+def footnotes_of(html: str) -> list[tuple[str, str]]:
+    """(number as referenced, note text) for every footnote reference, in text order."""
+    tree = lxml_html.fragment_fromstring(html, create_parent="div")
+    out = []
+    for a in tree.xpath('//a[@class="footnote-ref"]'):
+        li = tree.xpath("//*[@id=$id]", id=a.get("href")[1:])[0]    # <li>, or <aside>
+        for back in li.xpath('.//a[contains(@class, "backref")]'):
+            back.drop_tree()
+        out.append((a.text_content(), text(lxml_html.tostring(li, encoding="unicode"))))
+    return out
+
+
+def test_note_style_puts_citations_in_footnotes_as_pandoc_does(tmp_path):
+    book = mini_with(tmp_path, csl="chicago-notes-bibliography")
+    # a work first cited in a footnote that the text refers to before it cites the
+    # work again: the footnote has the full note, the text the short one
+    refs = json.loads((book / "references.json").read_text())
+    refs.append({"id": "third1950", "type": "book", "title": "A Third Book",
+                 "author": [{"family": "Third", "given": "Tess"}], "publisher": "Gamma",
+                 "issued": {"date-parts": [[1950]]}})
+    (book / "references.json").write_text(json.dumps(refs))
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text() + "\nA new point.[^first] Later [@third1950, 5]."
+                       "\n\n[^first]: See [@third1950, 3].\n")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    raw = chapter.read_text()
+    body = raw[raw.index("---", 3) + 3:]
+    out = subprocess.run([pandoc_path(), "-f", "markdown", "-t", "html5", "--citeproc",
+                          "--bibliography", str(book / "references.json"), "--csl",
+                          str(paths.CSL_DIR / "chicago-notes-bibliography.csl"),
+                          "-M", "lang=en-GB", "--wrap=none"],
+                         input=body.encode(), capture_output=True, check=True).stdout.decode()
+    want = [text(lxml_html.tostring(li, encoding="unicode").replace("↩︎", ""))
+            for li in lxml_html.fragment_fromstring(out, create_parent="div").xpath(
+                '//section[@id="footnotes"]//li')]
+    got = footnotes_of(rb.docs[0].body_html)
+    # numbered 1, 2, 3… in the order they are referred to, the author's own footnote
+    # (third) among the citations' notes, each note's text as pandoc writes it
+    assert [n for n, _ in got] == [str(i) for i in range(1, len(want) + 1)]
+    assert [t for _, t in got] == want
+    assert "A footnote with a citation (Alpha Reconsidered)." in want
+    assert want[-2:] == ["See (Tess Third, A Third Book (Gamma, 1950), 3).",
+                         "Third, A Third Book, 5."]
+    # the mark after the punctuation, with no space before it
+    assert re.search(r'first stated in 1901\.<sup id="ch01-fnref-[\w-]+">', rb.docs[0].body_html)
+    # no note inside a note
+    tree = lxml_html.fragment_fromstring(rb.docs[0].body_html, create_parent="div")
+    assert not tree.xpath('//div[@class="footnote"]//sup')
+    # where no footnote can go (a question's answer, a table cell), the note's text is
+    # written out in parentheses
+    answer = rb.docs[0].questions[0]["answer"]
+    assert text(answer) == "Ada Writer stated it first, in 1901 (Writer, The Alpha Doctrine)."
+
+
+def test_bibliography_lists_only_what_is_cited_and_nocite(tmp_path):
+    book = mini_with(tmp_path)
+    refs = json.loads((book / "references.json").read_text())
+    refs.append({"id": "uncited1950", "type": "book", "title": "Never Cited",
+                 "author": [{"family": "Nobody", "given": "N."}],
+                 "issued": {"date-parts": [[1950]]}})
+    refs.append({"id": "listed1960", "type": "book", "title": "Listed Anyway",
+                 "author": [{"family": "Somebody", "given": "S."}],
+                 "issued": {"date-parts": [[1960]]}})
+    (book / "references.json").write_text(json.dumps(refs))
+    rb, report = rendered(book)
+    assert [r["key"] for r in rb.bibliography] == ["historian2000", "writer1901"]
+    warnings = [d.message for d in report.diagnostics if d.severity == "warning"]
+    assert any("'uncited1950' is never cited and is left out" in w for w in warnings)
+
+    (book / "book.yaml").write_text((book / "book.yaml").read_text() + "nocite: [listed1960]\n")
+    rb, report = rendered(book)
+    assert [r["key"] for r in rb.bibliography] == ["historian2000", "listed1960", "writer1901"]
+    assert "Somebody, S. 1960. <em>Listed Anyway</em>" in rb.bibliography[1]["entry"]
+
+    (book / "book.yaml").write_text((book / "book.yaml").read_text()
+                                    .replace("nocite: [listed1960]", "nocite: '@*'"))
+    rb, report = rendered(book)
+    assert len(rb.bibliography) == 4
+    assert not [d for d in report.diagnostics if "never cited" in d.message]
+
+    (book / "book.yaml").write_text((book / "book.yaml").read_text()
+                                    .replace("nocite: '@*'", "nocite: '@listed1960, @nope'"))
+    rb, report = rendered(book)
+    assert [str(d).split(": ", 1)[1] for d in report.errors] == \
+        ["error: nocite: unknown bibliography key 'nope'"]
+
+
+def test_bibliography_heading_is_true(tmp_path):
+    from studyguide.theme import environment
+    rb, _ = rendered(mini_with(tmp_path))
+    env = environment()
+    html = str(env.get_template("shared/apparatus.html").module.bibliography(rb))
+    heading = lxml_html.fragment_fromstring(html).xpath("//h1")[0].text_content()
+    assert heading == "Bibliography"
+    assert "Every work cited" not in html
+
+
+@pytest.mark.slow
+def test_notes_style_book_builds_with_footnotes_in_pdf_and_epub(tmp_path):
+    import zipfile
+
+    from pypdf import PdfReader
+
+    from conftest import only, run_build
+    book = mini_with(tmp_path, csl="chicago-note-bibliography")
+    out = tmp_path / "out"
+    # run_build checks the EPUB with EPUBCheck: no error, no warning
+    result = run_build("--content", str(book), "--output", str(out), "--no-cache",
+                       "--no-handouts", "--edition", "student", "-q")
+    assert result.returncode == 0, result.stderr
+    pdf = " ".join(re.sub(r"\s+", " ", page.extract_text())
+                   for page in PdfReader(only(out, "*-student-a4.pdf")).pages)
+    pdf = pdf.replace("( ", "(")   # the extractor's space where the italic begins
+    assert "Ada Writer, The Alpha Doctrine (Alpha Press, 1901), 12." in pdf
+    assert "A footnote with a citation (Alpha Reconsidered)." in pdf
+    assert "Writer, The Alpha Doctrine, 3; Historian, Alpha Reconsidered." in pdf
+    with zipfile.ZipFile(only(out, "*.epub")) as epub:
+        chapter = next(epub.read(n).decode() for n in epub.namelist()
+                       if "ch01" in n and n.endswith(".xhtml"))
+    notes = footnotes_of(re.sub(r"^<\?xml[^>]*>", "", chapter))
+    assert [n for n, _ in notes] == ["1", "2", "3", "4", "5"]
+    assert notes[0][1] == "1. Ada Writer, The Alpha Doctrine (Alpha Press, 1901), 12."
+
+
+def test_note_marks_keep_the_markdown_structure():
+    """A note mark takes the place of the space before a bracketed citation only in
+    running text: a citation opening a paragraph, a list item or a line after a hard
+    break stays where it is, and one inside a footnote stays in it."""
+    from studyguide.citations import citations_as_notes
+    from studyguide.markdown import TOKEN_RE, convert
+    source = ("## Title\nzzcite0zz opens a paragraph.\n\nText before\nzzcite1zz. And "
+              "zzcite2zz, more.[^x]\n\n- zzcite3zz item\n\nEnd  \nzzcite4zz.\n\n"
+              "[^x]: In a note zzcite5zz.\n")
+    from studyguide.resolve import _number_notes_by_reference
+    html = convert(citations_as_notes(source, TOKEN_RE, lambda n: True))
+    tree = lxml_html.fragment_fromstring(html, create_parent="div")
+    _number_notes_by_reference(tree)
+    assert tree.xpath("//h2")[0].text_content() == "Title"
+    paras = [re.sub(r"\s+", " ", p.text_content()) for p in tree.xpath("/div/p")]
+    assert paras[0] == "zzcitetext0zz1 opens a paragraph."
+    assert paras[1] == "Text beforezzcitetext1zz.2 Andzzcitetext2zz,3 more.4"
+    assert tree.xpath("//ul/li")[0].text_content().startswith("zzcitetext3zz5 item")
+    assert tree.xpath("/div/p/br") and paras[2] == "End zzcitetext4zz.6"
+    notes = [re.sub(r"\s+", " ", li.text_content()).replace("\u21a9", "").strip()
+             for li in tree.xpath('//div[@class="footnote"]//li')]
+    assert notes == ["zzcitenote0zz", "zzcitenote1zz", "zzcitenote2zz",
+                     "In a note zzcite5zz.", "zzcitenote3zz", "zzcitenote4zz"]
