@@ -18,12 +18,28 @@ from pathlib import Path
 
 import markdown as md_lib
 
+from . import mdext
 from .citations import find_citations
 
-# Python-Markdown's own extensions, by module: named by their short names, each would be
-# looked up among the installed packages' entry points, a tenth of a second per build.
-EXTENSIONS = ["footnotes", "attr_list", "tables", "smarty", "md_in_html", "sane_lists",
-              "fenced_code"]
+# Extensions by module (named by their short names, each would be looked up among the
+# installed packages' entry points, a tenth of a second per build), with their settings:
+# Python-Markdown's own, pymdown-extensions' Pandoc-style ones, and ``mdext`` for what
+# neither has.
+EXTENSIONS = {
+    "markdown.extensions.footnotes": {"USE_DEFINITION_ORDER": False},   # reference order
+    "markdown.extensions.attr_list": {},
+    "markdown.extensions.tables": {},
+    "markdown.extensions.smarty": {},
+    "markdown.extensions.md_in_html": {},
+    "markdown.extensions.def_list": {},
+    "pymdownx.superfences": {"custom_fences": [
+        {"name": "*", "class": "", "format": mdext.highlight_code}]},
+    "pymdownx.tilde": {},                # ~~strikeout~~, H~2~O
+    "pymdownx.caret": {"insert": False},  # x^2^
+    "pymdownx.fancylists": {"additional_ordered_styles": ["roman", "alpha", "generic"]},
+    "pymdownx.bracketspan": {},          # [text]{.class}
+    "studyguide.mdext": {},
+}
 DIV_OPEN = re.compile(r"^(:{3,})\s*(\{(?P<attrs>[^}]*)\}|(?P<cls>[\w-]+))?\s*$")
 DIV_CLOSE = re.compile(r"^:{3,}\s*$")
 ATTR = re.compile(r'([#.])([\w:-]+)|([\w-]+)="([^"]*)"')
@@ -85,11 +101,8 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
     lines = text.split("\n")
     out: list[str] = []
     stack: list[tuple[str, int]] = []
-    in_code = False
-    for i, line in enumerate(lines):
+    for i, (line, in_code) in enumerate(zip(lines, mdext.code_lines(lines))):
         lineno = first_line + i
-        if line.startswith("```"):
-            in_code = not in_code
         if in_code:
             out.append(line)
             continue
@@ -105,9 +118,14 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
                            f' data-line="{lineno}"></div>\n')
                 stack.append(("slot", lineno))
                 continue
+            ident = f' id="{html.escape(attrs["id"])}"' if attrs.get("id") else ""
+            if not classes and not attrs.get("title"):
+                # a div with only an id (or nothing) groups blocks: no box
+                out.append(f'\n<div{ident} markdown="1">\n')
+                stack.append(("div", lineno))
+                continue
             cls = " ".join(html.escape(c) for c in classes) or "box"
             title = attrs.get("title")
-            ident = f' id="{html.escape(attrs["id"])}"' if attrs.get("id") else ""
             out.append(f'\n<aside class="box {cls}"{ident} markdown="1">\n')
             if title:
                 out.append(f'<p class="box-title" markdown="1">{html.escape(title)}</p>\n')
@@ -119,7 +137,7 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
                 out.append("")
                 continue
             kind, _ = stack.pop()
-            out.append("" if kind == "slot" else "\n</aside>\n")
+            out.append({"slot": "", "div": "\n</div>\n"}.get(kind, "\n</aside>\n"))
             continue
         if stack and stack[-1][0] == "slot" and line.strip():
             problems.append(Problem(lineno, "a comparison table div must be empty; "
@@ -128,6 +146,7 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
         out.append(INDEX_SPAN.sub(_index_span, line))
     for _, lineno in stack:
         problems.append(Problem(lineno, "fenced div opened here is never closed with ':::'"))
+    problems += [Problem(first_line + i, message) for i, message in mdext.problems(text)]
     return "\n".join(out), problems
 
 
@@ -159,8 +178,8 @@ def markdown_to_html(text: str) -> str:
     global _CONVERTER
     if _CONVERTER is None:
         _CONVERTER = md_lib.Markdown(extensions=[
-            importlib.import_module(f"markdown.extensions.{name}").makeExtension()
-            for name in EXTENSIONS])
+            importlib.import_module(name).makeExtension(**config)
+            for name, config in EXTENSIONS.items()])
     return _CONVERTER.reset().convert(text)
 
 

@@ -321,8 +321,11 @@ class Resolver:
     def build_tree(self, conv: dict, prefix: str, counters: dict) -> tuple:
         doc: Chapter = conv["doc"]
         tree = _fragment(self.fill_tokens(conv["body"]))
-        # comparison tables from data
-        for slot in tree.xpath('.//div[@class="table-slot"]'):
+        # comparison tables from data, and Markdown tables with a caption, numbered
+        for slot in tree.xpath('.//div[@class="table-slot"] | .//table[caption]'):
+            if slot.tag == "table":
+                self.number_table(slot, doc, prefix, counters)
+                continue
             tid = slot.get("data-table")
             line = int(slot.get("data-line") or doc.title_line)
             table = self.book.tables.get(tid)
@@ -393,6 +396,10 @@ class Resolver:
                 lab = etree.SubElement(cap, "span", {"class": "label"})
                 lab.text = label + "."
                 lab.tail = " " + caption
+        # implicit header references to headings with the ids given above
+        for a in tree.xpath('.//a[starts-with(@href, "#zzhead-")]'):
+            a.set("href", f"#{doc.id}-" + a.get("href")[len("#zzhead-"):])
+        self.check_footnotes(tree, doc)
         # footnotes: ids unique across the book
         for el in tree.xpath(".//*[@id]"):
             ident = el.get("id")
@@ -415,6 +422,46 @@ class Resolver:
             span.set("id", f"{doc.id}-ix{n}")
             self.index_refs.setdefault(span.get("data-entry"), []).append((doc.id, span.get("id")))
         return tree, sections
+
+    def number_table(self, table, doc: Chapter, prefix: str, counters: dict) -> None:
+        """A Markdown table with a ``Table:`` caption: numbered like a data table."""
+        counters["table"] += 1
+        label = f"Table {prefix}.{counters['table']}"
+        caption = table.find("caption")
+        title = _text(caption)
+        span = etree.Element("span", {"class": "label"})
+        span.text = label + "."
+        span.tail = " " + (caption.text or "")
+        caption.text = None
+        caption.insert(0, span)
+        if table.get("id"):
+            self.register(table.get("id"), Target(doc.id, label, title, "table"), doc.path,
+                          self.line_in(doc, "#" + table.get("id")))
+
+    def check_footnotes(self, tree, doc: Chapter) -> None:
+        """A note called but never defined is an error (Markdown leaves ``[^x]`` as
+        text); a note defined but never called is a warning, and is not printed."""
+        for el in tree.iter():
+            if not isinstance(el.tag, str):
+                continue
+            texts = [] if el.tag in ("code", "pre") else [el.text]
+            if el.getparent() is not None and el.getparent().tag not in ("code", "pre"):
+                texts.append(el.tail)
+            for text in texts:
+                for m in re.finditer(r"\[\^([^\]\s]+)\]", text or ""):
+                    self.report.error(doc.path, self.line_in(doc, m.group(0)),
+                                      f"footnote '[^{m.group(1)}]' is never defined "
+                                      f"(write '[^{m.group(1)}]: text' below the paragraph)")
+        called = set(tree.xpath('.//a[@class="footnote-ref"]/@href'))
+        for li in tree.xpath('.//div[@class="footnote"]/ol/li[@id]'):
+            if "#" + li.get("id") not in called:
+                label = li.get("id").split(":", 1)[-1]
+                self.report.warning(doc.path, self.line_in(doc, f"[^{label}]:"),
+                                    f"footnote '[^{label}]' is defined but never used; "
+                                    "it is left out")
+                li.getparent().remove(li)
+        for notes in tree.xpath('.//div[@class="footnote"][not(ol/li)]'):
+            notes.getparent().remove(notes)
 
     # -- stage 4: links ------------------------------------------------------------------
     def clean(self, html_text: str, path: Path, line: int) -> str:
