@@ -315,7 +315,7 @@ def header_references(lines: list[str], code: list[bool]) -> list[str]:
             defined.add(d.group(1).casefold())
     if not targets:
         return lines
-    ref = re.compile(r"(?<![\]!\\^])\[([^\[\]^@\n][^\[\]\n]*)\](?![(\[{:])")
+    ref = re.compile(r"(?<![\]!\\^])\[([^\[\]^@\n][^\[\]\n]*)\](?:\[\])?(?![(\[{:])")
 
     def link(m: re.Match) -> str:
         key = m.group(1).casefold()
@@ -330,17 +330,25 @@ def header_references(lines: list[str], code: list[bool]) -> list[str]:
         masked = _masked(s)
         pieces, pos = [], 0
         for m in ref.finditer(masked):
-            pieces += [s[pos:m.start()], link(re.match(ref, s[m.start():m.end()]) or m)]
+            pieces += [s[pos:m.start()], link(m) if "\0" not in m.group(0) else m.group(0)]
             pos = m.end()
         out.append("".join(pieces) + s[pos:])
     return out
+
+
+def unnumbered(lines: list[str], code: list[bool]) -> list[str]:
+    """``{-}`` after a heading is Pandoc's short form of ``{.unnumbered}``."""
+    return [s if c or not HEADING.match(s) else
+            re.sub(r"\{([^}]*)\}(\s*)$", lambda m: "{" + re.sub(
+                r"(?<![\w.#-])-(?![\w-])", ".unnumbered", m.group(1)) + "}" + m.group(2), s)
+            for s, c in zip(lines, code)]
 
 
 class PandocLines(Preprocessor):
     """Every line rewrite above, in order, outside fenced code."""
 
     def run(self, lines: list[str]) -> list[str]:
-        steps = (inline_notes, paren_markers, line_blocks, simple_tables,
+        steps = (inline_notes, unnumbered, paren_markers, line_blocks, simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
         for step in steps:
             lines = step(lines, code_lines(lines))
@@ -358,6 +366,13 @@ class BackslashBreak(InlineProcessor):
 
     def handleMatch(self, m, data):
         return etree.Element("br"), m.start(0), m.end(0)
+
+
+class EscapedSpace(InlineProcessor):
+    """A backslash before a space: a non-breaking space."""
+
+    def handleMatch(self, m, data):
+        return "\u00a0", m.start(0), m.end(0)
 
 
 class PandocHeader(HashHeaderProcessor):
@@ -380,6 +395,10 @@ class PandocTree(Treeprocessor):
                             re.match(r"(Table)?:\s", near.text or ""):
                         self.caption(parent, el, near)
                         break
+        for a in root.iter("a"):
+            if a.get("href") and a.text == a.get("href") and not len(a) and \
+                    re.match(r"[a-z][a-z0-9+.-]*:", a.text):
+                a.set("class", "uri")           # an autolink, as Pandoc marks it
         for ul in root.iter("ul"):
             items = [self.task(li) for li in ul if li.tag == "li"]
             if items and any(items):
@@ -452,6 +471,7 @@ class PandocExtension(Extension):
     def extendMarkdown(self, md):
         md.preprocessors.register(PandocLines(md), "pandoc_lines", 40)
         md.inlinePatterns.register(BackslashBreak(r"\\\n", md), "backslash_break", 185)
+        md.inlinePatterns.register(EscapedSpace(r"\\ ", md), "escaped_space", 185)
         md.parser.blockprocessors.register(PandocHeader(md.parser), "hashheader", 70)
         md.treeprocessors.register(PandocTree(md), "pandoc_tree", 1)
 

@@ -191,7 +191,8 @@ class Resolver:
                 is_href = m.group("a") is not None and re.match(r"href", m.group(0), re.I)
                 if is_href and "<link" not in line.lower():
                     continue  # a hyperlink is not fetched
-                problem = self.resource_problem(doc.path, url)
+                # relative to the book folder, as ``sanitise`` and the writers take it
+                problem = self.resource_problem(self.book.root / "x", url)
                 if problem:
                     self.report.error(doc.path, doc.body_line + i, problem)
             if re.search(r"<\s*script\b", line, re.I):
@@ -347,7 +348,7 @@ class Resolver:
             if not h.get("id"):
                 h.set("id", f"{doc.id}-{slugify(title)}")
             hid = h.get("id")
-            if h.tag == "h2" and doc.number:
+            if h.tag == "h2" and doc.number and "unnumbered" not in (h.get("class") or ""):
                 section += 1
                 label = f"Section {doc.number}.{section}"
                 num = f"{doc.number}.{section}"
