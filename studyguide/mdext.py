@@ -395,6 +395,7 @@ class PandocTree(Treeprocessor):
                             re.match(r"(Table)?:\s", near.text or ""):
                         self.caption(parent, el, near)
                         break
+        self.renumber_notes(root)
         for a in root.iter("a"):
             if a.get("href") and a.text == a.get("href") and not len(a) and \
                     re.match(r"[a-z][a-z0-9+.-]*:", a.text):
@@ -403,6 +404,27 @@ class PandocTree(Treeprocessor):
             items = [self.task(li) for li in ul if li.tag == "li"]
             if items and any(items):
                 ul.set("class", "task-list")
+
+    @staticmethod
+    def renumber_notes(root) -> None:
+        """Number notes in the order of their calls in the text. The footnotes extension
+        numbers them in the order it meets them, which is not the text's order when a
+        call sits in a list or a table."""
+        calls = [a for a in root.iter("a") if a.get("class") == "footnote-ref"]
+        order: dict[str, int] = {}
+        for a in calls:
+            order.setdefault(a.get("href", "")[1:], len(order) + 1)
+        for a in calls:
+            a.text = str(order[a.get("href", "")[1:]])
+        for notes in root.iter("div"):
+            if notes.get("class") != "footnote" or notes.find("ol") is None:
+                continue
+            ol = notes.find("ol")
+            items = list(ol)
+            for li in items:
+                ol.remove(li)
+            for li in sorted(items, key=lambda li: order.get(li.get("id"), len(order) + 1)):
+                ol.append(li)
 
     @staticmethod
     def task(li) -> bool:

@@ -255,7 +255,7 @@ def test_corpus_builds_to_pdf_and_epub(tmp_path):
         epub_text = " ".join(
             lxml_html.fromstring(z.read(n)).text_content()
             for n in sorted(z.namelist()) if n.endswith(".xhtml"))
-    pdf_text = " ".join(p.extract_text() or "" for p in PdfReader(only(out, "*.pdf")).pages)
+    pdf_text = " ".join(p.extract_text() or "" for p in PdfReader(only(out, "*-student-a4.pdf")).pages)
     for words in ("struck out", "conference", "indented line", "Lovelace", "inline",
                   "The two note", "small caps", "Grouped text", "Inner text", "1024"):
         assert words in " ".join(epub_text.split()), words
