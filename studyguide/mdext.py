@@ -355,10 +355,21 @@ class PandocLines(Preprocessor):
         return lines
 
 
+def multiline_tables(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
+    """Pandoc's multiline tables (a row of dashes above the header) are not read."""
+    found = []
+    for i, j in _blocks(lines, code, lambda s: re.fullmatch(r" {0,3}-{3,} *", s) is not None,
+                        lambda s: True):
+        if j - i > 2 and any(SIMPLE_SEP.match(s) for s in lines[i + 1:j]):
+            found.append((i, "a multiline table is not read: write a grid or pipe table"))
+    return found
+
+
 def problems(text: str) -> list[tuple[int, str]]:
     """Constructs this builder refuses, as (line index in ``text``, message)."""
     lines = text.split("\n")
-    return grid_tables(lines, code_lines(lines))[1]
+    code = code_lines(lines)
+    return grid_tables(lines, code)[1] + multiline_tables(lines, code)
 
 
 class BackslashBreak(InlineProcessor):

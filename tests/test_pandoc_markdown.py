@@ -260,3 +260,38 @@ def test_corpus_builds_to_pdf_and_epub(tmp_path):
                   "The two note", "small caps", "Grouped text", "Inner text", "1024"):
         assert words in " ".join(epub_text.split()), words
         assert words.replace(" ", "") in "".join(pdf_text.split()), words
+
+
+REFUSED = {
+    "+---+---+\n| a | b |\n+===+===+\n| spanning  |\n+---+---+\n":
+        "a grid table cell that spans rows or columns",
+    "+---+---+\n| a | b |\n+---+---+\n":
+        "a grid table needs a header row",
+    "-----------\nHead   Two\n------ ----\nrow    one\n-----------\n":
+        "a multiline table is not read",
+    "A call to a missing note.[^nowhere]\n": "footnote '[^nowhere]' is never defined",
+}
+
+
+@pytest.mark.parametrize("source", REFUSED, ids=range(len(REFUSED)))
+def test_refused_constructs_are_errors_at_their_line(book_copy, source):
+    chapter = book_copy / "chapters" / "02-second.md"
+    front = chapter.read_text().split("---\n")[1]
+    chapter.write_text(f"---\n{front}---\n\nFirst paragraph.\n\n{source}")
+    line = front.count("\n") + 6        # after the front matter, a paragraph and a blank
+    report = Reporter(book_copy)
+    render_book(load_book(book_copy, report), report)
+    messages = [f"{Path(d.path).name}:{d.line}: {d.message}" for d in report.errors]
+    assert any(m.startswith(f"02-second.md:{line}: {REFUSED[source]}") for m in messages), \
+        messages
+
+
+def test_unused_note_is_a_warning_and_left_out(book_copy):
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text() + "\n[^spare]: Never called.\n")
+    report = Reporter(book_copy)
+    out = render_book(load_book(book_copy, report), report)
+    assert not report.errors
+    assert any("'[^spare]' is defined but never used" in w.message for w in report.warnings)
+    body = out.docs[1].body_html
+    assert "Never called" not in body and "fnref-spare" not in body
