@@ -14,6 +14,8 @@ Each piece does one thing that neither Python-Markdown nor pymdown-extensions do
 * ``#`` starts a heading only when a space follows (``#.`` is a list marker).
 * ``Table: caption {#id}`` next to a table becomes its ``<caption>`` and id.
 * task-list checkboxes sit in a ``<label>`` with the item's text, as Pandoc writes them.
+* notes are numbered in the order of their calls; an ordered list's ``start`` is also
+  set as its counter, which WeasyPrint reads (it ignores ``start``).
 * fenced code is highlighted with Pygments into ``<pre class="LANG"><code>``.
 """
 from __future__ import annotations
@@ -407,6 +409,10 @@ class PandocTree(Treeprocessor):
                         self.caption(parent, el, near)
                         break
         self.renumber_notes(root)
+        for ol in root.iter("ol"):
+            if (ol.get("start") or "1").isdigit() and ol.get("start", "1") != "1":
+                # WeasyPrint does not read ``start``: the counter says it too
+                ol.set("style", f"counter-reset: list-item {int(ol.get('start')) - 1}")
         for a in root.iter("a"):
             if a.get("href") and a.text == a.get("href") and not len(a) and \
                     re.match(r"[a-z][a-z0-9+.-]*:", a.text):

@@ -9,6 +9,8 @@ form. The canonical form undoes only what the builder adds on purpose, each name
 * ids prefixed with the chapter's id, and the ids it gives every block (``ch01-b3``);
 * a box div is written ``<aside class="box CLASS">`` (pandoc: ``<div class="CLASS">``);
   a figure has ``class="figure"``;
+* an ordered list with a ``start`` also has it as ``style="counter-reset: list-item N-1"``
+  (exactly that, for WeasyPrint);
 * code is highlighted into Pygments' spans (compared as its text, like pandoc's without
   highlighting), and task-list checkboxes are ``disabled``;
 * footnotes: Python-Markdown writes ``<sup><a>1</a></sup>`` and a ``div.footnote`` list,
@@ -119,6 +121,9 @@ def canon_ours(root, doc_id: str):
         del el.attrib["class"]
     for el in root.xpath(".//input[@type='checkbox']"):
         el.attrib.pop("disabled", None)
+    for ol in root.xpath(".//ol[@start]"):
+        if ol.get("style") == f"counter-reset: list-item {int(ol.get('start')) - 1}":
+            del ol.attrib["style"]
     for el in root.xpath('.//a[contains(concat(" ", @class, " "), " xref ")]'):
         classes = [c for c in el.get("class").split() if c != "xref"]
         if classes:
@@ -260,6 +265,9 @@ def test_corpus_builds_to_pdf_and_epub(tmp_path):
                   "The two note", "small caps", "Grouped text", "Inner text", "1024"):
         assert words in " ".join(epub_text.split()), words
         assert words.replace(" ", "") in "".join(pdf_text.split()), words
+    # list numbers as the author wrote them, in print too
+    for marker in ("3.three", "4.four", "2.two", "ii.two", "B.bee", "C.cee", "b.second"):
+        assert marker in "".join(pdf_text.split()), marker
 
 
 REFUSED = {
