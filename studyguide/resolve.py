@@ -346,7 +346,11 @@ class Resolver:
         for h in tree.iter("h2", "h3"):
             title = _text(h)
             if not h.get("id"):
-                h.set("id", f"{doc.id}-{slugify(title)}")
+                # a second heading of the same text gets "-1", as in Pandoc
+                auto, n = f"{doc.id}-{slugify(title)}", 0
+                while (auto if not n else f"{auto}-{n}") in self.targets:
+                    n += 1
+                h.set("id", auto if not n else f"{auto}-{n}")
             hid = h.get("id")
             if h.tag == "h2" and doc.number and "unnumbered" not in (h.get("class") or ""):
                 section += 1

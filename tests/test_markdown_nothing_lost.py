@@ -13,12 +13,16 @@ import shutil
 import zipfile
 
 import pytest
-from hypothesis import given, settings
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
 from conftest import only, run_build
-from studyguide.markdown import markdown_to_html, rewrite_blocks
+from studyguide.errors import Reporter
+from studyguide.loader import load_book
+from studyguide.resolve import render_book
 
 VOCAB = ["amber", "birch", "cedar", "delta", "ember", "fjord", "grove", "heron", "inlet",
          "juniper", "kestrel", "larch", "maple", "nectar", "osprey", "pebble", "quartz",
@@ -120,15 +124,31 @@ def in_order(expected: list[str], text: str) -> bool:
     return all(any(w == f for f in found) for w in expected)
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.randoms(use_true_random=False), st.integers(1, 8))
-def test_every_word_rendered_in_order(rng, n):
+@pytest.fixture(scope="module")
+def tiny_book(tmp_path_factory) -> Path:
+    """A book of one chapter and nothing else (no bibliography, no glossary)."""
+    root = tmp_path_factory.mktemp("tiny")
+    (root / "chapters").mkdir()
+    (root / "book.yaml").write_text(
+        "title: Tiny\nauthors: [A]\nlanguage: en-GB\ndate: 2025-03-01\n"
+        "identifier: urn:uuid:00000000-0000-4000-8000-000000000099\n"
+        "chapters:\n  - chapters/01-one.md\n")
+    return root
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rng=st.randoms(use_true_random=False), n=st.integers(1, 8))
+def test_every_word_rendered_in_order(tiny_book, rng, n):
+    """Through the resolver, as a chapter: the HTML that both writers are given."""
     text, words = make(rng, n)
-    body, problems = rewrite_blocks(text, 1)
-    assert not problems
-    html = markdown_to_html(body)
-    rendered = " ".join(lxml_html.fragment_fromstring(html, create_parent="div").itertext())
-    assert in_order(words, rendered), (text, html)
+    (tiny_book / "chapters" / "01-one.md").write_text(f"---\ntitle: One\n---\n\n{text}")
+    report = Reporter(tiny_book)
+    doc = render_book(load_book(tiny_book, report), report).docs[0]
+    assert not report.errors and not report.warnings, (text, report.errors, report.warnings)
+    rendered = " ".join(lxml_html.fragment_fromstring(doc.body_html,
+                                                      create_parent="div").itertext())
+    assert in_order(words, rendered), (text, doc.body_html)
 
 
 def test_in_order_can_fail():
