@@ -42,6 +42,7 @@ TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 HEADING = re.compile(r"^#{1,6}[ \t]+(.*?)[ \t]*(?:\{([^}]*)\})?[ \t]*#*[ \t]*$")
 REF_DEF = re.compile(r"^ {0,3}\[([^\]]+)\]:")
 DASHES = re.compile(r"-+")
+QUOTE = re.compile(r"(?: {0,3}> ?)*")
 TASK = re.compile(r"\[([ xX])\] ")
 BLOCK_TAGS = {"ul", "ol", "p", "div", "pre", "blockquote", "dl", "table"}
 ATTRS_AT_END = re.compile(r"\s*\{([^{}]*)\}\s*$")
@@ -73,41 +74,46 @@ def _indent(line: str) -> int:
 
 
 def reindent(lines: list[str], code: list[bool]) -> list[str]:
-    """Re-indent list items so that each nesting level is 4 spaces deep."""
+    """Re-indent list items so that each nesting level is 4 spaces deep (inside block
+    quotes too: the ``>`` marks are kept and what follows them is re-indented)."""
     out: list[str] = []
     frames: list[tuple[int, int]] = []    # (content column in the source, in the output)
     blank = True
-    shift: int | None = None              # inside a fenced block in a list: its shift
-    for line, is_code in zip(lines, code):
-        if shift is not None:
-            out.append(_shifted(line, shift))
-            if FENCE.match(line):
-                shift = None
+    depth = 0                             # how many ``>`` the last line had
+    shift = 0                             # of the fenced block the line is in
+    for i, (whole, is_code) in enumerate(zip(lines, code)):
+        if is_code and i and code[i - 1]:     # inside a fenced block: moved with its fence
+            out.append(_shifted(whole, shift))
             continue
+        shift = 0
+        quote = QUOTE.match(whole).group(0)
+        line = whole[len(quote):]
+        if quote.count(">") != depth:
+            frames, depth = [], quote.count(">")
         if not line.strip():
-            out.append(line)
+            out.append(whole)
             blank = True
             continue
         n = _indent(line)
         marker = BULLET.match(line)
-        if not frames and (not marker or (blank and n >= 4)):
-            out.append(line)              # not in a list (or an indented code block)
+        if not frames and (not marker or is_code or (blank and n >= 4)):
+            out.append(whole)             # not in a list (or an indented code block)
             blank = False
             continue
         if marker or blank:
             while frames and n < frames[-1][0]:
                 frames.pop()
         elif n < frames[-1][0]:
-            out.append(line)              # a lazy continuation line
+            out.append(whole)             # a lazy continuation line
             continue
         new = frames[-1][1] + n - frames[-1][0] if frames else 0
         if is_code:
             shift = new - n
-        if marker:
+        elif marker:
             spaces = len(marker.group(3))
             width = len(marker.group(2)) + (spaces if spaces <= 4 else 1)
             frames.append((n + width, new + 4))
-        out.append(_shifted(line, new - n))
+        out.append(quote + _shifted(line, new - n))
         blank = False
     return out
 
