@@ -159,10 +159,12 @@ def _index_span(m: re.Match) -> str:
 _CONVERTER: md_lib.Markdown | None = None
 # Text that Markdown (with these extensions) would only wrap in a paragraph: words,
 # figures and plain punctuation, on one line, starting with a letter (not a list's
-# number) and with no ".." (an ellipsis). About half of a book's short texts (questions,
+# number, nor a list's letter or roman number such as "a. " or "iv) ") and with no ".."
+# (an ellipsis). About half of a book's short texts (questions,
 # objectives, glossary entries) are like that; the tests check the shortcut against
 # Markdown itself.
-_PLAIN = re.compile(r"[A-Za-z](?:[A-Za-z0-9 ,;.:?()]*[A-Za-z0-9.?)])?\Z")
+_PLAIN = re.compile(r"(?![A-Za-z][.)]\s|[ivxlcdmIVXLCDM]+[.)]\s)"
+                    r"[A-Za-z](?:[A-Za-z0-9 ,;.:?()]*[A-Za-z0-9.?)])?\Z")
 
 
 def convert(text: str) -> str:
