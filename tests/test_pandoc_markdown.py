@@ -265,9 +265,22 @@ def test_corpus_builds_to_pdf_and_epub(tmp_path):
                   "The two note", "small caps", "Grouped text", "Inner text", "1024"):
         assert words in " ".join(epub_text.split()), words
         assert words.replace(" ", "") in "".join(pdf_text.split()), words
+    # a long line of code wraps inside the text block: no glyph in the 18 mm (51 pt) margin
+    reader = PdfReader(only(out, "*-student-a4.pdf"))
+    page = next(i for i, p in enumerate(reader.pages) if "def hello" in (p.extract_text() or ""))
+    width = float(reader.pages[page].mediabox.width)
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", str(page + 1), "-l", str(page + 1),
+                           str(only(out, "*-student-a4.pdf")), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', bbox))
+    assert right < width - 50, f"text reaches {right} pt on a page {width} pt wide"
+    assert "long_identifier_" * 3 in "".join(pdf_text.split())
     # list numbers as the author wrote them, in print too
+    layout = "".join(subprocess.run(["pdftotext", "-layout", str(only(out, "*-student-a4.pdf")),
+                                     "-"], capture_output=True, text=True, check=True)
+                     .stdout.split())
     for marker in ("3.three", "4.four", "2.two", "ii.two", "B.bee", "C.cee", "b.second"):
-        assert marker in "".join(pdf_text.split()), marker
+        assert marker in layout, marker
 
 
 REFUSED = {
