@@ -442,12 +442,24 @@ class PandocTree(Treeprocessor):
         for notes in root.iter("div"):
             if notes.get("class") != "footnote" or notes.find("ol") is None:
                 continue
+            PandocTree.one_line(notes)
             ol = notes.find("ol")
             items = list(ol)
             for li in items:
                 ol.remove(li)
             for li in sorted(items, key=lambda li: order.get(li.get("id"), len(order) + 1)):
                 ol.append(li)
+
+    @staticmethod
+    def one_line(el) -> None:
+        """A line break in the source is a space: in the notes it is written as one,
+        since WeasyPrint keeps line breaks in the text of a footnote it floats."""
+        if el.tag == "pre":
+            return
+        el.text = re.sub(r"[ \t]*\n\s*", " ", el.text) if el.text else el.text
+        for child in el:
+            PandocTree.one_line(child)
+            child.tail = re.sub(r"[ \t]*\n\s*", " ", child.tail) if child.tail else child.tail
 
     @staticmethod
     def task(li) -> bool:

@@ -276,11 +276,13 @@ def test_corpus_builds_to_pdf_and_epub(tmp_path):
     assert right < width - 50, f"text reaches {right} pt on a page {width} pt wide"
     assert "long_identifier_" * 3 in "".join(pdf_text.split())
     # list numbers as the author wrote them, in print too
-    layout = "".join(subprocess.run(["pdftotext", "-layout", str(only(out, "*-student-a4.pdf")),
-                                     "-"], capture_output=True, text=True, check=True)
-                     .stdout.split())
+    lines = subprocess.run(["pdftotext", "-layout", str(only(out, "*-student-a4.pdf")), "-"],
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    layout = "".join("".join(lines).split())
     for marker in ("3.three", "4.four", "2.two", "ii.two", "B.bee", "C.cee", "b.second"):
         assert marker in layout, marker
+    # a note's source line break is no line break in the printed note
+    assert any("of the note, going on over" in " ".join(line.split()) for line in lines)
 
 
 REFUSED = {
