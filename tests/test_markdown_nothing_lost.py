@@ -76,7 +76,22 @@ class Doc:
         return " ".join(self.inline() for _ in range(self.rng.randint(1, 3))) + "."
 
     def block(self) -> str:
-        kind = self.rng.randrange(11)
+        kind = self.rng.randrange(16)
+        if kind == 11:
+            marker = self.rng.choice(["(2)", "i.", "a)", "#."])
+            return f"{marker} {self.sentence()}\n{marker} {self.sentence()}"
+        if kind == 12:                                 # simple table
+            a, b, c, d = (self.word() for _ in range(4))
+            return f"{a:<10} {b:<10}\n{'-' * 10} {'-' * 10}\n{c:<10} {d:<10}"
+        if kind == 13:                                 # grid table
+            a, b, c, d = (self.word() for _ in range(4))
+            rule = "+" + "-" * 10 + "+" + "-" * 10 + "+"
+            return (f"{rule}\n| {a:<8} | {b:<8} |\n{rule.replace('-', '=')}\n"
+                    f"| {c:<8} | {d:<8} |\n{rule}")
+        if kind == 14:                                 # hard line breaks
+            return f"{self.phrase(2)}\\\n{self.phrase(2)}  \n{self.phrase(2)}"
+        if kind == 15:
+            return f"{self.phrase(2)}\n\nTable: {self.phrase(2)}"
         if kind == 0:
             return f"## {self.phrase(2)}"
         if kind == 1:                                  # nested list, 2 or 4 spaces
