@@ -1,10 +1,13 @@
 """Markdown to HTML, with the Pandoc syntax the authoring format allows.
 
-Python-Markdown does the parsing; this module adds what Pandoc has and Python-Markdown
-lacks, as line-preserving rewrites before conversion:
+Python-Markdown does the parsing, with its own extensions and pymdown-extensions' Pandoc-
+style ones; ``mdext`` reads the Pandoc constructs that no extension has (its docstring
+lists them). ``tests/test_pandoc_markdown.py`` holds the result to pandoc's own HTML.
+This module adds what the builder itself gives meaning to, as line-preserving rewrites
+of a chapter before conversion:
 
-* fenced divs ``::: {#tbl-x .comparison}`` (table placeholders) and
-  ``::: {.sidebar title="…"}`` (boxes),
+* fenced divs ``::: {#tbl-x .comparison}`` (table placeholders),
+  ``::: {.sidebar title="…"}`` (boxes) and ``::: {#id}`` (a plain div),
 * index spans ``[text]{.index}`` and ``[text]{.index entry="…"}``,
 * citations, swapped for opaque tokens that ``resolve`` later fills with CSL output.
 """
@@ -21,10 +24,9 @@ import markdown as md_lib
 from . import mdext
 from .citations import find_citations
 
-# Extensions by module (named by their short names, each would be looked up among the
-# installed packages' entry points, a tenth of a second per build), with their settings:
-# Python-Markdown's own, pymdown-extensions' Pandoc-style ones, and ``mdext`` for what
-# neither has.
+# Extensions by module, with their settings: Python-Markdown's own, pymdown-extensions'
+# Pandoc-style ones, and ``mdext`` for what neither has. (By a short name, each would be
+# looked up among the installed packages' entry points, a tenth of a second per build.)
 EXTENSIONS = {
     "markdown.extensions.footnotes": {"USE_DEFINITION_ORDER": False},   # reference order
     "markdown.extensions.attr_list": {},
