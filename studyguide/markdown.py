@@ -1,10 +1,13 @@
 """Markdown to HTML, with the Pandoc syntax the authoring format allows.
 
-Python-Markdown does the parsing; this module adds what Pandoc has and Python-Markdown
-lacks, as line-preserving rewrites before conversion:
+Python-Markdown does the parsing, with its own extensions and pymdown-extensions' Pandoc-
+style ones; ``mdext`` reads the Pandoc constructs that no extension has (its docstring
+lists them). ``tests/test_pandoc_markdown.py`` holds the result to pandoc's own HTML.
+This module adds what the builder itself gives meaning to, as line-preserving rewrites
+of a chapter before conversion:
 
-* fenced divs ``::: {#tbl-x .comparison}`` (table placeholders) and
-  ``::: {.sidebar title="…"}`` (boxes),
+* fenced divs ``::: {#tbl-x .comparison}`` (table placeholders),
+  ``::: {.sidebar title="…"}`` (boxes) and ``::: {#id}`` (a plain div),
 * index spans ``[text]{.index}`` and ``[text]{.index entry="…"}``,
 * citations, swapped for opaque tokens that ``resolve`` later fills with CSL output.
 """
@@ -18,12 +21,27 @@ from pathlib import Path
 
 import markdown as md_lib
 
+from . import mdext
 from .citations import find_citations
 
-# Python-Markdown's own extensions, by module: named by their short names, each would be
-# looked up among the installed packages' entry points, a tenth of a second per build.
-EXTENSIONS = ["footnotes", "attr_list", "tables", "smarty", "md_in_html", "sane_lists",
-              "fenced_code"]
+# Extensions by module, with their settings: Python-Markdown's own, pymdown-extensions'
+# Pandoc-style ones, and ``mdext`` for what neither has. (By a short name, each would be
+# looked up among the installed packages' entry points, a tenth of a second per build.)
+EXTENSIONS = {
+    "markdown.extensions.footnotes": {"USE_DEFINITION_ORDER": False},   # reference order
+    "markdown.extensions.attr_list": {},
+    "markdown.extensions.tables": {},
+    "markdown.extensions.smarty": {},
+    "markdown.extensions.md_in_html": {},
+    "markdown.extensions.def_list": {},
+    "pymdownx.superfences": {"custom_fences": [
+        {"name": "*", "class": "", "format": mdext.highlight_code}]},
+    "pymdownx.tilde": {},                # ~~strikeout~~, H~2~O
+    "pymdownx.caret": {"insert": False},  # x^2^
+    "pymdownx.fancylists": {"additional_ordered_styles": ["roman", "alpha", "generic"]},
+    "pymdownx.bracketspan": {},          # [text]{.class}
+    "studyguide.mdext": {},
+}
 DIV_OPEN = re.compile(r"^(:{3,})\s*(\{(?P<attrs>[^}]*)\}|(?P<cls>[\w-]+))?\s*$")
 DIV_CLOSE = re.compile(r"^:{3,}\s*$")
 ATTR = re.compile(r'([#.])([\w:-]+)|([\w-]+)="([^"]*)"')
@@ -85,11 +103,8 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
     lines = text.split("\n")
     out: list[str] = []
     stack: list[tuple[str, int]] = []
-    in_code = False
-    for i, line in enumerate(lines):
+    for i, (line, in_code) in enumerate(zip(lines, mdext.code_lines(lines))):
         lineno = first_line + i
-        if line.startswith("```"):
-            in_code = not in_code
         if in_code:
             out.append(line)
             continue
@@ -105,9 +120,14 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
                            f' data-line="{lineno}"></div>\n')
                 stack.append(("slot", lineno))
                 continue
+            ident = f' id="{html.escape(attrs["id"])}"' if attrs.get("id") else ""
+            if not classes and not attrs.get("title"):
+                # a div with only an id (or nothing) groups blocks: no box
+                out.append(f'\n<div{ident} markdown="1">\n')
+                stack.append(("div", lineno))
+                continue
             cls = " ".join(html.escape(c) for c in classes) or "box"
             title = attrs.get("title")
-            ident = f' id="{html.escape(attrs["id"])}"' if attrs.get("id") else ""
             out.append(f'\n<aside class="box {cls}"{ident} markdown="1">\n')
             if title:
                 out.append(f'<p class="box-title" markdown="1">{html.escape(title)}</p>\n')
@@ -119,7 +139,7 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
                 out.append("")
                 continue
             kind, _ = stack.pop()
-            out.append("" if kind == "slot" else "\n</aside>\n")
+            out.append({"slot": "", "div": "\n</div>\n"}.get(kind, "\n</aside>\n"))
             continue
         if stack and stack[-1][0] == "slot" and line.strip():
             problems.append(Problem(lineno, "a comparison table div must be empty; "
@@ -128,6 +148,7 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
         out.append(INDEX_SPAN.sub(_index_span, line))
     for _, lineno in stack:
         problems.append(Problem(lineno, "fenced div opened here is never closed with ':::'"))
+    problems += [Problem(first_line + i, message) for i, message in mdext.problems(text)]
     return "\n".join(out), problems
 
 
@@ -140,10 +161,12 @@ def _index_span(m: re.Match) -> str:
 _CONVERTER: md_lib.Markdown | None = None
 # Text that Markdown (with these extensions) would only wrap in a paragraph: words,
 # figures and plain punctuation, on one line, starting with a letter (not a list's
-# number) and with no ".." (an ellipsis). About half of a book's short texts (questions,
+# number, nor a list's letter or roman number such as "a. " or "iv) ") and with no ".."
+# (an ellipsis). About half of a book's short texts (questions,
 # objectives, glossary entries) are like that; the tests check the shortcut against
 # Markdown itself.
-_PLAIN = re.compile(r"[A-Za-z](?:[A-Za-z0-9 ,;.:?()]*[A-Za-z0-9.?)])?\Z")
+_PLAIN = re.compile(r"(?![A-Za-z][.)]\s|[ivxlcdmIVXLCDM]+[.)]\s)"
+                    r"[A-Za-z](?:[A-Za-z0-9 ,;.:?()]*[A-Za-z0-9.?)])?\Z")
 
 
 def convert(text: str) -> str:
@@ -159,8 +182,8 @@ def markdown_to_html(text: str) -> str:
     global _CONVERTER
     if _CONVERTER is None:
         _CONVERTER = md_lib.Markdown(extensions=[
-            importlib.import_module(f"markdown.extensions.{name}").makeExtension()
-            for name in EXTENSIONS])
+            importlib.import_module(name).makeExtension(**config)
+            for name, config in EXTENSIONS.items()])
     return _CONVERTER.reset().convert(text)
 
 

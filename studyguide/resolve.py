@@ -213,7 +213,8 @@ class Resolver:
                 is_href = m.group("a") is not None and re.match(r"href", m.group(0), re.I)
                 if is_href and "<link" not in line.lower():
                     continue  # a hyperlink is not fetched
-                problem = self.resource_problem(doc.path, url)
+                # relative to the book folder, as ``sanitise`` and the writers take it
+                problem = self.resource_problem(self.book.root / "x", url)
                 if problem:
                     self.report.error(doc.path, doc.body_line + i, problem)
             if re.search(r"<\s*script\b", line, re.I):
@@ -376,8 +377,11 @@ class Resolver:
     def build_tree(self, conv: dict, prefix: str, counters: dict) -> tuple:
         doc: Chapter = conv["doc"]
         tree = _fragment(self.fill_tokens(conv["body"]))
-        # comparison tables from data
-        for slot in tree.xpath('.//div[@class="table-slot"]'):
+        # comparison tables from data, and Markdown tables with a caption, numbered
+        for slot in tree.xpath('.//div[@class="table-slot"] | .//table[caption]'):
+            if slot.tag == "table":
+                self.number_table(slot, doc, prefix, counters)
+                continue
             tid = slot.get("data-table")
             line = int(slot.get("data-line") or doc.title_line)
             table = self.book.tables.get(tid)
@@ -397,9 +401,13 @@ class Resolver:
         for h in tree.iter("h2", "h3"):
             title = _text(h)
             if not h.get("id"):
-                h.set("id", f"{doc.id}-{slugify(title)}")
+                # a second heading of the same text gets "-1", as in Pandoc
+                auto, n = f"{doc.id}-{slugify(title)}", 0
+                while (auto if not n else f"{auto}-{n}") in self.targets:
+                    n += 1
+                h.set("id", auto if not n else f"{auto}-{n}")
             hid = h.get("id")
-            if h.tag == "h2" and doc.number:
+            if h.tag == "h2" and doc.number and "unnumbered" not in (h.get("class") or ""):
                 section += 1
                 label = self.label("section_n", f"{doc.number}.{section}")
                 num = f"{doc.number}.{section}"
@@ -448,6 +456,10 @@ class Resolver:
                 lab = etree.SubElement(cap, "span", {"class": "label"})
                 lab.text = label + "."
                 lab.tail = " " + caption
+        # implicit header references to headings with the ids given above
+        for a in tree.xpath('.//a[starts-with(@href, "#zzhead-")]'):
+            a.set("href", f"#{doc.id}-" + a.get("href")[len("#zzhead-"):])
+        self.check_footnotes(tree, doc)
         # footnotes: ids unique across the book
         for el in tree.xpath(".//*[@id]"):
             ident = el.get("id")
@@ -478,6 +490,46 @@ class Resolver:
         if name == "timeline":
             return self.labels["timeline_caption"]
         return figures.caption(self.book, name)
+
+    def number_table(self, table, doc: Chapter, prefix: str, counters: dict) -> None:
+        """A Markdown table with a ``Table:`` caption: numbered like a data table."""
+        counters["table"] += 1
+        label = self.label("table_n", f"{prefix}.{counters['table']}")
+        caption = table.find("caption")
+        title = _text(caption)
+        span = etree.Element("span", {"class": "label"})
+        span.text = label + "."
+        span.tail = " " + (caption.text or "")
+        caption.text = None
+        caption.insert(0, span)
+        if table.get("id"):
+            self.register(table.get("id"), Target(doc.id, label, title, "table"), doc.path,
+                          self.line_in(doc, "#" + table.get("id")))
+
+    def check_footnotes(self, tree, doc: Chapter) -> None:
+        """A note called but never defined is an error (Markdown leaves ``[^x]`` as
+        text); a note defined but never called is a warning, and is not printed."""
+        for el in tree.iter():
+            if not isinstance(el.tag, str):
+                continue
+            texts = [] if el.tag in ("code", "pre") else [el.text]
+            if el.getparent() is not None and el.getparent().tag not in ("code", "pre"):
+                texts.append(el.tail)
+            for text in texts:
+                for m in re.finditer(r"\[\^([^\]\s]+)\]", text or ""):
+                    self.report.error(doc.path, self.line_in(doc, m.group(0)),
+                                      f"footnote '[^{m.group(1)}]' is never defined "
+                                      f"(write '[^{m.group(1)}]: text' below the paragraph)")
+        called = set(tree.xpath('.//a[@class="footnote-ref"]/@href'))
+        for li in tree.xpath('.//div[@class="footnote"]/ol/li[@id]'):
+            if "#" + li.get("id") not in called:
+                label = li.get("id").split(":", 1)[-1]
+                self.report.warning(doc.path, self.line_in(doc, f"[^{label}]:"),
+                                    f"footnote '[^{label}]' is defined but never used; "
+                                    "it is left out")
+                li.getparent().remove(li)
+        for notes in tree.xpath('.//div[@class="footnote"][not(ol/li)]'):
+            notes.getparent().remove(notes)
 
     # -- stage 4: links ------------------------------------------------------------------
     def clean(self, html_text: str, path: Path, line: int) -> str:

@@ -92,7 +92,7 @@ def test_random_data_files(data, raw):
 # strings mix the characters the shortcut takes with ones it must leave to Markdown.
 PLAINISH = st.one_of(
     st.from_regex(r"[a-zA-Z][a-zA-Z0-9 ,;.:?()]{0,40}", fullmatch=True),
-    st.lists(st.sampled_from(list("abcXYZ019 ,;.:?()") + ["..", "1. ", "a  ", "-", "'", "*",
+    st.lists(st.sampled_from(list("abcXYZ019 ,;.:?()") + ["..", "1. ", "a  ", "a. ", "iv) ", "-", "'", "*",
                                                           "\n", "&", "<", "_"]),
              max_size=30).map("".join))
 

@@ -1,0 +1,537 @@
+"""Pandoc's Markdown where no Python-Markdown extension has it: a small extension.
+
+Each piece does one thing that neither Python-Markdown nor pymdown-extensions does:
+
+* ``reindent``: list items nest at the indent of their parent's text (2 spaces under
+  ``-``, 3 under ``1.``), as in Pandoc; Python-Markdown nests only at 4. Lines in a list
+  are re-indented so that each nesting level is 4 spaces, keeping what is beyond.
+* ``(2)`` list markers (both parentheses) become ``2)``, which fancylists reads.
+* line blocks (``| `` at the start of each line) become ``<div class="line-block">``.
+* simple and grid tables become pipe tables (cells of one paragraph of inline text).
+* inline notes ``^[...]`` become ordinary footnotes, defined at the end of the text.
+* implicit header references ``[Heading text]`` link to the heading of that text.
+* a backslash at the end of a line is a hard line break.
+* ``#`` starts a heading only when a space follows (``#.`` is a list marker).
+* ``Table: caption {#id}`` next to a table becomes its ``<caption>`` and id.
+* task-list checkboxes sit in a ``<label>`` with the item's text, as Pandoc writes them.
+* notes are numbered in the order of their calls; an ordered list's ``start`` is also
+  set as its counter, which WeasyPrint reads (it ignores ``start``).
+* fenced code is highlighted with Pygments into ``<pre class="LANG"><code>``.
+"""
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as etree
+
+from markdown import Extension
+from markdown.blockprocessors import HashHeaderProcessor
+from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+BULLET = re.compile(r"^( *)([-*+]|\(?(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+|#)[.)])( +)(?=\S)")
+PAREN_MARKER = re.compile(r"^( *)\((\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+)\)(?= )")
+LINE_BLOCK = re.compile(r"^\| |^\|$")
+TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+HEADING = re.compile(r"^#{1,6}[ \t]+(.*?)[ \t]*(?:\{([^}]*)\})?[ \t]*#*[ \t]*$")
+REF_DEF = re.compile(r"^ {0,3}\[([^\]]+)\]:")
+DASHES = re.compile(r"-+")
+QUOTE = re.compile(r"(?: {0,3}> ?)*")
+TASK = re.compile(r"\[([ xX])\] ")
+BLOCK_TAGS = {"ul", "ol", "p", "div", "pre", "blockquote", "dl", "table"}
+ATTRS_AT_END = re.compile(r"\s*\{([^{}]*)\}\s*$")
+ATTR = re.compile(r'([#.])([\w:-]+)|([\w-]+)="([^"]*)"')
+GRID_BORDER = re.compile(r"^\+(?:[-=:]+\+)+\s*$")
+
+
+def code_lines(lines: list[str]) -> list[bool]:
+    """For each line, whether it belongs to a fenced code block (fences included)."""
+    inside, fence, out = False, "", []
+    for line in lines:
+        m = FENCE.match(line)
+        if not inside and m:
+            inside, fence = True, m.group(1)
+            out.append(True)
+            continue
+        if inside:
+            out.append(True)
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
+                    and not line.strip()[len(m.group(1)):].strip():
+                inside = False
+            continue
+        out.append(False)
+    return out
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def reindent(lines: list[str], code: list[bool]) -> list[str]:
+    """Re-indent list items so that each nesting level is 4 spaces deep (inside block
+    quotes too: the ``>`` marks are kept and what follows them is re-indented)."""
+    out: list[str] = []
+    frames: list[tuple[int, int]] = []    # (content column in the source, in the output)
+    blank = True
+    depth = 0                             # how many ``>`` the last line had
+    shift = 0                             # of the fenced block the line is in
+    for i, (whole, is_code) in enumerate(zip(lines, code)):
+        if is_code and i and code[i - 1]:     # inside a fenced block: moved with its fence
+            out.append(_shifted(whole, shift))
+            continue
+        shift = 0
+        quote = QUOTE.match(whole).group(0)
+        line = whole[len(quote):]
+        if quote.count(">") != depth:
+            frames, depth = [], quote.count(">")
+        if not line.strip():
+            out.append(whole)
+            blank = True
+            continue
+        n = _indent(line)
+        marker = BULLET.match(line)
+        if not frames and (not marker or is_code or (blank and n >= 4)):
+            out.append(whole)             # not in a list (or an indented code block)
+            blank = False
+            continue
+        if marker or blank:
+            while frames and n < frames[-1][0]:
+                frames.pop()
+        elif n < frames[-1][0]:
+            out.append(whole)             # a lazy continuation line
+            continue
+        new = frames[-1][1] + n - frames[-1][0] if frames else 0
+        if is_code:
+            shift = new - n
+        elif marker:
+            spaces = len(marker.group(3))
+            width = len(marker.group(2)) + (spaces if spaces <= 4 else 1)
+            frames.append((n + width, new + 4))
+        out.append(quote + _shifted(line, new - n))
+        blank = False
+    return out
+
+
+def _shifted(line: str, shift: int) -> str:
+    if shift >= 0:
+        return " " * shift + line if line.strip() else line
+    return line[min(-shift, _indent(line)):]
+
+
+def paren_markers(lines: list[str], code: list[bool]) -> list[str]:
+    """``(2) item`` to ``2) item``: fancylists reads one-parenthesis markers."""
+    return [line if is_code else PAREN_MARKER.sub(r"\1\2)", line)
+            for line, is_code in zip(lines, code)]
+
+
+def _blocks(lines: list[str], code: list[bool], start, accept):
+    """Yield (first, end) of runs that begin with a line ``start`` accepts (after a
+    blank line) and go on while ``accept`` takes the line (up to a blank line)."""
+    i = 0
+    while i < len(lines):
+        if not code[i] and (i == 0 or not lines[i - 1].strip()) and start(lines[i]):
+            j = i + 1
+            while j < len(lines) and lines[j].strip() and not code[j] and accept(lines[j]):
+                j += 1
+            yield i, j
+            i = j
+        else:
+            i += 1
+
+
+def line_blocks(lines: list[str], code: list[bool]) -> list[str]:
+    """``| `` lines to ``<div class="line-block">``; spaces that open a line are kept."""
+    out = list(lines)
+    for i, j in _blocks(lines, code, LINE_BLOCK.match,
+                        lambda s: LINE_BLOCK.match(s) or s.startswith(" ")):
+        block = lines[i:j]
+        if any(TABLE_SEP.match(s) for s in block) or any(s.rstrip().endswith("|")
+                                                         for s in block):
+            continue                     # a pipe table
+        verses: list[str] = []
+        for s in block:
+            if s.startswith("|"):
+                text = s[2:]
+                lead = len(text) - len(text.lstrip(" "))
+                verses.append("\u00a0" * lead + text.lstrip(" "))
+            else:
+                verses[-1] += " " + s.strip()
+        body = "<br />\n".join(verses)
+        out[i:j] = [f'<div class="line-block" markdown="span">{body}</div>'] + [""] * (j - i - 1)
+    return out
+
+
+def _pipe_row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def _pipe_sep(aligns: list[str]) -> str:
+    marks = {"left": ":---", "right": "---:", "center": ":---:", "": "---"}
+    return "| " + " | ".join(marks[a] for a in aligns) + " |"
+
+
+SIMPLE_SEP = re.compile(r"^ {0,3}-+(?: +-+)+ *$")
+
+
+def simple_tables(lines: list[str], code: list[bool]) -> list[str]:
+    """Pandoc's simple tables (a header line over dashes, one group per column) to pipe
+    tables. Alignment comes from where the header sits over its dashes."""
+    out = list(lines)
+    i = 0
+    while i + 1 < len(lines):
+        if code[i] or code[i + 1] or not lines[i].strip() or not SIMPLE_SEP.match(lines[i + 1]) \
+                or (i and lines[i - 1].strip()):
+            i += 1
+            continue
+        head, sep = lines[i], lines[i + 1]
+        spans = [(m.start(), m.end()) for m in DASHES.finditer(sep)]
+        j = i + 2
+        while j < len(lines) and lines[j].strip() and not code[j]:
+            j += 1
+
+        def cells(row: str) -> list[str]:
+            starts = [s for s, _ in spans[1:]] + [max(len(row), spans[-1][1])]
+            return [row[(s if k else 0):starts[k]].strip()
+                    for k, (s, _) in enumerate(spans)]
+        aligns = []
+        for s, e in spans:
+            left = head[s:s + 1] not in (" ", "")
+            right = head[e - 1:e] not in (" ", "")
+            aligns.append("" if left and right else "left" if left else
+                          "right" if right else "center")
+        table = [_pipe_row(cells(head)), _pipe_sep(aligns)]
+        table += [_pipe_row(cells(row)) for row in lines[i + 2:j]]
+        out[i:j] = table + [""] * (j - i - len(table))
+        i = j
+    return out
+
+
+def grid_tables(lines: list[str], code: list[bool]) -> tuple[list[str], list[tuple[int, str]]]:
+    """Pandoc's grid tables to pipe tables, for cells of one paragraph of inline text.
+    A cell spanning columns or rows, a cell of several blocks, or a table with no header
+    row cannot be a pipe table: those are reported (line index, message)."""
+    out, problems = list(lines), []
+    for i, j in _blocks(lines, code, GRID_BORDER.match,
+                        lambda s: s.startswith("+") or s.startswith("|")):
+        block = lines[i:j]
+        cuts = [k for k, ch in enumerate(block[0].rstrip()) if ch == "+"]
+        borders = [k for k, s in enumerate(block) if s.startswith("+")]
+        heads = [k for k in borders if "=" in block[k]]
+        why = None
+        if not heads or heads[0] == 0:
+            why = "a grid table needs a header row (above a '+===+' line)"
+        for s in block:
+            if s.startswith("+") and [k for k, ch in enumerate(s.rstrip()) if ch == "+"] != cuts:
+                why = "a grid table cell that spans rows or columns"
+            if s.startswith("|") and any(s[k:k + 1] != "|" for k in cuts):
+                why = "a grid table cell that spans rows or columns"
+        rows = []
+        for a, b in zip(borders, borders[1:]):
+            texts = []
+            for c in range(len(cuts) - 1):
+                parts = [s[cuts[c] + 1:cuts[c + 1]].strip() for s in block[a + 1:b]]
+                if "" in parts[:-1] and any(parts[parts.index(""):]) or \
+                        any(BULLET.match(p) for p in parts if p):
+                    why = why or "a grid table cell holding more than one paragraph " \
+                                  "(a list, several paragraphs)"
+                texts.append(" ".join(p for p in parts if p))
+            rows.append(texts)
+        if why:
+            problems.append((i, why))
+            continue
+        seps = block[heads[0]]
+        aligns = []
+        for c in range(len(cuts) - 1):
+            seg = seps[cuts[c] + 1:cuts[c + 1]]
+            left, right = seg.startswith(":"), seg.endswith(":")
+            aligns.append("center" if left and right else "left" if left else
+                          "right" if right else "")
+        n_head = sum(1 for b in borders if b < heads[0])
+        if n_head != 1:
+            problems.append((i, "a grid table with more than one header row"))
+            continue
+        table = [_pipe_row(rows[0]), _pipe_sep(aligns)] + [_pipe_row(r) for r in rows[1:]]
+        out[i:j] = table + [""] * (j - i - len(table))
+    return out, problems
+
+
+CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
+
+
+def _masked(text: str) -> str:
+    """``text`` with code spans blanked out (same length), so no rewrite looks inside."""
+    return CODE_SPAN.sub(lambda m: "\0" * len(m.group(0)), text)
+
+
+def inline_notes(lines: list[str], code: list[bool]) -> list[str]:
+    """``^[text]`` to ``[^_inlineN]`` with the definition added at the end."""
+    text = "\n".join("\0" * len(s) if c else s for s, c in zip(lines, code))
+    masked = _masked(text)
+    source = "\n".join(lines)
+    out, notes, pos = [], [], 0
+    k = masked.find("^[")
+    while k != -1:
+        depth, end = 0, None
+        for e in range(k + 1, len(masked)):
+            if masked[e] == "[":
+                depth += 1
+            elif masked[e] == "]":
+                depth -= 1
+                if depth == 0:
+                    end = e
+                    break
+            elif masked[e] == "\n" and masked[e + 1:e + 2] == "\n":
+                break
+        if end is None:
+            k = masked.find("^[", k + 2)
+            continue
+        notes.append(" ".join(source[k + 2:end].split()))
+        label = f"_inline{len(notes)}"
+        # the note's lines are kept, empty, so that line numbers after it hold
+        out.append(source[pos:k] + f"[^{label}]" + "\n" * source.count("\n", k, end))
+        pos = end + 1
+        k = masked.find("^[", pos)
+    if not notes:
+        return lines
+    out.append(source[pos:])
+    tail = [""] + [f"[^_inline{n}]: {note}" for n, note in enumerate(notes, 1)]
+    return "".join(out).split("\n") + tail
+
+
+def header_references(lines: list[str], code: list[bool]) -> list[str]:
+    """``[Heading text]`` (no link after it) to a link to that heading, as Pandoc does.
+    A heading without an explicit id links to ``#zzhead-SLUG``, which ``resolve``
+    points at the id it gives the heading."""
+    from .loader import slugify
+    targets, defined = {}, set()
+    for s, c in zip(lines, code):
+        if c:
+            continue
+        m = HEADING.match(s)
+        if m:
+            ident = re.search(r"#([\w:.-]+)", m.group(2) or "")
+            targets.setdefault(m.group(1).casefold(),
+                               ident.group(1) if ident else "zzhead-" + slugify(m.group(1)))
+        d = REF_DEF.match(s)
+        if d:
+            defined.add(d.group(1).casefold())
+    if not targets:
+        return lines
+    ref = re.compile(r"(?<![\]!\\^])\[([^\[\]^@\n][^\[\]\n]*)\](?:\[\])?(?![(\[{:])")
+
+    def link(m: re.Match) -> str:
+        key = m.group(1).casefold()
+        if key in defined or key not in targets:
+            return m.group(0)
+        return f"[{m.group(1)}](#{targets[key]})"
+    out = []
+    for s, c in zip(lines, code):
+        if c or HEADING.match(s) or "[" not in s:
+            out.append(s)
+            continue
+        masked = _masked(s)
+        pieces, pos = [], 0
+        for m in ref.finditer(masked):
+            pieces += [s[pos:m.start()], link(m) if "\0" not in m.group(0) else m.group(0)]
+            pos = m.end()
+        out.append("".join(pieces) + s[pos:])
+    return out
+
+
+def unnumbered(lines: list[str], code: list[bool]) -> list[str]:
+    """``{-}`` after a heading is Pandoc's short form of ``{.unnumbered}``."""
+    return [s if c or not HEADING.match(s) else
+            re.sub(r"\{([^}]*)\}(\s*)$", lambda m: "{" + re.sub(
+                r"(?<![\w.#-])-(?![\w-])", ".unnumbered", m.group(1)) + "}" + m.group(2), s)
+            for s, c in zip(lines, code)]
+
+
+class PandocLines(Preprocessor):
+    """Every line rewrite above, in order, outside fenced code."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        steps = (inline_notes, unnumbered, paren_markers, line_blocks, simple_tables,
+                 lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
+        for step in steps:
+            lines = step(lines, code_lines(lines))
+        return lines
+
+
+def multiline_tables(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
+    """Pandoc's multiline tables (a row of dashes above the header) are not read."""
+    found = []
+    for i, j in _blocks(lines, code, lambda s: re.fullmatch(r" {0,3}-{3,} *", s) is not None,
+                        lambda s: True):
+        if j - i > 2 and any(SIMPLE_SEP.match(s) for s in lines[i + 1:j]):
+            found.append((i, "a multiline table is not read: write a grid or pipe table"))
+    return found
+
+
+def problems(text: str) -> list[tuple[int, str]]:
+    """Constructs this builder refuses, as (line index in ``text``, message)."""
+    lines = text.split("\n")
+    code = code_lines(lines)
+    return grid_tables(lines, code)[1] + multiline_tables(lines, code)
+
+
+class BackslashBreak(InlineProcessor):
+    """A backslash at the end of a line: a hard line break."""
+
+    def handleMatch(self, m, data):
+        return etree.Element("br"), m.start(0), m.end(0)
+
+
+class EscapedSpace(InlineProcessor):
+    """A backslash before a space: a non-breaking space."""
+
+    def handleMatch(self, m, data):
+        return "\u00a0", m.start(0), m.end(0)
+
+
+class PandocHeader(HashHeaderProcessor):
+    """ATX headings need a space after the ``#`` marks, as in Pandoc."""
+    RE = re.compile(r"(?:^|\n)(?P<level>#{1,6})(?=[ \t]|\n|$)(?P<header>(?:\\.|[^\\])*?)#*(?:\n|$)")
+
+
+class PandocTree(Treeprocessor):
+    """Table captions and task-list labels, into Pandoc's HTML shape."""
+
+    def run(self, root):
+        for parent in root.iter():
+            kids = list(parent)
+            for k, el in enumerate(kids):
+                if el.tag != "table":
+                    continue
+                for near in (kids[k + 1] if k + 1 < len(kids) else None,
+                             kids[k - 1] if k else None):
+                    if near is not None and near.tag == "p" and \
+                            re.match(r"(Table)?:\s", near.text or ""):
+                        self.caption(parent, el, near)
+                        break
+        self.renumber_notes(root)
+        for ol in root.iter("ol"):
+            if (ol.get("start") or "1").isdigit() and ol.get("start", "1") != "1":
+                # WeasyPrint does not read ``start``: the counter says it too
+                ol.set("style", f"counter-reset: list-item {int(ol.get('start')) - 1}")
+        for a in root.iter("a"):
+            if a.get("href") and a.text == a.get("href") and not len(a) and \
+                    re.match(r"[a-z][a-z0-9+.-]*:", a.text):
+                a.set("class", "uri")           # an autolink, as Pandoc marks it
+        for ul in root.iter("ul"):
+            items = [self.task(li) for li in ul if li.tag == "li"]
+            if items and any(items):
+                ul.set("class", "task-list")
+
+    @staticmethod
+    def renumber_notes(root) -> None:
+        """Number notes in the order of their calls in the text. The footnotes extension
+        numbers them in the order it meets them, which is not the text's order when a
+        call sits in a list or a table."""
+        calls = [a for a in root.iter("a") if a.get("class") == "footnote-ref"]
+        order: dict[str, int] = {}
+        for a in calls:
+            order.setdefault(a.get("href", "")[1:], len(order) + 1)
+        for a in calls:
+            a.text = str(order[a.get("href", "")[1:]])
+        for notes in root.iter("div"):
+            if notes.get("class") != "footnote" or notes.find("ol") is None:
+                continue
+            PandocTree.one_line(notes)
+            ol = notes.find("ol")
+            items = list(ol)
+            for li in items:
+                ol.remove(li)
+            for li in sorted(items, key=lambda li: order.get(li.get("id"), len(order) + 1)):
+                ol.append(li)
+
+    @staticmethod
+    def one_line(el) -> None:
+        """A line break in the source is a space: in the notes it is written as one,
+        since WeasyPrint keeps line breaks in the text of a footnote it floats."""
+        if el.tag == "pre":
+            return
+        el.text = re.sub(r"[ \t]*\n\s*", " ", el.text) if el.text else el.text
+        for child in el:
+            PandocTree.one_line(child)
+            child.tail = re.sub(r"[ \t]*\n\s*", " ", child.tail) if child.tail else child.tail
+
+    @staticmethod
+    def task(li) -> bool:
+        """``- [ ] text`` / ``- [x] text``: a disabled checkbox in a label with the text."""
+        holder = li[0] if len(li) and li[0].tag == "p" and not (li.text or "").strip() else li
+        m = TASK.match(holder.text or "")
+        if not m:
+            return False
+        label = etree.Element("label")
+        box = etree.SubElement(label, "input", {"type": "checkbox", "disabled": "disabled"})
+        if m.group(1) != " ":
+            box.set("checked", "checked")
+        box.tail = holder.text[m.end():]
+        holder.text = None
+        while len(holder) and holder[0].tag not in BLOCK_TAGS:
+            child = holder[0]
+            holder.remove(child)
+            label.append(child)
+        holder.insert(0, label)
+        return True
+
+    @staticmethod
+    def caption(parent, table, para) -> None:
+        cap = etree.Element("caption")
+        cap.text = re.sub(r"^(Table)?:\s+", "", para.text or "")
+        for child in list(para):
+            cap.append(child)
+        last = cap[-1] if len(cap) else cap
+        end = (last.tail if len(cap) else last.text) or ""
+        attrs = ATTRS_AT_END.search(end)
+        if attrs:
+            end = end[:attrs.start()].rstrip()
+            if len(cap):
+                last.tail = end
+            else:
+                last.text = end
+            for m in ATTR.finditer(attrs.group(1)):
+                if m.group(1) == "#":
+                    table.set("id", m.group(2))
+                elif m.group(1) == ".":
+                    table.set("class", " ".join(filter(None, [table.get("class"),
+                                                              m.group(2)])))
+                else:
+                    table.set(m.group(3), m.group(4))
+        table.insert(0, cap)
+        parent.remove(para)
+
+
+def highlight_code(source, language, class_name, options, md, **kwargs) -> str:
+    """A fenced block as Pandoc writes it (``<pre id class="LANG …"><code>``), its code
+    highlighted by Pygments into spans with Pygments' short CSS classes."""
+    classes = ([language] if language else []) + list(kwargs.get("classes") or [])
+    ident = kwargs.get("id_value")
+    try:
+        lexer = get_lexer_by_name(language) if language else None
+    except ClassNotFound:
+        lexer = None
+    body = highlight(source, lexer, HtmlFormatter(nowrap=True)) if lexer \
+        else html.escape(source, quote=False)
+    attrs = (f' id="{html.escape(ident)}"' if ident else "") + \
+        (f' class="{html.escape(" ".join(classes))}"' if classes else "")
+    return f"<pre{attrs}><code>{body.rstrip(chr(10))}</code></pre>"
+
+
+class PandocExtension(Extension):
+    def extendMarkdown(self, md):
+        md.preprocessors.register(PandocLines(md), "pandoc_lines", 40)
+        md.inlinePatterns.register(BackslashBreak(r"\\\n", md), "backslash_break", 185)
+        md.inlinePatterns.register(EscapedSpace(r"\\ ", md), "escaped_space", 185)
+        md.parser.blockprocessors.register(PandocHeader(md.parser), "hashheader", 70)
+        md.treeprocessors.register(PandocTree(md), "pandoc_tree", 1)
+
+
+def makeExtension(**kwargs):
+    return PandocExtension(**kwargs)

@@ -1,0 +1,195 @@
+"""Nothing lost: Markdown made of the supported constructs keeps every word, in order.
+
+Documents are generated from random choices of construct and word; the words a reader
+should see are listed in reading order as the document is made (a footnote's words
+come after the chapter's text, notes in the order they are called). The rendered text
+must contain them as a subsequence: no word dropped, none moved.
+"""
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import zipfile
+
+import pytest
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import html as lxml_html
+
+from conftest import only, run_build
+from studyguide.errors import Reporter
+from studyguide.loader import load_book
+from studyguide.resolve import render_book
+
+VOCAB = ["amber", "birch", "cedar", "delta", "ember", "fjord", "grove", "heron", "inlet",
+         "juniper", "kestrel", "larch", "maple", "nectar", "osprey", "pebble", "quartz",
+         "raven", "sorrel", "thistle", "umber", "violet", "willow", "yarrow", "zephyr"]
+
+
+class Doc:
+    """A Markdown document under construction, with its words in reading order."""
+
+    def __init__(self, rng: random.Random):
+        self.rng, self.blocks, self.words, self.notes = rng, [], [], []
+
+    def word(self) -> str:
+        w = self.rng.choice(VOCAB)
+        self.words.append(w)
+        return w
+
+    def phrase(self, n: int = 3) -> str:
+        return " ".join(self.word() for _ in range(n))
+
+    def inline(self) -> str:
+        kind = self.rng.randrange(10)
+        if kind == 0:
+            return f"*{self.phrase(2)}*"
+        if kind == 1:
+            return f"**{self.phrase(2)}**"
+        if kind == 2:
+            return f"~~{self.phrase(2)}~~"
+        if kind == 3:
+            return f"x~{self.word()}~ y^{self.word()}^"
+        if kind == 4:
+            return f"[{self.phrase(2)}]{{.smallcaps}}"
+        if kind == 5:
+            return f"`{self.word()}`"
+        if kind == 6:
+            label = f"n{len(self.notes) + 1}"
+            saved, self.words = self.words, []
+            text = self.phrase(3)
+            self.notes.append((label, text, self.words))
+            self.words = saved
+            return f"{self.word()}[^{label}]"
+        if kind == 7:
+            saved, self.words = self.words, []
+            text = self.phrase(2)
+            self.notes.append((None, text, self.words))
+            self.words = saved
+            return f"{self.word()}^[{text}]"
+        return self.phrase(3)
+
+    def sentence(self) -> str:
+        return " ".join(self.inline() for _ in range(self.rng.randint(1, 3))) + "."
+
+    def block(self) -> str:
+        kind = self.rng.randrange(16)
+        if kind == 11:
+            marker = self.rng.choice(["(2)", "i.", "a)", "#."])
+            return f"{marker} {self.sentence()}\n{marker} {self.sentence()}"
+        if kind == 12:                                 # simple table
+            a, b, c, d = (self.word() for _ in range(4))
+            return f"{a:<10} {b:<10}\n{'-' * 10} {'-' * 10}\n{c:<10} {d:<10}"
+        if kind == 13:                                 # grid table
+            a, b, c, d = (self.word() for _ in range(4))
+            rule = "+" + "-" * 10 + "+" + "-" * 10 + "+"
+            return (f"{rule}\n| {a:<8} | {b:<8} |\n{rule.replace('-', '=')}\n"
+                    f"| {c:<8} | {d:<8} |\n{rule}")
+        if kind == 14:                                 # hard line breaks
+            return f"{self.phrase(2)}\\\n{self.phrase(2)}  \n{self.phrase(2)}"
+        if kind == 15:
+            return f"{self.phrase(2)}\n\nTable: {self.phrase(2)}"
+        if kind == 0:
+            return f"## {self.phrase(2)}"
+        if kind == 1:                                  # nested list, 2 or 4 spaces
+            pad = " " * self.rng.choice([2, 4])
+            return f"- {self.sentence()}\n{pad}- {self.sentence()}\n- {self.sentence()}"
+        if kind == 2:
+            start = self.rng.randint(1, 9)
+            return f"{start}. {self.sentence()}\n{start + 1}. {self.sentence()}"
+        if kind == 3:
+            return f"- [ ] {self.phrase(2)}\n- [x] {self.phrase(2)}"
+        if kind == 4:
+            return f"{self.phrase(1)}\n:   {self.sentence()}"
+        if kind == 5:
+            return f"> {self.sentence()}\n>\n> > {self.sentence()}"
+        if kind == 6:
+            return f"| {self.phrase(2)}\n|   {self.phrase(2)}"
+        if kind == 7:
+            return f"```\n{self.phrase(3)}\n```"
+        if kind == 8:
+            head = [self.word(), self.word()]
+            row = [self.word(), self.word()]
+            return f"| {head[0]} | {head[1]} |\n|---|---|\n| {row[0]} | {row[1]} |"
+        if kind == 9:
+            return f"::: {{.note}}\n{self.sentence()}\n:::"
+        return self.sentence()
+
+    def markdown(self, n: int) -> str:
+        body = [self.block() for _ in range(n)]
+        defs = []
+        for label, text, words in self.notes:
+            self.words += words
+            if label:
+                defs.append(f"[^{label}]: {text}")
+        return "\n\n".join(body + defs) + "\n"
+
+
+def make(rng: random.Random, n: int) -> tuple[str, list[str]]:
+    doc = Doc(rng)
+    text = doc.markdown(n)
+    return text, doc.words
+
+
+def in_order(expected: list[str], text: str) -> bool:
+    found = iter(re.findall(r"[a-z]+", text))
+    return all(any(w == f for f in found) for w in expected)
+
+
+@pytest.fixture(scope="module")
+def tiny_book(tmp_path_factory) -> Path:
+    """A book of one chapter and nothing else (no bibliography, no glossary)."""
+    root = tmp_path_factory.mktemp("tiny")
+    (root / "chapters").mkdir()
+    (root / "book.yaml").write_text(
+        "title: Tiny\nauthors: [A]\nlanguage: en-GB\ndate: 2025-03-01\n"
+        "identifier: urn:uuid:00000000-0000-4000-8000-000000000099\n"
+        "chapters:\n  - chapters/01-one.md\n")
+    return root
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rng=st.randoms(use_true_random=False), n=st.integers(1, 8))
+def test_every_word_rendered_in_order(tiny_book, rng, n):
+    """Through the resolver, as a chapter: the HTML that both writers are given."""
+    text, words = make(rng, n)
+    (tiny_book / "chapters" / "01-one.md").write_text(f"---\ntitle: One\n---\n\n{text}")
+    report = Reporter(tiny_book)
+    doc = render_book(load_book(tiny_book, report), report).docs[0]
+    assert not report.errors and not report.warnings, (text, report.errors, report.warnings)
+    rendered = " ".join(lxml_html.fragment_fromstring(doc.body_html,
+                                                      create_parent="div").itertext())
+    assert in_order(words, rendered), (text, doc.body_html)
+
+
+def test_in_order_can_fail():
+    assert in_order(["amber", "birch"], "amber x birch")
+    assert not in_order(["birch", "amber"], "amber birch")
+    assert not in_order(["amber", "cedar"], "amber birch")
+
+
+@pytest.mark.slow
+def test_built_book_keeps_every_word(tmp_path):
+    from conftest import MINI
+    from pypdf import PdfReader
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    text, words = make(random.Random(17), 30)
+    chapter = book / "chapters" / "02-second.md"
+    front = chapter.read_text().split("---\n")[1]
+    chapter.write_text(f"---\n{front}---\n\n{text}")
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "-q", "--no-handouts")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(only(out, "*.epub")) as z:
+        name = next(n for n in sorted(z.namelist()) if re.search(r"ch02[^/]*\.xhtml$", n))
+        epub_text = " ".join(lxml_html.fromstring(z.read(name)).itertext())
+    assert in_order(words, epub_text)
+    pdf = PdfReader(only(out, "*-student-a4.pdf"))
+    pdf_text = " ".join(page.extract_text() or "" for page in pdf.pages)
+    # the PDF sets notes at the foot of their page: every word is there
+    assert set(words) <= set(re.findall(r"[a-z]+", pdf_text.lower()))

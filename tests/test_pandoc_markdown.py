@@ -1,0 +1,320 @@
+"""Pandoc's Markdown, with pandoc as the oracle.
+
+Each file of ``fixtures/pandoc/chapters`` holds one construct. The builder's HTML for the
+chapter (what goes into the EPUB) must have the element structure and text of
+``pandoc -f markdown -t html5`` for the same file, once both are brought to one canonical
+form. The canonical form undoes only what the builder adds on purpose, each named below:
+
+* section numbers (``span.secno``) and the "Table 1.2." / "Figure 1.2." labels of captions;
+* ids prefixed with the chapter's id, and the ids it gives every block (``ch01-b3``);
+* a box div is written ``<aside class="box CLASS">`` (pandoc: ``<div class="CLASS">``);
+  a figure has ``class="figure"``;
+* an ordered list with a ``start`` also has it as ``style="counter-reset: list-item N-1"``
+  (exactly that, for WeasyPrint);
+* code is highlighted into Pygments' spans (compared as its text, like pandoc's without
+  highlighting), and task-list checkboxes are ``disabled``;
+* footnotes: Python-Markdown writes ``<sup><a>1</a></sup>`` and a ``div.footnote`` list,
+  pandoc ``<a><sup>1</sup></a>`` and a ``section.footnotes`` list; both become
+  ``<noteref>N</noteref>`` and ``<notes><note>…</note></notes>``, with the back-links
+  dropped; the numbers and the notes' contents and order are still compared;
+* pandoc's ARIA roles and ``aria-hidden``, and the column widths of its grid tables
+  (``colgroup``, the table's ``style``), which this builder leaves to its stylesheet.
+
+Everything else, every element, attribute and word, must be equal.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pypandoc
+import pytest
+from lxml import html as lxml_html
+
+from conftest import FIXTURES, epubcheck, only, run_build
+from studyguide.errors import Reporter
+from studyguide.loader import load_book
+from studyguide.resolve import render_book
+
+CORPUS = FIXTURES / "pandoc"
+CASES = sorted((CORPUS / "chapters").glob("*.md"))
+BLOCK = {"p", "div", "section", "ol", "ul", "li", "dl", "dt", "dd", "blockquote", "pre",
+         "table", "thead", "tbody", "tr", "th", "td", "caption", "figure", "figcaption",
+         "h1", "h2", "h3", "h4", "h5", "h6", "hr", "notes", "note", "aside", "body"}
+BOOLEAN = {"checked", "disabled"}   # checked="" and checked="checked" are one attribute
+WS = re.compile(r"[ \t\r\n]+")     # not U+00A0: a line block's indent is kept
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    """The corpus book's chapters, resolved, by file name (no error, no warning)."""
+    report = Reporter(CORPUS)
+    out = render_book(load_book(CORPUS, report), report)
+    assert not report.errors and not report.warnings, report.errors + report.warnings
+    return {doc.path.name: doc for doc in out.docs}
+
+
+def pandoc_html(path: Path) -> str:
+    result = subprocess.run(
+        [pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "html5",
+         "--syntax-highlighting=none", str(path)],
+        capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def parse(text: str):
+    return lxml_html.fragment_fromstring(text, create_parent="body")
+
+
+def _drop(el) -> None:
+    """Remove ``el`` but keep its tail text."""
+    parent = el.getparent()
+    prev = el.getprevious()
+    if el.tail:
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _unwrap(el) -> None:
+    """Replace ``el`` by its content."""
+    parent, index = el.getparent(), el.getparent().index(el)
+    prev = el.getprevious()
+    lead = el.text or ""
+    if prev is not None:
+        prev.tail = (prev.tail or "") + lead
+    else:
+        parent.text = (parent.text or "") + lead
+    children = list(el)
+    if children:
+        children[-1].tail = (children[-1].tail or "") + (el.tail or "")
+    elif el.tail:
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    parent.remove(el)
+
+
+def _rename(el, tag: str) -> None:
+    for attr in list(el.attrib):
+        del el.attrib[attr]
+    el.tag = tag
+
+
+def canon_ours(root, doc_id: str):
+    for el in root.xpath('.//span[@class="secno"] | .//caption/span[@class="label"]'
+                         ' | .//figcaption/span[@class="label"]'):
+        if el.tail:
+            el.tail = el.tail.lstrip()
+        _drop(el)
+    for el in root.xpath('.//aside[contains(concat(" ", @class, " "), " box ")]'):
+        el.tag = "div"
+        classes = [c for c in el.get("class").split() if c != "box"]
+        el.set("class", " ".join(classes))
+    for el in root.xpath('.//figure[@class="figure"]'):
+        del el.attrib["class"]
+    for el in root.xpath(".//input[@type='checkbox']"):
+        el.attrib.pop("disabled", None)
+    for ol in root.xpath(".//ol[@start]"):
+        if ol.get("style") == f"counter-reset: list-item {int(ol.get('start')) - 1}":
+            del ol.attrib["style"]
+    for el in root.xpath('.//a[contains(concat(" ", @class, " "), " xref ")]'):
+        classes = [c for c in el.get("class").split() if c != "xref"]
+        if classes:
+            el.set("class", " ".join(classes))
+        else:
+            del el.attrib["class"]
+    for el in root.iter():
+        ident = el.get("id")
+        if ident is not None:
+            if re.fullmatch(re.escape(doc_id) + r"-b\d+", ident):
+                del el.attrib["id"]
+            elif ident.startswith(doc_id + "-"):
+                el.set("id", ident[len(doc_id) + 1:])
+        href = el.get("href")
+        if href and href.startswith(f"#{doc_id}-"):
+            el.set("href", "#" + href[len(doc_id) + 2:])
+    return canon_notes(root, './/sup[a[@class="footnote-ref"]]', './/div[@class="footnote"]',
+                       "footnote-backref")
+
+
+def canon_notes(root, refs: str, lists: str, backref: str):
+    """Footnote calls (``refs``) to ``<noteref>N</noteref>``, the list of notes
+    (``lists``) to ``<notes><note>…</note></notes>`` without the back-links."""
+    for ref in root.xpath(refs):
+        number = ref.text_content()
+        _rename(ref, "noteref")
+        ref.remove(ref[0])
+        ref.text = number
+    for notes in root.xpath(lists):
+        _rename(notes, "notes")
+        for hr in notes.findall("hr"):
+            _drop(hr)
+        _unwrap(notes.find("ol"))
+        for back in notes.xpath(f'.//a[@class="{backref}"]'):
+            _strip_before(back)
+            _drop(back)
+        for li in notes.findall("li"):
+            _rename(li, "note")
+    return root
+
+
+def _strip_before(el) -> None:
+    prev = el.getprevious()
+    if prev is not None:
+        prev.tail = (prev.tail or "").rstrip(" \u00a0")
+    else:
+        el.getparent().text = (el.getparent().text or "").rstrip(" \u00a0")
+
+
+def canon_pandoc(root):
+    for el in root.iter():
+        for attr in list(el.attrib):
+            if attr == "role" or attr.startswith("aria-"):
+                del el.attrib[attr]
+    for table in root.iter("table"):
+        table.attrib.pop("style", None)
+        for group in table.findall("colgroup"):
+            _drop(group)
+    return canon_notes(root, './/a[@class="footnote-ref"]', './/section[@id="footnotes"]',
+                       "footnote-back")
+
+
+def dump(el, depth: int = 0, pre: bool = False) -> list[str]:
+    """The canonical tree as indented lines: one per element and one per text."""
+    pre = pre or el.tag == "pre"
+    attrs = " ".join(f'{k}="{"" if k in BOOLEAN else v}"' for k, v in sorted(el.attrib.items()))
+    lines = ["  " * depth + f"<{el.tag}{' ' + attrs if attrs else ''}>"]
+    if pre:                                   # code: its text, exactly
+        lines.append("  " * (depth + 1) + repr(el.text_content().rstrip("\n")))
+        return lines
+    pieces = [el.text] + [x for child in el for x in (child, child.tail)]
+    block = el.tag in BLOCK
+    texts = []
+    for i, piece in enumerate(pieces):
+        if piece is None or isinstance(piece, str):
+            text = WS.sub(" ", piece or "")
+            prev_block = i > 0 and not isinstance(pieces[i - 1], str) and \
+                pieces[i - 1] is not None and pieces[i - 1].tag in BLOCK
+            next_block = i + 1 < len(pieces) and pieces[i + 1] is not None and \
+                not isinstance(pieces[i + 1], str) and pieces[i + 1].tag in BLOCK
+            if block and (i == 0 or prev_block):
+                text = text.lstrip(" ")
+            if block and (i == len(pieces) - 1 or next_block):
+                text = text.rstrip(" ")
+            if text:
+                texts.append("  " * (depth + 1) + repr(text))
+                lines.append(texts[-1])
+        elif isinstance(piece.tag, str):
+            lines += dump(piece, depth + 1, pre)
+    return lines
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_same_html_as_pandoc(case: Path, rendered):
+    doc = rendered[case.name]
+    ours = dump(canon_ours(parse(doc.body_html), doc.id))
+    theirs = dump(canon_pandoc(parse(pandoc_html(case))))
+    assert "\n".join(ours) == "\n".join(theirs)
+
+
+def test_normaliser_keeps_real_differences():
+    """The canonical form does not hide a changed word, a lost element, another
+    attribute, another footnote number, or a note's text."""
+    base = '<p>A <em>b</em> c.<sup id="x-fnref-1"><a class="footnote-ref" href="#x-fn-1">1' \
+           '</a></sup></p><div class="footnote"><hr/><ol><li id="x-fn-1"><p>Note.&#160;' \
+           '<a class="footnote-backref" href="#x-fnref-1">↩</a></p></li></ol></div>'
+    variants = [base.replace("c.", "d."), base.replace("<em>b</em>", "b"),
+                base.replace("<em>", '<em class="k">'), base.replace(">1\n</a>", ">2</a>")
+                .replace(">1</a>", ">2</a>"), base.replace("Note.", "Other."),
+                base.replace('<p>A', '<p id="x-real">A')]
+    same = dump(canon_ours(parse(base), "x"))
+    for variant in variants:
+        assert dump(canon_ours(parse(variant), "x")) != same, variant
+
+
+def test_every_case_is_in_the_book():
+    chapters = (CORPUS / "book.yaml").read_text()
+    assert all(f"chapters/{c.name}" in chapters for c in CASES) and len(CASES) >= 30
+
+
+@pytest.mark.slow
+def test_corpus_builds_to_pdf_and_epub(tmp_path):
+    """The whole corpus as one book: EPUBCheck is clean (``run_build`` checks it) and
+    the words of every case are in the EPUB and the PDF."""
+    import zipfile
+
+    from pypdf import PdfReader
+    out = tmp_path / "out"
+    result = run_build("--content", str(CORPUS), "--output", str(out), "-q", "--no-handouts")
+    assert result.returncode == 0, result.stderr
+    epub = only(out, "*.epub")
+    assert not epubcheck(epub)
+    with zipfile.ZipFile(epub) as z:
+        epub_text = " ".join(
+            lxml_html.fromstring(z.read(n)).text_content()
+            for n in sorted(z.namelist()) if n.endswith(".xhtml"))
+    pdf_text = " ".join(p.extract_text() or "" for p in PdfReader(only(out, "*-student-a4.pdf")).pages)
+    for words in ("struck out", "conference", "indented line", "Lovelace", "inline",
+                  "The two note", "small caps", "Grouped text", "Inner text", "1024"):
+        assert words in " ".join(epub_text.split()), words
+        assert words.replace(" ", "") in "".join(pdf_text.split()), words
+    # a long line of code wraps inside the text block: no glyph in the 18 mm (51 pt) margin
+    reader = PdfReader(only(out, "*-student-a4.pdf"))
+    page = next(i for i, p in enumerate(reader.pages) if "def hello" in (p.extract_text() or ""))
+    width = float(reader.pages[page].mediabox.width)
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", str(page + 1), "-l", str(page + 1),
+                           str(only(out, "*-student-a4.pdf")), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', bbox))
+    assert right < width - 50, f"text reaches {right} pt on a page {width} pt wide"
+    assert "long_identifier_" * 3 in "".join(pdf_text.split())
+    # list numbers as the author wrote them, in print too
+    lines = subprocess.run(["pdftotext", "-layout", str(only(out, "*-student-a4.pdf")), "-"],
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    layout = "".join("".join(lines).split())
+    for marker in ("3.three", "4.four", "2.two", "ii.two", "B.bee", "C.cee", "b.second"):
+        assert marker in layout, marker
+    # a note's source line break is no line break in the printed note
+    assert any("of the note, going on over" in " ".join(line.split()) for line in lines)
+
+
+REFUSED = {
+    "+---+---+\n| a | b |\n+===+===+\n| spanning  |\n+---+---+\n":
+        "a grid table cell that spans rows or columns",
+    "+---+---+\n| a | b |\n+---+---+\n":
+        "a grid table needs a header row",
+    "-----------\nHead   Two\n------ ----\nrow    one\n-----------\n":
+        "a multiline table is not read",
+    "A call to a missing note.[^nowhere]\n": "footnote '[^nowhere]' is never defined",
+}
+
+
+@pytest.mark.parametrize("source", REFUSED, ids=range(len(REFUSED)))
+def test_refused_constructs_are_errors_at_their_line(book_copy, source):
+    chapter = book_copy / "chapters" / "02-second.md"
+    front = chapter.read_text().split("---\n")[1]
+    chapter.write_text(f"---\n{front}---\n\nFirst paragraph.\n\n{source}")
+    line = front.count("\n") + 6        # after the front matter, a paragraph and a blank
+    report = Reporter(book_copy)
+    render_book(load_book(book_copy, report), report)
+    messages = [f"{Path(d.path).name}:{d.line}: {d.message}" for d in report.errors]
+    assert any(m.startswith(f"02-second.md:{line}: {REFUSED[source]}") for m in messages), \
+        messages
+
+
+def test_unused_note_is_a_warning_and_left_out(book_copy):
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text() + "\n[^spare]: Never called.\n")
+    report = Reporter(book_copy)
+    out = render_book(load_book(book_copy, report), report)
+    assert not report.errors
+    assert any("'[^spare]' is defined but never used" in w.message for w in report.warnings)
+    body = out.docs[1].body_html
+    assert "Never called" not in body and "fnref-spare" not in body
