@@ -12,11 +12,12 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from lxml import etree
 from lxml import html as lxml_html
 
-from . import figures, paths
+from . import figures, images, paths
 from .cache import Memo, digest
 from .citations import CitationSet, format_citations
 from .errors import Reporter
@@ -30,7 +31,6 @@ BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside",
 GLOSS_SCOPE = {"p", "li", "td", "dd"}
 GLOSS_SKIP = {"a", "code", "h1", "h2", "h3", "h4", "figcaption", "sup", "span", "abbr", "cite",
               "th"}
-ALLOWED_IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 DANGEROUS = ("script", "iframe", "object", "embed", "form", "link", "meta", "base", "style",
              "video", "audio", "source", "frame", "frameset", "applet")
 
@@ -141,6 +141,7 @@ class Resolver:
         self.targets: dict[str, Target] = {}
         self.id_lines: dict[str, tuple[Path, int]] = {}
         self.images: dict[str, Path] = {}
+        self.reported: set[tuple[Path, str]] = set()    # resources reported already
         self.used_terms: set[str] = set()
 
     # -- Markdown with citations ------------------------------------------------
@@ -194,11 +195,14 @@ class Resolver:
                 problem = self.resource_problem(doc.path, url)
                 if problem:
                     self.report.error(doc.path, doc.body_line + i, problem)
+                    self.reported.add((doc.path, url))
             if re.search(r"<\s*script\b", line, re.I):
                 self.report.error(doc.path, doc.body_line + i,
                                   "scripts are not allowed in content")
 
     def resource_problem(self, path: Path, url: str) -> str | None:
+        """Why ``url``, named in the file ``path``, cannot be embedded, or None. A file's
+        path is relative to the file that names it, as in pandoc."""
         generated = re.fullmatch(r"generated/(\w+)\.svg", url)
         if generated:  # where a figure:NAME image stands once it is placed
             url = "figure:" + generated.group(1)
@@ -214,17 +218,59 @@ class Resolver:
                    "folder may be embedded"
         if low.startswith("#"):
             return None
-        target = (path.parent / url.split("#")[0].split("?")[0]).resolve()
+        target = self.locate(path, url)
         try:
-            target.relative_to(self.book.root)
+            rel = target.relative_to(self.book.root)
         except ValueError:
             return f"resource '{url}' is outside the book folder and is not fetched"
         if not target.is_file():
-            return f"missing image '{url}'"
-        if target.suffix.lower() not in ALLOWED_IMAGES:
+            return f"missing image '{url}': no file {rel.as_posix()} in the book folder " \
+                   f"(an image's path is relative to the file that names it, " \
+                   f"{self.book_relative(path)})"
+        if target.suffix.lower() not in images.ALLOWED:
             return f"'{url}' is not an image this builder embeds (png, jpg, gif, svg, webp)"
-        self.images[str(target.relative_to(self.book.root))] = target
+        bad = images.problem(target)
+        if bad:
+            return f"image '{url}' ({rel.as_posix()}) {bad}"
+        self.images[rel.as_posix()] = target
         return None
+
+    def locate(self, path: Path, url: str) -> Path:
+        """The file a relative URL in the file ``path`` names."""
+        return (path.parent / unquote(url.split("#")[0].split("?")[0])).resolve()
+
+    def book_relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.book.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def place_images(self, tree, path: Path, line_of) -> dict:
+        """Check every <img> of a text from the file ``path`` and point it at its file
+        as both writers name it: relative to the book folder (the PDF's base and the
+        EPUB's content folder). ``line_of(src)`` is the line to report. Returns each
+        remaining image's src as written."""
+        written = {}
+        for img in list(tree.iter("img")):
+            src = img.get("src", "")
+            written[img] = src
+            if src.startswith("figure:"):
+                continue
+            problem = self.resource_problem(path, src)
+            if problem:
+                if (path, src) not in self.reported:
+                    self.report.error(path, line_of(src), problem)
+                continue        # left for the figure's number; ``sanitise`` removes it
+            if re.match(r"^[a-z][a-z0-9+.-]*:|^#", src, re.I):
+                continue
+            img.set("src", quote(self.locate(path, src).relative_to(self.book.root).as_posix()))
+            style, problems = images.css_size({k: img.attrib.pop(k) for k in ("width", "height")
+                                               if k in img.attrib})
+            for p in problems:
+                self.report.error(path, line_of(src), p)
+            if style:
+                img.set("style", style)
+        return written
 
     # -- stage 2: citations ----------------------------------------------------------
     def resolve_citations(self) -> None:
@@ -362,10 +408,11 @@ class Resolver:
                           self.line_in(doc, "{#" + hid) if "{#" + hid in doc.body
                           else self.line_in(doc, title))
         # figures
+        written = self.place_images(tree, doc.path, lambda src: self.line_in(doc, src))
         for img in list(tree.iter("img")):
             src = img.get("src", "")
             alt = (img.get("alt") or "").strip()
-            line = self.line_in(doc, src)
+            line = self.line_in(doc, written.get(img, src))
             if not alt:
                 self.report.error(doc.path, line, f"image '{src}' has no text alternative "
                                   "(write it between the brackets: ![description](...))")
@@ -565,11 +612,11 @@ class Resolver:
             if path is not None:
                 self.report.error(path, line, f"<{el.tag}> is not allowed in content")
             el.getparent().remove(el)
+        if path is not None:
+            self.place_images(tree, path, lambda src: line)
         for el in list(tree.iter("img")):
-            problem = self.resource_problem(path or self.book.root / "x", el.get("src", ""))
-            if problem:
-                if path is not None:
-                    self.report.error(path, line, problem)
+            # every image's src is relative to the book folder once placed
+            if self.resource_problem(self.book.root / "x", el.get("src", "")):
                 el.getparent().remove(el)
             elif not (el.get("alt") or "").strip() and path is not None:
                 self.report.error(path, line, f"image '{el.get('src')}' has no text alternative")

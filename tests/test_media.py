@@ -1,0 +1,145 @@
+"""Images, math and data texts: checks in process on a copy of the media fixture book
+(tests/fixtures/media), whose chapter names its pictures from chapters/ as ../images/."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from conftest import FIXTURES
+from studyguide.errors import Reporter
+from studyguide.loader import load_book
+from studyguide.resolve import render_book
+
+MEDIA = FIXTURES / "media"
+CH = "chapters/01-carbon.md"
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    dest = tmp_path / "book"
+    shutil.copytree(MEDIA, dest)
+    return dest
+
+
+def render(root: Path):
+    report = Reporter(root)
+    rb = render_book(load_book(root, report), report)
+    return rb, report
+
+
+def problems(report: Reporter, severity: str = "error") -> list[tuple[str, int, str]]:
+    return [(Path(d.path).name, d.line, d.message) for d in report.diagnostics
+            if d.severity == severity]
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def tree(html: str):
+    return lxml_html.fragment_fromstring(html, create_parent="div")
+
+
+@pytest.fixture(scope="module")
+def rb():
+    rendered, report = render(MEDIA)
+    assert not report.errors, report.errors
+    return rendered
+
+
+# -- images ---------------------------------------------------------------------------
+def test_images_resolve_relative_to_the_chapter_and_are_named_from_the_book_folder(rb):
+    body = tree(rb.docs[0].body_html)
+    srcs = {f.get("id"): f.find("img").get("src") for f in body.iter("figure")}
+    assert srcs == {"fig-reservoirs": "images/reservoirs.svg", "fig-curve": "images/keeling.png",
+                    "fig-station": "images/station.jpg"}
+    assert sorted(rb.images) == ["images/keeling.png", "images/reservoirs.svg",
+                                 "images/station.jpg"]
+    captions = [f.find("figcaption").text_content() for f in body.iter("figure")]
+    assert captions == ["Figure 1.1. The four reservoirs", "Figure 1.2. The Keeling curve",
+                        "Figure 1.3. A photograph-like grey gradient standing for the "
+                        "observatory."]
+    assert "Figure 1.1" in body.xpath("//a[@href='#fig-reservoirs']")[0].text
+
+
+def test_image_width_becomes_a_style(rb):
+    img = tree(rb.docs[0].body_html).xpath("//figure[@id='fig-curve']/img")[0]
+    assert img.get("style") == "width: 50%" and img.get("width") is None
+
+
+def test_image_path_relative_to_the_book_folder_is_an_error_naming_the_file_tried(book):
+    ch = book / CH
+    edit(ch, "../images/keeling.png", "images/keeling.png")
+    _, report = render(book)
+    assert problems(report) == [
+        ("01-carbon.md", line_of(ch, "images/keeling.png"),
+         "missing image 'images/keeling.png': no file chapters/images/keeling.png in the "
+         "book folder (an image's path is relative to the file that names it, "
+         "chapters/01-carbon.md)")]
+
+
+def test_image_outside_the_book_is_refused(book, tmp_path):
+    (tmp_path / "secret.png").write_bytes((book / "images" / "keeling.png").read_bytes())
+    ch = book / CH
+    edit(ch, "../images/keeling.png", "../../secret.png")
+    rb, report = render(book)
+    assert [(n, line, m) for n, line, m in problems(report)] == [
+        ("01-carbon.md", line_of(ch, "secret.png"),
+         "resource '../../secret.png' is outside the book folder and is not fetched")]
+    assert "secret" not in rb.docs[0].body_html and "secret.png" not in str(rb.images)
+
+
+@pytest.mark.parametrize("name, data, why", [
+    ("keeling.png", b"this is not a picture", "cannot be decoded as an image"),
+    ("keeling.png", "truncate", "cannot be decoded as an image"),
+    ("station.jpg", "png", "is a PNG file but named .jpg"),
+    ("reservoirs.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><rect></svg>",
+     "is not well-formed SVG"),
+    ("reservoirs.svg", b"<html><body/></html>", "is not an SVG image"),
+    ("reservoirs.svg", b"<svg xmlns='http://www.w3.org/2000/svg' "
+     b"xmlns:xlink='http://www.w3.org/1999/xlink'><image xlink:href='file:///etc/passwd'/>"
+     b"</svg>", "must be self-contained"),
+])
+def test_an_image_that_cannot_be_drawn_is_an_error(book, name, data, why):
+    path = book / "images" / name
+    if data == "truncate":
+        data = path.read_bytes()[:len(path.read_bytes()) // 2]
+    elif data == "png":
+        data = (book / "images" / "keeling.png").read_bytes()
+    path.write_bytes(data)
+    _, report = render(book)
+    found = problems(report)
+    assert len(found) == 1, found
+    file, line, message = found[0]
+    assert (file, line) == ("01-carbon.md", line_of(book / CH, name))
+    assert message.startswith(f"image '../images/{name}' (images/{name}) ") and why in message
+
+
+def test_bad_image_width_is_an_error(book):
+    edit(book / CH, "width=50%", "width=half")
+    _, report = render(book)
+    assert problems(report) == [("01-carbon.md", line_of(book / CH, "keeling.png"),
+                                 "image width 'half' is not a length (e.g. 50%, 8cm, 300px)")]
+
+
+def test_images_in_data_texts_are_relative_to_their_file(book):
+    edit(book / "data" / "timeline.yaml", "event: Continuous measurement begins",
+         "event: >-\n    ![Mauna Loa](../images/station.jpg) Continuous measurement begins")
+    rb, report = render(book)
+    assert not report.errors, report.errors
+    assert 'src="images/station.jpg"' in rb.timeline[1]["event"]
+    edit(book / "data" / "timeline.yaml", "../images/station.jpg", "images/station.jpg")
+    _, report = render(book)
+    assert problems(report) == [("timeline.yaml", 4, "missing image 'images/station.jpg': no "
+                                 "file data/images/station.jpg in the book folder (an image's "
+                                 "path is relative to the file that names it, "
+                                 "data/timeline.yaml)")]
