@@ -24,6 +24,13 @@ from .citations import find_citations
 # looked up among the installed packages' entry points, a tenth of a second per build.
 EXTENSIONS = ["footnotes", "attr_list", "tables", "smarty", "md_in_html", "sane_lists",
               "fenced_code"]
+
+def own_extensions() -> list:
+    """The builder's own Markdown extensions (each in its own module)."""
+    from . import math
+    return [math.makeExtension()]
+
+
 DIV_OPEN = re.compile(r"^(:{3,})\s*(\{(?P<attrs>[^}]*)\}|(?P<cls>[\w-]+))?\s*$")
 DIV_CLOSE = re.compile(r"^:{3,}\s*$")
 ATTR = re.compile(r'([#.])([\w:-]+)|([\w-]+)="([^"]*)"')
@@ -160,7 +167,7 @@ def markdown_to_html(text: str) -> str:
     if _CONVERTER is None:
         _CONVERTER = md_lib.Markdown(extensions=[
             importlib.import_module(f"markdown.extensions.{name}").makeExtension()
-            for name in EXTENSIONS])
+            for name in EXTENSIONS] + own_extensions())
     return _CONVERTER.reset().convert(text)
 
 

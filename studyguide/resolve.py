@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote
 from lxml import etree
 from lxml import html as lxml_html
 
-from . import figures, images, paths
+from . import figures, images, math, paths
 from .cache import Memo, digest
 from .citations import CitationSet, format_citations
 from .errors import Reporter
@@ -30,7 +30,7 @@ from .readers import line_of
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
 GLOSS_SCOPE = {"p", "li", "td", "dd"}
 GLOSS_SKIP = {"a", "code", "h1", "h2", "h3", "h4", "figcaption", "sup", "span", "abbr", "cite",
-              "th"}
+              "th", "math"}
 DANGEROUS = ("script", "iframe", "object", "embed", "form", "link", "meta", "base", "style",
              "video", "audio", "source", "frame", "frameset", "applet")
 
@@ -84,6 +84,7 @@ class RenderedBook:
     index: list[dict] = field(default_factory=list)
     figures: dict[str, str] = field(default_factory=dict)
     images: dict[str, Path] = field(default_factory=dict)
+    math: dict[str, str] = field(default_factory=dict)     # SVG of each formula, for print
     targets: dict[str, Target] = field(default_factory=dict)
 
     def images_digest(self) -> list[tuple[str, str]]:
@@ -142,6 +143,7 @@ class Resolver:
         self.id_lines: dict[str, tuple[Path, int]] = {}
         self.images: dict[str, Path] = {}
         self.reported: set[tuple[Path, str]] = set()    # resources reported already
+        self.math_svgs: dict[str, str] = {}
         self.used_terms: set[str] = set()
 
     # -- Markdown with citations ------------------------------------------------
@@ -440,6 +442,7 @@ class Resolver:
                 lab = etree.SubElement(cap, "span", {"class": "label"})
                 lab.text = label + "."
                 lab.tail = " " + caption
+        self.check_math(tree, doc.path, lambda tex: self.line_in(doc, tex.split("\n")[0]))
         # footnotes: ids unique across the book
         for el in tree.xpath(".//*[@id]"):
             ident = el.get("id")
@@ -462,6 +465,24 @@ class Resolver:
             span.set("id", f"{doc.id}-ix{n}")
             self.index_refs.setdefault(span.get("data-entry"), []).append((doc.id, span.get("id")))
         return tree, sections
+
+    def check_math(self, tree, path: Path, line_of) -> None:
+        """Report the TeX that could not be converted, at ``line_of(source)``, and draw
+        every formula for print (an error there is reported too)."""
+        for span in tree.xpath('.//span[@class="math-error"]'):
+            self.report.error(path, line_of(span.text_content()), f"TeX math: {span.get('title')}")
+            span.set("class", "math-error reported")
+        for el in tree.iter("math"):
+            mathml = etree.tostring(el, encoding="unicode", method="html", with_tail=False)
+            name = math.svg_name(mathml)
+            if name in self.math_svgs:
+                continue
+            try:
+                self.math_svgs[name] = math.mathml_to_svg(mathml)
+            except Exception as exc:        # ziamath raises many kinds
+                tex = el.get("alttext", "")
+                self.report.error(path, line_of(tex), f"TeX math '{tex}' cannot be drawn "
+                                  f"({type(exc).__name__}: {exc})")
 
     # -- stage 4: links ------------------------------------------------------------------
     def clean(self, html_text: str, path: Path, line: int) -> str:
@@ -614,6 +635,7 @@ class Resolver:
             el.getparent().remove(el)
         if path is not None:
             self.place_images(tree, path, lambda src: line)
+            self.check_math(tree, path, lambda tex: line)
         for el in list(tree.iter("img")):
             # every image's src is relative to the book folder once placed
             if self.resource_problem(self.book.root / "x", el.get("src", "")):
@@ -754,7 +776,8 @@ class Resolver:
         out = RenderedBook(book=book, docs=[r for r in rendered if r.kind == "chapter"],
                            front=[r for r in rendered if r.kind == "front"],
                            back=[r for r in rendered if r.kind == "back"],
-                           figures=figs, images=self.images, targets=self.targets)
+                           figures=figs, images=self.images, math=self.math_svgs,
+                           targets=self.targets)
         out.master_table = master
         out.glossary = [{"id": e.id, "term": e.term,
                          "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",

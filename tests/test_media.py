@@ -143,3 +143,62 @@ def test_images_in_data_texts_are_relative_to_their_file(book):
                                  "file data/images/station.jpg in the book folder (an image's "
                                  "path is relative to the file that names it, "
                                  "data/timeline.yaml)")]
+
+
+# -- math ------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, formulas", [
+    ("the mass $M(t) = M_0 e^{kt}$ grows", ["M(t) = M_0 e^{kt}"]),
+    ("costs $20,000 and $30,000 here", []),               # closing $ before a digit
+    ("$ x$ and $x $ are not math", []),                  # space inside the dollars
+    (r"an escaped \$x$ is a dollar sign, $y$ is math", ["y"]),
+    ("`$x$` is code", []),
+    ("$a$ and $b$", ["a", "b"]),
+    ("$$\\sum_{i=1}^{4} C_i$$", ["\\sum_{i=1}^{4} C_i"]),
+])
+def test_dollar_math_follows_pandocs_rules(text, formulas):
+    from studyguide.markdown import convert
+    found = tree(convert(text)).xpath("//math")
+    assert [m.get("alttext") for m in found] == formulas
+    for m in found:
+        assert m.get("display") == ("block" if "$$" in text else "inline")
+        assert m.xpath(".//mi|.//mn|.//mo")          # real MathML, not the TeX as text
+    if not formulas and "`" not in text:
+        assert "$" in tree(convert(text)).text_content()
+
+
+def test_tex_to_mathml_is_callable_on_its_own():
+    from studyguide import math
+    out = tree(math.tex_to_mathml(r"\frac{a}{b}")).xpath("//math")[0]
+    assert out.get("alttext") == r"\frac{a}{b}" and out.xpath(".//mfrac")
+    with pytest.raises(math.MathError, match="unknown TeX command"):
+        math.tex_to_mathml(r"\nosuchcommand x")
+
+
+def test_math_becomes_svg_for_print_with_the_tex_as_alt(rb):
+    from studyguide import math
+    body = rb.docs[0].body_html
+    html, svgs = math.print_html(body, rb.math)
+    assert "<math" not in html and set(svgs) <= set(rb.math) and len(svgs) == 3
+    imgs = tree(html).xpath("//img[contains(@class, 'math')]")
+    assert [i.get("alt") for i in imgs] == ["M(t) = M_0 e^{kt}", "k > 0",
+                                            r"\sum_{i=1}^{4} C_i = C_{\text{total}}"]
+    assert [("display" in i.get("class")) for i in imgs] == [False, False, True]
+    for img in imgs:
+        svg = svgs[img.get("src").removeprefix("generated/").removesuffix(".svg")]
+        assert svg.startswith("<svg") and "<path" in svg
+        assert "vertical-align: -" in img.get("style")
+
+
+@pytest.mark.parametrize("tex, message", [
+    (r"$\frac{1}{$", "TeX math: cannot read"),
+    (r"$\nosuchcommand x$", "TeX math: unknown TeX command '\\nosuchcommand'"),
+])
+def test_tex_errors_name_file_and_line(book, tex, message):
+    ch = book / CH
+    edit(ch, "The word for carbon", f"A bad formula {tex} here.\n\nThe word for carbon")
+    edit(book / "data" / "timeline.yaml", "Continuous measurement", f"Measured {tex}")
+    _, report = render(book)
+    found = problems(report)
+    assert [(f, line) for f, line, _ in found] == [("01-carbon.md", line_of(ch, "A bad formula")),
+                                                   ("timeline.yaml", 4)]
+    assert all(m.startswith(message) for _, _, m in found), found

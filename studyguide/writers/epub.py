@@ -25,6 +25,7 @@ from .pdf import Layout, toc_items
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "blockquote", "table", "figure", "aside",
           "section", "div", "dt", "dd", "header", "nav", "ol", "ul", "dl", "tr"}
 PHRASING_HOSTS = {"p", "li", "h1", "h2", "h3", "h4", "dt", "dd", "caption", "figcaption", "th", "td",
@@ -69,10 +70,14 @@ def _xhtml(title: str, body_html: str, lang: str, css: str = "style/book.css",
                           doctype="<!DOCTYPE html>", pretty_print=False)
 
 
-def _convert(el):
-    """Copy an lxml.html element into the XHTML namespace."""
-    new = etree.Element(f"{{{XHTML_NS}}}{el.tag}")
+def _convert(el, ns: str = XHTML_NS):
+    """Copy an lxml.html element into the XHTML namespace (MathML into its own)."""
+    if el.tag == "math":
+        ns = MATHML_NS
+    new = etree.Element(f"{{{ns}}}{el.tag}", nsmap={None: ns} if el.tag == "math" else None)
     for key, value in el.attrib.items():
+        if key == "xmlns":
+            continue
         if key == "data-epub-type":
             new.set(f"{{{EPUB_NS}}}type", value)
         elif ":" in key:
@@ -83,7 +88,7 @@ def _convert(el):
     for child in el:
         if not isinstance(child.tag, str):
             continue
-        c = _convert(child)
+        c = _convert(child, ns)
         c.tail = child.tail
         new.append(c)
     return new
@@ -246,6 +251,8 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
         item.content = _xhtml(page.title, body, meta.language, body_type=page.epub_type)
         if "<svg" in body:
             item.properties.append("svg")
+        if "<math" in body:
+            item.properties.append("mathml")
         book.add_item(item)
         docs.append((page, item))
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml import html as lxml_html
 
-from .. import theme
+from .. import math, theme
 from ..resolve import RenderedBook, RenderedDoc
 from . import cffi_arrays, htmltree, splice
 
@@ -119,6 +119,9 @@ def _document(rb: RenderedBook, html_text: str, fetcher):
     from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
     cffi_arrays.install()
+    html_text, formulas = math.print_html(html_text, rb.math)     # WeasyPrint has no MathML
+    fetcher.generated.update({f"{name}.svg": svg.encode("utf-8")
+                              for name, svg in formulas.items()})
     base = rb.book.root.as_uri() + "/"
     start = html_text.find("<style>")
     end = html_text.find("</style>", start)
