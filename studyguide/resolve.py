@@ -85,6 +85,7 @@ class RenderedBook:
     figures: dict[str, str] = field(default_factory=dict)
     images: dict[str, Path] = field(default_factory=dict)
     math: dict[str, str] = field(default_factory=dict)     # SVG of each formula, for print
+    figure_alts: dict[str, str] = field(default_factory=dict)   # generated figures' alt text
     targets: dict[str, Target] = field(default_factory=dict)
 
     def images_digest(self) -> list[tuple[str, str]]:
@@ -144,6 +145,7 @@ class Resolver:
         self.images: dict[str, Path] = {}
         self.reported: set[tuple[Path, str]] = set()    # resources reported already
         self.math_svgs: dict[str, str] = {}
+        self.figure_alts: dict[str, str] = {}
         self.used_terms: set[str] = set()
 
     # -- Markdown with citations ------------------------------------------------
@@ -273,6 +275,25 @@ class Resolver:
             if style:
                 img.set("style", style)
         return written
+
+    def convert_figure_texts(self) -> dict:
+        """The texts the generated figures draw, as Markdown jobs paired with their lines:
+        the ``short`` form of the timeline events the figure shows, and the
+        strategy diagram's title, headings and steps."""
+        book, data = self.book, self.book.root / "data"
+        md = lambda text, path, line: (self.md(str(text), path, line, True), line)  # noqa: E731
+        timeline = {i: md(book.timeline[i].short, data / "timeline.yaml", book.timeline[i].line)
+                    for i in figures.timeline_events(book) if book.timeline[i].short}
+        raw = book.strategies if isinstance(book.strategies, dict) else {}
+        path = data / "strategies.yaml"
+        columns = [c for c in (raw.get("columns") or [])[:2] if isinstance(c, dict)]
+        strategies = {
+            "title": md(raw.get("title", ""), path, line_of(raw, "title")),
+            "columns": [{"heading": md(c.get("heading", ""), path, line_of(c, "heading")),
+                         "steps": [md(step, path, line_of(c.get("steps"), n, line_of(c, "steps")))
+                                   for n, step in enumerate(c.get("steps") or [])]}
+                        for c in columns]}
+        return {"timeline": timeline, "strategies": strategies}
 
     # -- stage 2: citations ----------------------------------------------------------
     def resolve_citations(self) -> None:
@@ -441,7 +462,11 @@ class Resolver:
                 cap = etree.SubElement(fig, "figcaption")
                 lab = etree.SubElement(cap, "span", {"class": "label"})
                 lab.text = label + "."
-                lab.tail = " " + caption
+                lab.tail = " "
+                # a caption is inline Markdown, as every other text (pandoc's is too)
+                text = _fragment(convert_inline(html.escape(caption, quote=False)))
+                lab.tail += text.text or ""
+                cap.extend(text)
         self.check_math(tree, doc.path, lambda tex: self.line_in(doc, tex.split("\n")[0]))
         # footnotes: ids unique across the book
         for el in tree.xpath(".//*[@id]"):
@@ -661,11 +686,14 @@ class Resolver:
         data = book.root / "data"
         ann = book.annotations
         gloss = [(e, self.md(e.definition, data / "glossary.yaml", e.line)) for e in book.glossary]
-        people = [(p, self.md(p.bio, data / "people.yaml", p.line)) for p in book.people]
+        people = [(p, self.md(p.bio, data / "people.yaml", p.line),
+                   self.md(p.role, data / "people.yaml", p.line, True) if p.role else "")
+                  for p in book.people]
         events = [(e, self.md(e.event, data / "timeline.yaml", e.line, True))
                   for e in book.timeline]
         notes = {k: self.md(v, data / "annotations.yaml", 1) for k, v in ann.items()}
         table_cells = {tid: self.convert_table(t) for tid, t in book.tables.items()}
+        figure_texts = self.convert_figure_texts()
         # Every citation is known now: citeproc (a pandoc process) formats them while
         # the Markdown is converted.
         failed: list[BaseException] = []
@@ -679,8 +707,8 @@ class Resolver:
         citing = threading.Thread(target=cite)
         citing.start()
         try:
-            converted, gloss, people, events, notes, self.table_cells = _settle(
-                (converted, gloss, people, events, notes, table_cells),
+            converted, gloss, people, events, notes, self.table_cells, figure_texts = _settle(
+                (converted, gloss, people, events, notes, table_cells, figure_texts),
                 self.convert_markdown())
         finally:
             citing.join()
@@ -741,12 +769,15 @@ class Resolver:
                              ("index", "Index")):
             self.register(ident, Target(ident, title, title, "back"), book.root, 0)
         figs = {}
+        # the figures' texts, as every other text: citations formatted, Markdown honoured
+        def finish(file: str):
+            return lambda h, line: self.clean(self.fill_tokens(h), data / file, line)
         if book.timeline:
-            figs["timeline"] = figures.timeline_svg(book)
             self.register("fig-timeline", Target("timeline", timeline_label,
                                                  "Timeline of key events", "figure"), book.root, 0)
         if book.strategies:
-            figs["strategies"] = figures.strategies_svg(book)
+            figs["strategies"] = figures.strategies_svg(
+                _map_texts(figure_texts["strategies"], finish("strategies.yaml")))
         for e in book.glossary:
             self.register(e.id, Target("glossary", e.term, e.term, "glossary"),
                           book.root / "data" / "glossary.yaml", e.line)
@@ -777,6 +808,7 @@ class Resolver:
                            front=[r for r in rendered if r.kind == "front"],
                            back=[r for r in rendered if r.kind == "back"],
                            figures=figs, images=self.images, math=self.math_svgs,
+                           figure_alts=self.figure_alts,
                            targets=self.targets)
         out.master_table = master
         out.glossary = [{"id": e.id, "term": e.term,
@@ -784,12 +816,19 @@ class Resolver:
                                                   e.line)}
                         for e, h in sorted(gloss, key=lambda g: g[0].term.lower())]
         out.people = [{"id": "person-" + slugify(p.name), "name": p.name, "dates": p.dates,
-                       "role": p.role,
+                       "role": self.clean(self.fill_tokens(role), data / "people.yaml", p.line),
                        "bio": self.clean(self.fill_tokens(h), data / "people.yaml", p.line)}
-                      for p, h in people]
+                      for p, h, role in people]
         out.timeline = [{"date": e.label, "year": e.year, "key": e.key,
                          "event": self.clean(self.fill_tokens(h), data / "timeline.yaml", e.line)}
                         for e, h in events]
+        if book.timeline:
+            # the figure draws an event's text as the list under it prints it, or its
+            # short form
+            labels = {i: out.timeline[i]["event"] for i in figures.timeline_events(book)}
+            labels.update(_map_texts(figure_texts["timeline"], finish("timeline.yaml")))
+            figs["timeline"] = figures.timeline_svg(book, labels)
+            self.figure_alts["timeline"] = figures.timeline_alt(book, labels)
         refs_order = list(self.cites.bibliography)
         out.bibliography = [{"key": k, "id": "ref-" + k, "entry": self.cites.bibliography[k],
                              "note": self.clean(self.fill_tokens(notes.get(k, "")),
@@ -815,6 +854,17 @@ class Resolver:
                     unique.append((doc_id, anchor))
             entry["refs"] = unique
         return out
+
+
+def _map_texts(value, fn):
+    """``value`` with every (html, line) pair in it replaced by ``fn(html, line)``."""
+    if isinstance(value, tuple):
+        return fn(*value)
+    if isinstance(value, list):
+        return [_map_texts(v, fn) for v in value]
+    if isinstance(value, dict):
+        return {k: _map_texts(v, fn) for k, v in value.items()}
+    return value
 
 
 def _strip(text: str) -> str:

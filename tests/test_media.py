@@ -202,3 +202,54 @@ def test_tex_errors_name_file_and_line(book, tex, message):
     assert [(f, line) for f, line, _ in found] == [("01-carbon.md", line_of(ch, "A bad formula")),
                                                    ("timeline.yaml", 4)]
     assert all(m.startswith(message) for _, _, m in found), found
+
+
+# -- texts drawn into figures -------------------------------------------------------------
+def test_timeline_figure_formats_citations_and_emphasis(rb):
+    from lxml import etree
+    svg = etree.fromstring(rb.figures["timeline"].encode())
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    lines = ["".join(t.itertext()) for t in svg.iterfind(".//s:text", ns)]
+    assert not any("[@" in line or "*" in line for line in lines), lines
+    drawn = " ".join(lines)
+    assert "(Revelle and Suess 1957)" in drawn and "(Keeling 1960)" in drawn
+    italic = svg.xpath(".//s:tspan[@font-style='italic']/text()", namespaces=ns)
+    assert italic == ["Carbon Dioxide Exchange"]
+    # the list under the figure says the same
+    assert "(Revelle and Suess 1957)" in tree(rb.timeline[0]["event"]).text_content()
+    assert rb.figure_alts["timeline"] == (
+        "A vertical timeline of the key events: 1957, Revelle and Suess publish Carbon "
+        "Dioxide Exchange (Revelle and Suess 1957); March 1958, Continuous measurement "
+        "begins at Mauna Loa (Keeling 1960).")
+
+
+def test_strategy_diagram_texts_are_markdown(book):
+    (book / "data" / "strategies.yaml").write_text(
+        "title: Where *carbon* goes\ncolumns:\n  - heading: Fast [@keeling1960]\n"
+        "    steps: [Air to **sea**, Sea to air]\n  - heading: Slow\n    steps: [Rock]\n")
+    rb, report = render(book)
+    assert not report.errors, report.errors
+    svg = rb.figures["strategies"]
+    assert '<tspan font-style="italic">carbon</tspan>' in svg
+    assert '<tspan font-weight="bold">sea</tspan>' in svg
+    assert "Fast (Keeling 1960)" in svg and "*" not in svg and "[@" not in svg
+
+
+def test_figure_text_wraps_between_words_and_keeps_styles():
+    from studyguide.figures import runs, wrap
+    words = runs("<em>Capital</em>. A long tail of words that wraps")
+    assert words[0] == [("Capital", (("font-style", "italic"),)), (".", ())]
+    lines = wrap(words, 12, 2)
+    assert ["".join(t for t, _ in line) for line in lines] == ["Capital. A", "long tail of\u2026"]
+
+
+def test_captions_and_roles_are_inline_markdown(book):
+    edit(book / CH, '"The Keeling curve"', '"The *Keeling* curve & more"')
+    (book / "data" / "people.yaml").write_text(
+        "- name: Charles Keeling\n  role: Author of *the curve*\n  bio: Measured CO2.\n")
+    rb, report = render(book)
+    assert not report.errors, report.errors
+    cap = tree(rb.docs[0].body_html).xpath("//figure[@id='fig-curve']/figcaption")[0]
+    assert cap.text_content() == "Figure 1.2. The Keeling curve & more"
+    assert cap.xpath("em/text()") == ["Keeling"]
+    assert tree(rb.people[0]["role"]).xpath("//em/text()") == ["the curve"]
