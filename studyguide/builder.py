@@ -23,7 +23,7 @@ from typing import Callable
 
 from . import cache as cache_mod
 from . import paths
-from .fonts import missing_fonts
+from .fonts import missing_fonts, undrawable_messages
 from .errors import BuildError, Diagnostic, Reporter
 from .loader import book_language, load_book, slugify
 from .pool import Pool
@@ -95,8 +95,19 @@ def prepare(opts: Options, store: cache_mod.Cache | None = None,
     if "pdf" in opts.formats:
         for message in missing_fonts():
             report.warning(paths.STYLES / "base.css", 0, message)
+        for path, line, message in undrawable_messages(source_files(book), book.fonts):
+            report.warning(path, line, message)
     report.check(strict=opts.strict)
     return rb, report
+
+
+def source_files(book) -> list[Path]:
+    """Every file of the book whose text is printed."""
+    files = [book.root / "book.yaml", *(d.path for d in book.documents)]
+    files += sorted((book.root / "data").glob("*.yaml")) + sorted((book.root / "tables").glob("*.yaml"))
+    if book.bibliography_path:
+        files.append(book.bibliography_path)
+    return [f for f in files if f.is_file()]
 
 
 def plan_key(opts: Options, ed) -> str:

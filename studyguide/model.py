@@ -130,6 +130,7 @@ class Book:
     changelog: Chapter | None = None
     stylesheet_path: Path | None = None    # the book's own CSS, after the theme's
     templates_dir: Path | None = None      # the book's template overrides
+    fonts: list = field(default_factory=list)   # fonts.BookFont: font files of the book's own
 
     @property
     def documents(self) -> list[Chapter]:

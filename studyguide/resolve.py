@@ -89,10 +89,11 @@ class RenderedBook:
     targets: dict[str, Target] = field(default_factory=dict)
 
     def images_digest(self) -> list[tuple[str, str]]:
-        """Content hashes of the image files the book embeds (for cache keys)."""
+        """Content hashes of the image and font files the book embeds (for cache keys)."""
         import hashlib
+        files = {**self.images, **{f.rel: f.path for f in self.book.fonts}}
         return [(rel, hashlib.sha256(path.read_bytes()).hexdigest())
-                for rel, path in sorted(self.images.items())]
+                for rel, path in sorted(files.items())]
 
 
 

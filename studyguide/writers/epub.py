@@ -18,7 +18,7 @@ from ebooklib import epub
 from lxml import etree
 from lxml import html as lxml_html
 
-from .. import theme
+from .. import fonts, theme
 from ..cover import cover_png
 from ..resolve import RenderedBook
 from .pdf import Layout, toc_items
@@ -210,11 +210,15 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA",
                       {"property": "dcterms:conformsTo"})
 
+    sheets = [theme.stylesheet("base.css"), theme.stylesheet("epub.css"), theme.book_stylesheet()]
     css = epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css",
-                        content=(theme.stylesheet("base.css") + "\n" +
-                                 theme.stylesheet("epub.css") + "\n" +
-                                 theme.book_stylesheet()).encode("utf-8"))
+                        content=("\n".join(sheets) + "\n" + fonts.font_face_css(
+                            rb.book.fonts, "../", sheets)).encode("utf-8"))
     book.add_item(css)
+    for n, font in enumerate(rb.book.fonts):         # the book's own fonts, embedded
+        book.add_item(epub.EpubItem(uid=f"font-{n + 1}", file_name=font.rel,
+                                    media_type=fonts.FONT_SUFFIXES[font.path.suffix.lower()],
+                                    content=font.path.read_bytes()))
     book.set_cover("images/cover.png", cover_png(meta), create_page=False)
     for name, svg in sorted(rb.figures.items()):
         book.add_item(epub.EpubItem(uid=f"fig-{name}", file_name=f"generated/{name}.svg",

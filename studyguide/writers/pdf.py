@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml import html as lxml_html
 
-from .. import math, theme
+from .. import fonts, math, theme
 from ..resolve import RenderedBook, RenderedDoc
 from . import cffi_arrays, htmltree, splice
 
@@ -47,8 +47,9 @@ class Layout:
     refused: list[str] = field(default_factory=list)
 
 
-def _css(*names: str, paper: str) -> str:
-    return "\n".join(theme.stylesheet(n) for n in names) + "\n" + theme.book_stylesheet() + \
+def _css(*names: str, paper: str, book_fonts=()) -> str:
+    sheets = [theme.stylesheet(n) for n in names] + [theme.book_stylesheet()]
+    return "\n".join(sheets) + "\n" + fonts.font_face_css(list(book_fonts), "", sheets) + \
         f"\n@page {{ size: {PAPER.get(paper, 'A4')}; }}\n"
 
 
@@ -207,7 +208,7 @@ def body_parts(rb: RenderedBook) -> list[Part]:
 
 def _common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
-    css = _css("base.css", "print.css", paper=paper)
+    css = _css("base.css", "print.css", paper=paper, book_fonts=rb.book.fonts)
     return dict(meta=rb.book.meta, rb=rb, teacher=teacher, css=css,
                 edition_name=edition_name(teacher), title_suffix=edition_name(teacher),
                 body_class="book")
@@ -490,7 +491,7 @@ def handout_references(rb: RenderedBook, doc: RenderedDoc, teacher: bool) -> lis
 def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
-    css = _css("base.css", "handout.css", paper=paper)
+    css = _css("base.css", "handout.css", paper=paper, book_fonts=rb.book.fonts)
     html_text = theme.render("print/handout.html", meta=meta, rb=rb, doc=doc, teacher=teacher,
                              css=css, edition_name=edition_name(teacher),
                              title_suffix=f"{doc.label}: {doc.title}" if doc.label else doc.title,
