@@ -324,7 +324,9 @@ class Run:
             if "epub" not in self.formats:
                 return
             layout = self.layout_edition.layout if self.layout_edition else None
-            key = cache_mod.digest("epub", self.engine, self.rb, layout)
+            # the EPUB carries the pictures' and fonts' bytes, which the model only names
+            key = cache_mod.digest("epub", self.engine, self.rb, layout,
+                                   self.rb.images_digest())
             data = self.store.get(key)
             if data is None and any(not future.done() for _, future in self.queued or []):
                 # the workers have handouts to typeset: this process, which has only

@@ -17,6 +17,7 @@ RASTER = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".webp"
 ALLOWED = set(RASTER) | {".svg"}
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}
+RESERVED = {"images/cover.png"}     # the EPUB's generated cover
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK = "{http://www.w3.org/1999/xlink}href"
 # a CSS length as pandoc's width/height attributes take it; a bare number is pixels

@@ -232,6 +232,9 @@ class Resolver:
             return f"missing image '{url}': no file {rel.as_posix()} in the book folder " \
                    f"(an image's path is relative to the file that names it, " \
                    f"{self.book_relative(path)})"
+        if rel.as_posix() in images.RESERVED or rel.parts[0] == "generated":
+            return f"'{url}': {rel.as_posix()} is a name the builder gives its own " \
+                   "pictures (the EPUB's cover, generated/ figures); rename the file"
         if target.suffix.lower() not in images.ALLOWED:
             return f"'{url}' is not an image this builder embeds (png, jpg, gif, svg, webp)"
         bad = images.problem(target)

@@ -253,3 +253,12 @@ def test_captions_and_roles_are_inline_markdown(book):
     assert cap.text_content() == "Figure 1.2. The Keeling curve & more"
     assert cap.xpath("em/text()") == ["Keeling"]
     assert tree(rb.people[0]["role"]).xpath("//em/text()") == ["the curve"]
+
+
+def test_names_the_builder_gives_its_own_pictures_are_refused(book):
+    (book / "images" / "keeling.png").rename(book / "images" / "cover.png")
+    edit(book / CH, "../images/keeling.png", "../images/cover.png")
+    _, report = render(book)
+    assert [m for _, _, m in problems(report)] == [
+        "'../images/cover.png': images/cover.png is a name the builder gives its own "
+        "pictures (the EPUB's cover, generated/ figures); rename the file"]

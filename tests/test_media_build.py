@@ -134,3 +134,21 @@ def test_a_book_font_is_embedded_in_both_formats(tmp_path):
         css = z.read("EPUB/style/book.css").decode()
     assert 'href="fonts/boxes.ttf"' in opf and 'media-type="font/ttf"' in opf
     assert 'src: url("../fonts/boxes.ttf")' in css and '"Carbon Boxes", serif' in css
+
+
+def test_a_changed_picture_reaches_both_formats_on_a_cached_rebuild(tmp_path):
+    from PIL import Image
+    book = tmp_path / "book"
+    shutil.copytree(MEDIA, book)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    args = ("--content", str(book), "--output", str(out), "--no-handouts", "--cache",
+            str(cache), "-q")
+    assert run_build(*args).returncode == 0
+    Image.new("RGB", (50, 30), "grey").save(book / "images" / "keeling.png")
+    result = run_build(*args)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(only(out, "*.epub")) as z:
+        assert z.read("EPUB/images/keeling.png") == (book / "images" / "keeling.png").read_bytes()
+    listing = subprocess.run(["pdfimages", "-list", str(only(out, "*-student-a4.pdf"))],
+                             capture_output=True, text=True, check=True).stdout
+    assert re.search(r"\s50\s+30\s", listing) and not re.search(r"\s240\s+120\s", listing)
