@@ -104,7 +104,8 @@ def prepare(opts: Options, store: cache_mod.Cache | None = None,
 def source_files(book) -> list[Path]:
     """Every file of the book whose text is printed."""
     files = [book.root / "book.yaml", *(d.path for d in book.documents)]
-    files += sorted((book.root / "data").glob("*.yaml")) + sorted((book.root / "tables").glob("*.yaml"))
+    for folder in ("data", "tables"):
+        files += sorted((book.root / folder).glob("*.yaml"))
     if book.bibliography_path:
         files.append(book.bibliography_path)
     return [f for f in files if f.is_file()]

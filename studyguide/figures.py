@@ -39,7 +39,8 @@ def runs(html_text: str) -> list[list[Run]]:
     pieces: list[Run] = []
 
     def add(text: str | None, style: tuple) -> None:
-        pieces.extend((" " if t.isspace() else t, style) for t in re.findall(r"\s+|\S+", text or ""))
+        pieces.extend((" " if t.isspace() else t, style)
+                      for t in re.findall(r"\s+|\S+", text or ""))
 
     def walk(el, style: tuple) -> None:
         if el.tag == "math":                 # a formula: its TeX, in italics
@@ -165,7 +166,9 @@ def strategies_svg(data: dict) -> str:
         # the two columns differ in outline (solid against dashed) as well as place
         dash = '' if c == 0 else ' stroke-dasharray="7 4"'
         body.append(f'<rect x="{x}" y="{top - 28}" width="{colw}" height="36" fill="#000"/>')
-        body.append(f'<g fill="#fff">{_lines(x + colw / 2, top - 4, wrap(runs(col.get("heading", "")), 34, 1), 16, "middle", "bold")}</g>')
+        heading = wrap(runs(col.get("heading", "")), 34, 1)
+        body.append(f'<g fill="#fff">{_lines(x + colw / 2, top - 4, heading, 16, "middle", "bold")}'
+                    '</g>')
         y = top + 22
         steps = col.get("steps") or []
         for s, step in enumerate(steps):
