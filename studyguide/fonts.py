@@ -166,7 +166,9 @@ def font_face_css(book_fonts: list[BookFont], prefix: str, stylesheets: list[str
     families = ", ".join(f'"{name}"' for name in dict.fromkeys(f.family for f in book_fonts))
     rules = []
     for css in stylesheets:
-        for selector, body in re.findall(r"([^{}@]+)\{([^{}]*)\}", css):
+        css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+        # rules of plain selectors (a margin box's, "@top-left { … }", is not one)
+        for selector, body in re.findall(r"(?<![@\w-])([^{}@\s][^{}@]*)\{([^{}]*)\}", css):
             for stack in re.findall(r"font-family:\s*([^;}]+)", body):
                 stack = stack.strip().removesuffix("!important").strip()
                 if stack in ("inherit", "initial", "unset"):
