@@ -23,7 +23,7 @@ from typing import Callable
 
 from . import cache as cache_mod
 from . import paths
-from .fonts import missing_fonts
+from .fonts import missing_fonts, undrawable_messages
 from .errors import BuildError, Diagnostic, Reporter
 from .loader import book_language, load_book, slugify
 from .pool import Pool
@@ -95,8 +95,20 @@ def prepare(opts: Options, store: cache_mod.Cache | None = None,
     if "pdf" in (opts.formats or book.meta.outputs):
         for message in missing_fonts():
             report.warning(paths.STYLES / "base.css", 0, message)
+        for path, line, message in undrawable_messages(source_files(book), book.fonts):
+            report.warning(path, line, message)
     report.check(strict=opts.strict)
     return rb, report
+
+
+def source_files(book) -> list[Path]:
+    """Every file of the book whose text is printed."""
+    files = [book.root / "book.yaml", *(d.path for d in book.documents)]
+    for folder in ("data", "tables"):
+        files += sorted((book.root / folder).glob("*.yaml"))
+    if book.bibliography_path:
+        files.append(book.bibliography_path)
+    return [f for f in files if f.is_file()]
 
 
 def plan_key(opts: Options, ed) -> str:
@@ -316,7 +328,9 @@ class Run:
             if "epub" not in self.formats:
                 return
             layout = self.layout_edition.layout if self.layout_edition else None
-            key = cache_mod.digest("epub", self.engine, self.rb, layout)
+            # the EPUB carries the pictures' and fonts' bytes, which the model only names
+            key = cache_mod.digest("epub", self.engine, self.rb, layout,
+                                   self.rb.images_digest())
             data = self.store.get(key)
             if data is None and any(not future.done() for _, future in self.queued or []):
                 # the workers have handouts to typeset: this process, which has only

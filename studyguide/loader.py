@@ -499,6 +499,7 @@ def load_book(root: Path, report: Reporter) -> Book | None:
             report.error(book_yaml, line_of(raw, "stylesheet"), f"unknown stylesheet '{sheet}'")
         elif check_stylesheet(found, report):
             book.stylesheet_path = found
+    book.fonts = load_fonts(root, raw, report)
     folder = raw.get("templates")
     if folder:
         path = _inside(root, str(folder))
@@ -532,6 +533,33 @@ def load_master_table(raw: dict, path: Path, tables: dict, report: Reporter) -> 
                      f"master_table: unknown table '{tid}' (no such id in tables/)")
         return None
     return {"table": tid, "title": _str(spec["title"]), "lead": _str(spec.get("lead"))}
+
+
+def load_fonts(root: Path, raw: dict, report: Reporter) -> list:
+    """The font files a book brings (``fonts:``), each inside the book folder."""
+    from .fonts import FONT_SUFFIXES, read_font
+    listed = raw.get("fonts") or []
+    book_yaml = root / "book.yaml"
+    if not isinstance(listed, list):
+        report.error(book_yaml, line_of(raw, "fonts"), "'fonts' must be a list of font files")
+        return []
+    out = []
+    for i, rel in enumerate(listed):
+        line = line_of(listed, i, line_of(raw, "fonts"))
+        path = _inside(root, str(rel))
+        if path is None:
+            report.error(book_yaml, line, f"font '{rel}' is outside the book folder")
+        elif not path.is_file():
+            report.error(book_yaml, line, f"font '{rel}': no such file in the book folder")
+        elif path.suffix.lower() not in FONT_SUFFIXES:
+            report.error(book_yaml, line, f"font '{rel}' is not an OpenType or TrueType "
+                         "font (.otf or .ttf)")
+        else:
+            try:
+                out.append(read_font(path, path.relative_to(root).as_posix()))
+            except ValueError as exc:
+                report.error(book_yaml, line, f"font '{rel}' {exc}")
+    return out
 
 
 def check_stylesheet(path: Path, report: Reporter) -> bool:

@@ -42,6 +42,13 @@ EXTENSIONS = {
     "pymdownx.bracketspan": {},          # [text]{.class}
     "studyguide.mdext": {},
 }
+
+
+def own_extensions() -> list:
+    """The builder's own Markdown extensions kept in modules of their own (math)."""
+    from . import math
+    return [math.makeExtension()]
+
 DIV_OPEN = re.compile(r"^(:{3,})\s*(\{(?P<attrs>[^}]*)\}|(?P<cls>[\w-]+))?\s*$")
 DIV_CLOSE = re.compile(r"^:{3,}\s*$")
 ATTR = re.compile(r'([#.])([\w:-]+)|([\w-]+)="([^"]*)"')
@@ -183,7 +190,7 @@ def markdown_to_html(text: str) -> str:
     if _CONVERTER is None:
         _CONVERTER = md_lib.Markdown(extensions=[
             importlib.import_module(name).makeExtension(**config)
-            for name, config in EXTENSIONS.items()])
+            for name, config in EXTENSIONS.items()] + own_extensions())
     return _CONVERTER.reset().convert(text)
 
 

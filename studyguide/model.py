@@ -166,6 +166,7 @@ class Book:
     stylesheet_path: Path | None = None    # the book's own CSS, after the theme's
     templates_dir: Path | None = None      # the book's template overrides
     master_table: dict | None = None       # {table, title, lead}: a table as an appendix
+    fonts: list = field(default_factory=list)   # fonts.BookFont: font files of the book's own
 
     @property
     def documents(self) -> list[Chapter]:

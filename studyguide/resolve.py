@@ -13,11 +13,12 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from lxml import etree
 from lxml import html as lxml_html
 
-from . import figures, paths, readers, sanitise
+from . import figures, images, math, paths, readers, sanitise
 from .cache import Memo, digest
 from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
                         reading_order)
@@ -32,8 +33,7 @@ from .readers import line_of
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
 GLOSS_SCOPE = {"p", "li", "td", "dd"}
 GLOSS_SKIP = {"a", "code", "h1", "h2", "h3", "h4", "figcaption", "sup", "span", "abbr", "cite",
-              "th"}
-ALLOWED_IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+              "th", "math"}
 DANGEROUS = ("script", "iframe", "object", "embed", "form", "link", "meta", "base", "style",
              "video", "audio", "source", "frame", "frameset", "applet")
 
@@ -84,8 +84,9 @@ class RenderedBook:
     index: list[dict] = field(default_factory=list)
     figures: dict[str, str] = field(default_factory=dict)
     images: dict[str, Path] = field(default_factory=dict)
+    math: dict[str, str] = field(default_factory=dict)     # SVG of each formula, for print
+    figure_alts: dict[str, str] = field(default_factory=dict)   # generated figures' alt text
     targets: dict[str, Target] = field(default_factory=dict)
-    timeline_alt: str = ""          # the timeline figure's text alternative
 
     @property
     def labels(self) -> dict:
@@ -93,10 +94,11 @@ class RenderedBook:
         return self.book.meta.labels
 
     def images_digest(self) -> list[tuple[str, str]]:
-        """Content hashes of the image files the book embeds (for cache keys)."""
+        """Content hashes of the image and font files the book embeds (for cache keys)."""
         import hashlib
+        files = {**self.images, **{f.rel: f.path for f in self.book.fonts}}
         return [(rel, hashlib.sha256(path.read_bytes()).hexdigest())
-                for rel, path in sorted(self.images.items())]
+                for rel, path in sorted(files.items())]
 
 
 
@@ -149,6 +151,9 @@ class Resolver:
         self.id_lines: dict[str, tuple[Path, int]] = {}
         self.images: dict[str, Path] = {}
         self.checked_images: dict[Path, str | None] = {}
+        self.reported: set[tuple[Path, str]] = set()    # resources reported already
+        self.math_svgs: dict[str, str] = {}
+        self.figure_alts: dict[str, str] = {}
         self.used_terms: set[str] = set()
         self.labels = book.meta.labels
         self.reserved: dict[str, str] = {}    # id -> the section of the book that uses it
@@ -214,14 +219,17 @@ class Resolver:
                 if is_href and "<link" not in line.lower():
                     continue  # a hyperlink is not fetched
                 # relative to the book folder, as ``sanitise`` and the writers take it
-                problem = self.resource_problem(self.book.root / "x", url)
+                problem = self.resource_problem(doc.path, url)
                 if problem:
                     self.report.error(doc.path, doc.body_line + i, problem)
+                    self.reported.add((doc.path, url))
             if re.search(r"<\s*script\b", line, re.I):
                 self.report.error(doc.path, doc.body_line + i,
                                   "scripts are not allowed in content")
 
     def resource_problem(self, path: Path, url: str) -> str | None:
+        """Why ``url``, named in the file ``path``, cannot be embedded, or None. A file's
+        path is relative to the file that names it, as in pandoc."""
         generated = re.fullmatch(r"generated/(\w+)\.svg", url)
         if generated:  # where a figure:NAME image stands once it is placed
             url = "figure:" + generated.group(1)
@@ -237,19 +245,24 @@ class Resolver:
                    "folder may be embedded"
         if low.startswith("#"):
             return None
-        target = (path.parent / url.split("#")[0].split("?")[0]).resolve()
+        target = self.locate(path, url)
         try:
-            target.relative_to(self.book.root)
+            rel = target.relative_to(self.book.root)
         except ValueError:
             return f"resource '{url}' is outside the book folder and is not fetched"
         if not target.is_file():
-            return f"missing image '{url}'"
-        if target.suffix.lower() not in ALLOWED_IMAGES:
+            return f"missing image '{url}': no file {rel.as_posix()} in the book folder " \
+                   f"(an image's path is relative to the file that names it, " \
+                   f"{self.book_relative(path)})"
+        if rel.as_posix() in images.RESERVED or rel.parts[0] == "generated":
+            return f"'{url}': {rel.as_posix()} is a name the builder gives its own " \
+                   "pictures (the EPUB's cover, generated/ figures); rename the file"
+        if target.suffix.lower() not in images.ALLOWED:
             return f"'{url}' is not an image this builder embeds (png, jpg, gif, svg, webp)"
-        problem = self.image_problem(target)
-        if problem:
-            return f"image '{url}': {problem}"
-        self.images[str(target.relative_to(self.book.root))] = target
+        bad = self.image_problem(target) or images.problem(target)
+        if bad:
+            return f"image '{url}' ({rel.as_posix()}) {bad}"
+        self.images[rel.as_posix()] = target
         return None
 
     def image_problem(self, target: Path) -> str | None:
@@ -269,6 +282,62 @@ class Resolver:
                     problem = sanitise.image_problem(data)
             self.checked_images[target] = problem
         return self.checked_images[target]
+
+    def locate(self, path: Path, url: str) -> Path:
+        """The file a relative URL in the file ``path`` names."""
+        return (path.parent / unquote(url.split("#")[0].split("?")[0])).resolve()
+
+    def book_relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.book.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def place_images(self, tree, path: Path, line_of) -> dict:
+        """Check every <img> of a text from the file ``path`` and point it at its file
+        as both writers name it: relative to the book folder (the PDF's base and the
+        EPUB's content folder). ``line_of(src)`` is the line to report. Returns each
+        remaining image's src as written."""
+        written = {}
+        for img in list(tree.iter("img")):
+            src = img.get("src", "")
+            written[img] = src
+            if src.startswith("figure:"):
+                continue
+            problem = self.resource_problem(path, src)
+            if problem:
+                if (path, src) not in self.reported:
+                    self.report.error(path, line_of(src), problem)
+                continue        # left for the figure's number; ``sanitise`` removes it
+            if re.match(r"^[a-z][a-z0-9+.-]*:|^#", src, re.I):
+                continue
+            img.set("src", quote(self.locate(path, src).relative_to(self.book.root).as_posix()))
+            style, problems = images.css_size({k: img.attrib.pop(k) for k in ("width", "height")
+                                               if k in img.attrib})
+            for p in problems:
+                self.report.error(path, line_of(src), p)
+            if style:
+                img.set("style", style)
+        return written
+
+    def convert_figure_texts(self) -> dict:
+        """The texts the generated figures draw, as Markdown jobs paired with their lines:
+        the ``short`` form of the timeline events the figure shows, and the
+        strategy diagram's title, headings and steps."""
+        book, data = self.book, self.book.root / "data"
+        md = lambda text, path, line: (self.md(str(text), path, line, True), line)  # noqa: E731
+        timeline = {i: md(book.timeline[i].short, data / "timeline.yaml", book.timeline[i].line)
+                    for i in figures.timeline_events(book) if book.timeline[i].short}
+        raw = book.strategies if isinstance(book.strategies, dict) else {}
+        path = data / "strategies.yaml"
+        columns = [c for c in (raw.get("columns") or [])[:2] if isinstance(c, dict)]
+        strategies = {
+            "title": md(raw.get("title", ""), path, line_of(raw, "title")),
+            "columns": [{"heading": md(c.get("heading", ""), path, line_of(c, "heading")),
+                         "steps": [md(step, path, line_of(c.get("steps"), n, line_of(c, "steps")))
+                                   for n, step in enumerate(c.get("steps") or [])]}
+                        for c in columns]}
+        return {"timeline": timeline, "strategies": strategies}
 
     # -- stage 2: citations ----------------------------------------------------------
     def resolve_citations(self) -> None:
@@ -425,10 +494,11 @@ class Resolver:
                           self.line_in(doc, "{#" + hid) if "{#" + hid in doc.body
                           else self.line_in(doc, title))
         # figures
+        written = self.place_images(tree, doc.path, lambda src: self.line_in(doc, src))
         for img in list(tree.iter("img")):
             src = img.get("src", "")
             alt = (img.get("alt") or "").strip()
-            line = self.line_in(doc, src)
+            line = self.line_in(doc, written.get(img, src))
             if not alt:
                 self.report.error(doc.path, line, f"image '{src}' has no text alternative "
                                   "(write it between the brackets: ![description](...))")
@@ -455,7 +525,12 @@ class Resolver:
                 cap = etree.SubElement(fig, "figcaption")
                 lab = etree.SubElement(cap, "span", {"class": "label"})
                 lab.text = label + "."
-                lab.tail = " " + caption
+                lab.tail = " "
+                # a caption is inline Markdown, as every other text (pandoc's is too)
+                text = _fragment(convert_inline(html.escape(caption, quote=False)))
+                lab.tail += text.text or ""
+                cap.extend(text)
+        self.check_math(tree, doc.path, lambda tex: self.line_in(doc, tex.split("\n")[0]))
         # implicit header references to headings with the ids given above
         for a in tree.xpath('.//a[starts-with(@href, "#zzhead-")]'):
             a.set("href", f"#{doc.id}-" + a.get("href")[len("#zzhead-"):])
@@ -530,6 +605,24 @@ class Resolver:
                 li.getparent().remove(li)
         for notes in tree.xpath('.//div[@class="footnote"][not(ol/li)]'):
             notes.getparent().remove(notes)
+
+    def check_math(self, tree, path: Path, line_of) -> None:
+        """Report the TeX that could not be converted, at ``line_of(source)``, and draw
+        every formula for print (an error there is reported too)."""
+        for span in tree.xpath('.//span[@class="math-error"]'):
+            self.report.error(path, line_of(span.text_content()), f"TeX math: {span.get('title')}")
+            span.set("class", "math-error reported")
+        for el in tree.iter("math"):
+            mathml = etree.tostring(el, encoding="unicode", method="html", with_tail=False)
+            name = math.svg_name(mathml)
+            if name in self.math_svgs:
+                continue
+            try:
+                self.math_svgs[name] = math.mathml_to_svg(mathml)
+            except Exception as exc:        # ziamath raises many kinds
+                tex = el.get("alttext", "")
+                self.report.error(path, line_of(tex), f"TeX math '{tex}' cannot be drawn "
+                                  f"({type(exc).__name__}: {exc})")
 
     # -- stage 4: links ------------------------------------------------------------------
     def clean(self, html_text: str, path: Path, line: int) -> str:
@@ -681,6 +774,9 @@ class Resolver:
         scripts were already reported line by line by ``check_resources``). The result
         is then run through nh3 (``sanitise.clean_html``), the sanitiser proper.
         """
+        if doc is None:         # a short text: its images and math are checked here
+            self.place_images(tree, path, lambda src: line)
+            self.check_math(tree, path, lambda tex: line)
         def at(*needles: str) -> int:
             """The line of the first needle found in the chapter (a value, else the
             element's text), or the entry's own line."""
@@ -706,10 +802,9 @@ class Resolver:
                 el.drop_tree()
                 continue
             if tag == "img":
-                problem = self.resource_problem(path, el.get("src", ""))
-                if problem:
-                    if doc is None:
-                        error("", problem)
+                # every image's src is relative to the book folder once placed, and a
+                # problem with it was reported where it was placed
+                if self.resource_problem(self.book.root / "x", el.get("src", "")):
                     el.drop_tree()
                     continue
                 if not (el.get("alt") or "").strip() and doc is None:
@@ -753,11 +848,14 @@ class Resolver:
         data = book.root / "data"
         ann = book.annotations
         gloss = [(e, self.md(e.definition, data / "glossary.yaml", e.line)) for e in book.glossary]
-        people = [(p, self.md(p.bio, data / "people.yaml", p.line)) for p in book.people]
+        people = [(p, self.md(p.bio, data / "people.yaml", p.line),
+                   self.md(p.role, data / "people.yaml", p.line, True) if p.role else "")
+                  for p in book.people]
         events = [(e, self.md(e.event, data / "timeline.yaml", e.line, True))
                   for e in book.timeline]
         notes = {k: self.md(v, data / "annotations.yaml", 1) for k, v in ann.items()}
         table_cells = {tid: self.convert_table(t) for tid, t in book.tables.items()}
+        figure_texts = self.convert_figure_texts()
         # Every citation is known now: citeproc (a pandoc process) formats them while
         # the Markdown is converted.
         failed: list[BaseException] = []
@@ -771,8 +869,8 @@ class Resolver:
         citing = threading.Thread(target=cite)
         citing.start()
         try:
-            converted, gloss, people, events, notes, self.table_cells = _settle(
-                (converted, gloss, people, events, notes, table_cells),
+            converted, gloss, people, events, notes, self.table_cells, figure_texts = _settle(
+                (converted, gloss, people, events, notes, table_cells, figure_texts),
                 self.convert_markdown())
         finally:
             citing.join()
@@ -855,12 +953,15 @@ class Resolver:
             if title and linkable:
                 self.targets[ident] = Target(ident, title, title, "back")
         figs = {}
+        # the figures' texts, as every other text: citations formatted, Markdown honoured
+        def finish(file: str):
+            return lambda h, line: self.clean(self.fill_tokens(h), data / file, line)
         if book.timeline:
-            figs["timeline"] = figures.timeline_svg(book)
             self.targets["fig-timeline"] = Target("timeline", timeline_label,
                                                      L["timeline_title"], "figure")
         if book.strategies:
-            figs["strategies"] = figures.strategies_svg(book)
+            figs["strategies"] = figures.strategies_svg(
+                _map_texts(figure_texts["strategies"], finish("strategies.yaml")))
         for e in book.glossary:
             self.register(e.id, Target("glossary", e.term, e.term, "glossary"),
                           book.root / "data" / "glossary.yaml", e.line)
@@ -889,23 +990,28 @@ class Resolver:
         out = RenderedBook(book=book, docs=[r for r in rendered if r.kind == "chapter"],
                            front=[r for r in rendered if r.kind == "front"],
                            back=[r for r in rendered if r.kind == "back"],
-                           figures=figs, images=self.images, targets=self.targets)
+                           figures=figs, images=self.images, math=self.math_svgs,
+                           figure_alts=self.figure_alts,
+                           targets=self.targets)
         out.master_table = master
         out.glossary = [{"id": e.id, "term": e.term,
                          "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",
                                                   e.line)}
                         for e, h in sorted(gloss, key=lambda g: _sort_key(g[0].term))]
         out.people = [{"id": "person-" + slugify(p.name), "name": p.name, "dates": p.dates,
-                       "role": p.role,
+                       "role": self.clean(self.fill_tokens(role), data / "people.yaml", p.line),
                        "bio": self.clean(self.fill_tokens(h), data / "people.yaml", p.line)}
-                      for p, h in people]
-        if book.timeline:
-            out.timeline_alt = fill(self.labels, "timeline_alt", events="; ".join(
-                f"{e.label}, {e.short or e.event.replace('*', '')}"
-                for e in book.timeline if e.key) + ".")
+                      for p, h, role in people]
         out.timeline = [{"date": e.label, "year": e.year, "key": e.key,
                          "event": self.clean(self.fill_tokens(h), data / "timeline.yaml", e.line)}
                         for e, h in events]
+        if book.timeline:
+            # the figure draws an event's text as the list under it prints it, or its
+            # short form
+            labels = {i: out.timeline[i]["event"] for i in figures.timeline_events(book)}
+            labels.update(_map_texts(figure_texts["timeline"], finish("timeline.yaml")))
+            figs["timeline"] = figures.timeline_svg(book, labels)
+            self.figure_alts["timeline"] = figures.timeline_alt(book, labels)
         refs_order = list(self.cites.bibliography)
         out.bibliography = [{"key": k, "id": "ref-" + k, "entry": self.cites.bibliography[k],
                              "note": self.clean(self.fill_tokens(notes.get(k, "")),
@@ -935,6 +1041,8 @@ class Resolver:
 
 def _svg_local(el) -> str:
     return el.tag.rsplit("}", 1)[-1].lower()
+
+
 def _number_notes_by_reference(tree) -> None:
     """Footnotes numbered, and listed, in the order the text refers to them, as pandoc
     numbers them (Python-Markdown numbers a list item's notes after the paragraphs
@@ -953,6 +1061,17 @@ def _number_notes_by_reference(tree) -> None:
         items.sort(key=lambda li: rank.get(li.get("id"), len(order)))
         for li in items:
             ol.append(li)      # moves it to the end, in the new order
+
+
+def _map_texts(value, fn):
+    """``value`` with every (html, line) pair in it replaced by ``fn(html, line)``."""
+    if isinstance(value, tuple):
+        return fn(*value)
+    if isinstance(value, list):
+        return [_map_texts(v, fn) for v in value]
+    if isinstance(value, dict):
+        return {k: _map_texts(v, fn) for k, v in value.items()}
+    return value
 
 
 def _strip(text: str) -> str:

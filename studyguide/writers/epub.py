@@ -18,7 +18,7 @@ from ebooklib import epub
 from lxml import etree
 from lxml import html as lxml_html
 
-from .. import theme
+from .. import fonts, theme
 from ..cover import cover_png
 from ..labels import fill
 from ..resolve import RenderedBook
@@ -26,6 +26,7 @@ from .pdf import Layout, toc_items
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "blockquote", "table", "figure", "aside",
           "section", "div", "dt", "dd", "header", "nav", "ol", "ul", "dl", "tr"}
 PHRASING_HOSTS = {"p", "li", "h1", "h2", "h3", "h4", "dt", "dd", "caption", "figcaption", "th", "td",
@@ -72,10 +73,14 @@ def _xhtml(title: str, body_html: str, lang: str, css: str = "style/book.css",
                           doctype="<!DOCTYPE html>", pretty_print=False)
 
 
-def _convert(el):
-    """Copy an lxml.html element into the XHTML namespace."""
-    new = etree.Element(f"{{{XHTML_NS}}}{el.tag}")
+def _convert(el, ns: str = XHTML_NS):
+    """Copy an lxml.html element into the XHTML namespace (MathML into its own)."""
+    if el.tag == "math":
+        ns = MATHML_NS
+    new = etree.Element(f"{{{ns}}}{el.tag}", nsmap={None: ns} if el.tag == "math" else None)
     for key, value in el.attrib.items():
+        if key == "xmlns":
+            continue
         if key == "data-epub-type":
             new.set(f"{{{EPUB_NS}}}type", value)
         elif ":" in key:
@@ -86,7 +91,7 @@ def _convert(el):
     for child in el:
         if not isinstance(child.tag, str):
             continue
-        c = _convert(child)
+        c = _convert(child, ns)
         c.tail = child.tail
         new.append(c)
     return new
@@ -219,11 +224,17 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA",
                       {"property": "dcterms:conformsTo"})
 
-    sheets = ["base.css", "epub.css"] + (["rtl.css"] if meta.direction == "rtl" else [])
+    sheets = [theme.stylesheet(s) for s in
+              ["base.css", "epub.css"] + (["rtl.css"] if meta.direction == "rtl" else [])]
+    sheets.append(theme.book_stylesheet())
     css = epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css",
-                        content=("\n".join(theme.stylesheet(s) for s in sheets) + "\n" +
-                                 theme.book_stylesheet()).encode("utf-8"))
+                        content=("\n".join(sheets) + "\n" + fonts.font_face_css(
+                            rb.book.fonts, "../", sheets)).encode("utf-8"))
     book.add_item(css)
+    for n, font in enumerate(rb.book.fonts):         # the book's own fonts, embedded
+        book.add_item(epub.EpubItem(uid=f"font-{n + 1}", file_name=font.rel,
+                                    media_type=fonts.FONT_SUFFIXES[font.path.suffix.lower()],
+                                    content=font.path.read_bytes()))
     book.set_cover("images/cover.png", cover_png(meta), create_page=False)
     for name, svg in sorted(rb.figures.items()):
         book.add_item(epub.EpubItem(uid=f"fig-{name}", file_name=f"generated/{name}.svg",
@@ -263,6 +274,8 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
                               direction=meta.direction)
         if "<svg" in body:
             item.properties.append("svg")
+        if "<math" in body:
+            item.properties.append("mathml")
         book.add_item(item)
         docs.append((page, item))
 

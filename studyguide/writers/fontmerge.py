@@ -31,6 +31,8 @@ from . import fontfiles
 
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+_CIDCHAR = re.compile(rb"begincidchar(.*?)endcidchar", re.S)
+_CODE_CID = re.compile(rb"<([0-9a-fA-F]+)>\s*(\d+)")
 
 
 def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "",
@@ -91,9 +93,33 @@ def _type0_fonts(pdf: pikepdf.Pdf):
             stack.append(xobject.get("/Resources"))
 
 
+def _missing_codes(font) -> set[int] | None:
+    """The codes a font draws as .notdef, for characters its face lacks: none for
+    Identity-H; for the CMap WeasyPrint writes when a face lacks some (each code is its
+    glyph id, but a missing character has a code past the face's glyphs, mapped to
+    glyph 0), those codes. None for any other encoding."""
+    encoding = font.get("/Encoding")
+    if encoding == Name("/Identity-H"):
+        return set()
+    if not isinstance(encoding, pikepdf.Stream):
+        return None
+    data = encoding.read_bytes()
+    if b"beginbfrange" in data or b"begincidrange" in data:
+        return None
+    missing = set()
+    for block in _CIDCHAR.findall(data):
+        for code, cid in _CODE_CID.findall(block):
+            code, cid = int(code, 16), int(cid)
+            if cid == 0 and code != 0:
+                missing.add(code)
+            elif cid != code:
+                return None
+    return missing
+
+
 def _program(font):
     """(the CID font, its descriptor, the font-file key) or None if not mergeable."""
-    if font.get("/Encoding") != Name("/Identity-H") or len(font.get("/DescendantFonts", [])) != 1:
+    if _missing_codes(font) is None or len(font.get("/DescendantFonts", [])) != 1:
         return None
     cid = font.DescendantFonts[0]
     if "/ToUnicode" not in font or not isinstance(cid.get("/W"), Array):
@@ -226,9 +252,10 @@ def _merged_program(programs: list[bytes], used: list[set[int]], cff: bool) -> b
 class _Face:
     """The subsets of one face across the parts, and their merge."""
 
-    def __init__(self, fonts, programs, widths, unicode, used):
+    def __init__(self, fonts, programs, widths, unicode, used, missing):
         self.fonts, self.programs = fonts, programs
         self.widths, self.unicode, self.used = widths, unicode, used
+        self.missing = missing      # per font: the Unicode map of its .notdef codes
         self.key_name = programs[0][2]
         self.streams = [descriptor[self.key_name] for _, descriptor, _ in programs]
         self.cff = self.key_name == "/FontFile3"
@@ -247,10 +274,18 @@ class _Face:
         widths: dict[int, object] = {}
         unicode: dict[bytes, bytes] = {}
         used: list[set[int]] = []
+        missing: list[dict[bytes, bytes]] = []
         for font, (cid, _, _) in zip(fonts, programs):
             w, u = _widths(cid.W), _unicode_map(font.ToUnicode)
             if w is None or u is None:
                 return None
+            # a character the face lacks has a code of this part's own, drawn as .notdef:
+            # its width and text stay with this part's font (its encoding is kept)
+            codes = _missing_codes(font)
+            own = {b"%04x" % c for c in codes}
+            missing.append({c: t for c, t in u.items() if c in own})
+            u = {c: t for c, t in u.items() if c not in own}
+            w = {c: width for c, width in w.items() if c not in codes}
             used.append(set(w))
             for c, width in w.items():
                 if c in widths and float(widths[c]) != float(width):
@@ -259,7 +294,7 @@ class _Face:
             for c, text in u.items():
                 if unicode.setdefault(c, text) != text:
                     return None
-        return cls(fonts, programs, widths, unicode, used)
+        return cls(fonts, programs, widths, unicode, used, missing)
 
     def apply(self, pdf: pikepdf.Pdf) -> None:
         """Point every part's font at one merged program, widths and Unicode map."""
@@ -279,9 +314,10 @@ class _Face:
         cid.FontDescriptor = descriptor
         cid.W = _width_array(self.widths)
         to_unicode = pdf.make_indirect(_cmap_stream(pdf, self.unicode))
-        for font in fonts:
+        for font, missing in zip(fonts, self.missing):
             font.DescendantFonts = Array([cid])
-            font.ToUnicode = to_unicode
+            font.ToUnicode = to_unicode if not missing else \
+                pdf.make_indirect(_cmap_stream(pdf, {**self.unicode, **missing}))
             font.BaseFont = fonts[0].BaseFont
 
 

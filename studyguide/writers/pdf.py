@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml import html as lxml_html
 
-from .. import theme
+from .. import fonts, math, theme
 from ..resolve import RenderedBook, RenderedDoc
 from . import cffi_arrays, htmltree, splice
 
@@ -49,14 +49,16 @@ class Layout:
     refused: list[str] = field(default_factory=list)
 
 
-def _css(*names: str, paper: str, meta) -> str:
+def _css(*names: str, paper: str, meta, book_fonts=()) -> str:
     """The theme's stylesheets (with their right-to-left counterparts for an RTL book),
-    the labels that CSS prints, the book's own stylesheet and the paper size."""
+    the labels that CSS prints, the book's own stylesheet, the @font-face rules of the
+    book's own fonts and the paper size."""
     if meta.direction == "rtl":
         names = (*names, "rtl.css", *(f"{n.removesuffix('.css')}-rtl.css" for n in names
                                       if n in ("print.css", "handout.css")))
-    return "\n".join(theme.stylesheet(n) for n in names) + "\n" + \
-        label_css(meta.labels, "handout.css" in names) + theme.book_stylesheet() + \
+    sheets = [theme.stylesheet(n) for n in names] + [theme.book_stylesheet()]
+    return "\n".join(sheets[:-1]) + "\n" + label_css(meta.labels, "handout.css" in names) + \
+        sheets[-1] + "\n" + fonts.font_face_css(list(book_fonts), "", sheets) + \
         f"\n@page {{ size: {PAPER.get(paper, 'A4')}; }}\n"
 
 
@@ -150,6 +152,9 @@ def _document(rb: RenderedBook, html_text: str, fetcher):
     from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
     cffi_arrays.install()
+    html_text, formulas = math.print_html(html_text, rb.math)     # WeasyPrint has no MathML
+    fetcher.generated.update({f"{name}.svg": svg.encode("utf-8")
+                              for name, svg in formulas.items()})
     base = rb.book.root.as_uri() + "/"
     start = html_text.find("<style>")
     end = html_text.find("</style>", start)
@@ -235,7 +240,8 @@ def body_parts(rb: RenderedBook) -> list[Part]:
 
 def _common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
-    css = _css("base.css", "print.css", paper=paper, meta=rb.book.meta)
+    css = _css("base.css", "print.css", paper=paper, meta=rb.book.meta,
+               book_fonts=rb.book.fonts)
     return dict(meta=rb.book.meta, rb=rb, teacher=teacher, css=css, L=rb.labels, paper=paper,
                 edition_name=edition_name(rb, teacher),
                 title_suffix=edition_name(rb, teacher), body_class="book")
@@ -586,7 +592,7 @@ def handout_references(rb: RenderedBook, doc: RenderedDoc, teacher: bool) -> lis
 def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
-    css = _css("base.css", "handout.css", paper=paper, meta=meta)
+    css = _css("base.css", "handout.css", paper=paper, meta=meta, book_fonts=rb.book.fonts)
     html_text = theme.render("print/handout.html", meta=meta, rb=rb, doc=doc, teacher=teacher,
                              css=css, edition_name=edition_name(rb, teacher), L=rb.labels,
                              title_suffix=f"{doc.label}: {doc.title}" if doc.label else doc.title,

@@ -1,0 +1,93 @@
+"""Image files of a book: found relative to the file that names them, and checked to be
+pictures that both the PDF engine and an EPUB reader can draw.
+
+An image that WeasyPrint cannot decode would be dropped from the PDF while the EPUB
+ships it, so every file is decoded here first (Pillow for raster images, an XML parse for
+SVG) and a file that does not decode is an error at the line that names it.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from lxml import etree
+
+RASTER = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".webp": "WEBP"}
+ALLOWED = set(RASTER) | {".svg"}
+MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+               ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}
+RESERVED = {"images/cover.png"}     # the EPUB's generated cover
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK = "{http://www.w3.org/1999/xlink}href"
+# a CSS length as pandoc's width/height attributes take it; a bare number is pixels
+LENGTH = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(%|px|cm|mm|in|pt|pc|em|rem)?")
+
+
+def problem(path: Path) -> str | None:
+    """Why the image file cannot be embedded, or None. Cached by file and its state."""
+    stat = path.stat()
+    return _problem(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1024)
+def _problem(path: Path, mtime: int, size: int) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        return _svg_problem(path)
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as image:
+            kind = image.format
+            image.verify()              # the structure (chunks and their checksums)
+        with Image.open(path) as image:
+            image.load()                # every pixel: a truncated file fails here
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return f"cannot be decoded as an image ({_reason(exc)})"
+    if kind != RASTER[suffix]:
+        return f"is a {kind} file but named {suffix}"
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _svg_problem(path: Path) -> str | None:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False)
+    try:
+        root = etree.parse(str(path), parser).getroot()
+    except etree.XMLSyntaxError as exc:
+        return f"is not well-formed SVG ({_reason(exc)})"
+    if root.tag != f"{{{SVG_NS}}}svg":
+        return "is not an SVG image (its root element is not <svg> in the SVG namespace)"
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if etree.QName(el).localname in ("script", "foreignObject"):
+            return f"contains <{etree.QName(el).localname}>, which is not allowed in images"
+        for attr in ("href", XLINK):
+            ref = el.get(attr)
+            if ref and not ref.startswith("#"):
+                return f"refers to '{ref}': an SVG image must be self-contained"
+        if re.search(r"url\(\s*['\"]?(?!#)", el.get("style", "")) or \
+                (etree.QName(el).localname == "style" and
+                 re.search(r"url\(\s*['\"]?(?!#)|@import", el.text or "")):
+            return "loads a resource from its style: an SVG image must be self-contained"
+    return None
+
+
+def css_size(attrs: dict[str, str]) -> tuple[str, list[str]]:
+    """pandoc's ``width``/``height`` attributes as a CSS declaration, and the problems."""
+    style, problems = [], []
+    for name in ("width", "height"):
+        value = attrs.get(name)
+        if value is None:
+            continue
+        m = LENGTH.fullmatch(value.strip())
+        if not m:
+            problems.append(f"image {name} '{value}' is not a length (e.g. 50%, 8cm, 300px)")
+            continue
+        style.append(f"{name}: {m.group(1)}{m.group(2) or 'px'}")
+    return "; ".join(style), problems

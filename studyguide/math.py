@@ -1,0 +1,131 @@
+"""TeX math: ``$…$`` and ``$$…$$`` as MathML for the EPUB, and as SVG for the PDF.
+
+The Markdown extension finds math by pandoc's ``tex_math_dollars`` rules: the opening
+``$`` has no space after it, the closing one no space before it and no digit after it
+(so "$5 or $10" stays text), ``$$…$$`` is display math, and ``\\$`` is a dollar sign.
+latex2mathml turns the TeX into MathML (with the TeX as ``alttext``), which the shared
+HTML carries and the EPUB keeps. WeasyPrint draws no MathML, so the PDF writer puts an
+SVG of each formula in its place, drawn by ziamath from the same MathML, with the TeX as
+the picture's text alternative (``print_html``).
+
+TeX that cannot be converted leaves a ``span.math-error`` in the HTML, which ``resolve``
+reports at the text's line (``errors``). ``tex_to_mathml`` is the one function that
+turns TeX into MathML, for any other part of the builder that meets math.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+import re
+import xml.etree.ElementTree as ET
+
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+# pandoc's rules; ``\\.`` keeps an escaped dollar inside the math
+DISPLAY = r"(?<!\\)\$\$(?P<display>(?:[^$\\]|\\.|\$(?!\$))+?)\$\$"
+INLINE = r"(?<![\\$])\$(?![\s$])(?P<inline>(?:[^$\\\n]|\\.|\n(?!\s*\n))*?[^\s\\$])\$(?!\d)"
+PATTERN = DISPLAY + "|" + INLINE
+PRIORITY = 185          # after code spans (190), before backslash escapes (180)
+SIZE = 16               # px per em of the drawn SVG; the PDF scales it to the text
+_MATH = re.compile(r"<math\b[^>]*>.*?</math>", re.S)
+_ALT = re.compile(r'\balttext="([^"]*)"')
+
+
+class MathError(ValueError):
+    """TeX that cannot be typeset; the message says why."""
+
+
+@functools.lru_cache(maxsize=4096)
+def tex_to_mathml(tex: str, display: bool = False) -> str:
+    """MathML for a TeX formula (a ``<math>`` element with the TeX as ``alttext``).
+    Raises MathError for TeX that latex2mathml cannot read or that uses a command it
+    does not know."""
+    from latex2mathml.converter import convert
+    tex = tex.strip()
+    if not tex:
+        raise MathError("empty formula")
+    try:
+        mathml = convert(tex, display="block" if display else "inline")
+    except Exception as exc:       # latex2mathml raises many kinds, some without a message
+        raise MathError(f"cannot read '{tex}' ({type(exc).__name__}"
+                        f"{': ' + str(exc) if str(exc) else ''})") from None
+    root = ET.fromstring(mathml)
+    for el in root.iter():
+        if el.text and el.text.startswith("\\") and len(el.text) > 1:
+            raise MathError(f"unknown TeX command '{el.text}' in '{tex}'")
+    root.set("alttext", tex)
+    ET.register_namespace("", MATHML_NS)
+    return ET.tostring(root, encoding="unicode")
+
+
+@functools.lru_cache(maxsize=4096)
+def mathml_to_svg(mathml: str) -> str:
+    """The formula drawn as SVG (glyphs as outlines, STIX Two Math), 1 em = SIZE px."""
+    import ziamath
+    return ziamath.Math(mathml, size=SIZE).svg()
+
+
+def svg_name(mathml: str) -> str:
+    """The name of a formula's SVG among the generated files."""
+    return "math-" + hashlib.sha256(mathml.encode("utf-8")).hexdigest()[:20]
+
+
+def print_html(html_text: str, drawn: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """HTML with every ``<math>`` replaced by an image of its SVG (``generated/NAME.svg``,
+    for the PDF writer's fetcher to serve), sized in ems to the surrounding text and
+    lowered by the formula's depth, with the TeX as its text alternative; and the SVGs
+    it names. ``drawn`` holds SVGs drawn already, by name."""
+    used: dict[str, str] = {}
+
+    def image(m: re.Match) -> str:
+        mathml = m.group(0)
+        name = svg_name(mathml)
+        svg = used[name] = drawn.get(name) or mathml_to_svg(mathml)
+        width, height, depth = _metrics(svg)
+        alt = _ALT.search(mathml)
+        block = 'display="block"' in mathml[:mathml.find(">")]
+        return (f'<img class="math{" display" if block else ""}" src="generated/{name}.svg" '
+                f'alt="{alt.group(1) if alt else ""}" '
+                f'style="width: {width / SIZE:.3f}em; height: {height / SIZE:.3f}em; '
+                f'vertical-align: {-depth / SIZE:.3f}em"/>')
+    return _MATH.sub(image, html_text), used
+
+
+def _metrics(svg: str) -> tuple[float, float, float]:
+    """Width, height and depth below the baseline (y = 0) of a ziamath SVG, in px."""
+    x, y, width, height = (float(v) for v in
+                           re.search(r'viewBox="([^"]+)"', svg).group(1).split())
+    return width, height, max(0.0, height + y)
+
+
+def errors(tree) -> list[str]:
+    """The messages of the math that could not be converted in an lxml tree."""
+    return [el.get("title", "") for el in tree.xpath('.//span[@class="math-error"]')]
+
+
+class _MathProcessor(InlineProcessor):
+    def handleMatch(self, m: re.Match, data: str):
+        display = m.group("display") is not None
+        tex = m.group("display") if display else m.group("inline")
+        try:
+            out = tex_to_mathml(tex, display)
+        except MathError as exc:
+            out = (f'<span class="math-error" title="{html.escape(str(exc))}">'
+                   f'{html.escape(m.group(0), quote=False)}</span>')
+        return self.md.htmlStash.store(out), m.start(0), m.end(0)
+
+
+class MathExtension(Extension):
+    """``$…$`` and ``$$…$$`` to MathML, by pandoc's rules."""
+
+    def extendMarkdown(self, md) -> None:
+        if "$" not in md.ESCAPED_CHARS:
+            md.ESCAPED_CHARS.append("$")
+        md.inlinePatterns.register(_MathProcessor(PATTERN, md), "tex_math_dollars", PRIORITY)
+
+
+def makeExtension(**kwargs) -> MathExtension:  # noqa: N802 (Python-Markdown's name)
+    return MathExtension(**kwargs)

@@ -1,0 +1,135 @@
+"""Fonts: characters no font can draw, and the font merge when a face lacks some."""
+from __future__ import annotations
+
+import io
+import subprocess
+
+import pikepdf
+import pytest
+
+from studyguide.writers import splice
+from test_pagination import _fonts_by_face, _part, _pixels
+
+# 碳 and 氧: CJK, which no font installed for the tests has
+LIBERTINE = '<style>p { font-family: "Linux Libertine O" }</style>'
+
+
+def test_a_character_no_font_has_does_not_stop_the_merge(tmp_path):
+    bodies = ["<p>Carbon is 碳 in Chinese, <b>bold</b>.</p>",
+              "<p>Oxygen is 氧, and carbon 碳 again.</p>",
+              "<p>Plain words, every one drawn.</p>"]
+    parts = [splice.PartPDF(_part(LIBERTINE + b)) for b in bodies]
+    with pikepdf.open(io.BytesIO(parts[0].data)) as pdf:    # the case WeasyPrint encodes
+        fonts = [f for page in pdf.pages for f in page.obj.Resources.Font.values()]
+        assert any(isinstance(f.get("/Encoding"), pikepdf.Stream) for f in fonts)
+    merged = splice.join(parts, 0)
+    separate = splice.join(parts, 0, share_fonts=False)
+    faces = _fonts_by_face(pikepdf.open(io.BytesIO(merged)))
+    assert len(faces["Linux-Libertine-O"]) == 1, faces
+    assert all(len(programs) == 1 for programs in faces.values()), faces
+    with pikepdf.open(io.BytesIO(separate)) as pdf:
+        assert len(_fonts_by_face(pdf)["Linux-Libertine-O"]) == 3
+    (tmp_path / "merged.pdf").write_bytes(merged)
+    text = subprocess.run(["pdftotext", str(tmp_path / "merged.pdf"), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    assert "Carbon is 碳 in Chinese" in text and "Oxygen is 氧, and carbon 碳 again" in text
+    assert _pixels(merged, tmp_path, "merged") == _pixels(separate, tmp_path, "separate")
+
+
+def make_font(path, family: str, chars: str) -> None:
+    """A TrueType font with a box glyph for each of ``chars`` (fontTools' FontBuilder)."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    names = [".notdef"] + [f"uni{ord(c):04X}" for c in chars]
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder(names)
+    fb.setupCharacterMap({ord(c): f"uni{ord(c):04X}" for c in chars})
+    glyphs = {}
+    for name in names:
+        pen = TTGlyphPen(None)
+        pen.moveTo((100, 0)), pen.lineTo((100, 700)), pen.lineTo((900, 700))
+        pen.lineTo((900, 0)), pen.closePath()
+        glyphs[name] = pen.glyph()
+    fb.setupGlyf(glyphs)
+    fb.setupHorizontalMetrics({name: (1000, 100) for name in names})
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": family, "styleName": "Regular"})
+    fb.setupOS2(sTypoAscender=800, sTypoDescender=-200, usWinAscent=800, usWinDescent=200)
+    fb.setupPost()
+    fb.save(str(path))
+
+
+# -- characters no font has; fonts of the book's own ------------------------------------
+def _book_with_cjk(tmp_path):
+    import shutil
+
+    from conftest import FIXTURES
+    book = tmp_path / "book"
+    shutil.copytree(FIXTURES / "media", book)
+    return book
+
+
+def _warnings(book):
+    from studyguide.builder import source_files
+    from studyguide.errors import Reporter
+    from studyguide.fonts import undrawable_messages
+    from studyguide.loader import load_book
+    report = Reporter(book)
+    loaded = load_book(book, report)
+    assert not report.errors, report.errors
+    return [(p.relative_to(book).as_posix(), line, m)
+            for p, line, m in undrawable_messages(source_files(loaded), loaded.fonts)], loaded
+
+
+def test_a_character_no_font_has_is_a_warning_naming_file_line_and_character(tmp_path):
+    book = _book_with_cjk(tmp_path)
+    with open(book / "data" / "timeline.yaml", "a") as f:
+        f.write("- date: 1960\n  event: Keeling names it 碳 and 氧 too.\n")
+    found, _ = _warnings(book)
+    ch_line = next(i for i, line in enumerate(
+        (book / "chapters" / "01-carbon.md").read_text().splitlines(), 1) if "碳" in line)
+    assert found == [
+        ("chapters/01-carbon.md", ch_line, "no font can draw 碳 (U+78B3): the PDF shows a "
+         "blank box for each; add a font that has them (fonts: in book.yaml)"),
+        ("data/timeline.yaml", 8, "no font can draw 碳 (U+78B3), 氧 (U+6C27): the PDF shows "
+         "a blank box for each; add a font that has them (fonts: in book.yaml)")]
+
+
+def test_a_book_font_draws_what_the_installed_fonts_cannot(tmp_path):
+    book = _book_with_cjk(tmp_path)
+    (book / "fonts").mkdir()
+    make_font(book / "fonts" / "boxes.ttf", "Carbon Boxes", "碳")
+    with open(book / "book.yaml", "a") as f:
+        f.write("fonts: [fonts/boxes.ttf]\n")
+    found, loaded = _warnings(book)
+    assert found == []
+    (font,) = loaded.fonts
+    assert (font.family, font.rel, font.weight, font.italic) == ("Carbon Boxes",
+                                                                 "fonts/boxes.ttf", 400, False)
+    from studyguide.fonts import font_face_css
+    css = font_face_css(loaded.fonts, "../", ['body { font-family: "A", "B", serif; }'])
+    assert css.splitlines() == [
+        '@font-face { font-family: "Carbon Boxes"; src: url("../fonts/boxes.ttf"); '
+        'font-weight: 400; font-style: normal; }',
+        'body { font-family: "A", "B", "Carbon Boxes", serif; }']
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("[../outside.ttf]", "font '../outside.ttf' is outside the book folder"),
+    ("[fonts/none.ttf]", "font 'fonts/none.ttf': no such file in the book folder"),
+    ("[images/keeling.png]", "font 'images/keeling.png' is not an OpenType or TrueType font"),
+    ("[fonts/bad.ttf]", "font 'fonts/bad.ttf' cannot be read as a font"),
+])
+def test_bad_book_fonts_are_errors_at_their_line(tmp_path, entry, message):
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    book = _book_with_cjk(tmp_path)
+    (book / "fonts").mkdir()
+    (book / "fonts" / "bad.ttf").write_bytes(b"not a font at all")
+    (tmp_path / "outside.ttf").write_bytes(b"")
+    with open(book / "book.yaml", "a") as f:
+        f.write(f"fonts: {entry}\n")
+    report = Reporter(book)
+    load_book(book, report)
+    line = len((book / "book.yaml").read_text().splitlines())
+    assert [(d.line, d.message[:len(message)]) for d in report.errors] == [(line, message)]
