@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote
 from lxml import etree
 from lxml import html as lxml_html
 
-from . import figures, images, math, paths, readers, sanitise
+from . import figures, images, math, readers, sanitise
 from .cache import Memo, digest
 from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
                         reading_order)
