@@ -78,9 +78,11 @@ def _svg_problem(path: Path) -> str | None:
     return None
 
 
-def css_size(attrs: dict[str, str]) -> tuple[str, list[str]]:
-    """pandoc's ``width``/``height`` attributes as a CSS declaration, and the problems."""
-    style, problems = [], []
+def css_size(attrs: dict[str, str]) -> tuple[str, dict[str, str], list[str]]:
+    """pandoc's ``width``/``height`` attributes as pandoc writes them: a number of pixels
+    stays an attribute, any other length becomes a CSS declaration. Returns the
+    declaration, the attributes kept and the problems."""
+    style, keep, problems = [], {}, []
     for name in ("width", "height"):
         value = attrs.get(name)
         if value is None:
@@ -89,5 +91,8 @@ def css_size(attrs: dict[str, str]) -> tuple[str, list[str]]:
         if not m:
             problems.append(f"image {name} '{value}' is not a length (e.g. 50%, 8cm, 300px)")
             continue
-        style.append(f"{name}: {m.group(1)}{m.group(2) or 'px'}")
-    return "; ".join(style), problems
+        if m.group(2) in (None, "px"):
+            keep[name] = m.group(1)
+        else:
+            style.append(f"{name}: {m.group(1)}{m.group(2)}")
+    return "; ".join(style), keep, problems

@@ -261,7 +261,7 @@ class Resolver:
             return f"'{url}' is not an image this builder embeds (png, jpg, gif, svg, webp)"
         bad = self.image_problem(target) or images.problem(target)
         if bad:
-            return f"image '{url}' ({rel.as_posix()}) {bad}"
+            return f"image '{url}': {bad}"
         self.images[rel.as_posix()] = target
         return None
 
@@ -312,8 +312,10 @@ class Resolver:
             if re.match(r"^[a-z][a-z0-9+.-]*:|^#", src, re.I):
                 continue
             img.set("src", quote(self.locate(path, src).relative_to(self.book.root).as_posix()))
-            style, problems = images.css_size({k: img.attrib.pop(k) for k in ("width", "height")
-                                               if k in img.attrib})
+            style, keep, problems = images.css_size({k: img.attrib.pop(k)
+                                                     for k in ("width", "height")
+                                                     if k in img.attrib})
+            img.attrib.update(keep)
             for p in problems:
                 self.report.error(path, line_of(src), p)
             if style:
@@ -809,7 +811,7 @@ class Resolver:
                     continue
                 if not (el.get("alt") or "").strip() and doc is None:
                     error("", f"image '{el.get('src')}' has no text alternative")
-            elif tag not in sanitise.HTML_ELEMENTS:
+            elif tag not in sanitise.HTML_ELEMENTS and tag not in sanitise.MATHML_ELEMENTS:
                 self.report.warning(path, at("<" + tag),
                                     f"<{tag}> is not an element a book may use; only its "
                                     "text is kept")

@@ -323,18 +323,34 @@ a abbr address article aside b bdi bdo blockquote br caption cite code col colgr
 del details dfn div dl dt em figcaption figure footer h1 h2 h3 h4 h5 h6 header hgroup hr i
 img ins kbd li main mark nav ol p pre q rp rt ruby s samp section small span strong sub
 summary sup table tbody td tfoot th thead time tr u ul var wbr
+input label
+""".split())   # input, label: a task list's disabled checkbox, as pandoc writes it
+# MathML, as ``math`` writes it for the EPUB (presentation markup and its annotation)
+MATHML_ELEMENTS = frozenset("""
+math semantics annotation mrow mi mo mn ms mtext mspace msup msub msubsup mfrac msqrt mroot
+mstyle mpadded mphantom menclose mfenced merror mover munder munderover mtable mtr mtd
+mlabeledtr mmultiscripts mprescripts none maligngroup malignmark
+""".split())
+MATHML_ATTRIBUTES = frozenset("""
+xmlns display alttext encoding mathvariant mathsize mathcolor stretchy fence separator
+separators form lspace rspace accent accentunder largeop movablelimits symmetric minsize
+maxsize linethickness numalign denomalign bevelled columnalign rowalign columnspacing
+rowspacing columnlines rowlines frame framespacing equalrows equalcolumns displaystyle
+scriptlevel notation width height depth voffset open close align columnspan rowspan
 """.split())
 HTML_ATTRIBUTES = frozenset("""
 id class title lang dir role hidden style
 aria-label aria-labelledby aria-describedby aria-hidden aria-level aria-current
 href hreflang rel src alt width height colspan rowspan scope headers span start reversed
-type value datetime cite abbr open
+type value datetime cite abbr open checked disabled
 """.split())
 DATA_PREFIXES = frozenset({"data-"})
 
 
 def allowed_attribute(tag: str, attr: str) -> bool:
     attr = attr.lower()
+    if tag in MATHML_ELEMENTS:
+        return attr in MATHML_ATTRIBUTES or attr in ("id", "class")
     if tag in SVG_ELEMENTS and tag not in HTML_ELEMENTS:
         return attr in SVG_ATTRIBUTES or attr.startswith("data-")
     return attr in HTML_ATTRIBUTES or attr.startswith("data-") or attr == "epub:type"
@@ -377,7 +393,8 @@ def _cleaner() -> nh3.Cleaner:
     attributes.update({t: set(svg_attrs) for t in svg_tags})
     attributes["use"] |= {"href", "xlink:href"}
     attributes["a"] |= {"href", "xlink:href"}
-    return nh3.Cleaner(tags=set(HTML_ELEMENTS) | svg_tags,
+    attributes.update({t: set(MATHML_ATTRIBUTES) | {"id", "class"} for t in MATHML_ELEMENTS})
+    return nh3.Cleaner(tags=set(HTML_ELEMENTS) | svg_tags | MATHML_ELEMENTS,
                        clean_content_tags={"script", "style"},
                        attributes=attributes, generic_attribute_prefixes={"data-"},
                        url_schemes=set(SAFE_SCHEMES), link_rel=None, strip_comments=True)

@@ -17,6 +17,8 @@ form. The canonical form undoes only what the builder adds on purpose, each name
   pandoc ``<a><sup>1</sup></a>`` and a ``section.footnotes`` list; both become
   ``<noteref>N</noteref>`` and ``<notes><note>…</note></notes>``, with the back-links
   dropped; the numbers and the notes' contents and order are still compared;
+* an image's ``src`` is written relative to the book folder (pandoc keeps it as written,
+  relative to the chapter's file): pandoc's is resolved from the chapter's folder;
 * pandoc's ARIA roles and ``aria-hidden``, and the column widths of its grid tables
   (``colgroup``, the table's ``style``), which this builder leaves to its stylesheet.
 
@@ -24,6 +26,7 @@ Everything else, every element, attribute and word, must be equal.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 import subprocess
 from pathlib import Path
@@ -173,7 +176,9 @@ def _strip_before(el) -> None:
         el.getparent().text = (el.getparent().text or "").rstrip(" \u00a0")
 
 
-def canon_pandoc(root):
+def canon_pandoc(root, chapter_dir: str = "chapters"):
+    for img in root.iter("img"):
+        img.set("src", posixpath.normpath(posixpath.join(chapter_dir, img.get("src"))))
     for el in root.iter():
         for attr in list(el.attrib):
             if attr == "role" or attr.startswith("aria-"):
