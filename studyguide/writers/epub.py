@@ -119,6 +119,25 @@ def epub_footnotes(tree, doc_id: str) -> None:
         a.set("role", "doc-noteref")
 
 
+def name_boxes(tree) -> None:
+    """Give every box an accessible name: its title, else its kind and number.
+
+    Inside a section with a DPUB-ARIA role (doc-chapter, ...) a box's aside is a
+    complementary landmark, and landmarks of one kind in a document must be told apart.
+    """
+    untitled = 0
+    for aside in tree.xpath('.//aside[contains(concat(" ", @class, " "), " box ")]'):
+        if aside.get("aria-label") or aside.get("aria-labelledby"):
+            continue
+        title = aside.xpath('p[contains(concat(" ", @class, " "), " box-title ")][@id]')
+        if title:
+            aside.set("aria-labelledby", title[0].get("id"))
+        else:
+            untitled += 1
+            kind = next((c for c in aside.get("class").split() if c != "box"), "box")
+            aside.set("aria-label", f"{kind.capitalize()} {untitled}")
+
+
 def insert_page_markers(tree, markers: dict[str, list[str]]) -> None:
     """Place print page markers (from the PDF layout) before the blocks they start with."""
     for anchor, labels in markers.items():
@@ -218,6 +237,7 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     docs = []
     for page, tree in zip(pages, trees):
         epub_footnotes(tree, page.file.removesuffix(".xhtml"))
+        name_boxes(tree)
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
             target_file = files.get(ident)
