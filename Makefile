@@ -5,7 +5,7 @@
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
 APT_BUILD := fonts-linuxlibertine fonts-dejavu-core
-APT_TEST  := poppler-utils qpdf calibre "default-jre-headless|java"
+APT_TEST  := poppler-utils qpdf calibre "default-jre-headless|java" chromium "npm|npm"
 
 .PHONY: build test watch bench wheel clean system-build system-test
 
@@ -37,8 +37,11 @@ $(STAMP): pyproject.toml
 system-build:
 	@scripts/ensure-debian-packages $(APT_BUILD)
 
+# ... and DAISY Ace from package-lock.json, without a browser download: it runs Debian's chromium.
 system-test:
 	@scripts/ensure-debian-packages $(APT_TEST)
+	@[ node_modules/.package-lock.json -nt package-lock.json ] || ELECTRON_SKIP_BINARY_DOWNLOAD=1 \
+	  PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund
 
 clean:
 	rm -rf output .cache build dist
