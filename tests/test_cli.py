@@ -130,7 +130,7 @@ def test_starter_shows_every_construct_of_the_authoring_guide():
     text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(book.rglob("*.md")))
     for construct in ("[@", "; @", "[-@", ", chap.", "[^", "](#", "[](#", "{#sec-",
                       "::: {#tbl-", "::: {.sidebar title=", "](figure:timeline)",
-                      "](figure:strategies", "](images/", "{.index}", "{.index entry=",
+                      "](figure:strategies", "](../images/", "{.index}", "{.index entry=",
                       "\n> ", "type: recall", "type: analysis", "answer:", "objectives:",
                       "key_terms:", "summary:"):
         assert construct in text, construct

@@ -22,7 +22,7 @@ from .. import fonts, theme
 from ..cover import cover_png
 from ..labels import fill
 from ..resolve import RenderedBook
-from .pdf import Layout, toc_items
+from .pdf import CONTINUED, Layout, toc_items
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -177,7 +177,8 @@ def insert_page_markers(tree, markers: dict[str, list[str]], names: dict) -> Non
 
 def page_markers(layout: Layout | None, files: dict[str, str],
                  blocks: set[str]) -> dict[str, dict]:
-    """For each file, anchor -> page labels whose first block is that anchor.
+    """For each file, anchor -> page labels whose first block is that anchor (or, for
+    a page on which no block starts, the block whose text runs on to it).
 
     Only block elements count: an inline anchor (a glossary link, an index entry) may
     stand on a page its paragraph began before.
@@ -188,6 +189,9 @@ def page_markers(layout: Layout | None, files: dict[str, str],
     pending: list[str] = []
     for label, anchors in layout.page_starts:
         usable = [a for a in anchors if a in blocks and a in files]
+        if not usable:    # a page that continues a block: its marker goes before that block
+            usable = [a[1:] for a in anchors if a.startswith(CONTINUED) and a[1:] in blocks
+                      and a[1:] in files][:1]
         pending.append(label)
         if usable:
             anchor = usable[0]
@@ -263,7 +267,8 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
             if el.tag in BLOCKS:
                 blocks.add(el.get("id"))
     markers = page_markers(layout, files, blocks)
-    add_accessibility_metadata(book, page_numbers=bool(markers), index=bool(rb.index))
+    add_accessibility_metadata(book, page_numbers=bool(markers), index=bool(rb.index),
+                              labels=meta.labels)
     docs = []
     for page, tree in zip(pages, trees):
         epub_footnotes(tree, page.file.removesuffix(".xhtml"), meta.labels)
@@ -322,13 +327,18 @@ def declare_package_language(opf: bytes, lang: str) -> bytes:
     return etree.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def add_accessibility_metadata(book: epub.EpubBook, page_numbers: bool, index: bool) -> None:
-    """The package's accessibility metadata, claiming only what is there and checked.
+def add_accessibility_metadata(book: epub.EpubBook, page_numbers: bool, index: bool,
+                               labels: dict | None = None) -> None:
+    """The package's accessibility metadata, claiming only what is there and checked,
+    its summary in the book's language (``labels``; English by default).
 
     The conformance claim rests on the test suite, which runs DAISY Ace (no critical,
     serious or moderate violation) and EPUBCheck on the builder's EPUBs; no one has
     certified it, so there is no ``a11y:certifiedBy``.
     """
+    if labels is None:
+        from ..labels import defaults
+        labels = defaults("en")
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "alternativeText"]
     if page_numbers:
         features += ["printPageNumbers", "pageBreakMarkers"]
@@ -342,19 +352,15 @@ def add_accessibility_metadata(book: epub.EpubBook, page_numbers: bool, index: b
             ("schema:accessibilityHazard", ["none"])):
         for v in values:
             book.add_metadata(None, "meta", v, {"property": prop})
-    parts = ["structural headings", "a table of contents and landmarks"]
+    parts = [labels["a11y_headings"], labels["a11y_toc"]]
     if page_numbers:
-        parts.append("print page numbers matching the printed student edition")
+        parts.append(labels["a11y_pages"])
     if index:
-        parts.append("an index")
-    parts.append("a text alternative for every image")
-    book.add_metadata(None, "meta", (
-        f"Reflowable text with {', '.join(parts[:-1])} and {parts[-1]}. "
-        "Conformance rests on automated checks only: the builder's test suite runs DAISY Ace "
-        "(no critical, serious or moderate issue) and EPUBCheck (no error or warning) on "
-        "the EPUBs it builds, and checks the page markers against the printed pages; "
-        "no person has reviewed this book against WCAG."),
-        {"property": "schema:accessibilitySummary"})
+        parts.append(labels["a11y_index"])
+    parts.append(labels["a11y_alt"])
+    listed = f"{', '.join(parts[:-1])} {labels['list_and']} {parts[-1]}"
+    book.add_metadata(None, "meta", fill(labels, "a11y_summary", features=listed),
+                      {"property": "schema:accessibilitySummary"})
     book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA",
                       {"property": "dcterms:conformsTo"})
 

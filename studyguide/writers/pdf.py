@@ -198,14 +198,27 @@ def _anchors_by_page(doc) -> list[list[str]]:
 
     An element that runs over a page break has a box, and so an anchor, on each page
     it touches; only its first page counts as where it is.
+
+    A page on which nothing starts (its text continues a block from an earlier page)
+    lists instead the elements it continues, latest-started first, each marked with
+    ``CONTINUED``: the EPUB places that page's marker at the block it continues.
     """
-    out, seen = [], set()
+    out, order = [], {}
     for page in doc.pages:
         items = sorted(page.anchors.items(), key=lambda kv: (round(kv[1][1], 1), kv[1][0]))
-        names = [name for name, _ in items if name not in seen]
-        seen.update(names)
+        names = [name for name, _ in items if name not in order]
+        if not names:
+            names = [CONTINUED + name for name in
+                     sorted(page.anchors, key=lambda n: order.get(n, -1), reverse=True)]
+            out.append(names)
+            continue
+        for name in names:
+            order[name] = len(order)
         out.append(names)
     return out
+
+
+CONTINUED = "\u2026"     # marks an anchor a page continues rather than starts (…)
 
 
 @dataclass(frozen=True)
@@ -476,7 +489,8 @@ def edition_layout(front: PartLayout, body: list[PartLayout], index: PartLayout 
             layout.labels.append(label)
             layout.page_starts.append((label, names))
             for name in names:
-                layout.anchors.setdefault(name, label)
+                if not name.startswith(CONTINUED):
+                    layout.anchors.setdefault(name, label)
     front_starts = [(theme.roman(i + 1), names) for i, names in enumerate(joined_pages(front))]
     layout.labels = [label for label, _ in front_starts] + layout.labels
     layout.page_starts = front_starts + layout.page_starts
