@@ -40,10 +40,15 @@ class Reporter:
             return str(path)
 
     def error(self, path: Path | str, line: int, message: str) -> None:
-        self.diagnostics.append(Diagnostic(self._rel(path), line, message, "error"))
+        self._add(Diagnostic(self._rel(path), line, message, "error"))
 
     def warning(self, path: Path | str, line: int, message: str) -> None:
-        self.diagnostics.append(Diagnostic(self._rel(path), line, message, "warning"))
+        self._add(Diagnostic(self._rel(path), line, message, "warning"))
+
+    def _add(self, diagnostic: Diagnostic) -> None:
+        """Each problem once: the same message at the same place says nothing new."""
+        if diagnostic not in self.diagnostics:
+            self.diagnostics.append(diagnostic)
 
     @property
     def errors(self) -> list[Diagnostic]:

@@ -244,7 +244,14 @@ def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> 
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + first_line) if mark else first_line
         problem = exc.problem or exc.context or "invalid YAML"
-        report.error(path, line, f"malformed YAML: {problem}")
+        where = f" (column {mark.column + 1})" if mark else ""
+        lines = text.split("\n")
+        found = lines[mark.line][mark.column:mark.column + 1] \
+            if mark and mark.line < len(lines) else ""
+        hint = f"; the character is '{found}': put the value in quotes (a YAML value cannot " \
+            "start with @ or `, and a citation in a [list, of, cells] needs quotes too)" \
+            if found in ("@", "`") else ""
+        report.error(path, line, f"malformed YAML: {problem}{where}{hint}")
     except yaml.YAMLError as exc:
         report.error(path, first_line, f"malformed YAML: {exc}")
     except RecursionError:

@@ -268,3 +268,19 @@ def test_book_stylesheet_may_not_fetch(book_copy, tmp_path):
     with open(book_copy / "book.yaml", "a") as fh:
         fh.write("stylesheet: extra.css\n")
     expect(fail_build(book_copy, tmp_path), "extra.css", 2, "may not load anything")
+
+
+def test_unquoted_citation_in_a_yaml_cell_names_the_character_and_the_cure(tmp_path):
+    """A table cell written as the docs show rows, with a citation left unquoted: the
+    error gives the line, the column and the character, and says to quote the value."""
+    from studyguide.errors import Reporter
+    from studyguide.readers import parse_yaml
+    path = tmp_path / "t.yaml"
+    text = "tbl-x:\n  rows:\n    - [Convergent, Deep trench [@morgan1968]]\n"
+    report = Reporter(tmp_path)
+    assert parse_yaml(text, path, report) is None
+    [d] = report.diagnostics
+    assert d.line == 3 and d.severity == "error"
+    assert d.message.startswith("malformed YAML: ")
+    assert f"(column {text.splitlines()[2].index('@') + 1})" in d.message
+    assert "the character is '@': put the value in quotes" in d.message
