@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from pikepdf import Array, Dictionary, Name, String
+from pikepdf import Array, Dictionary, Name
 
 from conftest import only, run_build
 
@@ -186,9 +186,10 @@ def check_language_and_title(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def check_links(pdf: pikepdf.Pdf) -> list[str]:
-    """Every link annotation has /Contents and /StructParent, and a Link structure
-    element reaches it through an OBJR."""
+    """Every link annotation has /Contents and a /StructParent that the parent tree maps
+    to a Link structure element, and a Link element reaches it through an OBJR."""
     problems = []
+    parents = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
     linked = set()
     for elem, _ in elements(pdf):
         if _role(pdf, elem) == "/Link":
@@ -204,6 +205,12 @@ def check_links(pdf: pikepdf.Pdf) -> list[str]:
                 problems.append(f"{where} without /Contents")
             if "/StructParent" not in annot:
                 problems.append(f"{where} without /StructParent")
+            else:
+                key = int(annot.StructParent)
+                parent = parents[key] if key in parents else None
+                if not isinstance(parent, Dictionary) or _role(pdf, parent) != "/Link":
+                    problems.append(f"{where}: the parent tree maps its /StructParent to "
+                                    "no Link element")
             if annot.objgen not in linked:
                 problems.append(f"{where} reached by no Link element's OBJR")
     return problems
@@ -258,16 +265,7 @@ def mini_pdf(request, mini_build: Path) -> Path:
     return only(mini_build, request.param)
 
 
-# Rules the builder does not keep yet, with the reason.
-NOT_YET: dict = {}
-
-
-def _rules():
-    return [pytest.param(rule, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[rule]))
-            if rule in NOT_YET else rule for rule in RULES]
-
-
-@pytest.mark.parametrize("rule", _rules(), ids=lambda r: r.__name__)
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.__name__)
 def test_fixture_book_pdfs_keep_the_rule(rule, mini_pdf: Path):
     with pikepdf.open(mini_pdf) as pdf:
         assert rule(pdf) == []
@@ -283,7 +281,7 @@ def default_student_pdf(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("rule", _rules(), ids=lambda r: r.__name__)
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.__name__)
 def test_default_book_student_pdf_keeps_the_rule(rule, default_student_pdf: Path):
     with pikepdf.open(default_student_pdf) as pdf:
         assert rule(pdf) == []
@@ -369,13 +367,15 @@ def _first_link(pdf: pikepdf.Pdf):
     pytest.fail("the fixture book's student PDF has no link to break")
 
 
-@pytest.mark.parametrize("breaking", ["contents", "structparent", "objr"])
+@pytest.mark.parametrize("breaking", ["contents", "structparent", "parenttree", "objr"])
 def test_untagged_link_is_found(student, breaking):
     annot = _first_link(student)
     if breaking == "contents":
         del annot["/Contents"]
     elif breaking == "structparent":
         del annot["/StructParent"]
+    elif breaking == "parenttree":
+        annot.StructParent = int(student.Root.StructTreeRoot.ParentTreeNextKey) + 1
     else:
         for elem, _ in elements(student):
             kids = elem.get("/K")
