@@ -287,6 +287,21 @@ def test_default_book_student_pdf_keeps_the_rule(rule, default_student_pdf: Path
         assert rule(pdf) == []
 
 
+def test_header_scope_follows_the_tables_html(mini_build: Path):
+    """The builder's tables head columns in their header row and each body row with its
+    first cell (``scope="col"``, ``scope="row"``): the PDF says the same."""
+    with pikepdf.open(only(mini_build, "*-student-a4.pdf")) as pdf:
+        found = {}
+        for elem, _ in elements(pdf):
+            if _role(pdf, elem) == "/TH":
+                row = elem.P
+                place = ("head" if row.P.get("/S") == "/THead" else
+                         "first" if row.K[0].objgen == elem.objgen else "other")
+                scope = next(str(a.Scope) for a in _attributes(elem) if "/Scope" in a)
+                found.setdefault(place, set()).add(scope)
+    assert found == {"head": {"/Column"}, "first": {"/Row"}}, found
+
+
 # -- each check finds its rule broken ------------------------------------------------
 
 @pytest.fixture

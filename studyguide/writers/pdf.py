@@ -616,7 +616,7 @@ def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str
     fetcher = _fetcher(rb)
     document = _document(rb, html_text, fetcher)
     ident = hashlib.sha256(f"{meta.identifier}|{doc.id}|{teacher}|{paper}".encode()).hexdigest()
-    data = splice.repair_tags(write_pdf(document, rb, pdf_identifier=ident[:32].encode()))
+    data = write_pdf(document, rb, pdf_identifier=ident[:32].encode())
     if fetcher.refused:       # as the editions' refusals are: an error, not a quiet gap
         from ..errors import BuildError, Diagnostic
         raise BuildError([Diagnostic(str(doc.path), 0, f"refused to fetch {url}")

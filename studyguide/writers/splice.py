@@ -336,22 +336,28 @@ def _objr_to_link(elem, nums, entries) -> None:
 
 
 def _scope(cell) -> None:
-    """A header cell's /Scope, from its place: a header row's cells head columns, the
-    first cell of a body row heads its row (as the builder's tables write ``scope``)."""
+    """A header cell's /Scope, as the HTML's ``scope`` gave it: WeasyPrint lists a row
+    header (``scope="row"``) in the /Headers of the data cells of its own row, and
+    treats every other header cell as heading its column."""
+    ident = cell.get("/ID")
     row = cell.get("/P")
-    section = row.get("/P") if row is not None else None
-    first = row is not None and isinstance(row.get("/K"), Array) and \
-        row.K[0].objgen == cell.objgen
-    if section is not None and section.get("/S") != "/THead" and first:
-        scope = Name.Row
-    else:
-        scope = Name.Column
-    attrs = cell.get("/A")
-    table = next((a for a in (attrs if isinstance(attrs, Array) else [attrs])
-                  if isinstance(a, Dictionary) and a.get("/O") == "/Table"), None)
-    if table is None:
-        table = Dictionary(O=Name.Table)
+    kids = row.get("/K") if row is not None else None
+    heads_row = ident is not None and isinstance(kids, Array) and any(
+        isinstance(kid, Dictionary) and kid.get("/S") == "/TD"
+        and ident in list(_table_attributes(kid).get("/Headers", Array()))
+        for kid in kids)
+    table = _table_attributes(cell)
+    if "/O" not in table:
+        table.O = Name.Table
+        attrs = cell.get("/A")
         cell.A = Array([*attrs, table]) if isinstance(attrs, Array) else \
             (Array([attrs, table]) if attrs is not None else table)
     if "/Scope" not in table:
-        table.Scope = scope
+        table.Scope = Name.Row if heads_row else Name.Column
+
+
+def _table_attributes(elem) -> Dictionary:
+    """The element's Table attribute dictionary (an empty new one if it has none)."""
+    attrs = elem.get("/A")
+    return next((a for a in (attrs if isinstance(attrs, Array) else [attrs])
+                 if isinstance(a, Dictionary) and a.get("/O") == "/Table"), Dictionary())
