@@ -302,6 +302,42 @@ def test_header_scope_follows_the_tables_html(mini_build: Path):
     assert found == {"head": {"/Column"}, "first": {"/Row"}}, found
 
 
+RAW_TABLE = """
+
+<table>
+<thead><tr><th scope="col">Year</th><th scope="col">Event</th></tr></thead>
+<tbody>
+<tr><th scope="col">1905</th><td>Revolution</td></tr>
+<tr><td>1917</td><th scope="row">October</th></tr>
+</tbody>
+</table>
+"""
+
+
+def test_header_scope_follows_an_authors_table(book_copy: Path, tmp_path: Path):
+    """An author's own table says what each header cell heads, wherever it stands."""
+    with (book_copy / "back" / "exercise.md").open("a", encoding="utf-8") as f:
+        f.write(RAW_TABLE)
+    out = tmp_path / "out"
+    result = run_build("--content", str(book_copy), "--output", str(out), "-q",
+                       "--format", "pdf", "--edition", "student", "--no-handouts")
+    assert result.returncode == 0, result.stderr
+    with pikepdf.open(only(out, "*-student-a4.pdf")) as pdf:
+        tables = [elem for elem, _ in elements(pdf) if _role(pdf, elem) == "/Table"]
+        scopes = [str(a.Scope) for elem, _ in elements(pdf)
+                  if _role(pdf, elem) == "/TH" and _inside(elem, tables[-1])
+                  for a in _attributes(elem) if "/Scope" in a]
+    assert scopes == ["/Column", "/Column", "/Column", "/Row"]
+
+
+def _inside(elem, ancestor) -> bool:
+    while "/P" in elem:
+        elem = elem.P
+        if elem.objgen == ancestor.objgen:
+            return True
+    return False
+
+
 # -- each check finds its rule broken ------------------------------------------------
 
 @pytest.fixture
