@@ -60,9 +60,9 @@ Progress = Callable[..., None]   # (message, done=None, total=None)
 
 # -- work done in worker processes -------------------------------------------------
 def _handout_job(rb: RenderedBook, index: int, teacher: bool, paper: str) -> bytes:
-    from .writers import pdf
+    from .writers import pdf, splice
     docs = rb.docs + rb.back
-    return pdf.render_handout(rb, docs[index], teacher, paper)
+    return splice.repair_tags(pdf.render_handout(rb, docs[index], teacher, paper))
 
 
 def _epub_job(rb: RenderedBook, layout) -> bytes:

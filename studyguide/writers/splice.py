@@ -15,6 +15,11 @@ book, which a plain page concatenation loses:
 - the printed page labels (roman numerals for the front matter, then arabic);
 - one embedded program per typeface instead of one subset per part (``fontmerge``).
 
+Each part's tagging is also completed where WeasyPrint's PDF/UA-1 output falls short
+(``repair_tags``, also applied to the handouts): running heads and folios become
+pagination artifacts, a link's annotation is referenced from its Link element, and
+table header cells get a /Scope.
+
 pikepdf (QPDF) does the object copying; copying a part's pages and then its structure
 tree through the same foreign-object map keeps every /Pg reference on the copied page.
 """
@@ -95,6 +100,7 @@ class Joiner:
 
     def _start(self, part: PartPDF) -> None:
         out = self.out = pikepdf.open(io.BytesIO(part.data))
+        _repair(out)
         self.root = out.Root.StructTreeRoot
         self.document = self.root.K[0]
         self.nums = list(self.root.ParentTree.Nums)
@@ -108,6 +114,7 @@ class Joiner:
     def _append(self, part: PartPDF) -> None:
         out = self.out
         src = pikepdf.open(io.BytesIO(part.data))
+        _repair(src)
         self.sources.append(src)
         start = len(out.pages)
         with warnings.catch_warnings():     # destinations are carried over below
@@ -172,13 +179,11 @@ class Joiner:
             0, Dictionary(S=Name("/r")), front_pages, Dictionary(S=Name("/D"))]))
         if share_fonts:
             merge_fonts(out, font_memo, salt, spread)
-        buf = io.BytesIO()
-        out.save(buf, deterministic_id=True, compress_streams=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        data = _save(out)
         for src in self.sources:
             src.close()
         out.close()
-        return buf.getvalue()
+        return data
 
 
 def _compress_contents(pages) -> None:
@@ -227,3 +232,132 @@ def _items(entries):
 def _pad(out: pikepdf.Pdf, part: PartPDF, start: int) -> None:
     if part.pad_to_even and (len(out.pages) - start) % 2:
         out.pages.append(_blank_page(out, out.pages[-1]))
+
+
+def repair_tags(data: bytes) -> bytes:
+    """A whole PDF written by WeasyPrint (a handout) with its tagging completed."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        _repair(pdf)
+        _compress_contents(pdf.pages)
+        return _save(pdf)
+
+
+def _save(pdf: pikepdf.Pdf) -> bytes:
+    """The file's bytes, compressed, with an /ID made from its content (so the same
+    sources give the same bytes)."""
+    buf = io.BytesIO()
+    pdf.save(buf, deterministic_id=True, compress_streams=True,
+             object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return buf.getvalue()
+
+
+def _repair(pdf: pikepdf.Pdf) -> None:
+    """Make good, in one PDF from WeasyPrint, what its PDF/UA-1 tagging leaves out."""
+    root = pdf.Root.StructTreeRoot
+    document = root.K[0]
+    nums = root.ParentTree.Nums
+    entries = {int(nums[i]): i + 1 for i in range(0, len(nums), 2)}
+    _margins_as_artifacts(pdf, document, nums, entries)
+    for elem in _walk(document):
+        role = elem.get("/S")
+        if role == "/TH":
+            _scope(elem)
+        elif role != "/Link":
+            _objr_to_link(elem, nums, entries)
+
+
+def _walk(node):
+    kids = node.get("/K")
+    for kid in (kids if isinstance(kids, Array) else [kids]):
+        if isinstance(kid, Dictionary) and "/S" in kid:
+            yield kid
+            yield from _walk(kid)
+
+
+def _margins_as_artifacts(pdf, document, nums, entries) -> None:
+    """WeasyPrint tags the text of page-margin boxes (running heads, folios) with MCIDs
+    whose structure elements it leaves outside the tree (PDF/UA-1 has no artifact
+    element). That text is marked as a pagination artifact instead, and its elements
+    leave the parent tree."""
+    in_tree = {kid.objgen for kid in document.K if isinstance(kid, Dictionary)}
+    top_of: dict = {}
+
+    def top(elem):
+        chain = []
+        while elem.objgen not in top_of and "/P" in elem and elem.P.objgen != document.objgen:
+            chain.append(elem.objgen)
+            elem = elem.P
+        found = top_of.get(elem.objgen, elem.objgen)
+        for objgen in chain:
+            top_of[objgen] = found
+        return found
+
+    for page in pdf.pages:
+        if "/StructParents" not in page.obj:
+            continue
+        mapped = nums[entries[int(page.obj.StructParents)]]
+        orphans = {mcid for mcid, elem in enumerate(mapped)
+                   if isinstance(elem, Dictionary) and top(elem) not in in_tree}
+        if not orphans:
+            continue
+        content = pikepdf.parse_content_stream(page)
+        for index, (operands, operator) in enumerate(content):
+            if str(operator) == "BDC" and isinstance(operands[1], Dictionary) \
+                    and int(operands[1].get("/MCID", -1)) in orphans:
+                content[index] = pikepdf.ContentStreamInstruction(
+                    [Name.Artifact, Dictionary(Type=Name.Pagination)], operator)
+        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(content))
+        for mcid in orphans:
+            mapped[mcid] = None
+
+
+def _objr_to_link(elem, nums, entries) -> None:
+    """WeasyPrint references a link's annotation (OBJR) from the Span inside the Link
+    element as well as from the Link itself; PDF/UA-1 wants it in the Link."""
+    kids = elem.get("/K")
+    if not isinstance(kids, Array):
+        return
+    objrs = [k for k in kids if isinstance(k, Dictionary) and k.get("/Type") == "/OBJR"
+             and k.Obj.get("/Subtype") == "/Link"]
+    if not objrs:
+        return
+    link = elem.get("/P")
+    while link is not None and link.get("/S") not in ("/Link", "/Document"):
+        link = link.get("/P")
+    if link is None or link.get("/S") != "/Link":
+        return
+    moved = {objr.objgen for objr in objrs}
+    elem.K = Array([k for k in kids if k.objgen not in moved])
+    for objr in objrs:
+        link.K.append(objr)
+        key = objr.Obj.get("/StructParent")
+        if key is not None and int(key) in entries:
+            nums[entries[int(key)]] = link
+
+
+def _scope(cell) -> None:
+    """A header cell's /Scope, as the HTML's ``scope`` gave it: WeasyPrint lists a row
+    header (``scope="row"``) in the /Headers of the data cells of its own row, and
+    treats every other header cell as heading its column."""
+    ident = cell.get("/ID")
+    row = cell.get("/P")
+    kids = row.get("/K") if row is not None else None
+    heads_row = ident is not None and isinstance(kids, Array) and any(
+        isinstance(kid, Dictionary) and kid.get("/S") == "/TD"
+        and ident in list(_table_attributes(kid).get("/Headers", Array()))
+        for kid in kids)
+    table = _table_attributes(cell)
+    if "/O" not in table:
+        table.O = Name.Table
+        attrs = cell.get("/A")
+        cell.A = Array([*attrs, table]) if isinstance(attrs, Array) else \
+            (Array([attrs, table]) if attrs is not None else table)
+    if "/Scope" not in table:
+        table.Scope = Name.Row if heads_row else Name.Column
+
+
+def _table_attributes(elem) -> Dictionary:
+    """The element's Table attribute dictionary (an empty new one if it has none)."""
+    attrs = elem.get("/A")
+    return next((a for a in (attrs if isinstance(attrs, Array) else [attrs])
+                 if isinstance(a, Dictionary) and a.get("/O") == "/Table"), Dictionary())
