@@ -53,3 +53,89 @@ def test_kill_9_of_the_build_takes_every_process_of_it_along(tmp_path):
     finally:
         for pid in session(main.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+# -- the cache: an unusable object is a miss, an unwritable cache a warning ----------
+def test_an_object_that_cannot_be_used_is_a_miss_and_is_dropped(tmp_path):
+    import pickle
+    import zlib
+
+    from studyguide.cache import Cache
+    store = Cache(tmp_path / "cache")
+    keys = [f"{i:02x}" + "0" * 62 for i in range(7)]
+    for key in keys:
+        store.put(key, {"key": key})
+        assert store.get(key) == {"key": key}
+    path = store._path
+    broken = {
+        keys[0]: zlib.compress(b"\x80\x05\x95\xff\xff\xff\xff\xff\xff\xff\xff."),  # Overflow
+        keys[1]: zlib.compress(b"\x80\x05J\x00\x00\x00\x80\x94\x8c\x01a\x85R."),   # TypeError
+        keys[2]: zlib.compress(b'cbuiltins\nint\n(S"x"\ntR.'),                    # ValueError
+        keys[3]: path(keys[3]).read_bytes()[:-5],                                # cut short
+        keys[4]: zlib.compress(pickle.dumps([1, 2])),              # not what a put writes
+        keys[5]: path(keys[6]).read_bytes(),                       # another key's object
+    }
+    for key, data in broken.items():
+        path(key).write_bytes(data)
+    path(keys[6]).unlink()
+    path(keys[6]).mkdir()                                          # a folder in its place
+    (path(keys[6]) / "x").write_text("x")
+    for key in keys:
+        assert store.get(key) is None, key
+        assert not path(key).exists(), f"{key} not dropped"
+        store.put(key, {"key": key})                               # and written anew
+        assert store.get(key) == {"key": key}
+    assert store.warnings == []
+
+
+def mount_tmpfs(folder: Path, *options: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(options), "tmpfs",
+                             str(folder)], capture_output=True, text=True)
+    if result.returncode:
+        pytest.skip(f"cannot mount a small file system here: {result.stderr.strip()}")
+
+
+@pytest.fixture
+def small_disks(tmp_path):
+    """Mount points for small file systems, unmounted after the test."""
+    mounted: list[Path] = []
+
+    def mount(name: str, *options: str) -> Path:
+        folder = tmp_path / name
+        mount_tmpfs(folder, *options)
+        mounted.append(folder)
+        return folder
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def build(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(MINI),
+                           "--no-handouts", "--format", "epub", *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_a_full_or_read_only_cache_is_a_warning_and_the_build_goes_on(tmp_path,
+                                                                     small_disks):
+    full = small_disks("full", "size=96k")
+    read_only = small_disks("ro", "size=1m", "ro")
+    clean = build("--output", str(tmp_path / "clean"), "--no-cache", "-q")
+    assert clean.returncode == 0, clean.stderr
+    epub = (tmp_path / "clean" / "a-small-test-book.epub").read_bytes()
+    for cache in (full / "cache", read_only / "cache"):
+        for attempt in range(2):            # and the next build is not failed by the first
+            out = tmp_path / f"out-{cache.parent.name}-{attempt}"
+            result = build("--output", str(out), "--cache", str(cache), "-q")
+            assert result.returncode == 0, result.stderr
+            assert "Traceback" not in result.stderr
+            lines = [line for line in result.stderr.splitlines() if "cache" in line]
+            assert len(lines) == 1, result.stderr
+            assert lines[0].startswith(str(cache)) and ": warning: cannot write to the " \
+                "cache (" in lines[0] and "building without it" in lines[0], lines[0]
+            assert ("No space left on device" if cache.parent == full else
+                    "Read-only file system") in lines[0]
+            assert (out / "a-small-test-book.epub").read_bytes() == epub
+    assert not [p for p in full.rglob("*") if p.name.startswith(".tmp-")], \
+        "temporary file left in the cache"
