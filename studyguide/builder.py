@@ -386,7 +386,7 @@ STAGED = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.(tmp|old)$")
 
 
 def _cannot_write(exc: OSError, path: Path) -> BuildError:
-    return BuildError([Diagnostic(str(exc.filename or path), 0,
+    return BuildError([Diagnostic(str(path), 0,
                                   f"cannot write the output: {exc.strerror or exc}")])
 
 
@@ -411,7 +411,7 @@ def recover(output: Path) -> None:
                     if STAGED.match(entry.name) and entry.is_file():
                         entry.unlink()
     except OSError as exc:
-        raise _cannot_write(exc, output) from None
+        raise _cannot_write(exc, Path(exc.filename or output)) from None
 
 
 def _swap(tmp: str, target: str) -> tuple[Path, Path]:
@@ -431,9 +431,10 @@ def write_atomically(files: dict[Path, bytes], output: Path) -> None:
     next build, ``recover``). A failure to write (a full disk) is an error naming the
     file, and leaves no staged file behind."""
     staged: list[tuple[Path, Path, Path | None]] = []     # (staged, target, old kept)
-    journal = output / JOURNAL
+    journal = current = output / JOURNAL
     try:
         for target, data in files.items():
+            current = target
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                        dir=target.parent)
@@ -449,6 +450,7 @@ def write_atomically(files: dict[Path, bytes], output: Path) -> None:
                 os.link(target, old)
                 staged[i] = (tmp, target, old)
         rel = [[str(p.relative_to(output)) if p else None for p in entry] for entry in staged]
+        current = journal
         fd, tmp = tempfile.mkstemp(prefix=f"{JOURNAL}.", suffix=".tmp", dir=output)
         staged.append((Path(tmp), journal, None))
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -463,11 +465,12 @@ def write_atomically(files: dict[Path, bytes], output: Path) -> None:
             if old:
                 old.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise _cannot_write(exc, output) from None
+            raise _cannot_write(exc, current) from None
         raise
     done: list[tuple[Path, Path, Path | None]] = []
     try:
         for tmp, target, old in staged:
+            current = target
             os.replace(tmp, target)
             done.append((tmp, target, old))
     except OSError as exc:               # put back what was there
@@ -481,7 +484,7 @@ def write_atomically(files: dict[Path, bytes], output: Path) -> None:
             tmp.unlink(missing_ok=True)
             if old:
                 old.unlink(missing_ok=True)
-        raise _cannot_write(exc, output) from None
+        raise _cannot_write(exc, current) from None
     journal.unlink()
     for _, _, old in staged:
         if old:

@@ -2,6 +2,7 @@
 temporary file and no mixed edition, a broken or unwritable cache no failed build."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -139,3 +140,133 @@ def test_a_full_or_read_only_cache_is_a_warning_and_the_build_goes_on(tmp_path,
             assert (out / "a-small-test-book.epub").read_bytes() == epub
     assert not [p for p in full.rglob("*") if p.name.startswith(".tmp-")], \
         "temporary file left in the cache"
+
+
+# -- the outputs: all of one build or none, and no staged file left behind ------------
+def outputs(folder: Path) -> dict[str, bytes]:
+    """Every file in an output folder, hidden ones too: name -> bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def both(*args: str, content: Path = MINI) -> list[str]:
+    """build.py's command for the fixture book's two PDFs and EPUB, no handouts."""
+    return [sys.executable, str(ROOT / "build.py"), "--content", str(content), "--no-cache",
+            "--no-handouts", "-q", *args]
+
+
+@pytest.fixture
+def edited(book_copy) -> Path:
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "The end of the second chapter", "The very end of the second chapter"),
+        encoding="utf-8")
+    return book_copy
+
+
+def test_a_build_first_removes_what_interrupted_builds_left(tmp_path):
+    out = tmp_path / "out"
+    assert subprocess.run(both("--output", str(out)), cwd=ROOT).returncode == 0
+    good = outputs(out)
+    left = [out / ".a-small-test-book.epub.k3j_x9aq.tmp",
+            out / ".a-small-test-book-student-a4.pdf.0a1b2c3d.old",
+            out / ".studyguide-swap.json.zz00yy11.tmp",
+            out / "handouts" / ".ch01-first-student-a4.pdf.abcdefgh.tmp"]
+    for path in left:
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"%PDF-1.7 cut short")
+    (out / "notes.tmp").write_text("the user's")        # not a name a build stages
+    assert subprocess.run(both("--output", str(out)), cwd=ROOT).returncode == 0
+    assert outputs(out) == {**good, "notes.tmp": b"the user's"}
+
+
+KILL_AT_SECOND_RENAME = """
+import os, runpy, signal, sys
+real, seen = os.replace, []
+def replace(src, dst, *a, **k):
+    if str(dst).endswith((".pdf", ".epub")):
+        seen.append(dst)
+        if len(seen) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return real(src, dst, *a, **k)
+os.replace = replace
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_a_build_killed_while_renaming_is_finished_by_the_next(tmp_path, edited):
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    assert subprocess.run(both("--output", str(out)), cwd=ROOT).returncode == 0
+    old = outputs(out)
+    assert subprocess.run(both("--output", str(clean), content=edited),
+                          cwd=ROOT).returncode == 0
+    new = outputs(clean)
+    assert set(old) == set(new) and all(old[n] != new[n] for n in old)
+    killed = subprocess.run([sys.executable, "-c", KILL_AT_SECOND_RENAME,
+                             *both("--output", str(out), content=edited)[1:]], cwd=ROOT)
+    assert killed.returncode == -signal.SIGKILL
+    mixed = {n: d for n, d in outputs(out).items() if n in old}
+    assert sum(mixed[n] == new[n] for n in old) == 1       # killed between two renames
+    assert (out / ".studyguide-swap.json").is_file()
+    # the next build, of the old sources (nothing to do with what was killed), first
+    # finishes the swap, then writes its own edition whole
+    from studyguide.builder import recover
+    recover(out)
+    assert outputs(out) == new
+    assert subprocess.run(both("--output", str(out)), cwd=ROOT).returncode == 0
+    assert outputs(out) == old
+
+
+def test_a_failed_rename_puts_the_old_edition_back(tmp_path, edited):
+    out = tmp_path / "out"
+    assert subprocess.run(both("--output", str(out)), cwd=ROOT).returncode == 0
+    old = outputs(out)
+    epub = out / "a-small-test-book.epub"          # the last renamed: one that cannot be
+    epub.unlink()
+    (epub / "in-the-way").mkdir(parents=True)
+    result = subprocess.run(both("--output", str(out), content=edited), cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{epub}: error: cannot write the output: Is a directory" in result.stderr, \
+        result.stderr
+    del old["a-small-test-book.epub"]
+    assert outputs(out) == old                      # the PDFs as they were, nothing staged
+    assert (epub / "in-the-way").is_dir()
+
+
+def test_a_full_disk_fails_the_build_cleanly_and_leaves_the_old_edition(tmp_path,
+                                                                      small_disks):
+    out = small_disks("disk", "size=640k")
+    assert subprocess.run(both("--output", str(out)), cwd=ROOT).returncode == 0
+    old = outputs(out)
+    # what is left of the disk holds a staged file or two, not the whole edition
+    (out / "filler").write_bytes(b"\0" * (640 * 1024 - sum(map(len, old.values()))
+                                           - 200 * 1024))
+    old["filler"] = (out / "filler").read_bytes()
+    result = subprocess.run(both("--output", str(out), "--paper", "Letter"), cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert ": error: cannot write the output: No space left on device" in result.stderr
+    assert result.stderr.startswith(str(out)), result.stderr
+    assert outputs(out) == old
+
+
+def test_a_journal_in_the_output_folder_moves_nothing_outside_it(tmp_path):
+    """The output folder may lie inside the (untrusted) book's folder."""
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    out.mkdir()
+    victim.write_text("mine")
+    planted = out / ".x.pdf.aaaaaaaa.tmp"
+    planted.write_text("theirs")
+    (out / ".studyguide-swap.json").write_text(json.dumps(
+        [["../victim.txt", "../../elsewhere.txt", None],
+         [str(planted), str(victim), None],
+         [".x.pdf.aaaaaaaa.tmp", "../victim.txt", None]]))
+    from studyguide.builder import recover
+    recover(out)
+    assert victim.read_text() == "mine"
+    assert not (tmp_path.parent / "elsewhere.txt").exists()
+    assert list(out.iterdir()) == []
