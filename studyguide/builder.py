@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 from concurrent.futures import as_completed
@@ -432,6 +433,7 @@ def write_atomically(files: dict[Path, bytes], output: Path) -> None:
     file, and leaves no staged file behind."""
     staged: list[tuple[Path, Path, Path | None]] = []     # (staged, target, old kept)
     journal = current = output / JOURNAL
+    staged_journal: Path | None = None
     try:
         for target, data in files.items():
             current = target
@@ -446,22 +448,26 @@ def write_atomically(files: dict[Path, bytes], output: Path) -> None:
             os.chmod(tmp, 0o644)
         for i, (tmp, target, _) in enumerate(staged):
             if target.is_file():         # kept until all are in: a failure restores it
+                current = target
                 old = Path(str(tmp)[:-len(".tmp")] + ".old")
-                os.link(target, old)
                 staged[i] = (tmp, target, old)
+                try:
+                    os.link(target, old)
+                except OSError:          # a file system without hard links
+                    shutil.copyfile(target, old)
         rel = [[str(p.relative_to(output)) if p else None for p in entry] for entry in staged]
         current = journal
-        fd, tmp = tempfile.mkstemp(prefix=f"{JOURNAL}.", suffix=".tmp", dir=output)
-        staged.append((Path(tmp), journal, None))
+        fd, name = tempfile.mkstemp(prefix=f"{JOURNAL}.", suffix=".tmp", dir=output)
+        staged_journal = Path(name)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(rel, fh)
             fh.flush()
             os.fsync(fh.fileno())
-        staged.pop()
-        os.replace(tmp, journal)         # committed: the swap is done now or by recover
+        os.replace(staged_journal, journal)   # committed: swapped now, or by ``recover``
     except BaseException as exc:
-        for tmp, _, old in staged:
-            tmp.unlink(missing_ok=True)
+        for tmp, _, old in [*staged, (staged_journal, None, None)]:
+            if tmp:
+                tmp.unlink(missing_ok=True)
             if old:
                 old.unlink(missing_ok=True)
         if isinstance(exc, OSError):
@@ -485,7 +491,8 @@ def write_atomically(files: dict[Path, bytes], output: Path) -> None:
             if old:
                 old.unlink(missing_ok=True)
         raise _cannot_write(exc, current) from None
-    journal.unlink()
-    for _, _, old in staged:
-        if old:
-            old.unlink(missing_ok=True)
+    for path in [journal, *(old for _, _, old in staged if old)]:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass                         # done; ``recover`` clears it next time

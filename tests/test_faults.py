@@ -125,7 +125,10 @@ def test_a_full_or_read_only_cache_is_a_warning_and_the_build_goes_on(tmp_path,
     clean = build("--output", str(tmp_path / "clean"), "--no-cache", "-q")
     assert clean.returncode == 0, clean.stderr
     epub = (tmp_path / "clean" / "a-small-test-book.epub").read_bytes()
-    for cache in (full / "cache", read_only / "cache"):
+    not_a_folder = tmp_path / "file" / "cache"
+    not_a_folder.parent.mkdir()
+    not_a_folder.write_text("a file where the cache folder should be")
+    for cache in (full / "cache", read_only / "cache", not_a_folder):
         for attempt in range(2):            # and the next build is not failed by the first
             out = tmp_path / f"out-{cache.parent.name}-{attempt}"
             result = build("--output", str(out), "--cache", str(cache), "-q")
@@ -135,8 +138,8 @@ def test_a_full_or_read_only_cache_is_a_warning_and_the_build_goes_on(tmp_path,
             assert len(lines) == 1, result.stderr
             assert lines[0].startswith(str(cache)) and ": warning: cannot write to the " \
                 "cache (" in lines[0] and "building without it" in lines[0], lines[0]
-            assert ("No space left on device" if cache.parent == full else
-                    "Read-only file system") in lines[0]
+            assert {full: "No space left on device", read_only: "Read-only file system",
+                    not_a_folder.parent: "Not a directory"}[cache.parent] in lines[0]
             assert (out / "a-small-test-book.epub").read_bytes() == epub
     assert not [p for p in full.rglob("*") if p.name.startswith(".tmp-")], \
         "temporary file left in the cache"
