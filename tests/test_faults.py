@@ -42,9 +42,14 @@ def test_kill_9_of_the_build_takes_every_process_of_it_along(tmp_path):
         for line in main.stdout:                 # mid-build: the workers typesetting
             if "typesetting" in line:
                 break
+        # the main process, the fork server, its workers and the resource tracker (on a
+        # busy machine the workers may still be starting)
+        deadline = time.monotonic() + 60
+        while len(session(main.pid)) < 4 and main.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
         before = session(main.pid)
-        # the main process, the fork server, its workers and the resource tracker
-        assert len(before) >= 4, before
+        assert len(before) >= 4 and main.poll() is None, before
         os.kill(main.pid, signal.SIGKILL)
         main.wait()
         deadline = time.monotonic() + 5
