@@ -8,12 +8,16 @@ the student edition's layout, which gives it the print page numbers and is known
 the front matter and the index are drawn; it is written while the body parts are, in a
 worker, or in this process when the workers have handouts to typeset. Every output is
 written under a temporary name and renamed into place only when the whole build has
-succeeded, so a failed or interrupted build leaves the last good edition.
+succeeded, all of them together (``write_atomically``), so a failed or interrupted build
+leaves the last good edition, never a mix of two.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
+import shutil
 import tempfile
 import time
 from concurrent.futures import as_completed
@@ -139,6 +143,7 @@ class Job:
 def build(opts: Options, progress: Progress = lambda msg, done=None, total=None: None) -> Result:
     started = time.perf_counter()
     began = time.time() - 1.0     # the clock of file times may lag a little
+    recover(opts.output)
     store = cache_mod.Cache(opts.cache)
     engine_code = cache_mod.engine_digest()
     inputs = input_digest(opts, engine_code) if opts.cache else ""
@@ -167,10 +172,10 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
             warnings.append(f"{opts.content}: warning: page numbers of the "
                             f"{'teacher' if ed.teacher else 'student'} edition did not settle "
                             f"after {ed.rounds} rounds; some cross-references may be a page out")
-    write_atomically(results)
-    store.record(opts.output, inputs, results, warnings)
+    write_atomically(results, opts.output)
+    store.record(opts.output, inputs, results, warnings)   # the book's, not the cache's
     store.prune(since=began)
-    return Result(outputs=sorted(results), warnings=warnings,
+    return Result(outputs=sorted(results), warnings=warnings + store.warnings,
                   seconds=time.perf_counter() - started, rendered=run.rendered)
 
 
@@ -372,22 +377,122 @@ class Run:
         return results
 
 
-def write_atomically(files: dict[Path, bytes]) -> None:
-    """Stage every file beside its target, then rename them all into place."""
-    staged: list[tuple[Path, Path]] = []
+# -- putting the outputs in place ----------------------------------------------------
+# Each output is staged as ".NAME.XXXXXXXX.tmp" beside its target; the old file it
+# replaces is kept as ".NAME.XXXXXXXX.old" until all are in place. Once every output is
+# staged, a journal naming them is written: from then on the build is committed, and an
+# interruption (a kill, a crash) is finished by the next build into the folder.
+JOURNAL = ".studyguide-swap.json"
+STAGED = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.(tmp|old)$")
+
+
+def _cannot_write(exc: OSError, path: Path) -> BuildError:
+    return BuildError([Diagnostic(str(path), 0,
+                                  f"cannot write the output: {exc.strerror or exc}")])
+
+
+def recover(output: Path) -> None:
+    """Finish what an interrupted build left in its output folder: the swap its journal
+    names is completed (every file it names was staged before it was written), and the
+    staged and kept files of builds that did not get so far are removed."""
+    journal = output / JOURNAL
+    try:
+        swaps = [_swap(tmp, target) for tmp, target, _ in
+                 json.loads(journal.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        swaps = []     # none, cut short (no swap had begun), or not one this code wrote
+    try:
+        for tmp, target in swaps:
+            if (output / tmp).is_file():
+                os.replace(output / tmp, output / target)
+        journal.unlink(missing_ok=True)
+        for folder in {output, output / "handouts"} | {(output / t).parent for _, t in swaps}:
+            if folder.is_dir():
+                for entry in folder.iterdir():
+                    if STAGED.match(entry.name) and entry.is_file():
+                        entry.unlink()
+    except OSError as exc:
+        raise _cannot_write(exc, Path(exc.filename or output)) from None
+
+
+def _swap(tmp: str, target: str) -> tuple[Path, Path]:
+    """A journal's entry, if it is one a build writes: a staged file beside its target,
+    both inside the output folder (which may lie in the untrusted book's folder)."""
+    t, g = Path(tmp), Path(target)
+    if (t.is_absolute() or g.is_absolute() or ".." in t.parts + g.parts
+            or t.parent != g.parent or not STAGED.match(t.name)
+            or not t.name.startswith(f".{g.name}.") or not t.name.endswith(".tmp")):
+        raise ValueError(f"not a staged output: {tmp} -> {target}")
+    return t, g
+
+
+def write_atomically(files: dict[Path, bytes], output: Path) -> None:
+    """Stage every file beside its target, then rename them all into place: all of the
+    outputs appear, or none (a failure puts the old ones back; a kill is finished by the
+    next build, ``recover``). A failure to write (a full disk) is an error naming the
+    file, and leaves no staged file behind."""
+    staged: list[tuple[Path, Path, Path | None]] = []     # (staged, target, old kept)
+    journal = current = output / JOURNAL
+    staged_journal: Path | None = None
     try:
         for target, data in files.items():
+            current = target
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                       dir=target.parent)
+            staged.append((Path(tmp), target, None))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
-            staged.append((Path(tmp), target))
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        for i, (tmp, target, _) in enumerate(staged):
+            if target.is_file():         # kept until all are in: a failure restores it
+                current = target
+                old = Path(str(tmp)[:-len(".tmp")] + ".old")
+                staged[i] = (tmp, target, old)
+                try:
+                    os.link(target, old)
+                except OSError:          # a file system without hard links
+                    shutil.copyfile(target, old)
+        rel = [[str(p.relative_to(output)) if p else None for p in entry] for entry in staged]
+        current = journal
+        fd, name = tempfile.mkstemp(prefix=f"{JOURNAL}.", suffix=".tmp", dir=output)
+        staged_journal = Path(name)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(rel, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(staged_journal, journal)   # committed: swapped now, or by ``recover``
+    except BaseException as exc:
+        for tmp, _, old in [*staged, (staged_journal, None, None)]:
+            if tmp:
+                tmp.unlink(missing_ok=True)
+            if old:
+                old.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _cannot_write(exc, current) from None
         raise
-    for tmp, target in staged:
-        os.replace(tmp, target)
+    done: list[tuple[Path, Path, Path | None]] = []
+    try:
+        for tmp, target, old in staged:
+            current = target
+            os.replace(tmp, target)
+            done.append((tmp, target, old))
+    except OSError as exc:               # put back what was there
+        for tmp, target, old in reversed(done):
+            if old:
+                os.replace(old, target)
+            else:
+                target.unlink(missing_ok=True)
+        journal.unlink(missing_ok=True)
+        for tmp, _, old in staged:
+            tmp.unlink(missing_ok=True)
+            if old:
+                old.unlink(missing_ok=True)
+        raise _cannot_write(exc, current) from None
+    for path in [journal, *(old for _, _, old in staged if old)]:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass                         # done; ``recover`` clears it next time

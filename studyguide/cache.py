@@ -6,6 +6,11 @@ so a hit can only return what a fresh render would produce. A stamp per output f
 records the hash of all inputs, so that a rebuild with no change renders nothing and
 does not even read the content into the model. The cache keeps to a size limit: after
 each build, the objects used longest ago go first, never one that the build used.
+
+A cache never fails a build: an object that cannot be read or decoded, whatever the
+reason, is a miss and is dropped; a cache that cannot be written (a full disk, a
+read-only folder) is a warning, and the build goes on without writing to it, leaving no
+temporary file.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 import zlib
@@ -89,9 +95,14 @@ class Memo(Protocol):
 class Cache:
     def __init__(self, folder: Path | None):
         self.folder = folder
+        self.warnings: list[str] = []        # the cache's problems, one line each
+        self.writable = bool(folder)
         if folder:
-            (folder / "objects").mkdir(parents=True, exist_ok=True)
-            (folder / "stamps").mkdir(parents=True, exist_ok=True)
+            try:
+                (folder / "objects").mkdir(parents=True, exist_ok=True)
+                (folder / "stamps").mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                self._unwritable(exc)
 
     def _path(self, key: str) -> Path:
         return self.folder / "objects" / key[:2] / key
@@ -101,9 +112,13 @@ class Cache:
             return None
         path = self._path(key)
         try:
-            value = pickle.loads(zlib.decompress(path.read_bytes()))
-        except (OSError, zlib.error, pickle.UnpicklingError, EOFError, AttributeError,
-                ImportError):
+            stored, value = pickle.loads(zlib.decompress(path.read_bytes()))
+            if stored != key:
+                raise ValueError(f"object {stored} under {key}")
+        except FileNotFoundError:
+            return None
+        except Exception:        # cut short, overwritten, another's, not a file...: a miss
+            _remove(path)
             return None
         try:
             os.utime(path)           # used now: the last to go when the cache is pruned
@@ -115,12 +130,28 @@ class Cache:
         return bool(self.folder) and self._path(key).is_file()
 
     def put(self, key: str, value) -> None:
-        if not self.folder:
+        if not self.writable:
             return
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         # level 1: parts are kept uncompressed for the join, which compresses once
-        _atomic_write(path, zlib.compress(pickle.dumps(value, protocol=5), 1))
+        # the key goes with the value: an object found under another key is not used
+        self._write(path, zlib.compress(pickle.dumps((key, value), protocol=5), 1))
+
+    def _write(self, path: Path, data: bytes) -> None:
+        if not self.writable:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(path, data)
+        except OSError as exc:
+            self._unwritable(exc)
+
+    def _unwritable(self, exc: OSError) -> None:
+        """From now on this build writes nothing to the cache, and says why, once."""
+        self.writable = False
+        where = exc.filename or self.folder
+        self.warnings.append(f"{where}: warning: cannot write to the cache "
+                             f"({exc.strerror or exc}); building without it")
 
     def prune(self, limit: int | None = None, since: float | None = None) -> int:
         """Delete the objects used longest ago until those left take at most ``limit``
@@ -130,14 +161,21 @@ class Cache:
             return 0
         limit = LIMIT if limit is None else limit
         entries = []
-        for bucket in os.scandir(self.folder / "objects"):
-            if bucket.is_dir():
-                for entry in os.scandir(bucket.path):
-                    try:
-                        st = entry.stat()
-                    except OSError:
-                        continue
-                    entries.append((st.st_mtime, st.st_size, entry.path))
+        try:
+            buckets = [b.path for b in os.scandir(self.folder / "objects") if b.is_dir()]
+        except OSError:
+            return 0
+        for bucket in buckets:
+            try:
+                objects = list(os.scandir(bucket))
+            except OSError:
+                continue
+            for entry in objects:
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                entries.append((st.st_mtime, st.st_size, entry.path))
         total, freed = sum(size for _, size, _ in entries), 0
         for mtime, size, path in sorted(entries):
             if total - freed <= limit or (since is not None and mtime >= since):
@@ -159,12 +197,14 @@ class Cache:
             return None
         try:
             stamp = json.loads(self._stamp(output).read_text())
-        except (OSError, ValueError):
-            return None
-        if stamp.get("inputs") != inputs:
+            if stamp["inputs"] != inputs:
+                return None
+            outputs = dict(stamp["outputs"])
+            warnings = [str(w) for w in stamp["warnings"]]
+        except Exception:        # no stamp, or not one this code wrote: build
             return None
         files = []
-        for rel, sha in stamp.get("outputs", {}).items():
+        for rel, sha in outputs.items():
             path = output / rel
             try:
                 if hashlib.sha256(path.read_bytes()).hexdigest() != sha:
@@ -172,7 +212,7 @@ class Cache:
             except OSError:
                 return None
             files.append(path)
-        return files, stamp.get("warnings", [])
+        return files, warnings
 
     def record(self, output: Path, inputs: str, files: dict[Path, bytes],
                warnings: list[str]) -> None:
@@ -181,11 +221,28 @@ class Cache:
         stamp = {"inputs": inputs, "warnings": warnings,
                  "outputs": {str(p.relative_to(output)): hashlib.sha256(d).hexdigest()
                              for p, d in sorted(files.items())}}
-        _atomic_write(self._stamp(output), json.dumps(stamp, indent=1).encode())
+        self._write(self._stamp(output), json.dumps(stamp, indent=1).encode())
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Write under a temporary name, then rename: a reader sees all or nothing, and a
+    failed write (a full disk) leaves nothing behind."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        _remove(Path(tmp))
+        raise
+
+
+def _remove(path: Path) -> None:
+    """Drop a file or folder from the cache, if it can be."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass

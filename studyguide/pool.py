@@ -8,9 +8,12 @@ earlier task), or else to the worker with the least work queued.
 """
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Callable
 
@@ -21,6 +24,48 @@ PRELOAD = ["studyguide.writers.warm"]
 # The languages whose hyphenation patterns the server loads too (a list with commas): it
 # is started with the environment of the first pool, which sets this.
 LANGUAGES = "STUDYGUIDE_HYPHENATION"
+# The pid of the main process, for the fork server (started with the environment of the
+# first pool), and the fork server's own, which the workers forked from it inherit.
+MAIN_PID = "STUDYGUIDE_MAIN_PID"
+SERVER_PID = "STUDYGUIDE_SERVER_PID"
+PR_SET_PDEATHSIG = 1          # <linux/prctl.h>
+
+
+def die_with(parent: int, main_thread: bool = False) -> None:
+    """End this process as soon as ``parent`` is no longer its parent (it died, killed
+    with ``kill -9`` say): a build leaves no process behind. Where the parent forked this
+    process from its main thread (``main_thread``), the kernel sends SIGKILL when the
+    parent ends (Linux's ``PR_SET_PDEATHSIG``, which follows the thread that forked, not
+    the process); elsewhere, or without it, a daemon thread checks the parent four times a
+    second. Either way, a parent gone already ends this process now."""
+    if not (main_thread and _death_signal()):
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                         name="parent-watch").start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _death_signal() -> bool:
+    """Whether the kernel will kill this process when the thread that forked it ends."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.25)
+    os._exit(1)
+
+
+def _worker_started(main: int) -> None:
+    """Each worker's initialiser: it dies with the process it was forked from: the fork
+    server (which dies with the main process, ``warm``), forking from its main thread, or
+    where there is none the main process, from whichever thread started the worker."""
+    server = os.environ.get(SERVER_PID)
+    die_with(int(server or main), main_thread=bool(server))
 
 
 def _context():
@@ -39,8 +84,11 @@ class Pool:
     def __init__(self, workers: int, languages: tuple[str, ...] = ()):
         if languages:
             os.environ[LANGUAGES] = ",".join(languages)
+        os.environ[MAIN_PID] = str(os.getpid())
         context = _context()
-        self._executors = [ProcessPoolExecutor(max_workers=1, mp_context=context)
+        self._executors = [ProcessPoolExecutor(max_workers=1, mp_context=context,
+                                               initializer=_worker_started,
+                                               initargs=(os.getpid(),))
                            for _ in range(max(1, workers))]
         self._queued = [0.0] * len(self._executors)    # cost of the work queued
         self._pending = 0                                # tasks not yet done

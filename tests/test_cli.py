@@ -251,10 +251,11 @@ def test_command_line_overrides_of_the_book_are_noted(book_copy):
 
 
 def test_unexpected_failure_is_one_line_or_with_debug_a_traceback(book_copy, tmp_path,
-                                                                  capsys):
-    not_a_folder = tmp_path / "cache"
-    not_a_folder.write_text("a file where the cache folder should be")
-    argv = ["build", str(book_copy), "--cache", str(not_a_folder), "-q"]
+                                                                  capsys, monkeypatch):
+    # a broken engine (an unusable cache is only a warning, test_faults.py)
+    from studyguide import cache
+    monkeypatch.setattr(cache, "ENGINE_FOLDERS", (None,))
+    argv = ["build", str(book_copy), "--cache", str(tmp_path / "cache"), "-q"]
     assert cli.main(argv) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and re.fullmatch(r"error: \w+Error: .*-v.*\n", err), err

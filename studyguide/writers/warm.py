@@ -11,11 +11,20 @@ thousands of objects, most of them alive until the part is drawn, which Python's
 default thresholds would have the collector walk again and again (about a tenth of a
 worker's time, measured). What is loaded here is frozen out of its sight, and it runs
 far less often; reference counting still frees almost everything at once.
+
+And it ties the server's life to the main process's: killed, even with ``kill -9``, the
+main process takes the server with it, and the server its workers (``pool.die_with``).
 """
 from __future__ import annotations
 
 import gc
 import os
+
+from ..pool import MAIN_PID, SERVER_PID, die_with
+
+if os.environ.get(MAIN_PID, str(os.getpid())) != str(os.getpid()):     # the fork server
+    os.environ[SERVER_PID] = str(os.getpid())
+    die_with(int(os.environ[MAIN_PID]))
 
 try:
     from ..pool import LANGUAGES
