@@ -52,10 +52,12 @@ def test_kill_9_of_the_build_takes_every_process_of_it_along(tmp_path):
         assert len(before) >= 4 and main.poll() is None, before
         os.kill(main.pid, signal.SIGKILL)
         main.wait()
-        deadline = time.monotonic() + 5
+        # the fork server notices within a quarter of a second and its workers die with
+        # it; the margin is for a loaded machine, where a dying process may wait its turn
+        deadline = time.monotonic() + 20
         while session(main.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert session(main.pid) == {}
+        assert session(main.pid) == {}, (before, session(main.pid))
     finally:
         for pid in session(main.pid):
             os.kill(pid, signal.SIGKILL)
