@@ -42,14 +42,14 @@ def test_kill_9_of_the_build_takes_every_process_of_it_along(tmp_path):
         for line in main.stdout:                 # mid-build: the workers typesetting
             if "typesetting" in line:
                 break
-        # the main process, the fork server, its workers and the resource tracker (on a
-        # busy machine the workers may still be starting)
+        # the main process, the fork server and at least one worker (the others and the
+        # resource tracker may come later, or not at all for a book this small)
         deadline = time.monotonic() + 60
-        while len(session(main.pid)) < 4 and main.poll() is None \
+        while len(session(main.pid)) < 3 and main.poll() is None \
                 and time.monotonic() < deadline:
             time.sleep(0.05)
         before = session(main.pid)
-        assert len(before) >= 4 and main.poll() is None, before
+        assert len(before) >= 3 and main.poll() is None, before
         os.kill(main.pid, signal.SIGKILL)
         main.wait()
         # the fork server notices within a quarter of a second and its workers die with
@@ -60,7 +60,10 @@ def test_kill_9_of_the_build_takes_every_process_of_it_along(tmp_path):
         assert session(main.pid) == {}, (before, session(main.pid))
     finally:
         for pid in session(main.pid):
-            os.kill(pid, signal.SIGKILL)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 # -- the cache: an unusable object is a miss, an unwritable cache a warning ----------
