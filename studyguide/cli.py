@@ -22,6 +22,8 @@ COMMANDS = {
     "new": "start a book: a small complete book that shows every feature, to edit",
     "build": "build the book: the PDFs, the handouts and the EPUB it declares",
     "watch": "build the book, then again whenever a file in it is saved",
+    "serve": "show the book in a browser as HTML, reloaded on every save, the PDFs "
+             "rebuilt in the background",
     "check": "check the book's content, reporting every error and warning, without "
              "typesetting anything",
 }
@@ -84,7 +86,16 @@ def parser() -> argparse.ArgumentParser:
                        help="where rendered outputs are cached by content hash "
                             "(default: DIR/.cache)")
         _render_options(s)
+        if name == "serve":
+            _serve_options(s)
     return p
+
+
+def _serve_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, default=8000, metavar="N",
+                   help="the preview's port (default: 8000; 0: any free one)")
+    p.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
+                   help="the address to listen on (default: 127.0.0.1, this machine only)")
 
 
 def script_parser(project: Path) -> argparse.ArgumentParser:
@@ -103,6 +114,10 @@ def script_parser(project: Path) -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.add_argument("--watch", action="store_true",
                    help="rebuild whenever a file in the content folder changes")
+    p.add_argument("--serve", action="store_true",
+                   help="show the book in a browser as HTML, reloaded on every save, the "
+                        "PDFs rebuilt in the background")
+    _serve_options(p)
     _common(p, top=True)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -212,6 +227,9 @@ def build_or_watch(opts, args) -> int:
         print(f"{_rel(opts.content)}: error: content folder not found", file=sys.stderr)
         return 1
     once = functools.partial(run_once, debug=args.debug)
+    if args.command == "serve" or getattr(args, "serve", False):
+        from .serve import serve
+        return serve(opts, args.quiet, args.port, args.bind)
     if args.command == "watch" or getattr(args, "watch", False):
         from .watch import watch
         return watch(opts, args.quiet, once)

@@ -1,0 +1,517 @@
+"""``studyguide serve`` (``build.py --serve``): the book as HTML in a browser, live.
+
+Each chapter and apparatus section is one page, the EPUB's own XHTML and stylesheet
+(``writers.epub`` renders them), with a contents sidebar and a link to the student PDF
+at that page. A save re-renders the HTML in this process (the build's Markdown and
+citation memo keeps every unchanged text, so only the edited chapter's are converted
+again) and the open page reloads itself: a small script listens to the server's events
+(Server-Sent Events, no browser plug-in). The PDFs follow in the background, in a
+``studyguide build`` process: the student PDF first, then every output the book
+declares; a newer save interrupts a build still running for an older one.
+
+Only what the book renders is served, each file looked up by its exact name in what the
+last render produced (pages, stylesheet, pictures, figures, fonts) or in a listing of
+the output folder's regular files: no path from a request is ever opened.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from .errors import BuildError, Diagnostic
+
+ASSETS = "_"                   # the server's own files: /_/live.js, /_/preview.css, /_/events
+TYPES = {".xhtml": "application/xhtml+xml; charset=utf-8", ".css": "text/css; charset=utf-8",
+         ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml",
+         ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+         ".gif": "image/gif", ".webp": "image/webp", ".pdf": "application/pdf",
+         ".epub": "application/epub+zip", ".woff2": "font/woff2", ".woff": "font/woff",
+         ".ttf": "font/ttf", ".otf": "font/otf", ".html": "text/html; charset=utf-8"}
+
+
+def _asset(name: str) -> bytes:
+    return resources.files("studyguide").joinpath("preview", name).read_bytes()
+
+
+@dataclass
+class Render:
+    """One render of the book: every file the pages need, by the name a page asks for."""
+    pages: list[tuple[str, str]] = field(default_factory=list)   # (file, title) in order
+    files: dict[str, bytes | Path] = field(default_factory=dict)  # name -> bytes or a file
+    anchors: dict[str, str] = field(default_factory=dict)       # page file -> its first id
+    errors: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    slug: str = ""
+    paper: str = "A4"
+
+
+def render(opts, store, engine: str, previous: Render | None = None) -> Render:
+    """The book's pages as the EPUB has them; on an error, the last good pages with the
+    errors to show on them."""
+    from . import fonts, theme
+    from .builder import Options, prepare
+    from .cover import cover_png
+    from .loader import slugify
+    from .writers import epub
+    # the preview typesets nothing: the PDF's font checks are the PDF build's to report
+    html_opts = Options(content=opts.content, output=opts.output, formats=("epub",),
+                        cache=opts.cache)
+    try:
+        rb, report = prepare(html_opts, store, engine)
+    except BuildError as exc:
+        kept = Render(**{**(previous or Render()).__dict__})
+        kept.errors = [d for d in exc.diagnostics if d.severity == "error"]
+        kept.warnings = [d for d in exc.diagnostics if d.severity != "error"]
+        return kept
+    meta = rb.book.meta
+    theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
+    out = Render(warnings=report.warnings, slug=slugify(meta.title)[:60],
+                 paper=(opts.papers or (meta.paper,))[0])
+    # the EPUB's stylesheet, pictures, figures and fonts, as ``epub.write_epub`` packs them
+    sheets = [theme.stylesheet(s) for s in
+              ["base.css", "epub.css"] + (["rtl.css"] if meta.direction == "rtl" else [])]
+    sheets.append(theme.book_stylesheet())
+    out.files["style/book.css"] = ("\n".join(sheets) + "\n" + fonts.font_face_css(
+        rb.book.fonts, "../", sheets)).encode("utf-8")
+    for font in rb.book.fonts:
+        out.files[font.rel] = font.path
+    cover = previous.files.get("images/cover.png") if previous else None
+    out.files["images/cover.png"] = cover if isinstance(cover, bytes) else cover_png(meta)
+    for name, svg in rb.figures.items():
+        out.files[f"generated/{name}.svg"] = svg.encode("utf-8")
+    for rel, path in rb.images.items():
+        out.files[rel] = path
+
+    pages = epub.build_pages(rb, None)
+    for page in pages:
+        theme.check_output(page.body)
+    trees = [lxml_html.fragment_fromstring(page.body, create_parent="div") for page in pages]
+    where: dict[str, str] = {}
+    for page, tree in zip(pages, trees):
+        for el in tree.xpath(".//*[@id]"):
+            where[el.get("id")] = page.file          # as the EPUB links them
+    for page, tree in zip(pages, trees):
+        epub.epub_footnotes(tree, page.file.removesuffix(".xhtml"), meta.labels)
+        epub.name_boxes(tree)
+        for a in tree.xpath('.//a[starts-with(@href, "#")]'):
+            target = where.get(a.get("href")[1:])
+            if target and target != page.file:
+                a.set("href", f"{target}{a.get('href')}")
+        body = (tree.text or "") + "".join(
+            etree.tostring(c, encoding="unicode", method="html") for c in tree)
+        out.files[page.file] = epub._xhtml(page.title, body, meta.language,
+                                           body_type=page.epub_type, direction=meta.direction)
+        out.pages.append((page.file, page.title))
+        first = tree.xpath(".//*[@id]")
+        out.anchors[page.file] = page.file.removesuffix(".xhtml") if not first else \
+            first[0].get("id")
+    return out
+
+
+def pdf_pages(path: Path, names: dict[str, str]) -> dict[str, int]:
+    """For each page file, the 1-based page of the PDF where its named destination is:
+    its own name (a chapter's id, ``glossary``), else its first anchor."""
+    import pikepdf
+    found: dict[str, int] = {}
+    try:
+        with pikepdf.open(path) as pdf:
+            if "/Names" not in pdf.Root or "/Dests" not in pdf.Root.Names:
+                return found
+            dests = pikepdf.NameTree(pdf.Root.Names.Dests)
+            for file, anchor in names.items():
+                for name in (file.removesuffix(".xhtml"), anchor):
+                    dest = dests.get(name)
+                    if isinstance(dest, pikepdf.Dictionary):
+                        dest = dest.get("/D")
+                    if isinstance(dest, pikepdf.Array) and len(dest):
+                        try:
+                            found[file] = pdf.pages.index(pikepdf.Page(dest[0])) + 1
+                            break
+                        except (ValueError, TypeError):
+                            pass
+    except (OSError, pikepdf.PdfError):
+        pass
+    return found
+
+
+class Preview:
+    """The served state: the last render, its pages as served, and who waits for news."""
+
+    def __init__(self, opts, quiet: bool):
+        from . import cache as cache_mod
+        self.opts, self.quiet = opts, quiet
+        self.store = cache_mod.Cache(opts.cache)
+        self.engine = cache_mod.engine_digest()
+        self.current: Render | None = None
+        self.served: dict[str, bytes] = {}     # page file -> the page as served
+        self.digests: dict[str, str] = {}
+        self.pdf_status = "not built yet"
+        self.pdf_at: dict[str, int] = {}
+        self.pdf_seen: tuple = ()
+        self.changed = threading.Condition()
+        self.generation = 0
+        self.lock = threading.Lock()
+
+    # -- rendering ------------------------------------------------------------------
+    def refresh(self) -> Render:
+        """Render the book again, print its problems, and tell the open pages."""
+        current = render(self.opts, self.store, self.engine, self.current)
+        for d in current.errors + current.warnings:
+            print(d, file=sys.stderr, flush=True)
+        with self.lock:
+            self.current = current
+            self._serve_pages()
+        return current
+
+    def student_pdf(self) -> str:
+        r = self.current
+        return f"{r.slug}-student-{r.paper.lower()}.pdf" if r and r.slug else ""
+
+    def pdf_built(self, status: str) -> None:
+        """The background build finished (or failed): the PDF links follow."""
+        with self.lock:
+            self.pdf_status = status
+            self._read_pdf()
+        self._announce()
+
+    def _read_pdf(self) -> None:
+        name = self.student_pdf()
+        path = self.opts.output / name
+        try:
+            st = path.stat()
+            seen = (name, st.st_mtime_ns, st.st_size)
+        except OSError:
+            self.pdf_at, self.pdf_seen = {}, ()
+            return
+        if seen != self.pdf_seen and self.current:
+            self.pdf_at = pdf_pages(path, self.current.anchors)
+            self.pdf_seen = seen
+
+    def _serve_pages(self) -> None:
+        r = self.current
+        self._read_pdf()
+        self.served, self.digests = {}, {}
+        for file, title in r.pages:
+            page = self._page(r, file)
+            self.served[file] = page
+            self.digests[file] = hashlib.sha256(page).hexdigest()[:16]
+        self.generation += 1
+        self._announce()
+
+    def _announce(self) -> None:
+        with self.changed:
+            self.changed.notify_all()
+
+    def state(self) -> dict:
+        with self.lock:
+            pdf = self.student_pdf()
+            built = pdf and (self.opts.output / pdf).is_file()
+            links = {file: f"/output/{pdf}" + (f"#page={self.pdf_at[file]}"
+                                               if file in self.pdf_at else "")
+                     for file in self.digests} if built else {}
+            return {"pages": self.digests, "pdf": links, "pdf_status": self.pdf_status,
+                    "errors": [str(d) for d in (self.current.errors if self.current else [])]}
+
+    def _page(self, r: Render, file: str) -> bytes:
+        """A page of the book with the preview's sidebar, error list and script."""
+        doc = r.files[file].decode("utf-8")
+        esc = html.escape
+        current = ' aria-current="page"'
+        items = "".join(
+            f'<li><a href="/{esc(f)}"{current if f == file else ""}>{esc(t)}</a></li>'
+            for f, t in r.pages)
+        errors = ""
+        if r.errors:
+            errors = ('<div class="sg-preview-errors" role="alert"><p>The last save has '
+                      'errors; this is the last good render.</p><ul>' +
+                      "".join(f"<li><code>{esc(str(d))}</code></li>" for d in r.errors) +
+                      "</ul></div>")
+        pdf = self.student_pdf()
+        at = self.pdf_at.get(file)
+        href = f"/output/{pdf}" + (f"#page={at}" if at else "")
+        sidebar = (
+            '<nav class="sg-preview-sidebar" aria-label="Preview contents"><ol>'
+            f"{items}</ol><p><a class=\"sg-preview-pdf\" href=\"{esc(href)}\">"
+            f"Student PDF at this page</a> <span class=\"sg-preview-pdf-status\">"
+            f"({esc(self.pdf_status)})</span></p></nav>")
+        head = ('<link rel="stylesheet" type="text/css" href="/_/preview.css"/>'
+                f'<script src="/_/live.js" data-page="{esc(file)}" defer="defer"></script>')
+        doc = doc.replace("</head>", head + "</head>", 1)
+        start = doc.index("<body")
+        start = doc.index(">", start) + 1
+        return (doc[:start] + sidebar + errors + '<div class="sg-preview-page">' +
+                doc[start:].replace("</body>", "</div></body>", 1)).encode("utf-8")
+
+    def error_page(self) -> bytes:
+        """What ``/`` shows before the book ever rendered: its errors."""
+        r = self.current or Render()
+        items = "".join(f"<li><code>{html.escape(str(d))}</code></li>" for d in r.errors)
+        return (f'<!DOCTYPE html><html><head><meta charset="utf-8"/><title>Preview: errors'
+                f'</title><link rel="stylesheet" href="/_/preview.css"/>'
+                f'<script src="/_/live.js" data-page="" defer="defer"></script></head><body>'
+                f'<div class="sg-preview-errors" role="alert"><p>The book does not render:'
+                f'</p><ul>{items}</ul></div></body></html>').encode("utf-8")
+
+    # -- what may be served ---------------------------------------------------------
+    def lookup(self, name: str) -> tuple[bytes | Path, str] | None:
+        """The file a request names, by its exact name: a page, a file the pages use, or
+        a regular file in the output folder (``output/...``); nothing else."""
+        with self.lock:
+            if name in self.served:
+                return self.served[name], TYPES[".xhtml"]
+            r = self.current
+            if r and name in r.files and not name.endswith(".xhtml"):
+                return r.files[name], _type(name)
+        if name.startswith("output/"):
+            path = built_outputs(self.opts.output).get(name.removeprefix("output/"))
+            if path:
+                return path, _type(name)
+        return None
+
+
+def _type(name: str) -> str:
+    return TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+
+
+def built_outputs(folder: Path) -> dict[str, Path]:
+    """The output folder's regular files by relative name: no symbolic link, no file of
+    a build in progress (dot files), nothing outside it."""
+    found: dict[str, Path] = {}
+    for here, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")
+                   and not os.path.islink(os.path.join(here, d))]
+        for f in files:
+            path = os.path.join(here, f)
+            if f.startswith(".") or os.path.islink(path) or not os.path.isfile(path):
+                continue
+            found[os.path.relpath(path, folder).replace(os.sep, "/")] = Path(path)
+    return found
+
+
+# -- the HTTP server ----------------------------------------------------------------
+def handler_for(preview: Preview, stopping: threading.Event):
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "studyguide-preview"
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format, *args):      # the terminal is for the book's news
+            pass
+
+        def do_HEAD(self):
+            self.do_GET(head=True)
+
+        def do_GET(self, head: bool = False):
+            raw = urlsplit(self.path).path
+            name = unquote(raw, errors="strict").lstrip("/") if "\x00" not in raw else None
+            if name == "":
+                with preview.lock:
+                    pages = preview.current.pages if preview.current else []
+                if pages:
+                    return self.send(HTTPStatus.FOUND, b"", "text/plain", head,
+                                     {"Location": "/" + pages[0][0]})
+                return self.send(HTTPStatus.OK, preview.error_page(),
+                                 "text/html; charset=utf-8", head)
+            if name == f"{ASSETS}/events":
+                return self.events()
+            if name == f"{ASSETS}/state":
+                return self.send(HTTPStatus.OK, json.dumps(preview.state()).encode(),
+                                 "application/json", head)
+            if name in (f"{ASSETS}/live.js", f"{ASSETS}/preview.css"):
+                return self.send(HTTPStatus.OK, _asset(name.split("/")[1]), _type(name), head)
+            found = preview.lookup(name) if name else None
+            if found is None:
+                return self.send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
+            body, kind = found
+            if isinstance(body, Path):
+                try:
+                    body = body.read_bytes()
+                except OSError:
+                    return self.send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
+            return self.send(HTTPStatus.OK, body, kind, head)
+
+        def send(self, status, body: bytes, kind: str, head: bool = False, extra=None):
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            for key, value in (extra or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+
+        def events(self):
+            """Server-Sent Events: the state now, then on every change."""
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                while not stopping.is_set():
+                    self.wfile.write(f"data: {json.dumps(preview.state())}\n\n".encode())
+                    self.wfile.flush()
+                    with preview.changed:
+                        preview.changed.wait(timeout=15)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    return Handler
+
+
+# -- the PDFs, in the background ----------------------------------------------------
+class Builder:
+    """``studyguide build`` in another process, the student PDF first, then every output;
+    a newer save interrupts (SIGINT) a build still running and starts again."""
+
+    def __init__(self, preview: Preview, opts, quiet: bool):
+        self.preview, self.opts, self.quiet = preview, opts, quiet
+        self.wanted = 0           # generation asked for
+        self.cond = threading.Condition()
+        self.process: subprocess.Popen | None = None
+        self.stopped = False
+        self.thread = threading.Thread(target=self.loop, name="pdf-builder", daemon=True)
+        self.thread.start()
+
+    def request(self) -> None:
+        with self.cond:
+            self.wanted += 1
+            if self.process and self.process.poll() is None:
+                self.process.send_signal(signal.SIGINT)     # stale: the build stops
+            self.cond.notify_all()
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
+            process = self.process
+        if process and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.thread.join(timeout=15)
+
+    def argv(self, first: bool) -> list[str]:
+        o = self.opts
+        argv = [sys.executable, "-m", "studyguide", "build", str(o.content), "-q",
+                "--output", str(o.output)]
+        argv += ["--cache", str(o.cache)] if o.cache else ["--no-cache"]
+        if o.jobs:
+            argv += ["-j", str(o.jobs)]
+        if first:             # the student PDF alone, on the first paper
+            r = self.preview.current
+            argv += ["--format", "pdf", "--no-handouts", "--edition", "student",
+                     "--paper", r.paper if r and r.slug else "A4"]
+            return argv
+        for flag, values in (("--format", o.formats), ("--paper", o.papers),
+                             ("--edition", o.editions)):
+            for v in values:
+                argv += [flag, v]
+        if not o.handouts:
+            argv.append("--no-handouts")
+        if o.strict:
+            argv.append("--strict")
+        return argv
+
+    def loop(self) -> None:
+        done = 0
+        while True:
+            with self.cond:
+                while self.wanted == done and not self.stopped:
+                    self.cond.wait()
+                if self.stopped:
+                    return
+                done = self.wanted
+            student = "student" in self.opts.editions and \
+                "pdf" in (self.opts.formats or ("pdf",))
+            for first in ((True, False) if student else (False,)):
+                started = time.perf_counter()
+                self.preview.pdf_built("building" + (" the student PDF" if first else ""))
+                code, errors = self.run(self.argv(first))
+                with self.cond:
+                    superseded = self.wanted != done or self.stopped
+                if superseded:
+                    break
+                what = "student PDF" if first else "all outputs"
+                seconds = time.perf_counter() - started
+                if code == 0:
+                    if not self.quiet:
+                        print(f"built the {what} in {seconds:.1f} s", flush=True)
+                    self.preview.pdf_built(f"{what} built in {seconds:.1f} s")
+                else:
+                    for line in errors:
+                        print(line, file=sys.stderr, flush=True)
+                    self.preview.pdf_built(f"{what}: build failed, see the terminal")
+                    break
+
+    def run(self, argv: list[str]) -> tuple[int, list[str]]:
+        with self.cond:
+            if self.stopped:
+                return 130, []
+            self.process = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT, text=True,
+                                            start_new_session=True)
+            process = self.process
+        output, _ = process.communicate()
+        return process.returncode, output.splitlines()
+
+
+# -- the command ----------------------------------------------------------------------
+def serve(opts, quiet: bool, port: int = 8000, bind: str = "127.0.0.1") -> int:
+    """Serve the book until Ctrl-C."""
+    from .watch import watch
+    preview = Preview(opts, quiet)
+    stopping = threading.Event()
+    try:
+        server = ThreadingHTTPServer((bind, port), handler_for(preview, stopping))
+    except OSError as exc:
+        print(f"error: cannot serve on {bind}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    host, real_port = server.server_address[:2]
+    builder = Builder(preview, opts, quiet)
+
+    def once(_opts, _quiet) -> int:
+        started = time.perf_counter()
+        current = preview.refresh()
+        if not quiet and not current.errors:
+            print(f"pages rendered in {time.perf_counter() - started:.2f} s", flush=True)
+        if not current.errors:     # a broken save has no PDF to build
+            builder.request()
+        return 1 if current.errors else 0
+
+    print(f"serving {opts.content} at http://{host}:{real_port}/ (Ctrl-C to stop)",
+          flush=True)
+    try:
+        watch(opts, quiet, once)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stopping.set()
+        preview._announce()
+        server.shutdown()
+        server.server_close()
+        builder.stop()
+    print("stopped", flush=True)
+    return 0
