@@ -36,6 +36,7 @@ from lxml import html as lxml_html
 
 from .errors import BuildError, Diagnostic
 
+PDF_LINK = "\0pdf\0"            # in a page's text: the PDF link, filled in when served
 ASSETS = "_"                   # the server's own files: /_/live.js, /_/preview.css, /_/events
 TYPES = {".xhtml": "application/xhtml+xml; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml",
@@ -242,14 +243,8 @@ class Preview:
                       'errors; this is the last good render.</p><ul>' +
                       "".join(f"<li><code>{esc(str(d))}</code></li>" for d in r.errors) +
                       "</ul></div>")
-        pdf = self.student_pdf()
-        at = self.pdf_at.get(file)
-        href = f"/output/{pdf}" + (f"#page={at}" if at else "")
-        sidebar = (
-            '<nav class="sg-preview-sidebar" aria-label="Preview contents"><ol>'
-            f"{items}</ol><p><a class=\"sg-preview-pdf\" href=\"{esc(href)}\">"
-            f"Student PDF at this page</a> <span class=\"sg-preview-pdf-status\">"
-            f"({esc(self.pdf_status)})</span></p></nav>")
+        sidebar = ('<nav class="sg-preview-sidebar" aria-label="Preview contents"><ol>'
+                   f"{items}</ol>{PDF_LINK}</nav>")
         head = ('<link rel="stylesheet" type="text/css" href="/_/preview.css"/>'
                 f'<script src="/_/live.js" data-page="{esc(file)}" defer="defer"></script>')
         doc = doc.replace("</head>", head + "</head>", 1)
@@ -257,6 +252,16 @@ class Preview:
         start = doc.index(">", start) + 1
         return (doc[:start] + sidebar + errors + '<div class="sg-preview-page">' +
                 doc[start:].replace("</body>", "</div></body>", 1)).encode("utf-8")
+
+    def _pdf_link(self, file: str) -> str:
+        """The sidebar's link to the student PDF at the page's place, and how its build
+        goes (the page's script keeps both current)."""
+        pdf = self.student_pdf()
+        at = self.pdf_at.get(file)
+        href = html.escape(f"/output/{pdf}" + (f"#page={at}" if at else ""))
+        return (f'<p><a class="sg-preview-pdf" href="{href}">Student PDF at this page</a> '
+                f'<span class="sg-preview-pdf-status">({html.escape(self.pdf_status)})'
+                "</span></p>")
 
     def error_page(self) -> bytes:
         """What ``/`` shows before the book ever rendered: its errors."""
@@ -274,7 +279,8 @@ class Preview:
         a regular file in the output folder (``output/...``); nothing else."""
         with self.lock:
             if name in self.served:
-                return self.served[name], TYPES[".xhtml"]
+                return self.served[name].replace(
+                    PDF_LINK.encode(), self._pdf_link(name).encode()), TYPES[".xhtml"]
             r = self.current
             if r and name in r.files and not name.endswith(".xhtml"):
                 return r.files[name], _type(name)
