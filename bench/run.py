@@ -11,6 +11,11 @@
    output: both editions, handouts, EPUB); a different edit each round, the median of
    the rounds. Target: <= 0.2.
 3. No-change rebuild: target <= 1 second.
+3b. In a running ``studyguide serve``: save -> the edited chapter's HTML re-rendered (the
+   event that reloads the open page), and save -> the student PDF rebuilt in the
+   background; medians over several different edits, as ratios of the cold build.
+   Targets: HTML <= 1 s; student PDF about 2 s. (``--serve-only``: the cold build and
+   this alone.)
 4. Synthetic books of about 100 and 1,000 pages: time ratio (target <= 11, linear) and
    peak memory of the 1,000-page build (target <= 1.5 GB).
 Writes a Markdown report to bench/results/latest.md and prints it.
@@ -82,6 +87,8 @@ def pandoc_cmds(content: Path, work: Path) -> list[list[str]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="skip the 1,000-page book")
+    ap.add_argument("--serve-only", action="store_true",
+                    help="only the cold build (all outputs) and the live preview's times")
     ap.add_argument("--rounds", type=int, default=3,
                     help="cold builds of each side, alternating, and edits (default 3)")
     args = ap.parse_args()
@@ -91,6 +98,11 @@ def main() -> int:
         tmp = Path(tmp)
         content = tmp / "content"
         shutil.copytree(ROOT / "content", content)
+
+        if args.serve_only:
+            full_cold, _ = timed(ours(content, tmp / "o2", "--no-cache"))
+            rows += serve_rows(content, tmp, full_cold, max(args.rounds, 3))
+            return report(rows)
 
         # 1. cold build vs pandoc, alternating, the median of each (the machine is shared)
         colds, pandocs = [], []
@@ -127,6 +139,8 @@ def main() -> int:
         nochange, _ = timed(ours(content, tmp / "o2", "--cache", str(cache)))
         rows.append(("No-change rebuild", f"{nochange:.2f} s", None, "≤ 1 s"))
 
+        rows += serve_rows(content, tmp, full_cold, max(args.rounds, 3))
+
         # 4. synthetic books
         small = make_book(tmp / "s100", 100)
         t100, m100 = peak_of(ours(small, tmp / "so", "--no-cache", "--edition", "student",
@@ -144,16 +158,85 @@ def main() -> int:
             rows.append((f"Peak memory, {pages1000}-page book (largest process)",
                          f"{m1000 / 1024:.0f} MB", None, "≤ 1,536 MB"))
 
-    report = ["| measure | figures | ratio | target |", "| --- | --- | --- | --- |"]
+    return report(rows)
+
+
+def report(rows) -> int:
+    lines = ["| measure | figures | ratio | target |", "| --- | --- | --- | --- |"]
     for name, figures, ratio, target in rows:
-        report.append(f"| {name} | {figures} | {'' if ratio is None else f'{ratio:.2f}'} | {target} |")
+        lines.append(f"| {name} | {figures} | {'' if ratio is None else f'{ratio:.2f}'} | {target} |")
     machine = (f"{platform.node() and 'Linux'} {platform.machine()}, {os.cpu_count()} cores, "
                f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    text = "\n".join(report) + f"\n\nMachine: {machine}\n"
+    text = "\n".join(lines) + f"\n\nMachine: {machine}\n"
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "latest.md").write_text(text)
     print(text)
     return 0
+
+
+def serve_rows(content: Path, tmp: Path, cold: float, rounds: int) -> list:
+    """Save -> HTML and save -> student PDF in a running ``studyguide serve``: the time
+    from each save to the server's event that carries the edited page's new digest, and
+    to its line saying the student PDF is built; medians of ``rounds`` different edits."""
+    import http.client
+    import json
+    import queue
+    import re
+    import signal
+    import threading
+    cache = tmp / "serve-cache"
+    proc = subprocess.Popen([PY, "-m", "studyguide", "serve", str(content), "--port", "0",
+                             "--output", str(tmp / "o3"), "--cache", str(cache)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put((time.perf_counter(), l)) for l in proc.stdout],
+                     daemon=True).start()
+
+    def wait_for(text: str, timeout: float = 900) -> float:
+        while True:
+            when, line = lines.get(timeout=timeout)
+            if text in line:
+                return when
+    try:
+        port = None
+        while port is None:
+            _, line = lines.get(timeout=300)
+            m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+            port = int(m.group(1)) if m else None
+        wait_for("built all outputs")          # the cache warm, as in an editing session
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn.request("GET", "/_/events")
+        stream = conn.getresponse()
+
+        def state() -> dict:
+            while True:
+                line = stream.fp.readline().decode()
+                if line.startswith("data: "):
+                    return json.loads(line[6:])
+        page = "ch05.xhtml"
+        before = state()["pages"][page]
+        chapter = content / "chapters" / "05-origins-of-socialism-in-one-country.md"
+        text = chapter.read_text()
+        para = [p for p in text.split("\n\n") if p and p[0].isalpha()]
+        htmls, pdfs = [], []
+        for n in range(rounds):
+            chapter.write_text(text.replace(para[n + 1], f"{para[n + 1]} (Saved {n + 1}.)", 1))
+            saved = time.perf_counter()
+            while (now := state()["pages"][page]) == before:
+                pass
+            htmls.append(time.perf_counter() - saved)
+            before = now
+            pdfs.append(wait_for("built the student PDF") - saved)
+        conn.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    html, pdf = statistics.median(htmls), statistics.median(pdfs)
+    return [(f"Live preview: save -> the edited chapter's HTML vs cold build (all outputs); "
+             f"median of {rounds} edits", f"{html:.2f} s / {cold:.1f} s", html / cold, "≤ 1 s"),
+            (f"Live preview: save -> student PDF in the background vs cold build; median of "
+             f"{rounds} edits", f"{pdf:.1f} s / {cold:.1f} s", pdf / cold, "about 2 s")]
 
 
 def _chars(pdf: Path) -> int:
