@@ -60,6 +60,7 @@ class Render:
     warnings: list[Diagnostic] = field(default_factory=list)
     slug: str = ""
     paper: str = "A4"
+    outputs: tuple[str, ...] = ()                              # the book's outputs:
 
 
 def render(opts, store, engine: str, previous: Render | None = None) -> Render:
@@ -83,7 +84,7 @@ def render(opts, store, engine: str, previous: Render | None = None) -> Render:
     meta = rb.book.meta
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     out = Render(warnings=report.warnings, slug=slugify(meta.title)[:60],
-                 paper=(opts.papers or (meta.paper,))[0])
+                 paper=(opts.papers or (meta.paper,))[0], outputs=tuple(meta.outputs))
     # the EPUB's stylesheet, pictures, figures and fonts, as ``epub.write_epub`` packs them
     sheets = [theme.stylesheet(s) for s in
               ["base.css", "epub.css"] + (["rtl.css"] if meta.direction == "rtl" else [])]
@@ -448,8 +449,9 @@ class Builder:
                 if self.stopped:
                     return
                 done = self.wanted
-            student = "student" in self.opts.editions and \
-                "pdf" in (self.opts.formats or ("pdf",))
+            current = self.preview.current
+            student = "student" in self.opts.editions and "pdf" in (
+                self.opts.formats or (current.outputs if current else ()))
             for first in ((True, False) if student else (False,)):
                 started = time.perf_counter()
                 self.preview.pdf_built("building" + (" the student PDF" if first else ""))

@@ -277,7 +277,8 @@ def test_chromium_reloads_the_open_page_on_a_save(server):
                 "document.readyState === 'complete' && "
                 "document.body.textContent.includes('The Second Chapter')"):
             time.sleep(0.2)
-        evaluate("window.scrollTo(0, 200); window.notReloaded = true")
+        evaluate("window.scrollTo(0, 150); window.notReloaded = true")
+        scrolled = evaluate("window.scrollY")
         time.sleep(1)                      # the page's event stream is open
         chapter = server.book / "chapters/02-second.md"
         text = chapter.read_text(encoding="utf-8")
@@ -296,6 +297,10 @@ def test_chromium_reloads_the_open_page_on_a_save(server):
             raise AssertionError("the open page never showed the saved text")
         print(f"save -> page shown in Chromium: {time.monotonic() - saved:.2f} s")
         assert evaluate("window.notReloaded === undefined")     # reloaded, not patched
+        end = time.monotonic() + 10
+        while evaluate("window.scrollY") != scrolled and time.monotonic() < end:
+            time.sleep(0.1)
+        assert evaluate("window.scrollY") == scrolled           # where the reader was
     finally:
         browser.kill()
         browser.wait()
