@@ -27,7 +27,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 class Server:
     """``studyguide serve DIR --port 0`` as a process, its output read as it comes."""
 
-    def __init__(self, book: Path):
+    def __init__(self, book: Path, ready: str = "pages rendered"):
         self.book = book
         self.lines: list[str] = []
         self.news: queue.Queue[str] = queue.Queue()
@@ -38,7 +38,7 @@ class Server:
         threading.Thread(target=self._read, daemon=True).start()
         line = self.wait_for("serving ", 120)
         self.port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
-        self.wait_for("pages rendered", 120)
+        self.wait_for(ready, 120)
 
     def _read(self):
         for line in self.process.stdout:
@@ -307,10 +307,73 @@ def test_chromium_reloads_the_open_page_on_a_save(server):
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def _processes_on(book: Path) -> list[str]:
+    """Command lines of the processes that work on this book (the server's builds)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(book) in cmd:
+            found.append(cmd)
+    return found
+
+
 def test_ctrl_c_stops_cleanly(server):
+    chapter = server.book / CHAPTER
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nOne line more.\n",
+                       encoding="utf-8")
+    seen = len(server.lines)
+    end = time.monotonic() + 30
+    while not any("pages rendered" in line for line in server.lines[seen:]):
+        assert time.monotonic() < end, server.lines
+        time.sleep(0.1)
+    time.sleep(1)                           # a background build is under way
     code = server.stop()
     assert code == 0
     output = "\n".join(server.lines)
     assert "Traceback" not in output and server.lines[-1] == "stopped"
     with pytest.raises(OSError):
         server.get("/")
+    end = time.monotonic() + 20
+    while _processes_on(server.book) and time.monotonic() < end:
+        time.sleep(0.2)
+    assert not _processes_on(server.book)
+
+
+def test_a_book_broken_from_the_start_shows_its_errors_then_its_pages(tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    good = (book / "book.yaml").read_text(encoding="utf-8")
+    (book / "book.yaml").write_text(good.replace("title:", "title: [unclosed", 1),
+                                    encoding="utf-8")
+    s = Server(book, ready=": error: ")
+    try:
+        status, _, body = s.get("/")
+        assert status == 200 and b"sg-preview-errors" in body
+        assert re.search(rb"book\.yaml:\d+: error: ", body), body
+        assert re.search(r"book\.yaml:\d+: error: ", "\n".join(s.lines))
+        events = s.events()
+        next(events)
+        (book / "book.yaml").write_text(good, encoding="utf-8")
+        for state in events:
+            if state["pages"]:
+                break
+        assert not state["errors"]
+        assert s.get("/")[0] == 302 and s.get("/ch01.xhtml")[0] == 200
+    finally:
+        assert s.stop() == 0
+
+
+def test_a_port_in_use_is_one_clear_error(tmp_path):
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "studyguide", "serve", str(MINI),
+                            "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"error: cannot serve on 127.0.0.1:{port}: ")
+    assert "Traceback" not in r.stderr
