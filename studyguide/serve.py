@@ -61,11 +61,14 @@ class Render:
     slug: str = ""
     paper: str = "A4"
     outputs: tuple[str, ...] = ()                              # the book's outputs:
+    made: dict[str, bytes] = field(default_factory=dict)        # body digest -> XHTML
 
 
-def render(opts, store, engine: str, previous: Render | None = None) -> Render:
+def render(opts, store, engine: str, previous: Render | None = None,
+           made: dict[str, bytes] | None = None) -> Render:
     """The book's pages as the EPUB has them; on an error, the last good pages with the
-    errors to show on them."""
+    errors to show on them. ``made`` keeps the XHTML of each page body already written,
+    so that a save writes again only the pages whose HTML changed."""
     from . import fonts, theme
     from .builder import Options, prepare
     from .cover import cover_png
@@ -117,8 +120,14 @@ def render(opts, store, engine: str, previous: Render | None = None) -> Render:
                 a.set("href", f"{target}{a.get('href')}")
         body = (tree.text or "") + "".join(
             etree.tostring(c, encoding="unicode", method="html") for c in tree)
-        out.files[page.file] = epub._xhtml(page.title, body, meta.language,
-                                           body_type=page.epub_type, direction=meta.direction)
+        key = hashlib.sha256(repr((page.title, body, meta.language, page.epub_type,
+                                   meta.direction)).encode()).hexdigest()
+        xhtml = made.get(key) if made is not None else None
+        if xhtml is None:
+            xhtml = epub._xhtml(page.title, body, meta.language, body_type=page.epub_type,
+                                direction=meta.direction)
+        out.files[page.file] = xhtml
+        out.made[key] = xhtml
         out.pages.append((page.file, page.title))
         first = tree.xpath(".//*[@id]")
         out.anchors[page.file] = page.file.removesuffix(".xhtml") if not first else \
@@ -173,7 +182,9 @@ class Preview:
     # -- rendering ------------------------------------------------------------------
     def refresh(self) -> Render:
         """Render the book again, print its problems, and tell the open pages."""
-        current = render(self.opts, self.store, self.engine, self.current)
+        previous = self.current
+        current = render(self.opts, self.store, self.engine, previous,
+                         previous.made if previous else None)
         for d in current.errors + current.warnings:
             print(d, file=sys.stderr, flush=True)
         with self.lock:
