@@ -377,3 +377,33 @@ def test_a_port_in_use_is_one_clear_error(tmp_path):
     assert r.returncode == 1
     assert r.stderr.startswith(f"error: cannot serve on 127.0.0.1:{port}: ")
     assert "Traceback" not in r.stderr
+
+
+def test_serve_options_and_build_py_serve(tmp_path):
+    from studyguide import cli
+    args = cli.parser().parse_args(["serve", "book"])
+    assert args.port == 8000 and args.bind == "127.0.0.1"       # this machine only
+    args = cli.parser().parse_args(["serve", "book", "--port", "0", "--format", "epub"])
+    assert args.port == 0 and args.formats == ["epub"]
+    root = Path(__file__).resolve().parent.parent
+    args = cli.script_parser(root).parse_args(["--serve", "--port", "8123"])
+    assert args.serve and args.port == 8123 and args.bind == "127.0.0.1"
+    assert not cli.script_parser(root).parse_args([]).serve
+    # build.py --serve serves its --content folder
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    process = subprocess.Popen(
+        [sys.executable, str(root / "build.py"), "--serve", "--port", "0", "--content",
+         str(book), "--output", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        line = process.stdout.readline()
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
+        while "pages rendered" not in (line := process.stdout.readline()):
+            assert line, "the server ended before it rendered the book"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/ch02.xhtml")
+        assert b"The Second Chapter" in conn.getresponse().read()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
