@@ -323,7 +323,15 @@ def built_outputs(folder: Path) -> dict[str, Path]:
 
 
 # -- the HTTP server ----------------------------------------------------------------
-def handler_for(preview: Preview, stopping: threading.Event):
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def handler_for(preview: Preview, stopping: threading.Event, hosts: set[str] | None = None):
+    """The request handler; ``hosts``: the Host headers accepted (on a loopback address,
+    only the loopback names, so that no other site's page reaches the book through a
+    name that resolves to this machine); None: any."""
     class Handler(BaseHTTPRequestHandler):
         server_version = "studyguide-preview"
         protocol_version = "HTTP/1.1"
@@ -335,6 +343,8 @@ def handler_for(preview: Preview, stopping: threading.Event):
             self.do_GET(head=True)
 
         def do_GET(self, head: bool = False):
+            if hosts is not None and (self.headers.get("Host") or "") not in hosts:
+                return self.send(HTTPStatus.FORBIDDEN, b"unknown host\n", "text/plain", head)
             raw = urlsplit(self.path).path
             name = unquote(raw, errors="strict").lstrip("/") if "\x00" not in raw else None
             if name == "":
@@ -368,6 +378,8 @@ def handler_for(preview: Preview, stopping: threading.Event):
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            self.send_header("Content-Security-Policy", CSP)
+            self.send_header("X-Content-Type-Options", "nosniff")
             for key, value in (extra or {}).items():
                 self.send_header(key, value)
             self.end_headers()
@@ -503,6 +515,12 @@ def serve(opts, quiet: bool, port: int = 8000, bind: str = "127.0.0.1") -> int:
     stopping = threading.Event()
     try:
         server = ThreadingHTTPServer((bind, port), handler_for(preview, stopping))
+        if bind in LOOPBACK:
+            real = server.server_address[1]
+            hosts = {f"{name}:{real}" for name in LOOPBACK if name != "::1"}
+            if real == 80:
+                hosts |= {name for name in LOOPBACK if name != "::1"}
+            server.RequestHandlerClass = handler_for(preview, stopping, hosts)
     except OSError as exc:
         print(f"error: cannot serve on {bind}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

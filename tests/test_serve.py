@@ -59,10 +59,13 @@ class Server:
                 return line
         raise AssertionError(f"no {text!r} in the server's output: {self.lines}")
 
-    def get(self, path: str, method: str = "GET") -> tuple[int, dict, bytes]:
+    def get(self, path: str, method: str = "GET", host: str | None = None
+            ) -> tuple[int, dict, bytes]:
         """A request with the path exactly as given (no client-side normalising)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        conn.putrequest(method, path, skip_accept_encoding=True)
+        conn.putrequest(method, path, skip_accept_encoding=True, skip_host=bool(host))
+        if host:
+            conn.putheader("Host", host)
         conn.endheaders()
         r = conn.getresponse()
         body = r.read()
@@ -160,6 +163,11 @@ def test_no_path_outside_the_book(server):
         status, _, body = server.get(path)
         assert status == 404, f"{path} served ({status})"
         assert secret not in body and b"root:" not in body
+    # a page of another site, through a name that resolves to this machine, gets nothing
+    assert server.get("/ch01.xhtml", host=f"attacker.example:{server.port}")[0] == 403
+    assert server.get("/ch01.xhtml", host=f"localhost:{server.port}")[0] == 200
+    status, headers, _ = server.get("/ch01.xhtml")
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
 
 
 def test_save_reloads_the_page_and_a_broken_save_is_shown(server):
