@@ -435,16 +435,20 @@ class Builder:
         if process and process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:   # its workers end with it; the next build
+                process.kill()                  # finishes or clears what it left
                 process.wait()
-        self.thread.join(timeout=15)
+        self.thread.join(timeout=5)
 
     def argv(self, first: bool) -> list[str]:
         o = self.opts
-        argv = [sys.executable, "-m", "studyguide", "build", str(o.content), "-q",
-                "--output", str(o.output)]
+        # ``studyguide build`` that ends with this process, even under kill -9 (its
+        # workers end with it in turn)
+        argv = [sys.executable, "-c", "import sys; from studyguide.pool import die_with; "
+                "die_with(int(sys.argv[1])); from studyguide.cli import main; "
+                "sys.exit(main(sys.argv[2:]))", str(os.getpid()),
+                "build", str(o.content), "-q", "--output", str(o.output)]
         argv += ["--cache", str(o.cache)] if o.cache else ["--no-cache"]
         if o.jobs:
             argv += ["-j", str(o.jobs)]
@@ -538,6 +542,9 @@ def serve(opts, quiet: bool, port: int = 8000, bind: str = "127.0.0.1") -> int:
             builder.request()
         return 1 if current.errors else 0
 
+    def terminate(signum, frame):         # SIGTERM stops the server as Ctrl-C does
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, terminate)
     print(f"serving {opts.content} at http://{host}:{real_port}/ (Ctrl-C to stop)",
           flush=True)
     try:

@@ -90,7 +90,7 @@ class Server:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
@@ -350,6 +350,22 @@ def test_ctrl_c_stops_cleanly(server):
     assert not _processes_on(server.book)
 
 
+def test_a_killed_server_leaves_no_build_behind(tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    s = Server(book)
+    end = time.monotonic() + 60
+    while len(_processes_on(book)) < 2:             # the server and its build
+        assert time.monotonic() < end, _processes_on(book)
+        time.sleep(0.1)
+    os.kill(s.process.pid, signal.SIGKILL)
+    s.process.wait()
+    end = time.monotonic() + 20
+    while _processes_on(book) and time.monotonic() < end:
+        time.sleep(0.2)
+    assert not _processes_on(book)
+
+
 def test_a_book_broken_from_the_start_shows_its_errors_then_its_pages(tmp_path):
     book = tmp_path / "book"
     shutil.copytree(MINI, book)
@@ -414,4 +430,4 @@ def test_serve_options_and_build_py_serve(tmp_path):
         assert b"The Second Chapter" in conn.getresponse().read()
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=60) == 0
