@@ -185,11 +185,11 @@ class Preview:
         previous = self.current
         current = render(self.opts, self.store, self.engine, previous,
                          previous.made if previous else None)
-        for d in current.errors + current.warnings:
-            print(d, file=sys.stderr, flush=True)
         with self.lock:
             self.current = current
             self._serve_pages()
+        for d in current.errors + current.warnings:
+            print(d, file=sys.stderr, flush=True)
         return current
 
     def student_pdf(self) -> str:
