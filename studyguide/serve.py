@@ -220,10 +220,17 @@ class Preview:
         r = self.current
         self._read_pdf()
         self.served, self.digests = {}, {}
+        # what every page draws on (stylesheet, figures, pictures, fonts): a change to it
+        # reloads every page
+        shared = hashlib.sha256()
+        for name, value in sorted(r.files.items()):
+            if not name.endswith(".xhtml"):
+                shared.update(name.encode() + b"\0")
+                shared.update(value if isinstance(value, bytes) else _stamp(value))
         for file, title in r.pages:
             page = self._page(r, file)
             self.served[file] = page
-            self.digests[file] = hashlib.sha256(page).hexdigest()[:16]
+            self.digests[file] = hashlib.sha256(page + shared.digest()).hexdigest()[:16]
         self.generation += 1
         self._announce()
 
@@ -301,6 +308,14 @@ class Preview:
             if path:
                 return path, _type(name)
         return None
+
+
+def _stamp(path: Path) -> bytes:
+    try:
+        st = path.stat()
+        return f"{st.st_mtime_ns}:{st.st_size}".encode()
+    except OSError:
+        return b"missing"
 
 
 def _type(name: str) -> str:

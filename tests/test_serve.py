@@ -208,6 +208,28 @@ def test_save_reloads_the_page_and_a_broken_save_is_shown(server):
     assert b"sg-preview-errors" not in page and b"was stated again" in page
 
 
+def test_a_change_to_the_stylesheet_reloads_every_page(server):
+    """The book's own stylesheet is a file the pages share: a save to it reloads them all."""
+    book_yaml = server.book / "book.yaml"
+    events = server.events()
+    before = next(events)
+    (server.book / "book.css").write_text(".chapter { color: #102030; }\n", encoding="utf-8")
+    text = book_yaml.read_text(encoding="utf-8")
+    book_yaml.write_text(text.replace("paper: A4", "paper: A4\nstylesheet: book.css", 1),
+                         encoding="utf-8")
+    for state in events:
+        if state["pages"]["ch02.xhtml"] != before["pages"]["ch02.xhtml"]:
+            break
+    assert b"#102030" in server.get("/style/book.css")[2]
+    before = state
+    (server.book / "book.css").write_text(".chapter { color: #203040; }\n", encoding="utf-8")
+    for state in events:
+        if state["pages"]["ch02.xhtml"] != before["pages"]["ch02.xhtml"]:
+            break
+    assert all(state["pages"][f] != before["pages"][f] for f in before["pages"])
+    assert b"#203040" in server.get("/style/book.css")[2]
+
+
 def test_the_pdf_link_opens_the_student_pdf_at_the_chapter(server):
     from pypdf import PdfReader
     end = time.monotonic() + 300
