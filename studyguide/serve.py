@@ -563,7 +563,7 @@ def serve(opts, quiet: bool, port: int = 8000, bind: str = "127.0.0.1") -> int:
     print(f"serving {opts.content} at http://{host}:{real_port}/ (Ctrl-C to stop)",
           flush=True)
     try:
-        watch(opts, quiet, once)
+        watch(opts, quiet, once, settle=0.1)    # a render is cheap: start it sooner
     except KeyboardInterrupt:
         pass
     finally:

@@ -11,7 +11,9 @@ from . import paths
 WRITES = ("created", "modified", "deleted", "moved", "closed")   # closed after writing
 
 
-def watch(opts, quiet: bool, run_once) -> int:
+def watch(opts, quiet: bool, run_once, settle: float = 0.3) -> int:
+    """Run ``run_once(opts, quiet)``, then again ``settle`` seconds after each save (an
+    editor may write a file in more than one step), until Ctrl-C."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
@@ -47,7 +49,7 @@ def watch(opts, quiet: bool, run_once) -> int:
     try:
         while True:
             changed.wait()
-            time.sleep(0.3)  # let an editor finish saving
+            time.sleep(settle)  # let an editor finish saving
             changed.clear()
             files = sorted(set(what))
             what.clear()
