@@ -496,7 +496,8 @@ class Builder:
                 self.opts.formats or (current.outputs if current else ()))
             for first in ((True, False) if student else (False,)):
                 started = time.perf_counter()
-                self.preview.pdf_built("building" + (" the student PDF" if first else ""))
+                self.preview.pdf_built("building the " + ("student PDF" if first else
+                                                          "other outputs"))
                 code, errors = self.run(self.argv(first))
                 with self.cond:
                     superseded = self.wanted != done or self.stopped
