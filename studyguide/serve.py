@@ -503,7 +503,7 @@ class Builder:
                     superseded = self.wanted != done or self.stopped
                 if superseded:
                     break
-                what = "student PDF" if first else "all outputs"
+                what = "student PDF" if first else "other outputs"
                 seconds = time.perf_counter() - started
                 if code == 0:
                     if not self.quiet:
