@@ -58,7 +58,8 @@ def test_the_wheel_ships_every_template_style_and_starter_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for folder, package in ((paths.TEMPLATES, "studyguide/templates"),
                             (paths.STYLES, "studyguide/styles"),
-                            (paths.STARTER, "studyguide/starter")):
+                            (paths.STARTER, "studyguide/starter"),
+                            (ROOT / "studyguide" / "preview", "studyguide/preview")):
         files = shipped(folder)
         assert files, folder
         assert {f"{package}/{f}" for f in files} <= names, folder
