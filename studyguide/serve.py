@@ -37,6 +37,7 @@ from lxml import html as lxml_html
 from .errors import BuildError, Diagnostic
 
 PDF_LINK = "\0pdf\0"            # in a page's text: the PDF link, filled in when served
+DIGEST = "\0digest\0"          # and the page's own digest, which its script compares
 ASSETS = "_"                   # the server's own files: /_/live.js, /_/preview.css, /_/events
 TYPES = {".xhtml": "application/xhtml+xml; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml",
@@ -265,7 +266,8 @@ class Preview:
         sidebar = ('<nav class="sg-preview-sidebar" aria-label="Preview contents"><ol>'
                    f"{items}</ol>{PDF_LINK}</nav>")
         head = ('<link rel="stylesheet" type="text/css" href="/_/preview.css"/>'
-                f'<script src="/_/live.js" data-page="{esc(file)}" defer="defer"></script>')
+                f'<script src="/_/live.js" data-page="{esc(file)}" data-digest="{DIGEST}" '
+                'defer="defer"></script>')
         doc = doc.replace("</head>", head + "</head>", 1)
         start = doc.index("<body")
         start = doc.index(">", start) + 1
@@ -299,7 +301,8 @@ class Preview:
         with self.lock:
             if name in self.served:
                 return self.served[name].replace(
-                    PDF_LINK.encode(), self._pdf_link(name).encode()), TYPES[".xhtml"]
+                    PDF_LINK.encode(), self._pdf_link(name).encode()).replace(
+                    DIGEST.encode(), self.digests[name].encode()), TYPES[".xhtml"]
             r = self.current
             if r and name in r.files and not name.endswith(".xhtml"):
                 return r.files[name], _type(name)

@@ -129,6 +129,9 @@ def test_pages_sidebar_and_what_they_use(server):
     sidebar = page.xpath("//h:nav[@class='sg-preview-sidebar']//h:a/@href", namespaces=ns)
     assert [h for h in sidebar if h.endswith(".xhtml")] == ["/" + f for f in files]
     assert page.xpath("//h:a[@aria-current='page']/@href", namespaces=ns) == ["/ch01.xhtml"]
+    # the page knows the digest it was served with: its script reloads it when it changes
+    assert page.xpath("//h:script[@src='/_/live.js']/@data-digest", namespaces=ns) == \
+        [state["pages"]["ch01.xhtml"]]
     # everything a page links to or draws is served: the pages, stylesheet, figures, images
     for file in files:
         body = server.get("/" + file)[2]

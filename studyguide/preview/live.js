@@ -1,12 +1,12 @@
 // The preview's live reload: the server tells every open page, through Server-Sent
-// Events, each page's digest and the student PDF's link; a page whose digest changed
-// reloads itself, where it was scrolled to.
+// Events, each page's digest and the student PDF's link; a page whose digest is not the
+// one it was served with (a save since) reloads itself, where it was scrolled to.
 (function () {
   "use strict";
   var script = document.currentScript;
   var page = script.getAttribute("data-page");
   var key = "sg-preview-scroll:" + page;
-  var mine = null;
+  var mine = script.getAttribute("data-digest");   // null on the error page
   window.addEventListener("load", function () {
     var y = sessionStorage.getItem(key);
     if (y !== null) { sessionStorage.removeItem(key); window.scrollTo(0, +y); }
