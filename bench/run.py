@@ -165,7 +165,7 @@ def main() -> int:
 def report(rows) -> int:
     lines = ["| measure | figures | ratio | target |", "| --- | --- | --- | --- |"]
     for name, figures, ratio, target in rows:
-        lines.append(f"| {name} | {figures} | {'' if ratio is None else f'{ratio:.2f}'} | {target} |")
+        lines.append(f"| {name} | {figures} | {'' if ratio is None else f'{ratio:.2f}' if ratio >= 0.1 else f'{ratio:.3f}'} | {target} |")
     machine = (f"{platform.node() and 'Linux'} {platform.machine()}, {os.cpu_count()} cores, "
                f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
     text = "\n".join(lines) + f"\n\nMachine: {machine}\n"
