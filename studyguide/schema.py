@@ -39,8 +39,9 @@ DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # -- value types ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Doc:
-    """How a value type is named in the documentation's tables."""
+    """How a value type is named in the documentation's tables (and in the plural)."""
     text: str
+    plural: str = ""
 
 
 def _scalar_text(value: Any) -> Any:
@@ -61,15 +62,15 @@ def _not_empty(value: str) -> str:
     return value
 
 
-Text = Annotated[str, BeforeValidator(_scalar_text), AfterValidator(_strip), Doc("text")]
+Text = Annotated[str, BeforeValidator(_scalar_text), AfterValidator(_strip), Doc("text", "texts")]
 Markdown = Annotated[str, BeforeValidator(_scalar_text), AfterValidator(_strip),
-                     Doc("Markdown")]
+                     Doc("Markdown text", "Markdown texts")]
 Required = Annotated[str, BeforeValidator(_scalar_text), AfterValidator(_strip),
-                     AfterValidator(_not_empty), Doc("text")]
+                     AfterValidator(_not_empty), Doc("text", "texts")]
 RequiredMarkdown = Annotated[str, BeforeValidator(_scalar_text), AfterValidator(_strip),
-                             AfterValidator(_not_empty), Doc("Markdown")]
+                             AfterValidator(_not_empty), Doc("Markdown text", "Markdown texts")]
 FilePath = Annotated[str, AfterValidator(_strip), AfterValidator(_not_empty),
-                     Doc("path in the book folder")]
+                     Doc("path in the book folder", "paths in the book folder")]
 
 
 def _one_or_list(value: Any) -> Any:
@@ -191,7 +192,7 @@ def _series_name(value: Any) -> Any:
 
 
 class Series(Section):
-    """``series:``, either a name alone or this mapping."""
+    """``series:`` in ``book.yaml``: a name alone, or this mapping."""
     name: Required = Field(description="the series' name")
     number: Text = Field("", description="the book's number in the series")
 
@@ -202,14 +203,15 @@ def _isbn_both(value: Any) -> Any:
 
 
 class Isbns(Section):
-    """``isbn:``, either one ISBN for both formats or this mapping."""
+    """``isbn:`` in ``book.yaml``: one ISBN for both formats, or this mapping."""
     print: Isbn = Field("", description="the printed book's ISBN (PDF metadata, the "
                                         "EPUB's page source)")
     epub: Isbn = Field("", description="the EPUB's own ISBN (a `dc:identifier`)")
 
 
 class MasterTable(Section):
-    """``master_table:``: one of the book's tables printed as an appendix of its own."""
+    """``master_table:`` in ``book.yaml``: one of the book's tables printed as an
+    appendix of its own."""
     table: Required = Field(description="its id in `tables/` (chapters link to it as usual)")
     title: Required = Field(description="the appendix's title")
     lead: Markdown = Field("", description="a paragraph printed under the title")
@@ -219,7 +221,7 @@ Labels = Annotated[dict[str, Any], Doc("mapping of label names to texts")]
 
 
 class BookConfig(Section):
-    """``book.yaml``: the book's metadata, its files and its settings."""
+    """``book.yaml``: a mapping of the book's metadata, its files and its settings."""
     title: Required = Field(description="the book's title")
     subtitle: Text = Field("", description="a line under the title")
     kicker: Text = Field("", description="a short line above the title (title pages, cover)")
@@ -274,15 +276,15 @@ class BookConfig(Section):
 
 # -- front matter -------------------------------------------------------------------------
 class Extract(Section):
-    """A source question's ``source:``: the extract the question is about."""
+    """``source:`` of a source question: the extract the question is about."""
     text: RequiredMarkdown = Field(description="a short exact quotation")
     cite: Required = Field(description="a pandoc citation for it, e.g. `\"[@stalin1926, 25]\"`")
 
 
 class QuestionSpec(Section):
-    """One item of ``questions:``."""
+    """An item of ``questions:`` in front matter: one review question."""
     type: Literal["recall", "analysis", "source", "essay"] = Field(
-        "recall", description="`recall`, `analysis`, `source` or `essay`")
+        "recall", description="the kind of question")
     question: RequiredMarkdown = Field(description="the question")
     answer: Markdown = Field("", description="the model answer (teacher material)")
     marks: Positive | None = Field(None, description="the marks it carries")
@@ -306,13 +308,14 @@ class QuestionSpec(Section):
 
 
 class ReadingSpec(Section):
-    """One item of ``further_reading:``."""
+    """An item of ``further_reading:`` in front matter."""
     cite: Required = Field(description="a key of the bibliography (counts as cited)")
     note: Markdown = Field("", description="what the reader gets from it")
 
 
 class FrontMatter(Section):
-    """The front matter of a chapter, a back-matter page or ``CHANGELOG.md``."""
+    """The front matter of a chapter, a back-matter page or ``CHANGELOG.md``: a mapping
+    between ``---`` lines at the top of the file."""
     title: Required = Field(description="the chapter's title")
     short_title: Text = Field("", description="running heads and tight places; default: "
                                               "the title")
@@ -329,14 +332,14 @@ class FrontMatter(Section):
 
 # -- data files ---------------------------------------------------------------------------
 class GlossaryItem(Section):
-    """One item of ``data/glossary.yaml``."""
+    """``data/glossary.yaml``: a list of terms, each this mapping."""
     term: Required = Field(description="the headword")
     definition: RequiredMarkdown = Field(description="the definition")
     aliases: list[Required] = Field([], description="other forms linked in running text")
 
 
 class PersonItem(Section):
-    """One item of ``data/people.yaml``."""
+    """``data/people.yaml``: a list of key figures, each this mapping."""
     name: Required = Field(description="the person's name")
     index: Text = Field("", description="the index heading, e.g. `Trotsky, Leon`; default: "
                                         "the name")
@@ -347,7 +350,7 @@ class PersonItem(Section):
 
 
 class TimelineItem(Section):
-    """One item of ``data/timeline.yaml``."""
+    """``data/timeline.yaml``: a list of events, each this mapping."""
     date: PartialDate = Field(description="when it happened")
     event: RequiredMarkdown = Field(description="what happened")
     key: Flag = Field(False, description="shown in the timeline figure")
@@ -355,7 +358,7 @@ class TimelineItem(Section):
 
 
 class StrategyColumn(Section):
-    """One item of ``columns:`` in ``data/strategies.yaml``."""
+    """An item of ``columns:`` in ``data/strategies.yaml``."""
     heading: RequiredMarkdown = Field(description="the column's heading")
     steps: Annotated[list[RequiredMarkdown], Field(min_length=1)] = Field(
         description="its boxes, top to bottom")
@@ -370,14 +373,14 @@ class Strategies(Section):
 
 
 class LevelItem(Section):
-    """One item of ``levels:`` in a mark scheme."""
+    """An item of ``levels:`` in a mark scheme."""
     level: Positive = Field(description="the level's number")
     marks: Required = Field(description="its mark band, e.g. `10–12`")
     descriptor: RequiredMarkdown = Field(description="answers at this level")
 
 
 class MarkSchemeItem(Section):
-    """One item of ``data/mark_schemes.yaml``."""
+    """``data/mark_schemes.yaml`` (optional): a list of mark schemes, each this mapping."""
     id: Required = Field(description="what questions name in `scheme:`")
     title: Required = Field(description="the scheme's title")
     marks: Positive | None = Field(None, description="the marks a question under it carries")
@@ -386,7 +389,7 @@ class MarkSchemeItem(Section):
 
 
 class TableSpec(Section):
-    """One table of ``tables/*.yaml`` (the file maps table ids to these)."""
+    """A table: each file ``tables/*.yaml`` maps table ids (``tbl-…``) to these mappings."""
     caption: Markdown = Field("", description="the caption")
     columns: Annotated[list[Markdown], Field(min_length=1)] = Field(
         description="the column headings")
@@ -562,47 +565,38 @@ def validate(model: Any, data: Any, path: Path, report, line: int = 1) -> Any:
 
 
 # -- documentation ------------------------------------------------------------------------
-#: (marker name, heading in the docs, the model, how the file holds it)
+#: (marker name in docs/authoring.md, the model documented there)
 SECTIONS = [
-    ("book", "`book.yaml`", BookConfig, "a mapping"),
-    ("book.series", "`series:` in `book.yaml`", Series, "a mapping"),
-    ("book.isbn", "`isbn:` in `book.yaml`", Isbns, "a mapping"),
-    ("book.master_table", "`master_table:` in `book.yaml`", MasterTable, "a mapping"),
-    ("front-matter", "front matter", FrontMatter, "a mapping"),
-    ("front-matter.questions", "an item of `questions:`", QuestionSpec, "a mapping"),
-    ("front-matter.source", "`source:` of a source question", Extract, "a mapping"),
-    ("front-matter.further_reading", "an item of `further_reading:`", ReadingSpec,
-     "a mapping"),
-    ("tables", "a table in `tables/*.yaml`", TableSpec, "a mapping of table ids to these"),
-    ("glossary", "`data/glossary.yaml`", GlossaryItem, "a list of these"),
-    ("people", "`data/people.yaml`", PersonItem, "a list of these"),
-    ("timeline", "`data/timeline.yaml`", TimelineItem, "a list of these"),
-    ("strategies", "`data/strategies.yaml`", Strategies, "a mapping"),
-    ("strategies.columns", "an item of `columns:` in `data/strategies.yaml`", StrategyColumn,
-     "a mapping"),
-    ("mark_schemes", "`data/mark_schemes.yaml`", MarkSchemeItem, "a list of these"),
-    ("mark_schemes.levels", "an item of `levels:` in a mark scheme", LevelItem, "a mapping"),
+    ("book", BookConfig), ("book.series", Series), ("book.isbn", Isbns),
+    ("book.master_table", MasterTable), ("front-matter", FrontMatter),
+    ("front-matter.questions", QuestionSpec), ("front-matter.source", Extract),
+    ("front-matter.further_reading", ReadingSpec), ("tables", TableSpec),
+    ("glossary", GlossaryItem), ("people", PersonItem), ("timeline", TimelineItem),
+    ("strategies", Strategies), ("strategies.columns", StrategyColumn),
+    ("mark_schemes", MarkSchemeItem), ("mark_schemes.levels", LevelItem),
 ]
 
 
-def type_text(tp: Any) -> str:
+def type_text(tp: Any, plural: bool = False) -> str:
     """A value type in words, for the documentation."""
     if typing.get_origin(tp) is Annotated:
         for extra in typing.get_args(tp)[1:]:
             if isinstance(extra, Doc):
-                return extra.text
-        return type_text(typing.get_args(tp)[0])
+                return extra.plural if plural and extra.plural else extra.text
+        return type_text(typing.get_args(tp)[0], plural)
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         return " or ".join(type_text(a) for a in typing.get_args(tp) if a is not type(None))
     if origin is list:
-        return "list of " + re.sub(r"^(\w+)$", r"\1s", type_text(typing.get_args(tp)[0]))
+        return ("lists of " if plural else "list of ") + \
+            type_text(typing.get_args(tp)[0], plural=True)
     if origin is dict:
         return "mapping to " + type_text(typing.get_args(tp)[1])
     if origin is Literal:
-        return " or ".join(f"`{a}`" for a in typing.get_args(tp))
+        names = [f"`{a}`" for a in typing.get_args(tp)]
+        return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return "mapping (below)"
+        return "mappings (below)" if plural else "mapping (below)"
     return {str: "text", int: "whole number", bool: "`true` or `false`"}.get(tp, str(tp))
 
 
@@ -612,6 +606,8 @@ def _default_text(field) -> str:
     value = field.get_default(call_default_factory=True)
     if value in (None, "", [], {}):
         return "—"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
     if isinstance(value, list):
         return "`[" + ", ".join(map(str, value)) + "]`"
     if isinstance(value, dt.date):
@@ -630,9 +626,9 @@ def table(model: type[BaseModel]) -> str:
 
 
 def docs_region(name: str) -> str:
-    _, heading, model, holds = next(s for s in SECTIONS if s[0] == name)
-    intro = f"{heading}: {holds}. " + " ".join((model.__doc__ or "").split())
-    return f"{intro.strip()}\n\n{table(model)}\n"
+    model = next(s[1] for s in SECTIONS if s[0] == name)
+    intro = " ".join((model.__doc__ or "").split()).replace("``", "`")
+    return f"{intro}\n\n{table(model)}\n"
 
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "authoring.md"
@@ -665,7 +661,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.docs:
         if new != text:
             args.file.write_text(new, encoding="utf-8")
-    elif args.check or True:
+    else:
         if new != text or missing:
             print(f"{args.file}: the reference tables differ from the schema"
                   + (f" (no region for: {', '.join(sorted(missing))})" if missing else "")
