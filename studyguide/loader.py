@@ -103,25 +103,41 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
     if src is None:
         return None
     meta = src.meta
-    fm = schema.validate(schema.FrontMatter, meta, path, report, meta.line or 1)
+    # partial: a chapter with a bad key is still read (the build fails on the error), so
+    # that its other keys are checked against the rest of the book in the same run
+    fm = schema.validate(schema.FrontMatter, meta, path, report, meta.line or 1,
+                         partial=True)
     if not src.body.strip():
         report.error(path, src.body_line, "empty chapter: no body text after the front matter")
     if fm is None or not src.body.strip():
         return None
-    qs = meta.get("questions") or []
-    questions = [Question(q.type, q.question, q.answer, line_of(qs, i), marks=q.marks,
+    questions = [Question(q.type, q.question, q.answer, line, marks=q.marks,
                           source=Extract(q.source.text, q.source.cite) if q.source else None,
                           indicative=list(q.indicative), plan=list(q.plan), scheme=q.scheme)
-                 for i, q in enumerate(fm.questions)]
-    fr = meta.get("further_reading") or []
+                 for q, line in _good_items(schema.QuestionSpec, meta.get("questions"))]
+    readings = [Reading(r.cite, r.note, line)
+                for r, line in _good_items(schema.ReadingSpec, meta.get("further_reading"))]
     return Chapter(
         id=cid, number=number, path=path, title=fm.title, body=src.body,
         body_line=src.body_line, summary=fm.summary, objectives=list(fm.objectives),
         key_terms=list(fm.key_terms), questions=questions, kind=kind,
         title_line=line_of(meta, "title"), short_title=fm.short_title,
         key_points=list(fm.key_points),
-        further_reading=[Reading(r.cite, r.note, line_of(fr, i))
-                         for i, r in enumerate(fm.further_reading)])
+        further_reading=readings)
+
+
+def _good_items(model, items) -> list[tuple]:
+    """(item, line) for each item of a YAML list that ``model`` accepts (the others were
+    reported when the whole was validated)."""
+    if not isinstance(items, list):
+        return []
+    out = []
+    for i, value in enumerate(items):
+        try:
+            out.append((schema.TypeAdapter(model).validate_python(value), line_of(items, i)))
+        except schema.ValidationError:
+            pass
+    return out
 
 
 def _items(path: Path, report: Reporter, model, shape: type = list):

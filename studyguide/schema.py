@@ -538,10 +538,11 @@ def message(error: dict, model: Any) -> str:
         what = "at least" if kind == "too_short" else "at most"
         return f"'{where}' must hold {what} {limit} item(s), not {error['ctx'].get('actual_length')}"
     if kind in EXPECTED:
-        doc = _doc_at(model, loc)
+        doc = _doc_at(model, loc).replace("`", "")
         if doc and " or " in doc and kind in ("model_type", "dict_type", "list_type"):
             return f"'{where}' must be a {doc}, not {_shown(value)}"
-        if kind == "string_type" and isinstance(value, list) and len(value) == 1:
+        if kind == "string_type" and isinstance(value, list) and len(value) == 1 and \
+                isinstance(loc[-1], str):
             return f"'{where}' must be one {doc or 'text'}, not a list (write it without " \
                    "the [ ])"
         if kind.startswith("date") and isinstance(value, str):
@@ -551,17 +552,30 @@ def message(error: dict, model: Any) -> str:
     return f"'{where}': {error['msg']}" if where else error["msg"]
 
 
-def validate(model: Any, data: Any, path: Path, report, line: int = 1) -> Any:
+def validate(model: Any, data: Any, path: Path, report, line: int = 1,
+             partial: bool = False) -> Any:
     """``data`` validated against ``model`` (a model class or any type); every problem
-    reported at its line in ``path``; ``None`` if there was any."""
+    reported at its line in ``path``; ``None`` if there was any.
+
+    With ``partial``, a mapping whose problems lie in optional keys is validated once
+    more without those keys, and what remains is returned (the problems are reported all
+    the same), so that what depends on the good keys can still be checked."""
     try:
         return TypeAdapter(model).validate_python(data)
     except ValidationError as exc:
+        bad = set()
         for error in exc.errors(include_url=False):
             loc = tuple(p for p in error["loc"] if isinstance(p, (str, int)))
             report.error(path, _line_at(data, loc, line), message({**error, "loc": loc},
                                                                   model))
-        return None
+            bad.add(loc[0] if loc and error["type"] != "missing" else None)
+        if not partial or None in bad or not isinstance(data, dict):
+            return None
+        try:
+            return TypeAdapter(model).validate_python(
+                {k: v for k, v in data.items() if k not in bad})
+        except ValidationError:
+            return None
 
 
 # -- documentation ------------------------------------------------------------------------
