@@ -57,26 +57,35 @@ def book_language(root: Path) -> str | None:
     return _str(data.get("language")) or None if isinstance(data, dict) else None
 
 
-def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict]:
-    """``book.yaml``, validated against ``schema.BookConfig``; ``None`` (every problem
-    reported) if it is unusable, with the raw mapping for the rest of the loading."""
+def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict, bool]:
+    """``book.yaml``, validated against ``schema.BookConfig``: the metadata, the YAML
+    mapping (its lines place later problems) and whether it was free of problems.
+
+    With a problem in an optional key, the metadata is made without that key (every
+    problem reported), so that the rest of the book is still checked in the same run;
+    ``None`` if even that cannot be made."""
     path = root / "book.yaml"
     reported = len(report.errors)
     data = read_yaml(path, report, "book")
     if data is None and len(report.errors) > reported:
-        return None, {}          # unreadable or malformed, and reported
+        return None, {}, False   # unreadable or malformed, and reported
     if not isinstance(data, dict):
         found = "an empty file" if data is None else \
             "a list" if isinstance(data, list) else "a single value"
         report.error(path, 1, "book.yaml must be a YAML mapping of the book's settings "
                      f"(title:, language:, chapters: ...), not {found}")
-        return None, {}
-    config = schema.validate(schema.BookConfig, data, path, report)
+        return None, {}, False
+    config = schema.validate(schema.BookConfig, data, path, report, partial=True)
     language = data.get("language") if isinstance(data.get("language"), str) else ""
     labels = labels_mod.for_book(config.language if config else language,
                                  data.get("labels"), path, line_of(data, "labels"), report)
-    if config is None or len(report.errors) > reported:
-        return None, data
+    if config is None:
+        return None, data, False
+    bad = schema.bad_keys(schema.BookConfig, data)
+    if bad:                      # the rest of the loading reads only the good keys
+        good = LineDict({k: v for k, v in data.items() if k not in bad})
+        good.line, good.key_lines = data.line, data.key_lines
+        data = good
     isbn = config.isbn or schema.Isbns()
     meta = Metadata(
         title=config.title, language=config.language, subtitle=config.subtitle,
@@ -92,7 +101,7 @@ def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict]:
     if not meta.identifier:
         meta.identifier = f"urn:isbn:{meta.isbn_epub}" if meta.isbn_epub else \
             "urn:studyguide:" + slugify(meta.title)
-    return meta, data
+    return meta, data, len(report.errors) == reported
 
 
 def load_chapter(path: Path, cid: str, number: int | None, kind: str,
@@ -318,12 +327,13 @@ def load_nocite(raw: dict, book: Book, book_yaml: Path, report: Reporter) -> lis
 
 
 def load_book(root: Path, report: Reporter) -> Book | None:
-    """Read the whole content folder; ``None`` if the metadata itself is unusable."""
+    """Read the whole content folder; ``None`` if book.yaml has a problem (all of the
+    book's problems reported all the same)."""
     root = root.resolve()
     if not (root / "book.yaml").exists():
         report.error(root / "book.yaml", 0, "no book.yaml in the content folder")
         return None
-    meta, raw = load_metadata(root, report)
+    meta, raw, valid = load_metadata(root, report)
     book_yaml = root / "book.yaml"
 
     def documents(key: str, kind: str) -> list[Chapter]:
@@ -355,7 +365,8 @@ def load_book(root: Path, report: Reporter) -> Book | None:
         return out
 
     chapters = documents("chapters", "chapter")
-    if not raw.get("chapters") and meta is not None:
+    if not raw.get("chapters") and meta is not None and not (valid is False and
+                                                             "chapters" in raw.key_lines):
         report.error(book_yaml, line_of(raw, "chapters"), "the book lists no chapters")
     back = documents("back_matter", "back")
     # the data files are checked even when book.yaml is unusable: every problem at once
@@ -414,7 +425,9 @@ def load_book(root: Path, report: Reporter) -> Book | None:
                          f"unknown template folder '{folder}' (not a folder inside the book)")
         elif check_templates(path, report):
             book.templates_dir = path
-    return book
+    # a book.yaml with a problem was read without the keys at fault, only to find every
+    # other problem: it is not rendered, which would report their consequences too
+    return book if valid else None
 
 
 def load_master_table(raw: dict, path: Path, tables: dict, report: Reporter) -> dict | None:

@@ -552,6 +552,15 @@ def message(error: dict, model: Any) -> str:
     return f"'{where}': {error['msg']}" if where else error["msg"]
 
 
+def bad_keys(model: Any, data: dict) -> set:
+    """The keys of a mapping whose values ``model`` refuses (unknown keys among them)."""
+    try:
+        TypeAdapter(model).validate_python(data)
+    except ValidationError as exc:
+        return {e["loc"][0] for e in exc.errors() if e["loc"] and e["type"] != "missing"}
+    return set()
+
+
 def validate(model: Any, data: Any, path: Path, report, line: int = 1,
              partial: bool = False) -> Any:
     """``data`` validated against ``model`` (a model class or any type); every problem
