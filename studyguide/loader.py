@@ -54,7 +54,8 @@ def book_language(root: Path) -> str | None:
     """The language book.yaml names, read without reporting anything (the workers load
     its hyphenation patterns while the book is read); None if it names none."""
     data = read_yaml(root / "book.yaml", Reporter(root), "book")
-    return _str(data.get("language")) or None if isinstance(data, dict) else None
+    language = data.get("language") if isinstance(data, dict) else None
+    return language.strip() or None if isinstance(language, str) else None
 
 
 def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict, bool]:

@@ -181,8 +181,16 @@ Nocite = Annotated[list[Required], BeforeValidator(_nocite),
 
 
 class Section(BaseModel):
-    """A mapping of known keys; any other key is an error."""
+    """A mapping of known keys; any other key is an error. A key with no value
+    (``subtitle:``) is a key not given: its default, or missing if it is required."""
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
 
 # -- book.yaml ----------------------------------------------------------------------------
