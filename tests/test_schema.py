@@ -5,6 +5,7 @@ traceback; the docs' reference tables are the schema's; the shipped books are cl
 Everything here is in-process validation: nothing is typeset."""
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from pathlib import Path
@@ -402,3 +403,67 @@ def test_schema_module_runs_as_a_command(tmp_path):
     result = subprocess.run([sys.executable, "-m", "studyguide.schema", "--check", "--file",
                              str(docs)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# -- no value of any key breaks the loading -----------------------------------------------
+CHECKED_BEYOND = {"csl", "bibliography", "chapters", "back_matter", "stylesheet", "fonts",
+                  "templates", "master_table", "nocite", "labels", "further_reading",
+                  "key_terms"}
+ODD_VALUES = [1, 1.5, True, [], {}, [[1]], {"a": {"b": 1}}, "x", "2026-02-30", [None]]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES, ids=repr)
+def test_any_value_of_any_key_is_taken_or_reported_never_a_crash(book_copy, value):
+    """Every key of book.yaml, of a chapter's front matter, of the strategy diagram and
+    of a glossary, timeline, people, mark scheme, annotation and table entry given the
+    same odd value at once: the loading never raises, and a refused key of book.yaml or
+    front matter is an error at its own line."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):      # each value written out (a book may use no alias)
+        def ignore_aliases(self, data):
+            return True
+
+    dump = functools.partial(yaml.dump, Dumper=Dumper)
+    book_yaml = book_copy / "book.yaml"
+    base = {"title": "T", "language": "en", "chapters": ["chapters/01-first.md"]}
+    book_yaml.write_text(dump({**base, **{k: value for k in schema.BookConfig.model_fields
+                                          if k not in base}}), encoding="utf-8")
+    ch = book_copy / "chapters" / "01-first.md"
+    fm = {k: value for k in schema.FrontMatter.model_fields if k != "title"}
+    ch.write_text("---\n" + dump({"title": "T", **fm}) + "---\n\nText.\n",
+                  encoding="utf-8")
+    data = book_copy / "data"
+    for name, model in (("glossary", schema.GlossaryItem), ("timeline", schema.TimelineItem),
+                        ("people", schema.PersonItem), ("mark_schemes", schema.MarkSchemeItem)):
+        (data / f"{name}.yaml").write_text(dump(
+            [{k: value for k in model.model_fields}]), encoding="utf-8")
+    (data / "strategies.yaml").write_text(dump(
+        {k: value for k in schema.Strategies.model_fields}), encoding="utf-8")
+    (data / "annotations.yaml").write_text(dump({"writer1901": value}), encoding="utf-8")
+    (book_copy / "tables" / "tables.yaml").write_text(dump(
+        {"tbl-x": {k: value for k in schema.TableSpec.model_fields}}), encoding="utf-8")
+    report = Reporter(book_copy)
+    load_book(book_copy, report)            # must not raise
+    errors = {(d.path, d.line) for d in report.errors}
+    assert errors, "no error for an odd value everywhere"
+    for path, model, base in ((book_yaml, schema.BookConfig, base),
+                              (ch, schema.FrontMatter, {"title": "T"})):
+        rel = report._rel(path)
+        lines = path.read_text().split("\n---\n")[0].splitlines()   # front matter only
+        starts = [i for i, line in enumerate(lines, 1) if line[:1].isalpha()] + \
+            [len(lines) + 1]
+        for start, end in zip(starts, starts[1:]):
+            key = lines[start - 1].split(":")[0]
+            if key in base:
+                continue
+            refused = any((rel, n) in errors for n in range(start, end))
+            try:
+                schema.TypeAdapter(model).validate_python({**base, key: value})
+                accepted = True
+            except schema.ValidationError:
+                accepted = False
+            # the schema's refusals are all reported; the loader refuses more of these
+            # keys (files that do not exist, an unknown style, label or key)
+            assert refused if not accepted else (not refused or key in CHECKED_BEYOND), \
+                (path.name, key, value, refused)
