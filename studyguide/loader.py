@@ -171,7 +171,8 @@ def _items(path: Path, report: Reporter, model, shape: type = list):
         if shape is dict and not isinstance(key, str):
             report.error(path, line, f"a key must be a text, not {key!r}")
             continue
-        item = schema.validate(model, value, path, report, line)
+        item = schema.validate(model, value, path, report, line) if shape is list else \
+            (schema.validate(dict[str, model], {key: value}, path, report, line) or {}).get(key)
         if item is not None:
             out.append((item, line) if shape is list else (key, item, line, value))
     return out

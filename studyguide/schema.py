@@ -520,6 +520,7 @@ def message(error: dict, model: Any) -> str:
     loc = tuple(p for p in error["loc"] if isinstance(p, (str, int)))
     kind, value = error["type"], error.get("input")
     where = _name(loc)
+    subject = f"'{where}'" if where else "the value"
     if kind == "missing":
         return f"missing required field '{loc[-1]}'" + \
             (f" in '{_name(loc[:-1])}'" if len(loc) > 1 and isinstance(loc[-2], str) else "")
@@ -536,28 +537,28 @@ def message(error: dict, model: Any) -> str:
                                              else "") + hint
     if kind == "value_error":
         text = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
-        if text.startswith(("must ", "date must")) and where:
-            return f"'{where}' {text}" if text.startswith("must ") else text
+        if text.startswith("must "):
+            return f"{subject} {text}"
         return text
     if kind == "literal_error":
-        return f"'{where}' must be {error['ctx']['expected']}, not {_shown(value)}"
+        return f"{subject} must be {error['ctx']['expected']}, not {_shown(value)}"
     if kind in ("too_short", "too_long"):
         limit = error["ctx"].get("min_length" if kind == "too_short" else "max_length")
         what = "at least" if kind == "too_short" else "at most"
-        return f"'{where}' must hold {what} {limit} item(s), not {error['ctx'].get('actual_length')}"
+        return f"{subject} must hold {what} {limit} item(s), not {error['ctx'].get('actual_length')}"
     if kind in EXPECTED:
         doc = _doc_at(model, loc).replace("`", "")
         if doc and " or " in doc and kind in ("model_type", "dict_type", "list_type"):
-            return f"'{where}' must be a {doc}, not {_shown(value)}"
+            return f"{subject} must be a {doc}, not {_shown(value)}"
         if kind == "string_type" and isinstance(value, list) and len(value) == 1 and \
                 isinstance(loc[-1], str):
-            return f"'{where}' must be one {doc or 'text'}, not a list (write it without " \
+            return f"{subject} must be one {doc or 'text'}, not a list (write it without " \
                    "the [ ])"
         if kind.startswith("date") and isinstance(value, str):
-            return f"'{where}' must be {EXPECTED[kind]}: {value!r} is not a date of the " \
+            return f"{subject} must be {EXPECTED[kind]}: {value!r} is not a date of the " \
                    f"calendar ({error['ctx']['error'] if 'ctx' in error else error['msg']})"
-        return f"'{where}' must be {EXPECTED[kind]}, not {_shown(value)}"
-    return f"'{where}': {error['msg']}" if where else error["msg"]
+        return f"{subject} must be {EXPECTED[kind]}, not {_shown(value)}"
+    return f"{subject}: {error['msg']}"
 
 
 def bad_keys(model: Any, data: dict) -> set:

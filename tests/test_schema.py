@@ -294,8 +294,8 @@ def test_every_problem_of_every_data_file_at_once(book_copy, capsys):
         (book_yaml, line_of(book_yaml, "language:"), "'language' must be a text, not 123"),
         (ch, line_of(ch, "answer: [1, 2]"), "'questions[2].answer' must be a text, not a "
                                             "list"),
-        (tables, line_of(tables, "caption: {text"), "'caption' must be a text, not a "
-                                                    "mapping"),
+        (tables, line_of(tables, "caption: {text"), "'tbl-ch02-dates.caption' must be a "
+                                                    "text, not a mapping"),
         (strategies, 2, "'columns' must be a list, not 5"),
         (timeline, line_of(timeline, "- date: 1930-02-30"), "'1930-02-30' is not a date of "
                                                             "the calendar"),
