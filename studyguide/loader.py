@@ -144,7 +144,7 @@ def _good_items(model, items) -> list[tuple]:
     out = []
     for i, value in enumerate(items):
         try:
-            out.append((schema.TypeAdapter(model).validate_python(value), line_of(items, i)))
+            out.append((schema.adapter(model).validate_python(value), line_of(items, i)))
         except schema.ValidationError:
             pass
     return out
@@ -320,7 +320,7 @@ def load_nocite(raw: dict, book: Book, book_yaml: Path, report: Reporter) -> lis
     value = raw.get("nocite")
     if value is None:
         return []
-    keys = schema.TypeAdapter(schema.Nocite).validate_python(value)
+    keys = schema.adapter(schema.Nocite).validate_python(value)
     for key in keys:
         if key != "*" and book.references and key not in book.reference_lines:
             report.error(book_yaml, line_of(raw, "nocite"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
 import sys
 import types
@@ -406,10 +407,13 @@ class TableSpec(Section):
     note: Markdown = Field("", description="a note under the table")
 
 
-Annotations = dict[str, RequiredMarkdown]
-
-
 # -- validation ---------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def adapter(model: Any) -> TypeAdapter:
+    """The validator of a type, built once."""
+    return TypeAdapter(model)
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
@@ -564,7 +568,7 @@ def message(error: dict, model: Any) -> str:
 def bad_keys(model: Any, data: dict) -> set:
     """The keys of a mapping whose values ``model`` refuses (unknown keys among them)."""
     try:
-        TypeAdapter(model).validate_python(data)
+        adapter(model).validate_python(data)
     except ValidationError as exc:
         return {e["loc"][0] for e in exc.errors() if e["loc"] and e["type"] != "missing"}
     return set()
@@ -579,7 +583,7 @@ def validate(model: Any, data: Any, path: Path, report, line: int = 1,
     more without those keys, and what remains is returned (the problems are reported all
     the same), so that what depends on the good keys can still be checked."""
     try:
-        return TypeAdapter(model).validate_python(data)
+        return adapter(model).validate_python(data)
     except ValidationError as exc:
         bad = set()
         for error in exc.errors(include_url=False):
@@ -590,7 +594,7 @@ def validate(model: Any, data: Any, path: Path, report, line: int = 1,
         if not partial or None in bad or not isinstance(data, dict):
             return None
         try:
-            return TypeAdapter(model).validate_python(
+            return adapter(model).validate_python(
                 {k: v for k, v in data.items() if k not in bad})
         except ValidationError:
             return None
