@@ -661,7 +661,34 @@ def table(model: type[BaseModel]) -> str:
     return "\n".join(rows)
 
 
+def labels_table() -> str:
+    """The interface strings a book may override under ``labels:``: every key of the
+    theme's English locale file, its English text and what its comment says."""
+    from .labels import _locale_file, placeholders
+    from .paths import TEMPLATES
+    english = _locale_file("en")
+    notes = {}
+    for line in (TEMPLATES / "locales" / "en.yaml").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^(\w+):.*?\s#\s*(.+)$", line)
+        if m:
+            notes[m.group(1)] = m.group(2).strip()
+    rows = ["| label | English | placeholders | note |", "| --- | --- | --- | --- |"]
+    for key, value in english.items():
+        text = f"{len(value)} names: {value[0]} … {value[-1]}" if isinstance(value, list) \
+            else str(value)
+        text = text if len(text) <= 60 else text[:57] + "…"
+        names = ", ".join("`{" + n + "}`" for n in sorted(placeholders(str(value)))) \
+            if isinstance(value, str) else ""
+        cells = [f"`{key}`", text.replace("|", "\\|"), names or "—",
+                 notes.get(key, "").replace("|", "\\|")]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def docs_region(name: str) -> str:
+    if name == "labels":
+        return "The keys of `labels:` in `book.yaml` (from `templates/locales/en.yaml`):\n\n" \
+            + labels_table() + "\n"
     model = next(s[1] for s in SECTIONS if s[0] == name)
     intro = " ".join((model.__doc__ or "").split()).replace("``", "`")
     return f"{intro}\n\n{table(model)}\n"
@@ -692,7 +719,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--file", type=Path, default=DOCS, help="the docs file (default: %(default)s)")
     args = p.parse_args(argv)
     text = args.file.read_text(encoding="utf-8")
-    missing = {s[0] for s in SECTIONS} - documented(text)
+    missing = ({s[0] for s in SECTIONS} | {"labels"}) - documented(text)
     new = render_docs(text)
     if args.docs:
         if new != text:
