@@ -78,8 +78,9 @@ def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict, 
         return None, {}, False
     config = schema.validate(schema.BookConfig, data, path, report, partial=True)
     language = data.get("language") if isinstance(data.get("language"), str) else ""
-    labels = labels_mod.for_book(config.language if config else language,
-                                 data.get("labels"), path, line_of(data, "labels"), report)
+    overrides = data.get("labels") if isinstance(data.get("labels"), dict) else None
+    labels = labels_mod.for_book(config.language if config else language, overrides, path,
+                                 line_of(data, "labels"), report)
     if config is None:
         return None, data, False
     bad = schema.bad_keys(schema.BookConfig, data)

@@ -527,7 +527,7 @@ def message(error: dict, model: Any) -> str:
     subject = f"'{where}'" if where else "the value"
     if kind == "missing":
         return f"missing required field '{loc[-1]}'" + \
-            (f" in '{_name(loc[:-1])}'" if len(loc) > 1 and isinstance(loc[-2], str) else "")
+            (f" in '{_name(loc[:-1])}'" if len(loc) > 1 else "")
     if kind == "extra_forbidden":
         parent = _type_at(model, loc[:-1])
         known = list(parent.model_fields) if isinstance(parent, type) and \
@@ -555,7 +555,7 @@ def message(error: dict, model: Any) -> str:
         if doc and " or " in doc and kind in ("model_type", "dict_type", "list_type"):
             return f"{subject} must be a {doc}, not {_shown(value)}"
         if kind == "string_type" and isinstance(value, list) and len(value) == 1 and \
-                isinstance(loc[-1], str):
+                loc and isinstance(loc[-1], str):
             return f"{subject} must be one {doc or 'text'}, not a list (write it without " \
                    "the [ ])"
         if kind.startswith("date") and isinstance(value, str):
