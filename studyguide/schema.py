@@ -190,7 +190,7 @@ class Section(BaseModel):
     @classmethod
     def _empty_is_absent(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v is not None}
+            return {k: v for k, v in data.items() if v is not None or k not in cls.model_fields}
         return data
 
 

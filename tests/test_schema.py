@@ -128,6 +128,8 @@ def test_every_problem_of_book_yaml_at_its_line(book_copy):
     ("title: T\nlanguage: en\nmaster_table: {table: x, title: y, titel: z}\n", 3,
      "'master_table' knows only 'table', 'title' and 'lead', not titel"),
     ("title: T\n", 1, "missing required field 'language'"),
+    ("title: T\nlanguage: en\nsubtitel:\n", 3, "unknown key 'subtitel' (did you mean "
+                                                "'subtitle'?)"),
 ])
 def test_one_bad_value(book_copy, text, line, words):
     path = book_copy / "book.yaml"
@@ -467,3 +469,32 @@ def test_any_value_of_any_key_is_taken_or_reported_never_a_crash(book_copy, valu
             # keys (files that do not exist, an unknown style, label or key)
             assert refused if not accepted else (not refused or key in CHECKED_BEYOND), \
                 (path.name, key, value, refused)
+
+
+def test_a_build_of_a_misconfigured_book_fails_at_once_with_every_problem(book_copy,
+                                                                          tmp_path):
+    """`studyguide build`, as a user runs it: exit 1, each problem at its line, no
+    traceback, nothing typeset, nothing written."""
+    import subprocess
+    import sys
+    path = book_copy / "book.yaml"
+    edit(path, "date: 2025-03-01", "date: 2026-02-30")
+    edit(path, "paper: A4", "paper: A4\noutputs: [{pdf: 1}]")
+    edit(book_copy / "data" / "strategies.yaml", "columns:\n", "columns: 5\nx:\n")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "studyguide", "build", str(book_copy),
+                             "--output", str(out), "--no-cache"],
+                            capture_output=True, text=True, cwd=book_copy, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [m for m in result.stderr.splitlines() if ": error: " in m]
+    assert errors == [
+        f"book.yaml:{line_of(path, 'date:')}: error: 'date' must be a date YYYY-MM-DD: "
+        "'2026-02-30' is not a date of the calendar (day value is outside expected range)",
+        f"book.yaml:{line_of(path, 'outputs:')}: error: 'outputs[1]' must be 'pdf' or "
+        "'epub', not a mapping",
+        "data/strategies.yaml:2: error: 'columns' must be a list, not 5",
+        "data/strategies.yaml:3: error: unknown key 'x' (known keys: title, caption, columns)",
+    ], result.stderr
+    assert result.stderr.rstrip().endswith("build failed: 4 error(s); outputs left unchanged")
+    assert not out.exists()
