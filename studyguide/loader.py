@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
 
 from . import labels as labels_mod
 from . import paths, schema
@@ -40,14 +39,6 @@ def _inside(root: Path, rel: str) -> Path | None:
     except ValueError:
         return None
     return path
-
-
-def _str(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, dict)):
-        return ""
-    return str(value).strip()
 
 
 def book_language(root: Path) -> str | None:

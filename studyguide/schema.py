@@ -549,7 +549,8 @@ def message(error: dict, model: Any) -> str:
     if kind in ("too_short", "too_long"):
         limit = error["ctx"].get("min_length" if kind == "too_short" else "max_length")
         what = "at least" if kind == "too_short" else "at most"
-        return f"{subject} must hold {what} {limit} item(s), not {error['ctx'].get('actual_length')}"
+        found = error["ctx"].get("actual_length")
+        return f"{subject} must hold {what} {limit} item(s), not {found}"
     if kind in EXPECTED:
         doc = _doc_at(model, loc).replace("`", "")
         if doc and " or " in doc and kind in ("model_type", "dict_type", "list_type"):
