@@ -559,6 +559,9 @@ def message(error: dict, model: Any) -> str:
                 loc and isinstance(loc[-1], str):
             return f"{subject} must be one {doc or 'text'}, not a list (write it without " \
                    "the [ ])"
+        if kind == "string_type" and isinstance(value, dict) and len(value) == 1:
+            return f"{subject} must be a text, not a mapping: YAML reads a colon followed " \
+                   "by a space as a key; put the whole text in quotes"
         if kind.startswith("date") and isinstance(value, str):
             return f"{subject} must be {EXPECTED[kind]}: {value!r} is not a date of the " \
                    f"calendar ({error['ctx']['error'] if 'ctx' in error else error['msg']})"

@@ -162,6 +162,16 @@ def test_front_matter_errors_are_at_their_line_in_the_markdown_file(book_copy):
     assert len(messages) == 5, "\n".join(messages)
 
 
+def test_a_colon_in_a_list_item_is_explained(book_copy):
+    """`- Content: the thing` is a mapping to YAML; the message says how to write text."""
+    ch = book_copy / "chapters" / "01-first.md"
+    edit(ch, "key_terms:", "key_points:\n  - Provenance: an opponent's selection.\nkey_terms:")
+    book, messages = load(book_copy)
+    has(messages, ch, line_of(ch, "- Provenance:"), "'key_points[1]' must be a text, not a "
+        "mapping: YAML reads a colon followed by a space as a key; put the whole text in quotes")
+    assert len(messages) == 1, "\n".join(messages)
+
+
 FULL_CHAPTER = """\
 ---
 title: The Third Chapter
