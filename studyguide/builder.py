@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from concurrent.futures import as_completed
@@ -130,7 +131,22 @@ def source_files(book) -> list[Path]:
         files += sorted((book.root / folder).glob("*.yaml"))
     if book.bibliography_path:
         files.append(book.bibliography_path)
-    return [f for f in files if f.is_file()]
+    return [f for f in files if _readable(f, book.root)]
+
+
+def _readable(path: Path, root: Path) -> bool:
+    """Whether the sandbox would read ``path`` (a regular file inside the book, once its
+    symlinks are resolved, within the largest text file's limit); the loader reported
+    any other."""
+    from .readers import LIMITS
+    real = Path(os.path.realpath(path))
+    if Path(os.path.realpath(root)) not in real.parents:
+        return False
+    try:
+        st = os.stat(real)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size <= LIMITS["bibliography"]
 
 
 def plan_key(opts: Options, ed) -> str:
@@ -236,6 +252,7 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
                       seconds=time.perf_counter() - started, unchanged=True)
 
     progress("reading content")
+    report = None
     try:
         with Pool(max(1, opts.jobs or os.cpu_count() or 1),
                   languages=tuple(filter(None, [book_language(opts.content)]))) as pool:
@@ -245,13 +262,11 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
             run = Run(rb, opts, store, pool, progress, engine_code)
             results = run.outputs()
     except Exception as exc:     # a bug: an error naming the file it was working on
-        raise failure(exc, None, opts.content) from None
+        found = failure(exc, None, opts.content)
+        if report is not None:   # the content's warnings are not lost with the build
+            found = BuildError([*report.warnings, *found.diagnostics], found.tracebacks)
+        raise found from None
 
-    refused = [entry for _, ed in run.editions for entry in ed.layout.refused]
-    if refused:
-        from .writers.refusals import diagnostics
-        book = rb.book
-        raise BuildError(diagnostics(book, refused, book.templates_dir or opts.content))
     warnings = [str(d) for d in report.warnings]
     for _, ed in run.editions:
         store.put(plan_key(opts, ed), ed.plan)
@@ -508,7 +523,7 @@ class Run:
             self.rendered += 1
             self.done += 1
             progress(str(job.name.relative_to(out)), self.done, self.total)
-        failed += self.epub_failure(epub)
+        failed += self.epub_failure(epub) + self.refusals()
         if failed:
             raise BuildError.joined(failed)
         for job in self.handouts:
@@ -523,6 +538,17 @@ class Run:
             progress(f"{self.slug}.epub", self.done, self.total)
             results[out / f"{self.slug}.epub"] = data
         return results
+
+    def refusals(self) -> list[BuildError]:
+        """What the typesetter's fetcher refused in the editions (the handouts report
+        their own), at the line of the template or stylesheet that named it."""
+        refused = [entry for _, ed in self.editions if ed.layout
+                   for entry in ed.layout.refused]
+        if not refused:
+            return []
+        from .writers.refusals import diagnostics
+        book = self.rb.book
+        return [BuildError(diagnostics(book, refused, book.templates_dir or self.opts.content))]
 
     def epub_failure(self, epub: list) -> list[BuildError]:
         """The EPUB's failure, if it failed (waiting for it if it is being written)."""

@@ -291,13 +291,19 @@ def _body_common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
 
 def part_sources(rb: RenderedBook, teacher: bool, paper: str) -> dict[str, str]:
     """The HTML of every body part, before page numbers are known."""
+    from ..errors import BuildError
     common = _body_common(rb, teacher, paper)
     docs = rb.docs + rb.back
-    out = {}
+    out, failed = {}, []
     for part in body_parts(rb):
         doc = docs[part.doc_index] if part.kind == "doc" else None
-        out[part.id] = footnotes_to_floats(theme.render("print/body.html", **common, part=part,
-                                                        doc=doc))
+        try:
+            out[part.id] = footnotes_to_floats(theme.render("print/body.html", **common,
+                                                            part=part, doc=doc))
+        except BuildError as exc:     # each part's template error, not only the first's
+            failed.append(exc)
+    if failed:
+        raise BuildError.joined(failed)
     return out
 
 
