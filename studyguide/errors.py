@@ -81,6 +81,7 @@ def file_in_traceback(exc: BaseException, root: Path | None) -> Path | None:
 
 
 def shown(path: Path | str) -> str:
+    """A path as diagnostics show it: relative to the working folder if inside it."""
     path = Path(path)
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -96,11 +97,7 @@ class Reporter:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def _rel(self, path: Path | str) -> str:
-        path = Path(path)
-        try:
-            return str(path.resolve().relative_to(Path.cwd().resolve()))
-        except ValueError:
-            return str(path)
+        return shown(path)
 
     def error(self, path: Path | str, line: int, message: str) -> None:
         self._add(Diagnostic(self._rel(path), line, message, "error"))
