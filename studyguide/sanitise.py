@@ -97,7 +97,9 @@ def active_parts(html: str) -> list[tuple[str, str]]:
         if tag in ACTIVE or tag == "meta" and el.get("http-equiv"):
             found.append((f"<{tag}", f"<{tag}>"))
         if tag == "style":
-            found += [("<style", f"<style>: {what}") for _, what in css_problems(el.text or "")]
+            css = (el.text or "").split("\n")
+            found += [((css[line - 1].strip() if 0 < line <= len(css) else "") or "<style",
+                       f"<style>: {what}") for line, what in css_problems(el.text or "")]
         for attr, value in el.attrib.items():
             problem = attribute_problem(tag, attr, value)
             if problem:

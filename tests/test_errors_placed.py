@@ -132,12 +132,15 @@ def test_active_content_an_override_writes_is_reported_at_its_line(theme_overrid
     from studyguide.errors import BuildError
     template = theme_override / "epub" / "titlepage.html"
     template.write_text("<h1>{{ meta.title }}</h1>\n<p>fine</p>\n<SCRIPT>alert(1)</SCRIPT>\n"
-                        '<a href="javascript:alert(2)">x</a>\n')
+                        '<a href="javascript:alert(2)">x</a>\n'
+                        "<style>\n  p { color: red }\n  h1 { background: u\\72 l(x.png) }\n"
+                        "</style>\n")
     theme.use(theme_override)
     with pytest.raises(BuildError) as caught:
         theme.render("epub/titlepage.html", meta={"title": "T"}, front=[])
     found = {(Path(d.path).name, d.line) for d in caught.value.diagnostics}
-    assert found == {("titlepage.html", 3), ("titlepage.html", 4)}, caught.value.diagnostics
+    assert found == {("titlepage.html", 3), ("titlepage.html", 4), ("titlepage.html", 7)}, \
+        caught.value.diagnostics
 
 
 def test_every_body_part_s_template_error_is_reported(book, theme_override):
