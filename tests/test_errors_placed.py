@@ -190,6 +190,29 @@ def test_a_refused_fetch_is_reported_at_the_line_that_named_it(book, theme_overr
     assert d.message.startswith("refused to fetch ") and "outside the book folder" in d.message
 
 
+def test_a_picture_the_epub_would_not_carry_is_an_error_at_its_line(book, theme_override,
+                                                                    tmp_path):
+    """An EPUB template override names a picture the content never named: the EPUB
+    would show a broken picture; it is an error at the override's line instead."""
+    from PIL import Image
+
+    from studyguide.errors import BuildError
+    from studyguide.writers.epub import write_epub
+    Image.new("RGB", (4, 4), "red").save(book / "unnamed.png")
+    page = (ROOT / "templates" / "epub" / "titlepage.html").read_text()
+    template = theme_override / "epub" / "titlepage.html"
+    template.write_text(page.replace("</section>", '<img src="unnamed.png" alt="u"/>\n'
+                                                   "</section>"))
+    rb, report = render(book)
+    assert report.errors == []
+    with pytest.raises(BuildError) as caught:
+        write_epub(rb, None)
+    [d] = caught.value.diagnostics
+    assert (Path(d.path).resolve(), d.line) == (template.resolve(),
+                                                line_of(template, "unnamed.png")), str(d)
+    assert "not packed into the EPUB" in d.message
+
+
 def test_a_refusal_no_file_names_is_reported_at_the_file_being_typeset(book):
     from studyguide.writers import refusals
     from studyguide.loader import load_book
