@@ -643,7 +643,7 @@ class Resolver:
 
     def limit_nesting(self, tree, path: Path, line_of) -> None:
         """Elements nested deeper than ``MAX_NESTING`` (block quotes in block quotes, lists
-        in lists…) are an error at the line of the text that nests too deeply, and are
+        in lists…) are an error at the line of each text that nests too deeply, and are
         cut there: the typesetter lays nested boxes out recursively and would fail."""
         stack = [(tree, 0)]
         while stack:
@@ -657,7 +657,7 @@ class Resolver:
                 for child in list(el):
                     el.remove(child)
                 el.text = text
-                return
+                continue          # and on to any other place that nests too deeply
             stack.extend((child, depth + 1) for child in el if isinstance(child.tag, str))
 
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:

@@ -86,6 +86,17 @@ def test_deep_block_quotes_are_an_error_at_their_line(book, depth):
     assert f"nests more than {MAX_NESTING} elements deep" in placed(report)[0][2]
 
 
+def test_every_place_that_nests_too_deeply_is_reported(book):
+    ch = book / "chapters" / "01-first.md"
+    with open(ch, "a", encoding="utf-8") as fh:
+        fh.write("\n" + "> " * 80 + "First deep place.\n\nBetween.\n\n"
+                 + "<div>" * 80 + "Second deep place." + "</div>" * 80 + "\n")
+    _, report = render(book)
+    assert sorted((name, n) for name, n, _ in placed(report)) == [
+        ("01-first.md", line_of(ch, "First deep place.")),
+        ("01-first.md", line_of(ch, "Second deep place."))], placed(report)
+
+
 def test_nesting_within_the_limit_is_typeset(book):
     """Just inside the limit, quotes and lists typeset (the limit leaves the typesetter
     room), and nothing is reported."""
