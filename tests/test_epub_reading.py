@@ -265,9 +265,22 @@ def test_title_page_stands_alone(unpacked):
     opf = etree.parse(str(unpacked / "content.opf"))
     spine = opf.xpath("//opf:itemref/@idref", namespaces={"opf": "http://www.idpf.org/2007/opf"})
     assert spine[:4] == ["cover", "titlepage", "copyright", "nav"], spine
-    # laid out at 600 x 800, the title takes one line of its own
+    # laid out at 600 x 800, the kicker is the heading's first line, the title its second
     report = probe(unpacked / "titlepage.xhtml", ".book-title", "")
-    assert report["lines"] == ["A Small Test Book"]
+    assert [l.strip() for l in report["lines"]] == ["A Study Guide", "A Small Test Book"]
+
+
+def test_calibre_keeps_labels_with_their_titles(through_calibre):
+    """calibre starts a new page at every h1: neither the kicker nor a chapter's label
+    may be left alone on the page before its title."""
+    for page in sorted(through_calibre.rglob("*.html")):
+        if page.name.startswith("probe-"):
+            continue
+        body = etree.parse(str(page)).xpath("//x:body", namespaces=NS)[0]
+        text = " ".join("".join(body.itertext()).split())
+        assert text not in ("A Study Guide", "Chapter 1", "Chapter 2"), page.name
+    texts = " ".join(p.read_text(encoding="utf-8") for p in through_calibre.rglob("*.html"))
+    assert "A Study Guide" in texts and "Chapter 2" in texts
 
 
 def test_link_kinds_differ_without_colour(unpacked):

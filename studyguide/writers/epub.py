@@ -147,6 +147,24 @@ def notes_last(tree) -> None:
         chapter.append(notes)
 
 
+def label_in_title(tree) -> None:
+    """A chapter's label ("Chapter 2") goes inside its title's heading, as a line of its
+    own: calibre's conversion (and readers that paginate by heading) start a new page at
+    every ``h1``, which left the label alone at the foot of the page before the title."""
+    for label in tree.xpath('.//p[@class="chapter-number"]'):
+        title = label.getnext()
+        if title is None or title.tag != "h1":
+            continue
+        span = etree.Element("span", {"class": "chapter-number"})
+        span.text = label.text
+        for child in label:
+            span.append(child)
+        span.tail = title.text
+        title.text = None
+        title.insert(0, span)
+        label.getparent().remove(label)
+
+
 def name_boxes(tree) -> None:
     """Give every box an accessible name: its title, else its kind and number.
 
@@ -293,6 +311,7 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     for page, tree in zip(pages, trees):
         epub_footnotes(tree, page.file.removesuffix(".xhtml"), meta.labels)
         notes_last(tree)
+        label_in_title(tree)
         name_boxes(tree)
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
