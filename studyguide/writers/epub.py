@@ -138,7 +138,7 @@ def notes_last(tree) -> None:
             continue
         parent = notes.getparent()
         previous = notes.getprevious()
-        if notes.tail and notes.tail.strip():      # no text is left behind (there is none)
+        if notes.tail and notes.tail.strip():      # text after the notes stays where it was
             if previous is not None:
                 previous.tail = (previous.tail or "") + notes.tail
             else:
