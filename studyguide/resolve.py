@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote
 from lxml import etree
 from lxml import html as lxml_html
 
-from . import figures, images, math, readers, sanitise
+from . import figures, images, math, nobreak, readers, sanitise
 from .cache import Memo, digest
 from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
                         reading_order)
@@ -112,6 +112,12 @@ def _fragment(html_text: str):
 def _inner(el) -> str:
     return (html.escape(el.text or "", quote=False)
             + "".join(etree.tostring(c, encoding="unicode", method="html") for c in el))
+
+
+def _joined(fragment: str, names) -> str:
+    """An inline HTML fragment (a heading's) with its date ranges and names joined."""
+    tree = _fragment(fragment)
+    return _inner(tree) if nobreak.join_element(tree, names) else fragment
 
 
 def _text(el) -> str:
@@ -871,6 +877,7 @@ class Resolver:
         self.used_tables: set[str] = set()
         docs = [d for d in book.documents]
         converted = [self.convert_doc(d) for d in docs]
+        names = nobreak.names_of(book.people)     # kept whole in headings
         # apparatus strings with citations
         data = book.root / "data"
         ann = book.annotations
@@ -957,7 +964,8 @@ class Resolver:
                 key_terms.append((term, match.id if match else ""))
             rendered.append(RenderedDoc(
                 id=d.id, kind=d.kind, number=d.number, title=d.title,
-                title_html=convert_inline(html.escape(d.title, quote=False)), path=d.path,
+                title_html=_joined(convert_inline(html.escape(d.title, quote=False)), names),
+                path=d.path,
                 summary_html=self.fill_tokens(conv["summary"]),
                 objectives_html=[self.fill_tokens(o) for o in conv["objectives"]],
                 key_terms=key_terms,
@@ -1001,6 +1009,7 @@ class Resolver:
                 self.glossary_links(tree, d.id)
                 self.people_index(tree, d.id)
             self.block_ids(tree, d.id)
+            nobreak.join_headings(tree, names)
             r.body_html = self.sanitise(tree, d.path, d.title_line, d)
         for tid, table in book.tables.items():
             if tid not in self.used_tables:
@@ -1025,7 +1034,8 @@ class Resolver:
                          "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",
                                                   e.line)}
                         for e, h in sorted(gloss, key=lambda g: _sort_key(g[0].term))]
-        out.people = [{"id": "person-" + slugify(p.name), "name": p.name, "dates": p.dates,
+        out.people = [{"id": "person-" + slugify(p.name), "name": nobreak.join(p.name, names),
+                       "dates": nobreak.join(p.dates),
                        "role": self.clean(self.fill_tokens(role), data / "people.yaml", p.line),
                        "bio": self.clean(self.fill_tokens(h), data / "people.yaml", p.line)}
                       for p, h, role in people]
