@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote
 from lxml import etree
 from lxml import html as lxml_html
 
-from . import figures, images, math, readers, sanitise
+from . import figures, images, math, nobreak, readers, sanitise
 from .cache import Memo, digest
 from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
                         reading_order)
@@ -34,6 +34,9 @@ BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside",
 GLOSS_SCOPE = {"p", "li", "td", "dd"}
 GLOSS_SKIP = {"a", "code", "h1", "h2", "h3", "h4", "figcaption", "sup", "span", "abbr", "cite",
               "th", "math"}
+# How deep the elements of a text may nest (the typesetter lays nested boxes out
+# recursively: about 130 nested block quotes exhaust Python's stack).
+MAX_NESTING = 64
 DANGEROUS = ("script", "iframe", "object", "embed", "form", "link", "meta", "base", "style",
              "video", "audio", "source", "frame", "frameset", "applet")
 
@@ -109,6 +112,12 @@ def _fragment(html_text: str):
 def _inner(el) -> str:
     return (html.escape(el.text or "", quote=False)
             + "".join(etree.tostring(c, encoding="unicode", method="html") for c in el))
+
+
+def _joined(fragment: str, names) -> str:
+    """An inline HTML fragment (a heading's) with its date ranges and names joined."""
+    tree = _fragment(fragment)
+    return _inner(tree) if nobreak.join_element(tree, names) else fragment
 
 
 def _text(el) -> str:
@@ -448,6 +457,8 @@ class Resolver:
     def build_tree(self, conv: dict, prefix: str, counters: dict) -> tuple:
         doc: Chapter = conv["doc"]
         tree = _fragment(self.fill_tokens(conv["body"]))
+        self.limit_nesting(tree, doc.path, lambda text: self.line_in(doc, text) if text
+                           else _deepest_line(doc))
         # comparison tables from data, and Markdown tables with a caption, numbered
         for slot in tree.xpath('.//div[@class="table-slot"] | .//table[caption]'):
             if slot.tag == "table":
@@ -632,8 +643,28 @@ class Resolver:
         if not html_text:
             return html_text
         tree = _fragment(html_text)
+        self.limit_nesting(tree, path, lambda text: line)
         self.link(tree, None, path, line)
         return self.sanitise(tree, path, line)
+
+    def limit_nesting(self, tree, path: Path, line_of) -> None:
+        """Elements nested deeper than ``MAX_NESTING`` (block quotes in block quotes, lists
+        in lists…) are an error at the line of each text that nests too deeply, and are
+        cut there: the typesetter lays nested boxes out recursively and would fail."""
+        stack = [(tree, 0)]
+        while stack:
+            el, depth = stack.pop()
+            if depth >= MAX_NESTING:
+                text = next((t.strip() for t in el.itertext() if t.strip()), "")
+                self.report.error(path, line_of(text[:40]) if text else line_of(""),
+                                  f"the text nests more than {MAX_NESTING} elements deep "
+                                  "(block quotes, lists, tables or emphasis inside each "
+                                  "other); a book may nest at most that deep")
+                for child in list(el):
+                    el.remove(child)
+                el.text = text
+                continue          # and on to any other place that nests too deeply
+            stack.extend((child, depth + 1) for child in el if isinstance(child.tag, str))
 
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
@@ -846,6 +877,7 @@ class Resolver:
         self.used_tables: set[str] = set()
         docs = [d for d in book.documents]
         converted = [self.convert_doc(d) for d in docs]
+        names = nobreak.names_of(book.people)     # kept whole in headings
         # apparatus strings with citations
         data = book.root / "data"
         ann = book.annotations
@@ -932,7 +964,8 @@ class Resolver:
                 key_terms.append((term, match.id if match else ""))
             rendered.append(RenderedDoc(
                 id=d.id, kind=d.kind, number=d.number, title=d.title,
-                title_html=convert_inline(html.escape(d.title, quote=False)), path=d.path,
+                title_html=_joined(convert_inline(html.escape(d.title, quote=False)), names),
+                path=d.path,
                 summary_html=self.fill_tokens(conv["summary"]),
                 objectives_html=[self.fill_tokens(o) for o in conv["objectives"]],
                 key_terms=key_terms,
@@ -976,6 +1009,7 @@ class Resolver:
                 self.glossary_links(tree, d.id)
                 self.people_index(tree, d.id)
             self.block_ids(tree, d.id)
+            nobreak.join_headings(tree, names)
             r.body_html = self.sanitise(tree, d.path, d.title_line, d)
         for tid, table in book.tables.items():
             if tid not in self.used_tables:
@@ -1000,7 +1034,8 @@ class Resolver:
                          "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",
                                                   e.line)}
                         for e, h in sorted(gloss, key=lambda g: _sort_key(g[0].term))]
-        out.people = [{"id": "person-" + slugify(p.name), "name": p.name, "dates": p.dates,
+        out.people = [{"id": "person-" + slugify(p.name), "name": nobreak.join(p.name, names),
+                       "dates": nobreak.join(p.dates),
                        "role": self.clean(self.fill_tokens(role), data / "people.yaml", p.line),
                        "bio": self.clean(self.fill_tokens(h), data / "people.yaml", p.line)}
                       for p, h, role in people]
@@ -1039,6 +1074,16 @@ class Resolver:
                     unique.append((doc_id, anchor))
             entry["refs"] = unique
         return out
+
+
+def _deepest_line(doc: Chapter) -> int:
+    """The line of a chapter that opens the most block quotes and list levels: where a
+    text that nests too deeply, and lost its words to the HTML parser, is written."""
+    lines = doc.body.split("\n")
+    depth = [len(re.match(r"[>\s]*", line).group().replace(" ", "").replace("\t", "")) * 4
+             + len(re.match(r"\s*", line).group()) for line in lines]
+    return doc.body_line + max(range(len(lines)), key=depth.__getitem__) if lines else \
+        doc.title_line
 
 
 def _svg_local(el) -> str:

@@ -161,8 +161,9 @@ def test_epub_accessibility_metadata(mini_build):
     opf = etree.fromstring(z.read("EPUB/content.opf"))
     props = opf.xpath("//opf:meta/@property", namespaces=NS)
     for p in ("schema:accessMode", "schema:accessModeSufficient", "schema:accessibilityFeature",
-              "schema:accessibilityHazard", "schema:accessibilitySummary", "dcterms:conformsTo"):
+              "schema:accessibilityHazard", "schema:accessibilitySummary"):
         assert p in props
+    assert "dcterms:conformsTo" not in props     # no WCAG conformance is claimed
     features = opf.xpath('//opf:meta[@property="schema:accessibilityFeature"]/text()',
                          namespaces=NS)
     for f in ("printPageNumbers", "tableOfContents", "readingOrder", "structuralNavigation",

@@ -127,6 +127,44 @@ def epub_footnotes(tree, doc_id: str, labels: dict) -> None:
         a.set("role", "doc-noteref")
 
 
+def notes_last(tree) -> None:
+    """A chapter's notes close it: after its key terms and questions, not between its
+    text and them, where a reader without pop-up notes would have to read through them
+    to reach the chapter's apparatus."""
+    for notes in tree.xpath('.//section[@class="footnotes"]'):
+        chapter = next((a for a in notes.iterancestors("section")
+                        if "chapter" in (a.get("class") or "").split()), None)
+        if chapter is None or chapter[-1] is notes:
+            continue
+        parent = notes.getparent()
+        previous = notes.getprevious()
+        if notes.tail and notes.tail.strip():      # text after the notes stays where it was
+            if previous is not None:
+                previous.tail = (previous.tail or "") + notes.tail
+            else:
+                parent.text = (parent.text or "") + notes.tail
+        notes.tail = None
+        chapter.append(notes)
+
+
+def label_in_title(tree) -> None:
+    """A chapter's label ("Chapter 2") goes inside its title's heading, as a line of its
+    own: calibre's conversion (and readers that paginate by heading) start a new page at
+    every ``h1``, which left the label alone at the foot of the page before the title."""
+    for label in tree.xpath('.//p[@class="chapter-number"]'):
+        title = label.getnext()
+        if title is None or title.tag != "h1":
+            continue
+        span = etree.Element("span", {"class": "chapter-number"})
+        span.text = label.text
+        for child in label:
+            span.append(child)
+        span.tail = title.text
+        title.text = None
+        title.insert(0, span)
+        label.getparent().remove(label)
+
+
 def name_boxes(tree) -> None:
     """Give every box an accessible name: its title, else its kind and number.
 
@@ -200,6 +238,25 @@ def page_markers(layout: Layout | None, files: dict[str, str],
     return result
 
 
+def _unpacked(rb: RenderedBook, trees, packed: set[str]) -> list:
+    """A picture a page shows that the EPUB does not carry (a template override named a
+    file the content never did), as an error at the override's line: it would be a
+    broken picture in every reader, where the PDF's fetcher refuses it."""
+    from urllib.parse import unquote, urljoin
+
+    from .refusals import diagnostics
+    base = rb.book.root.as_uri() + "/"
+    refused = []
+    for tree in trees:
+        for img in tree.iter("img"):
+            src = img.get("src") or ""
+            if src.startswith("#") or unquote(src.split("#")[0]) in packed:
+                continue
+            refused.append((urljoin(base, src), f"{src} (a picture the book's content does "
+                                                "not name is not packed into the EPUB)"))
+    return diagnostics(rb.book, refused, rb.book.templates_dir or rb.book.root)
+
+
 def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
@@ -259,6 +316,11 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     for page in pages:        # the chapter macros' output, which no full render checked
         theme.check_output(page.body)
     trees = [lxml_html.fragment_fromstring(page.body, create_parent="div") for page in pages]
+    unpacked = _unpacked(rb, trees, {item.file_name for item in book.get_items()} |
+                         {"images/cover.png"})
+    if unpacked:
+        from ..errors import BuildError
+        raise BuildError(unpacked)
     files: dict[str, str] = {}   # which file holds each id
     blocks = set()
     for page, tree in zip(pages, trees):
@@ -272,6 +334,8 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     docs = []
     for page, tree in zip(pages, trees):
         epub_footnotes(tree, page.file.removesuffix(".xhtml"), meta.labels)
+        notes_last(tree)
+        label_in_title(tree)
         name_boxes(tree)
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
@@ -303,7 +367,7 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     spine = []
     for page, item in docs:
         spine.append(item if page.linear else (item, "no"))
-        if page.file == "titlepage.xhtml":
+        if page.file == "copyright.xhtml":
             spine.append(nav)
     book.spine = spine
     out = io.BytesIO()
@@ -332,9 +396,11 @@ def add_accessibility_metadata(book: epub.EpubBook, page_numbers: bool, index: b
     """The package's accessibility metadata, claiming only what is there and checked,
     its summary in the book's language (``labels``; English by default).
 
-    The conformance claim rests on the test suite, which runs DAISY Ace (no critical,
-    serious or moderate violation) and EPUBCheck on the builder's EPUBs; no one has
-    certified it, so there is no ``a11y:certifiedBy``.
+    The summary says which checks the test suite runs on the builder's EPUBs (DAISY Ace:
+    no critical, serious or moderate violation; EPUBCheck: no error or warning). Those
+    automated checks cover part of WCAG only and no person has reviewed the book, so it
+    claims no conformance (no ``dcterms:conformsTo``) and no certification (no
+    ``a11y:certifiedBy``).
     """
     if labels is None:
         from ..labels import defaults
@@ -361,8 +427,6 @@ def add_accessibility_metadata(book: epub.EpubBook, page_numbers: bool, index: b
     listed = f"{', '.join(parts[:-1])} {labels['list_and']} {parts[-1]}"
     book.add_metadata(None, "meta", fill(labels, "a11y_summary", features=listed),
                       {"property": "schema:accessibilitySummary"})
-    book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA",
-                      {"property": "dcterms:conformsTo"})
 
 
 def build_pages(rb: RenderedBook, layout: Layout | None) -> list[Page]:
@@ -376,7 +440,9 @@ def build_pages(rb: RenderedBook, layout: Layout | None) -> list[Page]:
                   f'<img src="images/cover.png" alt="{_esc(fill(L, "cover_alt", title=meta.title))}"/>'
                   '</section>', "frontmatter"),
              Page("titlepage.xhtml", L["title_page"], theme.render(
-                 "epub/titlepage.html", meta=meta, front=rb.front), "frontmatter")]
+                 "epub/titlepage.html", meta=meta, front=rb.front), "frontmatter"),
+             Page("copyright.xhtml", L["copyright_page"], theme.render(
+                 "epub/copyright.html", meta=meta, front=rb.front), "frontmatter")]
     for d in rb.docs:
         pages.append(Page(f"{d.id}.xhtml", d.title if not d.number else
                           f"{d.number}. {d.title}", str(chapter(d, False, L)), "bodymatter"))
