@@ -112,15 +112,13 @@ def render(opts, store, engine: str, previous: Render | None = None,
     for page, tree in zip(pages, trees):
         for el in tree.xpath(".//*[@id]"):
             where[el.get("id")] = page.file          # as the EPUB links them
+    unpacked = epub._unpacked(rb, trees, set(out.files))
+    if unpacked:                # as the EPUB refuses them: errors, the last render kept
+        kept = Render(**{**(previous or Render()).__dict__})
+        kept.errors, kept.warnings = unpacked, report.warnings
+        return kept
     for page, tree in zip(pages, trees):
-        epub.epub_footnotes(tree, page.file.removesuffix(".xhtml"), meta.labels)
-        epub.name_boxes(tree)
-        for a in tree.xpath('.//a[starts-with(@href, "#")]'):
-            target = where.get(a.get("href")[1:])
-            if target and target != page.file:
-                a.set("href", f"{target}{a.get('href')}")
-        body = (tree.text or "") + "".join(
-            etree.tostring(c, encoding="unicode", method="html") for c in tree)
+        body = epub.page_body(page, tree, where, {}, meta.labels)
         key = hashlib.sha256(repr((page.title, body, meta.language, page.epub_type,
                                    meta.direction)).encode()).hexdigest()
         xhtml = made.get(key) if made is not None else None

@@ -257,6 +257,24 @@ def _unpacked(rb: RenderedBook, trees, packed: set[str]) -> list:
     return diagnostics(rb.book, refused, rb.book.templates_dir or rb.book.root)
 
 
+def page_body(page: Page, tree, files: dict[str, str], markers: dict, labels: dict) -> str:
+    """A page's body as the EPUB has it (also the live preview's): notes as noteref and
+    footnote pairs after the text, labels inside titles, named boxes, links to the ids of
+    other pages (``files``: id -> page file) and print page markers."""
+    epub_footnotes(tree, page.file.removesuffix(".xhtml"), labels)
+    notes_last(tree)
+    label_in_title(tree)
+    name_boxes(tree)
+    for a in tree.xpath('.//a[starts-with(@href, "#")]'):
+        ident = a.get("href")[1:]
+        target_file = files.get(ident)
+        if target_file and target_file != page.file:
+            a.set("href", f"{target_file}#{ident}")
+    insert_page_markers(tree, markers.get(page.file, {}), labels)
+    body = "".join(etree.tostring(c, encoding="unicode", method="html") for c in tree)
+    return (tree.text or "") + body
+
+
 def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
@@ -333,18 +351,7 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
                               labels=meta.labels)
     docs = []
     for page, tree in zip(pages, trees):
-        epub_footnotes(tree, page.file.removesuffix(".xhtml"), meta.labels)
-        notes_last(tree)
-        label_in_title(tree)
-        name_boxes(tree)
-        for a in tree.xpath('.//a[starts-with(@href, "#")]'):
-            ident = a.get("href")[1:]
-            target_file = files.get(ident)
-            if target_file and target_file != page.file:
-                a.set("href", f"{target_file}#{ident}")
-        insert_page_markers(tree, markers.get(page.file, {}), meta.labels)
-        body = "".join(etree.tostring(c, encoding="unicode", method="html") for c in tree)
-        body = (tree.text or "") + body
+        body = page_body(page, tree, files, markers, meta.labels)
         item = XhtmlDoc(uid=page.file.removesuffix(".xhtml"), file_name=page.file,
                         title=page.title, lang=meta.language)
         item.content = _xhtml(page.title, body, meta.language, body_type=page.epub_type,
