@@ -325,7 +325,7 @@ class Resolver:
     def convert_figure_texts(self) -> dict:
         """The texts the generated figures draw, as Markdown jobs paired with their lines:
         the ``short`` form of the timeline events the figure shows, and the
-        strategy diagram's title, headings and steps."""
+        strategy diagram's title, headings, steps and row labels."""
         book, data = self.book, self.book.root / "data"
         md = lambda text, path, line: (self.md(str(text), path, line, True), line)  # noqa: E731
         timeline = {i: md(book.timeline[i].short, data / "timeline.yaml", book.timeline[i].line)
@@ -338,7 +338,10 @@ class Resolver:
             "columns": [{"heading": md(c.get("heading", ""), path, line_of(c, "heading")),
                          "steps": [md(step, path, line_of(c.get("steps"), n, line_of(c, "steps")))
                                    for n, step in enumerate(c.get("steps") or [])]}
-                        for c in columns]}
+                        for c in columns],
+            "rows": [md(label, path, line_of(raw.get("rows"), n, line_of(raw, "rows")))
+                     for n, label in enumerate(raw.get("rows") or [])
+                     if isinstance(raw.get("rows"), list)]}
         return {"timeline": timeline, "strategies": strategies}
 
     # -- stage 2: citations ----------------------------------------------------------
@@ -507,6 +510,7 @@ class Resolver:
             if src.startswith("figure:"):
                 name = src[len("figure:"):]
                 img.set("src", f"generated/{name}.svg")
+                img.set("class", " ".join(filter(None, [img.get("class"), "generated"])))
             parent = img.getparent()
             if parent.tag == "p" and len(parent) == 1 and not (parent.text or "").strip() \
                     and not (img.tail or "").strip():

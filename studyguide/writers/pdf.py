@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml import html as lxml_html
 
-from .. import fonts, math, theme
+from .. import figures, fonts, math, theme
 from ..resolve import RenderedBook, RenderedDoc
 from . import cffi_arrays, htmltree, splice
 
@@ -189,7 +189,8 @@ def _html(html_text: str, base: str, fetcher):
 def _fetcher(rb: RenderedBook):
     from .. import paths
     from .fetcher import SafeFetcher
-    generated = {f"{name}.svg": svg.encode("utf-8") for name, svg in rb.figures.items()}
+    generated = {f"{name}.svg": figures.for_print(svg).encode("utf-8")
+                 for name, svg in rb.figures.items()}
     return SafeFetcher([rb.book.root, paths.STYLES], generated, rb.book.root / "generated")
 
 
