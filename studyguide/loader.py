@@ -16,8 +16,8 @@ from typing import Any
 from . import labels as labels_mod
 from . import paths
 from .errors import Reporter
-from .model import (Book, Chapter, GlossaryEntry, Metadata, Person, Question, Table,
-                    TimelineEvent)
+from .model import (Book, Chapter, GlossaryEntry, IndexEntry, Metadata, Person, Question,
+                    Table, TimelineEvent)
 from .readers import LineDict, line_of, read_json, read_markdown, read_text, read_yaml
 
 PAPER_SIZES = {"A4", "Letter"}
@@ -345,6 +345,89 @@ def load_people(root: Path, report: Reporter) -> list[Person]:
     return people
 
 
+INDEX_KEYS = ("heading", "forms", "subentries", "see", "see_also")
+SUBENTRY_KEYS = ("heading", "forms")
+
+
+def _plain(markdown: str) -> str:
+    """A heading as plain words: without the marks of emphasis."""
+    return re.sub(r"[*_`]", "", markdown)
+
+
+def _index_entry(item: Any, keys: tuple, path: Path, line: int, what: str,
+                 report: Reporter) -> IndexEntry | None:
+    if not isinstance(item, dict) or not _str(item.get("heading")):
+        report.error(path, line, f"{what} needs a 'heading'")
+        return None
+    ok = True
+    for key in item:
+        if key not in keys:
+            report.error(path, line_of(item, key, line),
+                         f"unknown key '{key}' in {what} (known: {', '.join(keys)})")
+            ok = False
+    for key in ("forms", "see_also"):
+        value = item.get(key)
+        if value is not None and (not isinstance(value, list) or
+                                  not all(isinstance(v, (str, int, float)) and str(v).strip()
+                                          for v in value)):
+            report.error(path, line_of(item, key, line), f"'{key}' must be a list of texts")
+            ok = False
+    heading = _str(item["heading"])
+    see = _str(item.get("see"))
+    forms = [str(f) for f in item.get("forms") or []] if isinstance(item.get("forms"), list) \
+        else []
+    if not forms and not see and "forms" not in item:
+        forms = [_plain(heading)]
+    return IndexEntry(heading, forms, see=see,
+                      see_also=[str(v) for v in item.get("see_also") or []]
+                      if isinstance(item.get("see_also"), list) else [],
+                      line=line) if ok else None
+
+
+def load_index(root: Path, report: Reporter, people: list[Person],
+               glossary: list[GlossaryEntry]) -> list[IndexEntry]:
+    """``data/index.yaml``: index entries beyond the people and the glossary terms (which
+    are indexed by themselves), with subentries, "see" and "see also". An entry whose
+    heading is a person's index heading or a glossary term adds to that entry."""
+    path = root / "data" / "index.yaml"
+    entries: list[IndexEntry] = []
+    sources: list[dict] = []
+    seen: dict[str, int] = {}
+    items = _list_file(path, report)
+    for i, item in enumerate(items):
+        line = line_of(items, i)
+        entry = _index_entry(item, INDEX_KEYS, path, line, "an index entry", report)
+        if entry is None:
+            continue
+        if entry.heading in seen:
+            report.error(path, line, f"duplicate index heading '{entry.heading}' "
+                         f"(first at line {seen[entry.heading]})")
+            continue
+        seen[entry.heading] = line
+        subs = item.get("subentries") or []
+        if not isinstance(subs, list):
+            report.error(path, line_of(item, "subentries", line),
+                         "'subentries' must be a list of entries")
+            subs = []
+        for n, sub in enumerate(subs):
+            sub_line = line_of(subs, n, line)
+            made = _index_entry(sub, SUBENTRY_KEYS, path, sub_line, "an index subentry",
+                                report)
+            if made is not None:
+                entry.subentries.append(made)
+        entries.append(entry)
+        sources.append(item)
+    known = set(seen) | {p.index for p in people} | {g.term for g in glossary}
+    for entry, item in zip(entries, sources):
+        for name in ([entry.see] if entry.see else []) + entry.see_also:
+            if name not in known:
+                key = "see" if name == entry.see else "see_also"
+                report.error(path, line_of(item, key, entry.line),
+                             f"'{name}' is no index heading (an entry of index.yaml, a "
+                             "person's index heading or a glossary term)")
+    return entries
+
+
 def load_mapping(path: Path, report: Reporter) -> dict | None:
     if not path.exists():
         return None
@@ -462,6 +545,7 @@ def load_book(root: Path, report: Reporter) -> Book | None:
     book.glossary = load_glossary(root, report)
     book.timeline = load_timeline(root, report, meta.labels)
     book.people = load_people(root, report)
+    book.index_entries = load_index(root, report, book.people, book.glossary)
     ann = load_mapping(root / "data" / "annotations.yaml", report) or {}
     book.annotations = LineDict({str(k): _str(v) for k, v in ann.items()})
     book.annotations.line = 1

@@ -307,9 +307,14 @@ def paginate_html(html_text: str, first_page: int | None, pages: dict[str, str],
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
-def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str]) -> str:
+def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str],
+                 real: dict[str, str] | None = None) -> str:
+    """The index's HTML, its numbers as ``pages`` gives them; ``real``: the pages the
+    anchors fell on, which gather the locators into pages and ranges."""
+    from ..index import arrange
     common = _body_common(rb, teacher, paper)
     return theme.render("print/index.html", **common, pages=pages,
+                        entries=arrange(rb.index, real or {}),
                         href=lambda doc_id, anchor: "#" + anchor)
 
 
