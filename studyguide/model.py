@@ -76,11 +76,47 @@ class Metadata:
 
 
 @dataclass
+class Extract:
+    """A source question's extract: a short exact quotation and its citation."""
+    text: str
+    cite: str
+
+
+@dataclass
 class Question:
-    type: str
+    type: str                     # recall | analysis | source | essay
     question: str
     answer: str
     line: int
+    marks: int | None = None
+    source: Extract | None = None             # only (and always) for type "source"
+    indicative: list[str] = field(default_factory=list)   # teacher material
+    plan: list[str] = field(default_factory=list)         # teacher material
+    scheme: str = ""              # a MarkScheme's id; "" when none applies
+
+
+@dataclass
+class Reading:
+    """An item of a chapter's further reading: a bibliography key and a note on it."""
+    cite: str
+    note: str
+    line: int = 0
+
+
+@dataclass
+class Level:
+    level: int
+    marks: str                    # the band, e.g. "10–12"
+    descriptor: str
+
+
+@dataclass
+class MarkScheme:
+    id: str
+    title: str
+    marks: int | None
+    levels: list[Level]           # highest first
+    line: int = 0
 
 
 @dataclass
@@ -97,6 +133,9 @@ class Chapter:
     questions: list[Question] = field(default_factory=list)
     kind: str = "chapter"  # "chapter" or "back"
     title_line: int = 1
+    short_title: str = ""              # running heads and tight places; "" for the title
+    key_points: list[str] = field(default_factory=list)
+    further_reading: list[Reading] = field(default_factory=list)
 
 
 @dataclass
@@ -180,6 +219,7 @@ class Book:
     master_table: dict | None = None       # {table, title, lead}: a table as an appendix
     index_entries: list[IndexEntry] = field(default_factory=list)   # data/index.yaml
     fonts: list = field(default_factory=list)   # fonts.BookFont: font files of the book's own
+    mark_schemes: list[MarkScheme] = field(default_factory=list)   # data/mark_schemes.yaml
 
     @property
     def documents(self) -> list[Chapter]:
