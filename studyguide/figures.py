@@ -8,18 +8,40 @@ from __future__ import annotations
 import re
 from html import escape
 
-from .model import Book
+from .model import Book, TimelineEvent
 
-FONT = "'Linux Biolinum O', 'Linux Biolinum', 'DejaVu Sans', sans-serif"
+# The figures are drawn in user units on a canvas WIDTH wide and carry no size of their
+# own (only a viewBox): they scale to the width they are given. No text is smaller than
+# MIN_FONT units, which is 12 px or more wherever a figure is shown 600 px wide or wider.
+WIDTH = 600
+MIN_FONT = 13
+# Generic families only: a reading system has a sans-serif font, and the EPUB embeds no
+# font the figure could name. The print edition draws them in the theme's sans-serif
+# (``for_print``).
+FONT = "sans-serif"
+PRINT_FONT = "'Linux Biolinum O', 'Linux Biolinum', 'Libertinus Sans', 'DejaVu Sans', sans-serif"
+EM = 0.56               # the average advance of a letter, in ems, of a generous sans-serif
+BOLD_EM = 0.62
 
 
-def _svg(width: int, height: int, title: str, body: list[str]) -> str:
+def _svg(width: int, height: float, title: str, body: list[str]) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-labelledby="svg-title">\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" '
+        f'viewBox="0 0 {width} {height:.0f}" preserveAspectRatio="xMidYMin meet" '
+        'role="img" aria-labelledby="svg-title">\n'
         f'<title id="svg-title">{escape(title)}</title>\n'
-        f'<g font-family="{escape(FONT)}" fill="#000">\n' + "\n".join(body) + "\n</g>\n</svg>\n")
+        f'<g font-family="{FONT}" fill="#000">\n' + "\n".join(body) + "\n</g>\n</svg>\n")
+
+
+def for_print(svg: str) -> str:
+    """A generated figure as the print edition draws it: in the theme's sans-serif."""
+    return svg.replace(f'<g font-family="{FONT}"', f'<g font-family="{escape(PRINT_FONT)}"', 1)
+
+
+def chars(width: float, size: float, bold: bool = False) -> int:
+    """How many characters of text ``size`` units high fit in ``width`` units."""
+    return max(1, int(width / (size * (BOLD_EM if bold else EM))))
 
 
 Run = tuple[str, tuple[tuple[str, str], ...]]   # a piece of text and its SVG attributes
@@ -126,66 +148,172 @@ def timeline_alt(book: Book, texts: dict[int, str]) -> str:
         for i in timeline_events(book)) + ".")
 
 
+GAP_YEARS = 20          # a longer gap between shown events breaks the timeline's axis
+
+
+def when(date: str) -> float:
+    """A date (YYYY, YYYY-MM or YYYY-MM-DD) as a year with its fraction: the middle of
+    the year, month or day it names."""
+    import datetime as dt
+    parts = [int(p) for p in date.split("-")]
+    year = parts[0]
+    start = dt.date(year, parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    if len(parts) == 3:
+        end = start + dt.timedelta(days=1)
+    elif len(parts) == 2:
+        end = dt.date(year + (start.month == 12), start.month % 12 + 1, 1)
+    else:
+        end = dt.date(year + 1, 1, 1)
+    length = (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
+    middle = ((start - dt.date(year, 1, 1)).days + (end - dt.date(year, 1, 1)).days) / 2
+    return year + middle / length
+
+
+def segments(events: list[TimelineEvent]) -> list[list[int]]:
+    """The events (by position) in runs drawn to scale: a gap of more than GAP_YEARS
+    between two events starts a new run, after a break in the axis."""
+    runs_: list[list[int]] = []
+    for i, event in enumerate(events):
+        if runs_ and when(event.date) - when(events[runs_[-1][-1]].date) <= GAP_YEARS:
+            runs_[-1].append(i)
+        else:
+            runs_.append([i])
+    return runs_
+
+
 def timeline_svg(book: Book, texts: dict[int, str]) -> str:
-    """The timeline figure; ``texts`` holds the rendered HTML of each shown event's text
-    (its ``short`` form if it has one), by index."""
+    """The timeline figure, to scale: each event's dot sits on a vertical axis at its
+    date (every year the same length, a ruler of years beside it), and a gap of more
+    than GAP_YEARS breaks the axis, marked by a double slash. Each event's label (its
+    date in bold, then its text: ``texts`` holds the rendered HTML of each shown event's
+    text, its ``short`` form if it has one) stands beside its dot, or as near below it
+    as the labels before it allow, joined to it by a leader line."""
     shown = timeline_events(book)
     events = [book.timeline[i] for i in shown]
-    width, axis, top, row = 640, 150, 56, 40
     labels = book.meta.labels
+    axis, label_x, size, ruler = 74, 128, 14, MIN_FONT
+    leading = round(size * 1.25, 1)
     years = f"{events[0].year}–{events[-1].year}" if events else ""
-    body = [_lines(width / 2, 30, [labels["timeline_heading"].format(years=years)], 18,
+    body = [_lines(WIDTH / 2, 28, [labels["timeline_heading"].format(years=years)], 18,
                    "middle", "bold")]
-    height = top + row * len(events) + 10
-    body.append(f'<line x1="{axis}" y1="{top - 10}" x2="{axis}" y2="{height - 16}" '
-                'stroke="#000" stroke-width="2"/>')
-    for i, (index, event) in enumerate(zip(shown, events)):
-        y = top + i * row + 12
-        if i and event.year - events[i - 1].year > 20:
-            # a break in the axis for a long gap, shown by shape, not colour
-            gy = y - row / 2
-            body.append(f'<rect x="{axis - 8}" y="{gy - 4}" width="16" height="8" fill="#fff"/>'
-                        f'<path d="M{axis - 9} {gy - 1} l18 -6 M{axis - 9} {gy + 6} l18 -6" '
-                        'stroke="#000" stroke-width="1.5"/>')
-        body.append(f'<circle cx="{axis}" cy="{y - 5}" r="6" fill="#fff" stroke="#000" '
-                    'stroke-width="2"/>')
-        body.append(_lines(axis - 16, y, [event.label if len(event.date) > 4 else event.date],
-                           13, "end", "bold"))
-        body.append(_lines(axis + 18, y, wrap(runs(texts.get(index, "")), 56, 2), 14))
-    return _svg(width, height, labels["timeline_title"], body)
+    groups = segments(events)
+    spans = []
+    for g in groups:
+        start, end = when(events[g[0]].date) - 0.6, when(events[g[-1]].date) + 0.6
+        if not any(y % 5 == 0 for y in range(int(start) + 1, int(end) + 1)):
+            start = min(start, float(events[g[0]].year) - 0.01)   # its first year ruled
+        spans.append((start, end))
+    scale = min(40.0, 580 / max(sum(b - a for a, b in spans), 1))
+    top, gap = 62, 44
+    y0 = top                       # where the current run's first year is drawn
+    floor = top - 9                # the lowest label bottom so far
+    for g, (group, (start, end)) in enumerate(zip(groups, spans)):
+        if g:
+            # a break: the axis stops, a double slash marks the gap, and the next run
+            # starts below it (and below the labels drawn so far)
+            previous_end = y0 + (spans[g - 1][1] - spans[g - 1][0]) * scale
+            mid = previous_end + gap / 2
+            body.append(f'<line x1="{axis}" y1="{previous_end:.1f}" x2="{axis}" '
+                        f'y2="{previous_end + gap:.1f}" stroke="#000" stroke-width="1.5" '
+                        'stroke-dasharray="2 4"/>')
+            body.append(f'<path d="M{axis - 10} {mid + 1:.1f} l20 -8 M{axis - 10} {mid + 7:.1f} '
+                        'l20 -8" stroke="#000" stroke-width="2" fill="none"/>')
+            first_dot = (when(events[group[0]].date) - start) * scale
+            y0 = max(previous_end + gap, floor + 12 - first_dot + 9)
+        y_of = lambda t, y0=y0, start=start: y0 + (t - start) * scale   # noqa: E731
+        body.append(f'<line x1="{axis}" y1="{y0:.1f}" x2="{axis}" y2="{y_of(end):.1f}" '
+                    'stroke="#000" stroke-width="2"/>')
+        # the ruler: a tick each year, a longer one every five years, labelled
+        tick_years = range(int(start) + 1, int(end) + 1)
+        labelled = [y for y in tick_years if y % 5 == 0] or list(tick_years)[:1]
+        for year in tick_years:
+            long_ = year in labelled
+            body.append(f'<line x1="{axis - (9 if long_ else 5)}" y1="{y_of(year):.1f}" '
+                        f'x2="{axis}" y2="{y_of(year):.1f}" stroke="#000" stroke-width="1"/>')
+            if long_:
+                body.append(_lines(axis - 13, y_of(year) + 4.5, [str(year)], ruler, "end"))
+        for i in group:
+            event, index = events[i], shown[i]
+            dot = y_of(when(event.date))
+            date = event.label if len(event.date) > 4 else event.date
+            words = [[(w, (("font-weight", "bold"),))] for w in date.split()]
+            lines = wrap(words + runs(texts.get(index, "")), chars(WIDTH - label_x - 4, size), 2)
+            label_top = max(dot - 9, floor + 3)
+            floor = label_top + leading * len(lines)
+            body.append(f'<path class="leader" d="M{axis + 6} {dot:.1f} L{axis + 24} {dot:.1f} '
+                        f'L{label_x - 5} {label_top + 9:.1f}" fill="none" stroke="#000" '
+                        'stroke-width="0.8"/>')
+            body.append(f'<circle class="event" cx="{axis}" cy="{dot:.1f}" r="5.5" fill="#fff" '
+                        'stroke="#000" stroke-width="2"/>')
+            body.append(_lines(label_x, label_top + 13.5, lines, size, leading=1.25))
+        floor = max(floor, y_of(end))
+    height = floor + 16
+    return _svg(WIDTH, height, labels["timeline_title"], body)
 
 
 def strategies_svg(data: dict) -> str:
     """The strategy diagram; ``data`` is strategies.yaml with every text (title, headings,
-    steps) as rendered HTML."""
+    steps, row labels) as rendered HTML. The two columns' steps are set in rows of equal
+    height, each row labelled on the left (by its number when the data names no rows)
+    and shaded across the whole width, so that a row reads across from its label."""
     columns = (data.get("columns") or [])[:2]
-    width, colw, gap, top = 640, 290, 20, 70
-    body = [_lines(width / 2, 32, wrap(runs(data.get("title", "")), 60, 1), 19, "middle",
-                   "bold")]
-    bottom = top
-    for c, col in enumerate(columns):
-        x = 20 + c * (colw + gap)
-        # the two columns differ in outline (solid against dashed) as well as place
-        dash = '' if c == 0 else ' stroke-dasharray="7 4"'
-        body.append(f'<rect x="{x}" y="{top - 28}" width="{colw}" height="36" fill="#000"/>')
-        heading = wrap(runs(col.get("heading", "")), 34, 1)
-        body.append(f'<g fill="#fff">{_lines(x + colw / 2, top - 4, heading, 16, "middle", "bold")}'
+    steps = [c.get("steps") or [] for c in columns]
+    count = max([len(s) for s in steps] + [len(data.get("rows") or [])] + [0])
+    names = list(data.get("rows") or [])
+    named = any(names)
+    row_labels = [runs(names[r]) if r < len(names) and names[r] else
+                  [[(str(r + 1), ())]] for r in range(count)]
+    size, label_size, pad, arrow = 14, MIN_FONT + 1, 9, 22
+    leading = round(size * 1.25, 1)
+    label_w = 122 if named else 34
+    gutter = 10
+    colw = (WIDTH - label_w - gutter * len(columns)) / max(len(columns), 1)
+    text_chars = chars(colw - 2 * pad, size)
+    body = []
+    title = wrap(runs(data.get("title", "")), chars(WIDTH, 18, True), 2)
+    body.append(_lines(WIDTH / 2, 26, title, 18, "middle", "bold"))
+    y = 26 + 22 * len(title)
+    # the column heads: white on black
+    heads = [wrap(runs(c.get("heading", "")), chars(colw - 2 * pad, 15, True), 2) for c in columns]
+    head_h = 14 + 19 * max([len(h) for h in heads] + [1])
+    for c, head in enumerate(heads):
+        x = label_w + gutter + c * (colw + gutter)
+        body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{colw:.1f}" height="{head_h}" '
+                    'fill="#000"/>')
+        first = y + head_h / 2 - 19 * (len(head) - 1) / 2 + 5.5
+        body.append(f'<g fill="#fff">{_lines(x + colw / 2, first, head, 15, "middle", "bold", 19 / 15)}'
                     '</g>')
-        y = top + 22
-        steps = col.get("steps") or []
-        for s, step in enumerate(steps):
-            lines = wrap(runs(step), 34, 3)
-            h = 18 + 17 * len(lines)
-            body.append(f'<rect x="{x}" y="{y}" width="{colw}" height="{h}" rx="6" fill="#fff" '
-                        f'stroke="#000" stroke-width="1.8"{dash}/>')
-            body.append(_lines(x + colw / 2, y + 22, lines, 14, "middle"))
-            y += h
-            if s < len(steps) - 1:
-                body.append(f'<path d="M{x + colw / 2} {y + 2} v14 m-6 -7 l6 7 l6 -7" '
+    y += head_h + 8
+    cells = [[wrap(runs(s[r]), text_chars, 4) if r < len(s) else [] for s in steps]
+             for r in range(count)]
+    labels = [wrap(words, chars(label_w - 8, label_size, True), 3) for words in row_labels]
+    # every row as high as the fullest one
+    row_h = 2 * pad + leading * max([len(cell) for row in cells for cell in row] +
+                                    [len(lab) for lab in labels] + [1]) - (leading - size)
+    for r in range(count):
+        body.append(f'<rect class="row" x="0" y="{y:.1f}" width="{WIDTH}" height="{row_h:.1f}" '
+                    'fill="#e6e6e6"/>')
+        lab = labels[r]
+        middle = y + row_h / 2
+        first = middle - leading * (len(lab) - 1) / 2 + label_size * 0.35
+        body.append(_lines(6, first, lab, label_size, "start", "bold", leading / label_size))
+        for c, cell in enumerate(cells[r]):
+            x = label_w + gutter + c * (colw + gutter)
+            if not cell:
+                continue
+            # the two columns differ in outline (solid against dashed) as well as place
+            dash = '' if c == 0 else ' stroke-dasharray="7 4"'
+            body.append(f'<rect x="{x + 2:.1f}" y="{y + 3:.1f}" width="{colw - 4:.1f}" '
+                        f'height="{row_h - 6:.1f}" rx="5" fill="#fff" stroke="#000" '
+                        f'stroke-width="1.6"{dash}/>')
+            first = middle - leading * (len(cell) - 1) / 2 + size * 0.35
+            body.append(_lines(x + colw / 2, first, cell, size, "middle", leading=1.25))
+            if r < count - 1 and r + 1 < len(steps[c]):
+                ax = x + colw / 2
+                body.append(f'<path d="M{ax:.1f} {y + row_h - 2:.1f} v{arrow - 2} m-6 -7 l6 7 l6 -7" '
                             'fill="none" stroke="#000" stroke-width="1.8"/>')
-                y += 20
-        bottom = max(bottom, y)
-    return _svg(width, bottom + 16, plain(data.get("title", "")), body)
+        y += row_h + arrow
+    return _svg(WIDTH, y - arrow + 12, plain(data.get("title", "")), body)
 
 
 GENERATORS = ("timeline", "strategies")

@@ -14,8 +14,8 @@ from pathlib import Path
 from . import labels as labels_mod
 from . import paths, schema
 from .errors import Reporter
-from .model import (Book, Chapter, Extract, GlossaryEntry, Level, MarkScheme, Metadata,
-                    Person, Question, Reading, Table, TimelineEvent)
+from .model import (Book, Chapter, Extract, GlossaryEntry, IndexEntry, Level, MarkScheme,
+                    Metadata, Person, Question, Reading, Table, TimelineEvent)
 from .readers import LineDict, line_of, read_json, read_markdown, read_text, read_yaml
 from .schema import FORMATS, PAPER_SIZES  # noqa: F401  (the CLI's choices)
 
@@ -227,6 +227,42 @@ def load_people(root: Path, report: Reporter) -> list[Person]:
             for item, line in _items(path, report, schema.PersonItem)]
 
 
+def _plain(markdown: str) -> str:
+    """A heading as plain words: without the marks of emphasis."""
+    return re.sub(r"[*_`]", "", markdown)
+
+
+def load_index(root: Path, report: Reporter, people: list[Person],
+               glossary: list[GlossaryEntry]) -> list[IndexEntry]:
+    """``data/index.yaml``: index entries beyond the people and the glossary terms (which
+    are indexed by themselves), with subentries, "see" and "see also". An entry whose
+    heading is a person's index heading or a glossary term adds to that entry."""
+    path = root / "data" / "index.yaml"
+    entries: list[IndexEntry] = []
+    seen: dict[str, int] = {}
+    for item, line in _items(path, report, schema.IndexItem):
+        if item.heading in seen:
+            report.error(path, line, f"duplicate index heading '{item.heading}' "
+                         f"(first at line {seen[item.heading]})")
+            continue
+        seen[item.heading] = line
+        default = [] if item.see else [_plain(item.heading)]
+        entries.append(IndexEntry(
+            item.heading, list(item.forms if item.forms is not None else default),
+            [IndexEntry(sub.heading, list(sub.forms if sub.forms is not None
+                                          else [_plain(sub.heading)]), line=line)
+             for sub in item.subentries],
+            see=item.see, see_also=list(item.see_also), line=line))
+    known = set(seen) | {p.index for p in people} | {g.term for g in glossary}
+    for entry in entries:
+        for name in ([entry.see] if entry.see else []) + entry.see_also:
+            if name not in known:
+                report.error(path, entry.line,
+                             f"'{name}' is no index heading (an entry of index.yaml, a "
+                             "person's index heading or a glossary term)")
+    return entries
+
+
 def load_annotations(root: Path, report: Reporter) -> LineDict:
     """``data/annotations.yaml``: bibliography key to note, each note's line kept."""
     path = root / "data" / "annotations.yaml"
@@ -377,6 +413,7 @@ def load_book(root: Path, report: Reporter) -> Book | None:
     book = Book(root=root, meta=meta, chapters=chapters, back_matter=back, tables=tables,
                 glossary=glossary, timeline=timeline, people=people,
                 annotations=annotations, strategies=strategies, mark_schemes=mark_schemes)
+    book.index_entries = load_index(root, report, people, glossary)
     book.master_table = load_master_table(raw, book_yaml, book.tables, report)
     bib = raw.get("bibliography")
     if bib:

@@ -184,6 +184,18 @@ class Person:
 
 
 @dataclass
+class IndexEntry:
+    """An entry of ``data/index.yaml``: a heading, the forms of words indexed under it
+    wherever they stand in the text, its subentries, and its cross-references."""
+    heading: str                   # Markdown (a work's title in emphasis)
+    forms: list[str] = field(default_factory=list)
+    subentries: list["IndexEntry"] = field(default_factory=list)
+    see: str = ""                  # the heading this one stands for (no locators of its own)
+    see_also: list[str] = field(default_factory=list)
+    line: int = 0
+
+
+@dataclass
 class Book:
     root: Path
     meta: Metadata
@@ -205,6 +217,7 @@ class Book:
     stylesheet_path: Path | None = None    # the book's own CSS, after the theme's
     templates_dir: Path | None = None      # the book's template overrides
     master_table: dict | None = None       # {table, title, lead}: a table as an appendix
+    index_entries: list[IndexEntry] = field(default_factory=list)   # data/index.yaml
     fonts: list = field(default_factory=list)   # fonts.BookFont: font files of the book's own
     mark_schemes: list[MarkScheme] = field(default_factory=list)   # data/mark_schemes.yaml
 

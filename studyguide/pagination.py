@@ -135,7 +135,8 @@ def _shapes(rb: RenderedBook, ed: Edition, plan: Plan, apparatus: bool = False
     if not apparatus:
         return out
     if rb.index:
-        out[INDEX] = pdf.paginate_html(pdf.index_source(rb, ed.teacher, ed.paper, pages), None,
+        out[INDEX] = pdf.paginate_html(pdf.index_source(rb, ed.teacher, ed.paper, pages,
+                                                        numbers(plan)), None,
                                        pages, ed.book_ids)
     out[FRONT] = pdf.paginate_html(pdf.front_source(rb, ed.teacher, ed.paper, pages), None,
                                    pages, ed.book_ids)

@@ -334,7 +334,7 @@ class Resolver:
     def convert_figure_texts(self) -> dict:
         """The texts the generated figures draw, as Markdown jobs paired with their lines:
         the ``short`` form of the timeline events the figure shows, and the
-        strategy diagram's title, headings and steps."""
+        strategy diagram's title, headings, steps and row labels."""
         book, data = self.book, self.book.root / "data"
         md = lambda text, path, line: (self.md(str(text), path, line, True), line)  # noqa: E731
         timeline = {i: md(book.timeline[i].short, data / "timeline.yaml", book.timeline[i].line)
@@ -347,7 +347,10 @@ class Resolver:
             "columns": [{"heading": md(c.get("heading", ""), path, line_of(c, "heading")),
                          "steps": [md(step, path, line_of(c.get("steps"), n, line_of(c, "steps")))
                                    for n, step in enumerate(c.get("steps") or [])]}
-                        for c in columns]}
+                        for c in columns],
+            "rows": [md(label, path, line_of(raw.get("rows"), n, line_of(raw, "rows")))
+                     for n, label in enumerate(raw.get("rows") or [])
+                     if isinstance(raw.get("rows"), list)]}
         return {"timeline": timeline, "strategies": strategies}
 
     # -- stage 2: citations ----------------------------------------------------------
@@ -518,6 +521,7 @@ class Resolver:
             if src.startswith("figure:"):
                 name = src[len("figure:"):]
                 img.set("src", f"generated/{name}.svg")
+                img.set("class", " ".join(filter(None, [img.get("class"), "generated"])))
             parent = img.getparent()
             if parent.tag == "p" and len(parent) == 1 and not (parent.text or "").strip() \
                     and not (img.tail or "").strip():
@@ -569,7 +573,10 @@ class Resolver:
         # index spans
         for n, span in enumerate(tree.xpath('.//span[@class="index-term"]')):
             span.set("id", f"{doc.id}-ix{n}")
-            self.index_refs.setdefault(span.get("data-entry"), []).append((doc.id, span.get("id")))
+            # "Heading!subheading" files the mark under a subentry
+            heading, _, sub = span.get("data-entry", "").partition("!")
+            self.index_refs.setdefault((heading.strip(), sub.strip()), []).append(
+                (doc.id, span.get("id")))
         return tree, sections
 
     def figure_caption(self, name: str) -> str:
@@ -708,22 +715,47 @@ class Resolver:
                                        "id": f"{doc_id}-gl{n}"})
         self.first_uses(tree, doc_id, forms, link)
 
-    def people_index(self, tree, doc_id: str) -> None:
-        """Index each key figure at the first mention in each chapter."""
-        forms = {}
+    @functools.cached_property
+    def index_forms(self) -> dict[str, tuple[str, tuple[str, str]]]:
+        """Every form of words indexed wherever it stands, mapped to (an id, the index
+        heading and subheading it files under): the key figures' names and aliases, the
+        glossary's terms and aliases, and the forms of the entries and subentries of
+        ``data/index.yaml``."""
+        forms: dict[str, tuple[str, tuple[str, str]]] = {}
         for p in self.book.people:
             for form in [p.name, *p.aliases]:
-                forms.setdefault(form, ("person-" + slugify(p.name), p.index))
+                forms.setdefault(form, ("person-" + slugify(p.name), (p.index, "")))
+        for e in self.book.glossary:
+            for form in [e.term, *e.aliases]:
+                forms.setdefault(form, (e.id, (e.term, "")))
+        for entry in self.book.index_entries:
+            for sub in entry.subentries:
+                for form in sub.forms:
+                    forms.setdefault(form, ("ix-" + slugify(entry.heading + " " + sub.heading),
+                                            (entry.heading, sub.heading)))
+            for form in entry.forms:
+                forms.setdefault(form, ("ix-" + slugify(entry.heading), (entry.heading, "")))
+        return forms
+
+    def index_mentions(self, tree, doc_id: str, prefix: str | None = None,
+                       scope: bool = False) -> None:
+        """Mark every mention of an indexed person, term or topic in this text (a
+        glossary term's first use is its link, marked already) and record it in the
+        index. ``prefix`` starts the marks' ids (default: the document's id);
+        ``scope``: the whole tree is running text (a timeline event, a biography)."""
+        prefix = prefix or doc_id
 
         def mark(text: str, ident: str, n: int):
-            return etree.Element("span", {"class": "index-term", "id": f"{doc_id}-px{n}"})
-        self.first_uses(tree, doc_id, forms, mark)
+            return etree.Element("span", {"class": "index-term", "id": f"{prefix}-im{n}"})
+        self.first_uses(tree, doc_id, self.index_forms, mark, every=True, scope=scope)
 
-    def first_uses(self, tree, doc_id: str, forms: dict, make) -> None:
-        """Wrap the first use in this document of each entry's forms in ``make(...)``.
+    def first_uses(self, tree, doc_id: str, forms: dict, make, every: bool = False,
+                   scope: bool = False) -> None:
+        """Wrap the first use in this document of each entry's forms in ``make(...)``
+        (``every``: each use).
 
         ``forms`` maps a form of words to (entry id, index heading); the new element is
-        recorded in the index under that heading.
+        recorded in the index under that heading (a heading and subheading: a pair).
         """
         if not forms:
             return
@@ -742,13 +774,15 @@ class Resolver:
                 if entry is None or entry[0] in done:
                     continue
                 ident, heading = entry
-                done.add(ident)
+                if not every:
+                    done.add(ident)
                 count += 1
                 el = make(m.group(1), ident, count)
                 el.text = m.group(1)
                 pieces += [text[pos:m.start()], el]
                 pos = m.end()
-                self.index_refs.setdefault(heading, []).append((doc_id, el.get("id")))
+                key = heading if isinstance(heading, tuple) else (heading, "")
+                self.index_refs.setdefault(key, []).append((doc_id, el.get("id")))
             if not pieces:
                 return None
             return pieces + [text[pos:]]
@@ -789,7 +823,7 @@ class Resolver:
                     if pieces:
                         place(el, child, pieces)
 
-        visit(tree, False)
+        visit(tree, scope)
 
     def block_ids(self, tree, doc_id: str) -> None:
         for n, el in enumerate(tree.iter(*BLOCKS)):
@@ -873,7 +907,8 @@ class Resolver:
     # -- all together ----------------------------------------------------------------------
     def run(self) -> RenderedBook:
         book = self.book
-        self.index_refs: dict[str, list[tuple[str, str]]] = {}
+        self.index_refs: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.anchor_rank: dict[str, tuple[int, int]] = {}
         self.used_tables: set[str] = set()
         docs = [d for d in book.documents]
         converted = [self.convert_doc(d) for d in docs]
@@ -1007,8 +1042,10 @@ class Resolver:
             self.link(tree, d, d.path)
             if d.kind == "chapter":
                 self.glossary_links(tree, d.id)
-                self.people_index(tree, d.id)
+            if d.kind in ("chapter", "back"):
+                self.index_mentions(tree, d.id)
             self.block_ids(tree, d.id)
+            self.rank_anchors(tree, d)
             nobreak.join_headings(tree, names)
             r.body_html = self.sanitise(tree, d.path, d.title_line, d)
         for tid, table in book.tables.items():
@@ -1042,10 +1079,21 @@ class Resolver:
         out.timeline = [{"date": e.label, "year": e.year, "key": e.key,
                          "event": self.clean(self.fill_tokens(h), data / "timeline.yaml", e.line)}
                         for e, h in events]
+        # the timeline's events and the key figures' biographies are indexed too, and
+        # each key figure at the head of their own entry
+        text_of = {}
+        if book.timeline:      # the figure draws the events as they are, unmarked
+            text_of = {i: out.timeline[i]["event"] for i in figures.timeline_events(book)}
+        for i, e in enumerate(out.timeline):
+            e["event"] = self.mark_fragment(e["event"], "timeline", f"event-{i + 1}", (1, i))
+        for i, (p, entry) in enumerate(zip(book.people, out.people)):
+            self.index_refs.setdefault((p.index, ""), []).append(("key-figures", entry["id"]))
+            self.anchor_rank[entry["id"]] = (2, i, -1)
+            entry["bio"] = self.mark_fragment(entry["bio"], "key-figures", entry["id"], (2, i))
         if book.timeline:
             # the figure draws an event's text as the list under it prints it, or its
             # short form
-            labels = {i: out.timeline[i]["event"] for i in figures.timeline_events(book)}
+            labels = dict(text_of)
             labels.update(_map_texts(figure_texts["timeline"], finish("timeline.yaml")))
             figs["timeline"] = figures.timeline_svg(book, labels)
             self.figure_alts["timeline"] = figures.timeline_alt(book, labels)
@@ -1063,16 +1111,97 @@ class Resolver:
             if e.id not in self.used_terms:
                 self.report.warning(book.root / "data" / "glossary.yaml", e.line,
                                     f"glossary term '{e.term}' is never used in a chapter")
-        out.index = [{"term": term, "refs": refs}
-                     for term, refs in sorted(self.index_refs.items(),
-                                              key=lambda kv: _sort_key(kv[0]))]
-        for entry in out.index:
-            seen, unique = set(), []
-            for doc_id, anchor in entry["refs"]:
-                if doc_id not in seen:
-                    seen.add(doc_id)
-                    unique.append((doc_id, anchor))
-            entry["refs"] = unique
+        out.index = self.index_entries()
+        return out
+
+    def rank_anchors(self, tree, doc: Chapter) -> None:
+        """Where each element with an id stands in the reading order (for the order of
+        the index's locators): a chapter's before the appendices, a back-matter page's
+        after them."""
+        part = 0 if doc.kind == "chapter" else 3
+        number = next(i for i, d in enumerate(self.book.documents) if d is doc)
+        for n, el in enumerate(tree.iter()):
+            if isinstance(el.tag, str) and el.get("id"):
+                self.anchor_rank[el.get("id")] = (part, number, n)
+
+    def mark_fragment(self, html_text: str, doc_id: str, prefix: str, rank: tuple) -> str:
+        """A text of the apparatus (a timeline event, a biography) with its index
+        mentions marked and recorded under ``doc_id``, their ids starting with
+        ``prefix``."""
+        if not html_text:
+            return html_text
+        tree = _fragment(html_text)
+        self.index_mentions(tree, doc_id, prefix, scope=True)
+        for n, el in enumerate(tree.iter()):
+            if isinstance(el.tag, str) and el.get("id"):
+                self.anchor_rank.setdefault(el.get("id"), (*rank, n))
+        return _inner(tree)
+
+    def index_entries(self) -> list[dict]:
+        """The index: every heading with its locators in reading order, its subentries
+        and its cross-references, in the order of the Unicode Collation Algorithm. An
+        entry of ``data/index.yaml`` that nothing in the book mentions is a warning."""
+        book = self.book
+        path = book.root / "data" / "index.yaml"
+        own = {e.heading: e for e in book.index_entries}
+        headings: dict[str, dict] = {}
+
+        def entry(heading: str) -> dict:
+            if heading not in headings:
+                markdown = heading if heading in own else None
+                headings[heading] = {
+                    "term": _strip(heading),
+                    "html": convert_inline(html.escape(markdown, quote=False)) if markdown
+                    else html.escape(heading, quote=False),
+                    "refs": [], "subs": {}, "see": [], "see_also": []}
+            return headings[heading]
+
+        def ordered(refs: list) -> list:
+            unique = list(dict.fromkeys(refs))
+            return sorted(unique, key=lambda r: self.anchor_rank.get(r[1], (9, 0, 0)))
+
+        for (heading, sub), refs in self.index_refs.items():
+            e = entry(heading)
+            if sub:
+                e["subs"].setdefault(sub, []).extend(refs)
+            else:
+                e["refs"].extend(refs)
+        for item in book.index_entries:
+            found = item.heading in headings and (
+                headings[item.heading]["refs"] or headings[item.heading]["subs"])
+            if item.see:
+                entry(item.heading)["see"].append(item.see)
+            elif not found and item.forms:
+                self.report.warning(path, item.line, f"index entry '{_strip(item.heading)}' "
+                                    "is mentioned nowhere in the book; it is left out")
+                continue
+            for sub in item.subentries:
+                if sub.forms and sub.heading not in headings.get(item.heading, {}).get("subs", {}):
+                    self.report.warning(path, sub.line, f"index subentry "
+                                        f"'{_strip(sub.heading)}' of '{_strip(item.heading)}' "
+                                        "is mentioned nowhere in the book; it is left out")
+            if item.heading in headings:
+                headings[item.heading]["see_also"] += item.see_also
+        # ids for the cross-references to point at
+        ids: dict[str, str] = {}
+        for heading, e in sorted(headings.items(), key=lambda kv: _sort_key(kv[1]["term"])):
+            ident = "ix-" + slugify(e["term"])
+            while ident in ids.values():
+                ident += "-1"
+            ids[heading] = ident
+        out = []
+        for heading, e in sorted(headings.items(), key=lambda kv: _sort_key(kv[1]["term"])):
+            if not (e["refs"] or e["subs"] or any(n in headings for n in e["see"])):
+                continue
+            refer = lambda names: [{"term": headings[n]["term"], "html": headings[n]["html"],  # noqa: E731
+                                    "id": ids[n]} for n in names if n in headings]
+            out.append({"term": e["term"], "html": e["html"], "id": ids[heading],
+                        "refs": ordered(e["refs"]),
+                        "subs": [{"term": _strip(sub), "html": convert_inline(
+                                      html.escape(sub, quote=False)), "refs": ordered(refs)}
+                                 for sub, refs in sorted(e["subs"].items(),
+                                                         key=lambda kv: _sort_key(_strip(kv[0])))],
+                        "see": refer(e["see"]), "see_also": refer(e["see_also"])})
         return out
 
 

@@ -379,6 +379,28 @@ class Strategies(Section):
     caption: Markdown = Field("", description="its caption; default: the title")
     columns: Annotated[list[StrategyColumn], Field(min_length=1, max_length=2)] = Field(
         description="one or two columns")
+    rows: list[Markdown] = Field([], description="each row's label, read across the "
+                                 "columns; default: the row's number")
+
+
+class IndexSubentry(Section):
+    """An item of ``subentries:`` in ``data/index.yaml``."""
+    heading: Required = Field(description="the subentry as the index prints it (Markdown)")
+    forms: list[Required] | None = Field(None, description="the words indexed under it "
+                                         "wherever they stand; default: the heading")
+
+
+class IndexItem(Section):
+    """``data/index.yaml`` (optional): a list of index entries, each this mapping."""
+    heading: Required = Field(description="the entry as the index prints it (Markdown: a "
+                                          "title in emphasis)")
+    forms: list[Required] | None = Field(None, description="the words indexed under it "
+                                         "wherever they stand; default: the heading "
+                                         "without its emphasis (none with `see:`)")
+    subentries: list[IndexSubentry] = Field([], description="indented under the heading")
+    see: Text = Field("", description="the heading this one stands for: no locators of "
+                                      "its own")
+    see_also: list[Required] = Field([], description="related headings")
 
 
 class LevelItem(Section):
@@ -614,6 +636,7 @@ SECTIONS = [
     ("glossary", GlossaryItem), ("people", PersonItem), ("timeline", TimelineItem),
     ("strategies", Strategies), ("strategies.columns", StrategyColumn),
     ("mark_schemes", MarkSchemeItem), ("mark_schemes.levels", LevelItem),
+    ("index", IndexItem), ("index.subentries", IndexSubentry),
 ]
 
 

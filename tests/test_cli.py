@@ -141,7 +141,7 @@ def test_starter_shows_every_construct_of_the_authoring_guide():
         assert re.search(rf"^(# )?{key}:", yaml, re.M), key
     for name in ("CHANGELOG.md", "book.css", "references.json", "tables/tables.yaml",
                  "data/glossary.yaml", "data/timeline.yaml", "data/people.yaml",
-                 "data/annotations.yaml", "data/strategies.yaml"):
+                 "data/annotations.yaml", "data/strategies.yaml", "data/index.yaml"):
         assert (book / name).is_file(), name
     assert "tbl-master:" in (book / "tables" / "tables.yaml").read_text(encoding="utf-8")
     assert "\n#" in (book / "data" / "glossary.yaml").read_text(encoding="utf-8")  # commented

@@ -167,3 +167,28 @@ def test_pandoc_reads_it(default_build):
     assert result.returncode == 0, result.stderr
     for title in ("The Marxist Background", "Trotsky’s Analysis of Stalinism", "Glossary"):
         assert title.replace("’", "'") in result.stdout.replace("’", "'")
+
+
+def printed_index(pdf: Path) -> list[str]:
+    """The index's lines in the printed book, from its heading to the end."""
+    pages = [p.extract_text() or "" for p in PdfReader(pdf).pages]
+    start = next(i for i, p in enumerate(pages) if p.lstrip().startswith("Index"))
+    return [line for p in pages[start:] for line in p.splitlines()]
+
+
+@pytest.mark.slow
+def test_printed_index_is_full(default_build):
+    pdf = only(default_build, "*-student-a4.pdf")
+    lines = printed_index(pdf)
+    # a heading starts with a letter and ends in a page, a range or a "see"; an
+    # entry that wraps continues on a line that starts with a page number
+    entries = [line for line in lines if re.match(r"^[^\d\s]", line)]
+    assert len(entries) >= 300, len(entries)
+    text = "\n".join(lines)
+    for heading in ("Fourteenth Party Conference", "Results and Prospects", "April Theses",
+                    "China", "Germany", "Spain"):
+        assert re.search(rf"^{heading}\b.* \d+", text, re.M), heading
+    for sub in ("Shanghai massacre (1927)", "German October (1923)", "POUM"):
+        assert re.search(rf"^\s*{re.escape(sub)} \d+", text, re.M), sub
+    assert re.search(r"\d+–\d+", text)                      # page ranges
+    assert "Guomindang. See Kuomintang" in text

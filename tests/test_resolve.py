@@ -79,7 +79,9 @@ def test_glossary_terms_linked_at_first_use_per_chapter(rb):
 
 def test_index_collects_glossary_terms_and_marked_spans(rb):
     index = {e["term"]: e["refs"] for e in rb.index}
-    assert [d for d, _ in index["Alpha doctrine"]] == ["ch01", "ch02"]
+    # every mention, in reading order: the chapters, then the timeline and key figures
+    assert [d for d, _ in index["Alpha doctrine"]] == ["ch01", "ch02", "timeline",
+                                                         "key-figures"]
     assert index["Marked term"] == [("ch01", "ch01-ix0")]
     terms = [e["term"] for e in rb.index]
     assert terms == sorted(terms, key=str.lower)

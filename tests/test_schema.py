@@ -504,7 +504,7 @@ def test_a_build_of_a_misconfigured_book_fails_at_once_with_every_problem(book_c
         f"book.yaml:{line_of(path, 'outputs:')}: error: 'outputs[1]' must be 'pdf' or "
         "'epub', not a mapping",
         "data/strategies.yaml:2: error: 'columns' must be a list, not 5",
-        "data/strategies.yaml:3: error: unknown key 'x' (known keys: title, caption, columns)",
+        "data/strategies.yaml:3: error: unknown key 'x' (known keys: title, caption, columns, rows)",
     ], result.stderr
     assert result.stderr.rstrip().endswith("build failed: 4 error(s); outputs left unchanged")
     assert not out.exists()

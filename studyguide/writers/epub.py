@@ -469,9 +469,11 @@ def build_pages(rb: RenderedBook, layout: Layout | None) -> list[Page]:
         pages.append(Page("bibliography.xhtml", L["bibliography"],
                           str(app.bibliography(rb)), "backmatter"))
     if rb.index:
+        from ..index import arrange
         anchors = layout.anchors if layout else {}
         pages.append(Page("index.xhtml", L["index"], str(app.index(
-            rb, anchors, lambda doc_id, anchor: f"#{anchor}")), "backmatter"))
+            rb, arrange(rb.index, anchors), anchors, lambda doc_id, anchor: f"#{anchor}")),
+            "backmatter"))
     return pages
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml import html as lxml_html
 
-from .. import fonts, math, theme
+from .. import figures, fonts, math, theme
 from ..resolve import RenderedBook, RenderedDoc
 from . import cffi_arrays, htmltree, splice
 
@@ -189,7 +189,8 @@ def _html(html_text: str, base: str, fetcher):
 def _fetcher(rb: RenderedBook):
     from .. import paths
     from .fetcher import SafeFetcher
-    generated = {f"{name}.svg": svg.encode("utf-8") for name, svg in rb.figures.items()}
+    generated = {f"{name}.svg": figures.for_print(svg).encode("utf-8")
+                 for name, svg in rb.figures.items()}
     return SafeFetcher([rb.book.root, paths.STYLES], generated, rb.book.root / "generated")
 
 
@@ -335,9 +336,14 @@ def paginate_html(html_text: str, first_page: int | None, pages: dict[str, str],
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
-def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str]) -> str:
+def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str],
+                 real: dict[str, str] | None = None) -> str:
+    """The index's HTML, its numbers as ``pages`` gives them; ``real``: the pages the
+    anchors fell on, which gather the locators into pages and ranges."""
+    from ..index import arrange
     common = _body_common(rb, teacher, paper)
     return theme.render("print/index.html", **common, pages=pages,
+                        entries=arrange(rb.index, real or {}),
                         href=lambda doc_id, anchor: "#" + anchor)
 
 

@@ -1,0 +1,247 @@
+"""Generated figures that scale with the screen, and an index a reader can use."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from pypdf import PdfReader
+
+from conftest import CONTENT, MINI, only, run_build
+from studyguide import figures
+from studyguide.errors import Reporter
+from studyguide.index import locators
+from studyguide.loader import load_book
+from studyguide.resolve import _sort_key, render_book
+
+SVG = {"s": "http://www.w3.org/2000/svg"}
+GENERIC = {"serif", "sans-serif", "monospace"}
+
+
+def render(root: Path):
+    report = Reporter(root)
+    book = load_book(root, report)
+    assert book is not None, report.errors
+    return render_book(book, report), report
+
+
+@pytest.fixture(scope="module")
+def default():
+    rb, report = render(CONTENT)
+    mine = [d for d in report.errors + report.warnings if "data/" in str(d.path)]
+    assert not report.errors and not mine, report.errors + mine
+    return rb
+
+
+def svg_of(rb, name: str):
+    return etree.fromstring(rb.figures[name].encode())
+
+
+def number(value: str) -> float:
+    return float(re.match(r"[\d.]+", value).group())
+
+
+# -- figures ------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["timeline", "strategies"])
+def test_figures_scale_and_name_no_font_the_epub_lacks(default, name):
+    svg = svg_of(default, name)
+    # a viewBox and no size of their own: they take the width they are given
+    x, y, width, height = (float(v) for v in svg.get("viewBox").split())
+    assert width > 0 and height > 0
+    assert svg.get("width") is None and svg.get("height") is None
+    # every text is 12 px or more when the figure is shown 600 px wide
+    sizes = [number(t.get("font-size")) for t in svg.iterfind(".//s:text", SVG)]
+    assert sizes and min(sizes) * 600 / width >= 12, (min(sizes), width)
+    # fonts: generic families only
+    families = {f.strip().strip("'\"") for el in svg.iter() if el.get("font-family")
+                for f in el.get("font-family").split(",")}
+    assert families and families <= GENERIC, families
+
+
+def test_print_draws_the_figures_in_the_theme_font(default):
+    printed = figures.for_print(default.figures["timeline"])
+    assert "Linux Biolinum O" in printed
+    assert "Linux Biolinum" not in default.figures["timeline"]
+
+
+def test_strategy_rows_are_labelled_equal_and_aligned(default):
+    svg = svg_of(default, "strategies")
+    rows = svg.xpath(".//s:rect[@class='row']", namespaces=SVG)
+    assert len(rows) == 5
+    heights = {r.get("height") for r in rows}
+    assert len(heights) == 1, heights                    # rows of equal height
+    texts = [("".join(t.itertext()), float(t.get("x")), float(t.get("y")))
+             for t in svg.iterfind(".//s:text", SVG)]
+    labels = ["Starting point", "Who leads", "Economic policy", "World revolution",
+              "Promised outcome"]
+    for row, label in zip(rows, labels):
+        top, bottom = float(row.get("y")), float(row.get("y")) + float(row.get("height"))
+        inside = [(text, x) for text, x, y in texts if top < y < bottom]
+        # the label at the left, then a step of each column, all within the row
+        left = " ".join(t for t, x in inside if x < 120)
+        assert left.replace("  ", " ") == label or label.replace(" ", "") == \
+            left.replace(" ", ""), (label, inside)
+        assert any(x > 300 for _, x in inside) and any(120 < x < 360 for _, x in inside)
+    # the steps read across: row 4 holds both columns' fourth steps
+    top = float(rows[3].get("y"))
+    row4 = " ".join(t for t, x, y in texts if top < y < top + float(rows[3].get("height")))
+    assert "Spread revolution" in row4 and "world" in row4
+
+
+def test_timeline_is_drawn_to_scale_with_breaks(default):
+    book = default.book
+    shown = [book.timeline[i] for i in figures.timeline_events(book)]
+    svg = svg_of(default, "timeline")
+    dots = [float(c.get("cy")) for c in svg.xpath(".//s:circle[@class='event']",
+                                                    namespaces=SVG)]
+    assert len(dots) == len(shown)
+    runs = figures.segments(shown)
+    assert [len(r) for r in runs] == [2, 15, 1]          # breaks: 1850–1906, 1940–1991
+    # within a run, distance on the axis is proportional to time
+    scale = None
+    for run in runs:
+        for a, b in zip(run, run[1:]):
+            years = figures.when(shown[b].date) - figures.when(shown[a].date)
+            ratio = (dots[b] - dots[a]) / years
+            scale = scale or ratio
+            assert ratio == pytest.approx(scale, rel=0.02), (shown[a].date, shown[b].date)
+    # a break is marked for each gap: a double slash across the axis
+    assert len(svg.xpath(".//s:path[contains(@d, 'l20 -8')]", namespaces=SVG)) == 2
+    # book titles in italics
+    italic = svg.xpath(".//s:tspan[@font-style='italic']/text()", namespaces=SVG)
+    assert {"Communist Manifesto", "Results and Prospects",
+            "The Revolution Betrayed"} <= set(italic)
+
+
+def test_when_is_the_middle_of_the_period_a_date_names():
+    assert figures.when("1917") == pytest.approx(1917.5)
+    assert figures.when("1917-11") == pytest.approx(1917 + (304 + 334) / 2 / 365)
+    assert figures.when("1924-01-21") == pytest.approx(1924 + 20.5 / 366)
+
+
+def test_chronology_is_a_two_column_table(default):
+    from studyguide import theme
+    env = theme.environment()
+    html = str(env.get_template("shared/apparatus.html").module.timeline(default))
+    tree = etree.fromstring(html.encode(), etree.HTMLParser())
+    rows = tree.xpath("//table[@class='chronology']/tbody/tr")
+    assert len(rows) == len(default.book.timeline)
+    assert all(len(r) == 2 and r[0].tag == "th" and r[1].tag == "td" for r in rows)
+
+
+# -- the index ------------------------------------------------------------------------------
+def test_locators_gather_pages_into_ranges():
+    refs = [("ch01", f"a{i}") for i in range(8)]
+    pages = {"a0": "3", "a1": "3", "a2": "4", "a3": "5", "a4": "9", "a5": "11", "a6": "12",
+             "a7": "12"}
+    got = locators(refs, pages)
+    assert [(l["anchor"], l["to"]) for l in got] == [
+        ("a0", ("ch01", "a3")), ("a4", None), ("a5", ("ch01", "a6"))]     # 3–5, 9, 11–12
+    # without pages: the first mention in each part
+    assert [l["anchor"] for l in locators(refs[:3] + [("ch02", "b")], {})] == ["a0", "b"]
+
+
+def test_default_index_is_full(default):
+    index = {e["term"]: e for e in default.index}
+    assert len(index) >= 300
+    for heading in ("Fourteenth Party Conference (1925)", "Results and Prospects (Trotsky, 1906)",
+                    "April Theses", "China", "Germany", "Spain"):
+        assert index[heading]["refs"] or index[heading]["subs"], heading
+    # every mention, not only the first in each chapter
+    trotsky = index["Trotsky, Leon"]["refs"]
+    assert len(trotsky) > 3 * len({d for d, _ in trotsky})
+    china = {s["term"]: s["refs"] for s in index["China"]["subs"]}
+    assert {"Shanghai massacre (1927)", "Communist Party (CCP)"} <= set(china)
+    assert all(china.values())
+    assert [s["term"] for s in index["Spain"]["subs"]] == sorted(
+        (s["term"] for s in index["Spain"]["subs"]), key=_sort_key)
+    assert [t["term"] for t in index["Guomindang"]["see"]] == ["Kuomintang"]
+    assert "Permanent revolution" in [t["term"] for t in
+                                      index["Results and Prospects (Trotsky, 1906)"]["see_also"]]
+    # works print in italics
+    assert index["Results and Prospects (Trotsky, 1906)"]["html"].startswith(
+        "<em>Results and Prospects</em>")
+    # every locator leads to a mark in the book's HTML
+    html = "".join(d.body_html for d in default.docs + default.back) + \
+        "".join(e["event"] for e in default.timeline) + "".join(p["bio"] for p in default.people) + \
+        "".join(f'id="{p["id"]}"' for p in default.people)     # each figure's own entry
+    for doc, anchor in trotsky:
+        assert f'id="{anchor}"' in html, anchor
+
+
+def test_index_is_in_the_order_of_the_collation_german(book_copy):
+    words = ["Zoo", "Ärger", "Öl", "Apfel", "ober", "Straße", "Strasse", "Ober", "Ähre", "Abend"]
+    (book_copy / "data" / "index.yaml").write_text(
+        "".join(f"- heading: {w}\n" for w in words), encoding="utf-8")
+    ch = book_copy / "chapters" / "01-first.md"
+    ch.write_text(ch.read_text() + "\n\n" + " ".join(words) + ".\n")
+    (book_copy / "book.yaml").write_text(
+        (book_copy / "book.yaml").read_text().replace("language: en", "language: de"))
+    rb, report = render(book_copy)
+    assert not report.errors, report.errors
+    order = [e["term"] for e in rb.index if e["term"] in words]
+    # DIN 5007-1 (the CLDR root order German uses): umlauts with their base letter,
+    # ß as ss, lower case before upper case
+    assert order == ["Abend", "Ähre", "Apfel", "Ärger", "ober", "Ober", "Öl", "Strasse",
+                     "Straße", "Zoo"]
+
+
+def test_index_data_errors_name_file_and_line(book_copy):
+    (book_copy / "data" / "index.yaml").write_text(
+        "- heading: Alpha\n  colour: red\n"
+        "- heading: Beta\n  see: Nowhere\n"
+        "- heading: Gamma\n  forms: Gamma\n"
+        "- forms: [x]\n", encoding="utf-8")
+    _, report = render(book_copy)
+    found = sorted((d.line, d.message) for d in report.errors)
+    assert [line for line, _ in found] == [2, 3, 6, 7], found
+    assert "unknown key 'colour'" in found[0][1]
+    assert "'Nowhere' is no index heading" in found[1][1]
+    assert "'forms' must be a list" in found[2][1]
+    assert "'heading'" in found[3][1]
+
+
+def test_unmentioned_index_entry_is_a_warning(book_copy):
+    (book_copy / "data" / "index.yaml").write_text("- heading: Nowhere at all\n")
+    _, report = render(book_copy)
+    assert [(d.line, d.message) for d in report.warnings if "index" in str(d.path)] == [
+        (1, "index entry 'Nowhere at all' is mentioned nowhere in the book; it is left out")]
+
+
+@pytest.fixture(scope="module")
+def indexed_build(tmp_path_factory) -> Path:
+    """The fixture book with an index of its own: subentries, see also, a range."""
+    root = tmp_path_factory.mktemp("indexed") / "book"
+    shutil.copytree(MINI, root)
+    (root / "data" / "index.yaml").write_text(
+        "- heading: Alpha doctrine\n  see_also: [Beta theory]\n  subentries:\n"
+        "    - {heading: its critics, forms: [critics of alpha]}\n"
+        "- {heading: Doctrines, see: Alpha doctrine}\n", encoding="utf-8")
+    ch = root / "chapters" / "01-first.md"
+    ch.write_text(ch.read_text() + "\n\nThe critics of alpha spoke.\n")
+    out = tmp_path_factory.mktemp("indexed-out")
+    result = run_build("--content", str(root), "--output", str(out), "-q", "--format", "pdf",
+                       "--edition", "student", "--no-handouts")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_printed_index_has_subentries_ranges_and_cross_references(indexed_build):
+    pages = [p.extract_text() or "" for p in
+             PdfReader(only(indexed_build, "*-student-a4.pdf")).pages]
+    start = next(i for i, p in enumerate(pages) if p.lstrip().startswith("Index"))
+    index = "\n".join(pages[start:])
+    body_start = next(i for i, t in enumerate(pages) if "CHAPTER 1" in t)
+    line = next(l for l in index.splitlines() if l.startswith("Alpha doctrine"))
+    # locators: single pages and ranges, each pointing at a page that names the term
+    found = re.findall(r"(\d+)(?:–(\d+))?", line)
+    assert found, line
+    for first, last in found:
+        for page in range(int(first), int(last or first) + 1):
+            text = re.sub(r"[\u00ad-]\s*\n\s*", "", pages[body_start + page - 1])
+            assert "alpha doctrine" in " ".join(text.lower().split()), (page, line)
+    assert "See also Beta theory" in index
+    assert re.search(r"its critics \d+", index)
+    assert "Doctrines. See Alpha doctrine" in index
