@@ -221,7 +221,8 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
                             "objectives", report),
         key_terms=_strings(meta.get("key_terms"), path, line_of(meta, "key_terms"),
                            "key_terms", report),
-        questions=questions, kind=kind, title_line=line_of(meta, "title"))
+        questions=questions, kind=kind, title_line=line_of(meta, "title"),
+        short_title=_str(meta.get("short_title")))
 
 
 def load_tables(root: Path, report: Reporter) -> dict[str, Table]:

@@ -97,6 +97,7 @@ class Chapter:
     questions: list[Question] = field(default_factory=list)
     kind: str = "chapter"  # "chapter" or "back"
     title_line: int = 1
+    short_title: str = ""  # running heads and tight places; falls back to the title
 
 
 @dataclass

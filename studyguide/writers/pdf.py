@@ -113,6 +113,103 @@ def footnotes_to_floats(html_text: str) -> str:
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
+NBSP = "\u00a0"
+# display lines set with a non-breaking space before their last word, so that none ends
+# on a word alone (WeasyPrint has no text-wrap: balance)
+DISPLAY = ("h1", "h2", "h3", "caption")
+DISPLAY_CLASSES = ("book-title", "book-subtitle", "box-heading", "front-title")
+# where names are left as written: code, and what is not text
+NO_TEXT = {"head", "style", "script", "pre", "code", "kbd", "samp", "math", "svg"}
+
+
+def proper_names(rb: RenderedBook) -> set[str]:
+    """The words of the book's proper names, which print never hyphenates: every word
+    of a person's name in the key figures and of a capitalised glossary term (its
+    aliases too), four letters or more."""
+    phrases = [p["name"] for p in rb.people]
+    for entry in rb.book.glossary:
+        phrases += [t for t in [entry.term, *entry.aliases] if t[:1].isupper()]
+    return {word for phrase in phrases for word in re.findall(r"\w+", phrase)
+            if len(word) >= 4 and word[0].isupper()}
+
+
+def _wrap_words(root, words: set[str], css_class: str) -> None:
+    """Each whole occurrence of one of ``words`` in the text becomes a span."""
+    if not words:
+        return
+    pattern = re.compile(r"(?<!\w)(" + "|".join(sorted(map(re.escape, words), key=len,
+                                                        reverse=True)) + r")(?!\w)")
+
+    def spans(text: str) -> tuple[str, list]:
+        pieces = pattern.split(text)
+        made = []
+        for k in range(1, len(pieces), 2):
+            span = etree.Element("span", {"class": css_class})
+            span.text, span.tail = pieces[k], pieces[k + 1]
+            made.append(span)
+        return pieces[0], made
+
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el.tag in NO_TEXT or \
+                any(a.tag in NO_TEXT for a in el.iterancestors()) or \
+                el.get("class") == css_class:
+            continue
+        if el.text and pattern.search(el.text):
+            el.text, made = spans(el.text)
+            for k, span in enumerate(made):
+                el.insert(k, span)
+        for child in list(el):
+            if child.tail and pattern.search(child.tail) and child.get("class") != css_class:
+                child.tail, made = spans(child.tail)
+                at = el.index(child)
+                for k, span in enumerate(made):
+                    el.insert(at + 1 + k, span)
+
+
+def _smart(text: str) -> str:
+    """Straight quotes and apostrophes made typographic (SmartyPants)."""
+    import smartypants
+    return smartypants.smartypants(text, smartypants.Attr.q | smartypants.Attr.u)
+
+
+def print_typography(html_text: str, rb: RenderedBook) -> str:
+    """What print adds to the shared HTML: cross-references in their short form
+    ("Chapter 6", whose page follows), running heads from each document's short title,
+    display lines that never end on one word, proper names kept whole, and typographic
+    quotes in every text, generated text included (SmartyPants)."""
+    doc = lxml_html.document_fromstring(html_text)
+    for a in doc.xpath('//a[contains(concat(" ", @class, " "), " xref ")]'):
+        target = rb.targets.get((a.get("href") or "")[1:])
+        if target is not None and target.label and len(a) == 0 and \
+                (a.text or "").startswith(target.label + ",") and target.title:
+            a.text = target.label
+    short = {d.id: d.short_title for d in rb.book.documents if getattr(d, "short_title", "")}
+    for h in doc.xpath('//h1[contains(concat(" ", @class, " "), " chapter-title ")]'):
+        section = next((s for s in h.iterancestors("section") if s.get("id")), None)
+        running = short.get(section.get("id")) if section is not None else None
+        h.set("data-running", _smart(running or " ".join(h.text_content().split())))
+    display = doc.xpath(" | ".join([f"//{t}" for t in DISPLAY] + [
+        f'//*[contains(concat(" ", @class, " "), " {c} ")]' for c in DISPLAY_CLASSES]))
+    for el in display:
+        texts = [t for t in el.xpath(".//text()") if t.strip()]
+        if len(" ".join(texts).split()) < 4:
+            continue
+        last = texts[-1]
+        holder = last.getparent()
+        stripped = last.rstrip()
+        cut = stripped.rfind(" ")
+        if cut <= 0:
+            continue
+        new = stripped[:cut] + NBSP + stripped[cut + 1:] + last[len(stripped):]
+        if last.is_text:
+            holder.text = new
+        else:
+            holder.tail = new
+    _wrap_words(doc.find("body"), proper_names(rb), "name")
+    out = "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
+    return _smart(out)
+
+
 def localise_links(html_text: str) -> str:
     """In a stand-alone document, links to ids it does not hold become plain text."""
     doc = lxml_html.document_fromstring(html_text)
@@ -273,8 +370,8 @@ def part_sources(rb: RenderedBook, teacher: bool, paper: str) -> dict[str, str]:
     out = {}
     for part in body_parts(rb):
         doc = docs[part.doc_index] if part.kind == "doc" else None
-        out[part.id] = footnotes_to_floats(theme.render("print/body.html", **common, part=part,
-                                                        doc=doc))
+        out[part.id] = print_typography(footnotes_to_floats(theme.render(
+            "print/body.html", **common, part=part, doc=doc)), rb)
     return out
 
 
@@ -308,13 +405,14 @@ def paginate_html(html_text: str, first_page: int | None, pages: dict[str, str],
 
 def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str]) -> str:
     common = _body_common(rb, teacher, paper)
-    return theme.render("print/index.html", **common, pages=pages,
-                        href=lambda doc_id, anchor: "#" + anchor)
+    return print_typography(theme.render("print/index.html", **common, pages=pages,
+                                         href=lambda doc_id, anchor: "#" + anchor), rb)
 
 
 def front_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str]) -> str:
     common = _common(rb, teacher, paper)
-    return theme.render("print/front.html", **common, toc=toc_items(rb), pages=pages)
+    return print_typography(theme.render("print/front.html", **common, toc=toc_items(rb),
+                                         pages=pages), rb)
 
 
 # -- body parts: laid out once, numbered afterwards ---------------------------------
@@ -612,7 +710,7 @@ def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str
                              title_suffix=f"{doc.label}: {doc.title}" if doc.label else doc.title,
                              body_class="handout", references=handout_references(rb, doc, teacher),
                              running=f"{meta.title} · {edition_name(rb, teacher)}")
-    html_text = localise_links(footnotes_to_floats(html_text))
+    html_text = print_typography(localise_links(footnotes_to_floats(html_text)), rb)
     fetcher = _fetcher(rb)
     document = _document(rb, html_text, fetcher)
     ident = hashlib.sha256(f"{meta.identifier}|{doc.id}|{teacher}|{paper}".encode()).hexdigest()
