@@ -42,13 +42,18 @@ class Finding:
     page: int            # 1-based index of the page in the PDF
     label: str           # its printed number, where known
     message: str
-    source: str = ""     # "path:line" of what the page holds, where known
+    path: str = ""       # the source of what the page holds, where known
+    line: int = 0
+
+    @property
+    def text(self) -> str:
+        """What is wrong, and where in the PDF."""
+        label = f" (p. {self.label})" if self.label and self.label != str(self.page) else ""
+        return f"{Path(self.pdf).name}, page {self.page}{label}: {self.message} [{self.check}]"
 
     def __str__(self) -> str:
-        where = f"{self.source}: " if self.source else ""
-        label = f" (p. {self.label})" if self.label and self.label != str(self.page) else ""
-        return (f"{where}warning: preflight [{self.check}] {Path(self.pdf).name} "
-                f"page {self.page}{label}: {self.message}")
+        where = f"{self.path}:{self.line}" if self.line else (self.path or self.pdf)
+        return f"{where}: warning: {self.text}"
 
 
 @dataclass
@@ -96,10 +101,12 @@ class PageText:
         return bool(self.body) and not self.head
 
 
-def read_pages(path: Path) -> list[PageText]:
+def read_pages(source) -> list[PageText]:
+    """The pages of a PDF (a path, or its bytes)."""
+    import io
     import pdfplumber
     pages = []
-    with pdfplumber.open(path) as pdf:
+    with pdfplumber.open(io.BytesIO(source) if isinstance(source, bytes) else source) as pdf:
         for i, page in enumerate(pdf.pages):
             lines = _lines(page)
             head = [ln for ln in lines if ln.bottom < MARGIN_ZONE]
@@ -150,9 +157,9 @@ def _calls(line: Line, body_size: float) -> list[int]:
 
 def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                 labels: list[str] | None = None,
-                sources: list[str] | None = None) -> list[Finding]:
+                sources=None) -> list[Finding]:
     """Every finding on a document's pages. ``labels``: each page's printed number;
-    ``sources``: each page's ``path:line``."""
+    ``sources``: each page's source file and line (a list), or one for all (a tuple)."""
     out: list[Finding] = []
     body_size = _body_size(pages)
     for page in pages:
@@ -160,9 +167,13 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
 
     def report(check: str, page: PageText, message: str) -> None:
         i = page.number - 1
+        if isinstance(sources, tuple):           # one source for every page
+            path, line = sources
+        else:
+            path, line = sources[i] if sources and i < len(sources) and sources[i] else ("", 0)
         out.append(Finding(check, pdf, page.number,
                            labels[i] if labels and i < len(labels) else "", message,
-                           sources[i] if sources and i < len(sources) else ""))
+                           str(path), line))
 
     # footnotes: each note on the page of its call, in the order of the calls
     for page in pages:
@@ -287,8 +298,25 @@ def _caption_above(page: PageText, table) -> bool:
 
 
 def check_pdf(path: Path, names: set[str] = frozenset(), labels: list[str] | None = None,
-              sources: list[str] | None = None) -> list[Finding]:
-    return check_pages(read_pages(Path(path)), str(path), names, labels, sources)
+              sources=None, data: bytes | None = None
+              ) -> list[Finding]:
+    """The findings of a PDF file (or of ``data``, the PDF that will be ``path``)."""
+    return check_pages(read_pages(data if data is not None else Path(path)), str(path), names,
+                       labels, sources)
+
+
+def page_sources(page_starts: list[tuple[str, list[str]]],
+                 id_lines: dict[str, tuple]) -> list[tuple[str, int] | None]:
+    """Each page's source: that of the last element with a known source that starts on
+    it or before it (an edition's ``Layout.page_starts``)."""
+    out, current = [], None
+    for _, names in page_starts:
+        for name in names:
+            known = id_lines.get(name.lstrip("\u2026"))
+            if known is not None and not name.startswith("\u2026"):
+                current = (str(known[0]), known[1])
+        out.append(current)
+    return out
 
 
 def measure(path: Path) -> dict:
