@@ -174,3 +174,26 @@ def test_default_guide_passes_preflight(tmp_path):
         numbers = preflight.measure(pdf)
         assert 60 <= numbers["median_line"] <= 75, numbers
         assert numbers["notes_off_page"] == 0
+
+
+def test_print_typography_of_generated_text():
+    """What print adds to the shared HTML: curly quotes in generated text, short
+    cross-references, running heads from short titles, names kept whole, display
+    lines that do not end on one word."""
+    from pathlib import Path
+
+    from studyguide.writers import pdf
+    rb, _ = builder.prepare(builder.Options(content=MINI, output=Path("/tmp/unused"),
+                                            cache=None))
+    rb.book.chapters[0].short_title = "First"
+    target = rb.targets["ch01"]
+    html = ('<html><head><style>a::after { content: "x\'s"; }</style></head><body>'
+            '<section id="ch01"><h1 class="chapter-title">The Author\'s First Chapter</h1>'
+            f'<p>See <a class="xref" href="#ch01">{target.label}, “{target.title}”</a>; '
+            "Ada Writer's 'view'.</p><pre>x = 'a'</pre></section></body></html>")
+    out = pdf.print_typography(html, rb)
+    assert "The Author’s First\u00a0Chapter" in out                 # balanced, curly
+    assert 'data-running="First"' in out
+    assert f'>{target.label}</a>' in out                            # short form
+    assert '<span class="name">Writer</span>’s ‘view’' in out
+    assert "<pre>x = 'a'</pre>" in out and "content: \"x's\"" in out   # code, CSS as written

@@ -177,7 +177,9 @@ def print_typography(html_text: str, rb: RenderedBook) -> str:
     ("Chapter 6", whose page follows), running heads from each document's short title,
     display lines that never end on one word, proper names kept whole, and typographic
     quotes in every text, generated text included (SmartyPants)."""
-    doc = lxml_html.document_fromstring(html_text)
+    # quotes first, while a word and its apostrophe are one text (a name's span would
+    # part "Trotsky" from "'s")
+    doc = lxml_html.document_fromstring(_smart(html_text))
     for a in doc.xpath('//a[contains(concat(" ", @class, " "), " xref ")]'):
         target = rb.targets.get((a.get("href") or "")[1:])
         if target is not None and target.label and len(a) == 0 and \
@@ -206,8 +208,7 @@ def print_typography(html_text: str, rb: RenderedBook) -> str:
         else:
             holder.tail = new
     _wrap_words(doc.find("body"), proper_names(rb), "name")
-    out = "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
-    return _smart(out)
+    return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
 def localise_links(html_text: str) -> str:
