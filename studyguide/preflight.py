@@ -97,8 +97,9 @@ class PageText:
 
     @property
     def opening(self) -> bool:
-        """A part's first page: no running head above its text."""
-        return bool(self.body) and not self.head
+        """A part's first page: no running head above its text, or a part's title (set
+        large) at its top."""
+        return bool(self.body) and (not self.head or self.body[0].size >= 18)
 
 
 def read_pages(source) -> list[PageText]:
@@ -116,7 +117,9 @@ def read_pages(source) -> list[PageText]:
             tables = []
             if page.rects or page.lines:
                 for t in page.find_tables():
-                    tables.append((t.bbox, len(t.rows)))
+                    # a box (one bordered cell) is not a table
+                    if len(t.rows) >= 2 and max(len(r.cells) for r in t.rows) >= 2:
+                        tables.append((t.bbox, len(t.rows)))
             pages.append(PageText(i + 1, page.width, page.height, head, body, notes, foot,
                                   tables))
     return pages

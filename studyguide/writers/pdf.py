@@ -172,6 +172,29 @@ def _smart(text: str) -> str:
     return smartypants.smartypants(text, smartypants.Attr.q | smartypants.Attr.u)
 
 
+# A comparison table taller than this may break between rows (print.css); one that
+# fits a page is kept whole. Letter's text block, the shorter, is about 233 mm high.
+LONG_TABLE_MM = 190
+
+
+def table_height_mm(figure) -> float:
+    """A comparison table's height in print, estimated from its text: the text block is
+    122 mm wide, the first column takes 21 % and the others share the rest; the
+    cells' type (9.35 pt) sets about 1.4 mm a character and 4.2 mm a line."""
+    rows = figure.xpath(".//tr")
+    if not rows:
+        return 0.0
+    columns = max(len(r.xpath("./th|./td")) for r in rows)
+    widths = [122 * 0.21] + [122 * 0.79 / max(1, columns - 1)] * (columns - 1)
+    height = 0.0
+    for row in rows:
+        lines = [max(1, -(-len(" ".join(cell.text_content().split())) * 1.4 //
+                          max(1.0, w - 3.2)))
+                 for cell, w in zip(row.xpath("./th|./td"), widths)]
+        height += max(lines, default=1) * 4.2 + 2.0
+    return height + 10      # the caption
+
+
 def print_typography(html_text: str, rb: RenderedBook) -> str:
     """What print adds to the shared HTML: cross-references in their short form
     ("Chapter 6", whose page follows), running heads from each document's short title,
@@ -207,6 +230,10 @@ def print_typography(html_text: str, rb: RenderedBook) -> str:
             holder.text = new
         else:
             holder.tail = new
+    for figure in doc.xpath('//section[not(contains(@class, "master-table"))]'
+                            '//figure[contains(concat(" ", @class, " "), " comparison ")]'):
+        if table_height_mm(figure) > LONG_TABLE_MM:
+            figure.set("class", figure.get("class") + " long-table")
     _wrap_words(doc.find("body"), proper_names(rb), "name")
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
