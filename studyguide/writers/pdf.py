@@ -57,6 +57,9 @@ def _css(*names: str, paper: str, meta, book_fonts=()) -> str:
         names = (*names, "rtl.css", *(f"{n.removesuffix('.css')}-rtl.css" for n in names
                                       if n in ("print.css", "handout.css")))
     sheets = [theme.stylesheet(n) for n in names] + [theme.book_stylesheet()]
+    if paper == "Letter" and "print.css" in names:
+        # Letter is 6 mm wider than A4: the outer margin takes it, the measure stays
+        sheets.insert(-1, "@page :right { margin-right: 64mm; } @page :left { margin-left: 64mm; }")
     return "\n".join(sheets[:-1]) + "\n" + label_css(meta.labels, "handout.css" in names) + \
         sheets[-1] + "\n" + fonts.font_face_css(list(book_fonts), "", sheets) + \
         f"\n@page {{ size: {PAPER.get(paper, 'A4')}; }}\n"
