@@ -122,6 +122,7 @@ def read_pages(source) -> list[PageText]:
                         tables.append((t.bbox, len(t.rows)))
             pages.append(PageText(i + 1, page.width, page.height, head, body, notes, foot,
                                   tables))
+            page.close()          # pdfplumber keeps each page's objects until closed
     return pages
 
 
