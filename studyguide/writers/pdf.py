@@ -116,9 +116,8 @@ def footnotes_to_floats(html_text: str) -> str:
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
-NBSP = "\u00a0"
-# display lines set with a non-breaking space before their last word, so that none ends
-# on a word alone (WeasyPrint has no text-wrap: balance)
+# display lines whose last two words are kept together, so that none ends on a word
+# alone (WeasyPrint has no text-wrap: balance)
 DISPLAY = ("h1", "h2", "h3", "caption")
 DISPLAY_CLASSES = ("book-title", "book-subtitle", "box-heading", "front-title")
 # where names are left as written: code, and what is not text
@@ -201,7 +200,7 @@ def table_height_mm(figure) -> float:
 def print_typography(html_text: str, rb: RenderedBook) -> str:
     """What print adds to the shared HTML: cross-references in their short form
     ("Chapter 6", whose page follows), running heads from each document's short title,
-    display lines that never end on one word, proper names kept whole, and typographic
+    display lines that never end on one word alone, proper names kept whole, and typographic
     quotes in every text, generated text included (SmartyPants)."""
     # quotes first, while a word and its apostrophe are one text (a name's span would
     # part "Trotsky" from "'s")
@@ -223,16 +222,21 @@ def print_typography(html_text: str, rb: RenderedBook) -> str:
         if len(" ".join(texts).split()) < 4:
             continue
         last = texts[-1]
-        holder = last.getparent()
-        stripped = last.rstrip()
-        cut = stripped.rfind(" ")
-        if cut <= 0:
+        words = list(re.finditer(r"\S+", last))
+        if len(words) < 2:
             continue
-        new = stripped[:cut] + NBSP + stripped[cut + 1:] + last[len(stripped):]
+        # the last two words in one unbreakable span: its spaces stay spaces, for the
+        # outline and for search
+        keep = etree.Element("span", {"class": "nobr"})
+        keep.text = last[words[-2].start():words[-1].end()]
+        keep.tail = last[words[-1].end():]
+        holder = last.getparent()
         if last.is_text:
-            holder.text = new
+            holder.text = last[:words[-2].start()]
+            holder.insert(0, keep)
         else:
-            holder.tail = new
+            holder.tail = last[:words[-2].start()]
+            holder.addnext(keep)
     for figure in doc.xpath('//section[not(contains(@class, "master-table"))]'
                             '//figure[contains(concat(" ", @class, " "), " comparison ")]'):
         if table_height_mm(figure) > LONG_TABLE_MM:
