@@ -258,6 +258,8 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
     for parity in (0, 1):
         hand = [p for p in pages if p.number % 2 == parity]
         full = [ln for p in hand for ln in p.body if len(ln.text) > 40]
+        if len(full) < 12:        # too little text on these pages: both hands' edges
+            full = [ln for p in pages for ln in p.body if len(ln.text) > 40]
         if not full:
             continue
         rights = [x for x, n in Counter(round(ln.x1) for ln in full).items() if n >= 3]

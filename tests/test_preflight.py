@@ -190,10 +190,11 @@ def test_print_typography_of_generated_text():
     html = ('<html><head><style>a::after { content: "x\'s"; }</style></head><body>'
             '<section id="ch01"><h1 class="chapter-title">The Author\'s First Chapter</h1>'
             f'<p>See <a class="xref" href="#ch01">{target.label}, “{target.title}”</a>; '
-            "Ada Writer's 'view'.</p><pre>x = 'a'</pre></section></body></html>")
+            "Ada Writer's 'view'; Ada Writer&#39;s.</p><pre>x = 'a'</pre></section></body></html>")
     out = pdf.print_typography(html, rb)
     assert 'The Author’s <span class="nobr">First Chapter</span>' in out   # balanced, curly
     assert 'data-running="First"' in out
     assert f'>{target.label}</a>' in out                            # short form
     assert '<span class="name">Writer</span>’s ‘view’' in out
+    assert '<span class="name">Writer</span>’s.' in out                 # an escaped one too
     assert "<pre>x = 'a'</pre>" in out and "content: \"x's\"" in out   # code, CSS as written

@@ -204,7 +204,11 @@ def print_typography(html_text: str, rb: RenderedBook) -> str:
     quotes in every text, generated text included (SmartyPants)."""
     # quotes first, while a word and its apostrophe are one text (a name's span would
     # part "Trotsky" from "'s")
-    doc = lxml_html.document_fromstring(_smart(html_text))
+    # (the templates escape an apostrophe as "&#39;", which SmartyPants leaves: lxml
+    # writes the text's quotes out as characters first)
+    plain = etree.tostring(lxml_html.document_fromstring(html_text), encoding="unicode",
+                           method="html")
+    doc = lxml_html.document_fromstring(_smart(plain))
     for a in doc.xpath('//a[contains(concat(" ", @class, " "), " xref ")]'):
         target = rb.targets.get((a.get("href") or "")[1:])
         if target is not None and target.label and len(a) == 0 and \
@@ -237,8 +241,7 @@ def print_typography(html_text: str, rb: RenderedBook) -> str:
         else:
             holder.tail = last[:words[-2].start()]
             holder.addnext(keep)
-    for figure in doc.xpath('//section[not(contains(@class, "master-table"))]'
-                            '//figure[contains(concat(" ", @class, " "), " comparison ")]'):
+    for figure in doc.xpath('//figure[contains(concat(" ", @class, " "), " comparison ")]'):
         if table_height_mm(figure) > LONG_TABLE_MM:
             figure.set("class", figure.get("class") + " long-table")
     _wrap_words(doc.find("body"), proper_names(rb), "name")
