@@ -46,6 +46,7 @@ class Options:
     editions: tuple[str, ...] = ("student", "teacher")
     handouts: bool = True
     strict: bool = False
+    preflight: bool = True                 # read the PDFs back for makeup defects
     jobs: int = 0
     cache: Path | None = None              # None: no cache
 
@@ -132,7 +133,7 @@ def input_digest(opts: Options, engine: str) -> str:
     written = [opts.output] + ([opts.cache] if opts.cache else [])
     return cache_mod.digest(cache_mod.tree_digest([opts.content], exclude=written), engine,
                             repr((opts.formats, opts.papers, opts.editions, opts.handouts,
-                                  opts.strict, str(opts.content.resolve()))))
+                                  opts.strict, opts.preflight, str(opts.content.resolve()))))
 
 
 @dataclass
@@ -166,7 +167,7 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
         rb, report = prepare(opts, store, engine_code)
         run = Run(rb, opts, store, pool, progress, engine_code)
         results = run.outputs()
-        findings = run.preflight(results)
+        findings = run.preflight(results) if opts.preflight else []
 
     refused = sorted({url for _, ed in run.editions for url in ed.layout.refused})
     if refused:
