@@ -258,8 +258,6 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
     for parity in (0, 1):
         hand = [p for p in pages if p.number % 2 == parity]
         full = [ln for p in hand for ln in p.body if len(ln.text) > 40]
-        if len(full) < 12:        # too little text on these pages: both hands' edges
-            full = [ln for p in pages for ln in p.body if len(ln.text) > 40]
         if not full:
             continue
         rights = [x for x, n in Counter(round(ln.x1) for ln in full).items() if n >= 3]
@@ -269,6 +267,8 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         right, left = max(rights), min(lefts)
         for page in hand:
             for ln in page.body:
+                if ln.size >= 1.3 * body_size:      # display type: set ragged, not measured
+                    continue
                 if ln.x1 > right + 3 or ln.x0 < left - 3:
                     report("overflow", page, f"text past the margin: “{ln.text[:40]}”")
                     break
