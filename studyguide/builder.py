@@ -49,6 +49,7 @@ class Options:
     editions: tuple[str, ...] = ("student", "teacher")
     handouts: bool = True
     strict: bool = False
+    preflight: bool = True                 # read the PDFs back for makeup defects
     jobs: int = 0
     cache: Path | None = None              # None: no cache
 
@@ -70,6 +71,12 @@ def _handout_job(rb: RenderedBook, index: int, teacher: bool, paper: str) -> byt
     from .writers import pdf, splice
     docs = rb.docs + rb.back
     return splice.repair_tags(pdf.render_handout(rb, docs[index], teacher, paper))
+
+
+def _preflight_job(data: bytes, name: str, names: frozenset, labels: list[str] | None,
+                   sources: list) -> list:
+    from . import preflight
+    return preflight.check_pdf(Path(name), names, labels, sources, data=data)
 
 
 def _epub_job(rb: RenderedBook, layout) -> bytes:
@@ -160,7 +167,7 @@ def input_digest(opts: Options, engine: str) -> str:
     written = [opts.output] + ([opts.cache] if opts.cache else [])
     return cache_mod.digest(cache_mod.tree_digest([opts.content], exclude=written), engine,
                             repr((opts.formats, opts.papers, opts.editions, opts.handouts,
-                                  opts.strict, str(opts.content.resolve()))))
+                                  opts.strict, opts.preflight, str(opts.content.resolve()))))
 
 
 @dataclass
@@ -261,13 +268,18 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
             rb, report = prepare(opts, store, engine_code)
             run = Run(rb, opts, store, pool, progress, engine_code)
             results = run.outputs()
+            findings = run.preflight(results) if opts.preflight else []
     except Exception as exc:     # a bug: an error naming the file it was working on
         found = failure(exc, None, opts.content)
         if report is not None:   # the content's warnings are not lost with the build
             found = BuildError([*report.warnings, *found.diagnostics], found.tracebacks)
         raise found from None
 
-    warnings = [str(d) for d in report.warnings]
+    found = [Diagnostic(report._rel(f.path) if f.path else str(f.pdf), f.line, f.text, "warning")
+             for f in findings]
+    if opts.strict and found:
+        raise BuildError(report.diagnostics + found)
+    warnings = [str(d) for d in report.warnings] + [str(d) for d in found]
     for _, ed in run.editions:
         store.put(plan_key(opts, ed), ed.plan)
         if not ed.settled:
@@ -564,6 +576,45 @@ class Run:
         except Exception as exc:
             return [self.failure(exc, str(self.opts.output / f"{self.slug}.epub"))]
         return []
+
+
+    def preflight(self, results: dict[Path, bytes]) -> list:
+        """The print preflight's findings on every PDF made (``preflight``), each kept
+        in the cache under the PDF's hash; run in the workers."""
+        from .preflight import page_sources
+        from .writers.pdf import proper_names
+        names = frozenset(proper_names(self.rb))
+        todo, found = [], []
+        editions = {name: ed for name, ed in self.editions if name}
+        docs = {job.name: (self.rb.docs + self.rb.back)[job.args[1]] for job in self.handouts}
+        for name, data in sorted(results.items()):
+            if name.suffix != ".pdf":
+                continue
+            ed = editions.get(name)
+            if ed is not None and ed.layout is not None:
+                labels = ed.layout.labels
+                sources = page_sources(ed.layout.page_starts, self.rb.id_lines)
+            else:
+                doc = docs.get(name)      # a handout: its document throughout
+                known = self.rb.id_lines.get(doc.id) if doc else None
+                labels, sources = None, (str(known[0]), known[1]) if known else None
+            rel = str(name.relative_to(self.opts.output))
+            key = cache_mod.digest("preflight", self.engine, cache_mod.digest(data), rel,
+                                   sorted(names), labels, sources)
+            cached = self.store.get(key)
+            if cached is not None:
+                found += cached
+            else:
+                todo.append((key, (data, rel, names, labels, sources)))
+        if todo:
+            self.progress(f"preflight of {len(todo)} PDF(s)")
+            futures = [(key, self.pool.submit(_preflight_job, *args, cost=len(args[0])))
+                       for key, args in todo]
+            for key, future in futures:
+                result = future.result()
+                self.store.put(key, result)
+                found += result
+        return found
 
 
 # -- putting the outputs in place ----------------------------------------------------

@@ -50,6 +50,8 @@ def _render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--edition", action="append", choices=["student", "teacher"],
                    dest="editions", help="build only this edition (default: both)")
     p.add_argument("--no-handouts", action="store_true", help="skip the per-chapter handouts")
+    p.add_argument("--no-preflight", action="store_true",
+                   help="do not read the PDFs back for makeup defects (the print preflight)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                    help="parallel render processes (default: one per core)")
@@ -130,6 +132,7 @@ def options_from(args, content: Path, output: Path, cache: Path):
                    papers=tuple(dict.fromkeys(args.papers or ())),
                    editions=tuple(dict.fromkeys(args.editions or ("student", "teacher"))),
                    handouts=not args.no_handouts, strict=args.strict, jobs=args.jobs,
+                   preflight=not args.no_preflight,
                    cache=None if args.no_cache else cache.resolve())
 
 

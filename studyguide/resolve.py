@@ -90,6 +90,7 @@ class RenderedBook:
     math: dict[str, str] = field(default_factory=dict)     # SVG of each formula, for print
     figure_alts: dict[str, str] = field(default_factory=dict)   # generated figures' alt text
     targets: dict[str, Target] = field(default_factory=dict)
+    id_lines: dict[str, tuple[Path, int]] = field(default_factory=dict)   # id -> its source
 
     @property
     def labels(self) -> dict:
@@ -1065,7 +1066,7 @@ class Resolver:
                            back=[r for r in rendered if r.kind == "back"],
                            figures=figs, images=self.images, math=self.math_svgs,
                            figure_alts=self.figure_alts,
-                           targets=self.targets)
+                           targets=self.targets, id_lines=self.id_lines)
         out.master_table = master
         out.glossary = [{"id": e.id, "term": e.term,
                          "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",

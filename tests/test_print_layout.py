@@ -32,10 +32,10 @@ def words_by_page(pdf: Path) -> list[tuple[float, float, list[tuple[float, float
 
 @pytest.mark.parametrize("pattern", ["*-student-a4.pdf", "*-teacher-a4.pdf"])
 def test_no_text_runs_into_the_margins(mini_build, pattern):
-    """Mirrored margins: the inner one is 26 mm, the outer 18 mm; nothing may cross them."""
+    """Mirrored margins: the inner one is 30 mm, the outer 58 mm; nothing may cross them."""
     for i, (width, _, words) in enumerate(words_by_page(only(mini_build, pattern))):
         right_page = i % 2 == 0  # every part starts on a right-hand page
-        left, right = (26 * MM, 18 * MM) if right_page else (18 * MM, 26 * MM)
+        left, right = (30 * MM, 58 * MM) if right_page else (58 * MM, 30 * MM)
         for xmin, xmax, word in words:
             assert xmin >= left - TOLERANCE_PT, (i + 1, word, xmin, left)
             assert xmax <= width - right + TOLERANCE_PT, (i + 1, word, xmax, width - right)

@@ -57,6 +57,9 @@ def _css(*names: str, paper: str, meta, book_fonts=()) -> str:
         names = (*names, "rtl.css", *(f"{n.removesuffix('.css')}-rtl.css" for n in names
                                       if n in ("print.css", "handout.css")))
     sheets = [theme.stylesheet(n) for n in names] + [theme.book_stylesheet()]
+    if paper == "Letter" and "print.css" in names:
+        # Letter is 6 mm wider than A4: the outer margin takes it, the measure stays
+        sheets.insert(-1, "@page :right { margin-right: 64mm; } @page :left { margin-left: 64mm; }")
     return "\n".join(sheets[:-1]) + "\n" + label_css(meta.labels, "handout.css" in names) + \
         sheets[-1] + "\n" + fonts.font_face_css(list(book_fonts), "", sheets) + \
         f"\n@page {{ size: {PAPER.get(paper, 'A4')}; }}\n"
@@ -110,6 +113,138 @@ def footnotes_to_floats(html_text: str) -> str:
             sup.getparent().replace(sup, span)
     for div in doc.xpath('//div[@class="footnote"]'):
         div.drop_tree()
+    return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
+
+
+# display lines whose last two words are kept together, so that none ends on a word
+# alone (WeasyPrint has no text-wrap: balance)
+DISPLAY = ("h1", "h2", "h3", "caption")
+DISPLAY_CLASSES = ("book-title", "book-subtitle", "box-heading", "front-title")
+# where names are left as written: code, and what is not text
+NO_TEXT = {"head", "style", "script", "pre", "code", "kbd", "samp", "math", "svg"}
+
+
+def proper_names(rb: RenderedBook) -> set[str]:
+    """The words of the book's proper names, which print never hyphenates: every word
+    of a person's name in the key figures and of a capitalised glossary term (its
+    aliases too), four letters or more."""
+    phrases = [p["name"] for p in rb.people]
+    for entry in rb.book.glossary:
+        phrases += [t for t in [entry.term, *entry.aliases] if t[:1].isupper()]
+    return {word for phrase in phrases for word in re.findall(r"\w+", phrase)
+            if len(word) >= 4 and word[0].isupper()}
+
+
+def _wrap_words(root, words: set[str], css_class: str) -> None:
+    """Each whole occurrence of one of ``words`` in the text becomes a span."""
+    if not words:
+        return
+    pattern = re.compile(r"(?<!\w)(" + "|".join(sorted(map(re.escape, words), key=len,
+                                                        reverse=True)) + r")(?!\w)")
+
+    def spans(text: str) -> tuple[str, list]:
+        pieces = pattern.split(text)
+        made = []
+        for k in range(1, len(pieces), 2):
+            span = etree.Element("span", {"class": css_class})
+            span.text, span.tail = pieces[k], pieces[k + 1]
+            made.append(span)
+        return pieces[0], made
+
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el.tag in NO_TEXT or \
+                any(a.tag in NO_TEXT for a in el.iterancestors()) or \
+                el.get("class") == css_class:
+            continue
+        if el.text and pattern.search(el.text):
+            el.text, made = spans(el.text)
+            for k, span in enumerate(made):
+                el.insert(k, span)
+        for child in list(el):
+            if child.tail and pattern.search(child.tail) and child.get("class") != css_class:
+                child.tail, made = spans(child.tail)
+                at = el.index(child)
+                for k, span in enumerate(made):
+                    el.insert(at + 1 + k, span)
+
+
+def _smart(text: str) -> str:
+    """Straight quotes and apostrophes made typographic (SmartyPants)."""
+    import smartypants
+    return smartypants.smartypants(text, smartypants.Attr.q | smartypants.Attr.u)
+
+
+# A comparison table taller than this may break between rows (print.css); one that
+# fits a page is kept whole. Letter's text block, the shorter, is about 233 mm high.
+LONG_TABLE_MM = 190
+
+
+def table_height_mm(figure) -> float:
+    """A comparison table's height in print, estimated from its text: the text block is
+    122 mm wide, the first column takes 21 % and the others share the rest; the
+    cells' type (9.35 pt) sets about 1.4 mm a character and 4.2 mm a line."""
+    rows = figure.xpath(".//tr")
+    if not rows:
+        return 0.0
+    columns = max(len(r.xpath("./th|./td")) for r in rows)
+    widths = [122 * 0.21] + [122 * 0.79 / max(1, columns - 1)] * (columns - 1)
+    height = 0.0
+    for row in rows:
+        lines = [max(1, -(-len(" ".join(cell.text_content().split())) * 1.4 //
+                          max(1.0, w - 3.2)))
+                 for cell, w in zip(row.xpath("./th|./td"), widths)]
+        height += max(lines, default=1) * 4.2 + 2.0
+    return height + 10      # the caption
+
+
+def print_typography(html_text: str, rb: RenderedBook) -> str:
+    """What print adds to the shared HTML: cross-references in their short form
+    ("Chapter 6", whose page follows), running heads from each document's short title,
+    display lines that never end on one word alone, proper names kept whole, and typographic
+    quotes in every text, generated text included (SmartyPants)."""
+    # quotes first, while a word and its apostrophe are one text (a name's span would
+    # part "Trotsky" from "'s")
+    # (the templates escape an apostrophe as "&#39;", which SmartyPants leaves: lxml
+    # writes the text's quotes out as characters first)
+    plain = etree.tostring(lxml_html.document_fromstring(html_text), encoding="unicode",
+                           method="html")
+    doc = lxml_html.document_fromstring(_smart(plain))
+    for a in doc.xpath('//a[contains(concat(" ", @class, " "), " xref ")]'):
+        target = rb.targets.get((a.get("href") or "")[1:])
+        if target is not None and target.label and len(a) == 0 and \
+                (a.text or "").startswith(target.label + ",") and target.title:
+            a.text = target.label
+    short = {d.id: d.short_title for d in rb.book.documents if getattr(d, "short_title", "")}
+    for h in doc.xpath('//h1[contains(concat(" ", @class, " "), " chapter-title ")]'):
+        section = next((s for s in h.iterancestors("section") if s.get("id")), None)
+        running = short.get(section.get("id")) if section is not None else None
+        h.set("data-running", _smart(running or " ".join(h.text_content().split())))
+    display = doc.xpath(" | ".join([f"//{t}" for t in DISPLAY] + [
+        f'//*[contains(concat(" ", @class, " "), " {c} ")]' for c in DISPLAY_CLASSES]))
+    for el in display:
+        texts = [t for t in el.xpath(".//text()") if t.strip()]
+        if len(" ".join(texts).split()) < 4:
+            continue
+        last = texts[-1]
+        words = list(re.finditer(r"\S+", last))
+        if len(words) < 2:
+            continue
+        # the last two words in one unbreakable span: its spaces stay spaces, for the
+        # outline and for search
+        keep = etree.Element("span", {"class": "nobr"})
+        keep.text = last[words[-2].start():words[-1].end()]
+        keep.tail = last[words[-1].end():]
+        holder = last.getparent()
+        if last.is_text:
+            holder.text = last[:words[-2].start()]
+            holder.insert(0, keep)
+        else:
+            holder.tail = last[:words[-2].start()]
+            holder.addnext(keep)
+    for figure in doc.xpath('//figure[contains(concat(" ", @class, " "), " comparison ")]'):
+        if table_height_mm(figure) > LONG_TABLE_MM:
+            figure.set("class", figure.get("class") + " long-table")
+    _wrap_words(doc.find("body"), proper_names(rb), "name")
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
@@ -299,8 +434,8 @@ def part_sources(rb: RenderedBook, teacher: bool, paper: str) -> dict[str, str]:
     for part in body_parts(rb):
         doc = docs[part.doc_index] if part.kind == "doc" else None
         try:
-            out[part.id] = footnotes_to_floats(theme.render("print/body.html", **common,
-                                                            part=part, doc=doc))
+            out[part.id] = print_typography(footnotes_to_floats(theme.render(
+                "print/body.html", **common, part=part, doc=doc)), rb)
         except BuildError as exc:     # each part's template error, not only the first's
             failed.append(exc)
     if failed:
@@ -342,14 +477,15 @@ def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, s
     anchors fell on, which gather the locators into pages and ranges."""
     from ..index import arrange
     common = _body_common(rb, teacher, paper)
-    return theme.render("print/index.html", **common, pages=pages,
-                        entries=arrange(rb.index, real or {}),
-                        href=lambda doc_id, anchor: "#" + anchor)
+    return print_typography(theme.render("print/index.html", **common, pages=pages,
+                                         entries=arrange(rb.index, real or {}),
+                                         href=lambda doc_id, anchor: "#" + anchor), rb)
 
 
 def front_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str]) -> str:
     common = _common(rb, teacher, paper)
-    return theme.render("print/front.html", **common, toc=toc_items(rb), pages=pages)
+    return print_typography(theme.render("print/front.html", **common, toc=toc_items(rb),
+                                         pages=pages), rb)
 
 
 # -- body parts: laid out once, numbered afterwards ---------------------------------
@@ -647,7 +783,7 @@ def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str
                              title_suffix=f"{doc.label}: {doc.title}" if doc.label else doc.title,
                              body_class="handout", references=handout_references(rb, doc, teacher),
                              running=f"{meta.title} · {edition_name(rb, teacher)}")
-    html_text = localise_links(footnotes_to_floats(html_text))
+    html_text = print_typography(localise_links(footnotes_to_floats(html_text)), rb)
     fetcher = _fetcher(rb)
     document = _document(rb, html_text, fetcher)
     ident = hashlib.sha256(f"{meta.identifier}|{doc.id}|{teacher}|{paper}".encode()).hexdigest()

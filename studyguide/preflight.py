@@ -1,0 +1,346 @@
+"""Print preflight: the builder reads back the PDFs it made and reports the makeup
+defects a typesetter would send back.
+
+Each check works on the text of the PDF as a reader's tools extract it (pdfplumber:
+every character with its font, size and position), not on what the stylesheets meant
+to do, so that a rule WeasyPrint ignored or a layout that went wrong is still caught:
+
+- ``footnote``: a note printed on another page than its call, or notes out of order;
+- ``stranded``: a heading or a question's label with fewer than three lines under it
+  at the foot of a page, a table split where it fits one page, or leaving one or two
+  rows on a page;
+- ``underfull``: a page less than a quarter full that is not the last of its part;
+- ``name``: a proper name (from the book's people and glossary) split by a hyphen;
+- ``ladder``: three or more consecutive lines ending in a hyphen;
+- ``overflow``: text past the margins of the text block;
+- ``quotes``: a straight quote or apostrophe (code excepted).
+
+A finding names the PDF and its page and, where the builder knows it, the source file
+and line of what is on that page (``Finding.source``).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+MM = 72 / 25.4
+MARGIN_ZONE = 17 * MM        # running heads and folios live outside this band
+LADDER = 3                   # consecutive hyphenated lines that make a ladder
+MIN_LINES_AFTER = 3          # lines a heading keeps under it on its page
+MIN_ROWS = 3                 # rows a split table leaves on either page
+HYPHENS = ("-", "\u2010")
+STRAIGHT = ("'", '"')
+CODE_FONT = "Mono"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    pdf: str
+    page: int            # 1-based index of the page in the PDF
+    label: str           # its printed number, where known
+    message: str
+    path: str = ""       # the source of what the page holds, where known
+    line: int = 0
+
+    @property
+    def text(self) -> str:
+        """What is wrong, and where in the PDF."""
+        label = f" (p. {self.label})" if self.label and self.label != str(self.page) else ""
+        return f"{Path(self.pdf).name}, page {self.page}{label}: {self.message} [{self.check}]"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else (self.path or self.pdf)
+        return f"{where}: warning: {self.text}"
+
+
+@dataclass
+class Line:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float          # the size of most of its characters
+    font: str            # the font of its first character
+    chars: list
+
+
+def _lines(page) -> list[Line]:
+    out = []
+    for raw in page.extract_text_lines(return_chars=True, strip=True):
+        chars = [c for c in raw["chars"] if c["text"].strip()]
+        if not chars:
+            continue
+        size = Counter(round(c["size"], 1) for c in chars).most_common(1)[0][0]
+        out.append(Line(raw["text"], raw["x0"], raw["x1"], raw["top"], raw["bottom"], size,
+                        chars[0]["fontname"], chars))
+    return out
+
+
+@dataclass
+class PageText:
+    number: int
+    width: float
+    height: float
+    head: list[Line]         # running head
+    body: list[Line]         # the text block, footnotes included
+    notes: list[Line]        # the footnote area (a rule above it)
+    foot: list[Line]         # folio
+    tables: list             # pdfplumber tables (bbox, rows)
+
+    @property
+    def empty(self) -> bool:
+        return not self.body
+
+    @property
+    def opening(self) -> bool:
+        """A part's first page: no running head above its text, or a part's title (set
+        large) at its top."""
+        return bool(self.body) and (not self.head or self.body[0].size >= 18)
+
+
+def read_pages(source) -> list[PageText]:
+    """The pages of a PDF (a path, or its bytes)."""
+    import io
+    import pdfplumber
+    pages = []
+    with pdfplumber.open(io.BytesIO(source) if isinstance(source, bytes) else source) as pdf:
+        for i, page in enumerate(pdf.pages):
+            lines = _lines(page)
+            head = [ln for ln in lines if ln.bottom < MARGIN_ZONE]
+            foot = [ln for ln in lines if ln.top > page.height - MARGIN_ZONE]
+            body = [ln for ln in lines if ln not in head and ln not in foot]
+            notes = []
+            tables = []
+            if page.rects or page.lines:
+                for t in page.find_tables():
+                    # a box (one bordered cell) is not a table
+                    if len(t.rows) >= 2 and max(len(r.cells) for r in t.rows) >= 2:
+                        tables.append((t.bbox, len(t.rows)))
+            pages.append(PageText(i + 1, page.width, page.height, head, body, notes, foot,
+                                  tables))
+            page.close()          # pdfplumber keeps each page's objects until closed
+    return pages
+
+
+NOTE_START = re.compile(r"^(\d+)\.\s")
+
+
+def _footnote_area(body: list[Line], body_size: float) -> list[Line]:
+    """The footnotes at the foot of the text block: the run of small lines at its
+    bottom, the first opening with a note's number and a full stop."""
+    k = len(body)
+    while k > 0 and body[k - 1].size <= 0.85 * body_size:
+        k -= 1
+    while k < len(body) and not NOTE_START.match(body[k].text):
+        k += 1
+    return body[k:]
+
+
+def _body_size(pages: list[PageText]) -> float:
+    sizes = Counter(ln.size for p in pages for ln in p.body for _ in ln.chars)
+    return sizes.most_common(1)[0][0] if sizes else 10.0
+
+
+def _calls(line: Line, body_size: float) -> list[int]:
+    """Footnote calls in a line: runs of digits set smaller than the text and raised."""
+    calls, run, base = [], "", max(c["bottom"] for c in line.chars)
+    for c in line.chars + [None]:
+        small = (c is not None and c["text"].isdigit() and c["size"] < 0.8 * body_size
+                 and c["bottom"] < base - 1.0)
+        if small:
+            run += c["text"]
+        elif run:
+            calls.append(int(run))
+            run = ""
+    return calls
+
+
+def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
+                labels: list[str] | None = None,
+                sources=None) -> list[Finding]:
+    """Every finding on a document's pages. ``labels``: each page's printed number;
+    ``sources``: each page's source file and line (a list), or one for all (a tuple)."""
+    out: list[Finding] = []
+    body_size = _body_size(pages)
+    for page in pages:
+        page.notes = _footnote_area(page.body, body_size)
+
+    def report(check: str, page: PageText, message: str) -> None:
+        i = page.number - 1
+        if isinstance(sources, tuple):           # one source for every page
+            path, line = sources
+        else:
+            path, line = sources[i] if sources and i < len(sources) and sources[i] else ("", 0)
+        out.append(Finding(check, pdf, page.number,
+                           labels[i] if labels and i < len(labels) else "", message,
+                           str(path), line))
+
+    # footnotes: each note on the page of its call, in the order of the calls
+    for page in pages:
+        text_lines = [ln for ln in page.body if ln not in page.notes]
+        calls = [n for ln in text_lines for n in _calls(ln, body_size)]
+        notes = [int(m.group(1)) for ln in page.notes if (m := NOTE_START.match(ln.text))
+                 and ln.x0 <= min(x.x0 for x in page.notes) + 1]
+        for n in notes:
+            if n not in calls:
+                report("footnote", page, f"note {n} is printed on another page than its call")
+        for n in calls:
+            if n not in notes:
+                report("footnote", page, f"note {n} is called here but printed on another page")
+        if notes != sorted(notes):
+            report("footnote", page, f"notes out of order: {', '.join(map(str, notes))}")
+
+    for i, page in enumerate(pages):
+        nxt = pages[i + 1] if i + 1 < len(pages) else None
+        text_lines = [ln for ln in page.body if ln not in page.notes]
+        last_of_part = nxt is None or nxt.empty or nxt.opening
+        # stranded heading or question label at the foot of a page
+        if text_lines and not last_of_part:
+            for k, ln in enumerate(text_lines):
+                after = len(text_lines) - k - 1
+                if after >= MIN_LINES_AFTER:
+                    continue
+                if _is_heading(ln, body_size):
+                    report("stranded", page, f"heading “{ln.text[:50]}” with {after} line(s) "
+                                             f"under it at the foot of the page")
+                    break
+                if _is_question_label(ln) and after < 1:
+                    report("stranded", page, f"question label “{ln.text[:40]}” alone at the "
+                                             f"foot of the page")
+                    break
+        # split tables
+        if nxt is not None and page.tables and nxt.tables:
+            bottom_table = max(page.tables, key=lambda t: t[0][3])
+            top_table = min(nxt.tables, key=lambda t: t[0][1])
+            above = [ln for ln in nxt.body if ln.bottom < top_table[0][1] - 1]
+            below = [ln for ln in text_lines if ln.top > bottom_table[0][3] + 1]
+            if not above and not below and not _caption_above(nxt, top_table):
+                rows_here, rows_there = bottom_table[1], top_table[1] - 1   # head repeated
+                height = (bottom_table[0][3] - bottom_table[0][1]) + \
+                    (top_table[0][3] - top_table[0][1])
+                block = _text_block_height(pages)
+                if height < 0.9 * block:
+                    report("stranded", page, f"a table that fits one page is split "
+                                             f"({rows_here} + {rows_there} rows)")
+                elif min(rows_here - 1, rows_there) < MIN_ROWS:
+                    report("stranded", page, f"a split table leaves "
+                                             f"{min(rows_here - 1, rows_there)} row(s) on a page")
+        # underfull
+        if page.body and not last_of_part and not page.opening:
+            filled = max(ln.bottom for ln in text_lines or page.body) - \
+                min(ln.top for ln in page.body)
+            if filled < 0.25 * _text_block_height(pages):
+                report("underfull", page, f"the page is {filled / _text_block_height(pages):.0%} "
+                                          f"full and not the last of its part")
+
+    # hyphenation: ladders and split names, within each page's text
+    for page in pages:
+        run = 0
+        body = [ln for ln in page.body]
+        for k, ln in enumerate(body):
+            hyphenated = ln.text.endswith(HYPHENS) and len(ln.text) > 1 and ln.text[-2].isalpha()
+            run = run + 1 if hyphenated else 0
+            if run == LADDER:
+                report("ladder", page, f"{LADDER} lines in a row end in a hyphen "
+                                       f"(“…{ln.text[-20:]}”)")
+            if hyphenated and k + 1 < len(body):
+                head = re.findall(r"(\w+)[" + "".join(HYPHENS) + r"]$", ln.text)
+                tail = re.match(r"\w+", body[k + 1].text)
+                if head and tail and head[0] + tail.group() in names:
+                    report("name", page, f"the name “{head[0] + tail.group()}” is hyphenated")
+
+    # overflow past the text block, whose edges are those of most full lines on the
+    # pages of the same hand (mirrored margins)
+    for parity in (0, 1):
+        hand = [p for p in pages if p.number % 2 == parity]
+        full = [ln for p in hand for ln in p.body if len(ln.text) > 40]
+        if not full:
+            continue
+        rights = [x for x, n in Counter(round(ln.x1) for ln in full).items() if n >= 3]
+        lefts = [x for x, n in Counter(round(ln.x0) for ln in full).items() if n >= 3]
+        if not rights or not lefts:
+            continue
+        right, left = max(rights), min(lefts)
+        for page in hand:
+            for ln in page.body:
+                if ln.size >= 1.3 * body_size:      # display type: set ragged, not measured
+                    continue
+                if ln.x1 > right + 3 or ln.x0 < left - 3:
+                    report("overflow", page, f"text past the margin: “{ln.text[:40]}”")
+                    break
+
+    # straight quotes
+    for page in pages:
+        for ln in page.head + page.body + page.foot:
+            bad = [c for c in ln.chars if c["text"] in STRAIGHT and CODE_FONT not in c["fontname"]]
+            if bad:
+                report("quotes", page, f"straight quote in “{ln.text[:60]}”")
+    return out
+
+
+def _text_block_height(pages: list[PageText]) -> float:
+    tops = Counter(round(ln.top) for p in pages if p.head for ln in p.body[:1])
+    bottoms = Counter(round(max(ln.bottom for ln in p.body)) for p in pages if p.body)
+    if not tops or not bottoms:
+        return pages[0].height - 2 * MARGIN_ZONE if pages else 1.0
+    return max(bottoms) - tops.most_common(1)[0][0]
+
+
+def _is_heading(line: Line, body_size: float) -> bool:
+    bold_sans = "Biolinum" in line.font or "Sans" in line.font
+    return bold_sans and line.size > body_size * 1.05 and len(line.text) < 120
+
+
+def _is_question_label(line: Line) -> bool:
+    return bool(re.match(r"^\d+\.\s*\W?\s*[A-Z][A-Z ]+$", line.text))
+
+
+def _caption_above(page: PageText, table) -> bool:
+    return False
+
+
+def check_pdf(path: Path, names: set[str] = frozenset(), labels: list[str] | None = None,
+              sources=None, data: bytes | None = None
+              ) -> list[Finding]:
+    """The findings of a PDF file (or of ``data``, the PDF that will be ``path``)."""
+    return check_pages(read_pages(data if data is not None else Path(path)), str(path), names,
+                       labels, sources)
+
+
+def page_sources(page_starts: list[tuple[str, list[str]]],
+                 id_lines: dict[str, tuple]) -> list[tuple[str, int] | None]:
+    """Each page's source: that of the last element with a known source that starts on
+    it or before it (an edition's ``Layout.page_starts``)."""
+    out, current = [], None
+    for _, names in page_starts:
+        for name in names:
+            known = id_lines.get(name.lstrip("\u2026"))
+            if known is not None and not name.startswith("\u2026"):
+                current = (str(known[0]), known[1])
+        out.append(current)
+    return out
+
+
+def measure(path: Path) -> dict:
+    """The page's numbers: the median body line in characters, the share of lines that
+    end in a hyphen, and the notes printed off their call's page."""
+    pages = read_pages(Path(path))
+    body_size = _body_size(pages)
+    lengths, hyphenated, total = [], 0, 0
+    for p in pages:
+        for ln in p.body:
+            if ln not in p.notes and abs(ln.size - body_size) < 0.2 and p.head:
+                total += 1
+                hyphenated += ln.text.endswith(HYPHENS)
+                lengths.append(len(ln.text))
+    full = sorted(n for n in lengths if n > 20)
+    findings = check_pages(pages, str(path))
+    return {"median_line": full[len(full) // 2] if full else 0,
+            "hyphen_share": hyphenated / total if total else 0.0,
+            "notes_off_page": sum(1 for f in findings if f.check == "footnote"
+                                  and "another page than its call" in f.message),
+            "pages": len(pages)}

@@ -1,0 +1,200 @@
+"""The print preflight: the builder's own PDFs have none of the makeup defects it checks,
+and each check finds its defect in a PDF made to have it."""
+from __future__ import annotations
+
+import pytest
+
+from studyguide import builder, preflight
+from studyguide.errors import BuildError
+
+from conftest import CONTENT, MINI
+
+HEAD = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title><style>
+@page { size: A4; margin: 22mm 30mm 24mm 30mm;
+  @top-left { content: "Running head"; font: italic 9pt "Linux Libertine O"; }
+  @bottom-right { content: counter(page); font: 9pt "Linux Biolinum O"; } }
+@page :first { @top-left { content: none; } }
+body { font: 11pt/1.45 "Linux Libertine O", serif; text-align: justify; margin: 0; }
+h2 { font: bold 14pt "Linux Biolinum O", sans-serif; margin: 0.5em 0; }
+.fn { float: footnote; font-size: 8.5pt; }
+.fn::footnote-call { content: counter(footnote); vertical-align: super; font-size: 0.7em; line-height: 0; }
+.fn::footnote-marker { content: counter(footnote) ". "; }
+table { border-collapse: collapse; width: 100%; } td, th { border: 0.6pt solid #000; padding: 2pt; }
+thead { display: table-header-group; }
+</style></head><body>"""
+
+PARA = ("<p>The scissors crisis of 1923 opened a gap between the prices of industrial goods "
+        "and those of the grain the peasants sold, and the party argued over how to close it "
+        "for the rest of the decade, in the press and in the committees.</p>")
+
+
+def pdf_of(body: str, tmp_path, name="broken.pdf"):
+    from weasyprint import HTML
+    path = tmp_path / name
+    HTML(string=HEAD + body + "</body></html>").write_pdf(path)
+    return path
+
+
+def checks(path, **kw) -> list[str]:
+    return [f.check for f in preflight.check_pdf(path, **kw)]
+
+
+def test_a_clean_page_has_no_findings(tmp_path):
+    path = pdf_of("<h2>A heading</h2>" + PARA * 8 + "<div style='break-before: page'></div>"
+                  + PARA * 30, tmp_path)
+    assert preflight.check_pdf(path, names={"Trotsky"}) == []
+
+
+def test_footnote_off_its_page(tmp_path):
+    # the call on page 2, its note forced onto page 3's foot by hand
+    body = (PARA * 3 + "<div style='break-before: page'></div>" + PARA * 4 +
+            "<p>A claim<sup style='font-size: 7pt'>1</sup> that needs a note.</p>"
+            "<div style='break-before: page'></div>" + PARA * 3 +
+            "<p style='font-size: 8.5pt; position: absolute; bottom: 0'>1. The note.</p>")
+    path = pdf_of(body, tmp_path)
+    found = preflight.check_pdf(path)
+    assert {(f.check, f.page) for f in found} >= {("footnote", 2), ("footnote", 3)}
+    # the same with the note on the page of its call: nothing
+    fine = pdf_of(PARA * 3 + "<div style='break-before: page'></div>" + PARA * 4 +
+                  "<p>A claim<span class='fn'>The note.</span> that needs a note.</p>",
+                  tmp_path, "fine.pdf")
+    assert "footnote" not in checks(fine)
+
+
+def test_heading_stranded_at_the_foot_of_a_page(tmp_path):
+    body = (PARA + "<div style='break-before: page'></div>"
+            "<div style='height: 205mm'></div><h2>A heading at the foot</h2>"
+            "<p>One line under it.</p><div style='break-before: page'></div>" + PARA * 3)
+    path = pdf_of(body, tmp_path)
+    found = preflight.check_pdf(path)
+    assert [(f.check, f.page) for f in found if f.check == "stranded"] == [("stranded", 2)]
+
+
+def test_question_label_alone_at_the_foot(tmp_path):
+    body = ("<div style='break-before: page'></div>" + PARA * 18 +
+            "<p>3. ○ ANALYSIS</p><div style='break-before: page'></div>"
+            "<p>Was the alpha doctrine right?</p>" + PARA * 3)
+    assert "stranded" in checks(pdf_of(body, tmp_path))
+
+
+def test_table_that_fits_a_page_split(tmp_path):
+    rows = "".join(f"<tr><td>Row {i}</td><td>{i}</td></tr>" for i in range(6))
+    body = ("<div style='break-before: page'></div><div style='height: 222mm'></div>"
+            f"<table><thead><tr><th>Aspect</th><th>Value</th></tr></thead><tbody>{rows}"
+            "</tbody></table>" + PARA * 2)
+    path = pdf_of(body, tmp_path)
+    messages = [f.message for f in preflight.check_pdf(path) if f.check == "stranded"]
+    assert any("fits one page is split" in m for m in messages), messages
+
+
+def test_underfull_page(tmp_path):
+    body = (PARA * 3 + "<div style='break-before: page'></div>" + PARA +
+            "<div style='break-before: page'></div>" + PARA * 20)
+    path = pdf_of(body, tmp_path)
+    assert [(f.check, f.page) for f in preflight.check_pdf(path)] == [("underfull", 2)]
+
+
+def test_split_name_and_ladder(tmp_path):
+    # 9 mm holds "Trot‐" but not "Trotsky": the name breaks at its soft hyphen
+    narrow = "<p style='width: 9mm; text-align: left'>Trot&shy;sky</p>"
+    path = pdf_of("<div style='break-before: page'></div>" + narrow + PARA * 3, tmp_path)
+    assert "name" in checks(path, names={"Trotsky"})
+    assert "name" not in checks(path, names={"Stalin"})
+    ladder = ("<p style='text-align: left'>inter-<br>national-<br>ist-<br>s</p>")
+    path = pdf_of("<div style='break-before: page'></div>" + ladder + PARA * 3, tmp_path,
+                  "ladder.pdf")
+    assert "ladder" in checks(path)
+    two = "<p style='text-align: left'>inter-<br>national-<br>ists</p>"
+    path = pdf_of("<div style='break-before: page'></div>" + two + PARA * 3, tmp_path,
+                  "two.pdf")
+    assert "ladder" not in checks(path)
+
+
+def test_overflow_past_the_margin(tmp_path):
+    wide = ("<p style='white-space: nowrap'>A line that runs on past the margin of the "
+            "text block and out into the white space beside it, far too long</p>")
+    path = pdf_of("<div style='break-before: page'></div>" + PARA * 4 + wide, tmp_path)
+    assert "overflow" in checks(path)
+
+
+def test_straight_quotes(tmp_path):
+    path = pdf_of("<p>Stalin's \"socialism\" in one country.</p>" + PARA, tmp_path)
+    assert checks(path).count("quotes") == 1
+    code = pdf_of("<p>Curly: Stalin’s “socialism”.</p><p><code style='font-family: "
+                  "\"DejaVu Sans Mono\"'>x = 'a'</code></p>", tmp_path, "code.pdf")
+    assert "quotes" not in checks(code)
+
+
+def test_findings_name_page_and_source(tmp_path):
+    path = pdf_of("<p>Stalin's</p>", tmp_path)
+    [finding] = preflight.check_pdf(path, labels=["ix"], sources=[("chapters/a.md", 12)])
+    assert str(finding).startswith("chapters/a.md:12: warning: broken.pdf, page 1 (p. ix): ")
+
+
+def test_fixture_book_passes_preflight_in_every_edition_and_paper(tmp_path):
+    """Both editions on A4 and Letter, and every handout: the builder's preflight finds
+    nothing, under --strict."""
+    result = builder.build(builder.Options(content=MINI, output=tmp_path / "out",
+                                           papers=("A4", "Letter"), strict=True,
+                                           cache=tmp_path / "cache"))
+    pdfs = [p for p in result.outputs if p.suffix == ".pdf"]
+    assert len(pdfs) == 4 + 4 * 3       # 2 editions x 2 papers; 3 documents' handouts
+    assert not [w for w in result.warnings if "preflight" in w or "[" in w]
+
+
+def test_strict_fails_on_a_preflight_finding(book_copy, tmp_path):
+    """A straight quote that reaches print through the book's own stylesheet (generated
+    content no text pass sees) fails the build under --strict, naming the page."""
+    (book_copy / "book.css").write_text(
+        '.chapter-body::after { content: "the author\'s note"; }\n')
+    text = (book_copy / "book.yaml").read_text()
+    (book_copy / "book.yaml").write_text(text + "stylesheet: book.css\n")
+    opts = builder.Options(content=book_copy, output=tmp_path / "out", handouts=False,
+                           cache=None, formats=("pdf",), editions=("student",))
+    result = builder.build(opts)
+    assert any("[quotes]" in w and "student-a4.pdf, page" in w for w in result.warnings), \
+        result.warnings
+    opts.strict = True
+    with pytest.raises(BuildError) as err:
+        builder.build(opts)
+    assert any("[quotes]" in d.message for d in err.value.diagnostics)
+
+
+@pytest.mark.slow
+def test_default_guide_passes_preflight(tmp_path):
+    """The default guide, both editions, A4 and Letter, all handouts: no finding; and
+    the measured page: 60-75 characters a body line, no note off its page."""
+    result = builder.build(builder.Options(content=CONTENT, output=tmp_path / "out",
+                                           papers=("A4", "Letter"),
+                                           cache=tmp_path / "cache"))
+    findings = [w for w in result.warnings if "[" in w and "page" in w]
+    assert findings == []
+    for pdf in (p for p in result.outputs if p.name.endswith("student-a4.pdf")
+                and "handouts" not in str(p)):
+        numbers = preflight.measure(pdf)
+        assert 60 <= numbers["median_line"] <= 75, numbers
+        assert numbers["notes_off_page"] == 0
+
+
+def test_print_typography_of_generated_text():
+    """What print adds to the shared HTML: curly quotes in generated text, short
+    cross-references, running heads from short titles, names kept whole, display
+    lines that do not end on one word."""
+    from pathlib import Path
+
+    from studyguide.writers import pdf
+    rb, _ = builder.prepare(builder.Options(content=MINI, output=Path("/tmp/unused"),
+                                            cache=None))
+    rb.book.chapters[0].short_title = "First"
+    target = rb.targets["ch01"]
+    html = ('<html><head><style>a::after { content: "x\'s"; }</style></head><body>'
+            '<section id="ch01"><h1 class="chapter-title">The Author\'s First Chapter</h1>'
+            f'<p>See <a class="xref" href="#ch01">{target.label}, “{target.title}”</a>; '
+            "Ada Writer's 'view'; Ada Writer&#39;s.</p><pre>x = 'a'</pre></section></body></html>")
+    out = pdf.print_typography(html, rb)
+    assert 'The Author’s <span class="nobr">First Chapter</span>' in out   # balanced, curly
+    assert 'data-running="First"' in out
+    assert f'>{target.label}</a>' in out                            # short form
+    assert '<span class="name">Writer</span>’s ‘view’' in out
+    assert '<span class="name">Writer</span>’s.' in out                 # an escaped one too
+    assert "<pre>x = 'a'</pre>" in out and "content: \"x's\"" in out   # code, CSS as written
