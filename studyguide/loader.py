@@ -16,13 +16,13 @@ from typing import Any
 from . import labels as labels_mod
 from . import paths
 from .errors import Reporter
-from .model import (Book, Chapter, GlossaryEntry, Metadata, Person, Question, Table,
-                    TimelineEvent)
+from .model import (Book, Chapter, Extract, GlossaryEntry, Level, MarkScheme, Metadata,
+                    Person, Question, Reading, Table, TimelineEvent)
 from .readers import LineDict, line_of, read_json, read_markdown, read_text, read_yaml
 
 PAPER_SIZES = {"A4", "Letter"}
 FORMATS = {"pdf", "epub"}
-QUESTION_TYPES = {"recall", "analysis"}
+QUESTION_TYPES = {"recall", "analysis", "source", "essay"}
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
@@ -210,8 +210,9 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
             continue
         qtype = _str(q.get("type", "recall"))
         if qtype not in QUESTION_TYPES:
-            report.error(path, line, f"question type must be recall or analysis, not {qtype!r}")
-        questions.append(Question(qtype, _str(q["question"]), _str(q.get("answer")), line))
+            report.error(path, line, "question type must be recall, analysis, source or "
+                         f"essay, not {qtype!r}")
+        questions.append(_question(q, qtype, path, line, report))
     if not title or not src.body.strip():
         return None
     return Chapter(
@@ -221,7 +222,75 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
                             "objectives", report),
         key_terms=_strings(meta.get("key_terms"), path, line_of(meta, "key_terms"),
                            "key_terms", report),
-        questions=questions, kind=kind, title_line=line_of(meta, "title"))
+        questions=questions, kind=kind, title_line=line_of(meta, "title"),
+        short_title=_str(meta.get("short_title")),
+        key_points=_strings(meta.get("key_points"), path, line_of(meta, "key_points"),
+                            "key_points", report),
+        further_reading=_readings(meta.get("further_reading"), path,
+                                  line_of(meta, "further_reading"), report))
+
+
+# The assessment keys (format of docs/authoring.md), read plainly: their full
+# validation belongs with the other front-matter checks.
+def _question(q: dict, qtype: str, path: Path, line: int, report: Reporter) -> Question:
+    marks = q.get("marks")
+    if marks is not None and (not isinstance(marks, int) or isinstance(marks, bool)
+                              or marks < 1):
+        report.error(path, line_of(q, "marks", line), "'marks' must be a positive integer")
+        marks = None
+    source = q.get("source")
+    extract = None
+    if isinstance(source, dict) and _str(source.get("text")):
+        extract = Extract(_str(source.get("text")), _str(source.get("cite")))
+    if qtype == "source" and extract is None:
+        report.error(path, line, "a source question needs 'source:' with 'text' and 'cite'")
+    elif qtype != "source" and source is not None:
+        report.error(path, line_of(q, "source", line), "only a source question has 'source:'")
+    return Question(qtype, _str(q["question"]), _str(q.get("answer")), line, marks=marks,
+                    source=extract,
+                    indicative=_strings(q.get("indicative"), path, line_of(q, "indicative", line),
+                                        "indicative", report),
+                    plan=_strings(q.get("plan"), path, line_of(q, "plan", line), "plan", report),
+                    scheme=_str(q.get("scheme")))
+
+
+def _readings(value: Any, path: Path, line: int, report: Reporter) -> list[Reading]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        report.error(path, line, "'further_reading' must be a list")
+        return []
+    out = []
+    for i, item in enumerate(value):
+        at = line_of(value, i, line)
+        if not isinstance(item, dict) or not _str(item.get("cite")):
+            report.error(path, at, "a further_reading entry needs 'cite' (and 'note')")
+            continue
+        out.append(Reading(_str(item["cite"]).lstrip("@"), _str(item.get("note")), at))
+    return out
+
+
+def load_mark_schemes(root: Path, report: Reporter) -> list[MarkScheme]:
+    path = root / "data" / "mark_schemes.yaml"
+    schemes = []
+    items = _list_file(path, report)
+    for i, item in enumerate(items):
+        line = line_of(items, i)
+        if not isinstance(item, dict) or not _str(item.get("id")):
+            report.error(path, line, "a mark scheme needs an 'id'")
+            continue
+        levels = []
+        for j, lv in enumerate(item.get("levels") or []):
+            if isinstance(lv, dict):
+                levels.append(Level(lv.get("level"), _str(lv.get("marks")),
+                                    _str(lv.get("descriptor"))))
+            else:
+                report.error(path, line_of(item["levels"], j, line),
+                             "a level needs 'level', 'marks' and 'descriptor'")
+        marks = item.get("marks")
+        schemes.append(MarkScheme(_str(item["id"]), _str(item.get("title")),
+                                  marks if isinstance(marks, int) else None, levels, line))
+    return schemes
 
 
 def load_tables(root: Path, report: Reporter) -> dict[str, Table]:
@@ -462,6 +531,7 @@ def load_book(root: Path, report: Reporter) -> Book | None:
     book.glossary = load_glossary(root, report)
     book.timeline = load_timeline(root, report, meta.labels)
     book.people = load_people(root, report)
+    book.mark_schemes = load_mark_schemes(root, report)
     ann = load_mapping(root / "data" / "annotations.yaml", report) or {}
     book.annotations = LineDict({str(k): _str(v) for k, v in ann.items()})
     book.annotations.line = 1

@@ -76,11 +76,47 @@ class Metadata:
 
 
 @dataclass
+class Extract:
+    """The source a source question is about: a short exact quotation and its citation."""
+    text: str
+    cite: str
+
+
+@dataclass
 class Question:
-    type: str
+    type: str                      # recall, analysis, source or essay
     question: str
     answer: str
     line: int
+    marks: int | None = None
+    source: Extract | None = None  # only (and required) for type: source
+    indicative: list[str] = field(default_factory=list)   # the mark scheme's points
+    plan: list[str] = field(default_factory=list)         # an essay plan
+    scheme: str = ""               # a mark scheme's id (default: the one named as the type)
+
+
+@dataclass
+class Reading:
+    """An entry of a chapter's further reading: a bibliography key and what it offers."""
+    cite: str
+    note: str
+    line: int = 0
+
+
+@dataclass
+class Level:
+    level: int
+    marks: str
+    descriptor: str
+
+
+@dataclass
+class MarkScheme:
+    id: str
+    title: str
+    marks: int | None
+    levels: list[Level]
+    line: int = 0
 
 
 @dataclass
@@ -97,6 +133,9 @@ class Chapter:
     questions: list[Question] = field(default_factory=list)
     kind: str = "chapter"  # "chapter" or "back"
     title_line: int = 1
+    short_title: str = ""  # running heads and tight places; falls back to the title
+    key_points: list[str] = field(default_factory=list)
+    further_reading: list[Reading] = field(default_factory=list)
 
 
 @dataclass
@@ -167,6 +206,7 @@ class Book:
     templates_dir: Path | None = None      # the book's template overrides
     master_table: dict | None = None       # {table, title, lead}: a table as an appendix
     fonts: list = field(default_factory=list)   # fonts.BookFont: font files of the book's own
+    mark_schemes: list[MarkScheme] = field(default_factory=list)   # data/mark_schemes.yaml
 
     @property
     def documents(self) -> list[Chapter]:

@@ -253,7 +253,9 @@ def body_parts(rb: RenderedBook) -> list[Part]:
 
 def _common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
-    css = _css("base.css", "print.css", paper=paper, meta=rb.book.meta,
+    # answers.css styles the teacher edition's answer key; both editions carry it, so
+    # that a body part is the same HTML in both and typeset once
+    css = _css("base.css", "print.css", "answers.css", paper=paper, meta=rb.book.meta,
                book_fonts=rb.book.fonts)
     return dict(meta=rb.book.meta, rb=rb, teacher=teacher, css=css, L=rb.labels, paper=paper,
                 edition_name=edition_name(rb, teacher),
@@ -314,7 +316,31 @@ def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, s
 
 def front_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str]) -> str:
     common = _common(rb, teacher, paper)
-    return theme.render("print/front.html", **common, toc=toc_items(rb), pages=pages)
+    return theme.render("print/front.html", **common, toc=toc_items(rb, teacher), pages=pages)
+
+
+def answer_docs(rb: RenderedBook) -> list[RenderedDoc]:
+    """The chapters and back-matter pages that have questions, in reading order."""
+    return [d for d in rb.docs + rb.back if d.questions]
+
+
+def has_answer_key(rb: RenderedBook, teacher: bool) -> bool:
+    return teacher and bool(answer_docs(rb))
+
+
+def used_schemes(rb: RenderedBook, docs: list[RenderedDoc]) -> dict[str, dict]:
+    """The mark schemes the questions of ``docs`` are marked by, in the data file's order."""
+    used = {q["scheme"] for d in docs for q in d.questions if q["scheme"]}
+    return {k: v for k, v in rb.mark_schemes.items() if k in used}
+
+
+def answers_source(rb: RenderedBook, paper: str) -> str:
+    """The teacher edition's answer key, printed after the index: its links to the
+    questions carry their pages as cross-references do."""
+    common = _body_common(rb, True, paper)
+    docs = answer_docs(rb)
+    return theme.render("print/answers.html", **common, docs=docs,
+                        schemes=used_schemes(rb, docs))
 
 
 # -- body parts: laid out once, numbered afterwards ---------------------------------
@@ -476,13 +502,15 @@ def number_pages(parts: list[PartLayout]) -> list[tuple[int, list[list[str]]]]:
     return out
 
 
-def edition_layout(front: PartLayout, body: list[PartLayout], index: PartLayout | None) -> Layout:
+def edition_layout(front: PartLayout, body: list[PartLayout], index: PartLayout | None,
+                   answers: PartLayout | None = None) -> Layout:
     """Which printed page each anchor fell on, across the joined edition."""
     layout = Layout()
     runs = number_pages(body)
-    if index is not None:
-        first, pages = runs[-1] if runs else (1, [])
-        runs.append((first + len(pages), joined_pages(index, pad=False)))
+    for last, part in ((answers is None, index), (True, answers)):
+        if part is not None:
+            first, pages = runs[-1] if runs else (1, [])
+            runs.append((first + len(pages), joined_pages(part, pad=not last)))
     for first, pages in runs:
         for i, names in enumerate(pages):
             label = str(first + i)
@@ -494,12 +522,13 @@ def edition_layout(front: PartLayout, body: list[PartLayout], index: PartLayout 
     front_starts = [(theme.roman(i + 1), names) for i, names in enumerate(joined_pages(front))]
     layout.labels = [label for label, _ in front_starts] + layout.labels
     layout.page_starts = front_starts + layout.page_starts
-    layout.refused = sorted({u for p in [front, *body, *([index] if index else [])]
+    layout.refused = sorted({u for p in [front, *body, *([index] if index else []),
+                                         *([answers] if answers else [])]
                              for u in p.refused})
     return layout
 
 
-def toc_items(rb: RenderedBook) -> list[dict]:
+def toc_items(rb: RenderedBook, teacher: bool = False) -> list[dict]:
     items = []
     for d in rb.docs:
         items.append({"kind": "chapter", "id": d.id, "number": d.number, "title": d.title,
@@ -520,6 +549,9 @@ def toc_items(rb: RenderedBook) -> list[dict]:
         if present:
             items.append({"kind": "back", "id": ident, "number": None, "title": title,
                           "sections": []})
+    if has_answer_key(rb, teacher):
+        items.append({"kind": "back", "id": "answer-key", "number": None,
+                      "title": L["answer_key"], "sections": []})
     return items
 
 
