@@ -627,30 +627,133 @@ def xmp_description(meta):
     return desc
 
 
-def handout_references(rb: RenderedBook, doc: RenderedDoc, teacher: bool) -> list[dict]:
-    """The bibliography entries a handout cites (answers only in the teacher edition)."""
-    parts = [doc.body_html, doc.summary_html, *doc.objectives_html,
-             *(q["question"] + (q["answer"] if teacher else "") for q in doc.questions)]
+def handout_references(rb: RenderedBook, parts: Iterable[str]) -> list[dict]:
+    """The bibliography entries that the HTML ``parts`` of a handout cite."""
     keys = set(re.findall(r'href="#ref-([^"]+)"', "".join(parts)))
     return [r for r in rb.bibliography if r["key"] in keys]
 
 
-def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
+def _handout_pdf(rb: RenderedBook, doc: RenderedDoc, template: str, name: str, paper: str,
+                 teacher: bool, sheets=("handout.css",), fits=None, **context) -> bytes:
+    """A handout of one chapter, typeset on its own, one-sided, "page X of Y". Its
+    running heads are two short lines: the chapter's label and short title, and what
+    the handout is (``name``). ``fits(pages)``: whether a layout is acceptable; if not,
+    it is told so and the handout is typeset again (a worksheet's answer space)."""
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
-    css = _css("base.css", "handout.css", paper=paper, meta=meta, book_fonts=rb.book.fonts)
-    html_text = theme.render("print/handout.html", meta=meta, rb=rb, doc=doc, teacher=teacher,
-                             css=css, edition_name=edition_name(rb, teacher), L=rb.labels,
-                             title_suffix=f"{doc.label}: {doc.title}" if doc.label else doc.title,
-                             body_class="handout", references=handout_references(rb, doc, teacher),
-                             running=f"{meta.title} · {edition_name(rb, teacher)}")
-    html_text = localise_links(footnotes_to_floats(html_text))
-    fetcher = _fetcher(rb)
-    document = _document(rb, html_text, fetcher)
-    ident = hashlib.sha256(f"{meta.identifier}|{doc.id}|{teacher}|{paper}".encode()).hexdigest()
+    css = _css("base.css", "answers.css", *sheets, paper=paper, meta=meta,
+               book_fonts=rb.book.fonts)
+    running = f"{doc.label} · {doc.short_title}" if doc.label else doc.short_title
+    ident = hashlib.sha256(f"{meta.identifier}|{doc.id}|{template}|{teacher}|{paper}"
+                           .encode()).hexdigest()
+    while True:
+        html_text = theme.render(template, meta=meta, rb=rb, doc=doc, teacher=teacher, css=css,
+                                 edition_name=edition_name(rb, teacher), L=rb.labels,
+                                 title_suffix=f"{doc.label}: {doc.title}" if doc.label
+                                 else doc.title, body_class="handout", running=running,
+                                 handout_kind=name, **context)
+        html_text = localise_links(footnotes_to_floats(html_text))
+        fetcher = _fetcher(rb)
+        document = _document(rb, html_text, fetcher)
+        if fits is None or fits(len(document.pages)):
+            break
     data = write_pdf(document, rb, pdf_identifier=ident[:32].encode())
     if fetcher.refused:       # as the editions' refusals are: an error, not a quiet gap
         from ..errors import BuildError, Diagnostic
         raise BuildError([Diagnostic(str(doc.path), 0, f"refused to fetch {url}")
                           for url in sorted(set(fetcher.refused))])
     return data
+
+
+def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
+    """The "reading" handout: the whole chapter reprinted as the student edition has it."""
+    parts = [doc.body_html, doc.summary_html, *doc.objectives_html, *doc.key_points_html,
+             *(q["question"] + q["extract"] for q in doc.questions),
+             *(r["cite"] + r["note"] for r in doc.further_reading)]
+    return _handout_pdf(rb, doc, "print/handout.html", rb.labels["reading"], paper, False,
+                        references=handout_references(rb, parts))
+
+
+# -- worksheets ------------------------------------------------------------------------
+WORKSHEET_SHEETS = 2      # a worksheet is one or two pages, one-sided
+# ruled lines under a question: at least these for its type, more as its marks grow
+MIN_LINES = {"recall": 2, "analysis": 5, "source": 5, "essay": 10}
+LINES_PER_MARK = 0.9
+MAX_LINES = 24
+
+
+def answer_lines(q: dict) -> int:
+    """The ruled lines a question's answer is given, from its type and its marks."""
+    least = MIN_LINES.get(q["type"], 3)
+    if q.get("marks"):
+        return max(least, min(MAX_LINES, round(q["marks"] * LINES_PER_MARK)))
+    return {"recall": 3, "analysis": 8, "source": 8, "essay": 16}.get(q["type"], 4)
+
+
+def first_sentence(html_text: str) -> str:
+    """A definition's first sentence (its markup kept): the worksheets' short form."""
+    root = lxml_html.fragment_fromstring(html_text or "", create_parent="div")
+    block = root[0] if len(root) and root[0].tag == "p" else root
+    end = re.compile(r"(?<=[.!?])\s+(?=[\"“‘(\[]?[A-Z0-9À-Þ])")
+    nodes = [(block, "text")] + [(child, "tail") for child in block]
+    for i, (node, attr) in enumerate(nodes):
+        text = getattr(node, attr) or ""
+        match = end.search(text)
+        if match:
+            setattr(node, attr, text[:match.start()])
+            for child in list(block)[i:]:
+                block.remove(child)
+            break
+    return _inner_html(block)
+
+
+def _inner_html(el) -> str:
+    from html import escape
+    return escape(el.text or "", quote=False) + "".join(
+        etree.tostring(c, encoding="unicode", method="html") for c in el)
+
+
+def worksheet_extract(doc: RenderedDoc) -> str:
+    """The source extract a worksheet prints on its own: none if a source question
+    brings its own, else the chapter's first block quote, without its note calls."""
+    if any(q["extract"] for q in doc.questions):
+        return ""
+    root = lxml_html.fragment_fromstring(doc.body_html or "", create_parent="div")
+    quote = next(iter(root.iter("blockquote")), None)
+    if quote is None:
+        return ""
+    for sup in quote.xpath('.//sup[a[@class="footnote-ref"]]'):
+        sup.drop_tree()
+    for el in quote.xpath(".//*[@id]"):
+        del el.attrib["id"]
+    return _inner_html(quote)
+
+
+def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
+    """A chapter's worksheet (``teacher``: its answer key). The student's answer space
+    is sized to each question, then made smaller until the sheet fits on
+    ``WORKSHEET_SHEETS`` pages (each question keeps two lines)."""
+    glossary = {g["id"]: g["definition"] for g in rb.glossary}
+    terms = [(term, first_sentence(glossary[gid])) for term, gid in doc.key_terms
+             if gid in glossary]
+    extract = worksheet_extract(doc)
+    wanted = {q["number"]: answer_lines(q) for q in doc.questions}
+    ws = {"terms": terms, "extract": extract, "lines": dict(wanted)}
+    scale = [1.0]
+
+    def fits(pages: int) -> bool:
+        if teacher or pages <= WORKSHEET_SHEETS or all(n <= 2 for n in ws["lines"].values()):
+            return True
+        scale[0] *= WORKSHEET_SHEETS / pages * 0.9 if pages > WORKSHEET_SHEETS + 1 else 0.8
+        ws["lines"] = {k: max(2, round(v * scale[0])) for k, v in wanted.items()}
+        return False
+
+    schemes = used_schemes(rb, [doc])
+    parts = [doc.summary_html, extract, *(d for _, d in terms),
+             *(q["question"] + q["extract"] for q in doc.questions),
+             *((q["answer"] + "".join(q["indicative"] + q["plan"]) for q in doc.questions)
+               if teacher else ())]
+    return _handout_pdf(rb, doc, "print/worksheet.html",
+                        rb.labels["worksheet_key" if teacher else "worksheet"], paper, teacher,
+                        sheets=("handout.css", "worksheet.css"), fits=fits, ws=ws,
+                        schemes=schemes, references=handout_references(rb, parts))
