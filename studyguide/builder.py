@@ -72,6 +72,14 @@ def _handout_job(rb: RenderedBook, index: int, kind: str, teacher: bool, paper: 
     return splice.repair_tags(render(rb, docs[index], teacher, paper))
 
 
+def whole_words(slug: str, limit: int) -> str:
+    """A slug cut to at most ``limit`` characters between words, never inside one."""
+    if len(slug) <= limit:
+        return slug
+    cut = slug[:limit + 1].rsplit("-", 1)[0].rstrip("-")
+    return cut or slug[:limit]
+
+
 def handout_names(doc, editions) -> list[tuple[str, str, bool]]:
     """The handouts of a chapter or back-matter page: (file name without the paper, kind,
     teacher). Every page has a reading; a page with questions has a worksheet and, for
@@ -204,7 +212,7 @@ class Run:
         meta = rb.book.meta
         self.formats = list(opts.formats or meta.outputs)   # the command line wins
         papers = list(opts.papers) or [meta.paper]
-        self.slug = slugify(meta.title)[:60]
+        self.slug = whole_words(slugify(meta.title), 60)
         out = opts.output
         self.engine = cache_mod.digest(engine_code, *theme_overrides(rb.book))
 

@@ -109,7 +109,7 @@ def test_the_installed_wheel_starts_and_builds_a_book_anywhere(wheel, tmp_path):
     pdfs = sorted(p.name for p in out.glob("*.pdf"))
     assert pdfs == ["the-printing-revolution-student-a4.pdf",
                     "the-printing-revolution-teacher-a4.pdf"]
-    assert len(list((out / "handouts").glob("*.pdf"))) == 6
+    assert len(list((out / "handouts").glob("*.pdf"))) == 9   # 3 readings, 3 worksheets x 2
     for pdf in out.rglob("*.pdf"):
         assert pdf.read_bytes().startswith(b"%PDF-")
     text = subprocess.run(["pdftotext", str(out / pdfs[1]), "-"], capture_output=True,
