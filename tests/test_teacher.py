@@ -294,3 +294,15 @@ def test_assessment_keys_errors_name_their_line(tmp_path):
     for message in errors:
         assert "02-second.md:" in message
         assert int(message.split("02-second.md:")[1].split(":")[0]) in at
+
+
+@pytest.mark.parametrize("name", ["a-small-assessed-book-teacher-a4.pdf",
+                                  "handouts/ch01-worksheet-student-a4.pdf",
+                                  "handouts/ch01-worksheet-teacher-a4.pdf"])
+def test_answer_key_and_worksheets_keep_the_pdfua_rules(assess_build, name):
+    """The answer key's and the worksheets' mark-scheme tables, answer space and
+    name line are tagged as the rest of the book is (tests/test_pdfua.py's rules)."""
+    from test_pdfua import RULES
+    with pikepdf.open(assess_build / name) as pdf:
+        for rule in RULES:
+            assert rule(pdf) == [], (name, rule.__name__)
