@@ -633,30 +633,33 @@ def handout_references(rb: RenderedBook, parts: Iterable[str]) -> list[dict]:
     return [r for r in rb.bibliography if r["key"] in keys]
 
 
-def _handout_pdf(rb: RenderedBook, doc: RenderedDoc, template: str, name: str, paper: str,
-                 teacher: bool, sheets=("handout.css",), fits=None, **context) -> bytes:
-    """A handout of one chapter, typeset on its own, one-sided, "page X of Y". Its
-    running heads are two short lines: the chapter's label and short title, and what
-    the handout is (``name``). ``fits(pages)``: whether a layout is acceptable; if not,
-    it is told so and the handout is typeset again (a worksheet's answer space)."""
+def _handout_layout(rb: RenderedBook, doc: RenderedDoc, template: str, name: str,
+                    paper: str, teacher: bool, sheets=("handout.css",), **context):
+    """A handout of one chapter laid out on its own, one-sided, "page X of Y": the
+    WeasyPrint document and the fetcher that loaded its pictures. Its running heads are
+    two short lines: the chapter's label and short title, and what the handout is
+    (``name``)."""
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
     css = _css("base.css", "answers.css", *sheets, paper=paper, meta=meta,
                book_fonts=rb.book.fonts)
     running = f"{doc.label} · {doc.short_title}" if doc.label else doc.short_title
+    html_text = theme.render(template, meta=meta, rb=rb, doc=doc, teacher=teacher, css=css,
+                             edition_name=edition_name(rb, teacher), L=rb.labels,
+                             title_suffix=f"{doc.label}: {doc.title}" if doc.label
+                             else doc.title, body_class="handout", running=running,
+                             handout_kind=name, **context)
+    html_text = localise_links(footnotes_to_floats(html_text))
+    fetcher = _fetcher(rb)
+    return _document(rb, html_text, fetcher), fetcher
+
+
+def _handout_pdf(rb: RenderedBook, doc: RenderedDoc, template: str, teacher: bool,
+                 paper: str, laid_out) -> bytes:
+    document, fetcher = laid_out
+    meta = rb.book.meta
     ident = hashlib.sha256(f"{meta.identifier}|{doc.id}|{template}|{teacher}|{paper}"
                            .encode()).hexdigest()
-    while True:
-        html_text = theme.render(template, meta=meta, rb=rb, doc=doc, teacher=teacher, css=css,
-                                 edition_name=edition_name(rb, teacher), L=rb.labels,
-                                 title_suffix=f"{doc.label}: {doc.title}" if doc.label
-                                 else doc.title, body_class="handout", running=running,
-                                 handout_kind=name, **context)
-        html_text = localise_links(footnotes_to_floats(html_text))
-        fetcher = _fetcher(rb)
-        document = _document(rb, html_text, fetcher)
-        if fits is None or fits(len(document.pages)):
-            break
     data = write_pdf(document, rb, pdf_identifier=ident[:32].encode())
     if fetcher.refused:       # as the editions' refusals are: an error, not a quiet gap
         from ..errors import BuildError, Diagnostic
@@ -670,12 +673,15 @@ def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str
     parts = [doc.body_html, doc.summary_html, *doc.objectives_html, *doc.key_points_html,
              *(q["question"] + q["extract"] for q in doc.questions),
              *(r["cite"] + r["note"] for r in doc.further_reading)]
-    return _handout_pdf(rb, doc, "print/handout.html", rb.labels["reading"], paper, False,
-                        references=handout_references(rb, parts))
+    template = "print/handout.html"
+    return _handout_pdf(rb, doc, template, False, paper, _handout_layout(
+        rb, doc, template, rb.labels["reading"], paper, False,
+        references=handout_references(rb, parts)))
 
 
 # -- worksheets ------------------------------------------------------------------------
 WORKSHEET_SHEETS = 2      # a worksheet is one or two pages, one-sided
+SEARCH_STEPS = 3          # halvings of the answer space's scale when a sheet runs over
 # ruled lines under a question: at least these for its type, more as its marks grow
 MIN_LINES = {"recall": 2, "analysis": 5, "source": 5, "essay": 10}
 LINES_PER_MARK = 0.9
@@ -731,29 +737,40 @@ def worksheet_extract(doc: RenderedDoc) -> str:
 
 def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
     """A chapter's worksheet (``teacher``: its answer key). The student's answer space
-    is sized to each question, then made smaller until the sheet fits on
-    ``WORKSHEET_SHEETS`` pages (each question keeps two lines)."""
+    is sized to each question (``answer_lines``); if the sheet then runs over
+    ``WORKSHEET_SHEETS`` pages, every question's lines are scaled down by the largest
+    factor that fits, found by halving (each question keeps two lines)."""
     glossary = {g["id"]: g["definition"] for g in rb.glossary}
     terms = [(term, first_sentence(glossary[gid])) for term, gid in doc.key_terms
              if gid in glossary]
     extract = worksheet_extract(doc)
     wanted = {q["number"]: answer_lines(q) for q in doc.questions}
-    ws = {"terms": terms, "extract": extract, "lines": dict(wanted)}
-    scale = [1.0]
-
-    def fits(pages: int) -> bool:
-        if teacher or pages <= WORKSHEET_SHEETS or all(n <= 2 for n in ws["lines"].values()):
-            return True
-        scale[0] *= WORKSHEET_SHEETS / pages * 0.9 if pages > WORKSHEET_SHEETS + 1 else 0.8
-        ws["lines"] = {k: max(2, round(v * scale[0])) for k, v in wanted.items()}
-        return False
-
     schemes = used_schemes(rb, [doc])
     parts = [doc.summary_html, extract, *(d for _, d in terms),
              *(q["question"] + q["extract"] for q in doc.questions),
              *((q["answer"] + "".join(q["indicative"] + q["plan"]) for q in doc.questions)
                if teacher else ())]
-    return _handout_pdf(rb, doc, "print/worksheet.html",
-                        rb.labels["worksheet_key" if teacher else "worksheet"], paper, teacher,
-                        sheets=("handout.css", "worksheet.css"), fits=fits, ws=ws,
-                        schemes=schemes, references=handout_references(rb, parts))
+    template = "print/worksheet.html"
+    name = rb.labels["worksheet_key" if teacher else "worksheet"]
+
+    def lay_out(scale: float):
+        lines = {k: max(2, round(v * scale)) for k, v in wanted.items()}
+        return _handout_layout(rb, doc, template, name, paper, teacher,
+                               sheets=("handout.css", "worksheet.css"), schemes=schemes,
+                               ws={"terms": terms, "extract": extract, "lines": lines},
+                               references=handout_references(rb, parts))
+
+    best = lay_out(1.0)
+    if not teacher and len(best[0].pages) > WORKSHEET_SHEETS:
+        low, high = 0.0, 1.0
+        smallest = lay_out(low)
+        best = smallest
+        if len(smallest[0].pages) <= WORKSHEET_SHEETS:
+            for _ in range(SEARCH_STEPS):
+                middle = (low + high) / 2
+                tried = lay_out(middle)
+                if len(tried[0].pages) <= WORKSHEET_SHEETS:
+                    low, best = middle, tried
+                else:
+                    high = middle
+    return _handout_pdf(rb, doc, template, teacher, paper, best)
