@@ -62,6 +62,25 @@ def heading_pages(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def link_targets(path: Path, on: list[str]) -> set[str]:
+    """The page labels that the links on the pages labelled ``on`` lead to."""
+    pdf = pikepdf.open(path)
+    labels = [str(pikepdf.Page(p).label) for p in pdf.pages]
+    index = {page.objgen: i for i, page in enumerate(pdf.pages)}
+    names = dict(pikepdf.NameTree(pdf.Root.Names.Dests).items())
+    out = set()
+    for label, page in zip(labels, pdf.pages):
+        for annot in page.get("/Annots", []) if label in on else []:
+            dest = annot.get("/Dest") or (annot.A.get("/D") if "/A" in annot else None)
+            if isinstance(dest, (pikepdf.String, pikepdf.Name)):
+                dest = names.get(str(dest).lstrip("/"))
+            if isinstance(dest, pikepdf.Dictionary):
+                dest = dest.D
+            if dest is not None:
+                out.add(labels[index[dest[0].objgen]])
+    return out
+
+
 def build(content: Path, out: Path, *args: str) -> Path:
     result = run_build("--content", str(content), "--output", str(out), "-q", *args)
     assert result.returncode == 0, result.stderr
@@ -125,6 +144,10 @@ def test_answer_key_names_each_questions_page(assess_build):
         assert question in key
     for text in TEACHER_ONLY:
         assert text in key, text
+    # each "Question N (p. M)" is a link to page M
+    assert {page for _, page in found} <= link_targets(next(assess_build.glob("*-teacher-a4.pdf")),
+                                                       [label for label in teacher
+                                                        if label not in student])
     everything = " ".join(student.values())
     for text in TEACHER_ONLY + ["Model answer", "Answer key"]:
         assert text not in everything, text
