@@ -4,16 +4,23 @@
 # builds the installable wheel into dist/.
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
-APT_BUILD := fonts-linuxlibertine fonts-dejavu-core
+APT_BUILD := fonts-linuxlibertine fonts-dejavu-core libharfbuzz-subset0
 APT_TEST  := poppler-utils qpdf calibre "default-jre-headless|java" chromium "npm|npm"
 
-.PHONY: build test watch bench wheel clean system-build system-test
+.PHONY: build test test-oldest watch bench wheel clean system-build system-test
 
 build: $(STAMP) system-build
 	$(PY) build.py
 
 test: $(STAMP) system-build system-test
 	$(PY) -m pytest -n 2 --dist loadfile
+
+# The suite again on every dependency's lowest allowed version (pyproject's lower bounds).
+test-oldest: system-build system-test
+	python3 -m venv .venv-oldest
+	scripts/lowest-constraints > .venv-oldest/constraints.txt
+	.venv-oldest/bin/python -m pip install --quiet -c .venv-oldest/constraints.txt -e '.[test]'
+	.venv-oldest/bin/python -m pytest -n 2 --dist loadfile
 
 watch: $(STAMP) system-build
 	$(PY) build.py --watch
@@ -44,4 +51,4 @@ system-test:
 	  PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund
 
 clean:
-	rm -rf output .cache build dist
+	rm -rf output .cache build dist .venv-oldest

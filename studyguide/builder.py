@@ -13,11 +13,14 @@ leaves the last good edition, never a mix of two.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from concurrent.futures import as_completed
@@ -28,7 +31,7 @@ from typing import Callable
 from . import cache as cache_mod
 from . import paths
 from .fonts import missing_fonts, undrawable_messages
-from .errors import BuildError, Diagnostic, Reporter
+from .errors import BuildError, Diagnostic, Reporter, failure
 from .loader import book_language, load_book, slugify
 from .pool import Pool
 from .resolve import RenderedBook, render_book
@@ -112,13 +115,16 @@ def prepare(opts: Options, store: cache_mod.Cache | None = None,
     """The content read and rendered into the model the writers share; with ``store``,
     the Markdown and citeproc results of the last build of this book are reused."""
     report = Reporter(opts.content)
-    book = load_book(opts.content, report)
+    with stage(report):
+        book = load_book(opts.content, report)
     if book is None:
         report.check()
-        raise BuildError(report.diagnostics)
+        raise BuildError(report.diagnostics or [Diagnostic(
+            str(opts.content / "book.yaml"), 0, "the book could not be read")])
     memo = store if store is not None and store.folder else None
-    rb = render_book(book, report, memo,
-                     cache_mod.digest(engine_code, str(opts.content.resolve())))
+    with stage(report):
+        rb = render_book(book, report, memo,
+                         cache_mod.digest(engine_code, str(opts.content.resolve())))
     if "pdf" in (opts.formats or book.meta.outputs):
         for message in missing_fonts():
             report.warning(paths.STYLES / "base.css", 0, message)
@@ -128,6 +134,19 @@ def prepare(opts: Options, store: cache_mod.Cache | None = None,
     return rb, report
 
 
+@contextlib.contextmanager
+def stage(report: Reporter):
+    """A stage of reading or rendering the content: an unexpected failure in it is an
+    error naming the file it was working on, reported with every problem found so far."""
+    try:
+        yield
+    except BuildError as exc:
+        raise BuildError([*report.diagnostics, *exc.diagnostics], exc.tracebacks) from None
+    except Exception as exc:
+        found = failure(exc, None, report.root)
+        raise BuildError([*report.diagnostics, *found.diagnostics], found.tracebacks) from None
+
+
 def source_files(book) -> list[Path]:
     """Every file of the book whose text is printed."""
     files = [book.root / "book.yaml", *(d.path for d in book.documents)]
@@ -135,7 +154,22 @@ def source_files(book) -> list[Path]:
         files += sorted((book.root / folder).glob("*.yaml"))
     if book.bibliography_path:
         files.append(book.bibliography_path)
-    return [f for f in files if f.is_file()]
+    return [f for f in files if _readable(f, book.root)]
+
+
+def _readable(path: Path, root: Path) -> bool:
+    """Whether the sandbox would read ``path`` (a regular file inside the book, once its
+    symlinks are resolved, within the largest text file's limit); the loader reported
+    any other."""
+    from .readers import LIMITS
+    real = Path(os.path.realpath(path))
+    if Path(os.path.realpath(root)) not in real.parents:
+        return False
+    try:
+        st = os.stat(real)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size <= LIMITS["bibliography"]
 
 
 def plan_key(opts: Options, ed) -> str:
@@ -161,10 +195,74 @@ class Job:
     args: tuple
     value: object = None
     cost: float = 1.0                      # relative work, to share it between workers
+    where: str | None = None               # the book's file it is made from, for failures
 
 
 def build(opts: Options, progress: Progress = lambda msg, done=None, total=None: None) -> Result:
+    """Build every output of the book into ``opts.output``; one build at a time per
+    output folder (``output_lock``)."""
     started = time.perf_counter()
+    with output_lock(opts.output, progress):
+        return _build(opts, progress, started)
+
+
+# How long a build waits for another build into the same output folder to finish.
+LOCK_WAIT = 600.0
+
+
+@contextlib.contextmanager
+def output_lock(output: Path, progress: Progress, wait: float | None = None):
+    """Hold the output folder for this build alone: two builds into one folder would
+    remove each other's staged files and mix their outputs. A second build waits for
+    the first (saying so), at most ``wait`` seconds (``LOCK_WAIT``), then fails with an
+    error naming the folder. The lock is the kernel's (``flock`` on the folder itself),
+    so a build that is killed holds it no longer; a folder this build had to make is
+    removed again if the build leaves nothing in it."""
+    wait = LOCK_WAIT if wait is None else wait
+    created, deadline = False, None
+    while True:
+        try:
+            if not output.is_dir():
+                output.mkdir(parents=True)
+                created = True
+            fd = os.open(output, os.O_RDONLY | os.O_DIRECTORY)
+        except FileExistsError:
+            continue          # made by another build just now
+        except OSError as exc:
+            raise _cannot_write(exc, Path(exc.filename or output)) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if deadline is None:
+                progress(f"waiting for another build into {output} to finish")
+                deadline = time.monotonic() + wait
+            if time.monotonic() >= deadline:
+                raise BuildError([Diagnostic(str(output), 0, (
+                    f"another build has been writing into this folder for more than "
+                    f"{wait:.0f} s; build into another folder (--output), or wait for it "
+                    "to finish"))]) from None
+            time.sleep(0.1)
+            continue
+        # the folder may have been removed, and made anew, while this build waited
+        try:
+            if os.path.samestat(os.fstat(fd), os.stat(output)):
+                break
+        except OSError:
+            pass
+        os.close(fd)
+    try:
+        yield
+    finally:
+        if created:
+            try:
+                output.rmdir()        # only if empty: a failed first build leaves nothing
+            except OSError:
+                pass
+        os.close(fd)
+
+
+def _build(opts: Options, progress: Progress, started: float) -> Result:
     began = time.time() - 1.0     # the clock of file times may lag a little
     recover(opts.output)
     store = cache_mod.Cache(opts.cache)
@@ -177,17 +275,21 @@ def build(opts: Options, progress: Progress = lambda msg, done=None, total=None:
                       seconds=time.perf_counter() - started, unchanged=True)
 
     progress("reading content")
-    with Pool(max(1, opts.jobs or os.cpu_count() or 1),
-              languages=tuple(filter(None, [book_language(opts.content)]))) as pool:
-        # The workers start (warm, from a fork server) while this process reads the content.
-        rb, report = prepare(opts, store, engine_code)
-        run = Run(rb, opts, store, pool, progress, engine_code)
-        results = run.outputs()
+    report = None
+    try:
+        with Pool(max(1, opts.jobs or os.cpu_count() or 1),
+                  languages=tuple(filter(None, [book_language(opts.content)]))) as pool:
+            # The workers start (warm, from a fork server) while this process reads the
+            # content.
+            rb, report = prepare(opts, store, engine_code)
+            run = Run(rb, opts, store, pool, progress, engine_code)
+            results = run.outputs()
+    except Exception as exc:     # a bug: an error naming the file it was working on
+        found = failure(exc, None, opts.content)
+        if report is not None:   # the content's warnings are not lost with the build
+            found = BuildError([*report.warnings, *found.diagnostics], found.tracebacks)
+        raise found from None
 
-    refused = sorted({url for _, ed in run.editions for url in ed.layout.refused})
-    if refused:
-        raise BuildError([Diagnostic(str(opts.content), 0, f"refused to fetch {url}")
-                          for url in refused])
     warnings = [str(d) for d in report.warnings]
     for _, ed in run.editions:
         store.put(plan_key(opts, ed), ed.plan)
@@ -227,8 +329,9 @@ class Run:
                     continue
                 ed = Edition(edition == "teacher", paper)
                 ed.plan = store.get(plan_key(opts, ed))
-                self.editions.append(
-                    (out / f"{self.slug}-{edition}-{paper.lower()}.pdf" if wanted else None, ed))
+                name = out / f"{self.slug}-{edition}-{paper.lower()}.pdf" if wanted else None
+                ed.output = str(name or "")
+                self.editions.append((name, ed))
                 if is_layout:
                     self.layout_edition = ed
         if self.layout_edition is None and "epub" in self.formats:
@@ -248,7 +351,7 @@ class Run:
                         cost = len(doc.body_html) if kind == "reading" else 3 * 20_000
                         self.handouts.append(Job(name, key, _handout_job,
                                                  (rb, i, kind, teacher, paper),
-                                                 cost=cost + 20_000))
+                                                 cost=cost + 20_000, where=str(doc.path)))
         for job in self.handouts:
             job.value = store.get(job.key)
         self.todo = [j for j in self.handouts if j.value is None]
@@ -314,13 +417,46 @@ class Run:
                 if each is not None:
                     each(i, value)
 
+        failed: list[BuildError] = []      # every task's failure, not only the first's
         for key, (fn, args, options) in batch.items():
-            if options.get("local"):
-                settle(key, fn(*args))
+            if options.get("local") and not failed:
+                try:
+                    value = fn(*args)
+                except Exception as exc:
+                    failed.append(self.failure(exc, options.get("where")))
+                else:
+                    settle(key, value)
         keys = {future: key for key, future in submitted.items()}
         for future in as_completed(keys):
-            settle(keys[future], future.result())
+            try:
+                value = future.result()
+            except Exception as exc:
+                failed.append(self.failure(exc, batch[keys[future]][2].get("where")))
+            else:
+                if not failed:
+                    settle(keys[future], value)
+        if failed:
+            raise self.failed(failed)
         return values
+
+    def failure(self, exc: Exception, where=None) -> BuildError:
+        """A task's failure, naming the file it worked on (or the one its traceback
+        shows)."""
+        return failure(exc, where, self.opts.content)
+
+    def failed(self, found: list[BuildError]) -> BuildError:
+        """The build's failure: every error found, with those of the handouts already
+        being typeset (the ones not yet started are cancelled), so that one run reports
+        the problems of every worker."""
+        for job, future in self.queued or []:
+            if future.cancel():
+                continue
+            try:
+                future.result()
+            except Exception as exc:
+                found.append(self.failure(exc, job.where))
+        self.queued = []
+        return BuildError.joined(found)
 
     def _submit(self, batch: dict) -> dict:
         """The batch's tasks that run in the workers, submitted: key -> future."""
@@ -329,7 +465,8 @@ class Run:
 
     def queue_handouts(self) -> None:
         """The handouts to typeset, in the workers, behind what is queued there."""
-        self.queued = [(job, self.pool.submit(job.fn, *job.args, cost=job.cost))
+        self.queued = [(job, self.pool.submit(job.fn, *job.args, cost=job.cost,
+                                              where=job.where))
                        for job in self.todo]
 
     def cached(self, key: str) -> bool:
@@ -342,7 +479,15 @@ class Run:
         if not self.pool.idle():
             return [fn(*args) for fn, args, _ in jobs]
         futures = [self.pool.submit(fn, *args, cost=cost) for fn, args, cost in jobs]
-        return [future.result() for future in futures]
+        values, failed = [], []
+        for future in futures:
+            try:
+                values.append(future.result())
+            except Exception as exc:
+                failed.append(self.failure(exc))
+        if failed:
+            raise BuildError.joined(failed)
+        return values
 
     def outputs(self) -> dict[Path, bytes]:
         """Render (or take from the cache) every output: path -> bytes."""
@@ -363,14 +508,23 @@ class Run:
             if data is None and any(not future.done() for _, future in self.queued or []):
                 # the workers have handouts to typeset: this process, which has only
                 # the joins to do, writes it rather than queue it behind them
-                data = _epub_job(self.rb, layout)
+                try:
+                    data = _epub_job(self.rb, layout)
+                except Exception as exc:      # reported with the others, at the end
+                    epub.append((key, self.failure(exc, epub_name)))
+                    return
                 self.store.put(key, data)
                 self.rendered += 1
             epub.append((key, data if data is not None else
-                         self.pool.submit(_epub_job, self.rb, layout)))
+                         self.pool.submit(_epub_job, self.rb, layout, where=epub_name)))
 
-        paginate(self.rb, [ed for _, ed in self.editions], self, self.engine, make_epub,
-                 font_memo=self.store if self.store.folder else None)
+        epub_name = str(out / f"{self.slug}.epub")
+        try:
+            paginate(self.rb, [ed for _, ed in self.editions], self, self.engine, make_epub,
+                     font_memo=self.store if self.store.folder else None)
+        except Exception as exc:
+            # the EPUB's and the handouts' failures are reported with the editions'
+            raise self.failed([self.failure(exc), *self.epub_failure(epub)]) from None
         if self.queued is None:
             self.queue_handouts()
         results: dict[Path, bytes] = {}
@@ -380,12 +534,20 @@ class Run:
                 self.rendered += ed.key in self.computed
                 self.done += 1
                 progress(str(name.relative_to(out)), self.done, self.total)
+        failed: list[BuildError] = []
         for job, future in self.queued or []:
-            job.value = future.result()
+            try:
+                job.value = future.result()
+            except Exception as exc:
+                failed.append(self.failure(exc, job.where))
+                continue
             self.store.put(job.key, job.value)
             self.rendered += 1
             self.done += 1
             progress(str(job.name.relative_to(out)), self.done, self.total)
+        failed += self.epub_failure(epub) + self.refusals()
+        if failed:
+            raise BuildError.joined(failed)
         for job in self.handouts:
             results[job.name] = job.value
         if epub:
@@ -398,6 +560,32 @@ class Run:
             progress(f"{self.slug}.epub", self.done, self.total)
             results[out / f"{self.slug}.epub"] = data
         return results
+
+    def refusals(self) -> list[BuildError]:
+        """What the typesetter's fetcher refused in the editions (the handouts report
+        their own), at the line of the template or stylesheet that named it."""
+        refused = [entry for _, ed in self.editions if ed.layout
+                   for entry in ed.layout.refused]
+        if not refused:
+            return []
+        from .writers.refusals import diagnostics
+        book = self.rb.book
+        return [BuildError(diagnostics(book, refused, book.templates_dir or self.opts.content))]
+
+    def epub_failure(self, epub: list) -> list[BuildError]:
+        """The EPUB's failure, if it failed (waiting for it if it is being written)."""
+        if not epub:
+            return []
+        _, data = epub[0]
+        if isinstance(data, BuildError):
+            return [data]
+        if isinstance(data, bytes):
+            return []
+        try:
+            data.result()
+        except Exception as exc:
+            return [self.failure(exc, str(self.opts.output / f"{self.slug}.epub"))]
+        return []
 
 
 # -- putting the outputs in place ----------------------------------------------------

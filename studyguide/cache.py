@@ -19,6 +19,7 @@ import json
 import os
 import pickle
 import shutil
+import stat
 import sys
 import tempfile
 import zlib
@@ -47,19 +48,63 @@ def digest(*parts) -> str:
 
 def tree_digest(folders, exclude=()) -> str:
     """The hash of every file below the folders: names and bytes, in a fixed order;
-    none below the ``exclude`` folders (a book's output folder inside it)."""
+    none below the ``exclude`` folders (a book's output folder inside it).
+
+    The folders may be a book's, which is untrusted, and this runs before the sandbox
+    (``readers.read_confined``) has looked at anything: only what the sandbox would
+    read is read here. A symlink that leads out of its folder is hashed as the link it
+    is, never followed; anything but a regular file (a FIFO, a device) is never opened;
+    a file larger than any the sandbox reads is hashed by its size and time, unread.
+    Folders are walked without following symlinks."""
     h = hashlib.sha256()
     skip = tuple(Path(e).resolve() for e in exclude)
     for folder in folders:
         folder = Path(folder)
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        top = Path(os.path.realpath(folder))
+        for path in sorted(_files(folder)):
             rel = path.relative_to(folder)
             if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
                 continue
-            if skip and any(path.resolve().is_relative_to(e) for e in skip):
+            real = Path(os.path.realpath(path))
+            if skip and any(real.is_relative_to(e) for e in skip):
                 continue
-            h.update(str(rel).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+            h.update(str(rel).encode() + b"\0" + _file_digest(path, real, top))
     return h.hexdigest()
+
+
+def _files(folder: Path):
+    """Every entry below ``folder`` that is not a folder, symlinks to folders not
+    followed."""
+    for parent, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(parent, d))]
+        yield from (Path(parent, name) for name in files)
+
+
+def _file_digest(path: Path, real: Path, top: Path) -> bytes:
+    """What a file contributes to ``tree_digest``, read only if the sandbox would read it."""
+    from .readers import LIMITS
+    if real != top and top not in real.parents:
+        return b"link:" + os.readlink(path).encode("utf-8", "surrogateescape")
+    limit = max(LIMITS.values())
+    try:     # opened without blocking, and looked at before anything is read
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return b"unreadable"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return b"special:%d" % stat.S_IFMT(st.st_mode)
+        if st.st_size > limit:
+            return b"oversized:%d:%d" % (st.st_size, st.st_mtime_ns)
+        h, left = hashlib.sha256(), limit + 1      # a file that grows meanwhile, too
+        while left > 0 and (chunk := os.read(fd, min(1 << 20, left))):
+            h.update(chunk)
+            left -= len(chunk)
+        return h.digest()
+    except OSError:
+        return b"unreadable"
+    finally:
+        os.close(fd)
 
 
 def engine_digest() -> str:

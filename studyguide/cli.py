@@ -173,6 +173,13 @@ def unexpected(exc: Exception, debug: bool) -> int:
     return 1
 
 
+def tracebacks(exc: BuildError, debug: bool) -> None:
+    """With -v, the tracebacks of the unexpected failures among a build's errors."""
+    if debug:
+        for trace in exc.tracebacks:
+            print(trace, file=sys.stderr)
+
+
 # -- commands -----------------------------------------------------------------------
 def run_once(opts, quiet: bool, debug: bool = False) -> int:
     from .builder import build
@@ -184,6 +191,7 @@ def run_once(opts, quiet: bool, debug: bool = False) -> int:
         with reporter(quiet) as progress:
             result = build(opts, progress)
     except BuildError as exc:
+        tracebacks(exc, debug)
         for d in exc.diagnostics:
             print(d, file=sys.stderr)
         print(failure(exc.diagnostics, opts.strict) + "; outputs left unchanged",
@@ -266,6 +274,7 @@ def check(args) -> int:
         _, report = prepare(Options(content=folder, output=folder / "output", cache=None))
         diagnostics = sorted(set(report.diagnostics))
     except BuildError as exc:
+        tracebacks(exc, args.debug)
         diagnostics = exc.diagnostics
     for d in diagnostics:
         print(d, file=sys.stderr)

@@ -7,23 +7,17 @@ file and line, and loading goes on so that independent problems surface together
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
 
 from . import labels as labels_mod
-from . import paths
+from . import paths, schema
 from .errors import Reporter
 from .model import (Book, Chapter, Extract, GlossaryEntry, Level, MarkScheme, Metadata,
                     Person, Question, Reading, Table, TimelineEvent)
 from .readers import LineDict, line_of, read_json, read_markdown, read_text, read_yaml
-
-PAPER_SIZES = {"A4", "Letter"}
-FORMATS = {"pdf", "epub"}
-QUESTION_TYPES = {"recall", "analysis", "source", "essay"}
-DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+from .schema import FORMATS, PAPER_SIZES  # noqa: F401  (the CLI's choices)
 
 
 def slugify(text: str) -> str:
@@ -47,250 +41,133 @@ def _inside(root: Path, rel: str) -> Path | None:
     return path
 
 
-def _str(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, dict)):
-        return ""
-    return str(value).strip()
-
-
 def book_language(root: Path) -> str | None:
     """The language book.yaml names, read without reporting anything (the workers load
     its hyphenation patterns while the book is read); None if it names none."""
     data = read_yaml(root / "book.yaml", Reporter(root), "book")
-    return _str(data.get("language")) or None if isinstance(data, dict) else None
+    language = data.get("language") if isinstance(data, dict) else None
+    return language.strip() or None if isinstance(language, str) else None
 
 
-def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict]:
+def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict, bool]:
+    """``book.yaml``, validated against ``schema.BookConfig``: the metadata, the YAML
+    mapping (its lines place later problems) and whether it was free of problems.
+
+    With a problem in an optional key, the metadata is made without that key (every
+    problem reported), so that the rest of the book is still checked in the same run;
+    ``None`` if even that cannot be made."""
     path = root / "book.yaml"
     reported = len(report.errors)
     data = read_yaml(path, report, "book")
     if data is None and len(report.errors) > reported:
-        return None, {}          # unreadable or malformed, and reported
+        return None, {}, False   # unreadable or malformed, and reported
     if not isinstance(data, dict):
         found = "an empty file" if data is None else \
             "a list" if isinstance(data, list) else "a single value"
         report.error(path, 1, "book.yaml must be a YAML mapping of the book's settings "
                      f"(title:, language:, chapters: ...), not {found}")
-        return None, {}
-    ok = True
-    for key in ("title", "language"):
-        if not _str(data.get(key)):
-            report.error(path, line_of(data, key), f"missing required field '{key}'")
-            ok = False
-    date = data.get("date", dt.date(2000, 1, 1))
-    if isinstance(date, dt.datetime):
-        date = date.date()
-    if not isinstance(date, dt.date):
-        try:
-            date = dt.date.fromisoformat(str(date))
-        except ValueError:
-            report.error(path, line_of(data, "date"), f"date must be YYYY-MM-DD, not {date!r}")
-            ok = False
-    paper = _str(data.get("paper", "A4"))
-    if paper not in PAPER_SIZES:
-        report.error(path, line_of(data, "paper"),
-                     f"unknown paper size {paper!r} (use one of: {', '.join(sorted(PAPER_SIZES))})")
-        ok = False
-    outputs = data.get("outputs", ["pdf", "epub"])
-    if not isinstance(outputs, list) or not set(outputs) <= FORMATS:
-        report.error(path, line_of(data, "outputs"), "outputs must be a list of: pdf, epub")
-        ok = False
-    names = {key: _names(data, key, path, report)
-             for key in ("authors", "editors", "translators", "keywords")}
-    series, series_number = _series(data, path, report)
-    isbn_print, isbn_epub = _isbns(data, path, report)
-    labels = labels_mod.for_book(_str(data.get("language")), data.get("labels"), path,
+        return None, {}, False
+    config = schema.validate(schema.BookConfig, data, path, report, partial=True)
+    language = data.get("language") if isinstance(data.get("language"), str) else ""
+    overrides = data.get("labels") if isinstance(data.get("labels"), dict) else None
+    labels = labels_mod.for_book(config.language if config else language, overrides, path,
                                  line_of(data, "labels"), report)
-    if not ok:
-        return None, data
+    if config is None:
+        return None, data, False
+    bad = schema.bad_keys(schema.BookConfig, data)
+    if bad:                      # the rest of the loading reads only the good keys
+        good = LineDict({k: v for k, v in data.items() if k not in bad})
+        good.line, good.key_lines = data.line, data.key_lines
+        data = good
+    isbn = config.isbn or schema.Isbns()
     meta = Metadata(
-        title=_str(data["title"]), language=_str(data["language"]),
-        subtitle=_str(data.get("subtitle")), kicker=_str(data.get("kicker")),
-        authors=names["authors"], editors=names["editors"],
-        translators=names["translators"], keywords=names["keywords"],
-        publisher=_str(data.get("publisher")), series=series, series_number=series_number,
-        edition=_str(data.get("edition", "1")) or "1", date=date,
-        identifier=_str(data.get("identifier")), isbn_print=isbn_print, isbn_epub=isbn_epub,
-        licence=_str(data.get("licence") or data.get("license")),
-        description=_str(data.get("description")), paper=paper,
-        csl=_str(data.get("csl", "chicago-author-date")), outputs=list(outputs),
-        labels=labels)
+        title=config.title, language=config.language, subtitle=config.subtitle,
+        kicker=config.kicker, authors=config.authors, editors=config.editors,
+        translators=config.translators, keywords=config.keywords,
+        publisher=config.publisher, series=config.series.name if config.series else "",
+        series_number=config.series.number if config.series else "",
+        edition=config.edition or "1", date=config.date, identifier=config.identifier,
+        isbn_print=isbn.print, isbn_epub=isbn.epub,
+        licence=config.licence or config.license, description=config.description,
+        paper=config.paper, csl=config.csl or "chicago-author-date",
+        outputs=list(dict.fromkeys(config.outputs)), labels=labels)
     if not meta.identifier:
         meta.identifier = f"urn:isbn:{meta.isbn_epub}" if meta.isbn_epub else \
             "urn:studyguide:" + slugify(meta.title)
-    return meta, data
-
-
-def _names(data: dict, key: str, path: Path, report: Reporter) -> list[str]:
-    """A list of names (or words) in book.yaml; one name may stand alone."""
-    value = data.get(key)
-    if value is None:
-        return []
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        value = [value]
-    if not isinstance(value, list) or not all(
-            isinstance(v, (str, int, float)) and str(v).strip() for v in value):
-        report.error(path, line_of(data, key), f"'{key}' must be a list of texts")
-        return []
-    return [str(v).strip() for v in value]
-
-
-def _series(data: dict, path: Path, report: Reporter) -> tuple[str, str]:
-    """``series: Name`` or ``series: {name: Name, number: 3}``."""
-    value = data.get("series")
-    if value is None or isinstance(value, str):
-        return _str(value), ""
-    if isinstance(value, dict) and _str(value.get("name")) and \
-            set(value) <= {"name", "number"}:
-        return _str(value.get("name")), _str(value.get("number"))
-    report.error(path, line_of(data, "series"),
-                 "'series' must be a name or a mapping with 'name' and 'number'")
-    return "", ""
-
-
-def _isbns(data: dict, path: Path, report: Reporter) -> tuple[str, str]:
-    """``isbn: 978-...`` (both formats) or ``isbn: {print: ..., epub: ...}``."""
-    value = data.get("isbn")
-    if value is None:
-        return "", ""
-    line = line_of(data, "isbn")
-    if isinstance(value, dict):
-        unknown = set(value) - {"print", "epub"}
-        if unknown:
-            report.error(path, line, f"'isbn' knows only 'print' and 'epub', not "
-                         f"{', '.join(sorted(map(str, unknown)))}")
-        found = {k: _str(value.get(k)) for k in ("print", "epub")}
-    else:
-        found = dict.fromkeys(("print", "epub"), _str(value))
-    from stdnum import isbn as isbn_check
-    from stdnum.exceptions import ValidationError
-    for kind, number in found.items():
-        if not number:
-            continue
-        try:
-            isbn_check.validate(number)
-        except ValidationError as exc:
-            report.error(path, line_of(value, kind, line) if isinstance(value, dict) else line,
-                         f"'{number}' is not a valid ISBN: {exc.message}")
-            found[kind] = ""
-    return found["print"], found["epub"]
-
-
-def _strings(value: Any, path: Path, line: int, what: str, report: Reporter) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
-        report.error(path, line, f"'{what}' must be a list of strings")
-        return []
-    return [str(v) for v in value]
+    return meta, data, len(report.errors) == reported
 
 
 def load_chapter(path: Path, cid: str, number: int | None, kind: str,
                  report: Reporter) -> Chapter | None:
+    """A chapter, back-matter page or CHANGELOG.md: its front matter validated against
+    ``schema.FrontMatter``, its body kept with the line it starts on."""
     src = read_markdown(path, report)
     if src is None:
         return None
     meta = src.meta
-    title = _str(meta.get("title"))
-    if not title:
-        report.error(path, line_of(meta, "title"), "missing required field 'title' in front matter")
+    # partial: a chapter with a bad key is still read (the build fails on the error), so
+    # that its other keys are checked against the rest of the book in the same run
+    fm = schema.validate(schema.FrontMatter, meta, path, report, meta.line or 1,
+                         partial=True)
     if not src.body.strip():
         report.error(path, src.body_line, "empty chapter: no body text after the front matter")
-    questions = []
-    qs = meta.get("questions") or []
-    if not isinstance(qs, list):
-        report.error(path, line_of(meta, "questions"), "'questions' must be a list")
-        qs = []
-    for i, q in enumerate(qs):
-        line = line_of(qs, i)
-        if not isinstance(q, dict) or not _str(q.get("question")):
-            report.error(path, line, "each question needs a 'question' field")
-            continue
-        qtype = _str(q.get("type", "recall"))
-        if qtype not in QUESTION_TYPES:
-            report.error(path, line, "question type must be recall, analysis, source or "
-                         f"essay, not {qtype!r}")
-        questions.append(_question(q, qtype, path, line, report))
-    if not title or not src.body.strip():
+    if fm is None or not src.body.strip():
         return None
+    questions = [Question(q.type, q.question, q.answer, line, marks=q.marks,
+                          source=Extract(q.source.text, q.source.cite) if q.source else None,
+                          indicative=list(q.indicative), plan=list(q.plan), scheme=q.scheme)
+                 for q, line in _good_items(schema.QuestionSpec, meta.get("questions"))]
+    readings = [Reading(r.cite, r.note, line)
+                for r, line in _good_items(schema.ReadingSpec, meta.get("further_reading"))]
     return Chapter(
-        id=cid, number=number, path=path, title=title, body=src.body, body_line=src.body_line,
-        summary=_str(meta.get("summary")),
-        objectives=_strings(meta.get("objectives"), path, line_of(meta, "objectives"),
-                            "objectives", report),
-        key_terms=_strings(meta.get("key_terms"), path, line_of(meta, "key_terms"),
-                           "key_terms", report),
-        questions=questions, kind=kind, title_line=line_of(meta, "title"),
-        short_title=_str(meta.get("short_title")),
-        key_points=_strings(meta.get("key_points"), path, line_of(meta, "key_points"),
-                            "key_points", report),
-        further_reading=_readings(meta.get("further_reading"), path,
-                                  line_of(meta, "further_reading"), report))
+        id=cid, number=number, path=path, title=fm.title, body=src.body,
+        body_line=src.body_line, summary=fm.summary, objectives=list(fm.objectives),
+        key_terms=list(fm.key_terms), questions=questions, kind=kind,
+        title_line=line_of(meta, "title"), short_title=fm.short_title,
+        key_points=list(fm.key_points),
+        further_reading=readings)
 
 
-# The assessment keys (format of docs/authoring.md), read plainly: their full
-# validation belongs with the other front-matter checks.
-def _question(q: dict, qtype: str, path: Path, line: int, report: Reporter) -> Question:
-    marks = q.get("marks")
-    if marks is not None and (not isinstance(marks, int) or isinstance(marks, bool)
-                              or marks < 1):
-        report.error(path, line_of(q, "marks", line), "'marks' must be a positive integer")
-        marks = None
-    source = q.get("source")
-    extract = None
-    if isinstance(source, dict) and _str(source.get("text")):
-        extract = Extract(_str(source.get("text")), _str(source.get("cite")))
-    if qtype == "source" and extract is None:
-        report.error(path, line, "a source question needs 'source:' with 'text' and 'cite'")
-    elif qtype != "source" and source is not None:
-        report.error(path, line_of(q, "source", line), "only a source question has 'source:'")
-    return Question(qtype, _str(q["question"]), _str(q.get("answer")), line, marks=marks,
-                    source=extract,
-                    indicative=_strings(q.get("indicative"), path, line_of(q, "indicative", line),
-                                        "indicative", report),
-                    plan=_strings(q.get("plan"), path, line_of(q, "plan", line), "plan", report),
-                    scheme=_str(q.get("scheme")))
-
-
-def _readings(value: Any, path: Path, line: int, report: Reporter) -> list[Reading]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        report.error(path, line, "'further_reading' must be a list")
+def _good_items(model, items) -> list[tuple]:
+    """(item, line) for each item of a YAML list that ``model`` accepts (the others were
+    reported when the whole was validated)."""
+    if not isinstance(items, list):
         return []
     out = []
-    for i, item in enumerate(value):
-        at = line_of(value, i, line)
-        if not isinstance(item, dict) or not _str(item.get("cite")):
-            report.error(path, at, "a further_reading entry needs 'cite' (and 'note')")
-            continue
-        out.append(Reading(_str(item["cite"]).lstrip("@"), _str(item.get("note")), at))
+    for i, value in enumerate(items):
+        try:
+            out.append((schema.adapter(model).validate_python(value), line_of(items, i)))
+        except schema.ValidationError:
+            pass
     return out
 
 
-def load_mark_schemes(root: Path, report: Reporter) -> list[MarkScheme]:
-    path = root / "data" / "mark_schemes.yaml"
-    schemes = []
-    items = _list_file(path, report)
-    for i, item in enumerate(items):
-        line = line_of(items, i)
-        if not isinstance(item, dict) or not _str(item.get("id")):
-            report.error(path, line, "a mark scheme needs an 'id'")
+def _items(path: Path, report: Reporter, model, shape: type = list):
+    """A data file's items, each validated on its own against ``model`` (so that one bad
+    item neither hides another's problems nor drops the good ones): (item, line) pairs
+    for a list file, (key, item, line, the YAML value) for a mapping file."""
+    if not path.exists():
+        return []
+    data = read_yaml(path, report)
+    if data is None:
+        return []
+    if not isinstance(data, shape):
+        report.error(path, getattr(data, "line", 1) or 1, "this file must be a YAML "
+                     + ("list (one '- ' item per entry)" if shape is list else
+                        "mapping (key: value lines)"))
+        return []
+    out = []
+    pairs = enumerate(data) if shape is list else data.items()
+    for key, value in pairs:
+        line = line_of(data, key)
+        if shape is dict and not isinstance(key, str):
+            report.error(path, line, f"a key must be a text, not {key!r}")
             continue
-        levels = []
-        for j, lv in enumerate(item.get("levels") or []):
-            if isinstance(lv, dict):
-                levels.append(Level(lv.get("level"), _str(lv.get("marks")),
-                                    _str(lv.get("descriptor"))))
-            else:
-                report.error(path, line_of(item["levels"], j, line),
-                             "a level needs 'level', 'marks' and 'descriptor'")
-        marks = item.get("marks")
-        schemes.append(MarkScheme(_str(item["id"]), _str(item.get("title")),
-                                  marks if isinstance(marks, int) else None, levels, line))
-    return schemes
+        item = schema.validate(model, value, path, report, line) if shape is list else \
+            (schema.validate(dict[str, model], {key: value}, path, report, line) or {}).get(key)
+        if item is not None:
+            out.append((item, line) if shape is list else (key, item, line, value))
+    return out
 
 
 def load_tables(root: Path, report: Reporter) -> dict[str, Table]:
@@ -299,131 +176,96 @@ def load_tables(root: Path, report: Reporter) -> dict[str, Table]:
     if not folder.is_dir():
         return tables
     for path in sorted(folder.glob("*.y*ml")):
-        data = read_yaml(path, report)
-        if data is None:
-            continue
-        if not isinstance(data, dict):
-            report.error(path, 1, "a table file must map table ids to tables")
-            continue
-        for tid, spec in data.items():
-            line = line_of(data, tid)
+        for tid, spec, line, raw in _items(path, report, schema.TableSpec, dict):
             if tid in tables:
                 report.error(path, line, f"duplicate table id '{tid}' "
                              f"(also in {tables[tid].path.name})")
                 continue
-            if not isinstance(spec, dict):
-                report.error(path, line, f"table '{tid}' must be a mapping")
-                continue
-            columns = spec.get("columns")
-            rows = spec.get("rows")
-            if not isinstance(columns, list) or not columns:
-                report.error(path, line_of(spec, "columns", line),
-                             f"table '{tid}' needs a non-empty 'columns' list")
-                continue
-            if not isinstance(rows, list) or not rows:
-                report.error(path, line_of(spec, "rows", line),
-                             f"table '{tid}' needs a non-empty 'rows' list")
-                continue
+            raw_rows = raw["rows"]
             good = True
-            for i, row in enumerate(rows):
-                if not isinstance(row, list) or len(row) != len(columns):
-                    n = len(row) if isinstance(row, list) else 1
-                    report.error(path, line_of(rows, i),
-                                 f"table '{tid}': row {i + 1} has {n} cells, "
-                                 f"but there are {len(columns)} columns")
+            for i, row in enumerate(spec.rows):
+                if len(row) != len(spec.columns):
+                    report.error(path, line_of(raw_rows, i),
+                                 f"table '{tid}': row {i + 1} has {len(row)} cells, "
+                                 f"but there are {len(spec.columns)} columns")
                     good = False
             if good:
-                tables[str(tid)] = Table(
-                    id=str(tid), caption=_str(spec.get("caption")),
-                    columns=[_str(c) for c in columns],
-                    rows=[[_str(c) for c in row] for row in rows],
-                    note=_str(spec.get("note")), path=path, line=line)
+                tables[tid] = Table(id=tid, caption=spec.caption, columns=list(spec.columns),
+                                    rows=[list(r) for r in spec.rows], note=spec.note,
+                                    path=path, line=line)
     return tables
-
-
-def _list_file(path: Path, report: Reporter) -> list:
-    if not path.exists():
-        return []
-    data = read_yaml(path, report)
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        report.error(path, 1, "this file must be a YAML list")
-        return []
-    return data
 
 
 def load_glossary(root: Path, report: Reporter) -> list[GlossaryEntry]:
     path = root / "data" / "glossary.yaml"
     entries, seen = [], {}
-    items = _list_file(path, report)
-    for i, item in enumerate(items):
-        line = line_of(items, i)
-        if not isinstance(item, dict) or not _str(item.get("term")) or \
-                not _str(item.get("definition")):
-            report.error(path, line, "a glossary entry needs 'term' and 'definition'")
-            continue
-        term = _str(item["term"])
-        gid = "gl-" + slugify(term)
+    for item, line in _items(path, report, schema.GlossaryItem):
+        gid = "gl-" + slugify(item.term)
         if gid in seen:
-            report.error(path, line, f"duplicate glossary term '{term}' (first at line {seen[gid]})")
+            report.error(path, line, f"duplicate glossary term '{item.term}' (first at line "
+                         f"{seen[gid]})")
             continue
         seen[gid] = line
-        aliases = item.get("aliases") or []
-        entries.append(GlossaryEntry(gid, term, _str(item["definition"]),
-                                     [str(a) for a in aliases if str(a).strip()]
-                                     if isinstance(aliases, list) else [], line))
+        entries.append(GlossaryEntry(gid, item.term, item.definition, list(item.aliases),
+                                     line))
     return entries
 
 
 def load_timeline(root: Path, report: Reporter, labels: dict) -> list[TimelineEvent]:
     path = root / "data" / "timeline.yaml"
-    events = []
-    items = _list_file(path, report)
-    for i, item in enumerate(items):
-        line = line_of(items, i)
-        if not isinstance(item, dict) or "date" not in item or not _str(item.get("event")):
-            report.error(path, line, "a timeline entry needs 'date' and 'event'")
-            continue
-        date = item["date"]
-        date = date.isoformat() if isinstance(date, dt.date) else _str(date)
-        if not DATE_RE.match(date):
-            report.error(path, line, f"date must be YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
-            continue
-        events.append(TimelineEvent(date, _str(item["event"]), bool(item.get("key")),
-                                    _str(item.get("short")), line,
-                                    labels_mod.format_date(labels, date)))
+    events = [TimelineEvent(item.date, item.event, item.key, item.short, line,
+                            labels_mod.format_date(labels, item.date))
+              for item, line in _items(path, report, schema.TimelineItem)]
     events.sort(key=lambda e: e.date)
     return events
 
 
 def load_people(root: Path, report: Reporter) -> list[Person]:
     path = root / "data" / "people.yaml"
-    people = []
-    items = _list_file(path, report)
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or not _str(item.get("name")):
-            report.error(path, line_of(items, i), "a person needs at least a 'name'")
-            continue
-        aliases = item.get("aliases") or []
-        people.append(Person(_str(item["name"]), _str(item.get("dates")),
-                             _str(item.get("role")), _str(item.get("bio")),
-                             index=_str(item.get("index")) or _str(item["name"]),
-                             aliases=[str(a) for a in aliases] if isinstance(aliases, list)
-                             else [], line=line_of(items, i)))
-    return people
+    return [Person(item.name, item.dates, item.role, item.bio,
+                   index=item.index or item.name, aliases=list(item.aliases), line=line)
+            for item, line in _items(path, report, schema.PersonItem)]
 
 
-def load_mapping(path: Path, report: Reporter) -> dict | None:
+def load_annotations(root: Path, report: Reporter) -> LineDict:
+    """``data/annotations.yaml``: bibliography key to note, each note's line kept."""
+    path = root / "data" / "annotations.yaml"
+    out = LineDict()
+    out.line, out.key_lines = 1, {}
+    for key, note, line, _ in _items(path, report, schema.RequiredMarkdown, dict):
+        out[key] = note
+        out.key_lines[key] = line
+    return out
+
+
+def load_strategies(root: Path, report: Reporter) -> dict | None:
+    """``data/strategies.yaml``, validated; the YAML mapping itself is kept (its lines
+    place the diagram's texts)."""
+    path = root / "data" / "strategies.yaml"
     if not path.exists():
         return None
     data = read_yaml(path, report)
     if data is None:
         return None
     if not isinstance(data, dict):
-        report.error(path, 1, "this file must be a YAML mapping")
+        report.error(path, getattr(data, "line", 1) or 1,
+                     "this file must be a YAML mapping (key: value lines)")
         return None
-    return data
+    return data if schema.validate(schema.Strategies, data, path, report) else None
+
+
+def load_mark_schemes(root: Path, report: Reporter) -> list[MarkScheme]:
+    path = root / "data" / "mark_schemes.yaml"
+    schemes: dict[str, MarkScheme] = {}
+    for item, line in _items(path, report, schema.MarkSchemeItem):
+        if item.id in schemes:
+            report.error(path, line, f"duplicate mark scheme id '{item.id}' (first at line "
+                         f"{schemes[item.id].line})")
+            continue
+        schemes[item.id] = MarkScheme(item.id, item.title, item.marks,
+                                      [Level(lv.level, lv.marks, lv.descriptor)
+                                       for lv in item.levels], line)
+    return list(schemes.values())
 
 
 def load_references(path: Path, report: Reporter) -> tuple[list[dict], dict[str, int]]:
@@ -465,32 +307,27 @@ def load_references(path: Path, report: Reporter) -> tuple[list[dict], dict[str,
 
 
 def load_nocite(raw: dict, book: Book, book_yaml: Path, report: Reporter) -> list[str]:
-    """``nocite:`` in book.yaml: keys listed in the bibliography though never cited, as
-    a list or as pandoc's string (``"@a, @b"``); ``"@*"`` lists every entry."""
+    """``nocite:`` in book.yaml (validated by the schema into a list of keys): entries
+    listed in the bibliography though never cited; ``"@*"`` lists every entry."""
     value = raw.get("nocite")
     if value is None:
         return []
-    line = line_of(raw, "nocite")
-    if isinstance(value, str):
-        keys = re.findall(r"@?([^\s,;@]+)", value)
-    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-        keys = [v.strip().lstrip("@") for v in value]
-    else:
-        report.error(book_yaml, line, "nocite must be a list of bibliography keys, or '@*'")
-        return []
+    keys = schema.adapter(schema.Nocite).validate_python(value)
     for key in keys:
         if key != "*" and book.references and key not in book.reference_lines:
-            report.error(book_yaml, line, f"nocite: unknown bibliography key '{key}'")
+            report.error(book_yaml, line_of(raw, "nocite"),
+                         f"nocite: unknown bibliography key '{key}'")
     return ["*"] if "*" in keys else list(dict.fromkeys(keys))
 
 
 def load_book(root: Path, report: Reporter) -> Book | None:
-    """Read the whole content folder; ``None`` if the metadata itself is unusable."""
+    """Read the whole content folder; ``None`` if book.yaml has a problem (all of the
+    book's problems reported all the same)."""
     root = root.resolve()
     if not (root / "book.yaml").exists():
         report.error(root / "book.yaml", 0, "no book.yaml in the content folder")
         return None
-    meta, raw = load_metadata(root, report)
+    meta, raw, valid = load_metadata(root, report)
     book_yaml = root / "book.yaml"
 
     def documents(key: str, kind: str) -> list[Chapter]:
@@ -502,7 +339,9 @@ def load_book(root: Path, report: Reporter) -> Book | None:
         number = 0
         for i, rel in enumerate(listed):
             line = line_of(listed, i)
-            path = _inside(root, str(rel))
+            if not isinstance(rel, str) or not rel.strip():
+                continue         # the schema has reported it
+            path = _inside(root, rel.strip())
             if path is None:
                 report.error(book_yaml, line, f"{rel}: outside the content folder")
                 continue
@@ -520,23 +359,24 @@ def load_book(root: Path, report: Reporter) -> Book | None:
         return out
 
     chapters = documents("chapters", "chapter")
-    if not raw.get("chapters") and meta is not None:
+    if not raw.get("chapters") and meta is not None and not (valid is False and
+                                                             "chapters" in raw.key_lines):
         report.error(book_yaml, line_of(raw, "chapters"), "the book lists no chapters")
     back = documents("back_matter", "back")
+    # the data files are checked even when book.yaml is unusable: every problem at once
+    tables = load_tables(root, report)
+    glossary = load_glossary(root, report)
+    timeline = load_timeline(root, report, meta.labels if meta else labels_mod.defaults("en"))
+    people = load_people(root, report)
+    annotations = load_annotations(root, report)
+    strategies = load_strategies(root, report)
+    mark_schemes = load_mark_schemes(root, report)
     if meta is None:
         return None
 
-    book = Book(root=root, meta=meta, chapters=chapters, back_matter=back)
-    book.tables = load_tables(root, report)
-    book.glossary = load_glossary(root, report)
-    book.timeline = load_timeline(root, report, meta.labels)
-    book.people = load_people(root, report)
-    book.mark_schemes = load_mark_schemes(root, report)
-    ann = load_mapping(root / "data" / "annotations.yaml", report) or {}
-    book.annotations = LineDict({str(k): _str(v) for k, v in ann.items()})
-    book.annotations.line = 1
-    book.annotations.key_lines = {str(k): line_of(ann, k) for k in ann}
-    book.strategies = load_mapping(root / "data" / "strategies.yaml", report)
+    book = Book(root=root, meta=meta, chapters=chapters, back_matter=back, tables=tables,
+                glossary=glossary, timeline=timeline, people=people,
+                annotations=annotations, strategies=strategies, mark_schemes=mark_schemes)
     book.master_table = load_master_table(raw, book_yaml, book.tables, report)
     bib = raw.get("bibliography")
     if bib:
@@ -553,6 +393,7 @@ def load_book(root: Path, report: Reporter) -> Book | None:
     if changelog.exists():
         book.changelog = load_chapter(changelog, "changes", None, "front", report)
     book.nocite = load_nocite(raw, book, book_yaml, report)
+    check_apparatus(book, report)
     csl = paths.find_csl(root, meta.csl)
     if csl is None:
         bundled = ", ".join(sorted(p.stem for p in paths.CSL_DIR.glob("*.csl")))
@@ -578,31 +419,43 @@ def load_book(root: Path, report: Reporter) -> Book | None:
                          f"unknown template folder '{folder}' (not a folder inside the book)")
         elif check_templates(path, report):
             book.templates_dir = path
-    return book
+    # a book.yaml with a problem was read without the keys at fault, only to find every
+    # other problem: it is not rendered, which would report their consequences too
+    return book if valid else None
 
 
 def load_master_table(raw: dict, path: Path, tables: dict, report: Reporter) -> dict | None:
-    """``master_table:``: one of the book's tables printed as an appendix of its own,
-    after the chapters, with a title and an optional lead paragraph."""
+    """``master_table:`` (its form checked by the schema): one of the book's tables
+    printed as an appendix of its own, after the chapters, with a title and a lead."""
     spec = raw.get("master_table")
     if spec is None:
         return None
-    line = line_of(raw, "master_table")
-    if not isinstance(spec, dict) or not _str(spec.get("table")) or \
-            not _str(spec.get("title")):
-        report.error(path, line, "'master_table' must be a mapping with 'table' (a table "
-                     "id) and 'title' (and an optional 'lead')")
+    spec = schema.MasterTable.model_validate(spec)
+    if spec.table not in tables:
+        report.error(path, line_of(raw["master_table"], "table", line_of(raw, "master_table")),
+                     f"master_table: unknown table '{spec.table}' (no such id in tables/)")
         return None
-    unknown = set(spec) - {"table", "title", "lead"}
-    if unknown:
-        report.error(path, line, f"'master_table' knows only table, title and lead, not "
-                     f"{', '.join(sorted(map(str, unknown)))}")
-    tid = _str(spec["table"])
-    if tid not in tables:
-        report.error(path, line_of(spec, "table", line),
-                     f"master_table: unknown table '{tid}' (no such id in tables/)")
-        return None
-    return {"table": tid, "title": _str(spec["title"]), "lead": _str(spec.get("lead"))}
+    return {"table": spec.table, "title": spec.title, "lead": spec.lead}
+
+
+def check_apparatus(book: Book, report: Reporter) -> None:
+    """What the schema cannot see alone: further reading names entries of the
+    bibliography, and a question's mark scheme is one of data/mark_schemes.yaml (a
+    question that names none gets the scheme whose id is its type, if there is one)."""
+    schemes = {s.id for s in book.mark_schemes}
+    for doc in book.documents:
+        for reading in doc.further_reading:
+            if reading.cite not in book.reference_lines:
+                report.error(doc.path, reading.line, f"further_reading: unknown bibliography "
+                             f"key '{reading.cite}'" + ("" if book.references else
+                                                        " (the book has no bibliography)"))
+        for q in doc.questions:
+            if q.scheme and q.scheme not in schemes:
+                known = ", ".join(sorted(schemes)) or "none: data/mark_schemes.yaml is absent"
+                report.error(doc.path, q.line, f"unknown mark scheme '{q.scheme}' (the "
+                             f"schemes of data/mark_schemes.yaml: {known})")
+            elif not q.scheme and q.type in schemes:
+                q.scheme = q.type
 
 
 def load_fonts(root: Path, raw: dict, report: Reporter) -> list:

@@ -77,27 +77,27 @@ class Metadata:
 
 @dataclass
 class Extract:
-    """The source a source question is about: a short exact quotation and its citation."""
+    """A source question's extract: a short exact quotation and its citation."""
     text: str
     cite: str
 
 
 @dataclass
 class Question:
-    type: str                      # recall, analysis, source or essay
+    type: str                     # recall | analysis | source | essay
     question: str
     answer: str
     line: int
     marks: int | None = None
-    source: Extract | None = None  # only (and required) for type: source
-    indicative: list[str] = field(default_factory=list)   # the mark scheme's points
-    plan: list[str] = field(default_factory=list)         # an essay plan
-    scheme: str = ""               # a mark scheme's id (default: the one named as the type)
+    source: Extract | None = None             # only (and always) for type "source"
+    indicative: list[str] = field(default_factory=list)   # teacher material
+    plan: list[str] = field(default_factory=list)         # teacher material
+    scheme: str = ""              # a MarkScheme's id; "" when none applies
 
 
 @dataclass
 class Reading:
-    """An entry of a chapter's further reading: a bibliography key and what it offers."""
+    """An item of a chapter's further reading: a bibliography key and a note on it."""
     cite: str
     note: str
     line: int = 0
@@ -106,7 +106,7 @@ class Reading:
 @dataclass
 class Level:
     level: int
-    marks: str
+    marks: str                    # the band, e.g. "10–12"
     descriptor: str
 
 
@@ -115,7 +115,7 @@ class MarkScheme:
     id: str
     title: str
     marks: int | None
-    levels: list[Level]
+    levels: list[Level]           # highest first
     line: int = 0
 
 
@@ -133,7 +133,7 @@ class Chapter:
     questions: list[Question] = field(default_factory=list)
     kind: str = "chapter"  # "chapter" or "back"
     title_line: int = 1
-    short_title: str = ""  # running heads and tight places; falls back to the title
+    short_title: str = ""              # running heads and tight places; "" for the title
     key_points: list[str] = field(default_factory=list)
     further_reading: list[Reading] = field(default_factory=list)
 

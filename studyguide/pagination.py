@@ -84,6 +84,7 @@ class Edition:
     pdf: bytes = b""
     key: str = ""                           # cache key of the joined PDF
     layout: pdf.Layout | None = None
+    output: str = ""                        # the PDF it is joined into, which a failure names
 
 
 def read_plan(order: list[str], results: dict[str, pdf.PartLayout]) -> Plan:
@@ -174,7 +175,8 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
                 if part not in ed.results:
                     hold = key("layout", html)
                     tasks.append((hold, pdf.layout_part, (rb, html, hold),
-                                  {"tag": hold, "cost": len(html)}))
+                                  {"tag": hold, "cost": len(html),
+                                   "where": pdf.part_source(rb, part)}))
                     owners.append((ed, part))
         for (ed, part), result in zip(owners, run(tasks, "laying out {} part(s)")):
             ed.results[part] = result
@@ -242,9 +244,11 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
             users[hold] -= 1
         # the index and the front matter are laid out in their write task, anywhere
         laid_out = part not in (INDEX, FRONT, ANSWERS) or part in editions[n].results
+        where = pdf.part_source(rb, part)
         tasks.append((write, pdf.write_part, (*args, users[hold] > 0),
-                      {"home": hold, "cost": WRITE_COST * len(args[1])} if laid_out else
-                      {"cost": (1 + WRITE_COST) * len(args[1])}))
+                      {"home": hold, "cost": WRITE_COST * len(args[1]), "where": where}
+                      if laid_out else
+                      {"cost": (1 + WRITE_COST) * len(args[1]), "where": where}))
 
     # Each edition is joined in this process as its parts come in (the front matter,
     # the body, the index: ``splice.Joiner`` copies them in that order whatever order
@@ -291,7 +295,8 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
         ed.key = digest(engine, "join", [ed.results[p].pdf for p in places[n]])
     joins = run([(ed.key, joiner.finish,
                   (len(pdf.joined_pages(ed.results[FRONT])), True, font_memo, engine,
-                   run.spread), {"local": True}) for ed, joiner in zip(editions, joiners)],
+                   run.spread), {"local": True, "where": ed.output or None})
+                 for ed, joiner in zip(editions, joiners)],
                 "joining {} edition(s)")
     for ed, data in zip(editions, joins):
         ed.pdf = data

@@ -80,6 +80,16 @@ def _started() -> None:
     """A task that does nothing: submitting it starts a worker process."""
 
 
+def _located(where: str, fn: Callable, *args):
+    """Run a task in a worker; any failure comes back as a ``BuildError`` naming the file
+    the task works on (``where``), its traceback kept for ``--debug``."""
+    from .errors import failure
+    try:
+        return fn(*args)
+    except Exception as exc:
+        raise failure(exc, where) from None
+
+
 class Pool:
     def __init__(self, workers: int, languages: tuple[str, ...] = ()):
         if languages:
@@ -102,7 +112,10 @@ class Pool:
         self._starting.start()
 
     def submit(self, fn: Callable, *args, cost: float = 1.0, tag: str | None = None,
-               home: str | None = None, worker: int | None = None) -> Future:
+               home: str | None = None, worker: int | None = None,
+               where: str | None = None) -> Future:
+        """Run ``fn(*args)`` in a worker; ``where``: the file the task works on, which a
+        failure names (``_located``)."""
         with self._lock:
             if worker is None and home is not None:
                 worker = self._homes.get(home)
@@ -112,7 +125,8 @@ class Pool:
                 self._homes[tag] = worker
             self._queued[worker] += cost
             self._pending += 1
-        future = self._executors[worker].submit(fn, *args)
+        future = (self._executors[worker].submit(_located, str(where), fn, *args) if where
+                  else self._executors[worker].submit(fn, *args))
         future.add_done_callback(lambda _f, w=worker, c=cost: self._done(w, c))
         return future
 

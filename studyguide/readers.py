@@ -76,7 +76,16 @@ class _LineLoader(_SafeLoader):
         seq.item_lines = [n.start_mark.line + 1 for n in node.value]
         return seq
 
+    def construct_yaml_timestamp(self, node):
+        """A date YAML recognises by its form; one the calendar lacks (2026-02-30) stays
+        the text it is, for the schema to report at its line."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
 
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
                             _LineLoader.construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,

@@ -34,6 +34,9 @@ BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside",
 GLOSS_SCOPE = {"p", "li", "td", "dd"}
 GLOSS_SKIP = {"a", "code", "h1", "h2", "h3", "h4", "figcaption", "sup", "span", "abbr", "cite",
               "th", "math"}
+# How deep the elements of a text may nest (the typesetter lays nested boxes out
+# recursively: about 130 nested block quotes exhaust Python's stack).
+MAX_NESTING = 64
 DANGEROUS = ("script", "iframe", "object", "embed", "form", "link", "meta", "base", "style",
              "video", "audio", "source", "frame", "frameset", "applet")
 
@@ -472,6 +475,8 @@ class Resolver:
     def build_tree(self, conv: dict, prefix: str, counters: dict) -> tuple:
         doc: Chapter = conv["doc"]
         tree = _fragment(self.fill_tokens(conv["body"]))
+        self.limit_nesting(tree, doc.path, lambda text: self.line_in(doc, text) if text
+                           else _deepest_line(doc))
         # comparison tables from data, and Markdown tables with a caption, numbered
         for slot in tree.xpath('.//div[@class="table-slot"] | .//table[caption]'):
             if slot.tag == "table":
@@ -656,8 +661,28 @@ class Resolver:
         if not html_text:
             return html_text
         tree = _fragment(html_text)
+        self.limit_nesting(tree, path, lambda text: line)
         self.link(tree, None, path, line)
         return self.sanitise(tree, path, line)
+
+    def limit_nesting(self, tree, path: Path, line_of) -> None:
+        """Elements nested deeper than ``MAX_NESTING`` (block quotes in block quotes, lists
+        in lists…) are an error at the line of each text that nests too deeply, and are
+        cut there: the typesetter lays nested boxes out recursively and would fail."""
+        stack = [(tree, 0)]
+        while stack:
+            el, depth = stack.pop()
+            if depth >= MAX_NESTING:
+                text = next((t.strip() for t in el.itertext() if t.strip()), "")
+                self.report.error(path, line_of(text[:40]) if text else line_of(""),
+                                  f"the text nests more than {MAX_NESTING} elements deep "
+                                  "(block quotes, lists, tables or emphasis inside each "
+                                  "other); a book may nest at most that deep")
+                for child in list(el):
+                    el.remove(child)
+                el.text = text
+                continue          # and on to any other place that nests too deeply
+            stack.extend((child, depth + 1) for child in el if isinstance(child.tag, str))
 
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
@@ -1091,6 +1116,16 @@ class Resolver:
                     unique.append((doc_id, anchor))
             entry["refs"] = unique
         return out
+
+
+def _deepest_line(doc: Chapter) -> int:
+    """The line of a chapter that opens the most block quotes and list levels: where a
+    text that nests too deeply, and lost its words to the HTML parser, is written."""
+    lines = doc.body.split("\n")
+    depth = [len(re.match(r"[>\s]*", line).group().replace(" ", "").replace("\t", "")) * 4
+             + len(re.match(r"\s*", line).group()) for line in lines]
+    return doc.body_line + max(range(len(lines)), key=depth.__getitem__) if lines else \
+        doc.title_line
 
 
 def _svg_local(el) -> str:

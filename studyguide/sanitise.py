@@ -80,24 +80,34 @@ ACTIVE = frozenset({"script", "iframe", "object", "embed", "frame", "frameset", 
 def active_content(html: str) -> list[str]:
     """What in a whole page of HTML (a template's output) would run or load anything:
     the same rules as for content, for HTML that no resolver has seen."""
+    return [message for _, message in active_parts(html)]
+
+
+def active_parts(html: str) -> list[tuple[str, str]]:
+    """``active_content``'s findings, each with a piece of text that the template that
+    wrote it holds (an element's opening, an attribute's value), to find its line."""
     from lxml import html as lxml_html
     root = lxml_html.document_fromstring(html or "<p></p>")
-    found: list[str] = []
+    found: list[tuple[str, str]] = []
     in_svg = {e for svg in root.iter("svg") for e in svg.iter()}
     for el in root.iter():
         if not isinstance(el.tag, str) or el in in_svg:
             continue
         tag = el.tag.lower()
         if tag in ACTIVE or tag == "meta" and el.get("http-equiv"):
-            found.append(f"<{tag}>")
+            found.append((f"<{tag}", f"<{tag}>"))
         if tag == "style":
-            found += [f"<style>: {what}" for _, what in css_problems(el.text or "")]
+            css = (el.text or "").split("\n")
+            found += [((css[line - 1].strip() if 0 < line <= len(css) else "") or "<style",
+                       f"<style>: {what}") for line, what in css_problems(el.text or "")]
         for attr, value in el.attrib.items():
             problem = attribute_problem(tag, attr, value)
             if problem:
-                found.append(f"<{tag} {attr}>: {problem}")
+                found.append((value or attr, f"<{tag} {attr}>: {problem}"))
     for svg in root.iter("svg"):
-        found += [f"<svg>: {message}" for _, _, message in svg_problems(svg)]
+        for el, attr, message in svg_problems(svg):
+            needle = (el.get(attr) if attr else None) or "<" + _local(el.tag).split(":")[-1]
+            found.append((needle, f"<svg>: {message}"))
     return found
 
 

@@ -18,7 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from . import paths
-from .errors import BuildError, Diagnostic
+from .errors import BuildError, Diagnostic, shown
 from .readers import Refused, read_confined
 
 # A book may override any of the built-in templates with files of the same name in a
@@ -61,7 +61,7 @@ class ConfinedLoader(BaseLoader):
         try:
             text = read_confined(path, [self.folder], "template").decode("utf-8")
         except (Refused, UnicodeDecodeError) as exc:
-            raise BuildError([Diagnostic(str(path), 1, f"template refused: {exc}")]) from None
+            raise BuildError([Diagnostic(shown(path), 1, f"template refused: {exc}")]) from None
         return text, str(path), lambda: True
 
 
@@ -144,33 +144,59 @@ def check_output(html_text: str) -> str:
     sanitised every value the templates receive; this checks what the overrides wrote."""
     if _override is None:
         return html_text
-    from .sanitise import active_content
-    found = active_content(html_text)
+    from .sanitise import active_parts
+    found = active_parts(html_text)
     if found:
-        raise BuildError([Diagnostic(str(_override), 0, "a template override wrote active "
+        raise BuildError([Diagnostic(*_written(needle), "a template override wrote active "
                                      f"content, which is not allowed: {what}")
-                          for what in dict.fromkeys(found)])
+                          for needle, what in dict.fromkeys(found)])
     return html_text
+
+
+def _written(needle: str) -> tuple[str, int]:
+    """The first template override and line that holds ``needle`` (case aside): where
+    what a template wrote comes from; else the override folder."""
+    wanted = needle.lower()
+    for path in sorted(p for p in _override.rglob("*") if p.is_file()):
+        try:
+            text = read_confined(path, [_override], "template").decode("utf-8", "replace")
+        except Refused:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if wanted in line.lower():
+                return shown(path), number
+    return shown(_override), 0
 
 
 def render(template: str, **context) -> str:
     try:
         return environment().get_template(template).render(**context)
-    except TemplateError as exc:
-        raise _template_failure(exc) from None
+    except BuildError:
+        raise
+    except Exception as exc:        # the template's own error, or Python's in its code
+        raise _template_failure(exc, template) from None
 
 
-def _template_failure(exc: TemplateError) -> BuildError:
-    """A template's own error (an undefined value, a missing include) as a ``path:line``
-    error: Jinja2 rewrites the traceback so that a template's frames carry its file and
-    line; the innermost one is where it failed."""
+def _template_failure(exc: Exception, name: str) -> BuildError:
+    """A template's own error (an undefined value, a missing include, a division by
+    zero) as a ``path:line`` error: Jinja2 rewrites the traceback so that a template's
+    frames carry its file and line; the innermost one is where it failed."""
     where = (getattr(exc, "filename", None), getattr(exc, "lineno", None) or 0)
     for frame, line in traceback.walk_tb(exc.__traceback__):
-        name = frame.f_code.co_filename
-        if name.endswith(".html") and os.path.isfile(name):
-            where = (name, line)
-    path = where[0] or str(_override or paths.TEMPLATES)
-    return BuildError([Diagnostic(path, where[1], f"template error: {exc.message or exc}")])
+        file = frame.f_code.co_filename
+        if file.endswith(".html") and os.path.isfile(file):
+            where = (file, line)
+    if where[0] is None:          # failed before any template ran: the one asked for
+        where = (str(_override or paths.TEMPLATES), 0)
+    if isinstance(exc, TemplateNotFound):
+        names = getattr(exc, "templates", None) or [exc.name]
+        message = (f"template '{', '.join(map(str, names))}' not found (neither in the "
+                   "book's template folder nor in the theme's)")
+    elif isinstance(exc, TemplateError):
+        message = exc.message or str(exc)
+    else:
+        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return BuildError([Diagnostic(shown(where[0]), where[1], f"template error: {message}")])
 
 
 def stylesheet(name: str) -> str:

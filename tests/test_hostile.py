@@ -507,7 +507,8 @@ def test_the_fetcher_refuses_at_render_time(tmp_path, outside, listener):
 
 
 def test_handouts_report_what_their_fetcher_refused(book, outside, theme_override):
-    """A handout once dropped a refused picture silently; now it fails, naming it."""
+    """A handout once dropped a refused picture silently; now it fails, naming it at
+    the line of the template override that named it."""
     from PIL import Image
 
     from studyguide.errors import BuildError
@@ -525,7 +526,8 @@ def test_handouts_report_what_their_fetcher_refused(book, outside, theme_overrid
     with pytest.raises(BuildError) as caught:
         render_handout(rb, rb.docs[0], False, "A4")
     [d] = caught.value.diagnostics
-    assert d.path.endswith("chapters/01-first.md")
+    assert d.path.endswith("theme/print/handout.html"), str(d)
+    assert d.line == line_of(theme / "print" / "handout.html", "../outside/pic.png"), str(d)
     assert "refused to fetch" in d.message and "outside the book folder" in d.message
 
 

@@ -200,6 +200,25 @@ def page_markers(layout: Layout | None, files: dict[str, str],
     return result
 
 
+def _unpacked(rb: RenderedBook, trees, packed: set[str]) -> list:
+    """A picture a page shows that the EPUB does not carry (a template override named a
+    file the content never did), as an error at the override's line: it would be a
+    broken picture in every reader, where the PDF's fetcher refuses it."""
+    from urllib.parse import unquote, urljoin
+
+    from .refusals import diagnostics
+    base = rb.book.root.as_uri() + "/"
+    refused = []
+    for tree in trees:
+        for img in tree.iter("img"):
+            src = img.get("src") or ""
+            if src.startswith("#") or unquote(src.split("#")[0]) in packed:
+                continue
+            refused.append((urljoin(base, src), f"{src} (a picture the book's content does "
+                                                "not name is not packed into the EPUB)"))
+    return diagnostics(rb.book, refused, rb.book.templates_dir or rb.book.root)
+
+
 def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
@@ -259,6 +278,11 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     for page in pages:        # the chapter macros' output, which no full render checked
         theme.check_output(page.body)
     trees = [lxml_html.fragment_fromstring(page.body, create_parent="div") for page in pages]
+    unpacked = _unpacked(rb, trees, {item.file_name for item in book.get_items()} |
+                         {"images/cover.png"})
+    if unpacked:
+        from ..errors import BuildError
+        raise BuildError(unpacked)
     files: dict[str, str] = {}   # which file holds each id
     blocks = set()
     for page, tree in zip(pages, trees):

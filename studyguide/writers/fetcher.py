@@ -30,7 +30,7 @@ class SafeFetcher(URLFetcher):
         self.roots = [r.resolve() for r in roots]
         self.generated = generated or {}
         self.generated_dir = generated_dir.resolve() if generated_dir else None
-        self.refused: list[str] = []
+        self.refused: list[tuple[str, str]] = []
 
     def _refuse(self, url: str, why: str):
         shown = url
@@ -40,7 +40,7 @@ class SafeFetcher(URLFetcher):
                 if path == root or root in path.parents:
                     shown = str(path.relative_to(root))
                     break
-        self.refused.append(f"{shown} ({why})")
+        self.refused.append((url, f"{shown} ({why})"))   # (the URL, what to say of it)
         raise ValueError(f"refused to fetch {url}: {why}")
 
     def fetch(self, url, headers=None):

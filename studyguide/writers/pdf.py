@@ -46,7 +46,7 @@ class Layout:
     labels: list[str] = field(default_factory=list)           # printed label per page
     anchors: dict[str, str] = field(default_factory=dict)     # anchor id -> page label
     page_starts: list[tuple[str, list[str]]] = field(default_factory=list)  # label, anchors top-down
-    refused: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)   # (URL, what)
 
 
 def _css(*names: str, paper: str, meta, book_fonts=()) -> str:
@@ -234,7 +234,7 @@ class PartLayout:
     """One typeset part: its PDF (None when it has only been laid out) and anchors."""
     pdf: bytes | None
     anchors: list[list[str]]             # per page, the anchors that start on it
-    refused: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)   # (URL, what)
 
 
 APPARATUS = (("master-table", "master_table", "master_table"), ("timeline", "timeline", "timeline"),
@@ -249,6 +249,29 @@ def body_parts(rb: RenderedBook) -> list[Part]:
     parts += [Part(d.id, "doc", len(rb.docs) + i) for i, d in enumerate(rb.back)]
     parts += [Part(ident, macro) for ident, attr, macro in END_APPARATUS if getattr(rb, attr)]
     return parts
+
+
+# the data file each apparatus part prints, which a failure to typeset it names
+_APPARATUS_SOURCES = {"timeline": "data/timeline.yaml", "key-figures": "data/people.yaml",
+                      "glossary": "data/glossary.yaml"}
+
+
+def part_source(rb: RenderedBook, part: str):
+    """The book's file that a part (a body part's id, or any other part: the front
+    matter, the index) is typeset from, for a failure to name."""
+    book = rb.book
+    for doc in rb.docs + rb.back:
+        if doc.id == part:
+            return doc.path
+    if part == "master-table" and book.master_table:
+        table = book.tables.get(book.master_table.get("table"))
+        if table is not None:
+            return table.path
+    if part == "bibliography" and book.bibliography_path:
+        return book.bibliography_path
+    if part in _APPARATUS_SOURCES:
+        return book.root / _APPARATUS_SOURCES[part]
+    return book.root / "book.yaml"
 
 
 def _common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
@@ -270,13 +293,19 @@ def _body_common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
 
 def part_sources(rb: RenderedBook, teacher: bool, paper: str) -> dict[str, str]:
     """The HTML of every body part, before page numbers are known."""
+    from ..errors import BuildError
     common = _body_common(rb, teacher, paper)
     docs = rb.docs + rb.back
-    out = {}
+    out, failed = {}, []
     for part in body_parts(rb):
         doc = docs[part.doc_index] if part.kind == "doc" else None
-        out[part.id] = footnotes_to_floats(theme.render("print/body.html", **common, part=part,
-                                                        doc=doc))
+        try:
+            out[part.id] = footnotes_to_floats(theme.render("print/body.html", **common,
+                                                            part=part, doc=doc))
+        except BuildError as exc:     # each part's template error, not only the first's
+            failed.append(exc)
+    if failed:
+        raise BuildError.joined(failed)
     return out
 
 
@@ -662,9 +691,9 @@ def _handout_pdf(rb: RenderedBook, doc: RenderedDoc, template: str, teacher: boo
                            .encode()).hexdigest()
     data = write_pdf(document, rb, pdf_identifier=ident[:32].encode())
     if fetcher.refused:       # as the editions' refusals are: an error, not a quiet gap
-        from ..errors import BuildError, Diagnostic
-        raise BuildError([Diagnostic(str(doc.path), 0, f"refused to fetch {url}")
-                          for url in sorted(set(fetcher.refused))])
+        from ..errors import BuildError
+        from .refusals import diagnostics
+        raise BuildError(diagnostics(rb.book, fetcher.refused, doc.path))
     return data
 
 
