@@ -296,29 +296,6 @@ def test_answer_space_grows_with_type_and_marks():
         answer_lines({"type": "analysis", "marks": 12}) < answer_lines({"type": "essay", "marks": 25})
 
 
-def test_assessment_keys_errors_name_their_line(tmp_path):
-    from studyguide.errors import Reporter
-    from studyguide.loader import load_book
-    book = tmp_path / "book"
-    shutil.copytree(ASSESS, book)
-    chapter = book / "chapters" / "02-second.md"
-    chapter.write_text(chapter.read_text().replace(
-        "    answer: In 1925.\n",
-        "    answer: In 1925.\n    marks: -3\n"
-        "    source:\n      text: A quotation.\n      cite: '[@writer1901]'\n"
-        "  - type: source\n    question: Without its extract?\n"))
-    report = Reporter(book)
-    load_book(book, report)
-    errors = [str(d) for d in report.diagnostics]
-    lines = chapter.read_text().split("\n")
-    at = {n + 1 for n, line in enumerate(lines) if "marks: -3" in line or "source:" in line
-          or "Without its extract" in line or "- type: source" in line}
-    assert len(errors) == 3, errors
-    for message in errors:
-        assert "02-second.md:" in message
-        assert int(message.split("02-second.md:")[1].split(":")[0]) in at
-
-
 @pytest.mark.parametrize("name", ["a-small-assessed-book-teacher-a4.pdf",
                                   "handouts/ch01-worksheet-student-a4.pdf",
                                   "handouts/ch01-worksheet-teacher-a4.pdf"])
