@@ -67,10 +67,33 @@ Progress = Callable[..., None]   # (message, done=None, total=None)
 
 
 # -- work done in worker processes -------------------------------------------------
-def _handout_job(rb: RenderedBook, index: int, teacher: bool, paper: str) -> bytes:
+def _handout_job(rb: RenderedBook, index: int, kind: str, teacher: bool, paper: str) -> bytes:
+    """A handout of one chapter: its ``reading`` (the chapter reprinted) or its
+    ``worksheet`` (``teacher``: the worksheet's answer key)."""
     from .writers import pdf, splice
     docs = rb.docs + rb.back
-    return splice.repair_tags(pdf.render_handout(rb, docs[index], teacher, paper))
+    render = pdf.render_worksheet if kind == "worksheet" else pdf.render_handout
+    return splice.repair_tags(render(rb, docs[index], teacher, paper))
+
+
+def whole_words(slug: str, limit: int) -> str:
+    """A slug cut to at most ``limit`` characters between words, never inside one."""
+    if len(slug) <= limit:
+        return slug
+    cut = slug[:limit + 1].rsplit("-", 1)[0].rstrip("-")
+    return cut or slug[:limit]
+
+
+def handout_names(doc, editions) -> list[tuple[str, str, bool]]:
+    """The handouts of a chapter or back-matter page: (file name without the paper, kind,
+    teacher). Every page has a reading; a page with questions has a worksheet and, for
+    the teacher edition, its answer key. Names are the document's id and what the
+    handout is, whole: ``ch05-reading``, ``ch05-worksheet-student``."""
+    out = [(f"{doc.id}-reading", "reading", False)]
+    if doc.questions:
+        out += [(f"{doc.id}-worksheet-{edition}", "worksheet", edition == "teacher")
+                for edition in editions]
+    return out
 
 
 def _preflight_job(data: bytes, name: str, names: frozenset, labels: list[str] | None,
@@ -303,7 +326,7 @@ class Run:
         meta = rb.book.meta
         self.formats = list(opts.formats or meta.outputs)   # the command line wins
         papers = list(opts.papers) or [meta.paper]
-        self.slug = slugify(meta.title)[:60]
+        self.slug = whole_words(slugify(meta.title), 60)
         out = opts.output
         self.engine = cache_mod.digest(engine_code, *theme_overrides(rb.book))
 
@@ -332,16 +355,15 @@ class Run:
         if "pdf" in self.formats and opts.handouts:
             for paper in papers:
                 for i, doc in enumerate(rb.docs + rb.back):
-                    for edition in opts.editions:
+                    for stem, kind, teacher in handout_names(doc, opts.editions):
                         key = cache_mod.digest("handout", self.engine, doc, rb.bibliography,
-                                               meta, rb.figures, rb.images_digest(), edition,
-                                               paper)
-                        name = (out / "handouts" / f"{doc.id}-{slugify(doc.title)[:40]}-"
-                                f"{edition}-{paper.lower()}.pdf")
+                                               meta, rb.figures, rb.images_digest(), kind,
+                                               teacher, paper, rb.glossary, rb.mark_schemes)
+                        name = out / "handouts" / f"{stem}-{paper.lower()}.pdf"
+                        cost = len(doc.body_html) if kind == "reading" else 3 * 20_000
                         self.handouts.append(Job(name, key, _handout_job,
-                                                 (rb, i, edition == "teacher", paper),
-                                                 cost=len(doc.body_html) + 20_000,
-                                                 where=str(doc.path)))
+                                                 (rb, i, kind, teacher, paper),
+                                                 cost=cost + 20_000, where=str(doc.path)))
         for job in self.handouts:
             job.value = store.get(job.key)
         self.todo = [j for j in self.handouts if j.value is None]

@@ -38,6 +38,7 @@ CHARS_PER_PAGE = 4800        # a first estimate of a part's pages: its text,
 BLOCKS_PER_PAGE = 36         # and its paragraphs, list items, table cells...
 WRITE_COST = 0.6             # drawing a laid-out part's PDF, against laying it out
 INDEX, FRONT = "@index", "@front"   # beside the body parts in Edition.html and .results
+ANSWERS = "@answers"        # the teacher edition's answer key, after the index
 BLOCK = re.compile(r"<(p|li|h[1-6]|dt|dd|tr|figcaption|caption)[\s>]")
 
 Task = tuple       # cache key, function, arguments[, options: Pool.submit's, or local=True]
@@ -65,6 +66,7 @@ class Plan:
     starts: dict[str, int] = field(default_factory=dict)    # part id -> first page
     pages: dict[str, str] = field(default_factory=dict)     # anchor -> printed page
     end: int = 1                                            # first page after the body
+    answers: int = 0          # first page of the answer key (after the index), if any
 
 
 @dataclass
@@ -121,8 +123,10 @@ def estimate_plan(ed: Edition) -> Plan:
 
 
 def numbers(plan: Plan) -> dict[str, str]:
-    """Every page number an edition prints: its anchors' pages, and the index's."""
-    return {**plan.pages, "index": str(plan.end)}
+    """Every page number an edition prints: its anchors' pages, the index's and the
+    answer key's."""
+    return {**plan.pages, "index": str(plan.end),
+            **({"answer-key": str(plan.answers)} if plan.answers else {})}
 
 
 def _shapes(rb: RenderedBook, ed: Edition, plan: Plan, apparatus: bool = False
@@ -138,6 +142,9 @@ def _shapes(rb: RenderedBook, ed: Edition, plan: Plan, apparatus: bool = False
         out[INDEX] = pdf.paginate_html(pdf.index_source(rb, ed.teacher, ed.paper, pages,
                                                         numbers(plan)), None,
                                        pages, ed.book_ids)
+    if pdf.has_answer_key(rb, ed.teacher):
+        out[ANSWERS] = pdf.paginate_html(pdf.answers_source(rb, ed.paper), None, pages,
+                                         ed.book_ids)
     out[FRONT] = pdf.paginate_html(pdf.front_source(rb, ed.teacher, ed.paper, pages), None,
                                    pages, ed.book_ids)
     return out
@@ -154,7 +161,9 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
         ed.sources = pdf.part_sources(rb, ed.teacher, ed.paper)
         ed.book_ids = pdf.anchor_ids([*ed.sources.values(),
                                       pdf.index_source(rb, ed.teacher, ed.paper, {}),
-                                      pdf.front_source(rb, ed.teacher, ed.paper, {})])
+                                      pdf.front_source(rb, ed.teacher, ed.paper, {}),
+                                      *([pdf.answers_source(rb, ed.paper)]
+                                        if pdf.has_answer_key(rb, ed.teacher) else [])])
 
     def key(kind: str, *what) -> str:
         return digest(engine, kind, *what, resources)
@@ -194,11 +203,25 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
         lay_out(unsettled)
         for ed in unsettled:
             ed.plan = read_plan(list(ed.sources), ed.results)
-    # The index and the front matter print the body's pages, which are now known: their
-    # shapes are laid out (while the body parts are written) and numbered in one task.
+    # The answer key follows the index, so its first page is known once the index is
+    # laid out: the index of an edition that has one is laid out first.
+    keyed = [ed for ed in editions if pdf.has_answer_key(rb, ed.teacher)]
+    for ed in keyed:
+        ed.plan.answers = ed.plan.end
+        if rb.index:
+            ed.html[INDEX] = _shapes(rb, ed, ed.plan, True)[INDEX]
+    lay_out([ed for ed in keyed if INDEX in ed.html])
+    for ed in keyed:
+        if INDEX in ed.results:
+            ed.plan.answers = ed.plan.end + len(pdf.joined_pages(ed.results[INDEX]))
+    # The index, the answer key and the front matter print the body's pages, which are
+    # now known: their shapes are laid out (while the body parts are written) and
+    # numbered in one task.
     for ed in editions:
-        ed.html.update({k: v for k, v in _shapes(rb, ed, ed.plan, True).items()
-                        if k in (INDEX, FRONT)})
+        shapes = _shapes(rb, ed, ed.plan, True)
+        if INDEX in shapes and shapes[INDEX] != ed.html.get(INDEX, shapes[INDEX]):
+            ed.results.pop(INDEX, None)    # the answer key's page changed its digits
+        ed.html.update({k: v for k, v in shapes.items() if k in (INDEX, FRONT, ANSWERS)})
 
     # Each part's PDF with its numbers, now that the body's numbers are known: the body
     # parts from 1, the index on from the body, the front matter in its own numerals.
@@ -207,7 +230,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
         real = numbers(ed.plan)
         for part, html in ed.html.items():
             first = ed.plan.end if part == INDEX else None if part == FRONT else \
-                ed.plan.starts[part]
+                ed.plan.answers if part == ANSWERS else ed.plan.starts[part]
             pages = {t: real[t] for t in pdf.number_targets(html) if t in real}
             hold = key("layout", html)
             parts.append((n, part, key("part", html, first, pages), hold,
@@ -221,11 +244,12 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
         if writes.pop(write, None):
             users[hold] -= 1
         # the index and the front matter are laid out in their write task, anywhere
+        laid_out = part not in (INDEX, FRONT, ANSWERS) or part in editions[n].results
         where = pdf.part_source(rb, part)
         tasks.append((write, pdf.write_part, (*args, users[hold] > 0),
-                      {"cost": (1 + WRITE_COST) * len(args[1]), "where": where}
-                      if part in (INDEX, FRONT) else
-                      {"home": hold, "cost": WRITE_COST * len(args[1]), "where": where}))
+                      {"home": hold, "cost": WRITE_COST * len(args[1]), "where": where}
+                      if laid_out else
+                      {"cost": (1 + WRITE_COST) * len(args[1]), "where": where}))
 
     # Each edition is joined in this process as its parts come in (the front matter,
     # the body, the index: ``splice.Joiner`` copies them in that order whatever order
@@ -233,7 +257,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
     # edition whose parts all come from the cache may have its joined PDF there too:
     # it is joined only if it does not.
     joiners = [splice.Joiner(len(ed.html)) for ed in editions]
-    places = [{part: i for i, part in enumerate([FRONT, *ed.sources, INDEX])
+    places = [{part: i for i, part in enumerate([FRONT, *ed.sources, INDEX, ANSWERS])
                if part in ed.html} for ed in editions]
     eager = [any(not run.cached(write) for m, _, write, _, _ in parts if m == n)
              for n in range(len(editions))]
@@ -246,16 +270,19 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
     def arrived(i: int, result: pdf.PartLayout) -> None:
         nonlocal started
         n, part = parts[i][:2]
-        joiners[n].add(places[n][part], splice.PartPDF(result.pdf, pad_to_even=part != INDEX))
+        # the last part is not padded: the index, or the answer key after it
+        last = part == ANSWERS or (part == INDEX and ANSWERS not in editions[n].html)
+        joiners[n].add(places[n][part], splice.PartPDF(result.pdf, pad_to_even=not last))
         if eager[n]:
             joiners[n].advance()
-        if part in (FRONT, INDEX):
+        if part in (FRONT, INDEX, ANSWERS):
             apparatus[n][part] = result
-            if all(len(got) == len({FRONT, INDEX} & set(ed.html))
+            if all(len(got) == len({FRONT, INDEX, ANSWERS} & set(ed.html))
                    for got, ed in zip(apparatus, editions)):
                 for got, ed in zip(apparatus, editions):
                     ed.layout = pdf.edition_layout(
-                        got[FRONT], [ed.results[p] for p in ed.sources], got.get(INDEX))
+                        got[FRONT], [ed.results[p] for p in ed.sources], got.get(INDEX),
+                        got.get(ANSWERS))
                 started = True
                 if meanwhile is not None:
                     meanwhile()

@@ -71,6 +71,9 @@ class RenderedDoc:
     body_html: str = ""
     sections: list[dict] = field(default_factory=list)
     label: str = ""               # "Chapter 3" in the book's language; "" if unnumbered
+    short_title: str = ""         # running heads; the title if the author gave none
+    key_points_html: list[str] = field(default_factory=list)
+    further_reading: list[dict] = field(default_factory=list)   # {cite, note}: HTML
 
 
 @dataclass
@@ -91,6 +94,7 @@ class RenderedBook:
     figure_alts: dict[str, str] = field(default_factory=dict)   # generated figures' alt text
     targets: dict[str, Target] = field(default_factory=dict)
     id_lines: dict[str, tuple[Path, int]] = field(default_factory=dict)   # id -> its source
+    mark_schemes: dict[str, dict] = field(default_factory=dict)   # id -> title, marks, levels
 
     @property
     def labels(self) -> dict:
@@ -205,11 +209,31 @@ class Resolver:
             "body": self.md_tokenized(body),
             "summary": self.md(doc.summary, doc.path, doc.title_line) if doc.summary else "",
             "objectives": [self.md(o, doc.path, doc.title_line, True) for o in doc.objectives],
-            "questions": [{"type": q.type, "line": q.line,
+            "questions": [{"type": q.type, "line": q.line, "marks": q.marks,
                            "question": self.md(q.question, doc.path, q.line),
-                           "answer": self.md(q.answer, doc.path, q.line) if q.answer else ""}
+                           "answer": self.md(q.answer, doc.path, q.line) if q.answer else "",
+                           # the extract as a block quote whose last line cites it
+                           "extract": self.md(f"{q.source.text}\n{q.source.cite}".strip(),
+                                              doc.path, q.line) if q.source else "",
+                           "indicative": [self.md(x, doc.path, q.line, True)
+                                          for x in q.indicative],
+                           "plan": [self.md(x, doc.path, q.line, True) for x in q.plan],
+                           "scheme": self.scheme_of(q)}
                           for q in doc.questions],
+            "key_points": [self.md(k, doc.path, doc.title_line, True) for k in doc.key_points],
+            "further_reading": [{"cite": self.md(f"@{r.cite}", doc.path, r.line, True),
+                                 "note": self.md(r.note, doc.path, r.line, True)
+                                 if r.note else ""}
+                                for r in doc.further_reading],
         }
+
+    def scheme_of(self, q) -> str:
+        """The id of the mark scheme a question is marked by: the one it names, else
+        the one whose id is its type, else none."""
+        ids = {m.id for m in self.book.mark_schemes}
+        if q.scheme:
+            return q.scheme if q.scheme in ids else ""
+        return q.type if q.type in ids else ""
 
     def check_resources(self, doc: Chapter) -> None:
         """Untrusted content: only files inside the book folder may be embedded."""
@@ -926,6 +950,13 @@ class Resolver:
         notes = {k: self.md(v, data / "annotations.yaml", 1) for k, v in ann.items()}
         table_cells = {tid: self.convert_table(t) for tid, t in book.tables.items()}
         figure_texts = self.convert_figure_texts()
+        schemes_path = data / "mark_schemes.yaml"
+        schemes = {m.id: {"id": m.id, "title": m.title, "marks": m.marks, "line": m.line,
+                          "levels": [{"level": lv.level, "marks": lv.marks,
+                                      "descriptor": self.md(lv.descriptor, schemes_path,
+                                                            m.line, True)}
+                                     for lv in m.levels]}
+                   for m in book.mark_schemes}
         # Every citation is known now: citeproc (a pandoc process) formats them while
         # the Markdown is converted.
         failed: list[BaseException] = []
@@ -939,8 +970,9 @@ class Resolver:
         citing = threading.Thread(target=cite)
         citing.start()
         try:
-            converted, gloss, people, events, notes, self.table_cells, figure_texts = _settle(
-                (converted, gloss, people, events, notes, table_cells, figure_texts),
+            (converted, gloss, people, events, notes, self.table_cells, figure_texts,
+             schemes) = _settle(
+                (converted, gloss, people, events, notes, table_cells, figure_texts, schemes),
                 self.convert_markdown())
         finally:
             citing.join()
@@ -1007,9 +1039,18 @@ class Resolver:
                 key_terms=key_terms,
                 questions=[{**q, "question": self.fill_tokens(q["question"]),
                             "answer": self.fill_tokens(q["answer"]),
+                            "extract": self.fill_tokens(q["extract"]),
+                            "indicative": [self.fill_tokens(x) for x in q["indicative"]],
+                            "plan": [self.fill_tokens(x) for x in q["plan"]],
+                            "number": i + 1,
                             "id": f"{d.id}-q{i + 1}"} for i, q in enumerate(conv["questions"])],
                 sections=sections,
-                label=self.label("chapter_n", d.number) if d.number else ""))
+                label=self.label("chapter_n", d.number) if d.number else "",
+                short_title=d.short_title or d.title,
+                key_points_html=[self.fill_tokens(k) for k in conv["key_points"]],
+                further_reading=[{"cite": self.fill_tokens(r["cite"]),
+                                  "note": self.fill_tokens(r["note"])}
+                                 for r in conv["further_reading"]]))
         # apparatus targets
         master = ""
         if master_label:
@@ -1058,8 +1099,14 @@ class Resolver:
             r.summary_html = self.clean(r.summary_html, d.path, d.title_line)
             r.objectives_html = [self.clean(o, d.path, d.title_line) for o in r.objectives_html]
             for q in r.questions:
-                q["question"] = self.clean(q["question"], d.path, q["line"])
-                q["answer"] = self.clean(q["answer"], d.path, q["line"])
+                for name in ("question", "answer", "extract"):
+                    q[name] = self.clean(q[name], d.path, q["line"])
+                for name in ("indicative", "plan"):
+                    q[name] = [self.clean(x, d.path, q["line"]) for x in q[name]]
+            r.key_points_html = [self.clean(k, d.path, d.title_line) for k in r.key_points_html]
+            for reading in r.further_reading:
+                reading["cite"] = self.clean(reading["cite"], d.path, d.title_line)
+                reading["note"] = self.clean(reading["note"], d.path, d.title_line)
 
         out = RenderedBook(book=book, docs=[r for r in rendered if r.kind == "chapter"],
                            front=[r for r in rendered if r.kind == "front"],
@@ -1068,6 +1115,11 @@ class Resolver:
                            figure_alts=self.figure_alts,
                            targets=self.targets, id_lines=self.id_lines)
         out.master_table = master
+        for scheme in schemes.values():
+            for lv in scheme["levels"]:
+                lv["descriptor"] = self.clean(self.fill_tokens(lv["descriptor"]), schemes_path,
+                                              scheme["line"])
+        out.mark_schemes = schemes
         out.glossary = [{"id": e.id, "term": e.term,
                          "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",
                                                   e.line)}

@@ -132,7 +132,9 @@ def test_starter_shows_every_construct_of_the_authoring_guide():
                       "::: {#tbl-", "::: {.sidebar title=", "](figure:timeline)",
                       "](figure:strategies", "](../images/", "{.index}", "{.index entry=",
                       "\n> ", "type: recall", "type: analysis", "answer:", "objectives:",
-                      "key_terms:", "summary:"):
+                      "key_terms:", "summary:", "short_title:", "key_points:",
+                      "further_reading:", "marks:", "type: source", "type: essay",
+                      "indicative:", "plan:"):
         assert construct in text, construct
     yaml = (book / "book.yaml").read_text(encoding="utf-8")
     for key in ("title", "subtitle", "authors", "language", "edition", "date", "identifier",
@@ -141,7 +143,8 @@ def test_starter_shows_every_construct_of_the_authoring_guide():
         assert re.search(rf"^(# )?{key}:", yaml, re.M), key
     for name in ("CHANGELOG.md", "book.css", "references.json", "tables/tables.yaml",
                  "data/glossary.yaml", "data/timeline.yaml", "data/people.yaml",
-                 "data/annotations.yaml", "data/strategies.yaml", "data/index.yaml"):
+                 "data/annotations.yaml", "data/strategies.yaml", "data/index.yaml",
+                 "data/mark_schemes.yaml"):
         assert (book / name).is_file(), name
     assert "tbl-master:" in (book / "tables" / "tables.yaml").read_text(encoding="utf-8")
     assert "\n#" in (book / "data" / "glossary.yaml").read_text(encoding="utf-8")  # commented

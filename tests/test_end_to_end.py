@@ -38,7 +38,10 @@ def test_outputs_are_named_by_edition(mini_build):
     assert "a-small-test-book-teacher-a4.pdf" in names
     assert "a-small-test-book.epub" in names
     handouts = sorted(p.name for p in (mini_build / "handouts").iterdir())
-    assert len(handouts) == 6  # two chapters and one back-matter page, two editions
+    # two chapters and one back-matter page, each with questions: a reading, and a
+    # worksheet and its answer key
+    assert handouts == sorted(f"{doc}-{kind}-a4.pdf" for doc in ("ch01", "ch02", "bm-exercise")
+                              for kind in ("reading", "worksheet-student", "worksheet-teacher"))
     assert not [p for p in mini_build.rglob("*.tmp")], "temporary files left behind"
 
 
@@ -228,15 +231,17 @@ def test_epub_page_numbers_match_print(mini_build):
 
 
 def test_handout_is_self_contained(mini_build):
-    path = mini_build / "handouts" / "ch01-the-first-chapter-student-a4.pdf"
+    path = mini_build / "handouts" / "ch01-reading-a4.pdf"
     reader = PdfReader(path)
     text = "\n".join(pdf_text(reader))
     assert "The First Chapter" in text and "Learning objectives".upper() in text.upper()
     assert f"Page 1 of {len(reader.pages)}" in text
     assert "Works cited" in text and "The Alpha Doctrine" in text
     assert "Model answer" not in text
-    teacher = PdfReader(mini_build / "handouts" / "ch01-the-first-chapter-teacher-a4.pdf")
+    teacher = PdfReader(mini_build / "handouts" / "ch01-worksheet-teacher-a4.pdf")
     assert "Model answer" in "\n".join(pdf_text(teacher))
+    student = PdfReader(mini_build / "handouts" / "ch01-worksheet-student-a4.pdf")
+    assert "Model answer" not in "\n".join(pdf_text(student))
     for page in reader.pages:
         assert (page.extract_text() or "").strip(), "blank page in a handout"
 

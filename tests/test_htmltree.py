@@ -16,7 +16,7 @@ from lxml import html as lxml_html
 from studyguide.builder import Options, prepare
 from studyguide.writers import htmltree, pdf
 
-from conftest import CONTENT, MINI
+from conftest import CONTENT, FIXTURES, MINI
 
 
 def reference(html_text: str) -> ET.Element:
@@ -55,12 +55,15 @@ def documents(content: Path) -> dict[str, str]:
                                                     None, {}, ids)
         out[f"front {teacher}"] = pdf.paginate_html(pdf.front_source(rb, teacher, "A4", {}),
                                                     None, {}, ids)
+    if pdf.has_answer_key(rb, True):
+        out["answers"] = pdf.paginate_html(pdf.answers_source(rb, "A4"), None, {}, ids)
     captured = []
 
     from weasyprint.document import DocumentMetadata
 
     class Unwritten:                 # the document render_handout writes: nothing
         metadata = DocumentMetadata()     # which the writer adds the book's XMP to
+        pages = ()
 
         def write_pdf(self, **options):
             return b""
@@ -69,16 +72,18 @@ def documents(content: Path) -> dict[str, str]:
     try:
         pdf._document = lambda rb, text, fetcher: captured.append(text) or Unwritten()
         for doc in rb.docs + rb.back:
-            for teacher in (False, True):
-                pdf.render_handout(rb, doc, teacher, "A4")
+            pdf.render_handout(rb, doc, False, "A4")
+            for teacher in (False, True) if doc.questions else ():
+                pdf.render_worksheet(rb, doc, teacher, "A4")
     finally:
         pdf._document = original
-    assert len(captured) == 2 * len(rb.docs + rb.back)
+    assert len(captured) == sum(1 + 2 * bool(d.questions) for d in rb.docs + rb.back)
     out.update({f"handout {i}": text for i, text in enumerate(captured)})
     return out
 
 
-@pytest.mark.parametrize("content", [MINI, CONTENT], ids=["fixture", "default"])
+@pytest.mark.parametrize("content", [MINI, FIXTURES / "assess", CONTENT],
+                         ids=["fixture", "assessed", "default"])
 def test_every_document_of_the_books_gets_the_same_tree(content):
     docs = documents(content)
     assert len(docs) > 10

@@ -25,7 +25,7 @@ def test_two_clean_builds_are_byte_identical(book_copy, tmp_path):
     build(book_copy, tmp_path / "a", None)
     build(book_copy, tmp_path / "b", None)
     a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
-    assert a == b and len(a) == 9
+    assert a == b and len(a) == 12
 
 
 def test_no_change_rebuild_renders_nothing(book_copy, tmp_path):
@@ -43,9 +43,10 @@ def test_incremental_build_renders_only_what_depends_on_the_edit(book_copy, tmp_
     edit(book_copy / "chapters" / "02-second.md", "The end of the second chapter",
          "The very end of the second chapter")
     stdout = build(book_copy, tmp_path / "inc", cache)
-    # the two whole-book editions, the two chapter-2 handouts and the EPUB; the
-    # handouts of chapter 1 and of the exercise come from the cache
-    assert "(5 rendered, 4 from cache)" in stdout, stdout
+    # the two whole-book editions, the three chapter-2 handouts (its reading, its
+    # worksheet and the worksheet's answer key) and the EPUB; the handouts of chapter 1
+    # and of the exercise come from the cache
+    assert "(6 rendered, 6 from cache)" in stdout, stdout
     # and the result is exactly what a clean build of the edited sources gives
     build(book_copy, tmp_path / "clean", None)
     assert snapshot(tmp_path / "inc") == snapshot(tmp_path / "clean")
@@ -72,7 +73,7 @@ def test_handouts_are_queued_behind_the_parts_the_editions_wait_for(book_copy, t
          "The very end of the second chapter")
     submitted.clear()
     builder.build(opts)
-    assert submitted.count("_handout_job") == 2 and "write_part" in submitted, submitted
+    assert submitted.count("_handout_job") == 3 and "write_part" in submitted, submitted
     assert max(i for i, name in enumerate(submitted) if name == "write_part") < \
         submitted.index("_handout_job"), submitted
 
@@ -88,7 +89,7 @@ def test_unreadable_cache_objects_are_rendered_again(book_copy, tmp_path):
     for path in objects:
         path.write_bytes(b"not a cached object")
     stdout = build(book_copy, tmp_path / "inc", cache)
-    assert "(9 rendered, 0 from cache)" in stdout, stdout
+    assert "(12 rendered, 0 from cache)" in stdout, stdout
     build(book_copy, tmp_path / "clean", None)
     assert snapshot(tmp_path / "inc") == snapshot(tmp_path / "clean")
 
@@ -229,13 +230,13 @@ def test_a_build_prunes_what_it_did_not_use_and_stays_incremental(book_copy, tmp
         return {p.name for p in (folder / "objects").rglob("*") if p.is_file()}
 
     first = builder.build(opts)
-    assert first.rendered == 9
+    assert first.rendered == 12
     after_first = objects()
     edit(book_copy / "chapters" / "02-second.md", "The end of the second chapter",
          "The very end of the second chapter")
     began = time.time()
     second = builder.build(opts)
-    assert second.rendered == 5                  # still incremental: the rest was kept
+    assert second.rendered == 6                  # still incremental: the rest was kept
     after_second = objects()
     assert after_second - after_first             # the edited chapter's new pieces...
     assert after_first - after_second             # ...and the old ones, which went

@@ -412,7 +412,9 @@ def part_source(rb: RenderedBook, part: str):
 
 def _common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
-    css = _css("base.css", "print.css", paper=paper, meta=rb.book.meta,
+    # answers.css styles the teacher edition's answer key; both editions carry it, so
+    # that a body part is the same HTML in both and typeset once
+    css = _css("base.css", "print.css", "answers.css", paper=paper, meta=rb.book.meta,
                book_fonts=rb.book.fonts)
     return dict(meta=rb.book.meta, rb=rb, teacher=teacher, css=css, L=rb.labels, paper=paper,
                 edition_name=edition_name(rb, teacher),
@@ -484,8 +486,32 @@ def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, s
 
 def front_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str]) -> str:
     common = _common(rb, teacher, paper)
-    return print_typography(theme.render("print/front.html", **common, toc=toc_items(rb),
-                                         pages=pages), rb)
+    return print_typography(theme.render("print/front.html", **common,
+                                         toc=toc_items(rb, teacher), pages=pages), rb)
+
+
+def answer_docs(rb: RenderedBook) -> list[RenderedDoc]:
+    """The chapters and back-matter pages that have questions, in reading order."""
+    return [d for d in rb.docs + rb.back if d.questions]
+
+
+def has_answer_key(rb: RenderedBook, teacher: bool) -> bool:
+    return teacher and bool(answer_docs(rb))
+
+
+def used_schemes(rb: RenderedBook, docs: list[RenderedDoc]) -> dict[str, dict]:
+    """The mark schemes the questions of ``docs`` are marked by, in the data file's order."""
+    used = {q["scheme"] for d in docs for q in d.questions if q["scheme"]}
+    return {k: v for k, v in rb.mark_schemes.items() if k in used}
+
+
+def answers_source(rb: RenderedBook, paper: str) -> str:
+    """The teacher edition's answer key, printed after the index: its links to the
+    questions carry their pages as cross-references do."""
+    common = _body_common(rb, True, paper)
+    docs = answer_docs(rb)
+    return print_typography(theme.render("print/answers.html", **common, docs=docs,
+                                         schemes=used_schemes(rb, docs)), rb)
 
 
 # -- body parts: laid out once, numbered afterwards ---------------------------------
@@ -647,13 +673,15 @@ def number_pages(parts: list[PartLayout]) -> list[tuple[int, list[list[str]]]]:
     return out
 
 
-def edition_layout(front: PartLayout, body: list[PartLayout], index: PartLayout | None) -> Layout:
+def edition_layout(front: PartLayout, body: list[PartLayout], index: PartLayout | None,
+                   answers: PartLayout | None = None) -> Layout:
     """Which printed page each anchor fell on, across the joined edition."""
     layout = Layout()
     runs = number_pages(body)
-    if index is not None:
-        first, pages = runs[-1] if runs else (1, [])
-        runs.append((first + len(pages), joined_pages(index, pad=False)))
+    for last, part in ((answers is None, index), (True, answers)):
+        if part is not None:
+            first, pages = runs[-1] if runs else (1, [])
+            runs.append((first + len(pages), joined_pages(part, pad=not last)))
     for first, pages in runs:
         for i, names in enumerate(pages):
             label = str(first + i)
@@ -665,12 +693,13 @@ def edition_layout(front: PartLayout, body: list[PartLayout], index: PartLayout 
     front_starts = [(theme.roman(i + 1), names) for i, names in enumerate(joined_pages(front))]
     layout.labels = [label for label, _ in front_starts] + layout.labels
     layout.page_starts = front_starts + layout.page_starts
-    layout.refused = sorted({u for p in [front, *body, *([index] if index else [])]
+    layout.refused = sorted({u for p in [front, *body, *([index] if index else []),
+                                         *([answers] if answers else [])]
                              for u in p.refused})
     return layout
 
 
-def toc_items(rb: RenderedBook) -> list[dict]:
+def toc_items(rb: RenderedBook, teacher: bool = False) -> list[dict]:
     items = []
     for d in rb.docs:
         items.append({"kind": "chapter", "id": d.id, "number": d.number, "title": d.title,
@@ -691,6 +720,9 @@ def toc_items(rb: RenderedBook) -> list[dict]:
         if present:
             items.append({"kind": "back", "id": ident, "number": None, "title": title,
                           "sections": []})
+    if has_answer_key(rb, teacher):
+        items.append({"kind": "back", "id": "answer-key", "number": None,
+                      "title": L["answer_key"], "sections": []})
     return items
 
 
@@ -766,30 +798,150 @@ def xmp_description(meta):
     return desc
 
 
-def handout_references(rb: RenderedBook, doc: RenderedDoc, teacher: bool) -> list[dict]:
-    """The bibliography entries a handout cites (answers only in the teacher edition)."""
-    parts = [doc.body_html, doc.summary_html, *doc.objectives_html,
-             *(q["question"] + (q["answer"] if teacher else "") for q in doc.questions)]
+def handout_references(rb: RenderedBook, parts: Iterable[str]) -> list[dict]:
+    """The bibliography entries that the HTML ``parts`` of a handout cite."""
     keys = set(re.findall(r'href="#ref-([^"]+)"', "".join(parts)))
     return [r for r in rb.bibliography if r["key"] in keys]
 
 
-def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
+def _handout_layout(rb: RenderedBook, doc: RenderedDoc, template: str, name: str,
+                    paper: str, teacher: bool, sheets=("handout.css",), **context):
+    """A handout of one chapter laid out on its own, one-sided, "page X of Y": the
+    WeasyPrint document and the fetcher that loaded its pictures. Its running heads are
+    two short lines: the chapter's label and short title, and what the handout is
+    (``name``)."""
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
-    css = _css("base.css", "handout.css", paper=paper, meta=meta, book_fonts=rb.book.fonts)
-    html_text = theme.render("print/handout.html", meta=meta, rb=rb, doc=doc, teacher=teacher,
-                             css=css, edition_name=edition_name(rb, teacher), L=rb.labels,
-                             title_suffix=f"{doc.label}: {doc.title}" if doc.label else doc.title,
-                             body_class="handout", references=handout_references(rb, doc, teacher),
-                             running=f"{meta.title} · {edition_name(rb, teacher)}")
+    css = _css("base.css", "answers.css", *sheets, paper=paper, meta=meta,
+               book_fonts=rb.book.fonts)
+    running = f"{doc.label} · {doc.short_title}" if doc.label else doc.short_title
+    html_text = theme.render(template, meta=meta, rb=rb, doc=doc, teacher=teacher, css=css,
+                             edition_name=edition_name(rb, teacher), L=rb.labels,
+                             title_suffix=f"{doc.label}: {doc.title}" if doc.label
+                             else doc.title, body_class="handout", running=running,
+                             handout_kind=name, **context)
     html_text = print_typography(localise_links(footnotes_to_floats(html_text)), rb)
     fetcher = _fetcher(rb)
-    document = _document(rb, html_text, fetcher)
-    ident = hashlib.sha256(f"{meta.identifier}|{doc.id}|{teacher}|{paper}".encode()).hexdigest()
+    return _document(rb, html_text, fetcher), fetcher
+
+
+def _handout_pdf(rb: RenderedBook, doc: RenderedDoc, template: str, teacher: bool,
+                 paper: str, laid_out) -> bytes:
+    document, fetcher = laid_out
+    meta = rb.book.meta
+    ident = hashlib.sha256(f"{meta.identifier}|{doc.id}|{template}|{teacher}|{paper}"
+                           .encode()).hexdigest()
     data = write_pdf(document, rb, pdf_identifier=ident[:32].encode())
     if fetcher.refused:       # as the editions' refusals are: an error, not a quiet gap
         from ..errors import BuildError
         from .refusals import diagnostics
         raise BuildError(diagnostics(rb.book, fetcher.refused, doc.path))
     return data
+
+
+def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
+    """The "reading" handout: the whole chapter reprinted as the student edition has it."""
+    parts = [doc.body_html, doc.summary_html, *doc.objectives_html, *doc.key_points_html,
+             *(q["question"] + q["extract"] for q in doc.questions),
+             *(r["cite"] + r["note"] for r in doc.further_reading)]
+    template = "print/handout.html"
+    return _handout_pdf(rb, doc, template, False, paper, _handout_layout(
+        rb, doc, template, rb.labels["reading"], paper, False,
+        references=handout_references(rb, parts)))
+
+
+# -- worksheets ------------------------------------------------------------------------
+WORKSHEET_SHEETS = 2      # a worksheet is one or two pages, one-sided
+SEARCH_STEPS = 3          # halvings of the answer space's scale when a sheet runs over
+# ruled lines under a question: at least these for its type, more as its marks grow
+MIN_LINES = {"recall": 2, "analysis": 5, "source": 5, "essay": 10}
+LINES_PER_MARK = 0.9
+MAX_LINES = 24
+
+
+def answer_lines(q: dict) -> int:
+    """The ruled lines a question's answer is given, from its type and its marks."""
+    least = MIN_LINES.get(q["type"], 3)
+    if q.get("marks"):
+        return max(least, min(MAX_LINES, round(q["marks"] * LINES_PER_MARK)))
+    return {"recall": 3, "analysis": 8, "source": 8, "essay": 16}.get(q["type"], 4)
+
+
+def first_sentence(html_text: str) -> str:
+    """A definition's first sentence (its markup kept): the worksheets' short form."""
+    root = lxml_html.fragment_fromstring(html_text or "", create_parent="div")
+    block = root[0] if len(root) and root[0].tag == "p" else root
+    end = re.compile(r"(?<=[.!?])\s+(?=[\"“‘(\[]?[A-Z0-9À-Þ])")
+    nodes = [(block, "text")] + [(child, "tail") for child in block]
+    for i, (node, attr) in enumerate(nodes):
+        text = getattr(node, attr) or ""
+        match = end.search(text)
+        if match:
+            setattr(node, attr, text[:match.start()])
+            for child in list(block)[i:]:
+                block.remove(child)
+            break
+    return _inner_html(block)
+
+
+def _inner_html(el) -> str:
+    from html import escape
+    return escape(el.text or "", quote=False) + "".join(
+        etree.tostring(c, encoding="unicode", method="html") for c in el)
+
+
+def worksheet_extract(doc: RenderedDoc) -> str:
+    """The source extract a worksheet prints on its own: none if a source question
+    brings its own, else the chapter's first block quote, without its note calls."""
+    if any(q["extract"] for q in doc.questions):
+        return ""
+    root = lxml_html.fragment_fromstring(doc.body_html or "", create_parent="div")
+    quote = next(iter(root.iter("blockquote")), None)
+    if quote is None:
+        return ""
+    for sup in quote.xpath('.//sup[a[@class="footnote-ref"]]'):
+        sup.drop_tree()
+    for el in quote.xpath(".//*[@id]"):
+        del el.attrib["id"]
+    return _inner_html(quote)
+
+
+def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
+    """A chapter's worksheet (``teacher``: its answer key). The student's answer space
+    is sized to each question (``answer_lines``); if the sheet then runs over
+    ``WORKSHEET_SHEETS`` pages, every question's lines are scaled down by the largest
+    factor that fits, found by halving (each question keeps two lines)."""
+    glossary = {g["id"]: g["definition"] for g in rb.glossary}
+    terms = [(term, first_sentence(glossary[gid])) for term, gid in doc.key_terms
+             if gid in glossary]
+    extract = worksheet_extract(doc)
+    wanted = {q["number"]: answer_lines(q) for q in doc.questions}
+    schemes = used_schemes(rb, [doc])
+    parts = [doc.summary_html, extract, *(d for _, d in terms),
+             *(q["question"] + q["extract"] for q in doc.questions),
+             *((q["answer"] + "".join(q["indicative"] + q["plan"]) for q in doc.questions)
+               if teacher else ())]
+    template = "print/worksheet.html"
+    name = rb.labels["worksheet_key" if teacher else "worksheet"]
+
+    def lay_out(scale: float):
+        lines = {k: max(2, round(v * scale)) for k, v in wanted.items()}
+        return _handout_layout(rb, doc, template, name, paper, teacher,
+                               sheets=("handout.css", "worksheet.css"), schemes=schemes,
+                               ws={"terms": terms, "extract": extract, "lines": lines},
+                               references=handout_references(rb, parts))
+
+    best = lay_out(1.0)
+    if not teacher and len(best[0].pages) > WORKSHEET_SHEETS:
+        low, high = 0.0, 1.0
+        smallest = lay_out(low)
+        best = smallest
+        if len(smallest[0].pages) <= WORKSHEET_SHEETS:
+            for _ in range(SEARCH_STEPS):
+                middle = (low + high) / 2
+                tried = lay_out(middle)
+                if len(tried[0].pages) <= WORKSHEET_SHEETS:
+                    low, best = middle, tried
+                else:
+                    high = middle
+    return _handout_pdf(rb, doc, template, teacher, paper, best)

@@ -1,0 +1,308 @@
+"""The teacher edition, the answer key, the assessment keys and the worksheets.
+
+The teacher edition prints every page of the student edition on the same page number and
+adds an answer key after the index; chapters print key points, further reading, marks
+and source extracts; each chapter with questions has a worksheet of one or two pages,
+with ruled answer space, and its teacher's answer key.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from conftest import CONTENT, FIXTURES, MINI, run_build
+
+ASSESS = FIXTURES / "assess"
+
+# the assessed fixture book's answers and teacher material (chapters/01-first.md)
+ANSWERS = ["Ada Writer stated it first", "Historians disagree",
+           "Useful for the doctrine’s own claims", "A balanced essay weighs"]
+TEACHER_ONLY = ANSWERS + ["What alpha predicted", "Alpha’s record, and a judgement",
+                          "A sustained", "A narrative answer with assertions"]
+
+
+def text_of(page) -> str:
+    return " ".join((page.extract_text() or "").split())
+
+
+def labelled_pages(path: Path) -> dict[str, str]:
+    """Each page's printed label (its /PageLabels entry) -> its text."""
+    pdf = pikepdf.open(path)
+    labels = [str(pikepdf.Page(p).label) for p in pdf.pages]
+    reader = PdfReader(path)
+    return {label: text_of(page) for label, page in zip(labels, reader.pages)}
+
+
+def heading_pages(path: Path) -> list[tuple[str, str]]:
+    """Every bookmarked heading (chapters, sections, apparatus) with its page label."""
+    pdf = pikepdf.open(path)
+    index = {page.objgen: i for i, page in enumerate(pdf.pages)}
+    labels = [str(pikepdf.Page(p).label) for p in pdf.pages]
+    names = {}
+    if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names:
+        names = dict(pikepdf.NameTree(pdf.Root.Names.Dests).items())
+    out = []
+    with pdf.open_outline() as outline:
+        def walk(items):
+            for item in items:
+                dest = item.destination
+                if isinstance(dest, (str, pikepdf.String)):
+                    dest = names.get(str(dest))
+                if isinstance(dest, pikepdf.Dictionary):
+                    dest = dest.D
+                out.append((item.title, labels[index[dest[0].objgen]]))
+                walk(item.children)
+        walk(outline.root)
+    return out
+
+
+def link_targets(path: Path, on: list[str]) -> set[str]:
+    """The page labels that the links on the pages labelled ``on`` lead to."""
+    pdf = pikepdf.open(path)
+    labels = [str(pikepdf.Page(p).label) for p in pdf.pages]
+    index = {page.objgen: i for i, page in enumerate(pdf.pages)}
+    names = dict(pikepdf.NameTree(pdf.Root.Names.Dests).items())
+    out = set()
+    for label, page in zip(labels, pdf.pages):
+        for annot in page.get("/Annots", []) if label in on else []:
+            dest = annot.get("/Dest") or (annot.A.get("/D") if "/A" in annot else None)
+            if isinstance(dest, (pikepdf.String, pikepdf.Name)):
+                dest = names.get(str(dest).lstrip("/"))
+            if isinstance(dest, pikepdf.Dictionary):
+                dest = dest.D
+            if dest is not None:
+                out.add(labels[index[dest[0].objgen]])
+    return out
+
+
+def build(content: Path, out: Path, *args: str) -> Path:
+    result = run_build("--content", str(content), "--output", str(out), "-q", *args)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def assess_build(tmp_path_factory) -> Path:
+    return build(ASSESS, tmp_path_factory.mktemp("assess-out"))
+
+
+@pytest.fixture(scope="module")
+def mini_editions(tmp_path_factory) -> Path:
+    return build(MINI, tmp_path_factory.mktemp("mini-editions"), "--no-handouts",
+                 "--format", "pdf")
+
+
+def assert_same_pages(folder: Path) -> None:
+    student = next(folder.glob("*-student-*.pdf"))
+    teacher = next(folder.glob("*-teacher-*.pdf"))
+    s_heads, t_heads = heading_pages(student), heading_pages(teacher)
+    assert s_heads and t_heads[:len(s_heads)] == s_heads
+    # every page of the body and the index (arabic numbers) is the same page
+    s_pages, t_pages = labelled_pages(student), labelled_pages(teacher)
+    body = [label for label in s_pages if label.isdigit()]
+    assert len(body) > 10
+    for label in body:
+        assert t_pages[label] == s_pages[label], f"page {label} differs"
+    extra = [label for label in t_pages if label not in s_pages]
+    assert extra, "the teacher edition has no answer key"
+    assert all(int(label) > int(body[-1]) for label in extra)
+    return s_heads, t_heads
+
+
+def test_teacher_edition_keeps_the_student_pages_mini(mini_editions):
+    s_heads, t_heads = assert_same_pages(mini_editions)
+    assert ("Answer key", str(int(s_heads[-1][1]) + 2)) in t_heads    # the index is 1 page
+
+
+def test_teacher_edition_keeps_the_student_pages_assessed(assess_build):
+    assert_same_pages(assess_build)
+
+
+@pytest.mark.slow
+def test_teacher_edition_keeps_the_student_pages_default(tmp_path):
+    out = build(CONTENT, tmp_path / "out", "--no-handouts", "--format", "pdf")
+    assert_same_pages(out)
+
+
+def test_answer_key_names_each_questions_page(assess_build):
+    student = labelled_pages(next(assess_build.glob("*-student-a4.pdf")))
+    teacher = labelled_pages(next(assess_build.glob("*-teacher-a4.pdf")))
+    key = " ".join(text for label, text in teacher.items() if label not in student)
+    assert key.startswith("Answer key") or "Answer key" in key[:200]
+    found = re.findall(r"Question (\d) \(p\. (\d+)\)", key)
+    assert len(found) == 5                       # four in chapter 1, one in chapter 2
+    questions = ["Who first stated", "Was the alpha doctrine right", "How useful is the extract",
+                 "Alpha failed because", "When did beta come into practice"]
+    for (n, page), question in zip(found, questions):
+        assert question in student[page], (n, page, question)
+        assert question in key
+    for text in TEACHER_ONLY:
+        assert text in key, text
+    # each "Question N (p. M)" is a link to page M
+    assert {page for _, page in found} <= link_targets(next(assess_build.glob("*-teacher-a4.pdf")),
+                                                       [label for label in teacher
+                                                        if label not in student])
+    everything = " ".join(student.values())
+    for text in TEACHER_ONLY + ["Model answer", "Answer key"]:
+        assert text not in everything, text
+
+
+def test_chapter_prints_key_points_further_reading_marks_and_extract(assess_build):
+    student = " ".join(labelled_pages(next(assess_build.glob("*-student-a4.pdf"))).values())
+    assert "POINTS TO REMEMBER" in student.upper()   # the book's own label
+    assert "KEY POINTS" not in student.upper()
+    assert "The alpha doctrine was stated first, in 1901." in student
+    assert "Further reading" in student
+    assert "Reader (2010) A short modern survey of both sides." in student
+    # cited only in further reading, it is in the bibliography
+    assert "Reader, Rosa. 2010. Alpha and Beta Revisited" in student
+    for marks in ("(2 MARKS)", "(12 MARKS)", "(8 MARKS)", "(20 MARKS)"):
+        assert marks in student.upper()
+    assert "Alpha comes first, and everything else follows from it. (Writer 1901, 12)" in student
+
+
+def test_epub_prints_the_new_keys_without_answers(assess_build):
+    with zipfile.ZipFile(next(assess_build.glob("*.epub"))) as z:
+        chapter = z.read("EPUB/ch01.xhtml").decode("utf-8")
+    assert 'class="key-points"' in chapter and "Points to remember" in chapter
+    assert 'class="further-reading"' in chapter and "#ref-reader2010" in chapter
+    assert "(12 marks)" in chapter
+    assert '<blockquote class="extract">' in chapter
+    for text in ANSWERS:
+        assert text.replace("’", "'") not in chapter.replace("’", "'")
+
+
+# -- worksheets ----------------------------------------------------------------------
+def rules(page, width: float) -> int:
+    """Horizontal rules at least half the page wide that a page draws."""
+    ops = pikepdf.parse_content_stream(page)
+    scale, count = 1.0, 0
+    for i, (operands, op) in enumerate(ops):
+        if str(op) == "cm":
+            scale *= float(operands[0])
+        elif str(op) == "m" and i + 1 < len(ops) and str(ops[i + 1][1]) == "l":
+            (x0, y0), (x1, y1) = operands, ops[i + 1][0]
+            if abs(float(y1) - float(y0)) < 0.01 and abs(float(x1) - float(x0)) * scale > width / 2:
+                count += 1
+    return count
+
+
+def test_handouts_are_named_short_and_whole(assess_build):
+    names = sorted(p.name for p in (assess_build / "handouts").iterdir())
+    assert names == ["bm-exercise-reading-a4.pdf",      # no questions: no worksheet
+                     "ch01-reading-a4.pdf", "ch01-worksheet-student-a4.pdf",
+                     "ch01-worksheet-teacher-a4.pdf",
+                     "ch02-reading-a4.pdf", "ch02-worksheet-student-a4.pdf",
+                     "ch02-worksheet-teacher-a4.pdf"]
+
+
+@pytest.mark.parametrize("chapter", ["ch01", "ch02"])
+def test_worksheets(assess_build, chapter):
+    folder = assess_build / "handouts"
+    student = PdfReader(folder / f"{chapter}-worksheet-student-a4.pdf")
+    teacher = PdfReader(folder / f"{chapter}-worksheet-teacher-a4.pdf")
+    assert 1 <= len(student.pages) <= 2 and 1 <= len(teacher.pages) <= 2
+    s_text = " ".join(text_of(p) for p in student.pages)
+    t_text = " ".join(text_of(p) for p in teacher.pages)
+    assert re.search(r"Name: .*Class: .*Date:", s_text)
+    assert "Key terms" in s_text
+    assert "Review questions" in s_text and "Review questions" in t_text
+    for text in TEACHER_ONLY + ["Model answer", "In 1925."]:
+        assert text not in s_text, text
+    pdf = pikepdf.open(folder / f"{chapter}-worksheet-student-a4.pdf")
+    width = float(pdf.pages[0].mediabox[2])
+    drawn = sum(rules(page, width) for page in pdf.pages)
+    if chapter == "ch01":
+        assert "Alpha doctrine The doctrine that alpha comes first" in s_text
+        # 2 + 11 + 7 + 18 lines for 2, 12, 8 and 20 marks (0.9 a mark), or fewer to fit
+        assert drawn >= 4 * 2
+        for text in TEACHER_ONLY:
+            assert text in t_text, text
+        assert "Mark schemes" in t_text and "Analysis questions" in t_text
+    else:
+        assert drawn == 3          # a recall question without marks: three lines
+        assert "In 1925." in t_text
+        assert "Mark schemes" not in t_text
+        # no source question: the chapter's first block quote, if any, is the extract
+        assert "Source" not in s_text.split("Review questions")[0]
+        key = pikepdf.open(folder / f"{chapter}-worksheet-teacher-a4.pdf")
+        assert sum(rules(page, width) for page in key.pages) == 0   # no answer space
+
+
+def test_reading_handout_is_the_chapter(assess_build):
+    text = " ".join(text_of(p) for p in PdfReader(assess_build / "handouts" /
+                                                  "ch01-reading-a4.pdf").pages)
+    assert "Where alpha began" in text and "POINTS TO REMEMBER" in text.upper()
+    for answer in ANSWERS:
+        assert answer not in text
+
+
+def test_handout_running_heads_are_one_short_line(assess_build):
+    for path in sorted((assess_build / "handouts").glob("*.pdf")):
+        reader = PdfReader(path)
+        height = float(reader.pages[0].mediabox[3])
+        for page in reader.pages:
+            heads = []
+            page.extract_text(visitor_text=lambda text, cm, tm, font, size: heads.append(
+                (round(tm[5] * cm[3] + cm[5], 1), text)) if text.strip() else None)
+            top = {y for y, _ in heads if y > height - 18 * 72 / 25.4}
+            assert len(top) == 1, (path.name, top)
+            head = " ".join("".join(t for y, t in heads if y in top).split())
+            kind = "Reading" if "reading" in path.name else "Worksheet"
+            assert kind in head, (path.name, head)
+            if path.name.startswith("ch01"):     # the chapter's short title
+                assert "Chapter 1 · Alpha and its critics" in head, head
+
+
+def test_worksheet_shrinks_answer_space_to_two_pages(tmp_path):
+    """A chapter with many long questions still fits its worksheet on two pages."""
+    book = tmp_path / "book"
+    shutil.copytree(ASSESS, book)
+    chapter = book / "chapters" / "02-second.md"
+    many = "".join(f"  - type: essay\n    question: Essay question number {n}, on beta?\n"
+                   f"    answer: An answer.\n    marks: 25\n" for n in range(8))
+    chapter.write_text(chapter.read_text().replace("questions:\n", "questions:\n" + many, 1))
+    out = build(book, tmp_path / "out", "--edition", "student", "--format", "pdf")
+    sheet = out / "handouts" / "ch02-worksheet-student-a4.pdf"
+    pdf = pikepdf.open(sheet)
+    assert len(pdf.pages) <= 2
+    text = " ".join(text_of(p) for p in PdfReader(sheet).pages)
+    assert all(f"Essay question number {n}" in text for n in range(8))
+    width = float(pdf.pages[0].mediabox[2])
+    assert sum(rules(p, width) for p in pdf.pages) >= 9 * 2
+
+
+# -- in process ----------------------------------------------------------------------
+def test_first_sentence_keeps_markup():
+    from studyguide.writers.pdf import first_sentence
+    assert first_sentence("<p>The <em>NEP</em> began in 1921. It ended in 1928.</p>") == \
+        "The <em>NEP</em> began in 1921."
+    assert first_sentence("<p>One sentence only.</p>") == "One sentence only."
+    assert first_sentence("<p>Lenin’s <a href='#x'>term</a>. Then more.</p>") == \
+        'Lenin’s <a href="#x">term</a>.'
+
+
+def test_answer_space_grows_with_type_and_marks():
+    from studyguide.writers.pdf import answer_lines
+    assert answer_lines({"type": "recall"}) < answer_lines({"type": "analysis"}) < \
+        answer_lines({"type": "essay"})
+    assert answer_lines({"type": "analysis", "marks": 4}) < \
+        answer_lines({"type": "analysis", "marks": 12}) < answer_lines({"type": "essay", "marks": 25})
+
+
+@pytest.mark.parametrize("name", ["a-small-assessed-book-teacher-a4.pdf",
+                                  "handouts/ch01-worksheet-student-a4.pdf",
+                                  "handouts/ch01-worksheet-teacher-a4.pdf"])
+def test_answer_key_and_worksheets_keep_the_pdfua_rules(assess_build, name):
+    """The answer key's and the worksheets' mark-scheme tables, answer space and
+    name line are tagged as the rest of the book is (tests/test_pdfua.py's rules)."""
+    from test_pdfua import RULES
+    with pikepdf.open(assess_build / name) as pdf:
+        for rule in RULES:
+            assert rule(pdf) == [], (name, rule.__name__)
