@@ -21,6 +21,7 @@ and line of what is on that page (``Finding.source``).
 from __future__ import annotations
 
 import re
+import statistics
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,16 +147,24 @@ def _body_size(pages: list[PageText]) -> float:
 
 
 def _calls(line: Line, body_size: float) -> list[int]:
-    """Footnote calls in a line: runs of digits set smaller than the text and raised."""
-    calls, run, base = [], "", max(c["bottom"] for c in line.chars)
+    """Footnote calls in a line: runs of digits set smaller than the text and raised above
+    its baseline, straight after a character of the text or opening the line (small type
+    such as a question's "(12 marks)" label is not a call, wherever its baseline lies)."""
+    text = [c["matrix"][5] for c in line.chars if c["size"] >= 0.8 * body_size]
+    if not text:
+        return []
+    base = statistics.median(text)      # the baseline, upwards in PDF space
+    calls, run, before = [], "", None
     for c in line.chars + [None]:
         small = (c is not None and c["text"].isdigit() and c["size"] < 0.8 * body_size
-                 and c["bottom"] < base - 1.0)
+                 and c["matrix"][5] > base + 1.0)
         if small:
             run += c["text"]
-        elif run:
+            continue
+        if run and (before is None or before["size"] >= 0.8 * body_size) \
+                and not (c is not None and c["size"] < 0.8 * body_size and c["text"].isalpha()):
             calls.append(int(run))
-            run = ""
+        run, before = "", c
     return calls
 
 

@@ -61,6 +61,16 @@ def test_footnote_off_its_page(tmp_path):
     assert "footnote" not in checks(fine)
 
 
+def test_small_raised_labels_are_not_note_calls(tmp_path):
+    """A question's "(12 marks)" in small capitals, raised beside its number, is no call;
+    a raised figure straight after a word still is."""
+    label = ("<ol><li><span style='font-size: 7.5pt; vertical-align: 3pt'>ANALYSIS "
+             "(12 MARKS)</span><p>Why did it fail?</p></li></ol>")
+    assert "footnote" not in checks(pdf_of(PARA * 2 + label + PARA, tmp_path))
+    call = "<p>A claim<sup style='font-size: 7pt'>12</sup> that needs a note.</p>"
+    assert "footnote" in checks(pdf_of(PARA * 2 + call + PARA, tmp_path, "call.pdf"))
+
+
 def test_heading_stranded_at_the_foot_of_a_page(tmp_path):
     body = (PARA + "<div style='break-before: page'></div>"
             "<div style='height: 205mm'></div><h2>A heading at the foot</h2>"
@@ -138,7 +148,9 @@ def test_fixture_book_passes_preflight_in_every_edition_and_paper(tmp_path):
                                            papers=("A4", "Letter"), strict=True,
                                            cache=tmp_path / "cache"))
     pdfs = [p for p in result.outputs if p.suffix == ".pdf"]
-    assert len(pdfs) == 4 + 4 * 3       # 2 editions x 2 papers; 3 documents' handouts
+    # 2 editions x 2 papers; for each paper, 3 documents' reading handouts and their student
+    # and teacher worksheets
+    assert len(pdfs) == 4 + 2 * 3 * 3
     assert not [w for w in result.warnings if "preflight" in w or "[" in w]
 
 
