@@ -246,6 +246,17 @@ def test_handout_is_self_contained(mini_build):
         assert (page.extract_text() or "").strip(), "blank page in a handout"
 
 
+def test_handout_cross_references_give_the_handouts_own_pages(mini_build):
+    """A reading handout is one document: "Figure 1.1 (p. N)" names the handout page the
+    figure is on, never an empty "(p. )"."""
+    pages = pdf_text(PdfReader(mini_build / "handouts" / "ch01-reading-a4.pdf"))
+    text = "\n".join(pages)
+    assert "(p. )" not in text
+    found = re.search(r"Figure 1\.1 \(p\. (\d+)\)", text)
+    assert found, text
+    assert "Figure 1.1. Two strategies" in pages[int(found.group(1)) - 1]
+
+
 def test_letter_paper(tmp_path):
     from conftest import run_build
     result = run_build("--content", str(MINI), "--output", str(tmp_path), "--paper", "Letter",

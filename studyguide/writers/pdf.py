@@ -81,7 +81,10 @@ def _css_content(text: str, values: dict[str, str]) -> str:
 def label_css(labels: dict, handout: bool) -> str:
     """The words that the stylesheets print, in the book's language: a cross-reference's
     "(p. N)" and a handout's "Page X of Y" (handout.css's folio is a bottom-centre box)."""
-    page_ref = _css_content(labels["page_ref"], {"page": "attr(data-page)"})
+    # a book's part carries its pages in data-page (numbered after layout); a handout is
+    # one document, whose links lead inside it: WeasyPrint counts their pages itself
+    page = "target-counter(attr(href url), page)" if handout else "attr(data-page)"
+    page_ref = _css_content(labels["page_ref"], {"page": page})
     page_of = _css_content(labels["page_of"], {"page": "counter(page)",
                                                "pages": "counter(pages)"})
     css = f'a.xref::after {{ content: " (" {page_ref} ")"; }}\n'
