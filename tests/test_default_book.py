@@ -31,8 +31,9 @@ def model():
 @pytest.fixture(scope="module")
 def default_build(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("default")
+    # the print preflight has its own test over the default guide (test_preflight.py)
     result = run_build("--output", str(out), "--no-cache", "--edition", "student",
-                       "--no-handouts", "-q", "--strict")
+                       "--no-handouts", "--no-preflight", "-q", "--strict")
     assert result.returncode == 0, result.stderr
     return out
 
@@ -65,9 +66,13 @@ def test_every_chapter_has_its_apparatus(model):
     book, rb, _ = model
     for ch, doc in zip(book.chapters, rb.docs):
         assert ch.summary and len(ch.objectives) >= 3 and ch.key_terms, ch.path.name
-        kinds = {q.type for q in ch.questions}
-        assert kinds == {"recall", "analysis"}, ch.path.name
-        assert all(q.answer for q in ch.questions), ch.path.name
+        kinds = [q.type for q in ch.questions]
+        assert set(kinds) == {"recall", "analysis", "source"}, ch.path.name
+        assert kinds.count("source") == 1, ch.path.name      # one source question a chapter
+        assert all(q.answer and q.marks for q in ch.questions), ch.path.name
+        assert all(q.indicative for q in ch.questions if q.type != "recall"), ch.path.name
+        assert any(q.plan for q in ch.questions), f"{ch.path.name} has no essay plan"
+        assert 4 <= len(ch.key_points) <= 6 and ch.further_reading, ch.path.name
         assert 'class="comparison"' in doc.body_html, f"{ch.path.name} has no comparison table"
         assert doc.body_html.count('class="citation"') >= 4, ch.path.name
 

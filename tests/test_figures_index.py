@@ -242,6 +242,7 @@ def test_printed_index_has_subentries_ranges_and_cross_references(indexed_build)
         for page in range(int(first), int(last or first) + 1):
             text = re.sub(r"[\u00ad-]\s*\n\s*", "", pages[body_start + page - 1])
             assert "alpha doctrine" in " ".join(text.lower().split()), (page, line)
-    assert "See also Beta theory" in index
-    assert re.search(r"its critics \d+", index)
-    assert "Doctrines. See Alpha doctrine" in index
+    flat = " ".join(index.split())          # an entry may wrap in the narrow column
+    assert "See also Beta theory" in flat
+    assert re.search(r"its critics \d+", flat)
+    assert "Doctrines. See Alpha doctrine" in flat

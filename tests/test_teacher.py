@@ -126,7 +126,7 @@ def test_teacher_edition_keeps_the_student_pages_assessed(assess_build):
 
 @pytest.mark.slow
 def test_teacher_edition_keeps_the_student_pages_default(tmp_path):
-    out = build(CONTENT, tmp_path / "out", "--no-handouts", "--format", "pdf")
+    out = build(CONTENT, tmp_path / "out", "--no-handouts", "--no-preflight", "--format", "pdf")
     assert_same_pages(out)
 
 
