@@ -173,15 +173,16 @@ def test_strict_fails_on_a_preflight_finding(book_copy, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known makeup defects remain in the default guide: "
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known makeup defects remain in the default guide: "
                    "a split table (p. 52), an underfull page (p. 21), hyphen ladders, and in "
                    "the worksheets question labels past the margin and stranded mark-scheme "
                    "headings; strict, so the test fails once they are mended and it passes")
 def test_default_guide_passes_preflight(tmp_path):
-    """The default guide, both editions, A4 and Letter, all handouts: no finding; and
-    the measured page: 60-75 characters a body line, no note off its page."""
+    """The default guide, both editions on A4 with all handouts: no finding; and the
+    measured page: 60-75 characters a body line, no note off its page. (Letter is checked
+    on the fixture book; the whole guide on two papers costs minutes a run.)"""
     result = builder.build(builder.Options(content=CONTENT, output=tmp_path / "out",
-                                           papers=("A4", "Letter"),
+                                           papers=("A4",),
                                            cache=tmp_path / "cache"))
     findings = [w for w in result.warnings if "[" in w and "page" in w]
     assert findings == []
