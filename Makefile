@@ -7,7 +7,7 @@ STAMP   := .venv/.installed
 APT_BUILD := fonts-linuxlibertine fonts-dejavu-core libharfbuzz-subset0
 APT_TEST  := poppler-utils qpdf calibre "default-jre-headless|java" chromium "npm|npm"
 
-.PHONY: build test test-oldest watch bench wheel clean system-build system-test
+.PHONY: build test test-oldest test-newest watch bench wheel clean system-build system-test
 
 build: $(STAMP) system-build
 	$(PY) build.py
@@ -21,6 +21,14 @@ test-oldest: system-build system-test
 	scripts/lowest-constraints > .venv-oldest/constraints.txt
 	.venv-oldest/bin/python -m pip install --quiet -c .venv-oldest/constraints.txt -e '.[test]'
 	.venv-oldest/bin/python -m pytest -n 2 --dist loadfile
+
+# ... and on the newest versions the ranges allow (pyproject's upper bounds: WeasyPrint
+# below its next major), upgraded in place each time so that a new release is tested.
+test-newest: system-build system-test
+	python3 -m venv .venv-newest
+	.venv-newest/bin/python -m pip install --quiet --upgrade pip
+	.venv-newest/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
+	.venv-newest/bin/python -m pytest -n 2 --dist loadfile
 
 watch: $(STAMP) system-build
 	$(PY) build.py --watch
@@ -51,4 +59,4 @@ system-test:
 	  PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund
 
 clean:
-	rm -rf output .cache build dist .venv-oldest
+	rm -rf output .cache build dist .venv-oldest .venv-newest
