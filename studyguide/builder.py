@@ -97,9 +97,10 @@ def handout_names(doc, editions) -> list[tuple[str, str, bool]]:
 
 
 def _preflight_job(data: bytes, name: str, names: frozenset, labels: list[str] | None,
-                   sources: list) -> list:
+                   sources: list, one_sided: bool = False) -> list:
     from . import preflight
-    return preflight.check_pdf(Path(name), names, labels, sources, data=data)
+    return preflight.check_pdf(Path(name), names, labels, sources, data=data,
+                               one_sided=one_sided)
 
 
 def _epub_job(rb: RenderedBook, layout) -> bytes:
@@ -613,6 +614,7 @@ class Run:
             if name.suffix != ".pdf":
                 continue
             ed = editions.get(name)
+            one_sided = name in docs          # a handout: the same margins on every page
             if ed is not None and ed.layout is not None:
                 labels = ed.layout.labels
                 sources = page_sources(ed.layout.page_starts, self.rb.id_lines)
@@ -622,12 +624,12 @@ class Run:
                 labels, sources = None, (str(known[0]), known[1]) if known else None
             rel = str(name.relative_to(self.opts.output))
             key = cache_mod.digest("preflight", self.engine, cache_mod.digest(data), rel,
-                                   sorted(names), labels, sources)
+                                   sorted(names), labels, sources, one_sided)
             cached = self.store.get(key)
             if cached is not None:
                 found += cached
             else:
-                todo.append((key, (data, rel, names, labels, sources)))
+                todo.append((key, (data, rel, names, labels, sources, one_sided)))
         if todo:
             self.progress(f"preflight of {len(todo)} PDF(s)")
             futures = [(key, self.pool.submit(_preflight_job, *args, cost=len(args[0])))

@@ -170,9 +170,10 @@ def _calls(line: Line, body_size: float) -> list[int]:
 
 def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                 labels: list[str] | None = None,
-                sources=None) -> list[Finding]:
+                sources=None, one_sided: bool = False) -> list[Finding]:
     """Every finding on a document's pages. ``labels``: each page's printed number;
-    ``sources``: each page's source file and line (a list), or one for all (a tuple)."""
+    ``sources``: each page's source file and line (a list), or one for all (a tuple);
+    ``one_sided``: every page has the same margins (a handout), not mirrored ones."""
     out: list[Finding] = []
     body_size = _body_size(pages)
     for page in pages:
@@ -263,9 +264,12 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                     report("name", page, f"the name “{head[0] + tail.group()}” is hyphenated")
 
     # overflow past the text block, whose edges are those of most full lines on the
-    # pages of the same hand (mirrored margins)
-    for parity in (0, 1):
-        hand = [p for p in pages if p.number % 2 == parity]
+    # pages of the same hand (mirrored margins), or on every page of a one-sided
+    # document: a page of it set ragged, or indented throughout (a worksheet's
+    # questions, their numbers hanging in the indent), has the others' margins
+    hands = [pages] if one_sided else [[p for p in pages if p.number % 2 == parity]
+                                       for parity in (0, 1)]
+    for hand in hands:
         full = [ln for p in hand for ln in p.body if len(ln.text) > 40]
         if not full:
             continue
@@ -313,11 +317,11 @@ def _caption_above(page: PageText, table) -> bool:
 
 
 def check_pdf(path: Path, names: set[str] = frozenset(), labels: list[str] | None = None,
-              sources=None, data: bytes | None = None
+              sources=None, data: bytes | None = None, one_sided: bool = False
               ) -> list[Finding]:
     """The findings of a PDF file (or of ``data``, the PDF that will be ``path``)."""
     return check_pages(read_pages(data if data is not None else Path(path)), str(path), names,
-                       labels, sources)
+                       labels, sources, one_sided)
 
 
 def page_sources(page_starts: list[tuple[str, list[str]]],
