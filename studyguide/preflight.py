@@ -91,6 +91,7 @@ class PageText:
     notes: list[Line]        # the footnote area (a rule above it)
     foot: list[Line]         # folio
     tables: list             # pdfplumber tables (bbox, rows)
+    rules: list[float] = ()  # tops of rules drawn across the text block (answer lines)
 
     @property
     def empty(self) -> bool:
@@ -122,9 +123,21 @@ def read_pages(source) -> list[PageText]:
                     if len(t.rows) >= 2 and max(len(r.cells) for r in t.rows) >= 2:
                         tables.append((t.bbox, len(t.rows)))
             pages.append(PageText(i + 1, page.width, page.height, head, body, notes, foot,
-                                  tables))
+                                  tables, _rules(page)))
             page.close()          # pdfplumber keeps each page's objects until closed
     return pages
+
+
+def _rules(page) -> list[float]:
+    """The tops of the horizontal rules across most of the text block (a worksheet's
+    ruled answer space; a table's borders too), inside the band of the running heads."""
+    tops: list[float] = []
+    for edge in sorted(page.horizontal_edges, key=lambda e: e["top"]):
+        if edge["x1"] - edge["x0"] >= 0.4 * page.width and \
+                MARGIN_ZONE < edge["top"] < page.height - MARGIN_ZONE:
+            if not tops or edge["top"] - tops[-1] > 2:     # a thin box's two edges: one
+                tops.append(edge["top"])
+    return tops
 
 
 NOTE_START = re.compile(r"^(\d+)\.\s")
@@ -210,8 +223,12 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         last_of_part = nxt is None or nxt.empty or nxt.opening
         # stranded heading or question label at the foot of a page
         if text_lines and not last_of_part:
+            # ruled answer space at the foot (two rules or more under the last line, not
+            # a table's bottom border nor the rule over the notes) counts as lines
+            limit = page.notes[0].top - 6 if page.notes else page.height
+            ruled = [top for top in page.rules if text_lines[-1].bottom < top < limit]
             for k, ln in enumerate(text_lines):
-                after = len(text_lines) - k - 1
+                after = len(text_lines) - k - 1 + (len(ruled) if len(ruled) >= 2 else 0)
                 if after >= MIN_LINES_AFTER:
                     continue
                 if _is_heading(ln, body_size):
@@ -241,7 +258,7 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                                              f"{min(rows_here - 1, rows_there)} row(s) on a page")
         # underfull
         if page.body and not last_of_part and not page.opening:
-            filled = max(ln.bottom for ln in text_lines or page.body) - \
+            filled = max([ln.bottom for ln in text_lines or page.body] + list(page.rules)) - \
                 min(ln.top for ln in page.body)
             if filled < 0.25 * _text_block_height(pages):
                 report("underfull", page, f"the page is {filled / _text_block_height(pages):.0%} "
@@ -274,7 +291,10 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         if not full:
             continue
         rights = [x for x, n in Counter(round(ln.x1) for ln in full).items() if n >= 3]
-        lefts = [x for x, n in Counter(round(ln.x0) for ln in full).items() if n >= 3]
+        # a one-sided document's left edge is where any three lines start: a handout
+        # whose full lines are all in lists has its headings at the margin
+        starts = [ln for p in hand for ln in p.body] if one_sided else full
+        lefts = [x for x, n in Counter(round(ln.x0) for ln in starts).items() if n >= 3]
         if not rights or not lefts:
             continue
         right, left = max(rights), min(lefts)
