@@ -884,6 +884,8 @@ MIN_LINES = {"recall": 3, "analysis": 6, "source": 6, "essay": 12}
 LINES_PER_MARK = {"recall": 1.0, "analysis": 1.0, "source": 1.0, "essay": 1.25}
 UNMARKED_LINES = {"recall": 4, "analysis": 10, "source": 10, "essay": 20}
 MAX_LINES = 24
+MIN_KEPT = 3              # the fewest lines a question keeps when a sheet is shrunk
+FILL_ROUNDS = 2           # layouts that give the space left at page feet as lines
 
 
 def answer_lines(q: dict) -> int:
@@ -994,10 +996,6 @@ def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: s
                 break
         best, lines = tried, grown
     return _handout_pdf(rb, doc, template, teacher, paper, best)
-
-
-MIN_KEPT = 3              # the fewest lines a question keeps when a sheet is shrunk
-FILL_ROUNDS = 2
 
 
 def _ws_anchors(document, doc: RenderedDoc) -> list[dict[str, float]]:
