@@ -131,12 +131,16 @@ def read_pages(source) -> list[PageText]:
 def _rules(page) -> list[float]:
     """The tops of the horizontal rules across most of the text block (a worksheet's
     ruled answer space; a table's borders too), inside the band of the running heads."""
+    # WeasyPrint draws a border as its box filled under a clip: of a rectangle, only
+    # the bottom is where a rule under a box (an answer line) is seen
+    found = [(r["bottom"], r["x1"] - r["x0"]) for r in page.rects] + \
+        [(ln["top"], ln["x1"] - ln["x0"]) for ln in page.lines
+         if abs(ln["top"] - ln["bottom"]) < 1]
     tops: list[float] = []
-    for edge in sorted(page.horizontal_edges, key=lambda e: e["top"]):
-        if edge["x1"] - edge["x0"] >= 0.4 * page.width and \
-                MARGIN_ZONE < edge["top"] < page.height - MARGIN_ZONE:
-            if not tops or edge["top"] - tops[-1] > 2:     # a thin box's two edges: one
-                tops.append(edge["top"])
+    for y, width in sorted(found):
+        if width >= 0.4 * page.width and MARGIN_ZONE < y < page.height - MARGIN_ZONE:
+            if not tops or y - tops[-1] > 2:     # a thin rule's two edges: one
+                tops.append(y)
     return tops
 
 
