@@ -61,6 +61,7 @@ class Result:
     seconds: float = 0.0
     rendered: int = 0                      # outputs actually rendered (not from cache)
     unchanged: bool = False                # nothing changed since the last build
+    removed: list[Path] = field(default_factory=list)   # stale outputs of earlier builds
 
 
 Progress = Callable[..., None]   # (message, done=None, total=None)
@@ -97,9 +98,10 @@ def handout_names(doc, editions) -> list[tuple[str, str, bool]]:
 
 
 def _preflight_job(data: bytes, name: str, names: frozenset, labels: list[str] | None,
-                   sources: list) -> list:
+                   sources: list, one_sided: bool = False) -> list:
     from . import preflight
-    return preflight.check_pdf(Path(name), names, labels, sources, data=data)
+    return preflight.check_pdf(Path(name), names, labels, sources, data=data,
+                               one_sided=one_sided)
 
 
 def _epub_job(rb: RenderedBook, layout) -> bytes:
@@ -310,10 +312,12 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
                             f"{'teacher' if ed.teacher else 'student'} edition did not settle "
                             f"after {ed.rounds} rounds; some cross-references may be a page out")
     write_atomically(results, opts.output)
+    removed = remove_stale(opts, rb.book.meta, results)
     store.record(opts.output, inputs, results, warnings)   # the book's, not the cache's
     store.prune(since=began)
     return Result(outputs=sorted(results), warnings=warnings + store.warnings,
-                  seconds=time.perf_counter() - started, rendered=run.rendered)
+                  seconds=time.perf_counter() - started, rendered=run.rendered,
+                  removed=removed)
 
 
 class Run:
@@ -613,6 +617,7 @@ class Run:
             if name.suffix != ".pdf":
                 continue
             ed = editions.get(name)
+            one_sided = name in docs          # a handout: the same margins on every page
             if ed is not None and ed.layout is not None:
                 labels = ed.layout.labels
                 sources = page_sources(ed.layout.page_starts, self.rb.id_lines)
@@ -622,12 +627,12 @@ class Run:
                 labels, sources = None, (str(known[0]), known[1]) if known else None
             rel = str(name.relative_to(self.opts.output))
             key = cache_mod.digest("preflight", self.engine, cache_mod.digest(data), rel,
-                                   sorted(names), labels, sources)
+                                   sorted(names), labels, sources, one_sided)
             cached = self.store.get(key)
             if cached is not None:
                 found += cached
             else:
-                todo.append((key, (data, rel, names, labels, sources)))
+                todo.append((key, (data, rel, names, labels, sources, one_sided)))
         if todo:
             self.progress(f"preflight of {len(todo)} PDF(s)")
             futures = [(key, self.pool.submit(_preflight_job, *args, cost=len(args[0])))
@@ -686,6 +691,68 @@ def _swap(tmp: str, target: str) -> tuple[Path, Path]:
             or not t.name.startswith(f".{g.name}.") or not t.name.endswith(".tmp")):
         raise ValueError(f"not a staged output: {tmp} -> {target}")
     return t, g
+
+
+# -- outputs an earlier build made and this one no longer makes ---------------------
+# The outputs a build made are listed in this file in the output folder. The next build
+# removes those it no longer makes, where it makes their kind (format, paper, edition,
+# handouts): a file renamed since, or of a chapter removed. A folder built before the
+# list existed has its PDFs of this book found by their metadata (the builder's /Creator
+# and the book's /identifier). Nothing else in the folder is ever removed.
+MANIFEST = ".studyguide-outputs.json"
+CREATOR = "studyguide"
+
+
+def remove_stale(opts: Options, meta, made: dict[Path, bytes] | list[Path]) -> list[Path]:
+    """Remove the stale outputs of earlier builds into ``opts.output``, list the ones
+    ``made`` now for the next build, and return those removed."""
+    output = opts.output
+    listed = output / MANIFEST
+    try:
+        earlier = {output / rel for rel in json.loads(listed.read_text(encoding="utf-8"))}
+    except (OSError, ValueError, TypeError):
+        earlier = {p for folder in (output, output / "handouts") if folder.is_dir()
+                   for p in folder.glob("*.pdf") if _made_for(p, meta)}
+    formats = set(opts.formats or meta.outputs)
+    papers = {p.lower() for p in (opts.papers or [meta.paper])}
+
+    def ours_to_make(path: Path) -> bool:      # a kind of output this build makes
+        if path.suffix == ".epub":
+            return "epub" in formats and path.parent == output
+        stem = path.stem.rsplit("-", 2)
+        edition = stem[-2] if len(stem) == 3 and stem[-2] in ("student", "teacher") else None
+        return ("pdf" in formats and stem[-1] in papers
+                and (edition is None or edition in opts.editions)
+                and (opts.handouts if path.parent == output / "handouts"
+                     else path.parent == output and edition is not None))
+
+    removed = []
+    for path in sorted(earlier - set(made)):
+        if ours_to_make(path) and path.is_file():
+            path.unlink()
+            removed.append(path)
+    kept = {p for p in earlier - set(removed) if p.is_file()} | set(made)
+    _write_manifest(listed, sorted(str(p.relative_to(output)) for p in kept))
+    return removed
+
+
+def _made_for(path: Path, meta) -> bool:
+    """Whether a PDF was made by this builder for this book (its document information)."""
+    import pikepdf
+    try:
+        with pikepdf.open(path) as pdf:
+            info = pdf.docinfo
+            return (str(info.get("/Creator", "")) == CREATOR
+                    and str(info.get("/identifier", "")) == meta.identifier)
+    except Exception:           # not a PDF pikepdf reads: not one of ours
+        return False
+
+
+def _write_manifest(path: Path, names: list[str]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f"{MANIFEST}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(names, fh, indent=0)
+    os.replace(tmp, path)
 
 
 def write_atomically(files: dict[Path, bytes], output: Path) -> None:

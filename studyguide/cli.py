@@ -222,6 +222,9 @@ def run_once(opts, quiet: bool, debug: bool = False) -> int:
         return unexpected(exc, debug)
     for w in result.warnings:
         print(w, file=sys.stderr)
+    if result.removed and not quiet:
+        print(f"removed {len(result.removed)} file(s) an earlier build made and this one no "
+              f"longer makes: {', '.join(_rel(p) for p in result.removed)}")
     if not quiet:
         if result.unchanged:
             print(f"nothing changed: {len(result.outputs)} file(s) in {_rel(opts.output)} "

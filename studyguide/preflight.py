@@ -91,6 +91,7 @@ class PageText:
     notes: list[Line]        # the footnote area (a rule above it)
     foot: list[Line]         # folio
     tables: list             # pdfplumber tables (bbox, rows)
+    rules: list[float] = ()  # tops of rules drawn across the text block (answer lines)
 
     @property
     def empty(self) -> bool:
@@ -122,9 +123,25 @@ def read_pages(source) -> list[PageText]:
                     if len(t.rows) >= 2 and max(len(r.cells) for r in t.rows) >= 2:
                         tables.append((t.bbox, len(t.rows)))
             pages.append(PageText(i + 1, page.width, page.height, head, body, notes, foot,
-                                  tables))
+                                  tables, _rules(page)))
             page.close()          # pdfplumber keeps each page's objects until closed
     return pages
+
+
+def _rules(page) -> list[float]:
+    """The tops of the horizontal rules across most of the text block (a worksheet's
+    ruled answer space; a table's borders too), inside the band of the running heads."""
+    # WeasyPrint draws a border as its box filled under a clip: of a rectangle, only
+    # the bottom is where a rule under a box (an answer line) is seen
+    found = [(r["bottom"], r["x1"] - r["x0"]) for r in page.rects] + \
+        [(ln["top"], ln["x1"] - ln["x0"]) for ln in page.lines
+         if abs(ln["top"] - ln["bottom"]) < 1]
+    tops: list[float] = []
+    for y, width in sorted(found):
+        if width >= 0.4 * page.width and MARGIN_ZONE < y < page.height - MARGIN_ZONE:
+            if not tops or y - tops[-1] > 2:     # a thin rule's two edges: one
+                tops.append(y)
+    return tops
 
 
 NOTE_START = re.compile(r"^(\d+)\.\s")
@@ -170,9 +187,10 @@ def _calls(line: Line, body_size: float) -> list[int]:
 
 def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                 labels: list[str] | None = None,
-                sources=None) -> list[Finding]:
+                sources=None, one_sided: bool = False) -> list[Finding]:
     """Every finding on a document's pages. ``labels``: each page's printed number;
-    ``sources``: each page's source file and line (a list), or one for all (a tuple)."""
+    ``sources``: each page's source file and line (a list), or one for all (a tuple);
+    ``one_sided``: every page has the same margins (a handout), not mirrored ones."""
     out: list[Finding] = []
     body_size = _body_size(pages)
     for page in pages:
@@ -209,8 +227,12 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         last_of_part = nxt is None or nxt.empty or nxt.opening
         # stranded heading or question label at the foot of a page
         if text_lines and not last_of_part:
+            # ruled answer space at the foot (two rules or more under the last line, not
+            # a table's bottom border nor the rule over the notes) counts as lines
+            limit = page.notes[0].top - 6 if page.notes else page.height
+            ruled = [top for top in page.rules if text_lines[-1].bottom < top < limit]
             for k, ln in enumerate(text_lines):
-                after = len(text_lines) - k - 1
+                after = len(text_lines) - k - 1 + (len(ruled) if len(ruled) >= 2 else 0)
                 if after >= MIN_LINES_AFTER:
                     continue
                 if _is_heading(ln, body_size):
@@ -240,7 +262,7 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                                              f"{min(rows_here - 1, rows_there)} row(s) on a page")
         # underfull
         if page.body and not last_of_part and not page.opening:
-            filled = max(ln.bottom for ln in text_lines or page.body) - \
+            filled = max([ln.bottom for ln in text_lines or page.body] + list(page.rules)) - \
                 min(ln.top for ln in page.body)
             if filled < 0.25 * _text_block_height(pages):
                 report("underfull", page, f"the page is {filled / _text_block_height(pages):.0%} "
@@ -263,14 +285,20 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                     report("name", page, f"the name “{head[0] + tail.group()}” is hyphenated")
 
     # overflow past the text block, whose edges are those of most full lines on the
-    # pages of the same hand (mirrored margins)
-    for parity in (0, 1):
-        hand = [p for p in pages if p.number % 2 == parity]
+    # pages of the same hand (mirrored margins), or on every page of a one-sided
+    # document: a page of it set ragged, or indented throughout (a worksheet's
+    # questions, their numbers hanging in the indent), has the others' margins
+    hands = [pages] if one_sided else [[p for p in pages if p.number % 2 == parity]
+                                       for parity in (0, 1)]
+    for hand in hands:
         full = [ln for p in hand for ln in p.body if len(ln.text) > 40]
         if not full:
             continue
         rights = [x for x, n in Counter(round(ln.x1) for ln in full).items() if n >= 3]
-        lefts = [x for x, n in Counter(round(ln.x0) for ln in full).items() if n >= 3]
+        # a one-sided document's left edge is where any three lines start: a handout
+        # whose full lines are all in lists has its headings at the margin
+        starts = [ln for p in hand for ln in p.body] if one_sided else full
+        lefts = [x for x, n in Counter(round(ln.x0) for ln in starts).items() if n >= 3]
         if not rights or not lefts:
             continue
         right, left = max(rights), min(lefts)
@@ -313,11 +341,11 @@ def _caption_above(page: PageText, table) -> bool:
 
 
 def check_pdf(path: Path, names: set[str] = frozenset(), labels: list[str] | None = None,
-              sources=None, data: bytes | None = None
+              sources=None, data: bytes | None = None, one_sided: bool = False
               ) -> list[Finding]:
     """The findings of a PDF file (or of ``data``, the PDF that will be ``path``)."""
     return check_pages(read_pages(data if data is not None else Path(path)), str(path), names,
-                       labels, sources)
+                       labels, sources, one_sided)
 
 
 def page_sources(page_starts: list[tuple[str, list[str]]],

@@ -280,15 +280,17 @@ def test_explicit_format_wins_over_the_books_outputs(book_copy, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "note: --format pdf: the command line overrides the book's outputs: [epub]" \
         in run.stderr
-    assert sorted(p.name for p in out.iterdir()) == [
-        "a-small-test-book-student-a4.pdf", "a-small-test-book.epub"]
+    assert sorted(p.name for p in out.iterdir()) == [     # and the list of what it made
+        ".studyguide-outputs.json", "a-small-test-book-student-a4.pdf",
+        "a-small-test-book.epub"]
     assert (out / "a-small-test-book-student-a4.pdf").read_bytes().startswith(b"%PDF-")
     assert not epubcheck(out / "a-small-test-book.epub")
     default = subprocess.run([sys.executable, "-m", "studyguide", "build", str(book_copy),
                               *common[:1], str(tmp_path / "default"), *common[2:]],
                              capture_output=True, text=True, timeout=600)
     assert default.returncode == 0 and "note:" not in default.stderr
-    assert [p.name for p in (tmp_path / "default").iterdir()] == ["a-small-test-book.epub"]
+    assert sorted(p.name for p in (tmp_path / "default").iterdir()) == [
+        ".studyguide-outputs.json", "a-small-test-book.epub"]
 
 
 @pytest.mark.slow

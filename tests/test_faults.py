@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI, ROOT
+from studyguide.builder import MANIFEST
 
 
 def session(sid: int) -> dict[int, str]:
@@ -157,9 +158,10 @@ def test_a_full_or_read_only_cache_is_a_warning_and_the_build_goes_on(tmp_path,
 
 # -- the outputs: all of one build or none, and no staged file left behind ------------
 def outputs(folder: Path) -> dict[str, bytes]:
-    """Every file in an output folder, hidden ones too: name -> bytes."""
+    """Every file in an output folder, hidden ones too, but the list of the outputs
+    (the same for every build of one book): name -> bytes."""
     return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
 
 
 def both(*args: str, content: Path = MINI) -> list[str]:

@@ -215,3 +215,24 @@ def test_print_typography_of_generated_text():
     assert '<span class="name">Writer</span>’s ‘view’' in out
     assert '<span class="name">Writer</span>’s.' in out                 # an escaped one too
     assert "<pre>x = 'a'</pre>" in out and "content: \"x's\"" in out   # code, CSS as written
+
+
+def test_overflow_of_a_one_sided_handout(tmp_path):
+    """A handout has the same margins on every page. Its first page set ragged, and its
+    second holding only indented questions whose numbers hang in the indent, are within
+    the margins, though measured by their own hand (as a mirrored book's pages are) they
+    seemed not to be; a line that does run past the margin is still found."""
+    ragged = ("<p style='text-align: left'>" + PARA[3:-4] + " " + PARA[3:-4] + "</p>") * 6
+    questions = ("<ol style='padding-left: 6mm'>" + "".join(
+        f"<li><p style='font-size: 8.5pt'>ANALYSIS (12 MARKS)</p>{PARA}</li>"
+        for _ in range(6)) + "</ol>")
+    sheet = ragged + "<div style='break-before: page'></div>" + questions
+    path = pdf_of(sheet, tmp_path, "sheet.pdf")
+    assert "overflow" in checks(path)                  # the formerly false finding
+    assert "overflow" not in checks(path, one_sided=True)
+    wide = ("<p style='white-space: nowrap'>A line that runs on past the margin of the "
+            "text block and out into the white space beside it, far too long</p>")
+    over = pdf_of(ragged + "<div style='break-before: page'></div>" + questions + wide,
+                  tmp_path, "over.pdf")
+    assert [(f.check, f.page) for f in preflight.check_pdf(over, one_sided=True)] == \
+        [("overflow", 2)]

@@ -1,6 +1,7 @@
 """Regenerating editions: reproducible bytes, incremental rebuilds, atomic outputs, watch."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -25,7 +26,7 @@ def test_two_clean_builds_are_byte_identical(book_copy, tmp_path):
     build(book_copy, tmp_path / "a", None)
     build(book_copy, tmp_path / "b", None)
     a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
-    assert a == b and len(a) == 12
+    assert a == b and len(a) == 13      # 12 outputs and the list of them
 
 
 def test_no_change_rebuild_renders_nothing(book_copy, tmp_path):
@@ -243,3 +244,54 @@ def test_a_build_prunes_what_it_did_not_use_and_stays_incremental(book_copy, tmp
     # what is left is what the second build used
     assert all(p.stat().st_mtime >= began - 2 for p in (folder / "objects").rglob("*")
                if p.is_file())
+
+
+# -- outputs an earlier build made and this one no longer makes ----------------------
+def test_stale_outputs_are_removed_and_nothing_else(tmp_path):
+    """A build removes the outputs an earlier build made (its list, or for a folder built
+    before the list, the PDFs whose metadata names the builder and this book) that it no
+    longer makes, where it makes their kind; an author's files stay, and so do outputs of
+    another paper or edition than this build's."""
+    import types
+    import pikepdf
+    from studyguide.builder import MANIFEST, Options, remove_stale
+    out = tmp_path / "out"
+    (out / "handouts").mkdir(parents=True)
+    meta = types.SimpleNamespace(identifier="urn:uuid:book", outputs=["pdf", "epub"],
+                                 paper="A4")
+
+    def pdf(path: Path, creator: str = "studyguide", ident: str = "urn:uuid:book") -> Path:
+        with pikepdf.new() as doc:
+            doc.add_blank_page()
+            doc.docinfo["/Creator"], doc.docinfo["/identifier"] = creator, ident
+            doc.save(path)
+        return path
+
+    old_name = pdf(out / "handouts" / "ch01-the-marxist-background-and-the-stages-of-student-a4.pdf")
+    letter = pdf(out / "handouts" / "ch01-worksheet-student-letter.pdf")
+    kept = [pdf(out / "handouts" / "ch01-reading-a4.pdf"),
+            pdf(out / "notes.pdf", creator="LibreOffice"),                 # the author's
+            pdf(out / "handouts" / "other-book-student-a4.pdf", ident="urn:uuid:other"),
+            letter]
+    (out / "handouts" / "mine.txt").write_text("the author's")
+    opts = Options(content=tmp_path, output=out, papers=("A4",))
+    # no list yet: the builder's PDFs of this book are found by their metadata
+    assert remove_stale(opts, meta, [kept[0]]) == [old_name]
+    assert not old_name.exists() and all(p.exists() for p in kept)
+    listed = json.loads((out / MANIFEST).read_text())
+    assert "handouts/ch01-reading-a4.pdf" in listed and "notes.pdf" not in listed
+    # from then on, the list: a chapter dropped from the book loses its handouts, but
+    # not those on Letter when this build makes A4 only, nor a teacher's when it makes
+    # the student edition only
+    gone = pdf(out / "handouts" / "ch02-reading-a4.pdf")
+    teacher = pdf(out / "handouts" / "ch02-worksheet-teacher-a4.pdf")
+    (out / MANIFEST).write_text(json.dumps(listed + ["handouts/ch02-reading-a4.pdf",
+                                                     "handouts/ch02-worksheet-teacher-a4.pdf"]))
+    opts.editions = ("student",)
+    assert remove_stale(opts, meta, [kept[0]]) == [gone]
+    assert teacher.exists() and letter.exists() and (out / "handouts" / "mine.txt").exists()
+    # a build without handouts leaves them all
+    opts.handouts, opts.editions = False, ("student", "teacher")
+    assert remove_stale(opts, meta, []) == []
+    opts.handouts = True
+    assert remove_stale(opts, meta, [kept[0]]) == [teacher]

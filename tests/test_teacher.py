@@ -2,8 +2,8 @@
 
 The teacher edition prints every page of the student edition on the same page number and
 adds an answer key after the index; chapters print key points, further reading, marks
-and source extracts; each chapter with questions has a worksheet of one or two pages,
-with ruled answer space, and its teacher's answer key.
+and source extracts; each chapter with questions has a worksheet of one or two sheets
+(at most four pages), with ruled answer space, and its teacher's answer key.
 """
 from __future__ import annotations
 
@@ -207,7 +207,7 @@ def test_worksheets(assess_build, chapter):
     folder = assess_build / "handouts"
     student = PdfReader(folder / f"{chapter}-worksheet-student-a4.pdf")
     teacher = PdfReader(folder / f"{chapter}-worksheet-teacher-a4.pdf")
-    assert 1 <= len(student.pages) <= 2 and 1 <= len(teacher.pages) <= 2
+    assert 1 <= len(student.pages) <= 4 and 1 <= len(teacher.pages) <= 2
     s_text = " ".join(text_of(p) for p in student.pages)
     t_text = " ".join(text_of(p) for p in teacher.pages)
     assert re.search(r"Name: .*Class: .*Date:", s_text)
@@ -220,13 +220,14 @@ def test_worksheets(assess_build, chapter):
     drawn = sum(rules(page, width) for page in pdf.pages)
     if chapter == "ch01":
         assert "Alpha doctrine The doctrine that alpha comes first" in s_text
-        # 2 + 11 + 7 + 18 lines for 2, 12, 8 and 20 marks (0.9 a mark), or fewer to fit
-        assert drawn >= 4 * 2
+        # 3 + 12 + 8 + 24 lines for 2, 12, 8 and 20 marks, and what fills the pages
+        assert drawn >= 3 + 12 + 8 + 24
         for text in TEACHER_ONLY:
             assert text in t_text, text
         assert "Mark schemes" in t_text and "Analysis questions" in t_text
     else:
-        assert drawn == 3          # a recall question without marks: three lines
+        # a recall question without marks: four lines, and the rest of its one page
+        assert drawn >= 4 and len(student.pages) == 1
         assert "In 1925." in t_text
         assert "Mark schemes" not in t_text
         # no source question: the chapter's first block quote, if any, is the extract
@@ -260,22 +261,70 @@ def test_handout_running_heads_are_one_short_line(assess_build):
                 assert "Chapter 1 · Alpha and its critics" in head, head
 
 
-def test_worksheet_shrinks_answer_space_to_two_pages(tmp_path):
-    """A chapter with many long questions still fits its worksheet on two pages."""
+def test_worksheet_shrinks_answer_space_to_four_pages(tmp_path):
+    """A chapter with many long questions still fits its worksheet on two sheets (four
+    pages), each question whole with at least three lines, the pages filled."""
     book = tmp_path / "book"
     shutil.copytree(ASSESS, book)
     chapter = book / "chapters" / "02-second.md"
     many = "".join(f"  - type: essay\n    question: Essay question number {n}, on beta?\n"
-                   f"    answer: An answer.\n    marks: 25\n" for n in range(8))
+                   f"    answer: An answer.\n    marks: 25\n" for n in range(12))
     chapter.write_text(chapter.read_text().replace("questions:\n", "questions:\n" + many, 1))
     out = build(book, tmp_path / "out", "--edition", "student", "--format", "pdf")
     sheet = out / "handouts" / "ch02-worksheet-student-a4.pdf"
     pdf = pikepdf.open(sheet)
-    assert len(pdf.pages) <= 2
+    assert len(pdf.pages) == 4
     text = " ".join(text_of(p) for p in PdfReader(sheet).pages)
-    assert all(f"Essay question number {n}" in text for n in range(8))
-    width = float(pdf.pages[0].mediabox[2])
-    assert sum(rules(p, width) for p in pdf.pages) >= 9 * 2
+    assert all(f"Essay question number {n}" in text for n in range(12))
+    found, pages = answer_space(sheet)
+    assert len(found) == 13 and all(n >= 3 for _, _, n in found), found
+    # shrunk: twelve essays of 25 marks would want 24 lines each, 288 in all
+    assert sum(n for _, _, n in found) < 12 * 24
+    assert_fills_its_pages(sheet, pages)
+
+
+def answer_space(path: Path) -> tuple[list[tuple[int, str, int]], list]:
+    """A student worksheet's questions as printed: (page, label, ruled lines under it),
+    read back from the PDF, and its pages (``preflight.read_pages``)."""
+    from studyguide import preflight
+    pages = preflight.read_pages(path)
+    found = []
+    for page in pages:
+        labels = [ln for ln in page.body
+                  if re.match(r"^\d+\.\s.*\b(RECALL|ANALYSIS|SOURCE|ESSAY)\b", ln.text)]
+        # no answer space above a page's first question: none is split across pages
+        assert not labels or not [t for t in page.rules if t < labels[0].top], \
+            (path.name, page.number)
+        for k, ln in enumerate(labels):
+            below = labels[k + 1].top if k + 1 < len(labels) else page.height
+            found.append((page.number, ln.text,
+                          sum(1 for t in page.rules if ln.top < t < below)))
+    return found, pages
+
+
+def assert_fills_its_pages(path: Path, pages) -> None:
+    """Every page of a worksheet is written or ruled down to the foot of its text block,
+    less a line's pitch: none is left part empty."""
+    for page in pages:
+        bottom = max([ln.bottom for ln in page.body] + list(page.rules))
+        assert bottom > page.height - (20 + 8 + 6) * 72 / 25.4, (path.name, page.number, bottom)
+
+
+def test_worksheet_answer_space_follows_the_marks(assess_build):
+    """A line a mark for analysis and source questions, more for an essay, at least three
+    for recall; each question whole on its page; the pages filled."""
+    folder = assess_build / "handouts"
+    sheet = folder / "ch01-worksheet-student-a4.pdf"
+    found, pages = answer_space(sheet)
+    assert [re.search(r"[A-Z]{5,}", label).group() for _, label, _ in found] == [
+        "RECALL", "ANALYSIS", "SOURCE", "ESSAY"]
+    lines = [n for _, _, n in found]
+    assert lines[0] >= 3 and lines[1] >= 12 and lines[2] >= 8 and lines[3] >= 24, found
+    assert len(pages) <= 4
+    assert_fills_its_pages(sheet, pages)
+    one, pages = answer_space(folder / "ch02-worksheet-student-a4.pdf")
+    assert len(one) == 1 and len(pages) == 1 and one[0][2] >= 4
+    assert_fills_its_pages(folder / "ch02-worksheet-student-a4.pdf", pages)
 
 
 # -- in process ----------------------------------------------------------------------
@@ -294,6 +343,11 @@ def test_answer_space_grows_with_type_and_marks():
         answer_lines({"type": "essay"})
     assert answer_lines({"type": "analysis", "marks": 4}) < \
         answer_lines({"type": "analysis", "marks": 12}) < answer_lines({"type": "essay", "marks": 25})
+    # about a line a mark, more for an essay, at least three for recall
+    assert answer_lines({"type": "analysis", "marks": 12}) == 12
+    assert answer_lines({"type": "source", "marks": 8}) == 8
+    assert answer_lines({"type": "essay", "marks": 16}) == 20
+    assert answer_lines({"type": "recall", "marks": 1}) == 3
 
 
 @pytest.mark.parametrize("name", ["a-small-assessed-book-teacher-a4.pdf",

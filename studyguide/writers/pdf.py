@@ -182,15 +182,16 @@ def _smart(text: str) -> str:
 LONG_TABLE_MM = 190
 
 
-def table_height_mm(figure) -> float:
+def table_height_mm(figure, measure: float = 122) -> float:
     """A comparison table's height in print, estimated from its text: the text block is
-    122 mm wide, the first column takes 21 % and the others share the rest; the
-    cells' type (9.35 pt) sets about 1.4 mm a character and 4.2 mm a line."""
+    ``measure`` mm wide (the book's 122), the first column takes 21 % and the others
+    share the rest; the cells' type (9.35 pt) sets about 1.4 mm a character and 4.2 mm
+    a line."""
     rows = figure.xpath(".//tr")
     if not rows:
         return 0.0
     columns = max(len(r.xpath("./th|./td")) for r in rows)
-    widths = [122 * 0.21] + [122 * 0.79 / max(1, columns - 1)] * (columns - 1)
+    widths = [measure * 0.21] + [measure * 0.79 / max(1, columns - 1)] * (columns - 1)
     height = 0.0
     for row in rows:
         lines = [max(1, -(-len(" ".join(cell.text_content().split())) * 1.4 //
@@ -824,8 +825,28 @@ def _handout_layout(rb: RenderedBook, doc: RenderedDoc, template: str, name: str
                              else doc.title, body_class="handout", running=running,
                              handout_kind=name, **context)
     html_text = print_typography(localise_links(footnotes_to_floats(html_text)), rb)
+    html_text = _handout_tables(html_text)
     fetcher = _fetcher(rb)
     return _document(rb, html_text, fetcher), fetcher
+
+
+# a handout's text block (handout.css): 170 mm wide on A4 (176 on Letter), at least 241 mm
+# high; a table estimated at most this tall on it is kept whole
+HANDOUT_MEASURE_MM = 170
+HANDOUT_LONG_TABLE_MM = 200
+
+
+def _handout_tables(html_text: str) -> str:
+    """A handout's measure is wider than the book's: a table print_typography found too
+    tall to keep whole in the book is kept whole where it fits a handout's page."""
+    if "long-table" not in html_text:
+        return html_text
+    doc = lxml_html.document_fromstring(html_text)
+    for figure in doc.xpath('//figure[contains(concat(" ", @class, " "), " long-table ")]'):
+        if table_height_mm(figure, HANDOUT_MEASURE_MM) <= HANDOUT_LONG_TABLE_MM:
+            figure.set("class", " ".join(c for c in figure.get("class").split()
+                                         if c != "long-table"))
+    return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
 def _handout_pdf(rb: RenderedBook, doc: RenderedDoc, template: str, teacher: bool,
@@ -854,20 +875,25 @@ def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str
 
 
 # -- worksheets ------------------------------------------------------------------------
-WORKSHEET_SHEETS = 2      # a worksheet is one or two pages, one-sided
-SEARCH_STEPS = 3          # halvings of the answer space's scale when a sheet runs over
-# ruled lines under a question: at least these for its type, more as its marks grow
-MIN_LINES = {"recall": 2, "analysis": 5, "source": 5, "essay": 10}
-LINES_PER_MARK = 0.9
+WORKSHEET_PAGES = 4       # a worksheet is one or two sheets printed on both sides
+SEARCH_STEPS = 4          # halvings of the answer space's scale when a sheet runs over
+RULE_MM = 8               # the ruled answer space's line pitch (worksheet.css .rule)
+# ruled lines under a question: at least these for its type, and a line a mark (more
+# for an essay, which is planned and argued at length), up to what a page holds
+MIN_LINES = {"recall": 3, "analysis": 6, "source": 6, "essay": 12}
+LINES_PER_MARK = {"recall": 1.0, "analysis": 1.0, "source": 1.0, "essay": 1.25}
+UNMARKED_LINES = {"recall": 4, "analysis": 10, "source": 10, "essay": 20}
 MAX_LINES = 24
+MIN_KEPT = 3              # the fewest lines a question keeps when a sheet is shrunk
+FILL_ROUNDS = 2           # layouts that give the space left at page feet as lines
 
 
 def answer_lines(q: dict) -> int:
     """The ruled lines a question's answer is given, from its type and its marks."""
     least = MIN_LINES.get(q["type"], 3)
     if q.get("marks"):
-        return max(least, min(MAX_LINES, round(q["marks"] * LINES_PER_MARK)))
-    return {"recall": 3, "analysis": 8, "source": 8, "essay": 16}.get(q["type"], 4)
+        return max(least, min(MAX_LINES, round(q["marks"] * LINES_PER_MARK.get(q["type"], 1.0))))
+    return UNMARKED_LINES.get(q["type"], 4)
 
 
 def first_sentence(html_text: str) -> str:
@@ -911,9 +937,11 @@ def worksheet_extract(doc: RenderedDoc) -> str:
 
 def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
     """A chapter's worksheet (``teacher``: its answer key). The student's answer space
-    is sized to each question (``answer_lines``); if the sheet then runs over
-    ``WORKSHEET_SHEETS`` pages, every question's lines are scaled down by the largest
-    factor that fits, found by halving (each question keeps two lines)."""
+    is sized to each question (``answer_lines``) and each question is kept whole on a
+    page; if the sheet then runs over ``WORKSHEET_PAGES`` pages, every question's lines
+    are scaled down by the largest factor that fits, found by halving. Then the space
+    left at the foot of each page (where the next question did not fit, and on the last
+    page) is given as more lines to the question above it (``fill_lines``)."""
     glossary = {g["id"]: g["definition"] for g in rb.glossary}
     terms = [(term, first_sentence(glossary[gid])) for term, gid in doc.key_terms
              if gid in glossary]
@@ -927,24 +955,78 @@ def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: s
     template = "print/worksheet.html"
     name = rb.labels["worksheet_key" if teacher else "worksheet"]
 
-    def lay_out(scale: float):
-        lines = {k: max(2, round(v * scale)) for k, v in wanted.items()}
+    def lay_out(lines: dict[int, int]):
         return _handout_layout(rb, doc, template, name, paper, teacher,
                                sheets=("handout.css", "worksheet.css"), schemes=schemes,
                                ws={"terms": terms, "extract": extract, "lines": lines},
                                references=handout_references(rb, parts))
 
-    best = lay_out(1.0)
-    if not teacher and len(best[0].pages) > WORKSHEET_SHEETS:
+    def scaled(scale: float) -> dict[int, int]:
+        return {k: max(MIN_KEPT, round(v * scale)) for k, v in wanted.items()}
+
+    lines = dict(wanted)
+    best = lay_out(lines)
+    if teacher:
+        return _handout_pdf(rb, doc, template, teacher, paper, best)
+    if len(best[0].pages) > WORKSHEET_PAGES:
         low, high = 0.0, 1.0
-        smallest = lay_out(low)
-        best = smallest
-        if len(smallest[0].pages) <= WORKSHEET_SHEETS:
+        lines = scaled(low)
+        best = lay_out(lines)
+        if len(best[0].pages) <= WORKSHEET_PAGES:
             for _ in range(SEARCH_STEPS):
                 middle = (low + high) / 2
-                tried = lay_out(middle)
-                if len(tried[0].pages) <= WORKSHEET_SHEETS:
-                    low, best = middle, tried
+                tried = lay_out(scaled(middle))
+                if len(tried[0].pages) <= WORKSHEET_PAGES:
+                    low, best, lines = middle, tried, scaled(middle)
                 else:
                     high = middle
+    for _ in range(FILL_ROUNDS):
+        more = fill_lines(best[0], doc)
+        if not more:
+            break
+        grown = {k: v + more.get(k, 0) for k, v in lines.items()}
+        tried = lay_out(grown)
+        if question_pages(tried[0], doc) != question_pages(best[0], doc) or \
+                len(tried[0].pages) != len(best[0].pages):
+            # a line too many moved a question on: one line less each, once
+            grown = {k: v + max(0, more.get(k, 0) - 1) for k, v in lines.items()}
+            tried = lay_out(grown)
+            if question_pages(tried[0], doc) != question_pages(best[0], doc) or \
+                    len(tried[0].pages) != len(best[0].pages):
+                break
+        best, lines = tried, grown
     return _handout_pdf(rb, doc, template, teacher, paper, best)
+
+
+def _ws_anchors(document, doc: RenderedDoc) -> list[dict[str, float]]:
+    """Each page's worksheet marks (writers: print/worksheet.html) and where they are:
+    ``floor`` the foot of the text block, ``qN`` the end of question N, ``end`` the end
+    of the sheet; in CSS pixels from the page's top (WeasyPrint's ``Page.anchors``)."""
+    prefix = f"{doc.id}-ws-"
+    return [{name[len(prefix):]: box[1] for name, box in page.anchors.items()
+             if name.startswith(prefix)} for page in document.pages]
+
+
+def question_pages(document, doc: RenderedDoc) -> dict[str, int]:
+    """The page each question ends on."""
+    return {name: i for i, marks in enumerate(_ws_anchors(document, doc))
+            for name in marks if name.startswith("q")}
+
+
+def fill_lines(document, doc: RenderedDoc) -> dict[int, int]:
+    """The lines that fit in the space left at the foot of each page, for the question
+    that ends last on it: the next question (kept whole) did not fit there, or it is the
+    last page."""
+    pitch = RULE_MM * 96 / 25.4
+    more: dict[int, int] = {}
+    for marks in _ws_anchors(document, doc):
+        ends = sorted((y, int(name[1:])) for name, y in marks.items() if name.startswith("q"))
+        if not ends or "floor" not in marks:
+            continue
+        y, number = ends[-1]
+        if "end" in marks:
+            y = max(y, marks["end"])
+        extra = int((marks["floor"] - y) // pitch)
+        if extra > 0:
+            more[number] = extra
+    return more
