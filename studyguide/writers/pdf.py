@@ -178,8 +178,15 @@ def _smart(text: str) -> str:
 
 
 # A comparison table taller than this may break between rows (print.css); one that
-# fits a page is kept whole. Letter's text block, the shorter, is about 233 mm high.
+# fits a page is kept whole. In the book, the bound is the paper's text block (A4's is
+# 251 mm high, Letter's 233 mm) less a margin for the estimate's error, so that a table
+# that fits a page is not split (which the preflight reports); in a handout, whose text
+# block is wider and taller, the bound stays low.
 LONG_TABLE_MM = 190
+BOOK_TABLE_MM = {"A4": 235, "Letter": 218}
+# A table near a page's height is set a size smaller (print.css), so that it fits one
+# page on either paper: one of few rows cannot be split and leave three rows each side.
+COMPACT_TABLE_MM = 170
 
 
 def table_height_mm(figure, measure: float = 122) -> float:
@@ -201,7 +208,7 @@ def table_height_mm(figure, measure: float = 122) -> float:
     return height + 10      # the caption
 
 
-def print_typography(html_text: str, rb: RenderedBook) -> str:
+def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None) -> str:
     """What print adds to the shared HTML: cross-references in their short form
     ("Chapter 6", whose page follows), running heads from each document's short title,
     display lines that never end on one word alone, proper names kept whole, and typographic
@@ -246,8 +253,11 @@ def print_typography(html_text: str, rb: RenderedBook) -> str:
             holder.tail = last[:words[-2].start()]
             holder.addnext(keep)
     for figure in doc.xpath('//figure[contains(concat(" ", @class, " "), " comparison ")]'):
-        if table_height_mm(figure) > LONG_TABLE_MM:
+        height = table_height_mm(figure)
+        if height > BOOK_TABLE_MM.get(paper, LONG_TABLE_MM):
             figure.set("class", figure.get("class") + " long-table")
+        elif paper and height > COMPACT_TABLE_MM:
+            figure.set("class", figure.get("class") + " compact")
     _wrap_words(doc.find("body"), proper_names(rb), "name")
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
@@ -441,7 +451,7 @@ def part_sources(rb: RenderedBook, teacher: bool, paper: str) -> dict[str, str]:
         doc = docs[part.doc_index] if part.kind == "doc" else None
         try:
             out[part.id] = print_typography(footnotes_to_floats(theme.render(
-                "print/body.html", **common, part=part, doc=doc)), rb)
+                "print/body.html", **common, part=part, doc=doc)), rb, paper)
         except BuildError as exc:     # each part's template error, not only the first's
             failed.append(exc)
     if failed:
