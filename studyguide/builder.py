@@ -33,7 +33,7 @@ from . import paths
 from .fonts import missing_fonts, undrawable_messages
 from .errors import BuildError, Diagnostic, Reporter, failure
 from .loader import book_language, load_book, slugify
-from .pool import Pool
+from .pool import Pool, start_server
 from .resolve import RenderedBook, render_book
 
 for noisy in ("weasyprint", "fontTools", "fontTools.subset", "fontTools.ttLib"):
@@ -283,12 +283,14 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
 
     progress("reading content")
     report = None
+    languages = tuple(filter(None, [book_language(opts.content)]))
     try:
-        with Pool(max(1, opts.jobs or os.cpu_count() or 1),
-                  languages=tuple(filter(None, [book_language(opts.content)]))) as pool:
-            # The workers start (warm, from a fork server) while this process reads the
-            # content.
-            rb, report = prepare(opts, store, engine_code)
+        # The fork server the workers start from loads WeasyPrint while this process
+        # reads and checks the content; the workers are started only for good content,
+        # so a mistake in it is reported at once.
+        start_server(languages)
+        rb, report = prepare(opts, store, engine_code)
+        with Pool(max(1, opts.jobs or os.cpu_count() or 1), languages=languages) as pool:
             run = Run(rb, opts, store, pool, progress, engine_code)
             results = run.outputs()
             findings = run.preflight(results) if opts.preflight else []

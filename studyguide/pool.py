@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import threading
@@ -90,11 +91,21 @@ def _located(where: str, fn: Callable, *args):
         raise failure(exc, where) from None
 
 
+def start_server(languages: tuple[str, ...] = ()) -> None:
+    """Start the fork server loading WeasyPrint (and the hyphenation patterns of
+    ``languages``), in its own process, without waiting for it: the build reads and
+    checks the content meanwhile, and makes its ``Pool`` only once the content is
+    good. Started already (by an earlier build in this process), it is left as it is."""
+    if languages:
+        os.environ[LANGUAGES] = ",".join(languages)
+    os.environ[MAIN_PID] = str(os.getpid())
+    if _context() is not None:
+        multiprocessing.forkserver.ensure_running()
+
+
 class Pool:
     def __init__(self, workers: int, languages: tuple[str, ...] = ()):
-        if languages:
-            os.environ[LANGUAGES] = ",".join(languages)
-        os.environ[MAIN_PID] = str(os.getpid())
+        start_server(languages)
         context = _context()
         self._executors = [ProcessPoolExecutor(max_workers=1, mp_context=context,
                                                initializer=_worker_started,

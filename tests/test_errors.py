@@ -284,3 +284,35 @@ def test_unquoted_citation_in_a_yaml_cell_names_the_character_and_the_cure(tmp_p
     assert d.message.startswith("malformed YAML: ")
     assert f"(column {text.splitlines()[2].index('@') + 1})" in d.message
     assert "the character is '@': put the value in quotes" in d.message
+
+
+def test_content_errors_are_reported_before_any_worker_starts(book_copy, tmp_path, monkeypatch):
+    """A typo in book.yaml, and a dangling link in a chapter, are reported at their
+    lines without a worker pool ever being made: the content is read and checked before
+    the workers start (and before they have loaded WeasyPrint)."""
+    from studyguide import builder
+    from studyguide.errors import BuildError
+    made = []
+
+    class Recorded(builder.Pool):
+        def __init__(self, *args, **kwargs):
+            made.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(builder, "Pool", Recorded)
+    opts = builder.Options(content=book_copy, output=tmp_path / "out")
+    for path, old, new in ((book_copy / "book.yaml", "paper: A4", "paper: A44"),
+                           (book_copy / CH1, "[](#sec-beta)", "[](#sec-gone)")):
+        edit(path, old, new)
+        with pytest.raises(BuildError) as raised:
+            builder.build(opts)
+        shown = [str(d) for d in raised.value.diagnostics]
+        mistake = new.split()[-1].strip("[]()")
+        assert any(re.search(rf"{path.name}:{line_of(path, mistake)}: error: .*{mistake}", d)
+                   for d in shown), shown
+        assert made == [], "a pool was started for content with errors"
+        edit(path, new, old)
+    # and the same book, mended, makes its pool
+    builder.build(builder.Options(content=book_copy, output=tmp_path / "out",
+                                  formats=("epub",), preflight=False))
+    assert len(made) == 1
