@@ -291,7 +291,7 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
         start_server(languages)
         rb, report = prepare(opts, store, engine_code)
         with Pool(max(1, opts.jobs or os.cpu_count() or 1), languages=languages) as pool:
-            run = Run(rb, opts, store, pool, progress, engine_code)
+            run = Scheduler(rb, opts, store, pool, progress, engine_code)
             results = run.outputs()
             findings = run.preflight(results) if opts.preflight else []
     except Exception as exc:     # a bug: an error naming the file it was working on
@@ -318,7 +318,7 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
                   seconds=time.perf_counter() - started, rendered=run.rendered)
 
 
-class Run:
+class Scheduler:
     """One build's renders: which outputs, what each needs, and running it in the pool."""
 
     def __init__(self, rb: RenderedBook, opts: Options, store, pool: Pool,
@@ -544,7 +544,7 @@ class Run:
         results: dict[Path, bytes] = {}
         for name, ed in self.editions:
             if name:
-                results[name] = ed.pdf
+                results[name] = ed.joined
                 self.rendered += ed.key in self.computed
                 self.done += 1
                 progress(str(name.relative_to(out)), self.done, self.total)

@@ -44,8 +44,8 @@ BLOCK = re.compile(r"<(p|li|h[1-6]|dt|dd|tr|figcaption|caption)[\s>]")
 Task = tuple       # cache key, function, arguments[, options: Pool.submit's, or local=True]
 
 
-class Run(Protocol):
-    """Runs tasks in parallel (``builder.Run``), taking what it can from the cache."""
+class TaskRunner(Protocol):
+    """Runs tasks in parallel (``builder.Scheduler``), taking what it can from the cache."""
 
     def __call__(self, tasks: list[Task], label: str,
                  each: Callable[[int, object], None] | None = None, last: bool = False
@@ -81,7 +81,7 @@ class Edition:
     results: dict[str, pdf.PartLayout] = field(default_factory=dict)
     settled: bool = False
     rounds: int = 0
-    pdf: bytes = b""
+    joined: bytes = b""                     # the edition's PDF, its parts joined
     key: str = ""                           # cache key of the joined PDF
     layout: pdf.Layout | None = None
     output: str = ""                        # the PDF it is joined into, which a failure names
@@ -150,9 +150,9 @@ def _shapes(rb: RenderedBook, ed: Edition, plan: Plan, apparatus: bool = False
     return out
 
 
-def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
+def paginate(rb: RenderedBook, editions: list[Edition], run: TaskRunner, engine: str,
              meanwhile: Callable[[], None] | None = None, font_memo=None) -> None:
-    """Typeset, number and join every edition; fills ``pdf``, ``layout`` and ``plan``.
+    """Typeset, number and join every edition; fills ``joined``, ``layout`` and ``plan``.
     ``meanwhile`` runs as soon as every edition's ``layout`` is known, while the parts
     are still being drawn; ``font_memo`` (the build's cache) keeps the merged fonts of
     the joins."""
@@ -177,7 +177,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
                     hold = key("layout", html)
                     tasks.append((hold, pdf.layout_part, (rb, html, hold),
                                   {"tag": hold, "cost": len(html),
-                                   "where": pdf.part_source(rb, part)}))
+                                   "where": rb.source_of(part)}))
                     owners.append((ed, part))
         for (ed, part), result in zip(owners, run(tasks, "laying out {} part(s)")):
             ed.results[part] = result
@@ -245,7 +245,7 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
             users[hold] -= 1
         # the index and the front matter are laid out in their write task, anywhere
         laid_out = part not in (INDEX, FRONT, ANSWERS) or part in editions[n].results
-        where = pdf.part_source(rb, part)
+        where = rb.source_of(part)
         tasks.append((write, pdf.write_part, (*args, users[hold] > 0),
                       {"home": hold, "cost": WRITE_COST * len(args[1]), "where": where}
                       if laid_out else
@@ -300,4 +300,4 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
                  for ed, joiner in zip(editions, joiners)],
                 "joining {} edition(s)")
     for ed, data in zip(editions, joins):
-        ed.pdf = data
+        ed.joined = data

@@ -27,7 +27,7 @@ from .labels import fill
 from .loader import slugify
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, rewrite_blocks,
                        tokenize_citations)
-from .model import Book, Chapter, Table
+from .model import Book, Chapter, SpineEntry, Table
 from .readers import line_of
 
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
@@ -95,11 +95,27 @@ class RenderedBook:
     targets: dict[str, Target] = field(default_factory=dict)
     id_lines: dict[str, tuple[Path, int]] = field(default_factory=dict)   # id -> its source
     mark_schemes: dict[str, dict] = field(default_factory=dict)   # id -> title, marks, levels
+    spine: list[SpineEntry] = field(default_factory=list)   # reading order (``book_spine``)
 
     @property
     def labels(self) -> dict:
         """The book's interface strings (``labels``)."""
         return self.book.meta.labels
+
+    def body_parts(self) -> list[SpineEntry]:
+        """The print edition's body parts in reading order; each opens on a right-hand
+        page and is typeset on its own."""
+        return [e for e in self.spine if e.part]
+
+    def contents(self, teacher: bool = False) -> list[dict]:
+        """The contents list of an edition (the EPUB's is the student edition's)."""
+        return [e.contents_entry for e in self.spine if teacher or not e.teacher]
+
+    def source_of(self, part: str) -> Path:
+        """The book's file a part is made from (a spine entry's id; anything else, such
+        as the front matter, is made from book.yaml), for a failure to name."""
+        return next((e.source for e in self.spine if e.id == part),
+                    self.book.root / "book.yaml")
 
     def images_digest(self) -> list[tuple[str, str]]:
         """Content hashes of the image and font files the book embeds (for cache keys)."""
@@ -1165,6 +1181,7 @@ class Resolver:
                 self.report.warning(book.root / "data" / "glossary.yaml", e.line,
                                     f"glossary term '{e.term}' is never used in a chapter")
         out.index = self.index_entries()
+        out.spine = book_spine(out)
         return out
 
     def rank_anchors(self, tree, doc: Chapter) -> None:
@@ -1326,3 +1343,57 @@ def render_book(book: Book, report: Reporter, memo: Memo | None = None,
     citeproc's output for the next build; ``salt`` is what they depend on besides their
     input (the engine's code)."""
     return Resolver(book, report, memo, salt).run()
+
+
+# the apparatus sections, with the label of their title and the data file they print:
+# those before the back-matter pages, and those after them
+APPARATUS_BEFORE = (("master-table", "master_table", None, None),
+                    ("timeline", "timeline", "timeline", "data/timeline.yaml"),
+                    ("key-figures", "people", "key_figures", "data/people.yaml"))
+APPARATUS_AFTER = (("glossary", "glossary", "glossary", "data/glossary.yaml"),
+                   ("bibliography", "bibliography", "bibliography", None))
+
+
+def book_spine(rb: RenderedBook) -> list[SpineEntry]:
+    """The book in reading order, once for every output: the chapters, the apparatus
+    before the back matter (the master table, the timeline, the key figures), the
+    back-matter pages, the apparatus after them (the glossary, the bibliography), the
+    index and the teacher edition's answer key. Only the sections the book has."""
+    book, labels = rb.book, rb.labels
+    shorts = {d.id: d.short_title for d in book.documents if d.short_title}
+
+    def doc_entry(d: RenderedDoc, i: int) -> SpineEntry:
+        chapter = d.kind == "chapter"
+        return SpineEntry(d.id, "doc", d.title, "chapter" if chapter else "back",
+                          d.path, number=d.number if chapter else None, label=d.label,
+                          short_title=shorts.get(d.id, ""), doc_index=i,
+                          sections=[s for s in d.sections if s["level"] == 2 and s["number"]]
+                          if chapter else [])
+
+    def apparatus(table) -> list[SpineEntry]:
+        out = []
+        for ident, kind, label, data in table:
+            if not getattr(rb, kind):
+                continue
+            if kind == "master_table":
+                title = book.master_table["title"]
+                found = book.tables.get(book.master_table.get("table"))
+                source = found.path if found is not None else book.root / "book.yaml"
+            else:
+                title = labels[label]
+                source = (book.bibliography_path if kind == "bibliography" else
+                          book.root / data if data else None) or book.root / "book.yaml"
+            out.append(SpineEntry(ident, kind, title, "back", source))
+        return out
+
+    spine = [doc_entry(d, i) for i, d in enumerate(rb.docs)]
+    spine += apparatus(APPARATUS_BEFORE)
+    spine += [doc_entry(d, len(rb.docs) + i) for i, d in enumerate(rb.back)]
+    spine += apparatus(APPARATUS_AFTER)
+    if rb.index:
+        spine.append(SpineEntry("index", "index", labels["index"], "back",
+                                book.root / "book.yaml", part=False))
+    if any(d.questions for d in rb.docs + rb.back):
+        spine.append(SpineEntry("answer-key", "answers", labels["answer_key"], "back",
+                                book.root / "book.yaml", part=False, teacher=True))
+    return spine
