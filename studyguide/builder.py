@@ -292,6 +292,8 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
             run = Outputs(rb, opts, store, Scheduler(pool, store, progress, opts.content),
                           progress, engine_code)
             results = run.outputs()
+            for note in run.stylesheet_notes():
+                report.warning(note.path, note.line, note.message)
             findings = run.preflight(results) if opts.preflight else []
     except Exception as exc:     # a bug: an error naming the file it was working on
         found = failure(exc, None, opts.content)
@@ -301,7 +303,7 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
 
     found = [Diagnostic(report._rel(f.path) if f.path else str(f.pdf), f.line, f.text, "warning")
              for f in findings]
-    if opts.strict and found:
+    if opts.strict and (found or report.warnings):
         raise BuildError(report.diagnostics + found)
     warnings = [str(d) for d in report.warnings] + [str(d) for d in found]
     for _, ed in run.editions:
@@ -503,7 +505,7 @@ class Outputs:
                 is_layout = edition == "student" and paper == meta.paper
                 if not wanted and not (is_layout and "epub" in self.formats):
                     continue
-                ed = Edition(edition == "teacher", paper)
+                ed = Edition(edition == "teacher", paper, drawn=wanted)
                 ed.plan = store.get(plan_key(opts, ed))
                 name = out / f"{self.slug}-{edition}-{paper.lower()}.pdf" if wanted else None
                 ed.output = str(name or "")
@@ -511,7 +513,7 @@ class Outputs:
                 if is_layout:
                     self.layout_edition = ed
         if self.layout_edition is None and "epub" in self.formats:
-            self.layout_edition = Edition(False, meta.paper)
+            self.layout_edition = Edition(False, meta.paper, drawn=False)
             self.layout_edition.plan = store.get(plan_key(opts, self.layout_edition))
             self.editions.append((None, self.layout_edition))
 
@@ -548,6 +550,7 @@ class Outputs:
         progress(f"typesetting {self.total} output(s), {self.done} handout(s) from cache",
                  self.done, self.total)
         epub = EpubOutput(self) if "epub" in self.formats else None
+        self.css_notes = self.check_stylesheet()
         try:
             write_editions(self.rb, [ed for _, ed in self.editions], scheduler, self.engine,
                            font_memo=self.store if self.store.folder else None)
@@ -598,6 +601,26 @@ class Outputs:
         from .writers.refusals import diagnostics
         book = self.rb.book
         return [BuildError(diagnostics(book, refused, book.templates_dir or self.opts.content))]
+
+    def check_stylesheet(self) -> Future | None:
+        """What WeasyPrint says of the book's own stylesheet (``writers.cssnotes``), read
+        in a worker beside the typesetting: (line, message) pairs."""
+        path = self.rb.book.stylesheet_path
+        if not path:
+            return None
+        from .readers import read_confined
+        from .writers.cssnotes import stylesheet_warnings
+        css = read_confined(path, [path.parent], "stylesheet").decode("utf-8")
+        return self.scheduler.submit(Task(stylesheet_warnings, (css,), where=str(path),
+                                          key=cache_mod.digest("css notes", self.engine, css)))
+
+    def stylesheet_notes(self) -> list[Diagnostic]:
+        """The book stylesheet's warnings, at its lines."""
+        if self.css_notes is None:
+            return []
+        path = str(self.rb.book.stylesheet_path)
+        return [Diagnostic(path, line, message, "warning")
+                for line, message in self.css_notes.result()]
 
     def preflight(self, results: dict[Path, bytes]) -> list:
         """The print preflight's findings on every PDF made (``preflight``), each kept

@@ -71,6 +71,7 @@ class Edition:
     # ``layout``, once known: it is, while the parts are still drawn, once the front
     # matter and the index are (the EPUB waits for it)
     laid_out: Future = field(default_factory=Future)
+    drawn: bool = True                      # its PDF is wanted; else only its layout
 
 
 def read_plan(order: list[str], results: dict[str, pdf.PartLayout]) -> Plan:
@@ -172,8 +173,9 @@ def write_editions(rb: RenderedBook, editions: list[Edition], executor: Executor
         settle_plans(rb, editions, executor, keys)
         place_answer_key(rb, editions, executor, keys)
         shape_apparatus(rb, editions)
-        writes = part_writes(rb, editions, keys)
-        draw_and_join(rb, editions, writes, executor, keys, font_memo)
+        sketch_layouts(rb, [ed for ed in editions if not ed.drawn], executor, keys)
+        drawn = [ed for ed in editions if ed.drawn]
+        draw_and_join(rb, drawn, part_writes(rb, drawn, keys), executor, keys, font_memo)
     except BaseException as exc:
         for ed in editions:
             if not ed.laid_out.done():
@@ -257,6 +259,34 @@ def shape_apparatus(rb: RenderedBook, editions: list[Edition]) -> None:
         if INDEX in shapes and shapes[INDEX] != ed.html.get(INDEX, shapes[INDEX]):
             ed.results.pop(INDEX, None)    # the answer key's page changed its digits
         ed.html.update({k: v for k, v in shapes.items() if k in (INDEX, FRONT, ANSWERS)})
+
+
+def sketch_layouts(rb: RenderedBook, editions: list[Edition], executor: Executor,
+                   keys: Keys) -> None:
+    """The layouts of editions that are not drawn (the EPUB's page list, when no PDF of
+    its edition is wanted): their front matter, index and answer key are laid out, not
+    drawn, numbered and joined; or, where the cache has them drawn (a build of the PDFs
+    before), taken from there."""
+    if not editions:
+        return
+    tasks, owners = [], []
+    for w in part_writes(rb, editions, keys):
+        ed = editions[w.edition]
+        if w.part in ed.results:
+            continue
+        where = rb.source_of(w.part)
+        if executor.cached(w.key):
+            tasks.append(Task(pdf.write_part, (rb, w.html, w.hold, w.first, w.pages, False),
+                              key=w.key, where=where))
+        else:
+            tasks.append(Task(pdf.layout_part, (rb, w.html, w.hold), key=w.hold, tag=w.hold,
+                              cost=len(w.html), where=where))
+        owners.append((ed, w.part))
+    for (ed, part), result in zip(owners, gather(executor.submit_all(
+            tasks, "laying out {} part(s)"))):
+        ed.results[part] = result
+    publish_layouts(editions, [{k: ed.results[k] for k in (FRONT, INDEX, ANSWERS)
+                                if k in ed.results} for ed in editions])
 
 
 def part_writes(rb: RenderedBook, editions: list[Edition], keys: Keys) -> list[PartWrite]:
@@ -353,7 +383,7 @@ def draw_and_join(rb: RenderedBook, editions: list[Edition], writes: list[PartWr
 
 def publish_layouts(editions: list[Edition], apparatus: list[dict[str, pdf.PartLayout]]
                     ) -> None:
-    """Every edition's layout, now that its front matter and index are drawn."""
+    """Every edition's layout, now that its front matter and index are laid out."""
     for got, ed in zip(apparatus, editions):
         ed.layout = pdf.edition_layout(got[FRONT], [ed.results[p] for p in ed.sources],
                                        got.get(INDEX), got.get(ANSWERS))

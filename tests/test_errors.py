@@ -316,3 +316,30 @@ def test_content_errors_are_reported_before_any_worker_starts(book_copy, tmp_pat
     builder.build(builder.Options(content=book_copy, output=tmp_path / "out",
                                   formats=("epub",), preflight=False))
     assert len(made) == 1
+
+
+def test_weasyprint_warnings_on_the_book_stylesheet_reach_the_author_at_its_lines(
+        book_copy, tmp_path):
+    """What WeasyPrint ignores in a book's own stylesheet is a warning at the line of
+    the stylesheet that says it, and fails a --strict build; the theme's own stylesheets
+    say nothing."""
+    from studyguide import builder
+    from studyguide.errors import BuildError
+    (book_copy / "styles").mkdir()
+    (book_copy / "styles" / "x.css").write_text(
+        "h1 {\n  color: #333;\n  colr: blue;\n}\np { margin-top: sideways; }\n")
+    with open(book_copy / "book.yaml", "a") as fh:
+        fh.write("stylesheet: styles/x.css\n")
+    opts = builder.Options(content=book_copy, output=tmp_path / "out", formats=("epub",),
+                           preflight=False)
+    result = builder.build(opts)
+    notes = [w for w in result.warnings if "x.css" in w]
+    assert len(notes) == 2, result.warnings
+    assert re.search(r"styles/x\.css:3: warning: Ignored `colr: blue` at 3:3, unknown property",
+                     notes[0]), notes
+    assert re.search(r"styles/x\.css:5: warning: Ignored `margin-top: sideways` .*invalid value",
+                     notes[1]), notes
+    with pytest.raises(BuildError) as raised:
+        builder.build(builder.Options(content=book_copy, output=tmp_path / "strict",
+                                      formats=("epub",), preflight=False, strict=True))
+    assert any("x.css" in str(d) and "colr" in str(d) for d in raised.value.diagnostics)
