@@ -1,12 +1,14 @@
 """The build: content folder in, editions out.
 
-``load`` → ``resolve`` → writers, run for every output the book declares. The editions are
-typeset part by part and joined (``pagination``); the parts, the handouts and the EPUB
-are rendered in worker processes, in parallel, and each edition is joined in this
-process as its parts come in; everything is cached by content hash. The EPUB waits for
-the student edition's layout, which gives it the print page numbers and is known once
-the front matter and the index are drawn; it is written while the body parts are, in a
-worker, or in this process when the workers have handouts to typeset. Every output is
+``load`` → ``resolve`` (``prepare``: the content read and checked before any worker
+process starts) → writers, run for every output the book declares (``Outputs``), their
+work given as ``tasks.Task`` to a ``Scheduler`` that runs it in worker processes, in
+parallel, or takes it from the cache (everything is cached by content hash). The
+editions are typeset part by part and joined in this process as their parts come in
+(``pagination.write_editions``). The EPUB waits for the student edition's layout, which
+gives it the print page numbers and is known once the front matter and the index are
+laid out; it is written while the body parts are drawn, in a worker, or in this process
+when the workers have handouts to typeset (``EpubOutput``). Every output is
 written under a temporary name and renamed into place only when the whole build has
 succeeded, all of them together (``write_atomically``), so a failed or interrupted build
 leaves the last good edition, never a mix of two.

@@ -1,4 +1,5 @@
-"""Page numbers for editions typeset part by part.
+"""The PDF writer's entry (``write_editions``): editions typeset part by part, numbered
+and joined.
 
 Every body part (a chapter, an appendix) opens on a right-hand page, so where its lines
 and pages break depends only on its own HTML, with one exception: the page numbers it
@@ -10,14 +11,16 @@ real numbers are written into the layout afterwards (``pdf.write_part``):
 
 1. the shapes come from a plan: the last build's (kept in the cache), or an estimate
    from the size of each part when there is none;
-2. each round lays out every part whose shape has not been laid out before (the
-   caller's ``run`` looks each one up in the cache first);
+2. each round lays out every part whose shape has not been laid out before (each a
+   ``tasks.Task`` for the executor, which takes it from the cache where it can);
 3. a new plan is read off the layouts (page counts and anchors); when it gives every part
    the shape it was laid out from, the rounds stop, which is usually after the first;
 4. each part's PDF is written with its real numbers, in the worker that holds its
    layout; meanwhile the index and the front matter (whose contents list the pages) are
    laid out from their shapes, now exact, and numbered in the same way; each part is
    joined into the edition's tagged PDF (``splice.Joiner``) as soon as it comes in.
+   An edition that is not drawn (the EPUB's, when its PDF is not wanted) stops at its
+   layout: its front matter and index are laid out, not drawn (``sketch_layouts``).
 
 After an edit to one chapter, the first round lays out that chapter alone; parts whose
 numbers moved are typeset again from their unchanged shapes.
