@@ -364,8 +364,8 @@ class Scheduler:
                 fresh[place] = task
         idle = self.pool.idle()
         remote = {k: t for k, t in fresh.items() if not t.local and (idle or not t.spare)}
-        for (place, task), inner in zip(remote.items(), self.pool.submit_batch(
-                [(t.fn, t.args, _placing(t)) for t in remote.values()])):
+        for (place, task), inner in zip(remote.items(),
+                                        self.pool.submit_batch(list(remote.values()))):
             made[place] = self._track(task, inner)
         if fresh and label:
             self.progress(label.format(len(fresh)))
@@ -377,8 +377,7 @@ class Scheduler:
                 made[place] = self.known[task.key] = Future()
                 made[place].set_result(value)
             else:                               # unreadable: made after all
-                made[place] = self._track(task, self.pool.submit(task.fn, *task.args,
-                                                                 **_placing(task)))
+                made[place] = self._track(task, self.pool.submit_task(task))
         for place, task in fresh.items():
             if place not in made:               # local, or spare while the workers work
                 made[place] = self._track(task, _here(task))
@@ -405,8 +404,7 @@ class Scheduler:
 
     def queue_behind(self) -> None:
         if self.queued is None:
-            self.queued = [(task, self.pool.submit(task.fn, *task.args, **_placing(task)))
-                           for task in self.behind]
+            self.queued = [(task, self.pool.submit_task(task)) for task in self.behind]
 
     def failed(self, found: list[BuildError]) -> BuildError:
         """The build's failure: every error found, with those of the work queued behind
@@ -464,12 +462,6 @@ class EpubOutput:
     def result(self) -> bytes:
         self.thread.join()
         return self.future.result()
-
-
-def _placing(task: Task) -> dict:
-    """``Pool.submit``'s options for a task."""
-    return {"cost": task.cost, "tag": task.tag, "home": task.home,
-            "where": str(task.where) if task.where else None}
 
 
 def _here(task: Task) -> Future:
