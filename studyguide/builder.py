@@ -1,12 +1,14 @@
 """The build: content folder in, editions out.
 
-``load`` → ``resolve`` → writers, run for every output the book declares. The editions are
-typeset part by part and joined (``pagination``); the parts, the handouts and the EPUB
-are rendered in worker processes, in parallel, and each edition is joined in this
-process as its parts come in; everything is cached by content hash. The EPUB waits for
-the student edition's layout, which gives it the print page numbers and is known once
-the front matter and the index are drawn; it is written while the body parts are, in a
-worker, or in this process when the workers have handouts to typeset. Every output is
+``load`` → ``resolve`` (``prepare``: the content read and checked before any worker
+process starts) → writers, run for every output the book declares (``Outputs``), their
+work given as ``tasks.Task`` to a ``Scheduler`` that runs it in worker processes, in
+parallel, or takes it from the cache (everything is cached by content hash). The
+editions are typeset part by part and joined in this process as their parts come in
+(``pagination.write_editions``). The EPUB waits for the student edition's layout, which
+gives it the print page numbers and is known once the front matter and the index are
+laid out; it is written while the body parts are drawn, in a worker, or in this process
+when the workers have handouts to typeset (``EpubOutput``). Every output is
 written under a temporary name and renamed into place only when the whole build has
 succeeded, all of them together (``write_atomically``), so a failed or interrupted build
 leaves the last good edition, never a mix of two.
@@ -23,7 +25,8 @@ import shutil
 import stat
 import tempfile
 import time
-from concurrent.futures import as_completed
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -33,8 +36,9 @@ from . import paths
 from .fonts import missing_fonts, undrawable_messages
 from .errors import BuildError, Diagnostic, Reporter, failure
 from .loader import book_language, load_book, slugify
-from .pool import Pool
+from .pool import Pool, start_server
 from .resolve import RenderedBook, render_book
+from .tasks import Task, gather
 
 for noisy in ("weasyprint", "fontTools", "fontTools.subset", "fontTools.ttLib"):
     logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -197,14 +201,10 @@ def input_digest(opts: Options, engine: str) -> str:
 
 @dataclass
 class Job:
-    """One output to produce: its name, its cache key, and how to render it."""
-    name: Path | None                      # None: only needed as input (a layout)
-    key: str
-    fn: Callable
-    args: tuple
-    value: object = None
-    cost: float = 1.0                      # relative work, to share it between workers
-    where: str | None = None               # the book's file it is made from, for failures
+    """One output to produce (a handout): its name, and the task that renders it."""
+    name: Path
+    task: Task
+    value: bytes | None = None
 
 
 def build(opts: Options, progress: Progress = lambda msg, done=None, total=None: None) -> Result:
@@ -285,14 +285,19 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
 
     progress("reading content")
     report = None
+    languages = tuple(filter(None, [book_language(opts.content)]))
     try:
-        with Pool(max(1, opts.jobs or os.cpu_count() or 1),
-                  languages=tuple(filter(None, [book_language(opts.content)]))) as pool:
-            # The workers start (warm, from a fork server) while this process reads the
-            # content.
-            rb, report = prepare(opts, store, engine_code)
-            run = Run(rb, opts, store, pool, progress, engine_code)
+        # The fork server the workers start from loads WeasyPrint while this process
+        # reads and checks the content; the workers are started only for good content,
+        # so a mistake in it is reported at once.
+        start_server(languages)
+        rb, report = prepare(opts, store, engine_code)
+        with Pool(max(1, opts.jobs or os.cpu_count() or 1), languages=languages) as pool:
+            run = Outputs(rb, opts, store, Scheduler(pool, store, progress, opts.content),
+                          progress, engine_code)
             results = run.outputs()
+            for note in run.stylesheet_notes():
+                report.warning(note.path, note.line, note.message)
             findings = run.preflight(results) if opts.preflight else []
     except Exception as exc:     # a bug: an error naming the file it was working on
         found = failure(exc, None, opts.content)
@@ -302,7 +307,7 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
 
     found = [Diagnostic(report._rel(f.path) if f.path else str(f.pdf), f.line, f.text, "warning")
              for f in findings]
-    if opts.strict and found:
+    if opts.strict and (found or report.warnings):
         raise BuildError(report.diagnostics + found)
     warnings = [str(d) for d in report.warnings] + [str(d) for d in found]
     for _, ed in run.editions:
@@ -320,13 +325,168 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
                   removed=removed)
 
 
-class Run:
-    """One build's renders: which outputs, what each needs, and running it in the pool."""
+class Scheduler:
+    """Runs a build's tasks (``tasks.Task``), concurrent.futures style: each ``submit``
+    gives a ``Future``. A result this build has (or is making), or the cache has, is
+    taken from there; any other is made in a worker process (or here, for a ``local``
+    task), and kept in the cache. A failure is an error naming the book's file the task
+    works on. Work that no output waits for (the handouts) is queued ``behind`` the
+    batch the outputs wait for."""
 
-    def __init__(self, rb: RenderedBook, opts: Options, store, pool: Pool,
+    def __init__(self, pool: Pool, store: cache_mod.Cache, progress: Progress, root: Path):
+        self.pool, self.store, self.progress, self.root = pool, store, progress, root
+        self.known: dict[str, Future] = {}      # key -> its result, this build
+        self.computed: set[str] = set()         # keys made (not taken from the cache)
+        self.behind: list[Task] = []
+        self.queued: list[tuple[Task, Future]] | None = None   # ``behind``, once queued
+
+    def cached(self, key: str) -> bool:
+        return key in self.known or self.store.has(key)
+
+    def submit(self, task: Task) -> Future:
+        return self.submit_all([task], "")[0]
+
+    def submit_all(self, tasks: list[Task], label: str, last: bool = False) -> list[Future]:
+        """The tasks' futures, in order. The ones to make in the workers are placed
+        together (``Pool.submit_batch``) and sent first; those in the cache are read
+        while they run, the local ones made after. ``last``: the batch the outputs wait
+        for, behind which ``behind`` is queued. The same key twice is made once."""
+        made: dict[str, Future] = {}        # key (or place in the batch) -> its future
+        fresh: dict[str, Task] = {}         # the same, of the tasks to make
+        stored: list[tuple[str, Task]] = []
+        places = []
+        for i, task in enumerate(tasks):
+            place = task.key if task.key is not None else f"#{i}"
+            places.append(place)
+            if place in made or place in fresh or any(place == p for p, _ in stored):
+                continue
+            if task.key is not None and task.key in self.known:
+                made[place] = self.known[task.key]
+            elif task.key is not None and self.store.has(task.key):
+                stored.append((place, task))
+            else:
+                fresh[place] = task
+        idle = self.pool.idle()
+        remote = {k: t for k, t in fresh.items() if not t.local and (idle or not t.spare)}
+        for (place, task), inner in zip(remote.items(),
+                                        self.pool.submit_batch(list(remote.values()))):
+            made[place] = self._track(task, inner)
+        if fresh and label:
+            self.progress(label.format(len(fresh)))
+        if last:
+            self.queue_behind()
+        for place, task in stored:
+            value = self.store.get(task.key)
+            if value is not None:
+                made[place] = self.known[task.key] = Future()
+                made[place].set_result(value)
+            else:                               # unreadable: made after all
+                made[place] = self._track(task, self.pool.submit_task(task))
+        for place, task in fresh.items():
+            if place not in made:               # local, or spare while the workers work
+                made[place] = self._track(task, _here(task))
+        return [made[place] for place in places]
+
+    def _track(self, task: Task, inner: Future) -> Future:
+        """``inner``'s result, kept (``known``, the cache) and its failure named."""
+        outer: Future = Future()
+        if task.key is not None:
+            self.known[task.key] = outer
+
+        def settle(done: Future) -> None:
+            try:
+                value = done.result()
+            except Exception as exc:
+                outer.set_exception(failure(exc, task.where, self.root))
+                return
+            if task.key is not None:
+                self.store.put(task.key, value)
+                self.computed.add(task.key)
+            outer.set_result(value)
+        inner.add_done_callback(settle)
+        return outer
+
+    def queue_behind(self) -> None:
+        if self.queued is None:
+            self.queued = [(task, self.pool.submit_task(task)) for task in self.behind]
+
+    def failed(self, found: list[BuildError]) -> BuildError:
+        """The build's failure: every error found, with those of the work queued behind
+        being done (what has not started is cancelled), so that one run reports the
+        problems of every worker."""
+        for task, future in self.queued or []:
+            if future.cancel():
+                continue
+            try:
+                future.result()
+            except Exception as exc:
+                found.append(failure(exc, task.where, self.root))
+        self.queued = []
+        return BuildError.joined(found)
+
+
+class EpubOutput:
+    """The EPUB, made as soon as the layout that gives it its print page numbers is
+    known, while the editions' parts are still drawn: in a worker, or, when the workers
+    have handouts to typeset, in this process (in a thread of its own), which has only
+    the joins to do."""
+
+    def __init__(self, outputs: "Outputs"):
+        self.outputs = outputs
+        self.name = str(outputs.opts.output / f"{outputs.slug}.epub")
+        self.future: Future | None = None
+        self.key = ""
+        self.thread = threading.Thread(target=self._make, daemon=True, name="epub")
+        self.thread.start()
+
+    def _make(self) -> None:
+        o = self.outputs
+        try:
+            layout = o.layout_edition.laid_out.result()
+        except Exception:
+            return                      # the editions' failure says why
+        # the EPUB carries the pictures' and fonts' bytes, which the model only names
+        key = self.key = cache_mod.digest("epub", o.engine, o.rb, layout,
+                                          o.rb.images_digest())
+        busy = any(not future.done() for _, future in o.scheduler.queued or [])
+        self.future = o.scheduler.submit(Task(_epub_job, (o.rb, layout), key=key,
+                                              where=self.name, local=busy))
+
+    def failures(self) -> list[BuildError]:
+        """Its failure, if it failed (waiting for it if it is being written)."""
+        self.thread.join()
+        if self.future is None:
+            return []
+        try:
+            self.future.result()
+        except BuildError as exc:
+            return [exc]
+        return []
+
+    def result(self) -> bytes:
+        self.thread.join()
+        return self.future.result()
+
+
+def _here(task: Task) -> Future:
+    """A task made in this process, as a future."""
+    future: Future = Future()
+    try:
+        future.set_result(task.fn(*task.args))
+    except Exception as exc:
+        future.set_exception(exc)
+    return future
+
+
+class Outputs:
+    """One build's outputs: which, what each needs, and how they are made (through a
+    ``Scheduler``)."""
+
+    def __init__(self, rb: RenderedBook, opts: Options, store, scheduler: Scheduler,
                  progress: Progress, engine_code: str):
         from .pagination import Edition
-        self.rb, self.opts, self.store, self.pool, self.progress = rb, opts, store, pool, progress
+        self.rb, self.opts, self.store, self.progress = rb, opts, store, progress
+        self.scheduler = scheduler
         meta = rb.book.meta
         self.formats = list(opts.formats or meta.outputs)   # the command line wins
         papers = list(opts.papers) or [meta.paper]
@@ -343,7 +503,7 @@ class Run:
                 is_layout = edition == "student" and paper == meta.paper
                 if not wanted and not (is_layout and "epub" in self.formats):
                     continue
-                ed = Edition(edition == "teacher", paper)
+                ed = Edition(edition == "teacher", paper, drawn=wanted)
                 ed.plan = store.get(plan_key(opts, ed))
                 name = out / f"{self.slug}-{edition}-{paper.lower()}.pdf" if wanted else None
                 ed.output = str(name or "")
@@ -351,7 +511,7 @@ class Run:
                 if is_layout:
                     self.layout_edition = ed
         if self.layout_edition is None and "epub" in self.formats:
-            self.layout_edition = Edition(False, meta.paper)
+            self.layout_edition = Edition(False, meta.paper, drawn=False)
             self.layout_edition.plan = store.get(plan_key(opts, self.layout_edition))
             self.editions.append((None, self.layout_edition))
 
@@ -365,216 +525,68 @@ class Run:
                                                teacher, paper, rb.glossary, rb.mark_schemes)
                         name = out / "handouts" / f"{stem}-{paper.lower()}.pdf"
                         cost = len(doc.body_html) if kind == "reading" else 3 * 20_000
-                        self.handouts.append(Job(name, key, _handout_job,
-                                                 (rb, i, kind, teacher, paper),
-                                                 cost=cost + 20_000, where=str(doc.path)))
+                        self.handouts.append(Job(name, Task(
+                            _handout_job, (rb, i, kind, teacher, paper), key=key,
+                            cost=cost + 20_000, where=str(doc.path))))
         for job in self.handouts:
-            job.value = store.get(job.key)
-        self.todo = [j for j in self.handouts if j.value is None]
-        self.queued: list | None = None      # the handouts' futures, once queued
-        self.memo: dict[str, object] = {}
-        self.computed: set[str] = set()
+            job.value = store.get(job.task.key)
+        scheduler.behind = [job.task for job in self.handouts if job.value is None]
         self.total = len([e for e in self.editions if e[0]]) + len(self.handouts) + \
             ("epub" in self.formats)
-        self.done = len(self.handouts) - len(self.todo)
+        self.done = len(self.handouts) - len(scheduler.behind)
         self.rendered = 0
-
-    def __call__(self, tasks, label="rendering {} piece(s)", each=None, last=False) -> list:
-        """Each task is (cache key, function, arguments[, options]); they run in the
-        workers, in parallel, or with the option ``local`` in this process; from the
-        cache where it has them. ``each(i, value)`` is told every result as soon as it
-        is known. ``last``: the batch the joins wait for; the handouts are queued behind
-        it. Returns the results in order."""
-        values, wanted, batch, stored = [None] * len(tasks), {}, {}, []
-
-        def render(i: int) -> bool:
-            """Task ``i`` to be rendered; whether it is new to the batch (the same piece
-            twice is rendered once)."""
-            key, fn, args, *options = tasks[i]
-            wanted.setdefault(key, []).append(i)
-            if key in batch:
-                return False
-            batch[key] = (fn, args, options[0] if options else {})
-            return True
-
-        for i, (key, *_) in enumerate(tasks):
-            value = self.memo.get(key)
-            if value is not None:
-                values[i] = value
-            elif key not in wanted and self.store.has(key):
-                stored.append(i)      # read once the renders are on their way
-            else:
-                render(i)
-        submitted = self._submit(batch)
-        if batch:
-            self.progress(label.format(len(batch)))
-        if self.queued is None and last:
-            self.queue_handouts()
-        for i in stored:
-            key = tasks[i][0]
-            value = self.memo.get(key)
-            if value is None:
-                value = self.store.get(key)
-            if value is not None:
-                self.memo[key] = values[i] = value
-            elif render(i):                       # unreadable: rendered after all
-                submitted.update(self._submit({key: batch[key]}))
-        if each is not None:
-            for i, value in enumerate(values):
-                if value is not None:
-                    each(i, value)
-
-        def settle(key: str, value) -> None:
-            self.memo[key] = value
-            self.store.put(key, value)
-            self.computed.add(key)
-            for i in wanted[key]:
-                values[i] = value
-                if each is not None:
-                    each(i, value)
-
-        failed: list[BuildError] = []      # every task's failure, not only the first's
-        for key, (fn, args, options) in batch.items():
-            if options.get("local") and not failed:
-                try:
-                    value = fn(*args)
-                except Exception as exc:
-                    failed.append(self.failure(exc, options.get("where")))
-                else:
-                    settle(key, value)
-        keys = {future: key for key, future in submitted.items()}
-        for future in as_completed(keys):
-            try:
-                value = future.result()
-            except Exception as exc:
-                failed.append(self.failure(exc, batch[keys[future]][2].get("where")))
-            else:
-                if not failed:
-                    settle(keys[future], value)
-        if failed:
-            raise self.failed(failed)
-        return values
 
     def failure(self, exc: Exception, where=None) -> BuildError:
         """A task's failure, naming the file it worked on (or the one its traceback
         shows)."""
         return failure(exc, where, self.opts.content)
 
-    def failed(self, found: list[BuildError]) -> BuildError:
-        """The build's failure: every error found, with those of the handouts already
-        being typeset (the ones not yet started are cancelled), so that one run reports
-        the problems of every worker."""
-        for job, future in self.queued or []:
-            if future.cancel():
-                continue
-            try:
-                future.result()
-            except Exception as exc:
-                found.append(self.failure(exc, job.where))
-        self.queued = []
-        return BuildError.joined(found)
-
-    def _submit(self, batch: dict) -> dict:
-        """The batch's tasks that run in the workers, submitted: key -> future."""
-        remote = {key: task for key, task in batch.items() if not task[2].get("local")}
-        return dict(zip(remote, self.pool.submit_batch(list(remote.values()))))
-
-    def queue_handouts(self) -> None:
-        """The handouts to typeset, in the workers, behind what is queued there."""
-        self.queued = [(job, self.pool.submit(job.fn, *job.args, cost=job.cost,
-                                              where=job.where))
-                       for job in self.todo]
-
-    def cached(self, key: str) -> bool:
-        return key in self.memo or self.store.has(key)
-
-    def spread(self, jobs) -> list:
-        """(function, arguments, cost) jobs' results, in order: in the workers when they
-        have nothing else to do (the end of a build), else here (they are typesetting
-        handouts, and this process would only wait)."""
-        if not self.pool.idle():
-            return [fn(*args) for fn, args, _ in jobs]
-        futures = [self.pool.submit(fn, *args, cost=cost) for fn, args, cost in jobs]
-        values, failed = [], []
-        for future in futures:
-            try:
-                values.append(future.result())
-            except Exception as exc:
-                failed.append(self.failure(exc))
-        if failed:
-            raise BuildError.joined(failed)
-        return values
-
     def outputs(self) -> dict[Path, bytes]:
         """Render (or take from the cache) every output: path -> bytes."""
-        from .pagination import paginate
-        progress, out = self.progress, self.opts.output
+        from .pagination import write_editions
+        progress, out, scheduler = self.progress, self.opts.output, self.scheduler
         progress(f"typesetting {self.total} output(s), {self.done} handout(s) from cache",
                  self.done, self.total)
-        epub: list[tuple[str, object]] = []    # its cache key; its bytes, or their future
-
-        def make_epub() -> None:      # as soon as the layout is known
-            if "epub" not in self.formats:
-                return
-            layout = self.layout_edition.layout if self.layout_edition else None
-            # the EPUB carries the pictures' and fonts' bytes, which the model only names
-            key = cache_mod.digest("epub", self.engine, self.rb, layout,
-                                   self.rb.images_digest())
-            data = self.store.get(key)
-            if data is None and any(not future.done() for _, future in self.queued or []):
-                # the workers have handouts to typeset: this process, which has only
-                # the joins to do, writes it rather than queue it behind them
-                try:
-                    data = _epub_job(self.rb, layout)
-                except Exception as exc:      # reported with the others, at the end
-                    epub.append((key, self.failure(exc, epub_name)))
-                    return
-                self.store.put(key, data)
-                self.rendered += 1
-            epub.append((key, data if data is not None else
-                         self.pool.submit(_epub_job, self.rb, layout, where=epub_name)))
-
-        epub_name = str(out / f"{self.slug}.epub")
+        epub = EpubOutput(self) if "epub" in self.formats else None
+        self.css_notes = self.check_stylesheet()
         try:
-            paginate(self.rb, [ed for _, ed in self.editions], self, self.engine, make_epub,
-                     font_memo=self.store if self.store.folder else None)
+            write_editions(self.rb, [ed for _, ed in self.editions], scheduler, self.engine,
+                           font_memo=self.store if self.store.folder else None)
         except Exception as exc:
             # the EPUB's and the handouts' failures are reported with the editions'
-            raise self.failed([self.failure(exc), *self.epub_failure(epub)]) from None
-        if self.queued is None:
-            self.queue_handouts()
+            raise scheduler.failed([self.failure(exc), *(epub.failures() if epub else [])]
+                                   ) from None
+        scheduler.queue_behind()
         results: dict[Path, bytes] = {}
         for name, ed in self.editions:
             if name:
-                results[name] = ed.pdf
-                self.rendered += ed.key in self.computed
+                results[name] = ed.joined
+                self.rendered += ed.key in scheduler.computed
                 self.done += 1
                 progress(str(name.relative_to(out)), self.done, self.total)
         failed: list[BuildError] = []
-        for job, future in self.queued or []:
+        jobs = {id(job.task): job for job in self.handouts}
+        for task, future in scheduler.queued or []:
+            job = jobs[id(task)]
             try:
                 job.value = future.result()
             except Exception as exc:
-                failed.append(self.failure(exc, job.where))
+                failed.append(self.failure(exc, task.where))
                 continue
-            self.store.put(job.key, job.value)
+            self.store.put(task.key, job.value)
             self.rendered += 1
             self.done += 1
             progress(str(job.name.relative_to(out)), self.done, self.total)
-        failed += self.epub_failure(epub) + self.refusals()
+        failed += (epub.failures() if epub else []) + self.refusals()
         if failed:
             raise BuildError.joined(failed)
         for job in self.handouts:
             results[job.name] = job.value
         if epub:
-            key, data = epub[0]
-            if not isinstance(data, bytes):
-                data = data.result()
-                self.store.put(key, data)
-                self.rendered += 1
+            results[out / f"{self.slug}.epub"] = epub.result()
+            self.rendered += epub.key in scheduler.computed
             self.done += 1
             progress(f"{self.slug}.epub", self.done, self.total)
-            results[out / f"{self.slug}.epub"] = data
         return results
 
     def refusals(self) -> list[BuildError]:
@@ -588,21 +600,25 @@ class Run:
         book = self.rb.book
         return [BuildError(diagnostics(book, refused, book.templates_dir or self.opts.content))]
 
-    def epub_failure(self, epub: list) -> list[BuildError]:
-        """The EPUB's failure, if it failed (waiting for it if it is being written)."""
-        if not epub:
-            return []
-        _, data = epub[0]
-        if isinstance(data, BuildError):
-            return [data]
-        if isinstance(data, bytes):
-            return []
-        try:
-            data.result()
-        except Exception as exc:
-            return [self.failure(exc, str(self.opts.output / f"{self.slug}.epub"))]
-        return []
+    def check_stylesheet(self) -> Future | None:
+        """What WeasyPrint says of the book's own stylesheet (``writers.cssnotes``), read
+        in a worker beside the typesetting: (line, message) pairs."""
+        path = self.rb.book.stylesheet_path
+        if not path:
+            return None
+        from .readers import read_confined
+        from .writers.cssnotes import stylesheet_warnings
+        css = read_confined(path, [path.parent], "stylesheet").decode("utf-8")
+        return self.scheduler.submit(Task(stylesheet_warnings, (css,), where=str(path),
+                                          key=cache_mod.digest("css notes", self.engine, css)))
 
+    def stylesheet_notes(self) -> list[Diagnostic]:
+        """The book stylesheet's warnings, at its lines."""
+        if self.css_notes is None:
+            return []
+        path = str(self.rb.book.stylesheet_path)
+        return [Diagnostic(path, line, message, "warning")
+                for line, message in self.css_notes.result()]
 
     def preflight(self, results: dict[Path, bytes]) -> list:
         """The print preflight's findings on every PDF made (``preflight``), each kept
@@ -612,7 +628,7 @@ class Run:
         names = frozenset(proper_names(self.rb))
         todo, found = [], []
         editions = {name: ed for name, ed in self.editions if name}
-        docs = {job.name: (self.rb.docs + self.rb.back)[job.args[1]] for job in self.handouts}
+        docs = {job.name: (self.rb.docs + self.rb.back)[job.task.args[1]] for job in self.handouts}
         for name, data in sorted(results.items()):
             if name.suffix != ".pdf":
                 continue
@@ -628,19 +644,10 @@ class Run:
             rel = str(name.relative_to(self.opts.output))
             key = cache_mod.digest("preflight", self.engine, cache_mod.digest(data), rel,
                                    sorted(names), labels, sources, one_sided)
-            cached = self.store.get(key)
-            if cached is not None:
-                found += cached
-            else:
-                todo.append((key, (data, rel, names, labels, sources, one_sided)))
-        if todo:
-            self.progress(f"preflight of {len(todo)} PDF(s)")
-            futures = [(key, self.pool.submit(_preflight_job, *args, cost=len(args[0])))
-                       for key, args in todo]
-            for key, future in futures:
-                result = future.result()
-                self.store.put(key, result)
-                found += result
+            todo.append(Task(_preflight_job, (data, rel, names, labels, sources, one_sided), key=key,
+                             cost=len(data)))
+        for result in gather(self.scheduler.submit_all(todo, "preflight of {} PDF(s)")):
+            found += result
         return found
 
 

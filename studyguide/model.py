@@ -196,6 +196,49 @@ class IndexEntry:
 
 
 @dataclass
+class SpineEntry:
+    """One piece of the book in reading order, as every output presents it: a chapter,
+    a back-matter page, an apparatus section (the timeline, the glossary…), the index,
+    the teacher edition's answer key. Built once (``resolve.book_spine``); the PDF
+    writer typesets the body from it and prints its contents from it, the EPUB writer
+    makes one content document of each entry and its navigation from it."""
+    id: str                  # its anchor: the print part's name, the EPUB file's stem
+    kind: str                # "doc", or the apparatus it prints: "timeline", "index"…
+    title: str               # plain text
+    matter: str              # "chapter" (numbered body matter) or "back"
+    source: Path             # the book's file it is made from, which a failure names
+    number: int | None = None
+    label: str = ""          # "Chapter 3" in the book's language; "" if unnumbered
+    short_title: str = ""    # the author's short title for running heads; "" if none
+    doc_index: int = -1      # for "doc": its place in the rendered docs + back matter
+    sections: list[dict] = field(default_factory=list)   # numbered sections, for contents
+    part: bool = True        # typeset as a body part of its own (not the index, the key)
+    teacher: bool = False    # in the teacher edition only (the answer key)
+
+    @property
+    def contents_entry(self) -> dict:
+        """The entry as the templates' contents lists read it (``print/front.html``,
+        ``epub/nav.html``): kind (chapter or back), id, number, title, sections."""
+        return {"kind": self.matter, "id": self.id, "number": self.number,
+                "title": self.title, "sections": self.sections}
+
+
+# marks an anchor a page continues rather than starts (…): the EPUB places that page's
+# marker at the block it continues
+CONTINUED = "\u2026"
+
+
+@dataclass
+class Layout:
+    """Where things fell on the printed pages of one edition: the PDF writer reads it off
+    its layout, the EPUB writer places its print page markers and index locators by it."""
+    labels: list[str] = field(default_factory=list)           # printed label per page
+    anchors: dict[str, str] = field(default_factory=dict)     # anchor id -> page label
+    page_starts: list[tuple[str, list[str]]] = field(default_factory=list)  # label, anchors top-down
+    refused: list[tuple[str, str]] = field(default_factory=list)   # (URL, what)
+
+
+@dataclass
 class Book:
     root: Path
     meta: Metadata

@@ -1,4 +1,5 @@
-"""Page numbers for editions typeset part by part.
+"""The PDF writer's entry (``write_editions``): editions typeset part by part, numbered
+and joined.
 
 Every body part (a chapter, an appendix) opens on a right-hand page, so where its lines
 and pages break depends only on its own HTML, with one exception: the page numbers it
@@ -10,14 +11,16 @@ real numbers are written into the layout afterwards (``pdf.write_part``):
 
 1. the shapes come from a plan: the last build's (kept in the cache), or an estimate
    from the size of each part when there is none;
-2. each round lays out every part whose shape has not been laid out before (the
-   caller's ``run`` looks each one up in the cache first);
+2. each round lays out every part whose shape has not been laid out before (each a
+   ``tasks.Task`` for the executor, which takes it from the cache where it can);
 3. a new plan is read off the layouts (page counts and anchors); when it gives every part
    the shape it was laid out from, the rounds stop, which is usually after the first;
 4. each part's PDF is written with its real numbers, in the worker that holds its
    layout; meanwhile the index and the front matter (whose contents list the pages) are
    laid out from their shapes, now exact, and numbered in the same way; each part is
    joined into the edition's tagged PDF (``splice.Joiner``) as soon as it comes in.
+   An edition that is not drawn (the EPUB's, when its PDF is not wanted) stops at its
+   layout: its front matter and index are laid out, not drawn (``sketch_layouts``).
 
 After an edit to one chapter, the first round lays out that chapter alone; parts whose
 numbers moved are typeset again from their unchanged shapes.
@@ -26,11 +29,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
 
 from .cache import digest
+from .errors import BuildError
+from .model import Layout
 from .resolve import RenderedBook
+from .tasks import Executor, Task, gather
 from .writers import pdf, splice
 
 MAX_ROUNDS = 6
@@ -40,26 +46,6 @@ WRITE_COST = 0.6             # drawing a laid-out part's PDF, against laying it 
 INDEX, FRONT = "@index", "@front"   # beside the body parts in Edition.html and .results
 ANSWERS = "@answers"        # the teacher edition's answer key, after the index
 BLOCK = re.compile(r"<(p|li|h[1-6]|dt|dd|tr|figcaption|caption)[\s>]")
-
-Task = tuple       # cache key, function, arguments[, options: Pool.submit's, or local=True]
-
-
-class Run(Protocol):
-    """Runs tasks in parallel (``builder.Run``), taking what it can from the cache."""
-
-    def __call__(self, tasks: list[Task], label: str,
-                 each: Callable[[int, object], None] | None = None, last: bool = False
-                 ) -> list:
-        """The tasks' results in order; ``each`` is given every result (its task's
-        number and value) as soon as it is known. ``last``: the joins wait for this
-        batch, so other work (handouts) is queued behind it."""
-
-    def cached(self, key: str) -> bool:
-        """Whether a task's result would come from the cache."""
-
-    def spread(self, jobs: list[tuple[Callable, tuple, float]]) -> list:
-        """Results of (function, arguments, cost) jobs, in order: in idle workers, if any."""
-
 
 @dataclass
 class Plan:
@@ -81,10 +67,14 @@ class Edition:
     results: dict[str, pdf.PartLayout] = field(default_factory=dict)
     settled: bool = False
     rounds: int = 0
-    pdf: bytes = b""
+    joined: bytes = b""                     # the edition's PDF, its parts joined
     key: str = ""                           # cache key of the joined PDF
-    layout: pdf.Layout | None = None
+    layout: Layout | None = None
     output: str = ""                        # the PDF it is joined into, which a failure names
+    # ``layout``, once known: it is, while the parts are still drawn, once the front
+    # matter and the index are (the EPUB waits for it)
+    laid_out: Future = field(default_factory=Future)
+    drawn: bool = True                      # its PDF is wanted; else only its layout
 
 
 def read_plan(order: list[str], results: dict[str, pdf.PartLayout]) -> Plan:
@@ -150,45 +140,88 @@ def _shapes(rb: RenderedBook, ed: Edition, plan: Plan, apparatus: bool = False
     return out
 
 
-def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
-             meanwhile: Callable[[], None] | None = None, font_memo=None) -> None:
-    """Typeset, number and join every edition; fills ``pdf``, ``layout`` and ``plan``.
-    ``meanwhile`` runs as soon as every edition's ``layout`` is known, while the parts
-    are still being drawn; ``font_memo`` (the build's cache) keeps the merged fonts of
-    the joins."""
-    resources = digest(rb.images_digest(), rb.figures)   # what parts may embed
-    for ed in editions:
-        ed.sources = pdf.part_sources(rb, ed.teacher, ed.paper)
-        ed.book_ids = pdf.anchor_ids([*ed.sources.values(),
-                                      pdf.index_source(rb, ed.teacher, ed.paper, {}),
-                                      pdf.front_source(rb, ed.teacher, ed.paper, {}),
-                                      *([pdf.answers_source(rb, ed.paper)]
-                                        if pdf.has_answer_key(rb, ed.teacher) else [])])
+@dataclass(frozen=True)
+class Keys:
+    """The cache keys of an edition's pieces: what they are made from, with the engine
+    and everything a part may embed."""
+    engine: str
+    resources: str
 
-    def key(kind: str, *what) -> str:
-        return digest(engine, kind, *what, resources)
+    def __call__(self, kind: str, *what) -> str:
+        return digest(self.engine, kind, *what, self.resources)
 
-    def lay_out(eds: list[Edition]) -> None:
-        """Lay out every part whose current shape has no layout yet."""
-        tasks, owners = [], []
-        for ed in eds:
-            for part, html in ed.html.items():
-                if part not in ed.results:
-                    hold = key("layout", html)
-                    tasks.append((hold, pdf.layout_part, (rb, html, hold),
-                                  {"tag": hold, "cost": len(html),
-                                   "where": pdf.part_source(rb, part)}))
-                    owners.append((ed, part))
-        for (ed, part), result in zip(owners, run(tasks, "laying out {} part(s)")):
-            ed.results[part] = result
 
+@dataclass(frozen=True)
+class PartWrite:
+    """One part of one edition, to be drawn with its real numbers."""
+    edition: int             # its place in the editions
+    part: str                # a body part's id, or INDEX, FRONT, ANSWERS
+    html: str                # its shape
+    hold: str                # its layout's key: the worker that holds the layout
+    key: str                 # its PDF's key
+    first: int | None        # its first page's number (None: the front matter's numerals)
+    pages: dict[str, str]    # the numbers it prints
+
+
+def write_editions(rb: RenderedBook, editions: list[Edition], executor: Executor,
+                   engine: str, font_memo=None) -> None:
+    """The PDF writer's entry: typeset, number and join every edition, each piece a
+    task for ``executor``; fills each edition's ``joined``, ``layout`` (``laid_out``
+    says when it is known) and ``plan``. ``font_memo`` (the build's cache) keeps the
+    merged fonts of the joins."""
+    try:
+        keys = Keys(engine, digest(rb.images_digest(), rb.figures))
+        for ed in editions:
+            read_sources(rb, ed)
+        settle_plans(rb, editions, executor, keys)
+        place_answer_key(rb, editions, executor, keys)
+        shape_apparatus(rb, editions)
+        sketch_layouts(rb, [ed for ed in editions if not ed.drawn], executor, keys)
+        drawn = [ed for ed in editions if ed.drawn]
+        draw_and_join(rb, drawn, part_writes(rb, drawn, keys), executor, keys, font_memo)
+    except BaseException as exc:
+        for ed in editions:
+            if not ed.laid_out.done():
+                ed.laid_out.set_exception(exc)
+        raise
+
+
+def read_sources(rb: RenderedBook, ed: Edition) -> None:
+    """An edition's body parts' HTML, and every id it has (where links may lead)."""
+    ed.sources = pdf.part_sources(rb, ed.teacher, ed.paper)
+    ed.book_ids = pdf.anchor_ids([*ed.sources.values(),
+                                  pdf.index_source(rb, ed.teacher, ed.paper, {}),
+                                  pdf.front_source(rb, ed.teacher, ed.paper, {}),
+                                  *([pdf.answers_source(rb, ed.paper)]
+                                    if pdf.has_answer_key(rb, ed.teacher) else [])])
+
+
+def lay_out(rb: RenderedBook, eds: list[Edition], executor: Executor, keys: Keys) -> None:
+    """Lay out every part whose current shape has no layout yet."""
+    tasks, owners = [], []
+    for ed in eds:
+        for part, html in ed.html.items():
+            if part not in ed.results:
+                hold = keys("layout", html)
+                tasks.append(Task(pdf.layout_part, (rb, html, hold), key=hold, tag=hold,
+                                  cost=len(html), where=rb.source_of(part)))
+                owners.append((ed, part))
+    results = gather(executor.submit_all(tasks, "laying out {} part(s)"))
+    for (ed, part), result in zip(owners, results):
+        ed.results[part] = result
+
+
+def settle_plans(rb: RenderedBook, editions: list[Edition], executor: Executor,
+                 keys: Keys) -> None:
+    """Lay the body parts out, round after round, until the page plan they give each
+    edition is the one they were laid out from (at most ``MAX_ROUNDS``)."""
     for ed in editions:
         ed.html = _shapes(rb, ed, ed.plan or estimate_plan(ed))
     for _ in range(MAX_ROUNDS):
         pending = [ed for ed in editions if not ed.settled]
         if not pending:
             break
-        lay_out(pending)
+        lay_out(rb, pending, executor, keys)
         for ed in pending:
             ed.rounds += 1
             ed.plan = read_plan(list(ed.sources), ed.results)
@@ -200,104 +233,172 @@ def paginate(rb: RenderedBook, editions: list[Edition], run: Run, engine: str,
             ed.html = shapes
     unsettled = [ed for ed in editions if not ed.settled]
     if unsettled:                 # the last shapes, laid out as they are
-        lay_out(unsettled)
+        lay_out(rb, unsettled, executor, keys)
         for ed in unsettled:
             ed.plan = read_plan(list(ed.sources), ed.results)
-    # The answer key follows the index, so its first page is known once the index is
-    # laid out: the index of an edition that has one is laid out first.
+
+
+def place_answer_key(rb: RenderedBook, editions: list[Edition], executor: Executor,
+                     keys: Keys) -> None:
+    """The answer key follows the index, so its first page is known once the index is
+    laid out: the index of an edition that has one is laid out first."""
     keyed = [ed for ed in editions if pdf.has_answer_key(rb, ed.teacher)]
     for ed in keyed:
         ed.plan.answers = ed.plan.end
         if rb.index:
             ed.html[INDEX] = _shapes(rb, ed, ed.plan, True)[INDEX]
-    lay_out([ed for ed in keyed if INDEX in ed.html])
+    lay_out(rb, [ed for ed in keyed if INDEX in ed.html], executor, keys)
     for ed in keyed:
         if INDEX in ed.results:
             ed.plan.answers = ed.plan.end + len(pdf.joined_pages(ed.results[INDEX]))
-    # The index, the answer key and the front matter print the body's pages, which are
-    # now known: their shapes are laid out (while the body parts are written) and
-    # numbered in one task.
+
+
+def shape_apparatus(rb: RenderedBook, editions: list[Edition]) -> None:
+    """The index, the answer key and the front matter print the body's pages, which are
+    now known: their shapes, laid out (while the body parts are drawn) and numbered in
+    one task."""
     for ed in editions:
         shapes = _shapes(rb, ed, ed.plan, True)
         if INDEX in shapes and shapes[INDEX] != ed.html.get(INDEX, shapes[INDEX]):
             ed.results.pop(INDEX, None)    # the answer key's page changed its digits
         ed.html.update({k: v for k, v in shapes.items() if k in (INDEX, FRONT, ANSWERS)})
 
-    # Each part's PDF with its numbers, now that the body's numbers are known: the body
-    # parts from 1, the index on from the body, the front matter in its own numerals.
-    parts = []          # (edition's number, part, PDF key, layout key, write_part's arguments)
+
+def sketch_layouts(rb: RenderedBook, editions: list[Edition], executor: Executor,
+                   keys: Keys) -> None:
+    """The layouts of editions that are not drawn (the EPUB's page list, when no PDF of
+    its edition is wanted): their front matter, index and answer key are laid out, not
+    drawn, numbered and joined; or, where the cache has them drawn (a build of the PDFs
+    before), taken from there."""
+    if not editions:
+        return
+    tasks, owners = [], []
+    for w in part_writes(rb, editions, keys):
+        ed = editions[w.edition]
+        if w.part in ed.results:
+            continue
+        where = rb.source_of(w.part)
+        if executor.cached(w.key):
+            tasks.append(Task(pdf.write_part, (rb, w.html, w.hold, w.first, w.pages, False),
+                              key=w.key, where=where))
+        else:
+            tasks.append(Task(pdf.layout_part, (rb, w.html, w.hold), key=w.hold, tag=w.hold,
+                              cost=len(w.html), where=where))
+        owners.append((ed, w.part))
+    for (ed, part), result in zip(owners, gather(executor.submit_all(
+            tasks, "laying out {} part(s)"))):
+        ed.results[part] = result
+    publish_layouts(editions, [{k: ed.results[k] for k in (FRONT, INDEX, ANSWERS)
+                                if k in ed.results} for ed in editions])
+
+
+def part_writes(rb: RenderedBook, editions: list[Edition], keys: Keys) -> list[PartWrite]:
+    """Each part's PDF with its numbers, now that the body's numbers are known: the body
+    parts from 1, the index on from the body, the front matter in its own numerals."""
+    writes = []
     for n, ed in enumerate(editions):
         real = numbers(ed.plan)
         for part, html in ed.html.items():
             first = ed.plan.end if part == INDEX else None if part == FRONT else \
                 ed.plan.answers if part == ANSWERS else ed.plan.starts[part]
             pages = {t: real[t] for t in pdf.number_targets(html) if t in real}
-            hold = key("layout", html)
-            parts.append((n, part, key("part", html, first, pages), hold,
-                          (rb, html, hold, first, pages)))
-    # Editions may share a layout (a part with the same shape in both), numbered
-    # differently: the last PDF written from a layout lets it go.
-    writes = {write: hold for _, _, write, hold, _ in parts}
-    users = Counter(writes.values())
-    tasks: list[Task] = []
-    for n, part, write, hold, args in parts:
-        if writes.pop(write, None):
-            users[hold] -= 1
-        # the index and the front matter are laid out in their write task, anywhere
-        laid_out = part not in (INDEX, FRONT, ANSWERS) or part in editions[n].results
-        where = pdf.part_source(rb, part)
-        tasks.append((write, pdf.write_part, (*args, users[hold] > 0),
-                      {"home": hold, "cost": WRITE_COST * len(args[1]), "where": where}
-                      if laid_out else
-                      {"cost": (1 + WRITE_COST) * len(args[1]), "where": where}))
+            writes.append(PartWrite(n, part, html, keys("layout", html),
+                                    keys("part", html, first, pages), first, pages))
+    return writes
 
-    # Each edition is joined in this process as its parts come in (the front matter,
-    # the body, the index: ``splice.Joiner`` copies them in that order whatever order
-    # they come in), so that little is left to do when the last part is written. An
-    # edition whose parts all come from the cache may have its joined PDF there too:
-    # it is joined only if it does not.
+
+def write_tasks(rb: RenderedBook, editions: list[Edition], writes: list[PartWrite]
+                ) -> list[Task]:
+    """The tasks that draw the parts: a laid-out part in the worker that holds its
+    layout; the index and the front matter, laid out in their task, anywhere. Editions
+    may share a layout (a part with the same shape in both), numbered differently: the
+    last PDF written from a layout lets it go."""
+    holds = {w.key: w.hold for w in writes}
+    users = Counter(holds.values())
+    tasks = []
+    for w in writes:
+        if holds.pop(w.key, None):
+            users[w.hold] -= 1
+        laid_out = w.part not in (INDEX, FRONT, ANSWERS) or w.part in editions[w.edition].results
+        args = (rb, w.html, w.hold, w.first, w.pages, users[w.hold] > 0)
+        where = rb.source_of(w.part)
+        tasks.append(Task(pdf.write_part, args, key=w.key, home=w.hold,
+                          cost=WRITE_COST * len(w.html), where=where) if laid_out else
+                     Task(pdf.write_part, args, key=w.key,
+                          cost=(1 + WRITE_COST) * len(w.html), where=where))
+    return tasks
+
+
+def draw_and_join(rb: RenderedBook, editions: list[Edition], writes: list[PartWrite],
+                  executor: Executor, keys: Keys, font_memo=None) -> None:
+    """Draw every part and join each edition in this process as its parts come in (the
+    front matter, the body, the index: ``splice.Joiner`` copies them in that order
+    whatever order they come in), so that little is left to do when the last part is
+    drawn. An edition whose parts all come from the cache may have its joined PDF there
+    too: it is joined only if it does not. Once the front matter and the index are in
+    (they are sent first), every edition's layout is known."""
     joiners = [splice.Joiner(len(ed.html)) for ed in editions]
     places = [{part: i for i, part in enumerate([FRONT, *ed.sources, INDEX, ANSWERS])
                if part in ed.html} for ed in editions]
-    eager = [any(not run.cached(write) for m, _, write, _, _ in parts if m == n)
+    eager = [any(not executor.cached(w.key) for w in writes if w.edition == n)
              for n in range(len(editions))]
-
-    # Once the front matter and the index are in (they are sent first), every edition's
-    # layout is known: ``meanwhile`` (the EPUB) can start beside the parts still drawn.
     apparatus: list[dict[str, pdf.PartLayout]] = [{} for _ in editions]
-    started = False
-
-    def arrived(i: int, result: pdf.PartLayout) -> None:
-        nonlocal started
-        n, part = parts[i][:2]
-        # the last part is not padded: the index, or the answer key after it
-        last = part == ANSWERS or (part == INDEX and ANSWERS not in editions[n].html)
-        joiners[n].add(places[n][part], splice.PartPDF(result.pdf, pad_to_even=not last))
-        if eager[n]:
-            joiners[n].advance()
-        if part in (FRONT, INDEX, ANSWERS):
-            apparatus[n][part] = result
-            if all(len(got) == len({FRONT, INDEX, ANSWERS} & set(ed.html))
-                   for got, ed in zip(apparatus, editions)):
-                for got, ed in zip(apparatus, editions):
-                    ed.layout = pdf.edition_layout(
-                        got[FRONT], [ed.results[p] for p in ed.sources], got.get(INDEX),
-                        got.get(ANSWERS))
-                started = True
-                if meanwhile is not None:
-                    meanwhile()
-
-    results = iter(run(tasks, "typesetting {} part(s)", each=arrived, last=True))
-    if not started and meanwhile is not None:
-        meanwhile()
+    futures = executor.submit_all(write_tasks(rb, editions, writes),
+                                  "typesetting {} part(s)", last=True)
+    wanted: dict[Future, list[PartWrite]] = {}     # a part the same in two editions
+    for w, future in zip(writes, futures):          # is drawn once
+        wanted.setdefault(future, []).append(w)
+    failed: list[BuildError] = []
+    for future in as_completed(wanted):
+        try:
+            result = future.result()
+        except BuildError as exc:     # every part's failure, not only the first's
+            failed.append(exc)
+            continue
+        if failed:
+            continue
+        for w in wanted[future]:
+            ed = editions[w.edition]
+            # the last part is not padded: the index, or the answer key after it
+            last = w.part == ANSWERS or (w.part == INDEX and ANSWERS not in ed.html)
+            joiners[w.edition].add(places[w.edition][w.part],
+                                   splice.PartPDF(result.pdf, pad_to_even=not last))
+            if eager[w.edition]:
+                joiners[w.edition].advance()
+            if w.part in (FRONT, INDEX, ANSWERS):
+                apparatus[w.edition][w.part] = result
+                if all(len(got) == len({FRONT, INDEX, ANSWERS} & set(e.html))
+                       for got, e in zip(apparatus, editions)):
+                    publish_layouts(editions, apparatus)
+    if failed:
+        raise BuildError.joined(failed)
+    for w, future in zip(writes, futures):
+        editions[w.edition].results[w.part] = future.result()
     for n, ed in enumerate(editions):
-        for part in ed.html:
-            ed.results[part] = next(results)
-        ed.key = digest(engine, "join", [ed.results[p].pdf for p in places[n]])
-    joins = run([(ed.key, joiner.finish,
-                  (len(pdf.joined_pages(ed.results[FRONT])), True, font_memo, engine,
-                   run.spread), {"local": True, "where": ed.output or None})
-                 for ed, joiner in zip(editions, joiners)],
-                "joining {} edition(s)")
-    for ed, data in zip(editions, joins):
-        ed.pdf = data
+        ed.key = digest(keys.engine, "join", [ed.results[p].pdf for p in places[n]])
+    joins = [Task(joiner.finish, (len(pdf.joined_pages(ed.results[FRONT])), True, font_memo,
+                                  keys.engine, spread(executor)),
+                  key=ed.key, local=True, where=ed.output or None)
+             for ed, joiner in zip(editions, joiners)]
+    for ed, data in zip(editions, gather(executor.submit_all(joins, "joining {} edition(s)"))):
+        ed.joined = data
+
+
+def publish_layouts(editions: list[Edition], apparatus: list[dict[str, pdf.PartLayout]]
+                    ) -> None:
+    """Every edition's layout, now that its front matter and index are laid out."""
+    for got, ed in zip(apparatus, editions):
+        ed.layout = pdf.edition_layout(got[FRONT], [ed.results[p] for p in ed.sources],
+                                       got.get(INDEX), got.get(ANSWERS))
+    for ed in editions:
+        if not ed.laid_out.done():
+            ed.laid_out.set_result(ed.layout)
+
+
+def spread(executor: Executor):
+    """Where the joins' merged font programs are made (``fontmerge.merge_fonts``): in
+    the workers if they are idle, else here."""
+    def run(jobs: list) -> list:
+        return gather(executor.submit_all([Task(fn, args, cost=cost, spare=True)
+                                           for fn, args, cost in jobs], ""))
+    return run

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from .tasks import Task
 
 # Workers are forked from a server process that has loaded WeasyPrint once (``warm``):
 # they start warm, and the server's loading overlaps the main process's reading of the
@@ -90,11 +94,21 @@ def _located(where: str, fn: Callable, *args):
         raise failure(exc, where) from None
 
 
+def start_server(languages: tuple[str, ...] = ()) -> None:
+    """Start the fork server loading WeasyPrint (and the hyphenation patterns of
+    ``languages``), in its own process, without waiting for it: the build reads and
+    checks the content meanwhile, and makes its ``Pool`` only once the content is
+    good. Started already (by an earlier build in this process), it is left as it is."""
+    if languages:
+        os.environ[LANGUAGES] = ",".join(languages)
+    os.environ[MAIN_PID] = str(os.getpid())
+    if _context() is not None:
+        multiprocessing.forkserver.ensure_running()
+
+
 class Pool:
     def __init__(self, workers: int, languages: tuple[str, ...] = ()):
-        if languages:
-            os.environ[LANGUAGES] = ",".join(languages)
-        os.environ[MAIN_PID] = str(os.getpid())
+        start_server(languages)
         context = _context()
         self._executors = [ProcessPoolExecutor(max_workers=1, mp_context=context,
                                                initializer=_worker_started,
@@ -130,31 +144,35 @@ class Pool:
         future.add_done_callback(lambda _f, w=worker, c=cost: self._done(w, c))
         return future
 
-    def submit_batch(self, tasks: list[tuple[Callable, tuple, dict]]) -> list[Future]:
-        """Submit tasks (function, arguments, ``submit`` options) together, futures in
-        order. Tasks bound to a worker (``home``) are placed first; the free ones then
-        go, the costliest first, to the worker with the least work, and run ahead of the
-        bound ones there: a free task is often the longest (the index, say), and one
-        that ran last would hold up the end of the batch."""
+    def submit_batch(self, tasks: list[Task]) -> list[Future]:
+        """Submit tasks together, futures in order. Tasks bound to a worker (``home``)
+        are placed first; the free ones then go, the costliest first, to the worker with
+        the least work, and run ahead of the bound ones there: a free task is often the
+        longest (the index, say), and one that ran last would hold up the end of the
+        batch."""
         with self._lock:
             load = list(self._queued)
             placed: dict[int, int] = {}
-            for i, (_, _, options) in enumerate(tasks):
-                worker = self._homes.get(options.get("home"))
+            for i, task in enumerate(tasks):
+                worker = self._homes.get(task.home)
                 if worker is not None:
                     placed[i] = worker
-                    load[worker] += options.get("cost", 1.0)
+                    load[worker] += task.cost
             free = sorted((i for i in range(len(tasks)) if i not in placed),
-                          key=lambda i: -tasks[i][2].get("cost", 1.0))
+                          key=lambda i: -tasks[i].cost)
             for i in free:
                 placed[i] = min(range(len(load)), key=load.__getitem__)
-                load[placed[i]] += tasks[i][2].get("cost", 1.0)
+                load[placed[i]] += tasks[i].cost
         futures: dict[int, Future] = {}
         for i in [*free, *(i for i in range(len(tasks)) if i not in free)]:
-            fn, args, options = tasks[i]
-            futures[i] = self.submit(fn, *args, worker=placed[i],
-                                     **{k: v for k, v in options.items() if k != "home"})
+            futures[i] = self.submit_task(tasks[i], worker=placed[i])
         return [futures[i] for i in range(len(tasks))]
+
+    def submit_task(self, task: Task, worker: int | None = None) -> Future:
+        """``submit`` for a ``tasks.Task``."""
+        return self.submit(task.fn, *task.args, cost=task.cost, tag=task.tag,
+                           home=None if worker is not None else task.home, worker=worker,
+                           where=str(task.where) if task.where else None)
 
     def idle(self) -> bool:
         """Whether no worker has work queued."""

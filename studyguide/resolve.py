@@ -11,7 +11,7 @@ import functools
 import html
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -27,7 +27,7 @@ from .labels import fill
 from .loader import slugify
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, rewrite_blocks,
                        tokenize_citations)
-from .model import Book, Chapter, Table
+from .model import Book, Chapter, SpineEntry, Table
 from .readers import line_of
 
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
@@ -95,11 +95,27 @@ class RenderedBook:
     targets: dict[str, Target] = field(default_factory=dict)
     id_lines: dict[str, tuple[Path, int]] = field(default_factory=dict)   # id -> its source
     mark_schemes: dict[str, dict] = field(default_factory=dict)   # id -> title, marks, levels
+    spine: list[SpineEntry] = field(default_factory=list)   # reading order (``book_spine``)
 
     @property
     def labels(self) -> dict:
         """The book's interface strings (``labels``)."""
         return self.book.meta.labels
+
+    def body_parts(self) -> list[SpineEntry]:
+        """The print edition's body parts in reading order; each opens on a right-hand
+        page and is typeset on its own."""
+        return [e for e in self.spine if e.part]
+
+    def contents(self, teacher: bool = False) -> list[dict]:
+        """The contents list of an edition (the EPUB's is the student edition's)."""
+        return [e.contents_entry for e in self.spine if teacher or not e.teacher]
+
+    def source_of(self, part: str) -> Path:
+        """The book's file a part is made from (a spine entry's id; anything else, such
+        as the front matter, is made from book.yaml), for a failure to name."""
+        return next((e.source for e in self.spine if e.id == part),
+                    self.book.root / "book.yaml")
 
     def images_digest(self) -> list[tuple[str, str]]:
         """Content hashes of the image and font files the book embeds (for cache keys)."""
@@ -148,6 +164,19 @@ def _settle(value, html_of: list[str]):
     if isinstance(value, dict):
         return {k: _settle(v, html_of) for k, v in value.items()}
     return value
+
+
+@dataclass
+class Texts:
+    """The book's Markdown texts, gathered (each a ``Pending``), then converted."""
+    converted: list[dict]            # each document's parts
+    gloss: list
+    people: list
+    events: list
+    notes: dict
+    table_cells: dict
+    figure_texts: dict
+    schemes: dict
 
 
 class Resolver:
@@ -931,34 +960,60 @@ class Resolver:
 
     # -- all together ----------------------------------------------------------------------
     def run(self) -> RenderedBook:
-        book = self.book
+        """The book rendered, in named steps: its Markdown gathered and converted while
+        citeproc formats the citations; the targets links may lead to registered; each
+        document built; the apparatus made; the links resolved and every text
+        sanitised; the spine built."""
         self.index_refs: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.anchor_rank: dict[str, tuple[int, int]] = {}
         self.used_tables: set[str] = set()
-        docs = [d for d in book.documents]
-        converted = [self.convert_doc(d) for d in docs]
-        names = nobreak.names_of(book.people)     # kept whole in headings
-        # apparatus strings with citations
+        texts = self.convert(self.gather())
+        self.register_documents()
+        rendered, trees = self.render_documents(texts)
+        out = RenderedBook(book=self.book,
+                           docs=[r for r in rendered if r.kind == "chapter"],
+                           front=[r for r in rendered if r.kind == "front"],
+                           back=[r for r in rendered if r.kind == "back"],
+                           images=self.images, math=self.math_svgs,
+                           figure_alts=self.figure_alts,
+                           targets=self.targets, id_lines=self.id_lines)
+        out.master_table = self.apparatus_targets()
+        out.figures = self.strategies_figure(texts)
+        self.finish_documents(trees, rendered)
+        self.finish_apparatus(out, texts)
+        out.index = self.index_entries()
+        out.spine = book_spine(out)
+        return out
+
+    def gather(self) -> Texts:
+        """Every Markdown text of the book, its citations tokenised (their order is
+        citeproc's), waiting for conversion."""
+        book = self.book
         data = book.root / "data"
-        ann = book.annotations
-        gloss = [(e, self.md(e.definition, data / "glossary.yaml", e.line)) for e in book.glossary]
-        people = [(p, self.md(p.bio, data / "people.yaml", p.line),
-                   self.md(p.role, data / "people.yaml", p.line, True) if p.role else "")
-                  for p in book.people]
-        events = [(e, self.md(e.event, data / "timeline.yaml", e.line, True))
-                  for e in book.timeline]
-        notes = {k: self.md(v, data / "annotations.yaml", 1) for k, v in ann.items()}
-        table_cells = {tid: self.convert_table(t) for tid, t in book.tables.items()}
-        figure_texts = self.convert_figure_texts()
         schemes_path = data / "mark_schemes.yaml"
-        schemes = {m.id: {"id": m.id, "title": m.title, "marks": m.marks, "line": m.line,
-                          "levels": [{"level": lv.level, "marks": lv.marks,
-                                      "descriptor": self.md(lv.descriptor, schemes_path,
-                                                            m.line, True)}
-                                     for lv in m.levels]}
-                   for m in book.mark_schemes}
-        # Every citation is known now: citeproc (a pandoc process) formats them while
-        # the Markdown is converted.
+        return Texts(
+            converted=[self.convert_doc(d) for d in book.documents],
+            gloss=[(e, self.md(e.definition, data / "glossary.yaml", e.line))
+                   for e in book.glossary],
+            people=[(p, self.md(p.bio, data / "people.yaml", p.line),
+                     self.md(p.role, data / "people.yaml", p.line, True) if p.role else "")
+                    for p in book.people],
+            events=[(e, self.md(e.event, data / "timeline.yaml", e.line, True))
+                    for e in book.timeline],
+            notes={k: self.md(v, data / "annotations.yaml", 1)
+                   for k, v in book.annotations.items()},
+            table_cells={tid: self.convert_table(t) for tid, t in book.tables.items()},
+            figure_texts=self.convert_figure_texts(),
+            schemes={m.id: {"id": m.id, "title": m.title, "marks": m.marks, "line": m.line,
+                            "levels": [{"level": lv.level, "marks": lv.marks,
+                                        "descriptor": self.md(lv.descriptor, schemes_path,
+                                                              m.line, True)}
+                                       for lv in m.levels]}
+                     for m in book.mark_schemes})
+
+    def convert(self, texts: Texts) -> Texts:
+        """Every citation is known now: citeproc (a pandoc process) formats them while
+        the Markdown is converted, in one batch."""
         failed: list[BaseException] = []
 
         def cite() -> None:
@@ -970,73 +1025,70 @@ class Resolver:
         citing = threading.Thread(target=cite)
         citing.start()
         try:
-            (converted, gloss, people, events, notes, self.table_cells, figure_texts,
-             schemes) = _settle(
-                (converted, gloss, people, events, notes, table_cells, figure_texts, schemes),
-                self.convert_markdown())
+            done = Texts(*_settle(tuple(getattr(texts, f.name) for f in fields(texts)),
+                                  self.convert_markdown()))
         finally:
             citing.join()
         if failed:
             raise failed[0]
+        self.table_cells = done.table_cells
+        return done
 
-        # chapter ids and titles first, so that any chapter can link to any other
-        for d in docs:
+    def register_documents(self) -> None:
+        """The chapters' ids and titles first, so that any chapter can link to any
+        other; and the ids of the apparatus the builder makes, so that an author's id
+        that collides with one is reported where the author wrote it."""
+        book, L = self.book, self.labels
+        for d in book.documents:
             kind = "chapter" if d.kind == "chapter" else "back"
             self.register(d.id, Target(d.id, self.label("chapter_n", d.number) if d.number
                                        else d.title, d.title, kind), d.path, d.title_line)
-        # the ids of the apparatus the builder makes: an author's id that collides with
-        # one is reported where the author wrote it
-        L = self.labels
         # (id, title, whether it is a section that links may lead to in print and in the
         # EPUB alike: the title page, copyright page and print contents are only
         # reserved; the timeline figure's target is made with the figure, below)
-        apparatus = [("master-table", book.master_table and book.master_table["title"], True),
-                     ("timeline", book.timeline and L["timeline"], True),
-                     ("fig-timeline", book.timeline and L["timeline_title"], False),
-                     ("key-figures", book.people and L["key_figures"], True),
-                     ("glossary", book.glossary and L["glossary"], True),
-                     ("bibliography", book.references and L["bibliography"], True),
-                     ("index", L["index"], True), ("contents", L["contents"], False),
-                     ("title-page", L["title_page"], False),
-                     ("copyright", L["title_page"], False)]
-        self.reserved = {ident: f"the section '{title}'" for ident, title, _ in apparatus
+        self.apparatus = [
+            ("master-table", book.master_table and book.master_table["title"], True),
+            ("timeline", book.timeline and L["timeline"], True),
+            ("fig-timeline", book.timeline and L["timeline_title"], False),
+            ("key-figures", book.people and L["key_figures"], True),
+            ("glossary", book.glossary and L["glossary"], True),
+            ("bibliography", book.references and L["bibliography"], True),
+            ("index", L["index"], True), ("contents", L["contents"], False),
+            ("title-page", L["title_page"], False),
+            ("copyright", L["title_page"], False)]
+        self.reserved = {ident: f"the section '{title}'" for ident, title, _ in self.apparatus
                          if title}
+
+    def render_documents(self, texts: Texts) -> tuple[list[RenderedDoc], list]:
+        """Each document built from its converted Markdown: its tree (its sections,
+        tables and figures numbered), its key terms matched to the glossary, its
+        strings with their citations."""
+        book = self.book
+        names = nobreak.names_of(book.people)     # kept whole in headings
         rendered, trees = [], []
         back_counters = {"table": 0, "figure": 0}
         # the master table and the timeline figure come before the back-matter pages in
         # print, so they take the first back-matter numbers
-        master_label = timeline_label = ""
+        self.master_label = self.timeline_label = ""
         if book.master_table:
             back_counters["table"] += 1
-            master_label = self.label("table_n", f"A.{back_counters['table']}")
+            self.master_label = self.label("table_n", f"A.{back_counters['table']}")
         if book.timeline:
             back_counters["figure"] += 1
-            timeline_label = self.label("figure_n", f"A.{back_counters['figure']}")
-        for conv in converted:
+            self.timeline_label = self.label("figure_n", f"A.{back_counters['figure']}")
+        for conv in texts.converted:
             d: Chapter = conv["doc"]
             counters = {"table": 0, "figure": 0} if d.number else back_counters
             prefix = str(d.number) if d.number else "A"
             tree, sections = self.build_tree(conv, prefix, counters)
             trees.append((d, tree))
-            key_terms = []
-            for term in d.key_terms:
-                # The glossary's own rule: case as written, straight and curly apostrophes alike.
-                form = term.replace("\u2019", "'")
-                match = next((e for e in book.glossary
-                              if form in {f.replace("\u2019", "'") for f in [e.term, *e.aliases]}),
-                             None)
-                if match is None and book.glossary:
-                    self.report.warning(d.path, d.title_line,
-                                        f"key term '{term}' is not in the glossary (its terms "
-                                        "and aliases match with case as written)")
-                key_terms.append((term, match.id if match else ""))
             rendered.append(RenderedDoc(
                 id=d.id, kind=d.kind, number=d.number, title=d.title,
                 title_html=_joined(convert_inline(html.escape(d.title, quote=False)), names),
                 path=d.path,
                 summary_html=self.fill_tokens(conv["summary"]),
                 objectives_html=[self.fill_tokens(o) for o in conv["objectives"]],
-                key_terms=key_terms,
+                key_terms=self.key_terms(d),
                 questions=[{**q, "question": self.fill_tokens(q["question"]),
                             "answer": self.fill_tokens(q["answer"]),
                             "extract": self.fill_tokens(q["extract"]),
@@ -1051,35 +1103,69 @@ class Resolver:
                 further_reading=[{"cite": self.fill_tokens(r["cite"]),
                                   "note": self.fill_tokens(r["note"])}
                                  for r in conv["further_reading"]]))
-        # apparatus targets
+        return rendered, trees
+
+    def key_terms(self, d: Chapter) -> list[tuple[str, str]]:
+        """A document's key terms, each with the glossary entry it names ("" if none)."""
+        book, out = self.book, []
+        for term in d.key_terms:
+            # The glossary's own rule: case as written, straight and curly apostrophes alike.
+            form = term.replace("\u2019", "'")
+            match = next((e for e in book.glossary
+                          if form in {f.replace("\u2019", "'") for f in [e.term, *e.aliases]}),
+                         None)
+            if match is None and book.glossary:
+                self.report.warning(d.path, d.title_line,
+                                    f"key term '{term}' is not in the glossary (its terms "
+                                    "and aliases match with case as written)")
+            out.append((term, match.id if match else ""))
+        return out
+
+    def apparatus_targets(self) -> str:
+        """The targets of the apparatus (the master table, the sections, the glossary's
+        terms, the bibliography's entries); the master table's HTML."""
+        book, L = self.book, self.labels
         master = ""
-        if master_label:
+        if self.master_label:
             tid = book.master_table["table"]
             t = book.tables[tid]
-            master = self.render_table(t, master_label)
+            master = self.render_table(t, self.master_label)
             self.used_tables.add(tid)
-            self.register(tid, Target("master-table", master_label, t.caption, "table"),
+            self.register(tid, Target("master-table", self.master_label, t.caption, "table"),
                           t.path, t.line)
         self.reserved = {}
-        for ident, title, linkable in apparatus:
+        for ident, title, linkable in self.apparatus:
             if title and linkable:
                 self.targets[ident] = Target(ident, title, title, "back")
-        figs = {}
-        # the figures' texts, as every other text: citations formatted, Markdown honoured
-        def finish(file: str):
-            return lambda h, line: self.clean(self.fill_tokens(h), data / file, line)
         if book.timeline:
-            self.targets["fig-timeline"] = Target("timeline", timeline_label,
-                                                     L["timeline_title"], "figure")
-        if book.strategies:
-            figs["strategies"] = figures.strategies_svg(
-                _map_texts(figure_texts["strategies"], finish("strategies.yaml")))
+            self.targets["fig-timeline"] = Target("timeline", self.timeline_label,
+                                                  L["timeline_title"], "figure")
         for e in book.glossary:
             self.register(e.id, Target("glossary", e.term, e.term, "glossary"),
                           book.root / "data" / "glossary.yaml", e.line)
         for key in self.cites.bibliography:
             self.targets["ref-" + key] = Target("bibliography", "", key, "ref")
+        return master
 
+    def finish(self, file: str):
+        """The figures' texts, as every other text: citations formatted, Markdown
+        honoured."""
+        data = self.book.root / "data"
+        return lambda h, line: self.clean(self.fill_tokens(h), data / file, line)
+
+    def strategies_figure(self, texts: Texts) -> dict[str, str]:
+        figs = {}
+        if self.book.strategies:
+            figs["strategies"] = figures.strategies_svg(
+                _map_texts(texts.figure_texts["strategies"], self.finish("strategies.yaml")))
+        return figs
+
+    def finish_documents(self, trees: list, rendered: list[RenderedDoc]) -> None:
+        """Every document's links resolved, its glossary terms and index mentions
+        marked, its HTML sanitised; then its other strings, now that every target is
+        known."""
+        book = self.book
+        names = nobreak.names_of(book.people)
         for (d, tree), r in zip(trees, rendered):
             self.link(tree, d, d.path)
             if d.kind == "chapter":
@@ -1093,8 +1179,6 @@ class Resolver:
         for tid, table in book.tables.items():
             if tid not in self.used_tables:
                 self.report.warning(table.path, table.line, f"table '{tid}' is never placed")
-
-        # front matter strings, now that every target is known
         for r, d in zip(rendered, [t[0] for t in trees]):
             r.summary_html = self.clean(r.summary_html, d.path, d.title_line)
             r.objectives_html = [self.clean(o, d.path, d.title_line) for o in r.objectives_html]
@@ -1108,13 +1192,18 @@ class Resolver:
                 reading["cite"] = self.clean(reading["cite"], d.path, d.title_line)
                 reading["note"] = self.clean(reading["note"], d.path, d.title_line)
 
-        out = RenderedBook(book=book, docs=[r for r in rendered if r.kind == "chapter"],
-                           front=[r for r in rendered if r.kind == "front"],
-                           back=[r for r in rendered if r.kind == "back"],
-                           figures=figs, images=self.images, math=self.math_svgs,
-                           figure_alts=self.figure_alts,
-                           targets=self.targets, id_lines=self.id_lines)
-        out.master_table = master
+    def finish_apparatus(self, out: RenderedBook, texts: Texts) -> None:
+        """The mark schemes, the glossary, the key figures, the timeline (and its
+        figure) and the bibliography, their texts finished and indexed; the warnings
+        about what the book declares and never uses."""
+        book = self.book
+        data = book.root / "data"
+        ann = book.annotations
+        schemes_path = data / "mark_schemes.yaml"
+        schemes, gloss, people, events, notes = (texts.schemes, texts.gloss, texts.people,
+                                                 texts.events, texts.notes)
+        figure_texts, figs, names = texts.figure_texts, out.figures, nobreak.names_of(book.people)
+        finish = self.finish
         for scheme in schemes.values():
             for lv in scheme["levels"]:
                 lv["descriptor"] = self.clean(self.fill_tokens(lv["descriptor"]), schemes_path,
@@ -1164,8 +1253,6 @@ class Resolver:
             if e.id not in self.used_terms:
                 self.report.warning(book.root / "data" / "glossary.yaml", e.line,
                                     f"glossary term '{e.term}' is never used in a chapter")
-        out.index = self.index_entries()
-        return out
 
     def rank_anchors(self, tree, doc: Chapter) -> None:
         """Where each element with an id stands in the reading order (for the order of
@@ -1326,3 +1413,57 @@ def render_book(book: Book, report: Reporter, memo: Memo | None = None,
     citeproc's output for the next build; ``salt`` is what they depend on besides their
     input (the engine's code)."""
     return Resolver(book, report, memo, salt).run()
+
+
+# the apparatus sections, with the label of their title and the data file they print:
+# those before the back-matter pages, and those after them
+APPARATUS_BEFORE = (("master-table", "master_table", None, None),
+                    ("timeline", "timeline", "timeline", "data/timeline.yaml"),
+                    ("key-figures", "people", "key_figures", "data/people.yaml"))
+APPARATUS_AFTER = (("glossary", "glossary", "glossary", "data/glossary.yaml"),
+                   ("bibliography", "bibliography", "bibliography", None))
+
+
+def book_spine(rb: RenderedBook) -> list[SpineEntry]:
+    """The book in reading order, once for every output: the chapters, the apparatus
+    before the back matter (the master table, the timeline, the key figures), the
+    back-matter pages, the apparatus after them (the glossary, the bibliography), the
+    index and the teacher edition's answer key. Only the sections the book has."""
+    book, labels = rb.book, rb.labels
+    shorts = {d.id: d.short_title for d in book.documents if d.short_title}
+
+    def doc_entry(d: RenderedDoc, i: int) -> SpineEntry:
+        chapter = d.kind == "chapter"
+        return SpineEntry(d.id, "doc", d.title, "chapter" if chapter else "back",
+                          d.path, number=d.number if chapter else None, label=d.label,
+                          short_title=shorts.get(d.id, ""), doc_index=i,
+                          sections=[s for s in d.sections if s["level"] == 2 and s["number"]]
+                          if chapter else [])
+
+    def apparatus(table) -> list[SpineEntry]:
+        out = []
+        for ident, kind, label, data in table:
+            if not getattr(rb, kind):
+                continue
+            if kind == "master_table":
+                title = book.master_table["title"]
+                found = book.tables.get(book.master_table.get("table"))
+                source = found.path if found is not None else book.root / "book.yaml"
+            else:
+                title = labels[label]
+                source = (book.bibliography_path if kind == "bibliography" else
+                          book.root / data if data else None) or book.root / "book.yaml"
+            out.append(SpineEntry(ident, kind, title, "back", source))
+        return out
+
+    spine = [doc_entry(d, i) for i, d in enumerate(rb.docs)]
+    spine += apparatus(APPARATUS_BEFORE)
+    spine += [doc_entry(d, len(rb.docs) + i) for i, d in enumerate(rb.back)]
+    spine += apparatus(APPARATUS_AFTER)
+    if rb.index:
+        spine.append(SpineEntry("index", "index", labels["index"], "back",
+                                book.root / "book.yaml", part=False))
+    if any(d.questions for d in rb.docs + rb.back):
+        spine.append(SpineEntry("answer-key", "answers", labels["answer_key"], "back",
+                                book.root / "book.yaml", part=False, teacher=True))
+    return spine

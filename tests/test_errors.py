@@ -284,3 +284,62 @@ def test_unquoted_citation_in_a_yaml_cell_names_the_character_and_the_cure(tmp_p
     assert d.message.startswith("malformed YAML: ")
     assert f"(column {text.splitlines()[2].index('@') + 1})" in d.message
     assert "the character is '@': put the value in quotes" in d.message
+
+
+def test_content_errors_are_reported_before_any_worker_starts(book_copy, tmp_path, monkeypatch):
+    """A typo in book.yaml, and a dangling link in a chapter, are reported at their
+    lines without a worker pool ever being made: the content is read and checked before
+    the workers start (and before they have loaded WeasyPrint)."""
+    from studyguide import builder
+    from studyguide.errors import BuildError
+    made = []
+
+    class Recorded(builder.Pool):
+        def __init__(self, *args, **kwargs):
+            made.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(builder, "Pool", Recorded)
+    opts = builder.Options(content=book_copy, output=tmp_path / "out")
+    for path, old, new in ((book_copy / "book.yaml", "paper: A4", "paper: A44"),
+                           (book_copy / CH1, "[](#sec-beta)", "[](#sec-gone)")):
+        edit(path, old, new)
+        with pytest.raises(BuildError) as raised:
+            builder.build(opts)
+        shown = [str(d) for d in raised.value.diagnostics]
+        mistake = new.split()[-1].strip("[]()")
+        assert any(re.search(rf"{path.name}:{line_of(path, mistake)}: error: .*{mistake}", d)
+                   for d in shown), shown
+        assert made == [], "a pool was started for content with errors"
+        edit(path, new, old)
+    # and the same book, mended, makes its pool
+    builder.build(builder.Options(content=book_copy, output=tmp_path / "out",
+                                  formats=("epub",), preflight=False))
+    assert len(made) == 1
+
+
+def test_weasyprint_warnings_on_the_book_stylesheet_reach_the_author_at_its_lines(
+        book_copy, tmp_path):
+    """What WeasyPrint ignores in a book's own stylesheet is a warning at the line of
+    the stylesheet that says it, and fails a --strict build; the theme's own stylesheets
+    say nothing."""
+    from studyguide import builder
+    from studyguide.errors import BuildError
+    (book_copy / "styles").mkdir()
+    (book_copy / "styles" / "x.css").write_text(
+        "h1 {\n  color: #333;\n  colr: blue;\n}\np { margin-top: sideways; }\n")
+    with open(book_copy / "book.yaml", "a") as fh:
+        fh.write("stylesheet: styles/x.css\n")
+    opts = builder.Options(content=book_copy, output=tmp_path / "out", formats=("epub",),
+                           preflight=False)
+    result = builder.build(opts)
+    notes = [w for w in result.warnings if "x.css" in w]
+    assert len(notes) == 2, result.warnings
+    assert re.search(r"styles/x\.css:3: warning: Ignored `colr: blue` at 3:3, unknown property",
+                     notes[0]), notes
+    assert re.search(r"styles/x\.css:5: warning: Ignored `margin-top: sideways` .*invalid value",
+                     notes[1]), notes
+    with pytest.raises(BuildError) as raised:
+        builder.build(builder.Options(content=book_copy, output=tmp_path / "strict",
+                                      formats=("epub",), preflight=False, strict=True))
+    assert any("x.css" in str(d) and "colr" in str(d) for d in raised.value.diagnostics)

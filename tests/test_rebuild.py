@@ -295,3 +295,27 @@ def test_stale_outputs_are_removed_and_nothing_else(tmp_path):
     assert remove_stale(opts, meta, []) == []
     opts.handouts = True
     assert remove_stale(opts, meta, [kept[0]]) == [teacher]
+
+
+def test_an_epub_alone_is_made_from_layouts_without_drawing_a_pdf(mini_build, tmp_path,
+                                                                 monkeypatch):
+    """``--format epub`` takes its print page list from the student edition's layout:
+    its parts are laid out, none is drawn, numbered or joined, and the EPUB is the one a
+    build of every output makes."""
+    from conftest import MINI
+    from studyguide import builder
+    from studyguide.pool import Pool
+    submitted = []
+    real_submit = Pool.submit
+
+    def submit(self, fn, *args, **options):
+        submitted.append(fn.__name__)
+        return real_submit(self, fn, *args, **options)
+
+    monkeypatch.setattr(Pool, "submit", submit)
+    result = builder.build(builder.Options(content=MINI, output=tmp_path / "out",
+                                           formats=("epub",), preflight=False))
+    assert [p.suffix for p in result.outputs] == [".epub"]
+    assert "layout_part" in submitted and "write_part" not in submitted, submitted
+    whole = next(mini_build.glob("*.epub"))
+    assert result.outputs[0].read_bytes() == whole.read_bytes()

@@ -21,8 +21,8 @@ from lxml import html as lxml_html
 from .. import fonts, theme
 from ..cover import cover_png
 from ..labels import fill
+from ..model import CONTINUED, Layout
 from ..resolve import RenderedBook
-from .pdf import CONTINUED, Layout, toc_items
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -450,30 +450,22 @@ def build_pages(rb: RenderedBook, layout: Layout | None) -> list[Page]:
                  "epub/titlepage.html", meta=meta, front=rb.front), "frontmatter"),
              Page("copyright.xhtml", L["copyright_page"], theme.render(
                  "epub/copyright.html", meta=meta, front=rb.front), "frontmatter")]
-    for d in rb.docs:
-        pages.append(Page(f"{d.id}.xhtml", d.title if not d.number else
-                          f"{d.number}. {d.title}", str(chapter(d, False, L)), "bodymatter"))
-    if rb.master_table:
-        pages.append(Page("master-table.xhtml", rb.book.master_table["title"],
-                          str(app.master_table(rb)), "backmatter"))
-    if rb.timeline:
-        pages.append(Page("timeline.xhtml", L["timeline"], str(app.timeline(rb)), "backmatter"))
-    if rb.people:
-        pages.append(Page("key-figures.xhtml", L["key_figures"], str(app.people(rb)),
-                          "backmatter"))
-    for d in rb.back:
-        pages.append(Page(f"{d.id}.xhtml", d.title, str(chapter(d, False, L)), "backmatter"))
-    if rb.glossary:
-        pages.append(Page("glossary.xhtml", L["glossary"], str(app.glossary(rb)), "backmatter"))
-    if rb.bibliography:
-        pages.append(Page("bibliography.xhtml", L["bibliography"],
-                          str(app.bibliography(rb)), "backmatter"))
-    if rb.index:
-        from ..index import arrange
-        anchors = layout.anchors if layout else {}
-        pages.append(Page("index.xhtml", L["index"], str(app.index(
-            rb, arrange(rb.index, anchors), anchors, lambda doc_id, anchor: f"#{anchor}")),
-            "backmatter"))
+    docs = rb.docs + rb.back
+    for entry in rb.spine:       # the book in reading order; the answer key is print's
+        if entry.teacher:
+            continue
+        if entry.kind == "doc":
+            body = str(chapter(docs[entry.doc_index], False, L))
+        elif entry.kind == "index":
+            from ..index import arrange
+            anchors = layout.anchors if layout else {}
+            body = str(app.index(rb, arrange(rb.index, anchors), anchors,
+                                 lambda doc_id, anchor: f"#{anchor}"))
+        else:
+            body = str(getattr(app, entry.kind)(rb))
+        title = f"{entry.number}. {entry.title}" if entry.number else entry.title
+        pages.append(Page(f"{entry.id}.xhtml", title, body,
+                          "bodymatter" if entry.matter == "chapter" else "backmatter"))
     return pages
 
 
@@ -500,7 +492,7 @@ def nav_document(rb: RenderedBook, files: dict[str, str], markers: dict) -> byte
             for label in labels:
                 page_list.append((file, label))
     meta = rb.book.meta
-    body = theme.render("epub/nav.html", rb=rb, toc=toc_items(rb), files=files,
+    body = theme.render("epub/nav.html", rb=rb, toc=rb.contents(), files=files,
                         pages=page_list, has_index=bool(rb.index), L=meta.labels)
     return _xhtml(meta.labels["contents"], body, meta.language, direction=meta.direction)
 

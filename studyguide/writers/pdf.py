@@ -31,6 +31,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from .. import figures, fonts, math, theme
+from ..model import CONTINUED, Layout
 from ..resolve import RenderedBook, RenderedDoc
 from . import cffi_arrays, htmltree, splice
 
@@ -38,15 +39,6 @@ from . import cffi_arrays, htmltree, splice
 # and page plans; its worker processes start with WeasyPrint loaded (``warm``).
 
 PAPER = {"A4": "A4", "Letter": "letter"}
-
-
-@dataclass
-class Layout:
-    """Where things fell on the printed pages of one edition."""
-    labels: list[str] = field(default_factory=list)           # printed label per page
-    anchors: dict[str, str] = field(default_factory=dict)     # anchor id -> page label
-    page_starts: list[tuple[str, list[str]]] = field(default_factory=list)  # label, anchors top-down
-    refused: list[tuple[str, str]] = field(default_factory=list)   # (URL, what)
 
 
 def _css(*names: str, paper: str, meta, book_fonts=()) -> str:
@@ -225,7 +217,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None)
         if target is not None and target.label and len(a) == 0 and \
                 (a.text or "").startswith(target.label + ",") and target.title:
             a.text = target.label
-    short = {d.id: d.short_title for d in rb.book.documents if getattr(d, "short_title", "")}
+    short = {e.id: e.short_title for e in rb.spine if e.short_title}
     for h in doc.xpath('//h1[contains(concat(" ", @class, " "), " chapter-title ")]'):
         section = next((s for s in h.iterancestors("section") if s.get("id")), None)
         running = short.get(section.get("id")) if section is not None else None
@@ -368,60 +360,12 @@ def _anchors_by_page(doc) -> list[list[str]]:
     return out
 
 
-CONTINUED = "\u2026"     # marks an anchor a page continues rather than starts (…)
-
-
-@dataclass(frozen=True)
-class Part:
-    """A piece of an edition's body that is typeset on its own: a chapter or an appendix."""
-    id: str              # the anchor of its top element
-    kind: str            # "doc" or the name of an apparatus macro
-    doc_index: int = -1  # for "doc": index into rb.docs + rb.back
-
-
 @dataclass
 class PartLayout:
     """One typeset part: its PDF (None when it has only been laid out) and anchors."""
     pdf: bytes | None
     anchors: list[list[str]]             # per page, the anchors that start on it
     refused: list[tuple[str, str]] = field(default_factory=list)   # (URL, what)
-
-
-APPARATUS = (("master-table", "master_table", "master_table"), ("timeline", "timeline", "timeline"),
-             ("key-figures", "people", "people"))
-END_APPARATUS = (("glossary", "glossary", "glossary"), ("bibliography", "bibliography", "bibliography"))
-
-
-def body_parts(rb: RenderedBook) -> list[Part]:
-    """The body's parts in reading order; each opens on a right-hand page."""
-    parts = [Part(d.id, "doc", i) for i, d in enumerate(rb.docs)]
-    parts += [Part(ident, macro) for ident, attr, macro in APPARATUS if getattr(rb, attr)]
-    parts += [Part(d.id, "doc", len(rb.docs) + i) for i, d in enumerate(rb.back)]
-    parts += [Part(ident, macro) for ident, attr, macro in END_APPARATUS if getattr(rb, attr)]
-    return parts
-
-
-# the data file each apparatus part prints, which a failure to typeset it names
-_APPARATUS_SOURCES = {"timeline": "data/timeline.yaml", "key-figures": "data/people.yaml",
-                      "glossary": "data/glossary.yaml"}
-
-
-def part_source(rb: RenderedBook, part: str):
-    """The book's file that a part (a body part's id, or any other part: the front
-    matter, the index) is typeset from, for a failure to name."""
-    book = rb.book
-    for doc in rb.docs + rb.back:
-        if doc.id == part:
-            return doc.path
-    if part == "master-table" and book.master_table:
-        table = book.tables.get(book.master_table.get("table"))
-        if table is not None:
-            return table.path
-    if part == "bibliography" and book.bibliography_path:
-        return book.bibliography_path
-    if part in _APPARATUS_SOURCES:
-        return book.root / _APPARATUS_SOURCES[part]
-    return book.root / "book.yaml"
 
 
 def _common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
@@ -447,7 +391,7 @@ def part_sources(rb: RenderedBook, teacher: bool, paper: str) -> dict[str, str]:
     common = _body_common(rb, teacher, paper)
     docs = rb.docs + rb.back
     out, failed = {}, []
-    for part in body_parts(rb):
+    for part in rb.body_parts():
         doc = docs[part.doc_index] if part.kind == "doc" else None
         try:
             out[part.id] = print_typography(footnotes_to_floats(theme.render(
@@ -501,7 +445,7 @@ def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, s
 def front_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str]) -> str:
     common = _common(rb, teacher, paper)
     return print_typography(theme.render("print/front.html", **common,
-                                         toc=toc_items(rb, teacher), pages=pages), rb)
+                                         toc=rb.contents(teacher), pages=pages), rb)
 
 
 def answer_docs(rb: RenderedBook) -> list[RenderedDoc]:
@@ -711,33 +655,6 @@ def edition_layout(front: PartLayout, body: list[PartLayout], index: PartLayout 
                                          *([answers] if answers else [])]
                              for u in p.refused})
     return layout
-
-
-def toc_items(rb: RenderedBook, teacher: bool = False) -> list[dict]:
-    items = []
-    for d in rb.docs:
-        items.append({"kind": "chapter", "id": d.id, "number": d.number, "title": d.title,
-                      "sections": [s for s in d.sections if s["level"] == 2 and s["number"]]})
-    L = rb.labels
-    for ident, present, title in (
-            ("master-table", rb.master_table, rb.master_table and rb.book.master_table["title"]),
-            ("timeline", rb.timeline, L["timeline"]), ("key-figures", rb.people, L["key_figures"])):
-        if present:
-            items.append({"kind": "back", "id": ident, "number": None, "title": title,
-                          "sections": []})
-    for d in rb.back:
-        items.append({"kind": "back", "id": d.id, "number": None, "title": d.title,
-                      "sections": []})
-    for ident, present, title in (("glossary", rb.glossary, L["glossary"]),
-                                  ("bibliography", rb.bibliography, L["bibliography"]),
-                                  ("index", rb.index, L["index"])):
-        if present:
-            items.append({"kind": "back", "id": ident, "number": None, "title": title,
-                          "sections": []})
-    if has_answer_key(rb, teacher):
-        items.append({"kind": "back", "id": "answer-key", "number": None,
-                      "title": L["answer_key"], "sections": []})
-    return items
 
 
 def edition_name(rb: RenderedBook, teacher: bool) -> str:

@@ -1,0 +1,54 @@
+"""The book's spine: its parts, their order, titles and ids, built once and read by both
+writers; the EPUB writer stands on its own, without the PDF writer."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from lxml import html as lxml_html
+
+from conftest import MINI
+from studyguide.builder import Options, prepare
+from studyguide.writers import epub, pdf
+
+
+def test_the_epub_writer_does_not_load_the_pdf_writer():
+    code = ("import sys, studyguide.writers.epub; "
+            "print('studyguide.writers.pdf' in sys.modules, 'weasyprint' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert shown == ["False", "False"], shown
+
+
+def test_both_writers_follow_one_spine(tmp_path):
+    """The print edition's body parts, its contents list and the EPUB's content
+    documents are the spine's entries, in its order, with its titles."""
+    rb, _ = prepare(Options(content=MINI, output=tmp_path))
+    spine = rb.spine
+    ids = [e.id for e in spine]
+    # every section of the book, once, chapters first and the index and key last
+    assert len(ids) == len(set(ids))
+    assert ids[:len(rb.docs)] == [d.id for d in rb.docs]
+    assert {"timeline", "key-figures", "glossary", "bibliography"} <= set(ids)
+    assert ids[-2:] == ["index", "answer-key"]
+    assert [e.id for e in rb.body_parts()] == ids[:-2]
+    # the PDF typesets exactly the spine's parts
+    assert list(pdf.part_sources(rb, False, "A4")) == ids[:-2]
+    # the EPUB has one document per entry after its three front pages; the answer key
+    # is the teacher edition's alone
+    pages = epub.build_pages(rb, None)
+    assert [p.file for p in pages[3:]] == [f"{i}.xhtml" for i in ids[:-1]]
+    first = rb.docs[0]
+    assert pages[3].title == f"{first.number}. {first.title}"
+    assert [p.epub_type for p in pages[3:3 + len(rb.docs)]] == ["bodymatter"] * len(rb.docs)
+    # the contents lists: the student edition's and the EPUB's lack the key
+    front = lxml_html.fromstring(pdf.front_source(rb, True, "A4", {}))
+    listed = [a.get("href")[1:] for a in front.xpath('//nav[@id="contents"]/ol/li/a')]
+    assert listed == ids
+    assert [e["id"] for e in rb.contents()] == ids[:-1]
+    nav = epub.nav_document(rb, {}, {}).decode()
+    assert all(f'href="{i}.xhtml' in nav for i in ids[:-1]) and "answer-key" not in nav
+    # a failure in a part names the file it is made from
+    assert rb.source_of(first.id) == first.path
+    assert rb.source_of("timeline") == MINI / "data" / "timeline.yaml"
+    assert rb.source_of("@front") == MINI / "book.yaml"
