@@ -211,7 +211,7 @@ def test_print_typography_of_generated_text():
     from studyguide.writers import pdf
     rb, _ = builder.prepare(builder.Options(content=MINI, output=Path("/tmp/unused"),
                                             cache=None))
-    rb.book.chapters[0].short_title = "First"
+    next(e for e in rb.spine if e.id == "ch01").short_title = "First"
     target = rb.targets["ch01"]
     html = ('<html><head><style>a::after { content: "x\'s"; }</style></head><body>'
             '<section id="ch01"><h1 class="chapter-title">The Author\'s First Chapter</h1>'
