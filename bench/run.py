@@ -89,6 +89,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="skip the 1,000-page book")
     ap.add_argument("--serve-only", action="store_true",
                     help="only the cold build (all outputs) and the live preview's times")
+    ap.add_argument("--mechanisms", action="store_true",
+                    help="only what each speed mechanism buys (writers/engine's switches)")
     ap.add_argument("--rounds", type=int, default=3,
                     help="cold builds of each side, alternating, and edits (default 3)")
     args = ap.parse_args()
@@ -98,6 +100,9 @@ def main() -> int:
         tmp = Path(tmp)
         content = tmp / "content"
         shutil.copytree(ROOT / "content", content)
+
+        if args.mechanisms:
+            return report(mechanism_rows(content, tmp, args.rounds))
 
         if args.serve_only:
             full_cold, _ = timed(ours(content, tmp / "o2", "--cache", str(tmp / "cache")))
@@ -238,6 +243,48 @@ def serve_rows(content: Path, tmp: Path, cold: float, rounds: int) -> list:
              f"median of {rounds} edits", f"{html:.2f} s / {cold:.1f} s", html / cold, "≤ 1 s"),
             (f"Live preview: save -> student PDF in the background vs cold build; median of "
              f"{rounds} edits", f"{pdf:.1f} s / {cold:.1f} s", pdf / cold, "about 2 s")]
+
+
+def mechanism_rows(content: Path, tmp: Path, rounds: int) -> list:
+    """What each speed mechanism of the engine (``studyguide/writers/engine.py``) buys,
+    on the student PDF + EPUB of the default guide: the cold build (an empty cache) and
+    the rebuild after a one-paragraph edit (with that cache), with every mechanism on and
+    with each turned off alone (``STUDYGUIDE_ENGINE_OFF``), one configuration after the
+    other in each round, medians of the rounds. A share is the time the mechanism saves,
+    as a part of the time without it."""
+    sys.path.insert(0, str(ROOT))
+    from studyguide.writers.engine import MECHANISMS, OFF, PRIVATE
+    configs = ["", *MECHANISMS]
+    chapter = content / "chapters" / "05-origins-of-socialism-in-one-country.md"
+    text = chapter.read_text()
+    first_para = next(p for p in text.split("\n\n") if p and p[0].isalpha())
+    colds: dict[str, list[float]] = {c: [] for c in configs}
+    edits: dict[str, list[float]] = {c: [] for c in configs}
+    student = ("--edition", "student", "--no-handouts")
+    for n in range(rounds):
+        for off in configs:
+            env = {**os.environ, OFF: off}
+            cache = tmp / f"mcache-{n}-{off or 'all'}"
+            chapter.write_text(text)
+            colds[off].append(timed(ours(content, tmp / "m1", "--cache", str(cache), *student),
+                                    env=env)[0])
+            chapter.write_text(text.replace(first_para, f"{first_para} (Edit {n + 1}.)", 1))
+            edits[off].append(timed(ours(content, tmp / "m1", "--cache", str(cache), *student),
+                                    env=env)[0])
+            shutil.rmtree(cache)
+            print(f"round {n + 1}, off: {off or '-'}: cold {colds[off][-1]:.1f} s, "
+                  f"edit {edits[off][-1]:.1f} s", file=sys.stderr, flush=True)
+    chapter.write_text(text)
+    cold, edit = statistics.median(colds[""]), statistics.median(edits[""])
+    rows = [(f"Every mechanism on: cold build / rebuild after an edit (student PDF + EPUB); "
+             f"medians of {rounds}", f"{cold:.1f} s / {edit:.1f} s", None, "")]
+    for name in MECHANISMS:
+        c, e = statistics.median(colds[name]), statistics.median(edits[name])
+        kind = "private" if name in PRIVATE else "public"
+        rows.append((f"Without `{name}` ({kind}): cold / edit; what it saves of each",
+                     f"{c:.1f} s / {e:.1f} s; {(c - cold) / c:.0%}, {(e - edit) / e:.0%}",
+                     None, "≥ 5 %" if name in PRIVATE else ""))
+    return rows
 
 
 def _chars(pdf: Path) -> int:

@@ -27,7 +27,7 @@ from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name
 
 from ..cache import Memo, digest
-from . import fontfiles
+from . import engine, fontfiles
 
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
@@ -178,7 +178,9 @@ def _cmap_stream(pdf: pikepdf.Pdf, mapping: dict[bytes, bytes]) -> pikepdf.Strea
 def _merge(programs: list[bytes], used: list[set[int]], cff: bool) -> bytes | None:
     """The merged program: a new subset of the installed font if that gives what
     WeasyPrint would have embedded (``fontfiles``), else the subsets put together."""
-    return fontfiles.subset_like(programs, used) or _merged_program(programs, used, cff)
+    made = fontfiles.subset_like(programs, used) if "fontfiles" not in engine.turned_off() \
+        else None
+    return made or _merged_program(programs, used, cff)
 
 
 def _is_seac(charstring) -> bool:
