@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import subprocess
+import sys
 import warnings
 
 import pytest
@@ -110,3 +111,26 @@ def test_the_switches_reach_the_cache_key(monkeypatch):
     before = engine_digest()
     monkeypatch.setenv(engine.FORCE, "public")
     assert engine_digest() != before
+
+
+def test_the_outputs_do_not_depend_on_libharfbuzz_subset(mini_build, tmp_path, monkeypatch):
+    """WeasyPrint subsets fonts with libharfbuzz-subset where the system has it and with
+    fontTools where it has not; every PDF (joined editions and handouts) must come out
+    byte for byte the same either way. The library is hidden from the build by an
+    unloadable file of its name first on the library path."""
+    hidden = tmp_path / "lib"
+    hidden.mkdir()
+    (hidden / "libharfbuzz-subset.so.0").write_bytes(b"")
+    monkeypatch.setenv("LD_LIBRARY_PATH", str(hidden))
+    probe = subprocess.run([sys.executable, "-W", "ignore", "-c",
+                            "from weasyprint.text import ffi; print(ffi.harfbuzz_subset)"],
+                           capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "None"        # WeasyPrint takes its fontTools path
+    out = tmp_path / "out"
+    result = run_build("--content", str(MINI), "--output", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    made = sorted(p.relative_to(out) for p in out.rglob("*.pdf"))
+    assert made == sorted(p.relative_to(mini_build) for p in mini_build.rglob("*.pdf"))
+    assert len(made) >= 4 and any(p.parent.name == "handouts" for p in made)
+    for path in made:
+        assert (out / path).read_bytes() == (mini_build / path).read_bytes(), path

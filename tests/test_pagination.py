@@ -174,21 +174,22 @@ _BODIES = ['<p class="l">Quick <b>brown</b> fox, <i>jumps</i> 123.</p><p class="
            '<p class="l">Vexing zebras <b>quiz</b> <i>4567</i>.</p><p class="d">XYZ 890.</p>']
 
 
-def test_a_merged_font_is_the_subset_weasyprint_makes_for_the_whole_text():
+def test_a_merged_font_is_the_subset_made_for_the_whole_text():
     """Merged from the installed font (writers/fontfiles), each face's program is the
-    very one WeasyPrint embeds in a document that has both parts' text."""
+    very one a document that has both parts' text embeds."""
     parts = [splice.PartPDF(_part(_STYLE + body)) for body in _BODIES]
     joined = _programs(splice.join(parts, 0))
-    whole = _programs(_part(_STYLE + "".join(_BODIES)))
+    whole = _programs(splice.join([splice.PartPDF(_part(_STYLE + "".join(_BODIES)))], 0))
     assert len(joined) >= 4 and joined.keys() == whole.keys()
     assert joined == whole
+    assert joined != _programs(_part(_STYLE + "".join(_BODIES)))   # not WeasyPrint's own
 
 
 def test_subsets_are_merged_by_glyph_where_the_installed_font_cannot_be_used(
         monkeypatch, tmp_path):
     from studyguide.writers import fontfiles
     parts = [splice.PartPDF(_part(_STYLE + body)) for body in _BODIES]
-    monkeypatch.setattr(fontfiles, "subset_like", lambda programs, used: None)
+    monkeypatch.setattr(fontfiles, "subset", lambda sample, own, used, missing: None)
     merged = splice.join(parts, 0)
     faces = _fonts_by_face(pikepdf.open(io.BytesIO(merged)))
     assert all(len(p) == 1 for face, p in faces.items() if "Libertine" in face), faces
@@ -210,8 +211,11 @@ def test_a_font_not_installed_is_not_taken_for_another(monkeypatch):
             record.string = "NoSuchFont-Regular"
     out = io.BytesIO()
     tt.save(out)
-    assert fontfiles._installed("NoSuchFont-Regular") is None
-    assert fontfiles.subset_like([out.getvalue()], [{3, 4}]) is None
+    assert "NoSuchFont-Regular" not in fontfiles.installed_fonts()
+    order, metrics = tt.getGlyphOrder(), tt["hmtx"].metrics
+    own = {gid for gid, name in enumerate(order) if gid and metrics[name][0]}
+    assert fontfiles.subset(out.getvalue(), own, own, False) is None
+    assert fontfiles.subset(font, own, own, False) is not None   # the font itself is found
 
 
 def test_joined_edition_is_one_tagged_document(mini_build):

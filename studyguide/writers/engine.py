@@ -35,7 +35,7 @@ import zlib
 from functools import lru_cache
 from importlib import metadata
 
-PRIVATE = ("numbers", "deflate", "cffi_arrays", "htmltree", "fontfiles")  # beyond the APIs
+PRIVATE = ("numbers", "deflate", "cffi_arrays", "htmltree")  # beyond the public APIs
 PUBLIC = ("stylesheets",)                 # speed mechanisms through public APIs
 MECHANISMS = PRIVATE + PUBLIC
 FORCE = "STUDYGUIDE_ENGINE"               # "public": never use the private mechanisms

@@ -235,10 +235,13 @@ def _pad(out: pikepdf.Pdf, part: PartPDF, start: int) -> None:
 
 
 def repair_tags(data: bytes) -> bytes:
-    """A whole PDF written by WeasyPrint (a handout) with its tagging completed."""
+    """A whole PDF written by WeasyPrint (a handout) with its tagging completed and its
+    fonts subset as a joined edition's are (``fontmerge``): the same bytes whichever
+    subsetter WeasyPrint found on the machine."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         _repair(pdf)
         _compress_contents(pdf.pages)
+        merge_fonts(pdf)
         return _save(pdf)
 
 
