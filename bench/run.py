@@ -250,12 +250,29 @@ def serve_rows(content: Path, tmp: Path, cold: float, rounds: int) -> list:
 
 
 def cpu_timed(cmd: list[str], env: dict) -> tuple[float, float]:
-    """Wall seconds and processor seconds (user and system, of the command and every
-    process it started) of a command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    seconds = timed(cmd, env=env)[0]
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    """Wall seconds and processor seconds (user and system) of a command and every
+    process it starts (its session, read from /proc while it runs: the workers of its
+    pool are not all waited for by the command itself)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    ticks: dict[int, int] = {}
+    while proc.poll() is None:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = (Path("/proc") / entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[3]) == proc.pid:                  # in the command's session
+                ticks[int(entry)] = int(fields[11]) + int(fields[12])
+        time.sleep(0.1)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read()[-2000:]}")
+    return seconds, sum(ticks.values()) / os.sysconf("SC_CLK_TCK")
 
 
 def mechanism_rows(content: Path, tmp: Path, rounds: int) -> list:
