@@ -18,6 +18,8 @@
    this alone.)
 4. Synthetic books of about 100 and 1,000 pages: time ratio (target <= 11, linear) and
    peak memory of the 1,000-page build (target <= 1.5 GB).
+5. ``--mechanisms``: what each speed mechanism of the engine buys (``mechanism_rows``), on
+   the default guide or ``--book``; its report goes to bench/results/mechanisms.md.
 Writes a Markdown report to bench/results/latest.md and prints it.
 """
 from __future__ import annotations
@@ -106,7 +108,7 @@ def main() -> int:
         if args.mechanisms:
             book = tmp / "book"
             shutil.copytree(args.book, book)
-            return report(mechanism_rows(book, tmp, args.rounds))
+            return report(mechanism_rows(book, tmp, args.rounds), "mechanisms.md")
 
         if args.serve_only:
             full_cold, _ = timed(ours(content, tmp / "o2", "--cache", str(tmp / "cache")))
@@ -171,7 +173,7 @@ def main() -> int:
     return report(rows)
 
 
-def report(rows) -> int:
+def report(rows, name: str = "latest.md") -> int:
     lines = ["| measure | figures | ratio | target |", "| --- | --- | --- | --- |"]
     for name, figures, ratio, target in rows:
         lines.append(f"| {name} | {figures} | {'' if ratio is None else f'{ratio:.2f}' if ratio >= 0.1 else f'{ratio:.3f}'} | {target} |")
@@ -179,7 +181,7 @@ def report(rows) -> int:
                f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
     text = "\n".join(lines) + f"\n\nMachine: {machine}\n"
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "latest.md").write_text(text)
+    (HERE / "results" / name).write_text(text)
     print(text)
     return 0
 
