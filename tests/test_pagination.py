@@ -377,33 +377,6 @@ def test_the_index_and_contents_numbered_after_layout_print_what_typesetting_wou
     assert set(numbers.values()) <= printed
 
 
-def test_font_subsets_made_without_a_parse_per_glyph_count_are_the_same_bytes():
-    """``cffi_arrays`` makes WeasyPrint's glyph arrays as open arrays of the same length;
-    the PDF, fonts and all, must not change by a byte."""
-    from studyguide.writers import cffi_arrays
-    body = ('<style>.l { font-family: "Linux Libertine O" } .d { font-family: "DejaVu Sans" }'
-            '</style><h1>Subsets</h1><p class="l">Quick <b>brown</b> fox, <i>jumps</i> '
-            'over 1234 lazy dogs &amp; “quotes”.</p><p class="d">Sans glyphs: XYZ 890.</p>')
-    made = []
-    real_new = cffi_arrays.ArraysByLength.new
-
-    def counting_new(self, cdecl, init=None):
-        made.append(cdecl)
-        return real_new(self, cdecl, init)
-
-    cffi_arrays.uninstall()
-    try:
-        without = _part(body)
-        cffi_arrays.install()
-        cffi_arrays.ArraysByLength.new = counting_new
-        with_shim = _part(body)
-    finally:
-        cffi_arrays.ArraysByLength.new = real_new
-        cffi_arrays.install()
-    assert sum(cdecl.startswith("hb_codepoint_t[") for cdecl in made) >= 6  # it was used
-    assert with_shim == without
-
-
 def test_parts_laid_out_with_the_shared_stylesheet_are_what_weasyprint_makes_of_them(tmp_path):
     """A worker parses the book's stylesheet once and lays every part out with it as a
     user stylesheet; each PDF must be the one WeasyPrint makes of the part's own HTML,

@@ -35,7 +35,7 @@ import zlib
 from functools import lru_cache
 from importlib import metadata
 
-PRIVATE = ("numbers", "deflate", "cffi_arrays", "htmltree")  # beyond the public APIs
+PRIVATE = ("numbers", "deflate")          # reach beyond WeasyPrint's and pydyf's APIs
 PUBLIC = ("stylesheets",)                 # speed mechanisms through public APIs
 MECHANISMS = PRIVATE + PUBLIC
 FORCE = "STUDYGUIDE_ENGINE"               # "public": never use the private mechanisms

@@ -31,7 +31,7 @@ from lxml import html as lxml_html
 
 from .. import figures, fonts, math, theme
 from ..resolve import RenderedBook, RenderedDoc
-from . import cffi_arrays, engine, htmltree, splice
+from . import engine, splice
 
 # WeasyPrint is imported where it is used: the build's main process only prepares HTML
 # and page plans; its worker processes start with WeasyPrint loaded (``warm``).
@@ -265,8 +265,7 @@ def warm_up(languages: Iterable[str] = ()) -> None:
     these languages (about 0.15 s each, which every worker would spend) in a process."""
     import pyphen
     from weasyprint import HTML
-    if engine.enabled("cffi_arrays"):    # decides, once for the workers forked from here
-        cffi_arrays.install()
+    engine.private()        # decided once, for the workers forked from this process
     for language in languages:
         fallback = language and pyphen.language_fallback(language)
         if fallback:
@@ -289,8 +288,6 @@ def _document(rb: RenderedBook, html_text: str, fetcher):
     from weasyprint import CSS
     from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
-    if engine.enabled("cffi_arrays"):
-        cffi_arrays.install()
     html_text, formulas = math.print_html(html_text, rb.math)     # WeasyPrint has no MathML
     fetcher.generated.update({f"{name}.svg": svg.encode("utf-8")
                               for name, svg in formulas.items()})
@@ -316,13 +313,8 @@ def _document(rb: RenderedBook, html_text: str, fetcher):
 
 
 def _html(html_text: str, base: str, fetcher):
-    """WeasyPrint's HTML document, its tree built by lxml where that is the same tree
-    (``htmltree``), else by WeasyPrint."""
     from weasyprint import HTML
-    root = htmltree.parse(html_text) if engine.enabled("htmltree") else None
-    if root is None:
-        return HTML(string=html_text, base_url=base, url_fetcher=fetcher)
-    return htmltree.document(root, base, fetcher)
+    return HTML(string=html_text, base_url=base, url_fetcher=fetcher)
 
 
 def _fetcher(rb: RenderedBook):
