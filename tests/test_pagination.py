@@ -327,28 +327,6 @@ def test_a_part_numbered_after_layout_prints_what_typesetting_its_numbers_would(
     assert folios[1:] == [str(first + i) for i in range(1, len(words))]
 
 
-def test_a_part_comes_with_its_pages_deflated_and_its_fonts_not(tmp_path):
-    """A part's page content is deflated where it is typeset, so that the join (one
-    process, on the critical path of an edit) only copies it; its font subsets, which
-    the join merges away, are left as they are."""
-    rb, _ = prepare(Options(content=MINI, output=tmp_path))
-    sources = pdf.part_sources(rb, False, "A4")
-    html = pdf.paginate_html(sources["ch01"], 1, {}, pdf.anchor_ids(sources.values()))
-    part = pdf.write_part(rb, html, "ch01-deflated", 1, {})
-    with pikepdf.open(io.BytesIO(part.pdf)) as doc:
-        assert len(doc.pages) >= 2
-        for page in doc.pages:
-            assert page.obj.Contents.Filter == pikepdf.Name.FlateDecode
-            assert b" Tj" in page.obj.Contents.read_bytes() or b"TJ" in \
-                page.obj.Contents.read_bytes()
-        programs = [font.DescendantFonts[0].FontDescriptor.get(key)
-                    for page in doc.pages for font in page.obj.Resources.Font.values()
-                    for key in ("/FontFile2", "/FontFile3")
-                    if key in font.DescendantFonts[0].FontDescriptor]
-        assert programs and all("/Filter" not in program for program in programs)
-    assert pdf.write_part(rb, html, "ch01-deflated", 1, {}).pdf == part.pdf
-
-
 @pytest.mark.parametrize("which", ["index", "contents"])
 def test_the_index_and_contents_numbered_after_layout_print_what_typesetting_would(tmp_path,
                                                                                     which):

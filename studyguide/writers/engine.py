@@ -1,53 +1,47 @@
-"""Everything the PDF writer does with WeasyPrint and pydyf beyond their public APIs.
+"""Everything the PDF writer does with WeasyPrint beyond its public API.
 
 The builder typesets through WeasyPrint's public API (``HTML``, ``CSS``, ``render``,
-``write_pdf``, a finisher). Some of what makes it fast reaches further, and all of that
-lives here, in one module, each mechanism with a name:
+``write_pdf``). One mechanism that makes it fast reaches further, and it lives here:
 
 ``numbers``
     A body part is laid out once from its *shape* (its page numbers as zeros) and the
     real numbers are written into the laid-out text boxes (``TextBox.text``, its Pango
     layout's text, a folio's position and width; the page's box tree through
     ``Page._page_box``) before the page is drawn. Its public counterpart lays the part out
-    a second time from its HTML with the numbers written in (``number_html``): the same
-    pages, one more layout per part.
-``deflate``
-    A part's page content is deflated in the worker that draws it, by a finisher that
-    rewrites the pydyf streams WeasyPrint wrote uncompressed. Its public counterpart: the
-    join deflates what a part brings uncompressed (``splice``), to the same bytes.
+    a second time from its HTML with the numbers written in (``pdf.number_html``): the
+    same pages, one more layout per part.
 
-Which of them are used is decided once per process (``private``): only with the versions
-of WeasyPrint and pydyf the suite runs on (``TESTED``), when every attribute they rely on
-is there, and when a self-test (a tiny document laid out from its shape and numbered, and
-the same document typeset with its numbers by WeasyPrint itself, must draw the same
-page) passes. Otherwise the builder warns once and takes the public path, which gives the
+Whether it is used is decided once per process (``private``): only with the versions of
+WeasyPrint the suite runs on (``TESTED``), and when a self-test passes (a tiny
+document laid out from its shape and numbered, and the same document typeset with its
+numbers by WeasyPrint itself, must draw the same pages; an attribute that is gone fails
+it too). Otherwise the builder warns once and takes the public path, which gives the
 same pages. ``STUDYGUIDE_ENGINE=public`` forces the public path; ``STUDYGUIDE_ENGINE_OFF``
-(a comma-separated list of mechanisms, public ones included: ``stylesheets``, WeasyPrint's
-stylesheet parsed once per worker) turns single mechanisms off, which is how the
-benchmark measures what each buys (``bench/run.py --mechanisms``).
+(a comma-separated list of mechanisms, the public ``stylesheets`` too: each worker parses
+a book's stylesheet once) turns single mechanisms off, which is how the benchmark
+measures what each buys (``bench/run.py --mechanisms``).
 """
 from __future__ import annotations
 
 import os
 import re
 import warnings
-import zlib
 from functools import lru_cache
 from importlib import metadata
 
-PRIVATE = ("numbers", "deflate")          # reach beyond WeasyPrint's and pydyf's APIs
+PRIVATE = ("numbers",)                    # reaches beyond WeasyPrint's public API
 PUBLIC = ("stylesheets",)                 # speed mechanisms through public APIs
 MECHANISMS = PRIVATE + PUBLIC
 FORCE = "STUDYGUIDE_ENGINE"               # "public": never use the private mechanisms
 OFF = "STUDYGUIDE_ENGINE_OFF"             # mechanisms turned off, comma-separated
 
 # The versions the suite runs on, lowest (``make test-oldest``) to newest: [low, high).
-TESTED = {"weasyprint": ((68, 1), (71,)), "pydyf": ((0, 11), (0, 14))}
+TESTED = {"weasyprint": ((68, 1), (71,))}
 
 
 class EngineWarning(UserWarning):
-    """The installed WeasyPrint or pydyf is not one the private mechanisms are known to
-    work with: the builder takes the public path."""
+    """The installed WeasyPrint is not one the private mechanism is known to work with,
+    or no longer behaves as it did: the builder takes the public path."""
 
 
 def switches() -> str:
@@ -192,34 +186,6 @@ def number_layout(document, first_page: int | None, pages: dict[str, str],
                 _set_text(box, text)
 
 
-# -- deflate --------------------------------------------------------------------------
-
-def deflate_contents(document, pdf) -> None:
-    """A finisher: deflate the pages' content streams of a part written uncompressed
-    (its font subsets, which the join merges away, are left as they are). The join
-    deflates what a part brings uncompressed in the same way, so this only moves the
-    work into the worker that drew the part."""
-    import pydyf
-    for obj in pdf.objects:
-        if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Page":
-            stream = pdf.objects[int(obj["Contents"].split()[0])]
-            if not isinstance(stream, pydyf.Stream) or stream.compress or stream.extra:
-                continue
-            # the object as pydyf writes it: << /Length n >> stream ... endstream
-            written = stream.data
-            start = written.find(b"\nstream\n") + len(b"\nstream\n")
-            raw = written[start:len(written) - len(b"\nendstream")]
-            if written.startswith(b"<</Length %d>>" % len(raw)):
-                # zlib's default level: 9 takes four times as long for 3 % less
-                stream.stream = [zlib.compress(raw)]
-                stream.extra["Filter"] = "/FlateDecode"
-
-
-def finisher():
-    """The finisher a part is written with, or None."""
-    return deflate_contents if enabled("deflate") else None
-
-
 # -- the self-test --------------------------------------------------------------------
 
 _TEST_CSS = ("@page { size: 90mm 60mm; margin: 10mm; @bottom-right { content: counter(page);"
@@ -248,7 +214,7 @@ def self_test() -> str:
     direct = HTML(string=_test_html(7, "42", "42")).render()
 
     def contents(document) -> list[bytes]:
-        data = document.write_pdf(uncompressed_pdf=True, finisher=deflate_contents)
+        data = document.write_pdf()
         with pikepdf.open(io.BytesIO(data)) as pdf:
             return [page.obj.Contents.read_bytes() for page in pdf.pages]
     written = [box.text for page in numbered.pages for box, _ in _text_boxes(page._page_box)]

@@ -552,7 +552,7 @@ def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int | N
     if not engine.enabled("numbers"):
         fetcher = _fetcher(rb)
         document = _document(rb, number_html(shape_html, first_page, pages), fetcher)
-        data = write_pdf(document, rb, uncompressed_pdf=True, finisher=engine.finisher())
+        data = write_pdf(document, rb, uncompressed_pdf=True)
         return PartLayout(data, _anchors_by_page(document), fetcher.refused)
     held = _held.get(hold) if keep else _held.pop(hold, None)
     if held is None:
@@ -562,7 +562,7 @@ def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int | N
             _held[hold] = held
     document, refused = held
     engine.number_layout(document, first_page, pages, splice.XREF_SCHEME)
-    data = write_pdf(document, rb, uncompressed_pdf=True, finisher=engine.finisher())
+    data = write_pdf(document, rb, uncompressed_pdf=True)
     return PartLayout(data, _anchors_by_page(document), refused)
 
 
