@@ -212,6 +212,7 @@ def test_a_font_not_installed_is_not_taken_for_another(monkeypatch):
     out = io.BytesIO()
     tt.save(out)
     assert "NoSuchFont-Regular" not in fontfiles.installed_fonts()
+    assert "LinLibertineO" in fontfiles.installed_fonts()
     order, metrics = tt.getGlyphOrder(), tt["hmtx"].metrics
     own = {gid for gid, name in enumerate(order) if gid and metrics[name][0]}
     assert fontfiles.subset(out.getvalue(), own, own, False) is None

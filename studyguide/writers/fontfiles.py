@@ -24,19 +24,20 @@ DROP_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "
 
 
 @lru_cache(maxsize=1)
-def installed_fonts() -> dict[str, tuple[str, int]]:
-    """PostScript name -> (file, index in the file) of every font fontconfig knows."""
+def installed_fonts() -> dict[str, list[tuple[str, int]]]:
+    """PostScript name -> the (file, index in the file) of every font fontconfig knows
+    by that name, in a fixed order."""
     try:
         out = subprocess.run(["fc-list", "--format", "%{postscriptname}\t%{file}\t%{index}\n"],
                              capture_output=True, text=True, timeout=60).stdout
     except (OSError, subprocess.SubprocessError):
         return {}
-    fonts: dict[str, tuple[str, int]] = {}
-    for line in sorted(out.splitlines()):          # the same choice on every run
+    fonts: dict[str, list[tuple[str, int]]] = {}
+    for line in sorted(set(out.splitlines())):     # the same order on every run
         name, _, rest = line.partition("\t")
         path, _, index = rest.partition("\t")
         if name and path and index.isdigit():
-            fonts.setdefault(name, (path, int(index)))
+            fonts.setdefault(name, []).append((path, int(index)))
     return fonts
 
 
@@ -61,16 +62,34 @@ def _advances(program: bytes, glyphs: set[int]) -> dict[int, int] | None:
 
 
 @lru_cache(maxsize=64)
-def _face(postscript_name: str):
+def _face(path: str, index: int):
     import uharfbuzz as hb
-    found = installed_fonts().get(postscript_name)
-    if found is None:
-        return None
     try:
-        face = hb.Face(hb.Blob.from_file_path(found[0]), found[1])
+        face = hb.Face(hb.Blob.from_file_path(path), index)
     except Exception:       # noqa: BLE001 - a file HarfBuzz cannot read
         return None
     return face, hb.Font(face)
+
+
+def _installed(sample: bytes, own: set[int], used: set[int]):
+    """The installed face the subset ``sample`` was made from: of the fonts of its
+    PostScript name, the first of its flavour (CFF or TrueType) that has every glyph of
+    ``used`` and the sample's glyphs ``own`` with the same advances; or None."""
+    name = _postscript_name(sample)
+    theirs = _advances(sample, own)
+    if not name or theirs is None:
+        return None
+    for path, index in installed_fonts().get(name, []):
+        found = _face(path, index)
+        if found is None:
+            continue
+        face, font = found
+        if max(used) >= face.glyph_count or \
+                (sample[:4] == b"OTTO") != (face.reference_table("CFF ").data != b""):
+            continue
+        if all(font.get_glyph_h_advance(gid) == width for gid, width in theirs.items()):
+            return face
+    return None
 
 
 def _hb_subset(face, glyphs, flags) -> bytes | None:
@@ -95,19 +114,9 @@ def subset(sample: bytes, own: set[int], used: set[int], missing: bool) -> bytes
     ``missing``: the output draws characters the face lacks (as .notdef, whose outline is
     then kept). None if the installed font cannot be found or is not that one."""
     import uharfbuzz as hb
-    name = _postscript_name(sample)
-    found = _face(name) if name else None
-    if found is None or not own or not used:
+    face = _installed(sample, own, used) if own and used else None
+    if face is None:
         return None
-    face, font = found
-    if max(used) >= face.glyph_count:
-        return None
-    theirs = _advances(sample, own)
-    if theirs is None or any(font.get_glyph_h_advance(gid) != width
-                             for gid, width in theirs.items()):
-        return None
-    if (sample[:4] == b"OTTO") != (face.reference_table("CFF ").data != b""):
-        return None                  # another flavour than the embedded one
     flags = hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED | hb.SubsetFlags.DESUBROUTINIZE
     notdef = hb.SubsetFlags.NOTDEF_OUTLINE if missing else hb.SubsetFlags(0)
     # as WeasyPrint does: glyph ids kept, then the empty glyphs past the last one dropped
