@@ -29,9 +29,9 @@ def words(path) -> list[list[tuple[str, float, float, float, float]]]:
 @pytest.fixture
 def decide_again():
     """The adapter decides again in this process, and once more after the test."""
-    engine.private.cache_clear()
+    engine.checked.cache_clear()
     yield
-    engine.private.cache_clear()
+    engine.checked.cache_clear()
 
 
 def test_the_public_path_prints_every_page_as_the_private_one(mini_build, tmp_path,

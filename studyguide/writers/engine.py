@@ -85,12 +85,16 @@ def _untested() -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1)
 def private() -> bool:
-    """Whether this process may use the private mechanisms: decided once, with one
-    warning when it may not (unless the public path was asked for)."""
-    if set(PRIVATE) <= turned_off():
-        return False
+    """Whether this process may use the private mechanisms (``checked``), unless the
+    public path was asked for."""
+    return not set(PRIVATE) <= turned_off() and checked()
+
+
+@lru_cache(maxsize=1)
+def checked() -> bool:
+    """Whether the installed WeasyPrint passes the checks: decided once a process, with
+    one warning when it does not."""
     problem = ""
     untested = _untested()
     if untested:
