@@ -35,6 +35,7 @@ watch: $(STAMP) system-build
 
 bench: $(STAMP) system-build
 	$(PY) bench/run.py
+	$(PY) bench/run.py --mechanisms
 
 # build/ first goes: setuptools would ship whatever an earlier build left in it
 wheel: $(STAMP)

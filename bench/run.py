@@ -18,6 +18,8 @@
    this alone.)
 4. Synthetic books of about 100 and 1,000 pages: time ratio (target <= 11, linear) and
    peak memory of the 1,000-page build (target <= 1.5 GB).
+5. ``--mechanisms``: what each speed mechanism of the engine buys (``mechanism_rows``), on
+   the default guide or ``--book``; its report goes to bench/results/mechanisms.md.
 Writes a Markdown report to bench/results/latest.md and prints it.
 """
 from __future__ import annotations
@@ -89,6 +91,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="skip the 1,000-page book")
     ap.add_argument("--serve-only", action="store_true",
                     help="only the cold build (all outputs) and the live preview's times")
+    ap.add_argument("--mechanisms", action="store_true",
+                    help="only what each speed mechanism buys (writers/engine's switches)")
+    ap.add_argument("--book", type=Path, default=ROOT / "content",
+                    help="the book --mechanisms builds (default: the default guide)")
     ap.add_argument("--rounds", type=int, default=3,
                     help="cold builds of each side, alternating, and edits (default 3)")
     args = ap.parse_args()
@@ -98,6 +104,11 @@ def main() -> int:
         tmp = Path(tmp)
         content = tmp / "content"
         shutil.copytree(ROOT / "content", content)
+
+        if args.mechanisms:
+            book = tmp / "book"
+            shutil.copytree(args.book, book)
+            return report(mechanism_rows(book, tmp, args.rounds), "mechanisms.md")
 
         if args.serve_only:
             full_cold, _ = timed(ours(content, tmp / "o2", "--cache", str(tmp / "cache")))
@@ -162,7 +173,7 @@ def main() -> int:
     return report(rows)
 
 
-def report(rows) -> int:
+def report(rows, name: str = "latest.md") -> int:
     lines = ["| measure | figures | ratio | target |", "| --- | --- | --- | --- |"]
     for name, figures, ratio, target in rows:
         lines.append(f"| {name} | {figures} | {'' if ratio is None else f'{ratio:.2f}' if ratio >= 0.1 else f'{ratio:.3f}'} | {target} |")
@@ -170,7 +181,7 @@ def report(rows) -> int:
                f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
     text = "\n".join(lines) + f"\n\nMachine: {machine}\n"
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "latest.md").write_text(text)
+    (HERE / "results" / name).write_text(text)
     print(text)
     return 0
 
@@ -238,6 +249,83 @@ def serve_rows(content: Path, tmp: Path, cold: float, rounds: int) -> list:
              f"median of {rounds} edits", f"{html:.2f} s / {cold:.1f} s", html / cold, "≤ 1 s"),
             (f"Live preview: save -> student PDF in the background vs cold build; median of "
              f"{rounds} edits", f"{pdf:.1f} s / {cold:.1f} s", pdf / cold, "about 2 s")]
+
+
+def cpu_timed(cmd: list[str], env: dict) -> tuple[float, float]:
+    """Wall seconds and processor seconds (user and system) of a command and every
+    process it starts (its session, read from /proc while it runs: the workers of its
+    pool are not all waited for by the command itself)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    ticks: dict[int, int] = {}
+    while proc.poll() is None:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = (Path("/proc") / entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[3]) == proc.pid:                  # in the command's session
+                ticks[int(entry)] = int(fields[11]) + int(fields[12])
+        time.sleep(0.1)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read()[-2000:]}")
+    return seconds, sum(ticks.values()) / os.sysconf("SC_CLK_TCK")
+
+
+def mechanism_rows(content: Path, tmp: Path, rounds: int) -> list:
+    """What each speed mechanism of the engine (``studyguide/writers/engine.py``) buys,
+    on a book's student PDF + EPUB: the cold build (an empty cache) and the rebuild after
+    a one-paragraph edit of its first chapter (with that cache), with every mechanism on
+    and with each turned off alone (``STUDYGUIDE_ENGINE_OFF``), one configuration after
+    the other in each round, medians of the rounds. Each is measured in wall time and in
+    processor time (every process of the build); a share is the time a mechanism saves,
+    as a part of the time without it. On a machine that other work shares, the
+    processor time is the steadier measure."""
+    sys.path.insert(0, str(ROOT))
+    from studyguide.writers.engine import MECHANISMS, OFF, PRIVATE
+    configs = ["", *MECHANISMS]
+    chapter = sorted((content / "chapters").glob("*.md"))[0]
+    text = chapter.read_text()
+    first_para = next(p for p in text.split("\n\n") if p and p[0].isalpha())
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    student = ("--edition", "student", "--no-handouts")
+    for n in range(rounds):
+        for off in configs:
+            env = {**os.environ, OFF: off}
+            cache = tmp / f"mcache-{n}-{off or 'all'}"
+            chapter.write_text(text)
+            times.setdefault(("cold", off), []).append(cpu_timed(
+                ours(content, tmp / "m1", "--cache", str(cache), *student), env))
+            chapter.write_text(text.replace(first_para, f"{first_para} (Edit {n + 1}.)", 1))
+            times.setdefault(("edit", off), []).append(cpu_timed(
+                ours(content, tmp / "m1", "--cache", str(cache), *student), env))
+            shutil.rmtree(cache)
+            print(f"round {n + 1}, off: {off or '-'}: cold {times['cold', off][-1]}, "
+                  f"edit {times['edit', off][-1]}", file=sys.stderr, flush=True)
+    chapter.write_text(text)
+
+    def median(measure: str, off: str) -> tuple[float, float]:
+        runs = times[measure, off]
+        return (statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
+    (cw, cc), (ew, ec) = median("cold", ""), median("edit", "")
+    rows = [(f"{content.name}: every mechanism on, cold build / rebuild after an edit "
+             f"(student PDF + EPUB), wall (processor); medians of {rounds}",
+             f"{cw:.1f} s ({cc:.1f} s) / {ew:.1f} s ({ec:.1f} s)", None, "")]
+    for name in MECHANISMS:
+        (w1, c1), (w2, c2) = median("cold", name), median("edit", name)
+        kind = "private" if name in PRIVATE else "public"
+        rows.append((f"Without `{name}` ({kind}): cold / edit, wall (processor); "
+                     "what it saves of each, wall (processor)",
+                     f"{w1:.1f} s ({c1:.1f} s) / {w2:.1f} s ({c2:.1f} s); "
+                     f"{(w1 - cw) / w1:.0%} ({(c1 - cc) / c1:.0%}), "
+                     f"{(w2 - ew) / w2:.0%} ({(c2 - ec) / c2:.0%})",
+                     None, "≥ 5 %" if name in PRIVATE else ""))
+    return rows
 
 
 def _chars(pdf: Path) -> int:

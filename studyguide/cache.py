@@ -109,9 +109,11 @@ def _file_digest(path: Path, real: Path, top: Path) -> bytes:
 
 def engine_digest() -> str:
     """The builder's own code, templates and styles, and the version of every installed
-    package (WeasyPrint, Markdown, pandoc...): a cached result made by other code is
-    never reused."""
-    return digest(tree_digest(ENGINE_FOLDERS, exclude=[paths.STARTER]), installed_packages())
+    package (WeasyPrint, Markdown, pandoc...) and the engine's switches (``writers.engine``):
+    a cached result made by other code is never reused."""
+    from .writers import engine
+    return digest(tree_digest(ENGINE_FOLDERS, exclude=[paths.STARTER]), installed_packages(),
+                  engine.switches())
 
 
 def installed_packages() -> list[str]:

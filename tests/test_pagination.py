@@ -174,21 +174,22 @@ _BODIES = ['<p class="l">Quick <b>brown</b> fox, <i>jumps</i> 123.</p><p class="
            '<p class="l">Vexing zebras <b>quiz</b> <i>4567</i>.</p><p class="d">XYZ 890.</p>']
 
 
-def test_a_merged_font_is_the_subset_weasyprint_makes_for_the_whole_text():
+def test_a_merged_font_is_the_subset_made_for_the_whole_text():
     """Merged from the installed font (writers/fontfiles), each face's program is the
-    very one WeasyPrint embeds in a document that has both parts' text."""
+    very one a document that has both parts' text embeds."""
     parts = [splice.PartPDF(_part(_STYLE + body)) for body in _BODIES]
     joined = _programs(splice.join(parts, 0))
-    whole = _programs(_part(_STYLE + "".join(_BODIES)))
+    whole = _programs(splice.join([splice.PartPDF(_part(_STYLE + "".join(_BODIES)))], 0))
     assert len(joined) >= 4 and joined.keys() == whole.keys()
     assert joined == whole
+    assert joined != _programs(_part(_STYLE + "".join(_BODIES)))   # not WeasyPrint's own
 
 
 def test_subsets_are_merged_by_glyph_where_the_installed_font_cannot_be_used(
         monkeypatch, tmp_path):
     from studyguide.writers import fontfiles
     parts = [splice.PartPDF(_part(_STYLE + body)) for body in _BODIES]
-    monkeypatch.setattr(fontfiles, "subset_like", lambda programs, used: None)
+    monkeypatch.setattr(fontfiles, "subset", lambda sample, own, used, missing: None)
     merged = splice.join(parts, 0)
     faces = _fonts_by_face(pikepdf.open(io.BytesIO(merged)))
     assert all(len(p) == 1 for face, p in faces.items() if "Libertine" in face), faces
@@ -210,8 +211,12 @@ def test_a_font_not_installed_is_not_taken_for_another(monkeypatch):
             record.string = "NoSuchFont-Regular"
     out = io.BytesIO()
     tt.save(out)
-    assert fontfiles._installed("NoSuchFont-Regular") is None
-    assert fontfiles.subset_like([out.getvalue()], [{3, 4}]) is None
+    assert "NoSuchFont-Regular" not in fontfiles.installed_fonts()
+    assert "LinLibertineO" in fontfiles.installed_fonts()
+    order, metrics = tt.getGlyphOrder(), tt["hmtx"].metrics
+    own = {gid for gid, name in enumerate(order) if gid and metrics[name][0]}
+    assert fontfiles.subset(out.getvalue(), own, own, False) is None
+    assert fontfiles.subset(font, own, own, False) is not None   # the font itself is found
 
 
 def test_joined_edition_is_one_tagged_document(mini_build):
@@ -323,28 +328,6 @@ def test_a_part_numbered_after_layout_prints_what_typesetting_its_numbers_would(
     assert folios[1:] == [str(first + i) for i in range(1, len(words))]
 
 
-def test_a_part_comes_with_its_pages_deflated_and_its_fonts_not(tmp_path):
-    """A part's page content is deflated where it is typeset, so that the join (one
-    process, on the critical path of an edit) only copies it; its font subsets, which
-    the join merges away, are left as they are."""
-    rb, _ = prepare(Options(content=MINI, output=tmp_path))
-    sources = pdf.part_sources(rb, False, "A4")
-    html = pdf.paginate_html(sources["ch01"], 1, {}, pdf.anchor_ids(sources.values()))
-    part = pdf.write_part(rb, html, "ch01-deflated", 1, {})
-    with pikepdf.open(io.BytesIO(part.pdf)) as doc:
-        assert len(doc.pages) >= 2
-        for page in doc.pages:
-            assert page.obj.Contents.Filter == pikepdf.Name.FlateDecode
-            assert b" Tj" in page.obj.Contents.read_bytes() or b"TJ" in \
-                page.obj.Contents.read_bytes()
-        programs = [font.DescendantFonts[0].FontDescriptor.get(key)
-                    for page in doc.pages for font in page.obj.Resources.Font.values()
-                    for key in ("/FontFile2", "/FontFile3")
-                    if key in font.DescendantFonts[0].FontDescriptor]
-        assert programs and all("/Filter" not in program for program in programs)
-    assert pdf.write_part(rb, html, "ch01-deflated", 1, {}).pdf == part.pdf
-
-
 @pytest.mark.parametrize("which", ["index", "contents"])
 def test_the_index_and_contents_numbered_after_layout_print_what_typesetting_would(tmp_path,
                                                                                     which):
@@ -371,33 +354,6 @@ def test_the_index_and_contents_numbered_after_layout_print_what_typesetting_wou
     assert numbered.anchors == direct.anchors == laid_out.anchors
     printed = {w[0].strip(",") for page in words for w in page}
     assert set(numbers.values()) <= printed
-
-
-def test_font_subsets_made_without_a_parse_per_glyph_count_are_the_same_bytes():
-    """``cffi_arrays`` makes WeasyPrint's glyph arrays as open arrays of the same length;
-    the PDF, fonts and all, must not change by a byte."""
-    from studyguide.writers import cffi_arrays
-    body = ('<style>.l { font-family: "Linux Libertine O" } .d { font-family: "DejaVu Sans" }'
-            '</style><h1>Subsets</h1><p class="l">Quick <b>brown</b> fox, <i>jumps</i> '
-            'over 1234 lazy dogs &amp; “quotes”.</p><p class="d">Sans glyphs: XYZ 890.</p>')
-    made = []
-    real_new = cffi_arrays.ArraysByLength.new
-
-    def counting_new(self, cdecl, init=None):
-        made.append(cdecl)
-        return real_new(self, cdecl, init)
-
-    cffi_arrays.uninstall()
-    try:
-        without = _part(body)
-        cffi_arrays.install()
-        cffi_arrays.ArraysByLength.new = counting_new
-        with_shim = _part(body)
-    finally:
-        cffi_arrays.ArraysByLength.new = real_new
-        cffi_arrays.install()
-    assert sum(cdecl.startswith("hb_codepoint_t[") for cdecl in made) >= 6  # it was used
-    assert with_shim == without
 
 
 def test_parts_laid_out_with_the_shared_stylesheet_are_what_weasyprint_makes_of_them(tmp_path):

@@ -1,54 +1,44 @@
-"""The font file behind an embedded subset, and new subsets of it made as WeasyPrint makes them.
+"""The font file behind an embedded subset, and the one subset of it an output embeds.
 
-A joined edition needs one program per typeface with every glyph any part draws
-(``fontmerge``). The quickest way to that program is the way WeasyPrint made each part's:
-HarfBuzz subsets the installed font to the glyphs wanted, keeping their ids. This module
-finds the installed font by the PostScript name the subset carries (fontconfig), and
-subsets it with WeasyPrint's own routine. ``subset_like`` returns a subset only after
-checking that the same routine, given one part's glyphs, gives back that part's program
-byte for byte: so the font is the one WeasyPrint used, and it was subset the same way.
-Where anything differs (a font the book brings itself, a variable font, glyphs the font
-lacks), it returns None and the caller merges the subsets themselves.
-
-It needs WeasyPrint's bindings of HarfBuzz and fontconfig, which a worker has loaded;
-the main process loads them the first time it needs them.
+WeasyPrint subsets each document's fonts with HarfBuzz's subsetter where the system has
+``libharfbuzz-subset``, and with fontTools where it has not: the same glyphs, kept at
+their ids, but other bytes. So that an output does not depend on which of the two a
+machine has, every face of a joined edition or a handout is subset again here, always
+the same way: by HarfBuzz's subsetter as ``uharfbuzz`` ships it (its own HarfBuzz, the
+version pinned in ``pyproject.toml``), from the installed font, with WeasyPrint's
+options (glyph ids kept, layout tables dropped, no hinting), to every glyph the output
+draws. The installed font is found by the PostScript name the subset carries
+(fontconfig's ``fc-list``), and taken only if it has the subset's glyphs with the same
+advances. Where it cannot be found (a font the book brings itself, say), ``subset``
+returns None and the caller keeps WeasyPrint's subsets or merges them (``fontmerge``).
 """
 from __future__ import annotations
 
 import io
-import types
+import subprocess
 from functools import lru_cache
 
-_EXTRA = """
-typedef enum { HB_MEMORY_MODE_DUPLICATE, HB_MEMORY_MODE_READONLY, HB_MEMORY_MODE_WRITABLE,
-  HB_MEMORY_MODE_READONLY_MAY_MAKE_WRITABLE } hb_memory_mode_t;
-hb_blob_t * hb_blob_create (const char *data, unsigned int length, hb_memory_mode_t mode,
-  void *user_data, void *destroy);
-hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);
-"""
+# the tables WeasyPrint drops from the fonts it embeds (weasyprint.pdf.fonts)
+DROP_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH",
+               "PCLT", "SVG ")
 
 
 @lru_cache(maxsize=1)
-def _bindings():
-    """WeasyPrint's cffi bindings, with the two HarfBuzz calls that make a face from bytes."""
-    import ctypes.util
-
-    from cffi import FFI
-    from weasyprint.text import ffi as weasy
-
-    extra = FFI()
-    extra.include(weasy.ffi)            # the same types: faces pass between the two
-    extra.cdef(_EXTRA)
-    library = None
-    for name in filter(None, ("libharfbuzz.so.0", ctypes.util.find_library("harfbuzz"))):
-        try:
-            library = extra.dlopen(name)
-            break
-        except OSError:
-            continue
-    if library is None or not weasy.harfbuzz_subset:
-        return None
-    return weasy, extra, library
+def installed_fonts() -> dict[str, list[tuple[str, int]]]:
+    """PostScript name -> the (file, index in the file) of every font fontconfig knows
+    by that name, in a fixed order."""
+    try:
+        out = subprocess.run(["fc-list", "--format", "%{postscriptname}\t%{file}\t%{index}\n"],
+                             capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    fonts: dict[str, list[tuple[str, int]]] = {}
+    for line in sorted(set(out.splitlines())):     # the same order on every run
+        name, _, rest = line.partition("\t")
+        path, _, index = rest.partition("\t")
+        if name and path and index.isdigit():
+            fonts.setdefault(name, []).append((path, int(index)))
+    return fonts
 
 
 def _postscript_name(program: bytes) -> str | None:
@@ -60,75 +50,78 @@ def _postscript_name(program: bytes) -> str | None:
     return name or None
 
 
+def _advances(program: bytes, glyphs: set[int]) -> dict[int, int] | None:
+    """The advance widths of these glyph ids in a font program (None if unreadable)."""
+    from fontTools.ttLib import TTFont
+    try:
+        font = TTFont(io.BytesIO(program), lazy=True)
+        order, metrics = font.getGlyphOrder(), font["hmtx"].metrics
+        return {gid: metrics[order[gid]][0] for gid in glyphs if gid < len(order)}
+    except Exception:       # noqa: BLE001 - a subset fontTools cannot read
+        return None
+
+
 @lru_cache(maxsize=64)
-def _installed(postscript_name: str):
-    """(HarfBuzz face, glyph count) of the installed font of that PostScript name, or None."""
-    bindings = _bindings()
-    if bindings is None:
-        return None
-    weasy, extra, library = bindings
-    ffi, fontconfig = weasy.ffi, weasy.fontconfig
-    pattern = fontconfig.FcPatternCreate()
-    found = {}
+def _face(path: str, index: int):
+    import uharfbuzz as hb
     try:
-        fontconfig.FcPatternAddString(pattern, b"postscriptname", postscript_name.encode())
-        fontconfig.FcConfigSubstitute(ffi.NULL, pattern, fontconfig.FcMatchPattern)
-        fontconfig.FcDefaultSubstitute(pattern)
-        result = ffi.new("FcResult *")
-        match = fontconfig.FcFontMatch(ffi.NULL, pattern, result)
-        if match == ffi.NULL:
-            return None
-        value = ffi.new("FcChar8 **")
-        for key in (b"file", b"postscriptname"):
-            if fontconfig.FcPatternGetString(match, key, 0, value) == fontconfig.FcResultMatch:
-                found[key] = ffi.string(value[0]).decode()
-        fontconfig.FcPatternDestroy(match)
-    finally:
-        fontconfig.FcPatternDestroy(pattern)
-    if found.get(b"postscriptname") != postscript_name or b"file" not in found:
+        face = hb.Face(hb.Blob.from_file_path(path), index)
+    except Exception:       # noqa: BLE001 - a file HarfBuzz cannot read
         return None
-    try:
-        with open(found[b"file"], "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    blob = library.hb_blob_create(data, len(data), library.HB_MEMORY_MODE_DUPLICATE,
-                                  ffi.NULL, ffi.NULL)
-    face = ffi.gc(library.hb_face_create(blob, 0), weasy.harfbuzz.hb_face_destroy)
-    weasy.harfbuzz.hb_blob_destroy(blob)
-    return face, weasy.harfbuzz.hb_face_get_glyph_count(face)
+    return face, hb.Font(face)
 
 
-def _subset(face, glyphs: set[int]) -> bytes | None:
-    """The subset WeasyPrint embeds for a document that draws these glyphs of the face."""
-    from weasyprint.pdf.fonts import Font
-    font = types.SimpleNamespace(hb_face=face, missing={}, family="", file_content=None)
-    Font._harfbuzz_subset(font, dict.fromkeys(sorted(glyphs)), False)
-    return font.file_content
-
-
-def subset_like(programs: list[bytes], used: list[set[int]]) -> bytes | None:
-    """One program with every glyph of ``used`` (the glyph ids each program's font draws),
-    made from the installed font these subsets came from; None if that cannot be done
-    exactly as WeasyPrint would."""
-    if not programs or not any(used):
-        return None
-    # the glyphs each distinct program was made for: the union of its fonts' glyphs
-    made_for: dict[bytes, set[int]] = {}
-    for program, glyphs in zip(programs, used):
-        made_for.setdefault(program, set()).update(glyphs)
-    sample = max(made_for, key=lambda p: len(made_for[p]))
+def _installed(sample: bytes, own: set[int], used: set[int]):
+    """The installed face the subset ``sample`` was made from: of the fonts of its
+    PostScript name, the first of its flavour (CFF or TrueType) that has every glyph of
+    ``used`` and the sample's glyphs ``own`` with the same advances; or None."""
     name = _postscript_name(sample)
-    installed = _installed(name) if name else None
-    if installed is None:
+    theirs = _advances(sample, own)
+    if not name or theirs is None:
         return None
-    face, count = installed
-    everything = set().union(*used)
-    if max(everything) >= count:              # a glyph the font lacks, drawn as .notdef
-        return None
+    for path, index in installed_fonts().get(name, []):
+        found = _face(path, index)
+        if found is None:
+            continue
+        face, font = found
+        if max(used) >= face.glyph_count or \
+                (sample[:4] == b"OTTO") != (face.reference_table("CFF ").data != b""):
+            continue
+        if all(font.get_glyph_h_advance(gid) == width for gid, width in theirs.items()):
+            return face
+    return None
+
+
+def _hb_subset(face, glyphs, flags) -> bytes | None:
+    import uharfbuzz as hb
+    subset_input = hb.SubsetInput()
+    subset_input.glyph_set.update(sorted(glyphs))
+    for tag in DROP_TABLES:
+        subset_input.sets(hb.SubsetInputSets.DROP_TABLE_TAG).add(
+            int.from_bytes(tag.encode(), "big"))
+    subset_input.flags = flags
     try:
-        if _subset(face, made_for[sample]) != sample:
-            return None
-        return _subset(face, everything)
-    except Exception:       # noqa: BLE001 - WeasyPrint's routine changed: merge instead
+        out = hb.subset(face, subset_input)
+    except Exception:       # noqa: BLE001 - HarfBuzz refused: no subset
         return None
+    return out.blob.data if out is not None else None
+
+
+def subset(sample: bytes, own: set[int], used: set[int], missing: bool) -> bytes | None:
+    """The program an output embeds for a face, made from the installed font that the
+    subset ``sample`` (one of the output's, made for the glyphs ``own``) came from, with
+    the glyphs ``used``;
+    ``missing``: the output draws characters the face lacks (as .notdef, whose outline is
+    then kept). None if the installed font cannot be found or is not that one."""
+    import uharfbuzz as hb
+    face = _installed(sample, own, used) if own and used else None
+    if face is None:
+        return None
+    flags = hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED | hb.SubsetFlags.DESUBROUTINIZE
+    notdef = hb.SubsetFlags.NOTDEF_OUTLINE if missing else hb.SubsetFlags(0)
+    # as WeasyPrint does: glyph ids kept, then the empty glyphs past the last one dropped
+    kept = _hb_subset(face, {0, *used}, flags | hb.SubsetFlags.RETAIN_GIDS | notdef)
+    if kept is None:
+        return None
+    return _hb_subset(hb.Face(hb.Blob(kept)), range(max(used) + 1),
+                      flags | hb.SubsetFlags.NO_HINTING | notdef)

@@ -7,9 +7,10 @@ subset of a face), so the subsets of one face can be merged: the merged font pro
 has every glyph any part draws, and the merged widths (/W) and Unicode map (/ToUnicode)
 are the union of the parts'. Every part's font dictionary then points at the merged
 CID font and map, and the separate subsets are no longer referenced (the save drops
-them). The merged program is made as WeasyPrint makes a subset, from the installed font,
-when that is certain to give what WeasyPrint would have embedded (``fontfiles``); else
-fontTools puts the subsets' glyphs together.
+them). The merged program is a new subset of the installed font (``fontfiles``), made
+the same way whichever subsetter WeasyPrint had, for a face of one part too, so that
+the bytes do not depend on it; where the installed font cannot be used, fontTools puts
+the subsets' glyphs together.
 
 A face is left as it is when its subsets are not of the kind this understands
 (CFF-flavoured OpenType or TrueType, Identity-H, simple /W and /ToUnicode) or do not
@@ -48,17 +49,17 @@ def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "",
         if font.objgen not in seen:
             seen.add(font.objgen)
             faces[str(font.BaseFont).split("+", 1)[-1]].append(font)
-    merges = [m for m in (_Face.read(fonts) for fonts in faces.values() if len(fonts) > 1)
-              if m is not None]
+    merges = [m for m in (_Face.read(fonts) for fonts in faces.values()) if m is not None]
     for m in merges:
         m.key = digest("merged font", salt, m.cff, [s.read_raw_bytes() for s in m.streams],
-                       [sorted(u) for u in m.used])
+                       [sorted(u) for u in m.used], any(m.missing))
         m.data = memo.get(m.key) if memo is not None else None
     todo = [m for m in merges if m.data is None]
     jobs = []
     for m in todo:
         programs = [s.read_bytes() for s in m.streams]
-        jobs.append((_merge, (programs, m.used, m.cff), sum(map(len, programs))))
+        jobs.append((_merge, (programs, m.used, m.cff, any(m.missing)),
+                     sum(map(len, programs))))
     for m, data in zip(todo, (spread or _here)(jobs)):
         m.data = data or b""
         if memo is not None:
@@ -175,10 +176,16 @@ def _cmap_stream(pdf: pikepdf.Pdf, mapping: dict[bytes, bytes]) -> pikepdf.Strea
     return pikepdf.Stream(pdf, b"".join(chunks))
 
 
-def _merge(programs: list[bytes], used: list[set[int]], cff: bool) -> bytes | None:
-    """The merged program: a new subset of the installed font if that gives what
-    WeasyPrint would have embedded (``fontfiles``), else the subsets put together."""
-    return fontfiles.subset_like(programs, used) or _merged_program(programs, used, cff)
+def _merge(programs: list[bytes], used: list[set[int]], cff: bool, missing: bool
+           ) -> bytes | None:
+    """The face's one program: a subset of the installed font made as every output's is
+    (``fontfiles``), else the subsets put together; None leaves a face of one subset as
+    WeasyPrint embedded it."""
+    sample = max(range(len(programs)), key=lambda i: len(used[i]))
+    made = fontfiles.subset(programs[sample], used[sample], set().union(*used), missing)
+    if made is None and len(programs) > 1:
+        made = _merged_program(programs, used, cff)
+    return made
 
 
 def _is_seac(charstring) -> bool:

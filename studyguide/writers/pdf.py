@@ -22,7 +22,6 @@ import functools
 import hashlib
 import re
 import string
-import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from lxml import html as lxml_html
 from .. import figures, fonts, math, theme
 from ..model import CONTINUED, Layout
 from ..resolve import RenderedBook, RenderedDoc
-from . import cffi_arrays, htmltree, splice
+from . import engine, splice
 
 # WeasyPrint is imported where it is used: the build's main process only prepares HTML
 # and page plans; its worker processes start with WeasyPrint loaded (``warm``).
@@ -269,7 +268,7 @@ def warm_up(languages: Iterable[str] = ()) -> None:
     these languages (about 0.15 s each, which every worker would spend) in a process."""
     import pyphen
     from weasyprint import HTML
-    cffi_arrays.install()
+    engine.private()        # decided once, for the workers forked from this process
     for language in languages:
         fallback = language and pyphen.language_fallback(language)
         if fallback:
@@ -292,14 +291,13 @@ def _document(rb: RenderedBook, html_text: str, fetcher):
     from weasyprint import CSS
     from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
-    cffi_arrays.install()
     html_text, formulas = math.print_html(html_text, rb.math)     # WeasyPrint has no MathML
     fetcher.generated.update({f"{name}.svg": svg.encode("utf-8")
                               for name, svg in formulas.items()})
     base = rb.book.root.as_uri() + "/"
     start = html_text.find("<style>")
     end = html_text.find("</style>", start)
-    if not 0 <= start < end < html_text.find("<body"):
+    if not 0 <= start < end < html_text.find("<body") or not engine.enabled("stylesheets"):
         return _html(html_text, base, fetcher).render()
     key = (html_text[start + len("<style>"):end], base)
     if key not in _STYLESHEETS:
@@ -318,13 +316,8 @@ def _document(rb: RenderedBook, html_text: str, fetcher):
 
 
 def _html(html_text: str, base: str, fetcher):
-    """WeasyPrint's HTML document, its tree built by lxml where that is the same tree
-    (``htmltree``), else by WeasyPrint."""
     from weasyprint import HTML
-    root = htmltree.parse(html_text)
-    if root is None:
-        return HTML(string=html_text, base_url=base, url_fetcher=fetcher)
-    return htmltree.document(root, base, fetcher)
+    return HTML(string=html_text, base_url=base, url_fetcher=fetcher)
 
 
 def _fetcher(rb: RenderedBook):
@@ -491,12 +484,15 @@ def shape_of(pages: dict[str, str]) -> dict[str, str]:
 
 
 def layout_part(rb: RenderedBook, shape_html: str, hold: str) -> PartLayout:
-    """Lay out a body part from its shape and keep the layout for ``write_part``."""
+    """Lay out a body part from its shape and keep the layout for ``write_part`` (which
+    writes the real numbers into it); on the public path (``engine``) the layout only
+    gives the page plan, and ``write_part`` typesets the part again with its numbers."""
     fetcher = _fetcher(rb)
     document = _document(rb, shape_html, fetcher)
-    _held[hold] = (document, list(fetcher.refused))
-    while sum(len(d.pages) for d, _ in _held.values()) > HELD_PAGES and len(_held) > 1:
-        _held.popitem(last=False)
+    if engine.enabled("numbers"):
+        _held[hold] = (document, list(fetcher.refused))
+        while sum(len(d.pages) for d, _ in _held.values()) > HELD_PAGES and len(_held) > 1:
+            _held.popitem(last=False)
     return PartLayout(None, _anchors_by_page(document), fetcher.refused)
 
 
@@ -506,7 +502,13 @@ def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int | N
     front matter's own), and each number it prints (cross-references, index locators,
     contents) from ``pages``. Lays the part out again if this process does
     not hold its layout (the result is the same); ``keep`` holds it for another edition
-    that has the same part at other pages."""
+    that has the same part at other pages. On the public path, the part is typeset
+    from its HTML with the numbers written in (``number_html``)."""
+    if not engine.enabled("numbers"):
+        fetcher = _fetcher(rb)
+        document = _document(rb, number_html(shape_html, first_page, pages), fetcher)
+        data = write_pdf(document, rb, uncompressed_pdf=True)
+        return PartLayout(data, _anchors_by_page(document), fetcher.refused)
     held = _held.get(hold) if keep else _held.pop(hold, None)
     if held is None:
         fetcher = _fetcher(rb)
@@ -514,30 +516,30 @@ def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int | N
         if keep:
             _held[hold] = held
     document, refused = held
-    number_layout(document, first_page, pages)
-    data = write_pdf(document, rb, uncompressed_pdf=True, finisher=_deflate_contents)
+    engine.number_layout(document, first_page, pages, splice.XREF_SCHEME)
+    data = write_pdf(document, rb, uncompressed_pdf=True)
     return PartLayout(data, _anchors_by_page(document), refused)
 
 
-def _deflate_contents(document, pdf) -> None:
-    """Deflate the pages' content streams of a part, which is otherwise written
-    uncompressed: its font subsets are merged away in the join and would be deflated for
-    nothing (``splice``). Done here, a part comes from the cache with its pages ready
-    to be copied into the joined file."""
-    import pydyf
-    for obj in pdf.objects:
-        if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Page":
-            stream = pdf.objects[int(obj["Contents"].split()[0])]
-            if not isinstance(stream, pydyf.Stream) or stream.compress or stream.extra:
-                continue
-            # the object as pydyf writes it: << /Length n >> stream ... endstream
-            written = stream.data
-            start = written.find(b"\nstream\n") + len(b"\nstream\n")
-            raw = written[start:len(written) - len(b"\nendstream")]
-            if written.startswith(b"<</Length %d>>" % len(raw)):
-                # zlib's default level: 9 takes four times as long for 3 % less
-                stream.stream = [zlib.compress(raw)]
-                stream.extra["Filter"] = "/FlateDecode"
+def number_html(shape_html: str, first_page: int | None, pages: dict[str, str]) -> str:
+    """A part's shape with its real numbers written into its HTML, as WeasyPrint
+    typesets them itself: the first folio as the page counter's start, and each number
+    marked with ``data-page`` (generated from it by the stylesheet, or its element's
+    text) as ``engine.page_number`` writes it into a layout."""
+    doc = lxml_html.document_fromstring(shape_html)
+    for element in doc.xpath("//*[@data-page]"):
+        shape = element.get("data-page")
+        text = engine.page_number(shape, pages.get(engine.number_target(element,
+                                                                        splice.XREF_SCHEME)))
+        if text is None:
+            continue
+        element.set("data-page", text)
+        if len(element) == 0 and element.text == shape:
+            element.text = text
+    if first_page is not None:
+        style = etree.SubElement(doc.find("head"), "style")
+        style.text = f"@page :first {{ counter-reset: page {first_page}; }}"
+    return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
 def number_targets(html_text: str) -> list[str]:
@@ -552,68 +554,6 @@ def number_targets(html_text: str) -> list[str]:
             target = href[1:] if href.startswith("#") else href[len(splice.XREF_SCHEME):]
         out.append(target)
     return list(dict.fromkeys(out))
-
-
-def _text_boxes(box, margin=None):
-    """Every text box under ``box``, with the margin box it sits in (or None)."""
-    from weasyprint.formatting_structure import boxes
-    if isinstance(box, boxes.MarginBox):
-        margin = box
-    if isinstance(box, boxes.TextBox):
-        yield box, margin
-    for child in getattr(box, "children", None) or ():
-        yield from _text_boxes(child, margin)
-
-
-def _set_text(box, text: str) -> None:
-    """Give a laid-out text box new text; what it was laid out with is kept, so that
-    the same layout can be numbered again for another edition."""
-    if not hasattr(box, "shape_text"):
-        box.shape_text, box.shape_x, box.shape_width = box.text, box.position_x, box.width
-    box.text = text
-    box.pango_layout.text = text      # what drawing lays the line out from again
-
-
-def number_layout(document, first_page: int | None, pages: dict[str, str]) -> None:
-    """Write the real page numbers into a layout made from a part's shape (folios from
-    ``first_page``; None leaves them, as in the front matter, which counts its own)."""
-    for i, page in enumerate(document.pages):
-        folio = str(i + 1)
-        for box, margin in _text_boxes(page._page_box):
-            shape = getattr(box, "shape_text", box.text)
-            if margin is not None:
-                if first_page is not None and shape == folio:
-                    _set_folio(box, margin, str(first_page + i))
-                continue
-            # a page number: generated from data-page (a cross-reference's "(p. N)"), or
-            # the text of an element marked with it (an index locator, a page in the
-            # contents)
-            element = box.element
-            marked = None if element is None else element.get("data-page")
-            if marked is None or not ((box.element_tag or "").endswith("::after") or
-                                      shape == marked):
-                continue
-            target = element.get("data-target")
-            if target is None:
-                href = element.get("href") or ""
-                target = href[1:] if href.startswith("#") else href[len(splice.XREF_SCHEME):]
-            number = pages.get(target)
-            zeros = re.search(r"0+", shape)
-            if number is None or zeros is None:
-                continue
-            if len(number) != len(zeros.group()):   # only if the numbers never settled
-                number = "?"
-            _set_text(box, shape[:zeros.start()] + number + shape[zeros.end():])
-
-
-def _set_folio(box, margin, label: str) -> None:
-    """A folio with more digits than the one it was laid out with keeps its alignment."""
-    _set_text(box, label)
-    grow = (len(label) - len(box.shape_text)) * box.shape_width / len(box.shape_text)
-    align = margin.style["text_align_all"]
-    shift = grow if align in ("right", "end") else grow / 2 if align == "center" else 0
-    box.position_x = box.shape_x - shift
-    box.width = box.shape_width + grow
 
 
 def joined_pages(part: PartLayout, pad: bool = True) -> list[list[str]]:

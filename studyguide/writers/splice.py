@@ -187,9 +187,10 @@ class Joiner:
 
 
 def _compress_contents(pages) -> None:
-    """Deflate any page content stream that a part brings uncompressed (``pdf.write_part``
-    deflates its own; other parts may not), as it comes in, rather than when the joined
-    file is saved; the save deflates the rest, the merged fonts among them."""
+    """Deflate the page content streams a part brings uncompressed (``pdf.write_part``
+    writes it so: its font subsets are merged away here and would be deflated for
+    nothing), as it comes in, rather than when the joined file is saved; the save
+    deflates the rest, the merged fonts among them."""
     for page in pages:
         contents = page.obj.get("/Contents")
         for stream in contents if isinstance(contents, Array) else [contents]:
@@ -235,10 +236,13 @@ def _pad(out: pikepdf.Pdf, part: PartPDF, start: int) -> None:
 
 
 def repair_tags(data: bytes) -> bytes:
-    """A whole PDF written by WeasyPrint (a handout) with its tagging completed."""
+    """A whole PDF written by WeasyPrint (a handout) with its tagging completed and its
+    fonts subset as a joined edition's are (``fontmerge``): the same bytes whichever
+    subsetter WeasyPrint found on the machine."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         _repair(pdf)
         _compress_contents(pdf.pages)
+        merge_fonts(pdf)
         return _save(pdf)
 
 
