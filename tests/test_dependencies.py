@@ -1,6 +1,6 @@
 """Every third-party package the code imports is declared in pyproject.toml.
 
-A package that arrives only as another package's dependency (pydyf and cssselect2 come
+A package that arrives only as another package's dependency (fontTools and pyphen come
 with WeasyPrint) works until that package drops it, and its version is then whatever
 came along: the ranges pyproject.toml states, and that ``make test-oldest`` and
 ``make test-newest`` test, would not cover it. The imports are read from the source
@@ -105,7 +105,7 @@ def runtime_modules() -> dict[str, str]:
 
 def test_the_builder_imports_only_declared_dependencies():
     modules = runtime_modules()
-    assert {"weasyprint", "pydyf", "cssselect2", "markdown", "pymdownx"} <= modules.keys()   # the walk sees them
+    assert {"weasyprint", "fontTools", "pyphen", "markdown", "pymdownx"} <= modules.keys()   # the walk sees them
     assert undeclared(modules, RUNTIME) == []
 
 
