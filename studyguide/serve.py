@@ -112,7 +112,7 @@ def render(opts, store, engine: str, previous: Render | None = None,
     for page, tree in zip(pages, trees):
         for el in tree.xpath(".//*[@id]"):
             where[el.get("id")] = page.file          # as the EPUB links them
-    unpacked = epub._unpacked(rb, trees, set(out.files))
+    unpacked = epub.unpacked_pictures(rb, trees, set(out.files))
     if unpacked:                # as the EPUB refuses them: errors, the last render kept
         kept = Render(**{**(previous or Render()).__dict__})
         kept.errors, kept.warnings = unpacked, report.warnings
@@ -123,8 +123,8 @@ def render(opts, store, engine: str, previous: Render | None = None,
                                    meta.direction)).encode()).hexdigest()
         xhtml = made.get(key) if made is not None else None
         if xhtml is None:
-            xhtml = epub._xhtml(page.title, body, meta.language, body_type=page.epub_type,
-                                direction=meta.direction)
+            xhtml = epub.xhtml_document(page.title, body, meta.language,
+                                        body_type=page.epub_type, direction=meta.direction)
         out.files[page.file] = xhtml
         out.made[key] = xhtml
         out.pages.append((page.file, page.title))
