@@ -1,0 +1,129 @@
+"""The student PDF of a watched book, kept up to date in this process.
+
+A ``studyguide build`` starts its workers, reads the book and lays every changed part out
+anew; after a save, that takes far longer than the save changed. While the book is
+watched (``studyguide serve``), this process instead keeps what it typeset in memory: each
+body part's layout (WeasyPrint's, held by ``writers.pdf`` under the hash of the part's
+shape) and each part's PDF with its numbers, by the same keys a build gives them. A save
+then runs the build's own pagination (``pagination.paginate``) for the student edition
+alone, in this process, and only what the save changed is done again: the edited part is
+laid out, a part whose page numbers moved is numbered and drawn again from its held
+layout, the index and the front matter follow the new pages, and the edition is joined.
+
+What is made goes into the build's cache too, so that the full build that follows in the
+background (the teacher edition, the handouts, the EPUB) finds the student edition done.
+A newer save cancels the typesetting of an older one between two parts.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from . import cache as cache_mod
+from .resolve import RenderedBook
+
+
+class Cancelled(Exception):
+    """A newer save made this typesetting stale."""
+
+
+class MemoryRun:
+    """``pagination.Run`` in this process: each task's result kept in memory by its key
+    (and put in the build's cache), so that the next save's tasks with the same key are
+    not done again. The layouts of body parts stay held for the next save."""
+
+    def __init__(self, store: cache_mod.Cache | None = None):
+        self.store = store
+        self.memo: dict[str, object] = {}       # key -> result, of the last two runs
+        self.used: set[str] = set()
+        self.computed: list[str] = []           # keys done (not found) in this run
+        self.stale: threading.Event | None = None
+
+    def begin(self, stale: threading.Event | None) -> None:
+        """A new run: what the last two runs used is kept, the rest let go."""
+        self.memo = {k: v for k, v in self.memo.items() if k in self.used or
+                     k in getattr(self, "_before", ())}
+        self._before, self.used, self.computed = self.used, set(), []
+        self.stale = stale
+
+    def check(self) -> None:
+        if self.stale is not None and self.stale.is_set():
+            raise Cancelled()
+
+    def __call__(self, tasks, label="", each=None, last=False) -> list:
+        from .writers import pdf
+        values = []
+        for i, (key, fn, args, *_options) in enumerate(tasks):
+            self.used.add(key)
+            value = self.memo.get(key)
+            if value is None:
+                self.check()
+                if fn is pdf.write_part:
+                    # the layout stays held: the next save numbers it again if only its
+                    # page numbers change
+                    args = (*args[:5], True)
+                value = fn(*args)
+                self.memo[key] = value
+                self.computed.append(key)
+                if self.store is not None:
+                    self.store.put(key, value)
+            values.append(value)
+            if each is not None:
+                each(i, value)
+        return values
+
+    def cached(self, key: str) -> bool:
+        return key in self.memo
+
+    def spread(self, jobs) -> list:
+        out = []
+        for fn, args, _cost in jobs:
+            self.check()
+            out.append(fn(*args))
+        return out
+
+
+class StudentPDF:
+    """The student edition of one book on one paper, typeset again after each save."""
+
+    def __init__(self, opts, store: cache_mod.Cache | None, engine_code: str):
+        self.opts, self.store, self.engine_code = opts, store, engine_code
+        self.run = MemoryRun(store if store is not None and store.folder else None)
+        self.plan = None
+
+    def typeset(self, rb: RenderedBook, paper: str,
+                stale: threading.Event | None = None) -> tuple[bytes, object]:
+        """The student PDF of ``rb`` and its edition (plan, layout); raises
+        ``Cancelled`` once ``stale`` is set."""
+        from .builder import plan_key, theme_overrides
+        from .pagination import Edition, paginate
+        engine = cache_mod.digest(self.engine_code, *theme_overrides(rb.book))
+        ed = Edition(False, paper)
+        store = self.run.store
+        ed.plan = self.plan if self.plan is not None else \
+            store.get(plan_key(self.opts, ed)) if store is not None else None
+        self.run.begin(stale)
+        paginate(rb, [ed], self.run, engine, font_memo=store)
+        self.plan = ed.plan
+        if store is not None:
+            store.put(plan_key(self.opts, ed), ed.plan)
+        return ed.pdf, ed
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` at once: a reader sees the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
