@@ -31,14 +31,15 @@ class Cancelled(Exception):
 
 class MemoryRun:
     """``pagination.Run`` in this process: each task's result kept in memory by its key
-    (and put in the build's cache), so that the next save's tasks with the same key are
-    not done again. The layouts of body parts stay held for the next save."""
+    (taken from the build's cache where a build made it, and put there), so that the
+    next save's tasks with the same key are not done again. The layouts of body parts
+    stay held for the next save."""
 
     def __init__(self, store: cache_mod.Cache | None = None):
         self.store = store
         self.memo: dict[str, object] = {}       # key -> result, of the last two runs
         self.used: set[str] = set()
-        self.computed: list[str] = []           # keys done (not found) in this run
+        self.computed: list[tuple[str, str]] = []   # done in this run: (what, its file)
         self.stale: threading.Event | None = None
 
     def begin(self, stale: threading.Event | None) -> None:
@@ -55,9 +56,15 @@ class MemoryRun:
     def __call__(self, tasks, label="", each=None, last=False) -> list:
         from .writers import pdf
         values = []
-        for i, (key, fn, args, *_options) in enumerate(tasks):
+        for i, (key, fn, args, *options) in enumerate(tasks):
             self.used.add(key)
             value = self.memo.get(key)
+            if value is None and self.store is not None:
+                # a build's: a part's PDF, or a layout's page anchors (its layout is
+                # made again if a part drawn from it is wanted)
+                value = self.store.get(key)
+                if value is not None:
+                    self.memo[key] = value
             if value is None:
                 self.check()
                 if fn is pdf.write_part:
@@ -66,7 +73,8 @@ class MemoryRun:
                     args = (*args[:5], True)
                 value = fn(*args)
                 self.memo[key] = value
-                self.computed.append(key)
+                where = (options[0] if options else {}).get("where")
+                self.computed.append((fn.__name__, str(where or "")))
                 if self.store is not None:
                     self.store.put(key, value)
             values.append(value)
@@ -75,7 +83,7 @@ class MemoryRun:
         return values
 
     def cached(self, key: str) -> bool:
-        return key in self.memo
+        return key in self.memo or (self.store is not None and self.store.has(key))
 
     def spread(self, jobs) -> list:
         out = []
