@@ -135,3 +135,113 @@ def write_file(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+class MemoryMemo:
+    """The build's memo of Markdown and citeproc results (``resolve``), kept in memory
+    as well: a save takes them from here rather than read them from the cache's files."""
+
+    def __init__(self, store: cache_mod.Cache | None):
+        self.store = store if store is not None and store.folder else None
+        self.folder = self.store.folder if self.store is not None else None
+        self.values: dict[str, object] = {}
+
+    def get(self, key: str):
+        value = self.values.get(key)
+        if value is None and self.store is not None:
+            value = self.store.get(key)
+            if value is not None:
+                self.values[key] = value
+        return value
+
+    def put(self, key: str, value) -> None:
+        self.values[key] = value
+        if self.store is not None:
+            self.store.put(key, value)
+
+
+class Reading:
+    """The book as last read, so that a save that changed only chapters (or other
+    Markdown documents the book lists) reads those files alone and keeps every other
+    file's reading: book.yaml, the data, tables, bibliography and other chapters. Any
+    other change, or a last reading with errors, reads the whole book again. Rendering
+    then takes every unchanged text's Markdown and the citations from the memo
+    (``MemoryMemo``), so only the changed documents' Markdown is converted."""
+
+    def __init__(self, opts, store: cache_mod.Cache | None, engine_code: str):
+        self.opts, self.engine_code = opts, engine_code
+        self.memo = MemoryMemo(store)
+        self.book = None                   # the last clean reading
+        self.found: list = []              # its warnings
+        self.reread: list[Path] | None = None   # the documents the last call read; None: all
+        self.pending: set[Path] = set()    # saved since the last clean reading
+
+    def documents_changed(self, changed) -> list | None:
+        """The documents of the last reading that ``changed`` names, if it names
+        nothing else; None if the whole book must be read."""
+        if self.book is None or changed is None:
+            return None
+        by_path = {Path(os.path.realpath(d.path)): d for d in self.book.documents}
+        docs = []
+        for name in sorted(set(changed) | self.pending):
+            doc = by_path.get(Path(os.path.realpath(name)))
+            if doc is None:
+                return None
+            if doc not in docs:
+                docs.append(doc)
+        return docs
+
+    def prepare(self, opts, changed=None):
+        """As ``builder.prepare`` (without its font checks, the PDF build's to report),
+        reading only what ``changed`` (the paths of the saved files; None: unknown)
+        requires: the book and the report of its problems."""
+        try:
+            return self._prepare(opts, changed)
+        except BaseException:
+            if changed is not None:      # read again until a reading is clean
+                self.pending |= {Path(name) for name in changed}
+            raise
+
+    def _prepare(self, opts, changed):
+        import dataclasses
+
+        from .builder import stage
+        from .errors import BuildError, Diagnostic, Reporter, shown
+        from .loader import check_apparatus, load_book, load_chapter
+        from .resolve import render_book
+        report = Reporter(opts.content)
+        docs = self.documents_changed(changed)
+        if docs is None:
+            self.reread, self.book = None, None
+            with stage(report):
+                book = load_book(opts.content, report)
+            if book is None:
+                report.check()
+                raise BuildError(report.diagnostics or [Diagnostic(
+                    str(opts.content / "book.yaml"), 0, "the book could not be read")])
+        else:
+            self.reread = [d.path for d in docs]
+            names = {shown(d.path) for d in docs}
+            report.diagnostics.extend(d for d in self.found if d.path not in names)
+            old = self.book
+            with stage(report):
+                fresh = {d.path: load_chapter(d.path, d.id, d.number, d.kind, report)
+                         for d in docs}
+            if any(doc is None for doc in fresh.values()):
+                raise BuildError(report.diagnostics)      # the last reading is kept
+            book = dataclasses.replace(
+                old, chapters=[fresh.get(d.path, d) for d in old.chapters],
+                back_matter=[fresh.get(d.path, d) for d in old.back_matter],
+                changelog=fresh.get(old.changelog.path, old.changelog)
+                if old.changelog else None)
+            check_apparatus(book, report)
+        loaded = list(report.diagnostics)
+        if report.errors:
+            raise BuildError(report.diagnostics)
+        with stage(report):
+            rb = render_book(book, report, self.memo,
+                             cache_mod.digest(self.engine_code, str(opts.content.resolve())))
+        report.check(strict=opts.strict)
+        self.book, self.found = book, loaded       # a clean reading, and its warnings
+        self.pending = set()
+        return rb, report

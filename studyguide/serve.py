@@ -68,13 +68,14 @@ class Render:
     book: object = None                    # the rendered book, which the PDF is typeset from
 
 
-def render(opts, store, engine: str, previous: Render | None = None,
-           made: dict[str, bytes] | None = None) -> Render:
+def render(opts, reading, previous: Render | None = None,
+           made: dict[str, bytes] | None = None, changed=None) -> Render:
     """The book's pages as the EPUB has them; on an error, the last good pages with the
-    errors to show on them. ``made`` keeps the XHTML of each page body already written,
-    so that a save writes again only the pages whose HTML changed."""
+    errors to show on them. ``reading`` (``live.Reading``) reads again only the files
+    ``changed`` names where it can; ``made`` keeps the XHTML of each page body already
+    written, so that a save writes again only the pages whose HTML changed."""
     from . import fonts, theme
-    from .builder import Options, prepare, whole_words
+    from .builder import Options, whole_words
     from .cover import cover_png
     from .loader import slugify
     from .writers import epub
@@ -82,7 +83,7 @@ def render(opts, store, engine: str, previous: Render | None = None,
     html_opts = Options(content=opts.content, output=opts.output, formats=("epub",),
                         cache=opts.cache)
     try:
-        rb, report = prepare(html_opts, store, engine)
+        rb, report = reading.prepare(html_opts, changed)
     except BuildError as exc:
         kept = Render(**{**(previous or Render()).__dict__})
         kept.errors = [d for d in exc.diagnostics if d.severity == "error"]
@@ -172,6 +173,8 @@ class Preview:
         self.opts, self.quiet = opts, quiet
         self.store = cache_mod.Cache(opts.cache)
         self.engine = cache_mod.engine_digest()
+        from .live import Reading
+        self.reading = Reading(opts, self.store, self.engine)
         self.current: Render | None = None
         self.served: dict[str, bytes] = {}     # page file -> the page as served
         self.digests: dict[str, str] = {}
@@ -183,11 +186,12 @@ class Preview:
         self.lock = threading.Lock()
 
     # -- rendering ------------------------------------------------------------------
-    def refresh(self) -> Render:
-        """Render the book again, print its problems, and tell the open pages."""
+    def refresh(self, changed=None) -> Render:
+        """Render the book again (``changed``: the files saved, if known), print its
+        problems, and tell the open pages."""
         previous = self.current
-        current = render(self.opts, self.store, self.engine, previous,
-                         previous.made if previous else None)
+        current = render(self.opts, self.reading, previous,
+                         previous.made if previous else None, changed)
         with self.lock:
             self.current = current
             self._serve_pages()
@@ -592,9 +596,9 @@ def serve(opts, quiet: bool, port: int = 8000, bind: str = "127.0.0.1") -> int:
     host, real_port = server.server_address[:2]
     builder = Builder(preview, opts, quiet)
 
-    def once(_opts, _quiet) -> int:
+    def once(_opts, _quiet, changed=None) -> int:
         started = time.perf_counter()
-        current = preview.refresh()
+        current = preview.refresh(changed)
         if not quiet and not current.errors:
             print(f"pages rendered in {time.perf_counter() - started:.2f} s", flush=True)
         if not current.errors:     # a broken save has no PDF to build
@@ -607,7 +611,8 @@ def serve(opts, quiet: bool, port: int = 8000, bind: str = "127.0.0.1") -> int:
     print(f"serving {opts.content} at http://{host}:{real_port}/ (Ctrl-C to stop)",
           flush=True)
     try:
-        watch(opts, quiet, once, settle=0.1)    # a render is cheap: start it sooner
+        # a render is cheap: start it sooner; it reads again only the files saved
+        watch(opts, quiet, once, settle=0.1, files=True)
     except KeyboardInterrupt:
         pass
     finally:

@@ -15,17 +15,30 @@ def session(tmp_path_factory):
     """The mini book, typeset once as a watching session starts."""
     from studyguide import cache as cache_mod
     from studyguide.builder import Options, prepare
-    from studyguide.live import StudentPDF
+    from studyguide.live import Reading, StudentPDF
     tmp = tmp_path_factory.mktemp("live")
     book = tmp / "book"
     shutil.copytree(MINI, book)
     opts = Options(content=book, output=tmp / "out", cache=tmp / "cache")
     store, engine = cache_mod.Cache(opts.cache), cache_mod.engine_digest()
-    student = StudentPDF(opts, store, engine)
-    rb, _ = prepare(opts, store, engine)
+    student, reading = StudentPDF(opts, store, engine), Reading(opts, store, engine)
+    rb, _ = reading.prepare(opts)
+    assert rb == prepare(opts, store, engine)[0]        # a build's reading of the book
     first, _ = student.typeset(rb, "A4")
     return dict(book=book, opts=opts, store=store, engine=engine, student=student,
-                first=first, tmp=tmp)
+                first=first, tmp=tmp, reading=reading)
+
+
+def _reads(monkeypatch) -> list[str]:
+    """The book's files read from now on (every read goes through ``read_confined``)."""
+    from studyguide import readers
+    seen, real = [], readers.read_confined
+
+    def counted(path, *args, **kwargs):
+        seen.append(Path(path).name)
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(readers, "read_confined", counted)
+    return seen
 
 
 def _text(data: bytes, tmp: Path) -> str:
@@ -35,15 +48,27 @@ def _text(data: bytes, tmp: Path) -> str:
     return " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())
 
 
-def test_a_save_lays_out_the_edited_part_alone_and_gives_the_build_s_pdf(session):
+def test_a_save_reads_and_lays_out_the_edited_chapter_alone_and_gives_the_build_s_pdf(
+        session, monkeypatch):
+    from studyguide import resolve
     from studyguide.builder import Options, build, prepare
-    book, student = session["book"], session["student"]
+    book, student, reading = session["book"], session["student"], session["reading"]
     chapter = book / "chapters" / "02-second.md"
     text = chapter.read_text(encoding="utf-8")
     para = next(p for p in text.split("\n\n") if p[:1].isalpha())
     chapter.write_text(text.replace(para, para + " A sentence saved just now.", 1),
                        encoding="utf-8")
-    rb, _ = prepare(session["opts"], session["store"], session["engine"])
+    reads = _reads(monkeypatch)
+    converted = []
+    real = resolve.convert_each
+    monkeypatch.setattr(resolve, "convert_each",
+                        lambda jobs: converted.extend(jobs) or real(jobs))
+    rb, _ = reading.prepare(session["opts"], [str(chapter)])
+    assert reads == ["02-second.md"] and reading.reread == [chapter]
+    assert len(converted) == 1 and "A sentence saved just now." in converted[0][0]
+    monkeypatch.undo()
+    # the same book as a build reads, every file
+    assert rb == prepare(session["opts"], session["store"], session["engine"])[0]
     data, ed = student.typeset(rb, "A4")
 
     laid_out = [where for what, where in student.run.computed if what == "layout_part"]
@@ -62,13 +87,12 @@ def test_a_save_lays_out_the_edited_part_alone_and_gives_the_build_s_pdf(session
 def test_a_newer_save_cancels_the_typesetting(session):
     import threading
 
-    from studyguide.builder import prepare
     from studyguide.live import Cancelled
     book, student = session["book"], session["student"]
     chapter = book / "chapters" / "01-first.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\nOne line more.\n",
                        encoding="utf-8")
-    rb, _ = prepare(session["opts"], session["store"], session["engine"])
+    rb, _ = session["reading"].prepare(session["opts"], [str(chapter)])
     stale = threading.Event()
     stale.set()                   # a newer save came before the first part was laid out
     with pytest.raises(Cancelled):
