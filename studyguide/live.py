@@ -183,7 +183,7 @@ class Reading:
             return None
         by_path = {Path(os.path.realpath(d.path)): d for d in self.book.documents}
         docs = []
-        for name in sorted(set(changed) | self.pending):
+        for name in sorted({Path(name) for name in changed} | self.pending):
             doc = by_path.get(Path(os.path.realpath(name)))
             if doc is None:
                 return None

@@ -84,7 +84,9 @@ def render(opts, reading, previous: Render | None = None,
                         cache=opts.cache)
     try:
         rb, report = reading.prepare(html_opts, changed)
-    except BuildError as exc:
+    except Exception as exc:        # shown on the pages; the server goes on watching
+        from .errors import failure
+        exc = failure(exc, None, opts.content)
         kept = Render(**{**(previous or Render()).__dict__})
         kept.errors = [d for d in exc.diagnostics if d.severity == "error"]
         kept.warnings = [d for d in exc.diagnostics if d.severity != "error"]

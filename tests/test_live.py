@@ -100,3 +100,27 @@ def test_a_newer_save_cancels_the_typesetting(session):
     assert student.run.computed == []
     data, _ = student.typeset(rb, "A4")       # the next save's typesetting is whole
     assert "One line more." in _text(data, session["tmp"])
+
+
+def test_a_broken_save_is_read_again_until_it_is_mended(session):
+    from studyguide.errors import BuildError
+    book, reading, opts = session["book"], session["reading"], session["opts"]
+    first, second = book / "chapters" / "01-first.md", book / "chapters" / "02-second.md"
+    text = first.read_text(encoding="utf-8")
+    first.write_text(text.replace("was first stated", "was [@nosuchkey] stated", 1),
+                     encoding="utf-8")
+    line = next(n for n, t in enumerate(first.read_text().splitlines(), 1) if "nosuchkey" in t)
+    with pytest.raises(BuildError) as broken:
+        reading.prepare(opts, [str(first)])
+    assert f"01-first.md:{line}: error: unknown citation key 'nosuchkey'" in str(broken.value)
+    # a save of another chapter reads the broken one again too: still an error
+    second.write_text(second.read_text(encoding="utf-8") + "\nAnother line.\n",
+                      encoding="utf-8")
+    with pytest.raises(BuildError):
+        reading.prepare(opts, [str(second)])
+    assert sorted(reading.reread) == [first, second]
+    first.write_text(text.replace("was first stated", "was stated again", 1), encoding="utf-8")
+    rb, _ = reading.prepare(opts, [str(first)])
+    assert sorted(reading.reread) == [first, second]
+    html = " ".join(d.body_html for d in rb.docs)
+    assert "was stated again" in html and "Another line." in html
