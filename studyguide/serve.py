@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from .errors import BuildError, Diagnostic
+from .errors import Diagnostic
 
 PDF_LINK = "\0pdf\0"            # in a page's text: the PDF link, filled in when served
 DIGEST = "\0digest\0"          # and the page's own digest, which its script compares
