@@ -79,7 +79,7 @@ def render(opts, reading, previous: Render | None = None,
     from .cover import cover_png
     from .loader import slugify
     from .writers import epub
-    # the preview typesets nothing: the PDF's font checks are the PDF build's to report
+    # the pages need no fonts checked: that is the PDF build's to report
     html_opts = Options(content=opts.content, output=opts.output, formats=("epub",),
                         cache=opts.cache)
     try:
