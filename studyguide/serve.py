@@ -518,7 +518,7 @@ class Builder:
                     continue                # failed: the errors are shown
             started = time.perf_counter()
             self.preview.pdf_built("building the other outputs")
-            code, errors = self.run(self.argv())
+            code, errors = self.run(self.argv(), done)
             with self.cond:
                 if self.wanted != done or self.stopped:
                     continue
@@ -564,9 +564,11 @@ class Builder:
         self.preview.pdf_built(f"student PDF built in {seconds:.1f} s")
         return True
 
-    def run(self, argv: list[str]) -> tuple[int, list[str]]:
+    def run(self, argv: list[str], done: int) -> tuple[int, list[str]]:
+        """The build's status and output; none if a save newer than ``done`` came (a
+        save that comes once it has started interrupts it)."""
         with self.cond:
-            if self.stopped:
+            if self.stopped or self.wanted != done:
                 return 130, []
             self.process = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                             stderr=subprocess.STDOUT, text=True,
