@@ -5,9 +5,11 @@ Each chapter and apparatus section is one page, the EPUB's own XHTML and stylesh
 at that page. A save re-renders the HTML in this process (the build's Markdown and
 citation memo keeps every unchanged text, so only the edited chapter's are converted
 again) and the open page reloads itself: a small script listens to the server's events
-(Server-Sent Events, no browser plug-in). The PDFs follow in the background, in a
-``studyguide build`` process: the student PDF first, then every output the book
-declares; a newer save interrupts a build still running for an older one.
+(Server-Sent Events, no browser plug-in). The PDFs follow in the background: the
+student PDF first, in this process, which keeps every part's layout from one save to
+the next and typesets again only what the save changed (``live``), then every output the
+book declares in a ``studyguide build`` process; a newer save cancels what is still
+being made for an older one.
 
 Only what the book renders is served, each file looked up by its exact name in what the
 last render produced (pages, stylesheet, pictures, figures, fonts) or in a listing of
@@ -34,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from .errors import BuildError, Diagnostic
+from .errors import Diagnostic
 
 PDF_LINK = "\0pdf\0"            # in a page's text: the PDF link, filled in when served
 DIGEST = "\0digest\0"          # and the page's own digest, which its script compares
@@ -63,32 +65,37 @@ class Render:
     paper: str = "A4"
     outputs: tuple[str, ...] = ()                              # the book's outputs:
     made: dict[str, bytes] = field(default_factory=dict)        # body digest -> XHTML
+    book: object = None                    # the rendered book, which the PDF is typeset from
 
 
-def render(opts, store, engine: str, previous: Render | None = None,
-           made: dict[str, bytes] | None = None) -> Render:
+def render(opts, reading, previous: Render | None = None,
+           made: dict[str, bytes] | None = None, changed=None) -> Render:
     """The book's pages as the EPUB has them; on an error, the last good pages with the
-    errors to show on them. ``made`` keeps the XHTML of each page body already written,
-    so that a save writes again only the pages whose HTML changed."""
+    errors to show on them. ``reading`` (``live.Reading``) reads again only the files
+    ``changed`` names where it can; ``made`` keeps the XHTML of each page body already
+    written, so that a save writes again only the pages whose HTML changed."""
     from . import fonts, theme
-    from .builder import Options, prepare
+    from .builder import Options, whole_words
     from .cover import cover_png
     from .loader import slugify
     from .writers import epub
-    # the preview typesets nothing: the PDF's font checks are the PDF build's to report
+    # the pages need no fonts checked: that is the PDF build's to report
     html_opts = Options(content=opts.content, output=opts.output, formats=("epub",),
                         cache=opts.cache)
     try:
-        rb, report = prepare(html_opts, store, engine)
-    except BuildError as exc:
+        rb, report = reading.prepare(html_opts, changed)
+    except Exception as exc:        # shown on the pages; the server goes on watching
+        from .errors import failure
+        exc = failure(exc, None, opts.content)
         kept = Render(**{**(previous or Render()).__dict__})
         kept.errors = [d for d in exc.diagnostics if d.severity == "error"]
         kept.warnings = [d for d in exc.diagnostics if d.severity != "error"]
         return kept
     meta = rb.book.meta
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
-    out = Render(warnings=report.warnings, slug=slugify(meta.title)[:60],
-                 paper=(opts.papers or (meta.paper,))[0], outputs=tuple(meta.outputs))
+    out = Render(warnings=report.warnings, slug=whole_words(slugify(meta.title), 60),
+                 paper=(opts.papers or (meta.paper,))[0], outputs=tuple(meta.outputs),
+                 book=rb)
     # the EPUB's stylesheet, pictures, figures and fonts, as ``epub.write_epub`` packs them
     sheets = [theme.stylesheet(s) for s in
               ["base.css", "epub.css"] + (["rtl.css"] if meta.direction == "rtl" else [])]
@@ -112,7 +119,7 @@ def render(opts, store, engine: str, previous: Render | None = None,
     for page, tree in zip(pages, trees):
         for el in tree.xpath(".//*[@id]"):
             where[el.get("id")] = page.file          # as the EPUB links them
-    unpacked = epub._unpacked(rb, trees, set(out.files))
+    unpacked = epub.unpacked_pictures(rb, trees, set(out.files))
     if unpacked:                # as the EPUB refuses them: errors, the last render kept
         kept = Render(**{**(previous or Render()).__dict__})
         kept.errors, kept.warnings = unpacked, report.warnings
@@ -123,8 +130,8 @@ def render(opts, store, engine: str, previous: Render | None = None,
                                    meta.direction)).encode()).hexdigest()
         xhtml = made.get(key) if made is not None else None
         if xhtml is None:
-            xhtml = epub._xhtml(page.title, body, meta.language, body_type=page.epub_type,
-                                direction=meta.direction)
+            xhtml = epub.xhtml_document(page.title, body, meta.language,
+                                        body_type=page.epub_type, direction=meta.direction)
         out.files[page.file] = xhtml
         out.made[key] = xhtml
         out.pages.append((page.file, page.title))
@@ -168,6 +175,8 @@ class Preview:
         self.opts, self.quiet = opts, quiet
         self.store = cache_mod.Cache(opts.cache)
         self.engine = cache_mod.engine_digest()
+        from .live import Reading
+        self.reading = Reading(opts, self.store, self.engine)
         self.current: Render | None = None
         self.served: dict[str, bytes] = {}     # page file -> the page as served
         self.digests: dict[str, str] = {}
@@ -179,11 +188,12 @@ class Preview:
         self.lock = threading.Lock()
 
     # -- rendering ------------------------------------------------------------------
-    def refresh(self) -> Render:
-        """Render the book again, print its problems, and tell the open pages."""
+    def refresh(self, changed=None) -> Render:
+        """Render the book again (``changed``: the files saved, if known), print its
+        problems, and tell the open pages."""
         previous = self.current
-        current = render(self.opts, self.store, self.engine, previous,
-                         previous.made if previous else None)
+        current = render(self.opts, self.reading, previous,
+                         previous.made if previous else None, changed)
         with self.lock:
             self.current = current
             self._serve_pages()
@@ -424,8 +434,10 @@ def handler_for(preview: Preview, stopping: threading.Event, hosts: set[str] | N
 
 # -- the PDFs, in the background ----------------------------------------------------
 class Builder:
-    """``studyguide build`` in another process, the student PDF first, then every output;
-    a newer save interrupts (SIGINT) a build still running and starts again."""
+    """The PDFs after each save, in the background: the student PDF first, in this
+    process (``live``: only what the save changed is typeset again), then every output
+    the book declares in a ``studyguide build`` process. A newer save cancels both: the
+    typesetting between two parts, the build with SIGINT."""
 
     def __init__(self, preview: Preview, opts, quiet: bool):
         self.preview, self.opts, self.quiet = preview, opts, quiet
@@ -433,19 +445,25 @@ class Builder:
         self.cond = threading.Condition()
         self.process: subprocess.Popen | None = None
         self.stopped = False
+        self.book = None          # the rendered book of the newest save
+        self.stale = threading.Event()
+        self.student = None       # live.StudentPDF, which keeps the layouts
         self.thread = threading.Thread(target=self.loop, name="pdf-builder", daemon=True)
         self.thread.start()
 
-    def request(self) -> None:
+    def request(self, book=None) -> None:
         with self.cond:
             self.wanted += 1
+            self.book = book
+            self.stale.set()                                # stale: the typesetting stops
             if self.process and self.process.poll() is None:
-                self.process.send_signal(signal.SIGINT)     # stale: the build stops
+                self.process.send_signal(signal.SIGINT)     # and the build
             self.cond.notify_all()
 
     def stop(self) -> None:
         with self.cond:
             self.stopped = True
+            self.stale.set()
             self.cond.notify_all()
             process = self.process
         if process and process.poll() is None:
@@ -457,10 +475,10 @@ class Builder:
                 process.wait()
         self.thread.join(timeout=5)
 
-    def argv(self, first: bool) -> list[str]:
+    def argv(self) -> list[str]:
+        """``studyguide build`` of every output, which ends with this process, even under
+        kill -9 (its workers end with it in turn)."""
         o = self.opts
-        # ``studyguide build`` that ends with this process, even under kill -9 (its
-        # workers end with it in turn)
         argv = [sys.executable, "-c", "import sys; from studyguide.pool import die_with; "
                 "die_with(int(sys.argv[1])); from studyguide.cli import main; "
                 "sys.exit(main(sys.argv[2:]))", str(os.getpid()),
@@ -468,11 +486,6 @@ class Builder:
         argv += ["--cache", str(o.cache)] if o.cache else ["--no-cache"]
         if o.jobs:
             argv += ["-j", str(o.jobs)]
-        if first:             # the student PDF alone, on the first paper
-            r = self.preview.current
-            argv += ["--format", "pdf", "--no-handouts", "--edition", "student",
-                     "--paper", r.paper if r and r.slug else "A4"]
-            return argv
         for flag, values in (("--format", o.formats), ("--paper", o.papers),
                              ("--edition", o.editions)):
             for v in values:
@@ -492,33 +505,70 @@ class Builder:
                 if self.stopped:
                     return
                 done = self.wanted
+                book, stale = self.book, threading.Event()
+                self.stale = stale
             current = self.preview.current
             student = "student" in self.opts.editions and "pdf" in (
                 self.opts.formats or (current.outputs if current else ()))
-            for first in ((True, False) if student else (False,)):
-                started = time.perf_counter()
-                self.preview.pdf_built("building the " + ("student PDF" if first else
-                                                          "other outputs"))
-                code, errors = self.run(self.argv(first))
-                with self.cond:
-                    superseded = self.wanted != done or self.stopped
-                if superseded:
-                    break
-                what = "student PDF" if first else "other outputs"
-                seconds = time.perf_counter() - started
-                if code == 0:
-                    if not self.quiet:
-                        print(f"built the {what} in {seconds:.1f} s", flush=True)
-                    self.preview.pdf_built(f"{what} built in {seconds:.1f} s")
-                else:
-                    for line in errors:
-                        print(line, file=sys.stderr, flush=True)
-                    self.preview.pdf_built(f"{what}: build failed, see the terminal")
-                    break
+            if student and book is not None:
+                made = self.typeset(book, current.paper, stale)
+                if made is None:            # cancelled by a newer save
+                    continue
+                if not made:
+                    continue                # failed: the errors are shown
+            started = time.perf_counter()
+            self.preview.pdf_built("building the other outputs")
+            code, errors = self.run(self.argv(), done)
+            with self.cond:
+                if self.wanted != done or self.stopped:
+                    continue
+            seconds = time.perf_counter() - started
+            if code == 0:
+                if not self.quiet:
+                    print(f"built the other outputs in {seconds:.1f} s", flush=True)
+                self.preview.pdf_built(f"other outputs built in {seconds:.1f} s")
+            else:
+                for line in errors:
+                    print(line, file=sys.stderr, flush=True)
+                self.preview.pdf_built("other outputs: build failed, see the terminal")
 
-    def run(self, argv: list[str]) -> tuple[int, list[str]]:
+    def typeset(self, book, paper: str, stale: threading.Event) -> bool | None:
+        """The student PDF of ``book`` into the output folder, typeset in this process;
+        None if a newer save made it stale, False if it failed (the errors printed)."""
+        from .builder import output_lock, whole_words
+        from .errors import failure
+        from .live import Cancelled, StudentPDF, write_file
+        from .loader import slugify
+        started = time.perf_counter()
+        self.preview.pdf_built("typesetting the student PDF")
+        name = f"{whole_words(slugify(book.book.meta.title), 60)}-student-{paper.lower()}.pdf"
+        try:
+            if self.student is None:
+                self.student = StudentPDF(self.opts, self.preview.store, self.preview.engine)
+            data, _ = self.student.typeset(book, paper, stale)
+            with output_lock(self.opts.output, lambda *a, **k: None, wait=60):
+                if stale.is_set():
+                    raise Cancelled()
+                write_file(self.opts.output / name, data)
+        except Cancelled:
+            return None
+        except Exception as exc:
+            found = failure(exc, None, self.opts.content)
+            for d in found.diagnostics:
+                print(d, file=sys.stderr, flush=True)
+            self.preview.pdf_built("student PDF: typesetting failed, see the terminal")
+            return False
+        seconds = time.perf_counter() - started
+        if not self.quiet:
+            print(f"built the student PDF in {seconds:.1f} s", flush=True)
+        self.preview.pdf_built(f"student PDF built in {seconds:.1f} s")
+        return True
+
+    def run(self, argv: list[str], done: int) -> tuple[int, list[str]]:
+        """The build's status and output; none if a save newer than ``done`` came (a
+        save that comes once it has started interrupts it)."""
         with self.cond:
-            if self.stopped:
+            if self.stopped or self.wanted != done:
                 return 130, []
             self.process = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                             stderr=subprocess.STDOUT, text=True,
@@ -550,13 +600,13 @@ def serve(opts, quiet: bool, port: int = 8000, bind: str = "127.0.0.1") -> int:
     host, real_port = server.server_address[:2]
     builder = Builder(preview, opts, quiet)
 
-    def once(_opts, _quiet) -> int:
+    def once(_opts, _quiet, changed=None) -> int:
         started = time.perf_counter()
-        current = preview.refresh()
+        current = preview.refresh(changed)
         if not quiet and not current.errors:
             print(f"pages rendered in {time.perf_counter() - started:.2f} s", flush=True)
         if not current.errors:     # a broken save has no PDF to build
-            builder.request()
+            builder.request(current.book)
         return 1 if current.errors else 0
 
     def terminate(signum, frame):         # SIGTERM stops the server as Ctrl-C does
@@ -565,7 +615,8 @@ def serve(opts, quiet: bool, port: int = 8000, bind: str = "127.0.0.1") -> int:
     print(f"serving {opts.content} at http://{host}:{real_port}/ (Ctrl-C to stop)",
           flush=True)
     try:
-        watch(opts, quiet, once, settle=0.1)    # a render is cheap: start it sooner
+        # a render is cheap: start it sooner; it reads again only the files saved
+        watch(opts, quiet, once, settle=0.1, files=True)
     except KeyboardInterrupt:
         pass
     finally:

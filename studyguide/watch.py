@@ -11,9 +11,10 @@ from . import paths
 WRITES = ("created", "modified", "deleted", "moved", "closed")   # closed after writing
 
 
-def watch(opts, quiet: bool, run_once, settle: float = 0.3) -> int:
+def watch(opts, quiet: bool, run_once, settle: float = 0.3, files: bool = False) -> int:
     """Run ``run_once(opts, quiet)``, then again ``settle`` seconds after each save (an
-    editor may write a file in more than one step), until Ctrl-C."""
+    editor may write a file in more than one step), until Ctrl-C. With ``files``, each
+    run after a save is also told the paths saved: ``run_once(opts, quiet, paths)``."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
@@ -51,11 +52,11 @@ def watch(opts, quiet: bool, run_once, settle: float = 0.3) -> int:
             changed.wait()
             time.sleep(settle)  # let an editor finish saving
             changed.clear()
-            files = sorted(set(what))
+            saved = sorted(set(what))
             what.clear()
-            print("changed: " + ", ".join(files), flush=True)
+            print("changed: " + ", ".join(saved), flush=True)
             start = time.perf_counter()
-            status = run_once(opts, quiet)
+            status = run_once(opts, quiet, saved) if files else run_once(opts, quiet)
             print(f"{'rebuilt' if status == 0 else 'failed'} in "
                   f"{time.perf_counter() - start:.1f} s; watching", flush=True)
     except KeyboardInterrupt:

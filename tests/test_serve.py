@@ -253,6 +253,29 @@ def test_the_pdf_link_opens_the_student_pdf_at_the_chapter(server):
     assert f'href="{path}' in server.get("/ch02.xhtml")[2].decode()
 
 
+def test_a_save_gives_a_new_student_pdf_with_the_edit(server):
+    """The student PDF follows a save, typeset in the server's own process, and the
+    link on the page opens it with the new text (the other outputs come after it)."""
+    from pypdf import PdfReader
+    chapter = server.book / "chapters" / "02-second.md"
+    seen = len(server.lines)
+    text = chapter.read_text(encoding="utf-8")
+    para = next(p for p in text.split("\n\n") if p[:1].isalpha())
+    chapter.write_text(text.replace(para, para + " Saved for the PDF.", 1), encoding="utf-8")
+    end = time.monotonic() + 300
+    while not any("built the student PDF" in line for line in server.lines[seen:]):
+        assert time.monotonic() < end, server.lines[seen:]
+        time.sleep(0.2)
+    assert not any("Traceback" in line for line in server.lines[seen:])
+    link = server.state()["pdf"]["ch02.xhtml"]
+    status, headers, body = server.get(link.split("#")[0])
+    assert status == 200 and headers["Content-Type"] == "application/pdf"
+    out = server.book.parent / "saved.pdf"
+    out.write_bytes(body)
+    words = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    assert "Saved for the PDF." in words
+
+
 def _cdp(url: str):
     """Headless Chromium driven through the DevTools protocol on a pipe: (send, process)."""
     a_read, a_write = os.pipe()            # to the browser

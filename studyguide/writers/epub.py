@@ -50,8 +50,8 @@ class Page:
     linear: bool = True
 
 
-def _xhtml(title: str, body_html: str, lang: str, css: str = "style/book.css",
-           body_type: str = "", direction: str = "ltr") -> bytes:
+def xhtml_document(title: str, body_html: str, lang: str, css: str = "style/book.css",
+                   body_type: str = "", direction: str = "ltr") -> bytes:
     """HTML from the templates to well-formed XHTML with epub:type attributes."""
     doc = lxml_html.document_fromstring(
         f"<html><head><title></title></head><body>{body_html}</body></html>")
@@ -238,7 +238,7 @@ def page_markers(layout: Layout | None, files: dict[str, str],
     return result
 
 
-def _unpacked(rb: RenderedBook, trees, packed: set[str]) -> list:
+def unpacked_pictures(rb: RenderedBook, trees, packed: set[str]) -> list:
     """A picture a page shows that the EPUB does not carry (a template override named a
     file the content never did), as an error at the override's line: it would be a
     broken picture in every reader, where the PDF's fetcher refuses it."""
@@ -334,7 +334,7 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     for page in pages:        # the chapter macros' output, which no full render checked
         theme.check_output(page.body)
     trees = [lxml_html.fragment_fromstring(page.body, create_parent="div") for page in pages]
-    unpacked = _unpacked(rb, trees, {item.file_name for item in book.get_items()} |
+    unpacked = unpacked_pictures(rb, trees, {item.file_name for item in book.get_items()} |
                          {"images/cover.png"})
     if unpacked:
         from ..errors import BuildError
@@ -354,8 +354,8 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
         body = page_body(page, tree, files, markers, meta.labels)
         item = XhtmlDoc(uid=page.file.removesuffix(".xhtml"), file_name=page.file,
                         title=page.title, lang=meta.language)
-        item.content = _xhtml(page.title, body, meta.language, body_type=page.epub_type,
-                              direction=meta.direction)
+        item.content = xhtml_document(page.title, body, meta.language,
+                                      body_type=page.epub_type, direction=meta.direction)
         if "<svg" in body:
             item.properties.append("svg")
         if "<math" in body:
@@ -494,7 +494,8 @@ def nav_document(rb: RenderedBook, files: dict[str, str], markers: dict) -> byte
     meta = rb.book.meta
     body = theme.render("epub/nav.html", rb=rb, toc=rb.contents(), files=files,
                         pages=page_list, has_index=bool(rb.index), L=meta.labels)
-    return _xhtml(meta.labels["contents"], body, meta.language, direction=meta.direction)
+    return xhtml_document(meta.labels["contents"], body, meta.language,
+                          direction=meta.direction)
 
 
 def normalise_zip(data: bytes, when, edits=None) -> bytes:

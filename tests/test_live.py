@@ -1,0 +1,126 @@
+"""The student PDF kept up to date in a watching process (``live``): after a save, only
+what the save changed is typeset again, and the PDF is the one a build makes."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import MINI
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    """The mini book, typeset once as a watching session starts."""
+    from studyguide import cache as cache_mod
+    from studyguide.builder import Options, prepare
+    from studyguide.live import Reading, StudentPDF
+    tmp = tmp_path_factory.mktemp("live")
+    book = tmp / "book"
+    shutil.copytree(MINI, book)
+    opts = Options(content=book, output=tmp / "out", cache=tmp / "cache")
+    store, engine = cache_mod.Cache(opts.cache), cache_mod.engine_digest()
+    student, reading = StudentPDF(opts, store, engine), Reading(opts, store, engine)
+    rb, _ = reading.prepare(opts)
+    assert rb == prepare(opts, store, engine)[0]        # a build's reading of the book
+    first, _ = student.typeset(rb, "A4")
+    return dict(book=book, opts=opts, store=store, engine=engine, student=student,
+                first=first, tmp=tmp, reading=reading)
+
+
+def _reads(monkeypatch) -> list[str]:
+    """The book's files read from now on (every read goes through ``read_confined``)."""
+    from studyguide import readers
+    seen, real = [], readers.read_confined
+
+    def counted(path, *args, **kwargs):
+        seen.append(Path(path).name)
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(readers, "read_confined", counted)
+    return seen
+
+
+def _text(data: bytes, tmp: Path) -> str:
+    from pypdf import PdfReader
+    path = tmp / "read.pdf"
+    path.write_bytes(data)
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())
+
+
+def test_a_save_reads_and_lays_out_the_edited_chapter_alone_and_gives_the_build_s_pdf(
+        session, monkeypatch):
+    from studyguide import resolve
+    from studyguide.builder import Options, build, prepare
+    book, student, reading = session["book"], session["student"], session["reading"]
+    chapter = book / "chapters" / "02-second.md"
+    text = chapter.read_text(encoding="utf-8")
+    para = next(p for p in text.split("\n\n") if p[:1].isalpha())
+    chapter.write_text(text.replace(para, para + " A sentence saved just now.", 1),
+                       encoding="utf-8")
+    reads = _reads(monkeypatch)
+    converted = []
+    real = resolve.convert_each
+    monkeypatch.setattr(resolve, "convert_each",
+                        lambda jobs: converted.extend(jobs) or real(jobs))
+    rb, _ = reading.prepare(session["opts"], [str(chapter)])
+    assert reads == ["02-second.md"] and reading.reread == [chapter]
+    assert len(converted) == 1 and "A sentence saved just now." in converted[0][0]
+    monkeypatch.undo()
+    # the same book as a build reads, every file
+    assert rb == prepare(session["opts"], session["store"], session["engine"])[0]
+    data, ed = student.typeset(rb, "A4")
+
+    laid_out = [where for what, where in student.run.computed if what == "layout_part"]
+    assert laid_out == [str(chapter)]          # the other parts' layouts are kept
+    assert "A sentence saved just now." in _text(data, session["tmp"])
+    assert "A sentence saved just now." not in _text(session["first"], session["tmp"])
+
+    # the same PDF as a build of the student edition, with nothing from a cache
+    out = session["tmp"] / "built"
+    build(Options(content=book, output=out, formats=("pdf",), editions=("student",),
+                  handouts=False, preflight=False))
+    built = next(out.glob("*-student-a4.pdf"))
+    assert data == built.read_bytes()
+
+
+def test_a_newer_save_cancels_the_typesetting(session):
+    import threading
+
+    from studyguide.live import Cancelled
+    book, student = session["book"], session["student"]
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nOne line more.\n",
+                       encoding="utf-8")
+    rb, _ = session["reading"].prepare(session["opts"], [str(chapter)])
+    stale = threading.Event()
+    stale.set()                   # a newer save came before the first part was laid out
+    with pytest.raises(Cancelled):
+        student.typeset(rb, "A4", stale)
+    assert student.run.computed == []
+    data, _ = student.typeset(rb, "A4")       # the next save's typesetting is whole
+    assert "One line more." in _text(data, session["tmp"])
+
+
+def test_a_broken_save_is_read_again_until_it_is_mended(session):
+    from studyguide.errors import BuildError
+    book, reading, opts = session["book"], session["reading"], session["opts"]
+    first, second = book / "chapters" / "01-first.md", book / "chapters" / "02-second.md"
+    text = first.read_text(encoding="utf-8")
+    first.write_text(text.replace("was first stated", "was [@nosuchkey] stated", 1),
+                     encoding="utf-8")
+    line = next(n for n, t in enumerate(first.read_text().splitlines(), 1) if "nosuchkey" in t)
+    with pytest.raises(BuildError) as broken:
+        reading.prepare(opts, [str(first)])
+    assert f"01-first.md:{line}: error: unknown citation key 'nosuchkey'" in str(broken.value)
+    # a save of another chapter reads the broken one again too: still an error
+    second.write_text(second.read_text(encoding="utf-8") + "\nAnother line.\n",
+                      encoding="utf-8")
+    with pytest.raises(BuildError):
+        reading.prepare(opts, [str(second)])
+    assert sorted(reading.reread) == [first, second]
+    first.write_text(text.replace("was first stated", "was stated again", 1), encoding="utf-8")
+    rb, _ = reading.prepare(opts, [str(first)])
+    assert sorted(reading.reread) == [first, second]
+    html = " ".join(d.body_html for d in rb.docs)
+    assert "was stated again" in html and "Another line." in html
