@@ -110,3 +110,18 @@ class Watching:
     def stop(self) -> None:
         os.killpg(self.proc.pid, signal.SIGTERM)
         self.proc.wait(timeout=30)
+
+
+# The files that build the default guide whole take the longest; pytest-xdist hands out
+# whole files in collection order (``--dist loadfile``), so these go first and the
+# many short files fill the other worker meanwhile, rather than one long file starting
+# last and running alone.
+LONGEST_FIRST = ["test_preflight.py", "test_pdfua.py", "test_default_book.py",
+                 "test_teacher.py", "test_accessibility.py", "test_install.py"]
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+    items.sort(key=rank)        # stable: each file's own order is kept

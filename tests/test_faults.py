@@ -131,7 +131,7 @@ def build(*args: str) -> subprocess.CompletedProcess:
 
 def test_a_full_or_read_only_cache_is_a_warning_and_the_build_goes_on(tmp_path,
                                                                      small_disks):
-    full = small_disks("full", "size=96k")
+    full = small_disks("full", "size=24k")     # less than an EPUB build's cache takes
     read_only = small_disks("ro", "size=1m", "ro")
     clean = build("--output", str(tmp_path / "clean"), "--no-cache", "-q")
     assert clean.returncode == 0, clean.stderr
