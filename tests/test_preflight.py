@@ -178,8 +178,9 @@ def test_strict_fails_on_a_preflight_finding(book_copy, tmp_path):
 def test_default_guide_passes_preflight(tmp_path):
     """The default guide's student and teacher editions on A4 and on Letter: the builder's
     preflight finds nothing; and the measured page: 60-75 characters a
-    body line, no note off its page, contents on two pages. (The handouts have tests of
-    their own; the editions alone keep this to one build of four PDFs.)"""
+    body line, no note off its page, contents on two pages; and every page of the teacher
+    edition's body and index has the student edition's number. (The handouts have tests
+    of their own; the editions alone keep this to one build of four PDFs.)"""
     result = builder.build(builder.Options(content=CONTENT, output=tmp_path / "out",
                                            papers=("A4", "Letter"), formats=("pdf",),
                                            handouts=False, cache=None))
@@ -200,6 +201,15 @@ def test_default_guide_passes_preflight(tmp_path):
             contents = [page.page_number for page in doc.pages
                         if re.search(r"(\. ){5,}\.? *\d+\s*$", page.extract_text() or "", re.M)]
         assert 1 <= len(contents) <= 2, (pdf.name, contents)
+    # the teacher edition keeps the student edition's page numbers, on either paper
+    from test_teacher import assert_same_pages
+    for paper in ("a4", "letter"):
+        folder = tmp_path / paper
+        folder.mkdir()
+        for pdf in result.outputs:
+            if pdf.name.endswith(f"-{paper}.pdf"):
+                (folder / pdf.name).symlink_to(pdf)
+        assert_same_pages(folder)
 
 
 def test_print_typography_of_generated_text():
