@@ -69,6 +69,32 @@ def mini_build(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def default_guide(tmp_path_factory) -> Path:
+    """The default guide built once for the whole run, and shared by the suite's
+    workers (the first to ask builds it, under a lock; the others wait and read it):
+    both editions on A4 and on Letter and the EPUB, without handouts (they have tests of
+    their own), under ``--strict``, so the build gives no warning and the print
+    preflight finds nothing in any of the four PDFs."""
+    import fcntl
+    import json
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent                  # the workers' common folder
+    out, record = root / "default-guide", root / "default-guide.json"
+    with open(root / "default-guide.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            result = run_build("--output", str(out), "--no-cache", "--no-handouts",
+                               "--paper", "A4", "--paper", "Letter", "--strict", "-q",
+                               timeout=1800)
+            record.write_text(json.dumps({"returncode": result.returncode,
+                                          "stderr": result.stderr}))
+    built = json.loads(record.read_text())
+    assert built["returncode"] == 0, built["stderr"]
+    return out
+
+
 def only(folder: Path, pattern: str) -> Path:
     found = sorted(folder.glob(pattern))
     assert len(found) == 1, f"expected one {pattern} in {folder}, found {found}"

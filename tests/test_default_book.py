@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from conftest import CONTENT, ROOT, only, run_build
+from conftest import CONTENT, ROOT, only
 from studyguide.errors import Reporter
 from studyguide.loader import load_book
 from studyguide.resolve import render_book
@@ -29,13 +29,8 @@ def model():
 
 
 @pytest.fixture(scope="module")
-def default_build(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("default")
-    # the print preflight has its own test over the default guide (test_preflight.py)
-    result = run_build("--output", str(out), "--no-cache", "--edition", "student",
-                       "--no-handouts", "--no-preflight", "-q", "--strict")
-    assert result.returncode == 0, result.stderr
-    return out
+def default_build(default_guide) -> Path:
+    return default_guide          # conftest.py: one build of the default guide for the run
 
 
 def words(text: str) -> list[str]:

@@ -272,12 +272,8 @@ def test_fixture_book_pdfs_keep_the_rule(rule, mini_pdf: Path):
 
 
 @pytest.fixture(scope="module")
-def default_student_pdf(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pdfua-default")
-    result = run_build("--output", str(out), "--edition", "student", "--format", "pdf",
-                       "--no-handouts", "-q")
-    assert result.returncode == 0, result.stderr
-    return only(out, "*-student-a4.pdf")
+def default_student_pdf(default_guide) -> Path:
+    return only(default_guide, "*-student-a4.pdf")
 
 
 @pytest.mark.slow
