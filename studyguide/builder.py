@@ -128,12 +128,7 @@ def prepare(opts: Options, store: cache_mod.Cache | None = None,
     """The content read and rendered into the model the writers share; with ``store``,
     the Markdown and citeproc results of the last build of this book are reused."""
     report = Reporter(opts.content)
-    with stage(report):
-        book = load_book(opts.content, report)
-    if book is None:
-        report.check()
-        raise BuildError(report.diagnostics or [Diagnostic(
-            str(opts.content / "book.yaml"), 0, "the book could not be read")])
+    book = read_book(opts.content, report)
     memo = store if store is not None and store.folder else None
     with stage(report):
         rb = render_book(book, report, memo,
@@ -145,6 +140,18 @@ def prepare(opts: Options, store: cache_mod.Cache | None = None,
             report.warning(path, line, message)
     report.check(strict=opts.strict)
     return rb, report
+
+
+def read_book(content: Path, report: Reporter):
+    """The book's model, read and checked (``loader.load_book``); raises the errors
+    found if it could not be read."""
+    with stage(report):
+        book = load_book(content, report)
+    if book is None:
+        report.check()
+        raise BuildError(report.diagnostics or [Diagnostic(
+            str(content / "book.yaml"), 0, "the book could not be read")])
+    return book
 
 
 @contextlib.contextmanager

@@ -214,20 +214,15 @@ class Reading:
     def _prepare(self, opts, changed):
         import dataclasses
 
-        from .builder import stage
-        from .errors import BuildError, Diagnostic, Reporter, shown
-        from .loader import check_apparatus, load_book, load_chapter
+        from .builder import read_book, stage
+        from .errors import BuildError, Reporter, shown
+        from .loader import check_apparatus, load_chapter
         from .resolve import render_book
         report = Reporter(opts.content)
         docs = self.documents_changed(changed)
         if docs is None:
             self.reread, self.book = None, None
-            with stage(report):
-                book = load_book(opts.content, report)
-            if book is None:
-                report.check()
-                raise BuildError(report.diagnostics or [Diagnostic(
-                    str(opts.content / "book.yaml"), 0, "the book could not be read")])
+            book = read_book(opts.content, report)
         else:
             self.reread = [d.path for d in docs]
             names = {shown(d.path) for d in docs}

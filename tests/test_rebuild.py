@@ -53,14 +53,10 @@ def test_incremental_build_renders_only_what_depends_on_the_edit(book_copy, tmp_
     assert snapshot(tmp_path / "inc") == snapshot(tmp_path / "clean")
 
 
-def test_handouts_are_queued_behind_the_parts_the_editions_wait_for(book_copy, tmp_path,
-                                                                     monkeypatch):
-    """The joined editions wait for every part; the handouts wait for nothing. After an
-    edit, the workers typeset the edited chapter's parts first and its handouts after,
-    so the joins run beside the handouts instead of after them."""
-    from studyguide import builder
+def submissions(monkeypatch) -> list[str]:
+    """The names of the functions the build hands to its worker pool, in order."""
     from studyguide.pool import Pool
-    submitted = []
+    submitted: list[str] = []
     real_submit = Pool.submit
 
     def submit(self, fn, *args, **options):
@@ -68,6 +64,16 @@ def test_handouts_are_queued_behind_the_parts_the_editions_wait_for(book_copy, t
         return real_submit(self, fn, *args, **options)
 
     monkeypatch.setattr(Pool, "submit", submit)
+    return submitted
+
+
+def test_handouts_are_queued_behind_the_parts_the_editions_wait_for(book_copy, tmp_path,
+                                                                     monkeypatch):
+    """The joined editions wait for every part; the handouts wait for nothing. After an
+    edit, the workers typeset the edited chapter's parts first and its handouts after,
+    so the joins run beside the handouts instead of after them."""
+    from studyguide import builder
+    submitted = submissions(monkeypatch)
     opts = builder.Options(content=book_copy, output=tmp_path / "out", cache=tmp_path / "cache")
     builder.build(opts)
     edit(book_copy / "chapters" / "02-second.md", "The end of the second chapter",
@@ -305,15 +311,7 @@ def test_an_epub_alone_is_made_from_layouts_without_drawing_a_pdf(mini_build, tm
     build of every output makes."""
     from conftest import MINI
     from studyguide import builder
-    from studyguide.pool import Pool
-    submitted = []
-    real_submit = Pool.submit
-
-    def submit(self, fn, *args, **options):
-        submitted.append(fn.__name__)
-        return real_submit(self, fn, *args, **options)
-
-    monkeypatch.setattr(Pool, "submit", submit)
+    submitted = submissions(monkeypatch)
     result = builder.build(builder.Options(content=MINI, output=tmp_path / "out",
                                            formats=("epub",), preflight=False))
     assert [p.suffix for p in result.outputs] == [".epub"]
