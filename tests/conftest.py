@@ -81,7 +81,8 @@ def default_guide(tmp_path_factory) -> Path:
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent                  # the workers' common folder
-    out, record = root / "default-guide", root / "default-guide.json"
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")      # this run's, not a last one's
+    out, record = root / f"default-guide{run}", root / f"default-guide{run}.json"
     with open(root / "default-guide.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not record.exists():
