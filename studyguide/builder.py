@@ -39,6 +39,7 @@ from .loader import book_language, load_book, slugify
 from .pool import Pool, start_server
 from .resolve import RenderedBook, render_book
 from .tasks import Task, gather
+from .writers.engine import fallback_note
 
 for noisy in ("weasyprint", "fontTools", "fontTools.subset", "fontTools.ttLib"):
     logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -300,9 +301,12 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
         start_server(languages)
         rb, report = prepare(opts, store, engine_code)
         with Pool(max(1, opts.jobs or os.cpu_count() or 1), languages=languages) as pool:
+            # whether the workers take WeasyPrint's public path, and why (a warning)
+            fallback = pool.submit(fallback_note, where=str(opts.content))
             run = Outputs(rb, opts, store, Scheduler(pool, store, progress, opts.content),
                           progress, engine_code)
             results = run.outputs()
+            engine_warning = fallback.result()
             for note in run.stylesheet_notes():
                 report.warning(note.path, note.line, note.message)
             findings = run.preflight(results) if opts.preflight else []
@@ -317,6 +321,8 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
     if opts.strict and (found or report.warnings):
         raise BuildError(report.diagnostics + found)
     warnings = [str(d) for d in report.warnings] + [str(d) for d in found]
+    if engine_warning:          # the same pages either way: not the book's to fix
+        warnings.append(f"{opts.content}: warning: {engine_warning}")
     for _, ed in run.editions:
         store.put(plan_key(opts, ed), ed.plan)
         if not ed.settled:

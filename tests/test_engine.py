@@ -134,3 +134,19 @@ def test_the_outputs_do_not_depend_on_libharfbuzz_subset(mini_build, tmp_path, m
     assert len(made) >= 4 and any(p.parent.name == "handouts" for p in made)
     for path in made:
         assert (out / path).read_bytes() == (mini_build / path).read_bytes(), path
+
+
+def test_a_build_hears_of_the_fallback_from_a_worker_not_from_python_warnings(
+        monkeypatch, decide_again):
+    """The fork server decides silently (its stderr is no place for a warning); the
+    builder asks a worker (``fallback_note``) and lists the answer with the build's
+    warnings."""
+    monkeypatch.setitem(engine.TESTED, "weasyprint", ((1,), (2,)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pdf.warm_up()                              # no Python warning escapes
+    note = engine.fallback_note()
+    assert note.startswith("WeasyPrint's internals: untested weasyprint ")
+    assert "public API" in note
+    monkeypatch.setenv(engine.FORCE, "public")     # asked for: nothing to warn of
+    assert engine.fallback_note() == ""

@@ -36,7 +36,7 @@ FORCE = "STUDYGUIDE_ENGINE"               # "public": never use the private mech
 OFF = "STUDYGUIDE_ENGINE_OFF"             # mechanisms turned off, comma-separated
 
 # The versions the suite runs on, lowest (``make test-oldest``) to newest: [low, high).
-TESTED = {"weasyprint": ((68, 1), (71,))}
+TESTED = {"weasyprint": ((70, 0), (71,))}
 
 
 class EngineWarning(UserWarning):
@@ -94,7 +94,8 @@ def private() -> bool:
 @lru_cache(maxsize=1)
 def checked() -> bool:
     """Whether the installed WeasyPrint passes the checks: decided once a process, with
-    one warning when it does not."""
+    one warning when it does not (``fallback_note`` says the same to a build)."""
+    global _problem
     problem = ""
     untested = _untested()
     if untested:
@@ -104,12 +105,27 @@ def checked() -> bool:
             problem = self_test()
         except Exception as exc:       # noqa: BLE001 - an internal that moved or changed
             problem = f"self-test failed ({type(exc).__name__}: {exc})"
+    _problem = problem
     if problem:
-        warnings.warn(f"WeasyPrint's internals: {problem}; every part is typeset twice "
-                      "by WeasyPrint's public API instead (the same pages, slower)",
-                      EngineWarning, stacklevel=2)
+        warnings.warn(_note(problem), EngineWarning, stacklevel=2)
         return False
     return True
+
+
+_problem = ""
+
+
+def fallback_note() -> str:
+    """Why this process takes the public path though the private one was not turned off
+    ("" when it does not): the warning a build reports, asked of a worker."""
+    if set(PRIVATE) <= turned_off() or checked():
+        return ""
+    return _note(_problem)
+
+
+def _note(problem: str) -> str:
+    return (f"WeasyPrint's internals: {problem}; every part is typeset twice by "
+            "WeasyPrint's public API instead (the same pages, slower)")
 
 
 # -- numbers --------------------------------------------------------------------------

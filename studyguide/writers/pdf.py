@@ -22,6 +22,7 @@ import functools
 import hashlib
 import re
 import string
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -268,7 +269,9 @@ def warm_up(languages: Iterable[str] = ()) -> None:
     these languages (about 0.15 s each, which every worker would spend) in a process."""
     import pyphen
     from weasyprint import HTML
-    engine.private()        # decided once, for the workers forked from this process
+    with warnings.catch_warnings():     # a build reports it (``engine.fallback_note``)
+        warnings.simplefilter("ignore", engine.EngineWarning)
+        engine.private()    # decided once, for the workers forked from this process
     for language in languages:
         fallback = language and pyphen.language_fallback(language)
         if fallback:
