@@ -69,8 +69,10 @@ def mathml_to_svg(mathml: str) -> str:
 
 
 def svg_name(mathml: str) -> str:
-    """The name of a formula's SVG among the generated files."""
-    return "math-" + hashlib.sha256(mathml.encode("utf-8")).hexdigest()[:20]
+    """The name of a formula's SVG among the generated files: a hash of its MathML with the
+    character references resolved, since serialisers differ in what they escape (a ``>``
+    in an attribute is written as it is by one lxml and as ``&gt;`` by another)."""
+    return "math-" + hashlib.sha256(html.unescape(mathml).encode("utf-8")).hexdigest()[:20]
 
 
 def print_html(html_text: str, drawn: dict[str, str]) -> tuple[str, dict[str, str]]:
