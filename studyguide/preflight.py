@@ -1,9 +1,10 @@
 """Print preflight: the builder reads back the PDFs it made and reports the makeup
 defects a typesetter would send back.
 
-Each check works on the text of the PDF as a reader's tools extract it (pdfplumber:
-every character with its font, size and position), not on what the stylesheets meant
-to do, so that a rule WeasyPrint ignored or a layout that went wrong is still caught:
+Each check works on the text of the PDF as a reader's tools extract it (pdfium and
+pdfplumber: every character with its font, size and position), not on what the
+stylesheets meant to do, so that a rule WeasyPrint ignored or a layout that went wrong
+is still caught:
 
 - ``footnote``: a note printed on another page than its call, or notes out of order;
 - ``stranded``: a heading or a question's label with fewer than three lines under it
@@ -69,18 +70,6 @@ class Line:
     chars: list
 
 
-def _lines(page) -> list[Line]:
-    out = []
-    for raw in page.extract_text_lines(return_chars=True, strip=True):
-        chars = [c for c in raw["chars"] if c["text"].strip()]
-        if not chars:
-            continue
-        size = Counter(round(c["size"], 1) for c in chars).most_common(1)[0][0]
-        out.append(Line(raw["text"], raw["x0"], raw["x1"], raw["top"], raw["bottom"], size,
-                        chars[0]["fontname"], chars))
-    return out
-
-
 @dataclass
 class PageText:
     number: int
@@ -105,40 +94,161 @@ class PageText:
 
 
 def read_pages(source) -> list[PageText]:
-    """The pages of a PDF (a path, or its bytes)."""
-    import io
-    import pdfplumber
+    """The pages of a PDF (a path, or its bytes).
+
+    pdfium (pypdfium2) reads every character and path; pdfplumber groups the characters
+    into lines and finds the tables among the paths, as it does on what pdfminer reads
+    (pdfminer parses the PDF in Python, in some three times the processor time)."""
+    import pypdfium2 as pdfium
+    doc = pdfium.PdfDocument(source)
     pages = []
-    with pdfplumber.open(io.BytesIO(source) if isinstance(source, bytes) else source) as pdf:
-        for i, page in enumerate(pdf.pages):
-            lines = _lines(page)
+    try:
+        for i in range(len(doc)):
+            page = doc[i]
+            width, height = page.get_size()
+            lines = _text_lines(page, width, height)
             head = [ln for ln in lines if ln.bottom < MARGIN_ZONE]
-            foot = [ln for ln in lines if ln.top > page.height - MARGIN_ZONE]
+            foot = [ln for ln in lines if ln.top > height - MARGIN_ZONE]
             body = [ln for ln in lines if ln not in head and ln not in foot]
-            notes = []
-            tables = []
-            if page.rects or page.lines:
-                for t in page.find_tables():
-                    # a box (one bordered cell) is not a table
-                    if len(t.rows) >= 2 and max(len(r.cells) for r in t.rows) >= 2:
-                        tables.append((t.bbox, len(t.rows)))
-            pages.append(PageText(i + 1, page.width, page.height, head, body, notes, foot,
-                                  tables, _rules(page)))
-            page.close()          # pdfplumber keeps each page's objects until closed
+            rects, strokes, curves = _shapes(page, height)
+            tables = _tables(rects + strokes + curves) if rects or strokes else []
+            pages.append(PageText(i + 1, width, height, head, body, [], foot, tables,
+                                  _rules(width, height, rects, strokes)))
+            page.close()
+    finally:
+        doc.close()
     return pages
 
 
-def _rules(page) -> list[float]:
+def _text_lines(page, width: float, height: float) -> list[Line]:
+    """The page's lines of text: pdfium's characters, each described as pdfplumber
+    describes a character (its box from the baseline's descent to one font size above,
+    top measured down from the page's top), grouped into lines by pdfplumber."""
+    import ctypes
+    import pypdfium2.raw as c
+    from pdfplumber.utils import chars_to_textmap
+    textpage = page.get_textpage()
+    tp = textpage.raw
+    box, matrix = c.FS_RECTF(), c.FS_MATRIX()
+    x, y = ctypes.c_double(), ctypes.c_double()
+    name, flags = ctypes.create_string_buffer(256), ctypes.c_int()
+    chars = []
+    for i in range(textpage.count_chars()):
+        text = chr(c.FPDFText_GetUnicode(tp, i))
+        if c.FPDFText_IsGenerated(tp, i):
+            # pdfium's own line breaks go; a space it puts between words where the PDF
+            # has none is kept, just after the character before it
+            if text == " " and chars:
+                end = chars[-1]["x1"]
+                chars.append(dict(chars[-1], text=" ", x0=end, x1=end, width=0))
+            continue
+        if text == "\x02":                        # pdfium's mark for a hyphen at a line's end
+            text = "-"
+        c.FPDFText_GetFontInfo(tp, i, name, len(name), flags)
+        c.FPDFText_GetLooseCharBox(tp, i, box)
+        c.FPDFText_GetCharOrigin(tp, i, x, y)
+        c.FPDFText_GetMatrix(tp, i, matrix)
+        size = c.FPDFText_GetFontSize(tp, i) * abs(matrix.d or matrix.a)
+        bottom, right = height - box.bottom, max(box.right, x.value)
+        chars.append({"text": text, "x0": x.value, "x1": right, "width": right - x.value,
+                      "top": bottom - size, "bottom": bottom, "doctop": bottom - size,
+                      "height": size, "upright": True, "size": size,
+                      "fontname": name.value.decode("utf-8", "replace"),
+                      "matrix": (matrix.a, matrix.b, matrix.c, matrix.d, x.value, y.value)})
+    textpage.close()
+    if not chars:
+        return []
+    textmap = chars_to_textmap(chars, layout_width=width, layout_height=height)
+    out = []
+    for raw in textmap.extract_text_lines(strip=True, return_chars=True):
+        inked = [ch for ch in raw["chars"] if ch["text"].strip()]
+        if not inked:
+            continue
+        size = Counter(round(ch["size"], 1) for ch in inked).most_common(1)[0][0]
+        out.append(Line(raw["text"], raw["x0"], raw["x1"], raw["top"], raw["bottom"], size,
+                        inked[0]["fontname"], inked))
+    return out
+
+
+def _shapes(page, height: float) -> tuple[list, list, list]:
+    """The page's painted paths as pdfplumber's rects, lines and curves (each subpath one
+    object; a rect is an axis-aligned closed four-sided one), in page space: paths inside
+    form XObjects are carried through each form's matrix."""
+    import ctypes
+    import pypdfium2.raw as c
+    rects, lines, curves = [], [], []
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for obj in page.get_objects(filter=[c.FPDF_PAGEOBJ_PATH]):
+        chain, holder = [], obj
+        while holder is not None:
+            m = holder.get_matrix()
+            chain.append((m.a, m.b, m.c, m.d, m.e, m.f))
+            holder = holder.container
+        subpaths: list[tuple[list, str]] = []
+        for k in range(c.FPDFPath_CountSegments(obj)):
+            seg = c.FPDFPath_GetPathSegment(obj, k)
+            c.FPDFPathSegment_GetPoint(seg, x, y)
+            px, py = x.value, y.value
+            for a, b, cc, d, e, f in chain:
+                px, py = a * px + cc * py + e, b * px + d * py + f
+            kind = c.FPDFPathSegment_GetType(seg)
+            if kind == c.FPDF_SEGMENT_MOVETO or not subpaths:
+                subpaths.append(([(px, height - py)], "m"))
+            else:
+                pts, kinds = subpaths[-1]
+                pts.append((px, height - py))
+                subpaths[-1] = (pts, kinds + ("l" if kind == c.FPDF_SEGMENT_LINETO else "c"))
+        for pts, kinds in subpaths:
+            xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+            d = {"x0": min(xs), "x1": max(xs), "top": min(ys), "bottom": max(ys),
+                 "doctop": min(ys), "y0": height - max(ys), "y1": height - min(ys),
+                 "width": max(xs) - min(xs), "height": max(ys) - min(ys)}
+            if kinds == "ml":
+                lines.append(dict(d, object_type="line"))
+            elif kinds in ("mlll", "mllll") and all(
+                    abs(pts[j][0] - pts[(j + 1) % 4][0]) < 0.01 or
+                    abs(pts[j][1] - pts[(j + 1) % 4][1]) < 0.01 for j in range(4)):
+                rects.append(dict(d, object_type="rect"))
+            else:
+                curves.append(dict(d, object_type="curve", pts=pts))
+    return rects, lines, curves
+
+
+def _tables(shapes: list) -> list:
+    """The tables (bbox, rows) among the page's rules, found by pdfplumber's table finder
+    as its default "lines" strategy does on a page: the edges of every painted path,
+    merged and snapped, their crossings, the cells between them, the cells' groups."""
+    from pdfplumber.table import (TableSettings, cells_to_tables, edges_to_intersections,
+                                  intersections_to_cells, merge_edges)
+    from pdfplumber.utils import filter_edges, obj_to_edges
+    settings = TableSettings.resolve(None)
+    edges = [e for shape in shapes for e in obj_to_edges(shape)]
+    edges = filter_edges(edges, "v") + filter_edges(edges, "h")   # a point long or longer
+    edges = filter_edges(merge_edges(edges, settings.snap_x_tolerance, settings.snap_y_tolerance,
+                                     settings.join_x_tolerance, settings.join_y_tolerance),
+                         min_length=settings.edge_min_length)
+    crossings = edges_to_intersections(edges, settings.intersection_x_tolerance,
+                                       settings.intersection_y_tolerance)
+    tables = []
+    for cells in cells_to_tables(intersections_to_cells(crossings)):
+        rows = {cell[1] for cell in cells}                    # a row: the cells of one top
+        columns = {cell[0] for cell in cells}
+        if len(rows) >= 2 and len(columns) >= 2:    # a box (one bordered cell) is not a table
+            tables.append(((min(c[0] for c in cells), min(c[1] for c in cells),
+                            max(c[2] for c in cells), max(c[3] for c in cells)), len(rows)))
+    return tables
+
+
+def _rules(width: float, height: float, rects: list, lines: list) -> list[float]:
     """The tops of the horizontal rules across most of the text block (a worksheet's
     ruled answer space; a table's borders too), inside the band of the running heads."""
     # WeasyPrint draws a border as its box filled under a clip: of a rectangle, only
     # the bottom is where a rule under a box (an answer line) is seen
-    found = [(r["bottom"], r["x1"] - r["x0"]) for r in page.rects] + \
-        [(ln["top"], ln["x1"] - ln["x0"]) for ln in page.lines
-         if abs(ln["top"] - ln["bottom"]) < 1]
+    found = [(r["bottom"], r["x1"] - r["x0"]) for r in rects] + \
+        [(ln["top"], ln["x1"] - ln["x0"]) for ln in lines if abs(ln["top"] - ln["bottom"]) < 1]
     tops: list[float] = []
-    for y, width in sorted(found):
-        if width >= 0.4 * page.width and MARGIN_ZONE < y < page.height - MARGIN_ZONE:
+    for y, length in sorted(found):
+        if length >= 0.4 * width and MARGIN_ZONE < y < height - MARGIN_ZONE:
             if not tops or y - tops[-1] > 2:     # a thin rule's two edges: one
                 tops.append(y)
     return tops

@@ -73,9 +73,9 @@ def mini_build(tmp_path_factory) -> Path:
 def default_guide(tmp_path_factory) -> Path:
     """The default guide built once for the whole run, and shared by the suite's
     workers (the first to ask builds it, under a lock; the others wait and read it):
-    both editions on A4 and on Letter and the EPUB, without handouts (they have tests of
-    their own), under ``--strict``, so the build gives no warning and the print
-    preflight finds nothing in any of the four PDFs."""
+    both editions and every handout on A4 and on Letter, and the EPUB, under ``--strict``,
+    so the build gives no warning and the print preflight finds nothing in any of its
+    PDFs."""
     import fcntl
     import json
     root = tmp_path_factory.getbasetemp()
@@ -86,7 +86,7 @@ def default_guide(tmp_path_factory) -> Path:
     with open(root / "default-guide.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not record.exists():
-            result = run_build("--output", str(out), "--no-cache", "--no-handouts",
+            result = run_build("--output", str(out), "--no-cache",
                                "--paper", "A4", "--paper", "Letter", "--strict", "-q",
                                timeout=1800)
             record.write_text(json.dumps({"returncode": result.returncode,

@@ -176,17 +176,26 @@ def test_strict_fails_on_a_preflight_finding(book_copy, tmp_path):
 
 @pytest.mark.slow
 def test_default_guide_passes_preflight(default_guide, tmp_path):
-    """The default guide's student and teacher editions on A4 and on Letter: the builder's
-    preflight finds nothing (the build, under --strict, fails on any finding or warning:
-    conftest.py's ``default_guide``); and the measured page: 60-75 characters a
-    body line, no note off its page, contents on two pages; and every page of the teacher
-    edition's body and index has the student edition's number. (The handouts have tests
-    of their own; the editions alone keep this to one build of four PDFs.)"""
-    outputs = sorted(default_guide.iterdir())
+    """The default guide's student and teacher editions and all its handouts, on A4 and
+    on Letter: the builder's preflight finds nothing (the build, under --strict, fails on
+    any finding or warning: conftest.py's ``default_guide``); and the measured page:
+    60-75 characters a body line, no note off its page, contents on two pages; and every
+    page of the teacher edition's body and index has the student edition's number."""
+    outputs = sorted(p for p in default_guide.iterdir() if p.is_file())
     editions = sorted("-".join(p.stem.split("-")[-2:]) for p in outputs
                       if p.suffix == ".pdf")
     assert editions == ["student-a4", "student-letter", "teacher-a4", "teacher-letter"]
-    # the measured page (reading a whole edition back costs a minute: A4's student one)
+    # each chapter's and exercise's reading handout and its student and teacher worksheets,
+    # on either paper
+    handouts = sorted(p.name for p in (default_guide / "handouts").glob("*.pdf"))
+    for paper in ("a4", "letter"):
+        made = [name for name in handouts if name.endswith(f"-{paper}.pdf")]
+        kinds = {kind: [n for n in made if f"-{kind}-" in n]
+                 for kind in ("reading", "worksheet-student", "worksheet-teacher")}
+        assert len(kinds["reading"]) >= 10, made
+        assert len(kinds["worksheet-student"]) == len(kinds["worksheet-teacher"]) >= 10, made
+    assert len(handouts) == 2 * len([n for n in handouts if n.endswith("-a4.pdf")])
+    # the measured page (A4's student edition read back)
     numbers = preflight.measure(next(p for p in outputs if p.name.endswith("-student-a4.pdf")))
     assert 60 <= numbers["median_line"] <= 75, numbers
     assert numbers["notes_off_page"] == 0
@@ -252,3 +261,40 @@ def test_overflow_of_a_one_sided_handout(tmp_path):
                   tmp_path, "over.pdf")
     assert [(f.check, f.page) for f in preflight.check_pdf(over, one_sided=True)] == \
         [("overflow", 2)]
+
+
+def test_the_pages_read_as_pdfplumber_reads_them_from_pdfminer(tmp_path):
+    """The preflight reads characters and paths with pdfium and groups them with
+    pdfplumber; pdfplumber reading the same PDF entirely by itself (pdfminer) finds the
+    same lines, fonts and sizes in the same places, and the same tables and rules, on
+    pages with running heads, footnotes, italics, a split table and ruled lines."""
+    import pdfplumber
+    rows = "".join(f"<tr><td>Row {i}</td><td><i>{i}</i> marks</td></tr>" for i in range(30))
+    body = ("<h2>Plans</h2><p>The <i>New Course</i> was argued<span class='fn'>Pravda, "
+            "December 1923.</span> in the press.</p>" + PARA * 6 +
+            f"<table><thead><tr><th>Aspect</th><th>Value</th></tr></thead><tbody>{rows}"
+            "</tbody></table>" + "<div style='border-bottom: 0.5pt solid #000; height: 8mm'>"
+            "</div>" * 4 + PARA * 3)
+    path = pdf_of(body, tmp_path)
+    pages = preflight.read_pages(path)
+    with pdfplumber.open(path) as doc:
+        assert len(pages) == len(doc.pages) >= 2
+        tables = rules = 0
+        for ours, page in zip(pages, doc.pages):
+            theirs = [ln for ln in page.extract_text_lines(return_chars=True, strip=True)
+                      if any(c["text"].strip() for c in ln["chars"])]
+            lines = ours.head + ours.body + ours.foot
+            assert [ln.text for ln in lines] == [ln["text"] for ln in theirs]
+            for ln, their in zip(lines, theirs):
+                first = next(c for c in their["chars"] if c["text"].strip())
+                assert ln.font == first["fontname"]
+                assert abs(ln.size - round(first["size"], 1)) < 0.15
+                assert abs(ln.x0 - their["x0"]) < 0.1 and abs(ln.top - their["top"]) < 0.1
+                assert abs(ln.bottom - their["bottom"]) < 0.1
+                assert -0.1 < ln.x1 - their["x1"] < 1.5        # italic overhang, at most
+            found = [(tuple(round(v) for v in t.bbox), len(t.rows)) for t in page.find_tables()
+                     if len(t.rows) >= 2 and max(len(r.cells) for r in t.rows) >= 2]
+            assert [(tuple(round(v) for v in box), n) for box, n in ours.tables] == found
+            tables += len(found)
+            rules += len(ours.rules)
+        assert tables == 2 and rules >= 4

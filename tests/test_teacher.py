@@ -32,11 +32,15 @@ def text_of(page) -> str:
 
 
 def labelled_pages(path: Path) -> dict[str, str]:
-    """Each page's printed label (its /PageLabels entry) -> its text."""
+    """Each page's printed label (its /PageLabels entry) -> its text (pdfium's, which
+    marks a hyphen at a line's end as U+0002)."""
+    import pypdfium2
     pdf = pikepdf.open(path)
     labels = [str(pikepdf.Page(p).label) for p in pdf.pages]
-    reader = PdfReader(path)
-    return {label: text_of(page) for label, page in zip(labels, reader.pages)}
+    doc = pypdfium2.PdfDocument(path)
+    texts = [" ".join(page.get_textpage().get_text_range().replace("\x02", "-").split())
+             for page in doc]
+    return dict(zip(labels, texts))
 
 
 def heading_pages(path: Path) -> list[tuple[str, str]]:
