@@ -22,6 +22,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 import zlib
 from pathlib import Path
 from typing import Protocol
@@ -144,6 +145,7 @@ class Cache:
         self.folder = folder
         self.warnings: list[str] = []        # the cache's problems, one line each
         self.writable = bool(folder)
+        self._failing = threading.Lock()     # writes finish in the pool's threads
         if folder:
             try:
                 (folder / "objects").mkdir(parents=True, exist_ok=True)
@@ -194,8 +196,12 @@ class Cache:
             self._unwritable(exc)
 
     def _unwritable(self, exc: OSError) -> None:
-        """From now on this build writes nothing to the cache, and says why, once."""
-        self.writable = False
+        """From now on this build writes nothing to the cache, and says why, once (two
+        writes that fail together, in two threads, are one problem)."""
+        with self._failing:
+            if not self.writable:
+                return
+            self.writable = False
         where = exc.filename or self.folder
         self.warnings.append(f"{where}: warning: cannot write to the cache "
                              f"({exc.strerror or exc}); building without it")
