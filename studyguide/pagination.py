@@ -40,8 +40,11 @@ from .tasks import Executor, Task, gather
 from .writers import pdf, splice
 
 MAX_ROUNDS = 6
-CHARS_PER_PAGE = 4800        # a first estimate of a part's pages: its text,
-BLOCKS_PER_PAGE = 36         # and its paragraphs, list items, table cells...
+CHARS_PER_PAGE = 3500        # a first estimate of a part's pages: its text,
+BLOCKS_PER_PAGE = 26         # and its paragraphs, list items, table cells... (on the
+                             # book's 122 mm measure: the default guide's parts start
+                             # within 0-4 pages of where they fall, so that a build
+                             # without a cache mostly settles in one round)
 WRITE_COST = 0.6             # drawing a laid-out part's PDF, against laying it out
 INDEX, FRONT = "@index", "@front"   # beside the body parts in Edition.html and .results
 ANSWERS = "@answers"        # the teacher edition's answer key, after the index
