@@ -109,6 +109,21 @@ def _preflight_job(data: bytes, name: str, names: frozenset, labels: list[str] |
                                one_sided=one_sided)
 
 
+# A PDF of more pages than this is read for the preflight by several workers at once.
+READ_PAGES = 24
+
+
+def _preflight_read(data: bytes, first: int, stop: int) -> list:
+    from . import preflight
+    return preflight.read_pages(data, first, stop)
+
+
+def _preflight_check(pages: list, name: str, names: frozenset, labels: list[str] | None,
+                     sources: list, one_sided: bool = False) -> list:
+    from . import preflight
+    return preflight.check_pages(pages, str(Path(name)), names, labels, sources, one_sided)
+
+
 def _epub_job(rb: RenderedBook, layout) -> bytes:
     from .writers import epub
     return epub.write_epub(rb, layout)
@@ -635,11 +650,12 @@ class Outputs:
 
     def preflight(self, results: dict[Path, bytes]) -> list:
         """The print preflight's findings on every PDF made (``preflight``), each kept
-        in the cache under the PDF's hash; run in the workers."""
-        from .preflight import page_sources
+        in the cache under the PDF's hash; run in the workers. A long PDF's pages are
+        read by every worker at once (``READ_PAGES`` a task), and checked together here."""
+        from .preflight import page_count, page_sources
         from .writers.pdf import proper_names
         names = frozenset(proper_names(self.rb))
-        todo, found = [], []
+        whole, split, found = [], [], []
         editions = {name: ed for name, ed in self.editions if name}
         docs = {job.name: (self.rb.docs + self.rb.back)[job.task.args[1]] for job in self.handouts}
         for name, data in sorted(results.items()):
@@ -657,9 +673,26 @@ class Outputs:
             rel = str(name.relative_to(self.opts.output))
             key = cache_mod.digest("preflight", self.engine, cache_mod.digest(data), rel,
                                    sorted(names), labels, sources, one_sided)
-            todo.append(Task(_preflight_job, (data, rel, names, labels, sources, one_sided), key=key,
-                             cost=len(data)))
-        for result in gather(self.scheduler.submit_all(todo, "preflight of {} PDF(s)")):
+            check = (rel, names, labels, sources, one_sided)
+            pages = 0 if self.scheduler.cached(key) else page_count(data)
+            if pages > READ_PAGES:
+                split.append((key, check, [Task(_preflight_read, (data, first, first + READ_PAGES),
+                                                cost=len(data) * READ_PAGES / pages)
+                                           for first in range(0, pages, READ_PAGES)]))
+            else:
+                whole.append(Task(_preflight_job, (data, *check), key=key, cost=len(data)))
+        fresh = len(split) + sum(not self.scheduler.cached(t.key) for t in whole)
+        if fresh:
+            self.progress(f"preflight of {fresh} PDF(s)")
+        reads = [task for _, _, tasks in split for task in tasks]
+        done = self.scheduler.submit_all(whole + reads, "")
+        for result in gather(done[:len(whole)]):
+            found += result
+        read = iter(done[len(whole):])
+        checks = [Task(_preflight_check, ([page for part in gather([next(read) for _ in tasks])
+                                           for page in part], *check), key=key, local=True)
+                  for key, check, tasks in split]
+        for result in gather(self.scheduler.submit_all(checks, "")):
             found += result
         return found
 

@@ -26,6 +26,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 MM = 72 / 25.4
 MARGIN_ZONE = 17 * MM        # running heads and folios live outside this band
@@ -58,6 +59,15 @@ class Finding:
         return f"{where}: warning: {self.text}"
 
 
+class Char(NamedTuple):
+    """What the checks read of an inked character: a line's footnote calls (raised and
+    small digits), its straight quotes (outside code) and the body's type size."""
+    text: str
+    size: float
+    baseline: float      # upwards, in PDF space
+    font: str
+
+
 @dataclass
 class Line:
     text: str
@@ -67,7 +77,16 @@ class Line:
     bottom: float
     size: float          # the size of most of its characters
     font: str            # the font of its first character
-    chars: list
+    # its inked characters, by columns (a process that read some of a PDF's pages sends
+    # them to the one that checks them all: lists of numbers pickle fast)
+    inked: str
+    sizes: list[float]
+    baselines: list[float]
+    fonts: list[str]
+
+    @property
+    def chars(self) -> list[Char]:
+        return [Char(*c) for c in zip(self.inked, self.sizes, self.baselines, self.fonts)]
 
 
 @dataclass
@@ -93,8 +112,18 @@ class PageText:
         return bool(self.body) and (not self.head or self.body[0].size >= 18)
 
 
-def read_pages(source) -> list[PageText]:
-    """The pages of a PDF (a path, or its bytes).
+def page_count(source) -> int:
+    import pypdfium2 as pdfium
+    doc = pdfium.PdfDocument(source)
+    try:
+        return len(doc)
+    finally:
+        doc.close()
+
+
+def read_pages(source, first: int = 0, stop: int | None = None) -> list[PageText]:
+    """The pages of a PDF (a path, or its bytes), or those from index ``first`` up to
+    ``stop``: several processes may read one PDF's pages between them, for ``check_pages``.
 
     pdfium (pypdfium2) reads every character and path; pdfplumber groups the characters
     into lines and finds the tables among the paths, as it does on what pdfminer reads
@@ -103,7 +132,7 @@ def read_pages(source) -> list[PageText]:
     doc = pdfium.PdfDocument(source)
     pages = []
     try:
-        for i in range(len(doc)):
+        for i in range(first, len(doc) if stop is None else min(stop, len(doc))):
             page = doc[i]
             width, height = page.get_size()
             lines = _text_lines(page, width, height)
@@ -132,7 +161,7 @@ def _text_lines(page, width: float, height: float) -> list[Line]:
     box, matrix = c.FS_RECTF(), c.FS_MATRIX()
     x, y = ctypes.c_double(), ctypes.c_double()
     name, flags = ctypes.create_string_buffer(256), ctypes.c_int()
-    chars = []
+    chars, fonts = [], {}
     for i in range(textpage.count_chars()):
         text = chr(c.FPDFText_GetUnicode(tp, i))
         if c.FPDFText_IsGenerated(tp, i):
@@ -153,7 +182,8 @@ def _text_lines(page, width: float, height: float) -> list[Line]:
         chars.append({"text": text, "x0": x.value, "x1": right, "width": right - x.value,
                       "top": bottom - size, "bottom": bottom, "doctop": bottom - size,
                       "height": size, "upright": True, "size": size,
-                      "fontname": name.value.decode("utf-8", "replace"),
+                      "fontname": fonts.setdefault(name.value, name.value.decode(
+                          "utf-8", "replace")),    # one string a font: pickled once
                       "matrix": (matrix.a, matrix.b, matrix.c, matrix.d, x.value, y.value)})
     textpage.close()
     if not chars:
@@ -166,7 +196,9 @@ def _text_lines(page, width: float, height: float) -> list[Line]:
             continue
         size = Counter(round(ch["size"], 1) for ch in inked).most_common(1)[0][0]
         out.append(Line(raw["text"], raw["x0"], raw["x1"], raw["top"], raw["bottom"], size,
-                        inked[0]["fontname"], inked))
+                        inked[0]["fontname"], "".join(ch["text"] for ch in inked),
+                        [ch["size"] for ch in inked], [ch["matrix"][5] for ch in inked],
+                        [ch["fontname"] for ch in inked]))
     return out
 
 
@@ -269,7 +301,7 @@ def _footnote_area(body: list[Line], body_size: float) -> list[Line]:
 
 
 def _body_size(pages: list[PageText]) -> float:
-    sizes = Counter(ln.size for p in pages for ln in p.body for _ in ln.chars)
+    sizes = Counter(ln.size for p in pages for ln in p.body for _ in ln.inked)
     return sizes.most_common(1)[0][0] if sizes else 10.0
 
 
@@ -277,19 +309,19 @@ def _calls(line: Line, body_size: float) -> list[int]:
     """Footnote calls in a line: runs of digits set smaller than the text and raised above
     its baseline, straight after a character of the text or opening the line (small type
     such as a question's "(12 marks)" label is not a call, wherever its baseline lies)."""
-    text = [c["matrix"][5] for c in line.chars if c["size"] >= 0.8 * body_size]
+    text = [c.baseline for c in line.chars if c.size >= 0.8 * body_size]
     if not text:
         return []
     base = statistics.median(text)      # the baseline, upwards in PDF space
     calls, run, before = [], "", None
     for c in line.chars + [None]:
-        small = (c is not None and c["text"].isdigit() and c["size"] < 0.8 * body_size
-                 and c["matrix"][5] > base + 1.0)
+        small = (c is not None and c.text.isdigit() and c.size < 0.8 * body_size
+                 and c.baseline > base + 1.0)
         if small:
-            run += c["text"]
+            run += c.text
             continue
-        if run and (before is None or before["size"] >= 0.8 * body_size) \
-                and not (c is not None and c["size"] < 0.8 * body_size and c["text"].isalpha()):
+        if run and (before is None or before.size >= 0.8 * body_size) \
+                and not (c is not None and c.size < 0.8 * body_size and c.text.isalpha()):
             calls.append(int(run))
         run, before = "", c
     return calls
@@ -423,7 +455,7 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
     # straight quotes
     for page in pages:
         for ln in page.head + page.body + page.foot:
-            bad = [c for c in ln.chars if c["text"] in STRAIGHT and CODE_FONT not in c["fontname"]]
+            bad = [c for c in ln.chars if c.text in STRAIGHT and CODE_FONT not in c.font]
             if bad:
                 report("quotes", page, f"straight quote in “{ln.text[:60]}”")
     return out

@@ -2,6 +2,7 @@
 and each check finds its defect in a PDF made to have it."""
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -156,9 +157,10 @@ def test_fixture_book_passes_preflight_in_every_edition_and_paper(tmp_path):
     assert not [w for w in result.warnings if "preflight" in w or "[" in w]
 
 
-def test_strict_fails_on_a_preflight_finding(book_copy, tmp_path):
+def test_strict_fails_on_a_preflight_finding(book_copy, tmp_path, monkeypatch):
     """A straight quote that reaches print through the book's own stylesheet (generated
-    content no text pass sees) fails the build under --strict, naming the page."""
+    content no text pass sees) fails the build under --strict, naming the page; the
+    findings are the same when the workers read the PDF a page each between them."""
     (book_copy / "book.css").write_text(
         '.chapter-body::after { content: "the author\'s note"; }\n')
     text = (book_copy / "book.yaml").read_text()
@@ -168,6 +170,11 @@ def test_strict_fails_on_a_preflight_finding(book_copy, tmp_path):
     result = builder.build(opts)
     assert any("[quotes]" in w and "student-a4.pdf, page" in w for w in result.warnings), \
         result.warnings
+    pages = preflight.page_count(next(p for p in result.outputs if p.suffix == ".pdf"))
+    assert pages > 2
+    monkeypatch.setattr(builder, "READ_PAGES", 1)
+    split = builder.build(dataclasses.replace(opts, output=tmp_path / "again"))
+    assert split.rendered and split.warnings == result.warnings
     opts.strict = True
     with pytest.raises(BuildError) as err:
         builder.build(opts)
