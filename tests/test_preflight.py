@@ -225,10 +225,10 @@ def test_default_guide_passes_preflight(default_guide, tmp_path):
         assert_same_pages(folder)
 
 
-def test_print_typography_of_generated_text():
+def test_print_typography_of_generated_text(tmp_path):
     """What print adds to the shared HTML: curly quotes in generated text, short
-    cross-references, running heads from short titles, names kept whole, display
-    lines that do not end on one word."""
+    cross-references, running heads from short titles, names kept whole (those long
+    enough for the stylesheets to hyphenate), display lines that do not end on one word."""
     from pathlib import Path
 
     from studyguide.writers import pdf
@@ -239,14 +239,20 @@ def test_print_typography_of_generated_text():
     html = ('<html><head><style>a::after { content: "x\'s"; }</style></head><body>'
             '<section id="ch01"><h1 class="chapter-title">The Author\'s First Chapter</h1>'
             f'<p>See <a class="xref" href="#ch01">{target.label}, “{target.title}”</a>; '
-            "Ada Writer's 'view'; Ada Writer&#39;s.</p><pre>x = 'a'</pre></section></body></html>")
+            "Ada Writer's 'view'; Ada Writer&#39;s. Ada Writer wrote.</p><pre>x = 'a'</pre></section></body></html>")
     out = pdf.print_typography(html, rb)
     assert 'The Author’s <span class="nobr">First Chapter</span>' in out   # balanced, curly
     assert 'data-running="First"' in out
     assert f'>{target.label}</a>' in out                            # short form
     assert '<span class="name">Writer</span>’s ‘view’' in out
     assert '<span class="name">Writer</span>’s.' in out                 # an escaped one too
+    # print.css hyphenates no word under 7 letters: "Writer’s" is 8, "Writer" alone 6
+    assert "Ada Writer wrote" in out
     assert "<pre>x = 'a'</pre>" in out and "content: \"x's\"" in out   # code, CSS as written
+    # a book's stylesheet that hyphenates shorter words: the name is kept whole there too
+    (tmp_path / "book.css").write_text("p { hyphenate-limit-chars: 5 2 2; }")
+    rb.book.stylesheet_path = tmp_path / "book.css"
+    assert '<span class="name">Writer</span> wrote' in pdf.print_typography(html, rb)
 
 
 def test_overflow_of_a_one_sided_handout(tmp_path):

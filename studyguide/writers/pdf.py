@@ -130,21 +130,61 @@ def proper_names(rb: RenderedBook) -> set[str]:
             if len(word) >= 4 and word[0].isupper()}
 
 
-def _wrap_words(root, words: set[str], css_class: str) -> None:
-    """Each whole occurrence of one of ``words`` in the text becomes a span."""
+LIMIT_CHARS = re.compile(r"hyphenate-limit-chars\s*:\s*([^;}]+)")
+
+
+def _shortest_hyphenated(sheets: list) -> int:
+    """The shortest word the stylesheets let print hyphenate: the least first value of
+    their ``hyphenate-limit-chars`` (print.css's is 7), 1 where one says ``auto`` or
+    cannot be read."""
+    least = None
+    for sheet in sheets:
+        try:
+            text = sheet.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return 1
+        for value in LIMIT_CHARS.findall(text):
+            first = value.split()[0] if value.split() else ""
+            least = min(least or 999, int(first) if first.isdigit() else 1)
+    return least or 1
+
+
+def _shortest_hyphenated_of(rb: RenderedBook) -> int:
+    from .. import paths
+    sheets = [paths.STYLES / "print.css", paths.STYLES / "handout.css"]
+    if rb.book.stylesheet_path:
+        sheets.append(rb.book.stylesheet_path)
+    return _shortest_hyphenated(sheets)
+
+
+def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> None:
+    """Each whole occurrence of one of ``words`` in the text becomes a span; with
+    ``shortest``, only where the word as line breaking sees it (the name with what is
+    joined to it, as in "Lenin’s") has that many letters: a shorter one is never
+    hyphenated (``hyphenate-limit-chars``), and a span costs the layout an inline box."""
     if not words:
         return
     pattern = re.compile(r"(?<!\w)(" + "|".join(sorted(map(re.escape, words), key=len,
-                                                        reverse=True)) + r")(?!\w)")
+                                                        reverse=True)) + r")(?!\w)((?:[’'.]\w+)*)")
 
     def spans(text: str) -> tuple[str, list]:
-        pieces = pattern.split(text)
-        made = []
-        for k in range(1, len(pieces), 2):
+        head, made, at = None, [], 0
+        for m in pattern.finditer(text):
+            if len(m.group(1)) + len(m.group(2)) < shortest:
+                continue
+            before = text[at:m.start()]
+            if made:
+                made[-1].tail = before
+            else:
+                head = before
             span = etree.Element("span", {"class": css_class})
-            span.text, span.tail = pieces[k], pieces[k + 1]
+            span.text = m.group(1)
             made.append(span)
-        return pieces[0], made
+            at = m.end(1)
+        if not made:
+            return text, []
+        made[-1].tail = text[at:]
+        return head, made
 
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or el.tag in NO_TEXT or \
@@ -250,7 +290,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None)
             figure.set("class", figure.get("class") + " long-table")
         elif paper and height > COMPACT_TABLE_MM:
             figure.set("class", figure.get("class") + " compact")
-    _wrap_words(doc.find("body"), proper_names(rb), "name")
+    _wrap_words(doc.find("body"), proper_names(rb), "name", _shortest_hyphenated_of(rb))
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
