@@ -78,6 +78,8 @@ class Edition:
     # matter and the index are (the EPUB waits for it)
     laid_out: Future = field(default_factory=Future)
     drawn: bool = True                      # its PDF is wanted; else only its layout
+    links: dict[str, tuple] = field(default_factory=dict)    # part -> the ids it links to
+    shaped: dict[tuple, str] = field(default_factory=dict)   # its shapes, by their numbers
 
 
 def read_plan(order: list[str], results: dict[str, pdf.PartLayout]) -> Plan:
@@ -122,25 +124,35 @@ def numbers(plan: Plan) -> dict[str, str]:
             **({"answer-key": str(plan.answers)} if plan.answers else {})}
 
 
-def _shapes(rb: RenderedBook, ed: Edition, plan: Plan, apparatus: bool = False
+def _shapes(rb: RenderedBook, ed: Edition, plan: Plan, apparatus: tuple[str, ...] = ()
             ) -> dict[str, str]:
-    """The HTML every body part is laid out from; with ``apparatus``, the index's and the
-    front matter's too."""
+    """The HTML every body part is laid out from; with ``apparatus`` (some of INDEX,
+    ANSWERS, FRONT), those parts' too."""
     pages = pdf.shape_of(numbers(plan))
-    out = {part: pdf.paginate_html(src, None, pages, ed.book_ids)
-           for part, src in ed.sources.items()}
-    if not apparatus:
-        return out
-    if rb.index:
+    out = {part: _body_shape(ed, part, src, pages) for part, src in ed.sources.items()}
+    if INDEX in apparatus and rb.index:
         out[INDEX] = pdf.paginate_html(pdf.index_source(rb, ed.teacher, ed.paper, pages,
                                                         numbers(plan)), None,
                                        pages, ed.book_ids)
-    if pdf.has_answer_key(rb, ed.teacher):
+    if ANSWERS in apparatus and pdf.has_answer_key(rb, ed.teacher):
         out[ANSWERS] = pdf.paginate_html(pdf.answers_source(rb, ed.paper), None, pages,
                                          ed.book_ids)
-    out[FRONT] = pdf.paginate_html(pdf.front_source(rb, ed.teacher, ed.paper, pages), None,
-                                   pages, ed.book_ids)
+    if FRONT in apparatus:
+        out[FRONT] = pdf.paginate_html(pdf.front_source(rb, ed.teacher, ed.paper, pages),
+                                       None, pages, ed.book_ids)
     return out
+
+
+def _body_shape(ed: Edition, part: str, src: str, pages: dict[str, str]) -> str:
+    """A body part's shape: made again only when a page it links to has a number of
+    another shape (each round of the page plan asks for every part's)."""
+    targets = ed.links.get(part)
+    if targets is None:
+        targets = ed.links[part] = tuple(dict.fromkeys(re.findall(r'href="#([^"]+)"', src)))
+    key = (part, tuple(pages.get(t) for t in targets))
+    if key not in ed.shaped:
+        ed.shaped[key] = pdf.paginate_html(src, None, pages, ed.book_ids)
+    return ed.shaped[key]
 
 
 @dataclass(frozen=True)
@@ -249,7 +261,7 @@ def place_answer_key(rb: RenderedBook, editions: list[Edition], executor: Execut
     for ed in keyed:
         ed.plan.answers = ed.plan.end
         if rb.index:
-            ed.html[INDEX] = _shapes(rb, ed, ed.plan, True)[INDEX]
+            ed.html[INDEX] = _shapes(rb, ed, ed.plan, (INDEX,))[INDEX]
     lay_out(rb, [ed for ed in keyed if INDEX in ed.html], executor, keys)
     for ed in keyed:
         if INDEX in ed.results:
@@ -261,7 +273,7 @@ def shape_apparatus(rb: RenderedBook, editions: list[Edition]) -> None:
     now known: their shapes, laid out (while the body parts are drawn) and numbered in
     one task."""
     for ed in editions:
-        shapes = _shapes(rb, ed, ed.plan, True)
+        shapes = _shapes(rb, ed, ed.plan, (INDEX, ANSWERS, FRONT))
         if INDEX in shapes and shapes[INDEX] != ed.html.get(INDEX, shapes[INDEX]):
             ed.results.pop(INDEX, None)    # the answer key's page changed its digits
         ed.html.update({k: v for k, v in shapes.items() if k in (INDEX, FRONT, ANSWERS)})
@@ -365,7 +377,8 @@ def draw_and_join(rb: RenderedBook, editions: list[Edition], writes: list[PartWr
             # the last part is not padded: the index, or the answer key after it
             last = w.part == ANSWERS or (w.part == INDEX and ANSWERS not in ed.html)
             joiners[w.edition].add(places[w.edition][w.part],
-                                   splice.PartPDF(result.pdf, pad_to_even=not last))
+                                   splice.PartPDF(result.pdf, pad_to_even=not last,
+                                                  prepared=True))
             if eager[w.edition]:
                 joiners[w.edition].advance()
             if w.part in (FRONT, INDEX, ANSWERS):

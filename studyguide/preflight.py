@@ -301,7 +301,10 @@ def _footnote_area(body: list[Line], body_size: float) -> list[Line]:
 
 
 def _body_size(pages: list[PageText]) -> float:
-    sizes = Counter(ln.size for p in pages for ln in p.body for _ in ln.inked)
+    sizes: Counter = Counter()
+    for p in pages:
+        for ln in p.body:
+            sizes[ln.size] += len(ln.inked)
     return sizes.most_common(1)[0][0] if sizes else 10.0
 
 
@@ -309,6 +312,8 @@ def _calls(line: Line, body_size: float) -> list[int]:
     """Footnote calls in a line: runs of digits set smaller than the text and raised above
     its baseline, straight after a character of the text or opening the line (small type
     such as a question's "(12 marks)" label is not a call, wherever its baseline lies)."""
+    if not any(ch.isdigit() for ch in line.inked):
+        return []
     text = [c.baseline for c in line.chars if c.size >= 0.8 * body_size]
     if not text:
         return []
@@ -335,6 +340,7 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
     ``one_sided``: every page has the same margins (a handout), not mirrored ones."""
     out: list[Finding] = []
     body_size = _body_size(pages)
+    text_block = _text_block_height(pages)
     for page in pages:
         page.notes = _footnote_area(page.body, body_size)
 
@@ -395,7 +401,7 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                 rows_here, rows_there = bottom_table[1], top_table[1] - 1   # head repeated
                 height = (bottom_table[0][3] - bottom_table[0][1]) + \
                     (top_table[0][3] - top_table[0][1])
-                block = _text_block_height(pages)
+                block = text_block
                 if height < 0.9 * block:
                     report("stranded", page, f"a table that fits one page is split "
                                              f"({rows_here} + {rows_there} rows)")
@@ -406,8 +412,8 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         if page.body and not last_of_part and not page.opening:
             filled = max([ln.bottom for ln in text_lines or page.body] + list(page.rules)) - \
                 min(ln.top for ln in page.body)
-            if filled < 0.25 * _text_block_height(pages):
-                report("underfull", page, f"the page is {filled / _text_block_height(pages):.0%} "
+            if filled < 0.25 * text_block:
+                report("underfull", page, f"the page is {filled / text_block:.0%} "
                                           f"full and not the last of its part")
 
     # hyphenation: ladders and split names, within each page's text
@@ -455,7 +461,8 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
     # straight quotes
     for page in pages:
         for ln in page.head + page.body + page.foot:
-            bad = [c for c in ln.chars if c.text in STRAIGHT and CODE_FONT not in c.font]
+            bad = [c for c in ln.chars if c.text in STRAIGHT and CODE_FONT not in c.font] \
+                if any(q in ln.inked for q in STRAIGHT) else []
             if bad:
                 report("quotes", page, f"straight quote in “{ln.text[:60]}”")
     return out

@@ -105,6 +105,31 @@ def test_parts_joined_as_they_arrive_in_any_order_give_the_same_file():
         incomplete.finish(1)
 
 
+def test_parts_made_ready_in_the_workers_join_as_raw_ones_do():
+    """A worker hands the join its part ready (``prepare_part``: tagging completed, page
+    content deflated), so that the join only copies: the joined file has the same pages,
+    text, structure and artifacts as one joined from WeasyPrint's own parts."""
+    raw = [_part('<h1 id="a">One</h1><p>To <a href="xref:b">two</a>.</p>'
+                 '<table><tr><th>Aspect</th><td>Value</td></tr></table>'),
+           _part('<h1 id="b">Two</h1><p>Back to <a href="xref:a">one</a>.</p>')]
+    style = "<style>@page { @bottom-right { content: counter(page) } }</style>"
+    raw.append(_part(f'{style}<h1 id="c">Three</h1><p>Folio below.</p>'))
+
+    def described(data: bytes):
+        with pikepdf.open(io.BytesIO(data)) as doc:
+            assert_whole(doc)
+            roles = [str(e.S) for e in _struct_elements(doc.Root.StructTreeRoot.K[0])]
+            contents = [pikepdf.unparse_content_stream(pikepdf.parse_content_stream(p))
+                        for p in doc.pages]
+        return roles, contents, [p.extract_text() for p in PdfReader(io.BytesIO(data)).pages]
+
+    joined = splice.join([splice.PartPDF(d) for d in raw], 0)
+    ready = splice.join([splice.PartPDF(splice.prepare_part(d), prepared=True) for d in raw], 0)
+    assert described(ready) == described(joined)
+    assert b"/Artifact" in b"".join(described(ready)[1])      # the folio
+    assert splice.prepare_part(raw[0]) == splice.prepare_part(raw[0])     # same bytes
+
+
 def _fonts_by_face(pdf: pikepdf.Pdf) -> dict[str, set]:
     faces: dict[str, set] = {}
     for page in pdf.pages:

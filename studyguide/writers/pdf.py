@@ -203,8 +203,12 @@ def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> Non
                     el.insert(at + 1 + k, span)
 
 
+@functools.lru_cache(maxsize=128)
 def _smart(text: str) -> str:
-    """Straight quotes and apostrophes made typographic (SmartyPants)."""
+    """Straight quotes and apostrophes made typographic (SmartyPants). Kept for the
+    same text again: a body part is the same HTML in both editions, and most parts are
+    unchanged from one save to the next while watching (SmartyPants takes some 50 ms a
+    part)."""
     import smartypants
     return smartypants.smartypants(text, smartypants.Attr.q | smartypants.Attr.u)
 
@@ -546,11 +550,12 @@ def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int | N
     contents) from ``pages``. Lays the part out again if this process does
     not hold its layout (the result is the same); ``keep`` holds it for another edition
     that has the same part at other pages. On the public path, the part is typeset
-    from its HTML with the numbers written in (``number_html``)."""
+    from its HTML with the numbers written in (``number_html``). Either way the PDF
+    comes ready to be joined (``splice.prepare_part``)."""
     if not engine.enabled("numbers"):
         fetcher = _fetcher(rb)
         document = _document(rb, number_html(shape_html, first_page, pages), fetcher)
-        data = write_pdf(document, rb, uncompressed_pdf=True)
+        data = splice.prepare_part(write_pdf(document, rb, uncompressed_pdf=True))
         return PartLayout(data, _anchors_by_page(document), fetcher.refused)
     held = _held.get(hold) if keep else _held.pop(hold, None)
     if held is None:
@@ -560,7 +565,7 @@ def write_part(rb: RenderedBook, shape_html: str, hold: str, first_page: int | N
             _held[hold] = held
     document, refused = held
     engine.number_layout(document, first_page, pages, splice.XREF_SCHEME)
-    data = write_pdf(document, rb, uncompressed_pdf=True)
+    data = splice.prepare_part(write_pdf(document, rb, uncompressed_pdf=True))
     return PartLayout(data, _anchors_by_page(document), refused)
 
 
@@ -585,9 +590,11 @@ def number_html(shape_html: str, first_page: int | None, pages: dict[str, str]) 
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
 
-def number_targets(html_text: str) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def number_targets(html_text: str) -> tuple[str, ...]:
     """The anchors whose pages a part prints (cross-references, index locators, the
-    contents), in order, once each."""
+    contents), in order, once each; kept for the same shape again (each edition, each
+    save while watching)."""
     doc = lxml_html.document_fromstring(html_text)
     out = []
     for el in doc.xpath("//*[@data-page]"):
@@ -596,7 +603,7 @@ def number_targets(html_text: str) -> list[str]:
             href = el.get("href") or ""
             target = href[1:] if href.startswith("#") else href[len(splice.XREF_SCHEME):]
         out.append(target)
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
 def joined_pages(part: PartLayout, pad: bool = True) -> list[list[str]]:

@@ -42,6 +42,21 @@ XREF_SCHEME = "xref:"
 class PartPDF:
     data: bytes
     pad_to_even: bool = True
+    prepared: bool = False      # made by ``prepare_part`` (in the worker that drew it)
+
+
+def prepare_part(data: bytes) -> bytes:
+    """A part as WeasyPrint wrote it, made ready to be joined: its tagging completed
+    (``_repair``) and its page content deflated. The worker that draws a part does this,
+    so that the join, in the build's main process, only copies; a part taken from the
+    cache is ready already. Its font programs stay as they are: the join merges them."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        _repair(pdf)
+        _compress_contents(pdf.pages)
+        buf = io.BytesIO()
+        pdf.save(buf, deterministic_id=True, compress_streams=False,
+                 stream_decode_level=pikepdf.StreamDecodeLevel.none)
+        return buf.getvalue()
 
 
 def _outline(items) -> list[tuple[str, object, list]]:
@@ -100,7 +115,8 @@ class Joiner:
 
     def _start(self, part: PartPDF) -> None:
         out = self.out = pikepdf.open(io.BytesIO(part.data))
-        _repair(out)
+        if not part.prepared:
+            _repair(out)
         self.root = out.Root.StructTreeRoot
         self.document = self.root.K[0]
         self.nums = list(self.root.ParentTree.Nums)
@@ -114,7 +130,8 @@ class Joiner:
     def _append(self, part: PartPDF) -> None:
         out = self.out
         src = pikepdf.open(io.BytesIO(part.data))
-        _repair(src)
+        if not part.prepared:
+            _repair(src)
         self.sources.append(src)
         start = len(out.pages)
         with warnings.catch_warnings():     # destinations are carried over below
