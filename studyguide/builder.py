@@ -118,6 +118,11 @@ def _preflight_read(data: bytes, first: int, stop: int) -> list:
     return preflight.read_pages(data, first, stop)
 
 
+def _preflight_keys(data: bytes) -> list[str]:
+    from . import preflight
+    return preflight.page_keys(data)
+
+
 def _preflight_check(pages: list, name: str, names: frozenset, labels: list[str] | None,
                      sources: list, one_sided: bool = False) -> list:
     from . import preflight
@@ -651,7 +656,9 @@ class Outputs:
     def preflight(self, results: dict[Path, bytes]) -> list:
         """The print preflight's findings on every PDF made (``preflight``), each kept
         in the cache under the PDF's hash; run in the workers. A long PDF's pages are
-        read by every worker at once (``READ_PAGES`` a task), and checked together here."""
+        read by every worker at once (``READ_PAGES`` a task), or taken from the cache
+        where an earlier build read the same page (``read_pages``), and checked together
+        here."""
         from .preflight import page_count, page_sources
         from .writers.pdf import proper_names
         names = frozenset(proper_names(self.rb))
@@ -676,25 +683,50 @@ class Outputs:
             check = (rel, names, labels, sources, one_sided)
             pages = 0 if self.scheduler.cached(key) else page_count(data)
             if pages > READ_PAGES:
-                split.append((key, check, [Task(_preflight_read, (data, first, first + READ_PAGES),
-                                                cost=len(data) * READ_PAGES / pages)
-                                           for first in range(0, pages, READ_PAGES)]))
+                split.append((key, check, data))
             else:
                 whole.append(Task(_preflight_job, (data, *check), key=key, cost=len(data)))
         fresh = len(split) + sum(not self.scheduler.cached(t.key) for t in whole)
         if fresh:
             self.progress(f"preflight of {fresh} PDF(s)")
-        reads = [task for _, _, tasks in split for task in tasks]
-        done = self.scheduler.submit_all(whole + reads, "")
+        done = self.scheduler.submit_all(
+            whole + [Task(_preflight_keys, (data,), cost=len(data) / 8) for *_, data in split], "")
         for result in gather(done[:len(whole)]):
             found += result
-        read = iter(done[len(whole):])
-        checks = [Task(_preflight_check, ([page for part in gather([next(read) for _ in tasks])
-                                           for page in part], *check), key=key, local=True)
-                  for key, check, tasks in split]
+        checks = [Task(_preflight_check, (pages, *check), key=key, local=True)
+                  for (key, check, _), pages in zip(split, self.read_pages(
+                      [data for *_, data in split], gather(done[len(whole):])))]
         for result in gather(self.scheduler.submit_all(checks, "")):
             found += result
         return found
+
+    def read_pages(self, pdfs: list[bytes], keys: list[list[str]]) -> list[list]:
+        """The pages of each PDF read back (``preflight.read_pages``): a page read in an
+        earlier build (the same ``preflight.page_keys``) is taken from the cache; the
+        others are read by every worker at once, ``READ_PAGES`` a task."""
+        import dataclasses
+        stored = [{i: self.store.get(cache_mod.digest("page read", self.engine, k))
+                   for i, k in enumerate(page_keys)} for page_keys in keys]
+        tasks, places = [], []
+        for n, (data, got) in enumerate(zip(pdfs, stored)):
+            missing = [i for i, page in got.items() if page is None]
+            runs: list[list[int]] = []
+            for i in missing:
+                if runs and runs[-1][-1] == i - 1 and len(runs[-1]) < READ_PAGES:
+                    runs[-1].append(i)
+                else:
+                    runs.append([i])
+            for run in runs:
+                tasks.append(Task(_preflight_read, (data, run[0], run[-1] + 1),
+                                  cost=len(data) * len(run) / len(got)))
+                places.append(n)
+        for n, pages in zip(places, gather(self.scheduler.submit_all(tasks, ""))):
+            for page in pages:
+                i = page.number - 1
+                stored[n][i] = page
+                self.store.put(cache_mod.digest("page read", self.engine, keys[n][i]), page)
+        return [[dataclasses.replace(got[i], number=i + 1) for i in range(len(got))]
+                for got in stored]
 
 
 # -- putting the outputs in place ----------------------------------------------------

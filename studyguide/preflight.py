@@ -21,6 +21,7 @@ and line of what is on that page (``Finding.source``).
 """
 from __future__ import annotations
 
+import io
 import re
 import statistics
 from collections import Counter
@@ -119,6 +120,48 @@ def page_count(source) -> int:
         return len(doc)
     finally:
         doc.close()
+
+
+def page_keys(source) -> list[str]:
+    """For each page of a PDF (a path, or its bytes), a digest of all its reading
+    (``read_pages``) depends on: its size, its content, the fonts it names (with their
+    subset tags: a joined edition's merged font keeps every glyph's id, widths and text
+    in every subset of its face) and the forms it draws, theirs too. A page of an edition
+    whose part did not change reads as it did, so a rebuild reads only the others."""
+    import hashlib
+
+    import pikepdf
+
+    def feed(h, obj, resources) -> None:
+        contents = obj.get("/Contents")
+        for stream in contents if isinstance(contents, pikepdf.Array) else [contents]:
+            if isinstance(stream, pikepdf.Stream):
+                h.update(stream.read_raw_bytes())
+        if isinstance(obj, pikepdf.Stream):             # a form: its own content
+            h.update(obj.read_raw_bytes())
+        if not isinstance(resources, pikepdf.Dictionary):
+            return
+        fonts = resources.get("/Font") or {}
+        for name in sorted(fonts.keys()):
+            h.update(f"{name}={fonts[name].get('/BaseFont')};".encode())
+        forms = resources.get("/XObject") or {}
+        for name in sorted(forms.keys()):
+            form = forms[name]
+            h.update(f"{name}:{form.get('/Subtype')}:{list(form.get('/Matrix', []))};"
+                     .encode())
+            if form.get("/Subtype") == "/Form":
+                feed(h, form, form.get("/Resources"))
+
+    pdf = pikepdf.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+    try:
+        out = []
+        for page in pdf.pages:
+            h = hashlib.sha256(repr([float(v) for v in page.mediabox]).encode())
+            feed(h, page.obj, page.obj.get("/Resources"))
+            out.append(h.hexdigest())
+        return out
+    finally:
+        pdf.close()
 
 
 def read_pages(source, first: int = 0, stop: int | None = None) -> list[PageText]:

@@ -311,3 +311,38 @@ def test_the_pages_read_as_pdfplumber_reads_them_from_pdfminer(tmp_path):
             tables += len(found)
             rules += len(ours.rules)
         assert tables == 2 and rules >= 4
+
+
+def test_a_rebuild_reads_back_only_the_pages_that_changed(book_copy, tmp_path, monkeypatch):
+    """The preflight of a rebuild takes the reading of every page that did not change
+    from the cache (``preflight.page_keys``): after an edit to the last chapter, the
+    front matter and the first chapter read as before, and the findings are those of a
+    clean build of the edited book."""
+    monkeypatch.setattr(builder, "READ_PAGES", 1)        # the fixture book is short
+    (book_copy / "book.css").write_text('.chapter-body::after { content: "an \'aside\'"; }\n')
+    text = (book_copy / "book.yaml").read_text()
+    (book_copy / "book.yaml").write_text(text + "stylesheet: book.css\n")
+    opts = builder.Options(content=book_copy, output=tmp_path / "out", handouts=False,
+                           cache=tmp_path / "cache", formats=("pdf",), editions=("student",))
+    first = builder.build(opts)
+    [pdf] = [p for p in first.outputs if p.suffix == ".pdf"]
+    before = preflight.page_keys(pdf)
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text().replace(
+        "The end of the second chapter", "The end, a page or so later, of the second chapter"))
+    read = []                       # the pages the workers are asked to read
+    submit_all = builder.Scheduler.submit_all
+
+    def noted(self, tasks, *args, **kw):
+        read.extend(i for t in tasks if t.fn is builder._preflight_read
+                    for i in range(t.args[1], t.args[2]))
+        return submit_all(self, tasks, *args, **kw)
+    monkeypatch.setattr(builder.Scheduler, "submit_all", noted)
+    again = builder.build(opts)
+    after = preflight.page_keys(pdf)
+    assert len(before) == len(after) and before[:3] == after[:3] and before != after
+    assert read == [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    clean = builder.build(dataclasses.replace(opts, output=tmp_path / "clean",
+                                              cache=None))
+    assert again.warnings == clean.warnings
+    assert any("[quotes]" in w for w in again.warnings)
