@@ -216,8 +216,8 @@ def typst_row(cold: float, typst: float, rounds: int, pdf: Path) -> tuple:
 
 def report(rows, name: str = "latest.md") -> int:
     lines = ["| measure | figures | ratio | target |", "| --- | --- | --- | --- |"]
-    for name, figures, ratio, target in rows:
-        lines.append(f"| {name} | {figures} | {'' if ratio is None else f'{ratio:.2f}' if ratio >= 0.1 else f'{ratio:.3f}'} | {target} |")
+    for measure, figures, ratio, target in rows:
+        lines.append(f"| {measure} | {figures} | {'' if ratio is None else f'{ratio:.2f}' if ratio >= 0.1 else f'{ratio:.3f}'} | {target} |")
     machine = (f"{platform.node() and 'Linux'} {platform.machine()}, {os.cpu_count()} cores, "
                f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
     text = "\n".join(lines) + f"\n\nMachine: {machine}\n"
