@@ -145,8 +145,9 @@ def _shortest_hyphenated(sheets: list) -> int:
             return 1
         for value in LIMIT_CHARS.findall(text):
             first = value.split()[0] if value.split() else ""
-            least = min(least or 999, int(first) if first.isdigit() else 1)
-    return least or 1
+            value = int(first) if first.isdigit() else 1
+            least = value if least is None else min(least, value)
+    return 1 if least is None else max(least, 1)
 
 
 def _shortest_hyphenated_of(rb: RenderedBook) -> int:
