@@ -432,6 +432,9 @@ class Scheduler:
             except Exception as exc:
                 outer.set_exception(failure(exc, task.where, self.root))
                 return
+            except BaseException as exc:     # raised here, it would end the executor's thread
+                outer.set_exception(exc)
+                return
             if task.key is not None:
                 self.store.put(task.key, value)
                 self.computed.add(task.key)
@@ -476,8 +479,8 @@ class EpubOutput:
         o = self.outputs
         try:
             layout = o.layout_edition.laid_out.result()
-        except Exception:
-            return                      # the editions' failure says why
+        except BaseException:           # failed or interrupted: the editions' failure
+            return                      # says why
         # the EPUB carries the pictures' and fonts' bytes, which the model only names
         key = self.key = cache_mod.digest("epub", o.engine, o.rb, layout,
                                           o.rb.images_digest())

@@ -67,7 +67,13 @@ def _watch_parent(parent: int) -> None:
 def _worker_started(main: int) -> None:
     """Each worker's initialiser: it dies with the process it was forked from: the fork
     server (which dies with the main process, ``warm``), forking from its main thread, or
-    where there is none the main process, from whichever thread started the worker."""
+    where there is none the main process, from whichever thread started the worker.
+
+    Ctrl-C at a terminal interrupts every process of the build; a worker leaves it to
+    the main process, which stops the workers (``Pool.stop``). Interrupted in a task, a
+    worker would send the interruption back as the task's failure, to be raised in the
+    executor's own thread, which would end and leave the build waiting for ever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     server = os.environ.get(SERVER_PID)
     die_with(int(server or main), main_thread=bool(server))
 
@@ -80,8 +86,10 @@ def _context():
     return context
 
 
-def _started() -> None:
-    """A task that does nothing: submitting it starts a worker process."""
+def _started() -> int:
+    """A task that does nothing but say which process it ran in: submitting it starts
+    a worker process."""
+    return os.getpid()
 
 
 def _located(where: str, fn: Callable, *args):
@@ -120,8 +128,10 @@ class Pool:
         self._lock = threading.Lock()      # done-callbacks run in the executors' threads
         # Start the workers now, in a thread: starting the first waits for the fork
         # server to load WeasyPrint, which this process need not wait for.
+        self._started: list[Future] = []
         self._starting = threading.Thread(
-            target=lambda: [executor.submit(_started) for executor in self._executors],
+            target=lambda: self._started.extend(executor.submit(_started)
+                                                for executor in self._executors),
             daemon=True)
         self._starting.start()
 
@@ -189,8 +199,28 @@ class Pool:
         for executor in self._executors:
             executor.shutdown(wait=True, cancel_futures=True)
 
+    def stop(self) -> None:
+        """End the workers now, their tasks unfinished (the build was interrupted):
+        waiting for a running task (the index takes seconds) would keep the processor
+        busy and Ctrl-C unanswered."""
+        self._starting.join()
+        for started in self._started:
+            try:
+                pid = started.result(timeout=5)
+            except BaseException:        # never started, or gone already
+                continue
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for executor in self._executors:
+            executor.shutdown(wait=True, cancel_futures=True)
+
     def __enter__(self) -> "Pool":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
+    def __exit__(self, kind, *exc) -> None:
+        if kind is not None and not issubclass(kind, Exception):   # Ctrl-C, SIGTERM
+            self.stop()
+        else:
+            self.shutdown()

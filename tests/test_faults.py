@@ -67,6 +67,50 @@ def test_kill_9_of_the_build_takes_every_process_of_it_along(tmp_path):
                 pass
 
 
+
+def test_ctrl_c_ends_the_build_at_once_and_quietly(tmp_path):
+    """Ctrl-C at a terminal interrupts every process of the build's group, workers
+    included, in the middle of a layout. The build stops within seconds (it does not
+    wait for the workers' tasks, nor for ever on a worker that took the interruption for
+    a task's failure), says so in one line, without a traceback, and leaves no process
+    and no output behind."""
+    out = tmp_path / "out"
+    main = subprocess.Popen(
+        [sys.executable, str(ROOT / "build.py"), "--output", str(out), "--no-cache"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    try:
+        seen = []
+        for line in main.stdout:           # the workers busy with the book's layout
+            seen.append(line)
+            if "laying out" in line:
+                break
+        time.sleep(1)
+        assert main.poll() is None, seen
+        os.killpg(main.pid, signal.SIGINT)
+        interrupted = time.monotonic()
+        try:
+            rest, _ = main.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the build did not end after Ctrl-C")
+        waited = time.monotonic() - interrupted
+        text = "".join(seen) + rest
+        assert main.returncode == 130, text
+        assert "build interrupted; outputs left unchanged" in text
+        assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
+        assert waited < 15, waited
+        deadline = time.monotonic() + 20
+        while session(main.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert session(main.pid) == {}
+        assert not [p for p in out.rglob("*") if p.suffix in (".pdf", ".epub")]
+    finally:
+        for pid in session(main.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
 # -- the cache: an unusable object is a miss, an unwritable cache a warning ----------
 def test_an_object_that_cannot_be_used_is_a_miss_and_is_dropped(tmp_path):
     import pickle
