@@ -33,6 +33,15 @@ def session(sid: int) -> dict[int, str]:
     return found
 
 
+def kill_session(sid: int) -> None:
+    """What a failed test left of a session, killed."""
+    for pid in session(sid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def test_kill_9_of_the_build_takes_every_process_of_it_along(tmp_path):
     main = subprocess.Popen(
         [sys.executable, str(ROOT / "build.py"), "--content", str(MINI), "--output",
@@ -60,11 +69,7 @@ def test_kill_9_of_the_build_takes_every_process_of_it_along(tmp_path):
             time.sleep(0.1)
         assert session(main.pid) == {}, (before, session(main.pid))
     finally:
-        for pid in session(main.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_session(main.pid)
 
 
 
@@ -105,11 +110,7 @@ def test_ctrl_c_ends_the_build_at_once_and_quietly(tmp_path):
         assert session(main.pid) == {}
         assert not [p for p in out.rglob("*") if p.suffix in (".pdf", ".epub")]
     finally:
-        for pid in session(main.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_session(main.pid)
 
 # -- the cache: an unusable object is a miss, an unwritable cache a warning ----------
 def test_an_object_that_cannot_be_used_is_a_miss_and_is_dropped(tmp_path):
