@@ -29,6 +29,7 @@ from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, rewrite
                        tokenize_citations)
 from .model import Book, Chapter, SpineEntry, Table
 from .readers import line_of
+from .wordmatch import alternation
 
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
 GLOSS_SCOPE = {"p", "li", "td", "dd"}
@@ -127,28 +128,10 @@ class RenderedBook:
 
 @functools.lru_cache(maxsize=32)
 def _forms_pattern(forms: frozenset[str]) -> re.Pattern:
-    """One pattern matching any of ``forms`` as whole words, the longest form where
-    two start at the same place; a straight apostrophe in a form also matches a curly
-    one. The forms are nested by their shared beginnings (``Lenin(?:ism|ist)?``), so
-    that the matcher tries one branch for each letter, not every form at each place:
-    a book's hundreds of index forms cost a fifth of a flat alternation. Kept: a
-    book's forms are the same for each of its documents."""
-    trie: dict = {}
-    for form in filter(None, forms):
-        node = trie
-        for ch in form:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def branch(node: dict) -> str:
-        alts = [("['\u2019]" if ch == "'" else re.escape(ch)) + branch(node[ch])
-                for ch in sorted(node) if ch]
-        if not alts:
-            return ""
-        if "" in node:             # a form ends here: a longer one is tried first
-            return "(?:" + "|".join(alts) + ")?"
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-    return re.compile(r"(?<![\w-])(" + branch(trie) + r")(?![\w-])")
+    """Any of ``forms`` as a whole word, the longest where two start at the same place;
+    a straight apostrophe in a form also matches a curly one. Kept: a book's forms are
+    the same for each of its documents."""
+    return re.compile(r"(?<![\w-])(" + alternation(forms, "['\u2019]") + r")(?![\w-])")
 
 
 def _fragment(html_text: str):

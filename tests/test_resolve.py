@@ -4,15 +4,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from lxml import html as lxml_html
 from pypdf import PdfReader
 
 from conftest import MINI, only
 from studyguide.errors import Reporter
 from studyguide.loader import load_book
-from studyguide.resolve import _forms_pattern, render_book
+from studyguide.resolve import render_book
 
 
 @pytest.fixture(scope="module")
@@ -157,24 +155,3 @@ def test_markdown_and_citations_are_remembered_between_builds(book_copy, monkeyp
     render_book(load_book(book_copy, report), report, memo, "other engine")
     assert len(citeproc_runs) == 3 and len(converted[3]) >= first_jobs - 2
 
-
-FORM_TEXT = st.text(st.sampled_from("Leninsm '’-_ a1é"), max_size=30)
-
-
-@settings(max_examples=300, deadline=None)
-@given(forms=st.frozensets(st.text(st.sampled_from("Leninsm '’-a"), min_size=1, max_size=9),
-                           min_size=1, max_size=12),
-       texts=st.lists(FORM_TEXT, min_size=1, max_size=5))
-def test_nested_forms_pattern_matches_as_the_flat_alternation_does(forms, texts):
-    """The index's nested pattern finds what one alternation of the forms, longest
-    first, finds: the same words at the same places, whole words only, a form that
-    ends inside a longer one's match (Lenin / Leninism), and straight and curly
-    apostrophes alike."""
-    forms = frozenset(f.replace("\u2019", "'") for f in forms)
-    flat = re.compile(r"(?<![\w-])(" + "|".join(
-        re.escape(f).replace("'", "['\u2019]")
-        for f in sorted(forms, key=len, reverse=True)) + r")(?![\w-])")
-    nested = _forms_pattern(forms)
-    for text in texts + [" ".join(forms), "-".join(forms), "’".join(forms)]:
-        assert [m.span(1) for m in nested.finditer(text)] == \
-            [m.span(1) for m in flat.finditer(text)], text

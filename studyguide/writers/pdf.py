@@ -33,6 +33,7 @@ from lxml import html as lxml_html
 from .. import figures, fonts, math, theme
 from ..model import CONTINUED, Layout
 from ..resolve import RenderedBook, RenderedDoc
+from ..wordmatch import alternation
 from . import engine, splice
 
 # WeasyPrint is imported where it is used: the build's main process only prepares HTML
@@ -158,6 +159,12 @@ def _shortest_hyphenated_of(rb: RenderedBook) -> int:
     return _shortest_hyphenated(sheets)
 
 
+@functools.lru_cache(maxsize=16)
+def _names_pattern(words: frozenset[str]) -> re.Pattern:
+    """Any of ``words`` as a whole word, with what is joined to it ("’s")."""
+    return re.compile(r"(?<!\w)(" + alternation(words) + r")(?!\w)((?:[’'.]\w+)*)")
+
+
 def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> None:
     """Each whole occurrence of one of ``words`` in the text becomes a span; with
     ``shortest``, only where the word as line breaking sees it (the name with what is
@@ -165,8 +172,7 @@ def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> Non
     hyphenated (``hyphenate-limit-chars``), and a span costs the layout an inline box."""
     if not words:
         return
-    pattern = re.compile(r"(?<!\w)(" + "|".join(sorted(map(re.escape, words), key=len,
-                                                        reverse=True)) + r")(?!\w)((?:[’'.]\w+)*)")
+    pattern = _names_pattern(frozenset(words))
 
     def spans(text: str) -> tuple[str, list]:
         head, made, at = None, [], 0

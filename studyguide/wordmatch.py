@@ -1,0 +1,34 @@
+"""Many words matched at once: the index's and the glossary's forms in the text, the
+proper names that print keeps whole.
+
+One alternation of hundreds of words, longest first (``Leninism|Lenin|…``), makes
+Python's matcher try every word at every place in the text. Nested by the words'
+shared beginnings (``Lenin(?:ism)?``), it tries one branch a letter: the same matches,
+at a fifth of the cost for a book's index forms.
+"""
+from __future__ import annotations
+
+import re
+
+
+def alternation(words, apostrophe: str | None = None) -> str:
+    """A regular expression matching any of ``words``, the longest where two match at
+    the same place (a shorter one where what follows the longer one fails the rest of
+    the pattern, as an alternation longest first would); with ``apostrophe``, a straight
+    apostrophe in a word matches that pattern instead (``"['’]"``)."""
+    trie: dict = {}
+    for word in filter(None, words):
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def branch(node: dict) -> str:
+        alts = [(apostrophe if apostrophe and ch == "'" else re.escape(ch)) + branch(node[ch])
+                for ch in sorted(node) if ch]
+        if not alts:
+            return ""
+        if "" in node:                  # a word ends here: a longer one is tried first
+            return "(?:" + "|".join(alts) + ")?"
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return branch(trie) if trie else "(?!)"
