@@ -297,6 +297,21 @@ def test_arabic_book_is_right_to_left(tmp_path):
     folio = [w for w in words if w[2] > height - 80]
     assert [w[4] for w in folio] == ["1"] and folio[0][1] < width / 2
     assert max(x1 for x0, x1, *_ in words) <= width - 30 / 25.4 * 72 + 1
+    # the contents read from right to left too: each title against the right edge of
+    # the 122 mm text block, its dot leader running left to its page number at the left
+    # edge, nothing past either edge
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "3", "-l", "3", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    page = etree.fromstring(bbox.encode("utf-8"), etree.HTMLParser()).find(".//page")
+    words = [(float(w.get("xmin")), float(w.get("xmax")), float(w.get("ymin")), w.text)
+             for w in page.iter("word")]
+    right = max(x1 for _, x1, *_ in words)
+    left = right - 122 / 25.4 * 72
+    assert min(x0 for x0, *_ in words) >= left - 1
+    entry = sorted(w for w in words if abs(w[2] - words[1][2]) < 1)   # the chapter's line
+    assert entry[0][3] == "1" and entry[0][0] == pytest.approx(left, abs=1)   # its page
+    assert [w[3] for w in entry[1:4]] == [".", ".", "."]                      # the leader
+    assert entry[-1][3] == "1" and entry[-1][1] == pytest.approx(right, abs=1)  # its number
 
 
 # -- in-process checks: locale files and book.yaml's labels ----------------------------
