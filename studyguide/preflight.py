@@ -343,6 +343,11 @@ def _footnote_area(body: list[Line], body_size: float) -> list[Line]:
     return body[k:]
 
 
+def _text_lines_of(page: PageText) -> list[Line]:
+    """The page's body without its footnote area (``_footnote_area``: the body's tail)."""
+    return page.body[:len(page.body) - len(page.notes)]
+
+
 def _body_size(pages: list[PageText]) -> float:
     sizes: Counter = Counter()
     for p in pages:
@@ -355,9 +360,10 @@ def _calls(line: Line, body_size: float) -> list[int]:
     """Footnote calls in a line: runs of digits set smaller than the text and raised above
     its baseline, straight after a character of the text or opening the line (small type
     such as a question's "(12 marks)" label is not a call, wherever its baseline lies)."""
-    if not any(ch.isdigit() for ch in line.inked):
-        return []
-    text = [c.baseline for c in line.chars if c.size >= 0.8 * body_size]
+    limit = 0.8 * body_size
+    if not any(ch.isdigit() and size < limit for ch, size in zip(line.inked, line.sizes)):
+        return []                       # most lines: no small digit, so no call
+    text = [base for base, size in zip(line.baselines, line.sizes) if size >= limit]
     if not text:
         return []
     base = statistics.median(text)      # the baseline, upwards in PDF space
@@ -399,7 +405,7 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
 
     # footnotes: each note on the page of its call, in the order of the calls
     for page in pages:
-        text_lines = [ln for ln in page.body if ln not in page.notes]
+        text_lines = _text_lines_of(page)
         calls = [n for ln in text_lines for n in _calls(ln, body_size)]
         notes = [int(m.group(1)) for ln in page.notes if (m := NOTE_START.match(ln.text))
                  and ln.x0 <= min(x.x0 for x in page.notes) + 1]
@@ -414,7 +420,7 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
 
     for i, page in enumerate(pages):
         nxt = pages[i + 1] if i + 1 < len(pages) else None
-        text_lines = [ln for ln in page.body if ln not in page.notes]
+        text_lines = _text_lines_of(page)
         last_of_part = nxt is None or nxt.empty or nxt.opening
         # stranded heading or question label at the foot of a page
         if text_lines and not last_of_part:
