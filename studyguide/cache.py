@@ -134,7 +134,8 @@ def installed_packages() -> list[str]:
 
 class Memo(Protocol):
     """Where results of costly pure steps are kept between builds, by key: the build's
-    ``Cache`` (Markdown and citeproc in ``resolve``, merged fonts in ``fontmerge``)."""
+    ``Cache`` (Markdown and citeproc in ``resolve``, merged fonts in ``fontmerge``,
+    typographic quotes in ``writers.pdf``)."""
     def get(self, key: str): ...
 
     def put(self, key: str, value) -> None: ...

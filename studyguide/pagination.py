@@ -80,6 +80,7 @@ class Edition:
     drawn: bool = True                      # its PDF is wanted; else only its layout
     links: dict[str, tuple] = field(default_factory=dict)    # part -> the ids it links to
     shaped: dict[tuple, str] = field(default_factory=dict)   # its shapes, by their numbers
+    memo: object = None         # the build's cache, which keeps its parts' typography
 
 
 def read_plan(order: list[str], results: dict[str, pdf.PartLayout]) -> Plan:
@@ -132,14 +133,14 @@ def _shapes(rb: RenderedBook, ed: Edition, plan: Plan, apparatus: tuple[str, ...
     out = {part: _body_shape(ed, part, src, pages) for part, src in ed.sources.items()}
     if INDEX in apparatus and rb.index:
         out[INDEX] = pdf.paginate_html(pdf.index_source(rb, ed.teacher, ed.paper, pages,
-                                                        numbers(plan)), None,
+                                                        numbers(plan), ed.memo), None,
                                        pages, ed.book_ids)
     if ANSWERS in apparatus and pdf.has_answer_key(rb, ed.teacher):
         out[ANSWERS] = pdf.paginate_html(pdf.answers_source(rb, ed.paper), None, pages,
                                          ed.book_ids)
     if FRONT in apparatus:
-        out[FRONT] = pdf.paginate_html(pdf.front_source(rb, ed.teacher, ed.paper, pages),
-                                       None, pages, ed.book_ids)
+        out[FRONT] = pdf.paginate_html(pdf.front_source(rb, ed.teacher, ed.paper, pages,
+                                                        ed.memo), None, pages, ed.book_ids)
     return out
 
 
@@ -183,10 +184,11 @@ def write_editions(rb: RenderedBook, editions: list[Edition], executor: Executor
     """The PDF writer's entry: typeset, number and join every edition, each piece a
     task for ``executor``; fills each edition's ``joined``, ``layout`` (``laid_out``
     says when it is known) and ``plan``. ``font_memo`` (the build's cache) keeps the
-    merged fonts of the joins."""
+    merged fonts of the joins and the parts' typographic quotes."""
     try:
         keys = Keys(engine, digest(rb.images_digest(), rb.figures))
         for ed in editions:
+            ed.memo = font_memo
             read_sources(rb, ed)
         settle_plans(rb, editions, executor, keys)
         place_answer_key(rb, editions, executor, keys)
@@ -203,10 +205,10 @@ def write_editions(rb: RenderedBook, editions: list[Edition], executor: Executor
 
 def read_sources(rb: RenderedBook, ed: Edition) -> None:
     """An edition's body parts' HTML, and every id it has (where links may lead)."""
-    ed.sources = pdf.part_sources(rb, ed.teacher, ed.paper)
+    ed.sources = pdf.part_sources(rb, ed.teacher, ed.paper, ed.memo)
     ed.book_ids = pdf.anchor_ids([*ed.sources.values(),
-                                  pdf.index_source(rb, ed.teacher, ed.paper, {}),
-                                  pdf.front_source(rb, ed.teacher, ed.paper, {}),
+                                  pdf.index_source(rb, ed.teacher, ed.paper, {}, memo=ed.memo),
+                                  pdf.front_source(rb, ed.teacher, ed.paper, {}, ed.memo),
                                   *([pdf.answers_source(rb, ed.paper)]
                                     if pdf.has_answer_key(rb, ed.teacher) else [])])
 

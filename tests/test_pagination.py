@@ -398,3 +398,29 @@ def test_parts_laid_out_with_the_shared_stylesheet_are_what_weasyprint_makes_of_
             pdf_variant="pdf/ua-1")
         assert shared == plain
     assert len(pdf._STYLESHEETS) == 1           # one stylesheet, parsed once, for all three
+
+
+def test_a_rebuild_takes_the_parts_typographic_quotes_from_the_cache(tmp_path, monkeypatch):
+    """SmartyPants runs on every part's print HTML; a rebuild takes what it made from the
+    build's cache (the workers wait for the main process until the first part is
+    ready), and the parts' HTML is the same either way."""
+    from studyguide import pagination
+    from studyguide.cache import Cache
+    rb, _ = prepare(Options(content=MINI, output=tmp_path / "out"))
+    store = Cache(tmp_path / "cache")
+    first = pagination.Edition(False, "A4", memo=store)
+    pagination.read_sources(rb, first)
+    assert any("\u2019" in html for html in first.sources.values())   # quotes were set
+
+    quotes = pdf._smartypants
+
+    def refuse(text):        # a running head's few words are set again, at no cost
+        if len(text) > 1000:
+            raise AssertionError("SmartyPants ran again on a part's HTML")
+        return quotes(text)
+    monkeypatch.setattr(pdf, "_smartypants", refuse)
+    again = pagination.Edition(False, "A4", memo=Cache(tmp_path / "cache"))
+    pagination.read_sources(rb, again)
+    assert again.sources == first.sources and again.book_ids == first.book_ids
+    with pytest.raises(AssertionError, match="SmartyPants ran again"):
+        pagination.read_sources(rb, pagination.Edition(False, "A4"))   # no cache: it runs

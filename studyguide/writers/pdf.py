@@ -31,6 +31,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from .. import figures, fonts, math, theme
+from ..cache import digest
 from ..model import CONTINUED, Layout
 from ..resolve import RenderedBook, RenderedDoc
 from ..wordmatch import alternation
@@ -210,14 +211,35 @@ def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> Non
                     el.insert(at + 1 + k, span)
 
 
+SMART_ATTRS = ("q", "u")    # quotes, as characters (not entities)
+
+
 @functools.lru_cache(maxsize=128)
-def _smart(text: str) -> str:
+def _smartypants(text: str) -> str:
     """Straight quotes and apostrophes made typographic (SmartyPants). Kept for the
     same text again: a body part is the same HTML in both editions, and most parts are
     unchanged from one save to the next while watching (SmartyPants takes some 50 ms a
     part)."""
     import smartypants
-    return smartypants.smartypants(text, smartypants.Attr.q | smartypants.Attr.u)
+    attrs = 0
+    for name in SMART_ATTRS:
+        attrs |= getattr(smartypants.Attr, name)
+    return smartypants.smartypants(text, attrs)
+
+
+def _smart(text: str, memo=None) -> str:
+    """``_smartypants``; with ``memo`` (the build's cache), kept between builds too: a
+    rebuild after an edit would otherwise spend a second or more on every unchanged
+    part, with the workers waiting for the first part to lay out."""
+    if memo is None:
+        return _smartypants(text)
+    import smartypants
+    key = digest("smartypants", smartypants.__version__, SMART_ATTRS, text)
+    value = memo.get(key)
+    if value is None:
+        value = _smartypants(text)
+        memo.put(key, value)
+    return value
 
 
 # A comparison table taller than this may break between rows (print.css); one that
@@ -251,7 +273,8 @@ def table_height_mm(figure, measure: float = 122) -> float:
     return height + 10      # the caption
 
 
-def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None) -> str:
+def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
+                     memo=None) -> str:
     """What print adds to the shared HTML: cross-references in their short form
     ("Chapter 6", whose page follows), running heads from each document's short title,
     display lines that never end on one word alone, proper names kept whole, and typographic
@@ -262,7 +285,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None)
     # writes the text's quotes out as characters first)
     plain = etree.tostring(lxml_html.document_fromstring(html_text), encoding="unicode",
                            method="html")
-    doc = lxml_html.document_fromstring(_smart(plain))
+    doc = lxml_html.document_fromstring(_smart(plain, memo))
     for a in doc.xpath('//a[contains(concat(" ", @class, " "), " xref ")]'):
         target = rb.targets.get((a.get("href") or "")[1:])
         if target is not None and target.label and len(a) == 0 and \
@@ -432,8 +455,9 @@ def _body_common(rb: RenderedBook, teacher: bool, paper: str) -> dict:
     return {**_common(rb, teacher, paper), "title_suffix": None}
 
 
-def part_sources(rb: RenderedBook, teacher: bool, paper: str) -> dict[str, str]:
-    """The HTML of every body part, before page numbers are known."""
+def part_sources(rb: RenderedBook, teacher: bool, paper: str, memo=None) -> dict[str, str]:
+    """The HTML of every body part, before page numbers are known (``memo``: the
+    build's cache, for ``print_typography``)."""
     from ..errors import BuildError
     common = _body_common(rb, teacher, paper)
     docs = rb.docs + rb.back
@@ -442,7 +466,7 @@ def part_sources(rb: RenderedBook, teacher: bool, paper: str) -> dict[str, str]:
         doc = docs[part.doc_index] if part.kind == "doc" else None
         try:
             out[part.id] = print_typography(footnotes_to_floats(theme.render(
-                "print/body.html", **common, part=part, doc=doc)), rb, paper)
+                "print/body.html", **common, part=part, doc=doc)), rb, paper, memo)
         except BuildError as exc:     # each part's template error, not only the first's
             failed.append(exc)
     if failed:
@@ -479,20 +503,23 @@ def paginate_html(html_text: str, first_page: int | None, pages: dict[str, str],
 
 
 def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str],
-                 real: dict[str, str] | None = None) -> str:
+                 real: dict[str, str] | None = None, memo=None) -> str:
     """The index's HTML, its numbers as ``pages`` gives them; ``real``: the pages the
     anchors fell on, which gather the locators into pages and ranges."""
     from ..index import arrange
     common = _body_common(rb, teacher, paper)
     return print_typography(theme.render("print/index.html", **common, pages=pages,
                                          entries=arrange(rb.index, real or {}),
-                                         href=lambda doc_id, anchor: "#" + anchor), rb)
+                                         href=lambda doc_id, anchor: "#" + anchor), rb,
+                            memo=memo)
 
 
-def front_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str]) -> str:
+def front_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str],
+                 memo=None) -> str:
     common = _common(rb, teacher, paper)
     return print_typography(theme.render("print/front.html", **common,
-                                         toc=rb.contents(teacher), pages=pages), rb)
+                                         toc=rb.contents(teacher), pages=pages), rb,
+                            memo=memo)
 
 
 def answer_docs(rb: RenderedBook) -> list[RenderedDoc]:
