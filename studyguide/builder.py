@@ -560,7 +560,10 @@ class Outputs:
                                                meta, rb.figures, rb.images_digest(), kind,
                                                teacher, paper, rb.glossary, rb.mark_schemes)
                         name = out / "handouts" / f"{stem}-{paper.lower()}.pdf"
-                        cost = len(doc.body_html) if kind == "reading" else 3 * 20_000
+                        # in the units of a part's layout (its HTML's length): a
+                        # reading handout sets the whole chapter and takes about 1.7
+                        # times the chapter's layout, a worksheet about 0.8 times
+                        cost = 3 * len(doc.body_html) if kind == "reading" else 3 * 20_000
                         self.handouts.append(Job(name, Task(
                             _handout_job, (rb, i, kind, teacher, paper), key=key,
                             cost=cost + 20_000, where=str(doc.path))))
