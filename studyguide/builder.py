@@ -590,7 +590,7 @@ class Outputs:
         self.css_notes = self.check_stylesheet()
         try:
             write_editions(self.rb, [ed for _, ed in self.editions], scheduler, self.engine,
-                           font_memo=self.store if self.store.folder else None)
+                           memo=self.store if self.store.folder else None)
         except Exception as exc:
             # the EPUB's and the handouts' failures are reported with the editions'
             raise scheduler.failed([self.failure(exc), *(epub.failures() if epub else [])]

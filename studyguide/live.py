@@ -122,7 +122,7 @@ class StudentPDF:
         ed.plan = self.plan if self.plan is not None else \
             store.get(plan_key(self.opts, ed)) if store is not None else None
         self.run.begin(stale)
-        write_editions(rb, [ed], self.run, engine, font_memo=store)
+        write_editions(rb, [ed], self.run, engine, memo=store)
         self.plan = ed.plan
         if store is not None:
             store.put(plan_key(self.opts, ed), ed.plan)

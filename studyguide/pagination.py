@@ -180,22 +180,22 @@ class PartWrite:
 
 
 def write_editions(rb: RenderedBook, editions: list[Edition], executor: Executor,
-                   engine: str, font_memo=None) -> None:
+                   engine: str, memo=None) -> None:
     """The PDF writer's entry: typeset, number and join every edition, each piece a
     task for ``executor``; fills each edition's ``joined``, ``layout`` (``laid_out``
-    says when it is known) and ``plan``. ``font_memo`` (the build's cache) keeps the
+    says when it is known) and ``plan``. ``memo`` (the build's cache) keeps the
     merged fonts of the joins and the parts' typographic quotes."""
     try:
         keys = Keys(engine, digest(rb.images_digest(), rb.figures))
         for ed in editions:
-            ed.memo = font_memo
+            ed.memo = memo
             read_sources(rb, ed)
         settle_plans(rb, editions, executor, keys)
         place_answer_key(rb, editions, executor, keys)
         shape_apparatus(rb, editions)
         sketch_layouts(rb, [ed for ed in editions if not ed.drawn], executor, keys)
         drawn = [ed for ed in editions if ed.drawn]
-        draw_and_join(rb, drawn, part_writes(rb, drawn, keys), executor, keys, font_memo)
+        draw_and_join(rb, drawn, part_writes(rb, drawn, keys), executor, keys, memo)
     except BaseException as exc:
         for ed in editions:
             if not ed.laid_out.done():
@@ -347,7 +347,7 @@ def write_tasks(rb: RenderedBook, editions: list[Edition], writes: list[PartWrit
 
 
 def draw_and_join(rb: RenderedBook, editions: list[Edition], writes: list[PartWrite],
-                  executor: Executor, keys: Keys, font_memo=None) -> None:
+                  executor: Executor, keys: Keys, memo=None) -> None:
     """Draw every part and join each edition in this process as its parts come in (the
     front matter, the body, the index: ``splice.Joiner`` copies them in that order
     whatever order they come in), so that little is left to do when the last part is
@@ -394,7 +394,7 @@ def draw_and_join(rb: RenderedBook, editions: list[Edition], writes: list[PartWr
         editions[w.edition].results[w.part] = future.result()
     for n, ed in enumerate(editions):
         ed.key = digest(keys.engine, "join", [ed.results[p].pdf for p in places[n]])
-    joins = [Task(joiner.finish, (len(pdf.joined_pages(ed.results[FRONT])), True, font_memo,
+    joins = [Task(joiner.finish, (len(pdf.joined_pages(ed.results[FRONT])), True, memo,
                                   keys.engine, spread(executor)),
                   key=ed.key, local=True, where=ed.output or None)
              for ed, joiner in zip(editions, joiners)]

@@ -154,4 +154,3 @@ def test_markdown_and_citations_are_remembered_between_builds(book_copy, monkeyp
     report = Reporter(book_copy)
     render_book(load_book(book_copy, report), report, memo, "other engine")
     assert len(citeproc_runs) == 3 and len(converted[3]) >= first_jobs - 2
-
