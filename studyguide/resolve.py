@@ -129,9 +129,16 @@ class RenderedBook:
 @functools.lru_cache(maxsize=32)
 def _forms_pattern(forms: frozenset[str]) -> re.Pattern:
     """Any of ``forms`` as a whole word, the longest where two start at the same place;
-    a straight apostrophe in a form also matches a curly one. Kept: a book's forms are
-    the same for each of its documents."""
-    return re.compile(r"(?<![\w-])(" + alternation(forms, "['\u2019]") + r")(?![\w-])")
+    a straight apostrophe in a form also matches a curly one, and a space any run of
+    white space (a line break in the Markdown, a no-break space). Kept: a book's forms
+    are the same for each of its documents."""
+    return re.compile(r"(?<![\w-])(" + alternation(forms, "['\u2019]", r"\s+") + r")(?![\w-])")
+
+
+def form_key(text: str) -> str:
+    """A form of words as ``first_uses`` looks it up: straight apostrophes, single
+    spaces."""
+    return " ".join(text.replace("\u2019", "'").split())
 
 
 def _fragment(html_text: str):
@@ -821,7 +828,9 @@ class Resolver:
         """
         if not forms:
             return
-        by_form = {f.replace("\u2019", "'"): v for f, v in forms.items()}
+        by_form: dict = {}
+        for f, v in forms.items():
+            by_form.setdefault(form_key(f), v)
         pattern = _forms_pattern(frozenset(by_form))
         done: set[str] = set()
         count = 0
@@ -830,7 +839,7 @@ class Resolver:
             nonlocal count
             pieces, pos = [], 0
             for m in pattern.finditer(text):
-                entry = by_form.get(m.group(1).replace("\u2019", "'"))
+                entry = by_form.get(form_key(m.group(1)))
                 if entry is None or entry[0] in done:
                     continue
                 ident, heading = entry

@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 
 
-def alternation(words, apostrophe: str | None = None) -> str:
+def alternation(words, apostrophe: str | None = None, space: str | None = None) -> str:
     """A regular expression matching any of ``words``, the longest where two match at
     the same place (a shorter one where what follows the longer one fails the rest of
     the pattern, as an alternation longest first would); with ``apostrophe``, a straight
-    apostrophe in a word matches that pattern instead (``"['’]"``)."""
+    apostrophe in a word matches that pattern instead (``"['’]"``), and with ``space``,
+    a space does (``r"\\s+"``: a form of words that a line break splits in the source)."""
+    special = {"'": apostrophe, " ": space}
     trie: dict = {}
     for word in filter(None, words):
         node = trie
@@ -24,7 +26,7 @@ def alternation(words, apostrophe: str | None = None) -> str:
         node[""] = {}
 
     def branch(node: dict) -> str:
-        alts = [(apostrophe if apostrophe and ch == "'" else re.escape(ch)) + branch(node[ch])
+        alts = [(special.get(ch) or re.escape(ch)) + branch(node[ch])
                 for ch in sorted(node) if ch]
         if not alts:
             return ""

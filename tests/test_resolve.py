@@ -154,3 +154,28 @@ def test_markdown_and_citations_are_remembered_between_builds(book_copy, monkeyp
     report = Reporter(book_copy)
     render_book(load_book(book_copy, report), report, memo, "other engine")
     assert len(citeproc_runs) == 3 and len(converted[3]) >= first_jobs - 2
+
+
+def test_a_term_split_by_a_line_break_is_still_the_term(book_copy):
+    """Markdown joins the lines of a paragraph with a space: a glossary term or an index
+    form that a line break splits in the source is the same words (as in pandoc)."""
+    glossary = book_copy / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
+        "- term: Beta theory",
+        "- term: Gamma idea\n  definition: Split in the source.\n- term: Beta theory", 1),
+        encoding="utf-8")
+    chapter = book_copy / "chapters" / "01-first.md"
+    text = chapter.read_text(encoding="utf-8")
+    assert "The Beta theory answered alpha." in text
+    chapter.write_text(text.replace("The Beta theory answered alpha.",
+                                    "The Beta theory answered the Gamma\nidea and alpha.", 1),
+                       encoding="utf-8")
+    report = Reporter(book_copy)
+    rendered = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    assert not [w for w in report.warnings if "Gamma idea" in str(w)], report.warnings
+    link = tree(rendered.docs[0].body_html).xpath(
+        "//a[@class='gloss' and @href='#gl-gamma-idea']")
+    assert [" ".join(a.text.split()) for a in link] == ["Gamma idea"]
+    refs = {e["term"]: e["refs"] for e in rendered.index}["Gamma idea"]
+    assert ("ch01", link[0].get("id")) in refs, refs
