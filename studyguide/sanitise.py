@@ -366,37 +366,42 @@ def allowed_attribute(tag: str, attr: str) -> bool:
     return attr in HTML_ATTRIBUTES or attr.startswith("data-") or attr == "epub:type"
 
 
+# The SVG names that HTML spells in lower case, as SVG spells them (HTML's parsers give
+# ``viewbox``; the XHTML of an EPUB needs ``viewBox``).
+SVG_ATTRIBUTE_CASE = {
+    "viewbox": "viewBox", "preserveaspectratio": "preserveAspectRatio",
+    "gradientunits": "gradientUnits", "gradienttransform": "gradientTransform",
+    "spreadmethod": "spreadMethod", "patternunits": "patternUnits",
+    "patterncontentunits": "patternContentUnits", "patterntransform": "patternTransform",
+    "clippathunits": "clipPathUnits", "maskunits": "maskUnits",
+    "maskcontentunits": "maskContentUnits", "filterunits": "filterUnits",
+    "primitiveunits": "primitiveUnits", "stddeviation": "stdDeviation",
+    "tablevalues": "tableValues", "markerwidth": "markerWidth",
+    "markerheight": "markerHeight", "markerunits": "markerUnits", "refx": "refX",
+    "refy": "refY", "textlength": "textLength", "lengthadjust": "lengthAdjust",
+    "startoffset": "startOffset", "baseprofile": "baseProfile",
+    "requiredfeatures": "requiredFeatures", "requiredextensions": "requiredExtensions",
+    "systemlanguage": "systemLanguage"}
+
+
 def _svg_attribute_names() -> set[str]:
     """The SVG attributes as the HTML parser spells them (``viewBox``, not ``viewbox``)."""
-    camel = {"viewbox": "viewBox", "preserveaspectratio": "preserveAspectRatio",
-             "lineargradient": "linearGradient", "gradientunits": "gradientUnits",
-             "gradienttransform": "gradientTransform", "spreadmethod": "spreadMethod",
-             "patternunits": "patternUnits", "patterncontentunits": "patternContentUnits",
-             "patterntransform": "patternTransform", "clippathunits": "clipPathUnits",
-             "maskunits": "maskUnits", "maskcontentunits": "maskContentUnits",
-             "filterunits": "filterUnits", "primitiveunits": "primitiveUnits",
-             "stddeviation": "stdDeviation", "tablevalues": "tableValues",
-             "markerwidth": "markerWidth", "markerheight": "markerHeight",
-             "markerunits": "markerUnits", "refx": "refX", "refy": "refY",
-             "textlength": "textLength", "lengthadjust": "lengthAdjust",
-             "startoffset": "startOffset", "baseprofile": "baseProfile",
-             "requiredfeatures": "requiredFeatures",
-             "requiredextensions": "requiredExtensions",
-             "systemlanguage": "systemLanguage"}
-    return {camel.get(a, a) for a in SVG_ATTRIBUTES} | set(SVG_ATTRIBUTES)
+    return {SVG_ATTRIBUTE_CASE.get(a, a) for a in SVG_ATTRIBUTES} | set(SVG_ATTRIBUTES)
 
 
-_SVG_TAGS = {"lineargradient": "linearGradient", "radialgradient": "radialGradient",
-             "clippath": "clipPath", "textpath": "textPath"}
-_SVG_TAGS.update({t: "fe" + t[2:3].upper() + t[3:] for t in SVG_ELEMENTS if t.startswith("fe")})
-_SVG_TAGS.update({"fecolormatrix": "feColorMatrix", "fecomponenttransfer": "feComponentTransfer",
-                  "fegaussianblur": "feGaussianBlur", "femergenode": "feMergeNode",
-                  "fefunca": "feFuncA", "fefuncb": "feFuncB", "fefuncg": "feFuncG",
-                  "fefuncr": "feFuncR"})
+SVG_TAG_CASE = {"lineargradient": "linearGradient", "radialgradient": "radialGradient",
+                "clippath": "clipPath", "textpath": "textPath"}
+SVG_TAG_CASE.update({t: "fe" + t[2:3].upper() + t[3:] for t in SVG_ELEMENTS
+                     if t.startswith("fe")})
+SVG_TAG_CASE.update({"fecolormatrix": "feColorMatrix",
+                     "fecomponenttransfer": "feComponentTransfer",
+                     "fegaussianblur": "feGaussianBlur", "femergenode": "feMergeNode",
+                     "fefunca": "feFuncA", "fefuncb": "feFuncB", "fefuncg": "feFuncG",
+                     "fefuncr": "feFuncR"})
 
 
 def _cleaner() -> nh3.Cleaner:
-    svg_tags = {_SVG_TAGS.get(t, t) for t in SVG_ELEMENTS} - {"style"}
+    svg_tags = {SVG_TAG_CASE.get(t, t) for t in SVG_ELEMENTS} - {"style"}
     html_attrs = set(HTML_ATTRIBUTES) | {"epub:type"}
     svg_attrs = _svg_attribute_names() - {"href", "xlink:href"}
     attributes = {t: set(html_attrs) for t in HTML_ELEMENTS}

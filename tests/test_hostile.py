@@ -626,3 +626,35 @@ def test_what_may_stay_builds_clean_and_inert(book, tmp_path):
                     if a.get("/A") is not None and a.A.get("/URI") is not None}
             assert uris == {"https://example.org/archive", "mailto:a@example.org"}, uris
             assert "/JavaScript" not in {str(k) for k in doc.Root.keys()}
+
+
+def test_inline_svg_is_svg_in_the_epub(book, tmp_path):
+    """HTML's parser spells SVG's names in lower case and puts them in no namespace; the
+    EPUB's XHTML needs them in SVG's namespace and case, or EPUBCheck refuses the book and
+    a reading system draws nothing."""
+    from lxml import etree
+
+    from conftest import epubcheck
+    from studyguide.writers.epub import write_epub
+    add(book / "chapters" / "01-first.md",
+        '\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" role="img" '
+        'aria-label="Dots"><defs><linearGradient id="g" gradientUnits="userSpaceOnUse">'
+        '<stop offset="0" stop-color="#000"/></linearGradient><circle id="dot" r="2"/>'
+        '</defs><use href="#dot" x="3" y="3"/><use xlink:href="#dot" x="6" y="6"/>'
+        '<title>Two dots</title></svg>\n')
+    rb, report = render(book)
+    assert report.errors == []
+    epub = tmp_path / "book.epub"
+    epub.write_bytes(write_epub(rb, None))
+    assert epubcheck(epub) == []
+    with zipfile.ZipFile(epub) as z:
+        name = next(n for n in z.namelist() if n.endswith("ch01.xhtml"))
+        root = etree.fromstring(z.read(name))
+    svg_ns = "{http://www.w3.org/2000/svg}"
+    (svg,) = root.iter(svg_ns + "svg")
+    assert svg.get("viewBox") == "0 0 10 10" and svg.get("aria-label") == "Dots"
+    assert svg.find(f"{svg_ns}defs/{svg_ns}linearGradient").get("gradientUnits") == \
+        "userSpaceOnUse"
+    assert [u.get("href") or u.get("{http://www.w3.org/1999/xlink}href")
+            for u in svg.iter(svg_ns + "use")] == ["#dot", "#dot"]
+    assert svg.find(svg_ns + "title").text == "Two dots"

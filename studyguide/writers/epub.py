@@ -23,6 +23,7 @@ from ..cover import cover_png
 from ..labels import fill
 from ..model import CONTINUED, Layout
 from ..resolve import RenderedBook
+from ..sanitise import SVG_ATTRIBUTE_CASE, SVG_NS, SVG_TAG_CASE, XLINK_NS
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -75,19 +76,34 @@ def xhtml_document(title: str, body_html: str, lang: str, css: str = "style/book
 
 
 def _convert(el, ns: str = XHTML_NS):
-    """Copy an lxml.html element into the XHTML namespace (MathML into its own)."""
-    if el.tag == "math":
+    """Copy an lxml.html element into the XHTML namespace (MathML and SVG into their own,
+    SVG's names in their own case: ``viewBox``, ``linearGradient``)."""
+    tag = el.tag
+    if tag == "math":
         ns = MATHML_NS
-    new = etree.Element(f"{{{ns}}}{el.tag}", nsmap={None: ns} if el.tag == "math" else None)
+    elif tag == "svg" and ns == XHTML_NS:
+        ns = SVG_NS
+    svg = ns == SVG_NS
+    if svg:
+        tag = SVG_TAG_CASE.get(tag, tag)
+    nsmap = None
+    if el.tag == "math":
+        nsmap = {None: MATHML_NS}
+    elif el.tag == "svg" and ns == SVG_NS:
+        nsmap = {None: SVG_NS, **({"xlink": XLINK_NS} if el.xpath(".//@*[name()='xlink:href']")
+                                  else {})}
+    new = etree.Element(f"{{{ns}}}{tag}", nsmap=nsmap)
     for key, value in el.attrib.items():
-        if key == "xmlns":
+        if key == "xmlns" or key.startswith("xmlns:"):
             continue
         if key == "data-epub-type":
             new.set(f"{{{EPUB_NS}}}type", value)
+        elif svg and key == "xlink:href":
+            new.set(f"{{{XLINK_NS}}}href", value)
         elif ":" in key:
             continue
         else:
-            new.set(key, value)
+            new.set(SVG_ATTRIBUTE_CASE.get(key, key) if svg else key, value)
     new.text = el.text
     for child in el:
         if not isinstance(child.tag, str):
