@@ -59,6 +59,8 @@ def test_print_cross_references_carry_page_numbers(mini_build):
     # print's short form: the number, then the page (the EPUB keeps the title)
     assert re.search(r"Section 1\.1 \(p\. \d+\)", text)
     assert "Section 1.1, “Where alpha began”" not in text
+    # the front matter is numbered after the body: a link there is named, without a page
+    assert "one to Changes in This Edition." in text and "(p. ?)" not in text
 
 
 def test_footnote_ids_unique_across_the_book(rb):

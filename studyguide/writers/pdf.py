@@ -81,7 +81,8 @@ def label_css(labels: dict, handout: bool) -> str:
     page_ref = _css_content(labels["page_ref"], {"page": page})
     page_of = _css_content(labels["page_of"], {"page": "counter(page)",
                                                "pages": "counter(pages)"})
-    css = f'a.xref::after {{ content: " (" {page_ref} ")"; }}\n'
+    xref = "a.xref" if handout else "a.xref[data-page]"   # no data-page: no page printed
+    css = f'{xref}::after {{ content: " (" {page_ref} ")"; }}\n'
     return css + (f'@page {{ @bottom-center {{ content: {page_of}; }} }}\n' if handout else "")
 
 
@@ -489,8 +490,10 @@ def paginate_html(html_text: str, first_page: int | None, pages: dict[str, str],
     own = set(doc.xpath("//@id"))
     for a in doc.xpath('//a[starts-with(@href, "#")]'):
         target = a.get("href")[1:]
-        if "xref" in (a.get("class") or "").split():
-            a.set("data-page", pages.get(target, "?"))
+        if "xref" in (a.get("class") or "").split() and target in pages:
+            # a target outside the body, in the front matter (numbered in its own
+            # numerals once the body is laid out), is named without a page
+            a.set("data-page", pages[target])
         if target not in own:
             if target in book_ids:
                 a.set("href", splice.XREF_SCHEME + target)
