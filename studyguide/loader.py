@@ -472,7 +472,8 @@ def load_master_table(raw: dict, path: Path, tables: dict, report: Reporter) -> 
         report.error(path, line_of(raw["master_table"], "table", line_of(raw, "master_table")),
                      f"master_table: unknown table '{spec.table}' (no such id in tables/)")
         return None
-    return {"table": spec.table, "title": spec.title, "lead": spec.lead}
+    return {"table": spec.table, "title": spec.title, "lead": spec.lead,
+            "line": line_of(raw["master_table"], "lead", line_of(raw, "master_table"))}
 
 
 def check_apparatus(book: Book, report: Reporter) -> None:

@@ -84,6 +84,7 @@ class RenderedBook:
     front: list[RenderedDoc]
     back: list[RenderedDoc]
     master_table: str = ""
+    master_lead: str = ""         # the paragraph under its title (Markdown, as HTML)
     timeline: list[dict] = field(default_factory=list)
     people: list[dict] = field(default_factory=list)
     glossary: list[dict] = field(default_factory=list)
@@ -192,6 +193,7 @@ class Texts:
     table_cells: dict
     figure_texts: dict
     schemes: dict
+    master_lead: object = ""
 
 
 class Resolver:
@@ -1024,7 +1026,10 @@ class Resolver:
                                         "descriptor": self.md(lv.descriptor, schemes_path,
                                                               m.line, True)}
                                        for lv in m.levels]}
-                     for m in book.mark_schemes})
+                     for m in book.mark_schemes},
+            master_lead=self.md(book.master_table["lead"], book.root / "book.yaml",
+                                book.master_table["line"], True)
+            if book.master_table and book.master_table["lead"] else "")
 
     def convert(self, texts: Texts) -> Texts:
         """Every citation is known now: citeproc (a pandoc process) formats them while
@@ -1224,6 +1229,9 @@ class Resolver:
                 lv["descriptor"] = self.clean(self.fill_tokens(lv["descriptor"]), schemes_path,
                                               scheme["line"])
         out.mark_schemes = schemes
+        if texts.master_lead:
+            out.master_lead = self.clean(self.fill_tokens(texts.master_lead),
+                                         book.root / "book.yaml", book.master_table["line"])
         out.glossary = [{"id": e.id, "term": e.term,
                          "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",
                                                   e.line)}

@@ -181,3 +181,22 @@ def test_a_term_split_by_a_line_break_is_still_the_term(book_copy):
     assert [" ".join(a.text.split()) for a in link] == ["Gamma idea"]
     refs = {e["term"]: e["refs"] for e in rendered.index}["Gamma idea"]
     assert ("ch01", link[0].get("id")) in refs, refs
+
+
+def test_the_master_tables_lead_is_markdown(book_copy):
+    """``lead:`` is Markdown, as the reference says: emphasis and a citation are
+    rendered, not printed as written."""
+    book_yaml = book_copy / "book.yaml"
+    text = book_yaml.read_text(encoding="utf-8")
+    assert "  lead: >-\n    The table sets" in text
+    book_yaml.write_text(text.replace("  lead: >-\n    The table sets",
+                                      "  lead: >-\n    The *table* [@writer1901, 3] sets", 1),
+                         encoding="utf-8")
+    report = Reporter(book_copy)
+    rendered = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    assert rendered.master_lead.startswith("The <em>table</em> <span class=\"citation\"")
+    assert "*" not in rendered.master_lead and "@writer1901" not in rendered.master_lead
+    from studyguide.writers.pdf import part_sources
+    printed = part_sources(rendered, False, "A4")["master-table"]
+    assert "<p class=\"lead\">The <em>table</em> <span class=\"citation\"" in printed
