@@ -193,3 +193,22 @@ def test_built_book_keeps_every_word(tmp_path):
     pdf_text = " ".join(page.extract_text() or "" for page in pdf.pages)
     # the PDF sets notes at the foot of their page: every word is there
     assert set(words) <= set(re.findall(r"[a-z]+", pdf_text.lower()))
+
+
+def test_a_footnotes_paragraphs_stay_paragraphs_in_print():
+    """Print floats each note to its page: the note keeps its paragraphs (the second a
+    block of its own), its text as written (no space added before an element, a "<"
+    still a character), and its lists."""
+    from studyguide.writers.pdf import footnotes_to_floats
+    html = ('<p>Text.<sup id="c-fnref-1"><a class="footnote-ref" href="#c-fn-1">1</a></sup>'
+            '</p><div class="footnote"><hr/><ol><li id="c-fn-1"><p>One&lt;two'
+            '<em>three</em>, four.</p><p>Second <strong>para</strong>.</p><ul><li>item</li>'
+            '</ul><p>Third.&#160;<a class="footnote-backref" href="#c-fnref-1">↩</a></p>'
+            '</li></ol></div>')
+    note = lxml_html.document_fromstring(footnotes_to_floats(html)).xpath(
+        '//span[@class="fn"]')[0]
+    assert note.text == "One<two" and note[0].tag == "em" and note[0].tail == ", four."
+    paras = note.xpath('span[@class="fn-para"]')
+    assert [p.text_content() for p in paras] == ["Second para.", "Third."]
+    assert note.xpath("ul/li")[0].text == "item"
+    assert "↩" not in note.text_content()

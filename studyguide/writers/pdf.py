@@ -26,6 +26,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from html import escape
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -93,15 +94,21 @@ def footnotes_to_floats(html_text: str) -> str:
     for li in doc.xpath('//div[@class="footnote"]//li[@id]'):
         for back in li.xpath('.//a[@class="footnote-backref"]'):
             back.drop_tree()
-        parts = []
+        # a note's first paragraph runs on from its number; each later one is a block
+        # of its own (``.fn-para``), as are lists and quotations
+        parts, paragraphs = [], 0
         for child in li:
-            parts.append((child.text or "") if child.tag == "p" else "")
             if child.tag == "p":
-                for sub in child:
-                    parts.append(etree.tostring(sub, encoding="unicode", method="html"))
+                inner = (escape(child.text or "", quote=False)
+                         + "".join(etree.tostring(sub, encoding="unicode", method="html")
+                                   for sub in child)).strip()
+                paragraphs += 1
+                parts.append(inner if paragraphs == 1 else
+                             f'<span class="fn-para">{inner}</span>')
             else:
-                parts.append(etree.tostring(child, encoding="unicode", method="html"))
-        notes[li.get("id")] = " ".join(p.strip() for p in parts if p.strip())
+                parts.append(etree.tostring(child, encoding="unicode", method="html",
+                                            with_tail=False))
+        notes[li.get("id")] = "".join(parts)
     for sup in doc.xpath('//sup[a[@class="footnote-ref"]]'):
         target = sup[0].get("href", "")[1:]
         if target in notes:
@@ -868,7 +875,6 @@ def first_sentence(html_text: str) -> str:
 
 
 def _inner_html(el) -> str:
-    from html import escape
     return escape(el.text or "", quote=False) + "".join(
         etree.tostring(c, encoding="unicode", method="html") for c in el)
 
