@@ -178,6 +178,7 @@ def test_metadata_in_the_epub(german):
     assert [roles["#" + el.get("id")] for el in creators + contributors] == \
         ["aut", "aut", "edt", "trl"]
     assert meta.find(f"{DC}publisher").text == "Sternwarte Verlag"
+    assert [el.text for el in meta.findall(f"{DC}subject")] == ["Astronomie", "Planeten"]
     identifiers = [el.text for el in meta.findall(f"{DC}identifier")]
     assert "urn:isbn:978-3-16-148411-7" in identifiers          # the EPUB's own ISBN
     assert meta.find(f"{DC}source").text == "urn:isbn:978-3-16-148410-0"   # the print one

@@ -304,6 +304,8 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     book.add_metadata("DC", "date", meta.date.isoformat())
     if meta.description:
         book.add_metadata("DC", "description", meta.description)
+    for keyword in meta.keywords:           # the PDF's keywords, each a subject here
+        book.add_metadata("DC", "subject", keyword)
     if meta.licence:
         book.add_metadata("DC", "rights", meta.licence)
     if meta.publisher:
