@@ -33,6 +33,7 @@ MM = 72 / 25.4
 MARGIN_ZONE = 17 * MM        # running heads and folios live outside this band
 LADDER = 3                   # consecutive hyphenated lines that make a ladder
 MIN_LINES_AFTER = 3          # lines a heading keeps under it on its page
+LINE_HEIGHT = 1.4            # three lines of text under a heading take 3 x this, in ems
 MIN_ROWS = 3                 # rows a split table leaves on either page
 HYPHENS = ("-", "\u2010")
 STRAIGHT = ("'", '"')
@@ -393,12 +394,14 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
     for page in pages:
         page.notes = _footnote_area(page.body, body_size)
 
-    def report(check: str, page: PageText, message: str) -> None:
+    def report(check: str, page: PageText, message: str, heading: str = "") -> None:
         i = page.number - 1
         if isinstance(sources, tuple):           # one source for every page
             path, line = sources
         else:
             path, line = sources[i] if sources and i < len(sources) and sources[i] else ("", 0)
+        if heading:
+            line = heading_line(path, heading) or line
         out.append(Finding(check, pdf, page.number,
                            labels[i] if labels and i < len(labels) else "", message,
                            str(path), line))
@@ -433,8 +436,14 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                 if after >= MIN_LINES_AFTER:
                     continue
                 if _is_heading(ln, body_size):
+                    # what follows it may be a figure, which has no lines of text: a
+                    # heading with three lines' height of anything under it stands
+                    below = max([text_lines[-1].bottom, *ruled]) - ln.bottom
+                    if below >= MIN_LINES_AFTER * LINE_HEIGHT * body_size:
+                        break
                     report("stranded", page, f"heading “{ln.text[:50]}” with {after} line(s) "
-                                             f"under it at the foot of the page")
+                                             f"under it at the foot of the page",
+                           heading=ln.text)
                     break
                 if _is_question_label(ln) and after < 1:
                     report("stranded", page, f"question label “{ln.text[:40]}” alone at the "
@@ -523,6 +532,26 @@ def _text_block_height(pages: list[PageText]) -> float:
     if not tops or not bottoms:
         return pages[0].height - 2 * MARGIN_ZONE if pages else 1.0
     return max(bottoms) - tops.most_common(1)[0][0]
+
+
+def heading_line(path, text: str) -> int:
+    """The line of the Markdown heading (``## Title {#id}``) that prints as ``text``
+    (its number, "1.2", before it), in the source file ``path``; 0 if none matches."""
+    words = text.split()
+    if words and re.fullmatch(r"[\dA-Z]+(\.\d+)*\.?", words[0]):
+        words = words[1:]
+    wanted = " ".join(words).casefold()
+    if not wanted or not str(path).endswith(".md"):
+        return 0
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 0
+    for n, source in enumerate(lines, 1):
+        m = re.match(r"#{1,6}\s+(.*?)\s*(\{[^}]*\})?\s*#*\s*$", source)
+        if m and " ".join(re.sub(r"[*_`]", "", m.group(1)).split()).casefold() == wanted:
+            return n
+    return 0
 
 
 def _is_heading(line: Line, body_size: float) -> bool:

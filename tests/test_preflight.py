@@ -83,6 +83,39 @@ def test_heading_stranded_at_the_foot_of_a_page(tmp_path):
     assert [(f.check, f.page) for f in found if f.check == "stranded"] == [("stranded", 2)]
 
 
+def test_a_heading_over_a_figure_is_not_stranded(tmp_path):
+    """A figure under a heading has no lines of text, but it fills the page's foot: the
+    heading is not alone there. Two lines of text alone under it still are too few."""
+    figure = ("<div style='height: 40mm; border: 1pt solid #000'></div>"
+              "<p>Figure 1. A caption.</p>")
+    body = (PARA + "<div style='break-before: page'></div><div style='height: 170mm'></div>"
+            "<h2>A heading over a figure</h2>" + figure +
+            "<div style='break-before: page'></div>" + PARA * 3)
+    assert "stranded" not in checks(pdf_of(body, tmp_path))
+    body = (PARA + "<div style='break-before: page'></div><div style='height: 196mm'></div>"
+            "<h2>A heading at the foot</h2><p>" + "One line under it and a second one, "
+            "which runs on to two lines of text at the foot of this page. " * 2 + "</p>"
+            "<div style='break-before: page'></div>" + PARA * 3)
+    found = preflight.check_pdf(pdf_of(body, tmp_path, "two.pdf"))
+    assert [f.message for f in found if f.check == "stranded"] == [
+        "heading “A heading at the foot” with 2 line(s) under it at the foot of the page"]
+
+
+def test_a_stranded_heading_is_placed_at_its_own_line(tmp_path):
+    source = tmp_path / "01-first.md"
+    source.write_text("---\ntitle: First\n---\n\nText.\n\n## The *alpha* case {#sec-a}\n\n"
+                      "More.\n", encoding="utf-8")
+    assert preflight.heading_line(source, "1.2 The alpha case") == 7
+    assert preflight.heading_line(source, "The alpha case") == 7
+    assert preflight.heading_line(source, "Another heading") == 0
+    body = (PARA + "<div style='break-before: page'></div>"
+            "<div style='height: 205mm'></div><h2>1.2 The alpha case</h2>"
+            "<p>One line under it.</p><div style='break-before: page'></div>" + PARA * 3)
+    found = [f for f in preflight.check_pdf(pdf_of(body, tmp_path), sources=(source, 2))
+             if f.check == "stranded"]
+    assert [(f.path, f.line) for f in found] == [(str(source), 7)]
+
+
 def test_question_label_alone_at_the_foot(tmp_path):
     body = ("<div style='break-before: page'></div>" + PARA * 18 +
             "<p>3. ○ ANALYSIS</p><div style='break-before: page'></div>"
