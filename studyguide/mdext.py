@@ -12,7 +12,8 @@ Each piece does one thing that neither Python-Markdown nor pymdown-extensions do
 * implicit header references ``[Heading text]`` link to the heading of that text.
 * a backslash at the end of a line is a hard line break.
 * ``#`` starts a heading only when a space follows (``#.`` is a list marker).
-* ``Table: caption {#id}`` next to a table becomes its ``<caption>`` and id.
+* ``Table: caption {#id}`` (or ``: caption``) next to a table becomes its ``<caption>``
+  and id.
 * task-list checkboxes sit in a ``<label>`` with the item's text, as Pandoc writes them.
 * notes are numbered in the order of their calls; an ordered list's ``start`` is also
   set as its counter, which WeasyPrint reads (it ignores ``start``).
@@ -413,6 +414,17 @@ class PandocTree(Treeprocessor):
                     if near is not None and near.tag == "p" and \
                             re.match(r"(Table)?:\s", near.text or ""):
                         self.caption(parent, el, near)
+                        break
+                    # ": caption": the definition-list extension reads it as a
+                    # definition without a term, the first of a list after the table
+                    # (which goes on with whatever terms follow), or the only one before
+                    if near is not None and near.tag == "dl" and len(near) and \
+                            near[0].tag == "dd" and not near[0].findall("p") and \
+                            (len(near) == 1 or k + 1 < len(kids) and near is kids[k + 1]):
+                        near[0].text = ": " + (near[0].text or "")
+                        self.caption(near, el, near[0])
+                        if not len(near):
+                            parent.remove(near)
                         break
         self.renumber_notes(root)
         for ol in root.iter("ol"):
