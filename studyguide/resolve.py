@@ -496,10 +496,14 @@ class Resolver:
         self.targets[ident] = target
         self.id_lines[ident] = (path, line)
 
-    def line_in(self, doc: Chapter, needle: str) -> int:
-        for i, line in enumerate(doc.body.split("\n")):
-            if needle in line:
-                return doc.body_line + i
+    def line_in(self, doc: Chapter, *needles: str) -> int:
+        """The line of the document's body where the first of ``needles`` that it has
+        stands (the title's line if none)."""
+        lines = doc.body.split("\n")
+        for needle in needles:
+            for i, line in enumerate(lines):
+                if needle in line:
+                    return doc.body_line + i
         return doc.title_line
 
     def convert_table(self, table: Table) -> dict:
@@ -754,7 +758,10 @@ class Resolver:
                 continue
             target = self.targets.get(ident)
             if target is None:
-                where = self.line_in(doc, "#" + ident) if doc else line
+                # the link's line: "](#id)" where it is written as a link, not where
+                # the id is declared ("{#id}", the target the link misses)
+                where = (self.line_in(doc, "(#" + ident + ")", "\"#" + ident + "\"", "#" + ident)
+                         if doc else line)
                 self.report.error(path, where, f"link to missing id '#{ident}'")
                 continue
             if target.kind in ("chapter", "section", "table", "figure", "back"):

@@ -107,6 +107,19 @@ def test_link_to_missing_id(book_copy, tmp_path):
            "link to missing id '#sec-nowhere'")
 
 
+def test_link_to_missing_id_is_placed_at_the_link(book_copy, tmp_path):
+    """The id written earlier where it declares nothing (in a paragraph's middle, say)
+    does not take the error: the link's own line does."""
+    ch = book_copy / CH1
+    edit(ch, "::: {#tbl-ch01-compare .comparison}",
+         "An id that declares nothing: {#sec-nowhere} in a sentence.\n\n"
+         "::: {#tbl-ch01-compare .comparison}")
+    edit(ch, "[](#sec-beta) goes on", "[](#sec-nowhere) goes on")
+    expect(fail_build(book_copy, tmp_path), CH1, line_of(ch, "(#sec-nowhere)"),
+           "link to missing id '#sec-nowhere'")
+    assert line_of(ch, "(#sec-nowhere)") != line_of(ch, "{#sec-nowhere}")
+
+
 def test_duplicate_id(book_copy, tmp_path):
     ch = book_copy / "chapters" / "02-second.md"
     edit(ch, "## Closing words", "## Closing words {#sec-alpha}")
