@@ -9,6 +9,7 @@ override must keep to the placeholders the key knows, and holds no other brace.
 """
 from __future__ import annotations
 
+import difflib
 import functools
 import string
 from pathlib import Path
@@ -63,8 +64,10 @@ def for_book(language: str, overrides, path: Path, line: int, report: Reporter) 
     for key, value in overrides.items():
         line = line_of(overrides, key, line)
         if key not in english:
-            report.error(path, line, f"unknown label '{key}' (the labels are the keys of "
-                         "templates/locales/en.yaml)")
+            close = difflib.get_close_matches(str(key), list(english), 1)
+            report.error(path, line, f"unknown label '{key}' " + (
+                f"(did you mean '{close[0]}'?)" if close else
+                "(the labels are the keys of templates/locales/en.yaml)"))
             continue
         if key == "months":
             if not isinstance(value, list) or len(value) != 12 or \

@@ -70,8 +70,11 @@ def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict, 
     config = schema.validate(schema.BookConfig, data, path, report, partial=True)
     language = data.get("language") if isinstance(data.get("language"), str) else ""
     overrides = data.get("labels") if isinstance(data.get("labels"), dict) else None
+    before = len(report.errors)
     labels = labels_mod.for_book(config.language if config else language, overrides, path,
                                  line_of(data, "labels"), report)
+    # a label in error keeps its default, which the rest of the book can be checked with
+    reported += len(report.errors) - before
     if config is None:
         return None, data, False
     bad = schema.bad_keys(schema.BookConfig, data)

@@ -343,10 +343,10 @@ def test_label_overrides_and_their_errors(tmp_path):
         "title": "T", "language": "en", "labels": {
             "contents": "What is inside", "chapter_n": "Part {n}",
             "page_ref": "page {pge}", "colophon": "x", "months": ["Jan"],
-            "index": "Index {{sic}}"}},
-        "---\ntitle: One\n---\n\nText.\n")
+            "index": "Index {{sic}}", "timline_caption": "Dates"}},
+        "---\ntitle: One\n---\n\nText with a link to [](#nowhere).\n")
     report = Reporter(book)
-    load_book(book, report)
+    loaded = load_book(book, report)
     lines = (book / "book.yaml").read_text().split("\n")
     messages = {str(d) for d in report.diagnostics}
 
@@ -360,15 +360,22 @@ def test_label_overrides_and_their_errors(tmp_path):
                in m for m in messages), messages
     assert any(f"book.yaml:{line('index')}: error: label 'index': a brace may only enclose"
                in m for m in messages), messages
-    assert len(report.errors) == 4
+    assert any(f"book.yaml:{line('timline_caption')}: error: unknown label "
+               "'timline_caption' (did you mean 'timeline_caption'?)" in m
+               for m in messages), messages
+    assert len(report.errors) == 5
+    # a label in error keeps its default: the rest of the book is checked in the same run
+    render_book(loaded, report)
+    assert [d.message for d in report.errors[5:]] == ["link to missing id '#nowhere'"]
     # the good overrides are used
     data = yaml.safe_load((book / "book.yaml").read_text(encoding="utf-8"))
-    for key in ("page_ref", "colophon", "months", "index"):
+    for key in ("page_ref", "colophon", "months", "index", "timline_caption"):
         del data["labels"][key]
     (book / "book.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     report = Reporter(book)
     rb = render_book(load_book(book, report), report)
-    assert not report.errors and rb.labels["contents"] == "What is inside"
+    assert [d.message for d in report.errors] == ["link to missing id '#nowhere'"]
+    assert rb.labels["contents"] == "What is inside"
     assert rb.docs[0].label == "Part 1"
 
 
