@@ -259,7 +259,7 @@ class Book:
     changelog: Chapter | None = None
     stylesheet_path: Path | None = None    # the book's own CSS, after the theme's
     templates_dir: Path | None = None      # the book's template overrides
-    master_table: dict | None = None       # {table, title, lead, line}: a table as an appendix
+    master_table: dict | None = None   # {table, title, lead, line}: a table as an appendix
     index_entries: list[IndexEntry] = field(default_factory=list)   # data/index.yaml
     fonts: list = field(default_factory=list)   # fonts.BookFont: font files of the book's own
     mark_schemes: list[MarkScheme] = field(default_factory=list)   # data/mark_schemes.yaml

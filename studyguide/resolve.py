@@ -481,6 +481,13 @@ class Resolver:
         return [known[job] for job in self.jobs]
 
     # -- stage 3: trees, numbers, ids ------------------------------------------------
+    def book_path(self, path: Path) -> str:
+        """A file of the book as the author knows it: its path in the book folder."""
+        try:
+            return Path(path).relative_to(self.book.root).as_posix()
+        except ValueError:
+            return Path(path).name
+
     def register(self, ident: str, target: Target, path: Path, line: int) -> None:
         if ident in self.reserved:
             if (ident, path, line) not in self.refused:   # a heading's id is met twice
@@ -490,7 +497,8 @@ class Resolver:
             return
         if ident in self.targets:
             first = self.id_lines.get(ident)
-            where = f" (first defined at {first[0].name}:{first[1]})" if first else ""
+            where = f" (first defined at {self.book_path(first[0])}:{first[1]})" if first \
+                else ""
             self.report.error(path, line, f"duplicate id '{ident}'{where}")
             return
         self.targets[ident] = target

@@ -124,7 +124,8 @@ def test_duplicate_id(book_copy, tmp_path):
     ch = book_copy / "chapters" / "02-second.md"
     edit(ch, "## Closing words", "## Closing words {#sec-alpha}")
     expect(fail_build(book_copy, tmp_path), "chapters/02-second.md",
-           line_of(ch, "Closing words"), "duplicate id 'sec-alpha'")
+           line_of(ch, "Closing words"), "duplicate id 'sec-alpha' "
+           rf"\(first defined at chapters/01-first\.md:{line_of(book_copy / CH1, '{#sec-alpha}')}\)")
 
 
 def test_missing_image(book_copy, tmp_path):
