@@ -257,6 +257,11 @@ def load_index(root: Path, report: Reporter, people: list[Person],
              for sub in item.subentries],
             see=item.see, see_also=list(item.see_also), line=line))
     known = set(seen) | {p.index for p in people} | {g.term for g in glossary}
+    # with people.yaml or glossary.yaml in error, some headings are missing: a "see"
+    # to one of them would only repeat that error
+    sources = {str(root / "data" / name) for name in ("people.yaml", "glossary.yaml")}
+    if any(str(d.path) in sources for d in report.errors):
+        return entries
     for entry in entries:
         for name in ([entry.see] if entry.see else []) + entry.see_also:
             if name not in known:

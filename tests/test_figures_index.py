@@ -246,3 +246,21 @@ def test_printed_index_has_subentries_ranges_and_cross_references(indexed_build)
     assert "See also Beta theory" in flat
     assert re.search(r"its critics \d+", flat)
     assert "Doctrines. See Alpha doctrine" in flat
+
+
+def test_a_broken_glossary_does_not_make_the_index_report_its_terms(book_copy):
+    """The glossary's terms are index headings; with glossary.yaml in error they are
+    unknown, and a "see" to one would only repeat its error."""
+    (book_copy / "data" / "index.yaml").write_text(
+        "- heading: Doctrine\n  see: Alpha doctrine\n", encoding="utf-8")
+    _, report = render(book_copy)
+    assert not report.errors, report.errors
+    glossary = book_copy / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8") + "- term: [unclosed\n",
+                        encoding="utf-8")
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    report = Reporter(book_copy)
+    load_book(book_copy, report)
+    assert report.errors and all(d.path.endswith("glossary.yaml") for d in report.errors), \
+        [str(d) for d in report.errors]
