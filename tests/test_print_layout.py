@@ -125,3 +125,19 @@ def test_missing_fonts_are_reported(monkeypatch):
     monkeypatch.setattr(fonts, "installed_families",
                         lambda: frozenset({"Linux Libertine O", "Linux Biolinum O"}))
     assert fonts.missing_fonts() == []
+
+
+def test_a_short_tables_caption_is_not_a_column_of_words(tmp_path):
+    """A caption is as wide as its table; a captioned table takes the measure, so that
+    a two-column table's caption reads as a line, not a word a line."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    html = ("<table><caption>Table 2.1. Two plates compared, by speed</caption>"
+            "<tr><th>Plate</th><th>Speed</th></tr><tr><td>Pacific</td><td>fast</td></tr>"
+            "</table>")
+    pdf = tmp_path / "t.pdf"
+    HTML(string=html).write_pdf(pdf, stylesheets=[CSS(root / "styles" / "base.css"),
+                                                  CSS(string="@page { size: A4 }")])
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Table 2.1. Two plates compared, by speed" in text, text
