@@ -28,7 +28,8 @@ MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 DISPLAY = r"(?<!\\)\$\$(?P<display>(?:[^$\\]|\\.|\$(?!\$))+?)\$\$"
 INLINE = r"(?<![\\$])\$(?![\s$])(?P<inline>(?:[^$\\\n]|\\.|\n(?!\s*\n))*?[^\s\\$])\$(?!\d)"
 PATTERN = DISPLAY + "|" + INLINE
-PRIORITY = 185          # after code spans (190), before backslash escapes (180)
+PRIORITY = 186          # after code spans (190), before backslash escapes (180) and
+                        # pandoc's escaped space and line break (185), which are TeX here
 SIZE = 16               # px per em of the drawn SVG; the PDF scales it to the text
 _MATH = re.compile(r"<math\b[^>]*>.*?</math>", re.S)
 _ALT = re.compile(r'\balttext="([^"]*)"')
@@ -52,7 +53,10 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
     except Exception as exc:       # latex2mathml raises many kinds, some without a message
         raise MathError(f"cannot read '{tex}' ({type(exc).__name__}"
                         f"{': ' + str(exc) if str(exc) else ''})") from None
-    root = ET.fromstring(mathml)
+    try:
+        root = ET.fromstring(mathml)
+    except ET.ParseError as exc:   # a character XML refuses, passed through by the converter
+        raise MathError(f"cannot read '{tex}' ({exc})") from None
     for el in root.iter():
         if el.text and el.text.startswith("\\") and len(el.text) > 1:
             raise MathError(f"unknown TeX command '{el.text}' in '{tex}'")

@@ -154,6 +154,11 @@ def test_images_in_data_texts_are_relative_to_their_file(book):
     ("`$x$` is code", []),
     ("$a$ and $b$", ["a", "b"]),
     ("$$\\sum_{i=1}^{4} C_i$$", ["\\sum_{i=1}^{4} C_i"]),
+    # TeX's escaped space and line break are TeX's here, not pandoc's no-break space
+    # and hard line break
+    (r"about $30\ \text{°C/km}$ down", [r"30\ \text{°C/km}"]),
+    ("$$\\begin{matrix} a & b \\\\\nc & d \\end{matrix}$$",
+     ["\\begin{matrix} a & b \\\\\nc & d \\end{matrix}"]),
 ])
 def test_dollar_math_follows_pandocs_rules(text, formulas):
     from studyguide.markdown import convert
