@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from pathlib import Path
 
 from . import labels as labels_mod
@@ -21,9 +22,13 @@ from .schema import FORMATS, PAPER_SIZES  # noqa: F401  (the CLI's choices)
 
 
 def slugify(text: str) -> str:
-    """An id or file name from a text: ASCII letters, digits and hyphens. A text with
-    no ASCII letter or digit (Arabic, Hebrew, Greek...) gets one from its letters' hash,
-    so that two such headings or terms do not share an id."""
+    """An id or file name from a text: ASCII letters, digits and hyphens, accents
+    stripped from Latin letters ("Éruption" gives "eruption"), as pandoc's
+    ``ascii_identifiers`` does. A text with no ASCII letter or digit (Arabic, Hebrew,
+    Greek...) gets one from its letters' hash, so that two such headings or terms do
+    not share an id."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c))
     text = re.sub(r"[^\w\s-]", "", text.lower(), flags=re.UNICODE)
     text = re.sub(r"[\s_]+", "-", text.strip())
     ascii_only = re.sub(r"[^a-z0-9-]", "", text)

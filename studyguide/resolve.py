@@ -1178,6 +1178,10 @@ class Resolver:
         for e in book.glossary:
             self.register(e.id, Target("glossary", e.term, e.term, "glossary"),
                           book.root / "data" / "glossary.yaml", e.line)
+        for p in book.people:           # each key figure's entry: "[](#person-NAME)"
+            self.register("person-" + slugify(p.name),
+                          Target("key-figures", p.name, p.name, "person"),
+                          book.root / "data" / "people.yaml", p.line)
         for key in self.cites.bibliography:
             self.targets["ref-" + key] = Target("bibliography", "", key, "ref")
         return master

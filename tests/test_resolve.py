@@ -200,3 +200,25 @@ def test_the_master_tables_lead_is_markdown(book_copy):
     from studyguide.writers.pdf import part_sources
     printed = part_sources(rendered, False, "A4")["master-table"]
     assert "<p class=\"lead\">The <em>table</em> <span class=\"citation\"" in printed
+
+
+def test_key_figures_and_accented_terms_are_link_targets(book_copy):
+    """``person-NAME`` is a key figure's id, as the reference says, and a glossary term's
+    id strips its accents (pandoc's ``ascii_identifiers``): both can be linked to."""
+    glossary = book_copy / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
+        "- term: Beta theory",
+        "- term: Nuée ardente\n  definition: A glowing cloud.\n- term: Beta theory", 1),
+        encoding="utf-8")
+    chapter = book_copy / "chapters" / "02-second.md"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text + "\nSee [](#person-ada-writer) and [the cloud](#gl-nuee-ardente)"
+                       " of the Nuée ardente.\n", encoding="utf-8")
+    report = Reporter(book_copy)
+    rendered = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    links = tree(rendered.docs[1].body_html).xpath("//a[@href='#person-ada-writer']")
+    assert [a.text for a in links] == ["Ada Writer"]
+    assert [p["id"] for p in rendered.people] == ["person-ada-writer"]
+    assert [g["id"] for g in rendered.glossary if g["term"] == "Nuée ardente"] == \
+        ["gl-nuee-ardente"]
