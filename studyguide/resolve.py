@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+import string
 import threading
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -538,6 +539,7 @@ class Resolver:
             f'<table><caption><span class="label">{label}.</span> {fill(cells["caption"])}'
             f'</caption><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
             f'{note}</figure>')
+        _table_notes(tree[0], table.id)
         return self.sanitise(tree, table.path, table.line)
 
     def build_tree(self, conv: dict, prefix: str, counters: dict) -> tuple:
@@ -734,6 +736,13 @@ class Resolver:
             return html_text
         tree = _fragment(html_text)
         self.limit_nesting(tree, path, lambda text: line)
+        if tree.xpath('.//a[@class="footnote-ref"]'):
+            # converted on its own, its note would take the id of a chapter's first note
+            self.report.error(path, line, "a footnote cannot go here (only a chapter's or "
+                              "a back-matter page's text, or a cell of a table in tables/, "
+                              "has notes): write the note into the text")
+            for el in tree.xpath('.//div[@class="footnote"] | .//sup[a[@class="footnote-ref"]]'):
+                el.drop_tree()          # its tail, the text after a call, stays
         self.link(tree, None, path, line)
         return self.sanitise(tree, path, line)
 
@@ -1419,6 +1428,51 @@ def _number_notes_by_reference(tree) -> None:
         items.sort(key=lambda li: rank.get(li.get("id"), len(order)))
         for li in items:
             ol.append(li)      # moves it to the end, in the new order
+
+
+def _table_notes(figure, table_id: str) -> None:
+    """A data table's cells are each converted on their own, each with its notes in a
+    list of its own: the notes go under the table, lettered a, b, c… in the order of
+    their calls (as a table's notes are set), and each call links to its note."""
+    calls = figure.xpath('.//a[@class="footnote-ref"]')
+    if not calls:
+        return
+
+    def cell_of(el):
+        return next(c for c in el.iterancestors()
+                    if c.tag in ("td", "th", "caption") or c.get("class") == "table-note")
+
+    notes = {}
+    for holder in figure.xpath('.//div[@class="footnote"]'):
+        cell = cell_of(holder)
+        for li in holder.xpath("./ol/li[@id]"):
+            notes[(cell, li.get("id"))] = li
+        holder.getparent().remove(holder)
+        # the cell's text was a paragraph only because the notes followed it
+        paras = cell.findall("p")
+        if len(paras) == 1 and len(cell) == 1 and not (cell.text or "").strip():
+            paras[0].drop_tag()
+    listed = etree.Element("ol", {"class": "table-notes", "type": "a"})
+    for n, a in enumerate(calls):
+        li = notes.get((cell_of(a), (a.get("href") or "")[1:]))
+        letter = string.ascii_lowercase[n % 26] * (n // 26 + 1)
+        note_id = f"{table_id}-note-{letter}"
+        sup = a.getparent()
+        if sup.tag == "sup":
+            sup.attrib.pop("id", None)
+        a.attrib.clear()
+        a.set("class", "table-note-ref")
+        a.set("href", "#" + note_id)
+        a.text = letter
+        if li is None:
+            continue
+        for back in li.xpath('.//a[@class="footnote-backref"]'):
+            back.drop_tree()
+        li.attrib.clear()
+        li.set("id", note_id)
+        listed.append(li)
+    if len(listed):
+        figure.append(listed)
 
 
 def _map_texts(value, fn):

@@ -222,3 +222,47 @@ def test_key_figures_and_accented_terms_are_link_targets(book_copy):
     assert [p["id"] for p in rendered.people] == ["person-ada-writer"]
     assert [g["id"] for g in rendered.glossary if g["term"] == "Nuée ardente"] == \
         ["gl-nuee-ardente"]
+
+
+def test_a_data_tables_footnotes_go_under_it(book_copy):
+    """Each cell of a table in tables/ is converted on its own: its footnote would
+    share an id with the chapter's own first note and be lost. The notes are set under
+    the table, lettered, each call linking to its note."""
+    tables = book_copy / "tables" / "tables.yaml"
+    tables.write_text(tables.read_text(encoding="utf-8").replace(
+        '- [Origin, "1901 [@writer1901]", "1925"]',
+        '- [Origin, "1901 [@writer1901]", "1925^[Adopted late.]"]').replace(
+        "- [Leader, Ada Writer, Bea Critic]",
+        "- [Leader, \"Ada Writer^[Born 1870.]\", Bea Critic]"), encoding="utf-8")
+    chapter = book_copy / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") +
+                       "\nA chapter note.^[The chapter's own note.]\n", encoding="utf-8")
+    report = Reporter(book_copy)
+    rendered = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    body = tree(rendered.docs[0].body_html)
+    figure = body.xpath("//figure[@id='tbl-ch01-compare']")[0]
+    calls = figure.xpath(".//a[@class='table-note-ref']")
+    assert [(a.text, a.get("href")) for a in calls] == [
+        ("a", "#tbl-ch01-compare-note-a"), ("b", "#tbl-ch01-compare-note-b")]
+    notes = figure.xpath(".//ol[@class='table-notes']/li")
+    assert [(li.get("id"), " ".join(li.text_content().split())) for li in notes] == [
+        ("tbl-ch01-compare-note-a", "Adopted late."),
+        ("tbl-ch01-compare-note-b", "Born 1870.")]
+    assert not figure.xpath(".//div[@class='footnote'] | .//td/p")
+    # the chapter's own note is whole, once
+    ids = body.xpath("//@id")
+    assert len(ids) == len(set(ids))
+    assert "The chapter’s own note." in body.xpath("string(//div[@class='footnote'])")
+
+
+def test_a_footnote_in_a_data_files_text_is_an_error(book_copy):
+    glossary = book_copy / "data" / "glossary.yaml"
+    text = glossary.read_text(encoding="utf-8")
+    glossary.write_text(text.replace("- term: Beta theory", "- term: Gamma idea\n"
+                                     "  definition: Noted.^[A note.]\n- term: Beta theory", 1),
+                        encoding="utf-8")
+    report = Reporter(book_copy)
+    render_book(load_book(book_copy, report), report)
+    assert [(d.path.split("/")[-1], d.line, d.message[:24]) for d in report.errors] == [
+        ("glossary.yaml", 4, "a footnote cannot go her")]
