@@ -141,3 +141,42 @@ def test_a_short_tables_caption_is_not_a_column_of_words(tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "Table 2.1. Two plates compared, by speed" in text, text
+
+
+def test_a_wide_data_table_stays_inside_the_measure(tmp_path):
+    """Five columns or more: each as wide as its text needs, a size smaller, a long word
+    hyphenated or broken inside its column; nothing runs past the measure or into the
+    next column (fixed, equal columns set "Trachyandésite" over its neighbour)."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    head = "".join(f"<th>{w}</th>" for w in ["Éruption", "Année", "IEV", "Volume",
+                                            "Panache", "Victimes", "Durée", "Magma",
+                                            "Conséquence climatique"])
+    row = "".join(f"<td>{w}</td>" for w in ["1815", "7", "150", "43", "≈ 71 000",
+                                            "10 jours", "Trachyandésite", "Aucune"])
+    html = (f'<html lang="fr"><body><figure class="comparison"><table><caption>Huit '
+            f'éruptions</caption><thead><tr>{head}</tr></thead><tbody>'
+            + f"<tr><th>Eyjafjallajökull</th>{row}</tr>" * 3 + "</tbody></table></figure>"
+            "</body></html>")
+    pdf = tmp_path / "t.pdf"
+    measure = CSS(string="@page { size: A4; margin: 20mm 44mm; } body { margin: 0; "
+                  "font-size: 11pt; }")
+    HTML(string=html).write_pdf(pdf, stylesheets=[CSS(root / "styles" / "base.css"),
+                                                  CSS(root / "styles" / "print.css"),
+                                                  measure])
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    words = [(float(a), float(b), w) for a, b, w in
+             re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)',
+                        boxes)]
+    right = (210 - 44) / 25.4 * 72
+    assert words and max(x1 for _, x1, _ in words) <= right + 0.5, \
+        [w for w in words if w[1] > right + 0.5]
+    # each cell's words stay inside its column: no character overlaps the next
+    import pdfplumber
+    with pdfplumber.open(pdf) as doc:
+        page = doc.pages[0]
+        for line in page.extract_text_lines():
+            chars = sorted(line["chars"], key=lambda c: c["x0"])
+            for c, d in zip(chars, chars[1:]):
+                assert d["x0"] >= c["x1"] - 1.5, f"overlap in {line['text']!r}"

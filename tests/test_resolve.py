@@ -266,3 +266,14 @@ def test_a_footnote_in_a_data_files_text_is_an_error(book_copy):
     render_book(load_book(book_copy, report), report)
     assert [(d.path.split("/")[-1], d.line, d.message[:24]) for d in report.errors] == [
         ("glossary.yaml", 4, "a footnote cannot go her")]
+
+
+def test_print_keeps_a_markdown_table_that_fits_a_page_whole(rb):
+    from studyguide.writers.pdf import print_typography
+    rows = lambda n: "".join(f"<tr><td>Row {i}</td><td>{i}</td></tr>" for i in range(n))  # noqa: E731
+    html = ("<!DOCTYPE html><html><head><title>t</title></head><body>"
+            f"<table id='short'>{rows(4)}</table><table id='long'>{rows(90)}</table>"
+            f"<table class='chronology' id='chrono'>{rows(4)}</table></body></html>")
+    out = tree(print_typography(html, rb, "A4"))
+    assert {t.get("id"): t.get("class") for t in out.iter("table")} == {
+        "short": "whole", "long": None, "chrono": "chronology"}

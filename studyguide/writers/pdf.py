@@ -263,7 +263,8 @@ COMPACT_TABLE_MM = 170
 
 
 def table_height_mm(figure, measure: float = 122) -> float:
-    """A comparison table's height in print, estimated from its text: the text block is
+    """A table's height in print (a comparison table's figure, or a table), estimated
+    from its text: the text block is
     ``measure`` mm wide (the book's 122), the first column takes 21 % and the others
     share the rest; the cells' type (9.35 pt) sets about 1.4 mm a character and 4.2 mm
     a line."""
@@ -332,6 +333,11 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
             figure.set("class", figure.get("class") + " long-table")
         elif paper and height > COMPACT_TABLE_MM:
             figure.set("class", figure.get("class") + " compact")
+    # an author's Markdown table that fits a page is kept whole too (print.css)
+    for table in doc.xpath('//table[not(ancestor::figure)][not(contains(concat(" ", @class, '
+                           '" "), " chronology "))]'):
+        if table_height_mm(table) <= BOOK_TABLE_MM.get(paper, LONG_TABLE_MM):
+            table.set("class", " ".join(filter(None, [table.get("class"), "whole"])))
     _wrap_words(doc.find("body"), proper_names(rb), "name", _shortest_hyphenated_of(rb))
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
 
