@@ -277,3 +277,14 @@ def test_print_keeps_a_markdown_table_that_fits_a_page_whole(rb):
     out = tree(print_typography(html, rb, "A4"))
     assert {t.get("id"): t.get("class") for t in out.iter("table")} == {
         "short": "whole", "long": None, "chrono": "chronology"}
+
+
+def test_running_heads_from_attributes_get_typographic_quotes(rb):
+    """A handout's running head (its chapter's short title) and the book's title come
+    from the body's attributes, which SmartyPants passes over."""
+    from studyguide.writers.pdf import print_typography
+    html = ('<!DOCTYPE html><html><head><title>t</title></head><body data-book-title='
+            '"L\'eau" data-running="Structure d\'un volcan"><p>Text.</p></body></html>')
+    body = lxml_html.document_fromstring(print_typography(html, rb, "A4")).find("body")
+    assert (body.get("data-book-title"), body.get("data-running")) == \
+        ("L\u2019eau", "Structure d\u2019un volcan")

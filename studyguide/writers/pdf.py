@@ -26,7 +26,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from html import escape
+from html import escape, unescape
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -262,6 +262,11 @@ BOOK_TABLE_MM = {"A4": 235, "Letter": 218}
 COMPACT_TABLE_MM = 170
 
 
+def _smart_text(text: str) -> str:
+    """Typographic quotes in a plain text (an attribute's), not HTML."""
+    return unescape(_smart(escape(text, quote=False)))
+
+
 def table_height_mm(figure, measure: float = 122) -> float:
     """A table's height in print (a comparison table's figure, or a table), estimated
     from its text: the text block is
@@ -304,7 +309,13 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
     for h in doc.xpath('//h1[contains(concat(" ", @class, " "), " chapter-title ")]'):
         section = next((s for s in h.iterancestors("section") if s.get("id")), None)
         running = short.get(section.get("id")) if section is not None else None
-        h.set("data-running", _smart(running or " ".join(h.text_content().split())))
+        h.set("data-running", _smart_text(running or " ".join(h.text_content().split())))
+    # the running heads' other sources, attributes SmartyPants passes over: the book's
+    # title, a handout's chapter (its short title) and kind
+    body = doc.find("body")
+    for attr in ("data-book-title", "data-running", "data-kind"):
+        if body is not None and body.get(attr):
+            body.set(attr, _smart_text(body.get(attr)))
     display = doc.xpath(" | ".join([f"//{t}" for t in DISPLAY] + [
         f'//*[contains(concat(" ", @class, " "), " {c} ")]' for c in DISPLAY_CLASSES]))
     for el in display:
