@@ -110,9 +110,11 @@ def fill(labels: dict, key: str, **values) -> str:
 def format_date(labels: dict, date: str) -> str:
     """An ISO date (YYYY, YYYY-MM or YYYY-MM-DD) written out in the book's language."""
     parts = date.split("-")
+    # ISO writes a year in four digits ("0079"); a reader reads it without the zeros
+    year = str(int(parts[0])) if parts[0].isdigit() else parts[0]
     if len(parts) == 1:
-        return parts[0]
+        return year
     month = labels["months"][int(parts[1]) - 1]
     if len(parts) == 2:
-        return fill(labels, "date_month", month=month, year=parts[0])
-    return fill(labels, "date_day", day=int(parts[2]), month=month, year=parts[0])
+        return fill(labels, "date_month", month=month, year=year)
+    return fill(labels, "date_day", day=int(parts[2]), month=month, year=year)

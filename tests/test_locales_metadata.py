@@ -411,3 +411,10 @@ def test_bad_metadata_is_reported_at_its_line(tmp_path):
         n = next(i for i, t in enumerate(text, 1) if t.strip().startswith(key + ":"))
         assert any(f"book.yaml:{n}: error: " in m and words in m for m in messages), \
             (key, messages)
+
+
+def test_an_early_year_is_written_without_isos_zeros():
+    from studyguide.labels import defaults, format_date
+    assert format_date(defaults("fr"), "0079-10-24") == "24 octobre 79"
+    assert format_date(defaults("en"), "0079") == "79"
+    assert format_date(defaults("en"), "1917-11") == "November 1917"
