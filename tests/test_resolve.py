@@ -288,3 +288,22 @@ def test_running_heads_from_attributes_get_typographic_quotes(rb):
     body = lxml_html.document_fromstring(print_typography(html, rb, "A4")).find("body")
     assert (body.get("data-book-title"), body.get("data-running")) == \
         ("L\u2019eau", "Structure d\u2019un volcan")
+
+
+def test_a_rows_heading_cell_is_indexed_and_a_columns_is_not(book_copy):
+    tables = book_copy / "tables" / "tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    assert "- [Leader, Ada Writer, Bea Critic]" in text
+    tables.write_text(text.replace("- [Leader, Ada Writer, Bea Critic]",
+                                   "- [Ada Writer, led alpha, Bea Critic]").replace(
+        "columns: [Aspect, Alpha, Beta]", "columns: [Ada Writer, Alpha, Beta]", 1),
+        encoding="utf-8")
+    report = Reporter(book_copy)
+    rendered = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    figure = tree(rendered.docs[0].body_html).xpath("//figure[@id='tbl-ch01-compare']")[0]
+    marked = figure.xpath(".//tbody/tr/th//*[@class='index-term' or @class='gloss']")
+    assert [" ".join(m.text_content().split()) for m in marked] == ["Ada Writer"]
+    assert not figure.xpath(".//thead//*[@class='index-term']")
+    refs = {e["term"]: e["refs"] for e in rendered.index}["Ada Writer"]
+    assert ("ch01", marked[0].get("id")) in refs
