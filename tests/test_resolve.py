@@ -307,3 +307,12 @@ def test_a_rows_heading_cell_is_indexed_and_a_columns_is_not(book_copy):
     assert not figure.xpath(".//thead//*[@class='index-term']")
     refs = {e["term"]: e["refs"] for e in rendered.index}["Ada Writer"]
     assert ("ch01", marked[0].get("id")) in refs
+
+
+def test_print_sizes_a_picture_by_its_width_in_pixels(rb):
+    from studyguide.writers.pdf import print_typography
+    html = ('<!DOCTYPE html><html><head><title>t</title></head><body><p>An icon '
+            '<img src="a.png" alt="icon" width="12"> and <img src="b.png" alt="b" '
+            'width="40" style="height: 1cm"> and <img src="c.png" alt="c"></p></body></html>')
+    imgs = list(tree(print_typography(html, rb, "A4")).iter("img"))
+    assert [i.get("style") for i in imgs] == ["width: 12px", "height: 1cm; width: 40px", None]

@@ -344,6 +344,16 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
             figure.set("class", figure.get("class") + " long-table")
         elif paper and height > COMPACT_TABLE_MM:
             figure.set("class", figure.get("class") + " compact")
+    # a picture's size in pixels, an attribute (as pandoc writes it): WeasyPrint reads
+    # attributes for sizes only when told to, and then HTML's other hints too
+    for img in doc.iter("img"):
+        style = img.get("style") or ""
+        for dim in ("width", "height"):
+            value = img.get(dim) or ""
+            if value.isdigit() and not re.search(rf"(^|[;\s]){dim}\s*:", style):
+                style = f"{style}; {dim}: {value}px" if style.strip() else f"{dim}: {value}px"
+        if style:
+            img.set("style", style)
     # an author's Markdown table that fits a page is kept whole too (print.css)
     for table in doc.xpath('//table[not(ancestor::figure)][not(contains(concat(" ", @class, '
                            '" "), " chronology "))]'):
