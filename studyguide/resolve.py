@@ -162,6 +162,13 @@ def _text(el) -> str:
     return re.sub(r"\s+", " ", el.text_content()).strip()
 
 
+@functools.lru_cache(maxsize=1024)
+def title_text(title: str) -> str:
+    """A title (inline Markdown) as plain text, as the book sets it: emphasis marks gone,
+    quotes and dashes typographic (the EPUB's page titles, contents and links)."""
+    return _text(_fragment(convert_inline(html.escape(title, quote=False))))
+
+
 class Pending:
     """A Markdown string waiting for conversion: its place in ``Resolver.jobs``."""
     __slots__ = ("index",)
@@ -1085,8 +1092,9 @@ class Resolver:
         book, L = self.book, self.labels
         for d in book.documents:
             kind = "chapter" if d.kind == "chapter" else "back"
+            title = title_text(d.title)
             self.register(d.id, Target(d.id, self.label("chapter_n", d.number) if d.number
-                                       else d.title, d.title, kind), d.path, d.title_line)
+                                       else title, title, kind), d.path, d.title_line)
         # (id, title, whether it is a section that links may lead to in print and in the
         # EPUB alike: the title page, copyright page and print contents are only
         # reserved; the timeline figure's target is made with the figure, below)
@@ -1127,7 +1135,7 @@ class Resolver:
             tree, sections = self.build_tree(conv, prefix, counters)
             trees.append((d, tree))
             rendered.append(RenderedDoc(
-                id=d.id, kind=d.kind, number=d.number, title=d.title,
+                id=d.id, kind=d.kind, number=d.number, title=title_text(d.title),
                 title_html=_joined(convert_inline(html.escape(d.title, quote=False)), names),
                 path=d.path,
                 summary_html=self.fill_tokens(conv["summary"]),

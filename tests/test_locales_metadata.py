@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from lxml import etree
+from lxml import html as lxml_html
 from pypdf import PdfReader
 
 from conftest import epubcheck, only, run_build
@@ -418,3 +419,25 @@ def test_an_early_year_is_written_without_isos_zeros():
     assert format_date(defaults("fr"), "0079-10-24") == "24 octobre 79"
     assert format_date(defaults("en"), "0079") == "79"
     assert format_date(defaults("en"), "1917-11") == "November 1917"
+
+
+def test_french_punctuation_in_the_builders_own_text(book_copy):
+    """The builder's own colons and semicolons follow the book's language: French sets
+    a no-break space before a colon and a narrow one before a semicolon."""
+    from studyguide.writers.pdf import front_source, index_source
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", "language: fr-FR"), encoding="utf-8")
+    (book_copy / "data" / "index.yaml").write_text(
+        "- heading: Doctrines\n  see_also: [Alpha doctrine, Beta theory]\n"
+        "  forms: [doctrines]\n", encoding="utf-8")
+    chapter = book_copy / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nTwo doctrines.\n",
+                       encoding="utf-8")
+    report = Reporter(book_copy)
+    rb = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    front = front_source(rb, False, "A4", {})
+    assert "Small Test Book</strong>\u00a0: Fixture for the test suite" in front
+    text = lxml_html.document_fromstring(index_source(rb, False, "A4", {})).text_content()
+    assert "Alpha doctrine\u202f; Beta theory" in text

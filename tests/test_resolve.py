@@ -316,3 +316,17 @@ def test_print_sizes_a_picture_by_its_width_in_pixels(rb):
             'width="40" style="height: 1cm"> and <img src="c.png" alt="c"></p></body></html>')
     imgs = list(tree(print_typography(html, rb, "A4")).iter("img"))
     assert [i.get("style") for i in imgs] == ["width: 12px", "height: 1cm; width: 40px", None]
+
+
+def test_a_titles_plain_text_is_set_as_the_book_sets_it(book_copy):
+    """The EPUB's page titles, contents and link texts use a chapter's title as plain
+    text: its quotes typographic and its emphasis marks read, as in the heading."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "title: The Second Chapter", "title: \"Beta's *practice*\"", 1), encoding="utf-8")
+    report = Reporter(book_copy)
+    rendered = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    assert rendered.docs[1].title == "Beta\u2019s practice"
+    assert rendered.targets["ch02"].title == "Beta\u2019s practice"
+    assert [e.title for e in rendered.spine if e.id == "ch02"] == ["Beta\u2019s practice"]
