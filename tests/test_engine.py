@@ -63,7 +63,8 @@ def test_an_untested_weasyprint_warns_once_and_takes_the_public_path(tmp_path, m
     rb, _ = prepare(Options(content=MINI, output=tmp_path))
     sources = pdf.part_sources(rb, False, "A4")
     ids = pdf.anchor_ids(sources.values())
-    targets = pdf.number_targets(pdf.paginate_html(sources["ch01"], None, {}, ids))
+    targets = pdf.number_targets(pdf.paginate_html(sources["ch01"], None,
+                                                   {i: "0" for i in ids}, ids))
     pages = {t: str(100 + i) for i, t in enumerate(targets)}
     shape = pdf.paginate_html(sources["ch01"], None, pdf.shape_of(pages), ids)
     pdf.layout_part(rb, shape, "ch01-public")

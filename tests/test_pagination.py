@@ -328,7 +328,8 @@ def test_a_part_numbered_after_layout_prints_what_typesetting_its_numbers_would(
     rb, _ = prepare(Options(content=MINI, output=tmp_path))
     sources = pdf.part_sources(rb, False, "A4")
     ids = pdf.anchor_ids(sources.values())
-    targets = pdf.number_targets(pdf.paginate_html(sources["ch01"], None, {}, ids))
+    targets = pdf.number_targets(pdf.paginate_html(sources["ch01"], None,
+                                                   {i: "0" for i in ids}, ids))
     pages = {t: str(first + 4 * i + 3) for i, t in enumerate(targets)}
     shape = pdf.paginate_html(sources["ch01"], None, pdf.shape_of(pages), ids)
     assert 'data-page="00"' in shape or 'data-page="000"' in shape or first == 1
