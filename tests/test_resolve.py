@@ -22,6 +22,14 @@ def rb():
     return rendered
 
 
+def render_clean(book):
+    """A book rendered, with no error; and its report (its warnings)."""
+    report = Reporter(book)
+    rendered = render_book(load_book(book, report), report)
+    assert not report.errors, report.errors
+    return rendered, report
+
+
 def tree(html: str):
     return lxml_html.fragment_fromstring(html, create_parent="div")
 
@@ -172,9 +180,7 @@ def test_a_term_split_by_a_line_break_is_still_the_term(book_copy):
     chapter.write_text(text.replace("The Beta theory answered alpha.",
                                     "The Beta theory answered the Gamma\nidea and alpha.", 1),
                        encoding="utf-8")
-    report = Reporter(book_copy)
-    rendered = render_book(load_book(book_copy, report), report)
-    assert not report.errors, report.errors
+    rendered, report = render_clean(book_copy)
     assert not [w for w in report.warnings if "Gamma idea" in str(w)], report.warnings
     link = tree(rendered.docs[0].body_html).xpath(
         "//a[@class='gloss' and @href='#gl-gamma-idea']")
@@ -192,9 +198,7 @@ def test_the_master_tables_lead_is_markdown(book_copy):
     book_yaml.write_text(text.replace("  lead: >-\n    The table sets",
                                       "  lead: >-\n    The *table* [@writer1901, 3] sets", 1),
                          encoding="utf-8")
-    report = Reporter(book_copy)
-    rendered = render_book(load_book(book_copy, report), report)
-    assert not report.errors, report.errors
+    rendered, report = render_clean(book_copy)
     assert rendered.master_lead.startswith("The <em>table</em> <span class=\"citation\"")
     assert "*" not in rendered.master_lead and "@writer1901" not in rendered.master_lead
     from studyguide.writers.pdf import part_sources
@@ -214,9 +218,7 @@ def test_key_figures_and_accented_terms_are_link_targets(book_copy):
     text = chapter.read_text(encoding="utf-8")
     chapter.write_text(text + "\nSee [](#person-ada-writer) and [the cloud](#gl-nuee-ardente)"
                        " of the Nuée ardente.\n", encoding="utf-8")
-    report = Reporter(book_copy)
-    rendered = render_book(load_book(book_copy, report), report)
-    assert not report.errors, report.errors
+    rendered, report = render_clean(book_copy)
     links = tree(rendered.docs[1].body_html).xpath("//a[@href='#person-ada-writer']")
     assert [a.text for a in links] == ["Ada Writer"]
     assert [p["id"] for p in rendered.people] == ["person-ada-writer"]
@@ -237,9 +239,7 @@ def test_a_data_tables_footnotes_go_under_it(book_copy):
     chapter = book_copy / "chapters" / "01-first.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") +
                        "\nA chapter note.^[The chapter's own note.]\n", encoding="utf-8")
-    report = Reporter(book_copy)
-    rendered = render_book(load_book(book_copy, report), report)
-    assert not report.errors, report.errors
+    rendered, report = render_clean(book_copy)
     body = tree(rendered.docs[0].body_html)
     figure = body.xpath("//figure[@id='tbl-ch01-compare']")[0]
     calls = figure.xpath(".//a[@class='table-note-ref']")
@@ -298,9 +298,7 @@ def test_a_rows_heading_cell_is_indexed_and_a_columns_is_not(book_copy):
                                    "- [Ada Writer, led alpha, Bea Critic]").replace(
         "columns: [Aspect, Alpha, Beta]", "columns: [Ada Writer, Alpha, Beta]", 1),
         encoding="utf-8")
-    report = Reporter(book_copy)
-    rendered = render_book(load_book(book_copy, report), report)
-    assert not report.errors, report.errors
+    rendered, report = render_clean(book_copy)
     figure = tree(rendered.docs[0].body_html).xpath("//figure[@id='tbl-ch01-compare']")[0]
     marked = figure.xpath(".//tbody/tr/th//*[@class='index-term' or @class='gloss']")
     assert [" ".join(m.text_content().split()) for m in marked] == ["Ada Writer"]
@@ -324,9 +322,7 @@ def test_a_titles_plain_text_is_set_as_the_book_sets_it(book_copy):
     chapter = book_copy / "chapters" / "02-second.md"
     chapter.write_text(chapter.read_text(encoding="utf-8").replace(
         "title: The Second Chapter", "title: \"Beta's *practice*\"", 1), encoding="utf-8")
-    report = Reporter(book_copy)
-    rendered = render_book(load_book(book_copy, report), report)
-    assert not report.errors, report.errors
+    rendered, report = render_clean(book_copy)
     assert rendered.docs[1].title == "Beta\u2019s practice"
     assert rendered.targets["ch02"].title == "Beta\u2019s practice"
     assert [e.title for e in rendered.spine if e.id == "ch02"] == ["Beta\u2019s practice"]
