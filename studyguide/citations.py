@@ -126,13 +126,16 @@ def citations_as_notes(text: str, token: re.Pattern, bracketed: Callable[[int], 
     punctuation that follows the citation, and a bracketed citation takes no space
     before it. A citation inside a footnote stays there, written out (``inline``)."""
     in_notes = footnote_definition_lines(text.split("\n"))
+    inline_notes = inline_note_spans(text)
     definitions: list[str] = []
     label = "citation"
     while f"[^{label}-" in text:      # not a label the author uses
         label += "-"
 
     def to_note(m: re.Match) -> str:
-        if text.count("\n", 0, m.start("n")) in in_notes:
+        at = m.start("n")
+        if text.count("\n", 0, at) in in_notes or \
+                any(start < at < end for start, end in inline_notes):
             return m.group(0)
         n = m.group("n")
         definitions.append(f"[^{label}-{n}]: zzcitenote{n}zz")
@@ -148,6 +151,27 @@ def citations_as_notes(text: str, token: re.Pattern, bracketed: Callable[[int], 
     if not definitions:
         return text
     return out + "\n\n" + "\n\n".join(definitions) + "\n"
+
+
+def inline_note_spans(text: str) -> list[tuple[int, int]]:
+    """Where each inline footnote (``^[…]``, brackets inside it balanced, as a citation's
+    are) starts and ends in a Markdown text."""
+    spans, i = [], text.find("^[")
+    while i != -1:
+        depth, j = 0, i + 1
+        while j < len(text):
+            ch = text[j]
+            if ch == "\\":
+                j += 2
+                continue
+            depth += ch == "["
+            depth -= ch == "]"
+            if depth == 0:
+                break
+            j += 1
+        spans.append((i, j + 1))
+        i = text.find("^[", j + 1)
+    return spans
 
 
 def _joins(before: str, space: str) -> bool:

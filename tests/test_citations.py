@@ -263,6 +263,7 @@ def test_note_style_puts_citations_in_footnotes_as_pandoc_does(tmp_path):
     (book / "references.json").write_text(json.dumps(refs))
     chapter = book / "chapters" / "01-first.md"
     chapter.write_text(chapter.read_text() + "\nA new point.[^first] Later [@third1950, 5]."
+                       " Last.^[Compare [@third1950, 7].]"
                        "\n\n[^first]: See [@third1950, 3].\n")
     rb, report = rendered(book)
     assert not report.errors, report.errors
@@ -282,8 +283,9 @@ def test_note_style_puts_citations_in_footnotes_as_pandoc_does(tmp_path):
     assert [n for n, _ in got] == [str(i) for i in range(1, len(want) + 1)]
     assert [t for _, t in got] == want
     assert "A footnote with a citation (Alpha Reconsidered)." in want
-    assert want[-2:] == ["See (Tess Third, A Third Book (Gamma, 1950), 3).",
-                         "Third, A Third Book, 5."]
+    assert want[-3:] == ["See (Tess Third, A Third Book (Gamma, 1950), 3).",
+                         "Third, A Third Book, 5.",
+                         "Compare (Third, A Third Book, 7)."]   # in an inline note
     # the mark after the punctuation, with no space before it
     assert re.search(r'first stated in 1901\.<sup id="ch01-fnref-[\w-]+">', rb.docs[0].body_html)
     # no note inside a note
