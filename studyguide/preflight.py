@@ -406,8 +406,13 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                            labels[i] if labels and i < len(labels) else "", message,
                            str(path), line))
 
-    # footnotes: each note on the page of its call, in the order of the calls
+    # footnotes: each note on the page of its call, in the order of the calls; not in
+    # the front matter (pages numbered i, ii…), which has none, and whose small lines
+    # at a page's foot (a copyright page's "1. Auflage, 3. Dezember") would look like one
     for page in pages:
+        i = page.number - 1
+        if labels and i < len(labels) and re.fullmatch(r"[ivxlcdm]+", labels[i] or ""):
+            continue
         text_lines = _text_lines_of(page)
         calls = [n for ln in text_lines for n in _calls(ln, body_size)]
         notes = [int(m.group(1)) for ln in page.notes if (m := NOTE_START.match(ln.text))

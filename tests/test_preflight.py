@@ -64,6 +64,17 @@ def test_footnote_off_its_page(tmp_path):
     assert "footnote" not in checks(fine)
 
 
+def test_the_front_matters_small_numbered_lines_are_no_notes(tmp_path):
+    """A copyright page's foot ("1. Auflage, 3. Dezember 2026", set small) looks like a
+    footnote without its call; the front matter (numbered i, ii…) has no notes."""
+    body = ("<p>Title</p><div style='break-before: page'></div>" + PARA * 2 +
+            "<p style='font-size: 8.5pt; position: absolute; bottom: 0'>1. Auflage, "
+            "3. Dezember 2026</p><div style='break-before: page'></div>" + PARA * 3)
+    path = pdf_of(body, tmp_path)
+    assert "footnote" in checks(path)                   # read as a body page, it is
+    assert "footnote" not in checks(path, labels=["i", "ii", "1"])
+
+
 def test_small_raised_labels_are_not_note_calls(tmp_path):
     """A question's "(12 marks)" in small capitals, raised beside its number, is no call;
     a raised figure straight after a word still is."""
