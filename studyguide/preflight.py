@@ -375,6 +375,11 @@ def _calls(line: Line, body_size: float) -> list[int]:
         if small:
             run += c.text
             continue
+        if run and c is not None and c.text == "," and c.size < 0.8 * body_size \
+                and c.baseline > base + 1.0 and (before is None or before.size >= limit):
+            calls.append(int(run))      # "¹,²": two calls, the second after the comma
+            run = ""
+            continue
         if run and (before is None or before.size >= 0.8 * body_size) \
                 and not (c is not None and c.size < 0.8 * body_size and c.text.isalpha()):
             calls.append(int(run))

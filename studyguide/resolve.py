@@ -656,6 +656,7 @@ class Resolver:
         for a in tree.xpath('.//a[@class="footnote-backref"]'):
             a.attrib.pop("title", None)
         _number_notes_by_reference(tree)
+        _separate_adjacent_calls(tree)
         # other explicit ids (attr_list on paragraphs, boxes…)
         for el in tree.xpath(".//*[@id]"):
             ident = el.get("id")
@@ -1436,6 +1437,19 @@ def _number_notes_by_reference(tree) -> None:
         items.sort(key=lambda li: rank.get(li.get("id"), len(order)))
         for li in items:
             ol.append(li)      # moves it to the end, in the new order
+
+
+def _separate_adjacent_calls(tree) -> None:
+    """Two note calls with nothing between them ("Anhang.¹²") would read as note 12: the
+    second takes a comma before its number ("¹,²"), in the text (the EPUB) and as the
+    class print's floated note carries (``fn-next``)."""
+    for sup in tree.xpath('.//sup[a[@class="footnote-ref"]]'):
+        before = sup.getprevious()
+        if before is not None and before.tag == "sup" and \
+                before.xpath('a[@class="footnote-ref"]') and not (before.tail or "").strip():
+            before.tail = None
+            sup.text = ","
+            sup.set("class", " ".join(filter(None, [sup.get("class"), "fn-next"])))
 
 
 def _table_notes(figure, table_id: str) -> None:

@@ -75,6 +75,15 @@ def test_the_front_matters_small_numbered_lines_are_no_notes(tmp_path):
     assert "footnote" not in checks(path, labels=["i", "ii", "1"])
 
 
+def test_two_calls_parted_by_a_comma_are_two_calls(tmp_path):
+    """"¹,²" (print.css parts two calls in a row with a comma) is notes 1 and 2, not 12."""
+    css = ("<style>.fn.fn-next::footnote-call { content: ',' counter(footnote); }"
+           "@page { @footnote { border-top: 0.5pt solid #000; } }</style>")
+    body = (css + PARA * 2 + "<p>Two claims.<span class='fn'>One.</span>"
+            "<span class='fn fn-next'>Two.</span> More text.</p>" + PARA)
+    assert "footnote" not in checks(pdf_of(body, tmp_path))
+
+
 def test_small_raised_labels_are_not_note_calls(tmp_path):
     """A question's "(12 marks)" in small capitals, raised beside its number, is no call;
     a raised figure straight after a word still is."""

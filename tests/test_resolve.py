@@ -326,3 +326,19 @@ def test_a_titles_plain_text_is_set_as_the_book_sets_it(book_copy):
     assert rendered.docs[1].title == "Beta\u2019s practice"
     assert rendered.targets["ch02"].title == "Beta\u2019s practice"
     assert [e.title for e in rendered.spine if e.id == "ch02"] == ["Beta\u2019s practice"]
+
+
+def test_two_note_calls_in_a_row_are_parted_by_a_comma(book_copy):
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") +
+                       "\nTwo notes at once.[^p][^q]\n\n[^p]: One.\n\n[^q]: Two.\n",
+                       encoding="utf-8")
+    rendered, _ = render_clean(book_copy)
+    body = tree(rendered.docs[1].body_html)
+    sups = body.xpath("//p[contains(., 'Two notes at once')]/sup")
+    assert [(s.get("class"), s.text_content()) for s in sups] == [(None, "2"),
+                                                                   ("fn-next", ",3")]
+    from studyguide.writers.pdf import footnotes_to_floats
+    floated = tree(footnotes_to_floats(rendered.docs[1].body_html))
+    assert [s.get("class") for s in floated.xpath(
+        "//p[contains(., 'Two notes at once')]/span")] == ["fn", "fn fn-next"]

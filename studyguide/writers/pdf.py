@@ -112,8 +112,9 @@ def footnotes_to_floats(html_text: str) -> str:
     for sup in doc.xpath('//sup[a[@class="footnote-ref"]]'):
         target = sup[0].get("href", "")[1:]
         if target in notes:
+            kind = "fn fn-next" if "fn-next" in (sup.get("class") or "").split() else "fn"
             span = lxml_html.fragment_fromstring(
-                f'<span class="fn" id="{sup.get("id")}">{notes[target]}</span>')
+                f'<span class="{kind}" id="{sup.get("id")}">{notes[target]}</span>')
             span.tail = sup.tail
             sup.getparent().replace(sup, span)
     for div in doc.xpath('//div[@class="footnote"]'):
