@@ -1153,7 +1153,8 @@ class Resolver:
                 label=self.label("chapter_n", d.number) if d.number else "",
                 short_title=d.short_title or d.title,
                 key_points_html=[self.fill_tokens(k) for k in conv["key_points"]],
-                further_reading=[{"cite": self.fill_tokens(r["cite"]),
+                further_reading=[{"cite": _closed(self.fill_tokens(r["cite"]))
+                                  if r["note"] else self.fill_tokens(r["cite"]),
                                   "note": self.fill_tokens(r["note"])}
                                  for r in conv["further_reading"]]))
         return rendered, trees
@@ -1437,6 +1438,13 @@ def _number_notes_by_reference(tree) -> None:
         items.sort(key=lambda li: rank.get(li.get("id"), len(order)))
         for li in items:
             ol.append(li)      # moves it to the end, in the new order
+
+
+def _closed(fragment: str) -> str:
+    """An inline fragment (a further-reading entry's citation, set before its note) that
+    ends as a sentence does: a full stop after it unless it has one (or ?, !)."""
+    text = _fragment(fragment).text_content().rstrip()
+    return fragment if not text or text[-1] in ".!?…" else fragment.rstrip() + "."
 
 
 def _separate_adjacent_calls(tree) -> None:

@@ -342,3 +342,17 @@ def test_two_note_calls_in_a_row_are_parted_by_a_comma(book_copy):
     floated = tree(footnotes_to_floats(rendered.docs[1].body_html))
     assert [s.get("class") for s in floated.xpath(
         "//p[contains(., 'Two notes at once')]/span")] == ["fn", "fn fn-next"]
+
+
+def test_a_further_reading_citation_ends_before_its_note(book_copy):
+    """An author-date citation ("Writer 1901") is no sentence: before its note it takes
+    a full stop, or the note runs on from it."""
+    chapter = book_copy / "chapters" / "01-first.md"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text.replace("key_terms:", "further_reading:\n  - cite: writer1901\n"
+                                    "    note: The first statement.\nkey_terms:", 1),
+                       encoding="utf-8")
+    rendered, _ = render_clean(book_copy)
+    (entry,) = rendered.docs[0].further_reading
+    assert tree(entry["cite"]).text_content().endswith(".")
+    assert not tree(entry["cite"]).text_content().endswith("..")
