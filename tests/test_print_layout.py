@@ -180,3 +180,19 @@ def test_a_wide_data_table_stays_inside_the_measure(tmp_path):
             chars = sorted(line["chars"], key=lambda c: c["x0"])
             for c, d in zip(chars, chars[1:]):
                 assert d["x0"] >= c["x1"] - 1.5, f"overlap in {line['text']!r}"
+
+
+def test_sub_and_superscripts_keep_the_lines_evenly_spaced(tmp_path):
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    lines = ["Line one of the text", "Line two with CO<sub>2</sub> in it",
+             "Line three of the text", "Line four with 10<sup>6</sup> in it",
+             "Line five of the text"]
+    pdf = tmp_path / "t.pdf"
+    HTML(string="<p>" + "<br>".join(lines) + "</p>").write_pdf(
+        pdf, stylesheets=[CSS(root / "styles" / "base.css")])
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    tops = [float(y) for y in re.findall(r'yMin="([\d.]+)"[^>]*>Line<', boxes)]
+    pitches = [b - a for a, b in zip(tops, tops[1:])]
+    assert len(pitches) == 4 and max(pitches) - min(pitches) < 0.5, pitches
