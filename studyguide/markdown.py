@@ -165,7 +165,6 @@ def _index_span(m: re.Match) -> str:
             f'{m.group(1)}</span>')
 
 
-_CONVERTER: md_lib.Markdown | None = None
 # Text that Markdown (with these extensions) would only wrap in a paragraph: words,
 # figures and plain punctuation, on one line, starting with a letter (not a list's
 # number, nor a list's letter or roman number such as "a. " or "iv) ") and with no ".."
@@ -184,14 +183,42 @@ def convert(text: str) -> str:
     return markdown_to_html(text)
 
 
+# The double quotes SmartyPants makes of straight ones, by the book's language (its
+# primary subtag); English's elsewhere. A single quote stays English's: SmartyPants
+# cannot tell a closing one from an apostrophe, which every language sets as ’.
+QUOTES = {"de": ("&bdquo;", "&ldquo;"), "fr": ("&laquo;&#160;", "&#160;&raquo;")}
+_quotes = ""                      # the language whose quotes the converter makes now
+_CONVERTERS: dict[str, md_lib.Markdown] = {}
+
+
+def use_language(language: str) -> str:
+    """Convert from now on with the quotes of ``language``; the key of those quotes
+    (what a conversion's result depends on, for the cache)."""
+    global _quotes
+    _quotes = (language or "").split("-")[0].lower()
+    if _quotes not in QUOTES:
+        _quotes = ""
+    return _quotes
+
+
+def quotes_in_use() -> str:
+    """The key of the quotes the converter makes now (``use_language``)."""
+    return _quotes
+
+
 def markdown_to_html(text: str) -> str:
     """``convert`` without the shortcut for plain text."""
-    global _CONVERTER
-    if _CONVERTER is None:
-        _CONVERTER = md_lib.Markdown(extensions=[
-            importlib.import_module(name).makeExtension(**config)
-            for name, config in EXTENSIONS.items()] + own_extensions())
-    return _CONVERTER.reset().convert(text)
+    converter = _CONVERTERS.get(_quotes)
+    if converter is None:
+        config = dict(EXTENSIONS)
+        if _quotes:
+            left, right = QUOTES[_quotes]
+            config["markdown.extensions.smarty"] = {"substitutions": {
+                "left-double-quote": left, "right-double-quote": right}}
+        converter = _CONVERTERS[_quotes] = md_lib.Markdown(extensions=[
+            importlib.import_module(name).makeExtension(**settings)
+            for name, settings in config.items()] + own_extensions())
+    return converter.reset().convert(text)
 
 
 def convert_inline(text: str) -> str:

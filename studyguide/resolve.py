@@ -26,8 +26,8 @@ from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_cita
 from .errors import Reporter
 from .labels import fill
 from .loader import slugify
-from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, rewrite_blocks,
-                       tokenize_citations)
+from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, quotes_in_use,
+                       rewrite_blocks, tokenize_citations, use_language)
 from .model import Book, Chapter, SpineEntry, Table
 from .readers import line_of
 from .wordmatch import alternation
@@ -162,10 +162,14 @@ def _text(el) -> str:
     return re.sub(r"\s+", " ", el.text_content()).strip()
 
 
-@functools.lru_cache(maxsize=1024)
 def title_text(title: str) -> str:
     """A title (inline Markdown) as plain text, as the book sets it: emphasis marks gone,
     quotes and dashes typographic (the EPUB's page titles, contents and links)."""
+    return _title_text(title, quotes_in_use())
+
+
+@functools.lru_cache(maxsize=1024)
+def _title_text(title: str, quotes: str) -> str:
     return _text(_fragment(convert_inline(html.escape(title, quote=False))))
 
 
@@ -479,7 +483,7 @@ class Resolver:
         only if the memo does not have it from an earlier build; the memo then keeps
         exactly this build's texts, so that it does not grow with every edit."""
         unique = list(dict.fromkeys(self.jobs))
-        key = digest("markdown", self.salt)
+        key = digest("markdown", self.salt, self.quotes)
         known = (self.memo.get(key) if self.memo is not None else None) or {}
         missing = [job for job in unique if job not in known]
         if missing:
@@ -1016,23 +1020,28 @@ class Resolver:
         self.index_refs: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.anchor_rank: dict[str, tuple[int, int]] = {}
         self.used_tables: set[str] = set()
-        texts = self.convert(self.gather())
-        self.register_documents()
-        rendered, trees = self.render_documents(texts)
-        out = RenderedBook(book=self.book,
-                           docs=[r for r in rendered if r.kind == "chapter"],
-                           front=[r for r in rendered if r.kind == "front"],
-                           back=[r for r in rendered if r.kind == "back"],
-                           images=self.images, math=self.math_svgs,
-                           figure_alts=self.figure_alts,
-                           targets=self.targets, id_lines=self.id_lines)
-        out.master_table = self.apparatus_targets()
-        out.figures = self.strategies_figure(texts)
-        self.finish_documents(trees, rendered)
-        self.finish_apparatus(out, texts)
-        out.index = self.index_entries()
-        out.spine = book_spine(out)
-        return out
+        previous = quotes_in_use()
+        self.quotes = use_language(self.book.meta.language)   # „…“ in German, «…» in French
+        try:
+            texts = self.convert(self.gather())
+            self.register_documents()
+            rendered, trees = self.render_documents(texts)
+            out = RenderedBook(book=self.book,
+                               docs=[r for r in rendered if r.kind == "chapter"],
+                               front=[r for r in rendered if r.kind == "front"],
+                               back=[r for r in rendered if r.kind == "back"],
+                               images=self.images, math=self.math_svgs,
+                               figure_alts=self.figure_alts,
+                               targets=self.targets, id_lines=self.id_lines)
+            out.master_table = self.apparatus_targets()
+            out.figures = self.strategies_figure(texts)
+            self.finish_documents(trees, rendered)
+            self.finish_apparatus(out, texts)
+            out.index = self.index_entries()
+            out.spine = book_spine(out)
+            return out
+        finally:
+            use_language(previous)   # the next book, or a caller, sets its own
 
     def gather(self) -> Texts:
         """Every Markdown text of the book, its citations tokenised (their order is

@@ -441,3 +441,23 @@ def test_french_punctuation_in_the_builders_own_text(book_copy):
     assert "Small Test Book</strong>\u00a0: Fixture for the test suite" in front
     text = lxml_html.document_fromstring(index_source(rb, False, "A4", {})).text_content()
     assert "Alpha doctrine\u202f; Beta theory" in text
+
+
+@pytest.mark.parametrize("language, quoted", [("de-DE", "\u201egrün\u201c"),
+                                              ("fr-FR", "\u00ab\u00a0grün\u00a0\u00bb"),
+                                              ("en-GB", "\u201cgrün\u201d")])
+def test_straight_double_quotes_become_the_languages(book_copy, language, quoted):
+    """Typed straight, double quotes are set as the book's language sets them; an
+    apostrophe stays ’ in every language."""
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", f"language: {language}"), encoding="utf-8")
+    chapter = book_copy / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") +
+                       '\nDas Blatt ist "grün", sagt\'s.\n', encoding="utf-8")
+    report = Reporter(book_copy)
+    rb = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    text = lxml_html.fragment_fromstring(rb.docs[0].body_html,
+                                         create_parent="div").text_content()
+    assert f"Das Blatt ist {quoted}, sagt\u2019s." in text
