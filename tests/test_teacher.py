@@ -161,7 +161,7 @@ def test_chapter_prints_key_points_further_reading_marks_and_extract(assess_buil
     assert "KEY POINTS" not in student.upper()
     assert "The alpha doctrine was stated first, in 1901." in student
     assert "Further reading" in student
-    assert "Reader (2010) A short modern survey of both sides." in student
+    assert "Reader (2010). A short modern survey of both sides." in student
     # cited only in further reading, it is in the bibliography
     assert "Reader, Rosa. 2010. Alpha and Beta Revisited" in student
     for marks in ("(2 MARKS)", "(12 MARKS)", "(8 MARKS)", "(20 MARKS)"):
