@@ -33,9 +33,11 @@ from .readers import line_of
 from .wordmatch import alternation
 
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
-GLOSS_SCOPE = {"p", "li", "td", "th", "dd"}     # a row's heading cell is a cell (not a
+# running text, for the glossary and the index: a row's heading cell is a cell, a
+# column's (in the table's head) is not
+GLOSS_SCOPE = {"p", "li", "td", "th", "dd"}
 GLOSS_SKIP = {"a", "code", "h1", "h2", "h3", "h4", "figcaption", "sup", "span", "abbr", "cite",
-              "math", "thead"}                 # column's, in the table's head)
+              "math", "thead"}
 # How deep the elements of a text may nest (the typesetter lays nested boxes out
 # recursively: about 130 nested block quotes exhaust Python's stack).
 MAX_NESTING = 64

@@ -30,6 +30,17 @@ def render_clean(book):
     return rendered, report
 
 
+def add_term(book, term: str, definition: str) -> None:
+    """A glossary entry, before the fixture's "Beta theory" (the fourth line on)."""
+    glossary = book / "data" / "glossary.yaml"
+    text = glossary.read_text(encoding="utf-8")
+    assert "- term: Beta theory" in text
+    glossary.write_text(text.replace(
+        "- term: Beta theory",
+        f"- term: {term}\n  definition: {definition}\n- term: Beta theory", 1),
+        encoding="utf-8")
+
+
 def tree(html: str):
     return lxml_html.fragment_fromstring(html, create_parent="div")
 
@@ -169,11 +180,7 @@ def test_markdown_and_citations_are_remembered_between_builds(book_copy, monkeyp
 def test_a_term_split_by_a_line_break_is_still_the_term(book_copy):
     """Markdown joins the lines of a paragraph with a space: a glossary term or an index
     form that a line break splits in the source is the same words (as in pandoc)."""
-    glossary = book_copy / "data" / "glossary.yaml"
-    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
-        "- term: Beta theory",
-        "- term: Gamma idea\n  definition: Split in the source.\n- term: Beta theory", 1),
-        encoding="utf-8")
+    add_term(book_copy, "Gamma idea", "Split in the source.")
     chapter = book_copy / "chapters" / "01-first.md"
     text = chapter.read_text(encoding="utf-8")
     assert "The Beta theory answered alpha." in text
@@ -209,11 +216,7 @@ def test_the_master_tables_lead_is_markdown(book_copy):
 def test_key_figures_and_accented_terms_are_link_targets(book_copy):
     """``person-NAME`` is a key figure's id, as the reference says, and a glossary term's
     id strips its accents (pandoc's ``ascii_identifiers``): both can be linked to."""
-    glossary = book_copy / "data" / "glossary.yaml"
-    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
-        "- term: Beta theory",
-        "- term: Nuée ardente\n  definition: A glowing cloud.\n- term: Beta theory", 1),
-        encoding="utf-8")
+    add_term(book_copy, "Nuée ardente", "A glowing cloud.")
     chapter = book_copy / "chapters" / "02-second.md"
     text = chapter.read_text(encoding="utf-8")
     chapter.write_text(text + "\nSee [](#person-ada-writer) and [the cloud](#gl-nuee-ardente)"
@@ -257,11 +260,7 @@ def test_a_data_tables_footnotes_go_under_it(book_copy):
 
 
 def test_a_footnote_in_a_data_files_text_is_an_error(book_copy):
-    glossary = book_copy / "data" / "glossary.yaml"
-    text = glossary.read_text(encoding="utf-8")
-    glossary.write_text(text.replace("- term: Beta theory", "- term: Gamma idea\n"
-                                     "  definition: Noted.^[A note.]\n- term: Beta theory", 1),
-                        encoding="utf-8")
+    add_term(book_copy, "Gamma idea", "Noted.^[A note.]")
     report = Reporter(book_copy)
     render_book(load_book(book_copy, report), report)
     assert [(d.path.split("/")[-1], d.line, d.message[:24]) for d in report.errors] == [
