@@ -3,12 +3,24 @@ styles change."""
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 
 from . import paths
 
 WRITES = ("created", "modified", "deleted", "moved", "closed")   # closed after writing
+
+# Files editors write beside the one being edited, which are never the book's: backups
+# (``name~``), Emacs's auto-saves (``#name#``), Vim's swap files and the file it writes
+# to test a folder (``4913``), JetBrains' safe-write copies, Kate's swap files. (Hidden
+# files, Vim's ``.name.swp`` and Emacs's ``.#name`` among them, are passed over too.)
+_EDITORS_OWN = re.compile(r"(~|\.sw[a-p]|\.kate-swp|___jb_(tmp|old)___)$|^#.*#$|^4913$")
+
+
+def editors_own(name: str) -> bool:
+    """Whether ``name`` (a path) is an editor's temporary or backup file."""
+    return bool(_EDITORS_OWN.search(os.path.basename(name)))
 
 
 def watch(opts, quiet: bool, run_once, settle: float = 0.3, files: bool = False) -> int:
@@ -23,7 +35,7 @@ def watch(opts, quiet: bool, run_once, settle: float = 0.3, files: bool = False)
     written = tuple(str(f) + os.sep for f in (opts.output, opts.cache) if f)
 
     def source(name: str) -> bool:
-        return not ("/." in name or "/__pycache__/" in name or name.endswith("~")
+        return not ("/." in name or "/__pycache__/" in name or editors_own(name)
                     or name.startswith(written))
 
     changed = threading.Event()

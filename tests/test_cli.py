@@ -296,7 +296,8 @@ def test_explicit_format_wins_over_the_books_outputs(book_copy, tmp_path):
 @pytest.mark.slow
 def test_watch_ignores_the_outputs_it_writes_inside_the_book(book_copy):
     """`studyguide watch` writes into the book's own output/ and .cache/: that must not
-    start another build; a saved chapter must."""
+    start another build, nor must an editor's temporary files beside a chapter; a saved
+    chapter must."""
     watching = Watching([sys.executable, "-m", "studyguide", "watch", "--format", "epub"],
                         cwd=book_copy)
     try:
@@ -304,6 +305,12 @@ def test_watch_ignores_the_outputs_it_writes_inside_the_book(book_copy):
         watching.idle(3)
         assert (book_copy / "output" / "a-small-test-book.epub").is_file()
         assert (book_copy / ".cache").is_dir()
+        chapters = book_copy / "chapters"
+        for temporary in ("4913", "#02-second.md#", "02-second.md~", "02-second.md.swp",
+                          "02-second.md___jb_tmp___", ".02-second.md.swx"):
+            (chapters / temporary).write_text("an editor's")
+            (chapters / temporary).unlink()
+        watching.idle(2)
         edit(book_copy / "chapters" / "02-second.md", "Closing words", "Last words")
         watching.wait_for("rebuilt in")
         changed = [l for l in watching.lines if l.startswith("changed: ")]
