@@ -196,3 +196,41 @@ def test_sub_and_superscripts_keep_the_lines_evenly_spaced(tmp_path):
     tops = [float(y) for y in re.findall(r'yMin="([\d.]+)"[^>]*>Line<', boxes)]
     pitches = [b - a for a, b in zip(tops, tops[1:])]
     assert len(pitches) == 4 and max(pitches) - min(pitches) < 0.5, pitches
+
+
+def test_web_and_mail_addresses_are_printed_after_their_links_text(book_copy, tmp_path):
+    """Paper cannot follow a link: a link whose text is not its address prints the
+    address after it, in brackets; a link that shows its address already does not print
+    it twice. A long address breaks inside the measure."""
+    from weasyprint import HTML
+
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    chapter = book_copy / "chapters" / "02-second.md"
+    long = "https://example.org/" + "archive/" * 12 + "letters-of-1925.html"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words",
+        "See [the archive](https://example.org/archive), <https://example.org/docs/>, "
+        "[example.org](https://www.example.org/), [write to us](mailto:desk@example.org)"
+        f" and [the letters]({long}).\n\n## Closing words", 1), encoding="utf-8")
+    rb, _ = render_clean(book_copy)
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "the archive" in h)
+    text = " ".join(lxml_text(html).split())
+    assert "See the archive (https://example.org/archive), https://example.org/docs/, " \
+           "example.org, write to us (desk@example.org) and the letters (" in text, text
+    assert text.count("example.org/docs/") == 1
+    out = tmp_path / "ch.pdf"
+    HTML(string=html, base_url=str(book_copy)).write_pdf(out)
+    boxes = subprocess.run(["pdftotext", "-bbox", str(out), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', boxes))
+    page = float(re.search(r'<page width="([\d.]+)"', boxes).group(1))
+    assert right < page - 30, (right, page)           # inside the margin
+    flat = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "letters-of-1925.html)" in flat
+
+
+def lxml_text(html: str) -> str:
+    from lxml import html as lxml_html
+    return lxml_html.document_fromstring(html).text_content()

@@ -345,6 +345,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
             figure.set("class", figure.get("class") + " long-table")
         elif paper and height > COMPACT_TABLE_MM:
             figure.set("class", figure.get("class") + " compact")
+    _print_addresses(doc)
     # a picture's size in pixels, an attribute (as pandoc writes it): WeasyPrint reads
     # attributes for sizes only when told to, and then HTML's other hints too
     for img in doc.iter("img"):
@@ -362,6 +363,31 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
             table.set("class", " ".join(filter(None, [table.get("class"), "whole"])))
     _wrap_words(doc.find("body"), proper_names(rb), "name", _shortest_hyphenated_of(rb))
     return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
+
+
+def _bare(address: str) -> str:
+    """A web or mail address as compared with a link's text: without its scheme, a
+    leading "www." and a closing slash."""
+    address = re.sub(r"^(https?://|mailto:)", "", address.strip(), flags=re.I)
+    return re.sub(r"^www\.", "", address, flags=re.I).rstrip("/").lower()
+
+
+def _print_addresses(doc) -> None:
+    """On paper a link cannot be followed: a link to a web or mail address whose text is
+    not the address itself is followed by the address in brackets (``span.address``,
+    which breaks anywhere rather than run into the margin)."""
+    for a in doc.xpath('//a[starts-with(@href, "http:") or starts-with(@href, "https:") '
+                       'or starts-with(@href, "mailto:")]'):
+        href = a.get("href")
+        shown = href[len("mailto:"):].split("?")[0] if href.startswith("mailto:") else href
+        text = " ".join(a.text_content().split())
+        if not shown or _bare(text) == _bare(shown) or _bare(shown) in _bare(text):
+            continue
+        address = etree.Element("span", {"class": "address"})
+        address.text = shown
+        address.tail = ")" + (a.tail or "")
+        a.tail = " ("
+        a.addnext(address)
 
 
 def localise_links(html_text: str) -> str:
