@@ -51,7 +51,7 @@ def own_extensions() -> list:
 
 DIV_OPEN = re.compile(r"^(:{3,})\s*(\{(?P<attrs>[^}]*)\}|(?P<cls>[\w-]+))?\s*$")
 DIV_CLOSE = re.compile(r"^:{3,}\s*$")
-ATTR = re.compile(r'([#.])([\w:-]+)|([\w-]+)="([^"]*)"')
+ATTR = mdext.ATTR
 INDEX_SPAN = re.compile(r"\[([^\[\]\n]+)\]\{\.index(?:\s+entry=\"([^\"]*)\")?\s*\}")
 TOKEN = "zzcite{}zz"
 TOKEN_RE = re.compile(r"zzcite(\d+)zz")
@@ -83,7 +83,7 @@ def parse_attrs(text: str) -> dict:
         elif m.group(1) == ".":
             out["classes"].append(m.group(2))
         else:
-            out[m.group(3)] = m.group(4)
+            out[m.group(3)] = mdext.attr_value(m)
     return out
 
 
@@ -128,6 +128,10 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
                 stack.append(("slot", lineno))
                 continue
             ident = f' id="{html.escape(attrs["id"])}"' if attrs.get("id") else ""
+            # any other attribute (lang, dir…) stays on the div; the sanitiser reports
+            # one that a book may not use, at this line
+            ident += "".join(f' {k}="{html.escape(v)}"' for k, v in attrs.items()
+                             if k not in ("id", "classes", "title"))
             if not classes and not attrs.get("title"):
                 # a div with only an id (or nothing) groups blocks: no box
                 out.append(f'\n<div{ident} markdown="1">\n')

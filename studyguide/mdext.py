@@ -47,7 +47,14 @@ QUOTE = re.compile(r"(?: {0,3}> ?)*")
 TASK = re.compile(r"\[([ xX])\] ")
 BLOCK_TAGS = {"ul", "ol", "p", "div", "pre", "blockquote", "dl", "table"}
 ATTRS_AT_END = re.compile(r"\s*\{([^{}]*)\}\s*$")
-ATTR = re.compile(r'([#.])([\w:-]+)|([\w-]+)="([^"]*)"')
+# pandoc's attributes: #id, .class and key=value, the value in double or single quotes or
+# none (then it ends at a space)
+ATTR = re.compile(r'([#.])([\w:-]+)|([\w:-]+)=(?:"([^"]*)"|\'([^\']*)\'|([^\s"\'}]+))')
+
+
+def attr_value(m: re.Match) -> str:
+    """The value of a ``key=value`` match of ``ATTR``."""
+    return next(v for v in m.group(4, 5, 6) if v is not None)
 GRID_BORDER = re.compile(r"^\+(?:[-=:]+\+)+\s*$")
 
 
@@ -515,7 +522,7 @@ class PandocTree(Treeprocessor):
                     table.set("class", " ".join(filter(None, [table.get("class"),
                                                               m.group(2)])))
                 else:
-                    table.set(m.group(3), m.group(4))
+                    table.set(m.group(3), attr_value(m))
         table.insert(0, cap)
         parent.remove(para)
 
