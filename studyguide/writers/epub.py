@@ -200,6 +200,9 @@ def name_boxes(tree) -> None:
             aside.set("aria-label", f"{kind.capitalize()} {untitled}")
 
 
+PRINT_CONTENTS = "contents"      # the id of the print edition's contents (print/front.html)
+
+
 def insert_page_markers(tree, markers: dict[str, list[str]], names: dict) -> None:
     """Place print page markers (from the PDF layout) before the blocks they start with."""
     for anchor, labels in markers.items():
@@ -364,7 +367,9 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
             files[el.get("id")] = page.file
             if el.tag in BLOCKS:
                 blocks.add(el.get("id"))
-    markers = page_markers(layout, files, blocks)
+    # the printed contents' pages are the navigation document's: their markers go there
+    markers = page_markers(layout, {**files, PRINT_CONTENTS: "nav.xhtml"},
+                           blocks | {PRINT_CONTENTS})
     add_accessibility_metadata(book, page_numbers=bool(markers), index=bool(rb.index),
                               labels=meta.labels)
     docs = []
@@ -512,6 +517,12 @@ def nav_document(rb: RenderedBook, files: dict[str, str], markers: dict) -> byte
     meta = rb.book.meta
     body = theme.render("epub/nav.html", rb=rb, toc=rb.contents(), files=files,
                         pages=page_list, has_index=bool(rb.index), L=meta.labels)
+    here = markers.get("nav.xhtml", {}).get(PRINT_CONTENTS)
+    if here:          # the printed contents' page numbers, before the contents
+        tree = lxml_html.fragment_fromstring(body, create_parent="div")
+        insert_page_markers(tree, {"toc": here}, meta.labels)
+        body = (tree.text or "") + "".join(
+            etree.tostring(c, encoding="unicode", method="html") for c in tree)
     return xhtml_document(meta.labels["contents"], body, meta.language,
                           direction=meta.direction)
 
