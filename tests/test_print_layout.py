@@ -234,3 +234,26 @@ def test_web_and_mail_addresses_are_printed_after_their_links_text(book_copy, tm
 def lxml_text(html: str) -> str:
     from lxml import html as lxml_html
     return lxml_html.document_fromstring(html).text_content()
+
+
+def test_a_long_word_in_a_narrow_column_is_hyphenated(tmp_path):
+    """A word longer than its column (a German compound in a three-column table) is
+    hyphenated by its language's patterns, not cut without a hyphen; short words are
+    never hyphenated in a cell."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    row = ("<tr><th>Licht</th><td>Die Photosynthesegeschwindigkeit steigt</td>"
+           "<td>bis zur Sättigung</td></tr>")
+    html = (f'<html lang="de"><body><figure class="comparison"><table><thead><tr><th></th>'
+            f'<th>Wirkung</th><th>Grenze</th></tr></thead><tbody>{row}</tbody></table>'
+            f'</figure></body></html>')
+    pdf = tmp_path / "t.pdf"
+    measure = CSS(string="@page { size: A4; margin: 20mm 80mm; } body { margin: 0; }")
+    HTML(string=html).write_pdf(pdf, stylesheets=[CSS(root / "styles" / "base.css"),
+                                                  CSS(root / "styles" / "print.css"),
+                                                  measure])
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pieces = re.findall(r"(Photo\w*)[-‐]\s", text)
+    assert pieces and "Photosynthesegeschwindigkeit".startswith(pieces[0]), text
+    assert not re.search(r"(Sät|Gren|Wir|stei)\w*[-‐]\s", text), text
