@@ -338,13 +338,14 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
 
     found = [Diagnostic(report._rel(f.path) if f.path else str(f.pdf), f.line, f.text, "warning")
              for f in findings]
+    for _, ed in run.editions:      # kept even if --strict fails: what was typeset is
+        store.put(plan_key(opts, ed), ed.plan)    # in the cache, and found by its plan
     if opts.strict and (found or report.warnings):
         raise BuildError(report.diagnostics + found)
     warnings = [str(d) for d in report.warnings] + [str(d) for d in found]
     if engine_warning:          # the same pages either way: not the book's to fix
         warnings.append(f"{opts.content}: warning: {engine_warning}")
     for _, ed in run.editions:
-        store.put(plan_key(opts, ed), ed.plan)
         if not ed.settled:
             warnings.append(f"{opts.content}: warning: page numbers of the "
                             f"{'teacher' if ed.teacher else 'student'} edition did not settle "

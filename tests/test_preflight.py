@@ -399,3 +399,20 @@ def test_a_rebuild_reads_back_only_the_pages_that_changed(book_copy, tmp_path, m
                                               cache=None))
     assert again.warnings == clean.warnings
     assert any("[quotes]" in w for w in again.warnings)
+
+
+def test_a_build_failed_by_strict_keeps_what_it_typeset(book_copy, tmp_path):
+    """A build that --strict fails on a preflight finding has typeset every part: the
+    next build, strict or not, takes them all from the cache (with their page plan)."""
+    (book_copy / "book.css").write_text(
+        '.chapter-body::after { content: "the author\'s note"; }\n')
+    text = (book_copy / "book.yaml").read_text()
+    (book_copy / "book.yaml").write_text(text + "stylesheet: book.css\n")
+    opts = builder.Options(content=book_copy, output=tmp_path / "out", handouts=False,
+                           cache=tmp_path / "cache", formats=("pdf",), editions=("student",),
+                           strict=True)
+    with pytest.raises(BuildError):
+        builder.build(opts)
+    again = builder.build(dataclasses.replace(opts, strict=False))
+    assert any("[quotes]" in w for w in again.warnings)
+    assert again.rendered == 0, again.rendered
