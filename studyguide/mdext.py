@@ -159,9 +159,10 @@ def line_blocks(lines: list[str], code: list[bool]) -> list[str]:
     for i, j in _blocks(lines, code, LINE_BLOCK.match,
                         lambda s: LINE_BLOCK.match(s) or s.startswith(" ")):
         block = lines[i:j]
-        if any(TABLE_SEP.match(s) for s in block) or any(s.rstrip().endswith("|")
-                                                         for s in block):
-            continue                     # a pipe table
+        if any(TABLE_SEP.match(s) for s in lines[i:j + 1]):    # (its separator row,
+                                                             # "|---|", ends the run)
+            continue                     # a pipe table (a line ending in "|", or a lone
+                                         # "|" between stanzas, is verse, as in pandoc)
         verses: list[str] = []
         for s in block:
             if s.startswith("|"):
