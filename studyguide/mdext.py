@@ -81,9 +81,53 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+NOTE_DEFINITION = re.compile(r" {0,3}\[\^[^\]\s]+\]:")
+
+
+def _note_bodies(lines: list[str], code: list[bool]):
+    """(first, end) of each footnote definition's indented lines after its first line:
+    its further blocks, indented (4 spaces or a tab), with the blank lines between them
+    and lazy continuation lines; it ends at a line indented less after a blank line."""
+    i = 0
+    while i < len(lines):
+        if code[i] or not NOTE_DEFINITION.match(lines[i]):
+            i += 1
+            continue
+        j = end = i + 1
+        while j < len(lines):
+            line = lines[j]
+            if line.strip():
+                indented = line.startswith(("    ", "\t"))
+                if not indented and (not lines[j - 1].strip() or NOTE_DEFINITION.match(line)):
+                    break
+                end = j + 1
+            j += 1
+        if end > i + 1:
+            yield i + 1, end
+        i = max(end, i + 1)
+
+
+def _outdented(line: str) -> str:
+    return line[1:] if line.startswith("\t") else line[min(4, _indent(line)):]
+
+
 def reindent(lines: list[str], code: list[bool]) -> list[str]:
     """Re-indent list items so that each nesting level is 4 spaces deep (inside block
-    quotes too: the ``>`` marks are kept and what follows them is re-indented)."""
+    quotes too: the ``>`` marks are kept and what follows them is re-indented). A
+    footnote's further blocks are a document of their own, 4 spaces in: they are
+    re-indented as one, and stay in the note."""
+    out: list[str] = []
+    done = 0
+    for i, j in _note_bodies(lines, code):
+        out += _reindent(lines[done:i], code[done:i])
+        inner = [_outdented(line) for line in lines[i:j]]
+        out += ["    " + line if line.strip() else line
+                for line in _reindent(inner, code_lines(inner))]
+        done = j
+    return out + _reindent(lines[done:], code[done:])
+
+
+def _reindent(lines: list[str], code: list[bool]) -> list[str]:
     out: list[str] = []
     frames: list[tuple[int, int]] = []    # (content column in the source, in the output)
     blank = True

@@ -661,6 +661,10 @@ class Resolver:
                 a.set("href", f"#{doc.id}-" + href[1:].replace(":", "-"))
         for a in tree.xpath('.//a[@class="footnote-backref"]'):
             a.attrib.pop("title", None)
+            holder = a.getparent()      # a paragraph of its own after a note's list or
+            if holder.tag == "p" and len(holder) == 1 and not (holder.text or "").strip() \
+                    and not (a.tail or "").strip():    # quotation: it follows them, as
+                holder.drop_tag()                      # pandoc's does
         _number_notes_by_reference(tree)
         _separate_adjacent_calls(tree)
         # other explicit ids (attr_list on paragraphs, boxes…)

@@ -257,3 +257,40 @@ def test_a_long_word_in_a_narrow_column_is_hyphenated(tmp_path):
     pieces = re.findall(r"(Photo\w*)[-‐]\s", text)
     assert pieces and "Photosynthesegeschwindigkeit".startswith(pieces[0]), text
     assert not re.search(r"(Sät|Gren|Wir|stei)\w*[-‐]\s", text), text
+
+
+def test_a_notes_list_and_quotation_stay_in_the_note(book_copy):
+    """A footnote's further blocks (a list, a quotation, a second paragraph) are printed
+    in the note at the foot of the page, in the book and in a handout, not in the text."""
+    from pypdf import PdfReader as Reader
+
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words",
+        "A claim with a long note.[^long] The text goes on.\n\n"
+        "[^long]: The note's first paragraph.\n\n    Its second paragraph:\n\n"
+        "    - noteitemalpha;\n    - noteitembeta.\n\n    > Notequotation here.\n\n"
+        "## Closing words", 1), encoding="utf-8")
+    rb, _ = render_clean(book_copy)
+    doc = next(d for d in rb.docs if d.path == chapter)
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "noteitemalpha" in h)
+    import io
+
+    from weasyprint import HTML
+    for data in (HTML(string=html, base_url=str(book_copy)).write_pdf(),
+                 pdf.render_handout(rb, doc, False, "A4")):
+        reader = Reader(io.BytesIO(data))
+        page = next(p.extract_text() for p in reader.pages if "noteitemalpha" in
+                    (p.extract_text() or ""))
+        lines = [" ".join(l.split()) for l in page.splitlines()]
+        at = next(i for i, l in enumerate(lines) if "The text goes on" in l)
+        note = next(i for i, l in enumerate(lines) if "The note's first paragraph" in l
+                    or "The note’s first paragraph" in l)
+        assert at < note, lines
+        second = next(i for i, l in enumerate(lines) if "Its second paragraph" in l)
+        alpha = next(i for i, l in enumerate(lines) if "noteitemalpha" in l)
+        beta = next(i for i, l in enumerate(lines) if "noteitembeta" in l)
+        quote = next(i for i, l in enumerate(lines) if "Notequotation" in l)
+        assert note < second < alpha < beta < quote, lines    # each a line of its own

@@ -119,7 +119,7 @@ def epub_footnotes(tree, doc_id: str, labels: dict) -> None:
     for div in tree.xpath('.//div[@class="footnote"]'):
         section = etree.Element("section", {"class": "footnotes", "data-epub-type": "footnotes",
                                             "aria-label": labels["notes"]})
-        for n, li in enumerate(div.xpath(".//li[@id]"), 1):
+        for n, li in enumerate(div.xpath("./ol/li[@id]"), 1):     # (not a note's own list)
             aside = etree.SubElement(section, "aside", {"id": li.get("id"), "class": "footnote-text",
                                                         "data-epub-type": "footnote",
                                                         "role": "doc-footnote"})

@@ -18,6 +18,7 @@ to place its print page markers.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import re
@@ -87,11 +88,28 @@ def label_css(labels: dict, handout: bool) -> str:
     return css + (f'@page {{ @bottom-center {{ content: {page_of}; }} }}\n' if handout else "")
 
 
+# blocks a note may hold, which print sets as spans (``span.fn-ul``…; print.css): a
+# floated note is a span inside its call's paragraph, which a block would close
+NOTE_BLOCKS = {"p", "ul", "ol", "li", "blockquote", "div", "pre", "dl", "dt", "dd", "aside",
+               "figure", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
+
+
+def _as_spans(el):
+    """A copy of ``el`` with its blocks made spans, each classed by its element
+    (``fn-ul``, ``fn-li``…) and keeping its other attributes."""
+    el = copy.deepcopy(el)
+    for sub in el.iter():
+        if isinstance(sub.tag, str) and sub.tag in NOTE_BLOCKS:
+            sub.set("class", " ".join(filter(None, [f"fn-{sub.tag}", sub.get("class")])))
+            sub.tag = "span"
+    return el
+
+
 def footnotes_to_floats(html_text: str) -> str:
     """Python-Markdown's endnotes become WeasyPrint footnotes at their call sites."""
     doc = lxml_html.document_fromstring(html_text)
     notes = {}
-    for li in doc.xpath('//div[@class="footnote"]//li[@id]'):
+    for li in doc.xpath('//div[@class="footnote"]/ol/li[@id]'):
         for back in li.xpath('.//a[@class="footnote-backref"]'):
             back.drop_tree()
         # a note's first paragraph runs on from its number; each later one is a block
@@ -106,8 +124,8 @@ def footnotes_to_floats(html_text: str) -> str:
                 parts.append(inner if paragraphs == 1 else
                              f'<span class="fn-para">{inner}</span>')
             else:
-                parts.append(etree.tostring(child, encoding="unicode", method="html",
-                                            with_tail=False))
+                parts.append(etree.tostring(_as_spans(child), encoding="unicode",
+                                            method="html", with_tail=False))
         notes[li.get("id")] = "".join(parts)
     for sup in doc.xpath('//sup[a[@class="footnote-ref"]]'):
         target = sup[0].get("href", "")[1:]
