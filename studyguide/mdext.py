@@ -344,7 +344,12 @@ def inline_notes(lines: list[str], code: list[bool]) -> list[str]:
         if end is None:
             k = masked.find("^[", k + 2)
             continue
-        notes.append(" ".join(source[k + 2:end].split()))
+        # a note that runs on over lines of a block quote: their ">" marks are not its text
+        start = source.rfind("\n", 0, k) + 1
+        depth = QUOTE.match(source, start).group(0).count(">")
+        body = source[k + 2:end].split("\n")
+        body[1:] = [re.sub(r"^(?: {0,3}> ?){0,%d}" % depth, "", line) for line in body[1:]]
+        notes.append(" ".join(" ".join(body).split()))
         label = f"_inline{len(notes)}"
         # the note's lines are kept, empty, so that line numbers after it hold
         out.append(source[pos:k] + f"[^{label}]" + "\n" * source.count("\n", k, end))
