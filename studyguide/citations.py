@@ -22,12 +22,16 @@ from lxml import html as lxml_html
 from . import paths
 from .errors import Reporter
 
-KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*[\w])?"
-# [see @a, p. 3; @b] — bracketed, not a link, not a footnote reference.
-BRACKETED = re.compile(r"(?<![\]\\!])\[(?!\^)([^\[\]\n]*?-?@" + KEY + r"[^\[\]\n]*?)\](?![(\[{])")
+# pandoc's: a letter (of any script), digit or _ first, then those and internal
+# punctuation
+KEY = r"\w(?:[\w:.#$%&+?<>~/-]*\w)?"
+# [see @a, p. 3; @b] — bracketed, not a link, not a footnote reference; it may run on
+# over lines of its paragraph (not past a blank line: ``find_citations``)
+BRACKETED = re.compile(r"(?<![\]\\!])\[(?!\^)([^\[\]]*?-?@" + KEY + r"[^\[\]]*?)\](?![(\[{])")
 # @key or @key [p. 3] in running text.
-IN_TEXT = re.compile(r"(?<![\w@\\])@(" + KEY + r")(\s\[[^\[\]\n]*\])?")
+IN_TEXT = re.compile(r"(?<![\w@\\])@(" + KEY + r")(\s\[[^\[\]]*\])?")
 KEY_IN = re.compile(r"-?@(" + KEY + ")")
+PARAGRAPH_BREAK = re.compile(r"\n[ \t>]*\n")
 
 
 @dataclass
@@ -308,19 +312,26 @@ def find_citations(text: str) -> list[tuple[int, int, Citation]]:
     code = _code_spans(text)
     taken = []
     for m in BRACKETED.finditer(text):
-        if _overlaps(m.start(), m.end(), code):
+        if _overlaps(m.start(), m.end(), code) or PARAGRAPH_BREAK.search(m.group(0)):
             continue
         keys = KEY_IN.findall(m.group(1))
         # every ';'-separated part must hold a key for this to be a citation
         if keys and all(KEY_IN.search(p) for p in m.group(1).split(";")):
-            found.append((m.start(), m.end(), Citation(m.group(0), keys)))
+            found.append((m.start(), m.end(), Citation(_one_line(m.group(0)), keys)))
             taken.append((m.start(), m.end()))
     for m in IN_TEXT.finditer(text):
         if _overlaps(m.start(), m.end(), taken + code):
             continue
-        found.append((m.start(), m.end(), Citation(m.group(0), [m.group(1)])))
+        end = m.end() if m.group(2) and not PARAGRAPH_BREAK.search(m.group(2)) else m.end(1)
+        found.append((m.start(), end, Citation(_one_line(text[m.start():end]),
+                                               [m.group(1)])))
     found.sort(key=lambda t: t[0])
     return found
+
+
+def _one_line(source: str) -> str:
+    """A citation that runs on over lines (of a block quote too) as one line."""
+    return re.sub(r"\s*\n[ \t]*(?:> ?)*[ \t]*", " ", source)
 
 
 def _code_spans(text: str) -> list[tuple[int, int]]:

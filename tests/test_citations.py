@@ -390,3 +390,28 @@ def test_note_marks_keep_the_markdown_structure():
              for li in tree.xpath('//div[@class="footnote"]//li')]
     assert notes == ["zzcitenote0zz", "zzcitenote1zz", "zzcitenote2zz",
                      "In a note zzcite5zz.", "zzcitenote3zz", "zzcitenote4zz"]
+
+
+def test_citations_over_lines_and_in_any_script_match_pandoc(tmp_path):
+    """A bracketed citation that runs on to the next line of its paragraph (of a block
+    quote too), a locator on the next line, and keys in Cyrillic or Greek letters are
+    citations, rendered as pandoc renders them; a blank line ends a bracket."""
+    refs = [{"id": "vendler1983", "type": "book", "title": "The Odes of John Keats",
+             "author": [{"family": "Vendler", "given": "Helen"}],
+             "issued": {"date-parts": [[1983]]}},
+            {"id": "fry1980", "type": "book", "title": "The Poet's Calling",
+             "author": [{"family": "Fry", "given": "Paul H."}],
+             "issued": {"date-parts": [[1980]]}},
+            {"id": "менделеев1869", "type": "article-journal",
+             "title": "Соотношение свойств с атомным весом элементов",
+             "author": [{"family": "Менделеев", "given": "Д. И."}],
+             "issued": {"date-parts": [[1869]]}},
+            {"id": "αριστοτέλης", "type": "book", "title": "Ποιητική",
+             "author": [{"literal": "Αριστοτέλης"}], "issued": {"date-parts": [[1998]]}}]
+    md = ("A reading [@vendler1983, 7; see also\n@fry1980, 218--20] and\n[see\n@fry1980, 3]."
+          "\n\n> Quoted [@vendler1983;\n> @fry1980] words.\n\nThe law [@менделеев1869, 77] "
+          "and @αριστοτέλης [ch.\n6] says so.\n\nNot [a bracket\n\nacross paragraphs @fry1980].")
+    want, _ = pandoc_reference(md, refs, tmp_path)
+    got, _ = ours(md, refs)
+    assert got == want, (got, want)
+    assert len(got) == 6 and "(Vendler 1983, 7; see also Fry 1980, 218–20)" in got
