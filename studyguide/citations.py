@@ -21,6 +21,7 @@ from lxml import html as lxml_html
 
 from . import paths
 from .errors import Reporter
+from .sanitise import to_html
 
 # pandoc's: a letter (of any script), digit or _ first, then those and internal
 # punctuation
@@ -474,4 +475,4 @@ def parse_citeproc_html(out: str, count: int) -> CitationSet:
 def _inner_html(el) -> str:
     from html import escape
     return escape(el.text or "", quote=False) + "".join(
-        etree.tostring(child, encoding="unicode", method="html") for child in el)
+        to_html(child) for child in el)

@@ -30,6 +30,7 @@ from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, quotes_
                        rewrite_blocks, tokenize_citations, use_language)
 from .model import Book, Chapter, SpineEntry, Table
 from .readers import line_of
+from .sanitise import to_html
 from .wordmatch import alternation
 
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
@@ -151,7 +152,7 @@ def _fragment(html_text: str):
 
 def _inner(el) -> str:
     return (html.escape(el.text or "", quote=False)
-            + "".join(etree.tostring(c, encoding="unicode", method="html") for c in el))
+            + "".join(to_html(c) for c in el))
 
 
 def _joined(fragment: str, names) -> str:
@@ -736,7 +737,7 @@ class Resolver:
             self.report.error(path, line_of(span.text_content()), f"TeX math: {span.get('title')}")
             span.set("class", "math-error reported")
         for el in tree.iter("math"):
-            mathml = etree.tostring(el, encoding="unicode", method="html", with_tail=False)
+            mathml = to_html(el, with_tail=False)
             name = math.svg_name(mathml)
             if name in self.math_svgs:
                 continue

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import nh3
 
@@ -425,3 +425,18 @@ def clean_html(html: str) -> str:
     if _CLEANER is None:
         _CLEANER = _cleaner()
     return _CLEANER.clean(html)
+
+
+# libxml2's HTML serialiser percent-encodes a link's non-ASCII characters: a link to an
+# id in Cyrillic ("#sec-бета") would no longer name its target ("#sec-%D0%B1…")
+# (print's links between a book's parts are "xref:ID")
+_LOCAL_LINK = re.compile(r'(\shref=")(xref:|[^":/?"]*#)([^"]*)"')
+
+
+def to_html(el, with_tail: bool = True) -> str:
+    """``el`` serialised as HTML (lxml), its links to ids in the book as written."""
+    from lxml import etree
+    text = etree.tostring(el, encoding="unicode", method="html", with_tail=with_tail)
+    if "%" not in text:
+        return text
+    return _LOCAL_LINK.sub(lambda m: f'{m.group(1)}{m.group(2)}{unquote(m.group(3))}"', text)

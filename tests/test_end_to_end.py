@@ -311,3 +311,33 @@ def test_epub_nav_mirrors_the_printed_contents(mini_build):
     printed = [" ".join(re.sub(r"^\d+ ", "", re.sub(r"[\s.]+\d+$", "", line)).split())
                for line in lines if not re.match(r"^\d+\.\d+ ", line)]
     assert titles == printed
+
+
+@pytest.mark.slow
+def test_ids_in_any_script_link_in_both_outputs(book_copy, tmp_path):
+    """An author's id in Cyrillic (``{#sec-бета}``) is a link target like any other: the
+    cross-reference from another chapter gets its number and page in print, and the
+    EPUB links to it in its file (EPUBCheck, run by ``run_build``, finds it defined)."""
+    from conftest import run_build
+    second = book_copy / "chapters" / "02-second.md"
+    second.write_text(second.read_text(encoding="utf-8").replace(
+        "## Closing words", "## Бета на практике {#sec-бета}\n\nНесколько слов.\n\n"
+        "## Closing words", 1), encoding="utf-8")
+    first = book_copy / "chapters" / "01-first.md"
+    first.write_text(first.read_text(encoding="utf-8") + "\nSee [](#sec-бета).\n",
+                     encoding="utf-8")
+    result = run_build("--content", str(book_copy), "--output", str(tmp_path), "--format",
+                       "pdf", "--format", "epub", "--edition", "student", "--no-handouts",
+                       "-q")
+    assert result.returncode == 0, result.stderr
+    reader = PdfReader(only(tmp_path, "*-student-a4.pdf"))
+    text = " ".join(" ".join(pdf_text(reader)).split())
+    number = re.search(r"(\d\.\d) Бета на практике", text).group(1)
+    page = re.search(rf"See Section {number} \(p\. (\d+)\)", text)
+    printed = [label for label, t in zip(reader.page_labels, pdf_text(reader))
+               if "Несколько слов" in t]
+    assert page and [page.group(1)] == printed, (page, printed)
+    z = zipfile.ZipFile(only(tmp_path, "*.epub"))
+    ch01 = z.read("EPUB/ch01.xhtml").decode()
+    assert 'href="ch02.xhtml#sec-бета"' in ch01
+    assert 'id="sec-бета"' in z.read("EPUB/ch02.xhtml").decode()

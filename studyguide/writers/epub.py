@@ -23,7 +23,7 @@ from ..cover import cover_png
 from ..labels import fill
 from ..model import CONTINUED, Layout
 from ..resolve import RenderedBook
-from ..sanitise import SVG_ATTRIBUTE_CASE, SVG_NS, SVG_TAG_CASE, XLINK_NS
+from ..sanitise import SVG_ATTRIBUTE_CASE, SVG_NS, SVG_TAG_CASE, XLINK_NS, to_html
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -290,7 +290,7 @@ def page_body(page: Page, tree, files: dict[str, str], markers: dict, labels: di
         if target_file and target_file != page.file:
             a.set("href", f"{target_file}#{ident}")
     insert_page_markers(tree, markers.get(page.file, {}), labels)
-    body = "".join(etree.tostring(c, encoding="unicode", method="html") for c in tree)
+    body = "".join(to_html(c) for c in tree)
     return (tree.text or "") + body
 
 
@@ -522,7 +522,7 @@ def nav_document(rb: RenderedBook, files: dict[str, str], markers: dict) -> byte
         tree = lxml_html.fragment_fromstring(body, create_parent="div")
         insert_page_markers(tree, {"toc": here}, meta.labels)
         body = (tree.text or "") + "".join(
-            etree.tostring(c, encoding="unicode", method="html") for c in tree)
+            to_html(c) for c in tree)
     return xhtml_document(meta.labels["contents"], body, meta.language,
                           direction=meta.direction)
 

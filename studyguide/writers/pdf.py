@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape, unescape
+from urllib.parse import unquote
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -36,6 +37,7 @@ from .. import figures, fonts, math, theme
 from ..cache import digest
 from ..model import CONTINUED, Layout
 from ..resolve import RenderedBook, RenderedDoc
+from ..sanitise import to_html
 from ..wordmatch import alternation
 from . import engine, splice
 
@@ -118,14 +120,13 @@ def footnotes_to_floats(html_text: str) -> str:
         for child in li:
             if child.tag == "p":
                 inner = (escape(child.text or "", quote=False)
-                         + "".join(etree.tostring(sub, encoding="unicode", method="html")
+                         + "".join(to_html(sub)
                                    for sub in child)).strip()
                 paragraphs += 1
                 parts.append(inner if paragraphs == 1 else
                              f'<span class="fn-para">{inner}</span>')
             else:
-                parts.append(etree.tostring(_as_spans(child), encoding="unicode",
-                                            method="html", with_tail=False))
+                parts.append(to_html(_as_spans(child), with_tail=False))
         notes[li.get("id")] = "".join(parts)
     for sup in doc.xpath('//sup[a[@class="footnote-ref"]]'):
         target = sup[0].get("href", "")[1:]
@@ -137,7 +138,7 @@ def footnotes_to_floats(html_text: str) -> str:
             sup.getparent().replace(sup, span)
     for div in doc.xpath('//div[@class="footnote"]'):
         div.drop_tree()
-    return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
+    return "<!DOCTYPE html>\n" + to_html(doc)
 
 
 # display lines whose last two words are kept together, so that none ends on a word
@@ -316,8 +317,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
     # part "Trotsky" from "'s")
     # (the templates escape an apostrophe as "&#39;", which SmartyPants leaves: lxml
     # writes the text's quotes out as characters first)
-    plain = etree.tostring(lxml_html.document_fromstring(html_text), encoding="unicode",
-                           method="html")
+    plain = to_html(lxml_html.document_fromstring(html_text))
     doc = lxml_html.document_fromstring(_smart(plain, memo))
     for a in doc.xpath('//a[contains(concat(" ", @class, " "), " xref ")]'):
         target = rb.targets.get((a.get("href") or "")[1:])
@@ -380,7 +380,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
         if table_height_mm(table) <= BOOK_TABLE_MM.get(paper, LONG_TABLE_MM):
             table.set("class", " ".join(filter(None, [table.get("class"), "whole"])))
     _wrap_words(doc.find("body"), proper_names(rb), "name", _shortest_hyphenated_of(rb))
-    return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
+    return "<!DOCTYPE html>\n" + to_html(doc)
 
 
 def _bare(address: str) -> str:
@@ -397,7 +397,8 @@ def _print_addresses(doc) -> None:
     for a in doc.xpath('//a[starts-with(@href, "http:") or starts-with(@href, "https:") '
                        'or starts-with(@href, "mailto:")]'):
         href = a.get("href")
-        shown = href[len("mailto:"):].split("?")[0] if href.startswith("mailto:") else href
+        shown = unquote(href[len("mailto:"):].split("?")[0] if href.startswith("mailto:")
+                        else href)     # as its reader types it: "wiki/Менделеев"
         text = " ".join(a.text_content().split())
         if not shown or _bare(text) == _bare(shown) or _bare(shown) in _bare(text):
             continue
@@ -415,7 +416,7 @@ def localise_links(html_text: str) -> str:
     for a in doc.xpath('//a[starts-with(@href, "#")]'):
         if a.get("href")[1:] not in ids:
             a.drop_tag()
-    return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
+    return "<!DOCTYPE html>\n" + to_html(doc)
 
 
 def warm_up(languages: Iterable[str] = ()) -> None:
@@ -581,7 +582,7 @@ def paginate_html(html_text: str, first_page: int | None, pages: dict[str, str],
     if first_page is not None:
         style = etree.SubElement(doc.find("head"), "style")
         style.text = f"@page :first {{ counter-reset: page {first_page}; }}"
-    return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
+    return "<!DOCTYPE html>\n" + to_html(doc)
 
 
 def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str],
@@ -703,7 +704,7 @@ def number_html(shape_html: str, first_page: int | None, pages: dict[str, str]) 
     if first_page is not None:
         style = etree.SubElement(doc.find("head"), "style")
         style.text = f"@page :first {{ counter-reset: page {first_page}; }}"
-    return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
+    return "<!DOCTYPE html>\n" + to_html(doc)
 
 
 @functools.lru_cache(maxsize=256)
@@ -879,7 +880,7 @@ def _handout_tables(html_text: str) -> str:
         if table_height_mm(figure, HANDOUT_MEASURE_MM) <= HANDOUT_LONG_TABLE_MM:
             figure.set("class", " ".join(c for c in figure.get("class").split()
                                          if c != "long-table"))
-    return "<!DOCTYPE html>\n" + etree.tostring(doc, encoding="unicode", method="html")
+    return "<!DOCTYPE html>\n" + to_html(doc)
 
 
 def _handout_pdf(rb: RenderedBook, doc: RenderedDoc, template: str, teacher: bool,
@@ -948,7 +949,7 @@ def first_sentence(html_text: str) -> str:
 
 def _inner_html(el) -> str:
     return escape(el.text or "", quote=False) + "".join(
-        etree.tostring(c, encoding="unicode", method="html") for c in el)
+        to_html(c) for c in el)
 
 
 def worksheet_extract(doc: RenderedDoc) -> str:
