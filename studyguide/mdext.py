@@ -362,6 +362,49 @@ def inline_notes(lines: list[str], code: list[bool]) -> list[str]:
     return "".join(out).split("\n") + tail
 
 
+# a single quote that may open a quotation (before a letter or digit, not after one),
+# and one that may close it (after a letter, digit or punctuation, before none)
+_OPENER = re.compile(r"(?<![\w'\u2019])'(?=\w)")
+_CLOSER = re.compile(r"(?<=[\w.,;:!?)\]*_%])'(?!\w)")
+# what no quote inside may pair across: raw HTML tags and attribute lists
+_NOT_TEXT = re.compile(r"<[^<>\n]*>|\{[^{}\n]*\}")
+
+
+def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
+    """A single quote before a word that no later quote in its paragraph closes, or that
+    stands inside a single-quoted passage, is an apostrophe, as pandoc reads it ("'Tis",
+    "'98", "“'tis”"); SmartyPants would open a quotation with it. Such quotes are
+    written as apostrophes (’) here."""
+    out = list(lines)
+    start = 0
+    for end in [i for i, s in enumerate(lines) if not s.strip() or code[i]] + [len(lines)]:
+        if end > start:
+            text = "\n".join(lines[start:end])
+            masked = _NOT_TEXT.sub(lambda m: "\0" * len(m.group(0)), _masked(text))
+            if "'" in masked:
+                closers = [m.start() for m in _CLOSER.finditer(masked)]
+                events = sorted([(m.start(), 0) for m in _OPENER.finditer(masked)]
+                                + [(pos, 1) for pos in closers])
+                # as pandoc parses them: a quotation opens where a later quote closes
+                # it, and holds no other single-quoted one (an opener inside is an
+                # apostrophe); the first closer closes it
+                lone, opened = [], False
+                for pos, closing in events:
+                    if closing:
+                        opened = False
+                    elif opened or not any(c > pos for c in closers):
+                        lone.append(pos)
+                    else:
+                        opened = True
+                if lone:
+                    chars = list(text)
+                    for pos in lone:
+                        chars[pos] = "\u2019"
+                    out[start:end] = "".join(chars).split("\n")
+        start = end + 1
+    return out
+
+
 def header_references(lines: list[str], code: list[bool]) -> list[str]:
     """``[Heading text]`` (no link after it) to a link to that heading, as Pandoc does.
     A heading without an explicit id links to ``#zzhead-SLUG``, which ``resolve``
@@ -414,7 +457,8 @@ class PandocLines(Preprocessor):
     """Every line rewrite above, in order, outside fenced code."""
 
     def run(self, lines: list[str]) -> list[str]:
-        steps = (inline_notes, unnumbered, paren_markers, line_blocks, simple_tables,
+        steps = (inline_notes, apostrophes, unnumbered, paren_markers, line_blocks,
+                 simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
         for step in steps:
             lines = step(lines, code_lines(lines))
