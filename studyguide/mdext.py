@@ -28,6 +28,7 @@ import xml.etree.ElementTree as etree
 from markdown import Extension
 from markdown.blockprocessors import HashHeaderProcessor
 from markdown.inlinepatterns import InlineProcessor
+from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from pygments import highlight
@@ -637,6 +638,26 @@ def highlight_code(source, language, class_name, options, md, **kwargs) -> str:
     return f"<pre{attrs}><code>{body.rstrip(chr(10))}</code></pre>"
 
 
+# an inline element a closing quote may follow at the end of a cell or paragraph
+_INLINE_END = r"(</(?:em|strong|code|a|span|sub|sup|del|s|ins|mark|small|b|i|q)>)"
+
+
+class QuoteAfterInline(Postprocessor):
+    """SmartyPants cannot see past an inline element: the quote that closes ``"be*hold*"``
+    at the end of a table cell or a paragraph, alone in its text, became an opening one
+    ("“behold“"). A quote of the book's language that opens right after an inline
+    element and before the end, a space or punctuation is made a closing one."""
+
+    def run(self, text: str) -> str:
+        from .markdown import QUOTES, quotes_in_use
+        pairs = [QUOTES.get(quotes_in_use(), ("&ldquo;", "&rdquo;")), ("&lsquo;", "&rsquo;")]
+        for left, right in pairs:
+            if left in text:
+                text = re.sub(_INLINE_END + re.escape(left) + r"(?=$|[\s<.,;:!?)\]])",
+                              lambda m: m.group(1) + right, text)
+        return text
+
+
 class PandocExtension(Extension):
     def extendMarkdown(self, md):
         md.preprocessors.register(PandocLines(md), "pandoc_lines", 40)
@@ -644,6 +665,8 @@ class PandocExtension(Extension):
         md.inlinePatterns.register(EscapedSpace(r"\\ ", md), "escaped_space", 185)
         md.parser.blockprocessors.register(PandocHeader(md.parser), "hashheader", 70)
         md.treeprocessors.register(PandocTree(md), "pandoc_tree", 1)
+        # after the raw HTML (smarty's entities) is back in place
+        md.postprocessors.register(QuoteAfterInline(md), "quote_after_inline", 5)
 
 
 def makeExtension(**kwargs):
