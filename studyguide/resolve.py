@@ -1278,6 +1278,11 @@ class Resolver:
                                                  texts.events, texts.notes)
         figure_texts, figs, names = texts.figure_texts, out.figures, nobreak.names_of(book.people)
         finish = self.finish
+        if out.master_table:      # its cells' links, now that every target is known
+            table = book.tables[book.master_table["table"]]
+            tree = _fragment(out.master_table)
+            self.link(tree, None, table.path, table.line)
+            out.master_table = _inner(tree)
         for scheme in schemes.values():
             for lv in scheme["levels"]:
                 lv["descriptor"] = self.clean(self.fill_tokens(lv["descriptor"]), schemes_path,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
@@ -355,3 +356,29 @@ def test_a_further_reading_citation_ends_before_its_note(book_copy):
     (entry,) = rendered.docs[0].further_reading
     assert tree(entry["cite"]).text_content().endswith(".")
     assert not tree(entry["cite"]).text_content().endswith("..")
+
+
+def test_the_master_tables_cells_link_as_a_chapters_do(book_copy):
+    """A cross-reference in a cell of the master table (the appendix) is filled in with
+    its number and title, as in a chapter's table; a link to a missing id there is an
+    error at the table's file."""
+    tables = book_copy / "tables" / "tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    assert "- [Core claim, Alpha first, Beta first]" in text
+    tables.write_text(text.replace(
+        "- [Core claim, Alpha first, Beta first]",
+        '- [Core claim, "Alpha first: [](#sec-beta)", "Beta first, [the rest](#sec-beta)"]'),
+        encoding="utf-8")
+    rb, _ = render_clean(book_copy)
+    cells = tree(rb.master_table).xpath("//td")
+    assert cells[0].text_content() == "Alpha first: Section 1.2, “The beta theory”"
+    assert cells[0].xpath("a/@href") == ["#sec-beta"]
+    assert cells[1].text_content() == "Beta first, the rest"
+    tables.write_text(text.replace("- [Core claim, Alpha first, Beta first]",
+                                   '- [Core claim, "[](#sec-nowhere)", Beta first]'),
+                      encoding="utf-8")
+    report = Reporter(book_copy)
+    render_book(load_book(book_copy, report), report)
+    assert [(Path(d.path).relative_to(book_copy).as_posix(), d.line, d.message)
+            for d in report.errors] == [
+        ("tables/tables.yaml", 13, "link to missing id '#sec-nowhere'")], report.errors
