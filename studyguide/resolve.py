@@ -608,6 +608,7 @@ class Resolver:
             self.register(hid, Target(doc.id, label, title, "section"), doc.path,
                           self.line_in(doc, "{#" + hid) if "{#" + hid in doc.body
                           else self.line_in(doc, title))
+        self.check_heading_levels(tree, doc)
         # figures
         written = self.place_images(tree, doc.path, lambda src: self.line_in(doc, src))
         for img in list(tree.iter("img")):
@@ -783,6 +784,24 @@ class Resolver:
                 el.text = text
                 continue          # and on to any other place that nests too deeply
             stack.extend((child, depth + 1) for child in el if isinstance(child.tag, str))
+
+    def check_heading_levels(self, tree, doc: Chapter) -> None:
+        """A document's title is its one level-1 heading: its headings start at ``##`` and
+        go down one level at a time, or a reader's outline (and a screen reader's
+        heading list, and the tagged PDF's H1…H6) has a gap."""
+        level = 1
+        for h in tree.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+            n, title = int(h.tag[1]), _text(h)
+            line = self.line_in(doc, title) if title else doc.title_line
+            if n == 1:
+                self.report.warning(doc.path, line, f"'# {title}' is a second title: the "
+                                    f"document's title is its front matter's title:, and "
+                                    f"its sections start at '##'")
+            elif n > level + 1:
+                self.report.warning(doc.path, line, f"heading '{'#' * n} {title}' skips a "
+                                    f"level after a '{'#' * level}' heading: use "
+                                    f"'{'#' * (level + 1)}'")
+            level = max(n, 2)
 
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):

@@ -382,3 +382,22 @@ def test_the_master_tables_cells_link_as_a_chapters_do(book_copy):
     assert [(Path(d.path).relative_to(book_copy).as_posix(), d.line, d.message)
             for d in report.errors] == [
         ("tables/tables.yaml", 13, "link to missing id '#sec-nowhere'")], report.errors
+
+
+def test_a_heading_that_skips_a_level_or_a_second_title_is_a_warning(book_copy):
+    """Sections start at ``##`` and go down one level at a time: a skip, or a ``#``
+    heading inside a chapter, breaks the outline (and the tagged PDF's heading order),
+    and is a warning at its line."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text.replace("## Closing words", "#### Too deep\n\nText.\n\n"
+                                    "# A second title\n\n### Fine after it\n\n"
+                                    "## Closing words", 1), encoding="utf-8")
+    line = text[:text.index("## Closing words")].count("\n") + 1
+    _, report = render_clean(book_copy)
+    found = [(d.line, d.message) for d in report.warnings if "heading" in d.message
+             or "title" in d.message]
+    assert found == [
+        (line, "heading '#### Too deep' skips a level after a '##' heading: use '###'"),
+        (line + 4, "'# A second title' is a second title: the document's title is its "
+                   "front matter's title:, and its sections start at '##'")], found
