@@ -17,7 +17,7 @@ from . import paths, schema
 from .errors import Reporter
 from .model import (Book, Chapter, Extract, GlossaryEntry, IndexEntry, Level, MarkScheme,
                     Metadata, Person, Question, Reading, Table, TimelineEvent)
-from .readers import LineDict, line_of, read_json, read_markdown, read_text, read_yaml
+from .readers import LineDict, LineList, line_of, read_json, read_markdown, read_text, read_yaml
 from .schema import FORMATS, PAPER_SIZES  # noqa: F401  (the CLI's choices)
 
 
@@ -123,28 +123,50 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
         return None
     questions = [Question(q.type, q.question, q.answer, line, marks=q.marks,
                           source=Extract(q.source.text, q.source.cite) if q.source else None,
-                          indicative=list(q.indicative), plan=list(q.plan), scheme=q.scheme)
-                 for q, line in _good_items(schema.QuestionSpec, meta.get("questions"))]
-    readings = [Reading(r.cite, r.note, line)
-                for r, line in _good_items(schema.ReadingSpec, meta.get("further_reading"))]
+                          indicative=list(q.indicative), plan=list(q.plan), scheme=q.scheme,
+                          lines=_text_lines(raw, ("question", "answer", "source"),
+                                            ("indicative", "plan")))
+                 for q, line, raw in _good_items(schema.QuestionSpec, meta.get("questions"))]
+    readings = [Reading(r.cite, r.note, line) for r, line, _ in
+                _good_items(schema.ReadingSpec, meta.get("further_reading"))]
     return Chapter(
         id=cid, number=number, path=path, title=fm.title, body=src.body,
         body_line=src.body_line, summary=fm.summary, objectives=list(fm.objectives),
         key_terms=list(fm.key_terms), questions=questions, kind=kind,
         title_line=line_of(meta, "title"), short_title=fm.short_title,
         key_points=list(fm.key_points),
-        further_reading=readings)
+        further_reading=readings,
+        lines=_text_lines(meta, ("summary",), ("objectives", "key_points")))
+
+
+def _text_lines(mapping, texts: tuple, lists: tuple) -> dict:
+    """The lines of a YAML mapping's ``texts`` and of each item of its ``lists``, where
+    the reader kept them (a text's line is its key's: a folded one starts below)."""
+    if not isinstance(mapping, LineDict):
+        return {}
+    out: dict = {}
+    for key in texts:
+        if key in mapping.key_lines:
+            value = mapping.get(key)
+            out[key] = (value.line if isinstance(value, LineDict) and value.line
+                        else mapping.key_lines[key])
+    for key in lists:
+        value = mapping.get(key)
+        if isinstance(value, LineList):
+            out[key] = list(value.item_lines)
+    return out
 
 
 def _good_items(model, items) -> list[tuple]:
-    """(item, line) for each item of a YAML list that ``model`` accepts (the others were
-    reported when the whole was validated)."""
+    """(item, line, the YAML value) for each item of a YAML list that ``model`` accepts
+    (the others were reported when the whole was validated)."""
     if not isinstance(items, list):
         return []
     out = []
     for i, value in enumerate(items):
         try:
-            out.append((schema.adapter(model).validate_python(value), line_of(items, i)))
+            out.append((schema.adapter(model).validate_python(value), line_of(items, i),
+                        value))
         except schema.ValidationError:
             pass
     return out

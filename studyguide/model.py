@@ -82,6 +82,14 @@ class Extract:
     cite: str
 
 
+def at_line(lines: dict, key: str, item: int | None, default: int) -> int:
+    """A line from a ``lines`` mapping: of ``key``'s text, or of its ``item``-th entry."""
+    found = lines.get(key)
+    if isinstance(found, list):
+        return found[item] if item is not None and item < len(found) else default
+    return found or default
+
+
 @dataclass
 class Question:
     type: str                     # recall | analysis | source | essay
@@ -93,6 +101,9 @@ class Question:
     indicative: list[str] = field(default_factory=list)   # teacher material
     plan: list[str] = field(default_factory=list)         # teacher material
     scheme: str = ""              # a MarkScheme's id; "" when none applies
+    # the line of each text ("question", "answer", "source"), and of each item of a list
+    # ("indicative", "plan"), where the item says so; else ``line``
+    lines: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -136,6 +147,13 @@ class Chapter:
     short_title: str = ""              # running heads and tight places; "" for the title
     key_points: list[str] = field(default_factory=list)
     further_reading: list[Reading] = field(default_factory=list)
+    # the line of the front matter's "summary", and of each item of "objectives" and
+    # "key_points"; else ``title_line``
+    lines: dict = field(default_factory=dict)
+
+    def line(self, key: str, item: int | None = None) -> int:
+        """Where the front matter's ``key`` (its ``item``-th entry) is written."""
+        return at_line(self.lines, key, item, self.title_line)
 
 
 @dataclass

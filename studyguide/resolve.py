@@ -28,7 +28,7 @@ from .labels import fill
 from .loader import slugify
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, quotes_in_use,
                        rewrite_blocks, tokenize_citations, use_language)
-from .model import Book, Chapter, SpineEntry, Table
+from .model import Book, Chapter, SpineEntry, Table, at_line
 from .readers import line_of
 from .sanitise import to_html
 from .wordmatch import alternation
@@ -144,6 +144,11 @@ def form_key(text: str) -> str:
     """A form of words as ``first_uses`` looks it up: straight apostrophes, single
     spaces."""
     return " ".join(text.replace("\u2019", "'").split())
+
+
+def q_line(q, key: str, item: int | None = None) -> int:
+    """Where a question's ``key`` (its ``item``-th entry) is written."""
+    return at_line(q.lines, key, item, q.line)
 
 
 def _fragment(html_text: str):
@@ -268,20 +273,26 @@ class Resolver:
         return {
             "doc": doc,
             "body": self.md_tokenized(body),
-            "summary": self.md(doc.summary, doc.path, doc.title_line) if doc.summary else "",
-            "objectives": [self.md(o, doc.path, doc.title_line, True) for o in doc.objectives],
-            "questions": [{"type": q.type, "line": q.line, "marks": q.marks,
-                           "question": self.md(q.question, doc.path, q.line),
-                           "answer": self.md(q.answer, doc.path, q.line) if q.answer else "",
+            "summary": self.md(doc.summary, doc.path, doc.line("summary"))
+            if doc.summary else "",
+            "objectives": [self.md(o, doc.path, doc.line("objectives", i), True)
+                           for i, o in enumerate(doc.objectives)],
+            "questions": [{"type": q.type, "line": q.line, "lines": q.lines, "marks": q.marks,
+                           "question": self.md(q.question, doc.path, q_line(q, "question")),
+                           "answer": self.md(q.answer, doc.path, q_line(q, "answer"))
+                           if q.answer else "",
                            # the extract as a block quote whose last line cites it
                            "extract": self.md(f"{q.source.text}\n{q.source.cite}".strip(),
-                                              doc.path, q.line) if q.source else "",
-                           "indicative": [self.md(x, doc.path, q.line, True)
-                                          for x in q.indicative],
-                           "plan": [self.md(x, doc.path, q.line, True) for x in q.plan],
+                                              doc.path, q_line(q, "source"))
+                           if q.source else "",
+                           "indicative": [self.md(x, doc.path, q_line(q, "indicative", i), True)
+                                          for i, x in enumerate(q.indicative)],
+                           "plan": [self.md(x, doc.path, q_line(q, "plan", i), True)
+                                    for i, x in enumerate(q.plan)],
                            "scheme": self.scheme_of(q)}
                           for q in doc.questions],
-            "key_points": [self.md(k, doc.path, doc.title_line, True) for k in doc.key_points],
+            "key_points": [self.md(k, doc.path, doc.line("key_points", i), True)
+                           for i, k in enumerate(doc.key_points)],
             "further_reading": [{"cite": self.md(f"@{r.cite}", doc.path, r.line, True),
                                  "note": self.md(r.note, doc.path, r.line, True)
                                  if r.note else ""}
@@ -1273,14 +1284,19 @@ class Resolver:
             if tid not in self.used_tables:
                 self.report.warning(table.path, table.line, f"table '{tid}' is never placed")
         for r, d in zip(rendered, [t[0] for t in trees]):
-            r.summary_html = self.clean(r.summary_html, d.path, d.title_line)
-            r.objectives_html = [self.clean(o, d.path, d.title_line) for o in r.objectives_html]
+            r.summary_html = self.clean(r.summary_html, d.path, d.line("summary"))
+            r.objectives_html = [self.clean(o, d.path, d.line("objectives", i))
+                                 for i, o in enumerate(r.objectives_html)]
             for q in r.questions:
-                for name in ("question", "answer", "extract"):
-                    q[name] = self.clean(q[name], d.path, q["line"])
+                for name, key in (("question", "question"), ("answer", "answer"),
+                                  ("extract", "source")):
+                    q[name] = self.clean(q[name], d.path,
+                                         at_line(q["lines"], key, None, q["line"]))
                 for name in ("indicative", "plan"):
-                    q[name] = [self.clean(x, d.path, q["line"]) for x in q[name]]
-            r.key_points_html = [self.clean(k, d.path, d.title_line) for k in r.key_points_html]
+                    q[name] = [self.clean(x, d.path, at_line(q["lines"], name, i, q["line"]))
+                               for i, x in enumerate(q[name])]
+            r.key_points_html = [self.clean(k, d.path, d.line("key_points", i))
+                                 for i, k in enumerate(r.key_points_html)]
             for reading in r.further_reading:
                 reading["cite"] = self.clean(reading["cite"], d.path, d.title_line)
                 reading["note"] = self.clean(reading["note"], d.path, d.title_line)

@@ -415,3 +415,33 @@ def test_a_second_build_waits_for_the_first(book, tmp_path):
     assert proc.returncode == 0, stderr
     assert "waiting for another build into" in stderr, stderr
     assert len(list(out.glob("*.epub"))) == 1
+
+
+def test_a_front_matter_texts_problem_is_at_its_own_line(book):
+    """A problem in a text of a chapter's front matter (a summary, an objective, a key
+    point, a question's answer, an item of its teacher's notes) is reported at the line
+    of that text or item, not at the chapter's title or the question's first line."""
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    from studyguide.resolve import render_book
+    chapter = book / "chapters" / "01-first.md"
+    text = chapter.read_text(encoding="utf-8")
+    text = text.replace("  - Compare alpha with beta.", "  - Compare alpha [@nokey1].")
+    text = text.replace("    answer: Historians disagree; see @historian2000.",
+                        "    answer: Historians disagree; see @historian2000.\n"
+                        "    indicative:\n      - A first point.\n"
+                        "      - A second point [@nokey2].")
+    text = text.replace("    answer: Ada Writer stated it first, in 1901 [@writer1901].",
+                        "    answer: >\n      Ada Writer stated it first,\n"
+                        "      in 1901 [@nokey3].")
+    text = text.replace("questions:", "key_points:\n  - One.\n  - Two [@nokey4].\nquestions:")
+    chapter.write_text(text, encoding="utf-8")
+    lines = text.split("\n")
+    report = Reporter(book)
+    render_book(load_book(book, report), report)
+    where = {d.message.rsplit("'", 2)[1]: d.line for d in report.errors}
+    assert where == {
+        "nokey1": lines.index("  - Compare alpha [@nokey1].") + 1,
+        "nokey2": lines.index("      - A second point [@nokey2].") + 1,
+        "nokey3": lines.index("    answer: >") + 1,
+        "nokey4": lines.index("  - Two [@nokey4].") + 1}, report.errors
