@@ -6,22 +6,80 @@ They live in ``templates/locales/LANG.yaml``. A language tag is matched whole
 that lacks a key takes it from ``en.yaml``. A book overrides any key under ``labels:`` in
 its ``book.yaml``. A label may hold placeholders, ``{n}``, which the builder fills in; an
 override must keep to the placeholders the key knows, and holds no other brace.
+
+A language without a locale file is warned about (at book.yaml's ``language:`` line) while
+any of the theme's words are still English. A count label (``marks_n``) may be a list of
+forms, one per plural form of the language, chosen by the locale's ``plural`` rule: a
+gettext ``Plural-Forms`` expression of ``n``, compiled by the standard library's
+``gettext.c2py``.
 """
 from __future__ import annotations
 
 import difflib
 import functools
+import gettext
+import re
 import string
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from . import paths
 from .errors import Reporter
-from .readers import line_of
+from .readers import line_of, read_yaml
 
 LOCALES = paths.TEMPLATES / "locales"
 DIRECTIONS = {"ltr", "rtl"}
+NAME_LISTS = {"months": "twelve names", "months_standalone": "twelve names (or [], for "
+              "the names of 'months')"}
+COUNTED = {"marks_n"}      # labels of a count: a text, or a list of forms by plural rule
+# labels that hold no word of a language: a book in a language without a locale file
+# need not translate them
+NOT_WORDS = {"direction", "plural", "months_standalone"}
+TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
+
+
+@functools.lru_cache(maxsize=64)
+def plural_rule(expression: str):
+    """The function of a gettext plural expression (``n%10==1 ? 0 : 1``): a count to the
+    index of its form. ``ValueError`` if the expression is not one."""
+    return gettext.c2py(expression)
+
+
+@functools.lru_cache(maxsize=64)
+def plural_forms(expression: str) -> tuple[int, ...]:
+    """The smallest count of each form of a plural rule, in the forms' order (an index
+    the counts 0 to 999 never reach is a form never used). ``ValueError`` if the
+    expression is not a rule, or gives a negative index."""
+    rule, first = plural_rule(expression), {}
+    for n in range(1000):
+        try:
+            index = rule(n)
+        except ArithmeticError as exc:
+            raise ValueError(f"it fails for n = {n} ({exc})") from None
+        if index < 0 or index > 9:
+            raise ValueError(f"it gives {index} for n = {n} (an index of a form: 0 to 9)")
+        first.setdefault(index, n)
+    return tuple(first.get(i, -1) for i in range(max(first) + 1))
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A count label given as forms, one per plural form of the book's language:
+    ``form(n)`` is the form for the count ``n``, its ``{n}`` left to fill in."""
+    forms: tuple[str, ...]
+    rule: str
+
+    def form(self, n) -> str:
+        try:
+            index = plural_rule(self.rule)(int(n))
+        except ArithmeticError:
+            index = -1
+        return self.forms[index if 0 <= index < len(self.forms) else -1]
+
+    def __str__(self) -> str:       # a template that takes it for a text: the last form
+        return self.forms[-1]
 
 
 @functools.lru_cache(maxsize=16)
@@ -47,7 +105,56 @@ def placeholders(text: str) -> set[str]:
 
 def defaults(language: str) -> dict:
     """The theme's labels for a language, before the book's overrides."""
-    return {**_locale_file("en"), **_locale_file(locale_for(language))}
+    return _counted({**_locale_file("en"), **_locale_file(locale_for(language))})
+
+
+def _counted(labels: dict) -> dict:
+    """``labels`` with each count label given as a list of forms made a ``Counted``."""
+    for key in COUNTED:
+        value = labels.get(key)
+        value = value.forms if isinstance(value, Counted) else value
+        if isinstance(value, (list, tuple)):   # (the rule may be the book's own)
+            labels[key] = Counted(tuple(str(v) for v in value), str(labels["plural"]))
+    return labels
+
+
+def has_locale(language: str) -> bool:
+    """Whether the theme has interface strings in ``language`` (English counts)."""
+    tag = language.strip().replace("_", "-")
+    return locale_for(tag) != "en" or tag.split("-")[0].lower() == "en"
+
+
+def _language_line(path: Path) -> int:
+    """The line of ``language:`` in book.yaml (1 if it cannot be found)."""
+    data = read_yaml(path, Reporter(path.parent), "book")
+    return line_of(data, "language", 1) if isinstance(data, dict) else 1
+
+
+def _warn_without_locale(language: str, overrides: dict, path: Path,
+                         report: Reporter) -> None:
+    """One warning, at the ``language:`` line, when a language has no locale file and the
+    book's ``labels:`` leave some of the theme's words in English."""
+    tag = language.strip()
+    if not TAG.fullmatch(tag) or has_locale(tag):
+        return
+    english = _locale_file("en")
+    words = [key for key, value in english.items()
+             if key not in NOT_WORDS and key not in overrides and _has_words(str(value))]
+    if not words:
+        return
+    primary = tag.split("-")[0].lower()
+    shown = ", ".join(words[:4]) + (", …" if len(words) > 4 else "")
+    report.warning(path, _language_line(path),
+                   f"the theme has no interface strings in '{tag}' (no templates/locales/"
+                   f"{primary}.yaml), so {len(words)} label(s) are printed in English "
+                   f"({shown}); translate them under 'labels:' (the keys of "
+                   "templates/locales/en.yaml)")
+
+
+def _has_words(text: str) -> bool:
+    """Whether a label has words of a language: letters outside its placeholders and
+    its acronyms ("ISBN {isbn} (EPUB)" has none)."""
+    return bool(re.search(r"[^\W\d_]", re.sub(r"\{\w*\}|\b[A-Z]{2,}\b", "", text)))
 
 
 def for_book(language: str, overrides, path: Path, line: int, report: Reporter) -> dict:
@@ -55,12 +162,14 @@ def for_book(language: str, overrides, path: Path, line: int, report: Reporter) 
 
     Every problem of the overrides is reported at its line in ``path``."""
     labels = defaults(language)
+    if overrides is not None and not isinstance(overrides, dict):
+        report.error(path, line, "'labels' must be a mapping of label names to texts")
+        overrides = None
+    _warn_without_locale(language or "", overrides or {}, path, report)
     if overrides is None:
         return labels
-    if not isinstance(overrides, dict):
-        report.error(path, line, "'labels' must be a mapping of label names to texts")
-        return labels
     english = _locale_file("en")
+    counted = {}                 # count labels given as forms: checked against the rule
     for key, value in overrides.items():
         line = line_of(overrides, key, line)
         if key not in english:
@@ -69,12 +178,26 @@ def for_book(language: str, overrides, path: Path, line: int, report: Reporter) 
                 f"(did you mean '{close[0]}'?)" if close else
                 "(the labels are the keys of templates/locales/en.yaml)"))
             continue
-        if key == "months":
-            if not isinstance(value, list) or len(value) != 12 or \
+        if key in NAME_LISTS:
+            empty = key == "months_standalone" and value == []
+            if not isinstance(value, list) or (len(value) != 12 and not empty) or \
                     not all(isinstance(v, str) and v.strip() for v in value):
-                report.error(path, line, "label 'months' must be a list of twelve names")
+                report.error(path, line, f"label '{key}' must be a list of {NAME_LISTS[key]}")
                 continue
             labels[key] = [v.strip() for v in value]
+            continue
+        if key in COUNTED and isinstance(value, list):
+            forms = [v.strip() for v in value if isinstance(v, str)]
+            if len(forms) != len(value) or not forms or not all(forms):
+                report.error(path, line, f"label '{key}' must be a text, or a list of texts "
+                             "(one per plural form of the language)")
+                continue
+            problem = next(filter(None, (_placeholder_problem(key, form, english)
+                                         for form in forms)), "")
+            if problem:
+                report.error(path, line, problem)
+                continue
+            counted[key] = (forms, line)
             continue
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             report.error(path, line, f"label '{key}' must be a text")
@@ -83,23 +206,48 @@ def for_book(language: str, overrides, path: Path, line: int, report: Reporter) 
         if key == "direction" and value not in DIRECTIONS:
             report.error(path, line, f"label 'direction' must be ltr or rtl, not {value!r}")
             continue
-        try:
-            used = placeholders(value)
-        except ValueError:
-            used = None
-        if used is None or "{{" in value or "}}" in value:
-            report.error(path, line, f"label '{key}': a brace may only enclose a "
-                         "placeholder, such as {n}")
+        if key == "plural":
+            try:
+                plural_forms(value)
+            except ValueError as exc:
+                report.error(path, line, "label 'plural' must be a plural rule as gettext "
+                             "writes it, an expression of n giving the index of the form "
+                             f"(Russian: n%10==1 && n%100!=11 ? 0 : …): {exc}")
+                continue
+            labels[key] = value
             continue
-        known = placeholders(str(english[key]))
-        if used - known:
-            allowed = ", ".join("{" + k + "}" for k in sorted(known)) or "none"
-            report.error(path, line, f"label '{key}' uses unknown placeholder(s) "
-                         f"{', '.join('{' + k + '}' for k in sorted(used - known))} "
-                         f"(allowed: {allowed})")
+        problem = _placeholder_problem(key, value, english)
+        if problem:
+            report.error(path, line, problem)
             continue
         labels[key] = value
-    return labels
+    for key, (forms, line) in counted.items():
+        firsts = plural_forms(str(labels["plural"]))
+        if len(forms) != len(firsts):
+            examples = "; ".join(f"{i + 1}: {n}" for i, n in enumerate(firsts) if n >= 0)
+            report.error(path, line, f"label '{key}' has {len(forms)} form(s), but the "
+                         f"language's plural rule (label 'plural') has {len(firsts)} "
+                         f"(the first count of each: {examples})")
+            continue
+        labels[key] = forms
+    return _counted(labels)
+
+
+def _placeholder_problem(key: str, value: str, english: dict) -> str:
+    """What is wrong with the braces of ``value`` as the label ``key``; "" if nothing."""
+    try:
+        used = placeholders(value)
+    except ValueError:
+        used = None
+    if used is None or "{{" in value or "}}" in value:
+        return f"label '{key}': a brace may only enclose a placeholder, such as {{n}}"
+    known = placeholders(str(english[key]))
+    if used - known:
+        allowed = ", ".join("{" + k + "}" for k in sorted(known)) or "none"
+        return (f"label '{key}' uses unknown placeholder(s) "
+                f"{', '.join('{' + k + '}' for k in sorted(used - known))} "
+                f"(allowed: {allowed})")
+    return ""
 
 
 def fill(labels: dict, key: str, **values) -> str:
@@ -114,7 +262,10 @@ def format_date(labels: dict, date: str) -> str:
     year = str(int(parts[0])) if parts[0].isdigit() else parts[0]
     if len(parts) == 1:
         return year
-    month = labels["months"][int(parts[1]) - 1]
-    if len(parts) == 2:
-        return fill(labels, "date_month", month=month, year=year)
-    return fill(labels, "date_day", day=int(parts[2]), month=month, year=year)
+    month = int(parts[1]) - 1
+    if len(parts) == 2:           # no day: the month's own name (Russian "сентябрь")
+        names = labels.get("months_standalone") or labels["months"]
+        return fill(labels, "date_month", month=names[month], year=year)
+    # with a day: "months", which a language that declines them has in the genitive
+    return fill(labels, "date_day", day=int(parts[2]), month=labels["months"][month],
+                year=year)

@@ -189,8 +189,10 @@ def convert(text: str) -> str:
 
 # The double quotes SmartyPants makes of straight ones, by the book's language (its
 # primary subtag); English's elsewhere. A single quote stays English's: SmartyPants
-# cannot tell a closing one from an apostrophe, which every language sets as ’.
-QUOTES = {"de": ("&bdquo;", "&ldquo;"), "fr": ("&laquo;&#160;", "&#160;&raquo;")}
+# cannot tell a closing one from an apostrophe, which every language sets as ’. Quotes
+# within quotes are typed as the language has them (Russian „…“ inside «…»).
+QUOTES = {"de": ("&bdquo;", "&ldquo;"), "fr": ("&laquo;&#160;", "&#160;&raquo;"),
+          "ru": ("&laquo;", "&raquo;")}
 _quotes = ""                      # the language whose quotes the converter makes now
 _CONVERTERS: dict[str, md_lib.Markdown] = {}
 

@@ -701,8 +701,8 @@ def labels_table() -> str:
             notes[m.group(1)] = m.group(2).strip()
     rows = ["| label | English | placeholders | note |", "| --- | --- | --- | --- |"]
     for key, value in english.items():
-        text = f"{len(value)} names: {value[0]} … {value[-1]}" if isinstance(value, list) \
-            else str(value)
+        text = (f"{len(value)} names: {value[0]} … {value[-1]}" if value else "[]") \
+            if isinstance(value, list) else str(value)
         text = text if len(text) <= 60 else text[:57] + "…"
         names = ", ".join("`{" + n + "}`" for n in sorted(placeholders(str(value)))) \
             if isinstance(value, str) else ""
