@@ -294,3 +294,47 @@ def test_a_notes_list_and_quotation_stay_in_the_note(book_copy):
         beta = next(i for i, l in enumerate(lines) if "noteitembeta" in l)
         quote = next(i for i, l in enumerate(lines) if "Notequotation" in l)
         assert note < second < alpha < beta < quote, lines    # each a line of its own
+
+
+def test_a_note_call_keeps_to_the_word_before_it(tmp_path):
+    """A note's call never opens a line: it stays with the word (and the full stop)
+    before it wherever the line breaks (WeasyPrint broke between them: "know”." ending a
+    line, its call opening the next); two calls in a row stay together too."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    body = ""
+    for n in range(60):        # the call at every place in the line, in turn
+        body += ("<p>" + "ab " * n + "that is all / Ye know on earth, and all ye need to "
+                 f'know”.<sup id="r{n}"><a class="footnote-ref" href="#n{n}">1</a></sup>\n'
+                 "T. S. Eliot called them “a blemish on a beautiful poem”.</p>")
+    body += ('<p>Two calls: the end of a sentence.<sup id="ra"><a class="footnote-ref" '
+             'href="#na">1</a></sup><sup id="rb" class="fn-next"><a class="footnote-ref" '
+             'href="#nb">2</a></sup> And on.</p>')
+    notes = "".join(f'<li id="n{n}"><p>Keats, Poems, 115.</p></li>'
+                    for n in [*range(60), "a", "b"])
+    html = pdf.footnotes_to_floats(f'<html lang="en"><body>{body}<div class="footnote"><ol>'
+                                   f'{notes}</ol></div></body></html>')
+    out = tmp_path / "t.pdf"
+    HTML(string=html).write_pdf(out, stylesheets=[
+        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+        CSS(string="@page { size: A4; margin: 20mm 44mm; }")])
+    boxes = subprocess.run(["pdftotext", "-bbox", str(out), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    words = re.findall(r'yMin="([\d.]+)"[^>]*>([^<]*)</word>', boxes)
+    calls = [(float(y), float(words[i + 1][0])) for i, (y, w) in enumerate(words)
+             if w in ("know”.", "sentence.") and i + 1 < len(words)]
+    assert len(calls) == 61
+    parted = [(y, call) for y, call in calls if abs(call - y) > 6]   # the call a line down
+    assert not parted, parted
+
+
+def test_a_page_reference_is_never_parted_at_a_lines_end():
+    """"(p. 25)" keeps "p." with its number: the label's spaces print as no-break
+    spaces, in the book and in a handout."""
+    from studyguide.writers import pdf
+    for handout in (False, True):
+        css = pdf.label_css({"page_ref": "p. {page}", "page_of": "Page {page} of {pages}"},
+                            handout)
+        assert '"p.\u00a0"' in css and '"p. "' not in css, css

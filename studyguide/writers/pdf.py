@@ -82,7 +82,8 @@ def label_css(labels: dict, handout: bool) -> str:
     # a book's part carries its pages in data-page (numbered after layout); a handout is
     # one document, whose links lead inside it: WeasyPrint counts their pages itself
     page = "target-counter(attr(href url), page)" if handout else "attr(data-page)"
-    page_ref = _css_content(labels["page_ref"], {"page": page})
+    # "(p. 25)" is never parted at a line's end: its spaces do not break
+    page_ref = _css_content(labels["page_ref"].replace(" ", "\u00a0"), {"page": page})
     page_of = _css_content(labels["page_of"], {"page": "counter(page)",
                                                "pages": "counter(pages)"})
     xref = "a.xref" if handout else "a.xref[data-page]"   # no data-page: no page printed
@@ -105,6 +106,34 @@ def _as_spans(el):
             sub.set("class", " ".join(filter(None, [f"fn-{sub.tag}", sub.get("class")])))
             sub.tag = "span"
     return el
+
+
+def _hold_call(span) -> None:
+    """A note's call stays on the line of the word before it: WeasyPrint may break the
+    line between them ("know”." at a line's end, "⁷ T. S. Eliot" opening the next). The
+    word (what follows the last space of the text before the note) and the note go in
+    ``span.fn-hold``, which does not break (print.css)."""
+    before = span.getprevious()
+    parent = span.getparent()
+    text = (before.tail if before is not None else parent.text) or ""
+    if before is not None and before.get("class") == "fn-hold" and not text:
+        before.tail, span.tail = span.tail, None
+        before.append(span)          # a second call right after the first: "¹,²"
+        return
+    word = re.search(r"\S+$", text)
+    if word is None:
+        return
+    hold = etree.Element("span", {"class": "fn-hold"})
+    hold.text = word.group(0)
+    rest = text[:word.start()]
+    if before is not None:
+        before.tail = rest
+    else:
+        parent.text = rest
+    span.addprevious(hold)
+    hold.tail = span.tail
+    span.tail = None
+    hold.append(span)
 
 
 def footnotes_to_floats(html_text: str) -> str:
@@ -136,6 +165,7 @@ def footnotes_to_floats(html_text: str) -> str:
                 f'<span class="{kind}" id="{sup.get("id")}">{notes[target]}</span>')
             span.tail = sup.tail
             sup.getparent().replace(sup, span)
+            _hold_call(span)
     for div in doc.xpath('//div[@class="footnote"]'):
         div.drop_tree()
     return "<!DOCTYPE html>\n" + to_html(doc)
