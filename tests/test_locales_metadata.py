@@ -1,5 +1,6 @@
 """Books other than the default guide: the engine prints none of the default guide's words,
-interface strings follow the book's language (locale files, ``labels:`` overrides),
+interface strings follow the book's language (locale files, ``labels:`` overrides, a
+warning for a language with none; Russian's declined months and plural forms),
 right-to-left books are laid out right to left, the book's metadata (several authors,
 editors, translators, publisher, series, an ISBN per format) reaches the EPUB and the PDF,
 and the EPUB's page source is the declared print edition whatever ``--paper`` says."""
@@ -324,11 +325,17 @@ def test_every_locale_has_the_english_keys_and_placeholders():
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert set(data) == set(english), path.name
         for key, value in data.items():
-            if key == "months":
-                assert len(value) == 12
+            if key in labels.NAME_LISTS:
+                assert len(value) == 12 or key == "months_standalone" and value == []
+            elif key in labels.COUNTED and isinstance(value, list):
+                # one form per plural form of the language's rule
+                assert len(value) == len(labels.plural_forms(data["plural"])), path.name
+                assert all(labels.placeholders(v) == {"n"} for v in value), path.name
             else:
                 assert labels.placeholders(str(value)) == \
                     labels.placeholders(str(english[key])), (path.name, key)
+        rule = labels.plural_rule(data["plural"])       # a rule, by which one is not five
+        assert rule(1) != rule(5), path.name
         assert data["direction"] == ("rtl" if path.stem in ("ar", "he") else "ltr")
 
 
@@ -461,3 +468,188 @@ def test_straight_double_quotes_become_the_languages(book_copy, language, quoted
     text = lxml_html.fragment_fromstring(rb.docs[0].body_html,
                                          create_parent="div").text_content()
     assert f"Das Blatt ist {quoted}, sagt\u2019s." in text
+
+
+# -- Russian: a locale of its own, declined months, plural forms -----------------------
+
+RUSSIAN_CHAPTER = """\
+    ---
+    title: Открытие закона
+    questions:
+      - {type: recall, question: Когда?, answer: В 1869 году., marks: 1}
+      - {type: recall, question: Кто?, answer: Менделеев., marks: 2}
+      - {type: recall, question: Где?, answer: В Петербурге., marks: 5}
+      - {type: recall, question: Зачем?, answer: Чтобы предсказывать., marks: 21}
+    ---
+
+    ## Таблица {#sec-tablica}
+
+    Менделеев назвал его "экасилицием". [Аргон]{.index} нашли позже.
+    """
+
+RUSSIAN_INDEX = """\
+- heading: "Менделеев, Дмитрий Иванович"
+  forms: [Менделеев]
+- heading: "Менделеев Д. И."
+  see: "Менделеев, Дмитрий Иванович"
+- heading: Аргон
+  see_also: ["Менделеев, Дмитрий Иванович"]
+"""
+
+
+def russian_book(root: Path, language: str = "ru", labels_: dict | None = None) -> Path:
+    book = write_book(root, {"title": "Периодический закон", "language": language,
+                             "date": "2026-02-17",
+                             **({"labels": labels_} if labels_ is not None else {})},
+                      RUSSIAN_CHAPTER,
+                      timeline=[{"date": "1860-09", "event": "Съезд в Карлсруэ."},
+                                {"date": "1869-02-17", "event": "«Опыт системы»."}])
+    (book / "data" / "index.yaml").write_text(RUSSIAN_INDEX, encoding="utf-8")
+    return book
+
+
+def rendered(book: Path):
+    report = Reporter(book)
+    rb = render_book(load_book(book, report), report)
+    return rb, report
+
+
+def test_russian_locale_is_complete_and_set_as_a_russian_typographer_would():
+    assert labels.locale_for("ru-RU") == "ru"
+    ru = labels.defaults("ru")
+    assert (ru["contents"], ru["chapter_n"], ru["index"], ru["index_see"]) == \
+        ("Содержание", "Глава {n}", "Предметный указатель", "См.")
+    # a no-break space after с. (page) and см. (see), before г. (year), inside a count
+    assert ru["page_ref"] == "с.\u00a0{page}" and ru["index_see_also"] == "См.\u00a0также"
+    assert ru["date_day"] == "{day}\u00a0{month} {year}\u00a0г."
+    texts = [t for v in labels._locale_file("ru").values()
+             for t in (v if isinstance(v, list) else [v]) if isinstance(t, str)]
+    for text in texts:
+        assert not re.search(r"(?<!\w)(с|см|См|вып|т)\. ", text), text
+        assert not re.search(r" гг?\.", text), text
+        assert not re.search(r"\d \w", text.replace("{n} ", "")), text
+        assert "\u201c" not in text and "\u201d" not in text, text     # «…», not “…”
+
+
+def test_a_russian_book_gets_russian_words_and_quotes(tmp_path):
+    rb, report = rendered(russian_book(tmp_path / "book"))
+    assert not report.diagnostics, report.diagnostics
+    assert rb.docs[0].label == "Глава 1" and rb.labels["contents"] == "Содержание"
+    text = lxml_html.fragment_fromstring(rb.docs[0].body_html,
+                                         create_parent="div").text_content()
+    assert "назвал его «экасилицием»." in text
+
+
+def test_a_language_without_a_locale_is_a_warning_at_its_line(tmp_path):
+    book = russian_book(tmp_path / "pl", language="pl-PL")
+    _, report = rendered(book)
+    line = next(i for i, t in enumerate((book / "book.yaml").read_text().split("\n"), 1)
+                if t.startswith("language:"))
+    warnings = report.warnings
+    assert len(warnings) == 1 and not report.errors, report.diagnostics
+    assert str(warnings[0].path).endswith("book.yaml") and warnings[0].line == line
+    assert warnings[0].message.startswith("the theme has no interface strings in 'pl-PL' "
+                                          "(no templates/locales/pl.yaml)")
+    assert "printed in English (months, chapter_n" in warnings[0].message
+    assert "'labels:'" in warnings[0].message
+    # every word translated under labels: nothing to say; a language with a locale, or
+    # English, is never warned about
+    english = labels._locale_file("en")
+    words = {k: v for k, v in english.items() if k not in ("direction", "plural")}
+    for language, overrides in (("pl", words), ("ru", None), ("en-GB", None)):
+        _, report = rendered(russian_book(tmp_path / f"all-{language}", language, overrides))
+        assert not report.diagnostics, (language, report.diagnostics)
+
+
+def test_month_only_dates_take_the_standalone_names(tmp_path):
+    ru = labels.defaults("ru")
+    assert labels.format_date(ru, "1860-09") == "сентябрь 1860\u00a0г."
+    assert labels.format_date(ru, "1869-02-17") == "17\u00a0февраля 1869\u00a0г."
+    assert labels.format_date(ru, "1869") == "1869"
+    # a locale without them, or a book that gives only months, uses months
+    assert labels.format_date(labels.defaults("de"), "1609-08") == "August 1609"
+    only = dict(labels.defaults("pl"), months=[f"m{i}" for i in range(1, 13)])
+    assert labels.format_date(only, "1860-09") == "m9 1860"
+    rb, _ = rendered(russian_book(tmp_path / "book"))     # the timeline too
+    assert [e.label for e in rb.book.timeline] == ["сентябрь 1860\u00a0г.",
+                                                   "17\u00a0февраля 1869\u00a0г."]
+    book = russian_book(tmp_path / "bad", labels_={"months_standalone": ["январь"]})
+    _, report = rendered(book)
+    assert [d.message for d in report.errors] == [
+        "label 'months_standalone' must be a list of twelve names (or [], for the names of "
+        "'months')"]
+
+
+def test_no_second_full_stop_after_a_date_or_label_ending_in_one(tmp_path):
+    from studyguide import theme
+    from studyguide.writers.pdf import front_source
+    rb, _ = rendered(russian_book(tmp_path / "book"))
+    front = lxml_html.document_fromstring(front_source(rb, False, "A4", {})).text_content()
+    assert "Издание 1-е, 17\u00a0февраля 2026\u00a0г. Издание для учащихся." in front
+    assert ".." not in front
+    epub = theme.render("epub/copyright.html", meta=rb.book.meta, front=rb.front)
+    assert "Издание 1-е, 17\u00a0февраля 2026\u00a0г.</p>" in epub
+    # a label that ends in a full stop takes none after it either; another, the theme's
+    book = russian_book(tmp_path / "labels", labels_={"student_edition": "Изд. для уч.",
+                                                      "date_day": "{day}.{month}.{year}"})
+    rb, _ = rendered(book)
+    front = lxml_html.document_fromstring(front_source(rb, False, "A4", {})).text_content()
+    assert "Издание 1-е, 17.февраля.2026. Изд. для уч." in front and ".." not in front
+
+
+def test_index_see_is_printed_as_written(tmp_path):
+    from studyguide.writers.pdf import index_source
+
+    def index(book):
+        rb, report = rendered(book)
+        assert not report.diagnostics, report.diagnostics
+        html = lxml_html.document_fromstring(index_source(rb, False, "A4", {}))
+        return [re.sub(r"[ \t\n]+", " ", li.text_content()).strip()
+                for li in html.xpath("//section[@id='index']//li")]
+    # "См." as the locale writes it, joined by a no-break space to the heading it names;
+    # no second full stop after a heading that ends with one ("Д. И.")
+    assert index(russian_book(tmp_path / "book")) == [
+        "Аргон Глава 1. См.\u00a0также Менделеев, Дмитрий Иванович",
+        "Менделеев Д. И. См.\u00a0Менделеев, Дмитрий Иванович",
+        "Менделеев, Дмитрий Иванович Глава 1"]
+    # a label the book gives is printed as given, lower case included
+    assert index(russian_book(tmp_path / "lower", labels_={"index_see": "см."}))[1] == \
+        "Менделеев Д. И. см.\u00a0Менделеев, Дмитрий Иванович"
+    # English: "See" and "See also" as before, with an ordinary space
+    assert index(russian_book(tmp_path / "en", "en-GB"))[:2] == [
+        "Аргон Chapter 1. See also Менделеев, Дмитрий Иванович",
+        "Менделеев Д. И. See Менделеев, Дмитрий Иванович"]
+
+
+def test_marks_take_the_languages_plural_forms(tmp_path):
+    from studyguide.writers.pdf import part_sources
+
+    def marks(book):
+        rb, report = rendered(book)
+        assert not report.errors, report.errors
+        html = "".join(part_sources(rb, False, "A4").values())
+        return re.findall(r'<span class="marks">([^<]*)</span>', html)
+    assert marks(russian_book(tmp_path / "ru")) == [
+        "(1\u00a0балл)", "(2\u00a0балла)", "(5\u00a0баллов)", "(21\u00a0балл)"]
+    # a single text, as before: one form for every count but 1
+    assert marks(russian_book(tmp_path / "one", labels_={"marks_n": "({n} б.)"})) == [
+        "(1\u00a0балл)", "(2 б.)", "(5 б.)", "(21 б.)"]
+    # a language without a locale: its rule and its forms under labels:
+    assert marks(russian_book(tmp_path / "pl", "pl", {
+        "plural": "n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2",
+        "marks_one": "(1 punkt)",
+        "marks_n": ["({n} punkt)", "({n} punkty)", "({n} punktów)"]})) == [
+        "(1 punkt)", "(2 punkty)", "(5 punktów)", "(21 punktów)"]
+    # the wrong number of forms, or a rule that is none, is an error at its line
+    book = russian_book(tmp_path / "bad", labels_={"marks_n": ["({n} балл)", "({n} баллов)"],
+                                                   "plural": "n ? 0"})
+    _, report = rendered(book)
+    lines = (book / "book.yaml").read_text(encoding="utf-8").split("\n")
+    messages = sorted(str(d) for d in report.errors)
+    assert len(messages) == 2, messages
+    n = next(i for i, t in enumerate(lines, 1) if t.strip().startswith("marks_n:"))
+    assert f"book.yaml:{n}: error: label 'marks_n' has 2 form(s), but the language's " \
+        "plural rule (label 'plural') has 3 (the first count of each: 1: 1; 2: 2; 3: 0)" \
+        in messages[0] or any(f"book.yaml:{n}: error: label 'marks_n' has 2 form(s)" in m
+                              for m in messages), messages
+    assert any("error: label 'plural' must be a plural rule" in m for m in messages), messages
