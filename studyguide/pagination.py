@@ -355,8 +355,9 @@ def draw_and_join(rb: RenderedBook, editions: list[Edition], writes: list[PartWr
     too: it is joined only if it does not. Once the front matter and the index are in
     (they are sent first), every edition's layout is known."""
     joiners = [splice.Joiner(len(ed.html)) for ed in editions]
-    places = [{part: i for i, part in enumerate([FRONT, *ed.sources, INDEX, ANSWERS])
-               if part in ed.html} for ed in editions]
+    places = [{part: i for i, part in enumerate(
+        [p for p in (FRONT, *ed.sources, INDEX, ANSWERS) if p in ed.html])}
+        for ed in editions]          # (a book with no index has an answer key after the body)
     eager = [any(not executor.cached(w.key) for w in writes if w.edition == n)
              for n in range(len(editions))]
     apparatus: list[dict[str, pdf.PartLayout]] = [{} for _ in editions]

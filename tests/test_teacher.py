@@ -362,3 +362,22 @@ def test_answer_key_and_worksheets_keep_the_pdfua_rules(assess_build, name):
     with pikepdf.open(assess_build / name) as pdf:
         for rule in RULES:
             assert rule(pdf) == [], (name, rule.__name__)
+
+
+@pytest.mark.slow
+def test_a_book_with_questions_and_no_index_has_a_teacher_edition(tmp_path):
+    """A book with no glossary, key figures or index marks has no index: its answer key
+    follows the body directly (the join waited for an index that never came)."""
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    (book / "book.yaml").write_text("title: Prueba\nlanguage: es\ndate: 2026-12-04\n"
+                                    "chapters: [chapters/01-a.md]\n", encoding="utf-8")
+    (book / "chapters" / "01-a.md").write_text(
+        "---\ntitle: Prueba\nquestions:\n  - question: ¿Cuánto es dos más dos?\n"
+        "    answer: Cuatro, sin duda.\n---\n## Uno\n\nTexto.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "--format", "pdf",
+                       "--edition", "teacher", "--no-handouts", "-q")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(p.extract_text() for p in PdfReader(out / "prueba-teacher-a4.pdf").pages)
+    assert "Cuatro, sin duda." in " ".join(text.split())
