@@ -211,14 +211,18 @@ def test_web_and_mail_addresses_are_printed_after_their_links_text(book_copy, tm
     chapter.write_text(chapter.read_text(encoding="utf-8").replace(
         "## Closing words",
         "See [the archive](https://example.org/archive), <https://example.org/docs/>, "
+        "<https://es.wikipedia.org/wiki/Derivada_de_una_funci%C3%B3n_real_de_variable_real>, "
         "[example.org](https://www.example.org/), [write to us](mailto:desk@example.org)"
         f" and [the letters]({long}).\n\n## Closing words", 1), encoding="utf-8")
     rb, _ = render_clean(book_copy)
     html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "the archive" in h)
     text = " ".join(lxml_text(html).split())
     assert "See the archive (https://example.org/archive), https://example.org/docs/, " \
-           "example.org, write to us (desk@example.org) and the letters (" in text, text
+           "https://es.wikipedia.org/wiki/" in text, text
+    assert "_real, example.org, write to us (desk@example.org) and the letters (" in text
     assert text.count("example.org/docs/") == 1
+    assert text.count("Derivada_de_una_funci") == 1      # an escaped one is its text too
+    assert '<a href="https://example.org/docs/" class="address">' in html   # never hyphenated
     out = tmp_path / "ch.pdf"
     HTML(string=html, base_url=str(book_copy)).write_pdf(out)
     boxes = subprocess.run(["pdftotext", "-bbox", str(out), "-"], capture_output=True,

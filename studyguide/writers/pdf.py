@@ -429,8 +429,10 @@ def _print_addresses(doc) -> None:
         href = a.get("href")
         shown = unquote(href[len("mailto:"):].split("?")[0] if href.startswith("mailto:")
                         else href)     # as its reader types it: "wiki/Менделеев"
-        text = " ".join(a.text_content().split())
+        text = unquote(" ".join(a.text_content().split()))
         if not shown or _bare(text) == _bare(shown) or _bare(shown) in _bare(text):
+            if _bare(text) == _bare(shown):    # the address is the text: set as one
+                a.set("class", " ".join(filter(None, [a.get("class"), "address"])))
             continue
         address = etree.Element("span", {"class": "address"})
         address.text = shown
