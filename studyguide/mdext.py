@@ -331,6 +331,12 @@ def inline_notes(lines: list[str], code: list[bool]) -> list[str]:
     out, notes, pos = [], [], 0
     k = masked.find("^[")
     while k != -1:
+        word = masked[max(masked.rfind(" ", 0, k), masked.rfind("\n", 0, k)) + 1:k]
+        if len(re.findall(r"(?<!\\)\^", word)) % 2:
+            # "cm^3^[^n]", "Xe^+^[PtF~6~]": this caret closes a superscript (one opened
+            # in the same word: pandoc's superscripts hold no space)
+            k = masked.find("^[", k + 2)
+            continue
         depth, end = 0, None
         for e in range(k + 1, len(masked)):
             if masked[e] == "[":
