@@ -377,6 +377,22 @@ _CLOSER = re.compile(r"(?<=[\w.,;:!?)\]*_%])'(?!\w)")
 _NOT_TEXT = re.compile(r"<[^<>\n]*>|\{[^{}\n]*\}")
 
 
+# an image's title, in double or single quotes, and the placeholder its "$" takes
+_IMAGE = re.compile(r"""!\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"""
+                    r"""(\(\s*[^\s()]+(?:\s+(?:"[^"\n]*"|'[^'\n]*'))?\s*\))""")
+TITLE_DOLLAR = "\ue000"
+
+
+def image_titles(lines: list[str], code: list[bool]) -> list[str]:
+    """An image's title and alt text (a figure's caption) are text, not yet Markdown:
+    math in them must not become markup inside the attribute, which broke the figure.
+    Their "$" signs are held as ``TITLE_DOLLAR`` until the caption is converted
+    (``resolve``), or the attribute is written as text."""
+    return [line if is_code or "$" not in line else
+            _IMAGE.sub(lambda m: m.group(0).replace("$", TITLE_DOLLAR), line)
+            for line, is_code in zip(lines, code)]
+
+
 def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
     """A single quote before a word that no later quote in its paragraph closes, or that
     stands inside a single-quoted passage, is an apostrophe, as pandoc reads it ("'Tis",
@@ -464,7 +480,7 @@ class PandocLines(Preprocessor):
     """Every line rewrite above, in order, outside fenced code."""
 
     def run(self, lines: list[str]) -> list[str]:
-        steps = (inline_notes, apostrophes, unnumbered, paren_markers, line_blocks,
+        steps = (inline_notes, image_titles, apostrophes, unnumbered, paren_markers, line_blocks,
                  simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
         for step in steps:

@@ -26,6 +26,7 @@ from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_cita
 from .errors import Reporter
 from .labels import fill
 from .loader import slugify
+from .mdext import TITLE_DOLLAR
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, quotes_in_use,
                        rewrite_blocks, tokenize_citations, use_language)
 from .model import Book, Chapter, SpineEntry, Table, at_line
@@ -144,6 +145,9 @@ def form_key(text: str) -> str:
     """A form of words as ``first_uses`` looks it up: straight apostrophes, single
     spaces."""
     return " ".join(text.replace("\u2019", "'").split())
+
+
+HELD_TOKEN = "zzheld"        # a citation's token in an attribute, not yet filled in
 
 
 def q_line(q, key: str, item: int | None = None) -> int:
@@ -569,7 +573,11 @@ class Resolver:
 
     def build_tree(self, conv: dict, prefix: str, counters: dict) -> tuple:
         doc: Chapter = conv["doc"]
-        tree = _fragment(self.fill_tokens(conv["body"]))
+        # a citation in an attribute (an image's title, its caption to be) is not
+        # markup there: it waits, as HELD_TOKEN, for the caption or for plain text
+        body = re.sub(r'="[^"]*"', lambda m: m.group(0).replace("zzcite", HELD_TOKEN),
+                      conv["body"])
+        tree = _fragment(self.fill_tokens(body))
         self.limit_nesting(tree, doc.path, lambda text: self.line_in(doc, text) if text
                            else _deepest_line(doc))
         # comparison tables from data, and Markdown tables with a caption, numbered
@@ -655,9 +663,18 @@ class Resolver:
                 lab.text = label + "."
                 lab.tail = " "
                 # a caption is inline Markdown, as every other text (pandoc's is too)
-                text = _fragment(convert_inline(html.escape(caption, quote=False)))
+                caption = caption.replace(TITLE_DOLLAR, "$").replace(HELD_TOKEN, "zzcite")
+                text = _fragment(self.fill_tokens(
+                    convert_inline(html.escape(caption, quote=False))))
                 lab.tail += text.text or ""
                 cap.extend(text)
+        for el in tree.iter():         # a title or alt text elsewhere: its text, plain
+            for name, value in el.attrib.items():
+                if HELD_TOKEN in value or TITLE_DOLLAR in value:
+                    value = re.sub(HELD_TOKEN + r"\d+zz", lambda m: _fragment(
+                        self.fill_tokens("zzcite" + m.group(0)[len(HELD_TOKEN):]))
+                        .text_content(), value)
+                    el.set(name, value.replace(TITLE_DOLLAR, "$"))
         self.check_math(tree, doc.path, lambda tex: self.line_in(doc, tex.split("\n")[0]))
         # implicit header references to headings with the ids given above
         for a in tree.xpath('.//a[starts-with(@href, "#zzhead-")]'):

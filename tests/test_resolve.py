@@ -340,8 +340,9 @@ def test_two_note_calls_in_a_row_are_parted_by_a_comma(book_copy):
                                                                    ("fn-next", ",3")]
     from studyguide.writers.pdf import footnotes_to_floats
     floated = tree(footnotes_to_floats(rendered.docs[1].body_html))
-    assert [s.get("class") for s in floated.xpath(
-        "//p[contains(., 'Two notes at once')]/span")] == ["fn", "fn fn-next"]
+    assert [s.get("class") for s in floated.xpath(      # (kept with the word before)
+        "//p[contains(., 'Two notes at once')]/span[@class='fn-hold']/span")] == \
+        ["fn", "fn fn-next"]
 
 
 def test_a_further_reading_citation_ends_before_its_note(book_copy):
@@ -401,3 +402,38 @@ def test_a_heading_that_skips_a_level_or_a_second_title_is_a_warning(book_copy):
         (line, "heading '#### Too deep' skips a level after a '##' heading: use '###'"),
         (line + 4, "'# A second title' is a second title: the document's title is its "
                    "front matter's title:, and its sections start at '##'")], found
+
+
+def test_math_and_citations_in_an_images_title_and_alt_text(book_copy):
+    """An image's title is its figure's caption: math and a citation in it are set as
+    in any text, and the figure keeps its number, caption and size; in an inline
+    picture's title and alt text they are plain text (they broke the figure, printing
+    the rest of the tag as text)."""
+    import shutil
+    (book_copy / "images").mkdir(exist_ok=True)
+    shutil.copy(Path(__file__).parent / "fixtures" / "pandoc" / "images" / "dot.png",
+                book_copy / "images")
+    picture = "dot.png"
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words",
+        f'![A wave.](../images/{picture} "A graph of $y = \\sin x$ after [@writer1901]")'
+        "{#fig-wave width=50%}\n\nSee [](#fig-wave). An inline "
+        f'![a sign $x$ [@writer1901]](../images/{picture} "the $z$ sign") here.\n\n'
+        "## Closing words", 1), encoding="utf-8")
+    rb, report = render_clean(book_copy)
+    assert not report.warnings, report.warnings
+    body = next(d.body_html for d in rb.docs if "fig-wave" in d.body_html)
+    t = tree(body)
+    figure = t.xpath('//figure[@id="fig-wave"]')[0]
+    caption = figure.find("figcaption")
+    assert " ".join(caption.text_content().split()).startswith(
+        "Figure 2.1. A graph of"), caption.text_content()
+    assert caption.xpath(".//math") and caption.xpath('.//span[@class="citation"]')
+    assert "50%" in (figure.find("img").get("style") or "") + figure.find("img").get(
+        "width", "")
+    assert "See Figure 2.1." in " ".join(t.text_content().split())
+    inline = [img for img in t.iter("img") if img.getparent().tag != "figure"][0]
+    assert inline.get("title") == "the $z$ sign"
+    assert inline.get("alt") == "a sign $x$ (Writer 1901)", inline.get("alt")
+    assert "src=" not in t.text_content() and "/>" not in t.text_content()
