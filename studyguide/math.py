@@ -23,10 +23,14 @@ import xml.etree.ElementTree as ET
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
+from . import mdext
+
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 # pandoc's rules; ``\\.`` keeps an escaped dollar inside the math
 DISPLAY = r"(?<!\\)\$\$(?P<display>(?:[^$\\]|\\.|\$(?!\$))+?)\$\$"
-INLINE = r"(?<![\\$])\$(?![\s$])(?P<inline>(?:[^$\\\n]|\\.|\n(?!\s*\n))*?[^\s\\$])\$(?!\d)"
+# (its last character may be an escaped one: "$A = \{1, 2\}$")
+INLINE = (r"(?<![\\$])\$(?![\s$])(?P<inline>(?:[^$\\\n]|\\.|\n(?!\s*\n))*?"
+          r"(?:[^\s\\$]|\\\S))\$(?!\d)")
 PATTERN = DISPLAY + "|" + INLINE
 PRIORITY = 186          # after code spans (190), before backslash escapes (180) and
                         # pandoc's escaped space and line break (185), which are TeX here
@@ -116,6 +120,7 @@ class _MathProcessor(InlineProcessor):
     def handleMatch(self, m: re.Match, data: str):
         display = m.group("display") is not None
         tex = m.group("display") if display else m.group("inline")
+        tex = tex.replace(mdext.LINE_IN_MATH, "\n")     # (``mdext.display_math``)
         try:
             out = tex_to_mathml(tex, display)
         except MathError as exc:

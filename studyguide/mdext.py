@@ -383,6 +383,38 @@ _IMAGE = re.compile(r"""!\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"""
 TITLE_DOLLAR = "\ue000"
 
 
+LINE_IN_MATH = "\ue001"   # a display formula's line break, while its lines are one
+
+
+def display_math(lines: list[str], code: list[bool]) -> list[str]:
+    """A ``$$…$$`` formula over several lines is one line (its breaks held as
+    ``math.LINE_IN_MATH``): a line of it that begins as a block does ("> 0", "- x",
+    "# 1") would otherwise end the paragraph and start a block quote or a list, and the
+    formula be printed as text (pandoc reads the formula whole). (No other step needs
+    these lines' numbers: problems are found on the source.)"""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if code[i] or line.count("$$") % 2 == 0:
+            out.append(line)
+            i += 1
+            continue
+        j = i + 1               # the line that closes it, before a blank line
+        while j < len(lines) and lines[j].strip() and not code[j] and "$$" not in lines[j]:
+            j += 1
+        if j < len(lines) and not code[j] and "$$" in lines[j] and lines[j].strip():
+            depth = QUOTE.match(line).group(0).count(">")     # in a block quote: its
+            rest = [re.sub(r"^(?: {0,3}> ?){0,%d}" % depth, "", s)   # marks go
+                    for s in lines[i + 1:j + 1]]
+            out.append(LINE_IN_MATH.join([line] + rest))
+            i = j + 1
+        else:
+            out.append(line)
+            i += 1
+    return out
+
+
 def image_titles(lines: list[str], code: list[bool]) -> list[str]:
     """An image's title and alt text (a figure's caption) are text, not yet Markdown:
     math in them must not become markup inside the attribute, which broke the figure.
@@ -480,7 +512,7 @@ class PandocLines(Preprocessor):
     """Every line rewrite above, in order, outside fenced code."""
 
     def run(self, lines: list[str]) -> list[str]:
-        steps = (inline_notes, image_titles, apostrophes, unnumbered, paren_markers, line_blocks,
+        steps = (display_math, inline_notes, image_titles, apostrophes, unnumbered, paren_markers, line_blocks,
                  simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
         for step in steps:

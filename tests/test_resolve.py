@@ -437,3 +437,21 @@ def test_math_and_citations_in_an_images_title_and_alt_text(book_copy):
     assert inline.get("title") == "the $z$ sign"
     assert inline.get("alt") == "a sign $x$ (Writer 1901)", inline.get("alt")
     assert "src=" not in t.text_content() and "/>" not in t.text_content()
+
+
+def test_math_ending_in_an_escaped_brace_and_display_math_over_lines(book_copy):
+    """``$A = \\{1, 2\\}$`` is math (its last character may be escaped), and a display
+    formula whose line begins as a block would (``> 0``) stays one formula, in a block
+    quote too: both printed as TeX text before, the second as a block quote."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words",
+        "The set $A = \\{1, 2\\}$ and the test\n$$\nf''(a)\n> 0\n$$\nfor a minimum.\n\n"
+        "> Quoted: $$x\n> + 1$$ here.\n\n## Closing words", 1), encoding="utf-8")
+    rb, _ = render_clean(book_copy)
+    body = next(d.body_html for d in rb.docs if "for a minimum" in d.body_html)
+    t = tree(body)
+    alts = [m.get("alttext") for m in t.iter("{*}math", "math")]
+    assert alts == ["A = \\{1, 2\\}", "f''(a)\n> 0", "x\n+ 1"], alts   # lines kept
+    para = t.xpath("//p[contains(., 'for a minimum')]")[0]
+    assert "$" not in para.text_content() and not t.xpath("//blockquote[not(p/math)]")
