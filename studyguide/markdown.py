@@ -52,7 +52,8 @@ def own_extensions() -> list:
 DIV_OPEN = re.compile(r"^(:{3,})\s*(\{(?P<attrs>[^}]*)\}|(?P<cls>[\w-]+))?\s*$")
 DIV_CLOSE = re.compile(r"^:{3,}\s*$")
 ATTR = mdext.ATTR
-INDEX_SPAN = re.compile(r"\[([^\[\]\n]+)\]\{\.index(?:\s+entry=\"([^\"]*)\")?\s*\}")
+# a span whose attributes hold the class "index", in any order with an id and entry=
+INDEX_SPAN = re.compile(r"\[([^\[\]\n]+)\]\{((?:[^{}\n]*\s)?\.index(?:\s[^{}\n]*)?)\}")
 TOKEN = "zzcite{}zz"
 TOKEN_RE = re.compile(r"zzcite(\d+)zz")
 
@@ -164,8 +165,11 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
 
 
 def _index_span(m: re.Match) -> str:
-    entry = m.group(2) or m.group(1)
-    return (f'<span class="index-term" data-entry="{html.escape(entry)}">'
+    attrs = parse_attrs(m.group(2))
+    entry = attrs.get("entry") or m.group(1)
+    ident = f' id="{html.escape(attrs["id"])}"' if attrs.get("id") else ""
+    classes = " ".join(["index-term", *(c for c in attrs["classes"] if c != "index")])
+    return (f'<span class="{html.escape(classes)}"{ident} data-entry="{html.escape(entry)}">'
             f'{m.group(1)}</span>')
 
 

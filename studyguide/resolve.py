@@ -704,8 +704,11 @@ class Resolver:
                 self.register(ident, Target(doc.id, "", _text(el)[:60], el.tag), doc.path,
                               self.line_in(doc, "#" + ident))
         # index spans
-        for n, span in enumerate(tree.xpath('.//span[@class="index-term"]')):
-            span.set("id", f"{doc.id}-ix{n}")
+        for n, span in enumerate(tree.xpath(
+                './/span[contains(concat(" ", @class, " "), " index-term ")]'
+                '[@data-entry]')):
+            if not span.get("id"):          # an author's own id stays (links lead there)
+                span.set("id", f"{doc.id}-ix{n}")
             # "Heading!subheading" files the mark under a subentry
             heading, _, sub = span.get("data-entry", "").partition("!")
             self.index_refs.setdefault((heading.strip(), sub.strip()), []).append(

@@ -455,3 +455,24 @@ def test_math_ending_in_an_escaped_brace_and_display_math_over_lines(book_copy):
     assert alts == ["A = \\{1, 2\\}", "f''(a)\n> 0", "x\n+ 1"], alts   # lines kept
     para = t.xpath("//p[contains(., 'for a minimum')]")[0]
     assert "$" not in para.text_content() and not t.xpath("//blockquote[not(p/math)]")
+
+
+def test_an_index_span_may_carry_an_id_and_other_attributes(book_copy):
+    """``[text]{.index}`` with an id, an entry and another class, in any order, is an
+    index mark (it was dropped, with a warning for ``entry`` or none at all); its id
+    stays the author's, so a link to it leads there."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words",
+        'The [theorem of Rolle]{.index entry="Rolle, theorem of" #rolle}, [Fermat]{#fermat '
+        ".index} and [Bolzano]{.smallcaps .index}. See [the theorem](#rolle).\n\n"
+        "## Closing words", 1), encoding="utf-8")
+    rb, report = render_clean(book_copy)
+    assert not report.warnings, report.warnings
+    index = {e["term"]: e["refs"] for e in rb.index}
+    assert index["Rolle, theorem of"] == [("ch02", "rolle")]
+    assert index["Fermat"] == [("ch02", "fermat")]
+    assert [d for d, _ in index["Bolzano"]] == ["ch02"]
+    body = tree(next(d.body_html for d in rb.docs if "Bolzano" in d.body_html))
+    assert body.xpath('//span[@id="rolle"]')[0].text == "theorem of Rolle"
+    assert "smallcaps" in body.xpath("//span[.='Bolzano']")[0].get("class")
