@@ -6,7 +6,10 @@ pdfplumber: every character with its font, size and position), not on what the
 stylesheets meant to do, so that a rule WeasyPrint ignored or a layout that went wrong
 is still caught:
 
-- ``footnote``: a note printed on another page than its call, or notes out of order;
+- ``footnote``: a note printed on another page than its call, or notes out of order (a
+  call is a raised figure set small against the text, matched to a note of its number
+  printed at the foot of its page or of one near it: an exponent, a verse line's number
+  or a worksheet's superscripts, which call no note, are not calls);
 - ``stranded``: a heading or a question's label with fewer than three lines under it
   at the foot of a page, a table split where it fits one page, or leaving one or two
   rows on a page;
@@ -35,6 +38,7 @@ LADDER = 3                   # consecutive hyphenated lines that make a ladder
 MIN_LINES_AFTER = 3          # lines a heading keeps under it on its page
 LINE_HEIGHT = 1.4            # three lines of text under a heading take 3 x this, in ems
 MIN_ROWS = 3                 # rows a split table leaves on either page
+WORD_SPACE = 0.1             # a gap between characters wider than this, in ems, parts words
 HYPHENS = ("-", "\u2010")
 STRAIGHT = ("'", '"')
 CODE_FONT = "Mono"
@@ -85,6 +89,8 @@ class Line:
     sizes: list[float]
     baselines: list[float]
     fonts: list[str]
+    lefts: list[float]       # each inked character's left edge and right edge
+    rights: list[float]
 
     @property
     def chars(self) -> list[Char]:
@@ -242,7 +248,8 @@ def _text_lines(page, width: float, height: float) -> list[Line]:
         out.append(Line(raw["text"], raw["x0"], raw["x1"], raw["top"], raw["bottom"], size,
                         inked[0]["fontname"], "".join(ch["text"] for ch in inked),
                         [ch["size"] for ch in inked], [ch["matrix"][5] for ch in inked],
-                        [ch["fontname"] for ch in inked]))
+                        [ch["fontname"] for ch in inked], [ch["x0"] for ch in inked],
+                        [ch["x1"] for ch in inked]))
     return out
 
 
@@ -360,7 +367,9 @@ def _body_size(pages: list[PageText]) -> float:
 def _calls(line: Line, body_size: float) -> list[int]:
     """Footnote calls in a line: runs of digits set smaller than the text and raised above
     its baseline, straight after a character of the text or opening the line (small type
-    such as a question's "(12 marks)" label is not a call, wherever its baseline lies)."""
+    such as a question's "(12 marks)" label is not a call, wherever its baseline lies),
+    and set against the text: no further from the characters beside them than a word
+    space (a verse line's number, floated to the margin, is apart from its line)."""
     limit = 0.8 * body_size
     if not any(ch.isdigit() and size < limit for ch, size in zip(line.inked, line.sizes)):
         return []                       # most lines: no small digit, so no call
@@ -368,23 +377,61 @@ def _calls(line: Line, body_size: float) -> list[int]:
     if not text:
         return []
     base = statistics.median(text)      # the baseline, upwards in PDF space
-    calls, run, before = [], "", None
-    for c in line.chars + [None]:
+    gaps = [b - a for a, b in zip(line.rights, line.lefts[1:])]    # after each character
+
+    def set_against(first: int, last: int) -> bool:
+        """Whether the run of characters first..last stands against a neighbour: no
+        wider apart than the line's other word spaces (half an em at the least)."""
+        spaces = [g for k, g in enumerate(gaps) if g > WORD_SPACE * body_size
+                  and k not in (first - 1, last)]
+        widest = max(0.5 * body_size, 1.5 * statistics.median(spaces) if spaces else 0)
+        return (first > 0 and gaps[first - 1] <= widest) or \
+            (last + 1 < len(line.inked) and gaps[last] <= widest)
+
+    calls, run, start, before = [], "", 0, None
+    for k, c in enumerate(line.chars + [None]):
         small = (c is not None and c.text.isdigit() and c.size < 0.8 * body_size
                  and c.baseline > base + 1.0)
         if small:
+            if not run:
+                start = k
             run += c.text
             continue
         if run and c is not None and c.text == "," and c.size < 0.8 * body_size \
                 and c.baseline > base + 1.0 and (before is None or before.size >= limit):
-            calls.append(int(run))      # "¹,²": two calls, the second after the comma
+            if set_against(start, k - 1):
+                calls.append(int(run))  # "¹,²": two calls, the second after the comma
             run = ""
             continue
         if run and (before is None or before.size >= 0.8 * body_size) \
-                and not (c is not None and c.size < 0.8 * body_size and c.text.isalpha()):
+                and not (c is not None and c.size < 0.8 * body_size and c.text.isalpha()) \
+                and set_against(start, k - 1):
             calls.append(int(run))
         run, before = "", c
     return calls
+
+
+NOTE_REACH = 2       # pages between a note and its call, at most, for them to be matched
+
+
+def _match_calls(calls: list[tuple], notes: list[tuple]) -> list[tuple | None]:
+    """For each printed note (its page and number, in reading order), the call of its
+    number that calls it: one on its page, else the nearest before it (a note pushed on
+    to the next page), else the nearest after it, within ``NOTE_REACH`` pages, each call
+    taken once (None where there is none)."""
+    taken: set[int] = set()
+    out: list[tuple | None] = []
+    for page, n in notes:
+        options = [k for k, (p, m) in enumerate(calls) if m == n and k not in taken
+                   and abs(p.number - page.number) <= NOTE_REACH]
+        here = [k for k in options if calls[k][0].number == page.number]
+        before = [k for k in options if calls[k][0].number < page.number]
+        after = [k for k in options if calls[k][0].number > page.number]
+        chosen = here[:1] or before[-1:] or after[:1]
+        if chosen:
+            taken.add(chosen[0])
+        out.append(calls[chosen[0]] if chosen else None)
+    return out
 
 
 def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
@@ -414,22 +461,26 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
     # footnotes: each note on the page of its call, in the order of the calls; not in
     # the front matter (pages numbered i, ii…), which has none, and whose small lines
     # at a page's foot (a copyright page's "1. Auflage, 3. Dezember") would look like one
+    calls, notes = [], []                # (page, number), in reading order
+    first = len(out)
     for page in pages:
         i = page.number - 1
         if labels and i < len(labels) and re.fullmatch(r"[ivxlcdm]+", labels[i] or ""):
             continue
-        text_lines = _text_lines_of(page)
-        calls = [n for ln in text_lines for n in _calls(ln, body_size)]
-        notes = [int(m.group(1)) for ln in page.notes if (m := NOTE_START.match(ln.text))
-                 and ln.x0 <= min(x.x0 for x in page.notes) + 1]
-        for n in notes:
-            if n not in calls:
-                report("footnote", page, f"note {n} is printed on another page than its call")
-        for n in calls:
-            if n not in notes:
-                report("footnote", page, f"note {n} is called here but printed on another page")
-        if notes != sorted(notes):
-            report("footnote", page, f"notes out of order: {', '.join(map(str, notes))}")
+        calls += [(page, n) for ln in _text_lines_of(page) for n in _calls(ln, body_size)]
+        here = [int(m.group(1)) for ln in page.notes if (m := NOTE_START.match(ln.text))
+                and ln.x0 <= min(x.x0 for x in page.notes) + 1]
+        notes += [(page, n) for n in here]
+        if here != sorted(here):
+            report("footnote", page, f"notes out of order: {', '.join(map(str, here))}")
+    # a raised figure is a call only where it calls a note printed in the document (an
+    # exponent, an isotope's mass, a worksheet's superscripts are none)
+    for (page, n), call in zip(notes, _match_calls(calls, notes)):
+        if call is None or call[0] is not page:
+            report("footnote", page, f"note {n} is printed on another page than its call")
+        if call is not None and call[0] is not page:
+            report("footnote", call[0], f"note {n} is called here but printed on another page")
+    out[first:] = sorted(out[first:], key=lambda f: f.page)
 
     for i, page in enumerate(pages):
         nxt = pages[i + 1] if i + 1 < len(pages) else None

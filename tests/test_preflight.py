@@ -85,13 +85,58 @@ def test_two_calls_parted_by_a_comma_are_two_calls(tmp_path):
 
 
 def test_small_raised_labels_are_not_note_calls(tmp_path):
-    """A question's "(12 marks)" in small capitals, raised beside its number, is no call;
-    a raised figure straight after a word still is."""
+    """A question's "(12 marks)" in small capitals, raised beside its number, is no call
+    of the note 12 printed on the next page; a raised figure straight after a word still
+    is."""
+    note = ("<div style='break-before: page'></div>" + PARA +
+            "<p style='font-size: 8.5pt; position: absolute; bottom: 0'>12. The note.</p>")
     label = ("<ol><li><span style='font-size: 7.5pt; vertical-align: 3pt'>ANALYSIS "
              "(12 MARKS)</span><p>Why did it fail?</p></li></ol>")
-    assert "footnote" not in checks(pdf_of(PARA * 2 + label + PARA, tmp_path))
+    found = preflight.check_pdf(pdf_of(PARA * 2 + label + PARA + note, tmp_path))
+    assert [(f.page, f.message) for f in found] == [
+        (2, "note 12 is printed on another page than its call")]
     call = "<p>A claim<sup style='font-size: 7pt'>12</sup> that needs a note.</p>"
-    assert "footnote" in checks(pdf_of(PARA * 2 + call + PARA, tmp_path, "call.pdf"))
+    found = preflight.check_pdf(pdf_of(PARA * 2 + call + PARA + note, tmp_path, "call.pdf"))
+    assert [(f.page, f.message) for f in found] == [
+        (1, "note 12 is called here but printed on another page"),
+        (2, "note 12 is printed on another page than its call")]
+
+
+def test_raised_figures_that_call_no_printed_note_are_no_calls(tmp_path):
+    """An electron configuration's superscripts on a worksheet, which prints no notes,
+    and a figure raised in a document whose notes have other numbers, call no note."""
+    sup = "<sup style='font-size: 7pt'>{}</sup>"
+    term = (f"<p>Например, 1s{sup.format(2)}2s{sup.format(1)} у лития, и 6,022·10"
+            f"{sup.format(23)} частиц в моле.</p>")
+    assert "footnote" not in checks(pdf_of(PARA * 2 + term + PARA, tmp_path))
+    noted = (PARA + "<p>A claim<span class='fn'>The note.</span> with its note.</p>" +
+             "<div style='break-before: page'></div>" + PARA + term + PARA)
+    assert "footnote" not in checks(pdf_of(noted, tmp_path, "noted.pdf"))
+
+
+def test_verse_line_numbers_are_no_calls(tmp_path):
+    """A verse line's number, floated to the right margin in smaller type, is raised and
+    small but apart from its line: no call, even of a note of its number printed on its
+    page, whose call on the page before is still found."""
+    lineno = "<span style='float: right; font-size: 7pt'>{}</span>"
+    verse = "".join(f"<p style='text-align: left; margin: 0'>{text}"
+                    f"{lineno.format(n) if n else ''}</p>" for n, text in (
+                        (0, "My heart aches, and a drowsy numbness pains"),
+                        (0, "My sense, as though of hemlock I had drunk,"),
+                        (5, "’Tis not through envy of thy happy lot,"),
+                        (0, "But being too happy in thine happiness,—"),
+                        (10, "Singest of summer in full-throated ease.")))
+    noted = (PARA + "<p>A claim<span class='fn'>The note.</span> with its note.</p>" +
+             verse + PARA)
+    assert "footnote" not in checks(pdf_of(noted, tmp_path))
+    # the call of note 5 on page 1, its note pushed on to page 2, under the verse
+    body = (PARA + "<p>A claim<sup style='font-size: 7pt'>5</sup> that needs a note.</p>"
+            "<div style='break-before: page'></div>" + verse + PARA +
+            "<p style='font-size: 8.5pt; position: absolute; bottom: 0'>5. The note.</p>")
+    found = preflight.check_pdf(pdf_of(body, tmp_path, "pushed.pdf"))
+    assert [(f.page, f.message) for f in found] == [
+        (1, "note 5 is called here but printed on another page"),
+        (2, "note 5 is printed on another page than its call")]
 
 
 def test_heading_stranded_at_the_foot_of_a_page(tmp_path):
