@@ -11,8 +11,8 @@ is still caught:
   printed at the foot of its page or of one near it: an exponent, a verse line's number
   or a worksheet's superscripts, which call no note, are not calls);
 - ``stranded``: a heading or a question's label with fewer than three lines under it
-  at the foot of a page, a table split where it fits one page, or leaving one or two
-  rows on a page;
+  at the foot of a page (not a heading whose whole section follows it there), a table
+  split where it fits one page, or leaving one or two rows on a page;
 - ``underfull``: a page less than a quarter full that is not the last of its part;
 - ``name``: a proper name (from the book's people and glossary) split by a hyphen;
 - ``ladder``: three or more consecutive lines ending in a hyphen;
@@ -502,6 +502,10 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                     below = max([text_lines[-1].bottom, *ruled]) - ln.bottom
                     if below >= MIN_LINES_AFTER * LINE_HEIGHT * body_size:
                         break
+                    # a short section that ends on the page has all of itself under
+                    # its heading: only a heading after it may be stranded
+                    if _section_ends(ln, text_lines[k + 1:], nxt, body_size):
+                        continue
                     report("stranded", page, f"heading “{ln.text[:50]}” with {after} line(s) "
                                              f"under it at the foot of the page",
                            heading=ln.text)
@@ -615,9 +619,32 @@ def heading_line(path, text: str) -> int:
     return 0
 
 
+def _in_headings_face(line: Line) -> bool:
+    return "Biolinum" in line.font or "Sans" in line.font
+
+
 def _is_heading(line: Line, body_size: float) -> bool:
-    bold_sans = "Biolinum" in line.font or "Sans" in line.font
-    return bold_sans and line.size > body_size * 1.05 and len(line.text) < 120
+    return _in_headings_face(line) and line.size > body_size * 1.05 and len(line.text) < 120
+
+
+def _section_ends(heading: Line, after: list[Line], nxt: PageText | None,
+                  body_size: float) -> bool:
+    """Whether the section a heading opens ends on its page: a heading of its rank or
+    a higher one (set as large or larger) follows it there or opens the next page, or
+    the next page opens with a box's title (a line of capitals in the headings' face:
+    the key points, the questions that close a chapter)."""
+    def closes(line: Line) -> bool:
+        return _is_heading(line, body_size) and line.size >= heading.size - 0.3
+
+    if any(closes(line) for line in after):
+        return True
+    first = _text_lines_of(nxt)[:1] if nxt is not None else []
+    return bool(first) and (closes(first[0]) or _is_box_title(first[0]))
+
+
+def _is_box_title(line: Line) -> bool:
+    return _in_headings_face(line) and any(c.isalpha() for c in line.text) and \
+        line.text == line.text.upper()
 
 
 def _is_question_label(line: Line) -> bool:

@@ -166,6 +166,28 @@ def test_a_heading_over_a_figure_is_not_stranded(tmp_path):
         "heading “A heading at the foot” with 2 line(s) under it at the foot of the page"]
 
 
+def test_a_heading_over_its_whole_short_section_is_not_stranded(tmp_path):
+    """A heading at the foot of a page with its whole section under it (two lines, and
+    the next page opens with a heading of its rank or higher, or a box's title) is not
+    stranded; with a subsection or more of its text on the next page, it is."""
+    def stranded(after: str, name: str) -> list[str]:
+        body = (PARA + "<div style='break-before: page'></div>"
+                "<div style='height: 196mm'></div><h2>Caesura in practice</h2>"
+                "<p>To chasten and subdue.— || And I have felt<br>"
+                "The double bar shows the caesura that the dash marks.</p>"
+                "<div style='break-before: page'></div>" + after + PARA * 3)
+        return [f.message for f in preflight.check_pdf(pdf_of(body, tmp_path, name))
+                if f.check == "stranded"]
+    assert stranded("<h2>Review questions</h2>", "next.pdf") == []
+    assert stranded("<h2 style='font-size: 16pt'>Further reading</h2>", "higher.pdf") == []
+    assert stranded("<p style='font: bold 10pt \"Linux Biolinum O\"'>KEY POINTS</p>",
+                    "box.pdf") == []
+    assert stranded("<h2 style='font-size: 12pt'>A subsection</h2>", "lower.pdf") == [
+        "heading “Caesura in practice” with 2 line(s) under it at the foot of the page"]
+    assert stranded("", "text.pdf") == [
+        "heading “Caesura in practice” with 2 line(s) under it at the foot of the page"]
+
+
 def test_a_stranded_heading_is_placed_at_its_own_line(tmp_path):
     source = tmp_path / "01-first.md"
     source.write_text("---\ntitle: First\n---\n\nText.\n\n## The *alpha* case {#sec-a}\n\n"
