@@ -334,11 +334,40 @@ def test_a_note_call_keeps_to_the_word_before_it(tmp_path):
     assert not parted, parted
 
 
-def test_a_page_reference_is_never_parted_at_a_lines_end():
-    """"(p. 25)" keeps "p." with its number: the label's spaces print as no-break
-    spaces, in the book and in a handout."""
+def test_a_page_reference_is_never_parted_at_a_lines_end(tmp_path):
+    """"(p. 25)" keeps "p." with its number, wherever the line breaks (it broke between
+    them), in the book and in a handout."""
+    from weasyprint import CSS, HTML
+
     from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    body = "".join(f'<p>{"ab " * n}the dates in the timeline <a class="xref" href="#t" '
+                   f'data-page="25">and there</a> onwards.</p>' for n in range(40))
     for handout in (False, True):
         css = pdf.label_css({"page_ref": "p. {page}", "page_of": "Page {page} of {pages}"},
-                            handout)
-        assert '"p.\u00a0"' in css and '"p. "' not in css, css
+                            handout).replace("target-counter(attr(href url), page)", '"25"')
+        out = tmp_path / f"t{handout}.pdf"
+        HTML(string=f'<html lang="en"><body>{body}<p id="t">T</p></body></html>').write_pdf(
+            out, stylesheets=[CSS(root / "styles" / "base.css"),
+                              CSS(root / "styles" / "print.css"), CSS(string=css),
+                              CSS(string="@page { size: A5; margin: 15mm 30mm; }")])
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert text.count("(p. 25)") == 40, text
+
+
+def test_code_is_never_hyphenated(tmp_path):
+    """A code line that wraps is not hyphenated: a copied line would hold a hyphen the
+    program has not."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    line = '"""Aproxima f(x) con un cociente incremental centrado sobre intervalos."""'
+    html = (f'<html lang="es"><body><p>Un párrafo.</p><pre><code>{line * 2}</code></pre>'
+            f'<p><code>{line}</code></p></body></html>')
+    pdf = tmp_path / "t.pdf"
+    HTML(string=html).write_pdf(pdf, stylesheets=[
+        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+        CSS(string="@page { size: A6; margin: 10mm 20mm; }")])
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "cociente" in text and "\u2010" not in text, text

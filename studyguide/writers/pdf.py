@@ -82,12 +82,12 @@ def label_css(labels: dict, handout: bool) -> str:
     # a book's part carries its pages in data-page (numbered after layout); a handout is
     # one document, whose links lead inside it: WeasyPrint counts their pages itself
     page = "target-counter(attr(href url), page)" if handout else "attr(data-page)"
-    # "(p. 25)" is never parted at a line's end: its spaces do not break
-    page_ref = _css_content(labels["page_ref"].replace(" ", "\u00a0"), {"page": page})
+    page_ref = _css_content(labels["page_ref"], {"page": page})
     page_of = _css_content(labels["page_of"], {"page": "counter(page)",
                                                "pages": "counter(pages)"})
     xref = "a.xref" if handout else "a.xref[data-page]"   # no data-page: no page printed
-    css = f'{xref}::after {{ content: " (" {page_ref} ")"; }}\n'
+    # "(p. 25)" is never parted at a line's end
+    css = f'{xref}::after {{ content: " (" {page_ref} ")"; white-space: nowrap; }}\n'
     return css + (f'@page {{ @bottom-center {{ content: {page_of}; }} }}\n' if handout else "")
 
 
@@ -359,6 +359,11 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
         section = next((s for s in h.iterancestors("section") if s.get("id")), None)
         running = short.get(section.get("id")) if section is not None else None
         h.set("data-running", _smart_text(running or " ".join(h.text_content().split())))
+    # a heading's bookmark is its text as read: without the word joiners that keep its
+    # lines whole (a reader may show them as boxes), a formula by its TeX
+    for h in doc.xpath("//h2 | //h3"):
+        if h.xpath(".//img | .//svg | .//math") or "\u2060" in h.text_content():
+            h.set("data-bookmark", _bookmark_text(h))
     # the running heads' other sources, attributes SmartyPants passes over: the book's
     # title, a handout's chapter (its short title) and kind
     body = doc.find("body")
@@ -439,6 +444,27 @@ def _print_addresses(doc) -> None:
         address.tail = ")" + (a.tail or "")
         a.tail = " ("
         a.addnext(address)
+
+
+def _bookmark_text(el) -> str:
+    """An element's text for a PDF bookmark: a picture or formula by its text
+    alternative, no word joiner."""
+    return " ".join(_alt_text(el).replace("\u2060", "").split())
+
+
+def _alt_text(el) -> str:
+    parts = [el.text or ""]
+    for child in el:
+        if not isinstance(child.tag, str):
+            parts.append(child.tail or "")
+            continue
+        if child.tag in ("img", "svg", "math"):
+            parts.append(child.get("alt") or child.get("alttext") or child.get("aria-label")
+                         or "")
+        else:
+            parts.append(_alt_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def localise_links(html_text: str) -> str:
