@@ -103,10 +103,10 @@ def handout_names(doc, editions) -> list[tuple[str, str, bool]]:
 
 
 def _preflight_job(data: bytes, name: str, names: frozenset, labels: list[str] | None,
-                   sources: list, one_sided: bool = False) -> list:
+                   sources: list, one_sided: bool = False, tables: dict | None = None) -> list:
     from . import preflight
     return preflight.check_pdf(Path(name), names, labels, sources, data=data,
-                               one_sided=one_sided)
+                               one_sided=one_sided, tables=tables)
 
 
 # A PDF of more pages than this is read for the preflight by several workers at once.
@@ -124,9 +124,10 @@ def _preflight_keys(data: bytes) -> list[str]:
 
 
 def _preflight_check(pages: list, name: str, names: frozenset, labels: list[str] | None,
-                     sources: list, one_sided: bool = False) -> list:
+                     sources: list, one_sided: bool = False, tables: dict | None = None) -> list:
     from . import preflight
-    return preflight.check_pages(pages, str(Path(name)), names, labels, sources, one_sided)
+    return preflight.check_pages(pages, str(Path(name)), names, labels, sources, one_sided,
+                                 tables)
 
 
 def _epub_job(rb: RenderedBook, layout) -> bytes:
@@ -669,6 +670,11 @@ class Outputs:
         from .preflight import page_count, page_sources
         from .writers.pdf import proper_names
         names = frozenset(proper_names(self.rb))
+        # where each numbered table stands in the source, by its label: a data table's
+        # caption is not in the chapter that places it
+        tables = {t.label: (str(self.rb.id_lines[tid][0]), self.rb.id_lines[tid][1])
+                  for tid, t in self.rb.targets.items()
+                  if t.kind == "table" and t.label and tid in self.rb.id_lines}
         whole, split, found = [], [], []
         editions = {name: ed for name, ed in self.editions if name}
         docs = {job.name: (self.rb.docs + self.rb.back)[job.task.args[1]] for job in self.handouts}
@@ -686,8 +692,9 @@ class Outputs:
                 labels, sources = None, (str(known[0]), known[1]) if known else None
             rel = str(name.relative_to(self.opts.output))
             key = cache_mod.digest("preflight", self.engine, cache_mod.digest(data), rel,
-                                   sorted(names), labels, sources, one_sided)
-            check = (rel, names, labels, sources, one_sided)
+                                   sorted(names), labels, sources, one_sided,
+                                   sorted(tables.items()))
+            check = (rel, names, labels, sources, one_sided, tables)
             pages = 0 if self.scheduler.cached(key) else page_count(data)
             if pages > READ_PAGES:
                 split.append((key, check, data))

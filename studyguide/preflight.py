@@ -20,7 +20,8 @@ is still caught:
 - ``quotes``: a straight quote or apostrophe (code excepted).
 
 A finding names the PDF and its page and, where the builder knows it, the source file
-and line of what is on that page (``Finding.source``).
+and line of what is on that page, or closer: a heading's line, a table's (its slot or its
+Markdown table), the line of the paragraph whose words an overflowing line prints.
 """
 from __future__ import annotations
 
@@ -436,17 +437,24 @@ def _match_calls(calls: list[tuple], notes: list[tuple]) -> list[tuple | None]:
 
 def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                 labels: list[str] | None = None,
-                sources=None, one_sided: bool = False) -> list[Finding]:
+                sources=None, one_sided: bool = False,
+                tables: dict[str, tuple[str, int]] | None = None) -> list[Finding]:
     """Every finding on a document's pages. ``labels``: each page's printed number;
     ``sources``: each page's source file and line (a list), or one for all (a tuple);
-    ``one_sided``: every page has the same margins (a handout), not mirrored ones."""
+    ``one_sided``: every page has the same margins (a handout), not mirrored ones;
+    ``tables``: each numbered table's source file and line (its slot, or its Markdown
+    table), by the label its caption prints ("Table 4.1")."""
     out: list[Finding] = []
     body_size = _body_size(pages)
     text_block = _text_block_height(pages)
     for page in pages:
         page.notes = _footnote_area(page.body, body_size)
 
-    def report(check: str, page: PageText, message: str, heading: str = "") -> None:
+    def report(check: str, page: PageText, message: str, heading: str = "",
+               table: tuple | None = None, text: str = "") -> None:
+        """A finding on the page, at the page's source, or more closely where it can
+        be told: at a heading's line, a table's (``table``: the table, as the page's
+        ``tables`` hold it), or the line of the paragraph that prints ``text``."""
         i = page.number - 1
         if isinstance(sources, tuple):           # one source for every page
             path, line = sources
@@ -454,6 +462,11 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
             path, line = sources[i] if sources and i < len(sources) and sources[i] else ("", 0)
         if heading:
             line = heading_line(path, heading) or line
+        elif table is not None:
+            path, line = _table_source(pages, i, table, body_size, tables or {},
+                                       (path, line))
+        elif text:
+            line = text_line(path, text) or line
         out.append(Finding(check, pdf, page.number,
                            labels[i] if labels and i < len(labels) else "", message,
                            str(path), line))
@@ -527,10 +540,12 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                 block = text_block
                 if height < 0.9 * block:
                     report("stranded", page, f"a table that fits one page is split "
-                                             f"({rows_here} + {rows_there} rows)")
+                                             f"({rows_here} + {rows_there} rows)",
+                           table=bottom_table)
                 elif min(rows_here - 1, rows_there) < MIN_ROWS:
                     report("stranded", page, f"a split table leaves "
-                                             f"{min(rows_here - 1, rows_there)} row(s) on a page")
+                                             f"{min(rows_here - 1, rows_there)} row(s) on a page",
+                           table=bottom_table)
         # underfull
         if page.body and not last_of_part and not page.opening:
             filled = max([ln.bottom for ln in text_lines or page.body] + list(page.rules)) - \
@@ -578,7 +593,9 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                 if ln.size >= 1.3 * body_size:      # display type: set ragged, not measured
                     continue
                 if ln.x1 > right + 3 or ln.x0 < left - 3:
-                    report("overflow", page, f"text past the margin: “{ln.text[:40]}”")
+                    within = [t for t in page.tables if _in_table(ln, t)]
+                    report("overflow", page, f"text past the margin: “{ln.text[:40]}”",
+                           table=within[0] if within else None, text=ln.text)
                     break
 
     # straight quotes
@@ -606,17 +623,137 @@ def heading_line(path, text: str) -> int:
     if words and re.fullmatch(r"[\dA-Z]+(\.\d+)*\.?", words[0]):
         words = words[1:]
     wanted = " ".join(words).casefold()
-    if not wanted or not str(path).endswith(".md"):
+    if not wanted:
         return 0
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return 0
-    for n, source in enumerate(lines, 1):
+    for n, source in enumerate(_source_text(path), 1):
         m = re.match(r"#{1,6}\s+(.*?)\s*(\{[^}]*\})?\s*#*\s*$", source)
         if m and " ".join(re.sub(r"[*_`]", "", m.group(1)).split()).casefold() == wanted:
             return n
     return 0
+
+
+def _source_text(path) -> list[str]:
+    """The lines of a Markdown source file; none if it is not one or cannot be read."""
+    if not str(path).endswith(".md"):
+        return []
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+
+
+def _words(text: str) -> list[str]:
+    """The words of a text that can be told apart: of two characters or more, letters
+    among them (figures, a formula's subscripts, stand anywhere)."""
+    return [w for w in re.findall(r"[^\W_]+", text.casefold())
+            if len(w) > 1 and not w.isdigit()]
+
+
+def text_line(path, text: str) -> int:
+    """The line of the Markdown source file ``path`` where the words a printed line
+    sets (``text``) stand, in their order, most of them (the markup, a citation's key,
+    a cross-reference's number may part or replace a few); 0 if none has them."""
+    words = _words(text)
+    if re.search(r"[^\W\d_][" + "".join(HYPHENS) + r"]$", text.rstrip()) and words:
+        words = words[:-1]                   # a word broken at the line's end: its head
+    if len(words) < 3:
+        return 0
+    source, at = [], []                      # the file's words, and each one's line
+    for n, source_line in enumerate(_source_text(path), 1):
+        found = _words(source_line)
+        source += found
+        at += [n] * len(found)
+    where: dict[str, list[int]] = {}
+    for k, word in enumerate(source):
+        where.setdefault(word, []).append(k)
+    best, line = 0, 0
+    # the line's first word may be the tail of one broken on the line before it
+    for first in range(2):
+        for k in where.get(words[first], []):
+            matched, nxt = 1, k + 1
+            for word in words[first + 1:]:
+                ahead = source[nxt:nxt + 4]
+                if word in ahead:
+                    matched, nxt = matched + 1, nxt + ahead.index(word) + 1
+            if matched > best:
+                best, line = matched, at[k]
+    return line if best >= max(3, 0.6 * len(words)) else 0
+
+
+CAPTION = re.compile(r"^\S+ ((?:[A-Z]|\d+)(?:\.\d+)+)\.?\s+(.*)$")  # "Table 4.1. Its caption"
+
+
+CAPTION_LINE = re.compile(r"\s*(?:[Tt]able)?:\s")       # pandoc's table caption
+
+
+def caption_line(path, caption: str) -> int:
+    """The line of a Markdown table's caption (``Table: …`` or ``: …``) that prints
+    ``caption``, in the source file ``path``; 0 if none does."""
+    wanted = _words(caption)
+    for n, source in enumerate(_source_text(path), 1):
+        m = CAPTION_LINE.match(source)
+        if wanted and m and _words(re.sub(r"\{[^}]*\}\s*$", "", source[m.end():])) == wanted:
+            return n
+    return 0
+
+
+def _in_table(line: Line, table) -> bool:
+    _, top, _, bottom = table[0]
+    return line.top >= top - 2 and line.bottom <= bottom + 2
+
+
+def _table_source(pages: list[PageText], i: int, table, body_size: float,
+                  tables: dict[str, tuple[str, int]], page_source: tuple) -> tuple:
+    """The source file and line of a table on page ``i``: found by the label of its
+    caption (the lines just above it, or above the part of it on the page before),
+    else by the caption's words in the page's source file (a Markdown table's
+    ``Table:`` line: the table's own first line, next to it), else by its first row's
+    words there; else the page's source."""
+    path, line = page_source
+    caption: list[Line] = []
+    top = table[0][1]
+    for j in range(i, max(i - 2, -1), -1):   # this page, and the one before
+        page = pages[j]
+        above = [ln for ln in _text_lines_of(page)
+                 if ln.bottom <= top + 1 and not any(_in_table(ln, t) for t in page.tables)]
+        if above:
+            caption = [above[-1]]
+            for ln in reversed(above[-3:-1]):   # a caption set on two or three lines
+                if (ln.font, ln.size) != (caption[0].font, caption[0].size) or \
+                        caption[0].top - ln.bottom > body_size:
+                    break
+                caption.insert(0, ln)
+            break
+        top = pages[j - 1].height if j else 0
+    text = " ".join(ln.text for ln in caption).replace("\xa0", " ").replace("\u202f", " ")
+    for label, place in tables.items():
+        if re.match(re.escape(label.replace("\xa0", " ")) + r"(?!\w|\.\w)", text):
+            return str(place[0]), place[1]
+    m = CAPTION.match(text)
+    found = _markdown_table(path, caption_line(path, m.group(2))) if m else 0
+    if not found:
+        rows = [ln for ln in _text_lines_of(pages[i]) if _in_table(ln, table)]
+        found = text_line(path, rows[0].text) if rows else 0
+    return path, found or line
+
+
+def _markdown_table(path, line: int) -> int:
+    """The first line of the Markdown table whose caption stands at ``line`` (pandoc's
+    ``Table:`` or ``:`` caption, after the table or before it); else ``line``."""
+    lines = _source_text(path)
+    if not 0 < line <= len(lines) or not CAPTION_LINE.match(lines[line - 1]):
+        return line
+    for step in (-1, 1):
+        k = line - 1 + step
+        if 0 <= k < len(lines) and not lines[k].strip():
+            k += step                       # a blank line between
+        block = []
+        while 0 <= k < len(lines) and lines[k].strip() and not CAPTION_LINE.match(lines[k]):
+            block.append(k)
+            k += step
+        if any(re.search(r"\||^\s*[-+=]{3,}|\s-{3,}", lines[b]) for b in block):
+            return min(block) + 1
+    return line
 
 
 def _in_headings_face(line: Line) -> bool:
@@ -656,11 +793,11 @@ def _caption_above(page: PageText, table) -> bool:
 
 
 def check_pdf(path: Path, names: set[str] = frozenset(), labels: list[str] | None = None,
-              sources=None, data: bytes | None = None, one_sided: bool = False
-              ) -> list[Finding]:
+              sources=None, data: bytes | None = None, one_sided: bool = False,
+              tables: dict[str, tuple[str, int]] | None = None) -> list[Finding]:
     """The findings of a PDF file (or of ``data``, the PDF that will be ``path``)."""
     return check_pages(read_pages(data if data is not None else Path(path)), str(path), names,
-                       labels, sources, one_sided)
+                       labels, sources, one_sided, tables)
 
 
 def page_sources(page_starts: list[tuple[str, list[str]]],

@@ -250,6 +250,62 @@ def test_overflow_past_the_margin(tmp_path):
     assert "overflow" in checks(path)
 
 
+CHAPTER = """---
+title: Elements
+---
+
+Text.
+
+::: {#tbl-elements .comparison}
+:::
+
+A line that runs on past the margin of the text
+block and out into the white space beside it, far too long.
+
+  Name       Syllables
+  --------   -----------
+  Trimeter   6
+
+Table: Simple table of line lengths {#tbl-lengths}
+"""
+
+
+def test_findings_about_a_table_or_a_paragraph_are_placed_at_its_line(tmp_path):
+    """A table past the margin, or split, is placed at its slot's line (the builder
+    gives each table's line by its label) or at its Markdown table, found by its
+    caption; a line of text past the margin at its paragraph's line; not at the line of
+    the chapter's title, the last source line the page began."""
+    source = tmp_path / "04-elements.md"
+    source.write_text(CHAPTER, encoding="utf-8")
+    wide = ("<p style='font: bold 10pt \"Linux Biolinum O\"'>{}</p><table><thead><tr>"
+            "<th style='white-space: nowrap'>{}</th><th>Value</th></tr></thead><tbody>"
+            "<tr><td>Row</td><td>1</td></tr><tr><td>Row</td><td>2</td></tr></tbody></table>")
+    page = "<div style='break-before: page'></div>" + PARA * 2
+    body = (PARA * 2 + wide.format("Table 4.1. Elements of the second period",
+                                   "Element symbol configuration radius " * 4) +
+            page + wide.format("Table 4.2. Simple table of line lengths",
+                               "Name of the metre and its syllables " * 4) +
+            page + "<p style='white-space: nowrap'>A line that runs on past the margin of "
+            "the text block and out into the white space beside it, far too long.</p>")
+    path = pdf_of(body, tmp_path)
+    found = preflight.check_pdf(path, sources=(source, 2), one_sided=True,
+                                tables={"Table 4.1": (str(source), 7),
+                                        "Table 4.10": (str(source), 99)})
+    assert [(f.check, f.page, f.line) for f in found] == [
+        ("overflow", 1, 7), ("overflow", 2, 13), ("overflow", 3, 10)]
+    # a split table, at its slot's line
+    rows = "".join(f"<tr><td>Row {i}</td><td>{i}</td></tr>" for i in range(6))
+    body = ("<div style='break-before: page'></div><div style='height: 214mm'></div>"
+            "<p style='font: bold 10pt \"Linux Biolinum O\"'>Table 4.1. Elements</p>"
+            f"<table><thead><tr><th>Aspect</th><th>Value</th></tr></thead><tbody>{rows}"
+            "</tbody></table>" + PARA * 2)
+    found = [f for f in preflight.check_pdf(pdf_of(body, tmp_path, "split.pdf"),
+                                            sources=(source, 2),
+                                            tables={"Table 4.1": (str(source), 7)})
+             if f.check == "stranded"]
+    assert [f.line for f in found] == [7], found
+
+
 def test_straight_quotes(tmp_path):
     path = pdf_of("<p>Stalin's \"socialism\" in one country.</p>" + PARA, tmp_path)
     assert checks(path).count("quotes") == 1
