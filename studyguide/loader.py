@@ -427,7 +427,11 @@ def load_book(root: Path, report: Reporter) -> Book | None:
             chapter = load_chapter(path, cid, number if kind == "chapter" else None, kind, report)
             if chapter:
                 out.append(chapter)
+            else:
+                unread.append(path)
         return out
+
+    unread: list[Path] = []     # (their errors reported: links to them are not "missing")
 
     chapters = documents("chapters", "chapter")
     if not raw.get("chapters") and meta is not None and not (valid is False and
@@ -447,7 +451,8 @@ def load_book(root: Path, report: Reporter) -> Book | None:
 
     book = Book(root=root, meta=meta, chapters=chapters, back_matter=back, tables=tables,
                 glossary=glossary, timeline=timeline, people=people,
-                annotations=annotations, strategies=strategies, mark_schemes=mark_schemes)
+                annotations=annotations, strategies=strategies, mark_schemes=mark_schemes,
+                unread=unread)
     book.index_entries = load_index(root, report, people, glossary)
     book.master_table = load_master_table(raw, book_yaml, book.tables, report)
     bib = raw.get("bibliography")

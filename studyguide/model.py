@@ -281,6 +281,7 @@ class Book:
     index_entries: list[IndexEntry] = field(default_factory=list)   # data/index.yaml
     fonts: list = field(default_factory=list)   # fonts.BookFont: font files of the book's own
     mark_schemes: list[MarkScheme] = field(default_factory=list)   # data/mark_schemes.yaml
+    unread: list[Path] = field(default_factory=list)   # listed documents with errors
 
     @property
     def documents(self) -> list[Chapter]:

@@ -466,7 +466,8 @@ class Resolver:
         bib = self.book.bibliography_path
         nocite = self.book.nocite
         for key, line in sorted(self.book.reference_lines.items()):
-            if key not in used and key not in nocite and "*" not in nocite and bib:
+            if key not in used and key not in nocite and "*" not in nocite and bib and \
+                    not self.book.unread:       # (perhaps cited in an unread document)
                 self.report.warning(bib, line, f"bibliography entry '{key}' is never cited "
                                     "and is left out of the bibliography (list it under "
                                     "nocite: in book.yaml to print it)")
@@ -848,7 +849,10 @@ class Resolver:
                 # the id is declared ("{#id}", the target the link misses)
                 where = (self.line_in(doc, "(#" + ident + ")", "\"#" + ident + "\"", "#" + ident)
                          if doc else line)
-                self.report.error(path, where, f"link to missing id '#{ident}'")
+                if not self.book.unread:
+                    self.report.error(path, where, f"link to missing id '#{ident}'")
+                # else not reported: the id may well be in a document that could not be
+                # read, whose errors are reported (the build fails on them)
                 continue
             if target.kind in ("chapter", "section", "table", "figure", "back"):
                 a.set("class", ((a.get("class") or "") + " xref").strip())
@@ -1301,7 +1305,7 @@ class Resolver:
             nobreak.join_headings(tree, names)
             r.body_html = self.sanitise(tree, d.path, d.title_line, d)
         for tid, table in book.tables.items():
-            if tid not in self.used_tables:
+            if tid not in self.used_tables and not self.book.unread:
                 self.report.warning(table.path, table.line, f"table '{tid}' is never placed")
         for r, d in zip(rendered, [t[0] for t in trees]):
             r.summary_html = self.clean(r.summary_html, d.path, d.line("summary"))
@@ -1387,7 +1391,7 @@ class Resolver:
                 self.report.warning(data / "annotations.yaml", line_of(ann, key),
                                     f"annotation for unknown bibliography key '{key}'")
         for e in book.glossary:
-            if e.id not in self.used_terms:
+            if e.id not in self.used_terms and not book.unread:
                 self.report.warning(book.root / "data" / "glossary.yaml", e.line,
                                     f"glossary term '{e.term}' is never used in a chapter")
 

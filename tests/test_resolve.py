@@ -476,3 +476,17 @@ def test_an_index_span_may_carry_an_id_and_other_attributes(book_copy):
     body = tree(next(d.body_html for d in rb.docs if "Bolzano" in d.body_html))
     assert body.xpath('//span[@id="rolle"]')[0].text == "theorem of Rolle"
     assert "smallcaps" in body.xpath("//span[.='Bolzano']")[0].get("class")
+
+
+def test_a_chapter_that_cannot_be_read_gives_its_own_errors_only(book_copy):
+    """A chapter whose front matter is broken is reported at its line; the links to its
+    ids from other chapters, and the table, terms and sources only it uses, are not
+    reported as missing or unused besides (they were, in other files)."""
+    chapter = book_copy / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "title: The First Chapter", "title: The First Chapter\nsummary: [broken: yaml", 1),
+        encoding="utf-8")
+    report = Reporter(book_copy)
+    render_book(load_book(book_copy, report), report)
+    assert [(Path(d.path).name, d.line) for d in report.diagnostics] == \
+        [("01-first.md", 4)], report.diagnostics    # (where YAML finds it)
