@@ -196,7 +196,8 @@ def convert(text: str) -> str:
 # cannot tell a closing one from an apostrophe, which every language sets as ’. Quotes
 # within quotes are typed as the language has them (Russian „…“ inside «…»).
 QUOTES = {"de": ("&bdquo;", "&ldquo;"), "fr": ("&laquo;&#160;", "&#160;&raquo;"),
-          "ru": ("&laquo;", "&raquo;")}
+          "ru": ("&laquo;", "&raquo;"),
+          "es": ("&laquo;", "&raquo;")}     # the Spanish Academy's first quotes
 _quotes = ""                      # the language whose quotes the converter makes now
 _CONVERTERS: dict[str, md_lib.Markdown] = {}
 

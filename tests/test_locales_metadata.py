@@ -653,3 +653,16 @@ def test_marks_take_the_languages_plural_forms(tmp_path):
         in messages[0] or any(f"book.yaml:{n}: error: label 'marks_n' has 2 form(s)" in m
                               for m in messages), messages
     assert any("error: label 'plural' must be a plural rule" in m for m in messages), messages
+
+
+def test_a_spanish_book_gets_the_academys_quotes(tmp_path):
+    """Straight double quotes in a Spanish book are «…», as the Real Academia Española
+    sets them first (they were English “…”)."""
+    book = russian_book(tmp_path / "es", language="es")
+    chapter = next((book / "chapters").glob("*.md"))
+    chapter.write_text(chapter.read_text(encoding="utf-8") +
+                       '\nLa palabra "función" y otra.\n', encoding="utf-8")
+    rb, _ = rendered(book)
+    text = lxml_html.fragment_fromstring(rb.docs[0].body_html,
+                                         create_parent="div").text_content()
+    assert "La palabra «función» y otra." in text, text
