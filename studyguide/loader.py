@@ -136,7 +136,7 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
         title_line=line_of(meta, "title"), short_title=fm.short_title,
         key_points=list(fm.key_points),
         further_reading=readings,
-        lines=_text_lines(meta, ("summary",), ("objectives", "key_points")))
+        lines=_text_lines(meta, ("summary",), ("objectives", "key_points", "key_terms")))
 
 
 def _text_lines(mapping, texts: tuple, lists: tuple) -> dict:

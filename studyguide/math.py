@@ -32,6 +32,7 @@ DISPLAY = r"(?<!\\)\$\$(?P<display>(?:[^$\\]|\\.|\$(?!\$))+?)\$\$"
 INLINE = (r"(?<![\\$])\$(?![\s$])(?P<inline>(?:[^$\\\n]|\\.|\n(?!\s*\n))*?"
           r"(?:[^\s\\$]|\\\S))\$(?!\d)")
 PATTERN = DISPLAY + "|" + INLINE
+ALIGNED = re.compile(r"\\(begin|end)\{aligned\}")
 PRIORITY = 186          # after code spans (190), before backslash escapes (180) and
                         # pandoc's escaped space and line break (185), which are TeX here
 SIZE = 16               # px per em of the drawn SVG; the PDF scales it to the text
@@ -52,8 +53,15 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
     tex = tex.strip()
     if not tex:
         raise MathError("empty formula")
+    # braces TeX would refuse and the converter passes over ("\frac{1}{2" read as ½)
+    bare = re.sub(r"\\[\\{}]", "", tex)
+    if bare.count("{") != bare.count("}"):
+        raise MathError(f"cannot read '{tex}' (unbalanced braces: {bare.count('{')} "
+                        f"'{{' against {bare.count('}')} '}}')")
+    # pandoc's (and amsmath's) aligned, which the converter reads as its align*
+    source = ALIGNED.sub(lambda m: f"\\{m.group(1)}{{align*}}", tex)
     try:
-        mathml = convert(tex, display="block" if display else "inline")
+        mathml = convert(source, display="block" if display else "inline")
     except Exception as exc:       # latex2mathml raises many kinds, some without a message
         raise MathError(f"cannot read '{tex}' ({type(exc).__name__}"
                         f"{': ' + str(exc) if str(exc) else ''})") from None
@@ -124,8 +132,9 @@ class _MathProcessor(InlineProcessor):
         try:
             out = tex_to_mathml(tex, display)
         except MathError as exc:
+            source = m.group(0).replace(mdext.LINE_IN_MATH, "\n")
             out = (f'<span class="math-error" title="{html.escape(str(exc))}">'
-                   f'{html.escape(m.group(0), quote=False)}</span>')
+                   f'{html.escape(source, quote=False)}</span>')
         return self.md.htmlStash.store(out), m.start(0), m.end(0)
 
 

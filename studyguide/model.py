@@ -147,8 +147,8 @@ class Chapter:
     short_title: str = ""              # running heads and tight places; "" for the title
     key_points: list[str] = field(default_factory=list)
     further_reading: list[Reading] = field(default_factory=list)
-    # the line of the front matter's "summary", and of each item of "objectives" and
-    # "key_points"; else ``title_line``
+    # the line of the front matter's "summary", and of each item of "objectives",
+    # "key_points" and "key_terms"; else ``title_line``
     lines: dict = field(default_factory=dict)
 
     def line(self, key: str, item: int | None = None) -> int:

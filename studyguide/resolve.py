@@ -150,6 +150,13 @@ def form_key(text: str) -> str:
 HELD_TOKEN = "zzheld"        # a citation's token in an attribute, not yet filled in
 
 
+def _first_line(tex: str) -> str:
+    """A formula's first line that is more than its delimiter (``$$`` alone on a line
+    is found everywhere in the file)."""
+    return next((line for line in tex.split("\n") if line.strip().strip("$").strip()),
+                tex.split("\n")[0])
+
+
 def q_line(q, key: str, item: int | None = None) -> int:
     """Where a question's ``key`` (its ``item``-th entry) is written."""
     return at_line(q.lines, key, item, q.line)
@@ -676,7 +683,7 @@ class Resolver:
                         self.fill_tokens("zzcite" + m.group(0)[len(HELD_TOKEN):]))
                         .text_content(), value)
                     el.set(name, value.replace(TITLE_DOLLAR, "$"))
-        self.check_math(tree, doc.path, lambda tex: self.line_in(doc, tex.split("\n")[0]))
+        self.check_math(tree, doc.path, lambda tex: self.line_in(doc, _first_line(tex)))
         # implicit header references to headings with the ids given above
         for a in tree.xpath('.//a[starts-with(@href, "#zzhead-")]'):
             a.set("href", f"#{doc.id}-" + a.get("href")[len("#zzhead-"):])
@@ -1232,14 +1239,14 @@ class Resolver:
     def key_terms(self, d: Chapter) -> list[tuple[str, str]]:
         """A document's key terms, each with the glossary entry it names ("" if none)."""
         book, out = self.book, []
-        for term in d.key_terms:
+        for i, term in enumerate(d.key_terms):
             # The glossary's own rule: case as written, straight and curly apostrophes alike.
             form = term.replace("\u2019", "'")
             match = next((e for e in book.glossary
                           if form in {f.replace("\u2019", "'") for f in [e.term, *e.aliases]}),
                          None)
             if match is None and book.glossary:
-                self.report.warning(d.path, d.title_line,
+                self.report.warning(d.path, d.line("key_terms", i),
                                     f"key term '{term}' is not in the glossary (its terms "
                                     "and aliases match with case as written)")
             out.append((term, match.id if match else ""))

@@ -419,8 +419,9 @@ def test_a_second_build_waits_for_the_first(book, tmp_path):
 
 def test_a_front_matter_texts_problem_is_at_its_own_line(book):
     """A problem in a text of a chapter's front matter (a summary, an objective, a key
-    point, a question's answer, an item of its teacher's notes) is reported at the line
-    of that text or item, not at the chapter's title or the question's first line."""
+    point, a key term, a question's answer, an item of its teacher's notes) is reported
+    at the line of that text or item, not at the chapter's title or the question's
+    first line."""
     from studyguide.errors import Reporter
     from studyguide.loader import load_book
     from studyguide.resolve import render_book
@@ -435,6 +436,8 @@ def test_a_front_matter_texts_problem_is_at_its_own_line(book):
                         "    answer: >\n      Ada Writer stated it first,\n"
                         "      in 1901 [@nokey3].")
     text = text.replace("questions:", "key_points:\n  - One.\n  - Two [@nokey4].\nquestions:")
+    text = text.replace("key_terms: [Alpha doctrine, Beta theory]",
+                        "key_terms:\n  - Alpha doctrine\n  - Beta theory\n  - Nowhere term")
     chapter.write_text(text, encoding="utf-8")
     lines = text.split("\n")
     report = Reporter(book)
@@ -445,3 +448,5 @@ def test_a_front_matter_texts_problem_is_at_its_own_line(book):
         "nokey2": lines.index("      - A second point [@nokey2].") + 1,
         "nokey3": lines.index("    answer: >") + 1,
         "nokey4": lines.index("  - Two [@nokey4].") + 1}, report.errors
+    assert [d.line for d in report.warnings if "Nowhere term" in d.message] == \
+        [lines.index("  - Nowhere term") + 1]

@@ -197,6 +197,8 @@ def test_math_becomes_svg_for_print_with_the_tex_as_alt(rb):
 @pytest.mark.parametrize("tex, message", [
     (r"$\frac{1}{$", "TeX math: cannot read"),
     (r"$\nosuchcommand x$", "TeX math: unknown TeX command '\\nosuchcommand'"),
+    # an unbalanced brace the converter would pass over (it printed ½)
+    (r"$\frac{1}{2$", "TeX math: cannot read '\\frac{1}{2' (unbalanced braces"),
 ])
 def test_tex_errors_name_file_and_line(book, tex, message):
     ch = book / CH
@@ -267,3 +269,19 @@ def test_names_the_builder_gives_its_own_pictures_are_refused(book):
     assert [m for _, _, m in problems(report)] == [
         "'../images/cover.png': images/cover.png is a name the builder gives its own "
         "pictures (the EPUB's cover, generated/ figures); rename the file"]
+
+
+def test_aligned_is_read_and_a_display_formulas_error_is_at_its_own_line(book):
+    """pandoc's ``aligned`` environment is math (it failed with an XML error); an error
+    in a display formula whose ``$$`` stands alone on its line is reported at the
+    formula's first line, not at the file's first ``$$``."""
+    ch = book / CH
+    edit(ch, "The word for carbon",
+         "$$\nx = 1\n$$\n\n$$\n\\begin{aligned} a &= b \\\\ &= c \\end{aligned}\n$$\n\n"
+         "$$\n\\nosuchcommand y\n$$\n\nThe word for carbon")
+    rb, report = render(book)
+    found = problems(report)
+    assert [(f, line) for f, line, _ in found] == [
+        ("01-carbon.md", line_of(ch, "\\nosuchcommand y"))], found
+    body = next(d.body_html for d in rb.docs if "aligned" in d.body_html)
+    assert "<mtable" in body
