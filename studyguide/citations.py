@@ -393,7 +393,15 @@ def bibtex_references(text: str, path: Path, report: Reporter) -> list[dict] | N
                      "(@string macros that expand without bound?)")
         return None
     except RuntimeError as exc:
-        report.error(path, 1, f"unreadable BibTeX bibliography: {str(exc).splitlines()[0]}")
+        # pandoc's "Error at (line 6, column 1):" then why, on the lines below
+        said = str(exc).splitlines()
+        where = re.match(r"Error at \(line (\d+), column \d+\)", said[0]) if said else None
+        why = "; ".join(s.strip() for s in said[1:2] if s.strip()) if where else \
+            (said[0] if said else "")
+        hint = " (an entry's brace or quote left open above it?)" \
+            if where and "unexpected" in why else ""
+        report.error(path, int(where.group(1)) if where else 1,
+                     f"unreadable BibTeX bibliography: {why}{hint}")
         return None
     try:
         return json.loads(out)

@@ -463,7 +463,9 @@ def load_book(root: Path, report: Reporter) -> Book | None:
                          f"{bib}: outside the content folder")
         else:
             book.bibliography_path = path
+            errors = len(report.errors)
             book.references, book.reference_lines = load_references(path, report)
+            book.bibliography_unread = len(report.errors) > errors
             if path.suffix == ".bib" and book.references:
                 book.bibtex = read_text(path, report)
     changelog = root / "CHANGELOG.md"
@@ -523,7 +525,7 @@ def check_apparatus(book: Book, report: Reporter) -> None:
     schemes = {s.id for s in book.mark_schemes}
     for doc in book.documents:
         for reading in doc.further_reading:
-            if reading.cite not in book.reference_lines:
+            if reading.cite not in book.reference_lines and not book.bibliography_unread:
                 report.error(doc.path, reading.line, f"further_reading: unknown bibliography "
                              f"key '{reading.cite}'" + ("" if book.references else
                                                         " (the book has no bibliography)"))

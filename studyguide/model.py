@@ -282,6 +282,7 @@ class Book:
     fonts: list = field(default_factory=list)   # fonts.BookFont: font files of the book's own
     mark_schemes: list[MarkScheme] = field(default_factory=list)   # data/mark_schemes.yaml
     unread: list[Path] = field(default_factory=list)   # listed documents with errors
+    bibliography_unread: bool = False   # it has errors: keys are not known "unknown"
 
     @property
     def documents(self) -> list[Chapter]:

@@ -467,7 +467,7 @@ class Resolver:
         used = set()
         for use in self.registry.uses:
             for key in use.keys:
-                if key not in known:
+                if key not in known and not self.book.bibliography_unread:
                     self.report.error(use.path, use.line, f"unknown citation key '{key}'")
                 used.add(key)
         bib = self.book.bibliography_path

@@ -415,3 +415,19 @@ def test_citations_over_lines_and_in_any_script_match_pandoc(tmp_path):
     got, _ = ours(md, refs)
     assert got == want, (got, want)
     assert len(got) == 6 and "(Vendler 1983, 7; see also Fry 1980, 218–20)" in got
+
+
+def test_a_broken_bibtex_file_is_one_error_at_pandocs_line(tmp_path):
+    """A BibTeX file pandoc cannot read is one error, at the line pandoc names and with
+    its reason (it was at line 1, its reason cut off); the citations of its keys are
+    not each reported unknown besides."""
+    book = mini_with(tmp_path, bibliography="references.bib")
+    (book / "references.bib").write_text(
+        "@book{writer1901,\n  author = {Writer, Ada},\n  title = {The Alpha Doctrine},\n"
+        "  year = {1901\n}\n\n@book{historian2000,\n  author = {Historian, Hal},\n"
+        "  title = {Alpha Reconsidered},\n  year = {2000}\n}\n", encoding="utf-8")
+    rb, report = rendered(book)
+    found = [(Path(d.path).name, d.line, d.message) for d in report.diagnostics]
+    assert len(found) == 1 and found[0][:2] == ("references.bib", 7), found
+    assert found[0][2].startswith("unreadable BibTeX bibliography: unexpected") and \
+        "left open" in found[0][2], found
