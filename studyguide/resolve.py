@@ -178,6 +178,16 @@ def _joined(fragment: str, names) -> str:
 
 
 def _text(el) -> str:
+    """An element's text in plain words; a formula by its TeX ("e^x", not "ex", which
+    its MathML's text would read)."""
+    formulas = list(el.iter("math", "{*}math"))
+    if formulas:
+        import copy
+        el = copy.deepcopy(el)
+        for m in list(el.iter("math", "{*}math")):
+            m.text, m.tail = m.get("alttext", ""), m.tail
+            for child in list(m):
+                m.remove(child)
     return re.sub(r"\s+", " ", el.text_content()).strip()
 
 

@@ -490,3 +490,20 @@ def test_a_chapter_that_cannot_be_read_gives_its_own_errors_only(book_copy):
     render_book(load_book(book_copy, report), report)
     assert [(Path(d.path).name, d.line) for d in report.diagnostics] == \
         [("01-first.md", 4)], report.diagnostics    # (where YAML finds it)
+
+
+def test_a_formula_in_a_title_reads_as_its_tex_in_plain_text(book_copy):
+    """Where a title is plain text (the contents, the EPUB's navigation, a cross-
+    reference's words), a formula in it reads as its TeX: "x^n", not "xn"."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text.replace("title: The Second Chapter", "title: The function $e^x$", 1)
+                       .replace("## Closing words", "## The derivative of $x^n$ {#sec-xn}\n\n"
+                                "See [](#sec-xn).\n\n## Closing words", 1), encoding="utf-8")
+    rb, _ = render_clean(book_copy)
+    doc = next(d for d in rb.docs if "sec-xn" in d.body_html)
+    assert [s["title"] for s in doc.sections if s["id"] == "sec-xn"] == \
+        ["The derivative of x^n"]
+    assert "See Section 2.2, “The derivative of x^n”." in " ".join(
+        tree(doc.body_html).text_content().split())
+    assert any(e.title == "The function e^x" for e in rb.spine), [e.title for e in rb.spine]
