@@ -371,3 +371,25 @@ def test_code_is_never_hyphenated(tmp_path):
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "cociente" in text and "\u2010" not in text, text
+
+
+def test_a_key_figures_inflected_forms_are_never_hyphenated(book_copy):
+    """A language that inflects names lists their forms as the key figure's aliases
+    ("Менделеева", "Менделеевым"): print keeps those whole too, as it keeps the name
+    (they were hyphenated, "Мен‐делеева"), and the preflight knows them."""
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    people = book_copy / "data" / "people.yaml"
+    people.write_text(people.read_text(encoding="utf-8") +
+                      "- name: Дмитрий Менделеев\n  dates: 1834–1907\n  role: Химик\n"
+                      "  bio: Автор периодического закона.\n"
+                      "  aliases: [Менделеев, Менделеева, Менделееву, Менделеевым]\n",
+                      encoding="utf-8")
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words", "Таблица Менделеева и работа Менделеевым.\n\n## Closing words",
+        1), encoding="utf-8")
+    rb, _ = render_clean(book_copy)
+    assert {"Менделеева", "Менделеевым", "Менделеев"} <= pdf.proper_names(rb)
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "Таблица" in h)
+    assert '<span class="name">Менделеева</span>' in html

@@ -181,9 +181,11 @@ NO_TEXT = {"head", "style", "script", "pre", "code", "kbd", "samp", "math", "svg
 
 def proper_names(rb: RenderedBook) -> set[str]:
     """The words of the book's proper names, which print never hyphenates: every word
-    of a person's name in the key figures and of a capitalised glossary term (its
-    aliases too), four letters or more."""
+    of a person's name in the key figures (and of the forms it is indexed by: a
+    language that inflects names lists "Менделеева", "Менделеевым") and of a
+    capitalised glossary term (its aliases too), four letters or more."""
     phrases = [p["name"] for p in rb.people]
+    phrases += [a for p in rb.book.people for a in p.aliases if a[:1].isupper()]
     for entry in rb.book.glossary:
         phrases += [t for t in [entry.term, *entry.aliases] if t[:1].isupper()]
     return {word for phrase in phrases for word in re.findall(r"\w+", phrase)
