@@ -852,6 +852,10 @@ class Resolver:
                                     f"'{'#' * (level + 1)}'")
             level = max(n, 2)
 
+    def order(self, term: str) -> tuple:
+        """The sort key of an index or glossary heading, in the book's language."""
+        return _sort_key(term, self.book.meta.language)
+
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
@@ -1370,7 +1374,7 @@ class Resolver:
         out.glossary = [{"id": e.id, "term": e.term,
                          "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",
                                                   e.line)}
-                        for e, h in sorted(gloss, key=lambda g: _sort_key(g[0].term))]
+                        for e, h in sorted(gloss, key=lambda g: self.order(g[0].term))]
         out.people = [{"id": "person-" + slugify(p.name), "name": nobreak.join(p.name, names),
                        "dates": nobreak.join(p.dates),
                        "role": self.clean(self.fill_tokens(role), data / "people.yaml", p.line),
@@ -1482,13 +1486,13 @@ class Resolver:
                 headings[item.heading]["see_also"] += item.see_also
         # ids for the cross-references to point at
         ids: dict[str, str] = {}
-        for heading, e in sorted(headings.items(), key=lambda kv: _sort_key(kv[1]["term"])):
+        for heading, e in sorted(headings.items(), key=lambda kv: self.order(kv[1]["term"])):
             ident = "ix-" + slugify(e["term"])
             while ident in ids.values():
                 ident += "-1"
             ids[heading] = ident
         out = []
-        for heading, e in sorted(headings.items(), key=lambda kv: _sort_key(kv[1]["term"])):
+        for heading, e in sorted(headings.items(), key=lambda kv: self.order(kv[1]["term"])):
             if not (e["refs"] or e["subs"] or any(n in headings for n in e["see"])):
                 continue
             refer = lambda names: [{"term": headings[n]["term"], "html": headings[n]["html"],  # noqa: E731
@@ -1498,7 +1502,7 @@ class Resolver:
                         "subs": [{"term": _strip(sub), "html": convert_inline(
                                       html.escape(sub, quote=False)), "refs": ordered(refs)}
                                  for sub, refs in sorted(e["subs"].items(),
-                                                         key=lambda kv: _sort_key(_strip(kv[0])))],
+                                                         key=lambda kv: self.order(_strip(kv[0])))],
                         "see": refer(e["see"]), "see_also": refer(e["see_also"])})
         return out
 
@@ -1623,12 +1627,23 @@ def _collator():
     return pyuca.Collator()
 
 
+# Letters a language sorts as letters of their own, after the root collation's base
+# letter (CLDR's tailorings, for the alphabets whose order the root one gets wrong): a
+# character after every letter stands in for the difference
+_AFTER_EVERY_LETTER = "\U0010ffff"
+TAILORINGS = {"es": (("ñ", "n" + _AFTER_EVERY_LETTER), ("Ñ", "N" + _AFTER_EVERY_LETTER))}
+
+
 @functools.lru_cache(maxsize=8192)
-def _sort_key(term: str) -> tuple:
+def _sort_key(term: str, language: str = "") -> tuple:
     """Index and glossary order: the Unicode Collation Algorithm's (pyuca, the default
     table of the CLDR root collation), so that "Ärger" files under A and "Éclair" under E
-    in every language; leading punctuation is ignored."""
-    return _collator().sort_key(re.sub(r"^[^\w]+", "", term)), term
+    in every language; leading punctuation is ignored; Spanish sorts "ñ" after "n"
+    (``TAILORINGS``)."""
+    text = re.sub(r"^[^\w]+", "", term)
+    for letter, stand_in in TAILORINGS.get(language.split("-")[0].lower(), ()):
+        text = text.replace(letter, stand_in)
+    return _collator().sort_key(text), term
 
 
 def render_book(book: Book, report: Reporter, memo: Memo | None = None,

@@ -507,3 +507,19 @@ def test_a_formula_in_a_title_reads_as_its_tex_in_plain_text(book_copy):
     assert "See Section 2.2, “The derivative of x^n”." in " ".join(
         tree(doc.body_html).text_content().split())
     assert any(e.title == "The function e^x" for e in rb.spine), [e.title for e in rb.spine]
+
+
+@pytest.mark.parametrize("language, order", [
+    ("es", ["Nube", "Número", "Ñandú", "Oro"]),       # ñ, a letter of its own, after n
+    ("en-GB", ["Ñandú", "Nube", "Número", "Oro"]),    # the root collation: ñ with n
+])
+def test_the_glossary_sorts_as_the_books_language_does(book_copy, language, order):
+    for term in ("Ñandú", "Oro", "Número", "Nube"):
+        add_term(book_copy, term, f"The word {term}.")
+    yaml = book_copy / "book.yaml"
+    yaml.write_text(re.sub(r"(?m)^language: .*$", f"language: {language}",
+                           yaml.read_text(encoding="utf-8")), encoding="utf-8")
+    report = Reporter(book_copy)
+    rb = render_book(load_book(book_copy, report), report)
+    terms = [g["term"] for g in rb.glossary if g["term"] in order]
+    assert terms == order, terms
