@@ -230,15 +230,17 @@ class SpineEntry:
     short_title: str = ""    # the author's short title for running heads; "" if none
     doc_index: int = -1      # for "doc": its place in the rendered docs + back matter
     sections: list[dict] = field(default_factory=list)   # numbered sections, for contents
+    title_html: str = ""     # the title as set (inline HTML: its italics), "" if plain
     part: bool = True        # typeset as a body part of its own (not the index, the key)
     teacher: bool = False    # in the teacher edition only (the answer key)
 
     @property
     def contents_entry(self) -> dict:
         """The entry as the templates' contents lists read it (``print/front.html``,
-        ``epub/nav.html``): kind (chapter or back), id, number, title, sections."""
+        ``epub/nav.html``): kind (chapter or back), id, number, title (and its HTML),
+        sections (each with its title's HTML too)."""
         return {"kind": self.matter, "id": self.id, "number": self.number,
-                "title": self.title, "sections": self.sections}
+                "title": self.title, "html": self.title_html, "sections": self.sections}
 
 
 # marks an anchor a page continues rather than starts (…): the EPUB places that page's

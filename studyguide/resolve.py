@@ -7,6 +7,7 @@ at their first use in each chapter, and gathers the index. The result, a
 """
 from __future__ import annotations
 
+import copy
 import functools
 import html
 import re
@@ -182,7 +183,6 @@ def _text(el) -> str:
     its MathML's text would read)."""
     formulas = list(el.iter("math", "{*}math"))
     if formulas:
-        import copy
         el = copy.deepcopy(el)
         for m in list(el.iter("math", "{*}math")):
             m.text, m.tail = m.get("alttext", ""), m.tail
@@ -640,8 +640,15 @@ class Resolver:
                 span.tail = h.text
                 h.text = None
                 h.insert(0, span)
+            body = copy.deepcopy(h)      # the heading as set, for the contents: without its
+            for span in body.xpath('span[@class="secno"]'):     # number, its links and
+                span.drop_tree()                                 # ids (the contents' own)
+            for a in body.xpath('.//a | .//span[contains(@class, "index-term")]'):
+                a.drop_tag()                      # (and its index marks: the heading's)
+            for el in body.iter():
+                el.attrib.pop("id", None)
             sections.append({"level": int(h.tag[1]), "id": hid, "title": title,
-                             "number": num})
+                             "number": num, "html": _inner(body).strip()})
             self.register(hid, Target(doc.id, label, title, "section"), doc.path,
                           self.line_in(doc, "{#" + hid) if "{#" + hid in doc.body
                           else self.line_in(doc, title))
@@ -1676,6 +1683,7 @@ def book_spine(rb: RenderedBook) -> list[SpineEntry]:
         return SpineEntry(d.id, "doc", d.title, "chapter" if chapter else "back",
                           d.path, number=d.number if chapter else None, label=d.label,
                           short_title=shorts.get(d.id, ""), doc_index=i,
+                          title_html=d.title_html,
                           sections=[s for s in d.sections if s["level"] == 2 and s["number"]]
                           if chapter else [])
 

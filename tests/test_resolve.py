@@ -523,3 +523,21 @@ def test_the_glossary_sorts_as_the_books_language_does(book_copy, language, orde
     rb = render_book(load_book(book_copy, report), report)
     terms = [g["term"] for g in rb.glossary if g["term"] in order]
     assert terms == order, terms
+
+
+def test_the_printed_contents_set_titles_as_the_headings_do(book_copy):
+    """The printed contents keep a title's italics (a book's title inside a chapter's or
+    a section's), without the heading's links or ids, which are its own."""
+    from studyguide.writers import pdf
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "title: The Second Chapter", "title: The Second Chapter and *Lyrical Ballads*", 1)
+        .replace("## Closing words", "## Reading *The Prelude* and [it]{#sp .index}\n\n"
+                 "Text.\n\n## Closing words", 1), encoding="utf-8")
+    rb, _ = render_clean(book_copy)
+    front = pdf.front_source(rb, False, "A4", {})
+    toc = tree(front).xpath('//nav[@id="contents"]')[0]
+    html_toc = lxml_html.tostring(toc, encoding="unicode")
+    assert "The Second Chapter and <em>Lyrical Ballads</em>" in html_toc
+    assert "Reading <em>The Prelude</em> and it" in html_toc
+    assert 'id="sp"' not in html_toc and not toc.xpath(".//a//a")
