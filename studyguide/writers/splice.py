@@ -348,7 +348,8 @@ def _objr_to_link(elem, nums, entries) -> None:
     if link is None or link.get("/S") != "/Link":
         return
     moved = {objr.objgen for objr in objrs}
-    elem.K = Array([k for k in kids if k.objgen not in moved])
+    # (a kid may be a marked-content id, a number: a link around a picture's Figure)
+    elem.K = Array([k for k in kids if not (isinstance(k, Dictionary) and k.objgen in moved)])
     for objr in objrs:
         link.K.append(objr)
         key = objr.Obj.get("/StructParent")
