@@ -149,6 +149,14 @@ def form_key(text: str) -> str:
 
 
 HELD_TOKEN = "zzheld"        # a citation's token in an attribute, not yet filled in
+# the languages written from right to left (their primary subtags)
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ps", "sd", "syr",
+                           "ug", "ur", "yi"})
+
+
+def language_direction(tag: str) -> str:
+    """"rtl" for a language written from right to left (a BCP 47 tag), else "ltr"."""
+    return "rtl" if (tag or "").split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
 def _first_line(tex: str) -> str:
@@ -1098,7 +1106,20 @@ class Resolver:
             for style in list(svg.iter("style")):
                 error("<style", "<style> is not allowed in inline SVG (style its elements)")
                 style.drop_tree()
+        self.set_directions(tree)
         return sanitise.clean_html(_inner(tree))
+
+    def set_directions(self, tree) -> None:
+        """Words in a language written the other way from the book's (English in a
+        Hebrew book, Arabic in an English one) are set in their own direction: an element
+        with such a ``lang`` and no ``dir`` gets one. (Without it, print orders the
+        inline pieces of an English phrase, its italics, a name kept whole, right to
+        left: "Perlman Eliezer".)"""
+        book = self.book.meta.direction
+        for el in tree.xpath(".//*[@lang][not(@dir)]"):
+            own = language_direction(el.get("lang"))
+            if own != book:
+                el.set("dir", own)
 
     # -- all together ----------------------------------------------------------------------
     def run(self) -> RenderedBook:
@@ -1409,7 +1430,15 @@ class Resolver:
             figs["timeline"] = figures.timeline_svg(book, labels)
             self.figure_alts["timeline"] = figures.timeline_alt(book, labels)
         refs_order = list(self.cites.bibliography)
+        # an entry in a language of its own (CSL's "language") is marked so: hyphenated by
+        # its language, and set in its direction (an English title in a Hebrew book)
+        languages = {r.get("id"): r.get("language") for r in book.references
+                     if isinstance(r, dict) and isinstance(r.get("language"), str)}
         out.bibliography = [{"key": k, "id": "ref-" + k, "entry": self.cites.bibliography[k],
+                             "lang": languages.get(k) or "",
+                             "dir": language_direction(languages[k])
+                             if languages.get(k) and language_direction(languages[k])
+                             != book.meta.direction else "",
                              "note": self.clean(self.fill_tokens(notes.get(k, "")),
                                                 data / "annotations.yaml",
                                                 line_of(ann, k) if k in ann else 1)}

@@ -6,6 +6,7 @@ editors, translators, publisher, series, an ISBN per format) reaches the EPUB an
 and the EPUB's page source is the declared print edition whatever ``--paper`` says."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import textwrap
@@ -666,3 +667,51 @@ def test_a_spanish_book_gets_the_academys_quotes(tmp_path):
     text = lxml_html.fragment_fromstring(rb.docs[0].body_html,
                                          create_parent="div").text_content()
     assert "La palabra «función» y otra." in text, text
+
+
+HEBREW_CHAPTER = """\
+    ---
+    title: תחיית הלשון
+    ---
+
+    ## ראשית
+
+    ב־1879 פרסם סטודנט [Eliezer Perlman]{lang=en} מאמר.
+
+    הספר [*Tongue of the Prophets* by Robert St. John]{lang=en} [@stjohn1952].
+    """
+
+
+def test_english_inside_a_hebrew_book_keeps_its_own_order(tmp_path):
+    """An English phrase in a Hebrew sentence, and an English entry of its bibliography,
+    are set left to right, their pieces in order ("Eliezer Perlman", the italic title
+    before "by"): print set a marked phrase's inline pieces (italics, a name kept
+    whole) right to left."""
+    from weasyprint import HTML
+
+    from studyguide.writers import pdf
+    book = write_book(tmp_path / "book", {
+        "title": "תחיית הלשון העברית", "language": "he", "bibliography": "refs.json",
+        "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a02"}, HEBREW_CHAPTER)
+    (book / "refs.json").write_text(json.dumps([{
+        "id": "stjohn1952", "type": "book", "language": "en",
+        "title": "Tongue of the Prophets: The Life Story of Eliezer Ben Yehuda",
+        "author": [{"family": "St. John", "given": "Robert"}],
+        "issued": {"date-parts": [[1952]]}}]), encoding="utf-8")
+    (book / "data").mkdir()
+    (book / "data" / "people.yaml").write_text(
+        "- name: אליעזר בן־יהודה\n  dates: 1858–1922\n  role: מחיה השפה\n  bio: מילונאי.\n"
+        "  aliases: [Eliezer Ben-Yehuda, Perlman]\n", encoding="utf-8")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    assert rb.bibliography[0]["lang"] == "en" and rb.bibliography[0]["dir"] == "ltr"
+    sources = pdf.part_sources(rb, False, "A4")
+    for part, html in [("ch01", sources["ch01"]), ("bibliography", sources["bibliography"])]:
+        out = tmp_path / f"{part}.pdf"
+        HTML(string=html, base_url=str(book)).write_pdf(out)
+        text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                       text=True, check=True).stdout.split())
+        if part == "ch01":
+            assert "Eliezer Perlman" in text and "Tongue of the Prophets by Robert" in text, text
+        else:
+            assert "Tongue of the Prophets: The Life Story of Eliezer Ben Yehuda" in text, text
