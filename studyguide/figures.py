@@ -35,8 +35,33 @@ def _svg(width: int, height: float, title: str, body: list[str]) -> str:
 
 
 def for_print(svg: str) -> str:
-    """A generated figure as the print edition draws it: in the theme's sans-serif."""
-    return svg.replace(f'<g font-family="{FONT}"', f'<g font-family="{escape(PRINT_FONT)}"', 1)
+    """A generated figure as the print edition draws it: in the theme's sans-serif, and
+    each line with right-to-left letters in its visual order (``_visual_lines``)."""
+    svg = svg.replace(f'<g font-family="{FONT}"', f'<g font-family="{escape(PRINT_FONT)}"', 1)
+    return _visual_lines(svg) if RTL_LETTERS.search(svg) else svg
+
+
+# letters of the scripts written from right to left (Hebrew, Arabic, Syriac, Thaana…)
+RTL_LETTERS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_TEXT = re.compile(r"(<text\b[^>]*>)(.*?)(</text>)", re.S)
+
+
+def _visual_lines(svg: str) -> str:
+    """WeasyPrint draws an SVG text's characters in the order they are written, left to
+    right, so that Hebrew and Arabic come out backwards: a line holding right-to-left
+    letters is written in its visual order instead (the Unicode Bidirectional
+    Algorithm, ``python-bidi``), as one run (its italics are lost; the EPUB's SVG,
+    drawn by reading systems, keeps them)."""
+    from html import unescape
+
+    from bidi import get_display
+
+    def visual(m: re.Match) -> str:
+        text = unescape(re.sub(r"<[^>]+>", "", m.group(2)))
+        if not RTL_LETTERS.search(text):
+            return m.group(0)
+        return m.group(1) + escape(get_display(text)) + m.group(3)
+    return _TEXT.sub(visual, svg)
 
 
 def chars(width: float, size: float, bold: bool = False) -> int:

@@ -715,3 +715,27 @@ def test_english_inside_a_hebrew_book_keeps_its_own_order(tmp_path):
             assert "Eliezer Perlman" in text and "Tongue of the Prophets by Robert" in text, text
         else:
             assert "Tongue of the Prophets: The Life Story of Eliezer Ben Yehuda" in text, text
+
+
+def test_a_hebrew_timeline_figure_reads_right_to_left_in_print(tmp_path):
+    """WeasyPrint draws an SVG text's letters in the order they are written: a generated
+    figure's Hebrew lines are given to it in visual order, so that they read as written
+    (they came out backwards, "םייזכרמ םיעוריא")."""
+    from weasyprint import HTML
+
+    from studyguide import figures
+    svg = figures._svg(400, 60, "t", [
+        '<text x="390" y="30" font-size="16" text-anchor="end">אירועים מרכזיים, '
+        '<tspan font-style="italic">1858</tspan>–1922</text>',
+        '<text x="10" y="50" font-size="16">Key events</text>'])
+    printed = figures.for_print(svg)
+    (tmp_path / "t.svg").write_text(printed, encoding="utf-8")
+    HTML(string='<html lang="he"><body><img src="t.svg" alt="t"></body></html>',
+         base_url=str(tmp_path)).write_pdf(tmp_path / "t.pdf")
+    text = subprocess.run(["pdftotext", "-raw", str(tmp_path / "t.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    drawn = text.replace("\u202b", "").replace("\u202c", "")    # (the reader's marks)
+    # drawn from left to right, as the eye sees it: the second word at the left, each
+    # word's letters in their own order; the dates read from the right, 1858 first
+    assert "1922–1858 ,מרכזיים אירועים" in drawn and "םייזכרמ" not in drawn, text
+    assert "Key events" in text and "Key events" in printed
