@@ -104,8 +104,12 @@ def placeholders(text: str) -> set[str]:
 
 
 def defaults(language: str) -> dict:
-    """The theme's labels for a language, before the book's overrides."""
-    return _counted({**_locale_file("en"), **_locale_file(locale_for(language))})
+    """The theme's labels for a language, before the book's overrides: English's, then
+    its language's, then its region's (``en-US.yaml`` holds only what differs)."""
+    name = locale_for(language)
+    primary = name.split("-")[0].lower()
+    return _counted({**_locale_file("en"), **(_locale_file(primary) if primary != name else {}),
+                     **_locale_file(name)})
 
 
 def _counted(labels: dict) -> dict:
