@@ -343,7 +343,8 @@ def test_every_locale_has_the_english_keys_and_placeholders():
         # what print sets has no straight quote (the preflight's finding, failing --strict):
         # Hebrew's abbreviations take its geresh and gershayim, "עמ׳", "מסת״ב"
         assert not [k for k, v in data.items() if k != "a11y_summary" and
-                    any(q in str(v) for q in "'\"")], path.name
+                    any(q in str(s) for s in (v if isinstance(v, list) else [v])
+                        for q in "'\"")], path.name
         rule = labels.plural_rule(data["plural"])       # a rule, by which one is not five
         assert rule(1) != rule(5), path.name
         assert data["direction"] == ("rtl" if path.stem in ("ar", "he") else "ltr")
