@@ -381,3 +381,16 @@ def test_a_book_with_questions_and_no_index_has_a_teacher_edition(tmp_path):
     assert result.returncode == 0, result.stderr
     text = " ".join(p.extract_text() for p in PdfReader(out / "prueba-teacher-a4.pdf").pages)
     assert "Cuatro, sin duda." in " ".join(text.split())
+
+
+def test_first_sentence_ends_at_a_sentences_end_only():
+    """A worksheet's short definition ends at its first sentence: not inside brackets or
+    after an abbreviation ("approx. 0.1 g"), and in any script's capitals (Russian's)."""
+    from studyguide.writers.pdf import first_sentence
+    assert first_sentence("<p>Adenosine triphosphate (approx. 0.1 g per cell) carries "
+                          "energy. It is recycled.</p>") == \
+        "Adenosine triphosphate (approx. 0.1 g per cell) carries energy."
+    assert first_sentence("<p>Compare cf. Marx on this. Then more.</p>") == \
+        "Compare cf. Marx on this."
+    assert first_sentence("<p>Щёлочь — растворимое основание. Пример: NaOH.</p>") == \
+        "Щёлочь — растворимое основание."

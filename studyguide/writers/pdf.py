@@ -990,15 +990,37 @@ def answer_lines(q: dict) -> int:
     return UNMARKED_LINES.get(q["type"], 4)
 
 
+# a full stop, question or exclamation mark and the space after it: a sentence's end
+# where what follows opens one (``_ends_sentence``)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# abbreviations after which a full stop ends no sentence ("approx. 0.1 g", "cf. Marx")
+ABBREVIATIONS = {"approx", "ca", "cf", "vs", "etc", "e.g", "i.e", "eg", "ie", "no", "nos",
+                 "fig", "figs", "p", "pp", "vol", "vols", "ed", "eds", "c", "st", "dr", "mr",
+                 "mrs", "ms", "prof", "jr", "sr", "al", "viz", "resp"}
+
+
+def _ends_sentence(text: str, m: re.Match) -> bool:
+    """Whether the mark before ``m`` ends a sentence: what follows opens one (a capital
+    in any script, or a figure, perhaps after an opening quote or bracket), the word
+    before it is no abbreviation, and no bracket is left open before it."""
+    after = text[m.end():].lstrip("\"“‘«„([")
+    if not after or not (after[0].isupper() or after[0].isdigit()):
+        return False
+    word = re.search(r"([\w.]+)[.!?]$", text[:m.start()])
+    if word and word.group(1).lower() in ABBREVIATIONS:
+        return False
+    before = text[:m.start()]
+    return before.count("(") <= before.count(")") and before.count("[") <= before.count("]")
+
+
 def first_sentence(html_text: str) -> str:
     """A definition's first sentence (its markup kept): the worksheets' short form."""
     root = lxml_html.fragment_fromstring(html_text or "", create_parent="div")
     block = root[0] if len(root) and root[0].tag == "p" else root
-    end = re.compile(r"(?<=[.!?])\s+(?=[\"“‘(\[]?[A-Z0-9À-Þ])")
     nodes = [(block, "text")] + [(child, "tail") for child in block]
     for i, (node, attr) in enumerate(nodes):
         text = getattr(node, attr) or ""
-        match = end.search(text)
+        match = next((m for m in SENTENCE_END.finditer(text) if _ends_sentence(text, m)), None)
         if match:
             setattr(node, attr, text[:match.start()])
             for child in list(block)[i:]:
