@@ -251,8 +251,16 @@ def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> 
         return data
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + first_line) if mark else first_line
         problem = exc.problem or exc.context or "invalid YAML"
+        opened = exc.context_mark
+        if opened is not None and mark is not None and opened.line < mark.line and \
+                (exc.context or "").startswith("while parsing a flow"):
+            # a [list] or {mapping} left open: the parser gives up where the next line
+            # begins; the mistake is where it was opened
+            kind = "[list]" if "sequence" in exc.context else "{mapping}"
+            problem = f"a {kind} opened here is not closed ({problem})"
+            mark = opened
+        line = (mark.line + first_line) if mark else first_line
         where = f" (column {mark.column + 1})" if mark else ""
         lines = text.split("\n")
         found = lines[mark.line][mark.column:mark.column + 1] \

@@ -450,3 +450,24 @@ def test_a_front_matter_texts_problem_is_at_its_own_line(book):
         "nokey4": lines.index("  - Two [@nokey4].") + 1}, report.errors
     assert [d.line for d in report.warnings if "Nowhere term" in d.message] == \
         [lines.index("  - Nowhere term") + 1]
+
+
+def test_a_list_left_open_in_yaml_is_reported_where_it_opens(book):
+    """A ``[list`` whose ``]`` is missing is reported at its own line (YAML gives up on
+    the next one), in a chapter's front matter and in a data file."""
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    chapter = book / "chapters" / "01-first.md"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text.replace("key_terms: [Alpha doctrine, Beta theory]",
+                                    "key_terms: [Alpha doctrine, Beta theory"), encoding="utf-8")
+    glossary = book / "data" / "glossary.yaml"
+    gloss = glossary.read_text(encoding="utf-8")
+    glossary.write_text("- term: Open\n  aliases: [open, opened\n  definition: Left open.\n"
+                        + gloss, encoding="utf-8")
+    report = Reporter(book)
+    load_book(book, report)
+    found = sorted((Path(d.path).name, d.line) for d in report.errors)
+    line = text.split("\n").index("key_terms: [Alpha doctrine, Beta theory]") + 1
+    assert found == [("01-first.md", line), ("glossary.yaml", 2)], report.errors
+    assert all("a [list] opened here is not closed" in d.message for d in report.errors)
