@@ -124,7 +124,7 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
     questions = [Question(q.type, q.question, q.answer, line, marks=q.marks,
                           source=Extract(q.source.text, q.source.cite) if q.source else None,
                           indicative=list(q.indicative), plan=list(q.plan), scheme=q.scheme,
-                          lines=_text_lines(raw, ("question", "answer", "source"),
+                          lines=_text_lines(raw, ("question", "answer", "source", "scheme"),
                                             ("indicative", "plan")))
                  for q, line, raw in _good_items(schema.QuestionSpec, meta.get("questions"))]
     readings = [Reading(r.cite, r.note, line) for r, line, _ in
@@ -532,7 +532,8 @@ def check_apparatus(book: Book, report: Reporter) -> None:
         for q in doc.questions:
             if q.scheme and q.scheme not in schemes:
                 known = ", ".join(sorted(schemes)) or "none: data/mark_schemes.yaml is absent"
-                report.error(doc.path, q.line, f"unknown mark scheme '{q.scheme}' (the "
+                report.error(doc.path, q.lines.get("scheme", q.line),
+                             f"unknown mark scheme '{q.scheme}' (the "
                              f"schemes of data/mark_schemes.yaml: {known})")
             elif not q.scheme and q.type in schemes:
                 q.scheme = q.type

@@ -322,7 +322,10 @@ class Resolver:
                           for q in doc.questions],
             "key_points": [self.md(k, doc.path, doc.line("key_points", i), True)
                            for i, k in enumerate(doc.key_points)],
-            "further_reading": [{"cite": self.md(f"@{r.cite}", doc.path, r.line, True),
+            # (an unknown key is the loader's error already: not cited, to be reported twice)
+            "further_reading": [{"cite": self.md(f"@{r.cite}", doc.path, r.line, True)
+                                 if r.cite in self.book.reference_lines
+                                 else html.escape(r.cite),
                                  "note": self.md(r.note, doc.path, r.line, True)
                                  if r.note else ""}
                                 for r in doc.further_reading],

@@ -541,3 +541,16 @@ def test_the_printed_contents_set_titles_as_the_headings_do(book_copy):
     assert "The Second Chapter and <em>Lyrical Ballads</em>" in html_toc
     assert "Reading <em>The Prelude</em> and it" in html_toc
     assert 'id="sp"' not in html_toc and not toc.xpath(".//a//a")
+
+
+def test_an_unknown_further_reading_key_is_one_error(book_copy):
+    """A further-reading entry naming no bibliography entry is one error, at its line
+    (it was reported again as an unknown citation key)."""
+    chapter = book_copy / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "questions:", "further_reading:\n  - cite: nobody1999\nquestions:", 1),
+        encoding="utf-8")
+    report = Reporter(book_copy)
+    render_book(load_book(book_copy, report), report)
+    assert [d.message for d in report.errors] == [
+        "further_reading: unknown bibliography key 'nobody1999'"], report.errors

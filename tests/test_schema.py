@@ -241,7 +241,8 @@ def test_the_agreed_keys_fill_the_model_and_are_checked(book_copy):
         "bibliography key 'nobody1999'")
     has(messages, ch, line_of(ch, "- type: source", 2), "a source question needs 'source:' "
         "(the extract: text and cite)")
-    has(messages, ch, line_of(ch, "- type: recall"), "unknown mark scheme 'nothing' (the "
+    # (at its own line, not the question's first)
+    has(messages, ch, line_of(ch, "scheme: nothing"), "unknown mark scheme 'nothing' (the "
         "schemes of data/mark_schemes.yaml: analysis, essays)")
     has(messages, schemes, line_of(schemes, "levels: []"),
         "'levels' must hold at least 1 item(s), not 0")
