@@ -489,7 +489,7 @@ def test_a_chapter_that_cannot_be_read_gives_its_own_errors_only(book_copy):
     report = Reporter(book_copy)
     render_book(load_book(book_copy, report), report)
     assert [(Path(d.path).name, d.line) for d in report.diagnostics] == \
-        [("01-first.md", 4)], report.diagnostics    # (where YAML finds it)
+        [("01-first.md", 3)], report.diagnostics    # (the line of the open list)
 
 
 def test_a_formula_in_a_title_reads_as_its_tex_in_plain_text(book_copy):
