@@ -1010,8 +1010,11 @@ class Resolver:
 
         def skip(el) -> bool:
             cls = el.get("class") or ""
+            # (an author's index mark is skipped by the index, which it marks already,
+            # not by the glossary: a term inside it is a use of the term)
             return (el.tag in GLOSS_SKIP and el.tag not in ("span",)) or \
-                cls.startswith("footnote") or "citation" in cls or "index-term" in cls or \
+                cls.startswith("footnote") or "citation" in cls or \
+                "index-term" in cls and every or \
                 el.tag == "span" and cls in ("secno", "label")
 
         def visit(el, scope: bool) -> None:

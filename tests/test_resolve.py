@@ -554,3 +554,18 @@ def test_an_unknown_further_reading_key_is_one_error(book_copy):
     render_book(load_book(book_copy, report), report)
     assert [d.message for d in report.errors] == [
         "further_reading: unknown bibliography key 'nobody1999'"], report.errors
+
+
+def test_a_glossary_term_inside_an_index_mark_is_a_use(book_copy):
+    """A glossary term the author also marks for the index (``[term]{.index}``) is
+    linked there and counts as used (it was "never used", failing --strict)."""
+    add_term(book_copy, "Holy tongue", "Hebrew as the language of prayer.")
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words", "Hebrew was the [Holy tongue]{.index} then.\n\n## Closing words",
+        1), encoding="utf-8")
+    rb, report = render_clean(book_copy)
+    assert not [d for d in report.warnings if "Holy tongue" in d.message], report.warnings
+    body = tree(next(d.body_html for d in rb.docs if "Holy tongue" in d.body_html))
+    assert body.xpath("//span[contains(@class, 'index-term')]/a[@class='gloss']")
+    assert "Holy tongue" in {e["term"] for e in rb.index}
