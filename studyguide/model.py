@@ -41,6 +41,16 @@ class Metadata:
         return dt.datetime.combine(self.date, dt.time(0, 0), tzinfo=dt.timezone.utc)
 
     @property
+    def title_kicker(self) -> str:
+        """The kicker as the title pages print it: none where the title or subtitle
+        begins with it ("A Study Guide" above "A Study Guide to …")."""
+        kicker = self.kicker.casefold()
+        if kicker and (self.title.casefold().startswith(kicker)
+                       or (self.subtitle or "").casefold().startswith(kicker)):
+            return ""
+        return self.kicker
+
+    @property
     def direction(self) -> str:
         return self.labels.get("direction", "ltr")
 

@@ -759,3 +759,21 @@ def test_an_american_book_gets_american_dates_and_spelling():
     assert labels.format_date(gb, "2026-12-04") == "4 December 2026"
     assert us["licence"] == "License: {licence}" and gb["licence"] == "Licence: {licence}"
     assert us["contents"] == gb["contents"] == "Contents"
+
+
+def test_a_kicker_the_subtitle_repeats_is_printed_once_in_both_outputs(tmp_path):
+    """A kicker ("Study guide") that the subtitle begins with is left out of the title
+    page, in the EPUB as in print (the EPUB printed it twice)."""
+    from studyguide.writers import epub, pdf
+    book = write_book(tmp_path / "book", {
+        "title": "The Revival", "subtitle": "Study guide to a language reborn",
+        "kicker": "Study guide", "language": "en-GB",
+        "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a03"},
+        "---\ntitle: One\n---\n## A\n\nText.\n")
+    rb, _ = rendered(book)
+    front = pdf.front_source(rb, False, "A4", {})
+    page = next(p for p in epub.build_pages(rb, None) if p.file == "titlepage.xhtml")
+    for html in (front, page.body):
+        doc = lxml_html.document_fromstring(html)
+        assert not doc.xpath('//*[contains(@class, "title-kicker")]'), html
+        assert doc.xpath('//*[contains(., "Study guide to a language reborn")]')
