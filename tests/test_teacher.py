@@ -394,3 +394,26 @@ def test_first_sentence_ends_at_a_sentences_end_only():
         "Compare cf. Marx on this."
     assert first_sentence("<p>Щёлочь — растворимое основание. Пример: NaOH.</p>") == \
         "Щёлочь — растворимое основание."
+
+
+def test_the_space_left_on_a_worksheet_page_is_shared_by_its_questions():
+    """The lines that fit at a page's foot go to every question on it, by the space each
+    was meant to have (an essay more than a short answer), the odd lines to the last: a
+    two-mark question alone at the top of the last page took all of it (26 lines)."""
+    from types import SimpleNamespace
+
+    from studyguide.writers import pdf
+    pitch = pdf.RULE_MM * 96 / 25.4
+    doc = SimpleNamespace(id="ch03")
+
+    def page(**marks):
+        return SimpleNamespace(anchors={f"ch03-ws-{k}": (0, v) for k, v in marks.items()})
+    floor = 1000.0
+    document = SimpleNamespace(pages=[
+        page(q1=300.0, q2=600.0, floor=600 + pitch / 2),            # no room: none
+        page(q3=200.0, q4=floor - 13.5 * pitch, floor=floor),       # 13 lines spare
+        page(q5=floor - 26.5 * pitch, end=floor - 26.5 * pitch, floor=floor)])
+    more = pdf.fill_lines(document, doc, {1: 4, 2: 4, 3: 15, 4: 5, 5: 3})
+    assert more[3] > more[4] and more[3] + more[4] == 13, more
+    assert more[5] == 26 and 1 not in more and 2 not in more, more   # alone: all of it
+    assert pdf.fill_lines(document, doc)[4] == 13                   # no weights: the last

@@ -1056,7 +1056,8 @@ def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: s
     page; if the sheet then runs over ``WORKSHEET_PAGES`` pages, every question's lines
     are scaled down by the largest factor that fits, found by halving. Then the space
     left at the foot of each page (where the next question did not fit, and on the last
-    page) is given as more lines to the question above it (``fill_lines``)."""
+    page) is given as more lines to the questions on that page, each its share
+    (``fill_lines``)."""
     glossary = {g["id"]: g["definition"] for g in rb.glossary}
     terms = [(term, first_sentence(glossary[gid])) for term, gid in doc.key_terms
              if gid in glossary]
@@ -1096,7 +1097,7 @@ def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: s
                 else:
                     high = middle
     for _ in range(FILL_ROUNDS):
-        more = fill_lines(best[0], doc)
+        more = fill_lines(best[0], doc, wanted)
         if not more:
             break
         grown = {k: v + more.get(k, 0) for k, v in lines.items()}
@@ -1128,10 +1129,12 @@ def question_pages(document, doc: RenderedDoc) -> dict[str, int]:
             for name in marks if name.startswith("q")}
 
 
-def fill_lines(document, doc: RenderedDoc) -> dict[int, int]:
-    """The lines that fit in the space left at the foot of each page, for the question
-    that ends last on it: the next question (kept whole) did not fit there, or it is the
-    last page."""
+def fill_lines(document, doc: RenderedDoc, weights: dict[int, int] | None = None
+               ) -> dict[int, int]:
+    """The lines that fit in the space left at the foot of each page (the next question,
+    kept whole, did not fit there, or it is the last page), shared among the questions
+    on that page by ``weights`` (the lines each was meant to have: an essay more than a
+    short answer), the odd lines to the last; without ``weights``, all to the last."""
     pitch = RULE_MM * 96 / 25.4
     more: dict[int, int] = {}
     for marks in _ws_anchors(document, doc):
@@ -1142,6 +1145,14 @@ def fill_lines(document, doc: RenderedDoc) -> dict[int, int]:
         if "end" in marks:
             y = max(y, marks["end"])
         extra = int((marks["floor"] - y) // pitch)
-        if extra > 0:
-            more[number] = extra
+        if extra <= 0:
+            continue
+        on_page = [n for _, n in ends]
+        total = sum((weights or {}).get(n, 0) for n in on_page)
+        for n in on_page if total else ():
+            share = extra * weights.get(n, 0) // total
+            if share:
+                more[n] = more.get(n, 0) + share
+        given = sum(more.get(n, 0) for n in on_page)
+        more[number] = more.get(number, 0) + extra - given
     return more
