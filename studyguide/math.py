@@ -72,9 +72,30 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
     for el in root.iter():
         if el.text and el.text.startswith("\\") and len(el.text) > 1:
             raise MathError(f"unknown TeX command '{el.text}' in '{tex}'")
+    _mark_prefix_signs(root)
     root.set("alttext", tex)
     ET.register_namespace("", MATHML_NS)
     return ET.tostring(root, encoding="unicode")
+
+
+SIGNS = {"\u2212", "+", "\u00b1", "\u2213"}           # −, +, ±, ∓
+CLOSING = {")", "]", "}", "|", "\u2016", "\u27e9", "!", "\u2032", "\u2033"}
+
+
+def _mark_prefix_signs(root) -> None:
+    """A sign that opens a row or follows an operator or an opening bracket is a prefix
+    (``f(-1)``, ``x \\geq -2``): MathML infers that from its place, but the drawing
+    (ziamath) does not, and spaced it as a binary operator ("f( − 1)")."""
+    mo = f"{{{MATHML_NS}}}mo"
+    for parent in root.iter():
+        previous = None
+        for child in parent:
+            if child.tag == mo and (child.text or "").strip() in SIGNS and \
+                    "form" not in child.attrib and \
+                    (previous is None or previous.tag == mo and
+                     (previous.text or "").strip() not in CLOSING):
+                child.set("form", "prefix")
+            previous = child
 
 
 @functools.lru_cache(maxsize=4096)

@@ -2,6 +2,7 @@
 (tests/fixtures/media), whose chapter names its pictures from chapters/ as ../images/."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -285,3 +286,20 @@ def test_aligned_is_read_and_a_display_formulas_error_is_at_its_own_line(book):
         ("01-carbon.md", line_of(ch, "\\nosuchcommand y"))], found
     body = next(d.body_html for d in rb.docs if "aligned" in d.body_html)
     assert "<mtable" in body
+
+
+@pytest.mark.parametrize("tex, prefix", [
+    ("f(-1)", 1), (r"x \geq -2", 1), (r"(0, +\infty)", 1), ("-x + y", 1),
+    ("a - b", 0), ("(a)-b", 0), ("n! - 1", 0),
+])
+def test_a_sign_before_a_number_is_a_prefix_not_an_operator(tex, prefix):
+    """A minus or plus that opens a row or follows an operator or an opening bracket is
+    a sign: marked so for the drawing, which spaced it as a subtraction ("f( − 1)")."""
+    from studyguide import math as m
+    mathml = m.tex_to_mathml(tex)
+    assert mathml.count('form="prefix"') == prefix, mathml
+    if prefix and not tex.startswith("-"):   # drawn tighter than with the sign unmarked
+        # (one that opens the formula the drawing reads as a sign already)
+        width = lambda svg: float(re.search(r'viewBox="[^ ]+ [^ ]+ ([^ ]+)', svg).group(1))
+        assert width(m.mathml_to_svg(mathml)) < \
+            width(m.mathml_to_svg(mathml.replace(' form="prefix"', "")))
