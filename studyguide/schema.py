@@ -584,6 +584,10 @@ def message(error: dict, model: Any) -> str:
         if kind == "string_type" and isinstance(value, dict) and len(value) == 1:
             return f"{subject} must be a text, not a mapping: YAML reads a colon followed " \
                    "by a space as a key; put the whole text in quotes"
+        if kind == "string_type" and (isinstance(value, bool) or value is None):
+            return f"{subject} must be a text, not {_shown(value)}: YAML reads yes, no, " \
+                   "on, off, true, false and null (or nothing) as such; put the text in " \
+                   "quotes (\"Yes\")"
         if kind.startswith("date") and isinstance(value, str):
             return f"{subject} must be {EXPECTED[kind]}: {value!r} is not a date of the " \
                    f"calendar ({error['ctx']['error'] if 'ctx' in error else error['msg']})"

@@ -509,3 +509,13 @@ def test_a_build_of_a_misconfigured_book_fails_at_once_with_every_problem(book_c
     ], result.stderr
     assert result.stderr.rstrip().endswith("build failed: 4 error(s); outputs left unchanged")
     assert not out.exists()
+
+
+def test_a_yes_or_no_read_as_true_or_false_is_explained(tmp_path):
+    """YAML reads an unquoted Yes or No as true or false: the error says so, and how to
+    write the text (a science teacher's table is full of them)."""
+    report = Reporter(tmp_path)
+    schema.validate(schema.FrontMatter, {"title": True}, tmp_path / "x.md", report, 3)
+    assert [d.message for d in report.errors] == [
+        "'title' must be a text, not true: YAML reads yes, no, on, off, true, false and "
+        "null (or nothing) as such; put the text in quotes (\"Yes\")"]
