@@ -31,6 +31,13 @@ def render_clean(book):
     return rendered, report
 
 
+def reported(book):
+    """The report of a book's reading and rendering, errors and all."""
+    report = Reporter(book)
+    render_book(load_book(book, report), report)
+    return report
+
+
 def add_term(book, term: str, definition: str) -> None:
     """A glossary entry, before the fixture's "Beta theory" (the fourth line on)."""
     glossary = book / "data" / "glossary.yaml"
@@ -262,8 +269,7 @@ def test_a_data_tables_footnotes_go_under_it(book_copy):
 
 def test_a_footnote_in_a_data_files_text_is_an_error(book_copy):
     add_term(book_copy, "Gamma idea", "Noted.^[A note.]")
-    report = Reporter(book_copy)
-    render_book(load_book(book_copy, report), report)
+    report = reported(book_copy)
     assert [(d.path.split("/")[-1], d.line, d.message[:24]) for d in report.errors] == [
         ("glossary.yaml", 4, "a footnote cannot go her")]
 
@@ -378,8 +384,7 @@ def test_the_master_tables_cells_link_as_a_chapters_do(book_copy):
     tables.write_text(text.replace("- [Core claim, Alpha first, Beta first]",
                                    '- [Core claim, "[](#sec-nowhere)", Beta first]'),
                       encoding="utf-8")
-    report = Reporter(book_copy)
-    render_book(load_book(book_copy, report), report)
+    report = reported(book_copy)
     assert [(Path(d.path).relative_to(book_copy).as_posix(), d.line, d.message)
             for d in report.errors] == [
         ("tables/tables.yaml", 13, "link to missing id '#sec-nowhere'")], report.errors
@@ -486,8 +491,7 @@ def test_a_chapter_that_cannot_be_read_gives_its_own_errors_only(book_copy):
     chapter.write_text(chapter.read_text(encoding="utf-8").replace(
         "title: The First Chapter", "title: The First Chapter\nsummary: [broken: yaml", 1),
         encoding="utf-8")
-    report = Reporter(book_copy)
-    render_book(load_book(book_copy, report), report)
+    report = reported(book_copy)
     assert [(Path(d.path).name, d.line) for d in report.diagnostics] == \
         [("01-first.md", 3)], report.diagnostics    # (the line of the open list)
 
@@ -550,8 +554,7 @@ def test_an_unknown_further_reading_key_is_one_error(book_copy):
     chapter.write_text(chapter.read_text(encoding="utf-8").replace(
         "questions:", "further_reading:\n  - cite: nobody1999\nquestions:", 1),
         encoding="utf-8")
-    report = Reporter(book_copy)
-    render_book(load_book(book_copy, report), report)
+    report = reported(book_copy)
     assert [d.message for d in report.errors] == [
         "further_reading: unknown bibliography key 'nobody1999'"], report.errors
 
