@@ -108,6 +108,11 @@ def _note_bodies(lines: list[str], code: list[bool]):
         i = max(end, i + 1)
 
 
+def _unquoted(line: str, depth: int) -> str:
+    """A line of a block quote ``depth`` deep without its ``>`` marks."""
+    return re.sub(r"^(?: {0,3}> ?){0,%d}" % depth, "", line)
+
+
 def _outdented(line: str) -> str:
     return line[1:] if line.startswith("\t") else line[min(4, _indent(line)):]
 
@@ -355,7 +360,7 @@ def inline_notes(lines: list[str], code: list[bool]) -> list[str]:
         start = source.rfind("\n", 0, k) + 1
         depth = QUOTE.match(source, start).group(0).count(">")
         body = source[k + 2:end].split("\n")
-        body[1:] = [re.sub(r"^(?: {0,3}> ?){0,%d}" % depth, "", line) for line in body[1:]]
+        body[1:] = [_unquoted(line, depth) for line in body[1:]]
         notes.append(" ".join(" ".join(body).split()))
         label = f"_inline{len(notes)}"
         # the note's lines are kept, empty, so that line numbers after it hold
@@ -405,8 +410,7 @@ def display_math(lines: list[str], code: list[bool]) -> list[str]:
             j += 1
         if j < len(lines) and not code[j] and "$$" in lines[j] and lines[j].strip():
             depth = QUOTE.match(line).group(0).count(">")     # in a block quote: its
-            rest = [re.sub(r"^(?: {0,3}> ?){0,%d}" % depth, "", s)   # marks go
-                    for s in lines[i + 1:j + 1]]
+            rest = [_unquoted(s, depth) for s in lines[i + 1:j + 1]]   # marks go
             out.append(LINE_IN_MATH.join([line] + rest))
             i = j + 1
         else:
@@ -512,8 +516,8 @@ class PandocLines(Preprocessor):
     """Every line rewrite above, in order, outside fenced code."""
 
     def run(self, lines: list[str]) -> list[str]:
-        steps = (display_math, inline_notes, image_titles, apostrophes, unnumbered, paren_markers, line_blocks,
-                 simple_tables,
+        steps = (display_math, inline_notes, image_titles, apostrophes, unnumbered,
+                 paren_markers, line_blocks, simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
         for step in steps:
             lines = step(lines, code_lines(lines))

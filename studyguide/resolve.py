@@ -159,6 +159,12 @@ def language_direction(tag: str) -> str:
     return "rtl" if (tag or "").split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
+def _other_direction(language: str | None, book: str) -> str:
+    """A language's direction where it is not the book's ("" where it is, or unknown)."""
+    own = language_direction(language) if language else book
+    return own if own != book else ""
+
+
 def _first_line(tex: str) -> str:
     """A formula's first line that is more than its delimiter (``$$`` alone on a line
     is found everywhere in the file)."""
@@ -189,13 +195,12 @@ def _joined(fragment: str, names) -> str:
 def _text(el) -> str:
     """An element's text in plain words; a formula by its TeX ("e^x", not "ex", which
     its MathML's text would read)."""
-    formulas = list(el.iter("math", "{*}math"))
-    if formulas:
+    if next(el.iter("math", "{*}math"), None) is not None:
         el = copy.deepcopy(el)
         for m in list(el.iter("math", "{*}math")):
-            m.text, m.tail = m.get("alttext", ""), m.tail
             for child in list(m):
                 m.remove(child)
+            m.text = m.get("alttext", "")
     return re.sub(r"\s+", " ", el.text_content()).strip()
 
 
@@ -1121,11 +1126,10 @@ class Resolver:
         with such a ``lang`` and no ``dir`` gets one. (Without it, print orders the
         inline pieces of an English phrase, its italics, a name kept whole, right to
         left: "Perlman Eliezer".)"""
-        book = self.book.meta.direction
         for el in tree.xpath(".//*[@lang][not(@dir)]"):
-            own = language_direction(el.get("lang"))
-            if own != book:
-                el.set("dir", own)
+            other = _other_direction(el.get("lang"), self.book.meta.direction)
+            if other:
+                el.set("dir", other)
 
     # -- all together ----------------------------------------------------------------------
     def run(self) -> RenderedBook:
@@ -1442,9 +1446,7 @@ class Resolver:
                      if isinstance(r, dict) and isinstance(r.get("language"), str)}
         out.bibliography = [{"key": k, "id": "ref-" + k, "entry": self.cites.bibliography[k],
                              "lang": languages.get(k) or "",
-                             "dir": language_direction(languages[k])
-                             if languages.get(k) and language_direction(languages[k])
-                             != book.meta.direction else "",
+                             "dir": _other_direction(languages.get(k), book.meta.direction),
                              "note": self.clean(self.fill_tokens(notes.get(k, "")),
                                                 data / "annotations.yaml",
                                                 line_of(ann, k) if k in ann else 1)}
