@@ -73,12 +73,14 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
         if el.text and el.text.startswith("\\") and len(el.text) > 1:
             raise MathError(f"unknown TeX command '{el.text}' in '{tex}'")
     _mark_prefix_signs(root)
+    _space_function_names(root)
     root.set("alttext", tex)
     ET.register_namespace("", MATHML_NS)
     return ET.tostring(root, encoding="unicode")
 
 
 SIGNS = {"\u2212", "+", "\u00b1", "\u2213"}           # −, +, ±, ∓
+OPENING = {"(", "[", "{", "|", "\u2016", "\u27e8"}
 CLOSING = {")", "]", "}", "|", "\u2016", "\u27e9", "!", "\u2032", "\u2033"}
 
 
@@ -96,6 +98,41 @@ def _mark_prefix_signs(root) -> None:
                      (previous.text or "").strip() not in CLOSING):
                 child.set("form", "prefix")
             previous = child
+
+
+SCRIPTED = {f"{{{MATHML_NS}}}{tag}" for tag in
+            ("msub", "msup", "msubsup", "munder", "mover", "munderover")}
+
+
+def _space_function_names(root) -> None:
+    """A named function is spaced from its argument and set against a bracket, as TeX
+    sets it: "det A", "lim a", "sin x", but "det(A)". The drawing (ziamath) spaces
+    a name given as an ``mi`` and not one given as an ``mo``, and the converter gives
+    some names one way (``\\sin``), some the other (``\\det``, ``\\operatorname``): each
+    is made the one its next neighbour needs. A name under or over its limits stays the
+    ``mo`` the drawing sets them for, and gets a thin space before an argument."""
+    mo, mi = f"{{{MATHML_NS}}}mo", f"{{{MATHML_NS}}}mi"
+
+    def named(el) -> bool:
+        text = (el.text or "").strip()
+        return el.tag in (mo, mi) and len(text) > 1 and text.isalpha()
+
+    for parent in list(root.iter()):
+        if parent.tag in SCRIPTED:
+            continue
+        children = list(parent)
+        for i, child in enumerate(children):
+            after = children[i + 1] if i + 1 < len(children) else None
+            bracket = after is not None and after.tag == mo and \
+                (after.text or "").strip() in OPENING
+            operand = after is not None and after.tag != mo
+            if named(child):
+                child.tag = mo if bracket else mi
+                if child.tag == mi:
+                    child.attrib.pop("movablelimits", None)
+            elif child.tag in SCRIPTED and len(child) and named(child[0]) and operand:
+                space = ET.Element(f"{{{MATHML_NS}}}mspace", width="0.167em")
+                parent.insert(list(parent).index(child) + 1, space)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -303,3 +303,27 @@ def test_a_sign_before_a_number_is_a_prefix_not_an_operator(tex, prefix):
         width = lambda svg: float(re.search(r'viewBox="[^ ]+ [^ ]+ ([^ ]+)', svg).group(1))
         assert width(m.mathml_to_svg(mathml)) < \
             width(m.mathml_to_svg(mathml.replace(' form="prefix"', "")))
+
+
+@pytest.mark.parametrize("tex", [
+    r"\det A", r"\operatorname{tr} B", r"\lim_{n} a_n", r"\max_x f", r"x = \gcd a + 1",
+])
+def test_a_named_function_is_spaced_from_its_argument(tex):
+    """``\\det A`` was drawn "detA": the converter gives the name as an operator, which
+    the drawing set against the next letter (``\\sin x``, an ``mi``, it spaced). Drawn,
+    the formula is now wider than the converter's own MathML by TeX's thin space."""
+    from latex2mathml.converter import convert
+    from studyguide import math as m
+    width = lambda mathml: m._metrics(m.mathml_to_svg(mathml))[0]
+    gap = width(m.tex_to_mathml(tex)) - width(convert(tex))
+    assert gap > m.SIZE / 6 - 0.5, (tex, gap)
+
+
+@pytest.mark.parametrize("tex", [r"\det(A)", r"\sin(x)", r"\log [x]"])
+def test_a_named_function_is_set_against_a_bracket(tex):
+    """... and against a bracket it is set close, as TeX sets it: "det(A)", "sin(x)"
+    (the drawing spaced ``\\sin(x)``), as close as the name and the bracket drawn apart."""
+    from studyguide import math as m
+    width = lambda t: m._metrics(m.mathml_to_svg(m.tex_to_mathml(t)))[0]
+    name, rest = re.match(r"(\\[a-z]+) ?(.*)", tex).groups()
+    assert width(tex) <= width(name) + width(rest) + 0.5, tex
