@@ -124,8 +124,8 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
     questions = [Question(q.type, q.question, q.answer, line, marks=q.marks,
                           source=Extract(q.source.text, q.source.cite) if q.source else None,
                           indicative=list(q.indicative), plan=list(q.plan), scheme=q.scheme,
-                          lines=_text_lines(raw, ("question", "answer", "source", "scheme"),
-                                            ("indicative", "plan")))
+                          lines=_text_lines(raw, ("question", "answer", "source", "scheme",
+                                                  "marks"), ("indicative", "plan")))
                  for q, line, raw in _good_items(schema.QuestionSpec, meta.get("questions"))]
     readings = [Reading(r.cite, r.note, line) for r, line, _ in
                 _good_items(schema.ReadingSpec, meta.get("further_reading"))]
@@ -336,7 +336,44 @@ def load_mark_schemes(root: Path, report: Reporter) -> list[MarkScheme]:
         schemes[item.id] = MarkScheme(item.id, item.title, item.marks,
                                       [Level(lv.level, lv.marks, lv.descriptor)
                                        for lv in item.levels], line)
+        check_bands(schemes[item.id], path, report)
     return list(schemes.values())
+
+
+BAND = re.compile(r"\s*(\d+)(?:\s*[-\u2010-\u2015\u2212]\s*(\d+))?\b")
+
+
+def check_bands(scheme: MarkScheme, path: Path, report: Reporter) -> None:
+    """A scheme's levels as a marker reads them: highest first, each band a number or a
+    range ("10–12"), the bands apart and without a gap between them, the top band ending
+    at the scheme's marks. Each fault a warning at the scheme's line."""
+    def say(message: str) -> None:
+        report.warning(path, scheme.line, f"mark scheme '{scheme.id}': {message}")
+
+    bands = []
+    for lv in scheme.levels:
+        m = BAND.match(lv.marks)
+        if m is None:
+            say(f"level {lv.level}'s marks '{lv.marks}' are not a number or a range "
+                "such as 10–12")
+            return
+        low, high = int(m.group(1)), int(m.group(2) or m.group(1))
+        if low > high:
+            say(f"level {lv.level}'s band {lv.marks} runs downwards")
+            return
+        bands.append((lv.level, lv.marks, low, high))
+    for (level, marks, low, _), (next_level, next_marks, _, next_high) in \
+            zip(bands, bands[1:]):
+        if next_level >= level or next_high >= low:
+            say(f"the levels must be highest first, their bands apart: level {level} "
+                f"({marks}) is followed by level {next_level} ({next_marks})")
+            return
+        if next_high + 1 < low:
+            gap = f"{next_high + 1}" if next_high + 2 == low else f"{next_high + 1}–{low - 1}"
+            say(f"no level gives {gap} marks (between level {level}'s {marks} and level "
+                f"{next_level}'s {next_marks})")
+    if scheme.marks is not None and bands and bands[0][3] != scheme.marks:
+        say(f"its top band ({bands[0][1]}) does not end at its marks ({scheme.marks})")
 
 
 def load_references(path: Path, report: Reporter) -> tuple[list[dict], dict[str, int]]:
@@ -522,7 +559,8 @@ def check_apparatus(book: Book, report: Reporter) -> None:
     """What the schema cannot see alone: further reading names entries of the
     bibliography, and a question's mark scheme is one of data/mark_schemes.yaml (a
     question that names none gets the scheme whose id is its type, if there is one)."""
-    schemes = {s.id for s in book.mark_schemes}
+    by_id = {s.id: s for s in book.mark_schemes}
+    schemes = set(by_id)
     for doc in book.documents:
         for reading in doc.further_reading:
             if reading.cite not in book.reference_lines and not book.bibliography_unread:
@@ -537,6 +575,13 @@ def check_apparatus(book: Book, report: Reporter) -> None:
                              f"schemes of data/mark_schemes.yaml: {known})")
             elif not q.scheme and q.type in schemes:
                 q.scheme = q.type
+            scheme = by_id.get(q.scheme)
+            if scheme and scheme.marks is not None and q.marks is not None and \
+                    q.marks != scheme.marks:
+                report.warning(doc.path, q.lines.get("marks", q.line),
+                               f"this question carries {q.marks} marks, but its mark "
+                               f"scheme '{scheme.id}' is for {scheme.marks} (data/"
+                               f"mark_schemes.yaml:{scheme.line})")
 
 
 def load_fonts(root: Path, raw: dict, report: Reporter) -> list:

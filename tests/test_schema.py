@@ -276,6 +276,55 @@ def test_the_agreed_keys_fill_the_model_and_are_checked(book_copy):
     assert analysis_scheme.line == 1 and essays.line == line_of(schemes, "- id: essays")
 
 
+def test_a_mark_scheme_is_checked_as_a_marker_reads_it(book_copy):
+    """A scheme's bands and its questions' marks are numbers a marker adds up: a band out
+    of order or overlapping, a gap between bands, a top band short of the scheme's marks,
+    and a question worth other marks than its scheme are each a warning at their line."""
+    ch = book_copy / "chapters" / "03-third.md"
+    ch.write_text(FULL_CHAPTER.replace("    marks: 12\n", "    marks: 10\n"), encoding="utf-8")
+    edit(book_copy / "book.yaml", "  - chapters/02-second.md\n",
+         "  - chapters/02-second.md\n  - chapters/03-third.md\n")
+    edit(ch, "  - cite: nobody1999\n", "")
+    edit(ch, "  - type: source\n    question: Where is the extract?\n", "")
+    edit(ch, "    scheme: nothing\n", "")
+    schemes = book_copy / "data" / "mark_schemes.yaml"
+    schemes.write_text("""\
+- id: analysis
+  title: Analysis questions
+  marks: 12
+  levels:
+    - {level: 3, marks: 9-11, descriptor: Sustained.}
+    - {level: 2, marks: 4–6, descriptor: Some.}
+    - {level: 1, marks: 1–3 marks, descriptor: Little.}
+- id: essays
+  title: Essays
+  marks: 20
+  levels:
+    - {level: 1, marks: 1–8, descriptor: Some.}
+    - {level: 2, marks: 9–20, descriptor: More.}
+- id: source
+  title: Sources
+  levels:
+    - {level: 1, marks: about four, descriptor: Any.}
+""", encoding="utf-8")
+    book, messages = load(book_copy)
+    warned = lambda path, line, words: any(
+        m.startswith(f"{Reporter(path.parent)._rel(path)}:{line}: warning: ") and words in m
+        for m in messages)
+    assert warned(ch, line_of(ch, "marks: 10"), "this question carries 10 marks, but its mark "
+                  "scheme 'analysis' is for 12 (data/mark_schemes.yaml:1)"), messages
+    assert warned(schemes, 1, "mark scheme 'analysis': no level gives 7–8 marks (between "
+                  "level 3's 9-11 and level 2's 4–6)"), messages
+    assert warned(schemes, 1, "mark scheme 'analysis': its top band (9-11) does not end at "
+                  "its marks (12)"), messages
+    assert warned(schemes, line_of(schemes, "- id: essays"), "mark scheme 'essays': the "
+                  "levels must be highest first, their bands apart: level 1 (1–8) is followed "
+                  "by level 2 (9–20)"), messages
+    assert warned(schemes, line_of(schemes, "- id: source"), "mark scheme 'source': level "
+                  "1's marks 'about four' are not a number or a range such as 10–12"), messages
+    assert len(messages) == 5, "\n".join(messages)
+
+
 # -- data files ---------------------------------------------------------------------------
 def test_every_problem_of_every_data_file_at_once(book_copy, capsys):
     """book.yaml, a chapter, tables and four data files broken at once: `check` lists
