@@ -393,3 +393,29 @@ def test_a_key_figures_inflected_forms_are_never_hyphenated(book_copy):
     assert {"Менделеева", "Менделеевым", "Менделеев"} <= pdf.proper_names(rb)
     html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "Таблица" in h)
     assert '<span class="name">Менделеева</span>' in html
+
+
+def test_the_mark_scheme_a_question_is_marked_by_stays_with_its_answer(tmp_path):
+    """"Mark scheme: Analysis questions", the last line of a question's teacher material,
+    never opens a page away from the answer it closes (it did, in a teacher worksheet and
+    the answer key), wherever the page breaks."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    sheets = []
+    for mm in range(100, 128):       # the page's end at every place near the answer
+        sheets.append(f'<section style="break-before: page"><div style="height: {mm}mm">'
+                      '</div><div class="answer"><p class="answer-label">Model answer</p>'
+                      '<p>The first line of the answer, and the rest of it.</p><p>Its '
+                      'last line.</p></div><p class="scheme-ref"><span class="answer-label">'
+                      'Mark scheme:</span> Analysis questions</p></section>')
+    for key in ("answer-key", "worksheet-key"):
+        out = tmp_path / f"{key}.pdf"
+        HTML(string=f'<html lang="en"><body><div class="{key}">{"".join(sheets)}</div>'
+                    '</body></html>').write_pdf(out, stylesheets=[
+            CSS(root / "styles" / "base.css"), CSS(root / "styles" / "answers.css"),
+            CSS(root / "styles" / "worksheet.css"),
+            CSS(string="@page { size: A6; margin: 10mm; } body { margin: 0; }")])
+        pages = [page.extract_text().strip() for page in PdfReader(out).pages]
+        assert len(pages) > len(sheets)      # some sheets ran over
+        alone = [text for text in pages if text.startswith("Mark scheme")]
+        assert not alone, (key, alone)
