@@ -262,16 +262,23 @@ class Preview:
         doc = r.files[file].decode("utf-8")
         esc = html.escape
         current = ' aria-current="page"'
+        # the preview's own words are English, whatever the book's language; the pages'
+        # titles are in the book's (a screen reader reads each in its own voice)
+        meta = r.book.book.meta if r.book is not None else None
+        book_lang = (f' lang="{esc(meta.language)}" dir="{esc(meta.direction)}"'
+                     if meta is not None else "")
         items = "".join(
-            f'<li><a href="/{esc(f)}"{current if f == file else ""}>{esc(t)}</a></li>'
-            for f, t in r.pages)
+            f'<li{book_lang}><a href="/{esc(f)}"{current if f == file else ""}>{esc(t)}'
+            "</a></li>" for f, t in r.pages)
         errors = ""
         if r.errors:
-            errors = ('<div class="sg-preview-errors" role="alert"><p>The last save has '
+            errors = ('<div class="sg-preview-errors" role="alert" lang="en" dir="ltr">'
+                      '<p>The last save has '
                       'errors; this is the last good render.</p><ul>' +
                       "".join(f"<li><code>{esc(str(d))}</code></li>" for d in r.errors) +
                       "</ul></div>")
-        sidebar = ('<nav class="sg-preview-sidebar" aria-label="Preview contents"><ol>'
+        sidebar = ('<nav class="sg-preview-sidebar" aria-label="Preview contents" lang="en" '
+                   'dir="ltr"><ol>'
                    f"{items}</ol>{PDF_LINK}</nav>")
         head = ('<link rel="stylesheet" type="text/css" href="/_/preview.css"/>'
                 f'<script src="/_/live.js" data-page="{esc(file)}" data-digest="{DIGEST}" '
@@ -296,7 +303,7 @@ class Preview:
         """What ``/`` shows before the book ever rendered: its errors."""
         r = self.current or Render()
         items = "".join(f"<li><code>{html.escape(str(d))}</code></li>" for d in r.errors)
-        return (f'<!DOCTYPE html><html><head><meta charset="utf-8"/><title>Preview: errors'
+        return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"/><title>Preview: errors'
                 f'</title><link rel="stylesheet" href="/_/preview.css"/>'
                 f'<script src="/_/live.js" data-page="" defer="defer"></script></head><body>'
                 f'<div class="sg-preview-errors" role="alert"><p>The book does not render:'

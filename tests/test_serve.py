@@ -129,6 +129,11 @@ def test_pages_sidebar_and_what_they_use(server):
     sidebar = page.xpath("//h:nav[@class='sg-preview-sidebar']//h:a/@href", namespaces=ns)
     assert [h for h in sidebar if h.endswith(".xhtml")] == ["/" + f for f in files]
     assert page.xpath("//h:a[@aria-current='page']/@href", namespaces=ns) == ["/ch01.xhtml"]
+    # the preview's own words are English, the pages' titles in the book's language
+    nav = page.xpath("//h:nav[@class='sg-preview-sidebar']", namespaces=ns)[0]
+    assert (nav.get("lang"), nav.get("dir")) == ("en", "ltr")
+    assert {(li.get("lang"), li.get("dir")) for li in nav.xpath(".//h:li", namespaces=ns)} \
+        == {(page.get("lang"), "ltr")} == {("en-GB", "ltr")}
     # the page knows the digest it was served with: its script reloads it when it changes
     assert page.xpath("//h:script[@src='/_/live.js']/@data-digest", namespaces=ns) == \
         [state["pages"]["ch01.xhtml"]]
