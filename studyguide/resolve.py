@@ -204,6 +204,38 @@ def _text(el) -> str:
     return re.sub(r"\s+", " ", el.text_content()).strip()
 
 
+NOTE_CALLS = './/sup[a[@class="footnote-ref"]]'
+
+
+def _without_calls(el):
+    """``el`` without its note calls (a copy, where it has any): a heading's or a
+    caption's words as generated text gives them (the contents, the navigation, a
+    cross-reference), which leaves its notes out, as pandoc's does."""
+    if not el.xpath(NOTE_CALLS):
+        return el
+    el = copy.deepcopy(el)
+    for sup in el.xpath(NOTE_CALLS):
+        sup.drop_tree()                 # its tail, the words after the call, stays
+    return el
+
+
+def _title(el) -> str:
+    """A heading's or a caption's title in plain words, without its note calls."""
+    return _text(_without_calls(el))
+
+
+def _contents_html(el) -> str:
+    """A title's HTML as the printed contents set it: its italics kept, without its
+    note calls, its links (a contents line is a link itself, and print would follow a
+    web link with its address) and its index marks, and without ids (the heading's)."""
+    el = copy.deepcopy(_without_calls(el))
+    for a in el.xpath('.//a | .//span[contains(@class, "index-term")]'):
+        a.drop_tag()
+    for sub in el.iter():
+        sub.attrib.pop("id", None)
+    return _inner(el).strip()
+
+
 def title_text(title: str) -> str:
     """A title (inline Markdown) as plain text, as the book sets it: emphasis marks gone,
     quotes and dashes typographic (the EPUB's page titles, contents and links)."""
@@ -636,7 +668,7 @@ class Resolver:
         section = 0
         sections = []
         for h in tree.iter("h2", "h3"):
-            title = _text(h)
+            title = _title(h)
             if not h.get("id"):
                 # a second heading of the same text gets "-1", as in Pandoc
                 auto, n = f"{doc.id}-{slugify(title)}", 0
@@ -657,14 +689,10 @@ class Resolver:
                 h.text = None
                 h.insert(0, span)
             body = copy.deepcopy(h)      # the heading as set, for the contents: without its
-            for span in body.xpath('span[@class="secno"]'):     # number, its links and
-                span.drop_tree()                                 # ids (the contents' own)
-            for a in body.xpath('.//a | .//span[contains(@class, "index-term")]'):
-                a.drop_tag()                      # (and its index marks: the heading's)
-            for el in body.iter():
-                el.attrib.pop("id", None)
+            for span in body.xpath('span[@class="secno"]'):     # number (the contents'
+                span.drop_tree()                                 # own)
             sections.append({"level": int(h.tag[1]), "id": hid, "title": title,
-                             "number": num, "html": _inner(body).strip()})
+                             "number": num, "html": _contents_html(body)})
             self.register(hid, Target(doc.id, label, title, "section"), doc.path,
                           self.line_in(doc, "{#" + hid) if "{#" + hid in doc.body
                           else self.line_in(doc, title))
@@ -742,7 +770,7 @@ class Resolver:
         for el in tree.xpath(".//*[@id]"):
             ident = el.get("id")
             if ident not in self.targets and not ident.startswith(doc.id + "-fn"):
-                self.register(ident, Target(doc.id, "", _text(el)[:60], el.tag), doc.path,
+                self.register(ident, Target(doc.id, "", _title(el)[:60], el.tag), doc.path,
                               self.line_in(doc, "#" + ident))
         # index spans
         for n, span in enumerate(tree.xpath(
@@ -768,7 +796,7 @@ class Resolver:
         counters["table"] += 1
         label = self.label("table_n", f"{prefix}.{counters['table']}")
         caption = table.find("caption")
-        title = _text(caption)
+        title = _title(caption)
         span = etree.Element("span", {"class": "label"})
         span.text = label + "."
         span.tail = " " + (caption.text or "")
@@ -863,7 +891,7 @@ class Resolver:
         heading list, and the tagged PDF's H1…H6) has a gap."""
         level = 1
         for h in tree.iter("h1", "h2", "h3", "h4", "h5", "h6"):
-            n, title = int(h.tag[1]), _text(h)
+            n, title = int(h.tag[1]), _title(h)
             line = self.line_in(doc, title) if title else doc.title_line
             if n == 1:
                 self.report.warning(doc.path, line, f"'# {title}' is a second title: the "
@@ -1720,7 +1748,7 @@ def book_spine(rb: RenderedBook) -> list[SpineEntry]:
         return SpineEntry(d.id, "doc", d.title, "chapter" if chapter else "back",
                           d.path, number=d.number if chapter else None, label=d.label,
                           short_title=shorts.get(d.id, ""), doc_index=i,
-                          title_html=d.title_html,
+                          title_html=_contents_html(_fragment(d.title_html)),
                           sections=[s for s in d.sections if s["level"] == 2 and s["number"]]
                           if chapter else [])
 

@@ -572,3 +572,31 @@ def test_a_glossary_term_inside_an_index_mark_is_a_use(book_copy):
     body = tree(next(d.body_html for d in rb.docs if "Holy tongue" in d.body_html))
     assert body.xpath("//span[contains(@class, 'index-term')]/a[@class='gloss']")
     assert "Holy tongue" in {e["term"] for e in rb.index}
+
+
+def test_generated_titles_leave_out_note_calls_and_links(book_copy):
+    """A note called from a heading or a table's caption is no part of its title where
+    the book generates it (the contents, the EPUB's navigation, a cross-reference's
+    words), as in pandoc; nor is a link in a chapter's title, whose contents line is a
+    link of its own (print would add the web address after it)."""
+    from studyguide.writers import pdf
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "title: The Second Chapter", "title: The Second Chapter and the "
+        "[RSPB](https://www.rspb.org.uk)", 1).replace(
+        "## Closing words", "## Gannets[^g] {#sec-g}\n\n[^g]: A note.\n\nSee [](#sec-g).\n\n"
+        "| Bird | Count |\n|---|---|\n| Gannet | 2 |\n\n"
+        "Table: Birds of the riverbank[^t] {#tbl-rb}\n\n[^t]: Rounded.\n\n"
+        "## Closing words", 1), encoding="utf-8")
+    rb, _ = render_clean(book_copy)
+    doc = rb.docs[1]
+    assert [(s["title"], s["html"]) for s in doc.sections if s["id"] == "sec-g"] == \
+        [("Gannets", "Gannets")]
+    assert rb.targets["tbl-rb"].title == "Birds of the riverbank"
+    assert "See Section 2.2, “Gannets”." in " ".join(
+        tree(doc.body_html).text_content().split())
+    assert tree(doc.body_html).xpath("//h2[@id='sec-g']/sup/a[@class='footnote-ref']")
+    toc = tree(pdf.front_source(rb, False, "A4", {})).xpath('//nav[@id="contents"]')[0]
+    lines = [" ".join(a.text_content().split()) for a in toc.xpath(".//a")]
+    assert "2 The Second Chapter and the RSPB" in lines and "2.2 Gannets" in lines, lines
+    assert not toc.xpath(".//sup | .//span[@class='address']")
