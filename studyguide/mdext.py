@@ -4,7 +4,9 @@ Each piece does one thing that neither Python-Markdown nor pymdown-extensions do
 
 * ``reindent``: list items nest at the indent of their parent's text (2 spaces under
   ``-``, 3 under ``1.``), as in Pandoc; Python-Markdown nests only at 4. Lines in a list
-  are re-indented so that each nesting level is 4 spaces, keeping what is beyond.
+  are re-indented so that each nesting level is 4 spaces, keeping what is beyond. An
+  item right under a paragraph of the item before it is an item, and each list is loose
+  or tight as a whole (``ListSpacing``), as in Pandoc.
 * ``(2)`` list markers (both parentheses) become ``2)``, which fancylists reads.
 * line blocks (``| `` at the start of each line) become ``<div class="line-block">``.
 * simple and grid tables become pipe tables (cells of one paragraph of inline text).
@@ -133,9 +135,51 @@ def reindent(lines: list[str], code: list[bool]) -> list[str]:
     return out + _reindent(lines[done:], code[done:])
 
 
+TIGHT, LOOSE = "\ue010", "\ue011"     # after a list's first marker: how it is spaced
+
+
+def _kinds(marker: str) -> set:
+    """The kinds of list a marker can continue: a list goes on only with items of its
+    kind (any bullet; an ordered list's numbering and delimiter), as in Pandoc. A single
+    letter that is also a roman number may go on either."""
+    if marker in "-*+":
+        return {"bullet"}
+    body, delimiter = marker.lstrip("(")[:-1], marker[-1]
+    if body.isdigit() or body == "#":
+        names = {"number"}
+    else:
+        names = set()
+        if len(body) == 1:
+            names.add("alpha" + ("-upper" if body.isupper() else ""))
+        if re.fullmatch(r"[ivxlcdm]+|[IVXLCDM]+", body):
+            names.add("roman" + ("-upper" if body.isupper() else ""))
+    return {(name, delimiter) for name in names}
+
+
+class _List:
+    """A list as ``_reindent`` meets it: where its first item's text starts in the
+    output, and whether it is loose (Pandoc's paragraphs) or tight (plain items)."""
+
+    def __init__(self, line: int, column: int, kinds: set):
+        self.line, self.column, self.loose, self.kinds = line, column, False, kinds
+
+
 def _reindent(lines: list[str], code: list[bool]) -> list[str]:
+    """Re-indent list items (see ``reindent``); and where Pandoc and Python-Markdown
+    read a list differently, write it so that Python-Markdown reads Pandoc's:
+
+    * an item that starts right under a paragraph of the item before it, after a blank
+      line in that item, is an item (Python-Markdown ran it into the paragraph, or
+      nested it in the item before): a blank line is put before it;
+    * a list is loose or tight as a whole, as Pandoc has it: loose where a blank line
+      parts two items or two blocks of an item (Python-Markdown decided item by item).
+      The first item's text starts with ``TIGHT`` or ``LOOSE``, which ``ListSpacing``
+      reads."""
     out: list[str] = []
-    frames: list[tuple[int, int]] = []    # (content column in the source, in the output)
+    # (content column in the source, in the output, marker's column, its list, whether
+    # a blank line has come since the item began)
+    frames: list[list] = []
+    lists: list[_List] = []
     blank = True
     depth = 0                             # how many ``>`` the last line had
     shift = 0                             # of the fenced block the line is in
@@ -151,6 +195,8 @@ def _reindent(lines: list[str], code: list[bool]) -> list[str]:
         if not line.strip():
             out.append(whole)
             blank = True
+            for frame in frames:
+                frame[4] = True
             continue
         n = _indent(line)
         marker = BULLET.match(line)
@@ -158,21 +204,42 @@ def _reindent(lines: list[str], code: list[bool]) -> list[str]:
             out.append(whole)             # not in a list (or an indented code block)
             blank = False
             continue
+        popped = []
         if marker or blank:
             while frames and n < frames[-1][0]:
-                frames.pop()
+                popped.append(frames.pop())
         elif n < frames[-1][0]:
             out.append(whole)             # a lazy continuation line
             continue
+        if frames and blank and not popped or frames and blank and not marker:
+            frames[-1][3].loose = True    # a second block of the item, after a blank line
         new = frames[-1][1] + n - frames[-1][0] if frames else 0
         if is_code:
             shift = new - n
         elif marker:
+            if popped and not blank and any(frame[4] for frame in popped):
+                out.append(quote.rstrip())
+            kinds = _kinds(marker.group(2))
+            sibling = popped and popped[-1][2] == n and popped[-1][3].kinds & kinds
+            if sibling:
+                owner = popped[-1][3]
+                owner.loose = owner.loose or blank
+                owner.kinds &= kinds
+            else:
+                owner = _List(len(out), 0, kinds)
+                lists.append(owner)
             spaces = len(marker.group(3))
             width = len(marker.group(2)) + (spaces if spaces <= 4 else 1)
-            frames.append((n + width, new + 4))
+            frames.append([n + width, new + 4, n, owner, False])
+            if not sibling:
+                owner.line = len(out)
+                owner.column = len(quote) + new + len(marker.group(2)) + spaces
         out.append(quote + _shifted(line, new - n))
         blank = False
+    for found in lists:
+        text = out[found.line]
+        out[found.line] = text[:found.column] + (LOOSE if found.loose else TIGHT) + \
+            text[found.column:]
     return out
 
 
@@ -560,6 +627,57 @@ class PandocHeader(HashHeaderProcessor):
     RE = re.compile(r"(?:^|\n)(?P<level>#{1,6})(?=[ \t]|\n|$)(?P<header>(?:\\.|[^\\])*?)#*(?:\n|$)")
 
 
+class ListSpacing(Treeprocessor):
+    """Each list loose or tight as a whole, as ``_reindent`` found it in the source
+    (the mark at the start of its first item's text): a loose list's items are
+    paragraphs, a tight list's items plain text, as Pandoc writes them. Runs before
+    the inline Markdown, while an item's text is still one string."""
+
+    def run(self, root):
+        for lst in root.iter():
+            if lst.tag not in ("ul", "ol"):
+                continue
+            items = [li for li in lst if li.tag == "li"]
+            if not items:
+                continue
+            first = items[0]
+            holder = first[0] if len(first) and first[0].tag == "p" and \
+                not (first.text or "").strip() else first
+            text = (holder.text or "").lstrip()
+            if not text.startswith((TIGHT, LOOSE)):
+                continue
+            holder.text = text[1:]
+            for li in items:
+                (self.paragraph if text[0] == LOOSE else self.plain)(li)
+
+    @staticmethod
+    def paragraph(li) -> None:
+        if not (li.text or "").strip():
+            return
+        p = etree.Element("p")
+        p.text, li.text = li.text.strip(), None
+        while len(li) and li[0].tag not in BLOCK_TAGS:
+            child = li[0]
+            li.remove(child)
+            p.append(child)
+        li.insert(0, p)
+
+    @staticmethod
+    def plain(li) -> None:
+        if (li.text or "").strip() or not len(li) or li[0].tag != "p":
+            return
+        p = li[0]
+        li.remove(p)
+        li.text = p.text
+        for k, child in enumerate(list(p)):
+            li.insert(k, child)
+        if p.tail and p.tail.strip():
+            if len(p):
+                li[len(p) - 1].tail = (li[len(p) - 1].tail or "") + p.tail
+            else:
+                li.text = (li.text or "") + p.tail
+
+
 class PandocTree(Treeprocessor):
     """Table captions and task-list labels, into Pandoc's HTML shape."""
 
@@ -707,6 +825,8 @@ class QuoteAfterInline(Postprocessor):
     element and before the end, a space or punctuation is made a closing one."""
 
     def run(self, text: str) -> str:
+        # (the marks of a list's spacing inside raw HTML, which no list took)
+        text = text.replace(TIGHT, "").replace(LOOSE, "")
         from .markdown import QUOTES, quotes_in_use
         pairs = [QUOTES.get(quotes_in_use(), ("&ldquo;", "&rdquo;")), ("&lsquo;", "&rsquo;")]
         for left, right in pairs:
@@ -722,6 +842,7 @@ class PandocExtension(Extension):
         md.inlinePatterns.register(BackslashBreak(r"\\\n", md), "backslash_break", 185)
         md.inlinePatterns.register(EscapedSpace(r"\\ ", md), "escaped_space", 185)
         md.parser.blockprocessors.register(PandocHeader(md.parser), "hashheader", 70)
+        md.treeprocessors.register(ListSpacing(md), "list_spacing", 25)   # before inline
         md.treeprocessors.register(PandocTree(md), "pandoc_tree", 1)
         # after the raw HTML (smarty's entities) is back in place
         md.postprocessors.register(QuoteAfterInline(md), "quote_after_inline", 5)
