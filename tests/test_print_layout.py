@@ -419,3 +419,32 @@ def test_the_mark_scheme_a_question_is_marked_by_stays_with_its_answer(tmp_path)
         assert len(pages) > len(sheets)      # some sheets ran over
         alone = [text for text in pages if text.startswith("Mark scheme")]
         assert not alone, (key, alone)
+
+
+def test_a_headings_bookmark_leaves_out_its_notes_and_printed_addresses(book_copy):
+    """A PDF bookmark is a heading's title as generated text gives it: without the
+    number of a note it calls, or the web address print sets after a link in it, in the
+    book and in a handout."""
+    import io
+
+    from weasyprint import HTML
+
+    from studyguide.writers import pdf
+    from test_end_to_end import outline_titles
+    from test_resolve import render_clean
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words",
+        "## Gannets[^g]\n\n[^g]: A note.\n\nText.\n\n"
+        "## The *gannet* and the [RSPB](https://www.rspb.org.uk)[^r]\n\n[^r]: Another.\n\n"
+        "Text.\n\n### Diving[^d]\n\n[^d]: A third.\n\nText.\n\n## Closing words", 1),
+        encoding="utf-8")
+    rb, _ = render_clean(book_copy)
+    doc = next(d for d in rb.docs if d.path == chapter)
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "Gannets" in h)
+    assert "(https://www.rspb.org.uk)" in " ".join(lxml_text(html).split())   # printed
+    for data in (HTML(string=html, base_url=str(book_copy)).write_pdf(),
+                 pdf.render_handout(rb, doc, False, "A4")):
+        titles = outline_titles(PdfReader(io.BytesIO(data)))
+        assert {"2.2 Gannets", "2.3 The gannet and the RSPB", "Diving"} <= set(titles), \
+            titles

@@ -361,10 +361,12 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
         section = next((s for s in h.iterancestors("section") if s.get("id")), None)
         running = short.get(section.get("id")) if section is not None else None
         h.set("data-running", _smart_text(running or " ".join(h.text_content().split())))
-    # a heading's bookmark is its text as read: without the word joiners that keep its
-    # lines whole (a reader may show them as boxes), a formula by its TeX
-    for h in doc.xpath("//h2 | //h3"):
-        if h.xpath(".//img | .//svg | .//math") or "\u2060" in h.text_content():
+    # a heading's bookmark is its text as read: without its notes (floated into it) and,
+    # taken before they are added below, the web addresses print sets after its links;
+    # without the word joiners that keep its lines whole (a reader may show them as
+    # boxes); a formula by its TeX
+    for h in doc.xpath("//h1 | //h2 | //h3 | //h4 | //h5 | //h6"):
+        if h.get("data-bookmark") is None:
             h.set("data-bookmark", _bookmark_text(h))
     # the running heads' other sources, attributes SmartyPants passes over: the book's
     # title, a handout's chapter (its short title) and kind
@@ -450,7 +452,7 @@ def _print_addresses(doc) -> None:
 
 def _bookmark_text(el) -> str:
     """An element's text for a PDF bookmark: a picture or formula by its text
-    alternative, no word joiner."""
+    alternative, no word joiner, no note."""
     return " ".join(_alt_text(el).replace("\u2060", "").split())
 
 
@@ -460,7 +462,9 @@ def _alt_text(el) -> str:
         if not isinstance(child.tag, str):
             parts.append(child.tail or "")
             continue
-        if child.tag in ("img", "svg", "math"):
+        if "fn" in (child.get("class") or "").split():
+            pass                        # a note (footnotes_to_floats): not the title's
+        elif child.tag in ("img", "svg", "math"):
             parts.append(child.get("alt") or child.get("alttext") or child.get("aria-label")
                          or "")
         else:
