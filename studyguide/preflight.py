@@ -29,7 +29,7 @@ import io
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -412,6 +412,38 @@ def _calls(line: Line, body_size: float) -> list[int]:
     return calls
 
 
+def _raised_alone(line: Line, body_size: float) -> bool:
+    """Whether a line is nothing but small figures (and commas): a note's call that
+    line grouping set apart from the larger type it is raised from (a heading's)."""
+    return any(ch.isdigit() for ch in line.inked) and \
+        all(ch.isdigit() or ch == "," for ch in line.inked) and \
+        all(size < 0.8 * body_size for size in line.sizes)
+
+
+def _with_calls_put_back(lines: list[Line], body_size: float) -> list[Line]:
+    """The lines, each line of small raised figures put back into the line of larger
+    type it stands in (between that line's top and bottom, from its start to just past
+    its end), its characters in their place along it, so that ``_calls`` reads it as
+    it reads a call in the text: a heading's call is raised higher above its baseline
+    than the characters' boxes let them be grouped into one line."""
+    out = list(lines)
+    for alone in [ln for ln in lines if _raised_alone(ln, body_size)]:
+        host = next((ln for ln in out if ln is not alone and not _raised_alone(ln, body_size)
+                     and ln.top - 1 <= alone.top and alone.bottom <= ln.bottom + 1
+                     and ln.x0 - 1 <= alone.x0 <= ln.x1 + 0.5 * body_size), None)
+        if host is None:
+            continue
+        chars = sorted(zip(host.lefts + alone.lefts, host.rights + alone.rights,
+                           host.inked + alone.inked, host.sizes + alone.sizes,
+                           host.baselines + alone.baselines, host.fonts + alone.fonts))
+        lefts, rights, inked, sizes, baselines, fonts = (list(c) for c in zip(*chars))
+        out[out.index(host)] = replace(
+            host, x1=max(host.x1, alone.x1), inked="".join(inked), sizes=sizes,
+            baselines=baselines, fonts=fonts, lefts=lefts, rights=rights)
+        out.remove(alone)
+    return out
+
+
 NOTE_REACH = 2       # pages between a note and its call, at most, for them to be matched
 
 
@@ -480,7 +512,8 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         i = page.number - 1
         if labels and i < len(labels) and re.fullmatch(r"[ivxlcdm]+", labels[i] or ""):
             continue
-        calls += [(page, n) for ln in _text_lines_of(page) for n in _calls(ln, body_size)]
+        calls += [(page, n) for ln in _with_calls_put_back(_text_lines_of(page), body_size)
+                  for n in _calls(ln, body_size)]
         here = [int(m.group(1)) for ln in page.notes if (m := NOTE_START.match(ln.text))
                 and ln.x0 <= min(x.x0 for x in page.notes) + 1]
         notes += [(page, n) for n in here]

@@ -139,6 +139,27 @@ def test_verse_line_numbers_are_no_calls(tmp_path):
         (2, "note 5 is printed on another page than its call")]
 
 
+
+def test_a_call_in_a_heading_is_a_call(tmp_path):
+    """A note's call in a heading, raised higher above the heading's baseline than line
+    grouping joins to its line, calls its note; a raised figure in the contents (front
+    matter, numbered i, ii…) is no call, of a note of its number or of any."""
+    contents = ("<p>1.1 Gannets<sup style='font-size: 7pt'>1</sup> . . . . 1</p>"
+                "<div style='break-before: page'></div>")
+    body = ("<h2>1.1 Gannets<span class='fn'>A note.</span></h2>" + PARA * 2 +
+            "<h2>1.2 The gannet and the RSPB<span class='fn'>Another.</span></h2>" + PARA)
+    path = pdf_of(contents + body, tmp_path)
+    assert preflight.check_pdf(path, labels=["i", "1"]) == []
+    # the call of note 1 in a heading on page 1, its note printed on page 2
+    pushed = ("<h2>1.1 Gannets<sup style='font-size: 5.9pt; vertical-align: super'>1</sup>"
+              "</h2>" + PARA + "<div style='break-before: page'></div>" + PARA +
+              "<p style='font-size: 8.5pt; position: absolute; bottom: 0'>1. The note.</p>")
+    found = preflight.check_pdf(pdf_of(contents + pushed, tmp_path, "pushed.pdf"),
+                                labels=["i", "1", "2"])
+    assert [(f.page, f.message) for f in found if f.check == "footnote"] == [
+        (2, "note 1 is called here but printed on another page"),
+        (3, "note 1 is printed on another page than its call")]
+
 def test_heading_stranded_at_the_foot_of_a_page(tmp_path):
     body = (PARA + "<div style='break-before: page'></div>"
             "<div style='height: 205mm'></div><h2>A heading at the foot</h2>"
