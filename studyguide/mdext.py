@@ -8,6 +8,8 @@ Each piece does one thing that neither Python-Markdown nor pymdown-extensions do
   item right under a paragraph of the item before it is an item, and each list is loose
   or tight as a whole (``ListSpacing``), as in Pandoc.
 * ``(2)`` list markers (both parentheses) become ``2)``, which fancylists reads.
+* attributes that wrap onto the next lines are joined; a reference definition's
+  attributes go to the links and images that use it.
 * line blocks (``| `` at the start of each line) become ``<div class="line-block">``.
 * simple and grid tables become pipe tables (cells of one paragraph of inline text).
 * inline notes ``^[...]`` become ordinary footnotes, defined at the end of the text.
@@ -496,6 +498,68 @@ def image_titles(lines: list[str], code: list[bool]) -> list[str]:
             for line, is_code in zip(lines, code)]
 
 
+OPEN_ATTRS = re.compile(r"[\])]\{[^{}]*$")       # a span's, link's or image's, unclosed
+
+
+def wrapped_attributes(lines: list[str], code: list[bool]) -> list[str]:
+    """Attributes that wrap onto the next lines (``[word]{.index`` / ``entry="…"}``)
+    are one line's, as Pandoc reads them: Python-Markdown read only one line's, and
+    printed the rest (the index mark, the figure's id and width lost)."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line, j = lines[i], i
+        if not code[i] and OPEN_ATTRS.search(_masked(line)):
+            k = i + 1          # the line that closes them, within three
+            while k < len(lines) and k - i <= 3 and lines[k].strip() and not code[k] \
+                    and "{" not in _masked(lines[k]).split("}")[0]:
+                if "}" in _masked(lines[k]):
+                    line = " ".join([line.rstrip()] + [s.strip() for s in lines[i + 1:k + 1]])
+                    j = k
+                    break
+                k += 1
+        out.append(line)
+        i = j + 1
+    return out
+
+
+REF_ATTRS = re.compile(r"^( {0,3}\[([^\]]+)\]:.*?)\s*\{([^{}]*)\}\s*$")
+
+
+def reference_attributes(lines: list[str], code: list[bool]) -> list[str]:
+    """Attributes after a reference definition (``[r]: pic.png "T" {#fig-x width=50%}``)
+    belong to each link or image that uses it, as in Pandoc: they are moved there.
+    Python-Markdown read no such definition, and printed it and its uses as text."""
+    found: dict[str, str] = {}
+    out = list(lines)
+    for k, (line, is_code) in enumerate(zip(lines, code)):
+        m = None if is_code else REF_ATTRS.match(line)
+        if m and not NOTE_DEFINITION.match(line):
+            found[m.group(2).casefold()] = m.group(3)
+            out[k] = m.group(1)
+    if not found:
+        return lines
+    use = re.compile(r"(\]\[([^\]\n]*)\]|\[([^\[\]\n]+)\](?!\[|\(|:|\{))(?!\{)")
+
+    def attach(m: re.Match) -> str:
+        label = m.group(2) if m.group(2) else m.group(3)
+        if m.group(2) == "":       # ``[label][]``: the label is the text before
+            return m.group(0)
+        attrs = found.get((label or "").casefold())
+        return m.group(0) + "{" + attrs + "}" if attrs is not None else m.group(0)
+
+    def collapsed(m: re.Match) -> str:
+        attrs = found.get(m.group(1).casefold())
+        return m.group(0) + "{" + attrs + "}" if attrs is not None else m.group(0)
+
+    for k, (line, is_code) in enumerate(zip(out, code)):
+        if is_code or "[" not in line or REF_DEF.match(line):
+            continue
+        line = re.sub(r"\[([^\[\]\n]+)\]\[\](?!\{)", collapsed, line)
+        out[k] = use.sub(attach, line)
+    return out
+
+
 def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
     """A single quote before a word that no later quote in its paragraph closes, or that
     stands inside a single-quoted passage, is an apostrophe, as pandoc reads it ("'Tis",
@@ -583,7 +647,8 @@ class PandocLines(Preprocessor):
     """Every line rewrite above, in order, outside fenced code."""
 
     def run(self, lines: list[str]) -> list[str]:
-        steps = (display_math, inline_notes, image_titles, apostrophes, unnumbered,
+        steps = (display_math, wrapped_attributes, reference_attributes, inline_notes,
+                 image_titles, apostrophes, unnumbered,
                  paren_markers, line_blocks, simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
         for step in steps:
