@@ -34,9 +34,11 @@ DIRECTIONS = {"ltr", "rtl"}
 NAME_LISTS = {"months": "twelve names", "months_standalone": "twelve names (or [], for "
               "the names of 'months')"}
 COUNTED = {"marks_n"}      # labels of a count: a text, or a list of forms by plural rule
-# labels that hold no word of a language: a book in a language without a locale file
-# need not translate them
-NOT_WORDS = {"direction", "plural", "months_standalone"}
+# labels that are a list of texts of any length, never printed
+TEXT_LISTS = {"abbreviations": "a list of abbreviations (\"z. B.\", \"cf.\")"}
+# labels that hold no word of a language, or none printed: a book in a language without
+# a locale file need not translate them
+NOT_WORDS = {"direction", "plural", "months_standalone", "abbreviations"}
 TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
 
 
@@ -190,6 +192,13 @@ def for_book(language: str, overrides, path: Path, line: int, report: Reporter) 
                 continue
             labels[key] = [v.strip() for v in value]
             continue
+        if key in TEXT_LISTS:
+            if not isinstance(value, list) or \
+                    not all(isinstance(v, str) and v.strip() for v in value):
+                report.error(path, line, f"label '{key}' must be {TEXT_LISTS[key]}")
+                continue
+            labels[key] = [v.strip() for v in value]
+            continue
         if key in COUNTED and isinstance(value, list):
             forms = [v.strip() for v in value if isinstance(v, str)]
             if len(forms) != len(value) or not forms or not all(forms):
@@ -273,3 +282,27 @@ def format_date(labels: dict, date: str) -> str:
     # with a day: "months", which a language that declines them has in the genitive
     return fill(labels, "date_day", day=int(parts[2]), month=labels["months"][month],
                 year=year)
+
+
+def abbreviations(labels: dict | None = None) -> re.Pattern:
+    """What matches an abbreviation of the book's language, or of English, with its full
+    stops ("z. B.", "cf."): the locale's ``abbreviations``, each also with a capital first
+    letter ("Vgl." at a sentence's start) and with any space, or none, where it has one
+    ("z.B.", "z.\u00a0B."). A full stop it matches ends no sentence."""
+    words = [*_locale_file("en").get("abbreviations", []),
+             *((labels or {}).get("abbreviations") or [])]
+    return _abbreviation_pattern(tuple(sorted(set(map(str, words)))))
+
+
+@functools.lru_cache(maxsize=16)
+def _abbreviation_pattern(words: tuple[str, ...]) -> re.Pattern:
+    forms = set()
+    for word in words:
+        parts = [p for p in re.split(r"[.\s]+", word) if p]
+        if parts:
+            for first in {parts[0], parts[0][:1].upper() + parts[0][1:]}:
+                forms.add(r"\.\s*".join(re.escape(p) for p in [first, *parts[1:]]) + r"\.")
+    if not forms:
+        return re.compile(r"(?!)")
+    # longest first: "p. ej." before "p."; not the end of a longer word ("Afrika.")
+    return re.compile(r"(?<![\w.])(?:" + "|".join(sorted(forms, key=len, reverse=True)) + ")")

@@ -695,7 +695,7 @@ def table(model: type[BaseModel]) -> str:
 def labels_table() -> str:
     """The interface strings a book may override under ``labels:``: every key of the
     theme's English locale file, its English text and what its comment says."""
-    from .labels import _locale_file, placeholders
+    from .labels import NAME_LISTS, _locale_file, placeholders
     from .paths import TEMPLATES
     english = _locale_file("en")
     notes = {}
@@ -705,8 +705,9 @@ def labels_table() -> str:
             notes[m.group(1)] = m.group(2).strip()
     rows = ["| label | English | placeholders | note |", "| --- | --- | --- | --- |"]
     for key, value in english.items():
-        text = (f"{len(value)} names: {value[0]} … {value[-1]}" if value else "[]") \
-            if isinstance(value, list) else str(value)
+        text = (("[]" if not value else f"{len(value)} names: {value[0]} … {value[-1]}"
+                 if key in NAME_LISTS else ", ".join(value))
+                if isinstance(value, list) else str(value))
         text = text if len(text) <= 60 else text[:57] + "…"
         names = ", ".join("`{" + n + "}`" for n in sorted(placeholders(str(value)))) \
             if isinstance(value, str) else ""

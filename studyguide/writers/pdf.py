@@ -997,34 +997,36 @@ def answer_lines(q: dict) -> int:
 # a full stop, question or exclamation mark and the space after it: a sentence's end
 # where what follows opens one (``_ends_sentence``)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-# abbreviations after which a full stop ends no sentence ("approx. 0.1 g", "cf. Marx")
-ABBREVIATIONS = {"approx", "ca", "cf", "vs", "etc", "e.g", "i.e", "eg", "ie", "no", "nos",
-                 "fig", "figs", "p", "pp", "vol", "vols", "ed", "eds", "c", "st", "dr", "mr",
-                 "mrs", "ms", "prof", "jr", "sr", "al", "viz", "resp"}
 
 
-def _ends_sentence(text: str, m: re.Match) -> bool:
+def _ends_sentence(text: str, m: re.Match, abbreviations: re.Pattern) -> bool:
     """Whether the mark before ``m`` ends a sentence: what follows opens one (a capital
-    in any script, or a figure, perhaps after an opening quote or bracket), the word
-    before it is no abbreviation, and no bracket is left open before it."""
+    in any script, or a figure, perhaps after an opening quote or bracket), it is no
+    full stop of an abbreviation (``abbreviations``: "approx. 0.1 g", "z. B. 9,81"), and
+    no bracket is left open before it."""
     after = text[m.end():].lstrip("\"“‘«„([")
     if not after or not (after[0].isupper() or after[0].isdigit()):
         return False
-    word = re.search(r"([\w.]+)[.!?]$", text[:m.start()])
-    if word and word.group(1).lower() in ABBREVIATIONS:
+    stop = m.start() - 1
+    if any(a.start() <= stop < a.end() for a in abbreviations.finditer(text)):
         return False
     before = text[:m.start()]
     return before.count("(") <= before.count(")") and before.count("[") <= before.count("]")
 
 
-def first_sentence(html_text: str) -> str:
-    """A definition's first sentence (its markup kept): the worksheets' short form."""
+def first_sentence(html_text: str, labels: dict | None = None) -> str:
+    """A definition's first sentence (its markup kept): the worksheets' short form. A full
+    stop of an abbreviation of the book's language (``labels``), or of English's, ends
+    none."""
+    from ..labels import abbreviations as language_abbreviations
+    abbreviations = language_abbreviations(labels)
     root = lxml_html.fragment_fromstring(html_text or "", create_parent="div")
     block = root[0] if len(root) and root[0].tag == "p" else root
     nodes = [(block, "text")] + [(child, "tail") for child in block]
     for i, (node, attr) in enumerate(nodes):
         text = getattr(node, attr) or ""
-        match = next((m for m in SENTENCE_END.finditer(text) if _ends_sentence(text, m)), None)
+        match = next((m for m in SENTENCE_END.finditer(text)
+                      if _ends_sentence(text, m, abbreviations)), None)
         if match:
             setattr(node, attr, text[:match.start()])
             for child in list(block)[i:]:
@@ -1063,8 +1065,8 @@ def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: s
     page) is given as more lines to the questions on that page, each its share
     (``fill_lines``)."""
     glossary = {g["id"]: g["definition"] for g in rb.glossary}
-    terms = [(term, first_sentence(glossary[gid])) for term, gid in doc.key_terms
-             if gid in glossary]
+    terms = [(term, first_sentence(glossary[gid], rb.labels))
+             for term, gid in doc.key_terms if gid in glossary]
     extract = worksheet_extract(doc)
     wanted = {q["number"]: answer_lines(q) for q in doc.questions}
     schemes = used_schemes(rb, [doc])
