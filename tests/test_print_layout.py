@@ -448,3 +448,33 @@ def test_a_headings_bookmark_leaves_out_its_notes_and_printed_addresses(book_cop
         titles = outline_titles(PdfReader(io.BytesIO(data)))
         assert {"2.2 Gannets", "2.3 The gannet and the RSPB", "Diving"} <= set(titles), \
             titles
+
+
+def test_a_note_looks_like_every_other_note_wherever_its_call_stands(tmp_path):
+    """A note called from a table's caption, a heading, emphasis or a box's title is
+    printed in the notes' roman, as one called from the text is, not in the bold sans,
+    italics or capitals of what holds its call."""
+    from weasyprint import CSS, HTML
+
+    from studyguide import preflight
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    calls = {"text": "<p>Text{}.</p>",
+             "caption": "<table><caption>Birds of the riverbank{}</caption>"
+                        "<tr><td>Gannet</td></tr></table>",
+             "heading": "<h3>A sub heading{}</h3><p>Text.</p>",
+             "emphasis": "<p><em>Emphasised{}</em> text.</p>",
+             "box": "<div class='box'><p class='box-title'>A box{}</p><p>Text.</p></div>"}
+    body = "".join(html.format(f'<sup id="r-{name}"><a class="footnote-ref" '
+                               f'href="#n-{name}">1</a></sup>') for name, html in calls.items())
+    notes = "".join(f'<li id="n-{name}"><p>Note from the {name}.</p></li>' for name in calls)
+    html = pdf.footnotes_to_floats(f'<html lang="en"><body>{body}<div class="footnote"><ol>'
+                                   f'{notes}</ol></div></body></html>')
+    out = tmp_path / "t.pdf"
+    HTML(string=html).write_pdf(out, stylesheets=[
+        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css")])
+    faces = {ln.text.split(" ")[-1].rstrip("."): set(ln.fonts)
+             for page in preflight.read_pages(out) for ln in page.body
+             if ln.text.startswith(tuple(f"{n}. Note from" for n in range(1, 6)))}
+    assert list(faces) == list(calls) and all(f == faces["text"] for f in faces.values()), \
+        faces
