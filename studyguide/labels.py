@@ -280,8 +280,10 @@ def format_date(labels: dict, date: str) -> str:
         names = labels.get("months_standalone") or labels["months"]
         return fill(labels, "date_month", month=names[month], year=year)
     # with a day: "months", which a language that declines them has in the genitive
-    return fill(labels, "date_day", day=int(parts[2]), month=labels["months"][month],
-                year=year)
+    day = int(parts[2])
+    # the first of a month as the language writes it (French "1er mai 1789")
+    return fill(labels, "date_day", day=(labels.get("day_one") or day) if day == 1 else day,
+                month=labels["months"][month], year=year)
 
 
 def abbreviations(labels: dict | None = None) -> re.Pattern:

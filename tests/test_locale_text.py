@@ -52,3 +52,15 @@ def test_a_books_abbreviations_are_checked(tmp_path):
     labels.for_book("de", {"abbreviations": "Bsp."}, path, 1, report)
     assert [e.message for e in report.errors] == \
         ["label 'abbreviations' must be a list of abbreviations (\"z. B.\", \"cf.\")"]
+
+
+def test_the_first_of_a_month_is_written_as_the_language_writes_it():
+    """French writes the first of a month as an ordinal, "1er décembre 2026", "1er mai
+    1789" (the edition date, the timeline's events), any other day as a number."""
+    fr, de = labels.defaults("fr"), labels.defaults("de")
+    assert labels.format_date(fr, "2026-12-01").split() == ["1er", "décembre", "2026"]
+    assert labels.format_date(fr, "1789-05-01").split() == ["1er", "mai", "1789"]
+    assert labels.format_date(fr, "1789-08-26").split() == ["26", "août", "1789"]
+    assert labels.format_date(fr, "1789-05").split() == ["mai", "1789"]
+    assert labels.format_date(de, "2026-10-01").split() == ["1.", "Oktober", "2026"]
+    assert labels.format_date(labels.defaults("en-US"), "2026-12-01") == "December 1, 2026"
