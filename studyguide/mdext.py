@@ -10,6 +10,7 @@ Each piece does one thing that neither Python-Markdown nor pymdown-extensions do
 * ``(2)`` list markers (both parentheses) become ``2)``, which fancylists reads.
 * attributes that wrap onto the next lines are joined; a reference definition's
   attributes go to the links and images that use it.
+* ``~`` marks a definition as ``:`` does; a backslash escapes any ASCII punctuation.
 * line blocks (``| `` at the start of each line) become ``<div class="line-block">``.
 * simple and grid tables become pipe tables (cells of one paragraph of inline text).
 * inline notes ``^[...]`` become ordinary footnotes, defined at the end of the text.
@@ -560,6 +561,16 @@ def reference_attributes(lines: list[str], code: list[bool]) -> list[str]:
     return out
 
 
+TILDE_DEFINITION = re.compile(r"^( {0,3})~(?=[ \t])")
+
+
+def tilde_definitions(lines: list[str], code: list[bool]) -> list[str]:
+    """``~ definition``: Pandoc's other marker of a definition, written ``:`` for the
+    definition-list extension (it printed the tilde and ran the list into a paragraph)."""
+    return [line if is_code else TILDE_DEFINITION.sub(r"\1:", line)
+            for line, is_code in zip(lines, code)]
+
+
 def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
     """A single quote before a word that no later quote in its paragraph closes, or that
     stands inside a single-quoted passage, is an apostrophe, as pandoc reads it ("'Tis",
@@ -647,7 +658,8 @@ class PandocLines(Preprocessor):
     """Every line rewrite above, in order, outside fenced code."""
 
     def run(self, lines: list[str]) -> list[str]:
-        steps = (display_math, wrapped_attributes, reference_attributes, inline_notes,
+        steps = (display_math, wrapped_attributes, reference_attributes, tilde_definitions,
+                 inline_notes,
                  image_titles, apostrophes, unnumbered,
                  paren_markers, line_blocks, simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
@@ -901,8 +913,15 @@ class QuoteAfterInline(Postprocessor):
         return text
 
 
+# what a backslash escapes beyond Python-Markdown's own: every ASCII punctuation mark,
+# as in Pandoc ("\<b>" was printed "\<b>", its backslash kept, "\<br>" a line break)
+MORE_ESCAPES = "%&',:;<?@"
+
+
 class PandocExtension(Extension):
     def extendMarkdown(self, md):
+        md.ESCAPED_CHARS = md.ESCAPED_CHARS + [c for c in MORE_ESCAPES
+                                               if c not in md.ESCAPED_CHARS]
         md.preprocessors.register(PandocLines(md), "pandoc_lines", 40)
         md.inlinePatterns.register(BackslashBreak(r"\\\n", md), "backslash_break", 185)
         md.inlinePatterns.register(EscapedSpace(r"\\ ", md), "escaped_space", 185)
