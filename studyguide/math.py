@@ -65,6 +65,7 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
     except Exception as exc:       # latex2mathml raises many kinds, some without a message
         raise MathError(f"cannot read '{tex}' ({type(exc).__name__}"
                         f"{': ' + str(exc) if str(exc) else ''})") from None
+    mathml = _UPRIGHT_LETTER.sub(_upright_letter, mathml)
     try:
         root = ET.fromstring(mathml)
     except ET.ParseError as exc:   # a character XML refuses, passed through by the converter
@@ -73,10 +74,43 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
         if el.text and el.text.startswith("\\") and len(el.text) > 1:
             raise MathError(f"unknown TeX command '{el.text}' in '{tex}'")
     _mark_prefix_signs(root)
+    _set_accents(root)
     _space_function_names(root)
     root.set("alttext", tex)
     ET.register_namespace("", MATHML_NS)
     return ET.tostring(root, encoding="unicode")
+
+
+# ``\mathrm{N}``: the converter looks a single letter up as a character and writes it
+# as a character reference, without the upright variant a bare letter needs (an ``mi``
+# of one letter is italic); a letter written as itself is never given as a reference
+_UPRIGHT_LETTER = re.compile(r"<mi>&#x0*([0-9A-Fa-f]{2});</mi>")
+
+
+def _upright_letter(m: re.Match) -> str:
+    char = chr(int(m.group(1), 16))
+    return f'<mi mathvariant="normal">{char}</mi>' if char.isascii() and char.isalpha() \
+        else m.group(0)
+
+
+# (the accent's character, whether the converter marked it an accent): ``\hat``,
+# ``\widehat``
+ACCENTS = {("^", True): "\u02c6", ("^", False): "\u0302"}
+
+
+def _set_accents(root) -> None:
+    """The converter gives ``\hat`` and ``\widehat`` the ASCII caret, which the drawing
+    sets far above the letter as the spacing character it is: ``\hat`` gets the modifier
+    letter circumflex, which sits on the letter as TeX's does, ``\widehat`` the combining
+    one, which the drawing stretches over its base (pandoc's)."""
+    mover, mo = f"{{{MATHML_NS}}}mover", f"{{{MATHML_NS}}}mo"
+    for el in root.iter(mover):
+        if len(el) != 2 or el[1].tag != mo:
+            continue
+        accent = ACCENTS.get(((el[1].text or "").strip(), el.get("accent") == "true"))
+        if accent:
+            el[1].text = accent
+            el.set("accent", "true")
 
 
 SIGNS = {"\u2212", "+", "\u00b1", "\u2213"}           # −, +, ±, ∓
@@ -100,6 +134,7 @@ def _mark_prefix_signs(root) -> None:
             previous = child
 
 
+SPACE = f"{{{MATHML_NS}}}mspace"
 SCRIPTED = {f"{{{MATHML_NS}}}{tag}" for tag in
             ("msub", "msup", "msubsup", "munder", "mover", "munderover")}
 
@@ -110,29 +145,42 @@ def _space_function_names(root) -> None:
     a name given as an ``mi`` and not one given as an ``mo``, and the converter gives
     some names one way (``\\sin``), some the other (``\\det``, ``\\operatorname``): each
     is made the one its next neighbour needs. A name under or over its limits stays the
-    ``mo`` the drawing sets them for, and gets a thin space before an argument."""
+    ``mo`` the drawing sets them for, and gets a thin space before an argument.
+    After an operand ("x sin(t)", "b lim c") a name the drawing sets as an ``mo`` gets
+    TeX's thin space before it too (one given as an ``mi`` the drawing spaces itself):
+    it was drawn "x̂sin(ωt)"."""
     mo, mi = f"{{{MATHML_NS}}}mo", f"{{{MATHML_NS}}}mi"
 
     def named(el) -> bool:
         text = (el.text or "").strip()
         return el.tag in (mo, mi) and len(text) > 1 and text.isalpha()
 
+    def operand(el) -> bool:
+        if el is None:
+            return False
+        return el.tag not in (mo, SPACE) or el.tag == mo and (el.text or "").strip() in CLOSING
+
+    def thin_space(at: int) -> None:
+        parent.insert(at, ET.Element(SPACE, width="0.167em"))
+
     for parent in list(root.iter()):
         if parent.tag in SCRIPTED:
             continue
         children = list(parent)
         for i, child in enumerate(children):
+            before = children[i - 1] if i else None
             after = children[i + 1] if i + 1 < len(children) else None
             bracket = after is not None and after.tag == mo and \
                 (after.text or "").strip() in OPENING
-            operand = after is not None and after.tag != mo
+            scripted = child.tag in SCRIPTED and len(child) and named(child[0])
             if named(child):
                 child.tag = mo if bracket else mi
                 if child.tag == mi:
                     child.attrib.pop("movablelimits", None)
-            elif child.tag in SCRIPTED and len(child) and named(child[0]) and operand:
-                space = ET.Element(f"{{{MATHML_NS}}}mspace", width="0.167em")
-                parent.insert(list(parent).index(child) + 1, space)
+            if (named(child) and child.tag == mo or scripted) and operand(before):
+                thin_space(list(parent).index(child))
+            if scripted and operand(after) and after.tag != mo:
+                thin_space(list(parent).index(child) + 1)
 
 
 @functools.lru_cache(maxsize=4096)
