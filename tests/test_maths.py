@@ -63,3 +63,44 @@ def test_no_space_before_a_named_function_after_an_operator(before, function):
     from latex2mathml.converter import convert
     tex = f"{before} {function}"
     assert drawn(tex)[0] <= drawn(tex, convert(tex))[0] + 0.5, tex
+
+
+# -- print: display maths on the measure ---------------------------------------------------
+STYLES = m.__file__.rsplit("/", 2)[0] + "/styles"
+
+
+def math_boxes(tmp_path, body: str, sheets: list[str], page: str = "") -> list:
+    """The layout boxes of the drawn formulas of ``body`` (HTML with MathML) set in
+    print with ``sheets`` (of styles/) and ``page`` (more CSS), each with its measure:
+    (its box, the left edge and the width of its line or block)."""
+    from weasyprint import CSS, HTML
+    html, svgs = m.print_html(body, {})
+    (tmp_path / "generated").mkdir(exist_ok=True)
+    for name, svg in svgs.items():
+        (tmp_path / "generated" / f"{name}.svg").write_text(svg, encoding="utf-8")
+    doc = HTML(string=f"<html lang='de'><body>{html}</body></html>",
+               base_url=str(tmp_path) + "/").render(
+        stylesheets=[CSS(filename=f"{STYLES}/{s}") for s in sheets] + [CSS(string=page)])
+    found = []
+
+    def walk(box, block):
+        if getattr(box, "element_tag", None) == "img":
+            found.append((box, block.content_box_x(), block.width))
+        inner = box if hasattr(box, "content_box_x") and box.__class__.__name__.startswith(
+            "Block") else block
+        for child in getattr(box, "children", ()):
+            walk(child, inner)
+    for p in doc.pages:
+        walk(p._page_box, p._page_box)
+    return found
+
+
+def test_display_maths_is_centred_in_a_handout_as_in_the_book(tmp_path):
+    """A reading handout set display maths flush left (the rule that centres it was
+    the book's alone)."""
+    body = "<p>Die Energie:</p>" + m.tex_to_mathml(r"E = mc^2", display=True)
+    for sheets in (["base.css", "print.css"], ["base.css", "handout.css"]):
+        [(box, left, width)] = math_boxes(tmp_path, body, sheets)
+        before = box.border_box_x() - left
+        after = left + width - (box.border_box_x() + box.border_width())
+        assert before > 10 and abs(before - after) < 1, (sheets, before, after)
