@@ -1087,12 +1087,27 @@ class Resolver:
         if doc is None:         # a short text: its images and math are checked here
             self.place_images(tree, path, lambda src: line)
             self.check_math(tree, path, lambda tex: line)
+        lines = doc.body.split("\n") if doc is not None else []
+        taken: dict[str, set[int]] = {}      # each needle's occurrences already placed
+        last = [0]                           # the line of the last problem placed
+
         def at(*needles: str) -> int:
             """The line of the first needle found in the chapter (a value, else the
-            element's text), or the entry's own line."""
+            element's text), or the entry's own line. A needle written more than once
+            (the same attribute on two spans) is placed at its next occurrence: the tree
+            is in the order of the source, so each of its problems is reported at its
+            own line, not all at the first."""
             for needle in needles:
-                if doc is not None and needle and needle in doc.body:
-                    return self.line_in(doc, needle)
+                if doc is None or not needle or needle not in doc.body:
+                    continue
+                found = [doc.body_line + i for i, text in enumerate(lines)
+                         for _ in range(text.count(needle))]
+                used = taken.setdefault(needle, set())
+                free = [k for k in range(len(found)) if k not in used]
+                k = next((k for k in free if found[k] >= last[0]), free[0] if free else 0)
+                used.add(k)
+                last[0] = found[k]
+                return found[k]
             return line if doc is None else doc.title_line
 
         def error(needle: str, message: str, el=None) -> None:
@@ -1131,7 +1146,8 @@ class Resolver:
                     error(value if attr.lower() in ("href", "style") else attr, problem, el)
                     del el.attrib[attr]
                 elif not sanitise.allowed_attribute(tag, attr):
-                    self.report.warning(path, at(attr + "="),
+                    written = [f"{attr}={q}{value}{q}" for q in ('"', "'", "")] if value else []
+                    self.report.warning(path, at(*written, attr + "="),
                                         f"attribute '{attr}' of <{tag}> is not one a book may "
                                         "use; it is dropped")
                     del el.attrib[attr]

@@ -600,3 +600,23 @@ def test_generated_titles_leave_out_note_calls_and_links(book_copy):
     lines = [" ".join(a.text_content().split()) for a in toc.xpath(".//a")]
     assert "2 The Second Chapter and the RSPB" in lines and "2.2 Gannets" in lines, lines
     assert not toc.xpath(".//sup | .//span[@class='address']")
+
+
+def test_each_dropped_attribute_or_element_is_reported_at_its_own_line(book_copy):
+    """An attribute or element a book may not use is reported wherever it is written,
+    each at its line and naming its element: not once, at the line of its first use."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    text = chapter.read_text(encoding="utf-8")
+    added = ("First [one]{foo=bar}.\n\nSecond paragraph.\n\n"
+             "Third paragraph with [two]{foo=baz}.\n\n"
+             "::: {.note foo=bar}\nBox.\n:::\n\nSome <blink>text</blink>.\n\n"
+             "[span]{.field data-z=3 foo=bar} and <blink>more</blink>.\n\n")
+    chapter.write_text(text.replace("## Closing words", added + "## Closing words", 1),
+                       encoding="utf-8")
+    first = text[:text.index("## Closing words")].count("\n") + 1
+    report = reported(book_copy)
+    found = [(d.line - first, d.message.split(" is not")[0]) for d in report.warnings
+             if "a book may" in d.message]
+    assert found == [(0, "attribute 'foo' of <span>"), (4, "attribute 'foo' of <span>"),
+                     (6, "attribute 'foo' of <aside>"), (10, "<blink>"),
+                     (12, "attribute 'foo' of <span>"), (12, "<blink>")], found
