@@ -890,6 +890,7 @@ class Resolver:
         go down one level at a time, or a reader's outline (and a screen reader's
         heading list, and the tagged PDF's H1…H6) has a gap."""
         level = 1
+        noun = "chapter" if doc.kind == "chapter" else "page"
         for h in tree.iter("h1", "h2", "h3", "h4", "h5", "h6"):
             n, title = int(h.tag[1]), _title(h)
             line = self.line_in(doc, title) if title else doc.title_line
@@ -897,6 +898,11 @@ class Resolver:
                 self.report.warning(doc.path, line, f"'# {title}' is a second title: the "
                                     f"document's title is its front matter's title:, and "
                                     f"its sections start at '##'")
+            elif n > level + 1 and level == 1:      # no heading before it but the title
+                self.report.warning(doc.path, line, f"heading '{'#' * n} {title}' skips a "
+                                    f"level: the {noun}'s first heading should be '##' (the "
+                                    f"title, from the front matter's title:, is its one '#' "
+                                    f"heading)")
             elif n > level + 1:
                 self.report.warning(doc.path, line, f"heading '{'#' * n} {title}' skips a "
                                     f"level after a '{'#' * level}' heading: use "

@@ -620,3 +620,24 @@ def test_each_dropped_attribute_or_element_is_reported_at_its_own_line(book_copy
     assert found == [(0, "attribute 'foo' of <span>"), (4, "attribute 'foo' of <span>"),
                      (6, "attribute 'foo' of <aside>"), (10, "<blink>"),
                      (12, "attribute 'foo' of <span>"), (12, "<blink>")], found
+
+
+def test_a_first_heading_that_skips_a_level_is_told_what_the_first_should_be(book_copy):
+    """A document's first heading below ``##`` skips the sections' level: the warning
+    says the first heading should be ``##`` (the title is the one ``#``), not that it
+    follows a heading the document does not have."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Beta in practice", "### Beta in practice", 1), encoding="utf-8")
+    page = book_copy / "back" / "exercise.md"
+    page.write_text(page.read_text(encoding="utf-8").replace(
+        "## The task", "#### The task", 1), encoding="utf-8")
+    _, report = render_clean(book_copy)
+    found = [(Path(d.path).name, d.message) for d in report.warnings if "heading" in d.message]
+    assert found == [
+        ("02-second.md", "heading '### Beta in practice' skips a level: the chapter's first "
+                         "heading should be '##' (the title, from the front matter's title:, "
+                         "is its one '#' heading)"),
+        ("exercise.md", "heading '#### The task' skips a level: the page's first heading "
+                        "should be '##' (the title, from the front matter's title:, is its "
+                        "one '#' heading)")], found
