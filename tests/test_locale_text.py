@@ -64,3 +64,52 @@ def test_the_first_of_a_month_is_written_as_the_language_writes_it():
     assert labels.format_date(fr, "1789-05").split() == ["mai", "1789"]
     assert labels.format_date(de, "2026-10-01").split() == ["1.", "Oktober", "2026"]
     assert labels.format_date(labels.defaults("en-US"), "2026-12-01") == "December 1, 2026"
+
+
+def test_a_dates_day_and_month_are_never_parted():
+    """A generated date keeps its day with its month ("26 août", "3. Oktober" broke at a
+    line's end): the locales join them with a no-break space."""
+    assert labels.format_date(labels.defaults("fr"), "1789-08-26") == "26\u00a0août 1789"
+    assert labels.format_date(labels.defaults("fr"), "2026-12-01") == "1er\u00a0décembre 2026"
+    assert labels.format_date(labels.defaults("de"), "2026-10-03") == "3.\u00a0Oktober 2026"
+    assert labels.format_date(labels.defaults("es"), "1789-05-05") == \
+        "5\u00a0de\u00a0mayo de 1789"
+    for language in ("ar", "he", "ru"):
+        assert "\u00a0" in labels.format_date(labels.defaults(language), "2026-10-03")
+
+
+def test_a_cross_references_label_is_never_parted(tmp_path):
+    """In print, a cross-reference keeps its word with its number and the number whole
+    ("Tableau" / "3.1" and "Tabelle A." / "1" were parted at a line's end); the line may
+    still break before its "(p. 25)", which is never parted either."""
+    import re
+    import subprocess
+    from pathlib import Path
+
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    body = "".join(f'<p>{"ab " * n}voir le <a class="xref" href="#t" data-page="25">'
+                   f'Tabelle A.1</a> et le <a class="xref" href="#t" data-page="25">Tableau '
+                   f'3.1</a> ensuite.</p>' for n in range(30))
+    for handout in (False, True):
+        css = pdf.label_css(labels.defaults("fr"), handout).replace(
+            "target-counter(attr(href url), page)", '"25"')
+        out = tmp_path / f"t{handout}.pdf"
+        HTML(string=f'<html lang="fr"><body>{body}<p id="t">T</p></body></html>').write_pdf(
+            out, stylesheets=[CSS(root / "styles" / "base.css"),
+                              CSS(root / "styles" / "print.css"), CSS(string=css),
+                              CSS(string="@page { size: A6; margin: 10mm 15mm; }")])
+        bbox = subprocess.run(["pdftotext", "-bbox", str(out), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        lines: dict = {}
+        for page, words in enumerate(bbox.split("<page ")):
+            for y, word in re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)"[^>]*>([^<]*)<',
+                                      words):
+                lines.setdefault((page, float(y)), []).append(word)
+        text = [words for words in lines.values() if len(words) > 1]     # not a folio
+        ends, starts = [words[-1] for words in text], [words[0] for words in text]
+        assert not {"Tabelle", "A.", "Tableau", "(p."} & set(ends), ends
+        assert not {"1", "A.1", "3.1", "25)"} & set(starts), starts
+        assert "(p." in starts        # a line may break before the page

@@ -82,12 +82,15 @@ def label_css(labels: dict, handout: bool) -> str:
     # a book's part carries its pages in data-page (numbered after layout); a handout is
     # one document, whose links lead inside it: WeasyPrint counts their pages itself
     page = "target-counter(attr(href url), page)" if handout else "attr(data-page)"
-    page_ref = _css_content(labels["page_ref"], {"page": page})
+    # "(p. 25)" is never parted at a line's end (a word joiner after each of its spaces),
+    # nor a label from its number ("Tableau" / "3.1", "Tabelle A." / "1"): the line may
+    # break before the page only
+    page_ref = _css_content(labels["page_ref"].replace(" ", " \u2060"), {"page": page})
     page_of = _css_content(labels["page_of"], {"page": "counter(page)",
                                                "pages": "counter(pages)"})
     xref = "a.xref" if handout else "a.xref[data-page]"   # no data-page: no page printed
-    # "(p. 25)" is never parted at a line's end
-    css = f'{xref}::after {{ content: " (" {page_ref} ")"; white-space: nowrap; }}\n'
+    css = (f'{xref} {{ white-space: nowrap; }}\n'
+           f'{xref}::after {{ content: " (" {page_ref} ")"; white-space: normal; }}\n')
     return css + (f'@page {{ @bottom-center {{ content: {page_of}; }} }}\n' if handout else "")
 
 
