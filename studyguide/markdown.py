@@ -109,9 +109,12 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
     """Fenced divs and index spans to the HTML Python-Markdown understands."""
     problems: list[Problem] = []
     lines = text.split("\n")
+    code = mdext.code_lines(lines)
     out: list[str] = []
     stack: list[tuple[str, int]] = []
-    for i, (line, in_code) in enumerate(zip(lines, mdext.code_lines(lines))):
+    # (an index span's attributes may wrap onto the next line)
+    for i, line in mdext.joined_attributes(lines, code):
+        in_code = code[i]
         lineno = first_line + i
         if in_code:
             out.append(line)

@@ -506,7 +506,13 @@ def wrapped_attributes(lines: list[str], code: list[bool]) -> list[str]:
     """Attributes that wrap onto the next lines (``[word]{.index`` / ``entry="…"}``)
     are one line's, as Pandoc reads them: Python-Markdown read only one line's, and
     printed the rest (the index mark, the figure's id and width lost)."""
-    out: list[str] = []
+    return [line for _, line in joined_attributes(lines, code)]
+
+
+def joined_attributes(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
+    """``lines`` with attributes that wrap joined to their first line, each line with
+    the index of the source line it starts at."""
+    out: list[tuple[int, str]] = []
     i = 0
     while i < len(lines):
         line, j = lines[i], i
@@ -519,7 +525,7 @@ def wrapped_attributes(lines: list[str], code: list[bool]) -> list[str]:
                     j = k
                     break
                 k += 1
-        out.append(line)
+        out.append((i, line))
         i = j + 1
     return out
 

@@ -483,6 +483,26 @@ def test_an_index_span_may_carry_an_id_and_other_attributes(book_copy):
     assert "smallcaps" in body.xpath("//span[.='Bolzano']")[0].get("class")
 
 
+def test_an_index_spans_attributes_may_wrap_onto_the_next_line(book_copy):
+    """A hard-wrapped ``[text]{.index`` / ``entry="…"}`` is an index mark, as pandoc
+    reads it (its attributes were printed and the entry lost, without a word); the
+    lines after it keep their numbers in messages."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words",
+        "The revolutionary [tribunals]{.index\nentry=\"Terror!tribunals\"} sat daily.\n\n"
+        "See [nothing](#no-such-id).\n\n## Closing words", 1), encoding="utf-8")
+    report = Reporter(book_copy)
+    rb = render_book(load_book(book_copy, report), report)
+    assert "tribunals" in str([e for e in rb.index if e["term"] == "Terror"]), rb.index
+    body = next(d.body_html for d in rb.docs if "sat daily" in d.body_html)
+    assert "{.index" not in body and 'tribunals"}' not in body and ' entry=' not in body
+    lines = chapter.read_text(encoding="utf-8").split("\n")
+    missing = [d for d in report.diagnostics if "no-such-id" in d.message]
+    assert [d.line for d in missing] == [1 + next(i for i, s in enumerate(lines)
+                                                  if "no-such-id" in s)], missing
+
+
 def test_a_chapter_that_cannot_be_read_gives_its_own_errors_only(book_copy):
     """A chapter whose front matter is broken is reported at its line; the links to its
     ids from other chapters, and the table, terms and sources only it uses, are not
