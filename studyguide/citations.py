@@ -450,7 +450,27 @@ def format_citations(sources: list[str], references: list[dict], style: Style | 
                            "--data-dir", ".", "--resource-path", ".",
                            "-M", f"lang={lang}", "--wrap=none"],
                           citation_document(sources, nocite), cwd=folder)
-    return parse_citeproc_html(out, len(sources))
+    return _language_delimiters(parse_citeproc_html(out, len(sources)), lang)
+
+
+# the semicolon between two works of one citation: after the link of the one before
+# (every style's item is a link, ``link-citations``)
+ITEM_SEMICOLON = re.compile(r"(</a>);(?=\s)")
+
+
+def _language_delimiters(cites: CitationSet, lang: str) -> CitationSet:
+    """``cites`` with the semicolon between two works set as the book's language sets
+    it (its ``semicolon`` label): French puts a narrow no-break space before it,
+    "(Lefebvre 1939 ; Furet et Richet 1965)"; the style's delimiter is "; " whatever
+    the language. (A semicolon in a work's title is the work's.)"""
+    from .labels import defaults
+    semicolon = str(defaults(lang).get("semicolon", ";"))
+    space = semicolon[:-1] if semicolon.endswith(";") else ""
+    if not space:
+        return cites
+    def spaced(d: dict[str, str]) -> dict[str, str]:
+        return {i: ITEM_SEMICOLON.sub(r"\1" + space + ";", html) for i, html in d.items()}
+    return CitationSet(spaced(cites.rendered), cites.bibliography, spaced(cites.notes))
 
 
 def parse_citeproc_html(out: str, count: int) -> CitationSet:

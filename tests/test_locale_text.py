@@ -113,3 +113,30 @@ def test_a_cross_references_label_is_never_parted(tmp_path):
         assert not {"Tabelle", "A.", "Tableau", "(p."} & set(ends), ends
         assert not {"1", "A.1", "3.1", "25)"} & set(starts), starts
         assert "(p." in starts        # a line may break before the page
+
+
+def test_the_semicolon_between_cited_works_is_set_as_the_language_sets_it():
+    """French sets a narrow no-break space before the semicolon between two works of a
+    citation, "(Lefebvre 1939 ; Furet et Richet 1965)", as before its own semicolons;
+    in an author-date and a note style alike. A work's title keeps its own."""
+    from studyguide.citations import bundled_style, format_citations
+    refs = [{"id": "lef", "type": "book", "title": "Quatre-vingt-neuf", "issued":
+             {"date-parts": [[1939]]}, "author": [{"family": "Lefebvre", "given": "G."}]},
+            {"id": "fur", "type": "book", "title": "La Révolution; une histoire",
+             "issued": {"date-parts": [[1965]]},
+             "author": [{"family": "Furet", "given": "F."}, {"family": "Richet",
+                                                             "given": "D."}]}]
+    from lxml import html as lxml_html
+
+    def text(html: str) -> str:
+        return lxml_html.fragment_fromstring(html, create_parent="div").text_content()
+    cites = format_citations(["[@lef; @fur]"], refs, bundled_style("chicago-author-date"),
+                             "fr-FR")
+    assert text(cites.rendered["0"]) == "(Lefebvre 1939\u202f; Furet et Richet 1965)"
+    notes = format_citations(["[@lef; @fur]"], refs,
+                             bundled_style("chicago-notes-bibliography"), "fr-FR").notes
+    assert "(1939)\u202f; F. Furet" in text(notes["0"])
+    assert "La Révolution; une histoire" in text(notes["0"])
+    english = format_citations(["[@lef; @fur]"], refs, bundled_style("chicago-author-date"),
+                               "en-GB")
+    assert text(english.rendered["0"]) == "(Lefebvre 1939; Furet and Richet 1965)"
