@@ -30,6 +30,15 @@ COMMANDS = {
 
 
 # -- parsers ------------------------------------------------------------------------
+PAPERS = ("A4", "Letter")    # schema.PAPER_SIZES, without loading the schema to start
+
+
+def _paper(name):
+    """A paper size named in any case ("letter", "a4") as it is spelled ("Letter")."""
+    from .schema import paper_size
+    return paper_size(name) or name
+
+
 def _common(p: argparse.ArgumentParser, top: bool) -> None:
     """-v/--debug and -q, accepted before and after the subcommand's name."""
     default = False if top else argparse.SUPPRESS
@@ -44,7 +53,7 @@ def _render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", action="append", choices=["pdf", "epub"], dest="formats",
                    help="build this format; repeat for several (default: the book's "
                         "outputs:); the command line overrides the book")
-    p.add_argument("--paper", action="append", choices=["A4", "Letter"], dest="papers",
+    p.add_argument("--paper", action="append", choices=PAPERS, dest="papers", type=_paper,
                    help="paper size of the PDFs; repeat for both (default: the book's "
                         "paper:); the command line overrides the book")
     p.add_argument("--edition", action="append", choices=["student", "teacher"],
@@ -162,6 +171,7 @@ def overrides(opts) -> list[str]:
             ("--format", opts.formats, "outputs", ["pdf", "epub"], FORMATS),
             ("--paper", opts.papers, "paper", "A4", PAPER_SIZES)):
         declared = data.get(key, default)
+        declared = _paper(declared) if key == "paper" else declared
         listed = declared if isinstance(declared, list) else [declared]
         if not all(isinstance(v, str) and v in valid for v in listed):
             continue             # book.yaml's own error, which the build reports

@@ -95,15 +95,23 @@ Language = Annotated[str, AfterValidator(_strip), AfterValidator(_language),
                      Doc("language tag (BCP 47)")]
 
 
+def paper_size(value: Any) -> str | None:
+    """The paper size a name stands for, in any case ("letter", "a4"); None if none."""
+    if not isinstance(value, str):
+        return None
+    return next((size for size in PAPER_SIZES if size.lower() == value.strip().lower()), None)
+
+
 def _paper(value: Any) -> Any:
-    if value not in PAPER_SIZES:
+    size = paper_size(value)
+    if size is None:
         shown = value if isinstance(value, str) else _kind(value)
         raise ValueError(f"unknown paper size {shown!r} (use one of: "
                          f"{', '.join(PAPER_SIZES)})")
-    return value
+    return size
 
 
-Paper = Annotated[str, BeforeValidator(_paper), Doc("`A4` or `Letter`")]
+Paper = Annotated[str, BeforeValidator(_paper), Doc("`A4` or `Letter` (any case)")]
 
 
 def _date(value: Any) -> Any:
