@@ -567,6 +567,35 @@ def reference_attributes(lines: list[str], code: list[bool]) -> list[str]:
     return out
 
 
+# the HTML a book may write whose content is Markdown, as in Pandoc (the extension
+# ``md_in_html`` reads it where the tag says ``markdown="1"``)
+HTML_BLOCK_TAG = re.compile(
+    r"<(div|details|section|aside|article|header|footer|figure|figcaption|blockquote|"
+    r"table|thead|tbody|tfoot|tr|td|th|caption|dl|dt|dd|ul|ol|li|nav|main)"
+    r"((?:\s[^<>]*?)?)(/?)>", re.I)
+
+
+def markdown_in_html(lines: list[str], code: list[bool]) -> list[str]:
+    """Markdown inside a raw HTML block (``<div>`` … ``</div>``, a table's cells) is
+    read as Markdown, as Pandoc reads it: it printed as source, asterisks and all."""
+    def mark(m: re.Match) -> str:
+        if m.group(3) or re.search(r"\bmarkdown\s*=", m.group(2)):
+            return m.group(0)
+        return f'<{m.group(1)}{m.group(2)} markdown="1">'
+    out = []
+    for line, is_code in zip(lines, code):
+        if is_code or "<" not in line:
+            out.append(line)
+            continue
+        masked = _masked(line)
+        pieces, pos = [], 0
+        for m in HTML_BLOCK_TAG.finditer(masked):
+            pieces += [line[pos:m.start()], mark(HTML_BLOCK_TAG.match(line, m.start()))]
+            pos = m.end()
+        out.append("".join(pieces) + line[pos:])
+    return out
+
+
 TILDE_DEFINITION = re.compile(r"^( {0,3})~(?=[ \t])")
 
 
@@ -664,7 +693,7 @@ class PandocLines(Preprocessor):
     """Every line rewrite above, in order, outside fenced code."""
 
     def run(self, lines: list[str]) -> list[str]:
-        steps = (display_math, wrapped_attributes, reference_attributes, tilde_definitions,
+        steps = (display_math, markdown_in_html, wrapped_attributes, reference_attributes, tilde_definitions,
                  inline_notes,
                  image_titles, apostrophes, unnumbered,
                  paren_markers, line_blocks, simple_tables,

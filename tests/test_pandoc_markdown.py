@@ -323,3 +323,18 @@ def test_unused_note_is_a_warning_and_left_out(book_copy):
     assert any("'[^spare]' is defined but never used" in w.message for w in report.warnings)
     body = out.docs[1].body_html
     assert "Never called" not in body and "fnref-spare" not in body
+
+
+@pytest.mark.parametrize("source, element", [
+    ("<table>\n<tr><td>*cell*</td><td>**bold** cell</td></tr>\n</table>", "em"),
+    ("<details>\n<summary>Answer</summary>\nIt is a **puffin**.\n</details>", "strong"),
+])
+def test_markdown_inside_raw_html_is_read_as_pandoc_reads_it(source, element):
+    """A table's cells and a ``details`` block written in HTML hold Markdown, which was
+    printed as source ("*cell*"); pandoc makes the same element of it."""
+    from studyguide.markdown import markdown_to_html
+    ours, theirs = parse(markdown_to_html(source)), parse(pypandoc.convert_text(
+        source, "html5", format="markdown"))
+    assert [e.text_content() for e in ours.iter(element)] == \
+        [e.text_content() for e in theirs.iter(element)] != []
+    assert "*" not in ours.text_content()
