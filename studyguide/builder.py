@@ -166,9 +166,11 @@ def prepare(opts: Options, store: cache_mod.Cache | None = None,
 
 def read_book(content: Path, report: Reporter):
     """The book's model, read and checked (``loader.load_book``); raises the errors
-    found if it could not be read."""
+    found if it could not be read. A book.yaml whose problems lie in its metadata alone
+    (a date, a paper size) leaves the book to be read and rendered, so that the errors of
+    its chapters are found in the same run."""
     with stage(report):
-        book = load_book(content, report)
+        book = load_book(content, report, partial=True)
     if book is None:
         report.check()
         raise BuildError(report.diagnostics or [Diagnostic(

@@ -54,9 +54,19 @@ def book_language(root: Path) -> str | None:
     return language.strip() or None if isinstance(language, str) else None
 
 
-def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict, bool]:
+# keys of book.yaml that only the outputs' metadata and look depend on: a book read
+# without one of them at fault (its default taken) renders as it would with it
+METADATA_KEYS = frozenset({
+    "subtitle", "kicker", "authors", "editors", "translators", "publisher", "series",
+    "edition", "date", "identifier", "isbn", "keywords", "licence", "license",
+    "description", "paper", "csl", "nocite", "outputs", "labels", "stylesheet",
+    "templates"})
+
+
+def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict, frozenset]:
     """``book.yaml``, validated against ``schema.BookConfig``: the metadata, the YAML
-    mapping (its lines place later problems) and whether it was free of problems.
+    mapping (its lines place later problems) and the keys at fault (empty if it was free
+    of problems; ``""`` for a problem of the file, such as a key given twice).
 
     With a problem in an optional key, the metadata is made without that key (every
     problem reported), so that the rest of the book is still checked in the same run;
@@ -65,13 +75,14 @@ def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict, 
     reported = len(report.errors)
     data = read_yaml(path, report, "book")
     if data is None and len(report.errors) > reported:
-        return None, {}, False   # unreadable or malformed, and reported
+        return None, {}, frozenset({""})   # unreadable or malformed, and reported
     if not isinstance(data, dict):
         found = "an empty file" if data is None else \
             "a list" if isinstance(data, list) else "a single value"
         report.error(path, 1, "book.yaml must be a YAML mapping of the book's settings "
                      f"(title:, language:, chapters: ...), not {found}")
-        return None, {}, False
+        return None, {}, frozenset({""})
+    faults = {""} if len(report.errors) > reported else set()
     config = schema.validate(schema.BookConfig, data, path, report, partial=True)
     language = data.get("language") if isinstance(data.get("language"), str) else ""
     overrides = data.get("labels") if isinstance(data.get("labels"), dict) else None
@@ -81,8 +92,9 @@ def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict, 
     # a label in error keeps its default, which the rest of the book can be checked with
     reported += len(report.errors) - before
     if config is None:
-        return None, data, False
+        return None, data, frozenset(faults | {""})
     bad = schema.bad_keys(schema.BookConfig, data)
+    faults |= bad
     if bad:                      # the rest of the loading reads only the good keys
         good = LineDict({k: v for k, v in data.items() if k not in bad})
         good.line, good.key_lines = data.line, data.key_lines
@@ -102,7 +114,9 @@ def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict, 
     if not meta.identifier:
         meta.identifier = f"urn:isbn:{meta.isbn_epub}" if meta.isbn_epub else \
             "urn:studyguide:" + slugify(meta.title)
-    return meta, data, len(report.errors) == reported
+    if len(report.errors) > reported and not faults:
+        faults.add("")
+    return meta, data, frozenset(faults)
 
 
 def load_chapter(path: Path, cid: str, number: int | None, kind: str,
@@ -428,14 +442,17 @@ def load_nocite(raw: dict, book: Book, book_yaml: Path, report: Reporter) -> lis
     return ["*"] if "*" in keys else list(dict.fromkeys(keys))
 
 
-def load_book(root: Path, report: Reporter) -> Book | None:
+def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | None:
     """Read the whole content folder; ``None`` if book.yaml has a problem (all of the
-    book's problems reported all the same)."""
+    book's problems reported all the same). With ``partial``, a book whose book.yaml has
+    problems only in keys the content does not depend on (``METADATA_KEYS``: a date, a
+    paper size, an ISBN...) is returned all the same, for the content to be rendered
+    and checked in the same run."""
     root = root.resolve()
     if not (root / "book.yaml").exists():
         report.error(root / "book.yaml", 0, "no book.yaml in the content folder")
         return None
-    meta, raw, valid = load_metadata(root, report)
+    meta, raw, faults = load_metadata(root, report)
     book_yaml = root / "book.yaml"
 
     def documents(key: str, kind: str) -> list[Chapter]:
@@ -471,7 +488,7 @@ def load_book(root: Path, report: Reporter) -> Book | None:
     unread: list[Path] = []     # (their errors reported: links to them are not "missing")
 
     chapters = documents("chapters", "chapter")
-    if not raw.get("chapters") and meta is not None and not (valid is False and
+    if not raw.get("chapters") and meta is not None and not (faults and
                                                              "chapters" in raw.key_lines):
         report.error(book_yaml, line_of(raw, "chapters"), "the book lists no chapters")
     back = documents("back_matter", "back")
@@ -536,8 +553,9 @@ def load_book(root: Path, report: Reporter) -> Book | None:
         elif check_templates(path, report):
             book.templates_dir = path
     # a book.yaml with a problem was read without the keys at fault, only to find every
-    # other problem: it is not rendered, which would report their consequences too
-    return book if valid else None
+    # other problem: it is not rendered, which would report their consequences too, but
+    # where only metadata is at fault (and ``partial``), which has none
+    return book if not faults or partial and faults <= METADATA_KEYS else None
 
 
 def load_master_table(raw: dict, path: Path, tables: dict, report: Reporter) -> dict | None:
