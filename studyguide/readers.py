@@ -21,6 +21,11 @@ from .errors import Reporter
 
 # characters XML 1.0 forbids (tab, newline and carriage return are fine)
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# what a colon and a space inside a text do, and what to do: a hint of two errors (the
+# YAML error of "title: Méthode : analyser", a list item read as a mapping)
+COLON_IN_TEXT = "YAML reads a colon followed by a space as a key; put the whole text in quotes"
+# a line "key: value" (or "- key: value"): its key and value
+KEY_VALUE = re.compile(r"\s*(?:-\s+)?([^\s#:][^#]*?):\s+(\S.*?)\s*$")
 
 
 class LineDict(dict):
@@ -268,6 +273,9 @@ def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> 
         hint = f"; the character is '{found}': put the value in quotes (a YAML value cannot " \
             "start with @ or `, and a citation in a [list, of, cells] needs quotes too)" \
             if found in ("@", "`") else ""
+        if problem.startswith("mapping values are not allowed") and mark and \
+                mark.line < len(lines):
+            hint = _colon_hint(lines[mark.line], mark.column)
         report.error(path, line, f"malformed YAML: {problem}{where}{hint}")
     except yaml.YAMLError as exc:
         report.error(path, first_line, f"malformed YAML: {exc}")
@@ -276,6 +284,16 @@ def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> 
     finally:
         loader.dispose()
     return None
+
+
+def _colon_hint(line: str, column: int) -> str:
+    """The hint for a colon and a space inside a value, where YAML found a second key
+    (``title: Méthode : analyser``, at ``column``): the line as it should be written."""
+    m = KEY_VALUE.match(line)
+    if not m or m.start(2) > column:
+        return ""
+    value = m.group(2).replace("\\", "\\\\").replace('"', '\\"')
+    return f'; {COLON_IN_TEXT} ({m.group(1)}: "{value}")'
 
 
 def _control_in(value, line: int = 1) -> int | None:

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
                       StrictBool, TypeAdapter, ValidationError, model_validator)
 
-from .readers import line_of
+from .readers import COLON_IN_TEXT, line_of
 
 PAPER_SIZES = ("A4", "Letter")
 FORMATS = ("pdf", "epub")
@@ -590,8 +590,7 @@ def message(error: dict, model: Any) -> str:
             return f"{subject} must be one {doc or 'text'}, not a list (write it without " \
                    "the [ ])"
         if kind == "string_type" and isinstance(value, dict) and len(value) == 1:
-            return f"{subject} must be a text, not a mapping: YAML reads a colon followed " \
-                   "by a space as a key; put the whole text in quotes"
+            return f"{subject} must be a text, not a mapping: {COLON_IN_TEXT}"
         if kind == "string_type" and (isinstance(value, bool) or value is None):
             return f"{subject} must be a text, not {_shown(value)}: YAML reads yes, no, " \
                    "on, off, true, false and null (or nothing) as such; put the text in " \

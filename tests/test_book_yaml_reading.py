@@ -58,3 +58,37 @@ def test_a_fault_in_book_yamls_metadata_leaves_the_chapters_checked(book_copy, c
     err = capsys.readouterr().err
     assert "unknown citation key" not in err and "missing image" not in err, err
     assert "check failed: 3 error(s)" in err, err
+
+
+def test_a_colon_inside_a_text_is_explained_where_yaml_fails(tmp_path):
+    """"title: Méthode : analyser…" (French sets a space before a colon) is a YAML error
+    at the second colon, which said only "mapping values are not allowed"; it now says
+    why, and how the line is written, as the same colon in a list item does."""
+    from studyguide.readers import read_markdown, read_yaml
+    page = tmp_path / "methode.md"
+    page.write_text("---\ntitle: Méthode : analyser un document historique\n---\n\nTexte.\n",
+                    encoding="utf-8")
+    report = Reporter(tmp_path)
+    read_markdown(page, report)
+    [error] = report.errors
+    assert error.line == 2 and error.message.startswith(
+        "malformed YAML: mapping values are not allowed"), error
+    assert error.message.endswith(
+        "; YAML reads a colon followed by a space as a key; put the whole text in quotes "
+        '(title: "Méthode : analyser un document historique")'), error
+    # in book.yaml, a value with quotes of its own
+    path = tmp_path / "book.yaml"
+    path.write_text('title: T\ndescription: Le "grand" livre : une méthode\n',
+                    encoding="utf-8")
+    report = Reporter(tmp_path)
+    read_yaml(path, report, "book")
+    [error] = report.errors
+    assert error.line == 2 and error.message.endswith(
+        '(description: "Le \\"grand\\" livre : une méthode")'), error
+    # a key indented under a text is another mistake: no such hint
+    path.write_text("title: T\n  subtitle: S\n", encoding="utf-8")
+    report = Reporter(tmp_path)
+    read_yaml(path, report, "book")
+    [error] = report.errors
+    assert "mapping values are not allowed" in error.message and "quotes" not in \
+        error.message, error
