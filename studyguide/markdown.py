@@ -99,6 +99,42 @@ def tokenize_citations(text: str, registry: Registry, path: Path, first_line: in
     return "".join(out)
 
 
+EXAMPLE_ITEM = re.compile(r"^( {0,3})\(@([\w-]*)\)(?=[ \t])", re.M)
+
+
+def example_lists(text: str) -> str:
+    """Pandoc's example lists: ``(@)`` and ``(@label)`` items are numbered in one
+    sequence through the text (a later list goes on from the last), and ``(@label)`` in
+    the text is the number of the item so labelled. They were printed as "(@)" and a
+    label was read as a citation. Each marker is written with its number, ``(3)``."""
+    lines = text.split("\n")
+    code = mdext.code_lines(lines)
+    numbers: dict[str, int] = {}
+    count = 0
+    for i, line in enumerate(lines):
+        m = None if code[i] else EXAMPLE_ITEM.match(line)
+        if not m:
+            continue
+        count += 1
+        if m.group(2):
+            numbers.setdefault(m.group(2), count)
+        # the first item of a list says that it is an example list (``ListSpacing``):
+        # the block before it is not an example item (its own lines indented)
+        before = next((s for s in reversed(lines[:i]) if s.strip() and s[0] != " "), "")
+        rest = line[m.end():]
+        if not re.match(r" {0,3}\(\d+\)[ \t]", before):
+            rest = re.sub(r"^([ \t]+)", lambda sp: sp.group(1) + mdext.EXAMPLE, rest)
+        lines[i] = f"{m.group(1)}({count})" + rest
+    if not count:
+        return text
+    if numbers:
+        label = re.compile(r"\(@(" + "|".join(map(re.escape, sorted(numbers, key=len,
+                                                                    reverse=True))) + r")\)")
+        lines = [line if is_code else label.sub(lambda m: f"({numbers[m.group(1)]})", line)
+                 for line, is_code in zip(lines, code)]
+    return "\n".join(lines)
+
+
 @dataclass
 class Problem:
     line: int

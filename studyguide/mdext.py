@@ -139,6 +139,7 @@ def reindent(lines: list[str], code: list[bool]) -> list[str]:
 
 
 TIGHT, LOOSE = "\ue010", "\ue011"     # after a list's first marker: how it is spaced
+EXAMPLE = "\ue012"                    # ... and that it is an example list (``(@)``)
 
 
 def _kinds(marker: str) -> set:
@@ -759,6 +760,9 @@ class ListSpacing(Treeprocessor):
             if not text.startswith((TIGHT, LOOSE)):
                 continue
             holder.text = text[1:]
+            if holder.text.startswith(EXAMPLE):
+                holder.text = holder.text[1:]
+                lst.set("class", "example")
             for li in items:
                 (self.paragraph if text[0] == LOOSE else self.plain)(li)
 
@@ -938,7 +942,7 @@ class QuoteAfterInline(Postprocessor):
 
     def run(self, text: str) -> str:
         # (the marks of a list's spacing inside raw HTML, which no list took)
-        text = text.replace(TIGHT, "").replace(LOOSE, "")
+        text = text.replace(TIGHT, "").replace(LOOSE, "").replace(EXAMPLE, "")
         from .markdown import QUOTES, quotes_in_use
         pairs = [QUOTES.get(quotes_in_use(), ("&ldquo;", "&rdquo;")), ("&lsquo;", "&rsquo;")]
         for left, right in pairs:

@@ -28,8 +28,8 @@ from .errors import Reporter
 from .labels import fill
 from .loader import slugify
 from .mdext import TITLE_DOLLAR
-from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, quotes_in_use,
-                       rewrite_blocks, tokenize_citations, use_language)
+from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
+                       quotes_in_use, rewrite_blocks, tokenize_citations, use_language)
 from .model import Book, Chapter, SpineEntry, Table, at_line
 from .readers import line_of
 from .sanitise import to_html
@@ -324,7 +324,8 @@ class Resolver:
 
     # -- stage 1: Markdown to HTML with tokens ------------------------------------
     def convert_doc(self, doc: Chapter) -> dict:
-        body = tokenize_citations(doc.body, self.registry, doc.path, doc.body_line)
+        body = tokenize_citations(example_lists(doc.body), self.registry, doc.path,
+                                  doc.body_line)
         if self.book.style is not None and self.book.style.note:
             uses = self.registry.uses
             # citeproc meets the body's citations in reading order (a footnote's where
