@@ -36,6 +36,7 @@ ALIGNED = re.compile(r"\\(begin|end)\{aligned\}")
 PRIORITY = 186          # after code spans (190), before backslash escapes (180) and
                         # pandoc's escaped space and line break (185), which are TeX here
 SIZE = 16               # px per em of the drawn SVG; the PDF scales it to the text
+MIN_SCALE = 0.7         # the smallest a display formula is set to fit its measure
 _MATH = re.compile(r"<math\b[^>]*>.*?</math>", re.S)
 _ALT = re.compile(r'\balttext="([^"]*)"')
 
@@ -99,9 +100,9 @@ ACCENTS = {("^", True): "\u02c6", ("^", False): "\u0302"}
 
 
 def _set_accents(root) -> None:
-    """The converter gives ``\hat`` and ``\widehat`` the ASCII caret, which the drawing
-    sets far above the letter as the spacing character it is: ``\hat`` gets the modifier
-    letter circumflex, which sits on the letter as TeX's does, ``\widehat`` the combining
+    """The converter gives ``\\hat`` and ``\\widehat`` the ASCII caret, which the drawing
+    sets far above the letter as the spacing character it is: ``\\hat`` gets the modifier
+    letter circumflex, which sits on the letter as TeX's does, ``\\widehat`` the combining
     one, which the drawing stretches over its base (pandoc's)."""
     mover, mo = f"{{{MATHML_NS}}}mover", f"{{{MATHML_NS}}}mo"
     for el in root.iter(mover):
@@ -201,7 +202,12 @@ def print_html(html_text: str, drawn: dict[str, str]) -> tuple[str, dict[str, st
     """HTML with every ``<math>`` replaced by an image of its SVG (``generated/NAME.svg``,
     for the PDF writer's fetcher to serve), sized in ems to the surrounding text and
     lowered by the formula's depth, with the TeX as its text alternative; and the SVGs
-    it names. ``drawn`` holds SVGs drawn already, by name."""
+    it names. ``drawn`` holds SVGs drawn already, by name.
+
+    A display formula wider than its measure is set smaller to fit it (base.css gives
+    it the measure as its greatest width, its height follows), down to ``MIN_SCALE`` of
+    its size and no further: one that does not fit even so runs past the margin, and
+    the print preflight reports it at its line."""
     used: dict[str, str] = {}
 
     def image(m: re.Match) -> str:
@@ -211,9 +217,11 @@ def print_html(html_text: str, drawn: dict[str, str]) -> tuple[str, dict[str, st
         width, height, depth = _metrics(svg)
         alt = _ALT.search(mathml)
         block = 'display="block"' in mathml[:mathml.find(">")]
+        size = (f"min-width: {MIN_SCALE * width / SIZE:.3f}em" if block
+                else f"height: {height / SIZE:.3f}em")
         return (f'<img class="math{" display" if block else ""}" src="generated/{name}.svg" '
                 f'alt="{alt.group(1) if alt else ""}" '
-                f'style="width: {width / SIZE:.3f}em; height: {height / SIZE:.3f}em; '
+                f'style="width: {width / SIZE:.3f}em; {size}; '
                 f'vertical-align: {-depth / SIZE:.3f}em"/>')
     return _MATH.sub(image, html_text), used
 

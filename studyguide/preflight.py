@@ -16,12 +16,14 @@ is still caught:
 - ``underfull``: a page less than a quarter full that is not the last of its part;
 - ``name``: a proper name (from the book's people and glossary) split by a hyphen;
 - ``ladder``: three or more consecutive lines ending in a hyphen;
-- ``overflow``: text past the margins of the text block;
+- ``overflow``: text past the margins of the text block, or a drawing: a formula (print
+  draws maths) or a picture, each a Figure of the PDF's structure tree;
 - ``quotes``: a straight quote or apostrophe (code excepted).
 
 A finding names the PDF and its page and, where the builder knows it, the source file
 and line of what is on that page, or closer: a heading's line, a table's (its slot or its
-Markdown table), the line of the paragraph whose words an overflowing line prints.
+Markdown table), the line of the paragraph whose words an overflowing line prints, the
+line of a formula's TeX (a Figure's text alternative).
 """
 from __future__ import annotations
 
@@ -98,6 +100,16 @@ class Line:
         return [Char(*c) for c in zip(self.inked, self.sizes, self.baselines, self.fonts)]
 
 
+class Drawing(NamedTuple):
+    """What one Figure of a tagged PDF draws on a page (a picture, or a formula, which
+    print draws), with its text alternative (a formula's is its TeX)."""
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    alt: str
+
+
 @dataclass
 class PageText:
     number: int
@@ -109,6 +121,7 @@ class PageText:
     foot: list[Line]         # folio
     tables: list             # pdfplumber tables (bbox, rows)
     rules: list[float] = ()  # tops of rules drawn across the text block (answer lines)
+    drawings: list = ()      # what a Figure of the structure tree draws (``Drawing``)
 
     @property
     def empty(self) -> bool:
@@ -193,7 +206,8 @@ def read_pages(source, first: int = 0, stop: int | None = None) -> list[PageText
             rects, strokes, curves = _shapes(page, height)
             tables = _tables(rects + strokes + curves) if rects or strokes else []
             pages.append(PageText(i + 1, width, height, head, body, [], foot, tables,
-                                  _rules(width, height, rects, strokes)))
+                                  _rules(width, height, rects, strokes),
+                                  _drawings(page, height)))
             page.close()
     finally:
         doc.close()
@@ -296,6 +310,68 @@ def _shapes(page, height: float) -> tuple[list, list, list]:
             else:
                 curves.append(dict(d, object_type="curve", pts=pts))
     return rects, lines, curves
+
+
+def _drawings(page, height: float) -> list[Drawing]:
+    """What the page's Figures draw: the bounds of the objects of each Figure's marked
+    content (its MCID), with the Figure's text alternative from the structure tree. An
+    untagged PDF has none."""
+    import ctypes
+    import pypdfium2.raw as c
+    name, length, mcid = (ctypes.c_ushort * 16)(), ctypes.c_ulong(), ctypes.c_int()
+    bounds: dict[int, list[float]] = {}
+    for obj in page.get_objects(max_depth=0):
+        for k in range(c.FPDFPageObj_CountMarks(obj.raw)):
+            mark = c.FPDFPageObj_GetMark(obj.raw, k)
+            if not c.FPDFPageObjMark_GetName(mark, name, ctypes.sizeof(name), length) or \
+                    bytes(name)[:length.value].decode("utf-16-le").rstrip("\0") != "Figure" \
+                    or not c.FPDFPageObjMark_GetParamIntValue(mark, b"MCID", mcid):
+                continue
+            x0, y0, x1, y1 = obj.get_bounds()
+            box = bounds.setdefault(mcid.value, [x0, y0, x1, y1])
+            box[:] = min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)
+    if not bounds:
+        return []
+    alts = _figure_alts(page)
+    return [Drawing(x0, x1, height - y1, height - y0, alts.get(key, ""))
+            for key, (x0, y0, x1, y1) in sorted(bounds.items())]
+
+
+def _figure_alts(page) -> dict[int, str]:
+    """The text alternative of each Figure of the page's structure tree, by the MCIDs of
+    its marked content."""
+    import ctypes
+    import pypdfium2.raw as c
+
+    def text(get, el) -> str:
+        size = get(el, None, 0)
+        buf = ctypes.create_string_buffer(size)
+        get(el, buf, size)
+        return buf.raw[:max(size - 2, 0)].decode("utf-16-le", "replace")
+
+    out: dict[int, str] = {}
+
+    def walk(el) -> None:
+        if text(c.FPDF_StructElement_GetType, el) == "Figure":
+            alt = text(c.FPDF_StructElement_GetAltText, el)
+            for k in range(c.FPDF_StructElement_GetMarkedContentIdCount(el)):
+                out[c.FPDF_StructElement_GetMarkedContentIdAtIndex(el, k)] = alt
+        for k in range(c.FPDF_StructElement_CountChildren(el)):
+            child = c.FPDF_StructElement_GetChildAtIndex(el, k)
+            if child:
+                walk(child)
+
+    tree = c.FPDF_StructTree_GetForPage(page.raw)
+    if not tree:
+        return out
+    try:
+        for k in range(c.FPDF_StructTree_CountChildren(tree)):
+            child = c.FPDF_StructTree_GetChildAtIndex(tree, k)
+            if child:
+                walk(child)
+    finally:
+        c.FPDF_StructTree_Close(tree)
+    return out
 
 
 def _tables(shapes: list) -> list:
@@ -482,16 +558,21 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
     for page in pages:
         page.notes = _footnote_area(page.body, body_size)
 
-    def report(check: str, page: PageText, message: str, heading: str = "",
-               table: tuple | None = None, text: str = "") -> None:
-        """A finding on the page, at the page's source, or more closely where it can
-        be told: at a heading's line, a table's (``table``: the table, as the page's
-        ``tables`` hold it), or the line of the paragraph that prints ``text``."""
+    def source(page: PageText) -> tuple:
+        """The page's source file and line."""
         i = page.number - 1
         if isinstance(sources, tuple):           # one source for every page
-            path, line = sources
-        else:
-            path, line = sources[i] if sources and i < len(sources) and sources[i] else ("", 0)
+            return sources
+        return sources[i] if sources and i < len(sources) and sources[i] else ("", 0)
+
+    def report(check: str, page: PageText, message: str, heading: str = "",
+               table: tuple | None = None, text: str = "", formula: str = "") -> None:
+        """A finding on the page, at the page's source, or more closely where it can
+        be told: at a heading's line, a table's (``table``: the table, as the page's
+        ``tables`` hold it), the line of the paragraph that prints ``text``, or the
+        line of the ``formula`` (its TeX)."""
+        i = page.number - 1
+        path, line = source(page)
         if heading:
             line = heading_line(path, heading) or line
         elif table is not None:
@@ -499,6 +580,8 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                                        (path, line))
         elif text:
             line = text_line(path, text) or line
+        elif formula:
+            line = formula_line(path, formula) or line
         out.append(Finding(check, pdf, page.number,
                            labels[i] if labels and i < len(labels) else "", message,
                            str(path), line))
@@ -630,6 +713,21 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                     report("overflow", page, f"text past the margin: “{ln.text[:40]}”",
                            table=within[0] if within else None, text=ln.text)
                     break
+            # a drawing: a formula (a display one set as small as it may be, or an
+            # inline one wider than its line) or a picture
+            for drawing in page.drawings:
+                over = max(drawing.x1 - right, left - drawing.x0)
+                if over <= 3 or drawing.bottom < MARGIN_ZONE or \
+                        drawing.top > page.height - MARGIN_ZONE:
+                    continue
+                alt = drawing.alt if len(drawing.alt) <= 60 else drawing.alt[:59] + "…"
+                amount = f"by {max(1, round(over / MM))} mm"
+                if formula_line(source(page)[0], drawing.alt):
+                    message = (f"formula past the margin {amount}: “{alt}” (break it over "
+                               f"lines, or into shorter formulas)")
+                else:
+                    message = f"drawing past the margin {amount}: “{alt}”"
+                report("overflow", page, message, formula=drawing.alt)
 
     # straight quotes
     for page in pages:
@@ -711,6 +809,24 @@ def text_line(path, text: str) -> int:
             if matched > best:
                 best, line = matched, at[k]
     return line if best >= max(3, 0.6 * len(words)) else 0
+
+
+def formula_line(path, tex: str) -> int:
+    """The line of the source file ``path`` (Markdown, or YAML, whose quoted strings
+    may double each backslash) where the formula ``tex`` (its TeX, as its text
+    alternative gives it) stands between its dollars; 0 if none does."""
+    if not tex.strip() or not str(path).endswith((".md", ".yaml", ".yml")):
+        return 0
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return 0
+    for written in dict.fromkeys((tex, tex.replace("\\", "\\\\"))):
+        pattern = r"\s+".join(re.escape(word) for word in written.split())
+        m = re.search(r"\$\s*(" + pattern + r")\s*\$", source)
+        if m:
+            return source.count("\n", 0, m.start(1)) + 1
+    return 0
 
 
 CAPTION = re.compile(r"^\S+ ((?:[A-Z]|\d+)(?:\.\d+)+)\.?\s+(.*)$")  # "Table 4.1. Its caption"

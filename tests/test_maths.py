@@ -69,18 +69,23 @@ def test_no_space_before_a_named_function_after_an_operator(before, function):
 STYLES = m.__file__.rsplit("/", 2)[0] + "/styles"
 
 
-def math_boxes(tmp_path, body: str, sheets: list[str], page: str = "") -> list:
-    """The layout boxes of the drawn formulas of ``body`` (HTML with MathML) set in
-    print with ``sheets`` (of styles/) and ``page`` (more CSS), each with its measure:
-    (its box, the left edge and the width of its line or block)."""
+def typeset(tmp_path, body: str, sheets: list[str], page: str = ""):
+    """``body`` (HTML with MathML) laid out as print sets it, with ``sheets`` (of
+    styles/) and ``page`` (more CSS): its formulas drawn (in generated/)."""
     from weasyprint import CSS, HTML
     html, svgs = m.print_html(body, {})
     (tmp_path / "generated").mkdir(exist_ok=True)
     for name, svg in svgs.items():
         (tmp_path / "generated" / f"{name}.svg").write_text(svg, encoding="utf-8")
-    doc = HTML(string=f"<html lang='de'><body>{html}</body></html>",
-               base_url=str(tmp_path) + "/").render(
+    return HTML(string=f"<html lang='de'><head><title>t</title></head><body>{html}</body>"
+                "</html>", base_url=str(tmp_path) + "/").render(
         stylesheets=[CSS(filename=f"{STYLES}/{s}") for s in sheets] + [CSS(string=page)])
+
+
+def math_boxes(tmp_path, body: str, sheets: list[str], page: str = "") -> list:
+    """The layout boxes of the drawn formulas of ``body`` (``typeset``), each with its
+    measure: (its box, the left edge and the width of its block)."""
+    doc = typeset(tmp_path, body, sheets, page)
     found = []
 
     def walk(box, block):
@@ -104,3 +109,87 @@ def test_display_maths_is_centred_in_a_handout_as_in_the_book(tmp_path):
         before = box.border_box_x() - left
         after = left + width - (box.border_box_x() + box.border_width())
         assert before > 10 and abs(before - after) < 1, (sheets, before, after)
+
+
+# a sum of ``n`` terms: its width grows with n (about 2.5 em a term)
+def terms(n: int) -> str:
+    return " + ".join(f"a_{{{k}}}" for k in range(1, n + 1))
+
+
+def natural_width(tex: str, display: bool = True) -> float:
+    """A formula's width as drawn, in ems."""
+    return drawn("", m.tex_to_mathml(tex, display))[0] / m.SIZE
+
+
+PAGE = "@page { size: A5; margin: 20mm } html { font-size: 10pt }"
+MEASURE = (148 - 40) / 25.4 * 96            # A5 less its margins, in CSS px
+
+
+def test_a_display_formula_too_wide_is_set_smaller_to_fit_the_measure(tmp_path):
+    """A display formula wider than the measure ran past the margin and off the paper
+    (its end lost); it is set smaller to fit, keeping its proportions, down to 70 % of
+    its size and no further; one that fits keeps its size."""
+    wide, wider, narrow = terms(15), terms(24), terms(5)
+    assert 1 < natural_width(wide) * 10 / 0.75 / MEASURE < 1 / m.MIN_SCALE < \
+        natural_width(wider) * 10 / 0.75 / MEASURE        # (10 pt = 10 / 0.75 px an em)
+    body = "".join(f"<p>Formel:</p>{m.tex_to_mathml(t, display=True)}"
+                   for t in (wide, wider, narrow))
+    boxes = math_boxes(tmp_path, body, ["base.css", "print.css"], PAGE)
+    (fit, left, width), (over, _, _), (small, _, _) = boxes
+    assert width == pytest.approx(MEASURE, abs=1)
+    em = 10 / 0.75
+    # fitted to the measure, its height scaled as its width
+    assert fit.width == pytest.approx(width, abs=0.5)
+    assert fit.height / fit.width == pytest.approx(
+        drawn("", m.tex_to_mathml(wide, True))[1] / drawn("", m.tex_to_mathml(wide, True))[0],
+        rel=0.01)
+    # not smaller than 70 %: it runs past the margin (the preflight reports it)
+    assert over.width == pytest.approx(m.MIN_SCALE * natural_width(wider) * em, rel=0.01)
+    assert over.width > width
+    # one that fits is not touched, and stays centred
+    assert small.width == pytest.approx(natural_width(narrow) * em, rel=0.01)
+    assert small.border_box_x() - left == pytest.approx(
+        left + width - small.border_box_x() - small.width, abs=1)
+
+
+SOURCE = """---
+title: Energie
+---
+
+Die Summe, abgesetzt:
+
+$$
+{wider}
+$$
+
+Inline: ${inline}$ ist zu lang.
+
+Und eingepasst:
+
+$${wide}$$
+"""
+
+
+def test_a_formula_past_the_margin_is_reported_at_its_line(tmp_path):
+    """The preflight read the PDF's text alone and missed drawn maths: a display
+    formula too wide even at 70 % and an inline one wider than its line ran past the
+    margin without a warning. Each is now reported at its own line; one set smaller
+    to fit is not."""
+    from studyguide import preflight
+    wide, wider, inline = terms(15), terms(24), terms(15)
+    source = tmp_path / "03-energie.md"
+    source.write_text(SOURCE.format(wide=wide, wider=wider, inline=inline), encoding="utf-8")
+    para = ("<p>Die Energie eines abgeschlossenen Systems bleibt erhalten, wie sich die "
+            "Formen der Energie auch ineinander umwandeln, und so rechnen wir mit ihr in "
+            "jeder Aufgabe dieses Kapitels, vom Pendel bis zur Achterbahn.</p>")
+    body = (para * 4 + m.tex_to_mathml(wider, display=True) + para +
+            f"<p>Inline: {m.tex_to_mathml(inline)} ist zu lang.</p>" + para +
+            m.tex_to_mathml(wide, display=True) + para * 2)
+    pdf = tmp_path / "t.pdf"
+    typeset(tmp_path, body, ["base.css", "print.css"], PAGE).write_pdf(
+        pdf, pdf_variant="pdf/ua-1")
+    found = preflight.check_pdf(pdf, sources=(source, 1), one_sided=True)
+    assert [(f.check, f.line) for f in found] == [("overflow", 8), ("overflow", 11)], found
+    assert all(f.message.startswith("formula past the margin by ") for f in found)
+    assert f"“{wider[:20]}" in found[0].message and f"“{inline[:20]}" in found[1].message
+    assert str(found[0]).startswith(f"{source}:8: warning: t.pdf, page 1: formula past")
