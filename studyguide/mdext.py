@@ -915,19 +915,30 @@ class PandocTree(Treeprocessor):
 
 
 def highlight_code(source, language, class_name, options, md, **kwargs) -> str:
-    """A fenced block as Pandoc writes it (``<pre id class="LANG …"><code>``), its code
-    highlighted by Pygments into spans with Pygments' short CSS classes."""
+    """A fenced block as Pandoc writes it (``<pre id class="LANG …" data-KEY><code>``),
+    its code highlighted by Pygments into spans with Pygments' short CSS classes; with
+    ``.numberLines`` (``startFrom="N"``) each line starts with an empty ``span.ln``
+    whose number the stylesheet prints (so that copied code has none)."""
     classes = ([language] if language else []) + list(kwargs.get("classes") or [])
     ident = kwargs.get("id_value")
+    extra = dict(kwargs.get("attrs") or {})
     try:
         lexer = get_lexer_by_name(language) if language else None
     except ClassNotFound:
         lexer = None
     body = highlight(source, lexer, HtmlFormatter(nowrap=True)) if lexer \
         else html.escape(source, quote=False)
+    body = body.rstrip(chr(10))
+    if {"numberLines", "number-lines"} & set(classes):
+        start = extra.get("startFrom") or extra.get("start-from") or "1"
+        first = int(start) if start.strip().lstrip("-").isdigit() else 1
+        body = "\n".join(f'<span class="ln" data-n="{first + k}"></span>{line}'
+                          for k, line in enumerate(body.split("\n")))
     attrs = (f' id="{html.escape(ident)}"' if ident else "") + \
-        (f' class="{html.escape(" ".join(classes))}"' if classes else "")
-    return f"<pre{attrs}><code>{body.rstrip(chr(10))}</code></pre>"
+        (f' class="{html.escape(" ".join(classes))}"' if classes else "") + \
+        "".join(f' {key if key.startswith("data-") else "data-" + key}="{html.escape(value)}"'
+                for key, value in extra.items() if re.fullmatch(r"[A-Za-z][\w-]*", key))
+    return f"<pre{attrs}><code>{body}</code></pre>"
 
 
 # an inline element a closing quote may follow at the end of a cell or paragraph

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from lxml import html as lxml_html
 from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
 
@@ -478,3 +479,38 @@ def test_a_note_looks_like_every_other_note_wherever_its_call_stands(tmp_path):
              if ln.text.startswith(tuple(f"{n}. Note from" for n in range(1, 6)))}
     assert list(faces) == list(calls) and all(f == faces["text"] for f in faces.values()), \
         faces
+
+
+def test_numbered_code_lines_print_their_numbers(book_copy, tmp_path):
+    """``.numberLines`` with ``startFrom`` numbers a code block's lines, as pandoc's
+    highlighted HTML does (it was dropped without a word); the numbers are the
+    stylesheet's, so the code's own text has none, and a wrapped line gets none."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    from studyguide.resolve import render_book
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words",
+        '```{.python #lst-tally .numberLines startFrom="5"}\ntally = 3\n'
+        'print("a line long enough to wrap onto a second line of the page, and on, and on '
+        'and on", tally)\nend = True\n```\n\n## Closing words', 1), encoding="utf-8")
+    report = Reporter(book_copy)
+    rb = render_book(load_book(book_copy, report), report)
+    assert not report.errors and not report.warnings, report.diagnostics
+    body = next(d.body_html for d in rb.docs if "lst-tally" in d.body_html)
+    code = lxml_html.fragment_fromstring(body, create_parent="div").xpath(
+        "//pre[@id='lst-tally']")[0]
+    assert [s.get("data-n") for s in code.xpath(".//span[@class='ln']")] == ["5", "6", "7"]
+    assert code.text_content().startswith("tally = 3")
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "code.pdf"
+    HTML(string=f'<html lang="en"><body>{lxml_html.tostring(code, encoding="unicode")}'
+                '</body></html>').write_pdf(out, stylesheets=[
+        CSS(root / "styles" / "base.css"), CSS(string="@page { size: A6; margin: 10mm; }")])
+    lines = [s.strip() for s in subprocess.run(["pdftotext", "-layout", str(out), "-"],
+             capture_output=True, text=True, check=True).stdout.splitlines() if s.strip()]
+    assert lines[0].startswith("5 tally = 3") and lines[1].startswith("6 print("), lines
+    assert lines[-1].startswith("7 end = True") and len(lines) > 3, lines   # it wrapped
+    assert not any(s[0].isdigit() for s in lines[2:-1]), lines
