@@ -60,6 +60,24 @@ def book_copy(tmp_path: Path) -> Path:
     return dest
 
 
+def add_to_chapter(book: Path, markdown: str) -> Path:
+    """``markdown`` written into the fixture book's second chapter, before its last
+    section ("Closing words"); the chapter's path."""
+    chapter = book / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words", markdown + "\n\n## Closing words", 1), encoding="utf-8")
+    return chapter
+
+
+def rendered_book(book: Path):
+    """The book read and rendered in this process, and the report of both."""
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    from studyguide.resolve import render_book
+    report = Reporter(book)
+    return render_book(load_book(book, report), report), report
+
+
 @pytest.fixture(scope="session")
 def mini_build(tmp_path_factory) -> Path:
     """The fixture book built with every output, once."""

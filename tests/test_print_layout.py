@@ -11,7 +11,7 @@ from lxml import html as lxml_html
 from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
 
-from conftest import only
+from conftest import add_to_chapter, only, rendered_book
 
 MM = 72 / 25.4
 VISUAL = Path(__file__).resolve().parent / "visual"
@@ -486,18 +486,10 @@ def test_numbered_code_lines_print_their_numbers(book_copy, tmp_path):
     highlighted HTML does (it was dropped without a word); the numbers are the
     stylesheet's, so the code's own text has none, and a wrapped line gets none."""
     from weasyprint import CSS, HTML
-
-    from studyguide.errors import Reporter
-    from studyguide.loader import load_book
-    from studyguide.resolve import render_book
-    chapter = book_copy / "chapters" / "02-second.md"
-    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
-        "## Closing words",
-        '```{.python #lst-tally .numberLines startFrom="5"}\ntally = 3\n'
-        'print("a line long enough to wrap onto a second line of the page, and on, and on '
-        'and on", tally)\nend = True\n```\n\n## Closing words', 1), encoding="utf-8")
-    report = Reporter(book_copy)
-    rb = render_book(load_book(book_copy, report), report)
+    add_to_chapter(book_copy, '```{.python #lst-tally .numberLines startFrom="5"}\n'
+                   'tally = 3\nprint("a line long enough to wrap onto a second line of the '
+                   'page, and on, and on and on", tally)\nend = True\n```')
+    rb, report = rendered_book(book_copy)
     assert not report.errors and not report.warnings, report.diagnostics
     body = next(d.body_html for d in rb.docs if "lst-tally" in d.body_html)
     code = lxml_html.fragment_fromstring(body, create_parent="div").xpath(

@@ -8,7 +8,7 @@ import pytest
 from lxml import html as lxml_html
 from pypdf import PdfReader
 
-from conftest import MINI, only
+from conftest import MINI, add_to_chapter, only, rendered_book
 from studyguide.errors import Reporter
 from studyguide.loader import load_book
 from studyguide.resolve import render_book
@@ -487,13 +487,10 @@ def test_an_index_spans_attributes_may_wrap_onto_the_next_line(book_copy):
     """A hard-wrapped ``[text]{.index`` / ``entry="…"}`` is an index mark, as pandoc
     reads it (its attributes were printed and the entry lost, without a word); the
     lines after it keep their numbers in messages."""
-    chapter = book_copy / "chapters" / "02-second.md"
-    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
-        "## Closing words",
-        "The revolutionary [tribunals]{.index\nentry=\"Terror!tribunals\"} sat daily.\n\n"
-        "See [nothing](#no-such-id).\n\n## Closing words", 1), encoding="utf-8")
-    report = Reporter(book_copy)
-    rb = render_book(load_book(book_copy, report), report)
+    chapter = add_to_chapter(book_copy, "The revolutionary [tribunals]{.index\n"
+                             'entry="Terror!tribunals"} sat daily.\n\n'
+                             "See [nothing](#no-such-id).")
+    rb, report = rendered_book(book_copy)
     assert "tribunals" in str([e for e in rb.index if e["term"] == "Terror"]), rb.index
     body = next(d.body_html for d in rb.docs if "sat daily" in d.body_html)
     assert "{.index" not in body and 'tribunals"}' not in body and ' entry=' not in body
