@@ -642,6 +642,43 @@ def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
     return out
 
 
+# pandoc's abbreviations (``pandoc --print-default-data-file abbreviations``): after one,
+# its smart punctuation puts a no-break space, so the line never parts "Dr." from "Watson"
+ABBREVIATIONS = (
+    "aet. aetat. al. Apr. Aug. bk. Bros. c. Capt. cf. ch. chap. chs. Co. col. Corp. cp. d. "
+    "Dec. Dr. e.g. ed. eds. esp. f. fasc. Feb. ff. fig. fl. fol. fols. Fr. Gen. Gov. Hon. "
+    "i.e. ill. Inc. incl. Jan. Jr. Jul. Jun. Ltd. M.A. M.D. Mar. Mr. Mrs. Ms. n. n.b. nn. "
+    "No. Nov. Oct. p. Ph.D. pp. Pres. Prof. pt. q.v. Rep. Rev. s.v. s.vv. saec. sec. Sen. "
+    "Sep. Sept. Sgt. Sr. St. univ. viz. vol. vs.").split()
+_ABBREVIATION = re.compile(r"(?<![\w.\\])(" + "|".join(
+    re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True)) + r") (?=\S)")
+
+
+def abbreviations(lines: list[str], code: list[bool]) -> list[str]:
+    """A space after one of pandoc's abbreviations ("Dr. Watson", "e.g. robins") is a
+    no-break space, as pandoc's smart punctuation makes it."""
+    out = []
+    for line, is_code in zip(lines, code):
+        if is_code or "." not in line or line.startswith("    "):
+            out.append(line)
+            continue
+        masked = _masked(line)
+        out.append("".join(line[m_start:m_end] if keep else "\u00a0"
+                           for keep, m_start, m_end in _spans(_ABBREVIATION, masked)))
+    return out
+
+
+def _spans(pattern: re.Pattern, text: str):
+    """(keep, start, end) pieces of ``text``: kept text, and each match's space (to
+    be replaced), in order."""
+    pos = 0
+    for m in pattern.finditer(text):
+        yield True, pos, m.end(1)
+        yield False, m.end(1), m.end()
+        pos = m.end()
+    yield True, pos, len(text)
+
+
 def header_references(lines: list[str], code: list[bool]) -> list[str]:
     """``[Heading text]`` (no link after it) to a link to that heading, as Pandoc does.
     A heading without an explicit id links to ``#zzhead-SLUG``, which ``resolve``
@@ -696,7 +733,7 @@ class PandocLines(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
         steps = (display_math, markdown_in_html, wrapped_attributes, reference_attributes, tilde_definitions,
                  inline_notes,
-                 image_titles, apostrophes, unnumbered,
+                 image_titles, apostrophes, abbreviations, unnumbered,
                  paren_markers, line_blocks, simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
         for step in steps:
