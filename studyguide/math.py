@@ -191,6 +191,58 @@ def mathml_to_svg(mathml: str) -> str:
     return ziamath.Math(mathml, size=SIZE).svg()
 
 
+# a script's characters set raised or lowered in plain text, where every character of
+# it has such a form that every font has (digits, signs, brackets)
+_SCRIPTABLE = "0123456789+-\u2212=()"
+_RAISED = str.maketrans(_SCRIPTABLE, "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078"
+                        "\u2079\u207a\u207b\u207b\u207c\u207d\u207e")
+_LOWERED = str.maketrans(_SCRIPTABLE, "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088"
+                         "\u2089\u208a\u208b\u208b\u208c\u208d\u208e")
+_SCRIPTS = {"msub": (_LOWERED,), "msup": (_RAISED,), "msubsup": (_LOWERED, _RAISED)}
+# an accent over a single letter, as the combining mark that sets it on the letter
+_COMBINING = {"\u2192": "\u20d7", "\u02d9": "\u0307", "\u00a8": "\u0308", "\u02c6": "\u0302",
+              "^": "\u0302", "\u0302": "\u0302", "~": "\u0303", "\u02dc": "\u0303",
+              "\u00af": "\u0304", "\u2015": "\u0305"}
+# operators set with a space either side (a sign, ``form="prefix"``, is not)
+_SPACED = {"=", "<", ">", "\u2264", "\u2265", "\u2248", "\u2260", "\u2192", "\u21d2", "+",
+           "\u2212", "\u00b1", "\u00b7", "\u00d7"}
+
+
+def plain_text(el) -> str:
+    """A formula (a ``math`` element, of any tree, in the MathML namespace or none) as
+    plain text reads it, where no markup can set it (an attribute's text): its
+    characters, a script raised or lowered where its characters have such forms
+    ("m/s²", "v₀", else set after its base: "μH"), a fraction with a slash, an accent
+    on its letter ("v⃗"), relations and operators spaced ("E = mc²")."""
+    def text(el) -> str:
+        tag = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
+        kids = [text(k) for k in el if isinstance(k.tag, str)]
+        if tag in _SCRIPTS and len(kids) == len(_SCRIPTS[tag]) + 1:
+            return kids[0] + "".join(
+                "\u00b0" if script == "\u2218" and table is _RAISED else    # ^\circ
+                script.translate(table) if all(c in _SCRIPTABLE for c in script) else script
+                for script, table in zip(kids[1:], _SCRIPTS[tag]))
+        if tag == "mfrac" and len(kids) == 2:
+            return " " + "/".join(f"({k.strip()})" if " " in k.strip() else k.strip()
+                                  for k in kids) + " "
+        if tag in ("mover", "munder", "munderover") and kids:
+            mark = _COMBINING.get(kids[-1].strip()) if tag == "mover" else None
+            return kids[0] + mark if mark and len(kids[0].strip()) == 1 else kids[0]
+        if tag == "msqrt":
+            inner = "".join(kids).strip()
+            return "\u221a" + (inner if len(inner) == 1 else f"({inner})")
+        if tag == "mspace":
+            return " "
+        if tag in ("annotation", "annotation-xml"):
+            return ""
+        own = el.text or ""
+        if tag == "mo" and own.strip() in _SPACED and el.get("form") != "prefix":
+            own = f" {own.strip()} "
+        return own + "".join(kids)
+
+    return re.sub(r"\s+", " ", text(el)).strip()
+
+
 def svg_name(mathml: str) -> str:
     """The name of a formula's SVG among the generated files: a hash of its MathML with the
     character references resolved, since serialisers differ in what they escape (a ``>``

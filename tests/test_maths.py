@@ -193,3 +193,46 @@ def test_a_formula_past_the_margin_is_reported_at_its_line(tmp_path):
     assert all(f.message.startswith("formula past the margin by ") for f in found)
     assert f"“{wider[:20]}" in found[0].message and f"“{inline[:20]}" in found[1].message
     assert str(found[0]).startswith(f"{source}:8: warning: t.pdf, page 1: formula past")
+
+
+# -- EPUB: a column heading with maths, as a narrow screen labels each cell -------------------
+def test_a_column_headings_formula_labels_its_cells_as_plain_text(tmp_path):
+    """On a narrow screen each cell of a comparison table shows its column's heading
+    (``data-label``). A heading with maths gave the Markdown with its marks stripped,
+    "Haftreibungszahl $\\muH$"; it is now the heading as the reader sees it."""
+    import shutil
+
+    from lxml import html as lxml_html
+
+    from conftest import MINI
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    from studyguide.resolve import render_book
+    from studyguide.writers import epub
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    tables = book / "tables" / "tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    tables.write_text(text.replace("columns: [Aspect, Alpha, Beta]",
+                                   r"columns: [Aspect, Haftreibungszahl $\mu_H$, "
+                                   r"'Beschleunigung in $\mathrm{m/s^2}$ *(gemessen)*']", 1),
+                      encoding="utf-8")
+    report = Reporter(book)
+    rb = render_book(load_book(book, report), report)
+    assert not report.errors, report.errors
+    page = next(p for p in epub.build_pages(rb, None) if 'id="tbl-ch01-compare"' in p.body)
+    tree = lxml_html.fragment_fromstring(page.body, create_parent="div")
+    body = lxml_html.fragment_fromstring(epub.page_body(page, tree, {}, {}, rb.labels),
+                                         create_parent="div")
+    labels = body.xpath('//figure[@id="tbl-ch01-compare"]//tbody/tr[1]/td/@data-label')
+    assert labels == ["Haftreibungszahl μH", "Beschleunigung in m/s² (gemessen)"], labels
+
+
+@pytest.mark.parametrize("tex, text", [
+    (r"\mu_H", "μH"), (r"v_0", "v₀"), (r"E = mc^2", "E = mc²"), (r"x^{-1}", "x⁻¹"),
+    (r"E_{kin} = \frac{1}{2} m v^2", "Ekin = 1/2 mv²"), (r"\vec{v}", "v\u20d7"),
+    (r"-10\,^\circ\mathrm{C}", "−10 °C"), (r"\frac{a+b}{c}", "(a + b)/c"),
+])
+def test_a_formulas_plain_text(tex, text):
+    import xml.etree.ElementTree as ET
+    assert m.plain_text(ET.fromstring(m.tex_to_mathml(tex))) == text

@@ -9,6 +9,7 @@ and order so that identical sources give identical bytes.
 """
 from __future__ import annotations
 
+import copy
 import io
 import re
 import zipfile
@@ -200,6 +201,31 @@ def name_boxes(tree) -> None:
             aside.set("aria-label", f"{kind.capitalize()} {untitled}")
 
 
+def column_labels(tree) -> None:
+    """Each cell of a comparison table carries its column's heading as plain text in
+    ``data-label``, which a narrow screen shows above the cell (epub.css): the heading's
+    words as the reader sees them, a formula as its plain text (``math.plain_text``:
+    "Haftreibungszahl μH"), without its notes' calls. (The heading's Markdown with its
+    marks stripped read "Haftreibungszahl $\\muH$".)"""
+    from ..math import plain_text
+    for table in tree.xpath('.//figure[contains(concat(" ", @class, " "), " comparison ")]'
+                            '/table'):
+        heads = []
+        for th in table.xpath("./thead/tr/th"):
+            th = copy.deepcopy(th)
+            for call in th.xpath('.//sup[a[@class="footnote-ref" or @class="table-note-ref"]]'):
+                call.drop_tree()
+            for formula in th.xpath('.//*[local-name()="math"]'):
+                text, tail = plain_text(formula), formula.tail
+                formula.clear()
+                formula.text, formula.tail = text, tail
+            heads.append(re.sub(r"\s+", " ", th.text_content()).strip())
+        for row in table.xpath("./tbody/tr"):
+            for cell, head in zip(row, heads):
+                if cell.tag == "td" and cell.get("data-label") is not None:
+                    cell.set("data-label", head)
+
+
 PRINT_CONTENTS = "contents"      # the id of the print edition's contents (print/front.html)
 
 
@@ -284,6 +310,7 @@ def page_body(page: Page, tree, files: dict[str, str], markers: dict, labels: di
     notes_last(tree)
     label_in_title(tree)
     name_boxes(tree)
+    column_labels(tree)
     for a in tree.xpath('.//a[starts-with(@href, "#")]'):
         ident = a.get("href")[1:]
         target_file = files.get(ident)
