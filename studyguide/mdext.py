@@ -751,11 +751,38 @@ def multiline_tables(lines: list[str], code: list[bool]) -> list[tuple[int, str]
     return found
 
 
+RAW_TEX = re.compile(r"^\s*(\\begin\{[A-Za-z]+\*?\})")
+FORMULA_ID = re.compile(r"\$\$\s*(\{[^{}]*#[^{}]*\})\s*$")
+
+
+def raw_tex(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
+    """LaTeX outside the dollars (``\\begin{equation}`` on a line of its own) is not
+    read, nor an id after a display formula (``$$ … $$ {#eq-x}``): each printed as
+    source, where pandoc would drop the one and print the other."""
+    found, inside = [], False
+    for i, (line, is_code) in enumerate(zip(lines, code)):
+        if is_code or line.startswith("    "):
+            continue
+        m = RAW_TEX.match(line)
+        if m and not inside:
+            found.append((i, f"raw LaTeX '{m.group(1)}' is not read: write the formula "
+                             "between $$ and $$ (several lines: \\begin{aligned} … "
+                             "\\end{aligned} inside them)"))
+        m = FORMULA_ID.search(line)
+        if m:
+            found.append((i, f"'{m.group(1)}' after a formula: formulas are not numbered "
+                             "and take no id (it would print as text): link to the "
+                             "formula's section instead"))
+        inside ^= _masked(line).count("$$") % 2 == 1
+    return found
+
+
 def problems(text: str) -> list[tuple[int, str]]:
     """Constructs this builder refuses, as (line index in ``text``, message)."""
     lines = text.split("\n")
     code = code_lines(lines)
-    return grid_tables(lines, code)[1] + multiline_tables(lines, code)
+    return grid_tables(lines, code)[1] + multiline_tables(lines, code) + \
+        raw_tex(lines, code)
 
 
 class BackslashBreak(InlineProcessor):

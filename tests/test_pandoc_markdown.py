@@ -298,6 +298,10 @@ REFUSED = {
     "-----------\nHead   Two\n------ ----\nrow    one\n-----------\n":
         "a multiline table is not read",
     "A call to a missing note.[^nowhere]\n": "footnote '[^nowhere]' is never defined",
+    "\\begin{equation}\nE = mc^2\n\\end{equation}\n":
+        "raw LaTeX '\\begin{equation}' is not read: write the formula between $$ and $$",
+    "$$E = mc^2$$ {#eq-energy}\n":
+        "'{#eq-energy}' after a formula: formulas are not numbered and take no id",
 }
 
 
