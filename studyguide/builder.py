@@ -90,6 +90,14 @@ def whole_words(slug: str, limit: int) -> str:
     return cut or slug[:limit]
 
 
+def file_slug(title: str) -> str:
+    """The outputs' name from the book's title: its words joined by hyphens, a dash or a
+    slash between two of them parting them as a space does ("1789–1799" gives
+    "1789-1799", where the ids' slug, pandoc's, runs them together), at most 60
+    characters, cut between words."""
+    return whole_words(slugify(re.sub(r"[\u2010-\u2015\u2212/]", " ", title)), 60)
+
+
 def handout_names(doc, editions) -> list[tuple[str, str, bool]]:
     """The handouts of a chapter or back-matter page: (file name without the paper, kind,
     teacher). Every page has a reading; a page with questions has a worksheet and, for
@@ -530,7 +538,7 @@ class Outputs:
         meta = rb.book.meta
         self.formats = list(opts.formats or meta.outputs)   # the command line wins
         papers = list(opts.papers) or [meta.paper]
-        self.slug = whole_words(slugify(meta.title), 60)
+        self.slug = file_slug(meta.title)
         out = opts.output
         self.engine = cache_mod.digest(engine_code, *theme_overrides(rb.book))
 

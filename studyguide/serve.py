@@ -75,9 +75,8 @@ def render(opts, reading, previous: Render | None = None,
     ``changed`` names where it can; ``made`` keeps the XHTML of each page body already
     written, so that a save writes again only the pages whose HTML changed."""
     from . import fonts, theme
-    from .builder import Options, whole_words
+    from .builder import Options, file_slug
     from .cover import cover_png
-    from .loader import slugify
     from .writers import epub
     # the pages need no fonts checked: that is the PDF build's to report
     html_opts = Options(content=opts.content, output=opts.output, formats=("epub",),
@@ -93,7 +92,7 @@ def render(opts, reading, previous: Render | None = None,
         return kept
     meta = rb.book.meta
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
-    out = Render(warnings=report.warnings, slug=whole_words(slugify(meta.title), 60),
+    out = Render(warnings=report.warnings, slug=file_slug(meta.title),
                  paper=(opts.papers or (meta.paper,))[0], outputs=tuple(meta.outputs),
                  book=rb)
     # the EPUB's stylesheet, pictures, figures and fonts, as ``epub.write_epub`` packs them
@@ -542,13 +541,12 @@ class Builder:
     def typeset(self, book, paper: str, stale: threading.Event) -> bool | None:
         """The student PDF of ``book`` into the output folder, typeset in this process;
         None if a newer save made it stale, False if it failed (the errors printed)."""
-        from .builder import output_lock, whole_words
+        from .builder import file_slug, output_lock
         from .errors import failure
         from .live import Cancelled, StudentPDF, write_file
-        from .loader import slugify
         started = time.perf_counter()
         self.preview.pdf_built("typesetting the student PDF")
-        name = f"{whole_words(slugify(book.book.meta.title), 60)}-student-{paper.lower()}.pdf"
+        name = f"{file_slug(book.book.meta.title)}-student-{paper.lower()}.pdf"
         try:
             if self.student is None:
                 self.student = StudentPDF(self.opts, self.preview.store, self.preview.engine)

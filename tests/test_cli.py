@@ -317,3 +317,14 @@ def test_watch_ignores_the_outputs_it_writes_inside_the_book(book_copy):
         assert changed == [f"changed: {(book_copy / 'chapters' / '02-second.md').resolve()}\n"]
     finally:
         watching.stop()
+
+
+def test_output_names_part_words_at_a_dash_or_slash():
+    """The outputs' name parts the words a dash or a slash parts ("…-1789-1799", it was
+    "…-17891799"); an id's slug, pandoc's, still runs them together."""
+    from studyguide.builder import file_slug
+    from studyguide.loader import slugify
+    assert file_slug("La Révolution française, 1789–1799") == \
+        "la-revolution-francaise-1789-1799"
+    assert file_slug("Input/Output — a primer") == "input-output-a-primer"
+    assert slugify("1789–1799") == "17891799"
