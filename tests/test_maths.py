@@ -236,3 +236,26 @@ def test_a_column_headings_formula_labels_its_cells_as_plain_text(tmp_path):
 def test_a_formulas_plain_text(tex, text):
     import xml.etree.ElementTree as ET
     assert m.plain_text(ET.fromstring(m.tex_to_mathml(tex))) == text
+
+
+def test_a_key_points_bullet_stands_on_its_lines_baseline(tmp_path):
+    """A key point whose first line holds a tall formula had its bullet riding high:
+    WeasyPrint sets an outside marker at the top of its item, not on its first line."""
+    import pdfplumber
+    points = ("Die Geschwindigkeit ist die Ableitung des Ortes: "
+              + m.tex_to_mathml(r"\vec{v} = \dot{\vec{r}}") + ".",
+              "Beim freien Fall wächst der Weg quadratisch mit der Zeit.")
+    body = ('<aside class="key-points"><p class="box-heading">Das Wichtigste</p><ul>'
+            + "".join(f"<li>{p}</li>" for p in points) + "</ul></aside>")
+    pdf = tmp_path / "t.pdf"
+    typeset(tmp_path, body, ["base.css", "print.css", "answers.css"], PAGE).write_pdf(pdf)
+    with pdfplumber.open(pdf) as doc:
+        lines = [ln["chars"] for ln in doc.pages[0].extract_text_lines(return_chars=True)
+                 if ln["text"].startswith("\u2022")]
+    assert len(lines) == 2
+    bullets = [chars[0] for chars in lines]
+    words = [next(c for c in chars[1:] if c["text"].strip()) for chars in lines]
+    for bullet, word in zip(bullets, words):
+        assert abs(bullet["bottom"] - word["bottom"]) < 0.2, (bullet, word)
+        assert 0 < word["x0"] - bullet["x1"] < 5
+    assert abs(bullets[0]["x0"] - bullets[1]["x0"]) < 0.1
