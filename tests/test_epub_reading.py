@@ -22,7 +22,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from conftest import MINI, only, run_build
+from conftest import MINI, only, rendered_book, run_build
 from studyguide import nobreak
 
 NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
@@ -306,3 +306,34 @@ def test_link_kinds_differ_without_colour(unpacked):
     assert styles == {"xref": ("solid", "none"), "gloss": ("dotted", "none"),
                       "cite": ("dashed", "none")}, styles
     assert {links[k][2] for k in ("xref", "gloss", "cite")} == {links["body"]}
+
+
+def test_generated_text_gets_typographic_apostrophes_as_print_does(book_copy):
+    """A glossary's term, the index's headings and the title page's texts did not come
+    through Markdown, and the EPUB kept their straight apostrophes ("l'homme") where
+    print sets ’; code keeps its own."""
+    from lxml import html as lxml_html
+
+    from studyguide.writers import epub
+    (book_copy / "book.yaml").write_text((book_copy / "book.yaml").read_text(
+        encoding="utf-8").replace("subtitle: Fixture for the test suite",
+                                  "subtitle: A teacher's fixture"), encoding="utf-8")
+    glossary = book_copy / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8") +
+                        "- term: Rights of man's estate\n"
+                        "  definition: What `x = 'a'` holds.\n", encoding="utf-8")
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    texts = {}
+    for page in epub.build_pages(rb, None):
+        tree = lxml_html.fragment_fromstring(page.body, create_parent="div")
+        body = epub.page_body(page, tree, {}, {}, rb.labels)
+        texts[page.file] = lxml_html.fragment_fromstring(body, create_parent="div")
+    assert "A teacher\u2019s fixture" in texts["titlepage.xhtml"].text_content()
+    glossary_page = next(t for f, t in texts.items() if f.startswith("glossary"))
+    assert "Rights of man\u2019s estate" in glossary_page.text_content()
+    assert glossary_page.xpath("string(//code)") == "x = 'a'"
+    for file, tree in texts.items():
+        prose = "".join(t for t in tree.itertext() if t not in
+                        {c.text for c in tree.iter("code", "pre") if c.text})
+        assert "'" not in prose, (file, re.findall(r".{20}'.{20}", prose))

@@ -27,7 +27,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from html import escape, unescape
+from html import escape
 from urllib.parse import unquote
 
 from lxml import etree
@@ -38,6 +38,7 @@ from ..cache import digest
 from ..model import CONTINUED, Layout
 from ..resolve import RenderedBook, RenderedDoc
 from ..sanitise import to_html
+from ..typography import SMART_ATTRS, smart_text as _smart_text, smartypants as _smartypants
 from ..wordmatch import alternation
 from . import engine, splice
 
@@ -274,22 +275,6 @@ def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> Non
                     el.insert(at + 1 + k, span)
 
 
-SMART_ATTRS = ("q", "u")    # quotes, as characters (not entities)
-
-
-@functools.lru_cache(maxsize=128)
-def _smartypants(text: str) -> str:
-    """Straight quotes and apostrophes made typographic (SmartyPants). Kept for the
-    same text again: a body part is the same HTML in both editions, and most parts are
-    unchanged from one save to the next while watching (SmartyPants takes some 50 ms a
-    part)."""
-    import smartypants
-    attrs = 0
-    for name in SMART_ATTRS:
-        attrs |= getattr(smartypants.Attr, name)
-    return smartypants.smartypants(text, attrs)
-
-
 def _smart(text: str, memo=None) -> str:
     """``_smartypants``; with ``memo`` (the build's cache), kept between builds too: a
     rebuild after an edit would otherwise spend a second or more on every unchanged
@@ -315,11 +300,6 @@ BOOK_TABLE_MM = {"A4": 235, "Letter": 218}
 # A table near a page's height is set a size smaller (print.css), so that it fits one
 # page on either paper: one of few rows cannot be split and leave three rows each side.
 COMPACT_TABLE_MM = 170
-
-
-def _smart_text(text: str) -> str:
-    """Typographic quotes in a plain text (an attribute's), not HTML."""
-    return unescape(_smart(escape(text, quote=False)))
 
 
 def table_height_mm(figure, measure: float = 122) -> float:
