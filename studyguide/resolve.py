@@ -224,6 +224,35 @@ def _title(el) -> str:
     return _text(_without_calls(el))
 
 
+# elements whose content is all they have (no title): what a report calls them, and
+# the words it suggests for a link to one
+UNTITLED = {"pre": ("a code block", "the listing"), "code": ("code", "the listing"),
+            "p": ("a paragraph", "the passage"), "div": ("a div without a title",
+                                                      "the passage"),
+            "aside": ("a box without a title", "the box"),
+            "li": ("a list item", "the item"), "ol": ("a list", "the list"),
+            "ul": ("a list", "the list"), "dl": ("a definition list", "the list"),
+            "dd": ("a definition", "the definition"),
+            "blockquote": ("a block quotation", "the quotation"),
+            "span": ("a span", "the passage"), "img": ("an image that is not a figure",
+                                                      "the picture"),
+            "table": ("a table without a caption", "the table"),
+            "figure": ("a figure without a caption", "the figure"),
+            "tr": ("a table row", "the row"), "td": ("a table cell", "the cell"),
+            "th": ("a table cell", "the cell")}
+
+
+def _own_title(el) -> str:
+    """What an element with an id is called by a link to it: a heading's text, a
+    box's title, a caption, a definition list's term, a details' summary; "" for an
+    element that has only its content (a code block, a paragraph, a list item…)."""
+    if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6", "dt", "summary"):
+        return _title(el)
+    titled = el.xpath('./*[contains(concat(" ", @class, " "), " box-title ")] | '
+                      './figcaption | ./caption | ./summary')
+    return _title(titled[0]) if titled else ""
+
+
 def _contents_html(el) -> str:
     """A title's HTML as the printed contents set it: its italics kept, without its
     note calls, its links (a contents line is a link itself, and print would follow a
@@ -611,6 +640,13 @@ class Resolver:
                     return doc.body_line + i
         return doc.title_line
 
+    def _nth_line(self, doc: Chapter, needle: str, n: int) -> int:
+        """The line of the body where ``needle`` stands for the ``n``-th time (its
+        last place if it stands fewer times; the title's line if nowhere)."""
+        found = [doc.body_line + i for i, text in enumerate(doc.body.split("\n"))
+                 for _ in range(text.count(needle))]
+        return found[min(n, len(found)) - 1] if found else doc.title_line
+
     def convert_table(self, table: Table) -> dict:
         """Convert a table's cells now, so their citations join the one citeproc run."""
         md = lambda text: self.md(text, table.path, table.line, True)  # noqa: E731
@@ -771,8 +807,8 @@ class Resolver:
         for el in tree.xpath(".//*[@id]"):
             ident = el.get("id")
             if ident not in self.targets and not ident.startswith(doc.id + "-fn"):
-                self.register(ident, Target(doc.id, "", _title(el)[:60], el.tag), doc.path,
-                              self.line_in(doc, "#" + ident))
+                self.register(ident, Target(doc.id, "", _own_title(el)[:60], el.tag),
+                              doc.path, self.line_in(doc, "#" + ident))
         # index spans
         for n, span in enumerate(tree.xpath(
                 './/span[contains(concat(" ", @class, " "), " index-term ")]'
@@ -915,6 +951,7 @@ class Resolver:
         return _sort_key(term, self.book.meta.language)
 
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
+        empty_links: dict[str, int] = {}     # each id's empty links met so far
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
             if ident.startswith("ref-") and ident[4:] not in self.cites.bibliography:
@@ -941,8 +978,20 @@ class Resolver:
                                   title=target.title)
                 elif target.label:
                     a.text = target.label
+                elif target.title:
+                    a.text = target.title
                 else:
-                    a.text = target.title or ident
+                    # a code block, a paragraph, a list item…: nothing to fill in but
+                    # its content, which is no name for it
+                    a.text = ident
+                    n = empty_links[ident] = empty_links.get(ident, 0) + 1
+                    what, example = UNTITLED.get(target.kind, (f"a <{target.kind}>",
+                                                               "the passage"))
+                    self.report.warning(
+                        path, self._nth_line(doc, "[](#" + ident + ")", n) if doc else line,
+                        f"the link [](#{ident}) has no text, and its target, {what}, has no "
+                        f"number or title to fill it with: write the link's text, "
+                        f"[{example}](#{ident}) (the id is printed meanwhile)")
 
     def glossary_links(self, tree, doc_id: str) -> None:
         """Link each glossary term at its first use in this chapter's running text.

@@ -658,3 +658,35 @@ def test_a_first_heading_that_skips_a_level_is_told_what_the_first_should_be(boo
         ("exercise.md", "heading '#### The task' skips a level: the page's first heading "
                         "should be '##' (the title, from the front matter's title:, is its "
                         "one '#' heading)")], found
+
+
+def test_an_empty_link_to_a_target_without_number_or_title_is_reported(book_copy):
+    """``[](#id)`` fills in a number or a title: a code block, a paragraph, a div, a
+    list item have neither, and their content is no name for them. Such a link is a
+    warning at its own line that asks for the link's text, and prints the id; a
+    heading, a titled box or a definition's term is called by its title."""
+    chapter = add_to_chapter(book_copy, (
+        '```python {#lst-euler}\nimport numpy as np  # numerics\ng = 9.81\n```\n\n'
+        'A plain paragraph.\n{#par-x}\n\n::: {#div-x}\nInside a div.\n:::\n\n'
+        '::: {#box-x .note title="A titled box"}\nInside a box.\n:::\n\n'
+        '- [an item]{#span-x}\n\n#### A deep heading {#h4-x}\n\n'
+        'See [](#lst-euler) and [](#par-x),\n[](#div-x), [](#box-x), [](#span-x), '
+        '[](#h4-x).\n\nAgain [](#lst-euler); [the listing](#lst-euler).'))
+    lines = chapter.read_text(encoding="utf-8").split("\n")
+    at = {n: i + 1 for i, line in enumerate(lines) for n in ("See ", "[](#div-x)", "Again")
+          if line.startswith(n)}
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    links = [(a.get("href")[1:], a.text_content())
+             for a in tree(rb.docs[1].body_html).iter("a") if a.get("href", "") in (
+                 "#lst-euler", "#par-x", "#div-x", "#box-x", "#span-x", "#h4-x")]
+    assert links == [("lst-euler", "lst-euler"), ("par-x", "par-x"), ("div-x", "div-x"),
+                     ("box-x", "A titled box"), ("span-x", "span-x"),
+                     ("h4-x", "A deep heading"), ("lst-euler", "lst-euler"),
+                     ("lst-euler", "the listing")], links
+    found = sorted((d.line, re.search(r"\[\]\(#([\w-]+)\)", d.message).group(1))
+                   for d in report.warnings if "has no text" in d.message)
+    assert found == [(at["See "], "lst-euler"), (at["See "], "par-x"),
+                     (at["[](#div-x)"], "div-x"), (at["[](#div-x)"], "span-x"),
+                     (at["Again"], "lst-euler")], found
+    assert any("[the listing](#lst-euler)" in d.message for d in report.warnings)
