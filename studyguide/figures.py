@@ -167,8 +167,10 @@ def plain(html_text: str) -> str:
 
 
 def timeline_alt(book: Book, texts: dict[int, str]) -> str:
-    """The timeline figure's text alternative: what it shows, in words."""
-    return book.meta.labels["timeline_alt"].format(events="; ".join(
+    """The timeline figure's text alternative: what it shows, in words, its events
+    parted as the language parts a list (French spaces its semicolon)."""
+    labels = book.meta.labels
+    return labels["timeline_alt"].format(events=(labels["semicolon"] + " ").join(
         f"{book.timeline[i].label}, {plain(texts.get(i, '')).rstrip('.')}"
         for i in timeline_events(book)) + ".")
 

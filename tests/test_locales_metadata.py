@@ -459,6 +459,9 @@ def test_french_punctuation_in_the_builders_own_text(book_copy):
     assert "Small Test Book</strong>\u00a0: Fixture for the test suite" in front
     text = lxml_html.document_fromstring(index_source(rb, False, "A4", {})).text_content()
     assert "Alpha doctrine\u202f; Beta theory" in text
+    from studyguide.figures import timeline_alt          # the timeline's text alternative
+    alt = timeline_alt(rb.book, {})
+    assert alt.count("\u202f; ") == alt.count(";") >= 1, alt
 
 
 @pytest.mark.parametrize("language, quoted", [("de-DE", "\u201egrün\u201c"),
