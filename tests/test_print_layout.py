@@ -506,3 +506,23 @@ def test_numbered_code_lines_print_their_numbers(book_copy, tmp_path):
     assert lines[0].startswith("5 tally = 3") and lines[1].startswith("6 print("), lines
     assert lines[-1].startswith("7 end = True") and len(lines) > 3, lines   # it wrapped
     assert not any(s[0].isdigit() for s in lines[2:-1]), lines
+
+
+def test_a_markdown_table_that_fits_a_page_is_kept_whole_in_a_handout(tmp_path):
+    """The book keeps a Markdown table that fits a page whole, and so must a handout
+    (the rule was print.css's only: a reading handout split a three-row table 2 + 1,
+    which the preflight reported and --strict refused)."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    rows = "".join(f"<tr><td>Row {k}</td><td>a cell of text</td></tr>" for k in range(1, 4))
+    sheets = "".join(f'<section style="break-before: page"><div style="height: {mm}mm"></div>'
+                     f'<table class="whole"><caption>Table {mm}</caption><thead><tr>'
+                     f'<th>Head</th><th>Other</th></tr></thead><tbody>{rows}</tbody></table>'
+                     "</section>" for mm in range(96, 128))
+    out = tmp_path / "handout.pdf"
+    HTML(string=f'<html lang="en"><body>{sheets}</body></html>').write_pdf(out, stylesheets=[
+        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "handout.css"),
+        CSS(string="@page { size: A6; margin: 10mm; } body { margin: 0; }")])
+    pages = [page.extract_text() for page in PdfReader(out).pages]
+    split = [text for text in pages if "Row 1" in text and "Row 3" not in text]
+    assert not split, split
