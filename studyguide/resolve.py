@@ -224,6 +224,8 @@ def _title(el) -> str:
     return _text(_without_calls(el))
 
 
+# a link to a bibliography entry, in Markdown or HTML
+REF_LINK = re.compile(r"""\]\(\s*<?#ref-([^\s)>]+)|href=["']#ref-([^"']+)""")
 # elements whose content is all they have (no title): what a report calls them, and
 # the words it suggests for a link to one
 UNTITLED = {"pre": ("a code block", "the listing"), "code": ("code", "the listing"),
@@ -321,6 +323,8 @@ class Resolver:
         self.salt = salt      # what else the memo's results depend on (the engine's code)
         self.registry = Registry()
         self.cites: CitationSet = CitationSet()
+        self.linked_refs: list[str] = []    # the bibliography's keys that links name
+        self.ref_cites: dict[str, str] = {}     # such a key -> its citation's number
         self.reading: list[list[int]] = []  # each body's citations in reading order
         self.targets: dict[str, Target] = {}
         self.id_lines: dict[str, tuple[Path, int]] = {}
@@ -551,13 +555,17 @@ class Resolver:
 
     # -- stage 2: citations ----------------------------------------------------------
     def resolve_citations(self) -> None:
-        known = set(self.book.reference_lines) or {r.get("id") for r in self.book.references}
+        known = self.known_keys
         used = set()
         for use in self.registry.uses:
             for key in use.keys:
                 if key not in known and not self.book.bibliography_unread:
                     self.report.error(use.path, use.line, f"unknown citation key '{key}'")
                 used.add(key)
+        # an entry a link leads to ("[](#ref-KEY)") is listed, and its citation is the
+        # text of an empty link: formatted after every other, so that it changes none
+        linked = [key for key in self.linked_refs if key in known]
+        used.update(linked)
         bib = self.book.bibliography_path
         nocite = self.book.nocite
         for key, line in sorted(self.book.reference_lines.items()):
@@ -574,6 +582,11 @@ class Resolver:
             if body:
                 order[min(body):max(body) + 1] = body
         sources = [self.registry.uses[i].source for i in order]
+        # a note style's "@key" is its author in the text; "[@key]" would be a note
+        form = "@{}" if style.note else "[@{}]"
+        self.ref_cites = {key: str(len(order) + n) for n, key in enumerate(linked)}
+        order += [len(order) + n for n in range(len(linked))]
+        sources += [form.format(key) for key in linked]
         lang = self.book.meta.language
         bibtex = self.book.bibtex
         key = digest("citeproc", self.salt, sources, order, self.book.references, style.xml,
@@ -954,7 +967,7 @@ class Resolver:
         empty_links: dict[str, int] = {}     # each id's empty links met so far
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
-            if ident.startswith("ref-") and ident[4:] not in self.cites.bibliography:
+            if ident.startswith("ref-") and not self.ref_link(a, ident[4:], doc, path, line):
                 a.drop_tag()    # a style without a bibliography: nothing to link to
                 continue
             if "fn-" in ident or "fnref" in ident or ident.startswith("ref-"):
@@ -992,6 +1005,34 @@ class Resolver:
                         f"the link [](#{ident}) has no text, and its target, {what}, has no "
                         f"number or title to fill it with: write the link's text, "
                         f"[{example}](#{ident}) (the id is printed meanwhile)")
+
+    @functools.cached_property
+    def known_keys(self) -> set[str]:
+        return set(self.book.reference_lines) or {r.get("id") for r in self.book.references}
+
+    def ref_link(self, a, key: str, doc: Chapter | None, path: Path, line: int) -> bool:
+        """A link to a bibliography entry: an empty one filled with the entry's
+        citation as the book's style gives it ("Febvre and Martin 1976", without its
+        brackets); whether the entry is printed, for the link to lead to."""
+        ident = "ref-" + key
+        if key not in self.known_keys:
+            if not self.book.bibliography_unread and not self.book.unread:
+                where = self.line_in(doc, "(#" + ident + ")", "#" + ident) if doc else line
+                self.report.error(path, where, f"link to missing id '#{ident}': the "
+                                  f"bibliography has no entry '{key}'")
+            return False
+        if not _text(a) and len(a) == 0 and key in self.ref_cites:
+            cited = _fragment(self.cites.rendered.get(self.ref_cites[key]) or re.sub(
+                r"\.$", "", self.cites.notes.get(self.ref_cites[key], "")))
+            for inner in cited.xpath(".//a | .//span"):
+                inner.drop_tag()
+            text = _inner(cited).strip()
+            if text.startswith("(") and text.endswith(")"):
+                text = text[1:-1]
+            filled = _fragment(text or html.escape(key))
+            a.text = filled.text
+            a.extend(filled)
+        return key in self.cites.bibliography
 
     def glossary_links(self, tree, doc_id: str) -> None:
         """Link each glossary term at its first use in this chapter's running text.
@@ -1296,6 +1337,9 @@ class Resolver:
         """Every citation is known now: citeproc (a pandoc process) formats them while
         the Markdown is converted, in one batch."""
         failed: list[BaseException] = []
+        self.linked_refs = list(dict.fromkeys(
+            m.group(1) or m.group(2) for text, _ in self.jobs
+            for m in REF_LINK.finditer(text)))
 
         def cite() -> None:
             try:

@@ -690,3 +690,36 @@ def test_an_empty_link_to_a_target_without_number_or_title_is_reported(book_copy
                      (at["[](#div-x)"], "div-x"), (at["[](#div-x)"], "span-x"),
                      (at["Again"], "lst-euler")], found
     assert any("[the listing](#lst-euler)" in d.message for d in report.warnings)
+
+
+@pytest.mark.parametrize("style, febvre, writer", [
+    ("chicago-author-date", "Febvre and Martin 1976", "Writer 1901"),
+    ("chicago-notes-bibliography", "Lucien Febvre and Henri-Jean Martin", "Writer")])
+def test_an_empty_link_to_a_bibliography_entry_prints_its_citation(book_copy, style,
+                                                                    febvre, writer):
+    """``[](#ref-KEY)`` is filled with the entry's citation as the book's style gives it,
+    without its brackets (a note style: its author, as ``@key`` gives it in the text),
+    and the entry a link leads to is listed even if nothing cites it; it printed
+    nothing. A key the bibliography lacks is an error at the link's line."""
+    import json
+    refs = book_copy / "references.json"
+    refs.write_text(json.dumps(json.loads(refs.read_text(encoding="utf-8")) + [
+        {"id": "febvre1976", "type": "book", "title": "The Coming of the Book",
+         "author": [{"family": "Febvre", "given": "Lucien"},
+                    {"family": "Martin", "given": "Henri-Jean"}],
+         "issued": {"date-parts": [[1976]]}}]), encoding="utf-8")
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "csl: chicago-author-date", f"csl: {style}"), encoding="utf-8")
+    chapter = add_to_chapter(book_copy, "See [](#ref-febvre1976), [](#ref-writer1901)\n"
+                             "and [](#ref-nokey).")
+    line = chapter.read_text(encoding="utf-8").split("\n").index("and [](#ref-nokey).") + 1
+    rb, report = rendered_book(book_copy)
+    links = {a.get("href"): a.text_content() for a in tree(rb.docs[1].body_html).iter("a")
+             if a.get("href") in ("#ref-febvre1976", "#ref-writer1901")
+             and not a.get("role")}
+    assert links == {"#ref-febvre1976": febvre, "#ref-writer1901": writer}, links
+    assert "ref-febvre1976" in [e.get("id") for e in rb.bibliography]
+    assert not [d for d in report.warnings if "febvre1976" in d.message], report.warnings
+    assert [(d.line, d.message) for d in report.errors] == [
+        (line, "link to missing id '#ref-nokey': the bibliography has no entry 'nokey'")]
