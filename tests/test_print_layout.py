@@ -144,10 +144,13 @@ def test_a_short_tables_caption_is_not_a_column_of_words(tmp_path):
     assert "Table 2.1. Two plates compared, by speed" in text, text
 
 
-def test_a_wide_data_table_stays_inside_the_measure(tmp_path):
+@pytest.mark.parametrize("comparison", [True, False], ids=["data-table", "markdown-table"])
+def test_a_wide_data_table_stays_inside_the_measure(tmp_path, comparison):
     """Five columns or more: each as wide as its text needs, a size smaller, a long word
     hyphenated or broken inside its column; nothing runs past the measure or into the
-    next column (fixed, equal columns set "Trachyandésite" over its neighbour)."""
+    next column (fixed, equal columns set "Trachyandésite" over its neighbour). A
+    Markdown table of as many columns too (it kept the body's size and ran 5 mm past
+    the measure)."""
     from weasyprint import CSS, HTML
     root = Path(__file__).resolve().parent.parent
     head = "".join(f"<th>{w}</th>" for w in ["Éruption", "Année", "IEV", "Volume",
@@ -159,6 +162,9 @@ def test_a_wide_data_table_stays_inside_the_measure(tmp_path):
             f'éruptions</caption><thead><tr>{head}</tr></thead><tbody>'
             + f"<tr><th>Eyjafjallajökull</th>{row}</tr>" * 3 + "</tbody></table></figure>"
             "</body></html>")
+    if not comparison:
+        html = html.replace('<figure class="comparison">', "").replace("</figure>", "") \
+            .replace("<th>Eyjafjallajökull</th>", "<td>Eyjafjallajökull</td>")
     pdf = tmp_path / "t.pdf"
     measure = CSS(string="@page { size: A4; margin: 20mm 44mm; } body { margin: 0; "
                   "font-size: 11pt; }")
