@@ -402,6 +402,26 @@ def test_a_key_figures_inflected_forms_are_never_hyphenated(book_copy):
     assert '<span class="name">Менделеева</span>' in html
 
 
+@pytest.mark.parametrize("language, kept", [("en-GB", True), ("de-DE", False)])
+def test_a_capitalised_glossary_term_is_a_name_only_where_capitals_mark_names(
+        book_copy, language, kept):
+    """A capitalised glossary term is kept whole as a name; in German, which capitalises
+    every noun, it is not ("Schwingungsdauer" was never hyphenated, and a narrow table
+    column cut it without a hyphen, "Schwingungsdaue" / "r"); a key figure still is."""
+    from studyguide.writers import pdf
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", f"language: {language}"), encoding="utf-8")
+    glossary = book_copy / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8") +
+                        "- term: Schwingungsdauer\n  definition: Die Dauer einer Schwingung.\n",
+                        encoding="utf-8")
+    rb, _ = rendered_book(book_copy)
+    names = pdf.proper_names(rb)
+    assert ("Schwingungsdauer" in names) is kept
+    assert {w for p in rb.people for w in p["name"].split() if len(w) >= 4} <= names
+
+
 def test_the_mark_scheme_a_question_is_marked_by_stays_with_its_answer(tmp_path):
     """"Mark scheme: Analysis questions", the last line of a question's teacher material,
     never opens a page away from the answer it closes (it did, in a teacher worksheet and

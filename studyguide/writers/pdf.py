@@ -183,14 +183,20 @@ DISPLAY_CLASSES = ("book-title", "book-subtitle", "box-heading", "front-title")
 NO_TEXT = {"head", "style", "script", "pre", "code", "kbd", "samp", "math", "svg"}
 
 
+NOUNS_CAPITALISED = {"de", "lb", "gsw", "bar", "nds"}   # German and its kin
+
+
 def proper_names(rb: RenderedBook) -> set[str]:
     """The words of the book's proper names, which print never hyphenates: every word
     of a person's name in the key figures (and of the forms it is indexed by: a
     language that inflects names lists "Менделеева", "Менделеевым") and of a
-    capitalised glossary term (its aliases too), four letters or more."""
+    capitalised glossary term (its aliases too), four letters or more. In a language
+    that capitalises every noun (German), a capital marks no name: its glossary terms
+    ("Schwingungsdauer") are hyphenated as other words are."""
     phrases = [p["name"] for p in rb.people]
     phrases += [a for p in rb.book.people for a in p.aliases if a[:1].isupper()]
-    for entry in rb.book.glossary:
+    language = (rb.book.meta.language or "").split("-")[0].lower()
+    for entry in rb.book.glossary if language not in NOUNS_CAPITALISED else []:
         phrases += [t for t in [entry.term, *entry.aliases] if t[:1].isupper()]
     return {word for phrase in phrases for word in re.findall(r"\w+", phrase)
             if len(word) >= 4 and word[0].isupper()}
