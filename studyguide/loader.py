@@ -594,7 +594,9 @@ def check_apparatus(book: Book, report: Reporter) -> None:
             elif not q.scheme and q.type in schemes:
                 q.scheme = q.type
             scheme = by_id.get(q.scheme)
-            if scheme and scheme.marks is not None and q.marks is not None and \
+            if scheme and scheme.marks is not None and q.marks is None:
+                q.marks = scheme.marks      # printed with its question, as the key has it
+            elif scheme and scheme.marks is not None and q.marks is not None and \
                     q.marks != scheme.marks:
                 report.warning(doc.path, q.lines.get("marks", q.line),
                                f"this question carries {q.marks} marks, but its mark "

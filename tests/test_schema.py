@@ -325,6 +325,20 @@ def test_a_mark_scheme_is_checked_as_a_marker_reads_it(book_copy):
     assert len(messages) == 5, "\n".join(messages)
 
 
+def test_a_question_without_marks_carries_its_schemes(book_copy):
+    """A question that gives no marks carries its mark scheme's: the answer key printed
+    the scheme's 12-mark table under a question printed with no marks."""
+    ch = book_copy / "chapters" / "03-third.md"
+    ch.write_text(FULL_CHAPTER.replace("    answer: Because.\n    marks: 12\n",
+                                       "    answer: Because.\n"), encoding="utf-8")
+    edit(book_copy / "book.yaml", "  - chapters/02-second.md\n",
+         "  - chapters/02-second.md\n  - chapters/03-third.md\n")
+    (book_copy / "data" / "mark_schemes.yaml").write_text(MARK_SCHEMES, encoding="utf-8")
+    book, _ = load(book_copy)
+    analysis = next(q for q in book.chapters[2].questions if q.type == "analysis")
+    assert (analysis.marks, analysis.scheme) == (12, "analysis")
+
+
 # -- data files ---------------------------------------------------------------------------
 def test_every_problem_of_every_data_file_at_once(book_copy, capsys):
     """book.yaml, a chapter, tables and four data files broken at once: `check` lists
