@@ -726,7 +726,8 @@ class Resolver:
                     n += 1
                 h.set("id", auto if not n else f"{auto}-{n}")
             hid = h.get("id")
-            if h.tag == "h2" and doc.number and "unnumbered" not in (h.get("class") or ""):
+            classes = (h.get("class") or "").split()
+            if h.tag == "h2" and doc.number and "unnumbered" not in classes:
                 section += 1
                 label = self.label("section_n", f"{doc.number}.{section}")
                 num = f"{doc.number}.{section}"
@@ -741,11 +742,20 @@ class Resolver:
             body = copy.deepcopy(h)      # the heading as set, for the contents: without its
             for span in body.xpath('span[@class="secno"]'):     # number (the contents'
                 span.drop_tree()                                 # own)
+            line = (self.line_in(doc, "{#" + hid) if "{#" + hid in doc.body
+                    else self.line_in(doc, title))
+            # as in pandoc, an unnumbered heading is listed in the contents unless it is
+            # also .unlisted; .unlisted alone leaves a numbered heading listed
+            unlisted = "unlisted" in classes and "unnumbered" in classes
+            if "unlisted" in classes and not unlisted and h.tag == "h2" and doc.number:
+                self.report.warning(doc.path, line, f"'{title}' is numbered, so "
+                                    "'.unlisted' leaves it in the contents (as in pandoc): "
+                                    "write {.unnumbered .unlisted}, or {- .unlisted}, to "
+                                    "leave it out")
             sections.append({"level": int(h.tag[1]), "id": hid, "title": title,
-                             "number": num, "html": _contents_html(body)})
-            self.register(hid, Target(doc.id, label, title, "section"), doc.path,
-                          self.line_in(doc, "{#" + hid) if "{#" + hid in doc.body
-                          else self.line_in(doc, title))
+                             "number": num, "html": _contents_html(body),
+                             "listed": not unlisted})
+            self.register(hid, Target(doc.id, label, title, "section"), doc.path, line)
         self.check_heading_levels(tree, doc)
         # figures
         written = self.place_images(tree, doc.path, lambda src: self.line_in(doc, src))
@@ -1865,7 +1875,7 @@ def book_spine(rb: RenderedBook) -> list[SpineEntry]:
                           d.path, number=d.number if chapter else None, label=d.label,
                           short_title=shorts.get(d.id, ""), doc_index=i,
                           title_html=_contents_html(_fragment(d.title_html)),
-                          sections=[s for s in d.sections if s["level"] == 2 and s["number"]]
+                          sections=[s for s in d.sections if s["level"] == 2 and s["listed"]]
                           if chapter else [])
 
     def apparatus(table) -> list[SpineEntry]:

@@ -52,3 +52,25 @@ def test_both_writers_follow_one_spine(tmp_path):
     assert rb.source_of(first.id) == first.path
     assert rb.source_of("timeline") == MINI / "data" / "timeline.yaml"
     assert rb.source_of("@front") == MINI / "book.yaml"
+
+
+def test_unnumbered_sections_are_listed_and_unlisted_ones_left_out(book_copy):
+    """As in pandoc, an unnumbered section is in the contents and the EPUB's navigation,
+    without a number; one that is also ``.unlisted`` is left out (``.unlisted`` alone
+    leaves a numbered one listed, with a warning)."""
+    from conftest import add_to_chapter, rendered_book
+    add_to_chapter(book_copy, "## Le 18 Brumaire {.unnumbered}\n\nText.\n\n"
+                              "## Hidden {- .unlisted}\n\nText.\n\n"
+                              "## Still listed {.unlisted}\n\nText.")
+    rb, report = rendered_book(book_copy)
+    front = lxml_html.fromstring(pdf.front_source(rb, False, "A4", {}))
+    lines = [" ".join(a.text_content().split()) for a in front.xpath(
+        '//li[a[@href="#ch02"]]//li[@class="toc-section"]/a')]
+    assert lines == ["2.1 Beta in practice", "Le 18 Brumaire", "2.2 Still listed",
+                     "2.3 Closing words"], lines
+    nav = lxml_html.fromstring(epub.nav_document(rb, {}, {}))
+    items = [a.text_content() for a in nav.xpath('//a[starts-with(@href, "ch02.xhtml#")]')]
+    assert items == ["2.1 Beta in practice", "Le 18 Brumaire", "2.2 Still listed",
+                     "2.3 Closing words"], items
+    assert [d.message.split(" is ")[0] for d in report.warnings
+            if "unlisted" in d.message] == ["'Still listed'"]
