@@ -1637,6 +1637,24 @@ class Resolver:
                 self.anchor_rank.setdefault(el.get("id"), (*rank, n))
         return _inner(tree)
 
+    @functools.cached_property
+    def index_yaml(self):
+        """``data/index.yaml`` as YAML with its lines (read again only for a report:
+        the entries keep their own lines, not their subentries')."""
+        path = self.book.root / "data" / "index.yaml"
+        data = readers.read_yaml(path, Reporter(self.book.root))   # reported once, on load
+        return data if isinstance(data, list) else []
+
+    def subentry_line(self, item, n: int) -> int:
+        """The line of ``item``'s ``n``-th subentry in ``data/index.yaml`` (the entry's
+        line where it cannot be found)."""
+        for raw in self.index_yaml:
+            if isinstance(raw, dict) and raw.get("heading") == item.heading:
+                subs = raw.get("subentries")
+                if isinstance(subs, list) and n < len(subs):
+                    return readers.line_of(subs, n, item.line)
+        return item.line
+
     def index_entries(self) -> list[dict]:
         """The index: every heading with its locators in reading order, its subentries
         and its cross-references, in the order of the Unicode Collation Algorithm. An
@@ -1675,9 +1693,9 @@ class Resolver:
                 self.report.warning(path, item.line, f"index entry '{_strip(item.heading)}' "
                                     "is mentioned nowhere in the book; it is left out")
                 continue
-            for sub in item.subentries:
+            for n, sub in enumerate(item.subentries):
                 if sub.forms and sub.heading not in headings.get(item.heading, {}).get("subs", {}):
-                    self.report.warning(path, sub.line, f"index subentry "
+                    self.report.warning(path, self.subentry_line(item, n), f"index subentry "
                                         f"'{_strip(sub.heading)}' of '{_strip(item.heading)}' "
                                         "is mentioned nowhere in the book; it is left out")
             if item.heading in headings:

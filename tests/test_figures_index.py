@@ -210,6 +210,22 @@ def test_unmentioned_index_entry_is_a_warning(book_copy):
         (1, "index entry 'Nowhere at all' is mentioned nowhere in the book; it is left out")]
 
 
+def test_an_unmentioned_subentry_is_reported_at_its_own_line(book_copy):
+    """A subentry nothing mentions is reported at its line, block or flow style, not
+    at its entry's."""
+    (book_copy / "data" / "index.yaml").write_text(
+        "- heading: Beta theory\n  subentries:\n    - heading: Nowhere one\n"
+        "    - heading: In practice\n      forms: [practice]\n"
+        "    - heading: Nowhere two\n      forms: [nowhere two]\n"
+        "- {heading: Alpha doctrine, subentries: [{heading: First, forms: [came first]},\n"
+        "    {heading: Nowhere three}]}\n", encoding="utf-8")
+    _, report = render(book_copy)
+    assert [(d.line, d.message.split(" of ")[0]) for d in report.warnings
+            if "index" in str(d.path)] == [(3, "index subentry 'Nowhere one'"),
+                                           (6, "index subentry 'Nowhere two'"),
+                                           (9, "index subentry 'Nowhere three'")]
+
+
 @pytest.fixture(scope="module")
 def indexed_build(tmp_path_factory) -> Path:
     """The fixture book with an index of its own: subentries, see also, a range."""
