@@ -713,6 +713,17 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                     report("overflow", page, f"text past the margin: “{ln.text[:40]}”",
                            table=within[0] if within else None, text=ln.text)
                     break
+            # a line left short inside a justified paragraph, between two full lines
+            # at the text's pitch: the line-breaker parted a word or two from the rest
+            # ("… doléances. On" / "y" / "lit « des plaintes … »")
+            lines = _text_lines_of(page)
+            for prev, ln, nxt in zip(lines, lines[1:], lines[2:]):
+                if _left_short(prev, ln, nxt, right - left, body_size):
+                    report("short", page, f"a line of “{ln.text[:30]}” left short inside a "
+                                          f"justified paragraph (the words after it fit "
+                                          f"there): reword the sentence, or join the "
+                                          f"words with a no-break space", text=prev.text)
+                    break
             # a drawing: a formula (a display one set as small as it may be, or an
             # inline one wider than its line) or a picture
             for drawing in page.drawings:
@@ -737,6 +748,19 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
             if bad:
                 report("quotes", page, f"straight quote in “{ln.text[:60]}”")
     return out
+
+
+def _left_short(prev: Line, ln: Line, nxt: Line, measure: float, body_size: float) -> bool:
+    """``ln`` is a justified paragraph's line left short: it starts where the lines
+    around it start, in the body's type, and they fill the measure while it fills less
+    than half of it, one line's pitch from each."""
+    same = all(abs(other.x0 - ln.x0) <= 1 and abs(other.size - ln.size) <= 0.5 and
+               CODE_FONT not in other.font for other in (prev, nxt))
+    full = all(other.x1 - other.x0 >= 0.85 * measure for other in (prev, nxt)) and \
+        abs(prev.x1 - nxt.x1) <= 1.5
+    pitch = ln.top - prev.bottom < 0.6 * ln.size and nxt.top - ln.bottom < 0.6 * ln.size
+    return same and full and pitch and abs(ln.size - body_size) <= 0.5 and \
+        CODE_FONT not in ln.font and ln.x1 - ln.x0 < 0.5 * measure
 
 
 def _text_block_height(pages: list[PageText]) -> float:

@@ -552,3 +552,46 @@ def test_a_markdown_table_that_fits_a_page_is_kept_whole_in_a_handout(tmp_path):
     pages = [page.extract_text() for page in PdfReader(out).pages]
     split = [text for text in pages if "Row 1" in text and "Row 3" not in text]
     assert not split, split
+
+
+# a paragraph of the default guide as print marks it up: names and index marks in spans
+SHORT_LINE_PARAGRAPH = (
+    '<p>The <strong><a class="gloss" href="#g">productive forces</a></strong> (the machines, '
+    "skills and technology with which a society produces its wealth) had outgrown national "
+    "frontiers. Russian grain exports, for example, paid for imported German and British "
+    'machinery. <span class="name">Socialism</span>, in the <span class="name">Marxist</span> '
+    "tradition, was meant to be a <em>more</em> productive system than capitalism, built on "
+    'abundance rather than shared poverty. How, <span class="index-term" id="im54"><span '
+    'class="name">Trotsky</span></span> asked, could such a system be completed inside the '
+    "borders of one country, cut off from the world division of labour, least of all a poor "
+    'and mainly <span class="index-term" id="im55">peasant</span> one?</p><p id="g">G.</p>')
+
+
+@pytest.mark.parametrize("moved", [False, True], ids=["as-marked", "spaces-moved"])
+def test_no_line_is_left_short_before_an_inline_element(tmp_path, moved):
+    """WeasyPrint, finding that an element does not fit at a line's end, looked back for
+    a break and took the line's first, leaving "system" alone on a line between two full
+    ones. The preflight reports such a line (shown on the markup as it was), and print
+    moves the space before an element inside it, where the line breaks as it should."""
+    from lxml import html as lxml_html
+    from weasyprint import CSS, HTML
+
+    from studyguide import preflight
+    from studyguide.sanitise import to_html
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    body = lxml_html.fragment_fromstring(SHORT_LINE_PARAGRAPH, create_parent="div")
+    if moved:
+        pdf.spaces_into_inlines(body)
+    out = tmp_path / "p.pdf"
+    HTML(string=f'<html lang="en"><body>{to_html(body)}</body></html>').write_pdf(
+        out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+                          CSS(string="@page { size: A4; margin: 22mm 58mm 24mm 30mm; }")])
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "a more productive system than capitalism" in text and "How, Trotsky asked" in text
+    short = [f.message for f in preflight.check_pdf(out) if f.check == "short"]
+    if moved:
+        assert not short, short
+    else:       # the fault, as this WeasyPrint sets it: if it is gone, so may the workaround
+        assert short and "“system”" in short[0], short

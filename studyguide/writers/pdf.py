@@ -236,6 +236,45 @@ def _names_pattern(words: frozenset[str]) -> re.Pattern:
     return re.compile(r"(?<!\w)(" + alternation(words) + r")(?!\w)((?:[’'.]\w+)*)")
 
 
+# inline elements a space before may go into: they draw nothing of their own around
+# their text (a link's dotted underline, a mark's background would show under it)
+PLAIN_INLINE = {"span", "em", "strong", "i", "b", "cite", "q", "abbr", "dfn", "small",
+                "bdi", "time", "data", "var"}
+UNDERLINED = {"a", "u", "ins", "del", "s", "mark", "kbd", "samp"}
+
+
+def spaces_into_inlines(root) -> None:
+    """The space before an inline element goes inside it (or, where the element draws a
+    line under or over its text, into a span of its own). WeasyPrint, finding that the
+    element does not fit at a line's end, looks back for a break in the text before it
+    and took the first one of that line, not the last: a line of one word ("more
+    productive" / "system" / "than capitalism … How," with "Trotsky" a span). A space
+    inside the element is a break opportunity at its edge, which it takes."""
+    if root is None:
+        return
+    for el in list(root.iter()):
+        parent = el.getparent()
+        if not isinstance(el.tag, str) or parent is None or \
+                el.tag not in PLAIN_INLINE | UNDERLINED or \
+                parent.tag in ("pre", "code", "math", "svg"):
+            continue
+        before = el.getprevious()
+        text = before.tail if before is not None else parent.text
+        if not text or not text.endswith(" ") or text.endswith("  "):
+            continue
+        text = text[:-1]
+        if before is not None:
+            before.tail = text
+        else:
+            parent.text = text
+        if el.tag in PLAIN_INLINE:
+            el.text = " " + (el.text or "")
+        else:
+            space = lxml_html.Element("span")
+            space.text = " "
+            el.addprevious(space)
+
+
 def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> None:
     """Each whole occurrence of one of ``words`` in the text becomes a span; with
     ``shortest``, only where the word as line breaking sees it (the name with what is
@@ -408,6 +447,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
         if table_height_mm(table) <= BOOK_TABLE_MM.get(paper, LONG_TABLE_MM):
             table.set("class", " ".join(filter(None, [table.get("class"), "whole"])))
     _wrap_words(doc.find("body"), proper_names(rb), "name", _shortest_hyphenated_of(rb))
+    spaces_into_inlines(doc.find("body"))
     return "<!DOCTYPE html>\n" + to_html(doc)
 
 
