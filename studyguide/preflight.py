@@ -751,16 +751,18 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
 
 
 def _left_short(prev: Line, ln: Line, nxt: Line, measure: float, body_size: float) -> bool:
-    """``ln`` is a justified paragraph's line left short: it starts where the lines
-    around it start, in the body's type, and they fill the measure while it fills less
-    than half of it, one line's pitch from each."""
+    """``ln`` is a justified paragraph's line left short: a word or two, starting where
+    the lines around it start, in the body's type, and they fill the measure while it
+    fills less than a third of it, one line's pitch from each (ragged text has short
+    lines of its own, but not of one or two words between two full ones)."""
     same = all(abs(other.x0 - ln.x0) <= 1 and abs(other.size - ln.size) <= 0.5 and
                CODE_FONT not in other.font for other in (prev, nxt))
     full = all(other.x1 - other.x0 >= 0.85 * measure for other in (prev, nxt)) and \
         abs(prev.x1 - nxt.x1) <= 1.5
     pitch = ln.top - prev.bottom < 0.6 * ln.size and nxt.top - ln.bottom < 0.6 * ln.size
     return same and full and pitch and abs(ln.size - body_size) <= 0.5 and \
-        CODE_FONT not in ln.font and ln.x1 - ln.x0 < 0.5 * measure
+        CODE_FONT not in ln.font and ln.x1 - ln.x0 < measure / 3 and \
+        len(ln.text.split()) <= 2
 
 
 def _text_block_height(pages: list[PageText]) -> float:

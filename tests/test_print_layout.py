@@ -573,18 +573,14 @@ def test_no_line_is_left_short_before_an_inline_element(tmp_path, moved):
     a break and took the line's first, leaving "system" alone on a line between two full
     ones. The preflight reports such a line (shown on the markup as it was), and print
     moves the space before an element inside it, where the line breaks as it should."""
-    from lxml import html as lxml_html
     from weasyprint import CSS, HTML
 
     from studyguide import preflight
-    from studyguide.sanitise import to_html
     from studyguide.writers import pdf
     root = Path(__file__).resolve().parent.parent
-    body = lxml_html.fragment_fromstring(SHORT_LINE_PARAGRAPH, create_parent="div")
-    if moved:
-        pdf.spaces_into_inlines(body)
+    body = pdf.spaces_into_inlines(SHORT_LINE_PARAGRAPH) if moved else SHORT_LINE_PARAGRAPH
     out = tmp_path / "p.pdf"
-    HTML(string=f'<html lang="en"><body>{to_html(body)}</body></html>').write_pdf(
+    HTML(string=f'<html lang="en"><body>{body}</body></html>').write_pdf(
         out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
                           CSS(string="@page { size: A4; margin: 22mm 58mm 24mm 30mm; }")])
     text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,

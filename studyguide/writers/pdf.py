@@ -238,41 +238,28 @@ def _names_pattern(words: frozenset[str]) -> re.Pattern:
 
 # inline elements a space before may go into: they draw nothing of their own around
 # their text (a link's dotted underline, a mark's background would show under it)
-PLAIN_INLINE = {"span", "em", "strong", "i", "b", "cite", "q", "abbr", "dfn", "small",
-                "bdi", "time", "data", "var"}
-UNDERLINED = {"a", "u", "ins", "del", "s", "mark", "kbd", "samp"}
+PLAIN_INLINE = "span|em|strong|i|b|cite|q|abbr|dfn|small|bdi|time|data|var"
+DRAWN_INLINE = "a|u|ins|del|s|mark|kbd|samp|img"
+_SPACE_BEFORE = re.compile(rf" (<(?:({PLAIN_INLINE})|{DRAWN_INLINE})\b[^>]*>)")
+_PRE = re.compile(r"<pre\b.*?</pre>", re.S)
 
 
-def spaces_into_inlines(root) -> None:
+def spaces_into_inlines(html_text: str) -> str:
     """The space before an inline element goes inside it (or, where the element draws a
-    line under or over its text, into a span of its own). WeasyPrint, finding that the
-    element does not fit at a line's end, looks back for a break in the text before it
-    and took the first one of that line, not the last: a line of one word ("more
+    line under or over its text, or is a picture, into a span of its own). WeasyPrint,
+    finding that the element does not fit at a line's end, looks back for a break in the
+    text before it, and took the line's first, not its last: a line of one word ("more
     productive" / "system" / "than capitalism … How," with "Trotsky" a span). A space
-    inside the element is a break opportunity at its edge, which it takes."""
-    if root is None:
-        return
-    for el in list(root.iter()):
-        parent = el.getparent()
-        if not isinstance(el.tag, str) or parent is None or \
-                el.tag not in PLAIN_INLINE | UNDERLINED or \
-                parent.tag in ("pre", "code", "math", "svg"):
-            continue
-        before = el.getprevious()
-        text = before.tail if before is not None else parent.text
-        if not text or not text.endswith(" ") or text.endswith("  "):
-            continue
-        text = text[:-1]
-        if before is not None:
-            before.tail = text
-        else:
-            parent.text = text
-        if el.tag in PLAIN_INLINE:
-            el.text = " " + (el.text or "")
-        else:
-            space = lxml_html.Element("span")
-            space.text = " "
-            el.addprevious(space)
+    inside an element is a break opportunity at its edge, which it takes. Code blocks
+    are left as they are."""
+    def move(m: re.Match) -> str:
+        return m.group(1) + " " if m.group(2) else "<span> </span>" + m.group(1)
+    out, pos = [], 0
+    for block in _PRE.finditer(html_text):
+        out += [_SPACE_BEFORE.sub(move, html_text[pos:block.start()]), block.group(0)]
+        pos = block.end()
+    out.append(_SPACE_BEFORE.sub(move, html_text[pos:]))
+    return "".join(out)
 
 
 def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> None:
@@ -447,7 +434,6 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
         if table_height_mm(table) <= BOOK_TABLE_MM.get(paper, LONG_TABLE_MM):
             table.set("class", " ".join(filter(None, [table.get("class"), "whole"])))
     _wrap_words(doc.find("body"), proper_names(rb), "name", _shortest_hyphenated_of(rb))
-    spaces_into_inlines(doc.find("body"))
     return "<!DOCTYPE html>\n" + to_html(doc)
 
 
@@ -543,6 +529,7 @@ def _document(rb: RenderedBook, html_text: str, fetcher):
     from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
     html_text, formulas = math.print_html(html_text, rb.math)     # WeasyPrint has no MathML
+    html_text = spaces_into_inlines(html_text)
     fetcher.generated.update({f"{name}.svg": svg.encode("utf-8")
                               for name, svg in formulas.items()})
     base = rb.book.root.as_uri() + "/"
