@@ -591,3 +591,28 @@ def test_no_line_is_left_short_before_an_inline_element(tmp_path, moved):
         assert not short, short
     else:       # the fault, as this WeasyPrint sets it: if it is gone, so may the workaround
         assert short and "“system”" in short[0], short
+
+
+def test_a_display_formula_stays_with_the_line_that_introduces_it(tmp_path):
+    """A formula set on its own line after "… the formula:" in the same paragraph never
+    opens a page away from that line (a handout left a heading and that one line at a
+    page's foot, which the preflight reported), wherever the page breaks."""
+    import base64
+
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60" '
+           'viewBox="0 0 200 60"><rect width="200" height="60"/></svg>')
+    src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    sheets = "".join(f'<section style="break-before: page"><div style="height: {mm}mm">'
+                     f"</div><h2>Heading {mm}</h2><p>The line before the formula:<img "
+                     f'class="math display" src="{src}" alt="F"/></p><p>After it.</p>'
+                     "</section>" for mm in range(90, 130))
+    out = tmp_path / "f.pdf"
+    HTML(string=f'<html lang="en"><body>{sheets}</body></html>').write_pdf(out, stylesheets=[
+        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "handout.css"),
+        CSS(string="@page { size: A6; margin: 10mm; } body { margin: 0; }")])
+    pages = [page.extract_text().strip() for page in PdfReader(out).pages]
+    assert len(pages) > 40                   # some sections ran over a page
+    parted = [text for text in pages if text.endswith("the formula:")]
+    assert not parted, parted
