@@ -422,28 +422,35 @@ def test_a_capitalised_glossary_term_is_a_name_only_where_capitals_mark_names(
     assert {w for p in rb.people for w in p["name"].split() if len(w) >= 4} <= names
 
 
+def swept_pages(tmp_path, block: str, heights: range, sheets: tuple,
+                wrapper: str = "{}") -> list[str]:
+    """The text of each page when ``block`` (its ``{mm}`` filled) follows a blank of
+    each height in ``heights`` on a page of its own (A6): the page's end falls at every
+    place in the block in turn. ``sheets``: the stylesheets after base.css."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    sections = "".join(f'<section style="break-before: page"><div style="height: {mm}mm">'
+                       f"</div>{block.replace('{mm}', str(mm))}</section>" for mm in heights)
+    out = tmp_path / f"swept-{len(list(tmp_path.iterdir()))}.pdf"
+    HTML(string=f'<html lang="en"><body>{wrapper.format(sections)}</body></html>').write_pdf(
+        out, stylesheets=[CSS(root / "styles" / "base.css"),
+                          *[CSS(root / "styles" / sheet) for sheet in sheets],
+                          CSS(string="@page { size: A6; margin: 10mm; } body { margin: 0; }")])
+    return [page.extract_text().strip() for page in PdfReader(out).pages]
+
+
 def test_the_mark_scheme_a_question_is_marked_by_stays_with_its_answer(tmp_path):
     """"Mark scheme: Analysis questions", the last line of a question's teacher material,
     never opens a page away from the answer it closes (it did, in a teacher worksheet and
     the answer key), wherever the page breaks."""
-    from weasyprint import CSS, HTML
-    root = Path(__file__).resolve().parent.parent
-    sheets = []
-    for mm in range(100, 128):       # the page's end at every place near the answer
-        sheets.append(f'<section style="break-before: page"><div style="height: {mm}mm">'
-                      '</div><div class="answer"><p class="answer-label">Model answer</p>'
-                      '<p>The first line of the answer, and the rest of it.</p><p>Its '
-                      'last line.</p></div><p class="scheme-ref"><span class="answer-label">'
-                      'Mark scheme:</span> Analysis questions</p></section>')
+    block = ('<div class="answer"><p class="answer-label">Model answer</p><p>The first line '
+             "of the answer, and the rest of it.</p><p>Its last line.</p></div><p "
+             'class="scheme-ref"><span class="answer-label">Mark scheme:</span> Analysis '
+             "questions</p>")
     for key in ("answer-key", "worksheet-key"):
-        out = tmp_path / f"{key}.pdf"
-        HTML(string=f'<html lang="en"><body><div class="{key}">{"".join(sheets)}</div>'
-                    '</body></html>').write_pdf(out, stylesheets=[
-            CSS(root / "styles" / "base.css"), CSS(root / "styles" / "answers.css"),
-            CSS(root / "styles" / "worksheet.css"),
-            CSS(string="@page { size: A6; margin: 10mm; } body { margin: 0; }")])
-        pages = [page.extract_text().strip() for page in PdfReader(out).pages]
-        assert len(pages) > len(sheets)      # some sheets ran over
+        pages = swept_pages(tmp_path, block, range(100, 128),
+                            ("answers.css", "worksheet.css"), f'<div class="{key}">{{}}</div>')
+        assert len(pages) > 28                   # some ran over
         alone = [text for text in pages if text.startswith("Mark scheme")]
         assert not alone, (key, alone)
 
@@ -538,18 +545,10 @@ def test_a_markdown_table_that_fits_a_page_is_kept_whole_in_a_handout(tmp_path):
     """The book keeps a Markdown table that fits a page whole, and so must a handout
     (the rule was print.css's only: a reading handout split a three-row table 2 + 1,
     which the preflight reported and --strict refused)."""
-    from weasyprint import CSS, HTML
-    root = Path(__file__).resolve().parent.parent
     rows = "".join(f"<tr><td>Row {k}</td><td>a cell of text</td></tr>" for k in range(1, 4))
-    sheets = "".join(f'<section style="break-before: page"><div style="height: {mm}mm"></div>'
-                     f'<table class="whole"><caption>Table {mm}</caption><thead><tr>'
-                     f'<th>Head</th><th>Other</th></tr></thead><tbody>{rows}</tbody></table>'
-                     "</section>" for mm in range(96, 128))
-    out = tmp_path / "handout.pdf"
-    HTML(string=f'<html lang="en"><body>{sheets}</body></html>').write_pdf(out, stylesheets=[
-        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "handout.css"),
-        CSS(string="@page { size: A6; margin: 10mm; } body { margin: 0; }")])
-    pages = [page.extract_text() for page in PdfReader(out).pages]
+    pages = swept_pages(tmp_path, '<table class="whole"><caption>Table {mm}</caption><thead>'
+                        f"<tr><th>Head</th><th>Other</th></tr></thead><tbody>{rows}</tbody>"
+                        "</table>", range(96, 128), ("handout.css",))
     split = [text for text in pages if "Row 1" in text and "Row 3" not in text]
     assert not split, split
 
@@ -598,21 +597,12 @@ def test_a_display_formula_stays_with_the_line_that_introduces_it(tmp_path):
     opens a page away from that line (a handout left a heading and that one line at a
     page's foot, which the preflight reported), wherever the page breaks."""
     import base64
-
-    from weasyprint import CSS, HTML
-    root = Path(__file__).resolve().parent.parent
     svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60" '
            'viewBox="0 0 200 60"><rect width="200" height="60"/></svg>')
     src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-    sheets = "".join(f'<section style="break-before: page"><div style="height: {mm}mm">'
-                     f"</div><h2>Heading {mm}</h2><p>The line before the formula:<img "
-                     f'class="math display" src="{src}" alt="F"/></p><p>After it.</p>'
-                     "</section>" for mm in range(90, 130))
-    out = tmp_path / "f.pdf"
-    HTML(string=f'<html lang="en"><body>{sheets}</body></html>').write_pdf(out, stylesheets=[
-        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "handout.css"),
-        CSS(string="@page { size: A6; margin: 10mm; } body { margin: 0; }")])
-    pages = [page.extract_text().strip() for page in PdfReader(out).pages]
+    pages = swept_pages(tmp_path, '<h2>Heading {mm}</h2><p>The line before the formula:<img '
+                        f'class="math display" src="{src}" alt="F"/></p><p>After it.</p>',
+                        range(90, 130), ("handout.css",))
     assert len(pages) > 40                   # some sections ran over a page
     parted = [text for text in pages if text.endswith("the formula:")]
     assert not parted, parted
