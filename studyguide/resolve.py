@@ -653,6 +653,20 @@ class Resolver:
                     return doc.body_line + i
         return doc.title_line
 
+    def id_line(self, doc: Chapter, el) -> int:
+        """The line of an element's id: where the body writes it ("{#id}", "#id"); an
+        id the builder gave (a table's rows and note) has the line of the nearest
+        element around it that has one, not the title's, which would tell the print
+        preflight that a page holding the element holds the chapter's first line."""
+        ident = el.get("id")
+        if "#" + ident in doc.body:
+            return self.line_in(doc, "#" + ident)
+        for outer in el.iterancestors():
+            known = self.id_lines.get(outer.get("id") or "")
+            if known is not None and known[0] == doc.path:
+                return known[1]
+        return doc.title_line
+
     def _nth_line(self, doc: Chapter, needle: str, n: int) -> int:
         """The line of the body where ``needle`` stands for the ``n``-th time (its
         last place if it stands fewer times; the title's line if nowhere)."""
@@ -831,7 +845,7 @@ class Resolver:
             ident = el.get("id")
             if ident not in self.targets and not ident.startswith(doc.id + "-fn"):
                 self.register(ident, Target(doc.id, "", _own_title(el)[:60], el.tag),
-                              doc.path, self.line_in(doc, "#" + ident))
+                              doc.path, self.id_line(doc, el))
         # index spans
         for n, span in enumerate(tree.xpath(
                 './/span[contains(concat(" ", @class, " "), " index-term ")]'

@@ -723,3 +723,12 @@ def test_an_empty_link_to_a_bibliography_entry_prints_its_citation(book_copy, st
     assert not [d for d in report.warnings if "febvre1976" in d.message], report.warnings
     assert [(d.line, d.message) for d in report.errors] == [
         (line, "link to missing id '#ref-nokey': the bibliography has no entry 'nokey'")]
+
+
+def test_the_ids_the_builder_gives_have_their_tables_line(rb):
+    """A table's rows and note have ids the source never writes: their line is the
+    table's, not the chapter title's, which told the print preflight that a page
+    holding a table's rows holds the chapter's first line."""
+    table = rb.id_lines["tbl-ch02-dates"]
+    assert [rb.id_lines[f"tbl-ch02-dates-r{n}"] for n in (1, 2)] == [table, table]
+    assert table[1] > rb.id_lines["ch02"][1]
