@@ -27,7 +27,7 @@ from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_cita
 from .errors import Reporter
 from .labels import fill
 from .loader import slugify
-from .mdext import TITLE_DOLLAR
+from .mdext import TITLE_DOLLAR, code_lines
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
                        quotes_in_use, rewrite_blocks, tokenize_citations, use_language)
 from .model import Book, Chapter, SpineEntry, Table, at_line
@@ -653,6 +653,21 @@ class Resolver:
                     return doc.body_line + i
         return doc.title_line
 
+    def heading_line(self, doc: Chapter, title: str, before: list[dict]) -> int:
+        """The line of the body's heading whose words are the title's (the source's
+        straight apostrophe, emphasis and code marks aside: "Vollmar's" is set
+        "Vollmar’s"), after the lines of the headings ``before`` it; the first line
+        that holds the title where no heading's words match."""
+        wanted = re.findall(r"\w+", title.casefold())
+        lines = doc.body.split("\n")
+        after = max([s["line"] for s in before if s.get("line")], default=0)
+        for i, (text, code) in enumerate(zip(lines, code_lines(lines))):
+            m = None if code else re.match(r" {0,3}#{1,6}\s+(.*?)\s*(\{[^}]*\})?\s*#*\s*$", text)
+            if m and doc.body_line + i > after and \
+                    re.findall(r"\w+", m.group(1).casefold()) == wanted:
+                return doc.body_line + i
+        return self.line_in(doc, title)
+
     def id_line(self, doc: Chapter, el) -> int:
         """The line of an element's id: where the body writes it ("{#id}", "#id"); an
         id the builder gave (a table's rows and note) has the line of the nearest
@@ -757,7 +772,7 @@ class Resolver:
             for span in body.xpath('span[@class="secno"]'):     # number (the contents'
                 span.drop_tree()                                 # own)
             line = (self.line_in(doc, "{#" + hid) if "{#" + hid in doc.body
-                    else self.line_in(doc, title))
+                    else self.heading_line(doc, title, sections))
             # as in pandoc, an unnumbered heading is listed in the contents unless it is
             # also .unlisted; .unlisted alone leaves a numbered heading listed
             unlisted = "unlisted" in classes and "unnumbered" in classes
@@ -768,7 +783,7 @@ class Resolver:
                                     "leave it out")
             sections.append({"level": int(h.tag[1]), "id": hid, "title": title,
                              "number": num, "html": _contents_html(body),
-                             "listed": not unlisted})
+                             "listed": not unlisted, "line": line})
             self.register(hid, Target(doc.id, label, title, "section"), doc.path, line)
         self.check_heading_levels(tree, doc)
         # figures

@@ -732,3 +732,20 @@ def test_the_ids_the_builder_gives_have_their_tables_line(rb):
     table = rb.id_lines["tbl-ch02-dates"]
     assert [rb.id_lines[f"tbl-ch02-dates-r{n}"] for n in (1, 2)] == [table, table]
     assert table[1] > rb.id_lines["ch02"][1]
+
+
+def test_a_headings_line_is_found_by_its_words(book_copy):
+    """A heading without an id of its own is placed at its line though its printed
+    title differs from its source (a curly apostrophe for a straight one, emphasis), and
+    a second heading of the same words at the second's line; it was placed at the
+    chapter's title line, and so every page after it, for the print preflight."""
+    chapter = add_to_chapter(book_copy, "## Vollmar's *isolated* state\n\nText.\n\n"
+                                        "### Notes\n\nText.\n\n### Notes\n\nMore.")
+    lines = chapter.read_text(encoding="utf-8").split("\n")
+    rb, _ = rendered_book(book_copy)
+    found = {ident: line for ident, (_, line) in rb.id_lines.items()
+             if ident.startswith(("ch02-vollmar", "ch02-notes"))}
+    assert found == {"ch02-vollmars-isolated-state": lines.index(
+                         "## Vollmar's *isolated* state") + 1,
+                     "ch02-notes": lines.index("### Notes") + 1,
+                     "ch02-notes-1": len(lines) - lines[::-1].index("### Notes")}, found
