@@ -566,11 +566,13 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         return sources[i] if sources and i < len(sources) and sources[i] else ("", 0)
 
     def report(check: str, page: PageText, message: str, heading: str = "",
-               table: tuple | None = None, text: str = "", formula: str = "") -> None:
+               table: tuple | None = None, text: str = "", drawing: str = "",
+               at: Line | None = None) -> None:
         """A finding on the page, at the page's source, or more closely where it can
         be told: at a heading's line, a table's (``table``: the table, as the page's
-        ``tables`` hold it), the line of the paragraph that prints ``text``, or the
-        line of the ``formula`` (its TeX)."""
+        ``tables`` hold it), the line of the paragraph that prints ``text`` (``at``:
+        the printed line, whose neighbours tell where too few words of its own do), or
+        the line of the formula or picture whose text alternative is ``drawing``."""
         i = page.number - 1
         path, line = source(page)
         if heading:
@@ -579,9 +581,9 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
             path, line = _table_source(pages, i, table, body_size, tables or {},
                                        (path, line))
         elif text:
-            line = text_line(path, text) or line
-        elif formula:
-            line = formula_line(path, formula) or line
+            line = text_line(path, text) or (at and _line_beside(path, page, at)) or line
+        elif drawing:
+            line = drawing_line(path, drawing) or line
         out.append(Finding(check, pdf, page.number,
                            labels[i] if labels and i < len(labels) else "", message,
                            str(path), line))
@@ -708,10 +710,12 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
             for ln in page.body:
                 if ln.size >= 1.3 * body_size:      # display type: set ragged, not measured
                     continue
+                if any(_in_drawing(ln, d) for d in page.drawings):
+                    continue        # a picture's own words: measured with the picture
                 if ln.x1 > right + 3 or ln.x0 < left - 3:
                     within = [t for t in page.tables if _in_table(ln, t)]
                     report("overflow", page, f"text past the margin: “{ln.text[:40]}”",
-                           table=within[0] if within else None, text=ln.text)
+                           table=within[0] if within else None, text=ln.text, at=ln)
                     break
             # a line left short inside a justified paragraph, between two full lines
             # at the text's pitch: the line-breaker parted a word or two from the rest
@@ -738,7 +742,7 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                                f"lines, or into shorter formulas)")
                 else:
                     message = f"drawing past the margin {amount}: “{alt}”"
-                report("overflow", page, message, formula=drawing.alt)
+                report("overflow", page, message, drawing=drawing.alt)
 
     # straight quotes
     for page in pages:
@@ -852,6 +856,45 @@ def formula_line(path, tex: str) -> int:
         m = re.search(r"\$\s*(" + pattern + r")\s*\$", source)
         if m:
             return source.count("\n", 0, m.start(1)) + 1
+    return 0
+
+
+def drawing_line(path, alt: str) -> int:
+    """The line of the formula (its TeX) or the picture (``![alt](…)``) whose text
+    alternative is ``alt``, in the source file ``path``; 0 if none is found."""
+    line = formula_line(path, alt)
+    wanted = _words(alt)
+    for n, source in enumerate(_source_text(path) if wanted and not line else [], 1):
+        if any(_words(written) == wanted for written in IMAGE_ALT.findall(source)):
+            return n
+    return line
+
+
+IMAGE_ALT = re.compile(r"!\[((?:[^\]\\]|\\.)*)\]")
+
+
+def _in_drawing(line: Line, drawing: Drawing) -> bool:
+    """``line`` is printed inside what a Figure draws (the words of a picture)."""
+    return drawing.x0 - 1 <= line.x0 and line.x1 <= drawing.x1 + 1 and \
+        drawing.top - 1 <= line.top and line.bottom <= drawing.bottom + 1
+
+
+def _line_beside(path, page: PageText, line: Line) -> int:
+    """The source line of a printed ``line`` whose own words are too few to be found
+    (the full stop after an inline formula): the formula or picture set on that line,
+    else the nearest line above it on the page whose words are found; 0 if neither."""
+    height = line.bottom - line.top
+    level = [d for d in page.drawings
+             if min(d.bottom, line.bottom) - max(d.top, line.top) >= height / 2]
+    for d in sorted(level, key=lambda d: max(d.x0 - line.x1, line.x0 - d.x1, 0)):
+        found = drawing_line(path, d.alt)
+        if found:
+            return found
+    above = [ln for ln in page.body if ln.bottom <= line.top + 1]
+    for ln in sorted(above, key=lambda ln: -ln.bottom)[:3]:
+        found = text_line(path, ln.text)
+        if found:
+            return found
     return 0
 
 

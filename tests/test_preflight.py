@@ -327,6 +327,36 @@ def test_findings_about_a_table_or_a_paragraph_are_placed_at_its_line(tmp_path):
     assert [f.line for f in found] == [7], found
 
 
+def test_a_picture_and_the_words_beside_a_formula_are_placed_at_their_lines(tmp_path):
+    """A picture past the margin is placed at its Markdown image (by its text
+    alternative), and its own words are measured with it, not reported again as text;
+    a line past the margin whose words are too few to be found ("." after an inline
+    formula) is placed at the formula on its line. Both were placed at the page's
+    source, the chapter's title."""
+    from urllib.parse import quote
+    from weasyprint import HTML
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 200" width="600" '
+           'height="200"><rect width="600" height="200" fill="#eee"/><text x="400" y="60" '
+           'font-family="sans-serif" font-size="20">Reibung vernachlässigt, Maß 1 : 10'
+           '</text></svg>')
+    bar = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 10" width="100" '
+           'height="10"><rect width="100" height="10"/></svg>')
+    body = (PARA * 2 + f'<p><img alt="Schiefe Ebene mit Kräften" style="width: 170mm" '
+            f'src="data:image/svg+xml,{quote(svg)}"></p>' + PARA +
+            '<p style="white-space: nowrap">Energie: <img alt="E = m g h" style="width: '
+            f'140mm; height: 4mm" src="data:image/svg+xml,{quote(bar)}">.</p>' + PARA)
+    path = tmp_path / "drawn.pdf"
+    HTML(string=HEAD + body + "</body></html>").write_pdf(path, pdf_variant="pdf/ua-1")
+    source = tmp_path / "05-energie.md"
+    source.write_text("---\ntitle: Energie\n---\n\nText.\n\n![Schiefe Ebene mit "
+                      "Kräften](bild.svg)\n\nMore.\n\nEnergie: $E = m g h$.\n",
+                      encoding="utf-8")
+    found = preflight.check_pdf(path, sources=(source, 2), one_sided=True)
+    assert [(f.line, f.message.split(":")[0].split(" by ")[0]) for f in found] == [
+        (11, "text past the margin"), (7, "drawing past the margin")], found
+    assert "“Energie: .”" in found[0].message
+
+
 def test_straight_quotes(tmp_path):
     path = pdf_of("<p>Stalin's \"socialism\" in one country.</p>" + PARA, tmp_path)
     assert checks(path).count("quotes") == 1
