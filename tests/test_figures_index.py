@@ -280,3 +280,45 @@ def test_a_broken_glossary_does_not_make_the_index_report_its_terms(book_copy):
     load_book(book_copy, report)
     assert report.errors and all(d.path.endswith("glossary.yaml") for d in report.errors), \
         [str(d) for d in report.errors]
+
+
+def test_a_subentry_that_opens_a_column_is_headed_by_its_entry(book_copy, tmp_path):
+    """In print, an entry whose subentries run on into the next column (or page) repeats
+    its heading there, "Kraft (continued)", as a professional index does: a subentry
+    opened a column alone, its heading at the foot of the column before. A short
+    entry is kept whole (its heading with its first two subentries, its last two
+    together)."""
+    from conftest import add_to_chapter
+    from studyguide import preflight
+    from studyguide.writers import pdf
+    subs = [f"Kappa{i:02d}" for i in range(60)]
+    fillers = [f"Filler{i:02d}" for i in range(30)]
+    (book_copy / "data" / "index.yaml").write_text(
+        "".join(f"- heading: {w}\n" for w in fillers) +
+        "- heading: Kraft\n  subentries:\n" + "".join(f"    - heading: {w}\n" for w in subs) +
+        "- heading: Zeta\n  subentries: [{heading: Zeta01}, {heading: Zeta02}]\n",
+        encoding="utf-8")
+    add_to_chapter(book_copy, " ".join(fillers + subs + ["Zeta01", "Zeta02."]))
+    rb, report = render(book_copy)
+    assert not report.errors, report.errors
+    document = pdf._document(rb, pdf.index_source(rb, False, "A4", {}), pdf._fetcher(rb))
+    (tmp_path / "index.pdf").write_bytes(document.write_pdf())
+    tops, heads = [], 0
+    for page in preflight.read_pages(tmp_path / "index.pdf"):
+        pieces = []              # (left, top, words): a line of each column
+        for ln in page.body:
+            start = 0
+            for k in range(1, len(ln.inked) + 1):
+                if k == len(ln.inked) or ln.lefts[k] - ln.rights[k - 1] > 20:
+                    pieces.append((ln.lefts[start], ln.top, ln.inked[start:k]))
+                    start = k
+        entries = [p for p in pieces if "Chapter" in p[2] or "continued" in p[2]]
+        pieces = [p for p in pieces if p[1] >= min(e[1] for e in entries)]   # no title
+        middle = (min(p[0] for p in pieces) + max(p[0] for p in pieces)) / 2
+        for column in ([p for p in pieces if p[0] < middle], [p for p in pieces
+                                                               if p[0] >= middle]):
+            if column:
+                tops.append(min(column, key=lambda p: p[1])[2])
+                heads += sum(p[2] == "Kraft(continued)" for p in column)
+    assert not [t for t in tops if t.startswith(("Kappa", "Zeta0"))], tops
+    assert heads == tops.count("Kraft(continued)") >= 2, tops

@@ -525,6 +525,23 @@ _STYLESHEETS: OrderedDict[tuple[str, str], tuple] = OrderedDict()
 
 
 def _document(rb: RenderedBook, html_text: str, fetcher):
+    """A part laid out; the index again with the continued headings its columns need
+    (``continued_heads``)."""
+    document = _render(rb, html_text, fetcher)
+    if CONTINUED_HEAD not in html_text:
+        return document
+    refused, shown = len(fetcher.refused), frozenset()
+    for _ in range(CONTINUED_ROUNDS - 1):
+        wanted = _heads_wanted(document, html_text, shown)
+        if wanted == shown:
+            break
+        shown = wanted
+        del fetcher.refused[refused:]
+        document = _render(rb, _show_heads(html_text, shown), fetcher)
+    return document
+
+
+def _render(rb: RenderedBook, html_text: str, fetcher):
     from weasyprint import CSS
     from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
@@ -671,10 +688,76 @@ def index_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, s
     anchors fell on, which gather the locators into pages and ranges."""
     from ..index import arrange
     common = _body_common(rb, teacher, paper)
-    return print_typography(theme.render("print/index.html", **common, pages=pages,
-                                         entries=arrange(rb.index, real or {}),
-                                         href=lambda doc_id, anchor: "#" + anchor), rb,
-                            memo=memo)
+    return print_typography(continued_heads(
+        theme.render("print/index.html", **common, pages=pages,
+                     entries=arrange(rb.index, real or {}),
+                     href=lambda doc_id, anchor: "#" + anchor), rb), rb, memo=memo)
+
+
+# -- the index: an entry broken across columns repeats its heading ----------------------
+#
+# A subentry that opens a column is headed, as a professional index heads it, by its
+# entry's heading and "(continued)" (the label ``index_continued``). Where a column
+# breaks is known only once the index is laid out: each subentry carries its heading
+# hidden before it, and ``_document`` shows those that the layout puts at a column's
+# top and lays the index out again (print.css keeps a short entry whole, so that most
+# books' indexes are laid out once).
+
+CONTINUED_HEAD = 'class="index-continued"'
+CONTINUED_ROUNDS = 4          # layouts at most: a heading shown moves what follows it
+COLUMN_APART = 40             # CSS px: two boxes this far apart across are in two columns
+
+
+def continued_heads(html_text: str, rb: RenderedBook) -> str:
+    """The index's HTML with an id on each subentry (``ENTRY-subN``) and before it its
+    entry's heading and "(continued)", hidden (``ENTRY-subN-cont``)."""
+    if "index-subentries" not in html_text:
+        return html_text
+    heads = {e["id"]: e["html"] for e in rb.index}
+    before, _, after = str(rb.labels["index_continued"]).format(heading="\0").partition("\0")
+    doc = lxml_html.document_fromstring(html_text)
+    for ul in doc.xpath('//ul[contains(concat(" ", @class, " "), " index-subentries ")]'):
+        entry = ul.getparent().get("id")
+        if entry not in heads:
+            continue
+        for n, sub in enumerate(ul.findall("li"), 1):
+            sub.set("id", f"{entry}-sub{n}")
+            head = lxml_html.fragment_fromstring(
+                f'<li class="index-continued" id="{entry}-sub{n}-cont">{escape(before)}'
+                f'{heads[entry]}{escape(after)}</li>')
+            sub.addprevious(head)
+    return "<!DOCTYPE html>\n" + to_html(doc)
+
+
+def _heads_wanted(document, html_text: str, shown: frozenset) -> frozenset:
+    """The subentries whose continued heading belongs in the index as ``document``
+    lays it out (with the headings ``shown``): each that opens a column, its heading
+    shown or not, after its entry's heading or the subentry before it."""
+    at: dict[str, tuple] = {}
+    for p, page in enumerate(document.pages):
+        for name, box in page.anchors.items():
+            at.setdefault(name, (p, box[0], box[1]))
+
+    def opens(before: tuple, after: tuple) -> bool:
+        return before[0] != after[0] or abs(after[1] - before[1]) > COLUMN_APART or \
+            after[2] < before[2]
+
+    wanted, last = set(), {}
+    for entry, sub in re.findall(r'\bid="([^"]+)-sub(\d+)"', html_text):
+        ident = f"{entry}-sub{sub}"
+        before = last.get(entry) or at.get(entry)
+        where = at.get(ident + "-cont") if ident in shown else None
+        where = where or at.get(ident)
+        if before is not None and where is not None and opens(before, where):
+            wanted.add(ident)
+        last[entry] = at.get(ident) or before
+    return frozenset(wanted)
+
+
+def _show_heads(html_text: str, shown: frozenset) -> str:
+    return re.sub(r'<li class="index-continued" id="([^"]+)-cont"',
+                  lambda m: m.group(0).replace('"index-continued"', '"index-continued shown"')
+                  if m.group(1) in shown else m.group(0), html_text)
 
 
 def front_source(rb: RenderedBook, teacher: bool, paper: str, pages: dict[str, str],
