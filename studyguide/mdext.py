@@ -399,10 +399,14 @@ def _masked(text: str) -> str:
     return CODE_SPAN.sub(lambda m: "\0" * len(m.group(0)), text)
 
 
+# inline maths, as the maths extension reads it: its carets are no superscript's
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?![\s$])[^$\n]*?(?<![\s\\])\$(?!\d)")
+
+
 def inline_notes(lines: list[str], code: list[bool]) -> list[str]:
     """``^[text]`` to ``[^_inlineN]`` with the definition added at the end."""
     text = "\n".join("\0" * len(s) if c else s for s, c in zip(lines, code))
-    masked = _masked(text)
+    masked = INLINE_MATH.sub(lambda m: "$" + "\0" * (len(m.group(0)) - 2) + "$", _masked(text))
     source = "\n".join(lines)
     out, notes, pos = [], [], 0
     k = masked.find("^[")
@@ -454,8 +458,9 @@ _NOT_TEXT = re.compile(r"<[^<>\n]*>|\{[^{}\n]*\}")
 
 
 # an image's title, in double or single quotes, and the placeholder its "$" takes
-_IMAGE = re.compile(r"""!\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"""
-                    r"""(\(\s*[^\s()]+(?:\s+(?:"[^"\n]*"|'[^'\n]*'))?\s*\))""")
+# (the alt text may run on over the paragraph's lines, as the title may)
+_IMAGE = re.compile(r"""!\[((?:[^\[\]\n]|\n(?![ \t]*\n)|\[[^\[\]\n]*\])*)\]"""
+                    r"""(\(\s*[^\s()]+(?:\s+(?:"[^"]*"|'[^']*'))?\s*\))""")
 TITLE_DOLLAR = "\ue000"
 
 
@@ -495,9 +500,12 @@ def image_titles(lines: list[str], code: list[bool]) -> list[str]:
     math in them must not become markup inside the attribute, which broke the figure.
     Their "$" signs are held as ``TITLE_DOLLAR`` until the caption is converted
     (``resolve``), or the attribute is written as text."""
-    return [line if is_code or "$" not in line else
-            _IMAGE.sub(lambda m: m.group(0).replace("$", TITLE_DOLLAR), line)
-            for line, is_code in zip(lines, code)]
+    if not any("$" in line for line in lines):
+        return lines
+    # a paragraph at a time: an image's alt text or title may wrap onto the next line
+    text = "\n".join("" if is_code else line for line, is_code in zip(lines, code))
+    held = _IMAGE.sub(lambda m: m.group(0).replace("$", TITLE_DOLLAR), text).split("\n")
+    return [line if is_code else new for line, new, is_code in zip(lines, held, code)]
 
 
 OPEN_ATTRS = re.compile(r"[\])]\{[^{}]*$")       # a span's, link's or image's, unclosed
@@ -612,6 +620,11 @@ def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
     stands inside a single-quoted passage, is an apostrophe, as pandoc reads it ("'Tis",
     "'98", "“'tis”"); SmartyPants would open a quotation with it. Such quotes are
     written as apostrophes (’) here."""
+    # between a letter and a digit, always an apostrophe ("l'11 giugno", "l'80%")
+    lines = [line if is_code or "'" not in line else
+             "".join(piece if k % 2 else re.sub(r"(?<=[^\W\d_])'(?=\d)", "\u2019", piece)
+                     for k, piece in enumerate(re.split(r"(`+[^`]*`+)", line)))
+             for line, is_code in zip(lines, code)]
     out = list(lines)
     start = 0
     for end in [i for i, s in enumerate(lines) if not s.strip() or code[i]] + [len(lines)]:

@@ -462,6 +462,29 @@ def test_math_ending_in_an_escaped_brace_and_display_math_over_lines(book_copy):
     assert "$" not in para.text_content() and not t.xpath("//blockquote[not(p/math)]")
 
 
+def test_a_wrapped_alt_text_and_a_caret_in_maths_keep_figure_and_note(book_copy):
+    """An image whose alt text runs onto the next line keeps its figure when its title
+    holds maths (the maths went into the attribute: the tag's rest printed as text, the
+    figure lost its number and width); a note right after a formula with a caret in it
+    is a note (it printed as "^[…]")."""
+    import shutil
+    (book_copy / "images").mkdir(exist_ok=True)
+    shutil.copy(Path(__file__).parent / "fixtures" / "pandoc" / "images" / "dot.png",
+                book_copy / "images")
+    add_to_chapter(book_copy, '![Alt text over\ntwo lines.](../images/dot.png "Both $O(n)$ '
+                   'and $O(n^2)$ grow"){#fig-growth width=40%}\n\nSee [](#fig-growth). '
+                   "Sorting takes $O(n^2)$^[When the pivot is the smallest.] at worst.")
+    rb, report = render_clean(book_copy)
+    assert not report.warnings, report.warnings
+    t = tree(next(d.body_html for d in rb.docs if "fig-growth" in d.body_html))
+    figure = t.xpath('//figure[@id="fig-growth"]')[0]
+    assert len(figure.xpath(".//figcaption//math")) == 2
+    assert "See Figure 2.1." in " ".join(t.text_content().split())
+    assert "^[" not in t.text_content() and "When the pivot" not in \
+        t.xpath("string(//p[contains(., 'Sorting takes')])")
+    assert t.xpath("//*[contains(@class, 'footnote')]//*[contains(., 'When the pivot')]")
+
+
 def test_an_index_span_may_carry_an_id_and_other_attributes(book_copy):
     """``[text]{.index}`` with an id, an entry and another class, in any order, is an
     index mark (it was dropped, with a warning for ``entry`` or none at all); its id
