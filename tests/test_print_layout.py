@@ -606,3 +606,27 @@ def test_a_display_formula_stays_with_the_line_that_introduces_it(tmp_path):
     assert len(pages) > 40                   # some sections ran over a page
     parted = [text for text in pages if text.endswith("the formula:")]
     assert not parted, parted
+
+
+def test_a_wrapped_code_line_breaks_at_a_space_not_inside_a_token(tmp_path):
+    """A highlighted code line too long for the measure wraps at a space: WeasyPrint cut
+    a token in two ("items[i + 1], it" / "ems[i]"), each token being a span."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.mdext import highlight_code
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    code = ("            if items[i] > items[i + 1]:\n"
+            "                items[i], items[i + 1] = items[i + 1], items[i]\n"
+            "    while b != 0:          # stop when the remainder is zero\n")
+    out = tmp_path / "code.pdf"
+    HTML(string='<html lang="en"><body>' + pdf.spaces_into_inlines(
+        highlight_code(code, "python", "", {}, None)) + "</body></html>").write_pdf(
+        out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+                          CSS(string="@page { size: Letter; margin: 22mm 68mm 24mm 30mm; }")])
+    lines = [s.strip() for s in subprocess.run(["pdftotext", "-layout", str(out), "-"],
+             capture_output=True, text=True, check=True).stdout.splitlines()
+             if s.strip() and not s.strip().isdigit()]       # (not the folio)
+    assert len(lines) > 3, lines                     # something wrapped
+    words = set(code.split())
+    assert all(word in words for line in lines for word in line.split()), lines

@@ -241,7 +241,6 @@ def _names_pattern(words: frozenset[str]) -> re.Pattern:
 PLAIN_INLINE = "span|em|strong|i|b|cite|q|abbr|dfn|small|bdi|time|data|var"
 DRAWN_INLINE = "a|u|ins|del|s|mark|kbd|samp|img"
 _SPACE_BEFORE = re.compile(rf" (<(?:({PLAIN_INLINE})|{DRAWN_INLINE})\b[^>]*>)")
-_PRE = re.compile(r"<pre\b.*?</pre>", re.S)
 
 
 def spaces_into_inlines(html_text: str) -> str:
@@ -249,17 +248,12 @@ def spaces_into_inlines(html_text: str) -> str:
     line under or over its text, or is a picture, into a span of its own). WeasyPrint,
     finding that the element does not fit at a line's end, looks back for a break in the
     text before it, and took the line's first, not its last: a line of one word ("more
-    productive" / "system" / "than capitalism … How," with "Trotsky" a span). A space
-    inside an element is a break opportunity at its edge, which it takes. Code blocks
-    are left as they are."""
-    def move(m: re.Match) -> str:
-        return m.group(1) + " " if m.group(2) else "<span> </span>" + m.group(1)
-    out, pos = [], 0
-    for block in _PRE.finditer(html_text):
-        out += [_SPACE_BEFORE.sub(move, html_text[pos:block.start()]), block.group(0)]
-        pos = block.end()
-    out.append(_SPACE_BEFORE.sub(move, html_text[pos:]))
-    return "".join(out)
+    productive" / "system" / "than capitalism … How," with "Trotsky" a span), or, in a
+    highlighted code line, a token cut in two ("items[i + 1], it" / "ems[i]"). A space
+    inside an element is a break opportunity at its edge, which it takes."""
+    return _SPACE_BEFORE.sub(
+        lambda m: m.group(1) + " " if m.group(2) else "<span> </span>" + m.group(1),
+        html_text)
 
 
 def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> None:
