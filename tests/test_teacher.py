@@ -417,3 +417,30 @@ def test_the_space_left_on_a_worksheet_page_is_shared_by_its_questions():
     assert more[3] > more[4] and more[3] + more[4] == 13, more
     assert more[5] == 26 and 1 not in more and 2 not in more, more   # alone: all of it
     assert pdf.fill_lines(document, doc)[4] == 13                   # no weights: the last
+
+
+def test_a_worksheet_lists_the_works_its_own_text_cites(book_copy):
+    """A worksheet's works cited are those of what it prints: the student's sheet prints
+    the key terms' definitions, the teacher's key does not, and listed a work that only
+    a definition cited."""
+    from conftest import rendered_book
+    from studyguide.writers import pdf
+    import json
+    references = book_copy / "references.json"
+    entries = json.loads(references.read_text(encoding="utf-8"))
+    entries.append({"id": "critic1950", "type": "book", "title": "On Beta",
+                    "author": [{"family": "Critic", "given": "Cy"}],
+                    "issued": {"date-parts": [[1950]]}})
+    references.write_text(json.dumps(entries), encoding="utf-8")
+    glossary = book_copy / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
+        "The theory that beta answers alpha.", "The theory that beta answers alpha "
+        "[@critic1950]."), encoding="utf-8")
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    doc = next(d for d in rb.docs if any(t == "Beta theory" for t, _ in d.key_terms))
+    glossary_html = {g["id"]: g["definition"] for g in rb.glossary}
+    terms = [(t, glossary_html[g]) for t, g in doc.key_terms if g in glossary_html]
+    cited = {teacher: {r["id"] for r in pdf.handout_references(
+        rb, pdf.worksheet_parts(doc, terms, "", teacher))} for teacher in (False, True)}
+    assert cited[False] - cited[True] == {"ref-critic1950"}, cited

@@ -1149,6 +1149,16 @@ def worksheet_extract(doc: RenderedDoc) -> str:
     return _inner_html(quote)
 
 
+def worksheet_parts(doc: RenderedDoc, terms: list, extract: str, teacher: bool) -> list[str]:
+    """The HTML a worksheet prints, whose cited works it lists: the teacher's key has no
+    summary, key terms or extract, but the answers (it listed a work that only a key
+    term's definition cites)."""
+    return [*((doc.summary_html, extract, *(d for _, d in terms)) if not teacher else ()),
+            *(q["question"] + q["extract"] for q in doc.questions),
+            *((q["answer"] + "".join(q["indicative"] + q["plan"]) for q in doc.questions)
+              if teacher else ())]
+
+
 def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
     """A chapter's worksheet (``teacher``: its answer key). The student's answer space
     is sized to each question (``answer_lines``) and each question is kept whole on a
@@ -1163,10 +1173,7 @@ def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: s
     extract = worksheet_extract(doc)
     wanted = {q["number"]: answer_lines(q) for q in doc.questions}
     schemes = used_schemes(rb, [doc])
-    parts = [doc.summary_html, extract, *(d for _, d in terms),
-             *(q["question"] + q["extract"] for q in doc.questions),
-             *((q["answer"] + "".join(q["indicative"] + q["plan"]) for q in doc.questions)
-               if teacher else ())]
+    parts = worksheet_parts(doc, terms, extract, teacher)
     template = "print/worksheet.html"
     name = rb.labels["worksheet_key" if teacher else "worksheet"]
 
