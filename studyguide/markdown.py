@@ -236,7 +236,8 @@ def convert(text: str) -> str:
 # within quotes are typed as the language has them (Russian „…“ inside «…»).
 QUOTES = {"de": ("&bdquo;", "&ldquo;"), "fr": ("&laquo;&#160;", "&#160;&raquo;"),
           "ru": ("&laquo;", "&raquo;"),
-          "es": ("&laquo;", "&raquo;")}     # the Spanish Academy's first quotes
+          "es": ("&laquo;", "&raquo;"),     # the Spanish Academy's first quotes
+          "it": ("&laquo;", "&raquo;")}
 _quotes = ""                      # the language whose quotes the converter makes now
 _CONVERTERS: dict[str, md_lib.Markdown] = {}
 

@@ -466,6 +466,7 @@ def test_french_punctuation_in_the_builders_own_text(book_copy):
 
 @pytest.mark.parametrize("language, quoted", [("de-DE", "\u201egrün\u201c"),
                                               ("fr-FR", "\u00ab\u00a0grün\u00a0\u00bb"),
+                                              ("it-IT", "\u00abgrün\u00bb"),
                                               ("en-GB", "\u201cgrün\u201d")])
 def test_straight_double_quotes_become_the_languages(book_copy, language, quoted):
     """Typed straight, double quotes are set as the book's language sets them; an
