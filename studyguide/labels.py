@@ -149,12 +149,12 @@ def _warn_without_locale(language: str, overrides: dict, path: Path,
     if not words:
         return
     primary = tag.split("-")[0].lower()
-    shown = ", ".join(words[:4]) + (", …" if len(words) > 4 else "")
+    # every one named, so that an author can translate them from the message alone
     report.warning(path, _language_line(path),
                    f"the theme has no interface strings in '{tag}' (no templates/locales/"
                    f"{primary}.yaml), so {len(words)} label(s) are printed in English "
-                   f"({shown}); translate them under 'labels:' (the keys of "
-                   "templates/locales/en.yaml)")
+                   f"({', '.join(words)}); translate them under 'labels:' (the English "
+                   "of each is in the docs' list of labels)")
 
 
 def _has_words(text: str) -> bool:

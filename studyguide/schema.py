@@ -715,7 +715,7 @@ def labels_table() -> str:
         text = (("[]" if not value else f"{len(value)} names: {value[0]} … {value[-1]}"
                  if key in NAME_LISTS else ", ".join(value))
                 if isinstance(value, list) else str(value))
-        text = text if len(text) <= 60 else text[:57] + "…"
+        # (whole: an author translating a language the theme lacks reads them here)
         names = ", ".join("`{" + n + "}`" for n in sorted(placeholders(str(value)))) \
             if isinstance(value, str) else ""
         cells = [f"`{key}`", text.replace("|", "\\|"), names or "—",

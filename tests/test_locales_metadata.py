@@ -566,6 +566,10 @@ def test_a_language_without_a_locale_is_a_warning_at_its_line(tmp_path):
     assert warnings[0].message.startswith("the theme has no interface strings in 'pl-PL' "
                                           "(no templates/locales/pl.yaml)")
     assert "printed in English (months, chapter_n" in warnings[0].message
+    # every label left in English is named (four were, then "…")
+    named = warnings[0].message.split("printed in English (")[1].split(")")[0].split(", ")
+    english = labels._locale_file("en")
+    assert len(named) > 50 and set(named) <= set(english) and "…" not in named
     assert "'labels:'" in warnings[0].message
     # every word translated under labels: nothing to say; a language with a locale, or
     # English, is never warned about
