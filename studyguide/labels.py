@@ -237,10 +237,13 @@ def for_book(language: str, overrides, path: Path, line: int, report: Reporter) 
     for key, (forms, line) in counted.items():
         firsts = plural_forms(str(labels["plural"]))
         if len(forms) != len(firsts):
-            examples = "; ".join(f"{i + 1}: {n}" for i, n in enumerate(firsts) if n >= 0)
+            rule = plural_rule(str(labels["plural"]))
+            counts = [[n for n in range(200) if rule(n) == i][:3] for i in range(len(firsts))]
+            examples = "; ".join(f"form {i + 1} for {', '.join(map(str, c))}…"
+                                 for i, c in enumerate(counts) if c)
             report.error(path, line, f"label '{key}' has {len(forms)} form(s), but the "
-                         f"language's plural rule (label 'plural') has {len(firsts)} "
-                         f"(the first count of each: {examples})")
+                         f"language's plural rule (label 'plural') has {len(firsts)}: "
+                         f"give one text for each, in order ({examples})")
             continue
         labels[key] = forms
     return _counted(labels)
