@@ -1022,6 +1022,9 @@ def highlight_code(source, language, class_name, options, md, **kwargs) -> str:
 _INLINE_END = r"(</(?:em|strong|code|a|span|sub|sup|del|s|ins|mark|small|b|i|q)>)"
 
 
+_PRE_IN_P = re.compile(r"<p>(<pre\b.*?</pre>)(.*?)</p>", re.S)
+
+
 class QuoteAfterInline(Postprocessor):
     """SmartyPants cannot see past an inline element: the quote that closes ``"be*hold*"``
     at the end of a table cell or a paragraph, alone in its text, became an opening one
@@ -1031,6 +1034,11 @@ class QuoteAfterInline(Postprocessor):
     def run(self, text: str) -> str:
         # (the marks of a list's spacing inside raw HTML, which no list took)
         text = text.replace(TIGHT, "").replace(LOOSE, "").replace(EXAMPLE, "")
+        # a note that ends in a code block: the footnotes extension put the block in a
+        # paragraph with the note's back link, which HTML cannot hold (an empty
+        # paragraph before the code); the block comes out of it
+        text = _PRE_IN_P.sub(lambda m: m.group(1) + (f"<p>{m.group(2)}</p>"
+                                                      if m.group(2).strip() else ""), text)
         from .markdown import QUOTES, quotes_in_use
         pairs = [QUOTES.get(quotes_in_use(), ("&ldquo;", "&rdquo;")), ("&lsquo;", "&rsquo;")]
         for left, right in pairs:
