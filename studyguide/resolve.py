@@ -1055,7 +1055,9 @@ class Resolver:
         brackets); whether the entry is printed, for the link to lead to."""
         ident = "ref-" + key
         if key not in self.known_keys:
-            if not self.book.bibliography_unread and not self.book.unread:
+            # (a citation's own link to an unknown key: the citation is the error)
+            if not self.book.bibliography_unread and not self.book.unread and \
+                    a.get("role") != "doc-biblioref":
                 where = self.line_in(doc, "(#" + ident + ")", "#" + ident) if doc else line
                 self.report.error(path, where, f"link to missing id '#{ident}': the "
                                   f"bibliography has no entry '{key}'")
