@@ -215,7 +215,7 @@ def _reindent(lines: list[str], code: list[bool]) -> list[str]:
         elif n < frames[-1][0]:
             out.append(whole)             # a lazy continuation line
             continue
-        if frames and blank and not popped or frames and blank and not marker:
+        if frames and blank and (not marker or not popped):
             frames[-1][3].loose = True    # a second block of the item, after a blank line
         new = frames[-1][1] + n - frames[-1][0] if frames else 0
         if is_code:
