@@ -675,21 +675,11 @@ def abbreviations(lines: list[str], code: list[bool]) -> list[str]:
         if is_code or "." not in line or line.startswith("    "):
             out.append(line)
             continue
-        masked = _masked(line)
-        out.append("".join(line[m_start:m_end] if keep else "\u00a0"
-                           for keep, m_start, m_end in _spans(_ABBREVIATION, masked)))
+        chars = list(line)
+        for m in _ABBREVIATION.finditer(_masked(line)):      # (not in code)
+            chars[m.end(1)] = "\u00a0"
+        out.append("".join(chars))
     return out
-
-
-def _spans(pattern: re.Pattern, text: str):
-    """(keep, start, end) pieces of ``text``: kept text, and each match's space (to
-    be replaced), in order."""
-    pos = 0
-    for m in pattern.finditer(text):
-        yield True, pos, m.end(1)
-        yield False, m.end(1), m.end()
-        pos = m.end()
-    yield True, pos, len(text)
 
 
 def header_references(lines: list[str], code: list[bool]) -> list[str]:
