@@ -374,10 +374,23 @@ def _figure_alts(page) -> dict[int, str]:
     return out
 
 
-def _tables(shapes: list) -> list:
-    """The tables (bbox, rows) among the page's rules, found by pdfplumber's table finder
-    as its default "lines" strategy does on a page: the edges of every painted path,
-    merged and snapped, their crossings, the cells between them, the cells' groups."""
+class Grid(NamedTuple):
+    """A table the page's rules draw: its box, its rows, and where its columns part
+    (each column's left edge, and the table's right edge, from the table's left edge)."""
+    bbox: tuple[float, float, float, float]
+    rows: int
+    columns: tuple[float, ...]
+
+
+def _tables(shapes: list) -> list[Grid]:
+    """The tables among the page's rules, found by pdfplumber's table finder as its
+    default "lines" strategy does on a page: the edges of every painted path, merged and
+    snapped, their crossings, the cells between them, the cells' groups. A table is a
+    grid: cells side by side, in two rows or more and two columns or more. WeasyPrint
+    draws a border as its whole box filled under a clip, so a ruled box inside another
+    (a code block, with its left rule, in a block quote or a model answer; a table in a
+    box) is read as cells one inside the other: a cell that holds another is a box drawn
+    round it, not a cell of the grid (a table's cells hold text, not boxes)."""
     from pdfplumber.table import (TableSettings, cells_to_tables, edges_to_intersections,
                                   intersections_to_cells, merge_edges)
     from pdfplumber.utils import filter_edges, obj_to_edges
@@ -390,13 +403,29 @@ def _tables(shapes: list) -> list:
     crossings = edges_to_intersections(edges, settings.intersection_x_tolerance,
                                        settings.intersection_y_tolerance)
     tables = []
-    for cells in cells_to_tables(intersections_to_cells(crossings)):
-        rows = {cell[1] for cell in cells}                    # a row: the cells of one top
-        columns = {cell[0] for cell in cells}
-        if len(rows) >= 2 and len(columns) >= 2:    # a box (one bordered cell) is not a table
-            tables.append(((min(c[0] for c in cells), min(c[1] for c in cells),
-                            max(c[2] for c in cells), max(c[3] for c in cells)), len(rows)))
+    for found in cells_to_tables(intersections_to_cells(crossings)):
+        cells = [cell for cell in found
+                 if not any(other != cell and _holds(cell, other) for other in found)]
+        x0, x1 = min(c[0] for c in cells), max(c[2] for c in cells)
+        rows = {cell[1] for cell in cells}          # a row: the cells of one top
+        lefts = sorted({round(cell[0] - x0, 1) for cell in cells})
+        if len(rows) >= 2 and len(lefts) >= 2:      # a box (one bordered cell) is not a table
+            tables.append(Grid((x0, min(c[1] for c in cells), x1, max(c[3] for c in cells)),
+                               len(rows), (*lefts, round(x1 - x0, 1))))
     return tables
+
+
+def _holds(outer, inner, slack: float = 0.5) -> bool:
+    """The cell ``outer`` encloses the cell ``inner`` (both ``x0, top, x1, bottom``)."""
+    return outer[0] - slack <= inner[0] and outer[1] - slack <= inner[1] and \
+        inner[2] <= outer[2] + slack and inner[3] <= outer[3] + slack
+
+
+def _same_columns(one: Grid, other: Grid, slack: float = 1.5) -> bool:
+    """Two tables (the parts of one on two pages) have the same columns: as many, as
+    wide (measured from each one's left edge: a verso's margins are not a recto's)."""
+    return len(one.columns) == len(other.columns) and \
+        all(abs(a - b) <= slack for a, b in zip(one.columns, other.columns))
 
 
 def _rules(width: float, height: float, rects: list, lines: list) -> list[float]:
@@ -651,7 +680,10 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
             top_table = min(nxt.tables, key=lambda t: t[0][1])
             above = [ln for ln in nxt.body if ln.bottom < top_table[0][1] - 1]
             below = [ln for ln in text_lines if ln.top > bottom_table[0][3] + 1]
-            if not above and not below and not _caption_above(nxt, top_table):
+            # the two are one table: nothing between them, and the same columns (a
+            # table whose next page opens with another grid is not split)
+            if not above and not below and not _caption_above(nxt, top_table) and \
+                    _same_columns(bottom_table, top_table):
                 rows_here, rows_there = bottom_table[1], top_table[1] - 1   # head repeated
                 height = (bottom_table[0][3] - bottom_table[0][1]) + \
                     (top_table[0][3] - top_table[0][1])

@@ -241,6 +241,43 @@ def test_table_that_fits_a_page_split(tmp_path):
     assert any("fits one page is split" in m for m in messages), messages
 
 
+def test_a_ruled_box_in_a_ruled_box_is_no_table_and_two_tables_are_not_one(tmp_path):
+    """A code block (its left rule) inside a block quote or a model answer (theirs) is
+    drawn as two boxes, one inside the other: no table, not the rest of the table on
+    the page before or after it; and two tables on facing pages, each whole, are not
+    one table split, their columns differing."""
+    quote = "border-left: 2pt solid #000; padding-left: 0.8em; margin: 0.8em 1.5em"
+    answer = "border-left: 3pt double #000; padding-left: 0.7em"
+    code = ("<pre style='border-left: 2px solid #888; padding: 0.4em 0.6em; margin: 0.6em 0'>"
+            "<code style='font-family: \"DejaVu Sans Mono\"'>print(1)\nprint(2)</code></pre>")
+    row = "<tr><td>a</td><td>b</td></tr>"
+    table = ("<table><thead><tr><th>Col</th><th>Code</th></tr></thead><tbody>{}</tbody>"
+             "</table>")
+    filler = "<div style='height: {}mm'></div>"
+    cases = {
+        # a block quote holding code at a page's foot, a table of one row over the page
+        "quote": filler.format(212) + f"<blockquote style='{quote}'><p>Quoted:</p>{code}"
+                 "</blockquote><div style='break-before: page'></div>" + table.format(row),
+        # a model answer: a table whole at a page's foot, its code over the page
+        "answer": filler.format(190) + f"<div style='{answer}'>" + table.format(row * 5) +
+                  "<p style='break-before: page'>The same, in code:</p>" + code + "</div>" +
+                  PARA,
+        # two tables of other columns, on two pages
+        "tables": filler.format(210) + table.format(row * 4) + "<div style='break-before:"
+                  " page'></div><table><tbody>" + "<tr><td>x</td><td>y</td><td>z</td></tr>"
+                  * 2 + "</tbody></table>" + PARA,
+    }
+    for name, body in cases.items():
+        path = pdf_of(body, tmp_path, name + ".pdf")
+        pages = preflight.read_pages(path)
+        assert [p.number for p in pages if p.tables] == \
+            {"quote": [2], "answer": [1], "tables": [1, 2]}[name], name
+        assert "stranded" not in checks(path), name
+    # the same table over two pages is still one table split
+    path = pdf_of(filler.format(222) + table.format(row * 6) + PARA * 2, tmp_path, "split.pdf")
+    assert "stranded" in checks(path)
+
+
 def test_underfull_page(tmp_path):
     body = (PARA * 3 + "<div style='break-before: page'></div>" + PARA +
             "<div style='break-before: page'></div>" + PARA * 20)
@@ -534,7 +571,7 @@ def test_the_pages_read_as_pdfplumber_reads_them_from_pdfminer(tmp_path):
                 assert -0.1 < ln.x1 - their["x1"] < 1.5        # italic overhang, at most
             found = [(tuple(round(v) for v in t.bbox), len(t.rows)) for t in page.find_tables()
                      if len(t.rows) >= 2 and max(len(r.cells) for r in t.rows) >= 2]
-            assert [(tuple(round(v) for v in box), n) for box, n in ours.tables] == found
+            assert [(tuple(round(v) for v in box), n) for box, n, _ in ours.tables] == found
             tables += len(found)
             rules += len(ours.rules)
         assert tables == 2 and rules >= 4
