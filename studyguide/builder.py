@@ -117,6 +117,32 @@ def _preflight_job(data: bytes, name: str, names: frozenset, labels: list[str] |
                                one_sided=one_sided, tables=tables)
 
 
+def page_places(rb: RenderedBook) -> dict[str, tuple | None]:
+    """The source file and line of each anchor an edition's pages may start with, for
+    the preflight to place its findings (``preflight.page_sources``): every id's
+    (``id_lines``); in the answer key, each answer's question (in its chapter's front
+    matter) and each mark scheme (in data/mark_schemes.yaml); each entry of the
+    bibliography; and each part of the apparatus, at its data file, or with no source
+    (None: the index, the answer key's opening) where it prints many."""
+    places: dict[str, tuple | None] = dict(rb.id_lines)
+    for entry in rb.spine:
+        if entry.id not in places:
+            data = entry.kind not in ("index", "answers")
+            places[entry.id] = (entry.source, 0) if data else None
+    for doc in rb.docs + rb.back:
+        for q in doc.questions:
+            places.setdefault("key-" + q["id"], (doc.path, q["line"]))
+        if doc.questions:
+            places.setdefault("key-" + doc.id, places["key-" + doc.questions[0]["id"]])
+    schemes = rb.book.root / "data" / "mark_schemes.yaml"
+    for scheme in rb.book.mark_schemes:
+        places.setdefault("scheme-" + scheme.id, (schemes, scheme.line))
+    if rb.book.bibliography_path is not None:
+        for key, line in rb.book.reference_lines.items():
+            places.setdefault("ref-" + key, (rb.book.bibliography_path, line))
+    return places
+
+
 # A PDF of more pages than this is read for the preflight by several workers at once.
 READ_PAGES = 24
 
@@ -685,6 +711,7 @@ class Outputs:
         tables = {t.label: (str(self.rb.id_lines[tid][0]), self.rb.id_lines[tid][1])
                   for tid, t in self.rb.targets.items()
                   if t.kind == "table" and t.label and tid in self.rb.id_lines}
+        places = page_places(self.rb)
         whole, split, found = [], [], []
         editions = {name: ed for name, ed in self.editions if name}
         docs = {job.name: (self.rb.docs + self.rb.back)[job.task.args[1]] for job in self.handouts}
@@ -695,7 +722,7 @@ class Outputs:
             one_sided = name in docs          # a handout: the same margins on every page
             if ed is not None and ed.layout is not None:
                 labels = ed.layout.labels
-                sources = page_sources(ed.layout.page_starts, self.rb.id_lines)
+                sources = page_sources(ed.layout.page_starts, places)
             else:
                 doc = docs.get(name)      # a handout: its document throughout
                 known = self.rb.id_lines.get(doc.id) if doc else None

@@ -1051,15 +1051,18 @@ def check_pdf(path: Path, names: set[str] = frozenset(), labels: list[str] | Non
 
 
 def page_sources(page_starts: list[tuple[str, list[str]]],
-                 id_lines: dict[str, tuple]) -> list[tuple[str, int] | None]:
+                 id_lines: dict[str, tuple | None]) -> list[tuple[str, int] | None]:
     """Each page's source: that of the last element with a known source that starts on
-    it or before it (an edition's ``Layout.page_starts``)."""
+    it or before it (an edition's ``Layout.page_starts``). An element known to have no
+    source (None: a part the builder makes of many sources, as the index) ends the one
+    before it: its pages have none, not the last page's."""
     out, current = [], None
     for _, names in page_starts:
         for name in names:
-            known = id_lines.get(name.lstrip("\u2026"))
-            if known is not None and not name.startswith("\u2026"):
-                current = (str(known[0]), known[1])
+            if name.startswith("\u2026") or name not in id_lines:
+                continue
+            known = id_lines[name]
+            current = (str(known[0]), known[1]) if known is not None else None
         out.append(current)
     return out
 

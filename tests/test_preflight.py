@@ -10,7 +10,7 @@ import pytest
 from studyguide import builder, preflight
 from studyguide.errors import BuildError
 
-from conftest import MINI
+from conftest import MINI, rendered_book
 
 HEAD = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title><style>
 @page { size: A4; margin: 22mm 30mm 24mm 30mm;
@@ -406,6 +406,45 @@ def test_findings_name_page_and_source(tmp_path):
     path = pdf_of("<p>Stalin's</p>", tmp_path)
     [finding] = preflight.check_pdf(path, labels=["ix"], sources=[("chapters/a.md", 12)])
     assert str(finding).startswith("chapters/a.md:12: warning: broken.pdf, page 1 (p. ix): ")
+
+
+SCHEMES = """- id: analysis
+  title: Analysis
+  marks: 10
+  levels:
+    - level: 1
+      marks: 1-10
+      descriptor: An argument.
+"""
+
+
+def test_the_answer_key_and_the_index_are_placed_at_their_own_sources(book_copy):
+    """A finding on a page of the teacher edition's answer key is placed at the question
+    the page answers (in its chapter's front matter) or at the mark scheme it prints;
+    a finding on the index at no source line. Both were placed at the glossary's last
+    entry, the last anchor before them whose source the builder knew."""
+    (book_copy / "data" / "mark_schemes.yaml").write_text(SCHEMES, encoding="utf-8")
+    from studyguide.writers.pdf import answers_source
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    key = re.findall(r'<section class="(?:key-answer|mark-scheme)" id="([^"]+)"',
+                     answers_source(rb, "A4"))
+    last = rb.book.glossary[-1]
+    starts = [("9", ["glossary", "glossary-title", last.id]), ("10", ["index", "index-title"]),
+              ("11", ["answer-key", "answer-key-title", "mark-schemes"])] + \
+        [(str(12 + k), [ident, ident + "-title"]) for k, ident in enumerate(key)]
+    places = builder.page_places(rb)
+    sources = dict(zip((label for label, _ in starts),
+                       preflight.page_sources(starts, places)))
+    assert sources["9"] == (str(book_copy / "data" / "glossary.yaml"), last.line)
+    assert sources["10"] is None and sources["11"] is None
+    chapters = book_copy / "chapters"
+    assert key == ["scheme-analysis", "key-ch01-q1", "key-ch01-q2", "key-ch02-q1",
+                   "key-bm-exercise-q1"]
+    assert [sources[str(12 + k)] for k in range(len(key))] == [
+        (str(book_copy / "data" / "mark_schemes.yaml"), 1),
+        (str(chapters / "01-first.md"), 10), (str(chapters / "01-first.md"), 13),
+        (str(chapters / "02-second.md"), 8), (str(book_copy / "back" / "exercise.md"), 5)]
 
 
 def test_fixture_book_passes_preflight_in_every_edition_and_paper(tmp_path):
