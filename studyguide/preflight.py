@@ -20,6 +20,11 @@ is still caught:
   draws maths) or a picture, each a Figure of the PDF's structure tree;
 - ``quotes``: a straight quote or apostrophe (code excepted).
 
+The words a picture draws (a Figure of the PDF's structure tree: an image, an SVG) are
+the picture's, set as its author drew them, not the book's text: the checks of the
+text's typography (quotes, hyphenation, headings and question labels, footnote calls)
+pass them by.
+
 A finding names the PDF and its page and, where the builder knows it, the source file
 and line of what is on that page, or closer: a heading's line, a table's (its slot or its
 Markdown table), the line of the paragraph whose words an overflowing line prints, the
@@ -626,7 +631,8 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         i = page.number - 1
         if labels and i < len(labels) and re.fullmatch(r"[ivxlcdm]+", labels[i] or ""):
             continue
-        calls += [(page, n) for ln in _with_calls_put_back(_text_lines_of(page), body_size)
+        text = [ln for ln in _text_lines_of(page) if not _drawn(page, ln)]
+        calls += [(page, n) for ln in _with_calls_put_back(text, body_size)
                   for n in _calls(ln, body_size)]
         here = [int(m.group(1)) for ln in page.notes if (m := NOTE_START.match(ln.text))
                 and ln.x0 <= min(x.x0 for x in page.notes) + 1]
@@ -654,7 +660,7 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
             ruled = [top for top in page.rules if text_lines[-1].bottom < top < limit]
             for k, ln in enumerate(text_lines):
                 after = len(text_lines) - k - 1 + (len(ruled) if len(ruled) >= 2 else 0)
-                if after >= MIN_LINES_AFTER:
+                if after >= MIN_LINES_AFTER or _drawn(page, ln):   # (a picture's words)
                     continue
                 if _is_heading(ln, body_size):
                     # what follows it may be a figure, which has no lines of text: a
@@ -707,7 +713,7 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
     # hyphenation: ladders and split names, within each page's text
     for page in pages:
         run = 0
-        body = [ln for ln in page.body]
+        body = [ln for ln in page.body if not _drawn(page, ln)]   # a picture's words aside
         for k, ln in enumerate(body):
             hyphenated = ln.text.endswith(HYPHENS) and len(ln.text) > 1 and ln.text[-2].isalpha()
             run = run + 1 if hyphenated else 0
@@ -776,10 +782,11 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                     message = f"drawing past the margin {amount}: “{alt}”"
                 report("overflow", page, message, drawing=drawing.alt)
 
-    # straight quotes
+    # straight quotes: not in code, nor in a picture (its words are its own, as drawn)
     for page in pages:
         for ln in page.head + page.body + page.foot:
-            bad = [c for c in ln.chars if c.text in STRAIGHT and CODE_FONT not in c.font] \
+            bad = [c for c, drawn in zip(ln.chars, _drawn_chars(page, ln))
+                   if c.text in STRAIGHT and CODE_FONT not in c.font and not drawn] \
                 if any(q in ln.inked for q in STRAIGHT) else []
             if bad:
                 report("quotes", page, f"straight quote in “{ln.text[:60]}”")
@@ -909,6 +916,24 @@ def _in_drawing(line: Line, drawing: Drawing) -> bool:
     """``line`` is printed inside what a Figure draws (the words of a picture)."""
     return drawing.x0 - 1 <= line.x0 and line.x1 <= drawing.x1 + 1 and \
         drawing.top - 1 <= line.top and line.bottom <= drawing.bottom + 1
+
+
+def _drawn(page: PageText, line: Line) -> bool:
+    """``line`` is a picture's own words, not the text's: every character of it is one
+    a Figure of the page draws."""
+    return bool(page.drawings) and all(_drawn_chars(page, line))
+
+
+def _drawn_chars(page: PageText, line: Line) -> list[bool]:
+    """For each inked character of ``line``, whether a Figure of the page draws it (a
+    picture's words, on a line of their own or beside the text's): its origin, on its
+    baseline, is inside what the Figure draws (the bounds of a drawn text are its
+    glyphs', tighter than the box a character is read with)."""
+    if not page.drawings:
+        return [False] * len(line.inked)
+    return [any(d.x0 - 1 <= left <= d.x1 + 1 and d.top - 1 <= page.height - base <= d.bottom + 1
+                for d in page.drawings)
+            for left, base in zip(line.lefts, line.baselines)]
 
 
 def _line_beside(path, page: PageText, line: Line) -> int:

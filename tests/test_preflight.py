@@ -402,6 +402,32 @@ def test_straight_quotes(tmp_path):
     assert "quotes" not in checks(code)
 
 
+def test_a_pictures_own_words_are_not_the_texts(tmp_path):
+    """The words an SVG picture draws are its own: its straight quotes (a linked list's
+    boxes holding "ant" and "bee") are not the book's typography, and its label set
+    large in a sans-serif face at the foot of a page is no stranded heading; the text
+    beside the picture is still checked."""
+    from urllib.parse import quote
+    from weasyprint import HTML
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 140" width="600" '
+           'height="140"><rect x="110" y="45" width="120" height="50" fill="none" '
+           'stroke="black"/><text x="20" y="75" font-family="sans-serif" font-size="18">'
+           'head</text><text x="150" y="77" font-family="sans-serif" font-size="18">"ant"'
+           '</text><text x="310" y="77" font-family="sans-serif" font-size="18">"bee"</text>'
+           '<text x="20" y="130" font-family="sans-serif" font-weight="bold" '
+           'font-size="22">A list of words</text></svg>')
+    picture = (f'<p><img alt="Boxes holding three words" style="width: 150mm" '
+               f'src="data:image/svg+xml,{quote(svg)}"></p>')
+    for name, text in (("drawn", ""), ("text", "<p>Stalin's list.</p>")):
+        path = tmp_path / f"{name}.pdf"
+        HTML(string=HEAD + PARA * 2 + text + PARA * 12 + "<div style='height: 8mm'></div>"
+             + picture + "<div style='break-before: page'></div>" + PARA * 20 +
+             "</body></html>").write_pdf(path, pdf_variant="pdf/ua-1")
+        [page] = [p for p in preflight.read_pages(path) if p.drawings]
+        assert any('"ant"' in ln.text for ln in page.body), name
+        assert checks(path) == (["quotes"] if text else []), name
+
+
 def test_findings_name_page_and_source(tmp_path):
     path = pdf_of("<p>Stalin's</p>", tmp_path)
     [finding] = preflight.check_pdf(path, labels=["ix"], sources=[("chapters/a.md", 12)])
