@@ -214,12 +214,17 @@ def _items(path: Path, report: Reporter, model, shape: type = list):
     return out
 
 
-def load_tables(root: Path, report: Reporter) -> dict[str, Table]:
+def load_tables(root: Path, report: Reporter) -> tuple[dict[str, Table], set[str]]:
+    """The tables of tables/, by id; and the ids of those a file in error would have
+    defined (``_ids_written``), whose errors are reported: a table placed, linked to or
+    made the master table by one of those ids is not also "unknown"."""
     tables: dict[str, Table] = {}
+    unread: set[str] = set()
     folder = root / "tables"
     if not folder.is_dir():
-        return tables
+        return tables, unread
     for path in sorted(folder.glob("*.y*ml")):
+        errors = len(report.errors)
         for tid, spec, line, raw in _items(path, report, schema.TableSpec, dict):
             if tid in tables:
                 report.error(path, line, f"duplicate table id '{tid}' "
@@ -237,7 +242,23 @@ def load_tables(root: Path, report: Reporter) -> dict[str, Table]:
                 tables[tid] = Table(id=tid, caption=spec.caption, columns=list(spec.columns),
                                     rows=[list(r) for r in spec.rows], note=spec.note,
                                     path=path, line=line)
-    return tables
+        if len(report.errors) > errors:
+            unread |= _ids_written(path, report.root) - set(tables)
+    return tables, unread
+
+
+# a key at the margin of a YAML mapping: quoted, or plain (not a comment, a list item...)
+TOP_KEY = re.compile(r"""^(?:"([^"\n]*)"|'([^'\n]*)'|([^\s#'"?:\-\[\]{}][^#\n]*?))"""
+                     r"""[ \t]*:(?:\s|$)""", re.M)
+
+
+def _ids_written(path: Path, root: Path) -> set[str]:
+    """The keys a YAML mapping file writes at its margin (the ids it defines), read from
+    its text, which need not be valid YAML; ``{"*"}`` (any id) if it cannot be read."""
+    text = read_text(path, Reporter(root))
+    if text is None:
+        return {"*"}
+    return {next(k for k in m.groups() if k is not None).strip() for m in TOP_KEY.finditer(text)}
 
 
 def load_glossary(root: Path, report: Reporter) -> list[GlossaryEntry]:
@@ -493,7 +514,7 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
         report.error(book_yaml, line_of(raw, "chapters"), "the book lists no chapters")
     back = documents("back_matter", "back")
     # the data files are checked even when book.yaml is unusable: every problem at once
-    tables = load_tables(root, report)
+    tables, unread_tables = load_tables(root, report)
     glossary = load_glossary(root, report)
     timeline = load_timeline(root, report, meta.labels if meta else labels_mod.defaults("en"))
     people = load_people(root, report)
@@ -506,9 +527,9 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
     book = Book(root=root, meta=meta, chapters=chapters, back_matter=back, tables=tables,
                 glossary=glossary, timeline=timeline, people=people,
                 annotations=annotations, strategies=strategies, mark_schemes=mark_schemes,
-                unread=unread)
+                unread=unread, unread_tables=unread_tables)
     book.index_entries = load_index(root, report, people, glossary)
-    book.master_table = load_master_table(raw, book_yaml, book.tables, report)
+    book.master_table = load_master_table(raw, book_yaml, book, report)
     bib = raw.get("bibliography")
     if bib:
         path = _inside(root, str(bib))
@@ -558,14 +579,16 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
     return book if not faults or partial and faults <= METADATA_KEYS else None
 
 
-def load_master_table(raw: dict, path: Path, tables: dict, report: Reporter) -> dict | None:
+def load_master_table(raw: dict, path: Path, book: Book, report: Reporter) -> dict | None:
     """``master_table:`` (its form checked by the schema): one of the book's tables
     printed as an appendix of its own, after the chapters, with a title and a lead."""
     spec = raw.get("master_table")
     if spec is None:
         return None
     spec = schema.MasterTable.model_validate(spec)
-    if spec.table not in tables:
+    if spec.table not in book.tables:
+        if book.table_unread(spec.table):
+            return None         # its file's errors are reported
         report.error(path, line_of(raw["master_table"], "table", line_of(raw, "master_table")),
                      f"master_table: unknown table '{spec.table}' (no such id in tables/)")
         return None

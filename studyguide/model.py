@@ -295,6 +295,13 @@ class Book:
     mark_schemes: list[MarkScheme] = field(default_factory=list)   # data/mark_schemes.yaml
     unread: list[Path] = field(default_factory=list)   # listed documents with errors
     bibliography_unread: bool = False   # it has errors: keys are not known "unknown"
+    # the ids of the tables a file of tables/ with errors would have defined ("*": any)
+    unread_tables: set[str] = field(default_factory=set)
+
+    def table_unread(self, ident: str) -> bool:
+        """Whether ``ident`` may be a table that a file in error (its errors reported)
+        would have defined: a reference to it is not to an unknown table."""
+        return ident in self.unread_tables or "*" in self.unread_tables
 
     @property
     def documents(self) -> list[Chapter]:

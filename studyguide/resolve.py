@@ -734,7 +734,9 @@ class Resolver:
             line = int(slot.get("data-line") or doc.title_line)
             table = self.book.tables.get(tid)
             if table is None:
-                self.report.error(doc.path, line, f"unknown table '{tid}' (no such id in tables/)")
+                if not self.book.table_unread(tid):     # (else its file's error is reported)
+                    self.report.error(doc.path, line,
+                                      f"unknown table '{tid}' (no such id in tables/)")
                 slot.getparent().remove(slot)
                 continue
             counters["table"] += 1
@@ -1017,7 +1019,7 @@ class Resolver:
                 # the id is declared ("{#id}", the target the link misses)
                 where = (self.line_in(doc, "(#" + ident + ")", "\"#" + ident + "\"", "#" + ident)
                          if doc else line)
-                if not self.book.unread:
+                if not self.book.unread and not self.book.table_unread(ident):
                     self.report.error(path, where, f"link to missing id '#{ident}'")
                 # else not reported: the id may well be in a document that could not be
                 # read, whose errors are reported (the build fails on them)

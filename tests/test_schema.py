@@ -414,6 +414,32 @@ def test_a_good_item_survives_a_bad_neighbour(book_copy):
         "be one text, not a list (write it without the [ ])"]
 
 
+def test_a_table_file_in_error_is_its_own_error_only(book_copy, capsys):
+    """A malformed row in tables/tables.yaml is one error, at its line: the tables the
+    file defines are not also "unknown" where a chapter places them, links to them or
+    book.yaml makes one the master table (nor is a table whose rows are in error); a
+    table that no file defines is still unknown."""
+    tables = book_copy / "tables" / "tables.yaml"
+    ch = book_copy / "chapters" / "01-first.md"
+    edit(ch, "The comparison in", "::: {#tbl-nowhere .comparison}\n:::\n\nThe comparison in")
+    rel = Reporter(book_copy)._rel
+    unknown = f"{rel(ch)}:{line_of(ch, 'tbl-nowhere')}: error: unknown table 'tbl-nowhere' " \
+        "(no such id in tables/)"
+    for old, new, bad, words in (
+            ('    - ["1930", Beta revised]\n', '    - ["1930", Beta revised]\n'
+             '    - [Cite, [@writer1901]]\n', "[Cite", "malformed YAML"),
+            ("[Leader, Ada Writer, Bea Critic]", "[Leader, Ada Writer]", "[Leader",
+             "row 2 has 2 cells")):
+        text = tables.read_text(encoding="utf-8")
+        edit(tables, old, new)
+        assert cli.main(["check", str(book_copy)]) == 1
+        messages = [m for m in capsys.readouterr().err.splitlines() if ": error: " in m]
+        assert len(messages) == 2 and messages[0] == unknown, messages
+        assert messages[1].startswith(f"{rel(tables)}:{line_of(tables, bad)}: "
+                                      "error: ") and words in messages[1], messages
+        tables.write_text(text, encoding="utf-8")
+
+
 # -- docs ---------------------------------------------------------------------------------
 def test_the_docs_reference_tables_are_the_schemas():
     text = schema.DOCS.read_text(encoding="utf-8")
