@@ -462,6 +462,7 @@ _NOT_TEXT = re.compile(r"<[^<>\n]*>|\{[^{}\n]*\}")
 _IMAGE = re.compile(r"""!\[((?:[^\[\]\n]|\n(?![ \t]*\n)|\[[^\[\]\n]*\])*)\]"""
                     r"""(\(\s*[^\s()]+(?:\s+(?:"[^"]*"|'[^']*'))?\s*\))""")
 TITLE_DOLLAR = "\ue000"
+TITLE_BACKTICK = "\ue002"
 
 
 LINE_IN_MATH = "\ue001"   # a display formula's line break, while its lines are one
@@ -497,14 +498,18 @@ def display_math(lines: list[str], code: list[bool]) -> list[str]:
 
 def image_titles(lines: list[str], code: list[bool]) -> list[str]:
     """An image's title and alt text (a figure's caption) are text, not yet Markdown:
-    math in them must not become markup inside the attribute, which broke the figure.
-    Their "$" signs are held as ``TITLE_DOLLAR`` until the caption is converted
-    (``resolve``), or the attribute is written as text."""
-    if not any("$" in line for line in lines):
+    math in them must not become markup inside the attribute, which broke the figure,
+    nor code be taken out of it, which left the caption only the code's letters (Python-
+    Markdown reads a code span before the image around it, and an attribute keeps only
+    the text of what it read). Their "$" signs and backticks are held as
+    ``TITLE_DOLLAR`` and ``TITLE_BACKTICK`` until the caption is converted (``resolve``),
+    or the attribute is written as text."""
+    if not any("$" in line or "`" in line for line in lines):
         return lines
     # a paragraph at a time: an image's alt text or title may wrap onto the next line
     text = "\n".join("" if is_code else line for line, is_code in zip(lines, code))
-    held = _IMAGE.sub(lambda m: m.group(0).replace("$", TITLE_DOLLAR), text).split("\n")
+    held = _IMAGE.sub(lambda m: m.group(0).replace("$", TITLE_DOLLAR)
+                      .replace("`", TITLE_BACKTICK), text).split("\n")
     return [line if is_code else new for line, new, is_code in zip(lines, held, code)]
 
 

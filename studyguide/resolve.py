@@ -27,7 +27,7 @@ from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_cita
 from .errors import Reporter
 from .labels import fill
 from .loader import slugify
-from .mdext import TITLE_DOLLAR, code_lines
+from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
                        quotes_in_use, rewrite_blocks, tokenize_citations, use_language)
 from .model import Book, Chapter, SpineEntry, Table, at_line
@@ -265,6 +265,16 @@ def _contents_html(el) -> str:
     for sub in el.iter():
         sub.attrib.pop("id", None)
     return _inner(el).strip()
+
+
+def _code_as_text(value: str) -> str:
+    """An attribute's text with its code spans (held backticks, ``TITLE_BACKTICK``) as
+    their text, as Markdown gives them there: ``a `x[1]` b`` is "a x[1] b"."""
+    tick = re.escape(TITLE_BACKTICK)
+    value = value.replace("\\" + TITLE_BACKTICK, "`")            # an escaped backtick
+    value = re.sub(f"({tick}+)(.+?)(?<!{tick})\\1(?!{tick})",
+                   lambda m: m.group(2).strip(), value)
+    return value.replace(TITLE_BACKTICK, "`")
 
 
 def title_text(title: str) -> str:
@@ -823,18 +833,19 @@ class Resolver:
                 lab.text = label + "."
                 lab.tail = " "
                 # a caption is inline Markdown, as every other text (pandoc's is too)
-                caption = caption.replace(TITLE_DOLLAR, "$").replace(HELD_TOKEN, "zzcite")
+                caption = caption.replace(TITLE_DOLLAR, "$").replace(
+                    TITLE_BACKTICK, "`").replace(HELD_TOKEN, "zzcite")
                 text = _fragment(self.fill_tokens(
                     convert_inline(html.escape(caption, quote=False))))
                 lab.tail += text.text or ""
                 cap.extend(text)
         for el in tree.iter():         # a title or alt text elsewhere: its text, plain
             for name, value in el.attrib.items():
-                if HELD_TOKEN in value or TITLE_DOLLAR in value:
+                if HELD_TOKEN in value or TITLE_DOLLAR in value or TITLE_BACKTICK in value:
                     value = re.sub(HELD_TOKEN + r"\d+zz", lambda m: _fragment(
                         self.fill_tokens("zzcite" + m.group(0)[len(HELD_TOKEN):]))
                         .text_content(), value)
-                    el.set(name, value.replace(TITLE_DOLLAR, "$"))
+                    el.set(name, _code_as_text(value.replace(TITLE_DOLLAR, "$")))
         self.check_math(tree, doc.path, lambda tex: self.line_in(doc, _first_line(tex)))
         # implicit header references to headings with the ids given above
         for a in tree.xpath('.//a[starts-with(@href, "#zzhead-")]'):

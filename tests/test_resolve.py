@@ -444,6 +444,33 @@ def test_math_and_citations_in_an_images_title_and_alt_text(book_copy):
     assert "src=" not in t.text_content() and "/>" not in t.text_content()
 
 
+def test_code_in_an_images_title_and_alt_text(book_copy):
+    """Inline code in a figure's caption (its image's title, or its alt text where it
+    has none) is code, as its emphasis is emphasis (the backticks went, and the code's
+    letters were set as text); in an inline picture's title and alt text, the code's
+    letters are the text, without the backticks."""
+    import shutil
+    (book_copy / "images").mkdir(exist_ok=True)
+    shutil.copy(Path(__file__).parent / "fixtures" / "pandoc" / "images" / "dot.png",
+                book_copy / "images")
+    add_to_chapter(book_copy, '![Alt one line.](../images/dot.png "Caption with `a[2]` code '
+                   'and *emph*"){#fig-c1}\n\n![The `b[0]` cell.](../images/dot.png){#fig-c2}'
+                   '\n\nSee [](#fig-c1). An inline ![a `c` sign](../images/dot.png "the `d` '
+                   'sign") here, and `e` in code.')
+    rb, report = render_clean(book_copy)
+    assert not report.warnings, report.warnings
+    t = tree(next(d.body_html for d in rb.docs if "fig-c1" in d.body_html))
+    captions = [t.xpath(f'//figure[@id="{f}"]/figcaption')[0] for f in ("fig-c1", "fig-c2")]
+    assert [[c.text for c in cap.iter("code")] for cap in captions] == [["a[2]"], ["b[0]"]]
+    assert [e.text for e in captions[0].iter("em")] == ["emph"]
+    assert " ".join(captions[0].text_content().split()) == \
+        "Figure 2.1. Caption with a[2] code and emph"
+    inline = [img for img in t.iter("img") if img.getparent().tag != "figure"][0]
+    assert (inline.get("title"), inline.get("alt")) == ("the d sign", "a c sign")
+    assert [c.text for c in t.xpath("//p[contains(., 'An inline')]//code")] == ["e"]
+    assert "\ue002" not in lxml_html.tostring(t, encoding="unicode")
+
+
 def test_math_ending_in_an_escaped_brace_and_display_math_over_lines(book_copy):
     """``$A = \\{1, 2\\}$`` is math (its last character may be escaped), and a display
     formula whose line begins as a block would (``> 0``) stays one formula, in a block
