@@ -120,12 +120,21 @@ def only(folder: Path, pattern: str) -> Path:
     return found[0]
 
 
+def interruptible() -> None:
+    """In a test's child process, before it starts: Ctrl-C (SIGINT) acts as on a
+    terminal, even where the test runner was started with it ignored (a background
+    job of a non-interactive shell), which the child would inherit and never stop."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Watching:
     """A ``watch`` process, started with ``argv``, whose output lines a test waits for."""
 
     def __init__(self, argv: list[str], **popen):
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, start_new_session=True, **popen)
+                                     text=True, start_new_session=True,
+                                     preexec_fn=interruptible, **popen)
         self.lines: list[str] = []
         self.incoming: queue.Queue = queue.Queue()
         threading.Thread(target=lambda: [self.incoming.put(l) for l in self.proc.stdout],

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINI, ROOT
+from conftest import MINI, ROOT, interruptible
 from studyguide.builder import MANIFEST
 
 
@@ -83,7 +83,7 @@ def test_ctrl_c_ends_the_build_at_once_and_quietly(tmp_path):
     main = subprocess.Popen(
         [sys.executable, str(ROOT / "build.py"), "--output", str(out), "--no-cache"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True)
+        start_new_session=True, preexec_fn=interruptible)
     try:
         seen = []
         for line in main.stdout:           # the workers busy with the book's layout

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import MINI
+from conftest import MINI, interruptible
 
 CHAPTER = Path("chapters/01-first.md")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -34,7 +34,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "studyguide", "serve", str(book), "--port", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=book.parent,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=interruptible)
         threading.Thread(target=self._read, daemon=True).start()
         line = self.wait_for("serving ", 120)
         self.port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
@@ -472,7 +472,8 @@ def test_serve_options_and_build_py_serve(tmp_path):
     process = subprocess.Popen(
         [sys.executable, str(root / "build.py"), "--serve", "--port", "0", "--content",
          str(book), "--output", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=interruptible)
     try:
         line = process.stdout.readline()
         port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
