@@ -99,7 +99,7 @@ def tokenize_citations(text: str, registry: Registry, path: Path, first_line: in
     return "".join(out)
 
 
-EXAMPLE_ITEM = re.compile(r"^( {0,3})\(@([\w-]*)\)(?=[ \t])", re.M)
+EXAMPLE_ITEM = re.compile(r"^( {0,3})\(@([\w-]*)\)(?=[ \t])")
 
 
 def example_lists(text: str) -> str:

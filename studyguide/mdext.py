@@ -562,27 +562,19 @@ def reference_attributes(lines: list[str], code: list[bool]) -> list[str]:
         return lines
     use = re.compile(r"(\]\[([^\]\n]*)\]|\[([^\[\]\n]+)\](?!\[|\(|:|\{))(?!\{)")
 
-    def attach(m: re.Match) -> str:
-        label = m.group(2) if m.group(2) else m.group(3)
-        if m.group(2) == "":       # ``[label][]``: the label is the text before
-            return m.group(0)
-        attrs = found.get((label or "").casefold())
-        return m.group(0) + "{" + attrs + "}" if attrs is not None else m.group(0)
-
-    def collapsed(m: re.Match) -> str:
-        attrs = found.get(m.group(1).casefold())
-        return m.group(0) + "{" + attrs + "}" if attrs is not None else m.group(0)
+    def attach(m: re.Match, label: str) -> str:
+        attrs = found.get(label.casefold())
+        return m.group(0) if attrs is None else m.group(0) + "{" + attrs + "}"
 
     for k, (line, is_code) in enumerate(zip(out, code)):
         if is_code or "[" not in line or REF_DEF.match(line):
             continue
-        line = re.sub(r"\[([^\[\]\n]+)\]\[\](?!\{)", collapsed, line)
-        out[k] = use.sub(attach, line)
+        # ``[label][]`` first: its label is the text before the empty brackets
+        line = re.sub(r"\[([^\[\]\n]+)\]\[\](?!\{)", lambda m: attach(m, m.group(1)), line)
+        out[k] = use.sub(lambda m: attach(m, m.group(2) or m.group(3) or ""), line)
     return out
 
 
-# the HTML a book may write whose content is Markdown, as in Pandoc (the extension
-# ``md_in_html`` reads it where the tag says ``markdown="1"``)
 HTML_BLOCK_TAG = re.compile(
     r"<(div|details|section|aside|article|header|footer|figure|figcaption|blockquote|"
     r"table|thead|tbody|tfoot|tr|td|th|caption|dl|dt|dd|ul|ol|li|nav|main)"
@@ -739,9 +731,9 @@ class PandocLines(Preprocessor):
     """Every line rewrite above, in order, outside fenced code."""
 
     def run(self, lines: list[str]) -> list[str]:
-        steps = (display_math, markdown_in_html, wrapped_attributes, reference_attributes, tilde_definitions,
-                 inline_notes,
-                 image_titles, apostrophes, abbreviations, unnumbered,
+        steps = (display_math, markdown_in_html, wrapped_attributes, reference_attributes,
+                 tilde_definitions, inline_notes, image_titles, apostrophes, abbreviations,
+                 unnumbered,
                  paren_markers, line_blocks, simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
         for step in steps:
@@ -1020,6 +1012,18 @@ _INLINE_END = r"(</(?:em|strong|code|a|span|sub|sup|del|s|ins|mark|small|b|i|q)>
 _PRE_IN_P = re.compile(r"<p>(<pre\b.*?</pre>)(.*?)</p>", re.S)
 
 
+class Tidy(Postprocessor):
+    """What the other steps leave that HTML cannot hold: the marks of a list's spacing
+    inside raw HTML, which no list took, and a code block in a paragraph (a note that
+    ends in one: the footnotes extension put it in a paragraph with the note's back link,
+    which the EPUB split into an empty paragraph before the code)."""
+
+    def run(self, text: str) -> str:
+        text = text.replace(TIGHT, "").replace(LOOSE, "").replace(EXAMPLE, "")
+        return _PRE_IN_P.sub(lambda m: m.group(1) + (f"<p>{m.group(2)}</p>"
+                                                      if m.group(2).strip() else ""), text)
+
+
 class QuoteAfterInline(Postprocessor):
     """SmartyPants cannot see past an inline element: the quote that closes ``"be*hold*"``
     at the end of a table cell or a paragraph, alone in its text, became an opening one
@@ -1027,13 +1031,6 @@ class QuoteAfterInline(Postprocessor):
     element and before the end, a space or punctuation is made a closing one."""
 
     def run(self, text: str) -> str:
-        # (the marks of a list's spacing inside raw HTML, which no list took)
-        text = text.replace(TIGHT, "").replace(LOOSE, "").replace(EXAMPLE, "")
-        # a note that ends in a code block: the footnotes extension put the block in a
-        # paragraph with the note's back link, which HTML cannot hold (an empty
-        # paragraph before the code); the block comes out of it
-        text = _PRE_IN_P.sub(lambda m: m.group(1) + (f"<p>{m.group(2)}</p>"
-                                                      if m.group(2).strip() else ""), text)
         from .markdown import QUOTES, quotes_in_use
         pairs = [QUOTES.get(quotes_in_use(), ("&ldquo;", "&rdquo;")), ("&lsquo;", "&rsquo;")]
         for left, right in pairs:
@@ -1045,7 +1042,7 @@ class QuoteAfterInline(Postprocessor):
 
 # what a backslash escapes beyond Python-Markdown's own: every ASCII punctuation mark,
 # as in Pandoc ("\<b>" was printed "\<b>", its backslash kept, "\<br>" a line break)
-MORE_ESCAPES = "%&',:;<?@"
+MORE_ESCAPES = "%&,:;<?@"   # (not "'": the apostrophes step has it first)
 
 
 class PandocExtension(Extension):
@@ -1060,6 +1057,7 @@ class PandocExtension(Extension):
         md.treeprocessors.register(PandocTree(md), "pandoc_tree", 1)
         # after the raw HTML (smarty's entities) is back in place
         md.postprocessors.register(QuoteAfterInline(md), "quote_after_inline", 5)
+        md.postprocessors.register(Tidy(md), "tidy", 4)
 
 
 def makeExtension(**kwargs):
