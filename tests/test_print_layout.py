@@ -630,3 +630,82 @@ def test_a_wrapped_code_line_breaks_at_a_space_not_inside_a_token(tmp_path):
     assert len(lines) > 3, lines                     # something wrapped
     words = set(code.split())
     assert all(word in words for line in lines for word in line.split()), lines
+
+
+LONG_CODE_HTML = (
+    "<p>The key <code>printing_press_movable_type_configuration_parameter_maximum_value"
+    "</code> is long, and so is the call <code>compositor.set_justification_mode("
+    "JustificationMode.FULL_WITH_HYPHENATION)</code> in a running paragraph.</p>")
+LONG_CODE_BLOCK = (
+    "class Press:\n\n"
+    "    def print_page(self, page_number_within_the_current_gathering, copies_requested):\n"
+    "        return self.forme.impression(page_number_within_the_current_gathering) * "
+    "copies_requested\n")
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["as-written", "print-code"])
+def test_long_code_breaks_at_its_punctuation_inside_the_measure(tmp_path, broken):
+    """An identifier longer than the rest of a line ran past the margin (inline) or was
+    cut in mid-name (in a block). Print lets long code break before a dot and after an
+    underscore, a bracket or a comma, invisibly (nothing is added to the copied text),
+    and a block's wrapped line goes on indented under its own start."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.mdext import highlight_code
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    doc = lxml_html.document_fromstring(
+        '<html lang="en"><body>' + LONG_CODE_HTML +
+        highlight_code(LONG_CODE_BLOCK, "python", "", {}, None) + "</body></html>")
+    if broken:
+        pdf.print_code(doc)
+    out = tmp_path / "code.pdf"
+    HTML(string=lxml_html.tostring(doc, encoding="unicode")).write_pdf(out, stylesheets=[
+        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+        CSS(string="@page { size: A5; margin: 20mm 25mm; }")])
+    width, _, words = words_by_page(out)[0]
+    past = [w for _, xmax, w in words if xmax > width - 25 * MM + TOLERANCE_PT]
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    lines = [line for line in text.splitlines()
+             if line.strip() and not line.strip().isdigit()]      # (not the folio)
+    if not broken:      # the faults, as WeasyPrint sets code without break opportunities
+        assert past, lines
+        return
+    assert not past, (past, lines)
+    assert "\u200b" not in text
+    joined = "".join(line.strip() for line in lines)
+    for code in ("printing_press_movable_type_configuration_parameter_maximum_value",
+                 "compositor.set_justification_mode(JustificationMode.FULL_WITH_HYPHENATION)",
+                 "page_number_within_the_current_gathering"):
+        assert code in joined, lines        # whole, with nothing added where it broke
+    source = " ".join((re.sub(r"<[^>]+>", "", LONG_CODE_HTML) + LONG_CODE_BLOCK).split())
+    cut = [(a, b) for a, b in zip(lines, lines[1:]) if a.rstrip()[-1].isalnum()
+           and b.strip()[0].isalnum() and f"{a.split()[-1]} {b.split()[0]}" not in source]
+    assert not cut, cut                     # no line ends inside a name
+    block = lines[lines.index(next(ln for ln in lines if "def print_page" in ln)):]
+    def_at = block[0].index("def")
+    assert block[1].index(block[1].strip()) >= def_at + 2, block   # indented past "def"
+
+
+def test_code_reads_left_to_right_in_a_right_to_left_book(tmp_path):
+    """In a Hebrew or Arabic book a code block was set from the right and reordered
+    (":def f(x)"), and a work cited in a left-to-right language hung its first line past
+    the left margin."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    html = ('<html lang="he" dir="rtl"><body><p>הפונקציה <code>print(x);</code> מדפיסה.</p>'
+            "<pre><code>def f(x):\n    return x + 1;  # הערה\n</code></pre>"
+            '<p class="csl-entry" lang="en" dir="ltr">Fellman, Jack. 1973. The Revival of a '
+            "Classical Tongue: Eliezer Ben Yehuda and the Modern Hebrew Language. The Hague: "
+            "Mouton.</p></body></html>")
+    out = tmp_path / "rtl.pdf"
+    HTML(string=html).write_pdf(out, stylesheets=[
+        CSS(root / "styles" / sheet) for sheet in ("base.css", "print.css", "rtl.css")] + [
+        CSS(string="@page { size: A5; margin: 20mm 25mm; } body { margin: 0; }")])
+    width, _, words = words_by_page(out)[0]
+    x = {w.strip(":;"): xmin for xmin, _, w in words}
+    assert x["def"] < x["f(x)"] and x["return"] < x["x"], words
+    assert x["def"] < width / 2, words           # from the left
+    assert min(xmin for xmin, _, _ in words) >= 25 * MM - TOLERANCE_PT, words
+    assert x["Fellman,"] < x["Classical"], words  # the first line hangs inside the margin

@@ -412,6 +412,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
         elif paper and height > COMPACT_TABLE_MM:
             figure.set("class", figure.get("class") + " compact")
     _print_addresses(doc)
+    print_code(doc)
     # a picture's size in pixels, an attribute (as pandoc writes it): WeasyPrint reads
     # attributes for sizes only when told to, and then HTML's other hints too
     for img in doc.iter("img"):
@@ -457,6 +458,96 @@ def _print_addresses(doc) -> None:
         address.tail = ")" + (a.tail or "")
         a.tail = " ("
         a.addnext(address)
+
+
+# Where a long piece of code may break at a line's end when it must (print has no
+# horizontal scroll): before a dot, a slash, "::" or "->", and after an underscore, an
+# opening bracket or a comma, each between two of the code's characters, as the Chicago
+# Manual breaks a web address. A zero-width space marks each: it is drawn as nothing and
+# not copied with the text. Only a run of at least LONG_CODE characters without a space
+# gets them; shorter ones move to the next line whole.
+LONG_CODE = 16
+_CODE_BREAK = re.compile(r"(?<=[\w)\]])(?=(?:\.|/|::|->)[\w(])"
+                         r"|(?<=[A-Za-z0-9]_)(?=[A-Za-z0-9])|(?<=[\w][(\[,])(?=[^\s)\],])")
+ZWSP = "\u200b"
+
+
+def print_code(doc) -> None:
+    """Code as print sets it: long code breaks at its punctuation, and a block's line
+    too long for the measure goes on indented under its start."""
+    _code_breaks(doc)
+    _code_lines(doc)
+
+
+def _code_breaks(doc) -> None:
+    """Break opportunities in long code, inline or in a block (``_CODE_BREAK``):
+    without them, an identifier longer than the rest of the line ran past the margin, or
+    left the line before it spread word by word across the measure, and a block's line
+    broke in mid-name ("…is_very_lon" / "g(argument_one")."""
+    for code in doc.iter("code"):
+        if code.getparent() is not None and code.getparent().tag == "code":
+            continue
+        slots = list(_text_slots(code))
+        texts = [getattr(el, attr) or "" for el, attr in slots]
+        whole = "".join(texts)
+        if len(whole) < LONG_CODE:
+            continue
+        cuts = [m.start() for run in re.finditer(r"\S{%d,}" % LONG_CODE, whole)
+                for m in _CODE_BREAK.finditer(whole, run.start(), run.end())
+                if run.start() < m.start() < run.end()]
+        if not cuts:
+            continue
+        at = 0
+        for (el, attr), text in zip(slots, texts):
+            own = [c - at for c in cuts if at <= c < at + len(text)]
+            at += len(text)
+            for c in reversed(own):
+                text = text[:c] + ZWSP + text[c:]
+            if own:
+                setattr(el, attr, text)
+
+
+def _hanging(line: str) -> str:
+    """A code line's continuation is indented two characters past the line's own
+    indent (a tab to the next multiple of eight)."""
+    text = re.sub(r"<[^>]*>", "", line)
+    lead = text[:len(text) - len(text.lstrip(" \t"))]
+    width = 0
+    for char in lead:
+        width = (width // 8 + 1) * 8 if char == "\t" else width + 1
+    return f' style="padding-left: {width + 2}ch; text-indent: -{width + 2}ch"' if width else ""
+
+
+def _text_slots(el):
+    """The texts inside an element in reading order, as (element, "text" or "tail")."""
+    yield el, "text"
+    for child in el:
+        yield from _text_slots(child)
+        yield child, "tail"
+
+
+def _code_lines(doc) -> None:
+    """Each line of a code block its own block (``span.cl``), so that a line too long
+    for the measure goes on indented under its start (print.css), told apart from the
+    code's own next line. Pygments closes its spans at each line's end; a block whose
+    markup crosses a line is left as it is."""
+    for code in doc.xpath("//pre/code"):
+        inner = escape(code.text or "", quote=False) + "".join(
+            etree.tostring(child, encoding="unicode", method="html") for child in code)
+        lines = inner.split("\n")
+        if len(lines) > 1 and lines[-1] == "":
+            lines.pop()
+        if any(line.count("<span") != line.count("</span>") or "<" in re.sub(
+                r"</?span\b[^>]*>", "", line) for line in lines):
+            continue
+        holder = lxml_html.fragment_fromstring(
+            "".join(f'<span class="cl"{_hanging(line)}>{line}</span>' for line in lines),
+            create_parent="code")
+        code.text = None
+        for child in list(code):
+            code.remove(child)
+        for child in holder:
+            code.append(child)
 
 
 def _bookmark_text(el) -> str:
