@@ -709,3 +709,24 @@ def test_code_reads_left_to_right_in_a_right_to_left_book(tmp_path):
     assert x["def"] < width / 2, words           # from the left
     assert min(xmin for xmin, _, _ in words) >= 25 * MM - TOLERANCE_PT, words
     assert x["Fellman,"] < x["Classical"], words  # the first line hangs inside the margin
+
+
+@pytest.mark.parametrize("sheets", [("print.css", "print-rtl.css"),
+                                    ("handout.css", "handout-rtl.css")])
+def test_a_right_to_left_work_cited_stays_inside_the_margin(tmp_path, sheets):
+    """WeasyPrint sets a negative text-indent at a line's left whatever its direction:
+    each Hebrew entry of a works-cited list ran its first line into the left margin."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    entry = ("בן־יהודה, אליעזר. 1918. החלום ושברו: פרקי זיכרונות מימי ילדותו ועד עלייתו "
+             "לארץ ישראל ובואו לירושלים. ירושלים: הוצאת הספרים של המחבר.")
+    html = '<html lang="he" dir="rtl"><body>' + "".join(
+        f'<p class="csl-entry">{entry[k:]}{entry[:k]}</p>' for k in range(0, 60, 3)) + \
+        "</body></html>"
+    out = tmp_path / "rtl.pdf"
+    HTML(string=html).write_pdf(out, stylesheets=[
+        CSS(root / "styles" / sheet) for sheet in ("base.css", sheets[0], "rtl.css", sheets[1])]
+        + [CSS(string="@page { size: A5; margin: 20mm 25mm; } body { margin: 0; }")])
+    width, _, words = words_by_page(out)[0]
+    assert min(xmin for xmin, _, _ in words) >= 25 * MM - TOLERANCE_PT
+    assert max(xmax for _, xmax, _ in words) <= width - 25 * MM + TOLERANCE_PT
