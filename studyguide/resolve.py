@@ -1318,13 +1318,16 @@ class Resolver:
     def set_directions(self, tree) -> None:
         """Words in a language written the other way from the book's (English in a
         Hebrew book, Arabic in an English one) are set in their own direction: an element
-        with such a ``lang`` and no ``dir`` gets one. (Without it, print orders the
+        with such a ``lang`` and no ``dir`` gets one; in a right-to-left book, so does code. (Without it, print orders the
         inline pieces of an English phrase, its italics, a name kept whole, right to
         left: "Perlman Eliezer".)"""
         for el in tree.xpath(".//*[@lang][not(@dir)]"):
             other = _other_direction(el.get("lang"), self.book.meta.direction)
             if other:
                 el.set("dir", other)
+        if self.book.meta.direction == "rtl":      # code reads left to right in any book
+            for el in tree.xpath(".//pre[not(@dir)] | .//code[not(@dir)]"):
+                el.set("dir", "ltr")
 
     # -- all together ----------------------------------------------------------------------
     def run(self) -> RenderedBook:

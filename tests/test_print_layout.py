@@ -688,24 +688,34 @@ def test_long_code_breaks_at_its_punctuation_inside_the_measure(tmp_path, broken
     assert block[1].index(block[1].strip()) >= def_at + 2, block   # indented past "def"
 
 
-def test_code_reads_left_to_right_in_a_right_to_left_book(tmp_path):
+def test_code_reads_left_to_right_in_a_right_to_left_book(book_copy, tmp_path):
     """In a Hebrew or Arabic book a code block was set from the right and reordered
     (":def f(x)"), and a work cited in a left-to-right language hung its first line past
     the left margin."""
     from weasyprint import CSS, HTML
     root = Path(__file__).resolve().parent.parent
-    html = ('<html lang="he" dir="rtl"><body><p>הפונקציה <code>print(x);</code> מדפיסה.</p>'
-            "<pre><code>def f(x):\n    return x + 1;  # הערה\n</code></pre>"
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", "language: he"), encoding="utf-8")
+    add_to_chapter(book_copy, "הפונקציה `print(x);` מדפיסה.\n\n```python\ndef f(x):\n"
+                   "    return x + 1;  # הערה\n```\n")
+    rb, _ = rendered_book(book_copy)
+    body = next(d.body_html for d in rb.docs if "print(x);" in d.body_html)
+    code = lxml_html.fragment_fromstring(body, create_parent="div").xpath("//pre | //code")
+    assert code and all(el.get("dir") == "ltr" for el in code)     # the EPUB's too
+    snippet = body[body.rindex("<p", 0, body.index("הפונקציה")):body.index("</pre>") + 6]
+    html = ('<html lang="he" dir="rtl"><body>' + snippet +
             '<p class="csl-entry" lang="en" dir="ltr">Fellman, Jack. 1973. The Revival of a '
             "Classical Tongue: Eliezer Ben Yehuda and the Modern Hebrew Language. The Hague: "
             "Mouton.</p></body></html>")
     out = tmp_path / "rtl.pdf"
     HTML(string=html).write_pdf(out, stylesheets=[
-        CSS(root / "styles" / sheet) for sheet in ("base.css", "print.css", "rtl.css")] + [
+        CSS(root / "styles" / sheet) for sheet in ("base.css", "print.css", "rtl.css",
+                                                   "print-rtl.css")] + [
         CSS(string="@page { size: A5; margin: 20mm 25mm; } body { margin: 0; }")])
     width, _, words = words_by_page(out)[0]
-    x = {w.strip(":;"): xmin for xmin, _, w in words}
-    assert x["def"] < x["f(x)"] and x["return"] < x["x"], words
+    x = {w: xmin for xmin, _, w in words}
+    assert "f(x):" in x and x["def"] < x["f(x):"] and x["return"] < x["x"], words
     assert x["def"] < width / 2, words           # from the left
     assert min(xmin for xmin, _, _ in words) >= 25 * MM - TOLERANCE_PT, words
     assert x["Fellman,"] < x["Classical"], words  # the first line hangs inside the margin
