@@ -31,6 +31,7 @@ from .readers import line_of, read_yaml
 
 LOCALES = paths.TEMPLATES / "locales"
 DIRECTIONS = {"ltr", "rtl"}
+REFERENCE_CASES = {"label", "lower"}
 NAME_LISTS = {"months": "twelve names", "months_standalone": "twelve names (or [], for "
               "the names of 'months')"}
 COUNTED = {"marks_n"}      # labels of a count: a text, or a list of forms by plural rule
@@ -38,7 +39,7 @@ COUNTED = {"marks_n"}      # labels of a count: a text, or a list of forms by pl
 TEXT_LISTS = {"abbreviations": "a list of abbreviations (\"z. B.\", \"cf.\")"}
 # labels that hold no word of a language, or none printed: a book in a language without
 # a locale file need not translate them
-NOT_WORDS = {"direction", "plural", "months_standalone", "abbreviations"}
+NOT_WORDS = {"direction", "reference_case", "plural", "months_standalone", "abbreviations"}
 TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
 
 
@@ -218,6 +219,10 @@ def for_book(language: str, overrides, path: Path, line: int, report: Reporter) 
         value = str(value).strip()
         if key == "direction" and value not in DIRECTIONS:
             report.error(path, line, f"label 'direction' must be ltr or rtl, not {value!r}")
+            continue
+        if key == "reference_case" and value not in REFERENCE_CASES:
+            report.error(path, line, "label 'reference_case' must be label or lower, not "
+                         f"{value!r}")
             continue
         if key == "plural":
             try:

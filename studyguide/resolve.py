@@ -48,6 +48,30 @@ DANGEROUS = ("script", "iframe", "object", "embed", "form", "link", "meta", "bas
              "video", "audio", "source", "frame", "frameset", "applet")
 
 
+# the elements a sentence cannot run on out of
+_SENTENCE_BLOCKS = {"p", "li", "td", "th", "dd", "dt", "caption", "figcaption", "blockquote",
+                    "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "aside", "body"}
+
+
+def _opens_sentence(el) -> bool:
+    """Whether an inline element stands at the start of a sentence: first in its block,
+    or after a full stop, a question or exclamation mark (and any closing quote or
+    bracket)."""
+    block = next((e for e in el.iterancestors() if e.tag in _SENTENCE_BLOCKS), None)
+    before = []
+    for text in reversed(el.xpath("preceding::text()")):
+        owner = text.getparent()
+        inside = block is None or (owner is block and not text.is_tail) or \
+            any(e is block for e in owner.iterancestors())
+        if not inside:
+            break
+        before.append(str(text))
+        if re.search(r"[^\"'”’»)\]\s\u00a0\u202f]", "".join(before)):
+            break
+    return not re.search(r"\S", "".join(before)) or \
+        bool(re.search(r"[.!?…][\"'”’»)\]\s\u00a0\u202f]*$", "".join(reversed(before))))
+
+
 @dataclass
 class Target:
     doc: str
@@ -1038,11 +1062,15 @@ class Resolver:
             if target.kind in ("chapter", "section", "table", "figure", "back"):
                 a.set("class", ((a.get("class") or "") + " xref").strip())
             if not _text(a) and len(a) == 0:
+                label = target.label
+                if label and self.labels.get("reference_case") == "lower" and \
+                        not _opens_sentence(a):
+                    label = label[0].lower() + label[1:]     # "voir la figure 2"
                 if target.kind == "chapter" or target.kind == "section" and target.label:
-                    a.text = fill(self.labels, "xref_titled", label=target.label,
+                    a.text = fill(self.labels, "xref_titled", label=label,
                                   title=target.title)
                 elif target.label:
-                    a.text = target.label
+                    a.text = label
                 elif target.title:
                     a.text = target.title
                 else:

@@ -362,7 +362,8 @@ def test_label_overrides_and_their_errors(tmp_path):
         "title": "T", "language": "en", "labels": {
             "contents": "What is inside", "chapter_n": "Part {n}",
             "page_ref": "page {pge}", "colophon": "x", "months": ["Jan"],
-            "index": "Index {{sic}}", "timline_caption": "Dates"}},
+            "index": "Index {{sic}}", "timline_caption": "Dates",
+            "reference_case": "small"}},
         "---\ntitle: One\n---\n\nText with a link to [](#nowhere).\n")
     report = Reporter(book)
     loaded = load_book(book, report)
@@ -382,13 +383,15 @@ def test_label_overrides_and_their_errors(tmp_path):
     assert any(f"book.yaml:{line('timline_caption')}: error: unknown label "
                "'timline_caption' (did you mean 'timeline_caption'?)" in m
                for m in messages), messages
-    assert len(report.errors) == 5
+    assert any(f"book.yaml:{line('reference_case')}: error: label 'reference_case' must be "
+               "label or lower, not 'small'" in m for m in messages), messages
+    assert len(report.errors) == 6
     # a label in error keeps its default: the rest of the book is checked in the same run
     render_book(loaded, report)
-    assert [d.message for d in report.errors[5:]] == ["link to missing id '#nowhere'"]
+    assert [d.message for d in report.errors[6:]] == ["link to missing id '#nowhere'"]
     # the good overrides are used
     data = yaml.safe_load((book / "book.yaml").read_text(encoding="utf-8"))
-    for key in ("page_ref", "colophon", "months", "index", "timline_caption"):
+    for key in ("page_ref", "colophon", "months", "index", "timline_caption", "reference_case"):
         del data["labels"][key]
     (book / "book.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     report = Reporter(book)
@@ -786,3 +789,35 @@ def test_a_kicker_the_subtitle_repeats_is_printed_once_in_both_outputs(tmp_path)
         doc = lxml_html.document_fromstring(html)
         assert not doc.xpath('//*[contains(@class, "title-kicker")]'), html
         assert doc.xpath('//*[contains(., "Study guide to a language reborn")]')
+
+
+@pytest.mark.parametrize("language, table, section, title", [
+    ("fr-FR", "tableau 2.1", "section 2.1", "\u00ab Beta in practice \u00bb"),  # (spaces
+    ("it-IT", "tabella 2.1", "paragrafo 2.1", "\u00abBeta in practice\u00bb"),  # joined)
+    ("en-GB", "Table 2.1", "Section 2.1", "\u201cBeta in practice\u201d")])
+def test_a_cross_references_label_inside_a_sentence_is_as_the_language_writes_it(
+        book_copy, language, table, section, title):
+    """French, Italian and Spanish write "la figure 2" inside a sentence (the locale's
+    ``reference_case: lower``); a reference that opens a sentence keeps its capital, and
+    English keeps it everywhere. Print's short form ("section 2.1 (p. 7)") keeps the
+    sentence's case."""
+    from conftest import add_to_chapter, rendered_book
+    from lxml import html as lxml_html
+
+    from studyguide.writers.pdf import print_typography
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", f"language: {language}"), encoding="utf-8")
+    add_to_chapter(book_copy, "Il faut voir le [](#tbl-ch02-dates) et la [](#sec-practice). "
+                   "[](#tbl-ch02-dates) le montre (\"[](#sec-practice)\").")
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    body = next(d.body_html for d in rb.docs if "Il faut voir" in d.body_html)
+    text = " ".join(lxml_html.fragment_fromstring(body, create_parent="div")
+                    .text_content().split())
+    opening = table[0].upper() + table[1:]
+    assert f"Il faut voir le {table} et la {section}, {title}. {opening} le montre" in text, \
+        text
+    printed = " ".join(lxml_html.document_fromstring(print_typography(
+        f"<html><body>{body}</body></html>", rb)).text_content().split())
+    assert f"et la {section}. {opening} le montre" in printed, printed

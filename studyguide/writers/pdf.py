@@ -362,9 +362,10 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
     doc = lxml_html.document_fromstring(_smart(plain, memo))
     for a in doc.xpath('//a[contains(concat(" ", @class, " "), " xref ")]'):
         target = rb.targets.get((a.get("href") or "")[1:])
-        if target is not None and target.label and len(a) == 0 and \
-                (a.text or "").startswith(target.label + ",") and target.title:
-            a.text = target.label
+        shown = a.text or ""
+        if target is not None and target.label and len(a) == 0 and target.title and \
+                shown[:len(target.label) + 1].lower() == target.label.lower() + ",":
+            a.text = shown[:len(target.label)]    # as the sentence has it: "chapitre 3"
     short = {e.id: e.short_title for e in rb.spine if e.short_title}
     for h in doc.xpath('//h1[contains(concat(" ", @class, " "), " chapter-title ")]'):
         section = next((s for s in h.iterancestors("section") if s.get("id")), None)
