@@ -31,7 +31,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -250,7 +250,7 @@ class Preview:
         with self.lock:
             pdf = self.student_pdf()
             built = pdf and (self.opts.output / pdf).is_file()
-            links = {file: f"/output/{pdf}" + (f"#page={self.pdf_at[file]}"
+            links = {file: f"/output/{quote(pdf)}" + (f"#page={self.pdf_at[file]}"
                                                if file in self.pdf_at else "")
                      for file in self.digests} if built else {}
             return {"pages": self.digests, "pdf": links, "pdf_status": self.pdf_status,
@@ -293,7 +293,7 @@ class Preview:
         goes (the page's script keeps both current)."""
         pdf = self.student_pdf()
         at = self.pdf_at.get(file)
-        href = html.escape(f"/output/{pdf}" + (f"#page={at}" if at else ""))
+        href = html.escape(f"/output/{quote(pdf)}" + (f"#page={at}" if at else ""))
         return (f'<p><a class="sg-preview-pdf" href="{href}">Student PDF at this page</a> '
                 f'<span class="sg-preview-pdf-status">({html.escape(self.pdf_status)})'
                 "</span></p>")

@@ -328,3 +328,15 @@ def test_output_names_part_words_at_a_dash_or_slash():
         "la-revolution-francaise-1789-1799"
     assert file_slug("Input/Output — a primer") == "input-output-a-primer"
     assert slugify("1789–1799") == "17891799"
+
+
+def test_a_title_in_another_script_names_the_outputs_in_its_own_letters():
+    """A title with no Latin letter named the outputs by a digest ("u5376fbfea7-student-
+    a4.pdf"), which told a teacher nothing; it keeps its own letters, its marks (a Hindi
+    vowel sign) and its digits, lower case where the script has case."""
+    from studyguide.builder import file_slug
+    assert file_slug("Периодический закон Менделеева") == "периодический-закон-менделеева"
+    assert file_slug("בית הספר: תחיית הלשון") == "בית-הספר-תחיית-הלשון"
+    assert file_slug("بيت الحكمة — الترجمة في بغداد") == "بيت-الحكمة-الترجمة-في-بغداد"
+    assert file_slug("हिन्दी भाषा") == "हिन्दी-भाषा"
+    assert file_slug("Ελληνική Ιστορία, 1821") == "ελληνική-ιστορία-1821"
