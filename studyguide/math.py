@@ -74,6 +74,7 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
     for el in root.iter():
         if el.text and el.text.startswith("\\") and len(el.text) > 1:
             raise MathError(f"unknown TeX command '{el.text}' in '{tex}'")
+    _join_decimal_marks(root)
     _mark_prefix_signs(root)
     _set_accents(root)
     _space_function_names(root)
@@ -112,6 +113,41 @@ def _set_accents(root) -> None:
         if accent:
             el[1].text = accent
             el.set("accent", "true")
+
+
+DECIMAL_MARKS = {",", "."}
+BASED = {f"{{{MATHML_NS}}}{tag}" for tag in ("msub", "msup", "msubsup")}
+
+
+def _join_decimal_marks(root) -> None:
+    """``1{,}0``, TeX's decimal comma (braced so that TeX sets it without the space after
+    a punctuation mark), and ``1{.}0``: the converter gives a number, a comma in a row
+    of its own and a number, which readers set and read as a list ("1, 0"). The digits
+    either side of a braced comma or point are one number, ``<mn>1,0</mn>``, as they are
+    of an unbraced point; a number with a script after the mark is the script's base
+    (``1{,}5^2``)."""
+    mn, mo, mrow = (f"{{{MATHML_NS}}}{tag}" for tag in ("mn", "mo", "mrow"))
+
+    def mark(el) -> str | None:
+        if el.tag == mrow and len(el) == 1 and not (el.text or "").strip() \
+                and el[0].tag == mo and not len(el[0]) and not el[0].attrib:
+            text = (el[0].text or "").strip()
+            return text if text in DECIMAL_MARKS else None
+        return None
+
+    for parent in list(root.iter()):
+        i = 1
+        while i + 1 < len(parent):
+            before, between, after = parent[i - 1], parent[i], parent[i + 1]
+            number = after[0] if after.tag in BASED and len(after) else after
+            sign = mark(between)
+            if sign and before.tag == mn and number.tag == mn and \
+                    (before.text or "")[-1:].isdigit() and (number.text or "")[:1].isdigit():
+                number.text = before.text + sign + number.text
+                parent.remove(before)
+                parent.remove(between)
+            else:
+                i += 1
 
 
 SIGNS = {"\u2212", "+", "\u00b1", "\u2213"}           # −, +, ±, ∓

@@ -42,6 +42,25 @@ def test_a_hat_sits_on_its_letter(tex):
     assert "\u0302" in m.tex_to_mathml(r"\widehat{xyz}")
 
 
+@pytest.mark.parametrize("tex, number, text", [
+    (r"K_w = 1{,}0 \cdot 10^{-14}", "1,0", "Kw = 1,0 · 10⁻¹⁴"),
+    (r"x = 3{.}14", "3.14", "x = 3.14"), (r"1{,}5^2", "1,5", "1,5²"),
+    (r"a_{0{,}25}", "0,25", "a0,25"),
+])
+def test_a_braced_decimal_comma_is_part_of_its_number(tex, number, text):
+    """``1{,}0``, TeX's decimal comma, was a number, a comma and a number in the
+    MathML, which readers set and read as "1, 0"; it is one number, as print draws it
+    (no wider than the digits and the comma alone)."""
+    import xml.etree.ElementTree as ET
+    mathml = m.tex_to_mathml(tex)
+    assert f"<mn>{number}</mn>" in mathml and "<mo>,</mo>" not in mathml, mathml
+    assert m.plain_text(ET.fromstring(mathml)) == text
+    assert drawn(r"1{,}0")[0] < drawn("1,0")[0] - 0.2 * m.SIZE
+    # a comma between letters, or spaced by the writer, stays a comma
+    assert "<mo>,</mo>" in m.tex_to_mathml(r"x{,}y") and \
+        "<mo>,</mo>" in m.tex_to_mathml(r"1{,}\,5")
+
+
 @pytest.mark.parametrize("operand, function", [
     (r"\hat{x}", r"\sin(\omega t)"), ("2", r"\sin(x)"), ("f(x)", r"\cos(x)"),
     ("b", r"\lim_{n} c"),
