@@ -1059,7 +1059,8 @@ class Resolver:
                 # else not reported: the id may well be in a document that could not be
                 # read, whose errors are reported (the build fails on them)
                 continue
-            if target.kind in ("chapter", "section", "table", "figure", "back"):
+            if target.kind in ("chapter", "section", "table", "figure", "back", "aside"):
+                # a box, too, is a place in the text: print gives its page
                 a.set("class", ((a.get("class") or "") + " xref").strip())
             if not _text(a) and len(a) == 0:
                 label = target.label

@@ -8,7 +8,7 @@ import pytest
 from lxml import html as lxml_html
 from pypdf import PdfReader
 
-from conftest import MINI, add_to_chapter, only, rendered_book
+from conftest import MINI, add_to_chapter, only, rendered_book, run_build
 from studyguide.errors import Reporter
 from studyguide.loader import load_book
 from studyguide.resolve import render_book
@@ -88,6 +88,32 @@ def test_print_cross_references_carry_page_numbers(mini_build):
     assert "Section 1.1, “Where alpha began”" not in text
     # the front matter is numbered after the body: a link there is named, without a page
     assert "one to Changes in This Edition." in text and "(p. ?)" not in text
+
+
+def test_a_link_to_a_box_is_a_cross_reference_with_its_page(book_copy, tmp_path):
+    """A box is a place in the text as a section is: a link to it fills in its title
+    and, in print, is followed by the page the box is on."""
+    book = book_copy
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        '::: {.sidebar title="Source check"}', '::: {#box-check .sidebar title="Source check"}'),
+        encoding="utf-8")
+    add_to_chapter(book, "The questions of [](#box-check) apply here.")
+    rb, report = rendered_book(book)
+    assert not report.errors, report.errors
+    a = tree(rb.docs[1].body_html).xpath("//a[@href='#box-check']")[0]
+    assert a.get("class") == "xref" and a.text_content() == "Source check"
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "--format", "pdf",
+                       "--edition", "student", "--no-handouts", "--no-preflight", "-q")
+    assert result.returncode == 0, result.stderr
+    reader = PdfReader(only(out, "*-student-a4.pdf"))
+    texts = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+    page = re.search(r"The questions of Source check \(p\. (\d+)\) apply here",
+                     " ".join(texts))
+    assert page, "the link to the box has no page"
+    box = next(i for i, t in enumerate(texts) if "Check who wrote each source" in t)
+    assert reader.page_labels[box] == page.group(1)
 
 
 def test_footnote_ids_unique_across_the_book(rb):
