@@ -217,6 +217,18 @@ def test_headings_keep_date_ranges_and_names_whole(unpacked):
     assert seen_broken, "no font size broke the unjoined headings: the check checks nothing"
 
 
+def test_a_chapters_label_and_title_read_as_two_words(unpacked):
+    """The label inside the chapter's heading ran into its title for whatever reads the
+    heading's text (a screen reader, a search, pandoc): "Chapter 2The Second Chapter".
+    A space parts them; laid out, the label is still a line of its own."""
+    ch2 = etree.parse(str(unpacked / "ch02.xhtml"))
+    [title] = ch2.xpath("//x:h1", namespaces=NS)
+    assert "".join(title.itertext()).startswith("Chapter 2 The Second Chapter"), \
+        "".join(title.itertext())
+    lines = [line.strip() for line in probe(unpacked / "ch02.xhtml", "h1")["lines"]]
+    assert lines[0] == "Chapter 2" and lines[1].startswith("The Second"), lines
+
+
 def test_pdf_headings_keep_date_ranges_whole(reading_book, tmp_path):
     """WeasyPrint keeps the joins: the student PDF's chapter title and, typeset at
     widths from 6 to 20 em, never a line that ends at the dash of a range."""

@@ -168,7 +168,9 @@ def notes_last(tree) -> None:
 def label_in_title(tree) -> None:
     """A chapter's label ("Chapter 2") goes inside its title's heading, as a line of its
     own: calibre's conversion (and readers that paginate by heading) start a new page at
-    every ``h1``, which left the label alone at the foot of the page before the title."""
+    every ``h1``, which left the label alone at the foot of the page before the title.
+    A space parts the two, as the stylesheet's line does: the heading's text (a screen
+    reader's, a search's, pandoc's) read "Chapter 2The Title"."""
     for label in tree.xpath('.//p[@class="chapter-number"]'):
         title = label.getnext()
         if title is None or title.tag != "h1":
@@ -177,7 +179,7 @@ def label_in_title(tree) -> None:
         span.text = label.text
         for child in label:
             span.append(child)
-        span.tail = title.text
+        span.tail = " " + (title.text or "")
         title.text = None
         title.insert(0, span)
         label.getparent().remove(label)
