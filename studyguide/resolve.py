@@ -1118,7 +1118,8 @@ class Resolver:
         return key in self.cites.bibliography
 
     def glossary_links(self, tree, doc_id: str) -> None:
-        """Link each glossary term at its first use in this chapter's running text.
+        """Link each glossary term at its first use in this chapter's (or back-matter
+        page's) running text.
 
         Forms are the entry's term and its aliases, matched with case as written (so a
         lowercase alias such as "soviet", a council, does not swallow "Soviet Union");
@@ -1585,9 +1586,8 @@ class Resolver:
         names = nobreak.names_of(book.people)
         for (d, tree), r in zip(trees, rendered):
             self.link(tree, d, d.path)
-            if d.kind == "chapter":
-                self.glossary_links(tree, d.id)
             if d.kind in ("chapter", "back"):
+                self.glossary_links(tree, d.id)
                 self.index_mentions(tree, d.id)
             self.block_ids(tree, d.id)
             self.rank_anchors(tree, d)
@@ -1688,7 +1688,8 @@ class Resolver:
         for e in book.glossary:
             if e.id not in self.used_terms and not book.unread:
                 self.report.warning(book.root / "data" / "glossary.yaml", e.line,
-                                    f"glossary term '{e.term}' is never used in a chapter")
+                                    f"glossary term '{e.term}' is never used in a chapter "
+                                    "or a back-matter page")
 
     def rank_anchors(self, tree, doc: Chapter) -> None:
         """Where each element with an id stands in the reading order (for the order of

@@ -667,6 +667,25 @@ def test_a_glossary_term_inside_an_index_mark_is_a_use(book_copy):
     assert "Holy tongue" in {e["term"] for e in rb.index}
 
 
+def test_glossary_terms_are_linked_and_used_in_back_matter(book_copy):
+    """A back-matter page holds what a chapter may: a glossary term in its running text
+    is linked at its first use there, and counts as used (it was "never used in a
+    chapter", while the index listed its page)."""
+    add_term(book_copy, "Water bath", "A vessel of hot water.")
+    glossary = book_copy / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
+        "- term: Water bath\n", "- term: Water bath\n  aliases: [water bath]\n"),
+        encoding="utf-8")
+    page = book_copy / "back" / "exercise.md"
+    page.write_text(page.read_text(encoding="utf-8").replace(
+        "and compare them.", "and compare them. Warm them in a water bath."),
+        encoding="utf-8")
+    rb, report = render_clean(book_copy)
+    assert not [d for d in report.warnings if "Water bath" in d.message], report.warnings
+    links = tree(rb.back[0].body_html).xpath("//a[@class='gloss']")
+    assert [(a.get("href"), a.text) for a in links] == [("#gl-water-bath", "water bath")]
+
+
 def test_generated_titles_leave_out_note_calls_and_links(book_copy):
     """A note called from a heading or a table's caption is no part of its title where
     the book generates it (the contents, the EPUB's navigation, a cross-reference's
