@@ -37,9 +37,15 @@ NAME_LISTS = {"months": "twelve names", "months_standalone": "twelve names (or [
 COUNTED = {"marks_n"}      # labels of a count: a text, or a list of forms by plural rule
 # labels that are a list of texts of any length, never printed
 TEXT_LISTS = {"abbreviations": "a list of abbreviations (\"z. B.\", \"cf.\")"}
+# labels that are a pair of texts
+PAIRS = {"quotes": "two texts, the opening and the closing double quotation mark "
+                   "(\"„\", \"”\")"}
 # labels that hold no word of a language, or none printed: a book in a language without
 # a locale file need not translate them
-NOT_WORDS = {"direction", "reference_case", "plural", "months_standalone", "abbreviations"}
+NOT_WORDS = {"direction", "reference_case", "plural", "months_standalone", "abbreviations",
+             "quotes"}
+# labels without words that are still English's in a language without a locale
+ENGLISH_RULES = ("plural", "quotes")
 TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
 
 
@@ -149,13 +155,16 @@ def _warn_without_locale(language: str, overrides: dict, path: Path,
              if key not in NOT_WORDS and key not in overrides and _has_words(str(value))]
     if not words:
         return
+    rules = [f"'{key}'" for key in ENGLISH_RULES if key not in overrides]
     primary = tag.split("-")[0].lower()
     # every one named, so that an author can translate them from the message alone
     report.warning(path, _language_line(path),
                    f"the theme has no interface strings in '{tag}' (no templates/locales/"
                    f"{primary}.yaml), so {len(words)} label(s) are printed in English "
                    f"({', '.join(words)}); translate them under 'labels:' (the English "
-                   "of each is in the docs' list of labels)")
+                   "of each is in the docs' list of labels)" + (
+                       f", and give the language's own {' and '.join(rules)} there"
+                       if rules else ""))
 
 
 def _has_words(text: str) -> bool:
@@ -192,6 +201,13 @@ def for_book(language: str, overrides, path: Path, line: int, report: Reporter) 
                 report.error(path, line, f"label '{key}' must be a list of {NAME_LISTS[key]}")
                 continue
             labels[key] = [v.strip() for v in value]
+            continue
+        if key in PAIRS:
+            if not isinstance(value, list) or len(value) != 2 or \
+                    not all(isinstance(v, str) and v.strip() for v in value):
+                report.error(path, line, f"label '{key}' must be {PAIRS[key]}")
+                continue
+            labels[key] = list(value)
             continue
         if key in TEXT_LISTS:
             if not isinstance(value, list) or \

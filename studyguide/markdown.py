@@ -230,31 +230,38 @@ def convert(text: str) -> str:
     return markdown_to_html(text)
 
 
-# The double quotes SmartyPants makes of straight ones, by the book's language (its
-# primary subtag); English's elsewhere. A single quote stays English's: SmartyPants
-# cannot tell a closing one from an apostrophe, which every language sets as ’. Quotes
-# within quotes are typed as the language has them (Russian „…“ inside «…»).
-QUOTES = {"de": ("&bdquo;", "&ldquo;"), "fr": ("&laquo;&#160;", "&#160;&raquo;"),
-          "ru": ("&laquo;", "&raquo;"),
-          "es": ("&laquo;", "&raquo;"),     # the Spanish Academy's first quotes
-          "it": ("&laquo;", "&raquo;")}
-_quotes = ""                      # the language whose quotes the converter makes now
+# The double quotes SmartyPants makes of straight ones: the book's language's (its
+# locale's label ``quotes``: „…“ in German, «…» in French), English's by default. A
+# single quote stays English's: SmartyPants cannot tell a closing one from an
+# apostrophe, which every language sets as ’. Quotes within quotes are typed as the
+# language has them (Russian „…“ inside «…»).
+ENGLISH_QUOTES = ("&ldquo;", "&rdquo;")
+_quotes = ""                      # the key of the quotes the converter makes now: "" English's
+_pair = ENGLISH_QUOTES
 _CONVERTERS: dict[str, md_lib.Markdown] = {}
 
 
-def use_language(language: str) -> str:
-    """Convert from now on with the quotes of ``language``; the key of those quotes
-    (what a conversion's result depends on, for the cache)."""
-    global _quotes
-    _quotes = (language or "").split("-")[0].lower()
-    if _quotes not in QUOTES:
-        _quotes = ""
+def use_quotes(pair=None) -> str:
+    """Convert from now on with these double quotes (opening, closing; English's without
+    them); the key of those quotes (what a conversion's result depends on, for the cache)."""
+    global _quotes, _pair
+    refs = tuple("".join(c if c.isascii() else f"&#{ord(c)};" for c in str(q))
+                 for q in pair) if pair else ENGLISH_QUOTES
+    if refs == ("&#8220;", "&#8221;"):
+        refs = ENGLISH_QUOTES
+    _pair, _quotes = refs, "" if refs == ENGLISH_QUOTES else "".join(refs)
     return _quotes
 
 
 def quotes_in_use() -> str:
-    """The key of the quotes the converter makes now (``use_language``)."""
+    """The key of the quotes the converter makes now (``use_quotes``)."""
     return _quotes
+
+
+def double_quotes() -> tuple[str, str]:
+    """The opening and closing double quotes the converter makes now, as character
+    references (``use_quotes``)."""
+    return _pair
 
 
 def markdown_to_html(text: str) -> str:
@@ -263,7 +270,7 @@ def markdown_to_html(text: str) -> str:
     if converter is None:
         config = dict(EXTENSIONS)
         if _quotes:
-            left, right = QUOTES[_quotes]
+            left, right = _pair
             config["markdown.extensions.smarty"] = {"substitutions": {
                 "left-double-quote": left, "right-double-quote": right}}
         converter = _CONVERTERS[_quotes] = md_lib.Markdown(extensions=[

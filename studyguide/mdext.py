@@ -1031,8 +1031,8 @@ class QuoteAfterInline(Postprocessor):
     element and before the end, a space or punctuation is made a closing one."""
 
     def run(self, text: str) -> str:
-        from .markdown import QUOTES, quotes_in_use
-        pairs = [QUOTES.get(quotes_in_use(), ("&ldquo;", "&rdquo;")), ("&lsquo;", "&rsquo;")]
+        from .markdown import double_quotes
+        pairs = [double_quotes(), ("&lsquo;", "&rsquo;")]
         for left, right in pairs:
             if left in text:
                 text = re.sub(_INLINE_END + re.escape(left) + r"(?=$|[\s<.,;:!?)\]])",

@@ -29,7 +29,8 @@ from .labels import fill
 from .loader import slugify
 from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
-                       quotes_in_use, rewrite_blocks, tokenize_citations, use_language)
+                       double_quotes, quotes_in_use, rewrite_blocks, tokenize_citations,
+                       use_quotes)
 from .model import Book, Chapter, SpineEntry, Table, at_line
 from .readers import line_of
 from .sanitise import to_html
@@ -1368,8 +1369,8 @@ class Resolver:
         self.index_refs: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.anchor_rank: dict[str, tuple[int, int]] = {}
         self.used_tables: set[str] = set()
-        previous = quotes_in_use()
-        self.quotes = use_language(self.book.meta.language)   # „…“ in German, «…» in French
+        previous = double_quotes()
+        self.quotes = use_quotes(self.labels.get("quotes"))   # „…“ in German, «…» in French
         try:
             texts = self.convert(self.gather())
             self.register_documents()
@@ -1389,7 +1390,7 @@ class Resolver:
             out.spine = book_spine(out)
             return out
         finally:
-            use_language(previous)   # the next book, or a caller, sets its own
+            use_quotes(previous)     # the next book, or a caller, sets its own
 
     def gather(self) -> Texts:
         """Every Markdown text of the book, its citations tokenised (their order is

@@ -363,7 +363,7 @@ def test_label_overrides_and_their_errors(tmp_path):
             "contents": "What is inside", "chapter_n": "Part {n}",
             "page_ref": "page {pge}", "colophon": "x", "months": ["Jan"],
             "index": "Index {{sic}}", "timline_caption": "Dates",
-            "reference_case": "small"}},
+            "reference_case": "small", "quotes": ["«"]}},
         "---\ntitle: One\n---\n\nText with a link to [](#nowhere).\n")
     report = Reporter(book)
     loaded = load_book(book, report)
@@ -385,13 +385,16 @@ def test_label_overrides_and_their_errors(tmp_path):
                for m in messages), messages
     assert any(f"book.yaml:{line('reference_case')}: error: label 'reference_case' must be "
                "label or lower, not 'small'" in m for m in messages), messages
-    assert len(report.errors) == 6
+    assert any(f"book.yaml:{line('quotes')}: error: label 'quotes' must be two texts, the "
+               "opening and the closing double quotation mark" in m for m in messages), messages
+    assert len(report.errors) == 7
     # a label in error keeps its default: the rest of the book is checked in the same run
     render_book(loaded, report)
-    assert [d.message for d in report.errors[6:]] == ["link to missing id '#nowhere'"]
+    assert [d.message for d in report.errors[7:]] == ["link to missing id '#nowhere'"]
     # the good overrides are used
     data = yaml.safe_load((book / "book.yaml").read_text(encoding="utf-8"))
-    for key in ("page_ref", "colophon", "months", "index", "timline_caption", "reference_case"):
+    for key in ("page_ref", "colophon", "months", "index", "timline_caption", "reference_case",
+                "quotes"):
         del data["labels"][key]
     (book / "book.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     report = Reporter(book)
@@ -470,6 +473,7 @@ def test_french_punctuation_in_the_builders_own_text(book_copy):
 @pytest.mark.parametrize("language, quoted", [("de-DE", "\u201egrün\u201c"),
                                               ("fr-FR", "\u00ab\u00a0grün\u00a0\u00bb"),
                                               ("it-IT", "\u00abgrün\u00bb"),
+                                              ("pl-PL", "\u201egrün\u201d"),
                                               ("en-GB", "\u201cgrün\u201d")])
 def test_straight_double_quotes_become_the_languages(book_copy, language, quoted):
     """Typed straight, double quotes are set as the book's language sets them; an
@@ -559,26 +563,29 @@ def test_a_russian_book_gets_russian_words_and_quotes(tmp_path):
 
 
 def test_a_language_without_a_locale_is_a_warning_at_its_line(tmp_path):
-    book = russian_book(tmp_path / "pl", language="pl-PL")
+    book = russian_book(tmp_path / "cs", language="cs-CZ")
     _, report = rendered(book)
     line = next(i for i, t in enumerate((book / "book.yaml").read_text().split("\n"), 1)
                 if t.startswith("language:"))
     warnings = report.warnings
     assert len(warnings) == 1 and not report.errors, report.diagnostics
     assert str(warnings[0].path).endswith("book.yaml") and warnings[0].line == line
-    assert warnings[0].message.startswith("the theme has no interface strings in 'pl-PL' "
-                                          "(no templates/locales/pl.yaml)")
+    assert warnings[0].message.startswith("the theme has no interface strings in 'cs-CZ' "
+                                          "(no templates/locales/cs.yaml)")
     assert "printed in English (months, chapter_n" in warnings[0].message
     # every label left in English is named (four were, then "…")
     named = warnings[0].message.split("printed in English (")[1].split(")")[0].split(", ")
     english = labels._locale_file("en")
     assert len(named) > 50 and set(named) <= set(english) and "…" not in named
     assert "'labels:'" in warnings[0].message
+    # and the rules that are English's without words: the plural forms and the quotes
+    assert warnings[0].message.endswith("and give the language's own 'plural' and 'quotes' "
+                                        "there"), warnings[0].message
     # every word translated under labels: nothing to say; a language with a locale, or
     # English, is never warned about
     english = labels._locale_file("en")
     words = {k: v for k, v in english.items() if k not in ("direction", "plural")}
-    for language, overrides in (("pl", words), ("ru", None), ("en-GB", None)):
+    for language, overrides in (("cs", words), ("pl", None), ("ru", None), ("en-GB", None)):
         _, report = rendered(russian_book(tmp_path / f"all-{language}", language, overrides))
         assert not report.diagnostics, (language, report.diagnostics)
 
@@ -590,7 +597,7 @@ def test_month_only_dates_take_the_standalone_names(tmp_path):
     assert labels.format_date(ru, "1869") == "1869"
     # a locale without them, or a book that gives only months, uses months
     assert labels.format_date(labels.defaults("de"), "1609-08") == "August 1609"
-    only = dict(labels.defaults("pl"), months=[f"m{i}" for i in range(1, 13)])
+    only = dict(labels.defaults("cs"), months=[f"m{i}" for i in range(1, 13)])
     assert labels.format_date(only, "1860-09") == "m9 1860"
     rb, _ = rendered(russian_book(tmp_path / "book"))     # the timeline too
     assert [e.label for e in rb.book.timeline] == ["сентябрь 1860\u00a0г.",
