@@ -1915,29 +1915,27 @@ def _strip(text: str) -> str:
     return re.sub(r"[*_`]", "", text)
 
 
-@functools.lru_cache(maxsize=1)
-def _collator():
-    import pyuca
-    return pyuca.Collator()
-
-
-# Letters a language sorts as letters of their own, after the root collation's base
-# letter (CLDR's tailorings, for the alphabets whose order the root one gets wrong): a
-# character after every letter stands in for the difference
-_AFTER_EVERY_LETTER = "\U0010ffff"
-TAILORINGS = {"es": (("ñ", "n" + _AFTER_EVERY_LETTER), ("Ñ", "N" + _AFTER_EVERY_LETTER))}
+@functools.lru_cache(maxsize=16)
+def _collator(language: str):
+    """ICU's collator for a BCP 47 language tag: CLDR's order for the language (Polish
+    "ł" after "l", Swedish "å ä ö" after "z", Spanish "ñ" after "n"…), the root order
+    for a language CLDR does not tailor (English, German) or a tag ICU cannot read."""
+    import icu
+    try:
+        locale = icu.Locale.forLanguageTag(language)
+    except icu.ICUError:
+        locale = icu.Locale(language.split("-")[0])
+    return icu.Collator.createInstance(locale)
 
 
 @functools.lru_cache(maxsize=8192)
 def _sort_key(term: str, language: str = "") -> tuple:
-    """Index and glossary order: the Unicode Collation Algorithm's (pyuca, the default
-    table of the CLDR root collation), so that "Ärger" files under A and "Éclair" under E
-    in every language; leading punctuation is ignored; Spanish sorts "ñ" after "n"
-    (``TAILORINGS``)."""
+    """Index and glossary order: the Unicode Collation Algorithm's as CLDR tailors it for
+    the book's language (``_collator``), so that "Ärger" files under A and "Éclair" under
+    E where the language has no letters of its own for them; leading punctuation is
+    ignored."""
     text = re.sub(r"^[^\w]+", "", term)
-    for letter, stand_in in TAILORINGS.get(language.split("-")[0].lower(), ()):
-        text = text.replace(letter, stand_in)
-    return _collator().sort_key(text), term
+    return _collator(language).getSortKey(text), term
 
 
 def render_book(book: Book, report: Reporter, memo: Memo | None = None,

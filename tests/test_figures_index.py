@@ -188,6 +188,60 @@ def test_index_is_in_the_order_of_the_collation_german(book_copy):
                      "Straße", "Zoo"]
 
 
+def in_language(book: Path, language: str, words: list[str]) -> tuple[list[str], list[str]]:
+    """The order of the index and of the glossary of the fixture book in ``language``,
+    with ``words`` as glossary terms mentioned in its first chapter."""
+    glossary = book / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8") + "".join(
+        f"- term: {w}\n  definition: The word {w}.\n" for w in words), encoding="utf-8")
+    ch = book / "chapters" / "01-first.md"
+    ch.write_text(ch.read_text(encoding="utf-8") + "\n\n" + ", ".join(words) + ".\n",
+                  encoding="utf-8")
+    yaml = book / "book.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", f"language: {language}"), encoding="utf-8")
+    rb, report = render(book)
+    assert not report.errors, report.errors
+    return ([e["term"] for e in rb.index if e["term"] in words],
+            [g["term"] for g in rb.glossary if g["term"] in words])
+
+
+@pytest.mark.parametrize("language, order", [
+    # Polish: ć, ł, ś, ź, ż letters of their own, after c, l, s, z (ź before ż)
+    ("pl", ["Cel", "Ćwiczenie", "Lakmus", "Lód", "Łaźnia", "Ług", "Sól", "Stała",
+            "Ślepa próba", "Zasada", "Źródło", "Żółcień"]),
+    # Swedish: å, ä, ö after z
+    ("sv-SE", ["Apa", "Oxe", "Zebra", "Ångest", "Åtta", "Ärlig", "Ödla", "Öra"]),
+    # Spanish: ñ after n; ch is c followed by h
+    ("es", ["Chico", "Cosa", "Nube", "Número", "Ñandú", "Oro"]),
+    # English: the root order, the letters with their base letter
+    ("en-GB", ["Ångest", "Apa", "Ärlig", "Åtta", "Cel", "Ćwiczenie", "Łaźnia", "Lód", "Ług",
+               "Ñandú", "Nube", "Ödla", "Öra", "Oxe", "Zebra"]),
+])
+def test_index_and_glossary_follow_the_books_language(book_copy, language, order):
+    index, glossary = in_language(book_copy, language, sorted(order))
+    assert index == order
+    assert glossary == order
+
+
+def test_an_english_index_keeps_its_order(default):
+    """Runs of the default guide's index, in the order the root collation gives them:
+    quotes, punctuation, accents and case come after the letters."""
+    terms = [e["term"] for e in default.index]
+    for run in (["Communist Manifesto (Marx and Engels, 1848)",
+                 "\u201cConcerning Questions of Leninism\u201d (Stalin, 1926)",
+                 "Condition of the Working Class in England, The (Engels)"],
+                ["\u201cDeflected Permanent Revolution\u201d (Cliff)", "Deformed workers' state",
+                 "Degenerated workers' state"],
+                ["Foundations of Leninism, The (Stalin, 1924)", "Fourteenth Party Conference (1925)",
+                 "Fourteenth Party Congress (1925)"],
+                ["Lenin enrolment", "Lenin, Vladimir Ilyich", "Lenin's Testament", "Leningrad"],
+                ["Literary discussion (1924)", "London", "L\u00f6wy, Michael", "Luxemburg, Rosa"],
+                ["Marx, Karl", "Marxism\u2013Leninism", "Maximum and minimum programmes"]):
+        start = terms.index(run[0])
+        assert terms[start:start + len(run)] == run
+
+
 def test_index_data_errors_name_file_and_line(book_copy):
     (book_copy / "data" / "index.yaml").write_text(
         "- heading: Alpha\n  colour: red\n"
