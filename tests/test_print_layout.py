@@ -740,3 +740,18 @@ def test_a_right_to_left_work_cited_stays_inside_the_margin(tmp_path, sheets):
     width, _, words = words_by_page(out)[0]
     assert min(xmin for xmin, _, _ in words) >= 25 * MM - TOLERANCE_PT
     assert max(xmax for _, xmax, _ in words) <= width - 25 * MM + TOLERANCE_PT
+
+
+def test_an_authors_box_title_keeps_its_case(tmp_path):
+    """A box's title is the author's text, set as written ("pH" was printed "PH", and a
+    German title lost its nouns' capitals); the theme's own box headings stay capitals."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "box.pdf"
+    HTML(string='<html lang="pl"><body><div class="box"><p class="box-title">Wzór na pH i '
+                'pOH</p><p>Tekst.</p></div><div class="box summary"><h2 class="box-heading">'
+                "In this chapter</h2><p>Text.</p></div></body></html>").write_pdf(
+        out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css")])
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Wzór na pH i pOH" in text and "IN THIS CHAPTER" in text, text
