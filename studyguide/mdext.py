@@ -342,6 +342,20 @@ def simple_tables(lines: list[str], code: list[bool]) -> list[str]:
     return out
 
 
+def _opens_block(line: str) -> bool:
+    """Whether pandoc reads a block starting with ``line`` as something other than a
+    paragraph: a list, a heading, a quote, a rule or code. As in pandoc, "p. 45" (a
+    page) and a capital with a full stop and one space ("B. Smith", an initial) open no
+    list; a list marker on a paragraph's later line is text."""
+    marker = BULLET.match(line)
+    if marker and not (marker.group(2) == "p." and marker.group(3) == " " and
+                       line[marker.end()].isdigit() or
+                       re.fullmatch(r"[A-Z]\.", marker.group(2)) and marker.group(3) == " "):
+        return True
+    return bool(re.match(r"#{1,6}(?: |$)|>|([-*_])(?: *\1){2,} *$", line) or
+                FENCE.match(line))
+
+
 def grid_tables(lines: list[str], code: list[bool]) -> tuple[list[str], list[tuple[int, str]]]:
     """Pandoc's grid tables to pipe tables, for cells of one paragraph of inline text.
     A cell spanning columns or rows, a cell of several blocks, or a table with no header
@@ -366,10 +380,10 @@ def grid_tables(lines: list[str], code: list[bool]) -> tuple[list[str], list[tup
             texts = []
             for c in range(len(cuts) - 1):
                 parts = [s[cuts[c] + 1:cuts[c + 1]].strip() for s in block[a + 1:b]]
-                if "" in parts[:-1] and any(parts[parts.index(""):]) or \
-                        any(BULLET.match(p) for p in parts if p):
+                held = "\n".join(parts).strip("\n").split("\n")
+                if "" in held[1:] or _opens_block(held[0]):
                     why = why or "a grid table cell holding more than one paragraph " \
-                                  "(a list, several paragraphs)"
+                                  "(a list, a heading, a quote, several paragraphs)"
                 texts.append(" ".join(p for p in parts if p))
             rows.append(texts)
         if why:

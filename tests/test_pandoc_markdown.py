@@ -295,6 +295,10 @@ REFUSED = {
         "a grid table cell that spans rows or columns",
     "+---+---+\n| a | b |\n+---+---+\n":
         "a grid table needs a header row",
+    "+---+-------+\n| a | b     |\n+===+=======+\n| 1 | a. 45 |\n+---+-------+\n":
+        "a grid table cell holding more than one paragraph",
+    "+---+-------+\n| a | b     |\n+===+=======+\n| 1 | # Sub |\n+---+-------+\n":
+        "a grid table cell holding more than one paragraph",
     "-----------\nHead   Two\n------ ----\nrow    one\n-----------\n":
         "a multiline table is not read",
     "A call to a missing note.[^nowhere]\n": "footnote '[^nowhere]' is never defined",
