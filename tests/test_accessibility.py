@@ -163,3 +163,28 @@ def test_every_box_has_a_name():
     name_boxes(tree)
     names = [(a.get("aria-labelledby"), a.get("aria-label")) for a in tree.iter("aside")]
     assert names == [("t1", None), (None, "Sidebar 1"), (None, "Exercise 2"), ("kt", None)]
+
+
+def test_a_header_of_only_a_formula_is_not_empty(tmp_path):
+    """A comparison table's row heading of nothing but a formula (``$K_a$``) was an
+    empty header to Ace (``empty-table-header``): axe reads no ``alttext``. The formula
+    is named with its plain text, its MathML kept for the reader to set and voice."""
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    tables = book / "tables" / "tables.yaml"
+    tables.write_text(tables.read_text(encoding="utf-8").replace(
+        "    - [Leader, Ada Writer, Bea Critic]\n",
+        "    - [Leader, Ada Writer, Bea Critic]\n    - ['$K_a$', large, small]\n", 1),
+        encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "--format", "epub", "-q")
+    assert result.returncode == 0, result.stderr
+    report = run_ace(only(out, "*.epub"), tmp_path / "ace")
+    found = [a["earl:test"]["dct:title"] for subject in report["assertions"]
+             for a in subject["assertions"]]
+    assert "empty-table-header" not in found, found
+    page = etree.fromstring(zipfile.ZipFile(only(out, "*.epub")).read("EPUB/ch01.xhtml"))
+    [formula] = page.xpath('//x:th[@scope="row"]/m:math', namespaces=dict(
+        NS, m="http://www.w3.org/1998/Math/MathML"))
+    assert formula.get("aria-label") == "Ka" and formula.get("aria-hidden") is None
+    assert "".join(formula.itertext()) == "Ka" and formula.get("alttext") == "K_a"

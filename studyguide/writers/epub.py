@@ -22,6 +22,7 @@ from lxml import html as lxml_html
 from .. import fonts, theme
 from ..cover import cover_png
 from ..labels import fill
+from ..math import name_lone_formulas
 from ..model import CONTINUED, Layout
 from ..resolve import RenderedBook
 from ..sanitise import SVG_ATTRIBUTE_CASE, SVG_NS, SVG_TAG_CASE, XLINK_NS, to_html
@@ -314,6 +315,7 @@ def page_body(page: Page, tree, files: dict[str, str], markers: dict, labels: di
     label_in_title(tree)
     name_boxes(tree)
     column_labels(tree)
+    name_lone_formulas(tree)
     for a in tree.xpath('.//a[starts-with(@href, "#")]'):
         ident = a.get("href")[1:]
         target_file = files.get(ident)
