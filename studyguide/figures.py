@@ -180,10 +180,15 @@ GAP_YEARS = 20          # a longer gap between shown events breaks the timeline'
 
 def when(date: str) -> float:
     """A date (YYYY, YYYY-MM or YYYY-MM-DD) as a year with its fraction: the middle of
-    the year, month or day it names."""
+    the year, month or day it names. It places an event's dot on the axis, and it is the
+    order of the timeline's events, in the chronology as in the figure, so that the
+    labels stand in the order of their dots: a year alone comes after the events of its
+    first half and before those of its second."""
     import datetime as dt
     parts = [int(p) for p in date.split("-")]
-    year = parts[0]
+    # the fraction is counted in a year of the same place in the Gregorian calendar's
+    # cycle of 400 years: Python's dates start at year 1, a timeline's at 0000
+    year = 2000 + parts[0] % 400
     start = dt.date(year, parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
     if len(parts) == 3:
         end = start + dt.timedelta(days=1)
@@ -193,7 +198,7 @@ def when(date: str) -> float:
         end = dt.date(year + 1, 1, 1)
     length = (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
     middle = ((start - dt.date(year, 1, 1)).days + (end - dt.date(year, 1, 1)).days) / 2
-    return year + middle / length
+    return parts[0] + middle / length
 
 
 def segments(events: list[TimelineEvent]) -> list[list[int]]:

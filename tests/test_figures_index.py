@@ -119,6 +119,31 @@ def test_when_is_the_middle_of_the_period_a_date_names():
     assert figures.when("1917") == pytest.approx(1917.5)
     assert figures.when("1917-11") == pytest.approx(1917 + (304 + 334) / 2 / 365)
     assert figures.when("1924-01-21") == pytest.approx(1924 + 20.5 / 366)
+    assert figures.when("0000-12") == pytest.approx(0 + (335 + 366) / 2 / 366)   # a leap year
+
+
+def test_a_year_alone_stands_at_its_middle_in_the_chronology_and_the_figure(book_copy):
+    """A year written alone stands at the middle of its year, in the chronology as in the
+    figure, whatever the file's order: after January, before September. The figure's
+    labels follow their dots down the axis, and no two leader lines cross."""
+    (book_copy / "data" / "timeline.yaml").write_text(
+        "- {date: 1909, event: Sørensen introduces the pH scale., key: true}\n"
+        "- {date: 1923-09, event: A September event., key: true}\n"
+        "- {date: 1923-01, event: Lowry publishes his paper., key: true}\n"
+        "- {date: 1923, event: Brønsted publishes his definition., key: true}\n",
+        encoding="utf-8")
+    rb, report = render(book_copy)
+    assert not report.errors, report.errors
+    order = ["1909", "January 1923", "1923", "September 1923"]
+    assert [e["date"] for e in rb.timeline] == order
+    svg = svg_of(rb, "timeline")
+    # each leader runs from its dot (its first point) to its label (its last)
+    leaders = [[float(v) for v in re.findall(r"[\d.]+", p.get("d"))]
+               for p in svg.iterfind(".//s:path[@class='leader']", SVG)]
+    dots, labels = [d[1] for d in leaders], [d[-1] for d in leaders]
+    assert dots == sorted(dots) and labels == sorted(labels), leaders
+    dates = [t.text for t in svg.iterfind(".//s:text/s:tspan[@font-weight='bold']", SVG)]
+    assert dates == order
 
 
 def test_chronology_is_a_two_column_table(default):
