@@ -13,7 +13,7 @@ import unicodedata
 from pathlib import Path
 
 from . import labels as labels_mod
-from . import paths, schema
+from . import figures, paths, schema
 from .errors import Reporter
 from .model import (Book, Chapter, Extract, GlossaryEntry, IndexEntry, Level, MarkScheme,
                     Metadata, Person, Question, Reading, Table, TimelineEvent)
@@ -281,7 +281,7 @@ def load_timeline(root: Path, report: Reporter, labels: dict) -> list[TimelineEv
     events = [TimelineEvent(item.date, item.event, item.key, item.short, line,
                             labels_mod.format_date(labels, item.date))
               for item, line in _items(path, report, schema.TimelineItem)]
-    events.sort(key=lambda e: e.date)
+    events.sort(key=lambda e: figures.when(e.date))   # stable: one time keeps the file's order
     return events
 
 
@@ -487,18 +487,17 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
             line = line_of(listed, i)
             if not isinstance(rel, str) or not rel.strip():
                 continue         # the schema has reported it
-            path = _inside(root, rel.strip())
-            if path is None:
-                report.error(book_yaml, line, f"{rel}: outside the content folder")
-                continue
-            if not path.exists():
-                report.error(book_yaml, line, f"{rel}: chapter file not found")
-                continue
             if kind == "chapter":
-                number += 1
+                number += 1     # (a chapter not read keeps its number: the next keep theirs)
                 cid = f"ch{number:02d}"
             else:
                 cid = "bm-" + slugify(Path(str(rel)).stem)
+            path = _inside(root, rel.strip())
+            if path is None or not path.exists():
+                report.error(book_yaml, line, f"{rel}: outside the content folder"
+                             if path is None else f"{rel}: chapter file not found")
+                unread.append(root / rel.strip())
+                continue
             chapter = load_chapter(path, cid, number if kind == "chapter" else None, kind, report)
             if chapter:
                 out.append(chapter)
@@ -506,7 +505,9 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
                 unread.append(path)
         return out
 
-    unread: list[Path] = []     # (their errors reported: links to them are not "missing")
+    # listed documents not read, their errors reported: what they would have held (ids
+    # linked to, terms, tables and entries used) is not reported missing from the others
+    unread: list[Path] = []
 
     chapters = documents("chapters", "chapter")
     if not raw.get("chapters") and meta is not None and not (faults and

@@ -603,9 +603,13 @@ class Resolver:
         used.update(linked)
         bib = self.book.bibliography_path
         nocite = self.book.nocite
+        # an uncited entry may be cited in a document that could not be read, or be the
+        # one a key of nocite: that names no entry (an error) was meant for
+        unsure = self.book.unread or any(k != "*" and k not in self.book.reference_lines
+                                         for k in nocite)
         for key, line in sorted(self.book.reference_lines.items()):
             if key not in used and key not in nocite and "*" not in nocite and bib and \
-                    not self.book.unread:       # (perhaps cited in an unread document)
+                    not unsure:
                 self.report.warning(bib, line, f"bibliography entry '{key}' is never cited "
                                     "and is left out of the bibliography (list it under "
                                     "nocite: in book.yaml to print it)")
@@ -1768,11 +1772,14 @@ class Resolver:
             if item.see:
                 entry(item.heading)["see"].append(item.see)
             elif not found and item.forms:
-                self.report.warning(path, item.line, f"index entry '{_strip(item.heading)}' "
-                                    "is mentioned nowhere in the book; it is left out")
+                if not book.unread:     # (perhaps mentioned in an unread document)
+                    self.report.warning(path, item.line, f"index entry "
+                                        f"'{_strip(item.heading)}' is mentioned nowhere in "
+                                        "the book; it is left out")
                 continue
             for n, sub in enumerate(item.subentries):
-                if sub.forms and sub.heading not in headings.get(item.heading, {}).get("subs", {}):
+                if sub.forms and not book.unread and \
+                        sub.heading not in headings.get(item.heading, {}).get("subs", {}):
                     self.report.warning(path, self.subentry_line(item, n), f"index subentry "
                                         f"'{_strip(sub.heading)}' of '{_strip(item.heading)}' "
                                         "is mentioned nowhere in the book; it is left out")

@@ -200,6 +200,33 @@ def test_all_problems_reported_in_one_run(book_copy, tmp_path):
     assert re.search(r"build failed: [4-9] error", stderr), stderr
 
 
+def test_a_missing_chapter_file_is_its_own_error_only(book_copy, capsys):
+    """A chapter file misnamed in chapters: is one error: the links of the other
+    chapters to its ids, and the terms, tables and works only it used, are not also
+    reported missing or unused (as they are not for a chapter that could not be read);
+    a key of nocite: that names no entry is one error too, without a work "never
+    cited" that it was meant for."""
+    from studyguide import cli
+    from studyguide.errors import Reporter
+    book_yaml = book_copy / "book.yaml"
+
+    def only_error(needle: str, message: str) -> None:
+        assert cli.main(["check", str(book_copy)]) == 1
+        err = capsys.readouterr().err
+        assert err.splitlines() == [
+            f"{Reporter(book_copy)._rel(book_yaml)}:{line_of(book_yaml, needle)}: error: "
+            f"{message}", "check failed: 1 error(s)"], err
+
+    edit(book_yaml, "  - chapters/02-second.md", "  - chapters/02-typo.md")
+    only_error("02-typo", "chapters/02-typo.md: chapter file not found")
+    edit(book_yaml, "  - chapters/02-typo.md", "  - chapters/02-second.md")
+    refs = book_copy / "references.json"
+    refs.write_text(refs.read_text().rstrip().rstrip("]") + ', {"id": "critic1950", '
+                    '"type": "book", "title": "Listed", "issued": {"date-parts": [[1950]]}}]')
+    edit(book_yaml, "chapters:", "nocite: [critic1905]\nchapters:")
+    only_error("nocite", "nocite: unknown bibliography key 'critic1905'")
+
+
 def test_warnings_fail_only_with_strict(book_copy, tmp_path):
     path = book_copy / "references.json"
     text = path.read_text().rstrip().rstrip("]")
