@@ -405,6 +405,69 @@ def grid_tables(lines: list[str], code: list[bool]) -> tuple[list[str], list[tup
     return out, problems
 
 
+DEFINITION = re.compile(r"^( {0,3})([:~])(?=[ \t])")
+
+
+def _block_before(lines: list[str], i: int) -> tuple[int, int] | None:
+    """(first, last) line of the block that ends before line ``i``, past blank lines."""
+    last = i - 1
+    while last >= 0 and not lines[last].strip():
+        last -= 1
+    if last < 0:
+        return None
+    first = last
+    while first and lines[first - 1].strip():
+        first -= 1
+    return first, last
+
+
+def _in_definition(lines: list[str], block: tuple[int, int] | None) -> bool:
+    """Whether ``block`` belongs to a definition: it holds a ``:`` or ``~`` line, or is
+    an indented later block of one."""
+    if block is None:
+        return False
+    first, last = block
+    if any(DEFINITION.match(s) for s in lines[first:last + 1]):
+        return True
+    return _indent(lines[first]) >= 4 and _in_definition(lines, _block_before(lines, first))
+
+
+def _table_at(lines: list[str], k: int) -> bool:
+    """Whether a pipe, simple or grid table starts at line ``k``."""
+    line, below = lines[k], lines[k + 1] if k + 1 < len(lines) else ""
+    return bool(GRID_BORDER.match(line) or SIMPLE_SEP.match(line) or line.strip() and (
+        SIMPLE_SEP.match(below) or "|" in line and "|" in below and TABLE_SEP.match(below)))
+
+
+def captions_above(lines: list[str], code: list[bool]) -> list[str]:
+    """``: caption`` over a table is its caption, as in pandoc, after a paragraph too:
+    it is written ``Table: caption``, which the definition-list extension leaves alone
+    (it took the paragraph's lines for terms and the caption for their definition).
+    Within a definition list (after a definition, or a one-line term after one) it is
+    a definition, as in pandoc; a ``~`` line always is."""
+    out = list(lines)
+    for i, line in enumerate(lines):
+        if code[i] or not line.lstrip(" ").startswith(":") or \
+                not DEFINITION.match(line) or i and lines[i - 1].strip():
+            continue
+        end = i
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        k = end
+        while k < len(lines) and not lines[k].strip():
+            k += 1
+        if k == end or k == len(lines) or code[k] or not _table_at(lines, k):
+            continue
+        before = _block_before(lines, i)
+        if _in_definition(lines, before) or before and before[0] == before[1] and \
+                _in_definition(lines, _block_before(lines, before[0])):
+            continue
+        out[i] = DEFINITION.sub(r"\1Table\2", line, 1)
+        for n in range(i + 1, end):                 # a ':' further down is caption text
+            out[n] = DEFINITION.sub(r"\1\\\2", lines[n], 1)
+    return out
+
+
 CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
 
 
@@ -746,7 +809,7 @@ class PandocLines(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         steps = (display_math, markdown_in_html, wrapped_attributes, reference_attributes,
-                 tilde_definitions, inline_notes, image_titles, apostrophes, abbreviations,
+                 captions_above, tilde_definitions, inline_notes, image_titles, apostrophes, abbreviations,
                  unnumbered,
                  paren_markers, line_blocks, simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
