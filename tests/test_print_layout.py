@@ -755,3 +755,58 @@ def test_an_authors_box_title_keeps_its_case(tmp_path):
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Wzór na pH i pOH" in text and "IN THIS CHAPTER" in text, text
+
+
+def word_gaps(pdf: Path) -> list[float]:
+    """The space between each two words of a line, from poppler's word boxes."""
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    boxes = [(float(a), float(b), float(c)) for a, b, c in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"', html)]
+    return [x2 - prev_end for (x1, y1, prev_end), (x2, y2, _) in zip(boxes, boxes[1:])
+            if abs(y1 - y2) < 1 and x2 > x1]
+
+
+@pytest.mark.parametrize("sheet", ["print.css", "handout.css"])
+def test_box_titles_and_key_terms_are_set_ragged(tmp_path, sheet):
+    """A box's title and a key term in its narrow column were justified, their words
+    spread across the line ("COMMON   MISTAKE:   “DEMAND”   OR", "Cross-price
+    elasticity    of")."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "ragged.pdf"
+    HTML(string='<html lang="en"><body><aside class="box sidebar"><p class="box-title">Common '
+                "mistake: “demand” or “quantity demanded” when the price of the good itself "
+                'changes?</p><p>Text.</p></aside><div class="key-terms"><h2 class="box-heading">'
+                "Key terms</h2><ul><li>Cross-price elasticity of demand and supply</li></ul>"
+                "</div></body></html>"
+                ).write_pdf(out, stylesheets=[
+                    CSS(root / "styles" / "base.css"), CSS(root / "styles" / sheet),
+                    CSS(string="@page { size: A5; margin: 20mm 30mm; }")])
+    gaps = word_gaps(out)
+    assert gaps and max(gaps) < 5, gaps
+
+
+def test_a_display_lines_last_words_still_break_from_the_rest(tmp_path):
+    """A title keeps its last two words together (span.nobr), and the line breaks before
+    them: the space before the span was moved inside it, where a span that never breaks
+    holds no break, and "Supply, Demand and Markets" broke after its first word. The
+    title page's title is centred, as the rest of the page is."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    body = pdf.spaces_into_inlines('<section class="title-page"><h1 class="book-title">Supply, '
+                                   'Demand <span class="nobr">and Markets</span></h1>'
+                                   "<p>Jordan Ellis</p></section>")
+    out = tmp_path / "title.pdf"
+    HTML(string=f'<html lang="en"><body>{body}</body></html>').write_pdf(out, stylesheets=[
+        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+        CSS(string="@page { size: Letter; margin: 20mm 64mm 20mm 30mm; }")])
+    lines = [s.strip() for s in subprocess.run(["pdftotext", "-layout", str(out), "-"],
+             capture_output=True, text=True, check=True).stdout.splitlines() if s.strip()]
+    assert lines[:2] == ["Supply, Demand", "and Markets"], lines
+    width, _, words = words_by_page(out)[0]
+    x = {w: (a, b) for a, b, w in words}
+    middle = (x["Supply,"][0] + x["Demand"][1]) / 2
+    assert abs(middle - (x["Jordan"][0] + x["Ellis"][1]) / 2) < 2, words

@@ -241,6 +241,9 @@ def _names_pattern(words: frozenset[str]) -> re.Pattern:
 PLAIN_INLINE = "span|em|strong|i|b|cite|q|abbr|dfn|small|bdi|time|data|var"
 DRAWN_INLINE = "a|u|ins|del|s|mark|kbd|samp|img"
 _SPACE_BEFORE = re.compile(rf" (<(?:({PLAIN_INLINE})|{DRAWN_INLINE})\b[^>]*>)")
+# elements that never break inside (the stylesheets' white-space: nowrap): a space moved
+# into one would be no break at all, and "Demand and Markets" a title's one word
+_UNBROKEN = re.compile(r'\bclass="(?:[^"]* )?(?:nobr|fn-hold|marks)[ "]')
 
 
 def spaces_into_inlines(html_text: str) -> str:
@@ -252,8 +255,8 @@ def spaces_into_inlines(html_text: str) -> str:
     highlighted code line, a token cut in two ("items[i + 1], it" / "ems[i]"). A space
     inside an element is a break opportunity at its edge, which it takes."""
     return _SPACE_BEFORE.sub(
-        lambda m: m.group(1) + " " if m.group(2) else "<span> </span>" + m.group(1),
-        html_text)
+        lambda m: m.group(1) + " " if m.group(2) and not _UNBROKEN.search(m.group(1))
+        else "<span> </span>" + m.group(1), html_text)
 
 
 def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> None:
