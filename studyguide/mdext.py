@@ -946,6 +946,8 @@ class PandocTree(Treeprocessor):
                     continue
                 for near in (kids[k + 1] if k + 1 < len(kids) else None,
                              kids[k - 1] if k else None):
+                    if near is not None and near not in parent:
+                        continue        # a caption between two tables: the first's
                     if near is not None and near.tag == "p" and \
                             re.match(r"(Table)?:\s", near.text or ""):
                         self.caption(parent, el, near)
