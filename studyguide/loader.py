@@ -360,9 +360,18 @@ def load_strategies(root: Path, report: Reporter) -> dict | None:
     return data if schema.validate(schema.Strategies, data, path, report) else None
 
 
-def load_mark_schemes(root: Path, report: Reporter) -> list[MarkScheme]:
+# the id of an item of a YAML list, written as "- id: x", "  id: x" or "{id: x, ...}"
+ITEM_ID = re.compile(r"""(?:^[ \t]*(?:-[ \t]+)?|[{,][ \t]*)id[ \t]*:[ \t]+["']?([^\s"',}#]+)""",
+                     re.M)
+
+
+def load_mark_schemes(root: Path, report: Reporter) -> tuple[list[MarkScheme], set[str]]:
+    """The mark schemes; and the ids of those with errors, read from the file's text
+    (``{"*"}``, any id, if it cannot be read): a question that names one of them is not
+    also given an unknown scheme, its scheme's errors being reported."""
     path = root / "data" / "mark_schemes.yaml"
     schemes: dict[str, MarkScheme] = {}
+    errors = len(report.errors)
     for item, line in _items(path, report, schema.MarkSchemeItem):
         if item.id in schemes:
             report.error(path, line, f"duplicate mark scheme id '{item.id}' (first at line "
@@ -372,7 +381,11 @@ def load_mark_schemes(root: Path, report: Reporter) -> list[MarkScheme]:
                                       [Level(lv.level, lv.marks, lv.descriptor)
                                        for lv in item.levels], line)
         check_bands(schemes[item.id], path, report)
-    return list(schemes.values())
+    unread: set[str] = set()
+    if len(report.errors) > errors:
+        text = read_text(path, Reporter(root))
+        unread = {"*"} if text is None else set(ITEM_ID.findall(text)) - set(schemes)
+    return list(schemes.values()), unread
 
 
 BAND = re.compile(r"\s*(\d+)(?:\s*[-\u2010-\u2015\u2212]\s*(\d+))?\b")
@@ -521,7 +534,7 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
     people = load_people(root, report)
     annotations = load_annotations(root, report)
     strategies = load_strategies(root, report)
-    mark_schemes = load_mark_schemes(root, report)
+    mark_schemes, unread_schemes = load_mark_schemes(root, report)
     if meta is None:
         return None
 
@@ -548,7 +561,7 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
     if changelog.exists():
         book.changelog = load_chapter(changelog, "changes", None, "front", report)
     book.nocite = load_nocite(raw, book, book_yaml, report)
-    check_apparatus(book, report)
+    check_apparatus(book, report, unread_schemes)
     csl = paths.find_csl(root, meta.csl)
     if csl is None:
         bundled = ", ".join(sorted(p.stem for p in paths.CSL_DIR.glob("*.csl")))
@@ -597,10 +610,12 @@ def load_master_table(raw: dict, path: Path, book: Book, report: Reporter) -> di
             "line": line_of(raw["master_table"], "lead", line_of(raw, "master_table"))}
 
 
-def check_apparatus(book: Book, report: Reporter) -> None:
+def check_apparatus(book: Book, report: Reporter,
+                    unread_schemes: set[str] = frozenset()) -> None:
     """What the schema cannot see alone: further reading names entries of the
     bibliography, and a question's mark scheme is one of data/mark_schemes.yaml (a
-    question that names none gets the scheme whose id is its type, if there is one)."""
+    question that names none gets the scheme whose id is its type, if there is one) or
+    one of ``unread_schemes``, whose errors are reported."""
     by_id = {s.id: s for s in book.mark_schemes}
     schemes = set(by_id)
     for doc in book.documents:
@@ -611,6 +626,8 @@ def check_apparatus(book: Book, report: Reporter) -> None:
                                                         " (the book has no bibliography)"))
         for q in doc.questions:
             if q.scheme and q.scheme not in schemes:
+                if q.scheme in unread_schemes or "*" in unread_schemes:
+                    continue
                 known = ", ".join(sorted(schemes)) or "none: data/mark_schemes.yaml is absent"
                 report.error(doc.path, q.lines.get("scheme", q.line),
                              f"unknown mark scheme '{q.scheme}' (the "

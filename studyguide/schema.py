@@ -549,8 +549,37 @@ def _quoted(names) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def message(error: dict, model: Any) -> str:
-    """One validation error in words."""
+def _comma_split(data: Any, loc: tuple) -> str:
+    """Why an unknown key with no value beside other keys on its line is there: in a
+    mapping in braces, ``{marks: 3–4, descriptor: Good, not complete.}``, a comma ends a
+    value that is not in quotes, and YAML reads the rest as a key; "" for any other."""
+    parent = data
+    for part in loc[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return ""
+    lines = getattr(parent, "key_lines", None)
+    if not lines or parent.get(loc[-1], "") is not None or not any(
+            k != loc[-1] and n == lines.get(loc[-1]) for k, n in lines.items()):
+        return ""
+    keys = list(parent)
+    start = keys.index(loc[-1])
+    while start > 0 and parent[keys[start]] is None:
+        start -= 1
+    end = start + 1
+    while end < len(keys) and parent[keys[end]] is None:
+        end += 1
+    text = ", ".join(str(parent[keys[start]] if k == keys[start] else k)
+                     for k in keys[start:end]).replace('"', '\\"')
+    return (": in a mapping in braces, {…}, a comma ends a value not in quotes, and YAML "
+            f"reads the text after it as a key; put the text in quotes ({keys[start]}: "
+            f"\"{text}\")")
+
+
+def message(error: dict, model: Any, data: Any = None) -> str:
+    """One validation error in words (``data``: the YAML it was found in, which may tell
+    how it came about)."""
     loc = tuple(p for p in error["loc"] if isinstance(p, (str, int)))
     kind, value = error["type"], error.get("input")
     where = _name(loc)
@@ -563,12 +592,13 @@ def message(error: dict, model: Any) -> str:
         known = list(parent.model_fields) if isinstance(parent, type) and \
             issubclass(parent, BaseModel) else []
         if len(loc) > 1 and known and len(known) <= 8:
-            return f"'{_name(loc[:-1])}' knows only {_quoted(known)}, not {loc[-1]}"
+            return f"'{_name(loc[:-1])}' knows only {_quoted(known)}, not " \
+                   f"'{loc[-1]}'" + _comma_split(data, loc)
         close = difflib.get_close_matches(str(loc[-1]), known, 1)
         hint = f" (did you mean '{close[0]}'?)" if close else \
             f" (known keys: {', '.join(known)})" if known else ""
         return f"unknown key '{loc[-1]}'" + (f" in '{_name(loc[:-1])}'" if len(loc) > 1
-                                             else "") + hint
+                                             else "") + (_comma_split(data, loc) or hint)
     if kind == "value_error":
         text = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
         if text.startswith("must "):
@@ -626,7 +656,7 @@ def validate(model: Any, data: Any, path: Path, report, line: int = 1,
         for error in exc.errors(include_url=False):
             loc = tuple(p for p in error["loc"] if isinstance(p, (str, int)))
             report.error(path, _line_at(data, loc, line), message({**error, "loc": loc},
-                                                                  model))
+                                                                  model, data))
             bad.add(loc[0] if loc and error["type"] != "missing" else None)
         if not partial or None in bad or not isinstance(data, dict):
             return None

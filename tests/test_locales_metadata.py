@@ -427,7 +427,7 @@ def test_bad_metadata_is_reported_at_its_line(tmp_path):
     text = (book / "book.yaml").read_text().split("\n")
     messages = sorted(str(d) for d in report.errors)
     assert len(messages) == 5, messages
-    for key, words in (("ebook", "knows only 'print' and 'epub', not ebook"),
+    for key, words in (("ebook", "knows only 'print' and 'epub', not 'ebook'"),
                        ("print", "'978-3-16-148410-1' is not a valid ISBN: The number's "
                         "checksum or check digit is invalid"),
                        ("series", "'series' must be"),

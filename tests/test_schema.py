@@ -106,7 +106,7 @@ def test_every_problem_of_book_yaml_at_its_line(book_copy):
         f"{n('subtitle:')}")
     has(messages, path, n("titel:"), "unknown key 'titel' (did you mean 'title'?)")
     has(messages, path, n("keywords:"), "'keywords[2]' must be a text, not a list")
-    has(messages, path, n("isbn:"), "'isbn' knows only 'print' and 'epub', not ebook")
+    has(messages, path, n("isbn:"), "'isbn' knows only 'print' and 'epub', not 'ebook'")
     has(messages, path, n("isbn:"), "'978-3-16-148410-1' is not a valid ISBN")
     assert len(messages) == 11, "\n".join(messages)
 
@@ -126,7 +126,7 @@ def test_every_problem_of_book_yaml_at_its_line(book_copy):
                                        "without the [ ])"),
     ("title: ' '\nlanguage: en\n", 1, "'title' must not be empty"),
     ("title: T\nlanguage: en\nmaster_table: {table: x, title: y, titel: z}\n", 3,
-     "'master_table' knows only 'table', 'title' and 'lead', not titel"),
+     "'master_table' knows only 'table', 'title' and 'lead', not 'titel'"),
     ("title: T\n", 1, "missing required field 'language'"),
     ("title: T\nlanguage: en\nsubtitel:\n", 3, "unknown key 'subtitel' (did you mean "
                                                 "'subtitle'?)"),
@@ -276,17 +276,24 @@ def test_the_agreed_keys_fill_the_model_and_are_checked(book_copy):
     assert analysis_scheme.line == 1 and essays.line == line_of(schemes, "- id: essays")
 
 
-def test_a_mark_scheme_is_checked_as_a_marker_reads_it(book_copy):
-    """A scheme's bands and its questions' marks are numbers a marker adds up: a band out
-    of order or overlapping, a gap between bands, a top band short of the scheme's marks,
-    and a question worth other marks than its scheme are each a warning at their line."""
-    ch = book_copy / "chapters" / "03-third.md"
-    ch.write_text(FULL_CHAPTER.replace("    marks: 12\n", "    marks: 10\n"), encoding="utf-8")
-    edit(book_copy / "book.yaml", "  - chapters/02-second.md\n",
+def repaired_third_chapter(book: Path, text: str) -> Path:
+    """``text`` as the book's third chapter, without the faults FULL_CHAPTER has."""
+    ch = book / "chapters" / "03-third.md"
+    ch.write_text(text, encoding="utf-8")
+    edit(book / "book.yaml", "  - chapters/02-second.md\n",
          "  - chapters/02-second.md\n  - chapters/03-third.md\n")
     edit(ch, "  - cite: nobody1999\n", "")
     edit(ch, "  - type: source\n    question: Where is the extract?\n", "")
     edit(ch, "    scheme: nothing\n", "")
+    return ch
+
+
+def test_a_mark_scheme_is_checked_as_a_marker_reads_it(book_copy):
+    """A scheme's bands and its questions' marks are numbers a marker adds up: a band out
+    of order or overlapping, a gap between bands, a top band short of the scheme's marks,
+    and a question worth other marks than its scheme are each a warning at their line."""
+    ch = repaired_third_chapter(book_copy, FULL_CHAPTER.replace("    marks: 12\n",
+                                                                "    marks: 10\n"))
     schemes = book_copy / "data" / "mark_schemes.yaml"
     schemes.write_text("""\
 - id: analysis
@@ -323,6 +330,25 @@ def test_a_mark_scheme_is_checked_as_a_marker_reads_it(book_copy):
     assert warned(schemes, line_of(schemes, "- id: source"), "mark scheme 'source': level "
                   "1's marks 'about four' are not a number or a range such as 10–12"), messages
     assert len(messages) == 5, "\n".join(messages)
+
+
+def test_a_comma_in_a_mapping_in_braces_is_explained_and_its_scheme_still_known(book_copy):
+    """`{level: 1, marks: 1–20, descriptor: An essay, well argued.}`: YAML ends the value
+    at the comma and reads the rest as a key. The error names that key in quotes, says
+    why it is there and how the line is written; the scheme, in error, is still known:
+    the question that names it has no error of its own ("unknown mark scheme")."""
+    repaired_third_chapter(book_copy, FULL_CHAPTER)
+    schemes = book_copy / "data" / "mark_schemes.yaml"
+    schemes.write_text(MARK_SCHEMES.replace("descriptor: An essay.}",
+                                            "descriptor: An essay, well argued.}").replace(
+        "- id: analysis\n  title: Again\n  levels: []\n", ""), encoding="utf-8")
+    book, messages = load(book_copy)
+    assert messages == [
+        f"{Reporter(book_copy)._rel(schemes)}:{line_of(schemes, 'An essay')}: error: "
+        "'levels[1]' knows only 'level', 'marks' and 'descriptor', not 'well argued.': in "
+        "a mapping in braces, {…}, a comma ends a value not in quotes, and YAML reads the "
+        "text after it as a key; put the text in quotes (descriptor: \"An essay, well "
+        "argued.\")"], "\n".join(messages)
 
 
 def test_a_question_without_marks_carries_its_schemes(book_copy):
