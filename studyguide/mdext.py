@@ -307,23 +307,49 @@ def _pipe_sep(aligns: list[str]) -> str:
 
 
 SIMPLE_SEP = re.compile(r"^ {0,3}-+(?: +-+)+ *$")
+DASHED = re.compile(r"^ {0,3}-+(?: +-+)* *$")
+
+
+def _closes_simple(lines: list[str], j: int) -> bool:
+    """Whether line ``j`` is a row of dashes that ends a simple table (a blank line or
+    the end follows)."""
+    return bool(DASHED.match(lines[j])) and (j + 1 == len(lines) or not lines[j + 1].strip())
 
 
 def simple_tables(lines: list[str], code: list[bool]) -> list[str]:
     """Pandoc's simple tables (a header line over dashes, one group per column) to pipe
-    tables. Alignment comes from where the header sits over its dashes."""
+    tables. Alignment comes from where the header sits over its dashes. A row of dashes
+    under the rows closes the table; with no header line (dashes above and below the
+    rows) the first row gives the alignment and the pipe table's header is empty (the
+    tree step drops it)."""
     out = list(lines)
     i = 0
     while i + 1 < len(lines):
-        if code[i] or code[i + 1] or not lines[i].strip() or not SIMPLE_SEP.match(lines[i + 1]) \
-                or (i and lines[i - 1].strip()):
+        if code[i] or code[i + 1] or not lines[i].strip() or (i and lines[i - 1].strip()):
             i += 1
             continue
-        head, sep = lines[i], lines[i + 1]
+        headless = SIMPLE_SEP.match(lines[i]) and lines[i + 1].strip()
+        if headless:
+            j = i + 1
+            while j < len(lines) and lines[j].strip() and not code[j] and \
+                    not _closes_simple(lines, j):
+                j += 1
+            if j == i + 1 or j == len(lines) or not lines[j].strip() or code[j]:
+                i += 1                   # no closing dashes: not a table
+                continue
+            head, sep, rows, end = lines[i + 1], lines[i], lines[i + 1:j], j + 1
+        elif SIMPLE_SEP.match(lines[i + 1]):
+            head, sep = lines[i], lines[i + 1]
+            j = i + 2
+            while j < len(lines) and lines[j].strip() and not code[j]:
+                j += 1
+            rows, end = lines[i + 2:j], j
+            if len(rows) > 1 and _closes_simple(lines, j - 1):
+                rows = rows[:-1]
+        else:
+            i += 1
+            continue
         spans = [(m.start(), m.end()) for m in DASHES.finditer(sep)]
-        j = i + 2
-        while j < len(lines) and lines[j].strip() and not code[j]:
-            j += 1
 
         def cells(row: str) -> list[str]:
             starts = [s for s, _ in spans[1:]] + [max(len(row), spans[-1][1])]
@@ -335,10 +361,10 @@ def simple_tables(lines: list[str], code: list[bool]) -> list[str]:
             right = head[e - 1:e] not in (" ", "")
             aligns.append("" if left and right else "left" if left else
                           "right" if right else "center")
-        table = [_pipe_row(cells(head)), _pipe_sep(aligns)]
-        table += [_pipe_row(cells(row)) for row in lines[i + 2:j]]
-        out[i:j] = table + [""] * (j - i - len(table))
-        i = j
+        table = [_pipe_row([""] * len(spans) if headless else cells(head)), _pipe_sep(aligns)]
+        table += [_pipe_row(cells(row)) for row in rows]
+        out[i:end] = table + [""] * (end - i - len(table))
+        i = end
     return out
 
 
@@ -819,11 +845,24 @@ class PandocLines(Preprocessor):
 
 
 def multiline_tables(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
-    """Pandoc's multiline tables (a row of dashes above the header) are not read."""
+    """Pandoc's multiline tables are not read: a row of dashes above the header, or, with
+    no header, rows that blank lines part between two rows of dashes (without the blank
+    lines, that is a simple table)."""
     found = []
     for i, j in _blocks(lines, code, lambda s: re.fullmatch(r" {0,3}-{3,} *", s) is not None,
                         lambda s: True):
         if j - i > 2 and any(SIMPLE_SEP.match(s) for s in lines[i + 1:j]):
+            found.append((i, "a multiline table is not read: write a grid or pipe table"))
+    for i, line in enumerate(lines):
+        if code[i] or not SIMPLE_SEP.match(line) or i and lines[i - 1].strip() or \
+                i + 1 == len(lines) or not lines[i + 1].strip():
+            continue
+        j, blank = i + 1, False
+        while j < len(lines) and not code[j] and not (lines[j].strip() and
+                                                      _closes_simple(lines, j)):
+            blank = blank or not lines[j].strip()
+            j += 1
+        if blank and j < len(lines) and not code[j]:
             found.append((i, "a multiline table is not read: write a grid or pipe table"))
     return found
 
@@ -944,6 +983,10 @@ class PandocTree(Treeprocessor):
             for k, el in enumerate(kids):
                 if el.tag != "table":
                     continue
+                head = el.find("thead")
+                if head is not None and not any((c.text or "").strip() or len(c)
+                                                for c in head.iter("th")):
+                    el.remove(head)     # an empty header row, as pandoc drops it
                 for near in (kids[k + 1] if k + 1 < len(kids) else None,
                              kids[k - 1] if k else None):
                     if near is not None and near not in parent:

@@ -301,6 +301,8 @@ REFUSED = {
         "a grid table cell holding more than one paragraph",
     "-----------\nHead   Two\n------ ----\nrow    one\n-----------\n":
         "a multiline table is not read",
+    "----------- -------\n   First    row\n            two\n\n  Second    row\n"
+    "----------- -------\n": "a multiline table is not read",
     "A call to a missing note.[^nowhere]\n": "footnote '[^nowhere]' is never defined",
     "\\begin{equation}\nE = mc^2\n\\end{equation}\n":
         "raw LaTeX '\\begin{equation}' is not read: write the formula between $$ and $$",
