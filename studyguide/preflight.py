@@ -32,6 +32,7 @@ line of a formula's TeX (a Figure's text alternative).
 """
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import statistics
@@ -733,14 +734,22 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
     hands = [pages] if one_sided else [[p for p in pages if p.number % 2 == parity]
                                        for parity in (0, 1)]
     for hand in hands:
-        full = [ln for p in hand for ln in p.body if len(ln.text) > 40]
+        # a table's rows are no evidence: they end inside their cells (a column set to
+        # the right ends short of the edge by its padding)
+        lines = [ln for p in hand for ln in p.body
+                 if not any(_in_table(ln, t) for t in p.tables)]
+        full = [ln for ln in lines if len(ln.text) > 40]
         if not full:
             continue
-        rights = [x for x, n in Counter(round(ln.x1) for ln in full).items() if n >= 3]
+        # the running heads and folios are set in the page's margin boxes, as wide as
+        # the text block: they mark its edges on every page, where a short handout has
+        # few full lines
+        margins = [ln for p in hand for ln in p.head + p.foot]
+        rights = _edges([ln.x1 for ln in full + margins])
         # a one-sided document's left edge is where any three lines start: a handout
         # whose full lines are all in lists has its headings at the margin
-        starts = [ln for p in hand for ln in p.body] if one_sided else full
-        lefts = [x for x, n in Counter(round(ln.x0) for ln in starts).items() if n >= 3]
+        starts = lines if one_sided else full
+        lefts = _edges([ln.x0 for ln in starts + margins])
         if not rights or not lefts:
             continue
         right, left = max(rights), min(lefts)
@@ -791,6 +800,15 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
             if bad:
                 report("quotes", page, f"straight quote in “{ln.text[:60]}”")
     return out
+
+
+def _edges(xs: list[float], slack: float = 1.0) -> list[float]:
+    """The places where three lines or more end (or start), each within ``slack`` of
+    it: the lines of a justified paragraph end a little apart, as the ink of their last
+    glyphs does ("l" at the edge, "," short of it), and whole points would part them."""
+    xs = sorted(xs)
+    return [x for x in xs
+            if bisect.bisect_right(xs, x + slack) - bisect.bisect_left(xs, x - slack) >= 3]
 
 
 def _left_short(prev: Line, ln: Line, nxt: Line, measure: float, body_size: float) -> bool:

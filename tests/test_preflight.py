@@ -605,6 +605,56 @@ def test_overflow_of_a_one_sided_handout(tmp_path):
         [("overflow", 2)]
 
 
+TABLES_CHAPTER = """---
+title: Presenting Data in Tables
+summary: >
+  Tables let a reader compare values at a glance. This chapter shows the kinds of table
+  a writer meets and how to caption, align and annotate them.
+---
+
+## Pipe tables with alignment
+
+Pipe tables are the commonest kind. The colons in the line under the header set each
+column's alignment: left, centre and right.
+
+| Style                          | In-text form               | List heading   |
+|:-------------------------------|:--------------------------:|---------------:|
+| Chicago author-date            | (Booth et al. 2016, 12)    | References     |
+| APA                            | (Booth et al., 2016, p. 12) | References    |
+| Harvard (Cite Them Right)      | (Booth et al. 2016, p. 12) | Reference list |
+| Chicago notes and bibliography | a footnote                 | Bibliography   |
+
+Table: Three citation styles and their in-text forms
+
+<div style="break-before: page"></div>
+
+A table says at once what a paragraph says at length.
+"""
+
+
+def test_a_short_handouts_lines_at_the_margin_are_inside_it(book_copy):
+    """A short reading handout has few full lines, its justified ones ending a little
+    apart at the margin ("left," short of "h"), and a table whose rows end inside their
+    cells: the text block's edge was taken from the rows, and a line ending at the
+    margin, under the running head's end, was "past the margin". A line that does run
+    past it is still found."""
+    from studyguide.writers import pdf
+    (book_copy / "chapters" / "03-tables.md").write_text(TABLES_CHAPTER, encoding="utf-8")
+    wide = "\nA checksum too long for a line: `" + "0123456789abcdef" * 6 + "`.\n"
+    (book_copy / "chapters" / "04-over.md").write_text(
+        TABLES_CHAPTER.replace("\n<div", wide + "\n<div"), encoding="utf-8")
+    config = book_copy / "book.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "  - chapters/02-second.md\n", "  - chapters/02-second.md\n  - chapters/03-tables.md\n"
+        "  - chapters/04-over.md\n"), encoding="utf-8")
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    clean, over = (preflight.check_pdf(f"{doc.id}.pdf", one_sided=True,
+                                       data=pdf.render_handout(rb, doc, False, "A4"))
+                   for doc in rb.docs[2:4])
+    assert not clean, clean
+    assert [(f.check, f.page) for f in over] == [("overflow", 1)], over
+
 def test_the_pages_read_as_pdfplumber_reads_them_from_pdfminer(tmp_path):
     """The preflight reads characters and paths with pdfium and groups them with
     pdfplumber; pdfplumber reading the same PDF entirely by itself (pdfminer) finds the
