@@ -746,10 +746,9 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         # few full lines
         margins = [ln for p in hand for ln in p.head + p.foot]
         rights = _edges([ln.x1 for ln in full + margins])
-        # a one-sided document's left edge is where any three lines start: a handout
+        # the left edge is where any three lines start: a handout (or a short book)
         # whose full lines are all in lists has its headings at the margin
-        starts = lines if one_sided else full
-        lefts = _edges([ln.x0 for ln in starts + margins])
+        lefts = _edges([ln.x0 for ln in lines + margins])
         if not rights or not lefts:
             continue
         right, left = max(rights), min(lefts)
