@@ -382,6 +382,9 @@ def _opens_block(line: str) -> bool:
                 FENCE.match(line))
 
 
+FOOT_ROW = "\ue020"       # starts a grid table's footer row, which goes into <tfoot>
+
+
 def grid_tables(lines: list[str], code: list[bool]) -> tuple[list[str], list[tuple[int, str]]]:
     """Pandoc's grid tables to pipe tables, for cells of one paragraph of inline text.
     A cell spanning columns or rows, a cell of several blocks, or a table with no header
@@ -426,6 +429,12 @@ def grid_tables(lines: list[str], code: list[bool]) -> tuple[list[str], list[tup
         if n_head != 1:
             problems.append((i, "a grid table with more than one header row"))
             continue
+        # a footer: the rows after the last '+===+' line, when one also closes the table
+        foot = max([k for k in heads if k != borders[-1]], default=borders[-1]) \
+            if heads[-1] == borders[-1] else borders[-1]
+        for r in range(1, len(rows)):
+            if borders[r] >= foot:
+                rows[r][0] = FOOT_ROW + rows[r][0]
         table = [_pipe_row(rows[0]), _pipe_sep(aligns)] + [_pipe_row(r) for r in rows[1:]]
         out[i:j] = table + [""] * (j - i - len(table))
     return out, problems
@@ -987,6 +996,7 @@ class PandocTree(Treeprocessor):
                 if head is not None and not any((c.text or "").strip() or len(c)
                                                 for c in head.iter("th")):
                     el.remove(head)     # an empty header row, as pandoc drops it
+                self.footer(el)
                 for near in (kids[k + 1] if k + 1 < len(kids) else None,
                              kids[k - 1] if k else None):
                     if near is not None and near not in parent:
@@ -1072,6 +1082,21 @@ class PandocTree(Treeprocessor):
             label.append(child)
         holder.insert(0, label)
         return True
+
+    @staticmethod
+    def footer(table) -> None:
+        """A grid table's footer rows (``FOOT_ROW`` at the start of their first cell)
+        into a ``<tfoot>`` after the body, as pandoc writes them."""
+        body = table.find("tbody")
+        rows = [tr for tr in body if len(tr) and (tr[0].text or "").startswith(FOOT_ROW)] \
+            if body is not None else []
+        if not rows:
+            return
+        foot = etree.SubElement(table, "tfoot")
+        for tr in rows:
+            tr[0].text = tr[0].text[len(FOOT_ROW):]
+            body.remove(tr)
+            foot.append(tr)
 
     @staticmethod
     def caption(parent, table, para) -> None:

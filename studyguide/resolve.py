@@ -1134,6 +1134,11 @@ class Resolver:
         for e in self.book.glossary:
             for form in [e.term, *e.aliases]:
                 forms.setdefault(form, (e.id, e.term))
+        # a longer indexed form that holds a term is no use of it: "Stalinism" in the
+        # title "The Birth of Stalinism", which the index marks whole (a link in it would
+        # part the title, and the index would find it nowhere)
+        for form in self.index_forms:
+            forms.setdefault(form, (None, None))
 
         def link(text: str, ident: str, n: int):
             self.used_terms.add(ident)
@@ -1197,7 +1202,7 @@ class Resolver:
             pieces, pos = [], 0
             for m in pattern.finditer(text):
                 entry = by_form.get(form_key(m.group(1)))
-                if entry is None or entry[0] in done:
+                if entry is None or entry[0] is None or entry[0] in done:
                     continue
                 ident, heading = entry
                 if not every:

@@ -401,3 +401,26 @@ def test_a_subentry_that_opens_a_column_is_headed_by_its_entry(book_copy, tmp_pa
                 heads += sum(p[2] == "Kraft(continued)" for p in column)
     assert not [t for t in tops if t.startswith(("Kappa", "Zeta0"))], tops
     assert heads == tops.count("Kraft(continued)") >= 2, tops
+
+
+def test_a_term_inside_a_longer_indexed_form_is_indexed_whole(book_copy):
+    """A glossary term inside an indexed title ("Beta theory" in "The Beta Theory
+    Revisited") is no use of the term: the index marks the title whole, and the term is
+    linked at its next use. The term's link in the title hid the title from the index,
+    which then reported it mentioned nowhere."""
+    (book_copy / "data" / "index.yaml").write_text(
+        '- {heading: "*Beta theory revisited, The* (Writer)", forms: [The Beta theory '
+        "revisited]}\n", encoding="utf-8")
+    chapter = book_copy / "chapters" / "01-first.md"       # before any other use
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Where alpha began {#sec-alpha}\n", "## Where alpha began {#sec-alpha}\n\n"
+        "Writer's *The Beta theory revisited* came later.\n", 1), encoding="utf-8")
+    report = Reporter(book_copy)
+    rb = render_book(load_book(book_copy, report), report)
+    assert not report.warnings and not report.errors, report.diagnostics
+    body = next(d.body_html for d in rb.docs if "came later" in d.body_html)
+    title = etree.HTML(body).xpath('//em[contains(., "revisited")]')[0]
+    assert title.xpath('.//span[@class="index-term"]') and not title.xpath(".//a"), \
+        etree.tostring(title)
+    assert [e["term"] for e in rb.index if "revisited" in e["term"]], rb.index
+    assert '<a class="gloss" href="#gl-beta-theory"' in body         # its next use

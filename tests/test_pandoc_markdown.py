@@ -43,8 +43,9 @@ from studyguide.resolve import render_book
 CORPUS = FIXTURES / "pandoc"
 CASES = sorted((CORPUS / "chapters").glob("*.md"))
 BLOCK = {"p", "div", "section", "ol", "ul", "li", "dl", "dt", "dd", "blockquote", "pre",
-         "table", "thead", "tbody", "tr", "th", "td", "caption", "figure", "figcaption",
-         "h1", "h2", "h3", "h4", "h5", "h6", "hr", "notes", "note", "aside", "body"}
+         "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "figure",
+         "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "notes", "note", "aside",
+         "body"}
 BOOLEAN = {"checked", "disabled"}   # checked="" and checked="checked" are one attribute
 WS = re.compile(r"[ \t\r\n]+")     # not U+00A0: a line block's indent is kept
 
