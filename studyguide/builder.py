@@ -187,16 +187,40 @@ def theme_overrides(book) -> list[str]:
     return parts
 
 
+def book_stylesheet(book) -> str | None:
+    """The text of the book's own stylesheet (None if it has none), as the typesetter
+    is given it."""
+    path = book.stylesheet_path
+    if not path:
+        return None
+    from .readers import read_confined
+    return read_confined(path, [path.parent], "stylesheet").decode("utf-8")
+
+
+def stylesheet_diagnostics(book, notes: list[tuple[int, str]]) -> list[Diagnostic]:
+    """What WeasyPrint says of the book's stylesheet (``writers.cssnotes``), as warnings
+    at its lines."""
+    return [Diagnostic(str(book.stylesheet_path), line, message, "warning")
+            for line, message in notes]
+
+
 def prepare(opts: Options, store: cache_mod.Cache | None = None,
-            engine_code: str = "") -> tuple[RenderedBook, Reporter]:
+            engine_code: str = "", stylesheet: bool = False) -> tuple[RenderedBook, Reporter]:
     """The content read and rendered into the model the writers share; with ``store``,
-    the Markdown and citeproc results of the last build of this book are reused."""
+    the Markdown and citeproc results of the last build of this book are reused. With
+    ``stylesheet``, WeasyPrint reads the book's stylesheet here, and its warnings are
+    the report's (a build has a worker read it, beside the typesetting)."""
     report = Reporter(opts.content)
     book = read_book(opts.content, report)
     memo = store if store is not None and store.folder else None
     with stage(report):
         rb = render_book(book, report, memo,
                          cache_mod.digest(engine_code, str(opts.content.resolve())))
+    css = book_stylesheet(book) if stylesheet else None
+    if css is not None:
+        from .writers.cssnotes import stylesheet_warnings
+        for note in stylesheet_diagnostics(book, stylesheet_warnings(css)):
+            report.warning(note.path, note.line, note.message)
     if "pdf" in (opts.formats or book.meta.outputs):
         for message in missing_fonts():
             report.warning(paths.STYLES / "base.css", 0, message)
@@ -688,22 +712,19 @@ class Outputs:
     def check_stylesheet(self) -> Future | None:
         """What WeasyPrint says of the book's own stylesheet (``writers.cssnotes``), read
         in a worker beside the typesetting: (line, message) pairs."""
-        path = self.rb.book.stylesheet_path
-        if not path:
+        css = book_stylesheet(self.rb.book)
+        if css is None:
             return None
-        from .readers import read_confined
         from .writers.cssnotes import stylesheet_warnings
-        css = read_confined(path, [path.parent], "stylesheet").decode("utf-8")
-        return self.scheduler.submit(Task(stylesheet_warnings, (css,), where=str(path),
+        return self.scheduler.submit(Task(stylesheet_warnings, (css,),
+                                          where=str(self.rb.book.stylesheet_path),
                                           key=cache_mod.digest("css notes", self.engine, css)))
 
     def stylesheet_notes(self) -> list[Diagnostic]:
         """The book stylesheet's warnings, at its lines."""
         if self.css_notes is None:
             return []
-        path = str(self.rb.book.stylesheet_path)
-        return [Diagnostic(path, line, message, "warning")
-                for line, message in self.css_notes.result()]
+        return stylesheet_diagnostics(self.rb.book, self.css_notes.result())
 
     def preflight(self, results: dict[Path, bytes]) -> list:
         """The print preflight's findings on every PDF made (``preflight``), each kept

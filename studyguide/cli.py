@@ -305,7 +305,8 @@ def check(args) -> int:
         print(f"{_rel(folder)}: error: content folder not found", file=sys.stderr)
         return 1
     try:
-        _, report = prepare(Options(content=folder, output=folder / "output", cache=None))
+        _, report = prepare(Options(content=folder, output=folder / "output", cache=None),
+                            stylesheet=True)
         diagnostics = sorted(set(report.diagnostics))
     except BuildError as exc:
         tracebacks(exc, args.debug)

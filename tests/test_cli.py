@@ -194,6 +194,27 @@ def test_check_warnings_fail_only_under_strict(book_copy, capsys):
     assert "check failed: 1 warning(s) under --strict" in capsys.readouterr().err
 
 
+def test_check_reports_the_book_stylesheets_warnings_as_the_build_does(book_copy, tmp_path,
+                                                                       capsys):
+    """What WeasyPrint ignores in the book's stylesheet was a warning of the build alone:
+    `check` said "no errors, 0 warning(s)". It reports them too, at the same lines."""
+    from studyguide import builder
+    (book_copy / "book.css").write_text("/* own styles */\n.box.sidebar { border-colour: "
+                                        "#555; }\n", encoding="utf-8")
+    with open(book_copy / "book.yaml", "a", encoding="utf-8") as fh:
+        fh.write("stylesheet: book.css\n")
+    assert cli.main(["check", str(book_copy)]) == 0
+    out = capsys.readouterr()
+    checked = [line for line in out.err.splitlines() if "book.css" in line]
+    assert len(checked) == 1 and re.search(
+        r"book\.css:2: warning: Ignored `border-colour: #555` at 2:\d+, unknown property",
+        checked[0]), out.err
+    assert "no errors, 1 warning(s)" in out.out
+    built = builder.build(builder.Options(content=book_copy, output=tmp_path / "out",
+                                          formats=("epub",), preflight=False))
+    assert [w for w in built.warnings if "book.css" in w] == checked
+
+
 @pytest.mark.parametrize("text,found", [("", "an empty file"), ("# only a comment\n",
                                                                   "an empty file"),
                                         ("- a list\n", "a list"), ("just words\n",
