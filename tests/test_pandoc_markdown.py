@@ -291,6 +291,38 @@ def test_corpus_builds_to_pdf_and_epub(tmp_path):
     assert any("of the note, going on over" in " ".join(line.split()) for line in lines)
 
 
+@pytest.mark.slow
+def test_grid_table_footer_is_printed_once(tmp_path):
+    """A grid table's footer (a total) goes into ``<tfoot>`` as in pandoc; in print it
+    stands once, under the last row, not at the foot of every page the table runs over."""
+    import zipfile
+
+    from pypdf import PdfReader
+    rule = "+--------+-------+\n"
+    rows = rule.join(f"| Row {i:<3}| {i:<6}|\n" for i in range(70))
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters" / "01-one.md").write_text(
+        "---\ntitle: One\n---\n\n+--------+-------+\n| Item   | Price |\n"
+        f"+========+=======+\n{rows}+========+=======+\n| Total  | 2415  |\n"
+        "+========+=======+\n")
+    (tmp_path / "book.yaml").write_text(
+        "title: Foot\nauthors: [A]\nlanguage: en-GB\ndate: 2025-03-01\n"
+        "identifier: urn:uuid:00000000-0000-4000-8000-000000000098\n"
+        "chapters:\n  - chapters/01-one.md\n")
+    out = tmp_path / "out"
+    result = run_build("--content", str(tmp_path), "--output", str(out), "-q",
+                       "--no-handouts")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(only(out, "*.epub")) as z:
+        body = next(z.read(n).decode() for n in z.namelist() if n.endswith("ch01.xhtml"))
+    assert re.search(r"<tfoot>\s*<tr>\s*<td>Total</td>", body)
+    pages = [p.extract_text() or "" for p in PdfReader(only(out, "*-student-a4.pdf")).pages]
+    table = [k for k, text in enumerate(pages) if "Row " in text]
+    assert len(table) > 1
+    assert [k for k, text in enumerate(pages) if "Total" in text] == [table[-1]]
+    assert pages[table[-1]].index("Row 69") < pages[table[-1]].index("Total")
+
+
 REFUSED = {
     "+---+---+\n| a | b |\n+===+===+\n| spanning  |\n+---+---+\n":
         "a grid table cell that spans rows or columns",
