@@ -123,7 +123,9 @@ def reading_book(tmp_path_factory) -> Path:
                         "title: The Second Chapter and Its Long Aftermath, 1924–1925\n", 1)
     text = text.replace("## Closing words", "::: {#tbl-ch02-wide .comparison}\n:::\n\n"
                         "## Ada Writer at Brest-Litovsk and after, 1918–19\n\n"
-                        "A heading to keep whole.\n\n## Closing words", 1)
+                        "A heading to keep whole. Its note is called again.[^1] A note of "
+                        "its own.[^again]\n\n[^again]: A second note of chapter two.\n\n"
+                        "## Closing words", 1)
     ch2.write_text(text, encoding="utf-8")
     out = root / "out"
     result = run_build("--content", str(book), "--output", str(out), "--no-handouts",
@@ -264,6 +266,29 @@ def test_notes_close_the_chapter_after_its_apparatus(unpacked):
     # every note reference still reaches its note, in the same document
     for ref in ch2.xpath('//x:a[@epub:type="noteref"]', namespaces=NS):
         assert ch2.xpath(f'//x:aside[@id="{ref.get("href")[1:]}"]', namespaces=NS)
+
+
+def test_a_note_called_twice_has_the_same_numbers_as_in_print(reading_book, unpacked):
+    """A note called a second time is a note of its own, numbered by its call, in the
+    EPUB as in print (and in pandoc): the EPUB gave the second call the first's number,
+    so every later note had a number one less than the printed one."""
+    ch2 = etree.parse(str(unpacked / "ch02.xhtml"))
+    calls = [a.text for a in ch2.xpath('//x:a[@epub:type="noteref"]', namespaces=NS)]
+    notes = [" ".join("".join(a.itertext()).replace("↩", "").split())
+             for a in ch2.xpath('//x:aside[@epub:type="footnote"]', namespaces=NS)]
+    assert calls == ["1", "2", "3"], calls
+    assert notes == ["1. The first footnote of chapter two.",
+                     "2. The first footnote of chapter two.",
+                     "3. A second note of chapter two."], notes
+    # each note leads back to its own call, and its call to it
+    for aside in ch2.xpath('//x:aside[@epub:type="footnote"]', namespaces=NS):
+        [back] = aside.xpath('.//x:a[@role="doc-backlink"]', namespaces=NS)
+        [call] = ch2.xpath(f'//*[@id="{back.get("href")[1:]}"]/x:a', namespaces=NS)
+        assert call.get("href") == "#" + aside.get("id")
+    printed = " ".join(" ".join((p.extract_text() or "").split()) for p in
+                       PdfReader(only(reading_book, "*-student-a4.pdf")).pages)
+    assert re.findall(r"\d+\. (?:The first footnote|A second note) of chapter two\.",
+                      printed) == notes
 
 
 def test_title_page_stands_alone(unpacked):

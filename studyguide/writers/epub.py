@@ -122,7 +122,7 @@ def epub_footnotes(tree, doc_id: str, labels: dict) -> None:
     for div in tree.xpath('.//div[@class="footnote"]'):
         section = etree.Element("section", {"class": "footnotes", "data-epub-type": "footnotes",
                                             "aria-label": labels["notes"]})
-        for n, li in enumerate(div.xpath("./ol/li[@id]"), 1):     # (not a note's own list)
+        for n, li in enumerate(_note_per_call(tree, div), 1):
             aside = etree.SubElement(section, "aside", {"id": li.get("id"), "class": "footnote-text",
                                                         "data-epub-type": "footnote",
                                                         "role": "doc-footnote"})
@@ -144,6 +144,37 @@ def epub_footnotes(tree, doc_id: str, labels: dict) -> None:
     for a in tree.xpath('.//a[@class="footnote-ref"]'):
         a.set("data-epub-type", "noteref")
         a.set("role", "doc-noteref")
+
+
+def _note_per_call(tree, div) -> list:
+    """The notes of ``div`` (its list's items, not a note's own list), one for each call
+    in ``tree``, in the calls' order, each call numbered by its place: a note called
+    twice is given twice, as pandoc gives it and print floats it to each call, so that
+    the notes after it have the same numbers in both editions (Python-Markdown lists it
+    once, with a back link to each call). The copy has its call's id made into a note's
+    as the first has ("ch01-fnref2-x": "ch01-fn2-x") and none of the note's other ids;
+    each note keeps the back link to its own call."""
+    notes = {li.get("id"): li for li in div.xpath("./ol/li[@id]")}
+    out: list = []
+    for a in tree.xpath('.//a[@class="footnote-ref"]'):
+        li = notes.get((a.get("href") or "")[1:])
+        if li is None:
+            continue
+        call = a.getparent().get("id") or ""
+        if any(li is seen for seen in out):
+            li = copy.deepcopy(li)
+            for el in li.iter():
+                el.attrib.pop("id", None)
+            li.set("id", call.replace("-fnref", "-fn", 1))
+            a.set("href", "#" + li.get("id"))
+        backs = li.xpath('.//a[@class="footnote-backref"]')
+        for back in backs[1:]:
+            back.drop_tree()
+        if backs:
+            backs[0].set("href", "#" + call)
+        out.append(li)
+        a.text = str(len(out))
+    return out
 
 
 def notes_last(tree) -> None:
