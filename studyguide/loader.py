@@ -139,7 +139,8 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
                           source=Extract(q.source.text, q.source.cite) if q.source else None,
                           indicative=list(q.indicative), plan=list(q.plan), scheme=q.scheme,
                           lines=_text_lines(raw, ("question", "answer", "source", "scheme",
-                                                  "marks"), ("indicative", "plan")))
+                                                  "marks"), ("indicative", "plan"))
+                          | _text_lines(raw.get("source"), ("cite",), ()))
                  for q, line, raw in _good_items(schema.QuestionSpec, meta.get("questions"))]
     readings = [Reading(r.cite, r.note, line) for r, line, _ in
                 _good_items(schema.ReadingSpec, meta.get("further_reading"))]
@@ -155,7 +156,8 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
 
 def _text_lines(mapping, texts: tuple, lists: tuple) -> dict:
     """The lines of a YAML mapping's ``texts`` and of each item of its ``lists``, where
-    the reader kept them (a text's line is its key's: a folded one starts below)."""
+    the reader kept them (a text's line is its key's, or its first below the key: one
+    written as a block, ``|`` or ``>``)."""
     if not isinstance(mapping, LineDict):
         return {}
     out: dict = {}
@@ -163,7 +165,7 @@ def _text_lines(mapping, texts: tuple, lists: tuple) -> dict:
         if key in mapping.key_lines:
             value = mapping.get(key)
             out[key] = (value.line if isinstance(value, LineDict) and value.line
-                        else mapping.key_lines[key])
+                        else mapping.block_lines.get(key) or mapping.key_lines[key])
     for key in lists:
         value = mapping.get(key)
         if isinstance(value, LineList):
@@ -188,8 +190,8 @@ def _good_items(model, items) -> list[tuple]:
 
 def _items(path: Path, report: Reporter, model, shape: type = list):
     """A data file's items, each validated on its own against ``model`` (so that one bad
-    item neither hides another's problems nor drops the good ones): (item, line) pairs
-    for a list file, (key, item, line, the YAML value) for a mapping file."""
+    item neither hides another's problems nor drops the good ones): (item, line, the
+    YAML value) for a list file, (key, item, line, the YAML value) for a mapping file."""
     if not path.exists():
         return []
     data = read_yaml(path, report)
@@ -210,7 +212,7 @@ def _items(path: Path, report: Reporter, model, shape: type = list):
         item = schema.validate(model, value, path, report, line) if shape is list else \
             (schema.validate(dict[str, model], {key: value}, path, report, line) or {}).get(key)
         if item is not None:
-            out.append((item, line) if shape is list else (key, item, line, value))
+            out.append((item, line, value) if shape is list else (key, item, line, value))
     return out
 
 
@@ -239,9 +241,12 @@ def load_tables(root: Path, report: Reporter) -> tuple[dict[str, Table], set[str
                                  f"but there are {len(spec.columns)} columns")
                     good = False
             if good:
+                lines = _text_lines(raw, ("caption", "note"), ("columns",))
+                lines["rows"] = [list(row.item_lines) for row in raw_rows
+                                 if isinstance(row, LineList)]
                 tables[tid] = Table(id=tid, caption=spec.caption, columns=list(spec.columns),
                                     rows=[list(r) for r in spec.rows], note=spec.note,
-                                    path=path, line=line)
+                                    path=path, line=line, lines=lines)
         if len(report.errors) > errors:
             unread |= _ids_written(path, report.root) - set(tables)
     return tables, unread
@@ -264,7 +269,7 @@ def _ids_written(path: Path, root: Path) -> set[str]:
 def load_glossary(root: Path, report: Reporter) -> list[GlossaryEntry]:
     path = root / "data" / "glossary.yaml"
     entries, seen = [], {}
-    for item, line in _items(path, report, schema.GlossaryItem):
+    for item, line, raw in _items(path, report, schema.GlossaryItem):
         gid = "gl-" + slugify(item.term)
         if gid in seen:
             report.error(path, line, f"duplicate glossary term '{item.term}' (first at line "
@@ -272,15 +277,16 @@ def load_glossary(root: Path, report: Reporter) -> list[GlossaryEntry]:
             continue
         seen[gid] = line
         entries.append(GlossaryEntry(gid, item.term, item.definition, list(item.aliases),
-                                     line))
+                                     line, _text_lines(raw, ("definition",), ())))
     return entries
 
 
 def load_timeline(root: Path, report: Reporter, labels: dict) -> list[TimelineEvent]:
     path = root / "data" / "timeline.yaml"
     events = [TimelineEvent(item.date, item.event, item.key, item.short, line,
-                            labels_mod.format_date(labels, item.date))
-              for item, line in _items(path, report, schema.TimelineItem)]
+                            labels_mod.format_date(labels, item.date),
+                            _text_lines(raw, ("event", "short"), ()))
+              for item, line, raw in _items(path, report, schema.TimelineItem)]
     events.sort(key=lambda e: figures.when(e.date))   # stable: one time keeps the file's order
     return events
 
@@ -288,8 +294,9 @@ def load_timeline(root: Path, report: Reporter, labels: dict) -> list[TimelineEv
 def load_people(root: Path, report: Reporter) -> list[Person]:
     path = root / "data" / "people.yaml"
     return [Person(item.name, item.dates, item.role, item.bio,
-                   index=item.index or item.name, aliases=list(item.aliases), line=line)
-            for item, line in _items(path, report, schema.PersonItem)]
+                   index=item.index or item.name, aliases=list(item.aliases), line=line,
+                   lines=_text_lines(raw, ("role", "bio"), ()))
+            for item, line, raw in _items(path, report, schema.PersonItem)]
 
 
 def _plain(markdown: str) -> str:
@@ -305,7 +312,7 @@ def load_index(root: Path, report: Reporter, people: list[Person],
     path = root / "data" / "index.yaml"
     entries: list[IndexEntry] = []
     seen: dict[str, int] = {}
-    for item, line in _items(path, report, schema.IndexItem):
+    for item, line, _ in _items(path, report, schema.IndexItem):
         if item.heading in seen:
             report.error(path, line, f"duplicate index heading '{item.heading}' "
                          f"(first at line {seen[item.heading]})")
@@ -372,7 +379,7 @@ def load_mark_schemes(root: Path, report: Reporter) -> tuple[list[MarkScheme], s
     path = root / "data" / "mark_schemes.yaml"
     schemes: dict[str, MarkScheme] = {}
     errors = len(report.errors)
-    for item, line in _items(path, report, schema.MarkSchemeItem):
+    for item, line, _ in _items(path, report, schema.MarkSchemeItem):
         if item.id in schemes:
             report.error(path, line, f"duplicate mark scheme id '{item.id}' (first at line "
                          f"{schemes[item.id].line})")

@@ -175,6 +175,17 @@ class Table:
     path: Path
     line: int
     note: str = ""
+    # the line of "caption" and "note", of each item of "columns", and of each cell of
+    # each row ("rows": a list of each row's lines); else ``line``
+    lines: dict = field(default_factory=dict)
+
+    def text_line(self, key: str, item: int | None = None, cell: int | None = None) -> int:
+        """Where the table's ``key`` (its ``item``-th entry, that row's ``cell``-th
+        cell) is written."""
+        found = at_line(self.lines, key, item, self.line)
+        if isinstance(found, list):
+            return found[cell] if cell is not None and cell < len(found) else self.line
+        return found
 
 
 @dataclass
@@ -184,6 +195,7 @@ class GlossaryEntry:
     definition: str
     aliases: list[str]
     line: int
+    lines: dict = field(default_factory=dict)     # the line of "definition"; else ``line``
 
 
 @dataclass
@@ -194,6 +206,7 @@ class TimelineEvent:
     short: str = ""
     line: int = 0
     label: str = ""     # the date written out in the book's language: '21 January 1924'
+    lines: dict = field(default_factory=dict)     # the line of "event", "short"; else ``line``
 
     @property
     def year(self) -> int:
@@ -209,6 +222,7 @@ class Person:
     index: str = ""                # the index heading, e.g. "Trotsky, Leon"
     aliases: list[str] = field(default_factory=list)   # forms indexed in the text
     line: int = 0
+    lines: dict = field(default_factory=dict)          # the line of "role", "bio"; else ``line``
 
 
 @dataclass

@@ -29,10 +29,12 @@ KEY_VALUE = re.compile(r"\s*(?:-\s+)?([^\s#:][^#]*?):\s+(\S.*?)\s*$")
 
 
 class LineDict(dict):
-    """A mapping from YAML that remembers the line of each key (1-based)."""
+    """A mapping from YAML that remembers the line of each key (1-based), and of the
+    first line of text of each value written as a block (``|`` or ``>``), below its key."""
 
     line: int = 0
     key_lines: dict
+    block_lines: dict = {}
 
 
 class LineList(list):
@@ -72,6 +74,12 @@ class _LineLoader(_SafeLoader):
             self.construct_object(k, deep=True): k.start_mark.line + 1
             for k, _ in node.value
             if isinstance(k, yaml.ScalarNode)
+        }
+        mapping.block_lines = {
+            self.construct_object(k, deep=True): v.start_mark.line + 2
+            for k, v in node.value
+            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
+            and v.style in ("|", ">")
         }
         return mapping
 
@@ -328,6 +336,7 @@ def _make_offset_loader(first_line: int):
             m = super().construct_mapping(node, deep)
             m.line += first_line - 1
             m.key_lines = {k: v + first_line - 1 for k, v in m.key_lines.items()}
+            m.block_lines = {k: v + first_line - 1 for k, v in m.block_lines.items()}
             return m
 
         def construct_sequence(self, node, deep=False):

@@ -417,8 +417,10 @@ class Resolver:
                            "answer": self.md(q.answer, doc.path, q_line(q, "answer"))
                            if q.answer else "",
                            # the extract as a block quote whose last line cites it
-                           "extract": self.md(f"{q.source.text}\n{q.source.cite}".strip(),
-                                              doc.path, q_line(q, "source"))
+                           "extract": self.md_tokenized("\n".join(
+                               tokenize_citations(text, self.registry, doc.path, q_line(q, key))
+                               for text, key in ((q.source.text, "source"),
+                                                 (q.source.cite, "cite"))).strip())
                            if q.source else "",
                            "indicative": [self.md(x, doc.path, q_line(q, "indicative", i), True)
                                           for i, x in enumerate(q.indicative)],
@@ -572,7 +574,8 @@ class Resolver:
         strategy diagram's title, headings, steps and row labels."""
         book, data = self.book, self.book.root / "data"
         md = lambda text, path, line: (self.md(str(text), path, line, True), line)  # noqa: E731
-        timeline = {i: md(book.timeline[i].short, data / "timeline.yaml", book.timeline[i].line)
+        timeline = {i: md(book.timeline[i].short, data / "timeline.yaml",
+                          at_line(book.timeline[i].lines, "short", None, book.timeline[i].line))
                     for i in figures.timeline_events(book) if book.timeline[i].short}
         raw = book.strategies if isinstance(book.strategies, dict) else {}
         path = data / "strategies.yaml"
@@ -730,10 +733,12 @@ class Resolver:
 
     def convert_table(self, table: Table) -> dict:
         """Convert a table's cells now, so their citations join the one citeproc run."""
-        md = lambda text: self.md(text, table.path, table.line, True)  # noqa: E731
-        return {"caption": md(table.caption), "note": md(table.note) if table.note else "",
-                "columns": [md(c) for c in table.columns],
-                "rows": [[md(c) for c in row] for row in table.rows]}
+        md = lambda text, *at: self.md(text, table.path, table.text_line(*at), True)  # noqa: E731
+        return {"caption": md(table.caption, "caption"),
+                "note": md(table.note, "note") if table.note else "",
+                "columns": [md(c, "columns", i) for i, c in enumerate(table.columns)],
+                "rows": [[md(c, "rows", n, i) for i, c in enumerate(row)]
+                         for n, row in enumerate(table.rows)]}
 
     def render_table(self, table: Table, label: str) -> str:
         cells = self.table_cells[table.id]
@@ -1407,16 +1412,17 @@ class Resolver:
         book = self.book
         data = book.root / "data"
         schemes_path = data / "mark_schemes.yaml"
+        at = lambda item, key: at_line(item.lines, key, None, item.line)  # noqa: E731
         return Texts(
             converted=[self.convert_doc(d) for d in book.documents],
-            gloss=[(e, self.md(e.definition, data / "glossary.yaml", e.line))
+            gloss=[(e, self.md(e.definition, data / "glossary.yaml", at(e, "definition")))
                    for e in book.glossary],
-            people=[(p, self.md(p.bio, data / "people.yaml", p.line),
-                     self.md(p.role, data / "people.yaml", p.line, True) if p.role else "")
+            people=[(p, self.md(p.bio, data / "people.yaml", at(p, "bio")),
+                     self.md(p.role, data / "people.yaml", at(p, "role"), True) if p.role else "")
                     for p in book.people],
-            events=[(e, self.md(e.event, data / "timeline.yaml", e.line, True))
+            events=[(e, self.md(e.event, data / "timeline.yaml", at(e, "event"), True))
                     for e in book.timeline],
-            notes={k: self.md(v, data / "annotations.yaml", 1)
+            notes={k: self.md(v, data / "annotations.yaml", line_of(book.annotations, k))
                    for k, v in book.annotations.items()},
             table_cells={tid: self.convert_table(t) for tid, t in book.tables.items()},
             figure_texts=self.convert_figure_texts(),

@@ -87,6 +87,38 @@ def test_unknown_citation_key(book_copy, tmp_path):
            "unknown citation key 'nosuchkey2020'")
 
 
+def test_an_unknown_key_in_a_yaml_text_is_placed_at_that_text(book_copy):
+    """A citation in a source question's ``cite``, a table's row, a timeline event, a
+    glossary definition or a person's bio is reported at the line of the text that
+    holds it: it was at the extract's quotation, the table's id, the event's date, the
+    term's and the person's name, and a block (``|``) a line short."""
+    from conftest import rendered_book
+    ch = book_copy / CH1
+    edit(ch, "  - type: analysis\n", "  - type: source\n    question: What does it say?\n"
+         "    source:\n      text: >-\n        \"A quotation that runs on\n"
+         "        over two lines.\"\n      cite: \"[@nosuch1767, ch. 7]\"\n"
+         "  - type: analysis\n")
+    edit(ch, "answer: Ada Writer stated it first, in 1901 [@writer1901].",
+         "answer: |\n      Ada Writer stated it first,\n      in 1901 [@nosuch1901].")
+    tables = book_copy / "tables" / "tables.yaml"
+    edit(tables, '"1901 [@writer1901]"', '"1901 [@nosuch1776]"')
+    data = book_copy / "data"
+    edit(data / "timeline.yaml", "event: Beta adopted.", "event: Beta adopted [@nosuch1925].")
+    edit(data / "glossary.yaml", "alpha comes first [@writer1901]",
+         "alpha comes first [@nosuch1900]")
+    edit(data / "people.yaml", "bio: Ada Writer wrote",
+         "bio: |\n    An author.\n    [@nosuch1950] Ada Writer wrote")
+    _, report = rendered_book(book_copy)
+    found = {d.message.split("'")[1]: (Path(d.path).name, d.line) for d in report.errors}
+    assert found == {
+        "nosuch1767": ("01-first.md", line_of(ch, "nosuch1767")),
+        "nosuch1901": ("01-first.md", line_of(ch, "nosuch1901")),
+        "nosuch1776": ("tables.yaml", line_of(tables, "nosuch1776")),
+        "nosuch1925": ("timeline.yaml", line_of(data / "timeline.yaml", "nosuch1925")),
+        "nosuch1900": ("glossary.yaml", line_of(data / "glossary.yaml", "nosuch1900")),
+        "nosuch1950": ("people.yaml", line_of(data / "people.yaml", "nosuch1950"))}, found
+
+
 def test_duplicate_bibliography_key(book_copy, tmp_path):
     path = book_copy / "references.json"
     text = path.read_text()
