@@ -810,3 +810,27 @@ def test_a_display_lines_last_words_still_break_from_the_rest(tmp_path):
     x = {w: (a, b) for a, b, w in words}
     middle = (x["Supply,"][0] + x["Demand"][1]) / 2
     assert abs(middle - (x["Jordan"][0] + x["Ellis"][1]) / 2) < 2, words
+
+
+def test_a_space_before_words_in_another_direction_stays_outside_them(tmp_path):
+    """In an Arabic line an English word in a span of its own direction (``{lang=en}``,
+    dir="ltr") printed with the space before it moved to its far side ("بلغةPython
+    تطبّق"): the space went into the span. It is set as the same words without the
+    span are."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    body = pdf.spaces_into_inlines(
+        '<p>شيفرة بلغة <span lang="en" dir="ltr">Python</span> تطبّق الطريقة.</p>'
+        "<p>شيفرة بلغة Python تطبّق الطريقة.</p>")
+    out = tmp_path / "dir.pdf"
+    HTML(string=f'<html lang="ar" dir="rtl"><body>{body}</body></html>').write_pdf(
+        out, stylesheets=[CSS(root / "styles" / s) for s in ("base.css", "print.css", "rtl.css",
+                                                           "print-rtl.css")])
+    words = [w for w in words_by_page(out)[0][2] if not w[2].isdigit()]    # (no folio)
+    half = len(words) // 2
+    marked, plain = words[:half], words[half:]
+    assert [w for _, _, w in marked] == [w for _, _, w in plain], words
+    assert all(abs((a[0] - a[1]) - (b[0] - b[1])) < 0.5 and abs(a[0] - b[0]) < 0.5
+               for a, b in zip(marked, plain)), words

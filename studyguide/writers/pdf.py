@@ -241,9 +241,11 @@ def _names_pattern(words: frozenset[str]) -> re.Pattern:
 PLAIN_INLINE = "span|em|strong|i|b|cite|q|abbr|dfn|small|bdi|time|data|var"
 DRAWN_INLINE = "a|u|ins|del|s|mark|kbd|samp|img"
 _SPACE_BEFORE = re.compile(rf" (<(?:({PLAIN_INLINE})|{DRAWN_INLINE})\b[^>]*>)")
-# elements that never break inside (the stylesheets' white-space: nowrap): a space moved
-# into one would be no break at all, and "Demand and Markets" a title's one word
-_UNBROKEN = re.compile(r'\bclass="(?:[^"]* )?(?:nobr|fn-hold|marks)[ "]')
+# elements a space before may not go into: those that never break inside (the
+# stylesheets' white-space: nowrap), where it would be no break at all ("Demand and
+# Markets" a title's one word), and those in a direction of their own, where it would
+# stand at the wrong side ("بلغةPython  تطبّق" for "بلغة Python تطبّق")
+_UNBROKEN = re.compile(r'\bclass="(?:[^"]* )?(?:nobr|fn-hold|marks)[ "]|\sdir="')
 
 
 def spaces_into_inlines(html_text: str) -> str:
