@@ -401,34 +401,37 @@ BAND = re.compile(r"\s*(\d+)(?:\s*[-\u2010-\u2015\u2212]\s*(\d+))?\b")
 def check_bands(scheme: MarkScheme, path: Path, report: Reporter) -> None:
     """A scheme's levels as a marker reads them: highest first, each band a number or a
     range ("10–12"), the bands apart and without a gap between them, the top band ending
-    at the scheme's marks. Each fault a warning at the scheme's line."""
+    at the scheme's marks. Each fault a warning at the scheme's line, every fault of the
+    scheme at once: two levels compared where both bands are read, the top band being
+    the highest level's."""
     def say(message: str) -> None:
         report.warning(path, scheme.line, f"mark scheme '{scheme.id}': {message}")
 
-    bands = []
+    bands = []             # (level, marks, low, high), None for a band that cannot be read
     for lv in scheme.levels:
         m = BAND.match(lv.marks)
+        low, high = (int(m.group(1)), int(m.group(2) or m.group(1))) if m else (0, 0)
         if m is None:
             say(f"level {lv.level}'s marks '{lv.marks}' are not a number or a range "
                 "such as 10–12")
-            return
-        low, high = int(m.group(1)), int(m.group(2) or m.group(1))
-        if low > high:
+        elif low > high:
             say(f"level {lv.level}'s band {lv.marks} runs downwards")
-            return
-        bands.append((lv.level, lv.marks, low, high))
-    for (level, marks, low, _), (next_level, next_marks, _, next_high) in \
-            zip(bands, bands[1:]):
+        bands.append((lv.level, lv.marks, low, high) if m and low <= high else None)
+    for one, other in zip(bands, bands[1:]):
+        if one is None or other is None:
+            continue
+        (level, marks, low, _), (next_level, next_marks, _, next_high) = one, other
         if next_level >= level or next_high >= low:
             say(f"the levels must be highest first, their bands apart: level {level} "
                 f"({marks}) is followed by level {next_level} ({next_marks})")
-            return
-        if next_high + 1 < low:
+        elif next_high + 1 < low:
             gap = f"{next_high + 1}" if next_high + 2 == low else f"{next_high + 1}–{low - 1}"
             say(f"no level gives {gap} marks (between level {level}'s {marks} and level "
                 f"{next_level}'s {next_marks})")
-    if scheme.marks is not None and bands and bands[0][3] != scheme.marks:
-        say(f"its top band ({bands[0][1]}) does not end at its marks ({scheme.marks})")
+    top = max(zip([lv.level for lv in scheme.levels], bands), key=lambda x: x[0],
+              default=(0, None))[1]
+    if scheme.marks is not None and top is not None and top[3] != scheme.marks:
+        say(f"its top band ({top[1]}) does not end at its marks ({scheme.marks})")
 
 
 def load_references(path: Path, report: Reporter) -> tuple[list[dict], dict[str, int]]:

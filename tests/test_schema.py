@@ -332,6 +332,33 @@ def test_a_mark_scheme_is_checked_as_a_marker_reads_it(book_copy):
     assert len(messages) == 5, "\n".join(messages)
 
 
+def test_every_fault_of_a_mark_scheme_is_reported_at_once(book_copy):
+    """Overlapping bands hid the top band running past the scheme's marks, and a band
+    that cannot be read hid the others' faults: each was found only once the one before
+    it was put right. The top band is the highest level's, wherever it is listed."""
+    from studyguide.loader import check_bands
+    from studyguide.model import Level, MarkScheme
+    warnings = []
+    for levels in ([(3, "5–7"), (2, "3–5"), (1, "1–2")],
+                   [(3, "5–7"), (2, "a few"), (1, "1–2")],
+                   [(1, "1–2"), (2, "3–4"), (3, "5–6")]):
+        report = Reporter(book_copy)
+        check_bands(MarkScheme("analysis", "Analysis", 6, [Level(n, m, "Any.")
+                                                           for n, m in levels], 1),
+                    book_copy / "data" / "mark_schemes.yaml", report)
+        warnings.append(sorted(d.message.split(": ", 1)[1] for d in report.diagnostics))
+    assert warnings == [
+        ["its top band (5–7) does not end at its marks (6)",
+         "the levels must be highest first, their bands apart: level 3 (5–7) is followed "
+         "by level 2 (3–5)"],
+        ["its top band (5–7) does not end at its marks (6)",
+         "level 2's marks 'a few' are not a number or a range such as 10–12"],
+        ["the levels must be highest first, their bands apart: level 1 (1–2) is followed "
+         "by level 2 (3–4)",
+         "the levels must be highest first, their bands apart: level 2 (3–4) is followed "
+         "by level 3 (5–6)"]], warnings
+
+
 def test_a_comma_in_a_mapping_in_braces_is_explained_and_its_scheme_still_known(book_copy):
     """`{level: 1, marks: 1–20, descriptor: An essay, well argued.}`: YAML ends the value
     at the comma and reads the rest as a key. The error names that key in quotes, says
