@@ -470,8 +470,9 @@ def _in_definition(lines: list[str], block: tuple[int, int] | None) -> bool:
 def _table_at(lines: list[str], k: int) -> bool:
     """Whether a pipe, simple or grid table starts at line ``k``."""
     line, below = lines[k], lines[k + 1] if k + 1 < len(lines) else ""
-    return bool(GRID_BORDER.match(line) or SIMPLE_SEP.match(line) or line.strip() and (
-        SIMPLE_SEP.match(below) or "|" in line and "|" in below and TABLE_SEP.match(below)))
+    return bool(GRID_BORDER.match(line) or SIMPLE_SEP.match(line) and below.strip() or
+                line.strip() and (SIMPLE_SEP.match(below) or
+                                  "|" in line and "|" in below and TABLE_SEP.match(below)))
 
 
 def captions_above(lines: list[str], code: list[bool]) -> list[str]:
