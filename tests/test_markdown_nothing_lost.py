@@ -76,7 +76,17 @@ class Doc:
         return " ".join(self.inline() for _ in range(self.rng.randint(1, 3))) + "."
 
     def block(self) -> str:
-        kind = self.rng.randrange(16)
+        kind = self.rng.randrange(18)
+        if kind == 16:                                 # simple table without a header
+            a, b, c, d = (self.word() for _ in range(4))
+            rule = f"{'-' * 10} {'-' * 10}"
+            return f"{rule}\n{a:<10} {b:<10}\n{c:<10} {d:<10}\n{rule}"
+        if kind == 17:                                 # grid table with a footer
+            a, b, c, d, e, f = (self.word() for _ in range(6))
+            rule = "+" + "-" * 10 + "+" + "-" * 10 + "+"
+            double = rule.replace("-", "=")
+            return (f"{rule}\n| {a:<8} | {b:<8} |\n{double}\n| {c:<8} | {d:<8} |\n"
+                    f"{double}\n| {e:<8} | {f:<8} |\n{double}")
         if kind == 11:
             marker = self.rng.choice(["(2)", "i.", "a)", "#."])
             return f"{marker} {self.sentence()}\n{marker} {self.sentence()}"
