@@ -13,6 +13,7 @@ import html
 import re
 import string
 import threading
+import unicodedata
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -184,9 +185,23 @@ def language_direction(tag: str) -> str:
     return "rtl" if (tag or "").split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
-def _other_direction(language: str | None, book: str) -> str:
-    """A language's direction where it is not the book's ("" where it is, or unknown)."""
-    own = language_direction(language) if language else book
+def text_direction(text: str) -> str:
+    """The direction of a text's first strong character, as HTML's ``dir=auto`` finds
+    it ("" for a text without one: digits, punctuation)."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return ""
+
+
+def _other_direction(language: str | None, book: str, text: str = "") -> str:
+    """A language's direction where it is not the book's ("" where it is, or unknown);
+    without a language, the direction of ``text`` (an English entry of an Arabic
+    book's bibliography whose item names no language)."""
+    own = language_direction(language) if language else text_direction(text) or book
     return own if own != book else ""
 
 
@@ -1098,6 +1113,13 @@ class Resolver:
                         f"[{example}](#{ident}) (the id is printed meanwhile)")
 
     @functools.cached_property
+    def ref_languages(self) -> dict[str, str]:
+        """Each bibliography entry's language, where its item names one (CSL's
+        "language")."""
+        return {r.get("id"): r.get("language") for r in self.book.references
+                if isinstance(r, dict) and isinstance(r.get("language"), str)}
+
+    @functools.cached_property
     def known_keys(self) -> set[str]:
         return set(self.book.reference_lines) or {r.get("id") for r in self.book.references}
 
@@ -1125,6 +1147,10 @@ class Resolver:
             filled = _fragment(text or html.escape(key))
             a.text = filled.text
             a.extend(filled)
+            other = _other_direction(self.ref_languages.get(key), self.book.meta.direction,
+                                     filled.text_content())
+            if other and not a.get("dir"):
+                a.set("dir", other)
         return key in self.cites.bibliography
 
     def glossary_links(self, tree, doc_id: str) -> None:
@@ -1368,6 +1394,17 @@ class Resolver:
         left: "Perlman Eliezer".)"""
         for el in tree.xpath(".//*[@lang][not(@dir)]"):
             other = _other_direction(el.get("lang"), self.book.meta.direction)
+            if other:
+                el.set("dir", other)
+        # a citation is set in the direction of its first work's language, or of its
+        # text where the work names none: "(Gutas 1998, chap. 1; Saliba 2007)" in an
+        # Arabic sentence (print set its pieces, each link and text, right to left)
+        for el in tree.xpath('.//span[@class="citation"][not(@dir)]'):
+            around = next((a.get("dir") for a in el.iterancestors() if a.get("dir")),
+                          self.book.meta.direction)
+            keys = (el.get("data-cites") or "").split()
+            other = _other_direction(self.ref_languages.get(keys[0]) if keys else None,
+                                     around, el.text_content())
             if other:
                 el.set("dir", other)
         if self.book.meta.direction == "rtl":      # code reads left to right in any book
@@ -1687,12 +1724,14 @@ class Resolver:
             self.figure_alts["timeline"] = figures.timeline_alt(book, labels)
         refs_order = list(self.cites.bibliography)
         # an entry in a language of its own (CSL's "language") is marked so: hyphenated by
-        # its language, and set in its direction (an English title in a Hebrew book)
-        languages = {r.get("id"): r.get("language") for r in book.references
-                     if isinstance(r, dict) and isinstance(r.get("language"), str)}
+        # its language, and set in its direction (an English title in a Hebrew book); an
+        # entry without one, in the direction of its text
+        languages = self.ref_languages
         out.bibliography = [{"key": k, "id": "ref-" + k, "entry": self.cites.bibliography[k],
                              "lang": languages.get(k) or "",
-                             "dir": _other_direction(languages.get(k), book.meta.direction),
+                             "dir": _other_direction(languages.get(k), book.meta.direction,
+                                                     _fragment(self.cites.bibliography[k])
+                                                     .text_content()),
                              "note": self.clean(self.fill_tokens(notes.get(k, "")),
                                                 data / "annotations.yaml",
                                                 line_of(ann, k) if k in ann else 1)}

@@ -746,6 +746,82 @@ def test_english_inside_a_hebrew_book_keeps_its_own_order(tmp_path):
             assert "Tongue of the Prophets: The Life Story of Eliezer Ben Yehuda" in text, text
 
 
+ARABIC_CITING_CHAPTER = """\
+    ---
+    title: فصل
+    further_reading:
+      - cite: gutas1998
+        note: دراسة مهمة.
+    ---
+
+    استعانت الدولة بهؤلاء العلماء [@gutas1998, chap. 1; @saliba2007].
+
+    ويرى @saliba2007 أن العلم ازدهر، وانظر [](#ref-gutas1998).
+    """
+
+ENGLISH_WORKS = [
+    {"id": "gutas1998", "type": "book", "title": "Greek Thought, Arabic Culture",
+     "author": [{"family": "Gutas", "given": "Dimitri"}], "publisher": "Routledge",
+     "issued": {"date-parts": [[1998]]}},
+    {"id": "saliba2007", "type": "book", "title": "Islamic Science",
+     "author": [{"family": "Saliba", "given": "George"}], "publisher": "MIT Press",
+     "issued": {"date-parts": [[2007]]}}]
+
+
+def visual_lines(pdf: Path) -> str:
+    """A PDF's words as the eye meets them from left to right, line by line."""
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    lines: dict[int, list] = {}
+    page = etree.fromstring(bbox.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
+    for w in page.iter("word"):
+        lines.setdefault(round(float(w.get("ymax"))), []).append((float(w.get("xmin")),
+                                                                   w.text))
+    return " ".join(" ".join(t for _, t in sorted(words)) for _, words in sorted(lines.items()))
+
+
+def test_english_citations_in_an_arabic_book_keep_their_own_order(tmp_path):
+    """A citation, a further-reading entry and a bibliography entry of English works
+    whose items name no language are set left to right in an Arabic book, their pieces
+    in order: print set each link and each piece of text between them right to left,
+    "(Saliba 2007 ;chap. 1 ,Gutas 1998)", "(2007) Saliba". The direction is their
+    text's; in an English book an Arabic citation is set right to left."""
+    from weasyprint import HTML
+
+    from studyguide.writers import pdf
+    book = write_book(tmp_path / "book", {
+        "title": "كتاب تجريبي", "language": "ar", "bibliography": "refs.json",
+        "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a03"},
+        ARABIC_CITING_CHAPTER)
+    (book / "refs.json").write_text(json.dumps(ENGLISH_WORKS), encoding="utf-8")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    assert [e["dir"] for e in rb.bibliography] == ["ltr", "ltr"]
+    sources = pdf.part_sources(rb, False, "A4")
+    for part, wanted in [("ch01", ["(Gutas 1998, chap. 1; Saliba 2007)", "Saliba (2007)",
+                                   "Gutas (1998)", "Gutas 1998"]),
+                         ("bibliography", ["Gutas, Dimitri. 1998. Greek Thought, Arabic "
+                                           "Culture. Routledge.", "Saliba, George. 2007. "
+                                           "Islamic Science. MIT Press."])]:
+        out = tmp_path / f"{part}.pdf"
+        HTML(string=sources[part], base_url=str(book)).write_pdf(out)
+        text = visual_lines(out)
+        for phrase in wanted:
+            assert phrase in text, (phrase, text)
+    english = write_book(tmp_path / "english", {
+        "title": "A test", "language": "en", "bibliography": "refs.json",
+        "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a04"},
+        "---\ntitle: One\n---\n\nAs @jabiri1990 argues.\n")
+    (english / "refs.json").write_text(json.dumps([
+        {"id": "jabiri1990", "type": "book", "title": "العقل الأخلاقي العربي",
+         "author": [{"family": "الجابري", "given": "محمد عابد"}],
+         "issued": {"date-parts": [[1990]]}}]), encoding="utf-8")
+    rb, report = rendered(english)
+    assert not report.errors, report.errors
+    assert rb.bibliography[0]["dir"] == "rtl"
+    assert '<span class="citation" data-cites="jabiri1990" dir="rtl">' in rb.docs[0].body_html
+
+
 def test_a_hebrew_timeline_figure_reads_right_to_left_in_print(tmp_path):
     """WeasyPrint draws an SVG text's letters in the order they are written: a generated
     figure's Hebrew lines are given to it in visual order, so that they read as written
