@@ -188,10 +188,12 @@ def _good_items(model, items) -> list[tuple]:
     return out
 
 
-def _items(path: Path, report: Reporter, model, shape: type = list):
+def _items(path: Path, report: Reporter, model, shape: type = list, check=None):
     """A data file's items, each validated on its own against ``model`` (so that one bad
     item neither hides another's problems nor drops the good ones): (item, line, the
-    YAML value) for a list file, (key, item, line, the YAML value) for a mapping file."""
+    YAML value) for a list file, (key, item, line, the YAML value) for a mapping file.
+    ``check(key, value, line)``, if given, looks at each YAML value too, valid or not
+    (so that a wrong key hides no fault of its rows)."""
     if not path.exists():
         return []
     data = read_yaml(path, report)
@@ -209,6 +211,8 @@ def _items(path: Path, report: Reporter, model, shape: type = list):
         if shape is dict and not isinstance(key, str):
             report.error(path, line, f"a key must be a text, not {key!r}")
             continue
+        if check is not None:
+            check(key, value, line)
         item = schema.validate(model, value, path, report, line) if shape is list else \
             (schema.validate(dict[str, model], {key: value}, path, report, line) or {}).get(key)
         if item is not None:
@@ -227,20 +231,28 @@ def load_tables(root: Path, report: Reporter) -> tuple[dict[str, Table], set[str
         return tables, unread
     for path in sorted(folder.glob("*.y*ml")):
         errors = len(report.errors)
-        for tid, spec, line, raw in _items(path, report, schema.TableSpec, dict):
+        misshapen: set[str] = set()
+
+        def rows_fit(tid, raw, line) -> None:
+            """Each row has a cell for each column (told of a table with other faults)."""
+            columns, rows = (raw.get(k) if isinstance(raw, dict) else None
+                             for k in ("columns", "rows"))
+            if not isinstance(columns, list) or not isinstance(rows, list):
+                return
+            for i, row in enumerate(rows):
+                if isinstance(row, list) and len(row) != len(columns):
+                    report.error(path, line_of(rows, i),
+                                 f"table '{tid}': row {i + 1} has {len(row)} cells, "
+                                 f"but there are {len(columns)} columns")
+                    misshapen.add(tid)
+
+        for tid, spec, line, raw in _items(path, report, schema.TableSpec, dict, rows_fit):
             if tid in tables:
                 report.error(path, line, f"duplicate table id '{tid}' "
                              f"(also in {tables[tid].path.name})")
                 continue
             raw_rows = raw["rows"]
-            good = True
-            for i, row in enumerate(spec.rows):
-                if len(row) != len(spec.columns):
-                    report.error(path, line_of(raw_rows, i),
-                                 f"table '{tid}': row {i + 1} has {len(row)} cells, "
-                                 f"but there are {len(spec.columns)} columns")
-                    good = False
-            if good:
+            if tid not in misshapen:
                 lines = _text_lines(raw, ("caption", "note"), ("columns",))
                 lines["rows"] = [list(row.item_lines) for row in raw_rows
                                  if isinstance(row, LineList)]

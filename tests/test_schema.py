@@ -493,6 +493,18 @@ def test_a_table_file_in_error_is_its_own_error_only(book_copy, capsys):
         tables.write_text(text, encoding="utf-8")
 
 
+def test_a_tables_wrong_key_and_its_misshapen_row_are_reported_together(book_copy):
+    """A table with a key mistyped and a row of more cells than columns: the row was
+    reported only once the key was put right."""
+    tables = book_copy / "tables" / "tables.yaml"
+    edit(tables, "  caption: Dates of beta\n", "  captoin: Dates of beta\n")
+    edit(tables, '["1930", Beta revised]', '["1930", Beta revised, again]')
+    _, messages = load(book_copy)
+    has(messages, tables, line_of(tables, "captoin"), "not 'captoin'")
+    has(messages, tables, line_of(tables, "Beta revised, again"),
+        "table 'tbl-ch02-dates': row 2 has 3 cells, but there are 2 columns")
+
+
 # -- docs ---------------------------------------------------------------------------------
 def test_the_docs_reference_tables_are_the_schemas():
     text = schema.DOCS.read_text(encoding="utf-8")
