@@ -36,6 +36,7 @@ from lxml import html as lxml_html
 from .. import figures, fonts, math, theme
 from ..cache import digest
 from ..model import CONTINUED, Layout
+from ..nobreak import WORD_JOINER
 from ..resolve import RenderedBook, RenderedDoc
 from ..sanitise import to_html
 from ..typography import SMART_ATTRS, smart_text as _smart_text, smartypants as _smartypants
@@ -419,6 +420,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
             figure.set("class", figure.get("class") + " compact")
     _print_addresses(doc)
     print_code(doc)
+    _join_number_ranges(doc)
     # a picture's size in pixels, an attribute (as pandoc writes it): WeasyPrint reads
     # attributes for sizes only when told to, and then HTML's other hints too
     for img in doc.iter("img"):
@@ -436,6 +438,27 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
             table.set("class", " ".join(filter(None, [table.get("class"), "whole"])))
     _wrap_words(doc.find("body"), proper_names(rb), "name", _shortest_hyphenated_of(rb))
     return "<!DOCTYPE html>\n" + to_html(doc)
+
+
+# the dash of a range of numbers ("10,1–12,0", "pp. 25–31"), after which a line may break
+_NUMBER_RANGE = re.compile(r"(?<=\d)([\u2012\u2013])(?=\d)")
+
+
+def _join_number_ranges(root) -> None:
+    """A range of numbers is never parted at its dash: a word joiner (drawn as nothing)
+    after the dash, as ``nobreak`` joins a heading's. A table's narrow column and the end
+    of a line set "10,1–" over "12,0", two numbers to the eye. A dash between words still
+    breaks ("kwas–zasada")."""
+    def joined(text: str | None) -> str | None:
+        return _NUMBER_RANGE.sub(r"\1" + WORD_JOINER, text) if text else text
+
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in NO_TEXT or \
+                any(a.tag in NO_TEXT for a in el.iterancestors()):
+            continue
+        el.text = joined(el.text)
+        for child in el:
+            child.tail = joined(child.tail)
 
 
 def _bare(address: str) -> str:
