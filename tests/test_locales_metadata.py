@@ -904,3 +904,28 @@ def test_a_cross_references_label_inside_a_sentence_is_as_the_language_writes_it
     printed = " ".join(lxml_html.document_fromstring(print_typography(
         f"<html><body>{body}</body></html>", rb)).text_content().split())
     assert f"et la {section}. {opening} le montre" in printed, printed
+
+
+@pytest.mark.parametrize("language", ["ru", "ar", "en-GB"])
+def test_print_sets_a_filled_in_reference_by_its_number_in_every_language(book_copy,
+                                                                         language):
+    """Print sets a filled-in reference to a chapter or section by its label alone, the
+    page following ("Section 2.1 (p. 7)"); in Russian ("{label} «{title}»") and Arabic
+    ("{label}، «{title}»") it kept the title too, which no line could break, as it looked
+    only for an English comma after the label."""
+    from conftest import add_to_chapter, rendered_book
+    from lxml import html as lxml_html
+
+    from studyguide.writers.pdf import print_typography
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", f"language: {language}"), encoding="utf-8")
+    add_to_chapter(book_copy, "See [](#sec-practice) here.")
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    body = next(d.body_html for d in rb.docs if "here." in d.body_html)
+    label = rb.targets["sec-practice"].label
+    printed = lxml_html.document_fromstring(print_typography(
+        f"<html><body>{body}</body></html>", rb))
+    link = printed.xpath('//a[@href="#sec-practice"]')[0]
+    assert link.text_content() == label, (link.text_content(), label)

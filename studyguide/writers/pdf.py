@@ -366,11 +366,16 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
     # writes the text's quotes out as characters first)
     plain = to_html(lxml_html.document_fromstring(html_text))
     doc = lxml_html.document_fromstring(_smart(plain, memo))
+    # what comes between the label and the title of a filled-in reference: ", “" in
+    # English, " «" in Russian, "، «" in Arabic
+    titled = str(rb.book.meta.labels.get("xref_titled", ""))
+    between = titled[titled.find("{label}") + 7:titled.find("{title}")].strip()[:1]
     for a in doc.xpath('//a[contains(concat(" ", @class, " "), " xref ")]'):
         target = rb.targets.get((a.get("href") or "")[1:])
         shown = a.text or ""
         if target is not None and target.label and len(a) == 0 and target.title and \
-                shown[:len(target.label) + 1].lower() == target.label.lower() + ",":
+                between and shown[:len(target.label)].lower() == target.label.lower() and \
+                shown[len(target.label):].lstrip().startswith(between):
             a.text = shown[:len(target.label)]    # as the sentence has it: "chapitre 3"
     short = {e.id: e.short_title for e in rb.spine if e.short_title}
     for h in doc.xpath('//h1[contains(concat(" ", @class, " "), " chapter-title ")]'):
