@@ -157,8 +157,8 @@ def failure(diagnostics: list[Diagnostic], strict: bool, what: str = "build") ->
 
 
 def overrides(opts) -> list[str]:
-    """A note for every explicit --format or --paper that the book does not declare:
-    the command line wins over book.yaml, and says so."""
+    """A note for every explicit --format or --paper that the book does not declare, or
+    that leaves out what it declares: the command line wins over book.yaml, and says so."""
     from .errors import Reporter
     from .loader import FORMATS, PAPER_SIZES
     from .readers import line_of, read_yaml
@@ -176,11 +176,11 @@ def overrides(opts) -> list[str]:
         if not all(isinstance(v, str) and v in valid for v in listed):
             continue             # book.yaml's own error, which the build reports
         extra = [value for value in asked if value not in listed]
-        if extra:
+        if asked and set(asked) != set(listed):
             shown = f"[{', '.join(listed)}]" if isinstance(declared, list) else declared
             notes.append(str(Diagnostic(
                 _rel(path), line_of(data, key) if key in data else 0,
-                f"{option} {' '.join(extra)}: the command line overrides the book's "
+                f"{option} {' '.join(extra or asked)}: the command line overrides the book's "
                 f"{key}: {shown}", "note")))
     return notes
 

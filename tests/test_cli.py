@@ -274,6 +274,22 @@ def test_command_line_overrides_of_the_book_are_noted(book_copy):
     assert cli.overrides(cli.options_from(same, same.folder, book_copy, book_copy)) == []
 
 
+def test_a_format_left_out_on_the_command_line_is_noted(book_copy):
+    """`--format epub` on a book whose outputs are [pdf, epub] builds only the EPUB: it
+    said nothing of the PDF it left out."""
+    edit(book_copy / "book.yaml", "paper: A4", "paper: A4\noutputs: [pdf, epub]")
+    args = cli.parser().parse_args(["build", str(book_copy), "--format", "epub"])
+    opts = cli.options_from(args, args.folder, book_copy / "o", book_copy / "c")
+    book = book_copy / "book.yaml"
+    assert opts.formats == ("epub",)
+    assert cli.overrides(opts) == [
+        f"{book}:{line_of(book, 'outputs:')}: note: --format epub: the command line "
+        "overrides the book's outputs: [pdf, epub]"]
+    both = cli.parser().parse_args(["build", str(book_copy), "--format", "epub",
+                                    "--format", "pdf"])
+    assert cli.overrides(cli.options_from(both, both.folder, book_copy, book_copy)) == []
+
+
 def test_unexpected_failure_is_one_line_or_with_debug_a_traceback(book_copy, tmp_path,
                                                                   capsys, monkeypatch):
     # a broken engine (an unusable cache is only a warning, test_faults.py)
