@@ -35,7 +35,7 @@ from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example
 from .model import Book, Chapter, SpineEntry, Table, at_line
 from .readers import line_of
 from .sanitise import to_html
-from .wordmatch import alternation
+from .wordmatch import alternation, word_end
 
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
 # running text, for the glossary and the index: a row's heading cell is a cell, a
@@ -165,7 +165,8 @@ def _forms_pattern(forms: frozenset[str]) -> re.Pattern:
     a straight apostrophe in a form also matches a curly one, and a space any run of
     white space (a line break in the Markdown, a no-break space). Kept: a book's forms
     are the same for each of its documents."""
-    return re.compile(r"(?<![\w-])(" + alternation(forms, "['\u2019]", r"\s+") + r")(?![\w-])")
+    return re.compile(r"(?<![\w-])(" + alternation(forms, "['\u2019]", r"\s+") + r")(?!" +
+                      word_end() + "|-)")
 
 
 def form_key(text: str) -> str:

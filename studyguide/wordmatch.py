@@ -8,7 +8,28 @@ at a fifth of the cost for a book's index forms.
 """
 from __future__ import annotations
 
+import functools
 import re
+import sys
+import unicodedata
+
+
+@functools.lru_cache(maxsize=1)
+def word_end() -> str:
+    """A character class of what continues a word past its letters: letters, digits, the
+    underscore, and the combining marks that sit on a letter (an Arabic tanween, a
+    Devanagari vowel sign), which ``\\w`` leaves out: "أموال" is no whole word in
+    "أموالًا"."""
+    ranges, start = [], None
+    for code in range(sys.maxunicode + 1):
+        mark = unicodedata.category(chr(code)).startswith("M")
+        if mark and start is None:
+            start = code
+        elif not mark and start is not None:
+            ranges.append((start, code - 1))
+            start = None
+    return r"[\w" + "".join(f"\\U{a:08x}-\\U{b:08x}" if a != b else f"\\U{a:08x}"
+                            for a, b in ranges) + "]"
 
 
 def alternation(words, apostrophe: str | None = None, space: str | None = None) -> str:

@@ -40,7 +40,7 @@ from ..nobreak import WORD_JOINER
 from ..resolve import RenderedBook, RenderedDoc
 from ..sanitise import to_html
 from ..typography import SMART_ATTRS, smart_text as _smart_text, smartypants as _smartypants
-from ..wordmatch import alternation
+from ..wordmatch import alternation, word_end
 from . import engine, splice
 
 # WeasyPrint is imported where it is used: the build's main process only prepares HTML
@@ -234,7 +234,8 @@ def _shortest_hyphenated_of(rb: RenderedBook) -> int:
 @functools.lru_cache(maxsize=16)
 def _names_pattern(words: frozenset[str]) -> re.Pattern:
     """Any of ``words`` as a whole word, with what is joined to it ("’s")."""
-    return re.compile(r"(?<!\w)(" + alternation(words) + r")(?!\w)((?:[’'.]\w+)*)")
+    return re.compile(r"(?<!\w)(" + alternation(words) + r")(?!" + word_end() +
+                      r")((?:[’'.]\w+)*)")
 
 
 # inline elements a space before may go into: they draw nothing of their own around
