@@ -79,6 +79,7 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
     _mark_prefix_signs(root)
     _set_accents(root)
     _space_function_names(root)
+    _stretch_arrows(root)
     root.set("alttext", tex)
     ET.register_namespace("", MATHML_NS)
     return ET.tostring(root, encoding="unicode")
@@ -221,11 +222,97 @@ def _space_function_names(root) -> None:
                 thin_space(list(parent).index(child) + 1)
 
 
+# the space either side of an extensible arrow's label: amsmath's \ext@arrow sets
+# 5 mu before it and 9 mu after (its label's centre 2 mu off the arrow's, here centred)
+ARROW_PAD = "0.389em"
+OVER_UNDER = {f"{{{MATHML_NS}}}mover", f"{{{MATHML_NS}}}munderover"}
+
+
+def _stretch_arrows(root) -> None:
+    """``\\xrightarrow{H_2O}`` and its kin: an arrow as long as its label, as TeX draws
+    it. The converter pads the label with a width relative to its own ("+0.833em"),
+    which MathML Core (the reading systems' browsers) reads as an absolute width: the
+    arrow kept its own length and its label ran past it. The label is padded with
+    spaces instead, and the arrow marked stretchy over (and under) it."""
+    mstyle, mo, mpadded = (f"{{{MATHML_NS}}}{tag}" for tag in ("mstyle", "mo", "mpadded"))
+    for el in root.iter():
+        if el.tag not in OVER_UNDER or len(el) < 2 or el[0].tag != mstyle or \
+                len(el[0]) != 1 or el[0][0].tag != mo or \
+                any(label.tag != mpadded for label in el[1:]):
+            continue
+        arrow = el[0][0]
+        arrow.set("stretchy", "true")
+        el[0] = arrow
+        for i, label in enumerate(list(el)[1:], 1):
+            row = ET.Element(f"{{{MATHML_NS}}}mrow")
+            row.append(ET.Element(SPACE, width=ARROW_PAD))
+            row.extend(k for k in label if not (k.tag == SPACE and k.get("depth")))
+            row.append(ET.Element(SPACE, width=ARROW_PAD))
+            el[i] = row
+
+
 @functools.lru_cache(maxsize=4096)
 def mathml_to_svg(mathml: str) -> str:
     """The formula drawn as SVG (glyphs as outlines, STIX Two Math), 1 em = SIZE px."""
     import ziamath
-    return ziamath.Math(mathml, size=SIZE).svg()
+    return ziamath.Math(_drawn_arrows(mathml), size=SIZE).svg()
+
+
+STRETCHED = "3em"       # an arrow's length when its height is measured
+
+
+def _drawn_arrows(mathml: str) -> str:
+    """The MathML as the drawing (ziamath) stretches an arrow under its label
+    (``_stretch_arrows``): it stretches an operator set over or under a base to the
+    base's width, never a base to its scripts. The arrow is set over an invisible copy
+    of its labels, of no height, lowered so that it stands where an arrow stands
+    (``_arrow_lift``); its labels are set over it as before."""
+    if 'stretchy="true"' not in mathml:
+        return mathml
+    root = ET.fromstring(mathml)
+    mo = f"{{{MATHML_NS}}}mo"
+    for el in list(root.iter()):
+        if el.tag not in OVER_UNDER or len(el) < 2 or el[0].tag != mo or \
+                el[0].get("stretchy") != "true":
+            continue
+        char = el[0].text or ""
+        labels = copy.deepcopy(el)
+        labels[0] = ET.Element(SPACE)
+        phantom = _element("mphantom", labels)
+        flat = _element("mpadded", _element("mpadded", phantom, height="0", depth="0"),
+                        height=f"-{_arrow_lift(char):.3f}em")
+        arrow = _element("mo")
+        arrow.text = char
+        el[0] = _element("mover", flat, arrow, accent="true")
+    ET.register_namespace("", MATHML_NS)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _element(tag: str, *children, **attrs):
+    el = ET.Element(f"{{{MATHML_NS}}}{tag}", attrs)
+    el.extend(children)
+    return el
+
+
+@functools.lru_cache(maxsize=64)
+def _arrow_lift(char: str) -> float:
+    """How high (in the drawing's em) the drawing sets an arrow's baseline when it sets
+    the arrow over a base of no height: measured on the arrow's place in the SVG (its
+    ``use`` of its glyph's ``symbol``, whose view box starts at the glyph's top) over a
+    base of no height and over one an em lower."""
+    import ziamath
+
+    def baseline(height: str) -> float:
+        svg = ziamath.Math(f'<math xmlns="{MATHML_NS}"><mover accent="true"><mpadded '
+                           f'height="{height}"><mspace width="{STRETCHED}"/></mpadded>'
+                           f'<mo>{char}</mo></mover></math>', size=SIZE).svg()
+        top, box = (float(v) for v in re.search(
+            r'<symbol [^>]*viewBox="\S+ (\S+) \S+ (\S+)"', svg).groups())
+        y, drawn = (float(v) for v in re.search(
+            r'<use [^>]*y="(\S+)" [^>]*height="(\S+)"', svg).groups())
+        return top * drawn / box - y
+    raised = baseline("0")
+    return raised / (raised - baseline("-1em"))
 
 
 # a script's characters set raised or lowered in plain text, where every character of

@@ -84,6 +84,41 @@ def test_no_space_before_a_named_function_after_an_operator(before, function):
     assert drawn(tex)[0] <= drawn(tex, convert(tex))[0] + 0.5, tex
 
 
+def glyphs(svg: str) -> list[tuple[float, float, float]]:
+    """The glyphs of a drawn formula: the left and right edges of each and the baseline
+    it stands on, in px (each glyph is a ``use`` of a ``symbol`` whose view box starts
+    at the font's top)."""
+    boxes = {sym.group(1): (float(sym.group(2)), float(sym.group(3))) for sym in re.finditer(
+        r'<symbol id="([^"]+)" viewBox="\S+ (\S+) \S+ (\S+)"', svg)}
+    found = []
+    for use in re.finditer(r'<use href="#([^"]+)" x="(\S+)" y="(\S+)" width="(\S+)" '
+                           r'height="(\S+)"', svg):
+        top, box = boxes[use.group(1)]
+        x, y, width, height = (float(v) for v in use.groups()[1:])
+        found.append((x, x + width, y - top * height / box))
+    return found
+
+
+@pytest.mark.parametrize("tex", [r"A \xrightarrow{H_2O} B", r"A \xleftarrow{\Delta T} B",
+                                 r"A \xrightarrow[\text{below}]{\text{above it}} B"])
+def test_an_arrow_stretches_under_its_label(tex):
+    """``\\xrightarrow{H_2O}`` drew a short arrow with its label hanging past both ends;
+    the arrow now runs under the whole label, on the baseline of an arrow without one.
+    In the MathML the arrow is a stretchy operator and its label is padded with spaces
+    (the converter's relative width, "+0.833em", is an absolute one in MathML Core)."""
+    mathml = m.tex_to_mathml(tex)
+    assert "mpadded" not in mathml and '<mo stretchy="true">' in mathml, mathml
+    drawn_glyphs = glyphs(m.mathml_to_svg(mathml))
+    a, *middle, b = drawn_glyphs
+    arrow = max(middle, key=lambda g: g[1] - g[0])
+    labels = [g for g in middle if g is not arrow]
+    assert arrow[0] <= min(g[0] for g in labels) and arrow[1] >= max(g[1] for g in labels), \
+        (arrow, labels)
+    assert a[1] < arrow[0] and arrow[1] < b[0]              # spaced from its neighbours
+    plain = glyphs(m.mathml_to_svg(m.tex_to_mathml(r"A \rightarrow B")))[1]
+    assert abs(arrow[2] - plain[2]) < 0.05, (arrow, plain)
+
+
 # -- print: display maths on the measure ---------------------------------------------------
 STYLES = m.__file__.rsplit("/", 2)[0] + "/styles"
 
