@@ -822,6 +822,32 @@ def test_english_citations_in_an_arabic_book_keep_their_own_order(tmp_path):
     assert '<span class="citation" data-cites="jabiri1990" dir="rtl">' in rb.docs[0].body_html
 
 
+def test_an_arabic_books_key_terms_are_read_from_the_right(tmp_path):
+    """The key-terms box of a right-to-left book is filled from the right: its first
+    term in the right-hand column, the second left of it, the third under the first
+    (WeasyPrint's grid filled the columns from the left, so that a reader going from
+    the right met the second term first)."""
+    from weasyprint import HTML
+
+    from studyguide.writers import pdf
+    terms = ["أول", "ثان", "ثالث"]
+    book = write_book(tmp_path / "book", {
+        "title": "كتاب تجريبي", "language": "ar",
+        "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a05"},
+        f"---\ntitle: فصل\nkey_terms: [{', '.join(terms)}]\n---\n\nنص.\n",
+        glossary=[{"term": t, "definition": "تعريف."} for t in terms])
+    rb, report = rendered(book)
+    out = tmp_path / "ch01.pdf"
+    HTML(string=pdf.part_sources(rb, False, "A4")["ch01"], base_url=str(book)).write_pdf(out)
+    bbox = subprocess.run(["pdftotext", "-bbox", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    page = etree.fromstring(bbox.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
+    at = {w.text: (float(w.get("xmax")), float(w.get("ymin"))) for w in page.iter("word")}
+    first, second, third = (at[t[::-1]] for t in terms)      # (its letters as drawn)
+    assert first[0] > second[0] + 100 and first[1] == pytest.approx(second[1]), at
+    assert third[0] == pytest.approx(first[0], abs=1) and third[1] > first[1], at
+
+
 def test_a_hebrew_timeline_figure_reads_right_to_left_in_print(tmp_path):
     """WeasyPrint draws an SVG text's letters in the order they are written: a generated
     figure's Hebrew lines are given to it in visual order, so that they read as written
