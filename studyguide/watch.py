@@ -40,6 +40,7 @@ def watch(opts, quiet: bool, run_once, settle: float = 0.3, files: bool = False)
 
     changed = threading.Event()
     what: list[str] = []
+    made: set[str] = set()          # the files created since the last run
 
     class Handler(FileSystemEventHandler):
         def on_any_event(self, event):
@@ -51,6 +52,8 @@ def watch(opts, quiet: bool, run_once, settle: float = 0.3, files: bool = False)
             names = [n for n in names if n and source(n)]
             if names:
                 what.extend(names)
+                if event.event_type == "created":
+                    made.add(event.src_path)
                 changed.set()
 
     observer = Observer()
@@ -64,8 +67,14 @@ def watch(opts, quiet: bool, run_once, settle: float = 0.3, files: bool = False)
             changed.wait()
             time.sleep(settle)  # let an editor finish saving
             changed.clear()
-            saved = sorted(set(what))
+            # a file created and gone since (``sed -i``'s copy, renamed onto the file it
+            # edits; an editor's, of a name it alone gives) is none of the book's files
+            saved = sorted(name for name in set(what)
+                           if os.path.exists(name) or name not in made)
             what.clear()
+            made.clear()
+            if not saved:
+                continue
             print("changed: " + ", ".join(saved), flush=True)
             start = time.perf_counter()
             status = run_once(opts, quiet, saved) if files else run_once(opts, quiet)

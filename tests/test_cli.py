@@ -356,6 +356,48 @@ def test_watch_ignores_the_outputs_it_writes_inside_the_book(book_copy):
         watching.stop()
 
 
+def test_watch_lists_the_saved_file_not_the_copy_renamed_onto_it(tmp_path, capsys,
+                                                                 monkeypatch):
+    """`sed -i` writes a copy beside the file (chapters/sedTT5eCj) and renames it onto
+    the file: the copy was listed as changed beside the chapter, and passed on to the
+    rebuild. Only the book's files that changed are; a file written and removed again
+    starts no rebuild."""
+    import os
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from studyguide import watch
+    book = tmp_path.resolve() / "book"
+    (book / "chapters").mkdir(parents=True)
+    chapter = book / "chapters" / "02-supply.md"
+    chapter.write_text("Supply.", encoding="utf-8")
+    for name in ("TEMPLATES", "STYLES"):        # the builder's own, which may be edited
+        (tmp_path / name).mkdir()
+        monkeypatch.setattr(paths, name, tmp_path / name)
+
+    def save() -> None:
+        scratch, copy = book / "chapters" / "scratch", book / "chapters" / "sedTT5eCj"
+        scratch.write_text("x")
+        scratch.unlink()
+        time.sleep(1.5)                      # read as a save of its own, then sed's
+        copy.write_text("More supply.")
+        os.replace(copy, chapter)
+
+    runs = []
+
+    def run_once(opts, quiet, saved=None):
+        runs.append(saved)
+        if saved is not None:
+            raise KeyboardInterrupt          # stops watching
+        threading.Thread(target=save).start()
+        return 0
+
+    opts = SimpleNamespace(content=book, output=book / "output", cache=book / ".cache")
+    assert watch.watch(opts, True, run_once, settle=0.3, files=True) == 0
+    assert runs == [None, [str(chapter)]]
+    assert [l for l in capsys.readouterr().out.splitlines() if l.startswith("changed")] == \
+        [f"changed: {chapter}"]
 def test_output_names_part_words_at_a_dash_or_slash():
     """The outputs' name parts the words a dash or a slash parts ("…-1789-1799", it was
     "…-17891799"); an id's slug, pandoc's, still runs them together."""
