@@ -375,8 +375,7 @@ def _build(opts: Options, progress: Progress, started: float) -> Result:
     engine_code = cache_mod.engine_digest()
     inputs = input_digest(opts, engine_code) if opts.cache else ""
     previous = store.unchanged(opts.output, inputs) if opts.cache else None
-    if previous is not None:
-        progress("nothing changed")
+    if previous is not None:         # said once, by the caller's summary of the outputs
         return Result(outputs=sorted(previous[0]), warnings=previous[1],
                       seconds=time.perf_counter() - started, unchanged=True)
 

@@ -27,9 +27,12 @@ def reporter(quiet: bool):
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                   transient=False) as bar:
-        task = bar.add_task("reading content", total=None)
+        task = None         # shown from the first step: a build with nothing to do has none
 
         def live(msg: str, done: int | None = None, total: int | None = None) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task(msg, total=None)
             if total:
                 bar.update(task, description=msg, completed=done, total=total)
             else:

@@ -398,6 +398,21 @@ def test_watch_lists_the_saved_file_not_the_copy_renamed_onto_it(tmp_path, capsy
     assert runs == [None, [str(chapter)]]
     assert [l for l in capsys.readouterr().out.splitlines() if l.startswith("changed")] == \
         [f"changed: {chapter}"]
+
+
+def test_a_build_with_nothing_to_do_says_so_once(book_copy, tmp_path, capsys, monkeypatch):
+    """A build with nothing changed said "nothing changed" as its step, then again in
+    its summary."""
+    from studyguide import cache
+    monkeypatch.setattr(cache.Cache, "unchanged",
+                        lambda self, output, inputs: ([output / "a.pdf"], []))
+    assert cli.main(["build", str(book_copy), "--output", str(tmp_path / "out"),
+                     "--cache", str(tmp_path / "cache")]) == 0
+    said = capsys.readouterr()
+    assert (said.out + said.err).count("nothing changed") == 1, said
+    assert said.out.startswith("nothing changed: 1 file(s) in ")
+
+
 def test_output_names_part_words_at_a_dash_or_slash():
     """The outputs' name parts the words a dash or a slash parts ("…-1789-1799", it was
     "…-17891799"); an id's slug, pandoc's, still runs them together."""
