@@ -912,3 +912,27 @@ def test_a_range_of_numbers_is_never_parted_at_its_dash(book_copy, tmp_path):
                            check=True).stdout.replace("\u2060", "").splitlines()
     assert not [line for line in lines if re.search(r"\d–$", line.strip())], lines
     assert [line for line in lines if line.strip().endswith("acid–")], lines
+
+
+@pytest.mark.parametrize("sheet", ["print.css", "handout.css"])
+def test_a_long_lead_is_not_taken_to_the_next_page_with_a_table_kept_whole(tmp_path, sheet):
+    """A heading, a paragraph of five lines and a table kept whole: where the table did
+    not fit, the paragraph, chained to it by the rule that keeps a short lead with what
+    follows, went to the next page with the heading, and left the page before it half
+    empty. Only a lead shorter than the three lines a heading keeps is chained now."""
+    from studyguide.writers import pdf
+    rows = "".join(f"<tr><td>Row {k}</td><td>a cell</td></tr>" for k in range(1, 13))
+    lead = ("Buyers respond to prices in predictable ways, and economists study those "
+            "responses with schedules and curves, and with careful reasoning about what "
+            "changes and what stays the same.")    # five lines: too few to part (3 + 3)
+    doc = lxml_html.document_fromstring(
+        f'<html><body><h2>Heading {{mm}}</h2><p>{lead}</p><table class="whole"><tbody>'
+        f"{rows}</tbody></table><h2>Short</h2><p>One line.</p><p>Next.</p></body></html>")
+    pdf.keep_short_leads(doc)
+    body = doc.find("body")
+    block = "".join(lxml_html.tostring(el, encoding="unicode") for el in body)
+    assert block.count("keep-next") == 1 and '<p class="keep-next">One line.' in block
+    pages = swept_pages(tmp_path, block.replace("%7Bmm%7D", "{mm}"), range(10, 70, 3),
+                        (sheet,))
+    alone = [k for k, text in enumerate(pages) if not text]
+    assert not alone, (alone, pages)

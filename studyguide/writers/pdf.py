@@ -425,6 +425,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
         elif paper and height > COMPACT_TABLE_MM:
             figure.set("class", figure.get("class") + " compact")
     _print_addresses(doc)
+    keep_short_leads(doc)
     print_code(doc)
     _join_number_ranges(doc)
     # a picture's size in pixels, an attribute (as pandoc writes it): WeasyPrint reads
@@ -505,6 +506,24 @@ LONG_CODE = 16
 _CODE_BREAK = re.compile(r"(?<=[\w)\]])(?=(?:\.|/|::|->)[\w(])"
                          r"|(?<=[A-Za-z0-9]_)(?=[A-Za-z0-9])|(?<=[\w][(\[,])(?=[^\s)\],])")
 ZWSP = "\u200b"
+
+
+# A lead under a heading shorter than this (in characters) may take fewer lines than
+# the heading keeps under it (orphans: 3): about two lines of the measure
+SHORT_LEAD = 170
+
+
+def keep_short_leads(doc) -> None:
+    """A short paragraph or list under a heading carries what follows with it
+    (``.keep-next``, print.css), so that the heading keeps three lines under it. Only a
+    short one: a longer one keeps its three lines by itself, and chained to a table or a
+    figure kept whole it took its heading to the next page and left the page before it
+    half empty."""
+    for lead in doc.xpath('//*[self::h2 or self::h3][not(contains(concat(" ", @class, " "), '
+                          '" box-heading "))]/following-sibling::*[1]'
+                          '[self::p or self::ul or self::ol or self::dl]'):
+        if len(" ".join(lead.text_content().split())) < SHORT_LEAD:
+            lead.set("class", " ".join(filter(None, [lead.get("class"), "keep-next"])))
 
 
 def print_code(doc) -> None:
