@@ -936,3 +936,26 @@ def test_a_long_lead_is_not_taken_to_the_next_page_with_a_table_kept_whole(tmp_p
                         (sheet,))
     alone = [k for k, text in enumerate(pages) if not text]
     assert not alone, (alone, pages)
+
+
+def test_a_numbered_code_line_that_wraps_starts_beside_its_number(tmp_path):
+    """A numbered, indented line too long for the measure printed its number and indent
+    alone on a row, its text from the next: WeasyPrint broke at the end of Pygments'
+    span of white space. It breaks inside the line's text, under its start."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.mdext import highlight_code
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    code = ('def khwarizmi(b, c):\n    """Solve x^2 + b*x = c for b, c > 0 '
+            '(al-Khwarizmi, type 4)."""\n    root = sqrt(square + c)\n')
+    doc = lxml_html.document_fromstring("<html><body>" + highlight_code(
+        code, "python", "", {}, None, classes=["numberLines"]) + "</body></html>")
+    pdf.print_code(doc)
+    out = tmp_path / "code.pdf"
+    HTML(string=pdf.spaces_into_inlines(lxml_html.tostring(doc, encoding="unicode"))).write_pdf(
+        out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+                          CSS(string="@page { size: A4; margin: 22mm 58mm 24mm 30mm; }")])
+    lines = [s.strip() for s in subprocess.run(["pdftotext", "-layout", str(out), "-"],
+             capture_output=True, text=True, check=True).stdout.splitlines() if s.strip()]
+    assert re.match(r'2\s+"""Solve', lines[1]) and re.match(r"3\s+root", lines[3]), lines

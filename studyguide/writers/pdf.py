@@ -528,7 +528,12 @@ def keep_short_leads(doc) -> None:
 
 def print_code(doc) -> None:
     """Code as print sets it: long code breaks at its punctuation, and a block's line
-    too long for the measure goes on indented under its start."""
+    too long for the measure goes on indented under its start. Pygments' spans of white
+    space are plain text: WeasyPrint, finding the token after one too long for the line,
+    broke at the span's end, and left a line's number alone with its indent
+    (``spaces_into_inlines`` moves a space before a span into it)."""
+    for space in doc.xpath('//code//span[@class="w"]'):
+        space.drop_tag()
     _code_breaks(doc)
     _code_lines(doc)
 
