@@ -295,8 +295,54 @@ def test_web_and_mail_addresses_are_printed_after_their_links_text(book_copy, tm
 
 
 def lxml_text(html: str) -> str:
+    """An HTML document's text as print shows it: without the zero-width spaces that
+    let code and web addresses break (writers/pdf.py), which are drawn as nothing."""
     from lxml import html as lxml_html
-    return lxml_html.document_fromstring(html).text_content()
+    return lxml_html.document_fromstring(html).text_content().replace("\u200b", "")
+
+
+ADDRESSES = """
+| Style | Manual | Publisher | Online | Edition | Year |
+|-------|--------|-----------|--------|---------|------|
+| Chicago | [the manual](https://www.chicagomanualofstyle.org "Online") | University of Chicago Press | <https://www.chicagomanualofstyle.org/home.html> | 18th | 2024 |
+| APA | [the manual](https://apastyle.apa.org) | American Psychological Association | <https://apastyle.apa.org/products/publication-manual-7th-edition> | 7th | 2020 |
+
+Table: Two manuals online
+
+[Grafton](https://example.org)'s book, [the Graftons](https://example.org/b)' books and the
+[Zotero](https://www.zotero.org)-based tools.
+"""
+
+
+def test_a_links_address_follows_its_word_and_breaks_at_its_punctuation(book_copy, tmp_path):
+    """Print set a link's address between its text and the rest of its word, "Grafton
+    (https://example.org)’s book": it follows the word, as a reader writes it. In a
+    narrow column an address broke letter by letter ("www.chicag" / "omanualofst" /
+    "yle.org"): it breaks at its punctuation, as the Chicago Manual breaks one."""
+    from weasyprint import HTML
+
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    chapter = add_to_chapter(book_copy, ADDRESSES)
+    rb, _ = render_clean(book_copy)
+    doc = next(d for d in rb.docs if d.path == chapter)
+    out = tmp_path / "ch.pdf"
+    HTML(string=pdf.part_sources(rb, False, "A4")[doc.id], base_url=str(book_copy)).write_pdf(out)
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "Grafton’s (https://example.org) book, the Graftons’ (https://example.org/b) " \
+           "books and the Zotero-based (https://www.zotero.org) tools." in text, text
+    # an address is parted only between its punctuation and its letters: no piece of
+    # a name between two dots or slashes ("chicag") is printed
+    addresses = re.findall(r"https://[^\s)>\"]+", ADDRESSES)
+    runs = {r for a in addresses for r in re.findall(r"[^\W_]+", a)}
+    words = set(re.findall(r"[^\W_]+", re.sub(r"https://[^\s)>\"]+", "", ADDRESSES)))
+    printed = [r for page in words_by_page(out) for _, _, w in page[2]
+               for r in re.findall(r"[^\W_]+", w)]
+    assert "chicagomanualofstyle" in printed, printed
+    cut = [r for r in printed if len(r) > 2 and r not in runs and any(r in a for a in runs)
+           and not any(r in w for w in words)]      # (not a hyphenated word's piece)
+    assert not cut, cut
 
 
 def test_a_long_word_in_a_narrow_column_is_hyphenated(tmp_path):

@@ -475,10 +475,18 @@ def _bare(address: str) -> str:
     return re.sub(r"^www\.", "", address, flags=re.I).rstrip("/").lower()
 
 
+# the rest of the word a link's text ends, in the text after the link: "’s" of
+# "[Grafton](…)'s", the "-based" of "[Zotero](…)-based", a plural's "s’"
+_WORD_ON = re.compile(r"(?:\w|[’'\-\u2010](?=\w))*[’']?")
+
+
 def _print_addresses(doc) -> None:
     """On paper a link cannot be followed: a link to a web or mail address whose text is
-    not the address itself is followed by the address in brackets (``span.address``,
-    which breaks anywhere rather than run into the margin)."""
+    not the address itself is followed by the address in brackets (``span.address``),
+    after the word the link ends ("Grafton’s (https://…) book", not "Grafton (…)’s").
+    An address breaks at its punctuation (``_break_long``), as the Chicago Manual breaks
+    one, and inside a piece only where the piece is wider than its line (print.css):
+    free to break anywhere, it broke letter by letter in a narrow table's column."""
     for a in doc.xpath('//a[starts-with(@href, "http:") or starts-with(@href, "https:") '
                        'or starts-with(@href, "mailto:")]'):
         href = a.get("href")
@@ -488,22 +496,26 @@ def _print_addresses(doc) -> None:
         if not shown or _bare(text) == _bare(shown) or _bare(shown) in _bare(text):
             if _bare(text) == _bare(shown):    # the address is the text: set as one
                 a.set("class", " ".join(filter(None, [a.get("class"), "address"])))
+                _break_long(a)
             continue
         address = etree.Element("span", {"class": "address"})
         address.text = shown
-        address.tail = ")" + (a.tail or "")
-        a.tail = " ("
+        _break_long(address)
+        word = _WORD_ON.match(a.tail or "").group()
+        address.tail = ")" + (a.tail or "")[len(word):]
+        a.tail = word + " ("
         a.addnext(address)
 
 
-# Where a long piece of code may break at a line's end when it must (print has no
-# horizontal scroll): before a dot, a slash, "::" or "->", and after an underscore, an
-# opening bracket or a comma, each between two of the code's characters, as the Chicago
-# Manual breaks a web address. A zero-width space marks each: it is drawn as nothing and
-# not copied with the text. Only a run of at least LONG_CODE characters without a space
-# gets them; shorter ones move to the next line whole.
+# Where a long piece of code, or a web address, may break at a line's end when it must
+# (print has no horizontal scroll): after a double slash, before a dot, a slash, "::" or
+# "->", and after an underscore, an opening bracket or a comma, each between two of the
+# code's characters, as the Chicago Manual breaks a web address. A zero-width space
+# marks each: it is drawn as nothing and not copied with the text. Only a run of at
+# least LONG_CODE characters without a space gets them; shorter ones move to the next
+# line whole.
 LONG_CODE = 16
-_CODE_BREAK = re.compile(r"(?<=[\w)\]])(?=(?:\.|/|::|->)[\w(])"
+_CODE_BREAK = re.compile(r"(?<=[\w)\]])(?=(?:\.|/|::|->)[\w(])|(?<=\w://)(?=\w)"
                          r"|(?<=[A-Za-z0-9]_)(?=[A-Za-z0-9])|(?<=[\w][(\[,])(?=[^\s)\],])")
 ZWSP = "\u200b"
 
@@ -546,24 +558,28 @@ def _code_breaks(doc) -> None:
     for code in doc.iter("code"):
         if code.getparent() is not None and code.getparent().tag == "code":
             continue
-        slots = list(_text_slots(code))
-        texts = [getattr(el, attr) or "" for el, attr in slots]
-        whole = "".join(texts)
-        if len(whole) < LONG_CODE:
-            continue
-        cuts = [m.start() for run in re.finditer(r"\S{%d,}" % LONG_CODE, whole)
-                for m in _CODE_BREAK.finditer(whole, run.start(), run.end())
-                if run.start() < m.start() < run.end()]
-        if not cuts:
-            continue
-        at = 0
-        for (el, attr), text in zip(slots, texts):
-            own = [c - at for c in cuts if at <= c < at + len(text)]
-            at += len(text)
-            for c in reversed(own):
-                text = text[:c] + ZWSP + text[c:]
-            if own:
-                setattr(el, attr, text)
+        _break_long(code)
+
+
+def _break_long(el) -> None:
+    """Zero-width spaces at the break opportunities (``_CODE_BREAK``) of each run of
+    ``LONG_CODE`` characters or more without a space in ``el``'s text."""
+    slots = list(_text_slots(el))
+    texts = [getattr(slot, attr) or "" for slot, attr in slots]
+    whole = "".join(texts)
+    if len(whole) < LONG_CODE:
+        return
+    cuts = [m.start() for run in re.finditer(r"\S{%d,}" % LONG_CODE, whole)
+            for m in _CODE_BREAK.finditer(whole, run.start(), run.end())
+            if run.start() < m.start() < run.end()]
+    at = 0
+    for (slot, attr), text in zip(slots, texts):
+        own = [c - at for c in cuts if at <= c < at + len(text)]
+        at += len(text)
+        for c in reversed(own):
+            text = text[:c] + ZWSP + text[c:]
+        if own:
+            setattr(slot, attr, text)
 
 
 def _hanging(line: str) -> str:
