@@ -7,7 +7,7 @@ import subprocess
 import pikepdf
 import pytest
 
-from studyguide.writers import splice
+from studyguide.writers import fontfiles, splice
 from test_pagination import _fonts_by_face, _part, _pixels
 
 # 碳 and 氧: CJK, which no font installed for the tests has
@@ -133,3 +133,24 @@ def test_bad_book_fonts_are_errors_at_their_line(tmp_path, entry, message):
     load_book(book, report)
     line = len((book / "book.yaml").read_text().splitlines())
     assert [(d.line, d.message[:len(message)]) for d in report.errors] == [(line, message)]
+
+
+def test_faces_named_alike_with_other_programs_are_not_merged(tmp_path):
+    """WeasyPrint names the face it slants from upright DejaVu Sans, for Arabic that
+    the oblique lacks, as it names DejaVu Sans Oblique: merged with a part's real
+    oblique, the Latin italics printed upright, with wrong glyphs."""
+    sans = '<style>p { font-family: "DejaVu Sans" }</style>'
+    latin = _part(sans + "<p><i>Sci-ence</i></p>")
+    arabic = _part(sans + '<p lang="ar" dir="rtl"><i>كليلة</i> <i>ودمنة</i> <i>والمعنى</i></p>')
+    parts = [splice.PartPDF(latin), splice.PartPDF(arabic, pad_to_even=False)]
+    merged = splice.join(parts, 0)
+    separate = splice.join(parts, 0, share_fonts=False)
+    assert _pixels(merged, tmp_path, "merged") == _pixels(separate, tmp_path, "separate")
+    with pikepdf.open(io.BytesIO(merged)) as pdf:
+        names = {}
+        for page in pdf.pages:
+            for font in (page.obj.Resources.get("/Font") or {}).values():
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                names.setdefault(str(font.BaseFont), set()).add(
+                    fontfiles.postscript_name(descriptor.FontFile2.read_bytes()))
+    assert sorted(map(sorted, names.values())) == [["DejaVuSans"], ["DejaVuSans-Oblique"]], names

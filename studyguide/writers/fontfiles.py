@@ -41,7 +41,7 @@ def installed_fonts() -> dict[str, list[tuple[str, int]]]:
     return fonts
 
 
-def _postscript_name(program: bytes) -> str | None:
+def postscript_name(program: bytes) -> str | None:
     from fontTools.ttLib import TTFont
     try:
         name = TTFont(io.BytesIO(program), lazy=True)["name"].getDebugName(6)
@@ -75,7 +75,7 @@ def _installed(sample: bytes, own: set[int], used: set[int]):
     """The installed face the subset ``sample`` was made from: of the fonts of its
     PostScript name, the first of its flavour (CFF or TrueType) that has every glyph of
     ``used`` and the sample's glyphs ``own`` with the same advances; or None."""
-    name = _postscript_name(sample)
+    name = postscript_name(sample)
     theirs = _advances(sample, own)
     if not name or theirs is None:
         return None

@@ -10,7 +10,8 @@ CID font and map, and the separate subsets are no longer referenced (the save dr
 them). The merged program is a new subset of the installed font (``fontfiles``), made
 the same way whichever subsetter WeasyPrint had, for a face of one part too, so that
 the bytes do not depend on it; where the installed font cannot be used, fontTools puts
-the subsets' glyphs together.
+the subsets' glyphs together. A face is one font program: parts that name a face
+alike but embed different fonts (``_program_name``) keep them apart.
 
 A face is left as it is when its subsets are not of the kind this understands
 (CFF-flavoured OpenType or TrueType, Identity-H, simple /W and /ToUnicode) or do not
@@ -43,13 +44,14 @@ def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "",
     ``spread`` computes the merged programs (``_merged_program`` calls, which only take
     bytes and sets, with a cost: their size), in other processes if it likes; by
     default they are made here."""
-    faces: dict[str, list[pikepdf.Object]] = defaultdict(list)
+    faces: dict[tuple[str, str | None], list[pikepdf.Object]] = defaultdict(list)
     seen = set()
     for font in _type0_fonts(pdf):
         if font.objgen not in seen:
             seen.add(font.objgen)
-            faces[str(font.BaseFont).split("+", 1)[-1]].append(font)
+            faces[str(font.BaseFont).split("+", 1)[-1], _program_name(font)].append(font)
     merges = [m for m in (_Face.read(fonts) for fonts in faces.values()) if m is not None]
+    _distinct_names(merges)
     for m in merges:
         m.key = digest("merged font", salt, m.cff, [s.read_raw_bytes() for s in m.streams],
                        [sorted(u) for u in m.used], any(m.missing))
@@ -92,6 +94,35 @@ def _type0_fonts(pdf: pikepdf.Pdf):
                 yield font
         for xobject in (resources.get("/XObject") or {}).values():
             stack.append(xobject.get("/Resources"))
+
+
+def _program_name(font) -> str | None:
+    """The PostScript name of the font program a font embeds. WeasyPrint names a font
+    by the face it asked for: a face it slants from the upright one, for letters the
+    oblique lacks (Arabic in DejaVu Sans Oblique), is named as the oblique is, with the
+    upright's program. Parts that name a face alike may so embed different fonts, which
+    are never merged."""
+    try:
+        descriptor = font.DescendantFonts[0].FontDescriptor
+        stream = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
+        return fontfiles.postscript_name(stream.read_bytes()) if stream is not None else None
+    except (AttributeError, IndexError, KeyError, TypeError, pikepdf.PdfError):
+        return None
+
+
+def _distinct_names(merges: list["_Face"]) -> None:
+    """A merged face that would carry another's name (the same subset tag and face: the
+    same font asked for, another font embedded) gets a tag of its own, made from its
+    program's name."""
+    taken: set[str] = set()
+    for m in merges:
+        name = str(m.fonts[0].BaseFont)
+        if name in taken:
+            face = name.split("+", 1)[-1]
+            seed = digest("subset tag", name, _program_name(m.fonts[0]))
+            name = "/" + "".join(chr(65 + int(c, 16) % 26) for c in seed[:6]) + "+" + face
+        taken.add(name)
+        m.base_font = Name(name)
 
 
 def _missing_codes(font) -> set[int] | None:
@@ -268,6 +299,7 @@ class _Face:
         self.cff = self.key_name == "/FontFile3"
         self.key = ""
         self.data: bytes | None = None
+        self.base_font = fonts[0].BaseFont
 
     @classmethod
     def read(cls, fonts: list[pikepdf.Object]) -> "_Face | None":
@@ -325,7 +357,7 @@ class _Face:
             font.DescendantFonts = Array([cid])
             font.ToUnicode = to_unicode if not missing else \
                 pdf.make_indirect(_cmap_stream(pdf, {**self.unicode, **missing}))
-            font.BaseFont = fonts[0].BaseFont
+            font.BaseFont = self.base_font
 
 
 def _width_array(widths: dict[int, object]) -> Array:
