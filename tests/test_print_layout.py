@@ -1005,3 +1005,28 @@ def test_a_numbered_code_line_that_wraps_starts_beside_its_number(tmp_path):
     lines = [s.strip() for s in subprocess.run(["pdftotext", "-layout", str(out), "-"],
              capture_output=True, text=True, check=True).stdout.splitlines() if s.strip()]
     assert re.match(r'2\s+"""Solve', lines[1]) and re.match(r"3\s+root", lines[3]), lines
+
+
+@pytest.mark.parametrize("sheets, section", [
+    (("print.css",), '<section class="questions"><h2>Review questions</h2>{}</section>'),
+    (("handout.css",), '<section class="questions"><h2>Review questions</h2>{}</section>'),
+    (("handout.css", "worksheet.css"),
+     '<section class="ws-questions"><h2>Review questions</h2>{}</section>')])
+def test_a_questions_number_stands_on_its_type_labels_line(tmp_path, sheets, section):
+    """A question's number sat about 2 pt below the line of its type's label ("1." under
+    "○ RECALL (2 MARKS)"): the number was in the text's size, the label smaller."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    items = "".join(f'<li class="question {kind}"><p class="question-type">{kind.title()} <span '
+                    f'class="marks">(2 marks)</span></p><p>State the law.</p></li>'
+                    for kind in ("recall", "analysis"))
+    out = tmp_path / "q.pdf"
+    HTML(string=f'<html lang="en"><body>{section.format("<ol>" + items + "</ol>")}</body>'
+                "</html>").write_pdf(out, stylesheets=[
+                    CSS(root / "styles" / s) for s in ("base.css", *sheets)] + [
+                    CSS(string="@page { size: A5; margin: 15mm; }")])
+    html = subprocess.run(["pdftotext", "-bbox", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    base = {w: float(y) for y, w in re.findall(r'yMax="([\d.]+)">([^<]+)</word>', html)}
+    for number, label in (("1.", "RECALL"), ("2.", "ANALYSIS")):
+        assert abs(base[number] - base[label]) < 0.6, (number, base)
