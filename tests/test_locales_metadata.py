@@ -848,6 +848,72 @@ def test_an_arabic_books_key_terms_are_read_from_the_right(tmp_path):
     assert third[0] == pytest.approx(first[0], abs=1) and third[1] > first[1], at
 
 
+def laid_out(book: Path, part: str = "ch01") -> list:
+    """The boxes of a part of the book as print lays them out, in the order of the
+    text."""
+    from weasyprint import HTML
+
+    from studyguide.writers import pdf
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    pages = HTML(string=pdf.part_sources(rb, False, "A4")[part],
+                 base_url=str(book)).render().pages
+    return [b for page in pages for b in page._page_box.descendants()]
+
+
+def test_a_passage_in_the_other_direction_has_its_own_sides(tmp_path):
+    """An English passage (dir="ltr") in an Arabic book has its quotation bar, its lists'
+    indent and its heading on the left, an Arabic one (dir="rtl") in an English book on
+    the right: the right-to-left sides were set on every element of an Arabic book, and
+    on none of an English one. A task's checkbox keeps its space from the text on the
+    text's side (in Arabic it touched it)."""
+    def sides(boxes, tag, nth=0):
+        box = [b for b in boxes if b.element_tag == tag][nth]
+        return {"bar": (box.border_left_width, box.border_right_width),
+                "padding": (box.padding_left, box.padding_right),
+                "margin": (box.margin_left, box.margin_right)}
+
+    passage = """\
+        نص.
+
+        - [ ] اقرأ صفحة العنوان.
+
+        > اقتباس.
+
+        ::: {lang=en dir=ltr}
+        ## An English heading
+
+        > "We ought not to be ashamed of appreciating the truth."
+
+        - [ ] read the title page
+
+        1. first
+        :::
+        """
+    arabic = laid_out(write_book(tmp_path / "ar", {
+        "title": "كتاب تجريبي", "language": "ar",
+        "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a06"},
+        "---\ntitle: فصل\n---\n\n" + textwrap.dedent(passage)))
+    quote, english = sides(arabic, "blockquote"), sides(arabic, "blockquote", 1)
+    assert quote["bar"][0] == 0 < quote["bar"][1] and quote["padding"][0] == 0, quote
+    assert english["bar"][1] == 0 < english["bar"][0] and english["padding"][1] == 0, english
+    task, english_task = sides(arabic, "input"), sides(arabic, "input", 1)
+    assert task["margin"][1] == 0 < task["margin"][0], task
+    assert english_task["margin"][0] == 0 < english_task["margin"][1], english_task
+    numbered = sides(arabic, "ol")
+    assert numbered["padding"][1] == 0 < numbered["padding"][0], numbered
+    heading = next(b for b in arabic if b.element_tag == "h2")
+    line = heading.children[0]
+    assert line.children[0].position_x == pytest.approx(heading.content_box_x()), line
+    english = laid_out(write_book(tmp_path / "en", {
+        "title": "A test", "language": "en",
+        "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a07"},
+        "---\ntitle: One\n---\n\n::: {lang=ar dir=rtl}\n> اقتباس.\n\n- أول\n:::\n"))
+    quote, items = sides(english, "blockquote"), sides(english, "ul")
+    assert quote["bar"][0] == 0 < quote["bar"][1], quote
+    assert items["padding"][0] == 0 < items["padding"][1], items
+
+
 def test_a_hebrew_timeline_figure_reads_right_to_left_in_print(tmp_path):
     """WeasyPrint draws an SVG text's letters in the order they are written: a generated
     figure's Hebrew lines are given to it in visual order, so that they read as written
