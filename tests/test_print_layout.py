@@ -1030,3 +1030,27 @@ def test_a_questions_number_stands_on_its_type_labels_line(tmp_path, sheets, sec
     base = {w: float(y) for y, w in re.findall(r'yMax="([\d.]+)">([^<]+)</word>', html)}
     for number, label in (("1.", "RECALL"), ("2.", "ANALYSIS")):
         assert abs(base[number] - base[label]) < 0.6, (number, base)
+
+
+def test_an_appendix_opens_without_a_running_head(tmp_path):
+    """A chapter's opening page has no running head; an appendix's (the glossary, the
+    bibliography, the index…) repeated its own title above it."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    text = "<p>" + "A line of the chapter's text that runs on. " * 40 + "</p>"
+    html = ('<html lang="en"><body data-book-title="Book"><section class="chapter">'
+            '<div class="chapter-head"><h1 class="chapter-title" data-running="One">One</h1>'
+            f"</div>{text * 3}</section>"
+            '<section class="apparatus glossary"><h1 class="chapter-title" '
+            f'data-running="Glossary">Glossary</h1>{text * 3}</section></body></html>')
+    out = tmp_path / "heads.pdf"
+    HTML(string=html).write_pdf(out, stylesheets=[
+        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css")])
+    html = subprocess.run(["pdftotext", "-bbox", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = [re.findall(r'yMax="([\d.]+)">([^<]+)</word>', page)
+             for page in html.split("<page ")[1:]]
+    heads = [[w for y, w in words if float(y) < 22 * MM] for words in pages]
+    opening = next(k for k, words in enumerate(pages) if ("Glossary" in [w for _, w in words]))
+    assert heads[opening] == [], heads
+    assert heads[opening + 1] and heads[1], heads       # the pages after carry theirs
