@@ -49,9 +49,9 @@ def cover_png(meta: Metadata) -> bytes:
     rtl = meta.direction == "rtl"
     serif, sans = ("DejaVu Sans", "DejaVu Sans") if rtl else \
         ("Linux Libertine O", "Linux Biolinum O")
-    if meta.kicker:
+    if meta.title_kicker:       # (none that the title or subtitle repeats)
         kicker = _font(sans, 46)
-        _centered(draw, 200, meta.kicker.upper(), kicker, 255)
+        _centered(draw, 200, meta.title_kicker.upper(), kicker, 255)
     title = _font(serif, 96, "Bold")
     y = 640
     for line in textwrap.wrap(meta.title, 20):
@@ -62,7 +62,8 @@ def cover_png(meta: Metadata) -> bytes:
         for line in textwrap.wrap(meta.subtitle, 34):
             y = _centered(draw, y, line, sub, 0) + 26
     small = _font(sans, 44)
-    _centered(draw, HEIGHT - 300, ", ".join(meta.authors), small, 0)
+    _centered(draw, HEIGHT - 300, (meta.labels.get("comma", ",") + " ").join(meta.authors),
+              small, 0)
     edition = meta.labels.get("edition_n", "{edition}").format(edition=meta.edition)
     _centered(draw, HEIGHT - 220, f"{edition} · {meta.date.year}", small, 0)
     out = io.BytesIO()

@@ -627,6 +627,36 @@ def test_no_second_full_stop_after_a_date_or_label_ending_in_one(tmp_path):
     assert "Издание 1-е, 17.февраля.2026. Изд. для уч." in front and ".." not in front
 
 
+def test_the_lists_the_theme_joins_take_the_languages_comma(tmp_path):
+    """Arabic separates a list's items with "،": the title page's authors and editors,
+    the copyright page's edition and date and an index entry's pages were joined with a
+    Latin comma ("سلمى الراوي, يوسف العاني", "الطبعة 1, 4 ديسمبر 2026.", "13, 23, 25")."""
+    from studyguide import theme
+    from studyguide.writers.pdf import front_source, index_source
+    book = write_book(tmp_path / "ar", {
+        "title": "كتاب تجريبي", "language": "ar", "date": "2026-12-04",
+        "authors": ["سلمى الراوي", "يوسف العاني", "هدى سعيد"],
+        "editors": ["نادية الحسني", "علي كريم"],
+        "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a09"},
+        "---\ntitle: فصل\n---\n\nبغداد مدينة.\n\nفي بغداد بيت.\n\nوعادت بغداد.\n")
+    (book / "data").mkdir()
+    (book / "data" / "index.yaml").write_text("- heading: بغداد\n", encoding="utf-8")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    front = " ".join(lxml_html.document_fromstring(
+        front_source(rb, False, "A4", {})).text_content().split())
+    assert "سلمى الراوي، يوسف العاني، هدى سعيد" in front, front
+    assert "نادية الحسني، علي كريم" in front, front
+    assert "الطبعة 1، 4 ديسمبر 2026." in front.replace("\u00a0", " "), front
+    epub = theme.render("epub/copyright.html", meta=rb.book.meta, front=rb.front)
+    assert "الطبعة 1، 4" in epub and "," not in epub.split("<p>", 1)[-1], epub
+    anchors = [a for _, a in rb.index[0]["refs"]]
+    pages = dict(zip(anchors, ["13", "23", "25"]))
+    index = lxml_html.document_fromstring(index_source(rb, False, "A4", pages, pages))
+    entry = " ".join(index.xpath("//section[@id='index']//li")[0].text_content().split())
+    assert entry == "بغداد 13، 23، 25", entry
+
+
 def test_index_see_is_printed_as_written(tmp_path):
     from studyguide.writers.pdf import index_source
 
@@ -984,6 +1014,14 @@ def test_a_kicker_the_subtitle_repeats_is_printed_once_in_both_outputs(tmp_path)
         doc = lxml_html.document_fromstring(html)
         assert not doc.xpath('//*[contains(@class, "title-kicker")]'), html
         assert doc.xpath('//*[contains(., "Study guide to a language reborn")]')
+    # nor on the EPUB's cover picture, drawn as it is without a kicker
+    import dataclasses
+
+    from studyguide.cover import cover_png
+    meta = rb.book.meta
+    assert cover_png(meta) == cover_png(dataclasses.replace(meta, kicker=""))
+    assert cover_png(dataclasses.replace(meta, subtitle="Another")) != \
+        cover_png(dataclasses.replace(meta, subtitle="Another", kicker=""))
 
 
 @pytest.mark.parametrize("language, table, section, title", [
