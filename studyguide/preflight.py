@@ -745,10 +745,14 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         # the text block: they mark its edges on every page, where a short handout has
         # few full lines
         margins = [ln for p in hand for ln in p.head + p.foot]
-        rights = _edges([ln.x1 for ln in full + margins])
+        # a handout's running head is the book's title at the left edge and the
+        # chapter's at the right, on every page: its ends are the edges on one page too
+        # (where three lines of the same words may end short of it)
+        spans = [ln for p in hand for ln in p.head] if one_sided else []
+        rights = _edges([ln.x1 for ln in full + margins]) + [ln.x1 for ln in spans]
         # the left edge is where any three lines start: a handout (or a short book)
         # whose full lines are all in lists has its headings at the margin
-        lefts = _edges([ln.x0 for ln in lines + margins])
+        lefts = _edges([ln.x0 for ln in lines + margins]) + [ln.x0 for ln in spans]
         if not rights or not lefts:
             continue
         right, left = max(rights), min(lefts)

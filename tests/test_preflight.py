@@ -624,6 +624,31 @@ def test_overflow_of_a_one_sided_handout(tmp_path):
         [("overflow", 2)]
 
 
+def test_a_one_page_handouts_edge_is_its_running_heads(tmp_path):
+    """A one-page handout whose three questions read alike end short of the margin on
+    the same point, and a fourth, longer, ends inside it: the three were taken for the
+    text block's edge, and the fourth for a line past it. The running head, the book's
+    title at the left edge and the chapter's at the right, marks the edges; a line that
+    does run past the right one is still found."""
+    from weasyprint import HTML
+    head = HEAD.replace('@top-left { content: "Running head"; font: italic 9pt "Linux '
+                        'Libertine O"; }', '@top-left { content: "Mini Market"; font: italic '
+                        '9pt "Linux Libertine O"; } @top-right { content: "Demand"; font: '
+                        'italic 9pt "Linux Libertine O"; }').replace("@page :first", "@page x")
+    assert head != HEAD
+    question = ("<p style='text-align: left'>{}Essay number {}. To what extent do price "
+                "ceilings help consumers? Use a diagram.</p>")
+    body = "".join(question.format("", n) for n in range(2, 5)) + \
+        question.format("Using Section 1.1, “The law of demand”, ", 1)
+    path = tmp_path / "sheet.pdf"
+    HTML(string=head + body + "</body></html>").write_pdf(path)
+    assert checks(path, one_sided=True) == []
+    wide = ("<p style='white-space: nowrap'>A line that runs on past the margin of the "
+            "text block and out into the white space beside it, far too long</p>")
+    HTML(string=head + body + wide + "</body></html>").write_pdf(path)
+    assert checks(path, one_sided=True) == ["overflow"]
+
+
 TABLES_CHAPTER = """---
 title: Presenting Data in Tables
 summary: >
