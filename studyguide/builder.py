@@ -125,6 +125,11 @@ def _preflight_job(data: bytes, name: str, names: frozenset, labels: list[str] |
                                one_sided=one_sided, tables=tables)
 
 
+def _glyphs_job(data: bytes, name: str, labels: list[str] | None, sources) -> list:
+    from .writers import fontfiles
+    return fontfiles.glyph_findings(data, str(Path(name)), labels, sources)
+
+
 def page_places(rb: RenderedBook) -> dict[str, tuple | None]:
     """The source file and line of each anchor an edition's pages may start with, for
     the preflight to place its findings (``preflight.page_sources``): every id's
@@ -740,7 +745,7 @@ class Outputs:
                   for tid, t in self.rb.targets.items()
                   if t.kind == "table" and t.label and tid in self.rb.id_lines}
         places = page_places(self.rb)
-        whole, split, found = [], [], []
+        whole, split, glyphs, found = [], [], [], []
         editions = {name: ed for name, ed in self.editions if name}
         docs = {job.name: (self.rb.docs + self.rb.back)[job.task.args[1]] for job in self.handouts}
         for name, data in sorted(results.items()):
@@ -760,6 +765,9 @@ class Outputs:
                                    sorted(names), labels, sources, one_sided,
                                    sorted(tables.items()))
             check = (rel, names, labels, sources, one_sided, tables)
+            glyphs.append(Task(_glyphs_job, (data, rel, labels, sources),
+                               key=cache_mod.digest("glyphs", self.engine, key),
+                               cost=len(data) / 8))
             pages = 0 if self.scheduler.cached(key) else page_count(data)
             if pages > READ_PAGES:
                 split.append((key, check, data))
@@ -769,12 +777,14 @@ class Outputs:
         if fresh:
             self.progress(f"preflight of {fresh} PDF(s)")
         done = self.scheduler.submit_all(
-            whole + [Task(_preflight_keys, (data,), cost=len(data) / 8) for *_, data in split], "")
-        for result in gather(done[:len(whole)]):
+            whole + [Task(_preflight_keys, (data,), cost=len(data) / 8) for *_, data in split]
+            + glyphs, "")
+        for result in gather(done[:len(whole)] + done[len(done) - len(glyphs):]):
             found += result
         checks = [Task(_preflight_check, (pages, *check), key=key, local=True)
                   for (key, check, _), pages in zip(split, self.read_pages(
-                      [data for *_, data in split], gather(done[len(whole):])))]
+                      [data for *_, data in split],
+                      gather(done[len(whole):len(done) - len(glyphs)])))]
         for result in gather(self.scheduler.submit_all(checks, "")):
             found += result
         return found

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 
 import pikepdf
@@ -154,3 +155,41 @@ def test_faces_named_alike_with_other_programs_are_not_merged(tmp_path):
                 names.setdefault(str(font.BaseFont), set()).add(
                     fontfiles.postscript_name(descriptor.FontFile2.read_bytes()))
     assert sorted(map(sorted, names.values())) == [["DejaVuSans"], ["DejaVuSans-Oblique"]], names
+
+
+def test_glyphs_that_are_not_their_characters_are_found_in_a_pdf():
+    """WeasyPrint embeds the Arabic it slants from upright DejaVu Sans with DejaVu Sans
+    Oblique's program (which has no Arabic): the check reads the PDF, compares each
+    glyph with the text it stands for, and finds them; joining forms, ligatures, small
+    capitals, old-style figures, mirrored brackets and Libertine's contextual "f" are
+    their characters' glyphs."""
+    sans = '<style>p { font-family: "DejaVu Sans" }</style>'
+    bad = _part(sans + '<p lang="ar" dir="rtl">نص <i>Greek Thought, 2nd–4th</i> ثم '
+                '<i>كليلة ودمنة</i></p>')
+    assert [(w.page, w.face, w.text, w.missing) for w in fontfiles.wrong_glyphs(bad)] == \
+        [(1, "DejaVu-Sans-Oblique", "كليلة ودمنة", False)]
+    good = _part(
+        LIBERTINE + '<style>.d { font-family: "DejaVu Sans" }</style>'
+        '<p>Sozialwissenschaft für Cliff’s office, <span style="font-variant: small-caps">'
+        'Small caps</span> <span style="font-variant-numeric: oldstyle-nums">1905</span> '
+        '<i>fi ffl ß</i></p><p class="d" lang="ar" dir="rtl">(كليلة ودمنة) «لا» الأجذار '
+        'زِدها</p><p class="d" lang="he" dir="rtl"><i>שָׁלוֹם (עולם)</i></p>')
+    assert fontfiles.wrong_glyphs(good) == []
+
+
+def test_the_preflight_warns_of_wrong_glyphs_at_their_line(book_copy, tmp_path):
+    """DejaVu Sans Mono Oblique has no check mark: in a code comment's italics WeasyPrint
+    drew it with a glyph of the oblique's program that is not one, with no warning."""
+    from conftest import add_to_chapter, run_build
+    chapter = add_to_chapter(book_copy, "```python\ntotal = 1  # counted ✓ and done\n```")
+    line = chapter.read_text(encoding="utf-8").splitlines().index(
+        "total = 1  # counted ✓ and done") + 1
+    result = run_build("--content", str(book_copy), "--output", str(tmp_path / "out"),
+                       "--edition", "student", "--no-handouts", "--format", "pdf",
+                       "--cache", str(tmp_path / "c"), "-q")
+    assert result.returncode == 0, result.stderr
+    found = [w for w in result.stderr.splitlines() if w.endswith("[glyphs]")]
+    assert len(found) == 1 and re.fullmatch(
+        rf".*/chapters/02-second\.md:{line}: warning: [\w-]+-student-a4\.pdf, page \d+ "
+        r"\(p\. \d+\): “# counted ✓ and done” prints ✓ \(U\+2713\) with glyphs of other "
+        r"characters .* \[glyphs\]", found[0]), result.stderr

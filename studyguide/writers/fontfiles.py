@@ -11,12 +11,17 @@ draws. The installed font is found by the PostScript name the subset carries
 (fontconfig's ``fc-list``), and taken only if it has the subset's glyphs with the same
 advances. Where it cannot be found (a font the book brings itself, say), ``subset``
 returns None and the caller keeps WeasyPrint's subsets or merges them (``fontmerge``).
+
+The installed font also tells whether a PDF prints what it says (``wrong_glyphs``, a check
+of the print preflight): each glyph must be one its text reaches in the font.
 """
 from __future__ import annotations
 
 import io
 import subprocess
+import unicodedata
 from functools import lru_cache
+from typing import NamedTuple
 
 # the tables WeasyPrint drops from the fonts it embeds (weasyprint.pdf.fonts)
 DROP_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH",
@@ -125,3 +130,239 @@ def subset(sample: bytes, own: set[int], used: set[int], missing: bool) -> bytes
         return None
     return _hb_subset(hb.Face(hb.Blob(kept)), range(max(used) + 1),
                       flags | hb.SubsetFlags.NO_HINTING | notdef)
+
+
+# -- glyphs that do not print their text ----------------------------------------------
+class WrongGlyphs(NamedTuple):
+    """Text a PDF page draws in one face with glyphs that are not its characters'
+    (``missing``: as .notdef, blank boxes); ``line``: the text of the printed line."""
+    page: int            # 1-based
+    face: str
+    text: str            # the runs drawn with them
+    chars: str           # the characters drawn so
+    missing: bool
+    line: str
+
+
+def wrong_glyphs(data: bytes) -> list[WrongGlyphs]:
+    """Every place a PDF draws characters with glyphs that are not theirs. Each font's
+    text (its /ToUnicode, which WeasyPrint writes from the characters it shaped) is
+    compared with the installed font its program was subset from: a glyph must be one
+    the font reaches from those characters, through its cmap and any substitution of
+    its GSUB table (an Arabic letter's joining forms, a ligature, figures of another
+    style); a character the font lacks is drawn as .notdef, a blank box (reported where
+    another installed font has it: one that none has is ``fonts.undrawable``'s). A font
+    not installed (a book's own) is checked for those blank boxes only."""
+    import pikepdf
+    from . import fontmerge
+    fonts: dict[tuple[int, int], _FontText] = {}
+    out: list[WrongGlyphs] = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for font in fontmerge._type0_fonts(pdf):
+            if font.objgen not in fonts:
+                fonts[font.objgen] = _font_text(font)
+        if not any(f.bad for f in fonts.values()):
+            return []
+        for number, page in enumerate(pdf.pages, 1):
+            out += _page_problems(number, page, page.obj.get("/Resources"), fonts)
+    return out
+
+
+class _FontText(NamedTuple):
+    face: str                  # its name without the subset tag
+    texts: dict[int, str]      # the text of each code
+    bad: frozenset[int]        # the codes drawn with a glyph not their text's
+    missing: frozenset[int]    # those drawn as .notdef, where another font has theirs
+
+
+def _font_text(font) -> _FontText:
+    from . import fontmerge
+    unicode = fontmerge._unicode_map(font.ToUnicode) if "/ToUnicode" in font else None
+    missing = fontmerge._missing_codes(font)
+    program = fontmerge._program(font)
+    face = str(font.get("/BaseFont", "")).split("+", 1)[-1]
+    if unicode is None or missing is None or program is None:
+        return _FontText(face, {}, frozenset(), frozenset())
+    texts = {int(code, 16): bytes.fromhex(text.decode()).decode("utf-16-be", "replace")
+             for code, text in unicode.items()}
+    notdef = missing
+    # (a character no installed font has is the warning of ``fonts.undrawable``, at its
+    # source line, already)
+    missing = {code for code in notdef if code in texts and _visible(texts[code]) and
+               _drawable(texts[code])}
+    _, descriptor, key = program
+    installed = _installed_file(descriptor[key].read_bytes(), max(texts, default=0))
+    wrong = set()
+    if installed is not None:
+        # a glyph a contextual substitution puts in (Libertine's "f" before "ü") is
+        # reached only with its context: one no character has of its own may come
+        # from any text the font draws
+        context = _reachable(*installed, "".join(sorted(set("".join(texts.values())))))
+        nominal = _nominal(*installed)
+        wrong = {code for code, text in texts.items() if code not in notdef and
+                 _visible(text) and code not in _reachable(*installed, text) and
+                 (code not in context or code in nominal)}
+    return _FontText(face, texts, frozenset(wrong | missing), frozenset(missing))
+
+
+def _visible(text: str) -> bool:
+    return any(unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp") for c in text)
+
+
+def _drawable(text: str) -> bool:
+    """Whether some installed font has a character of the text."""
+    from .. import fonts
+    ranges = fonts.installed_coverage()
+    return ranges is None or any(fonts._installed_has(ord(c), ranges) for c in text)
+
+
+def _rtl(text: str) -> bool:
+    """Whether a text's first strong character is written from right to left."""
+    for c in text:
+        kind = unicodedata.bidirectional(c)
+        if kind in ("L", "R", "AL"):
+            return kind != "L"
+    return False
+
+
+def _installed_file(program: bytes, top: int) -> tuple[str, int] | None:
+    """The installed font of the program's PostScript name and flavour, one with a
+    glyph of every id up to ``top`` if there is one."""
+    fonts = [(path, index, found[0].glyph_count)
+             for path, index in installed_fonts().get(postscript_name(program) or "", [])
+             if (found := _face(path, index)) is not None and
+             (program[:4] == b"OTTO") == (found[0].reference_table("CFF ").data != b"")]
+    fonts.sort(key=lambda font: top >= font[2])
+    return fonts[0][:2] if fonts else None
+
+
+@lru_cache(maxsize=16)
+def _nominal(path: str, index: int) -> frozenset[int]:
+    """The glyphs a font's cmap gives characters (not those of the private use area,
+    where Libertine gives its alternates codes too)."""
+    face, font = _face(path, index)
+    return frozenset(font.get_nominal_glyph(cp) or 0 for cp in face.unicodes
+                     if unicodedata.category(chr(cp)) != "Co") - {0}
+
+
+@lru_cache(maxsize=16)
+def _features(path: str, index: int) -> tuple[int, ...]:
+    """Every feature of a font's GSUB table, in any script and language."""
+    face = _face(path, index)[0]
+    tags = set()
+    for script, _ in enumerate(face.get_table_script_tags("GSUB")):
+        languages = len(face.get_script_language_tags("GSUB", script))
+        for language in (0xFFFF, *range(languages)):
+            tags.update(face.get_language_feature_tags("GSUB", script, language))
+    return tuple(sorted(int.from_bytes(t.encode(), "big") for t in tags))
+
+
+@lru_cache(maxsize=8192)
+def _reachable(path: str, index: int, text: str) -> frozenset[int]:
+    """The glyphs a font may draw for a text: those of its characters (and of their
+    composed, decomposed, mirrored and Arabic presentation forms, as HarfBuzz may draw
+    them, and of a space for any space) and every glyph its GSUB table substitutes for
+    them."""
+    import icu
+    import uharfbuzz as hb
+    forms = _presentation_forms()
+    chars = set(text) | set(unicodedata.normalize("NFC", text)) | \
+        set(unicodedata.normalize("NFD", text)) | set(forms.get(text, ""))
+    for c in list(chars):
+        chars.update(forms.get(c, ""))
+        if unicodedata.category(c) == "Zs":
+            chars.add(" ")
+        elif unicodedata.category(c) == "Mn":
+            chars.add("\u25cc")       # the dotted circle HarfBuzz puts under a lone mark
+        if unicodedata.mirrored(c):
+            chars.add(icu.Char.charMirror(c))
+    if "\u2011" in chars:
+        chars.add("\u2010")           # a no-break hyphen, drawn as a hyphen
+    subset_input = hb.SubsetInput()
+    subset_input.unicode_set.update(ord(c) for c in chars)
+    subset_input.sets(hb.SubsetInputSets.LAYOUT_FEATURE_TAG).update(_features(path, index))
+    plan = hb.SubsetPlan(_face(path, index)[0], subset_input)
+    return frozenset(plan.old_to_new_glyph_mapping)
+
+
+@lru_cache(maxsize=1)
+def _presentation_forms() -> dict[str, str]:
+    """Text -> the Arabic presentation forms that stand for it (HarfBuzz draws those of
+    a font without joining rules of its own)."""
+    forms: dict[str, str] = {}
+    for cp in [*range(0xFB50, 0xFE00), *range(0xFE70, 0xFF00)]:
+        base = unicodedata.normalize("NFKC", chr(cp))
+        if base != chr(cp):
+            forms[base] = forms.get(base, "") + chr(cp)
+    return forms
+
+
+def _page_problems(number: int, content, resources, fonts) -> list[WrongGlyphs]:
+    """The wrong glyphs a page (or a form it draws) draws, each with the text of its
+    line: the text boxes drawn at the same height. WeasyPrint draws a line's boxes in
+    reading order, each from its own text matrix, and a right-to-left box's glyphs
+    from the left."""
+    import pikepdf
+    resources = resources if resources is not None else {}
+    named, forms = resources.get("/Font") or {}, resources.get("/XObject") or {}
+    boxes: list[list] = []       # [height, each glyph's text, (face, missing) or None,
+    #                              the wrong glyphs' text]
+    out: list[WrongGlyphs] = []
+    font = None
+    for operands, operator in pikepdf.parse_content_stream(content):
+        op = str(operator)
+        if op == "Tf" and operands:
+            font = fonts.get(getattr(named.get(str(operands[0])), "objgen", None))
+        elif op == "Tm" and len(operands) == 6:
+            boxes.append([float(operands[5]), [], None, []])
+        elif op in ("TJ", "Tj") and font is not None and boxes:
+            raw = b"".join(bytes(s) for s in (operands[0] if op == "TJ" else operands)
+                           if isinstance(s, pikepdf.String))
+            codes = [int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw) - 1, 2)]
+            boxes[-1][1] += [font.texts.get(c, "") for c in codes]
+            wrong = [c for c in codes if c in font.bad]
+            if wrong and boxes[-1][2] is None:
+                boxes[-1][2] = (font.face, all(c in font.missing for c in wrong))
+            boxes[-1][3] += [font.texts[c] for c in wrong]
+        elif op == "Do" and operands:
+            form = forms.get(str(operands[0]))
+            if form is not None and form.get("/Subtype") == pikepdf.Name.Form:
+                out += _page_problems(number, form, form.get("/Resources"), fonts)
+    for box in boxes:
+        if _rtl("".join(box[1])):
+            box[1].reverse()
+            box[3].reverse()
+    lines: dict[tuple[float, str, bool], tuple[list[str], list[str]]] = {}
+    for height, texts, wrong, chars in boxes:
+        if wrong is not None:
+            at = next((h for h, *_ in lines if abs(h - height) < 1), height)
+            found = lines.setdefault((at, *wrong), ([], []))
+            found[0].append("".join(texts).strip())
+            found[1].extend(chars)
+    for (height, face, missing), (texts, chars) in lines.items():
+        line = " ".join("".join(b[1]).strip() for b in boxes if abs(b[0] - height) < 1)
+        out.append(WrongGlyphs(number, face, " … ".join(dict.fromkeys(texts)),
+                               "".join(dict.fromkeys(chars)), missing, line))
+    return out
+
+
+def glyph_findings(data: bytes, pdf: str, labels: list[str] | None, sources) -> list:
+    """The print preflight's findings (``preflight.Finding``, check ``glyphs``) of the
+    wrong glyphs a PDF draws, each at the source line that prints its line where it can
+    be told, else at its page's (``sources``: each page's, or one for all)."""
+    from .. import preflight
+    out = []
+    for wrong in wrong_glyphs(data):
+        i = wrong.page - 1
+        path, line = sources if isinstance(sources, tuple) else \
+            (sources[i] if sources and i < len(sources) and sources[i] else ("", 0))
+        line = preflight.text_line(path, wrong.line) or line
+        chars = ", ".join(f"{c} (U+{ord(c):04X})" for c in dict.fromkeys(wrong.chars)
+                          if _visible(c))
+        what = f"as blank boxes (its font, {wrong.face}, has no glyph for them)" \
+            if wrong.missing else f"with glyphs of other characters (its font, " \
+            f"{wrong.face}, was embedded from a font without them)"
+        out.append(preflight.Finding("glyphs", pdf, wrong.page,
+                                     labels[i] if labels and i < len(labels) else "",
+                                     f"“{wrong.text}” prints {chars} {what}", str(path), line))
+    return out
