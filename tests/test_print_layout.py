@@ -1054,3 +1054,28 @@ def test_an_appendix_opens_without_a_running_head(tmp_path):
     opening = next(k for k, words in enumerate(pages) if ("Glossary" in [w for _, w in words]))
     assert heads[opening] == [], heads
     assert heads[opening + 1] and heads[1], heads       # the pages after carry theirs
+
+
+def test_a_comparison_table_makes_room_for_a_formula(tmp_path):
+    """A formula in a comparison table cannot break: in four equal columns a 55 mm
+    reaction ran past the table and the margin (the preflight reported it). The table
+    sizes its columns by their content when it holds a formula."""
+    import base64
+
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="55mm" height="4mm" viewBox="0 0 '
+           '55 4"><rect width="55" height="4"/></svg>')
+    src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    rows = "".join(f"<tr><th>Theory {k}</th><td>gives hydrogen ions in water</td><td>gives "
+                   f'hydroxide ions</td><td><img class="math" src="{src}" alt="HCl"/></td></tr>'
+                   for k in range(3))
+    out = tmp_path / "t.pdf"
+    HTML(string='<html lang="en"><body><figure class="comparison"><table><thead><tr><th>'
+                "Theory</th><th>Acid</th><th>Base</th><th>Example</th></tr></thead><tbody>"
+                f"{rows}</tbody></table></figure></body></html>").write_pdf(out, stylesheets=[
+                    CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css")])
+    page = Image.open(render(out, 1, 1, tmp_path)[0]).convert("L")
+    top = page.crop((0, 0, page.width, page.height // 2))         # the table, not the folio
+    right = top.point(lambda v: 255 if v < 128 else 0).getbbox()[2]      # its rightmost ink
+    assert right <= (210 - 58) / 25.4 * 40 + 2, right      # A4 at 40 dpi: the margin
