@@ -267,7 +267,7 @@ def timeline_svg(book: Book, texts: dict[int, str]) -> str:
         for i in group:
             event, index = events[i], shown[i]
             dot = y_of(when(event.date))
-            date = event.label if len(event.date) > 4 else event.date
+            date = event.label if len(event.date) > 4 else str(event.year)   # 762, not 0762
             words = [[(w, (("font-weight", "bold"),))] for w in date.split()]
             lines = wrap(words + runs(texts.get(index, "")), chars(WIDTH - label_x - 4, size), 2)
             label_top = max(dot - 9, floor + 3)

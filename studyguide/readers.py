@@ -37,6 +37,16 @@ class LineDict(dict):
     block_lines: dict = {}
 
 
+class OctalInt(int):
+    """A number YAML read as octal, from a leading zero (``date: 0762`` is 498), with
+    the digits as written."""
+
+    def __new__(cls, value: int, written: str = ""):
+        number = super().__new__(cls, value)
+        number.written = written
+        return number
+
+
 class LineList(list):
     """A sequence from YAML that remembers the line of each item (1-based)."""
 
@@ -89,6 +99,13 @@ class _LineLoader(_SafeLoader):
         seq.item_lines = [n.start_mark.line + 1 for n in node.value]
         return seq
 
+    def construct_yaml_int(self, node):
+        """A whole number; one with a leading zero, which YAML reads as octal, keeps
+        the digits written (a year written as ISO writes it, "0762", is no 498)."""
+        value = super().construct_yaml_int(node)
+        written = self.construct_scalar(node)
+        return OctalInt(value, written) if re.fullmatch(r"[-+]?0[0-7_]+", written) else value
+
     def construct_yaml_timestamp(self, node):
         """A date YAML recognises by its form; one the calendar lacks (2026-02-30) stays
         the text it is, for the schema to report at its line."""
@@ -99,6 +116,7 @@ class _LineLoader(_SafeLoader):
 
 
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _LineLoader.construct_yaml_int)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
                             _LineLoader.construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,

@@ -29,12 +29,13 @@ from typing import Annotated, Any, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
                       StrictBool, TypeAdapter, ValidationError, model_validator)
 
-from .readers import COLON_IN_TEXT, line_of
+from .readers import COLON_IN_TEXT, OctalInt, line_of
 
 PAPER_SIZES = ("A4", "Letter")
 FORMATS = ("pdf", "epub")
 QUESTION_TYPES = ("recall", "analysis", "source", "essay")
-DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+# a year of one to four digits (ISO's four, or its number without their zeros)
+DATE_RE = re.compile(r"^\d{1,4}(-\d{2}(-\d{2})?)?$")
 
 
 # -- value types ------------------------------------------------------------------------
@@ -128,14 +129,23 @@ Date = Annotated[dt.date, BeforeValidator(_date), Doc("date YYYY-MM-DD")]
 
 
 def _partial_date(value: Any) -> Any:
+    """A date as ISO writes it (its year in four digits: "0762", "0762-05"), from a
+    year of one to four digits (``762``), a month or a day."""
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, OctalInt):
+        digits = value.written.replace("_", "").lstrip("+-").lstrip("0") or "0"
+        raise ValueError(f"date {value.written} is read by YAML as the octal number "
+                         f"{int(value)}: quote a year with a leading zero "
+                         f"(\"{value.written}\") or write it without ({digits})")
     value = _scalar_text(value)
     if not isinstance(value, str) or not DATE_RE.match(value.strip()):
-        raise ValueError(f"date must be YYYY, YYYY-MM or YYYY-MM-DD, not {_shown(value)}")
-    value = value.strip()
+        raise ValueError("date must be a year (YYYY, or fewer digits: 762), YYYY-MM or "
+                         f"YYYY-MM-DD, not {_shown(value)}")
+    year, _, rest = value.strip().partition("-")
+    value = year.zfill(4) + ("-" + rest if rest else "")
     parts = value.split("-")
     try:
         if len(parts) == 3:
@@ -148,7 +158,8 @@ def _partial_date(value: Any) -> Any:
 
 
 PartialDate = Annotated[str, BeforeValidator(_partial_date),
-                        Doc("date YYYY, YYYY-MM or YYYY-MM-DD")]
+                        Doc("date YYYY (a year of fewer digits too: 762), YYYY-MM or "
+                            "YYYY-MM-DD")]
 
 
 def _positive(value: Any) -> Any:

@@ -146,6 +146,33 @@ def test_a_year_alone_stands_at_its_middle_in_the_chronology_and_the_figure(book
     assert dates == order
 
 
+def test_a_year_before_1000_is_read_and_printed_without_zeros(book_copy):
+    """A year of fewer than four digits is a year (``date: 762``), and so is ISO's
+    ``"0762"``; both are printed as 762 in the chronology and on the figure, whose
+    labels printed "0762". Unquoted, 0762 is YAML's octal number 498: an error that
+    says to quote it, not a year 498."""
+    (book_copy / "data" / "timeline.yaml").write_text(
+        "- {date: 762, event: Baghdad is founded., key: true}\n"
+        "- {date: \"0813\", event: Al-Ma'mun becomes caliph., key: true}\n"
+        "- {date: 0830-05, event: A month., key: true}\n"
+        "- {date: 1258, event: Baghdad falls., key: true}\n", encoding="utf-8")
+    rb, report = render(book_copy)
+    assert not report.errors, report.errors
+    order = ["762", "813", "May 830", "1258"]
+    assert [e["date"] for e in rb.timeline] == order
+    svg = svg_of(rb, "timeline")
+    dates = [t.text for t in svg.iterfind(".//s:text/s:tspan[@font-weight='bold']", SVG)]
+    assert dates == order
+    (book_copy / "data" / "timeline.yaml").write_text(
+        "- {date: 762, event: Baghdad is founded.}\n- {date: 0762, event: Again.}\n",
+        encoding="utf-8")
+    report = Reporter(book_copy)
+    load_book(book_copy, report)
+    assert [(d.line, d.message) for d in report.errors] == [
+        (2, "date 0762 is read by YAML as the octal number 498: quote a year with a "
+            "leading zero (\"0762\") or write it without (762)")], report.errors
+
+
 def test_chronology_is_a_two_column_table(default):
     from studyguide import theme
     env = theme.environment()
