@@ -171,7 +171,7 @@ def timeline_alt(book: Book, texts: dict[int, str]) -> str:
     parted as the language parts a list (French spaces its semicolon)."""
     labels = book.meta.labels
     return labels["timeline_alt"].format(events=(labels["semicolon"] + " ").join(
-        f"{book.timeline[i].label}, {plain(texts.get(i, '')).rstrip('.')}"
+        f"{book.timeline[i].label}{labels['comma']} {plain(texts.get(i, '')).rstrip('.')}"
         for i in timeline_events(book)) + ".")
 
 

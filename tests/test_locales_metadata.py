@@ -629,8 +629,9 @@ def test_no_second_full_stop_after_a_date_or_label_ending_in_one(tmp_path):
 
 def test_the_lists_the_theme_joins_take_the_languages_comma(tmp_path):
     """Arabic separates a list's items with "،": the title page's authors and editors,
-    the copyright page's edition and date and an index entry's pages were joined with a
-    Latin comma ("سلمى الراوي, يوسف العاني", "الطبعة 1, 4 ديسمبر 2026.", "13, 23, 25")."""
+    the copyright page's edition and date, an index entry's pages and the timeline's
+    text alternative were joined with a Latin comma ("سلمى الراوي, يوسف العاني",
+    "الطبعة 1, 4 ديسمبر 2026.", "13, 23, 25")."""
     from studyguide import theme
     from studyguide.writers.pdf import front_source, index_source
     book = write_book(tmp_path / "ar", {
@@ -638,8 +639,8 @@ def test_the_lists_the_theme_joins_take_the_languages_comma(tmp_path):
         "authors": ["سلمى الراوي", "يوسف العاني", "هدى سعيد"],
         "editors": ["نادية الحسني", "علي كريم"],
         "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a09"},
-        "---\ntitle: فصل\n---\n\nبغداد مدينة.\n\nفي بغداد بيت.\n\nوعادت بغداد.\n")
-    (book / "data").mkdir()
+        "---\ntitle: فصل\n---\n\nبغداد مدينة.\n\nفي بغداد بيت.\n\nوعادت بغداد.\n",
+        timeline=[{"date": 762, "event": "تأسيس المدينة.", "key": True}])
     (book / "data" / "index.yaml").write_text("- heading: بغداد\n", encoding="utf-8")
     rb, report = rendered(book)
     assert not report.errors, report.errors
@@ -655,6 +656,8 @@ def test_the_lists_the_theme_joins_take_the_languages_comma(tmp_path):
     index = lxml_html.document_fromstring(index_source(rb, False, "A4", pages, pages))
     entry = " ".join(index.xpath("//section[@id='index']//li")[0].text_content().split())
     assert entry == "بغداد 13، 23، 25", entry
+    # and the timeline figure's text alternative, each event's date before its text
+    assert "762، تأسيس المدينة" in rb.figure_alts["timeline"], rb.figure_alts
 
 
 def test_index_see_is_printed_as_written(tmp_path):
