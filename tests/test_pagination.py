@@ -276,6 +276,41 @@ def test_cross_references_print_the_page_their_target_is_on(mini_build):
             assert number in linked, (number, linked)
 
 
+def test_a_print_pages_marker_is_in_the_text_not_in_a_note(book_copy, tmp_path):
+    """A page on which only a note's list starts (a long paragraph runs over it, and a
+    note called on it lists its points at its foot) had its EPUB marker in that note,
+    among the notes closing the chapter: "go to page 5" led a reader there. It goes
+    before the paragraph the page's text continues, as the marker of a page on which
+    nothing starts does."""
+    import zipfile
+
+    from lxml import etree
+
+    from conftest import add_to_chapter, run_build
+    from test_end_to_end import NS, assert_page_markers_match
+    sentence = ("The scissors crisis of 1923 opened a gap between the prices of industrial "
+                "goods and those of the grain the peasants sold, and the party argued over "
+                "how to close it. ")
+    add_to_chapter(book_copy, "".join(
+        sentence + (f"A source says so.[^s{n}] " if n % 3 == 2 else "") for n in range(60)) +
+        "".join(f"\n\n[^s{n}]: The source's own words:\n\n    1. its author;\n"
+                f"    2. its title;\n    3. its date." for n in range(2, 60, 3)))
+    out = tmp_path / "out"
+    result = run_build("--content", str(book_copy), "--output", str(out), "--no-handouts",
+                       "--edition", "student", "-q")
+    assert result.returncode == 0, result.stderr
+    epub = only(out, "*.epub")
+    ch2 = etree.fromstring(zipfile.ZipFile(epub).read("EPUB/ch02.xhtml"))
+    markers = ch2.xpath('//*[@epub:type="pagebreak"]', namespaces=NS)
+    in_notes = [m.get("id") for m in markers
+                if m.xpath('ancestor::*[@epub:type="footnotes"]', namespaces=NS)]
+    assert not in_notes, in_notes
+    [long] = [p for p in ch2.xpath("//x:p", namespaces=NS)
+              if "".join(p.itertext()).count("scissors crisis") == 60]
+    assert len(long.xpath('.//*[@epub:type="pagebreak"]', namespaces=NS)) >= 4
+    assert assert_page_markers_match(only(out, "*-student-a4.pdf"), epub) >= 3
+
+
 def test_edit_that_moves_later_pages_rebuilds_as_a_clean_build(book_copy, tmp_path):
     cache = tmp_path / "cache"
     out = tmp_path / "inc"

@@ -298,8 +298,9 @@ def page_markers(layout: Layout | None, files: dict[str, str],
     """For each file, anchor -> page labels whose first block is that anchor (or, for
     a page on which no block starts, the block whose text runs on to it).
 
-    Only block elements count: an inline anchor (a glossary link, an index entry) may
-    stand on a page its paragraph began before.
+    Only the text's block elements count (``blocks``): an inline anchor (a glossary
+    link, an index entry) may stand on a page its paragraph began before, and a note's
+    list or paragraph at a page's foot is, in the EPUB, after the chapter's text.
     """
     if layout is None:
         return {}
@@ -425,11 +426,11 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
         from ..errors import BuildError
         raise BuildError(unpacked)
     files: dict[str, str] = {}   # which file holds each id
-    blocks = set()
-    for page, tree in zip(pages, trees):
+    blocks = set()               # where a print page's marker may go: not in a note, which
+    for page, tree in zip(pages, trees):     # the EPUB sets after the chapter's text
         for el in tree.xpath(".//*[@id]"):
             files[el.get("id")] = page.file
-            if el.tag in BLOCKS:
+            if el.tag in BLOCKS and not el.xpath('ancestor::div[@class="footnote"]'):
                 blocks.add(el.get("id"))
     # the printed contents' pages are the navigation document's: their markers go there
     markers = page_markers(layout, {**files, PRINT_CONTENTS: "nav.xhtml"},

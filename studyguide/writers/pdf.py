@@ -749,22 +749,20 @@ def _anchors_by_page(doc) -> list[list[str]]:
     An element that runs over a page break has a box, and so an anchor, on each page
     it touches; only its first page counts as where it is.
 
-    A page on which nothing starts (its text continues a block from an earlier page)
-    lists instead the elements it continues, latest-started first, each marked with
-    ``CONTINUED``: the EPUB places that page's marker at the block it continues.
+    After them a page lists the elements it continues from an earlier page,
+    latest-started first, each marked with ``CONTINUED``: the EPUB places the marker
+    of a page on which no block of the text starts (nothing does, or only a note's list
+    or paragraph at its foot) at the block its text continues.
     """
     out, order = [], {}
     for page in doc.pages:
         items = sorted(page.anchors.items(), key=lambda kv: (round(kv[1][1], 1), kv[1][0]))
         names = [name for name, _ in items if name not in order]
-        if not names:
-            names = [CONTINUED + name for name in
-                     sorted(page.anchors, key=lambda n: order.get(n, -1), reverse=True)]
-            out.append(names)
-            continue
+        continued = [CONTINUED + name for name in sorted(
+            (n for n in page.anchors if n in order), key=order.get, reverse=True)]
         for name in names:
             order[name] = len(order)
-        out.append(names)
+        out.append(names + continued)
     return out
 
 
@@ -772,7 +770,8 @@ def _anchors_by_page(doc) -> list[list[str]]:
 class PartLayout:
     """One typeset part: its PDF (None when it has only been laid out) and anchors."""
     pdf: bytes | None
-    anchors: list[list[str]]             # per page, the anchors that start on it
+    anchors: list[list[str]]             # per page, the anchors that start on it (and,
+                                         # marked CONTINUED, those that run on to it)
     refused: list[tuple[str, str]] = field(default_factory=list)   # (URL, what)
 
 
