@@ -36,13 +36,15 @@ NAME_LISTS = {"months": "twelve names", "months_standalone": "twelve names (or [
               "the names of 'months')"}
 COUNTED = {"marks_n"}      # labels of a count: a text, or a list of forms by plural rule
 # labels that are a list of texts of any length, never printed
-TEXT_LISTS = {"abbreviations": "a list of abbreviations (\"z. B.\", \"cf.\")"}
+TEXT_LISTS = {"abbreviations": "a list of abbreviations (\"z. B.\", \"cf.\")",
+              "no_break_after": "a list of short words (Polish \"w\", \"z\")"}
 # labels that are a pair of texts
 PAIRS = {"quotes": "two texts, the opening and the closing double quotation mark "
                    "(\"„\", \"”\")"}
 # labels that hold no word of a language, or none printed: a book in a language without
 # a locale file need not translate them
 NOT_WORDS = {"direction", "reference_case", "plural", "months_standalone", "abbreviations",
+             "no_break_after",
              "quotes"}
 # labels without words that are still English's in a language without a locale
 ENGLISH_RULES = ("plural", "quotes")

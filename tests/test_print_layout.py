@@ -1079,3 +1079,37 @@ def test_a_comparison_table_makes_room_for_a_formula(tmp_path):
     top = page.crop((0, 0, page.width, page.height // 2))         # the table, not the folio
     right = top.point(lambda v: 255 if v < 128 else 0).getbbox()[2]      # its rightmost ink
     assert right <= (210 - 58) / 25.4 * 40 + 2, right      # A4 at 40 dpi: the margin
+
+
+def test_a_polish_one_letter_word_never_ends_a_line(book_copy, tmp_path):
+    """Polish sets no one-letter word ("w", "z", "i") at a line's end: the locale's
+    ``no_break_after`` joins each to the next word in print ("Teorie kwasów i zasad w" /
+    "jednej tabeli" was the title of a Polish appendix)."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", "language: pl"), encoding="utf-8")
+    add_to_chapter(book_copy, "## Teorie kwasów i zasad w jednej tabeli\n\n"
+                   "Kwas w wodzie oddaje proton, a zasada go przyjmuje; w roztworze z wodą i "
+                   "solą u podstaw leży o wiele prostsza reakcja, w której proton przechodzi "
+                   "z cząsteczki na cząsteczkę i z powrotem.")
+    rb, _ = rendered_book(book_copy)
+    body = next(d.body_html for d in rb.docs if "jednej tabeli" in d.body_html)
+    html = pdf.spaces_into_inlines(pdf.print_typography(f"<html><body>{body}</body></html>",
+                                                        rb))
+    root = Path(__file__).resolve().parent.parent
+    ends = []
+    for width in range(60, 125, 4):
+        out = tmp_path / f"w{width}.pdf"
+        HTML(string=html).write_pdf(out, stylesheets=[
+            CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+            CSS(string=f"@page {{ size: {width + 40}mm 297mm; margin: 20mm; }}")])
+        text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        ends += [line for line in lines if re.search(r"(?:^|\s)[aiouwzAIOUWZ]$", line)]
+        heading = next(k for k, line in enumerate(lines) if line.startswith("2.2"))
+        assert "kwasów" in lines[heading] or width < 70, lines  # no break after "Teorie"
+    assert not ends, ends

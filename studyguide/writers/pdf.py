@@ -396,6 +396,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
     for attr in ("data-book-title", "data-running", "data-kind"):
         if body is not None and body.get(attr):
             body.set(attr, _smart_text(body.get(attr)))
+    _bind_short_words(doc, rb.book.meta.labels.get("no_break_after") or ())
     display = doc.xpath(" | ".join([f"//{t}" for t in DISPLAY] + [
         f'//*[contains(concat(" ", @class, " "), " {c} ")]' for c in DISPLAY_CLASSES]))
     for el in display:
@@ -403,7 +404,8 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
         if len(" ".join(texts).split()) < 4:
             continue
         last = texts[-1]
-        words = list(re.finditer(r"\S+", last))
+        # (words a no-break space joins are one: "w jednej", "Dr. Watson")
+        words = list(re.finditer(r"(?:[^\s]|\u00a0)+", last))
         if len(words) < 2:
             continue
         # the last two words in one unbreakable span: its spaces stay spaces, for the
@@ -523,6 +525,35 @@ ZWSP = "\u200b"
 # A lead under a heading shorter than this (in characters) may take fewer lines than
 # the heading keeps under it (orphans: 3): about two lines of the measure
 SHORT_LEAD = 170
+
+
+_NO_BIND = {"code", "pre", "math", "kbd", "samp", "script", "style"}
+
+
+def _bind_short_words(doc, words) -> None:
+    """Each of the language's short words that never end a line (``no_break_after``:
+    Polish "w", "z", "i") joined to the next word by a no-break space: a Polish title
+    broke "Teorie kwasów i zasad w" / "jednej tabeli"."""
+    if not words:
+        return
+    # (not before an element: WeasyPrint, finding it too long for the line, would break
+    # at the line's first space, not at its last)
+    pattern = re.compile(r"(?<![\w\u00ad-])(" + "|".join(
+        re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + r") (?=\S)",
+        re.IGNORECASE)
+    body = doc.find("body")
+    if body is None:
+        return
+    for el in body.iter():
+        if not isinstance(el.tag, str):
+            continue
+        inside = el.tag in _NO_BIND or any(a.tag in _NO_BIND for a in el.iterancestors())
+        if el.text and not inside:
+            el.text = pattern.sub("\\1\u00a0", el.text)
+        outside = el.getparent() is not None and (el.getparent().tag in _NO_BIND or any(
+            a.tag in _NO_BIND for a in el.getparent().iterancestors()))
+        if el.tail and not outside:
+            el.tail = pattern.sub("\\1\u00a0", el.tail)
 
 
 def keep_short_leads(doc) -> None:
