@@ -193,3 +193,18 @@ def test_the_preflight_warns_of_wrong_glyphs_at_their_line(book_copy, tmp_path):
         rf".*/chapters/02-second\.md:{line}: warning: [\w-]+-student-a4\.pdf, page \d+ "
         r"\(p\. \d+\): “# counted ✓ and done” prints ✓ \(U\+2713\) with glyphs of other "
         r"characters .* \[glyphs\]", found[0]), result.stderr
+
+
+def test_the_typesetter_reads_installed_fonts_and_no_other_file_outside_the_book(tmp_path):
+    """The stylesheets name installed faces by ``local()`` (rtl.css), which WeasyPrint
+    reads through the book's fetcher: an installed font file is read, any other file
+    outside the book is still refused."""
+    from pathlib import Path
+
+    from studyguide.writers.fetcher import SafeFetcher
+    fetcher = SafeFetcher([tmp_path])
+    font = next(f for f in sorted(fontfiles.installed_files()) if "DejaVuSans-Bold" in f)
+    assert fetcher.fetch(Path(font).as_uri()).read() == Path(font).read_bytes()
+    for other in ("/etc/hostname", str(Path(font).parent)):
+        with pytest.raises(ValueError, match="outside the book folder"):
+            fetcher.fetch(Path(other).as_uri())

@@ -1082,3 +1082,51 @@ def test_print_sets_a_filled_in_reference_by_its_number_in_every_language(book_c
         f"<html><body>{body}</body></html>", rb))
     link = printed.xpath('//a[@href="#sec-practice"]')[0]
     assert link.text_content() == label, (link.text_content(), label)
+
+
+def test_an_arabic_books_emphasis_and_latin_italics_print_their_own_glyphs(tmp_path):
+    """DejaVu Sans Oblique has no Arabic: WeasyPrint embedded the face fontconfig slants
+    from upright DejaVu Sans for Arabic emphasis (and its spaces and full stops) under
+    the oblique's name, with one program for both, so that the emphasis printed as
+    other glyphs, or the Latin italics upright with wrong dashes. Arabic emphasis prints
+    upright and bold (DejaVu Sans Bold), the Latin italics from DejaVu Sans Oblique, a
+    code comment's Arabic upright, and every glyph is its character's."""
+    import io
+
+    import pikepdf
+
+    from studyguide.writers import fontfiles
+    book = write_book(tmp_path / "book", {
+        "title": "كتاب", "language": "ar",
+        "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a21"}, """\
+        ---
+        title: فصل
+        ---
+
+        نص *كتاب الفهرست.* ثم *Greek Thought, 2nd–4th Century* ثم نص *كليلة ودمنة* وبعده نص.
+
+        ```python
+        root = sqrt(square + c)  # زِدها على العدد وخذ الجذر
+        ```
+        """)
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "--no-handouts",
+                       "--edition", "student", "--cache", str(tmp_path / "c"), "-q")
+    assert result.returncode == 0, result.stderr
+    assert "[glyphs]" not in result.stderr, result.stderr
+    data = only(out, "*-student-a4.pdf").read_bytes()
+    assert fontfiles.wrong_glyphs(data) == []
+    drawn: dict[str, set] = {}             # the program of each face, and what it draws
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            for font in (page.obj.Resources.get("/Font") or {}).values():
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                stream = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
+                program = fontfiles.postscript_name(stream.read_bytes())
+                text = fontfiles._font_text(font).texts.values()
+                drawn.setdefault(program, set()).update("".join(text))
+    assert set("Greek Thought") - {" "} <= drawn["DejaVuSans-Oblique"]
+    assert "–" in drawn["DejaVuSans-Oblique"]
+    assert set("كليلة ودمنة") - {" "} <= drawn["DejaVuSans-Bold"]
+    assert not set("كليلةودمنةالفهرست") & drawn["DejaVuSans-Oblique"]
+    assert "ز" in drawn["DejaVuSansMono"] and "ز" not in drawn.get("DejaVuSansMono-Oblique", "")

@@ -3,7 +3,8 @@
 Untrusted content must not pull anything from the network or from elsewhere on the
 disk into a PDF: every ``http(s):``, ``ftp:`` or ``data:`` URL and every ``file:`` path
 outside the allowed folders is refused, and the refusal is recorded so the build can
-report it. Files are read through the book sandbox (``readers.read_confined``: symlinks
+report it. The one exception is an installed font file (one fontconfig lists), which
+the theme's stylesheets name by ``local()``: WeasyPrint reads it through the fetcher. Files are read through the book sandbox (``readers.read_confined``: symlinks
 resolved, regular files only, size-limited), and images are checked again as the
 resolver checked them (the SVG whitelist, the pixel limit), whoever named them.
 Generated figures are served from memory.
@@ -17,6 +18,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..readers import Refused, read_confined
 from ..sanitise import image_problem, svg_file_problems
+from . import fontfiles
 
 MIME = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
         ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
@@ -52,6 +54,9 @@ class SafeFetcher(URLFetcher):
                 path.name in self.generated:
             return URLFetcherResponse(url, body=self.generated[path.name],
                                       headers={"Content-Type": MIME.get(path.suffix, "")})
+        if str(path.resolve()) in fontfiles.installed_files():
+            return URLFetcherResponse(url, body=path.read_bytes(),
+                                      headers={"Content-Type": "application/octet-stream"})
         try:
             body = read_confined(path, self.roots, "image")
         except Refused as exc:

@@ -46,6 +46,14 @@ def installed_fonts() -> dict[str, list[tuple[str, int]]]:
     return fonts
 
 
+@lru_cache(maxsize=1)
+def installed_files() -> frozenset[str]:
+    """The files of every font fontconfig knows, resolved."""
+    from pathlib import Path
+    return frozenset(str(Path(path).resolve()) for faces in installed_fonts().values()
+                     for path, _ in faces)
+
+
 def postscript_name(program: bytes) -> str | None:
     from fontTools.ttLib import TTFont
     try:
