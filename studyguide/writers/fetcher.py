@@ -3,11 +3,11 @@
 Untrusted content must not pull anything from the network or from elsewhere on the
 disk into a PDF: every ``http(s):``, ``ftp:`` or ``data:`` URL and every ``file:`` path
 outside the allowed folders is refused, and the refusal is recorded so the build can
-report it. The one exception is an installed font file (one fontconfig lists), which
-the theme's stylesheets name by ``local()``: WeasyPrint reads it through the fetcher. Files are read through the book sandbox (``readers.read_confined``: symlinks
+report it. Files are read through the book sandbox (``readers.read_confined``: symlinks
 resolved, regular files only, size-limited), and images are checked again as the
 resolver checked them (the SVG whitelist, the pixel limit), whoever named them.
-Generated figures are served from memory.
+Generated figures are served from memory. The one file read from outside the book is an
+installed font (one fontconfig lists), which the theme's stylesheets name by ``local()``.
 """
 from __future__ import annotations
 
