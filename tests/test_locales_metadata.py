@@ -1097,7 +1097,7 @@ def test_an_arabic_books_emphasis_and_latin_italics_print_their_own_glyphs(tmp_p
 
     from studyguide.writers import fontfiles
     book = write_book(tmp_path / "book", {
-        "title": "كتاب", "language": "ar",
+        "title": "كتاب", "subtitle": "ضغط", "language": "ar",
         "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a21"}, """\
         ---
         title: فصل
@@ -1130,3 +1130,5 @@ def test_an_arabic_books_emphasis_and_latin_italics_print_their_own_glyphs(tmp_p
     assert set("كليلة ودمنة") - {" "} <= drawn["DejaVuSans-Bold"]
     assert not set("كليلةودمنةالفهرست") & drawn["DejaVuSans-Oblique"]
     assert "ز" in drawn["DejaVuSansMono"] and "ز" not in drawn.get("DejaVuSansMono-Oblique", "")
+    # what is italic for its look, the subtitle, is upright and regular, not bold
+    assert set("ضغط") <= drawn["DejaVuSans"] and not set("ضغط") & drawn["DejaVuSans-Bold"]
