@@ -1132,3 +1132,69 @@ def test_an_arabic_books_emphasis_and_latin_italics_print_their_own_glyphs(tmp_p
     assert "ز" in drawn["DejaVuSansMono"] and "ز" not in drawn.get("DejaVuSansMono-Oblique", "")
     # what is italic for its look, the subtitle, is upright and regular, not bold
     assert set("ضغط") <= drawn["DejaVuSans"] and not set("ضغط") & drawn["DejaVuSans-Bold"]
+
+
+def _arabic_letters_apart(pdf: Path) -> list[tuple[int, str]]:
+    """(page, word) of every Arabic word whose letters a PDF draws apart: a gap between
+    two of its glyphs (a TJ adjustment of more than 0.03 em), as letter-spacing sets."""
+    import unicodedata
+
+    import pikepdf
+
+    from studyguide.writers import fontfiles
+    out = []
+    with pikepdf.open(pdf) as doc:
+        for number, page in enumerate(doc.pages, 1):
+            fonts, texts = page.obj.Resources.get("/Font") or {}, {}
+            for operands, operator in pikepdf.parse_content_stream(page):
+                if str(operator) == "Tf":
+                    texts = fontfiles._font_text(fonts[str(operands[0])]).texts
+                if str(operator) != "TJ":
+                    continue
+                word, apart, gap = "", False, 0.0
+                for item in [*operands[0], pikepdf.String(b"\0\0")]:
+                    if not isinstance(item, pikepdf.String):
+                        gap += float(item)
+                        continue
+                    raw = bytes(item)
+                    for i in range(0, len(raw), 2):
+                        text = texts.get(int.from_bytes(raw[i:i + 2], "big"), "")
+                        if any(unicodedata.bidirectional(c) == "AL" for c in text):
+                            apart, word = apart or bool(word and abs(gap) > 30), word + text
+                        elif word:
+                            out += [(number, word[::-1])] if apart else []
+                            word, apart = "", False
+                        gap = 0.0
+    return out
+
+
+def test_an_arabic_books_spaced_labels_keep_their_letters_joined(tmp_path):
+    """Letter-spacing set the title page's kicker, "Chapter 1", a question's type and a
+    box's heading of an Arabic book letter by letter ("د ل ي ل", "تذ ك ّر"): Arabic
+    letters join, and the spacing parted them. In print and in the EPUB those labels
+    set no letter-spacing in Arabic; an English book's keep theirs."""
+    book = write_book(tmp_path / "book", {
+        "title": "كتاب", "kicker": "دليل دراسي", "language": "ar",
+        "identifier": "urn:uuid:3a1e2b4c-0000-4000-8000-000000000a22"}, """\
+        ---
+        title: فصل
+        questions:
+          - {type: recall, question: "متى أسست بيت الحكمة؟", marks: 2}
+        ---
+
+        ::: {.note title="ملاحظة مهمة"}
+        نص الملاحظة.
+        :::
+        """)
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "--no-handouts",
+                       "--edition", "student", "--cache", str(tmp_path / "c"), "-q")
+    assert result.returncode == 0, result.stderr
+    pdf = only(out, "*-student-a4.pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert all(w in text for w in ("دليل دراسي", "الفصل", "تذكّر", "مهمة")), text
+    assert _arabic_letters_apart(pdf) == []
+    with zipfile.ZipFile(only(out, "*.epub")) as z:
+        css = z.read("EPUB/style/book.css").decode()
+    assert re.search(r":lang\(ar\)[^{]*\{ letter-spacing: normal; \}", css)
