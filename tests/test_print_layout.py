@@ -1113,3 +1113,38 @@ def test_a_polish_one_letter_word_never_ends_a_line(book_copy, tmp_path):
         heading = next(k for k, line in enumerate(lines) if line.startswith("2.2"))
         assert "kwasów" in lines[heading] or width < 70, lines  # no break after "Teorie"
     assert not ends, ends
+
+
+def test_a_links_own_text_breaks_and_a_filled_in_label_does_not(book_copy, tmp_path):
+    """A cross-reference was never broken: "[the comparison of mitosis and meiosis at the
+    back of this book](#sec)" went whole to the next line and left "Chapter 4 and also"
+    spread across the one before. A link's own text breaks as any text; a filled-in
+    label ("Table 2.1") still keeps its words together."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    add_to_chapter(book_copy, "Read about this in [](#tbl-ch02-dates) and, before you go on, "
+                   "see Chapter 4 and also [the comparison of mitosis and meiosis at the back "
+                   "of this book](#sec-practice) before you go on.")
+    rb, _ = rendered_book(book_copy)
+    body = next(d.body_html for d in rb.docs if "mitosis" in d.body_html)
+    printed = pdf.print_typography(f"<html><body>{body}</body></html>", rb)
+    doc = lxml_html.document_fromstring(printed)
+    label = doc.xpath('//a[@href="#tbl-ch02-dates"]')[-1]
+    assert label.xpath('./span[@class="nobr"]/text()') == ["Table 2.1"], \
+        lxml_html.tostring(label)
+    own = doc.xpath('//a[@href="#sec-practice"][contains(., "mitosis")]')[0]
+    assert not own.xpath('.//span[@class="nobr"]'), lxml_html.tostring(own)
+    root = Path(__file__).resolve().parent.parent
+    paragraph = lxml_html.tostring(own.getparent(), encoding="unicode").replace(
+        'class="xref"', 'class="xref" data-page="7"')          # (as numbering sets it)
+    gaps = []
+    for width in range(80, 130, 6):
+        out = tmp_path / f"l{width}.pdf"
+        HTML(string=pdf.spaces_into_inlines(f'<html lang="en"><body>{paragraph}</body></html>')
+             ).write_pdf(out, stylesheets=[
+                 CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+                 CSS(string=pdf.label_css(rb.labels, False)),
+                 CSS(string=f"@page {{ size: {width + 40}mm 200mm; margin: 20mm; }}")])
+        gaps += word_gaps(out)
+    assert max(gaps) < 9, sorted(gaps)[-5:]

@@ -91,8 +91,8 @@ def label_css(labels: dict, handout: bool) -> str:
     page_of = _css_content(labels["page_of"], {"page": "counter(page)",
                                                "pages": "counter(pages)"})
     xref = "a.xref" if handout else "a.xref[data-page]"   # no data-page: no page printed
-    css = (f'{xref} {{ white-space: nowrap; }}\n'
-           f'{xref}::after {{ content: " (" {page_ref} ")"; white-space: normal; }}\n')
+    # (a filled-in label is kept whole by its span.nobr: writers/pdf.py)
+    css = f'{xref}::after {{ content: " (" {page_ref} ")"; }}\n'
     return css + (f'@page {{ @bottom-center {{ content: {page_of}; }} }}\n' if handout else "")
 
 
@@ -378,6 +378,12 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
                 between and shown[:len(target.label)].lower() == target.label.lower() and \
                 shown[len(target.label):].lstrip().startswith(between):
             a.text = shown[:len(target.label)]    # as the sentence has it: "chapitre 3"
+        # a label is never parted from its number ("Tableau" / "3.1"); a link's own text
+        # ("the comparison of mitosis and meiosis at the back") breaks as any text
+        if target is not None and target.label and len(a) == 0 and \
+                (a.text or "").lower() == target.label.lower():
+            keep = etree.SubElement(a, "span", {"class": "nobr"})
+            keep.text, a.text = a.text, None
     short = {e.id: e.short_title for e in rb.spine if e.short_title}
     for h in doc.xpath('//h1[contains(concat(" ", @class, " "), " chapter-title ")]'):
         section = next((s for s in h.iterancestors("section") if s.get("id")), None)
