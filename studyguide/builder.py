@@ -100,7 +100,11 @@ def file_slug(title: str) -> str:
     "بيت-الحكمة"): the ids' digest (``u5376fbfea7``) told a teacher nothing."""
     spaced = re.sub(r"[\u2010-\u2015\u2212/]", " ", title)
     if all(unicodedata.name(c, "").startswith("LATIN") for c in spaced if c.isalpha()):
-        return whole_words(slugify(spaced), 60)
+        # Latin letters as ASCII spells them (ICU's Latin-ASCII): Turkish "ı" is "i",
+        # "ł" "l", "ß" "ss" (a slug left them out: "yasamn" for "Yaşamın")
+        import icu
+        ascii_text = icu.Transliterator.createInstance("Latin-ASCII").transliterate(spaced)
+        return whole_words(slugify(ascii_text), 60)
     kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " "
                    for c in unicodedata.normalize("NFC", spaced).lower())
     return whole_words("-".join(kept.split()) or slugify(spaced), 60)

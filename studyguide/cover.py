@@ -38,6 +38,17 @@ def _centered(draw, y: int, text: str, font, fill) -> int:
     return y + (box[3] - box[1])
 
 
+def upper(text: str, language: str) -> str:
+    """``text`` in capitals as its language writes them (ICU's case mapping): Turkish
+    "i" is "İ", a Greek capital drops its accent ("ΟΔΗΓΟΣ", not "ΟΔΗΓΌΣ")."""
+    import icu
+    try:
+        locale = icu.Locale.forLanguageTag(language or "und")
+    except icu.ICUError:
+        locale = icu.Locale("und")
+    return str(icu.UnicodeString(text).toUpper(locale))
+
+
 def cover_png(meta: Metadata) -> bytes:
     """A black-and-white typographic cover: title, subtitle, authors, edition."""
     img = Image.new("L", (WIDTH, HEIGHT), 255)
@@ -51,7 +62,7 @@ def cover_png(meta: Metadata) -> bytes:
         ("Linux Libertine O", "Linux Biolinum O")
     if meta.title_kicker:       # (none that the title or subtitle repeats)
         kicker = _font(sans, 46)
-        _centered(draw, 200, meta.title_kicker.upper(), kicker, 255)
+        _centered(draw, 200, upper(meta.title_kicker, meta.language), kicker, 255)
     title = _font(serif, 96, "Bold")
     y = 640
     for line in textwrap.wrap(meta.title, 20):

@@ -434,3 +434,13 @@ def test_a_title_in_another_script_names_the_outputs_in_its_own_letters():
     assert file_slug("بيت الحكمة — الترجمة في بغداد") == "بيت-الحكمة-الترجمة-في-بغداد"
     assert file_slug("हिन्दी भाषा") == "हिन्दी-भाषा"
     assert file_slug("Ελληνική Ιστορία, 1821") == "ελληνική-ιστορία-1821"
+
+
+def test_a_latin_titles_letters_are_spelled_in_ascii_not_left_out():
+    """Latin letters without an accent to strip were left out of the outputs' names:
+    "yasamn" for Turkish "Yaşamın", "odz-strae" for "Łódź, Straße"."""
+    from studyguide.builder import file_slug
+    assert file_slug("Işık, İğne ve Yaşamın Kökeni") == "isik-igne-ve-yasamin-kokeni"
+    assert file_slug("Łódź, Straße, Ørsted") == "lodz-strasse-orsted"
+    assert file_slug("La Révolution française, 1789–1799") == \
+        "la-revolution-francaise-1789-1799"

@@ -1198,3 +1198,12 @@ def test_an_arabic_books_spaced_labels_keep_their_letters_joined(tmp_path):
     with zipfile.ZipFile(only(out, "*.epub")) as z:
         css = z.read("EPUB/style/book.css").decode()
     assert re.search(r":lang\(ar\)[^{]*\{ letter-spacing: normal; \}", css)
+
+
+def test_the_covers_capitals_are_the_languages():
+    """The EPUB's cover set its kicker in capitals by Python's rules: Turkish
+    "BIYOLOJI" for "BİYOLOJİ", Greek "ΟΔΗΓΌΣ" with the accent a capital drops."""
+    from studyguide.cover import upper
+    assert upper("Biyoloji çalışma kılavuzu", "tr") == "BİYOLOJİ ÇALIŞMA KILAVUZU"
+    assert upper("Οδηγός μελέτης", "el") == "ΟΔΗΓΟΣ ΜΕΛΕΤΗΣ"
+    assert upper("A study guide", "en-GB") == "A STUDY GUIDE"
