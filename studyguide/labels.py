@@ -47,7 +47,7 @@ NOT_WORDS = {"direction", "reference_case", "plural", "months_standalone", "abbr
              "no_break_after",
              "quotes"}
 # labels without words that are still English's in a language without a locale
-ENGLISH_RULES = ("plural", "quotes")
+ENGLISH_RULES = ("plural", "quotes", "xref_titled")
 TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
 
 
@@ -55,7 +55,10 @@ TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
 def plural_rule(expression: str):
     """The function of a gettext plural expression (``n%10==1 ? 0 : 1``): a count to the
     index of its form. ``ValueError`` if the expression is not one."""
-    return gettext.c2py(expression)
+    try:
+        return gettext.c2py(expression)
+    except SyntaxError as exc:      # gettext checks the tokens; Python compiles the rest
+        raise ValueError(f"it is not an expression ({exc.msg})") from None
 
 
 @functools.lru_cache(maxsize=64)
@@ -165,8 +168,13 @@ def _warn_without_locale(language: str, overrides: dict, path: Path,
                    f"{primary}.yaml), so {len(words)} label(s) are printed in English "
                    f"({', '.join(words)}); translate them under 'labels:' (the English "
                    "of each is in the docs' list of labels)" + (
-                       f", and give the language's own {' and '.join(rules)} there"
+                       f", and give the language's own {_and(rules)} there"
                        if rules else ""))
+
+
+def _and(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 2 else items)
 
 
 def _has_words(text: str) -> bool:
@@ -194,7 +202,7 @@ def for_book(language: str, overrides, path: Path, line: int, report: Reporter) 
             close = difflib.get_close_matches(str(key), list(english), 1)
             report.error(path, line, f"unknown label '{key}' " + (
                 f"(did you mean '{close[0]}'?)" if close else
-                "(the labels are the keys of templates/locales/en.yaml)"))
+                "(the labels are listed in the builder's docs/authoring.md)"))
             continue
         if key in NAME_LISTS:
             empty = key == "months_standalone" and value == []

@@ -580,8 +580,8 @@ def test_a_language_without_a_locale_is_a_warning_at_its_line(tmp_path):
     assert len(named) > 50 and set(named) <= set(english) and "…" not in named
     assert "'labels:'" in warnings[0].message
     # and the rules that are English's without words: the plural forms and the quotes
-    assert warnings[0].message.endswith("and give the language's own 'plural' and 'quotes' "
-                                        "there"), warnings[0].message
+    assert warnings[0].message.endswith("and give the language's own 'plural', 'quotes' and "
+                                        "'xref_titled' there"), warnings[0].message
     # every word translated under labels: nothing to say; a language with a locale, or
     # English, is never warned about
     english = labels._locale_file("en")
@@ -1207,3 +1207,17 @@ def test_the_covers_capitals_are_the_languages():
     assert upper("Biyoloji çalışma kılavuzu", "tr") == "BİYOLOJİ ÇALIŞMA KILAVUZU"
     assert upper("Οδηγός μελέτης", "el") == "ΟΔΗΓΟΣ ΜΕΛΕΤΗΣ"
     assert upper("A study guide", "en-GB") == "A STUDY GUIDE"
+
+
+def test_a_plural_rule_python_cannot_compile_is_an_error_at_its_line(tmp_path):
+    """"n !=! 1" passes gettext's token check and fails Python's compiler: the check
+    stopped with "unexpected failure … (a bug)" and none of the book's other errors."""
+    book = write_book(tmp_path / "book", {
+        "title": "T", "language": "tr", "labels": {"plural": "n !=! 1"}},
+        "---\ntitle: One\n---\n\nText with a link to [](#nowhere).\n")
+    report = Reporter(book)
+    render_book(load_book(book, report), report)
+    messages = [d.message for d in report.errors]
+    assert any(m.startswith("label 'plural' must be a plural rule") and "not an expression"
+               in m for m in messages), messages
+    assert "link to missing id '#nowhere'" in messages, messages
