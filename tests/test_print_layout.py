@@ -1148,3 +1148,20 @@ def test_a_links_own_text_breaks_and_a_filled_in_label_does_not(book_copy, tmp_p
                  CSS(string=f"@page {{ size: {width + 40}mm 200mm; margin: 20mm; }}")])
         gaps += word_gaps(out)
     assert max(gaps) < 9, sorted(gaps)[-5:]
+
+
+def test_the_answer_key_marks_a_questions_type_as_the_chapter_does(book_copy, tmp_path):
+    """Recall and analysis questions carry a sign (○, ◆) in the chapter, the handouts and
+    the EPUB; the teacher edition's answer key left it out ("Question 1 (p. 1) RECALL")."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers.pdf import answers_source
+    rb, _ = rendered_book(book_copy)
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "key.pdf"
+    HTML(string=answers_source(rb, "A4"), base_url=str(book_copy)).write_pdf(
+        out, stylesheets=[CSS(root / "styles" / s) for s in ("base.css", "print.css",
+                                                           "answers.css")])
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "○ RECALL" in text.upper() and "◆ ANALYSIS" in text.upper(), text
