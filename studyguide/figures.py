@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from html import escape
 
+from . import fonts
 from .model import Book, TimelineEvent
 
 # The figures are drawn in user units on a canvas WIDTH wide and carry no size of their
@@ -35,15 +36,48 @@ def _svg(width: int, height: float, title: str, body: list[str]) -> str:
 
 
 def for_print(svg: str) -> str:
-    """A generated figure as the print edition draws it: in the theme's sans-serif, and
-    each line with right-to-left letters in its visual order (``_visual_lines``)."""
+    """A generated figure as the print edition draws it: in the theme's sans-serif, each
+    line with Arabic letters drawn as outlines, shaped (``_shaped_lines``), and each other
+    line with right-to-left letters in its visual order (``_visual_lines``)."""
     svg = svg.replace(f'<g font-family="{FONT}"', f'<g font-family="{escape(PRINT_FONT)}"', 1)
+    if fonts.JOINING.search(svg):
+        svg = _shaped_lines(svg)
     return _visual_lines(svg) if RTL_LETTERS.search(svg) else svg
 
 
 # letters of the scripts written from right to left (Hebrew, Arabic, Syriac, Thaana…)
 RTL_LETTERS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _TEXT = re.compile(r"(<text\b[^>]*>)(.*?)(</text>)", re.S)
+
+
+def _shaped_lines(svg: str) -> str:
+    """WeasyPrint draws an SVG text's characters one by one, unshaped: Arabic's letters
+    came out unjoined (and backwards). A line with Arabic letters is drawn instead as the
+    outlines of its glyphs, shaped and ordered as print sets text (``fonts.outline``,
+    DejaVu Sans, its bold, italics and code kept), placed by the line's anchor. A line
+    that cannot be drawn so (DejaVu is not installed) stays text."""
+    from lxml import etree
+
+    def shaped(m: re.Match) -> str:
+        if not fonts.JOINING.search(m.group(2)):
+            return m.group(0)
+        text = etree.fromstring(m.group(0))
+        bold = text.get("font-weight") == "bold"
+        pieces = [(text.text or "", bold, False, False)]
+        for span in text:
+            pieces.append((span.text or "", bold or span.get("font-weight") == "bold",
+                           span.get("font-style") == "italic",
+                           span.get("font-family") == "monospace"))
+            pieces.append((span.tail or "", bold, False, False))
+        size = float(text.get("font-size", "16"))
+        drawn = fonts.outline([p for p in pieces if p[0]], size)
+        if drawn is None:
+            return m.group(0)
+        path, width = drawn
+        shift = {"middle": width / 2, "end": width}.get(text.get("text-anchor"), 0)
+        return (f'<path transform="translate({float(text.get("x", "0")) - shift:.2f} '
+                f'{float(text.get("y", "0")):.2f})" d="{path}"/>')
+    return _TEXT.sub(shaped, svg)
 
 
 def _visual_lines(svg: str) -> str:

@@ -179,3 +179,95 @@ def font_face_css(book_fonts: list[BookFont], prefix: str, stylesheets: list[str
                        if generic else f"{stack}, {families}")
                 rules.append(f"{selector.strip()} {{ font-family: {new}; }}")
     return "\n".join(faces + rules) + "\n"
+
+
+# -- text drawn as outlines ------------------------------------------------------------
+# the faces a line of text is drawn in as outlines (DejaVu has Latin, Greek, Cyrillic,
+# Hebrew and Arabic), by PostScript name, for (bold, italic, monospace)
+OUTLINE_FACES = {(False, False, False): "DejaVuSans", (True, False, False): "DejaVuSans-Bold",
+                 (False, True, False): "DejaVuSans-Oblique",
+                 (True, True, False): "DejaVuSans-BoldOblique",
+                 (False, False, True): "DejaVuSansMono", (True, False, True): "DejaVuSansMono-Bold",
+                 (False, True, True): "DejaVuSansMono-Oblique",
+                 (True, True, True): "DejaVuSansMono-BoldOblique"}
+# letters of the scripts whose letters join (Arabic, Syriac, N'Ko, Mandaic), which no
+# oblique of DejaVu has
+JOINING = re.compile("[\u0600-\u07ff\u0840-\u08ff\ufb50-\ufdff\ufe70-\ufefc]")
+
+
+@functools.lru_cache(maxsize=16)
+def _outline_font(name: str):
+    """The HarfBuzz font of an installed face (by PostScript name), or None."""
+    import uharfbuzz as hb
+
+    from .writers.fontfiles import installed_fonts
+    for path, index in installed_fonts().get(name, []):
+        try:
+            return hb.Font(hb.Face(hb.Blob.from_file_path(path), index))
+        except Exception:       # noqa: BLE001 - a file HarfBuzz cannot read: the next one
+            continue
+    return None
+
+
+def _bidi_runs(text: str) -> list[tuple[int, int, bool]]:
+    """The runs of a line in visual order, left to right, as the Unicode Bidirectional
+    Algorithm (ICU) sets them, the line's direction that of its first strong letter:
+    (first character, length, right to left)."""
+    import icu
+    bidi = icu.Bidi()
+    bidi.setPara(icu.UnicodeString(text), 0xFE)       # UBIDI_DEFAULT_LTR
+    # ICU counts UTF-16 units: each character's first unit, and the text's length
+    units = [0]
+    for ch in text:
+        units.append(units[-1] + (2 if ord(ch) > 0xFFFF else 1))
+    index = {unit: i for i, unit in enumerate(units)}
+    runs = []
+    for n in range(bidi.countRuns()):
+        start, length, rtl = bidi.getVisualRun(n)
+        first = index[start]
+        runs.append((first, index[start + length] - first, bool(rtl)))
+    return runs
+
+
+def outline(runs: list[tuple[str, bool, bool, bool]], size: float) -> tuple[str, float] | None:
+    """A line of text (pieces of it, each with its bold, italic and monospace) as SVG
+    path data, set as print sets text: in DejaVu Sans (or Mono), its runs in the order
+    the Bidirectional Algorithm gives them and each shaped by HarfBuzz (Arabic's letters
+    joined, marks placed), ``size`` units to the em, from the start of its baseline
+    (0, 0). Arabic in italics is upright and bold, as in the book's text (DejaVu has no
+    italic Arabic). Returns the path and the line's width, or None where a face is not
+    installed or lacks a character."""
+    import uharfbuzz as hb
+    from fontTools.pens.svgPathPen import SVGPathPen
+    from fontTools.pens.transformPen import TransformPen
+    text = "".join(piece for piece, *_ in runs)
+    styles = [tuple(style) for piece, *style in runs for _ in piece]
+    pen = SVGPathPen(None, ntos=lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
+    x = 0.0
+    for first, length, rtl in _bidi_runs(text):
+        pieces, start = [], first
+        for i in range(first, first + length + 1):
+            if i == first + length or styles[i] != styles[start]:
+                pieces.append((start, i - start))
+                start = i
+        for start, count in reversed(pieces) if rtl else pieces:
+            bold, italic, mono = styles[start]
+            if italic and JOINING.search(text[start:start + count]):
+                bold, italic = True, False
+            font = _outline_font(OUTLINE_FACES[bold, italic, mono])
+            if font is None:
+                return None
+            buf = hb.Buffer()
+            buf.add_str(text, item_offset=start, item_length=count)   # with its context
+            buf.direction = "rtl" if rtl else "ltr"
+            buf.guess_segment_properties()
+            hb.shape(font, buf, {})
+            scale = size / font.face.upem
+            for info, pos in zip(buf.glyph_infos, buf.glyph_positions):
+                if info.codepoint == 0 and not text[info.cluster].isspace():
+                    return None
+                font.draw_glyph_with_pen(info.codepoint, TransformPen(
+                    pen, (scale, 0, 0, -scale, x + pos.x_offset * scale,
+                          -pos.y_offset * scale)))
+                x += pos.x_advance * scale
+    return pen.getCommands(), x

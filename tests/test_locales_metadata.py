@@ -1221,3 +1221,35 @@ def test_a_plural_rule_python_cannot_compile_is_an_error_at_its_line(tmp_path):
     assert any(m.startswith("label 'plural' must be a plural rule") and "not an expression"
                in m for m in messages), messages
     assert "link to missing id '#nowhere'" in messages, messages
+
+
+def test_a_generated_figures_arabic_prints_as_the_text_prints_it(tmp_path):
+    """WeasyPrint draws an SVG text's characters one by one, unshaped: a generated
+    figure's Arabic ("فهم المعنى") came out with its letters unjoined. Its lines are
+    drawn as the outlines of their shaped glyphs: the figure prints the words as a
+    paragraph of the text sets them, in the same face and size."""
+    from PIL import Image, ImageChops
+    from weasyprint import HTML
+
+    from studyguide import figures
+    svg = figures._svg(300, 40, "t", ['<text x="290" y="30" font-size="20" text-anchor="end">'
+                                      'فهم <tspan font-weight="bold">المعنى</tspan> 12</text>'])
+    (tmp_path / "t.svg").write_text(figures.for_print(svg), encoding="utf-8")
+
+    def ink(body: str, name: str):
+        HTML(string="<html><style>@page { size: 320px 60px; margin: 0 } body { margin: 0 }"
+                    f"</style><body>{body}</body></html>",
+             base_url=str(tmp_path) + "/").write_pdf(tmp_path / f"{name}.pdf")
+        subprocess.run(["pdftoppm", "-r", "288", "-gray", "-singlefile",
+                        str(tmp_path / f"{name}.pdf"), str(tmp_path / name)], check=True)
+        image = Image.open(tmp_path / f"{name}.pgm").point(lambda v: 255 if v > 128 else 0)
+        return image.crop(ImageChops.invert(image).getbbox())
+    drawn = ink('<img src="t.svg" alt="t" style="width: 300px; display: block">', "figure")
+    text = ink('<p lang="ar" dir="rtl" style="font: 20px \'DejaVu Sans\'; margin: 0">'
+               'فهم <b>المعنى</b> 12</p>', "text")
+    assert abs(drawn.width - text.width) <= 2 and abs(drawn.height - text.height) <= 2
+    w, h = min(drawn.width, text.width), min(drawn.height, text.height)
+    differ = min(w * h - ImageChops.difference(drawn.crop((dx, 0, dx + w, h)),
+                                               text.crop((0, 0, w, h))).histogram()[0]
+                 for dx in range(drawn.width - w + 1))
+    assert differ < 0.05 * w * h, differ / (w * h)
