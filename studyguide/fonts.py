@@ -271,3 +271,28 @@ def outline(runs: list[tuple[str, bool, bool, bool]], size: float) -> tuple[str,
                           -pos.y_offset * scale)))
                 x += pos.x_advance * scale
     return pen.getCommands(), x
+
+
+def unshaped_svg_text(path: Path) -> str | None:
+    """What print does to the right-to-left text of an SVG image file, or None if it has
+    none: WeasyPrint draws an SVG text's letters one by one, from the left, unshaped."""
+    stat = path.stat()
+    return _unshaped_svg_text(path, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _unshaped_svg_text(path: Path, mtime: int) -> str | None:
+    from lxml import etree
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.parse(str(path), parser).getroot()
+    except etree.XMLSyntaxError:
+        return None
+    for el in root.iter("{http://www.w3.org/2000/svg}text"):
+        text = " ".join("".join(el.itertext()).split())
+        if any(unicodedata.bidirectional(c) in ("R", "AL") for c in text):
+            joined = " and its Arabic letters unjoined" if JOINING.search(text) else ""
+            return (f"its right-to-left text ('{text[:40]}') is drawn letter by letter from "
+                    f"the left in print: the PDF shows it backwards{joined} (the EPUB as "
+                    "drawn); convert the drawing's text to outlines (paths) to print it")
+    return None

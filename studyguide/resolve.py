@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote
 from lxml import etree
 from lxml import html as lxml_html
 
-from . import figures, images, math, nobreak, readers, sanitise
+from . import figures, fonts, images, math, nobreak, readers, sanitise
 from .cache import Memo, digest
 from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
                         reading_order)
@@ -573,7 +573,11 @@ class Resolver:
                 continue        # left for the figure's number; ``sanitise`` removes it
             if re.match(r"^[a-z][a-z0-9+.-]*:|^#", src, re.I):
                 continue
-            img.set("src", quote(self.locate(path, src).relative_to(self.book.root).as_posix()))
+            target = self.locate(path, src)
+            img.set("src", quote(target.relative_to(self.book.root).as_posix()))
+            note = fonts.unshaped_svg_text(target) if target.suffix.lower() == ".svg" else None
+            if note:
+                self.report.warning(path, line_of(src), f"image '{src}': {note}")
             style, keep, problems = images.css_size({k: img.attrib.pop(k)
                                                      for k in ("width", "height")
                                                      if k in img.attrib})

@@ -1253,3 +1253,29 @@ def test_a_generated_figures_arabic_prints_as_the_text_prints_it(tmp_path):
                                                text.crop((0, 0, w, h))).histogram()[0]
                  for dx in range(drawn.width - w + 1))
     assert differ < 0.05 * w * h, differ / (w * h)
+
+
+def test_an_svg_images_right_to_left_text_is_a_warning_at_its_line(book_copy):
+    """Print draws an SVG image's text letter by letter from the left: an author's
+    "المال" came out backwards and unjoined, with no word of warning."""
+    from conftest import add_to_chapter, rendered_book
+    (book_copy / "images").mkdir(exist_ok=True)
+    (book_copy / "images" / "rtl.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 60"><title>t</title>'
+        '<text x="150" y="40" font-size="20" text-anchor="middle">المال</text></svg>',
+        encoding="utf-8")
+    (book_copy / "images" / "ltr.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 60"><title>t</title>'
+        '<text x="150" y="40" font-size="20">Capital</text></svg>', encoding="utf-8")
+    chapter = add_to_chapter(book_copy, "![Money, in Arabic.](../images/rtl.svg)\n\n"
+                                        "![Money.](../images/ltr.svg)")
+    line = chapter.read_text(encoding="utf-8").splitlines().index(
+        "![Money, in Arabic.](../images/rtl.svg)") + 1
+    _, report = rendered_book(book_copy)
+    found = [(Path(d.path).relative_to(book_copy).as_posix(), d.line, d.message)
+             for d in report.warnings if "right-to-left" in d.message]
+    assert found == [("chapters/02-second.md", line, "image '../images/rtl.svg': its "
+                      "right-to-left text ('المال') is drawn letter by letter from the left "
+                      "in print: the PDF shows it backwards and its Arabic letters unjoined "
+                      "(the EPUB as drawn); convert the drawing's text to outlines (paths) "
+                      "to print it")], report.warnings
