@@ -1165,3 +1165,27 @@ def test_the_answer_key_marks_a_questions_type_as_the_chapter_does(book_copy, tm
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "○ RECALL" in text.upper() and "◆ ANALYSIS" in text.upper(), text
+
+
+def test_a_language_print_cannot_hyphenate_is_set_ragged(book_copy, tmp_path):
+    """Pyphen has no Turkish patterns: a Turkish book's justified lines, without a
+    hyphen, spread their words wide ("tamamlanmasından              sonra"). A language
+    print cannot hyphenate is set ragged; one it can stays justified."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    text = ("<p>" + "Hücre bölünmesinin tamamlanmasından sonra gerçekleşmektedir; "
+            "mikroskobik incelemelerde kromozomların davranışı açıkça görülür. " * 4 + "</p>")
+    gaps = {}
+    for language in ("tr", "en-GB"):
+        book_yaml = book_copy / "book.yaml"
+        book_yaml.write_text(re.sub(r"language: \S+", f"language: {language}",
+                                    book_yaml.read_text(encoding="utf-8")), encoding="utf-8")
+        rb, _ = rendered_book(book_copy)
+        css = pdf._css("base.css", "print.css", paper="A4", meta=rb.book.meta)
+        out = tmp_path / f"{language}.pdf"
+        HTML(string=f'<html lang="{language}"><body>{text}</body></html>').write_pdf(
+            out, stylesheets=[CSS(string=css)])
+        gaps[language] = word_gaps(out)
+    assert max(gaps["tr"]) - min(gaps["tr"]) < 0.5, gaps["tr"]        # ragged: even spaces
+    assert max(gaps["en-GB"]) - min(gaps["en-GB"]) > 0.5              # justified

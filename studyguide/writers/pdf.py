@@ -49,6 +49,13 @@ from . import engine, splice
 PAPER = {"A4": "A4", "Letter": "letter"}
 
 
+@functools.lru_cache(maxsize=16)
+def hyphenated(language: str) -> bool:
+    """Whether print can hyphenate ``language``: Pyphen has its patterns."""
+    import pyphen
+    return bool(language and pyphen.language_fallback(language.replace("-", "_")))
+
+
 def _css(*names: str, paper: str, meta, book_fonts=()) -> str:
     """The theme's stylesheets (with their right-to-left counterparts for an RTL book),
     the labels that CSS prints, the book's own stylesheet, the @font-face rules of the
@@ -60,6 +67,10 @@ def _css(*names: str, paper: str, meta, book_fonts=()) -> str:
     if paper == "Letter" and "print.css" in names:
         # Letter is 6 mm wider than A4: the outer margin takes it, the measure stays
         sheets.insert(-1, "@page :right { margin-right: 64mm; } @page :left { margin-left: 64mm; }")
+    if not hyphenated(meta.language) and meta.direction == "ltr":
+        # no hyphenation patterns (Turkish): justified lines without hyphens spread their
+        # words wide, so the text is set ragged, before the book's own stylesheet
+        sheets.insert(-1, "body { text-align: start; }")
     return "\n".join(sheets[:-1]) + "\n" + label_css(meta.labels, "handout.css" in names) + \
         sheets[-1] + "\n" + fonts.font_face_css(list(book_fonts), "", sheets) + \
         f"\n@page {{ size: {PAPER.get(paper, 'A4')}; }}\n"
