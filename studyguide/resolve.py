@@ -1071,8 +1071,11 @@ class Resolver:
 
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
         empty_links: dict[str, int] = {}     # each id's empty links met so far
+        own = set(tree.xpath(".//@id"))      # (a table's notes: the master table's own)
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
             ident = a.get("href")[1:]
+            if ident in own and ident not in self.targets:
+                continue
             if ident.startswith("ref-") and not self.ref_link(a, ident[4:], doc, path, line):
                 a.drop_tag()    # a style without a bibliography: nothing to link to
                 continue

@@ -468,3 +468,23 @@ def test_a_form_is_not_matched_before_a_combining_mark(book_copy):
     body = rb.docs[0].body_html
     assert "أموالًا" in body and not re.search(r"</(?:span|a)>\u064b", body), body[:2000]
     assert "أموال</a> تعدل" in body       # the whole word is the term's use
+
+
+def test_a_note_in_a_master_table_cell_is_printed_under_it(book_copy):
+    """A cell's note is printed under its table, lettered a, b, c; in the master table,
+    an appendix of its own, the note's link was 'link to missing id
+    #tbl-master-note-a', an error that stopped the build."""
+    tables = book_copy / "tables" / "tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    start = text.index("tbl-master:")
+    row = re.search(r"\n    - \[([^,\]]+),", text[start:])
+    at = start + row.start(1)
+    tables.write_text(text[:at] + '"' + row.group(1).strip('"') + '^[A note in the cell.]"'
+                      + text[at + len(row.group(1)):], encoding="utf-8")
+    report = Reporter(book_copy)
+    rb = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    table = etree.HTML(rb.master_table)
+    assert table.xpath('//a[@href="#tbl-master-note-a"]') and \
+        table.xpath('//li[@id="tbl-master-note-a"][contains(., "A note in the cell.")]'), \
+        rb.master_table
