@@ -425,10 +425,11 @@ def citation_document(sources: list[str], nocite: list[str] | None = None) -> st
 
 def format_citations(sources: list[str], references: list[dict], style: Style | Path,
                      lang: str, nocite: list[str] | None = None,
-                     bibtex: str | None = None) -> CitationSet:
+                     bibtex: str | None = None, semicolon: str | None = None) -> CitationSet:
     """Format every citation and the bibliography (the cited works and ``nocite``) with
     citeproc. ``bibtex``: the BibTeX text the references were read from, which citeproc
-    then reads itself.
+    then reads itself. ``semicolon``: the book's ``semicolon`` label (its language's
+    by default).
 
     pandoc gets a self-contained style and runs in an empty folder of its own, which is
     also its data folder and resource path: it has nothing to fetch and nothing to find.
@@ -450,7 +451,7 @@ def format_citations(sources: list[str], references: list[dict], style: Style | 
                            "--data-dir", ".", "--resource-path", ".",
                            "-M", f"lang={lang}", "--wrap=none"],
                           citation_document(sources, nocite), cwd=folder)
-    return _language_delimiters(parse_citeproc_html(out, len(sources)), lang)
+    return _language_delimiters(parse_citeproc_html(out, len(sources)), lang, semicolon)
 
 
 # the semicolon between two works of one citation: after the link of the one before
@@ -458,18 +459,22 @@ def format_citations(sources: list[str], references: list[dict], style: Style | 
 ITEM_SEMICOLON = re.compile(r"(</a>);(?=\s)")
 
 
-def _language_delimiters(cites: CitationSet, lang: str) -> CitationSet:
+def _language_delimiters(cites: CitationSet, lang: str,
+                         semicolon: str | None = None) -> CitationSet:
     """``cites`` with the semicolon between two works set as the book's language sets
-    it (its ``semicolon`` label): French puts a narrow no-break space before it,
-    "(Lefebvre 1939 ; Furet et Richet 1965)"; the style's delimiter is "; " whatever
-    the language. (A semicolon in a work's title is the work's.)"""
+    it (its ``semicolon`` label, or the book's own under ``labels:``): French puts a
+    narrow no-break space before it, "(Lefebvre 1939 ; Furet et Richet 1965)", Greek
+    writes "·"; the style's delimiter is "; " whatever the language. (A semicolon in a
+    work's title is the work's.)"""
     from .labels import defaults
-    semicolon = str(defaults(lang).get("semicolon", ";"))
-    space = semicolon[:-1] if semicolon.endswith(";") else ""
-    if not space:
+    if semicolon is None:
+        semicolon = str(defaults(lang).get("semicolon", ";"))
+    if semicolon == ";":
         return cites
+
     def spaced(d: dict[str, str]) -> dict[str, str]:
-        return {i: ITEM_SEMICOLON.sub(r"\1" + space + ";", html) for i, html in d.items()}
+        return {i: ITEM_SEMICOLON.sub(lambda m: m.group(1) + semicolon, html)
+                for i, html in d.items()}
     return CitationSet(spaced(cites.rendered), cites.bibliography, spaced(cites.notes))
 
 

@@ -651,15 +651,16 @@ class Resolver:
         sources += [form.format(key) for key in linked]
         lang = self.book.meta.language
         bibtex = self.book.bibtex
+        semicolon = str(self.labels.get("semicolon", ";"))     # the book's, labels: too
         key = digest("citeproc", self.salt, sources, order, self.book.references, style.xml,
-                     lang, nocite, bibtex)
+                     lang, nocite, bibtex, semicolon)
         cites = self.memo.get(key) if self.memo is not None else None
         if cites is not None:
             self.cites = cites
             return
         try:
             self.cites = format_citations(sources, self.book.references, style, lang,
-                                          nocite, bibtex).numbered(order)
+                                          nocite, bibtex, semicolon).numbered(order)
         except RuntimeError as exc:
             self.report.error(style.path, 1,
                               f"citation processor failed: {str(exc).splitlines()[0]}")

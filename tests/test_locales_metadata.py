@@ -1228,31 +1228,17 @@ def test_a_generated_figures_arabic_prints_as_the_text_prints_it(tmp_path):
     figure's Arabic ("فهم المعنى") came out with its letters unjoined. Its lines are
     drawn as the outlines of their shaped glyphs: the figure prints the words as a
     paragraph of the text sets them, in the same face and size."""
-    from PIL import Image, ImageChops
-    from weasyprint import HTML
+    from test_fonts import assert_same_ink, printed_ink
 
     from studyguide import figures
     svg = figures._svg(300, 40, "t", ['<text x="290" y="30" font-size="20" text-anchor="end">'
                                       'فهم <tspan font-weight="bold">المعنى</tspan> 12</text>'])
     (tmp_path / "t.svg").write_text(figures.for_print(svg), encoding="utf-8")
-
-    def ink(body: str, name: str):
-        HTML(string="<html><style>@page { size: 320px 60px; margin: 0 } body { margin: 0 }"
-                    f"</style><body>{body}</body></html>",
-             base_url=str(tmp_path) + "/").write_pdf(tmp_path / f"{name}.pdf")
-        subprocess.run(["pdftoppm", "-r", "288", "-gray", "-singlefile",
-                        str(tmp_path / f"{name}.pdf"), str(tmp_path / name)], check=True)
-        image = Image.open(tmp_path / f"{name}.pgm").point(lambda v: 255 if v > 128 else 0)
-        return image.crop(ImageChops.invert(image).getbbox())
-    drawn = ink('<img src="t.svg" alt="t" style="width: 300px; display: block">', "figure")
-    text = ink('<p lang="ar" dir="rtl" style="font: 20px \'DejaVu Sans\'; margin: 0">'
-               'فهم <b>المعنى</b> 12</p>', "text")
-    assert abs(drawn.width - text.width) <= 2 and abs(drawn.height - text.height) <= 2
-    w, h = min(drawn.width, text.width), min(drawn.height, text.height)
-    differ = min(w * h - ImageChops.difference(drawn.crop((dx, 0, dx + w, h)),
-                                               text.crop((0, 0, w, h))).histogram()[0]
-                 for dx in range(drawn.width - w + 1))
-    assert differ < 0.05 * w * h, differ / (w * h)
+    drawn = printed_ink(tmp_path, '<img src="t.svg" alt="t" style="width: 300px; '
+                        'display: block">', "figure", "320px 60px")
+    text = printed_ink(tmp_path, '<p lang="ar" dir="rtl" style="font: 20px \'DejaVu Sans\'; '
+                       'margin: 0">فهم <b>المعنى</b> 12</p>', "text", "320px 60px")
+    assert_same_ink(drawn, text)
 
 
 def test_an_svg_images_right_to_left_text_is_a_warning_at_its_line(book_copy):
@@ -1279,3 +1265,20 @@ def test_an_svg_images_right_to_left_text_is_a_warning_at_its_line(book_copy):
                       "in print: the PDF shows it backwards and its Arabic letters unjoined "
                       "(the EPUB as drawn); convert the drawing's text to outlines (paths) "
                       "to print it")], report.warnings
+
+
+def test_a_books_own_semicolon_parts_the_works_of_a_citation(book_copy):
+    """The semicolon between two works of one citation is the book's ``semicolon``
+    label: an override under ``labels:`` (Greek "·") was ignored there, while the index
+    and the timeline used it."""
+    from conftest import add_to_chapter, rendered_book
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "\nlabels:\n", "\nlabels:\n  semicolon: \"·\"\n", 1), encoding="utf-8")
+    add_to_chapter(book_copy, "Both agree [@writer1901; @historian2000].")
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    body = next(d.body_html for d in rb.docs if "Both agree" in d.body_html)
+    text = " ".join(lxml_html.fragment_fromstring(body, create_parent="div")
+                    .text_content().split())
+    assert "(Writer 1901· Historian 2000)" in text, text
