@@ -253,9 +253,80 @@ def _stretch_arrows(root) -> None:
 
 @functools.lru_cache(maxsize=4096)
 def mathml_to_svg(mathml: str) -> str:
-    """The formula drawn as SVG (glyphs as outlines, STIX Two Math), 1 em = SIZE px."""
+    """The formula drawn as SVG (glyphs as outlines, STIX Two Math), 1 em = SIZE px; a
+    text the maths font has no letters for drawn in DejaVu Sans (``_foreign_texts``)."""
     import ziamath
-    return ziamath.Math(_drawn_arrows(mathml), size=SIZE).svg()
+    mathml, texts = _foreign_texts(_drawn_arrows(mathml))
+    svg = ziamath.Math(mathml, size=SIZE).svg()
+    return _draw_texts(svg, texts) if texts else svg
+
+
+# the colour that marks where a text in another font goes (``_foreign_texts``): n + 1
+MARK = "#fe00{:02x}"
+# the height and depth of a line of DejaVu Sans, in ems (its ascender and descender)
+TEXT_HEIGHT, TEXT_DEPTH = "0.93em", "0.24em"
+
+
+@functools.lru_cache(maxsize=1)
+def _math_font_chars() -> frozenset[int]:
+    """The characters the drawing's maths font (ziamath's STIX Two Math) has."""
+    from pathlib import Path
+
+    import ziamath
+    from fontTools.ttLib import TTFont
+    path = Path(ziamath.__file__).parent / "fonts" / "STIXTwoMath-Regular.ttf"
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def _foreign_texts(mathml: str) -> tuple[str, list[tuple[str, float]]]:
+    """The MathML with each text (``mtext``) that has letters the maths font lacks
+    (Arabic, Hebrew in ``\\text{}``: the drawing set them as blank boxes) made a space
+    as wide as the text is in DejaVu Sans, shaped (``fonts.outline``), after a mark, a
+    full stop of no width in a colour of its own; and each text's outline and width."""
+    has = _math_font_chars()
+    if all(ord(c) in has or c.isspace() for c in re.sub(r"<[^>]*>", "", mathml)):
+        return mathml, []
+    from . import fonts
+    root = ET.fromstring(mathml)
+    texts: list[tuple[str, float]] = []
+    for parent in list(root.iter()):
+        for i, el in enumerate(parent):
+            text = el.text or ""
+            if el.tag != f"{{{MATHML_NS}}}mtext" or \
+                    all(ord(c) in has or c.isspace() for c in text):
+                continue
+            drawn = fonts.outline([(text, el.get("mathvariant") == "bold", False, False)],
+                                  SIZE)
+            if drawn is None:
+                continue
+            mark = _element("mtext", mathcolor=MARK.format(len(texts) + 1))
+            mark.text = "."
+            parent[i] = _element("mrow", _element("mpadded", mark, width="0"),
+                                 _element("mspace", width=f"{drawn[1] / SIZE:.3f}em",
+                                          height=TEXT_HEIGHT, depth=TEXT_DEPTH))
+            texts.append(drawn)
+    ET.register_namespace("", MATHML_NS)
+    return ET.tostring(root, encoding="unicode"), texts
+
+
+def _draw_texts(svg: str, texts: list[tuple[str, float]]) -> str:
+    """The drawing with each mark (``_foreign_texts``) replaced by its text's outline,
+    on the mark's baseline (its ``use`` of a glyph ``symbol``, whose view box starts at
+    the glyph's top)."""
+    for n, (path, _) in enumerate(texts, 1):
+        use = re.search(r'<use href="#([^"]+)" x="(\S+)" y="(\S+)" width="\S+" '
+                        r'height="(\S+)" fill="' + MARK.format(n) + '" />', svg)
+        if use is None:
+            continue
+        top, box = (float(v) for v in re.search(
+            rf'<symbol id="{re.escape(use.group(1))}" viewBox="\S+ (\S+) \S+ (\S+)"',
+            svg).groups())
+        x, y, drawn = float(use.group(2)), float(use.group(3)), float(use.group(4))
+        baseline = y - top * drawn / box
+        svg = svg.replace(use.group(0), f'<path transform="translate({x:.3f} {baseline:.3f})" '
+                                        f'd="{path}" fill="black" />', 1)
+    return svg
 
 
 STRETCHED = "3em"       # an arrow's length when its height is measured

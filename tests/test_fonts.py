@@ -37,6 +37,32 @@ def test_a_character_no_font_has_does_not_stop_the_merge(tmp_path):
     assert _pixels(merged, tmp_path, "merged") == _pixels(separate, tmp_path, "separate")
 
 
+def printed_ink(tmp_path, body: str, name: str, page: str = "400px 80px"):
+    """``body`` printed by WeasyPrint on a page of ``page`` and read back at 288 dpi in
+    black and white (Pillow), cropped to its ink."""
+    from PIL import Image, ImageChops
+    from weasyprint import HTML
+    HTML(string=f"<html><style>@page {{ size: {page}; margin: 0 }} body {{ margin: 0 }}"
+                f"</style><body>{body}</body></html>",
+         base_url=str(tmp_path) + "/").write_pdf(tmp_path / f"{name}.pdf")
+    subprocess.run(["pdftoppm", "-r", "288", "-gray", "-singlefile",
+                    str(tmp_path / f"{name}.pdf"), str(tmp_path / name)], check=True)
+    image = Image.open(tmp_path / f"{name}.pgm").point(lambda v: 255 if v > 128 else 0)
+    return image.crop(ImageChops.invert(image).getbbox())
+
+
+def assert_same_ink(drawn, printed) -> None:
+    """Two pictures of the same words: as wide and high within 2 pixels, and alike in
+    all but 5 % of their pixels (the edges' anti-aliasing)."""
+    from PIL import ImageChops
+    assert abs(drawn.width - printed.width) <= 2 and abs(drawn.height - printed.height) <= 2
+    w, h = min(drawn.width, printed.width), min(drawn.height, printed.height)
+    differ = min(w * h - ImageChops.difference(drawn.crop((dx, 0, dx + w, h)),
+                                               printed.crop((0, 0, w, h))).histogram()[0]
+                 for dx in range(drawn.width - w + 1))
+    assert differ < 0.05 * w * h, differ / (w * h)
+
+
 def make_font(path, family: str, chars: str) -> None:
     """A TrueType font with a box glyph for each of ``chars`` (fontTools' FontBuilder)."""
     from fontTools.fontBuilder import FontBuilder

@@ -313,3 +313,30 @@ def test_a_key_points_bullet_stands_on_its_lines_baseline(tmp_path):
         assert abs(bullet["bottom"] - word["bottom"]) < 0.2, (bullet, word)
         assert 0 < word["x0"] - bullet["x1"] < 5
     assert abs(bullets[0]["x0"] - bullets[1]["x0"]) < 0.1
+
+
+def test_arabic_text_in_a_formula_is_drawn_shaped_not_as_blank_boxes(tmp_path):
+    """STIX Two Math, the drawing's font, has no Arabic: ``20\\,400\\ \\text{ميل}`` printed
+    its word as blank boxes (.notdef), with no warning. The word is drawn in DejaVu
+    Sans, shaped, where the formula leaves room for it: as a paragraph of the text
+    prints it, on the formula's baseline."""
+    from PIL import ImageChops
+    from test_fonts import assert_same_ink, printed_ink
+    svg = m.mathml_to_svg(m.tex_to_mathml(r"20\,400\ \text{ميل}", True))
+    assert "STIXTwoMathRegular_0" not in svg                 # the .notdef glyph
+    width = m._metrics(svg)[0]
+    (tmp_path / "f.svg").write_text(svg, encoding="utf-8")
+    formula = printed_ink(tmp_path, f'<img src="f.svg" alt="f" style="width: {width * 2}px; '
+                          'display: block">', "formula")
+    word = printed_ink(tmp_path, '<p style="font: 32px \'DejaVu Sans\'; margin: 0">ميل</p>',
+                       "word")
+    # the formula's last word: its ink right of the widest gap between inked columns
+    columns = [any(formula.getpixel((x, y)) == 0 for y in range(formula.height))
+               for x in range(formula.width)]
+    gaps, run = [], 0
+    for inked in columns:
+        run = 0 if inked else run + 1
+        gaps.append(run)
+    start = max(range(len(gaps)), key=lambda x: (gaps[x], x)) + 1
+    last = formula.crop((start, 0, formula.width, formula.height))
+    assert_same_ink(last.crop(ImageChops.invert(last).getbbox()), word)
