@@ -7,6 +7,7 @@ file and line, and loading goes on so that independent problems surface together
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import unicodedata
@@ -324,7 +325,10 @@ def load_index(root: Path, report: Reporter, people: list[Person],
     path = root / "data" / "index.yaml"
     entries: list[IndexEntry] = []
     seen: dict[str, int] = {}
-    for item, line, _ in _items(path, report, schema.IndexItem):
+    refer_lines: dict[tuple[str, str], int] = {}     # (heading, "see"/"see_also"): its line
+    for item, line, raw in _items(path, report, schema.IndexItem):
+        for key in ("see", "see_also"):
+            refer_lines.setdefault((item.heading, key), line_of(raw, key, line))
         if item.heading in seen:
             report.error(path, line, f"duplicate index heading '{item.heading}' "
                          f"(first at line {seen[item.heading]})")
@@ -344,11 +348,16 @@ def load_index(root: Path, report: Reporter, people: list[Person],
     if any(str(d.path) in sources for d in report.errors):
         return entries
     for entry in entries:
-        for name in ([entry.see] if entry.see else []) + entry.see_also:
-            if name not in known:
-                report.error(path, entry.line,
+        for key, names in (("see", [entry.see] if entry.see else []),
+                           ("see_also", entry.see_also)):
+            for name in names:
+                if name in known:
+                    continue
+                close = difflib.get_close_matches(name, list(known), 1, 0.8)
+                report.error(path, refer_lines.get((entry.heading, key), entry.line),
                              f"'{name}' is no index heading (an entry of index.yaml, a "
-                             "person's index heading or a glossary term)")
+                             "person's index heading or a glossary term)" +
+                             (f": did you mean '{close[0]}'?" if close else ""))
     return entries
 
 

@@ -295,18 +295,22 @@ def test_an_english_index_keeps_its_order(default):
 
 
 def test_index_data_errors_name_file_and_line(book_copy):
+    """Each error at its own line: a "see" or "see also" to no heading at that key's
+    line (it was the entry's heading's), with the heading it most likely means."""
     (book_copy / "data" / "index.yaml").write_text(
         "- heading: Alpha\n  colour: red\n"
         "- heading: Beta\n  see: Nowhere\n"
         "- heading: Gamma\n  forms: Gamma\n"
-        "- forms: [x]\n", encoding="utf-8")
+        "- forms: [x]\n"
+        "- heading: Delta\n  forms: [Delta]\n  see_also: [Betta]\n", encoding="utf-8")
     _, report = render(book_copy)
     found = sorted((d.line, d.message) for d in report.errors)
-    assert [line for line, _ in found] == [2, 3, 6, 7], found
+    assert [line for line, _ in found] == [2, 4, 6, 7, 10], found
     assert "unknown key 'colour'" in found[0][1]
     assert "'Nowhere' is no index heading" in found[1][1]
     assert "'forms' must be a list" in found[2][1]
     assert "'heading'" in found[3][1]
+    assert found[4][1].endswith("did you mean 'Beta'?"), found[4]
 
 
 def test_unmentioned_index_entry_is_a_warning(book_copy):
