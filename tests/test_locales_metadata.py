@@ -918,8 +918,8 @@ def test_a_passage_in_the_other_direction_has_its_own_sides(tmp_path):
     """An English passage (dir="ltr") in an Arabic book has its quotation bar, its lists'
     indent and its heading on the left, an Arabic one (dir="rtl") in an English book on
     the right: the right-to-left sides were set on every element of an Arabic book, and
-    on none of an English one. A task's checkbox keeps its space from the text on the
-    text's side (in Arabic it touched it)."""
+    on none of an English one. A task's checkbox hangs in the list's indent on the
+    text's side (in Arabic it touched the text)."""
     def sides(boxes, tag, nth=0):
         box = [b for b in boxes if b.element_tag == tag][nth]
         return {"bar": (box.border_left_width, box.border_right_width),
@@ -950,9 +950,13 @@ def test_a_passage_in_the_other_direction_has_its_own_sides(tmp_path):
     quote, english = sides(arabic, "blockquote"), sides(arabic, "blockquote", 1)
     assert quote["bar"][0] == 0 < quote["bar"][1] and quote["padding"][0] == 0, quote
     assert english["bar"][1] == 0 < english["bar"][0] and english["padding"][1] == 0, english
-    task, english_task = sides(arabic, "input"), sides(arabic, "input", 1)
-    assert task["margin"][1] == 0 < task["margin"][0], task
-    assert english_task["margin"][0] == 0 < english_task["margin"][1], english_task
+    boxes = [b for b in arabic if b.element_tag in ("input", "ul")]
+    for box in (b for b in boxes if b.element_tag == "input"):     # in its list's indent
+        ul = [b for b in boxes[:boxes.index(box)] if b.element_tag == "ul"][-1]
+        if box is [b for b in boxes if b.element_tag == "input"][0]:     # the Arabic task
+            assert box.position_x >= ul.content_box_x() + ul.width, (box.position_x, ul)
+        else:                                                             # the English one
+            assert box.position_x + box.width <= ul.content_box_x(), (box.position_x, ul)
     numbered = sides(arabic, "ol")
     assert numbered["padding"][1] == 0 < numbered["padding"][0], numbered
     heading = next(b for b in arabic if b.element_tag == "h2")

@@ -1189,3 +1189,26 @@ def test_a_language_print_cannot_hyphenate_is_set_ragged(book_copy, tmp_path):
         gaps[language] = word_gaps(out)
     assert max(gaps["tr"]) - min(gaps["tr"]) < 0.5, gaps["tr"]        # ragged: even spaces
     assert max(gaps["en-GB"]) - min(gaps["en-GB"]) > 0.5              # justified
+
+
+def test_a_tasks_box_hangs_in_the_indent_and_its_lines_align(tmp_path):
+    """A task list's wrapped item ran back under its checkbox: the box was a word of
+    the line. It hangs in the list's indent now, the item's lines under one another."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "tasks.pdf"
+    HTML(string='<html lang="en"><body><ul class="task-list"><li><label><input type="checkbox" '
+                'disabled="" checked=""/>Is the change in the good’s own price? Then it is a '
+                "movement along the demand curve, not a shift of it.</label></li></ul>"
+                "</body></html>").write_pdf(out, stylesheets=[
+                    CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+                    CSS(string="@page { size: A6; margin: 10mm; }")])
+    html = subprocess.run(["pdftotext", "-bbox", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    words = [(float(x), float(y), w) for x, y, w in re.findall(
+        r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">([^<]+)</word>', html)]
+    starts = {}
+    for x, y, _ in words:
+        starts.setdefault(round(y), x)
+    lines = sorted(starts.items())
+    assert len(lines) >= 3 and all(abs(x - lines[0][1]) < 0.5 for _, x in lines[1:-1]), lines
