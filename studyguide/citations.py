@@ -455,8 +455,8 @@ def format_citations(sources: list[str], references: list[dict], style: Style | 
 
 
 # the semicolon between two works of one citation: after the link of the one before
-# (every style's item is a link, ``link-citations``)
-ITEM_SEMICOLON = re.compile(r"(</a>);(?=\s)")
+# (every style's item is a link, ``link-citations``) and its locator, if it has one
+ITEM_SEMICOLON = re.compile(r"(</a>[^<;]*);(?=\s)")
 
 
 def _language_delimiters(cites: CitationSet, lang: str,
@@ -468,7 +468,10 @@ def _language_delimiters(cites: CitationSet, lang: str,
     work's title is the work's.)"""
     from .labels import defaults
     if semicolon is None:
-        semicolon = str(defaults(lang).get("semicolon", ";"))
+        # the language's own: only the space French sets before it (an Arabic "؛"
+        # would stand between two works cited left to right, as English ones are)
+        own = str(defaults(lang).get("semicolon", ";"))
+        semicolon = own if own.endswith(";") else ";"
     if semicolon == ";":
         return cites
 

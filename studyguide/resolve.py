@@ -26,7 +26,7 @@ from .cache import Memo, digest
 from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
                         reading_order)
 from .errors import Reporter
-from .labels import fill
+from .labels import defaults as labels_defaults, fill
 from .loader import slugify
 from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
@@ -651,7 +651,10 @@ class Resolver:
         sources += [form.format(key) for key in linked]
         lang = self.book.meta.language
         bibtex = self.book.bibtex
-        semicolon = str(self.labels.get("semicolon", ";"))     # the book's, labels: too
+        # the book's own semicolon under labels:, if it has one
+        semicolon = str(self.labels.get("semicolon", ";"))
+        if semicolon == str(labels_defaults(lang).get("semicolon", ";")):
+            semicolon = None
         key = digest("citeproc", self.salt, sources, order, self.book.references, style.xml,
                      lang, nocite, bibtex, semicolon)
         cites = self.memo.get(key) if self.memo is not None else None

@@ -1279,10 +1279,12 @@ def test_a_books_own_semicolon_parts_the_works_of_a_citation(book_copy):
     book_yaml = book_copy / "book.yaml"
     book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
         "\nlabels:\n", "\nlabels:\n  semicolon: \"·\"\n", 1), encoding="utf-8")
-    add_to_chapter(book_copy, "Both agree [@writer1901; @historian2000].")
+    add_to_chapter(book_copy, "Both agree [@writer1901; @historian2000]. So do the pages "
+                   "[@writer1901, 12; @historian2000, 3].")
     rb, report = rendered_book(book_copy)
     assert not report.errors, report.errors
     body = next(d.body_html for d in rb.docs if "Both agree" in d.body_html)
     text = " ".join(lxml_html.fragment_fromstring(body, create_parent="div")
                     .text_content().split())
     assert "(Writer 1901· Historian 2000)" in text, text
+    assert "(Writer 1901, 12· Historian 2000, 3)" in text, text      # after a locator too
