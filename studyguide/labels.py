@@ -151,21 +151,27 @@ def _language_line(path: Path) -> int:
 def _warn_without_locale(language: str, overrides: dict, path: Path,
                          report: Reporter) -> None:
     """One warning, at the ``language:`` line, when a language has no locale file and the
-    book's ``labels:`` leave some of the theme's words in English."""
+    book's ``labels:`` leave some of the theme's words in English, or its rules without
+    words (``ENGLISH_RULES``: the plural forms, the quotes) English's."""
     tag = language.strip()
     if not TAG.fullmatch(tag) or has_locale(tag):
         return
     english = _locale_file("en")
     words = [key for key, value in english.items()
              if key not in NOT_WORDS and key not in overrides and _has_words(str(value))]
-    if not words:
-        return
     rules = [f"'{key}'" for key in ENGLISH_RULES if key not in overrides]
+    if not words and not rules:
+        return
     primary = tag.split("-")[0].lower()
+    start = f"the theme has no interface strings in '{tag}' (no templates/locales/" \
+            f"{primary}.yaml), so "
+    if not words:
+        report.warning(path, _language_line(path), start + f"{_and(rules)} are English's: "
+                       "give the language's own under 'labels:'")
+        return
     # every one named, so that an author can translate them from the message alone
     report.warning(path, _language_line(path),
-                   f"the theme has no interface strings in '{tag}' (no templates/locales/"
-                   f"{primary}.yaml), so {len(words)} label(s) are printed in English "
+                   start + f"{len(words)} label(s) are printed in English "
                    f"({', '.join(words)}); translate them under 'labels:' (the English "
                    "of each is in the docs' list of labels)" + (
                        f", and give the language's own {_and(rules)} there"

@@ -586,9 +586,16 @@ def test_a_language_without_a_locale_is_a_warning_at_its_line(tmp_path):
     # English, is never warned about
     english = labels._locale_file("en")
     words = {k: v for k, v in english.items() if k not in ("direction", "plural")}
-    for language, overrides in (("cs", words), ("pl", None), ("ru", None), ("en-GB", None)):
+    for language, overrides in (("cs", {**words, "plural": "n != 1"}), ("pl", None),
+                                ("ru", None), ("en-GB", None)):
         _, report = rendered(russian_book(tmp_path / f"all-{language}", language, overrides))
         assert not report.diagnostics, (language, report.diagnostics)
+    # every word translated, its rules not: they are named, and only they
+    only_words = {k: v for k, v in words.items() if k not in labels.ENGLISH_RULES}
+    _, report = rendered(russian_book(tmp_path / "rules-cs", "cs", only_words))
+    assert [d.message.split("), so ")[1] for d in report.warnings] == [
+        "'plural', 'quotes' and 'xref_titled' are English's: give the language's own under "
+        "'labels:'"], report.diagnostics
 
 
 def test_month_only_dates_take_the_standalone_names(tmp_path):
