@@ -26,7 +26,7 @@ from .cache import Memo, digest
 from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
                         reading_order)
 from .errors import Reporter
-from .labels import defaults as labels_defaults, fill
+from .labels import abbreviations, defaults as labels_defaults, fill
 from .loader import slugify
 from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
@@ -55,10 +55,10 @@ _SENTENCE_BLOCKS = {"p", "li", "td", "th", "dd", "dt", "caption", "figcaption", 
                     "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "aside", "body"}
 
 
-def _opens_sentence(el) -> bool:
+def _opens_sentence(el, abbreviations: re.Pattern | None = None) -> bool:
     """Whether an inline element stands at the start of a sentence: first in its block,
     or after a full stop, a question or exclamation mark (and any closing quote or
-    bracket)."""
+    bracket); not after the full stop of one of ``abbreviations`` ("zob.", "cf.")."""
     block = next((e for e in el.iterancestors() if e.tag in _SENTENCE_BLOCKS), None)
     before = []
     for text in reversed(el.xpath("preceding::text()")):
@@ -68,10 +68,16 @@ def _opens_sentence(el) -> bool:
         if not inside:
             break
         before.append(str(text))
-        if re.search(r"[^\"'”’»)\]\s\u00a0\u202f]", "".join(before)):
+        if len("".join(before).strip()) >= 24:         # enough for an abbreviation
             break
-    return not re.search(r"\S", "".join(before)) or \
-        bool(re.search(r"[.!?…][\"'”’»)\]\s\u00a0\u202f]*$", "".join(reversed(before))))
+    text = "".join(reversed(before))
+    if not text.strip():
+        return True
+    end = re.search(r"([.!?…])[\"'”’»)\]\s\u00a0\u202f]*$", text)
+    if end is None:
+        return False
+    return end.group(1) != "." or abbreviations is None or not any(
+        m.end() == end.end(1) for m in abbreviations.finditer(text))
 
 
 @dataclass
@@ -1102,7 +1108,7 @@ class Resolver:
             if not _text(a) and len(a) == 0:
                 label = target.label
                 if label and self.labels.get("reference_case") == "lower" and \
-                        not _opens_sentence(a):
+                        not _opens_sentence(a, abbreviations(self.labels)):
                     label = label[0].lower() + label[1:]     # "voir la figure 2"
                 if target.kind == "chapter" or target.kind == "section" and target.label:
                     a.text = fill(self.labels, "xref_titled", label=label,

@@ -1056,7 +1056,8 @@ def test_a_cross_references_label_inside_a_sentence_is_as_the_language_writes_it
     book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
         "language: en-GB", f"language: {language}"), encoding="utf-8")
     add_to_chapter(book_copy, "Il faut voir le [](#tbl-ch02-dates) et la [](#sec-practice). "
-                   "[](#tbl-ch02-dates) le montre (\"[](#sec-practice)\").")
+                   "[](#tbl-ch02-dates) le montre (\"[](#sec-practice)\"). Voir aussi cf. "
+                   "[](#tbl-ch02-dates).")
     rb, report = rendered_book(book_copy)
     assert not report.errors, report.errors
     body = next(d.body_html for d in rb.docs if "Il faut voir" in d.body_html)
@@ -1065,6 +1066,7 @@ def test_a_cross_references_label_inside_a_sentence_is_as_the_language_writes_it
     opening = table[0].upper() + table[1:]
     assert f"Il faut voir le {table} et la {section}, {title}. {opening} le montre" in text, \
         text
+    assert f"cf. {table}." in text, text       # an abbreviation's full stop ends no sentence
     printed = " ".join(lxml_html.document_fromstring(print_typography(
         f"<html><body>{body}</body></html>", rb)).text_content().split())
     assert f"et la {section}. {opening} le montre" in printed, printed
