@@ -171,8 +171,8 @@ def _forms_pattern(forms: frozenset[str]) -> re.Pattern:
     a straight apostrophe in a form also matches a curly one, and a space any run of
     white space (a line break in the Markdown, a no-break space). Kept: a book's forms
     are the same for each of its documents."""
-    return re.compile(r"(?<![\w-])(" + alternation(forms, "['\u2019]", r"\s+") + r")(?!" +
-                      word_end() + "|-)")
+    return re.compile(r"(?<!" + word_end() + r")(?<!-)(" +
+                      alternation(forms, "['\u2019]", r"\s+") + r")(?!" + word_end() + "|-)")
 
 
 def form_key(text: str) -> str:

@@ -458,19 +458,20 @@ def test_a_term_inside_a_longer_indexed_form_is_indexed_whole(book_copy):
 
 
 def test_a_form_is_not_matched_before_a_combining_mark(book_copy):
-    """An Arabic word with a tanween ("أموالًا") holds the form "أموال" only in part: the
-    mark belongs to the word. The index marked the form and left the mark outside its
+    """An Arabic word with a tanween ("أموالًا"), or a prefix with its vowel ("بِأموال"),
+    holds the form "أموال" only in part: the mark belongs to the word. The index marked the form and left the mark outside its
     span, which print set on a dotted circle, the word's joins broken."""
     (book_copy / "data" / "glossary.yaml").write_text(
         "- term: المال\n  aliases: [أموال]\n  definition: مربع المجهول.\n", encoding="utf-8")
     chapter = book_copy / "chapters" / "01-first.md"
     chapter.write_text(chapter.read_text(encoding="utf-8").replace(
         "## Where alpha began {#sec-alpha}\n", "## Where alpha began {#sec-alpha}\n\n"
-        "أموال تعدل جذورًا، وجذور وعدد يعدل أموالًا.\n", 1), encoding="utf-8")
+        "أموال تعدل جذورًا، وجذور وعدد يعدل أموالًا وبِأموال.\n", 1), encoding="utf-8")
     report = Reporter(book_copy)
     rb = render_book(load_book(book_copy, report), report)
     body = rb.docs[0].body_html
     assert "أموالًا" in body and not re.search(r"</(?:span|a)>\u064b", body), body[:2000]
+    assert "بِأموال" in body, body[:2000]        # nor after one: "ب" + kasra begins the word
     assert "أموال</a> تعدل" in body       # the whole word is the term's use
 
 

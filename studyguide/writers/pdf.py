@@ -245,8 +245,8 @@ def _shortest_hyphenated_of(rb: RenderedBook) -> int:
 @functools.lru_cache(maxsize=16)
 def _names_pattern(words: frozenset[str]) -> re.Pattern:
     """Any of ``words`` as a whole word, with what is joined to it ("’s")."""
-    return re.compile(r"(?<!\w)(" + alternation(words) + r")(?!" + word_end() +
-                      r")((?:[’'.]\w+)*)")
+    return re.compile(r"(?<!" + word_end() + r")(" + alternation(words) + r")(?!" +
+                      word_end() + r")((?:[’'.]\w+)*)")
 
 
 # inline elements a space before may go into: they draw nothing of their own around
