@@ -438,14 +438,15 @@ def check_bands(scheme: MarkScheme, path: Path, report: Reporter) -> None:
         elif low > high:
             say(f"level {lv.level}'s band {lv.marks} runs downwards")
         bands.append((lv.level, lv.marks, low, high) if m and low <= high else None)
-    for one, other in zip(bands, bands[1:]):
-        if one is None or other is None:
-            continue
+    # each readable band with the next readable one (a band that cannot be read between
+    # them is its own fault, and leaves no gap to report)
+    read = [(k, band) for k, band in enumerate(bands) if band is not None]
+    for (k, one), (j, other) in zip(read, read[1:]):
         (level, marks, low, _), (next_level, next_marks, _, next_high) = one, other
         if next_level >= level or next_high >= low:
             say(f"the levels must be highest first, their bands apart: level {level} "
                 f"({marks}) is followed by level {next_level} ({next_marks})")
-        elif next_high + 1 < low:
+        elif next_high + 1 < low and j == k + 1:
             gap = f"{next_high + 1}" if next_high + 2 == low else f"{next_high + 1}–{low - 1}"
             say(f"no level gives {gap} marks (between level {level}'s {marks} and level "
                 f"{next_level}'s {next_marks})")

@@ -341,7 +341,8 @@ def test_every_fault_of_a_mark_scheme_is_reported_at_once(book_copy):
     warnings = []
     for levels in ([(3, "5–7"), (2, "3–5"), (1, "1–2")],
                    [(3, "5–7"), (2, "a few"), (1, "1–2")],
-                   [(1, "1–2"), (2, "3–4"), (3, "5–6")]):
+                   [(1, "1–2"), (2, "3–4"), (3, "5–6")],
+                   [(3, "4–6"), (2, "many"), (1, "5–6")]):     # overlapping round a bad one
         report = Reporter(book_copy)
         check_bands(MarkScheme("analysis", "Analysis", 6, [Level(n, m, "Any.")
                                                            for n, m in levels], 1),
@@ -356,7 +357,10 @@ def test_every_fault_of_a_mark_scheme_is_reported_at_once(book_copy):
         ["the levels must be highest first, their bands apart: level 1 (1–2) is followed "
          "by level 2 (3–4)",
          "the levels must be highest first, their bands apart: level 2 (3–4) is followed "
-         "by level 3 (5–6)"]], warnings
+         "by level 3 (5–6)"],
+        ["level 2's marks 'many' are not a number or a range such as 10–12",
+         "the levels must be highest first, their bands apart: level 3 (4–6) is followed "
+         "by level 1 (5–6)"]], warnings
 
 
 def test_a_comma_in_a_mapping_in_braces_is_explained_and_its_scheme_still_known(book_copy):
