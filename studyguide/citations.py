@@ -21,11 +21,13 @@ from lxml import html as lxml_html
 
 from . import paths
 from .errors import Reporter
+from .mdext import code_spans
 from .sanitise import to_html
 
 # pandoc's: a letter (of any script), digit or _ first, then those and internal
-# punctuation
-KEY = r"\w(?:[\w:.#$%&+?<>~/-]*\w)?"
+# punctuation; or any key in braces, "@{doi:10.1000/1}" (no space; braces inside it
+# balanced), which is the key without them
+KEY = r"(?:\w(?:[\w:.#$%&+?<>~/-]*\w)?|\{(?:[^\s{}]|\{[^\s{}]*\})+\})"
 # [see @a, p. 3; @b] — bracketed, not a link, not a footnote reference; it may run on
 # over lines of its paragraph (not past a blank line: ``find_citations``)
 BRACKETED = re.compile(r"(?<![\]\\!])\[(?!\^)([^\[\]]*?-?@" + KEY + r"[^\[\]]*?)\](?![(\[{])")
@@ -310,12 +312,12 @@ def _parent_file(href: str, style: Path, root: Path, line: int) -> Path:
 def find_citations(text: str) -> list[tuple[int, int, Citation]]:
     """Citations in a Markdown text as (start, end, Citation), in order."""
     found: list[tuple[int, int, Citation]] = []
-    code = _code_spans(text)
+    code = _not_cited(text)
     taken = []
     for m in BRACKETED.finditer(text):
         if _overlaps(m.start(), m.end(), code) or PARAGRAPH_BREAK.search(m.group(0)):
             continue
-        keys = KEY_IN.findall(m.group(1))
+        keys = [_unbraced(k) for k in KEY_IN.findall(m.group(1))]
         # every ';'-separated part must hold a key for this to be a citation
         if keys and all(KEY_IN.search(p) for p in m.group(1).split(";")):
             found.append((m.start(), m.end(), Citation(_one_line(m.group(0)), keys)))
@@ -325,9 +327,14 @@ def find_citations(text: str) -> list[tuple[int, int, Citation]]:
             continue
         end = m.end() if m.group(2) and not PARAGRAPH_BREAK.search(m.group(2)) else m.end(1)
         found.append((m.start(), end, Citation(_one_line(text[m.start():end]),
-                                               [m.group(1)])))
+                                               [_unbraced(m.group(1))])))
     found.sort(key=lambda t: t[0])
     return found
+
+
+def _unbraced(key: str) -> str:
+    """A key as the bibliography has it: "{key}" is "key"."""
+    return key[1:-1] if key.startswith("{") else key
 
 
 def _one_line(source: str) -> str:
@@ -335,10 +342,10 @@ def _one_line(source: str) -> str:
     return re.sub(r"\s*\n[ \t]*(?:> ?)*[ \t]*", " ", source)
 
 
-def _code_spans(text: str) -> list[tuple[int, int]]:
-    spans = [(m.start(), m.end()) for m in re.finditer(r"`[^`\n]*`", text)]
-    spans += [(m.start(), m.end()) for m in re.finditer(r"^```.*?^```", text, re.M | re.S)]
-    # e-mail addresses are not citations
+def _not_cited(text: str) -> list[tuple[int, int]]:
+    """Where no citation is read: code (blocks of any kind, in any container, and code
+    spans) and e-mail addresses."""
+    spans = code_spans(text)
     spans += [(m.start(), m.end()) for m in re.finditer(r"\b[\w.+-]+@[\w-]+\.[\w.]+", text)]
     return spans
 

@@ -130,7 +130,8 @@ def example_lists(text: str) -> str:
     if numbers:
         label = re.compile(r"\(@(" + "|".join(map(re.escape, sorted(numbers, key=len,
                                                                     reverse=True))) + r")\)")
-        lines = [line if is_code else label.sub(lambda m: f"({numbers[m.group(1)]})", line)
+        lines = [line if is_code else mdext.sub_outside_code(
+                     label, lambda m: f"({numbers[m.group(1)]})", line)
                  for line, is_code in zip(lines, code)]
     return "\n".join(lines)
 
@@ -139,6 +140,35 @@ def example_lists(text: str) -> str:
 class Problem:
     line: int
     message: str
+    warning: bool = False        # (else an error)
+
+
+# a link reference's or a note's definition, in a block quote or a list item too
+DEFINITION = re.compile(r"(?: {0,3}> ?)*(?:\s*(?:[-*+]|\(?\w{1,9}[.)])\s+)?\s*"
+                        r"\[(\^?)([^\]]+)\]:(?:\s|$)")
+
+
+def duplicate_definitions(lines: list[str], code: list[bool], first_line: int) -> list[Problem]:
+    """A second definition of a link reference (whose label differs only in case or
+    spacing, as pandoc compares them) or of a note is a warning at its line, as pandoc
+    warns: the last one is used, the first silently lost."""
+    seen: dict[tuple[str, str], tuple[int, str]] = {}
+    found = []
+    for i, (line, is_code) in enumerate(zip(lines, code)):
+        m = None if is_code else DEFINITION.match(line)
+        if not m:
+            continue
+        note, label = m.group(1), m.group(2)
+        key = (note, label if note else mdext.reference_label(label))
+        if key in seen:
+            where, first = seen[key]
+            what = f"footnote '[^{label}]'" if note else f"link reference '[{label}]'"
+            also = f"line {where}" if first == label else \
+                f"line {where}, as '[{first}]': a label's case and spacing do not count"
+            found.append(Problem(first_line + i, f"{what} is defined twice (also at {also}): "
+                                 "the last definition is the one used", warning=True))
+        seen.setdefault(key, (first_line + i, label))
+    return found
 
 
 def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
@@ -196,9 +226,10 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
             problems.append(Problem(lineno, "a comparison table div must be empty; "
                                     "its rows live in tables/*.yaml"))
             continue
-        out.append(INDEX_SPAN.sub(_index_span, line))
+        out.append(mdext.sub_outside_code(INDEX_SPAN, _index_span, line))
     for _, lineno in stack:
         problems.append(Problem(lineno, "fenced div opened here is never closed with ':::'"))
+    problems += duplicate_definitions(lines, code, first_line)
     problems += [Problem(first_line + i, message) for i, message in mdext.problems(text)]
     return "\n".join(out), problems
 

@@ -11,10 +11,17 @@ Each piece does one thing that neither Python-Markdown nor pymdown-extensions do
 * attributes that wrap onto the next lines are joined; a reference definition's
   attributes go to the links and images that use it.
 * ``~`` marks a definition as ``:`` does; a backslash escapes any ASCII punctuation.
-* line blocks (``| `` at the start of each line) become ``<div class="line-block">``.
+* line blocks (``| `` at the start of each line) become ``<div class="line-block">``,
+  in a block quote, a list item, a footnote or a definition too.
+* a block quote ends at a blank line (Python-Markdown ran the next one into it).
 * simple and grid tables become pipe tables (cells of one paragraph of inline text).
 * inline notes ``^[...]`` become ordinary footnotes, defined at the end of the text.
-* implicit header references ``[Heading text]`` link to the heading of that text.
+* implicit header references ``[Heading text]`` link to the heading of that text (the
+  text may run on over lines).
+* no rewrite reads inside code: ``code_lines`` finds code blocks as pandoc does, in
+  any container (a citation, an index span or an example's label there is code).
+* single quotes are read as pandoc reads them (an apostrophe, or a quotation's opening
+  or closing quote) and written so; three dots of a longer run are an ellipsis.
 * a backslash at the end of a line is a hard line break.
 * ``#`` starts a heading only when a space follows (``#.`` is a list marker).
 * ``Table: caption {#id}`` (or ``: caption``) next to a table becomes its ``<caption>``
@@ -31,7 +38,7 @@ import re
 import xml.etree.ElementTree as etree
 
 from markdown import Extension
-from markdown.blockprocessors import HashHeaderProcessor
+from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor
 from markdown.inlinepatterns import InlineProcessor
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
@@ -44,7 +51,6 @@ from pygments.util import ClassNotFound
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 BULLET = re.compile(r"^( *)([-*+]|\(?(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+|#)[.)])( +)(?=\S)")
 PAREN_MARKER = re.compile(r"^( *)\((\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+)\)(?= )")
-LINE_BLOCK = re.compile(r"^\| |^\|$")
 TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 HEADING = re.compile(r"^#{1,6}[ \t]+(.*?)[ \t]*(?:\{([^}]*)\})?[ \t]*#*[ \t]*$")
 REF_DEF = re.compile(r"^ {0,3}\[([^\]]+)\]:")
@@ -65,22 +71,117 @@ GRID_BORDER = re.compile(r"^\+(?:[-=:]+\+)+\s*$")
 
 
 def code_lines(lines: list[str]) -> list[bool]:
-    """For each line, whether it belongs to a fenced code block (fences included)."""
-    inside, fence, out = False, "", []
-    for line in lines:
-        m = FENCE.match(line)
-        if not inside and m:
-            inside, fence = True, m.group(1)
-            out.append(True)
-            continue
-        if inside:
-            out.append(True)
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
-                    and not line.strip()[len(m.group(1)):].strip():
-                inside = False
-            continue
-        out.append(False)
+    """For each line, whether it is code, read as pandoc reads it: a fenced block's
+    (fences included; a fence at most 3 spaces into its container, and closed) or an
+    indented block's (4 spaces into its container, not a paragraph's lazy line), at the
+    top level or in a block quote, a list item, a footnote or a definition, to any depth.
+    No rewrite of the source looks inside code: a citation, an index span, a line block
+    or an example-list label there is the code's text."""
+    out = [False] * len(lines)
+    _scan_code([(k, line.expandtabs(4)) for k, line in enumerate(lines)], out)
     return out
+
+
+FENCE_OPEN = re.compile(r" {0,3}(`{3,}(?=[^`]*$)|~{3,})")
+FENCE_CLOSE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*$")
+# a list item's marker, as pandoc has them (bullets, numbers, letters, roman numbers,
+# "#", example labels; in one or two parentheses or with a full stop), and its spaces
+ITEM_MARKER = re.compile(r" {0,3}(?P<marker>[-*+]|\(?(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+|#|@[\w-]*)"
+                         r"[.)])(?:(?P<spaces> {1,4})(?! )|(?P<space> )(?= )|$)")
+# what starts a container: a block quote's mark, a footnote's label, a definition's
+# marker or a list item's
+CONTAINER = re.compile(r" {0,3}(?:(?P<quote>>)|(?P<note>\[\^[^\]\s]+\]:)|"
+                       r"(?P<definition>[:~])(?:[ \t]+|$))|" + ITEM_MARKER.pattern)
+NOT_PARAGRAPH = re.compile(r" {0,3}(?:(?P<html></?[A-Za-z!?])|#{1,6}(?:\s|$)|:{3,})")
+
+
+def _scan_code(items: list[tuple[int, str]], out: list[bool]) -> None:
+    """``code_lines`` for the lines of one container, each with its index in the text
+    (tabs expanded): the code lines' indexes are set in ``out``; a container inside
+    (block quote, list item, footnote, definition) is read the same, its marks or
+    indent taken off."""
+    i, before = 0, "blank"       # what the line before is: blank, a paragraph's, other
+    while i < len(items):
+        line = items[i][1]
+        text = line.lstrip(" ")
+        if not text.strip():
+            before = "blank"
+            i += 1
+            continue
+        if len(line) - len(text) >= 4:
+            if before in ("para", "html"):
+                i += 1                   # a lazy line of the paragraph (or the HTML)
+                continue
+            end = i                      # indented code, to its last indented line
+            for j in range(i, len(items)):
+                s = items[j][1]
+                if s.strip():
+                    if _indent(s) < 4:
+                        break
+                    end = j
+            for k, _ in items[i:end + 1]:
+                out[k] = True
+            i, before = end + 1, "other"
+            continue
+        fence = FENCE_OPEN.match(line) if text[0] in "`~" else None
+        if fence:
+            mark = fence.group(1)
+            close = next((j for j in range(i + 1, len(items))
+                          if (m := FENCE_CLOSE.match(items[j][1])) and m.group(1)[0] == mark[0]
+                          and len(m.group(1)) >= len(mark)), None)
+            if close is not None:        # (unclosed, it is no fence: pandoc's reading)
+                for k, _ in items[i:close + 1]:
+                    out[k] = True
+                i, before = close + 1, "other"
+                continue
+        start = CONTAINER.match(line)
+        if start:
+            inner, i = _container(items, i, start)
+            _scan_code(inner, out)
+            before = "blank" if not items[i - 1][1].strip() else "other"
+            continue
+        other = NOT_PARAGRAPH.match(line)
+        before = "html" if other and other.group("html") or before == "html" and not other \
+            else "other" if other else "para"
+        i += 1
+
+
+def _container(items: list[tuple[int, str]], i: int, start: re.Match):
+    """The lines of the block quote, list item, footnote or definition that starts at
+    ``items[i]`` (``start``, its ``CONTAINER`` match), without its marks or indent, and
+    the index after its last line."""
+    line = items[i][1]
+    if start.group("quote"):
+        # a block quote: its lines and their lazy continuations, up to a blank line
+        end = i + 1
+        while end < len(items) and items[end][1].strip():
+            end += 1
+        return [(k, re.sub(r"^ {0,3}> ?", "", s)) for k, s in items[i:end]], end
+    marker = not (start.group("note") or start.group("definition"))
+    if not marker:
+        first, width = line[start.end():].lstrip(), 4
+    else:
+        spaces = start.group("spaces") or start.group("space") or ""
+        width = start.end("marker") + max(len(spaces), 1)
+        first = line[width:] if spaces else ""
+    inner, end, blank = [(items[i][0], first)], i + 1, False
+    while end < len(items):
+        s = items[end][1]
+        if not s.strip():
+            blank = True
+        elif _indent(s) >= width:
+            blank = False
+            s = s[width:]
+        elif blank or (marker and ITEM_MARKER.match(s)) or NOTE_DEFINITION.match(s):
+            break                        # the next block, or the next item
+        else:
+            s = s.lstrip()               # a lazy line of the paragraph
+        inner.append((items[end][0], s))
+        end += 1
+    while end > i + 1 and not items[end - 1][1].strip():
+        end -= 1                         # (the blank lines after it are not its)
+        inner.pop()
+    return inner, end
 
 
 def _indent(line: str) -> int:
@@ -188,11 +289,17 @@ def _reindent(lines: list[str], code: list[bool]) -> list[str]:
     depth = 0                             # how many ``>`` the last line had
     shift = 0                             # of the fenced block the line is in
     for i, (whole, is_code) in enumerate(zip(lines, code)):
-        if is_code and i and code[i - 1]:     # inside a fenced block: moved with its fence
-            out.append(_shifted(whole, shift))
+        if is_code and i and code[i - 1]:     # inside a code block: moved with its first
+            quote = re.match(r"(?: {0,3}> ?){0,%d}" % depth, whole).group(0)     # line
+            out.append(quote + _shifted(whole[len(quote):], shift))
             continue
         shift = 0
         quote = QUOTE.match(whole).group(0)
+        if frames and quote.count(">") > depth:
+            # a ">" as far in as the open item's text: a quote inside the item
+            outer = re.match(r"(?: {0,3}> ?){%d}" % depth, whole).group(0)
+            if _indent(whole[len(outer):]) >= frames[-1][0]:
+                quote = outer
         line = whole[len(quote):]
         if quote.count(">") != depth:
             frames, depth = [], quote.count(">")
@@ -274,26 +381,61 @@ def _blocks(lines: list[str], code: list[bool], start, accept):
             i += 1
 
 
+# what may stand before a line block's first "|" in its container: a list item's marker,
+# a definition's, a footnote's label, or the indent of a block in one
+_LINE_BLOCK_LEAD = re.compile(
+    r"(?: {0,3}(?:[-*+]|\(?(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+|#|@[\w-]*)[.)]|[:~]"
+    r"|\[\^[^\]\s]+\]:)[ \t]+| *)(?=\|(?: |$))")
+LINE_BLOCK_START, LINE_BLOCK_LINE = "\ue013", "\ue014"    # a line block's first line, and
+                                                         # its others (no block starts)
+
+
 def line_blocks(lines: list[str], code: list[bool]) -> list[str]:
-    """``| `` lines to ``<div class="line-block">``; spaces that open a line are kept."""
+    """``| `` lines to a line block, as pandoc reads them at the top level and in a block
+    quote, a list item, a footnote or a definition: a paragraph whose first line starts
+    with ``LINE_BLOCK_START`` (``LineBlocks`` makes it a ``<div class="line-block">``),
+    each verse after the first on a line of its own starting with ``LINE_BLOCK_LINE``
+    (nothing in it opens a block) after a ``<br />``; spaces that open a verse are kept
+    as no-break spaces, and a line that starts with a space goes on with the verse."""
     out = list(lines)
-    for i, j in _blocks(lines, code, LINE_BLOCK.match,
-                        lambda s: LINE_BLOCK.match(s) or s.startswith(" ")):
-        block = lines[i:j]
-        if any(TABLE_SEP.match(s) for s in lines[i:j + 1]):    # (its separator row,
-                                                             # "|---|", ends the run)
+    i = 0
+    while i < len(lines):
+        quote = QUOTE.match(lines[i]).group(0)
+        rest = lines[i][len(quote):]
+        lead = None if code[i] else _LINE_BLOCK_LEAD.match(rest)
+        before = _unquoted(lines[i - 1], quote.count(">")) if i else ""
+        if not lead or not (not before.strip() or lead.group(0).strip() or
+                            QUOTE.match(lines[i - 1]).group(0).count(">") < quote.count(">")):
+            i += 1
+            continue
+        # its lines: as deep in quotes, their bar (or, going on, a space) in its column
+        column, j = lead.end(), i + 1
+        while j < len(lines) and not code[j] and \
+                QUOTE.match(lines[j]).group(0).count(">") == quote.count(">"):
+            s = _unquoted(lines[j], quote.count(">"))
+            if not (s[:column].strip() == "" and
+                    re.match(r"\|(?: |$)| +\S", s[column:])):
+                break
+            j += 1
+        rests = [_unquoted(s, quote.count(">"))[column:] for s in lines[i:j + 1]]
+        if any(TABLE_SEP.match(s) for s in rests):  # (its separator row, "|---|",
+            i = j                                    # ends the run)
             continue                     # a pipe table (a line ending in "|", or a lone
                                          # "|" between stanzas, is verse, as in pandoc)
-        verses: list[str] = []
-        for s in block:
+        for k in range(i, j):
+            s = rests[k - i]
             if s.startswith("|"):
                 text = s[2:]
-                lead = len(text) - len(text.lstrip(" "))
-                verses.append("\u00a0" * lead + text.lstrip(" "))
+                s = "\u00a0" * (len(text) - len(text.lstrip(" "))) + text.lstrip(" ")
             else:
-                verses[-1] += " " + s.strip()
-        body = "<br />\n".join(verses)
-        out[i:j] = [f'<div class="line-block" markdown="span">{body}</div>'] + [""] * (j - i - 1)
+                s = s.strip()            # (the verse goes on)
+            prefix = quote + lead.group(0) if k == i else \
+                re.match(r"(?: {0,3}> ?){0,%d}" % quote.count(">"), lines[k]).group(0) + \
+                " " * column
+            more = k + 1 < j and rests[k + 1 - i].startswith("|")
+            out[k] = prefix + (LINE_BLOCK_START if k == i else LINE_BLOCK_LINE) + s + \
+                ("<br />" if more else "")
+        i = j
     return out
 
 
@@ -504,12 +646,47 @@ def captions_above(lines: list[str], code: list[bool]) -> list[str]:
     return out
 
 
-CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
+# a code span: a run of backticks (not escaped) to the next run of as many, within its
+# paragraph (its pieces taken whole, so that a backtick that closes nothing is given up
+# in time linear in its paragraph)
+CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`)(?:[^`\n]++|\n(?![ \t>]*\n)|`++)*?(?<!`)\1(?!`)")
 
 
 def _masked(text: str) -> str:
     """``text`` with code spans blanked out (same length), so no rewrite looks inside."""
+    if "`" not in text:
+        return text
     return CODE_SPAN.sub(lambda m: "\0" * len(m.group(0)), text)
+
+
+def code_spans(text: str) -> list[tuple[int, int]]:
+    """Where a Markdown text holds code, as (start, end) in it: the lines of its code
+    blocks (``code_lines``) and its code spans."""
+    lines = text.split("\n")
+    spans, pos = [], 0
+    for line, is_code in zip(lines, code_lines(lines)):
+        if is_code:
+            spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    blocks = list(text)
+    for start, end in spans:
+        blocks[start:end] = "\0" * (end - start)
+    spans += [m.span() for m in CODE_SPAN.finditer("".join(blocks))]
+    return sorted(spans)
+
+
+def sub_outside_code(pattern: re.Pattern, repl, text: str, hidden=()) -> str:
+    """``pattern.sub(repl, text)`` for the matches that hold no code span, nor any of
+    the lines whose flag in ``hidden`` is true."""
+    hidden = list(hidden) + [False] * (text.count("\n") + 1 - len(hidden))
+    masked = "\n".join("\0" * len(line) if hide else line
+                        for line, hide in zip(text.split("\n"), hidden))
+    out, pos = [], 0
+    for m in pattern.finditer(_masked(masked)):
+        if "\0" not in m.group(0):
+            out += [text[pos:m.start()], repl(m)]
+            pos = m.end()
+    return "".join(out) + text[pos:]
 
 
 # inline maths, as the maths extension reads it: its carets are no superscript's
@@ -551,8 +728,9 @@ def inline_notes(lines: list[str], code: list[bool]) -> list[str]:
         body[1:] = [_unquoted(line, depth) for line in body[1:]]
         notes.append(" ".join(" ".join(body).split()))
         label = f"_inline{len(notes)}"
-        # the note's lines are kept, empty, so that line numbers after it hold
-        out.append(source[pos:k] + f"[^{label}]" + "\n" * source.count("\n", k, end))
+        # (the text after the note goes on on the call's line: the note's lines, kept
+        # empty, parted the paragraph or the quotation it was in)
+        out.append(source[pos:k] + f"[^{label}]")
         pos = end + 1
         k = masked.find("^[", pos)
     if not notes:
@@ -560,14 +738,6 @@ def inline_notes(lines: list[str], code: list[bool]) -> list[str]:
     out.append(source[pos:])
     tail = [""] + [f"[^_inline{n}]: {note}" for n, note in enumerate(notes, 1)]
     return "".join(out).split("\n") + tail
-
-
-# a single quote that may open a quotation (before a letter or digit, not after one),
-# and one that may close it (after a letter, digit or punctuation, before none)
-_OPENER = re.compile(r"(?<![\w'\u2019])'(?=\w)")
-_CLOSER = re.compile(r"(?<=[\w.,;:!?)\]*_%])'(?!\w)")
-# what no quote inside may pair across: raw HTML tags and attribute lists
-_NOT_TEXT = re.compile(r"<[^<>\n]*>|\{[^{}\n]*\}")
 
 
 # an image's title, in double or single quotes, and the placeholder its "$" takes
@@ -725,16 +895,82 @@ def tilde_definitions(lines: list[str], code: list[bool]) -> list[str]:
             for line, is_code in zip(lines, code)]
 
 
+# what no quote inside may pair across: raw HTML tags, attribute lists, a link's target
+# and title, a reference definition's, an escaped quote (which stays straight), and
+# maths (its quote is a prime)
+_NOT_TEXT = re.compile(r"<[^<>\n]*>|\{[^{}\n]*\}|\]\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)"
+                       r"|(?m:^ {0,3}\[[^\]\n]+\]:.*$)|\\['\"]|\$\$[\s\S]*?\$\$|"
+                       + INLINE_MATH.pattern)
+SINGLE_QUOTES = {"open": "\u2018", "close": "\u2019", "apostrophe": "\u2019"}
+
+
+def _pandoc_quotes(text: str) -> dict[int, str]:
+    """How pandoc's smart punctuation reads each straight quote of a paragraph (``text``,
+    what is not prose masked): position -> "open" or "close" (a quotation's), "apostrophe"
+    (a single quote that is none), "left" or "right" (a double quote that is none).
+
+    As pandoc parses them: a quote opens a quotation where it follows no word and
+    precedes no space, and no quotation of its kind is the innermost open; the
+    quotation is what goes on to its closing quote (a double quote; a single quote
+    before no letter or digit, after at least one character), with quotations nested
+    inside it; with no closing quote in the paragraph it is none, and its quote an
+    apostrophe (single) or an opening quote's sign (double), the text inside read again
+    as if it were not quoted."""
+    tokens = [(m.start(), m.group(0)) for m in re.finditer(r"['\"]", text)]
+
+    def follows_word(pos: int) -> bool:
+        return pos > 0 and (text[pos - 1].isalnum() or text[pos - 1] == ".")
+
+    def opens(pos: int) -> bool:
+        return not follows_word(pos) and pos + 1 < len(text) and not text[pos + 1].isspace()
+
+    def ends_single(t: int) -> bool:
+        pos = tokens[t][0]
+        return tokens[t][1] == "'" and not text[pos + 1:pos + 2].isalnum() and \
+            tokens[t - 1][0] != pos - 1          # (not right after its opening quote)
+
+    memo: dict[tuple[int, str], tuple[int, dict] | None] = {}
+
+    def parse(t: int, inside: str, depth: int):
+        """From token ``t`` inside a quotation of kind ``inside`` ("" outside any):
+        (the token after its closing quote, what each quote is), or None."""
+        key = (t, inside)
+        if key in memo:
+            return memo[key]
+        found: dict[int, str] = {}
+        result = None
+        while t < len(tokens):
+            pos, quote = tokens[t]
+            if inside == "'" and ends_single(t) or inside == '"' and quote == '"':
+                found[pos] = "close"
+                result = (t + 1, found)
+                break
+            inner = parse(t + 1, quote, depth + 1) if quote != inside and opens(pos) \
+                and depth < 40 else None
+            if inner:
+                found[pos] = "open"
+                found.update(inner[1])
+                t = inner[0]
+                continue
+            found[pos] = "apostrophe" if quote == "'" else \
+                "left" if quote != inside and opens(pos) else "right"
+            t += 1
+        else:
+            result = None if inside else (t, found)
+        memo[key] = result
+        return result
+    return parse(0, "", 0)[1]
+
+
 def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
-    """A single quote before a word that no later quote in its paragraph closes, or that
-    stands inside a single-quoted passage, is an apostrophe, as pandoc reads it ("'Tis",
-    "'98", "“'tis”"); SmartyPants would open a quotation with it. Such quotes are
-    written as apostrophes (’) here."""
-    # between a letter and a digit, always an apostrophe ("l'11 giugno", "l'80%")
-    lines = [line if is_code or "'" not in line else
-             "".join(piece if k % 2 else re.sub(r"(?<=[^\W\d_])'(?=\d)", "\u2019", piece)
-                     for k, piece in enumerate(re.split(r"(`+[^`]*`+)", line)))
-             for line, is_code in zip(lines, code)]
+    """Single quotes as pandoc reads them (``_pandoc_quotes``), written typographic
+    here: an apostrophe (’), or a quotation's opening (‘) or closing (’) quote.
+    SmartyPants, which read each quote by the characters next to it, opened a quotation
+    with an apostrophe before a word that no later quote in its paragraph closes
+    ("'Tis", "'98"), inside a single-quoted passage ("“'tis”"), or whose closing quote
+    would be inside a double-quoted passage that it is outside ("the '90s "with 'inner'
+    quotes""), or between figures ("5'10"); and it closed one that opens a quotation
+    before figures ("'90s to the present'")."""
     out = list(lines)
     start = 0
     for end in [i for i, s in enumerate(lines) if not s.strip() or code[i]] + [len(lines)]:
@@ -742,25 +978,11 @@ def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
             text = "\n".join(lines[start:end])
             masked = _NOT_TEXT.sub(lambda m: "\0" * len(m.group(0)), _masked(text))
             if "'" in masked:
-                closers = [m.start() for m in _CLOSER.finditer(masked)]
-                events = sorted([(m.start(), 0) for m in _OPENER.finditer(masked)]
-                                + [(pos, 1) for pos in closers])
-                # as pandoc parses them: a quotation opens where a later quote closes
-                # it, and holds no other single-quoted one (an opener inside is an
-                # apostrophe); the first closer closes it
-                lone, opened = [], False
-                for pos, closing in events:
-                    if closing:
-                        opened = False
-                    elif opened or not any(c > pos for c in closers):
-                        lone.append(pos)
-                    else:
-                        opened = True
-                if lone:
-                    chars = list(text)
-                    for pos in lone:
-                        chars[pos] = "\u2019"
-                    out[start:end] = "".join(chars).split("\n")
+                chars = list(text)
+                for pos, reading in _pandoc_quotes(masked).items():
+                    if masked[pos] == "'":
+                        chars[pos] = SINGLE_QUOTES[reading]
+                out[start:end] = "".join(chars).split("\n")
         start = end + 1
     return out
 
@@ -804,32 +1026,30 @@ def header_references(lines: list[str], code: list[bool]) -> list[str]:
         m = HEADING.match(s)
         if m:
             ident = re.search(r"#([\w:.-]+)", m.group(2) or "")
-            targets.setdefault(m.group(1).casefold(),
+            targets.setdefault(reference_label(m.group(1)),
                                ident.group(1) if ident else "zzhead-" + slugify(m.group(1)))
         d = REF_DEF.match(s)
         if d:
-            defined.add(d.group(1).casefold())
+            defined.add(reference_label(d.group(1)))
     if not targets:
         return lines
-    ref = re.compile(r"(?<![\]!\\^])\[([^\[\]^@\n][^\[\]\n]*)\](?:\[\])?(?![(\[{:])")
+    # (its text may run on over the lines of its paragraph)
+    ref = re.compile(r"(?<![\]!\\^])\[([^\[\]^@\n](?:[^\[\]\n]|\n(?![ \t>]*\n))*)\]"
+                     r"(?:\[\])?(?![(\[{:])")
 
     def link(m: re.Match) -> str:
-        key = m.group(1).casefold()
+        key = reference_label(m.group(1))
         if key in defined or key not in targets:
             return m.group(0)
         return f"[{m.group(1)}](#{targets[key]})"
-    out = []
-    for s, c in zip(lines, code):
-        if c or HEADING.match(s) or "[" not in s:
-            out.append(s)
-            continue
-        masked = _masked(s)
-        pieces, pos = [], 0
-        for m in ref.finditer(masked):
-            pieces += [s[pos:m.start()], link(m) if "\0" not in m.group(0) else m.group(0)]
-            pos = m.end()
-        out.append("".join(pieces) + s[pos:])
-    return out
+    return sub_outside_code(ref, link, "\n".join(lines), [
+        c or bool(HEADING.match(s)) for s, c in zip(lines, code)]).split("\n")
+
+
+def reference_label(text: str) -> str:
+    """A link's label or a heading's text as pandoc compares them: case, spaces, line
+    breaks and the marks of a block quote's lines aside."""
+    return " ".join(re.sub(r"\n[ \t]*(?:>[ \t]?)*", " ", text).split()).casefold()
 
 
 def unnumbered(lines: list[str], code: list[bool]) -> list[str]:
@@ -841,7 +1061,8 @@ def unnumbered(lines: list[str], code: list[bool]) -> list[str]:
 
 
 class PandocLines(Preprocessor):
-    """Every line rewrite above, in order, outside fenced code."""
+    """Every line rewrite above, in order, outside code (``code_lines``, found again
+    after a step that changed a line)."""
 
     def run(self, lines: list[str]) -> list[str]:
         steps = (display_math, markdown_in_html, wrapped_attributes, reference_attributes,
@@ -849,8 +1070,11 @@ class PandocLines(Preprocessor):
                  unnumbered,
                  paren_markers, line_blocks, simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
+        read, code = None, []
         for step in steps:
-            lines = step(lines, code_lines(lines))
+            if lines != read:
+                read, code = list(lines), code_lines(lines)
+            lines = step(lines, code)
         return lines
 
 
@@ -925,6 +1149,14 @@ class EscapedSpace(InlineProcessor):
         return "\u00a0", m.start(0), m.end(0)
 
 
+class PandocBlockQuote(BlockQuoteProcessor):
+    """A block quote ends at a blank line, as in pandoc: two quotations parted by one are
+    two (Python-Markdown ran the second into the first, as a quote that goes on)."""
+
+    def lastChild(self, parent):
+        return None                       # (the quote it would go on in)
+
+
 class PandocHeader(HashHeaderProcessor):
     """ATX headings need a space after the ``#`` marks, as in Pandoc."""
     RE = re.compile(r"(?:^|\n)(?P<level>#{1,6})(?=[ \t]|\n|$)(?P<header>(?:\\.|[^\\])*?)#*(?:\n|$)")
@@ -982,6 +1214,24 @@ class ListSpacing(Treeprocessor):
                 li[len(p) - 1].tail = (li[len(p) - 1].tail or "") + p.tail
             else:
                 li.text = (li.text or "") + p.tail
+
+
+class LineBlocks(Treeprocessor):
+    """A line block (``line_blocks``): the paragraph it was read as becomes a
+    ``<div class="line-block">``; an item or a definition that is only text (a tight
+    list's) gets one around its text. Runs after ``ListSpacing``, before the inline
+    Markdown."""
+
+    def run(self, root):
+        for el in list(root.iter()):
+            if not (el.text or "").startswith(LINE_BLOCK_START):
+                continue
+            text, el.text = el.text[1:], None
+            if el.tag != "p":
+                el.insert(0, etree.Element("p"))
+                el = el[0]
+            el.tag, el.text = "div", text
+            el.set("class", "line-block")
 
 
 class PandocTree(Treeprocessor):
@@ -1162,12 +1412,14 @@ _PRE_IN_P = re.compile(r"<p>(<pre\b.*?</pre>)(.*?)</p>", re.S)
 
 class Tidy(Postprocessor):
     """What the other steps leave that HTML cannot hold: the marks of a list's spacing
-    inside raw HTML, which no list took, and a code block in a paragraph (a note that
-    ends in one: the footnotes extension put it in a paragraph with the note's back link,
-    which the EPUB split into an empty paragraph before the code)."""
+    inside raw HTML, which no list took, and of a line block's lines; and a code block
+    in a paragraph (a note that ends in one: the footnotes extension put it in a
+    paragraph with the note's back link, which the EPUB split into an empty paragraph
+    before the code)."""
 
     def run(self, text: str) -> str:
-        text = text.replace(TIGHT, "").replace(LOOSE, "").replace(EXAMPLE, "")
+        for mark in (TIGHT, LOOSE, EXAMPLE, LINE_BLOCK_START, LINE_BLOCK_LINE):
+            text = text.replace(mark, "")
         return _PRE_IN_P.sub(lambda m: m.group(1) + (f"<p>{m.group(2)}</p>"
                                                       if m.group(2).strip() else ""), text)
 
@@ -1201,7 +1453,15 @@ class PandocExtension(Extension):
         md.inlinePatterns.register(BackslashBreak(r"\\\n", md), "backslash_break", 185)
         md.inlinePatterns.register(EscapedSpace(r"\\ ", md), "escaped_space", 185)
         md.parser.blockprocessors.register(PandocHeader(md.parser), "hashheader", 70)
+        md.parser.blockprocessors.register(PandocBlockQuote(md.parser), "quote", 20)
+        smarty = md.treeprocessors["smarty"].inlinePatterns \
+            if "smarty" in md.treeprocessors else {}
+        if "smarty-ellipses" in smarty:
+            # three dots of any run are an ellipsis, as in pandoc ("Wait...." is
+            # "Wait…."); SmartyPants took only a run of exactly three
+            smarty["smarty-ellipses"].compiled_re = re.compile(r"\.{3}")
         md.treeprocessors.register(ListSpacing(md), "list_spacing", 25)   # before inline
+        md.treeprocessors.register(LineBlocks(md), "line_blocks", 24)
         md.treeprocessors.register(PandocTree(md), "pandoc_tree", 1)
         # after the raw HTML (smarty's entities) is back in place
         md.postprocessors.register(QuoteAfterInline(md), "quote_after_inline", 5)

@@ -425,7 +425,7 @@ class Resolver:
                                       lambda n: uses[n].source.startswith("["))
         body, problems = rewrite_blocks(body, doc.body_line)
         for p in problems:
-            self.report.error(doc.path, p.line, p.message)
+            (self.report.warning if p.warning else self.report.error)(doc.path, p.line, p.message)
         self.check_resources(doc)
         return {
             "doc": doc,

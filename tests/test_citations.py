@@ -64,6 +64,36 @@ def test_finds_every_pandoc_citation_form():
     assert found == ["[@a]", "[@b, p. 3; @c]", "@d", "[-@e]", "@f [p. 9]", "[see @g, ch. 2]"]
 
 
+def test_no_citation_is_read_in_code_of_any_kind():
+    """Code holds its text as written, as in pandoc: a citation's source in an indented
+    block, in a fenced block inside a footnote, a definition, a quotation or a list
+    item, or in a code span of any number of backticks is no citation (it was formatted
+    there, and a BibTeX entry in an indented block failed the build: unknown key
+    'book'). An indented line that goes on with a paragraph is no code."""
+    text = ("See [@a].\n\n    see [@b, 12] and @c\n    @book{grafton1997,\n\n"
+            "A note.[^n]\n\n[^n]: Its code:\n\n    ```\n    [@d]\n    ```\n\n"
+            "Term\n:   Code:\n\n    ~~~\n    [@e]\n    ~~~\n\n"
+            "> ```\n> [@f]\n> ```\n>\n>     @g\n\n- Item:\n\n      [@h]\n\n"
+            "Spans ``a `[@i]` b`` and `@j`, then\n    [@k] on a paragraph's line.")
+    found = [c.source for _, _, c in find_citations(text)]
+    assert found == ["[@a]", "[@k]"]
+
+
+def test_braced_keys_are_read_as_pandoc_reads_them(tmp_path):
+    """``@{key}`` is pandoc's form of any key (printed as written, silently, before):
+    the key is what the braces hold, and the citation is formatted as pandoc formats
+    it."""
+    refs = [{"id": "doi:10.1000/1", "type": "book", "title": "Braced",
+             "author": [{"family": "Keyes", "given": "Ann"}], "issued": {"date-parts": [[2001]]}},
+            {"id": "becker2007", "type": "book", "title": "Writing",
+             "author": [{"family": "Becker", "given": "H."}], "issued": {"date-parts": [[2007]]}}]
+    md = "A braced key [@{doi:10.1000/1}, 12] and in the text @{becker2007} [p. 3]."
+    assert [c.keys for _, _, c in find_citations(md)] == [["doi:10.1000/1"], ["becker2007"]]
+    want, _ = pandoc_reference(md, refs, tmp_path)
+    got, _ = ours(md, refs)
+    assert got == want == ["(Keyes 2001, 12)", "Becker (2007, 3)"]
+
+
 def test_tricky_bibliography_matches_pandoc(tmp_path):
     refs = json.loads((TRICKY / "tricky.json").read_text())
     md = (TRICKY / "tricky.md").read_text()

@@ -76,7 +76,18 @@ class Doc:
         return " ".join(self.inline() for _ in range(self.rng.randint(1, 3))) + "."
 
     def block(self) -> str:
-        kind = self.rng.randrange(18)
+        kind = self.rng.randrange(22)
+        if kind == 18:                                 # two quotations, a blank apart
+            return f"> {self.sentence()}\n\n> {self.sentence()}"
+        if kind == 19:                                 # verse in a quotation, in an item
+            return self.rng.choice(["> | {}\n> |   {}", "- | {}\n  | {}"]).format(
+                self.phrase(2), self.phrase(2))
+        if kind == 20:                                 # citations' source in code
+            code = self.rng.choice(["> ```\n> {} [@{}] @{}\n> ```",
+                                    "- {}\n\n      {} [@{}] @{}"])
+            return code.format(*(self.word() for _ in range(code.count("{}"))))
+        if kind == 21:                                 # a quotation in an item in one
+            return f"> 1. {self.phrase(2)}\n>\n>    > {self.phrase(2)}"
         if kind == 16:                                 # simple table without a header
             a, b, c, d = (self.word() for _ in range(4))
             rule = f"{'-' * 10} {'-' * 10}"

@@ -368,6 +368,45 @@ def test_unused_note_is_a_warning_and_left_out(book_copy):
     assert "Never called" not in body and "fnref-spare" not in body
 
 
+def test_a_second_definition_of_a_label_is_a_warning_at_its_line(book_copy):
+    """Two link references whose labels differ only in case (or spacing), or two notes
+    of one label: pandoc warns at the second and uses it; the builder too (it was
+    silent). A definition in code is none."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    front = chapter.read_text().split("---\n")[1]
+    chapter.write_text(f"---\n{front}---\n\nThe [CSL project][csl] and [CSL][]; a "
+                       "note.[^a]\n\n[csl]: https://citationstyles.org\n"
+                       "[CSL]: https://example.net\n\n    [csl]: https://example.org\n\n"
+                       "[^a]: One.\n\n> [^a]: Two.\n")
+    first = front.count("\n") + 4
+    report = Reporter(book_copy)
+    out = render_book(load_book(book_copy, report), report)
+    assert not report.errors
+    assert [(Path(w.path).name, w.line, w.message) for w in report.warnings
+            if "defined twice" in w.message] == [
+        ("02-second.md", first + 3, "link reference '[CSL]' is defined twice (also at line "
+         f"{first + 2}, as '[csl]': a label's case and spacing do not count): the last "
+         "definition is the one used"),
+        ("02-second.md", first + 9, f"footnote '[^a]' is defined twice (also at line "
+         f"{first + 7}): the last definition is the one used")]
+    assert out.docs[1].body_html.count('href="https://example.net"') == 2
+
+
+def test_single_quotes_are_read_as_pandoc_reads_them_and_only_in_prose():
+    """A single quote is an apostrophe or a quotation's quote as pandoc parses the
+    paragraph (its double-quoted passages nested); written typographic in the text, and
+    nowhere else: not in maths (a prime), a link's title, code, or an escaped quote."""
+    from studyguide.markdown import markdown_to_html
+    html = markdown_to_html("In the '90s \"a 'b' c\" and 'd $f'(x)$ [l](u 'T') `it's` "
+                            "\\'e' f'.")
+    tree = parse(html)
+    assert tree.text_content().startswith("In the \u201890s \u201ca \u2018b\u2019 c\u201d "
+                                          "and \u2019d ")
+    assert tree.text_content().endswith(" 'e\u2019 f\u2019.")
+    assert tree.find(".//a").get("title") == "T" and tree.find(".//code").text == "it's"
+    assert "f'(x)" in html
+
+
 @pytest.mark.parametrize("source, element", [
     ("<table>\n<tr><td>*cell*</td><td>**bold** cell</td></tr>\n</table>", "em"),
     ("<details>\n<summary>Answer</summary>\nIt is a **puffin**.\n</details>", "strong"),
