@@ -143,8 +143,9 @@ class Problem:
     warning: bool = False        # (else an error)
 
 
-# a link reference's or a note's definition, in a block quote or a list item too
-DEFINITION = re.compile(r"(?: {0,3}> ?)*(?:\s*(?:[-*+]|\(?\w{1,9}[.)])\s+)?\s*"
+# a link reference's or a note's definition, in a block quote or a list item too (its
+# marks and spaces taken whole: a line of many "> " that is none is given up at once)
+DEFINITION = re.compile(r"(?: {0,3}> ?)*+[ \t]*+(?:(?:[-*+]|\(?\w{1,9}[.)])[ \t]++)?"
                         r"\[(\^?)([^\]]+)\]:(?:\s|$)")
 
 

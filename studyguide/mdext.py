@@ -20,8 +20,8 @@ Each piece does one thing that neither Python-Markdown nor pymdown-extensions do
   text may run on over lines).
 * no rewrite reads inside code: ``code_lines`` finds code blocks as pandoc does, in
   any container (a citation, an index span or an example's label there is code).
-* single quotes are read as pandoc reads them (an apostrophe, or a quotation's opening
-  or closing quote) and written so; three dots of a longer run are an ellipsis.
+* a single quote that pandoc reads as an apostrophe is written so; three dots of a
+  longer run are an ellipsis.
 * a backslash at the end of a line is a hard line break.
 * ``#`` starts a heading only when a space follows (``#.`` is a list marker).
 * ``Table: caption {#id}`` (or ``: caption``) next to a table becomes its ``<caption>``
@@ -95,12 +95,16 @@ CONTAINER = re.compile(r" {0,3}(?:(?P<quote>>)|(?P<note>\[\^[^\]\s]+\]:)|"
 NOT_PARAGRAPH = re.compile(r" {0,3}(?:(?P<html></?[A-Za-z!?])|#{1,6}(?:\s|$)|:{3,})")
 
 
-def _scan_code(items: list[tuple[int, str]], out: list[bool]) -> None:
+def _scan_code(items: list[tuple[int, str]], out: list[bool], depth: int = 0) -> None:
     """``code_lines`` for the lines of one container, each with its index in the text
     (tabs expanded): the code lines' indexes are set in ``out``; a container inside
     (block quote, list item, footnote, definition) is read the same, its marks or
-    indent taken off."""
+    indent taken off. (Containers nested deeper than any book may nest them, which is
+    an error, are not read.)"""
+    if depth > 100:
+        return
     i, before = 0, "blank"       # what the line before is: blank, a paragraph's, other
+    unclosed = {"`": 1 << 30, "~": 1 << 30}     # no fence this long closes after here
     while i < len(items):
         line = items[i][1]
         text = line.lstrip(" ")
@@ -124,12 +128,14 @@ def _scan_code(items: list[tuple[int, str]], out: list[bool]) -> None:
             i, before = end + 1, "other"
             continue
         fence = FENCE_OPEN.match(line) if text[0] in "`~" else None
-        if fence:
+        if fence and len(fence.group(1)) < unclosed[text[0]]:
             mark = fence.group(1)
             close = next((j for j in range(i + 1, len(items))
                           if (m := FENCE_CLOSE.match(items[j][1])) and m.group(1)[0] == mark[0]
                           and len(m.group(1)) >= len(mark)), None)
-            if close is not None:        # (unclosed, it is no fence: pandoc's reading)
+            if close is None:            # (unclosed, it is no fence: pandoc's reading)
+                unclosed[mark[0]] = len(mark)
+            else:
                 for k, _ in items[i:close + 1]:
                     out[k] = True
                 i, before = close + 1, "other"
@@ -137,7 +143,7 @@ def _scan_code(items: list[tuple[int, str]], out: list[bool]) -> None:
         start = CONTAINER.match(line)
         if start:
             inner, i = _container(items, i, start)
-            _scan_code(inner, out)
+            _scan_code(inner, out, depth + 1)
             before = "blank" if not items[i - 1][1].strip() else "other"
             continue
         other = NOT_PARAGRAPH.match(line)
@@ -898,10 +904,10 @@ def tilde_definitions(lines: list[str], code: list[bool]) -> list[str]:
 # what no quote inside may pair across: raw HTML tags, attribute lists, a link's target
 # and title, a reference definition's, an escaped quote (which stays straight), and
 # maths (its quote is a prime)
-_NOT_TEXT = re.compile(r"<[^<>\n]*>|\{[^{}\n]*\}|\]\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)"
+_NOT_TEXT = re.compile(r"<[^<>\n]*>|\{[^{}\n]*\}|(?<=\])\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)"
                        r"|(?m:^ {0,3}\[[^\]\n]+\]:.*$)|\\['\"]|\$\$[\s\S]*?\$\$|"
                        + INLINE_MATH.pattern)
-SINGLE_QUOTES = {"open": "\u2018", "close": "\u2019", "apostrophe": "\u2019"}
+APOSTROPHE = "\u2019"
 
 
 def _pandoc_quotes(text: str) -> dict[int, str]:
@@ -912,65 +918,83 @@ def _pandoc_quotes(text: str) -> dict[int, str]:
     As pandoc parses them: a quote opens a quotation where it follows no word and
     precedes no space, and no quotation of its kind is the innermost open; the
     quotation is what goes on to its closing quote (a double quote; a single quote
-    before no letter or digit, after at least one character), with quotations nested
+    before no letter or digit, not right after the opening one), with quotations nested
     inside it; with no closing quote in the paragraph it is none, and its quote an
-    apostrophe (single) or an opening quote's sign (double), the text inside read again
-    as if it were not quoted."""
+    apostrophe (single) or an opening quote's sign (double), the text after it read as
+    if it were not quoted. (Read from the last quote back, in time linear in their
+    number: where each quotation that could open at a quote would close.)"""
     tokens = [(m.start(), m.group(0)) for m in re.finditer(r"['\"]", text)]
+    n = len(tokens)
 
-    def follows_word(pos: int) -> bool:
-        return pos > 0 and (text[pos - 1].isalnum() or text[pos - 1] == ".")
+    def opens(k: int) -> bool:
+        pos = tokens[k][0]
+        after_word = pos > 0 and (text[pos - 1].isalnum() or text[pos - 1] == ".")
+        return not after_word and pos + 1 < len(text) and not text[pos + 1].isspace()
 
-    def opens(pos: int) -> bool:
-        return not follows_word(pos) and pos + 1 < len(text) and not text[pos + 1].isspace()
+    def closes(k: int, inside: str) -> bool:
+        pos, quote = tokens[k]
+        if inside == '"':
+            return quote == '"'
+        return quote == "'" and not text[pos + 1:pos + 2].isalnum() and \
+            (k == 0 or tokens[k - 1][0] != pos - 1)     # (not right after the opening)
 
-    def ends_single(t: int) -> bool:
-        pos = tokens[t][0]
-        return tokens[t][1] == "'" and not text[pos + 1:pos + 2].isalnum() and \
-            tokens[t - 1][0] != pos - 1          # (not right after its opening quote)
+    # end[kind][k]: the closing quote of a quotation of that kind open before quote k
+    # (n: none), quotations that open inside it skipped
+    end = {"'": [n] * (n + 1), '"': [n] * (n + 1)}
 
-    memo: dict[tuple[int, str], tuple[int, dict] | None] = {}
+    def after(k: int, inside: str) -> int:
+        """Where the reading goes on after quote ``k`` (not one closing ``inside``)."""
+        quote = tokens[k][1]
+        if quote != inside and opens(k) and end[quote][k + 1] < n:
+            return end[quote][k + 1] + 1
+        return k + 1
 
-    def parse(t: int, inside: str, depth: int):
-        """From token ``t`` inside a quotation of kind ``inside`` ("" outside any):
-        (the token after its closing quote, what each quote is), or None."""
-        key = (t, inside)
-        if key in memo:
-            return memo[key]
-        found: dict[int, str] = {}
-        result = None
-        while t < len(tokens):
-            pos, quote = tokens[t]
-            if inside == "'" and ends_single(t) or inside == '"' and quote == '"':
-                found[pos] = "close"
-                result = (t + 1, found)
-                break
-            inner = parse(t + 1, quote, depth + 1) if quote != inside and opens(pos) \
-                and depth < 40 else None
-            if inner:
-                found[pos] = "open"
-                found.update(inner[1])
-                t = inner[0]
-                continue
-            found[pos] = "apostrophe" if quote == "'" else \
-                "left" if quote != inside and opens(pos) else "right"
-            t += 1
-        else:
-            result = None if inside else (t, found)
-        memo[key] = result
-        return result
-    return parse(0, "", 0)[1]
+    for k in range(n - 1, -1, -1):
+        for inside in end:
+            end[inside][k] = k if closes(k, inside) else end[inside][after(k, inside)]
+    found: dict[int, str] = {}
+    todo = [(0, "", n)]                     # (first quote, inside what, its closing quote)
+    while todo:
+        k, inside, stop = todo.pop()
+        while k < stop:
+            pos, quote = tokens[k]
+            nxt = after(k, inside)
+            if nxt > k + 1:
+                found[pos], found[tokens[nxt - 1][0]] = "open", "close"
+                todo.append((k + 1, quote, nxt - 1))
+            else:
+                found[pos] = "apostrophe" if quote == "'" else \
+                    "left" if quote != inside and opens(k) else "right"
+            k = nxt
+    return found
+
+
+BRACKETS = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _brackets_apart(text: str) -> list[tuple[int, str]]:
+    """``text`` with what each pair of brackets holds (a link's text, a span's) blanked
+    out, and each such text on its own, inner ones blanked: (offset, text) each. Pandoc
+    reads a link's text apart, and no quotation pairs across its brackets ("[Grafton](u)'s
+    … the [Graftons'](v) books": two apostrophes)."""
+    pieces = []
+    while "[" in text and (found := list(BRACKETS.finditer(text))):
+        pieces += [(m.start(1), m.group(1)) for m in found]
+        text = BRACKETS.sub(lambda m: "\0" * len(m.group(0)), text)
+    return [(0, text)] + pieces
 
 
 def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
-    """Single quotes as pandoc reads them (``_pandoc_quotes``), written typographic
-    here: an apostrophe (’), or a quotation's opening (‘) or closing (’) quote.
-    SmartyPants, which read each quote by the characters next to it, opened a quotation
-    with an apostrophe before a word that no later quote in its paragraph closes
-    ("'Tis", "'98"), inside a single-quoted passage ("“'tis”"), or whose closing quote
-    would be inside a double-quoted passage that it is outside ("the '90s "with 'inner'
-    quotes""), or between figures ("5'10"); and it closed one that opens a quotation
-    before figures ("'90s to the present'")."""
+    """A single quote that pandoc reads as an apostrophe (``_pandoc_quotes``) is written
+    as one (’) here. SmartyPants, which reads a quote by the characters next to it,
+    opened a quotation with one before a word that no later quote in its paragraph
+    closes ("'Tis", "'98"), inside a single-quoted passage ("“'tis”"), where the quote
+    that would close it is inside a double-quoted passage that it is outside ("the '90s
+    "with 'inner' quotes""), or between figures ("5'10"). A quotation's own quotes are
+    left to SmartyPants, which sets "'s" after a link or emphasis as an apostrophe, where
+    pandoc opens a quotation that a later quote closes ("[Grafton](…)'s … [the
+    Graftons](…)' books": "Grafton‘s … Graftons’"), and an apostrophe before a decade
+    ("'90s") whatever closes after it."""
     out = list(lines)
     start = 0
     for end in [i for i, s in enumerate(lines) if not s.strip() or code[i]] + [len(lines)]:
@@ -979,9 +1003,10 @@ def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
             masked = _NOT_TEXT.sub(lambda m: "\0" * len(m.group(0)), _masked(text))
             if "'" in masked:
                 chars = list(text)
-                for pos, reading in _pandoc_quotes(masked).items():
-                    if masked[pos] == "'":
-                        chars[pos] = SINGLE_QUOTES[reading]
+                for offset, piece in _brackets_apart(masked):
+                    for pos, reading in _pandoc_quotes(piece).items():
+                        if reading == "apostrophe":
+                            chars[offset + pos] = APOSTROPHE
                 out[start:end] = "".join(chars).split("\n")
         start = end + 1
     return out
