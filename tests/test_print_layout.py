@@ -809,7 +809,7 @@ def test_code_reads_left_to_right_in_a_right_to_left_book(book_copy, tmp_path):
     out = tmp_path / "rtl.pdf"
     HTML(string=html).write_pdf(out, stylesheets=[
         CSS(root / "styles" / sheet) for sheet in ("base.css", "print.css", "rtl.css",
-                                                   "print-rtl.css")] + [
+                                                   "paged-rtl.css", "print-rtl.css")] + [
         CSS(string="@page { size: A5; margin: 20mm 25mm; } body { margin: 0; }")])
     width, _, words = words_by_page(out)[0]
     x = {w: xmin for xmin, _, w in words}
@@ -833,7 +833,8 @@ def test_a_right_to_left_work_cited_stays_inside_the_margin(tmp_path, sheets):
         "</body></html>"
     out = tmp_path / "rtl.pdf"
     HTML(string=html).write_pdf(out, stylesheets=[
-        CSS(root / "styles" / sheet) for sheet in ("base.css", sheets[0], "rtl.css", sheets[1])]
+        CSS(root / "styles" / sheet) for sheet in ("base.css", sheets[0], "rtl.css",
+                                                   "paged-rtl.css", sheets[1])]
         + [CSS(string="@page { size: A5; margin: 20mm 25mm; } body { margin: 0; }")])
     width, _, words = words_by_page(out)[0]
     assert min(xmin for xmin, _, _ in words) >= 25 * MM - TOLERANCE_PT
@@ -925,7 +926,7 @@ def test_a_space_before_words_in_another_direction_stays_outside_them(tmp_path):
     out = tmp_path / "dir.pdf"
     HTML(string=f'<html lang="ar" dir="rtl"><body>{body}</body></html>').write_pdf(
         out, stylesheets=[CSS(root / "styles" / s) for s in ("base.css", "print.css", "rtl.css",
-                                                           "print-rtl.css")])
+                                                           "paged-rtl.css", "print-rtl.css")])
     words = [w for w in words_by_page(out)[0][2] if not w[2].isdigit()]    # (no folio)
     half = len(words) // 2
     marked, plain = words[:half], words[half:]

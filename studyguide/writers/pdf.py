@@ -61,8 +61,9 @@ def _css(*names: str, paper: str, meta, book_fonts=()) -> str:
     the labels that CSS prints, the book's own stylesheet, the @font-face rules of the
     book's own fonts and the paper size."""
     if meta.direction == "rtl":
-        names = (*names, "rtl.css", *(f"{n.removesuffix('.css')}-rtl.css" for n in names
-                                      if n in ("print.css", "handout.css")))
+        names = (*names, "rtl.css", "paged-rtl.css",
+                 *(f"{n.removesuffix('.css')}-rtl.css" for n in names
+                   if n in ("print.css", "handout.css")))
     sheets = [theme.stylesheet(n) for n in names] + [theme.book_stylesheet()]
     if paper == "Letter" and "print.css" in names:
         # Letter is 6 mm wider than A4: the outer margin takes it, the measure stays
