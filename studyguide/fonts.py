@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import bisect
 import functools
+import hashlib
 import re
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from struct import error as struct_error
+
+from .readers import Refused, read_confined
 
 # (family the stylesheets ask for first, what it is for, the Debian package that has it)
 BOOK_FONTS = (("Linux Libertine O", "text", "fonts-linuxlibertine"),
@@ -273,19 +277,37 @@ def outline(runs: list[tuple[str, bool, bool, bool]], size: float) -> tuple[str,
     return pen.getCommands(), x
 
 
-def unshaped_svg_text(path: Path) -> str | None:
+def unshaped_svg_text(svg: bytes | Path, roots: Sequence[Path] | None = None) -> str | None:
     """What print does to the right-to-left text of an SVG image file, or None if it has
-    none: WeasyPrint draws an SVG text's letters one by one, from the left, unshaped."""
-    stat = path.stat()
-    return _unshaped_svg_text(path, stat.st_mtime_ns)
+    none: WeasyPrint draws an SVG text's letters one by one, from the left, unshaped.
+
+    ``svg`` is the file's bytes as the sandbox read them (``readers.read_confined``), or
+    its path, then read here through the same sandbox, confined to ``roots`` (by default
+    the folder the path names it in): a file the sandbox refuses (a symlink that leads
+    out, a FIFO, a file over the image limit) is not read, and has no note; its refusal
+    is the image check's to report."""
+    if isinstance(svg, Path):
+        try:
+            svg = read_confined(svg, list(roots) if roots is not None else [svg.parent],
+                                "image")
+        except Refused:
+            return None
+    key = hashlib.sha256(svg).digest()
+    if key not in _SVG_NOTES:
+        if len(_SVG_NOTES) >= 256:
+            _SVG_NOTES.clear()
+        _SVG_NOTES[key] = _unshaped_svg_text(svg)
+    return _SVG_NOTES[key]
 
 
-@functools.lru_cache(maxsize=256)
-def _unshaped_svg_text(path: Path, mtime: int) -> str | None:
+_SVG_NOTES: dict[bytes, str | None] = {}     # by the SHA-256 of the file's bytes
+
+
+def _unshaped_svg_text(data: bytes) -> str | None:
     from lxml import etree
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
-        root = etree.parse(str(path), parser).getroot()
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError:
         return None
     for el in root.iter("{http://www.w3.org/2000/svg}text"):

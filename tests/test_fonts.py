@@ -234,3 +234,40 @@ def test_the_typesetter_reads_installed_fonts_and_no_other_file_outside_the_book
     for other in ("/etc/hostname", str(Path(font).parent)):
         with pytest.raises(ValueError, match="outside the book folder"):
             fetcher.fetch(Path(other).as_uri())
+
+
+RTL_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 60"><title>t</title>'
+           '<text x="150" y="40" font-size="20">المال</text></svg>')
+
+
+def test_an_svgs_right_to_left_text_is_read_through_the_sandbox(tmp_path):
+    """The note on an SVG's right-to-left text read the file itself, outside
+    ``readers.read_confined``: a symlink out of the book was followed (its text quoted in
+    a warning) and a FIFO blocked the build. It reads what the sandbox reads, or the
+    bytes the sandbox read."""
+    import os
+    import threading
+
+    from studyguide.fonts import unshaped_svg_text
+    book, outside = tmp_path / "book", tmp_path / "outside"
+    (book / "images").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "rtl.svg").write_text(RTL_SVG, encoding="utf-8")
+    (book / "images" / "rtl.svg").write_text(RTL_SVG, encoding="utf-8")
+    (book / "images" / "out.svg").symlink_to(outside / "rtl.svg")
+    (book / "images" / "in.svg").symlink_to("rtl.svg")
+    os.mkfifo(book / "images" / "fifo.svg")
+    assert unshaped_svg_text(book / "images" / "out.svg") is None
+    assert unshaped_svg_text(book / "images" / "out.svg", [book]) is None
+    note = unshaped_svg_text(RTL_SVG.encode())
+    assert note and "right-to-left text ('المال')" in note and "unjoined" in note
+    assert unshaped_svg_text(book / "images" / "rtl.svg", [book]) == note
+    assert unshaped_svg_text(book / "images" / "in.svg", [book]) == note
+    found = []
+    reader = threading.Thread(target=lambda: found.append(
+        unshaped_svg_text(book / "images" / "fifo.svg", [book])), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():                   # let a blocked reader go before failing
+        os.close(os.open(book / "images" / "fifo.svg", os.O_WRONLY | os.O_NONBLOCK))
+    assert found == [None]
