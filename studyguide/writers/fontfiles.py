@@ -162,11 +162,11 @@ def wrong_glyphs(data: bytes) -> list[WrongGlyphs]:
     another installed font has it: one that none has is ``fonts.undrawable``'s). A font
     not installed (a book's own) is checked for those blank boxes only."""
     import pikepdf
-    from . import fontmerge
+    from . import pdffonts
     fonts: dict[tuple[int, int], _FontText] = {}
     out: list[WrongGlyphs] = []
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        for font in fontmerge._type0_fonts(pdf):
+        for font in pdffonts.type0_fonts(pdf):
             if font.objgen not in fonts:
                 fonts[font.objgen] = _font_text(font)
         if not any(f.bad for f in fonts.values()):
@@ -184,10 +184,10 @@ class _FontText(NamedTuple):
 
 
 def _font_text(font) -> _FontText:
-    from . import fontmerge
-    unicode = fontmerge._unicode_map(font.ToUnicode) if "/ToUnicode" in font else None
-    missing = fontmerge._missing_codes(font)
-    program = fontmerge._program(font)
+    from . import pdffonts
+    unicode = pdffonts.unicode_map(font.ToUnicode) if "/ToUnicode" in font else None
+    missing = pdffonts.missing_codes(font)
+    program = pdffonts.program(font)
     face = str(font.get("/BaseFont", "")).split("+", 1)[-1]
     if unicode is None or missing is None or program is None:
         return _FontText(face, {}, frozenset(), frozenset())

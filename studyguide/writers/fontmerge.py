@@ -20,7 +20,6 @@ agree on what they share.
 from __future__ import annotations
 
 import io
-import re
 from collections import defaultdict
 from typing import Callable
 
@@ -29,12 +28,7 @@ from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name
 
 from ..cache import Memo, digest
-from . import fontfiles
-
-_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
-_PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
-_CIDCHAR = re.compile(rb"begincidchar(.*?)endcidchar", re.S)
-_CODE_CID = re.compile(rb"<([0-9a-fA-F]+)>\s*(\d+)")
+from . import fontfiles, pdffonts
 
 
 def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "",
@@ -46,7 +40,7 @@ def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "",
     default they are made here."""
     faces: dict[tuple[str, str | None], list[pikepdf.Object]] = defaultdict(list)
     seen = set()
-    for font in _type0_fonts(pdf):
+    for font in pdffonts.type0_fonts(pdf):
         if font.objgen not in seen:
             seen.add(font.objgen)
             faces[str(font.BaseFont).split("+", 1)[-1], _program_name(font)].append(font)
@@ -75,25 +69,6 @@ Spread = Callable[[list[tuple[Callable, tuple, float]]], list]
 
 def _here(jobs: list[tuple[Callable, tuple, float]]) -> list:
     return [fn(*args) for fn, args, _ in jobs]
-
-
-def _type0_fonts(pdf: pikepdf.Pdf):
-    """Every Type0 font the pages use, directly or through form XObjects."""
-    stack = [page.obj.get("/Resources") for page in pdf.pages]
-    visited = set()
-    while stack:
-        resources = stack.pop()
-        if not isinstance(resources, Dictionary):
-            continue
-        if resources.is_indirect:
-            if resources.objgen in visited:
-                continue
-            visited.add(resources.objgen)
-        for font in (resources.get("/Font") or {}).values():
-            if font.get("/Subtype") == Name.Type0:
-                yield font
-        for xobject in (resources.get("/XObject") or {}).values():
-            stack.append(xobject.get("/Resources"))
 
 
 def _program_name(font) -> str | None:
@@ -125,46 +100,6 @@ def _distinct_names(merges: list["_Face"]) -> None:
         m.base_font = Name(name)
 
 
-def _missing_codes(font) -> set[int] | None:
-    """The codes a font draws as .notdef, for characters its face lacks: none for
-    Identity-H; for the CMap WeasyPrint writes when a face lacks some (each code is its
-    glyph id, but a missing character has a code past the face's glyphs, mapped to
-    glyph 0), those codes. None for any other encoding."""
-    encoding = font.get("/Encoding")
-    if encoding == Name("/Identity-H"):
-        return set()
-    if not isinstance(encoding, pikepdf.Stream):
-        return None
-    data = encoding.read_bytes()
-    if b"beginbfrange" in data or b"begincidrange" in data:
-        return None
-    missing = set()
-    for block in _CIDCHAR.findall(data):
-        for code, cid in _CODE_CID.findall(block):
-            code, cid = int(code, 16), int(cid)
-            if cid == 0 and code != 0:
-                missing.add(code)
-            elif cid != code:
-                return None
-    return missing
-
-
-def _program(font):
-    """(the CID font, its descriptor, the font-file key) or None if not mergeable."""
-    if _missing_codes(font) is None or len(font.get("/DescendantFonts", [])) != 1:
-        return None
-    cid = font.DescendantFonts[0]
-    if "/ToUnicode" not in font or not isinstance(cid.get("/W"), Array):
-        return None
-    if cid.get("/CIDToGIDMap", Name.Identity) != Name.Identity:
-        return None
-    descriptor = cid.FontDescriptor
-    for key in ("/FontFile3", "/FontFile2"):
-        if key in descriptor:
-            return cid, descriptor, key
-    return None
-
-
 def _widths(w: Array) -> dict[int, object] | None:
     out = {}
     items = list(w)
@@ -182,14 +117,6 @@ def _widths(w: Array) -> dict[int, object] | None:
         else:
             return None
     return out
-
-
-def _unicode_map(stream) -> dict[bytes, bytes] | None:
-    data = stream.read_bytes()
-    if b"beginbfrange" in data:
-        return None
-    return {cid.lower(): uni for block in _BFCHAR.findall(data)
-            for cid, uni in _PAIR.findall(block)}
 
 
 def _cmap_stream(pdf: pikepdf.Pdf, mapping: dict[bytes, bytes]) -> pikepdf.Stream:
@@ -304,7 +231,7 @@ class _Face:
     @classmethod
     def read(cls, fonts: list[pikepdf.Object]) -> "_Face | None":
         """The face's subsets, or None if they are not of a kind that can be merged."""
-        programs = [_program(font) for font in fonts]
+        programs = [pdffonts.program(font) for font in fonts]
         if any(p is None for p in programs) or len({p[2] for p in programs}) != 1:
             return None
         key = programs[0][2]
@@ -315,12 +242,12 @@ class _Face:
         used: list[set[int]] = []
         missing: list[dict[bytes, bytes]] = []
         for font, (cid, _, _) in zip(fonts, programs):
-            w, u = _widths(cid.W), _unicode_map(font.ToUnicode)
+            w, u = _widths(cid.W), pdffonts.unicode_map(font.ToUnicode)
             if w is None or u is None:
                 return None
             # a character the face lacks has a code of this part's own, drawn as .notdef:
             # its width and text stay with this part's font (its encoding is kept)
-            codes = _missing_codes(font)
+            codes = pdffonts.missing_codes(font)
             own = {b"%04x" % c for c in codes}
             missing.append({c: t for c, t in u.items() if c in own})
             u = {c: t for c, t in u.items() if c not in own}
