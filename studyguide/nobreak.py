@@ -15,7 +15,12 @@ import re
 WORD_JOINER = "\u2060"
 NO_BREAK_SPACE = "\u00a0"
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-# en dash, hyphen-minus, hyphen, non-breaking hyphen, figure dash between two word characters
+# en dash, hyphen-minus, hyphen, non-breaking hyphen, figure dash between two word characters.
+# Running text in print is joined by a narrower rule on purpose (``writers/pdf``'s
+# ``_NUMBER_RANGE``: an en or figure dash between two digits only): a heading is short and
+# set ragged, so nothing is lost by keeping "Brest-Litovsk" whole, but a paragraph or a
+# table's narrow column must still break at "acid–base" to fill its lines. This rule joins
+# every range that one joins, so a heading passed through both gets one joiner, not two.
 _DASH = re.compile(r"(?<=\w)([\u2013\u002d\u2010\u2011\u2012])(?=\w)")
 # an initial ("E." of "E. H. Carr") followed by a space and a capital
 _INITIAL = re.compile(r"(?<![\w.])(\w\.) (?=[^\W\d_])")

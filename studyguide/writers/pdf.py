@@ -467,7 +467,11 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
     return "<!DOCTYPE html>\n" + to_html(doc)
 
 
-# the dash of a range of numbers ("10,1–12,0", "pp. 25–31"), after which a line may break
+# the dash of a range of numbers ("10,1–12,0", "pp. 25–31"), after which a line may break.
+# Narrower than ``nobreak._DASH`` on purpose, which joins a heading at every dash between
+# two word characters: running text must still break at a dash between words to fill its
+# lines. Where both apply (a heading's range), that one has joined first; this finds no
+# dash followed by a digit and adds nothing.
 _NUMBER_RANGE = re.compile(r"(?<=\d)([\u2012\u2013])(?=\d)")
 
 
