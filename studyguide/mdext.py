@@ -23,6 +23,8 @@ Each piece does one thing that neither Python-Markdown nor pymdown-extensions do
 * a single quote that pandoc reads as an apostrophe is written so; three dots of a
   longer run are an ellipsis.
 * a backslash at the end of a line is a hard line break.
+* a link's or image's target runs to the space before its title, as pandoc reads it
+  (a quote inside the address is the address's, not the title's start).
 * ``#`` starts a heading only when a space follows (``#.`` is a list marker).
 * ``Table: caption {#id}`` (or ``: caption``) next to a table becomes its ``<caption>``
   and id.
@@ -39,7 +41,8 @@ import xml.etree.ElementTree as etree
 
 from markdown import Extension
 from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor
-from markdown.inlinepatterns import InlineProcessor
+from markdown.inlinepatterns import (IMAGE_LINK_RE, LINK_RE, ImageInlineProcessor, InlineProcessor,
+                                     LinkInlineProcessor)
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
@@ -902,9 +905,9 @@ def tilde_definitions(lines: list[str], code: list[bool]) -> list[str]:
 
 
 # what no quote inside may pair across: raw HTML tags, attribute lists, a link's target
-# and title, a reference definition's, an escaped quote (which stays straight), and
-# maths (its quote is a prime)
-_NOT_TEXT = re.compile(r"<[^<>\n]*>|\{[^{}\n]*\}|(?<=\])\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)"
+# and title (over a line break too), a reference definition's, an escaped quote (which
+# stays straight), and maths (its quote is a prime)
+_NOT_TEXT = re.compile(r"<[^<>\n]*>|\{[^{}\n]*\}|(?<=\])\([^()]*(?:\([^()]*\)[^()]*)*\)"
                        r"|(?m:^ {0,3}\[[^\]\n]+\]:.*$)|\\['\"]|\$\$[\s\S]*?\$\$|"
                        + INLINE_MATH.pattern)
 APOSTROPHE = "\u2019"
@@ -1172,6 +1175,125 @@ class EscapedSpace(InlineProcessor):
 
     def handleMatch(self, m, data):
         return "\u00a0", m.start(0), m.end(0)
+
+
+def _balanced(data: str, start: int, pos: int) -> dict[int, int]:
+    """Each ``(`` from ``start`` that a ``)`` closes before ``pos`` or later, to the
+    position after that ``)``: the pairs of one scan, in time linear in the text."""
+    pairs, open_ = {}, []
+    for k in range(start, len(data)):
+        if data[k] == "(":
+            open_.append(k)
+        elif data[k] == ")" and open_:
+            pairs[open_.pop()] = k + 1
+        elif data[k] == ")" and k >= pos:
+            break                        # (the target's end: no "(" after it counts)
+    return pairs
+
+
+def _quoted_title(data: str, start: int) -> int | None:
+    """Where pandoc's quoted link title that opens at ``start`` ends (after its closing
+    quote), or None: the quote that closes it is one followed by no letter or digit,
+    and the same quote before one opens a title nested in it (``'a 'b' c'``). Each
+    nested title's end is found once, so a run of quotes takes linear time."""
+    quote = data[start]
+    ends: dict[int, int | None] = {}
+    stack = [start]
+    while stack:
+        opening = stack[-1]
+        pos = opening + 1
+        if pos >= len(data) or data[pos].isspace():
+            ends[stack.pop()] = None
+            continue
+        result, pending = None, False
+        while pos < len(data):
+            if data[pos] == quote:
+                if not data[pos + 1:pos + 2].isalnum():
+                    result = pos + 1
+                    break
+                if pos not in ends:
+                    stack.append(pos)    # its own end first
+                    pending = True
+                    break
+                if ends[pos] is None:
+                    break                # pandoc takes it as a nested title and fails
+                pos = ends[pos]
+                continue
+            pos += 1
+        if not pending:
+            ends[stack.pop()] = result
+    return ends[start]
+
+
+def pandoc_link_target(data: str, index: int) -> tuple[str, str | None, int] | None:
+    """A link's or image's ``(target "title")`` at ``data[index]``, read as pandoc
+    reads it: (target, title or None, position after the ``)``), or None where pandoc
+    makes no link of it. The target runs to a space before a quote or ``)``, or to a
+    ``)`` that closes no ``(`` of its own: a quote inside it is the address's
+    (``https://example.org/it's 'title'``), where Python-Markdown began the title at
+    the first quote."""
+    if data[index:index + 1] != "(":
+        return None
+    pos = index + 1
+    while data[pos:pos + 1] in (" ", "\t"):
+        pos += 1
+    if data[pos:pos + 1] == "<":
+        close = data.find(">", pos)
+        if close < 0:
+            return None
+        target, pos = data[pos + 1:close], close + 1
+    else:
+        pairs, begin = _balanced(data, pos, pos), pos
+        while pos < len(data) and data[pos] != ")":
+            if data[pos].isspace():
+                run = pos
+                while run < len(data) and data[run].isspace():
+                    run += 1
+                if data[run:run + 1] in ('"', "'", ")", ""):
+                    break
+                pos = run
+            else:
+                pos = pairs.get(pos, pos + 1) if data[pos] == "(" else pos + 1
+        target = data[begin:pos]
+    title = None
+    after = pos
+    while data[after:after + 1] in (" ", "\t"):
+        after += 1
+    if data[after:after + 1] == "\n":
+        after += 1
+        while data[after:after + 1] in (" ", "\t"):
+            after += 1
+    if data[after:after + 1] in ('"', "'"):
+        end = _quoted_title(data, after)
+        if end is not None:
+            title, pos = data[after + 1:end - 1], end
+    while data[pos:pos + 1] in (" ", "\t"):
+        pos += 1
+    if data[pos:pos + 1] != ")":
+        return None
+    return (" ".join(target.split()), None if title is None else " ".join(title.split()),
+            pos + 1)
+
+
+class PandocLinkTarget:
+    """A link's (or image's) target and title as pandoc parses them
+    (``pandoc_link_target``)."""
+
+    def getLink(self, data, index):
+        found = pandoc_link_target(data, index)
+        if found is None:
+            return "", None, index, False
+        target, title, end = found
+        return (self.unescape(target).strip(),
+                None if title is None else self.unescape(title), end, True)
+
+
+class PandocLink(PandocLinkTarget, LinkInlineProcessor):
+    pass
+
+
+class PandocImage(PandocLinkTarget, ImageInlineProcessor):
+    pass
 
 
 class PandocBlockQuote(BlockQuoteProcessor):
@@ -1477,6 +1599,8 @@ class PandocExtension(Extension):
         md.preprocessors.register(PandocLines(md), "pandoc_lines", 40)
         md.inlinePatterns.register(BackslashBreak(r"\\\n", md), "backslash_break", 185)
         md.inlinePatterns.register(EscapedSpace(r"\\ ", md), "escaped_space", 185)
+        md.inlinePatterns.register(PandocLink(LINK_RE, md), "link", 160)
+        md.inlinePatterns.register(PandocImage(IMAGE_LINK_RE, md), "image_link", 150)
         md.parser.blockprocessors.register(PandocHeader(md.parser), "hashheader", 70)
         md.parser.blockprocessors.register(PandocBlockQuote(md.parser), "quote", 20)
         smarty = md.treeprocessors["smarty"].inlinePatterns \
