@@ -470,16 +470,16 @@ class Resolver:
         return q.type if q.type in ids else ""
 
     def check_resources(self, doc: Chapter) -> None:
-        """Untrusted content: only files inside the book folder may be embedded."""
+        """Untrusted content: only files inside the book folder may be embedded, and no
+        script runs (in code, at any depth, such HTML is the code's text)."""
         pattern = re.compile(
             r"""(?:\b(?:src|data|poster|srcset|background|xlink:href|href)\s*=\s*["']?"""
             r"""(?P<a>[^"'\s>]+))|(?:url\(\s*["']?(?P<b>[^"')]+))|(?:@import\s+["'](?P<c>[^"']+))"""
             r"""|(?:!\[[^\]]*\]\((?P<d>[^)\s]+))""", re.I)
-        in_code = False
-        for i, line in enumerate(doc.body.split("\n")):
-            if line.startswith("```"):
-                in_code = not in_code
-            if in_code:
+        lines = doc.body.split("\n")
+        # code, at any depth, is the code's text: what the Markdown reader reads as code
+        for i, (line, is_code) in enumerate(zip(lines, code_lines(lines))):
+            if is_code:
                 continue
             for m in pattern.finditer(line):
                 url = m.group("a") or m.group("b") or m.group("c") or m.group("d")

@@ -844,3 +844,23 @@ def test_a_headings_line_is_found_by_its_words(book_copy):
                          "## Vollmar's *isolated* state") + 1,
                      "ch02-notes": lines.index("### Notes") + 1,
                      "ch02-notes-1": len(lines) - lines[::-1].index("### Notes")}, found
+
+
+def test_html_shown_in_any_code_block_is_the_codes_text(book_copy):
+    """Raw HTML that fetches or runs something is refused at its line, but in code (an
+    indented block, a fenced block in a list item or a block quote) it is text the
+    book shows, and no error."""
+    shown = '<img src="https://example.org/x.png"> <script>alert(1)</script>'
+    chapter = add_to_chapter(book_copy, (
+        f"Indented:\n\n    {shown}\n\n"
+        f"- A list item:\n\n  ```html\n  {shown}\n  ```\n\n"
+        f"> A quotation:\n>\n> ```\n> {shown}\n> ```\n\n"
+        f'Live: <img src="https://example.org/live.png" alt="x">\n\n'
+        "<script>alert(2)</script>"))
+    lines = chapter.read_text(encoding="utf-8").split("\n")
+    live = next(n for n, line in enumerate(lines, 1) if line.startswith("Live:"))
+    report = reported(book_copy)
+    found = sorted((d.line, d.message.split(":")[0]) for d in report.errors
+                   if Path(d.path) == chapter)
+    assert found == [(live, "external resource 'https"),
+                     (live + 2, "scripts are not allowed in content")], found
