@@ -972,6 +972,13 @@ def _pandoc_quotes(text: str) -> dict[int, str]:
     return found
 
 
+def apostrophe_positions(text: str) -> list[int]:
+    """Where a plain text (nothing in it code or markup) has a single quote that pandoc
+    reads as an apostrophe (``_pandoc_quotes``): the Markdown's reading, for the text
+    that does not come through Markdown (``typography``)."""
+    return [pos for pos, reading in _pandoc_quotes(text).items() if reading == "apostrophe"]
+
+
 BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 
 

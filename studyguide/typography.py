@@ -1,14 +1,45 @@
 """Typographic quotes and apostrophes (SmartyPants): print sets them in all its HTML
 (``writers.pdf``), the EPUB in the text that did not come through Markdown (a glossary's
-terms, an index's headings, the title page's and copyright page's texts)."""
+terms, an index's headings, the title page's and copyright page's texts). A single quote
+is first read as the Markdown reads it in the body (as pandoc does, ``mdext``): one that
+no later quote closes is an apostrophe, so that "5'10"", "the '90s" and "'Tis" have the
+same marks in a generated text as in the chapters (SmartyPants opened a quotation with
+each, "5‘10”")."""
 from __future__ import annotations
 
 import functools
+import re
 from html import escape, unescape
 
 SMART_ATTRS = ("q", "u")    # quotes, as characters (not entities)
 # where a straight quote is code's, not prose's
 NOT_PROSE = {"code", "pre", "kbd", "samp", "var", "math", "script", "style"}
+# HTML's tags and comments, and the tags of what is not prose, opening or closing
+_TAGS = re.compile(r"(<!--.*?--\s*>|<[^>]*>)", re.S)
+_NOT_PROSE_TAG = re.compile(r"<(/)?(" + "|".join(sorted(NOT_PROSE)) + r")\b", re.I)
+
+
+def _apostrophes(text: str) -> str:
+    """A text's single quotes that the Markdown reads as apostrophes written ’."""
+    from .mdext import apostrophe_positions
+    chars = list(text)
+    for pos in apostrophe_positions(text):
+        chars[pos] = "\u2019"
+    return "".join(chars)
+
+
+def _apostrophes_in_html(text: str) -> str:
+    """``_apostrophes`` in each text of HTML outside code and maths."""
+    pieces = _TAGS.split(text)
+    depth = 0
+    for k, piece in enumerate(pieces):
+        if k % 2:
+            tag = _NOT_PROSE_TAG.match(piece)
+            if tag and not piece.endswith("/>"):
+                depth = max(depth - 1, 0) if tag.group(1) else depth + 1
+        elif depth == 0 and "'" in piece:
+            pieces[k] = _apostrophes(piece)
+    return "".join(pieces)
 
 
 @functools.lru_cache(maxsize=128)
@@ -20,7 +51,7 @@ def smartypants(text: str) -> str:
     attrs = 0
     for name in SMART_ATTRS:
         attrs |= getattr(sp.Attr, name)
-    return sp.smartypants(text, attrs)
+    return sp.smartypants(_apostrophes_in_html(text) if "'" in text else text, attrs)
 
 
 def smart_text(text: str) -> str:

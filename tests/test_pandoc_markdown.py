@@ -29,6 +29,7 @@ from __future__ import annotations
 import posixpath
 import re
 import subprocess
+from html import escape as html_escape
 from pathlib import Path
 
 import pypandoc
@@ -421,3 +422,24 @@ def test_markdown_inside_raw_html_is_read_as_pandoc_reads_it(source, element):
     assert [e.text_content() for e in ours.iter(element)] == \
         [e.text_content() for e in theirs.iter(element)] != []
     assert "*" not in ours.text_content()
+
+
+@pytest.mark.parametrize("text", ["He is 5'10\" tall", "the '90s and '05", "'Tis so",
+                                  "rock 'n' roll", "the Graftons' books",
+                                  "\"a 'b' c\" at 6'"])
+def test_generated_text_has_the_bodys_quotes(text):
+    """Text that does not come through Markdown (a glossary's term, an index's heading,
+    the title page) gets the marks the same words get in a chapter: SmartyPants set
+    "5'10"" as 5‘10” and "the '90s" as ‘90s, where the body (and pandoc) has 5’10” and
+    ’90s. In the EPUB (text by text) and in print (the whole HTML) alike."""
+    from studyguide.markdown import markdown_to_html
+    from studyguide.typography import smart_text, smart_tree, smartypants
+    body = parse(markdown_to_html(text)).text_content()
+    assert body == parse(pypandoc.convert_text(text, "html5", format="markdown")).text_content().strip()
+    tree = parse(f"<dl><dt>{html_escape(text)}</dt><dd><code>it's</code></dd></dl>")
+    smart_tree(tree)
+    assert tree.find(".//dt").text == body and tree.find(".//code").text == "it's"
+    printed = parse(smartypants(f"<p>{html_escape(text, quote=False)} <code>it's</code></p>"))
+    assert printed.find(".//p").text.strip() == body
+    assert printed.find(".//code").text == "it's"
+    assert smart_text(text) == body
