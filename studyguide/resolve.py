@@ -7,6 +7,7 @@ at their first use in each chapter, and gathers the index. The result, a
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import functools
 import html
@@ -28,7 +29,7 @@ from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_cita
 from .errors import Reporter
 from .labels import abbreviations, defaults as labels_defaults, fill
 from .loader import slugify
-from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines
+from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines, code_spans
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
                        double_quotes, quotes_in_use, rewrite_blocks, tokenize_citations,
                        use_quotes)
@@ -471,29 +472,35 @@ class Resolver:
 
     def check_resources(self, doc: Chapter) -> None:
         """Untrusted content: only files inside the book folder may be embedded, and no
-        script runs (in code, at any depth, such HTML is the code's text)."""
+        script runs (in code, a block at any depth or a span, such HTML is the code's
+        text)."""
         pattern = re.compile(
             r"""(?:\b(?:src|data|poster|srcset|background|xlink:href|href)\s*=\s*["']?"""
             r"""(?P<a>[^"'\s>]+))|(?:url\(\s*["']?(?P<b>[^"')]+))|(?:@import\s+["'](?P<c>[^"']+))"""
             r"""|(?:!\[[^\]]*\]\((?P<d>[^)\s]+))""", re.I)
-        lines = doc.body.split("\n")
-        # code, at any depth, is the code's text: what the Markdown reader reads as code
-        for i, (line, is_code) in enumerate(zip(lines, code_lines(lines))):
-            if is_code:
-                continue
+        code = code_spans(doc.body)         # what the Markdown reader reads as code
+        starts = [start for start, _ in code]
+
+        def in_code(m: re.Match, at: int) -> bool:
+            k = bisect.bisect_right(starts, at + m.start()) - 1
+            return k >= 0 and at + m.end() <= code[k][1]
+
+        at = 0                              # where the line starts in the body
+        for i, line in enumerate(doc.body.split("\n")):
             for m in pattern.finditer(line):
                 url = m.group("a") or m.group("b") or m.group("c") or m.group("d")
                 is_href = m.group("a") is not None and re.match(r"href", m.group(0), re.I)
-                if is_href and "<link" not in line.lower():
-                    continue  # a hyperlink is not fetched
+                if is_href and "<link" not in line.lower() or in_code(m, at):
+                    continue  # a hyperlink is not fetched, and code is text
                 # relative to the book folder, as ``sanitise`` and the writers take it
                 problem = self.resource_problem(doc.path, url)
                 if problem:
                     self.report.error(doc.path, doc.body_line + i, problem)
                     self.reported.add((doc.path, url))
-            if re.search(r"<\s*script\b", line, re.I):
+            if any(not in_code(m, at) for m in re.finditer(r"<\s*script\b", line, re.I)):
                 self.report.error(doc.path, doc.body_line + i,
                                   "scripts are not allowed in content")
+            at += len(line) + 1
 
     def resource_problem(self, path: Path, url: str) -> str | None:
         """Why ``url``, named in the file ``path``, cannot be embedded, or None. A file's

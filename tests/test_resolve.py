@@ -864,3 +864,18 @@ def test_html_shown_in_any_code_block_is_the_codes_text(book_copy):
                    if Path(d.path) == chapter)
     assert found == [(live, "external resource 'https"),
                      (live + 2, "scripts are not allowed in content")], found
+
+
+def test_html_shown_in_a_code_span_is_the_codes_text(book_copy):
+    """In a code span, too, a URL or a script is the code's text; the same line's raw
+    HTML outside the span is still refused there."""
+    chapter = add_to_chapter(book_copy, (
+        'Write `<img src="https://example.org/x.png">` or `<script>`, or over a line\n'
+        '`<script src="https://example.org/a.js">\n</script>`, and see.\n\n'
+        'Then `<script>` and <img src="https://example.org/live.png" alt="x">.'))
+    lines = chapter.read_text(encoding="utf-8").split("\n")
+    live = next(n for n, line in enumerate(lines, 1) if line.startswith("Then"))
+    report = reported(book_copy)
+    found = [(d.line, d.message.split(":")[0]) for d in report.errors
+             if Path(d.path) == chapter]
+    assert found == [(live, "external resource 'https")], found
