@@ -4,21 +4,31 @@ defects a typesetter would send back.
 Each check works on the text of the PDF as a reader's tools extract it (pdfium and
 pdfplumber: every character with its font, size and position), not on what the
 stylesheets meant to do, so that a rule WeasyPrint ignored or a layout that went wrong
-is still caught:
+is still caught. Each check is one function, named for the defect it finds, and
+``check_pages`` runs them all:
 
-- ``footnote``: a note printed on another page than its call, or notes out of order (a
-  call is a raised figure set small against the text, matched to a note of its number
-  printed at the foot of its page or of one near it: an exponent, a verse line's number
-  or a worksheet's superscripts, which call no note, are not calls);
-- ``stranded``: a heading or a question's label with fewer than three lines under it
-  at the foot of a page (not a heading whose whole section follows it there), a table
-  split where it fits one page, or leaving one or two rows on a page;
-- ``underfull``: a page less than a quarter full that is not the last of its part;
-- ``name``: a proper name (from the book's people and glossary) split by a hyphen;
-- ``ladder``: three or more consecutive lines ending in a hyphen;
-- ``overflow``: text past the margins of the text block, or a drawing: a formula (print
-  draws maths) or a picture, each a Figure of the PDF's structure tree;
-- ``quotes``: a straight quote or apostrophe (code excepted).
+- ``footnote`` (``_misplaced_footnotes``): a note printed on another page than its call,
+  or notes out of order (a call is a raised figure set small against the text, matched to
+  a note of its number printed at the foot of its page or of one near it: an exponent, a
+  verse line's number or a worksheet's superscripts, which call no note, are not calls);
+- ``stranded`` (``_stranded_heading_or_label``, ``_split_table``): a heading or a
+  question's label with fewer than three lines under it at the foot of a page (not a
+  heading whose whole section follows it there), a table split where it fits one page,
+  or leaving one or two rows on a page;
+- ``underfull`` (``_underfull_page``): a page less than a quarter full that is not the
+  last of its part;
+- ``name`` and ``ladder`` (``_hyphen_ladders_and_split_names``): a proper name (from the
+  book's people and glossary) split by a hyphen; three or more consecutive lines ending
+  in a hyphen;
+- ``overflow`` (``_text_past_margin``, ``_drawing_past_margin``): text past the margins
+  of the text block (``_text_block_edges``), or a drawing: a formula (print draws maths)
+  or a picture, each a Figure of the PDF's structure tree;
+- ``short`` (``_line_left_short``): a line of a word or two left short inside a
+  justified paragraph, between two full lines;
+- ``quotes`` (``_straight_quotes``): a straight quote or apostrophe (code excepted).
+
+The check of the glyphs each font draws (``glyphs``) is ``writers/fontfiles.wrong_glyphs``,
+which reads the PDF's fonts rather than its text; the builder runs it beside these.
 
 The words a picture draws (a Figure of the PDF's structure tree: an image, an SVG) are
 the picture's, set as its author drew them, not the book's text: the checks of the
@@ -586,21 +596,57 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
     ``sources``: each page's source file and line (a list), or one for all (a tuple);
     ``one_sided``: every page has the same margins (a handout), not mirrored ones;
     ``tables``: each numbered table's source file and line (its slot, or its Markdown
-    table), by the label its caption prints ("Table 4.1")."""
-    out: list[Finding] = []
-    body_size = _body_size(pages)
-    text_block = _text_block_height(pages)
-    for page in pages:
-        page.notes = _footnote_area(page.body, body_size)
+    table), by the label its caption prints ("Table 4.1").
 
-    def source(page: PageText) -> tuple:
+    Each check is a function named for the defect it finds; this runs them in the order
+    their findings are listed: the footnotes, then page by page what is stranded or
+    underfull, the hyphenation, what is past the margins, and the straight quotes."""
+    found = _Findings(pages, pdf, labels, sources, tables)
+    for page in pages:
+        page.notes = _footnote_area(page.body, found.body_size)
+    _misplaced_footnotes(found, pages)
+    for page, nxt in zip(pages, [*pages[1:], None]):
+        text_lines = _text_lines_of(page)
+        _stranded_heading_or_label(found, page, nxt, text_lines)
+        _split_table(found, page, nxt, text_lines)
+        _underfull_page(found, page, nxt, text_lines)
+    for page in pages:
+        _hyphen_ladders_and_split_names(found, page, names)
+    for hand in _hands(pages, one_sided):
+        edges = _text_block_edges(hand, one_sided)
+        if edges is None:
+            continue
+        for page in hand:
+            _text_past_margin(found, page, *edges)
+            _line_left_short(found, page, *edges)
+            _drawing_past_margin(found, page, *edges)
+    for page in pages:
+        _straight_quotes(found, page)
+    return found.out
+
+
+class _Findings:
+    """The findings of one document, as the checks report them, each placed at its
+    source; and what every check measures on the document once (the body's type size,
+    the text block's height)."""
+
+    def __init__(self, pages: list[PageText], pdf: str, labels: list[str] | None,
+                 sources, tables: dict[str, tuple[str, int]] | None) -> None:
+        self.pages, self.pdf, self.labels = pages, pdf, labels
+        self.sources, self.tables = sources, tables
+        self.body_size = _body_size(pages)
+        self.text_block = _text_block_height(pages)
+        self.out: list[Finding] = []
+
+    def source(self, page: PageText) -> tuple:
         """The page's source file and line."""
         i = page.number - 1
-        if isinstance(sources, tuple):           # one source for every page
-            return sources
+        if isinstance(self.sources, tuple):           # one source for every page
+            return self.sources
+        sources = self.sources
         return sources[i] if sources and i < len(sources) and sources[i] else ("", 0)
 
-    def report(check: str, page: PageText, message: str, heading: str = "",
+    def report(self, check: str, page: PageText, message: str, heading: str = "",
                table: tuple | None = None, text: str = "", drawing: str = "",
                at: Line | None = None) -> None:
         """A finding on the page, at the page's source, or more closely where it can
@@ -609,200 +655,263 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         the printed line, whose neighbours tell where too few words of its own do), or
         the line of the formula or picture whose text alternative is ``drawing``."""
         i = page.number - 1
-        path, line = source(page)
+        path, line = self.source(page)
         if heading:
             line = heading_line(path, heading) or line
         elif table is not None:
-            path, line = _table_source(pages, i, table, body_size, tables or {},
-                                       (path, line))
+            path, line = _table_source(self.pages, i, table, self.body_size,
+                                       self.tables or {}, (path, line))
         elif text:
             line = text_line(path, text) or (at and _line_beside(path, page, at)) or line
         elif drawing:
             line = drawing_line(path, drawing) or line
-        out.append(Finding(check, pdf, page.number,
-                           labels[i] if labels and i < len(labels) else "", message,
-                           str(path), line))
+        labels = self.labels
+        self.out.append(Finding(check, self.pdf, page.number,
+                                labels[i] if labels and i < len(labels) else "", message,
+                                str(path), line))
 
-    # footnotes: each note on the page of its call, in the order of the calls; not in
-    # the front matter (pages numbered i, ii…), which has none, and whose small lines
-    # at a page's foot (a copyright page's "1. Auflage, 3. Dezember") would look like one
+
+def _misplaced_footnotes(found: _Findings, pages: list[PageText]) -> None:
+    """``footnote``: each note on the page of its call, in the order of the calls; not
+    in the front matter (pages numbered i, ii…), which has none, and whose small lines
+    at a page's foot (a copyright page's "1. Auflage, 3. Dezember") would look like one.
+    Its findings are in the order of their pages."""
     calls, notes = [], []                # (page, number), in reading order
-    first = len(out)
+    first = len(found.out)
     for page in pages:
-        i = page.number - 1
-        if labels and i < len(labels) and re.fullmatch(r"[ivxlcdm]+", labels[i] or ""):
+        if _front_matter(page, found.labels):
             continue
-        text = [ln for ln in _text_lines_of(page) if not _drawn(page, ln)]
-        calls += [(page, n) for ln in _with_calls_put_back(text, body_size)
-                  for n in _calls(ln, body_size)]
-        here = [int(m.group(1)) for ln in page.notes if (m := NOTE_START.match(ln.text))
-                and ln.x0 <= min(x.x0 for x in page.notes) + 1]
+        calls += [(page, n) for n in _note_calls(page, found.body_size)]
+        here = _printed_notes(page)
         notes += [(page, n) for n in here]
         if here != sorted(here):
-            report("footnote", page, f"notes out of order: {', '.join(map(str, here))}")
+            found.report("footnote", page, f"notes out of order: {', '.join(map(str, here))}")
     # a raised figure is a call only where it calls a note printed in the document (an
     # exponent, an isotope's mass, a worksheet's superscripts are none)
     for (page, n), call in zip(notes, _match_calls(calls, notes)):
         if call is None or call[0] is not page:
-            report("footnote", page, f"note {n} is printed on another page than its call")
+            found.report("footnote", page, f"note {n} is printed on another page than its call")
         if call is not None and call[0] is not page:
-            report("footnote", call[0], f"note {n} is called here but printed on another page")
-    out[first:] = sorted(out[first:], key=lambda f: f.page)
+            found.report("footnote", call[0],
+                         f"note {n} is called here but printed on another page")
+    found.out[first:] = sorted(found.out[first:], key=lambda f: f.page)
 
-    for i, page in enumerate(pages):
-        nxt = pages[i + 1] if i + 1 < len(pages) else None
-        text_lines = _text_lines_of(page)
-        last_of_part = nxt is None or nxt.empty or nxt.opening
-        # stranded heading or question label at the foot of a page
-        if text_lines and not last_of_part:
-            # ruled answer space at the foot (two rules or more under the last line, not
-            # a table's bottom border nor the rule over the notes) counts as lines
-            limit = page.notes[0].top - 6 if page.notes else page.height
-            ruled = [top for top in page.rules if text_lines[-1].bottom < top < limit]
-            for k, ln in enumerate(text_lines):
-                after = len(text_lines) - k - 1 + (len(ruled) if len(ruled) >= 2 else 0)
-                if after >= MIN_LINES_AFTER or _drawn(page, ln):   # (a picture's words)
-                    continue
-                if _is_heading(ln, body_size):
-                    # what follows it may be a figure, which has no lines of text: a
-                    # heading with three lines' height of anything under it stands
-                    below = max([text_lines[-1].bottom, *ruled]) - ln.bottom
-                    if below >= MIN_LINES_AFTER * LINE_HEIGHT * body_size:
-                        break
-                    # a short section that ends on the page has all of itself under
-                    # its heading: only a heading after it may be stranded
-                    if _section_ends(ln, text_lines[k + 1:], nxt, body_size):
-                        continue
-                    report("stranded", page, f"heading “{ln.text[:50]}” with {after} line(s) "
-                                             f"under it at the foot of the page",
-                           heading=ln.text)
-                    break
-                if _is_question_label(ln) and after < 1:
-                    report("stranded", page, f"question label “{ln.text[:40]}” alone at the "
-                                             f"foot of the page")
-                    break
-        # split tables
-        if nxt is not None and page.tables and nxt.tables:
-            bottom_table = max(page.tables, key=lambda t: t[0][3])
-            top_table = min(nxt.tables, key=lambda t: t[0][1])
-            above = [ln for ln in nxt.body if ln.bottom < top_table[0][1] - 1]
-            below = [ln for ln in text_lines if ln.top > bottom_table[0][3] + 1]
-            # the two are one table: nothing between them, and the same columns (a
-            # table whose next page opens with another grid is not split)
-            if not above and not below and not _caption_above(nxt, top_table) and \
-                    _same_columns(bottom_table, top_table):
-                rows_here, rows_there = bottom_table[1], top_table[1] - 1   # head repeated
-                height = (bottom_table[0][3] - bottom_table[0][1]) + \
-                    (top_table[0][3] - top_table[0][1])
-                block = text_block
-                if height < 0.9 * block:
-                    report("stranded", page, f"a table that fits one page is split "
-                                             f"({rows_here} + {rows_there} rows)",
-                           table=bottom_table)
-                elif min(rows_here - 1, rows_there) < MIN_ROWS:
-                    report("stranded", page, f"a split table leaves "
-                                             f"{min(rows_here - 1, rows_there)} row(s) on a page",
-                           table=bottom_table)
-        # underfull
-        if page.body and not last_of_part and not page.opening:
-            filled = max([ln.bottom for ln in text_lines or page.body] + list(page.rules)) - \
-                min(ln.top for ln in page.body)
-            if filled < 0.25 * text_block:
-                report("underfull", page, f"the page is {filled / text_block:.0%} "
-                                          f"full and not the last of its part")
 
-    # hyphenation: ladders and split names, within each page's text
-    for page in pages:
-        run = 0
-        body = [ln for ln in page.body if not _drawn(page, ln)]   # a picture's words aside
-        for k, ln in enumerate(body):
-            hyphenated = ln.text.endswith(HYPHENS) and len(ln.text) > 1 and ln.text[-2].isalpha()
-            run = run + 1 if hyphenated else 0
-            if run == LADDER:
-                report("ladder", page, f"{LADDER} lines in a row end in a hyphen "
-                                       f"(“…{ln.text[-20:]}”)")
-            if hyphenated and k + 1 < len(body):
-                head = re.findall(r"(\w+)[" + "".join(HYPHENS) + r"]$", ln.text)
-                tail = re.match(r"\w+", body[k + 1].text)
-                if head and tail and head[0] + tail.group() in names:
-                    report("name", page, f"the name “{head[0] + tail.group()}” is hyphenated")
+def _front_matter(page: PageText, labels: list[str] | None) -> bool:
+    """The page is numbered in roman figures (i, ii…)."""
+    i = page.number - 1
+    return bool(labels and i < len(labels) and re.fullmatch(r"[ivxlcdm]+", labels[i] or ""))
 
-    # overflow past the text block, whose edges are those of most full lines on the
-    # pages of the same hand (mirrored margins), or on every page of a one-sided
-    # document: a page of it set ragged, or indented throughout (a worksheet's
-    # questions, their numbers hanging in the indent), has the others' margins
-    hands = [pages] if one_sided else [[p for p in pages if p.number % 2 == parity]
-                                       for parity in (0, 1)]
-    for hand in hands:
-        # a table's rows are no evidence: they end inside their cells (a column set to
-        # the right ends short of the edge by its padding)
-        lines = [ln for p in hand for ln in p.body
-                 if not any(_in_table(ln, t) for t in p.tables)]
-        full = [ln for ln in lines if len(ln.text) > 40]
-        if not full:
+
+def _note_calls(page: PageText, body_size: float) -> list[int]:
+    """The numbers of the page's footnote calls, in reading order (a picture's words
+    aside)."""
+    text = [ln for ln in _text_lines_of(page) if not _drawn(page, ln)]
+    return [n for ln in _with_calls_put_back(text, body_size) for n in _calls(ln, body_size)]
+
+
+def _printed_notes(page: PageText) -> list[int]:
+    """The numbers of the notes printed at the page's foot, in reading order."""
+    return [int(m.group(1)) for ln in page.notes if (m := NOTE_START.match(ln.text))
+            and ln.x0 <= min(x.x0 for x in page.notes) + 1]
+
+
+def _last_of_part(nxt: PageText | None) -> bool:
+    """The page before ``nxt`` ends its part: nothing follows, or a blank page or a
+    part's opening page."""
+    return nxt is None or nxt.empty or nxt.opening
+
+
+def _stranded_heading_or_label(found: _Findings, page: PageText, nxt: PageText | None,
+                               text_lines: list[Line]) -> None:
+    """``stranded``: a heading with fewer than three lines (or their height) under it
+    at the foot of a page, or a question's label alone there; a page that is not the
+    last of its part."""
+    if not text_lines or _last_of_part(nxt):
+        return
+    body_size = found.body_size
+    # ruled answer space at the foot (two rules or more under the last line, not a
+    # table's bottom border nor the rule over the notes) counts as lines
+    limit = page.notes[0].top - 6 if page.notes else page.height
+    ruled = [top for top in page.rules if text_lines[-1].bottom < top < limit]
+    for k, ln in enumerate(text_lines):
+        after = len(text_lines) - k - 1 + (len(ruled) if len(ruled) >= 2 else 0)
+        if after >= MIN_LINES_AFTER or _drawn(page, ln):   # (a picture's words)
             continue
-        # the running heads and folios are set in the page's margin boxes, as wide as
-        # the text block: they mark its edges on every page, where a short handout has
-        # few full lines
-        margins = [ln for p in hand for ln in p.head + p.foot]
-        # a handout's running head is the book's title at the left edge and the
-        # chapter's at the right, on every page: its ends are the edges on one page too
-        # (where three lines of the same words may end short of it)
-        spans = [ln for p in hand for ln in p.head] if one_sided else []
-        rights = _edges([ln.x1 for ln in full + margins]) + [ln.x1 for ln in spans]
-        # the left edge is where any three lines start: a handout (or a short book)
-        # whose full lines are all in lists has its headings at the margin
-        lefts = _edges([ln.x0 for ln in lines + margins]) + [ln.x0 for ln in spans]
-        if not rights or not lefts:
-            continue
-        right, left = max(rights), min(lefts)
-        for page in hand:
-            for ln in page.body:
-                if ln.size >= 1.3 * body_size:      # display type: set ragged, not measured
-                    continue
-                if any(_in_drawing(ln, d) for d in page.drawings):
-                    continue        # a picture's own words: measured with the picture
-                if ln.x1 > right + 3 or ln.x0 < left - 3:
-                    within = [t for t in page.tables if _in_table(ln, t)]
-                    report("overflow", page, f"text past the margin: “{ln.text[:40]}”",
-                           table=within[0] if within else None, text=ln.text, at=ln)
-                    break
-            # a line left short inside a justified paragraph, between two full lines
-            # at the text's pitch: the line-breaker parted a word or two from the rest
-            # ("… doléances. On" / "y" / "lit « des plaintes … »")
-            lines = _text_lines_of(page)
-            for prev, ln, nxt in zip(lines, lines[1:], lines[2:]):
-                if _left_short(prev, ln, nxt, right - left, body_size):
-                    report("short", page, f"a line of “{ln.text[:30]}” left short inside a "
-                                          f"justified paragraph (the words after it fit "
-                                          f"there): reword the sentence, or join the "
-                                          f"words with a no-break space", text=prev.text)
-                    break
-            # a drawing: a formula (a display one set as small as it may be, or an
-            # inline one wider than its line) or a picture
-            for drawing in page.drawings:
-                over = max(drawing.x1 - right, left - drawing.x0)
-                if over <= 3 or drawing.bottom < MARGIN_ZONE or \
-                        drawing.top > page.height - MARGIN_ZONE:
-                    continue
-                alt = drawing.alt if len(drawing.alt) <= 60 else drawing.alt[:59] + "…"
-                amount = f"by {max(1, round(over / MM))} mm"
-                if formula_line(source(page)[0], drawing.alt):
-                    message = (f"formula past the margin {amount}: “{alt}” (break it over "
-                               f"lines, or into shorter formulas)")
-                else:
-                    message = f"drawing past the margin {amount}: “{alt}”"
-                report("overflow", page, message, drawing=drawing.alt)
+        if _is_heading(ln, body_size):
+            # what follows it may be a figure, which has no lines of text: a heading
+            # with three lines' height of anything under it stands
+            below = max([text_lines[-1].bottom, *ruled]) - ln.bottom
+            if below >= MIN_LINES_AFTER * LINE_HEIGHT * body_size:
+                break
+            # a short section that ends on the page has all of itself under its
+            # heading: only a heading after it may be stranded
+            if _section_ends(ln, text_lines[k + 1:], nxt, body_size):
+                continue
+            found.report("stranded", page, f"heading “{ln.text[:50]}” with {after} line(s) "
+                                           f"under it at the foot of the page",
+                         heading=ln.text)
+            break
+        if _is_question_label(ln) and after < 1:
+            found.report("stranded", page, f"question label “{ln.text[:40]}” alone at the "
+                                           f"foot of the page")
+            break
 
-    # straight quotes: not in code, nor in a picture (its words are its own, as drawn)
-    for page in pages:
-        for ln in page.head + page.body + page.foot:
-            bad = [c for c, drawn in zip(ln.chars, _drawn_chars(page, ln))
-                   if c.text in STRAIGHT and CODE_FONT not in c.font and not drawn] \
-                if any(q in ln.inked for q in STRAIGHT) else []
-            if bad:
-                report("quotes", page, f"straight quote in “{ln.text[:60]}”")
-    return out
+
+def _split_table(found: _Findings, page: PageText, nxt: PageText | None,
+                 text_lines: list[Line]) -> None:
+    """``stranded``: a table split at the foot of ``page`` though it fits one page, or
+    leaving fewer than ``MIN_ROWS`` rows on one of the two."""
+    if nxt is None or not page.tables or not nxt.tables:
+        return
+    bottom_table = max(page.tables, key=lambda t: t[0][3])
+    top_table = min(nxt.tables, key=lambda t: t[0][1])
+    above = [ln for ln in nxt.body if ln.bottom < top_table[0][1] - 1]
+    below = [ln for ln in text_lines if ln.top > bottom_table[0][3] + 1]
+    # the two are one table: nothing between them, and the same columns (a table whose
+    # next page opens with another grid is not split)
+    if above or below or _caption_above(nxt, top_table) or \
+            not _same_columns(bottom_table, top_table):
+        return
+    rows_here, rows_there = bottom_table[1], top_table[1] - 1   # head repeated
+    height = (bottom_table[0][3] - bottom_table[0][1]) + (top_table[0][3] - top_table[0][1])
+    if height < 0.9 * found.text_block:
+        found.report("stranded", page, f"a table that fits one page is split "
+                                       f"({rows_here} + {rows_there} rows)",
+                     table=bottom_table)
+    elif min(rows_here - 1, rows_there) < MIN_ROWS:
+        found.report("stranded", page, f"a split table leaves "
+                                       f"{min(rows_here - 1, rows_there)} row(s) on a page",
+                     table=bottom_table)
+
+
+def _underfull_page(found: _Findings, page: PageText, nxt: PageText | None,
+                    text_lines: list[Line]) -> None:
+    """``underfull``: a page less than a quarter full (its ruled answer space counts as
+    filled) that is not the last of its part, nor a part's opening page."""
+    if not page.body or _last_of_part(nxt) or page.opening:
+        return
+    text_block = found.text_block
+    filled = max([ln.bottom for ln in text_lines or page.body] + list(page.rules)) - \
+        min(ln.top for ln in page.body)
+    if filled < 0.25 * text_block:
+        found.report("underfull", page, f"the page is {filled / text_block:.0%} "
+                                        f"full and not the last of its part")
+
+
+def _hyphen_ladders_and_split_names(found: _Findings, page: PageText,
+                                    names: set[str]) -> None:
+    """``ladder``: ``LADDER`` lines in a row that end in a hyphen; ``name``: a proper
+    name (one of ``names``) hyphenated at a line's end. Within the page's text, a
+    picture's words aside; the findings in the order of their lines."""
+    run = 0
+    body = [ln for ln in page.body if not _drawn(page, ln)]
+    for k, ln in enumerate(body):
+        hyphenated = ln.text.endswith(HYPHENS) and len(ln.text) > 1 and ln.text[-2].isalpha()
+        run = run + 1 if hyphenated else 0
+        if run == LADDER:
+            found.report("ladder", page, f"{LADDER} lines in a row end in a hyphen "
+                                         f"(“…{ln.text[-20:]}”)")
+        if hyphenated and k + 1 < len(body):
+            head = re.findall(r"(\w+)[" + "".join(HYPHENS) + r"]$", ln.text)
+            tail = re.match(r"\w+", body[k + 1].text)
+            if head and tail and head[0] + tail.group() in names:
+                found.report("name", page, f"the name “{head[0] + tail.group()}” is hyphenated")
+
+
+def _hands(pages: list[PageText], one_sided: bool) -> list[list[PageText]]:
+    """The pages that share their margins: every page of a one-sided document, else the
+    even pages and the odd ones (mirrored margins)."""
+    return [pages] if one_sided else [[p for p in pages if p.number % 2 == parity]
+                                      for parity in (0, 1)]
+
+
+def _text_block_edges(hand: list[PageText], one_sided: bool) -> tuple[float, float] | None:
+    """The (left, right) edges of the text block on the pages of one hand: those of
+    most full lines, or None where too few lines tell. A page of it set ragged, or
+    indented throughout (a worksheet's questions, their numbers hanging in the indent),
+    has the others' margins."""
+    # a table's rows are no evidence: they end inside their cells (a column set to the
+    # right ends short of the edge by its padding)
+    lines = [ln for p in hand for ln in p.body if not any(_in_table(ln, t) for t in p.tables)]
+    full = [ln for ln in lines if len(ln.text) > 40]
+    if not full:
+        return None
+    # the running heads and folios are set in the page's margin boxes, as wide as the
+    # text block: they mark its edges on every page, where a short handout has few full
+    # lines
+    margins = [ln for p in hand for ln in p.head + p.foot]
+    # a handout's running head is the book's title at the left edge and the chapter's
+    # at the right, on every page: its ends are the edges on one page too (where three
+    # lines of the same words may end short of it)
+    spans = [ln for p in hand for ln in p.head] if one_sided else []
+    rights = _edges([ln.x1 for ln in full + margins]) + [ln.x1 for ln in spans]
+    # the left edge is where any three lines start: a handout (or a short book) whose
+    # full lines are all in lists has its headings at the margin
+    lefts = _edges([ln.x0 for ln in lines + margins]) + [ln.x0 for ln in spans]
+    if not rights or not lefts:
+        return None
+    return min(lefts), max(rights)
+
+
+def _text_past_margin(found: _Findings, page: PageText, left: float, right: float) -> None:
+    """``overflow``: the page's first line of text past the text block's edges (not
+    display type, which is set ragged, nor a picture's own words, measured with it)."""
+    for ln in page.body:
+        if ln.size >= 1.3 * found.body_size:      # display type: set ragged, not measured
+            continue
+        if any(_in_drawing(ln, d) for d in page.drawings):
+            continue        # a picture's own words: measured with the picture
+        if ln.x1 > right + 3 or ln.x0 < left - 3:
+            within = [t for t in page.tables if _in_table(ln, t)]
+            found.report("overflow", page, f"text past the margin: “{ln.text[:40]}”",
+                         table=within[0] if within else None, text=ln.text, at=ln)
+            break
+
+
+def _line_left_short(found: _Findings, page: PageText, left: float, right: float) -> None:
+    """``short``: the page's first line left short inside a justified paragraph, between
+    two full lines at the text's pitch: the line-breaker parted a word or two from the
+    rest ("… doléances. On" / "y" / "lit « des plaintes … »")."""
+    lines = _text_lines_of(page)
+    for prev, ln, nxt in zip(lines, lines[1:], lines[2:]):
+        if _left_short(prev, ln, nxt, right - left, found.body_size):
+            found.report("short", page, f"a line of “{ln.text[:30]}” left short inside a "
+                                        f"justified paragraph (the words after it fit "
+                                        f"there): reword the sentence, or join the "
+                                        f"words with a no-break space", text=prev.text)
+            break
+
+
+def _drawing_past_margin(found: _Findings, page: PageText, left: float,
+                         right: float) -> None:
+    """``overflow``: a drawing past the text block's edges, inside the page's margin
+    band: a formula (a display one set as small as it may be, or an inline one wider
+    than its line) or a picture."""
+    for drawing in page.drawings:
+        over = max(drawing.x1 - right, left - drawing.x0)
+        if over <= 3 or drawing.bottom < MARGIN_ZONE or \
+                drawing.top > page.height - MARGIN_ZONE:
+            continue
+        alt = drawing.alt if len(drawing.alt) <= 60 else drawing.alt[:59] + "…"
+        amount = f"by {max(1, round(over / MM))} mm"
+        if formula_line(found.source(page)[0], drawing.alt):
+            message = (f"formula past the margin {amount}: “{alt}” (break it over "
+                       f"lines, or into shorter formulas)")
+        else:
+            message = f"drawing past the margin {amount}: “{alt}”"
+        found.report("overflow", page, message, drawing=drawing.alt)
+
+
+def _straight_quotes(found: _Findings, page: PageText) -> None:
+    """``quotes``: a straight quote or apostrophe on the page, not in code, nor in a
+    picture (its words are its own, as drawn)."""
+    for ln in page.head + page.body + page.foot:
+        bad = [c for c, drawn in zip(ln.chars, _drawn_chars(page, ln))
+               if c.text in STRAIGHT and CODE_FONT not in c.font and not drawn] \
+            if any(q in ln.inked for q in STRAIGHT) else []
+        if bad:
+            found.report("quotes", page, f"straight quote in “{ln.text[:60]}”")
 
 
 def _edges(xs: list[float], slack: float = 1.0) -> list[float]:
