@@ -798,78 +798,119 @@ class Resolver:
         return self.sanitise(tree, table.path, table.line)
 
     def build_tree(self, conv: dict, prefix: str, counters: dict) -> tuple:
+        """A document's body as a tree, and its sections (for the contents), in passes,
+        one after another in this order (each may rely on those before it)."""
         doc: Chapter = conv["doc"]
-        # a citation in an attribute (an image's title, its caption to be) is not
-        # markup there: it waits, as HELD_TOKEN, for the caption or for plain text
-        body = re.sub(r'="[^"]*"', lambda m: m.group(0).replace("zzcite", HELD_TOKEN),
-                      conv["body"])
+        tree = self.parse_body(conv["body"], doc)
+        self.place_tables(tree, doc, prefix, counters)
+        sections = self.number_headings(tree, doc)
+        self.check_heading_levels(tree, doc)
+        self.place_figures(tree, doc, prefix, counters)
+        self.settle_attribute_texts(tree)
+        self.check_math(tree, doc.path, lambda tex: self.line_in(doc, _first_line(tex)))
+        self.link_header_references(tree, doc)
+        self.check_footnotes(tree, doc)
+        self.name_footnotes(tree, doc)
+        self.register_ids(tree, doc)
+        self.gather_index_marks(tree, doc)
+        return tree, sections
+
+    def parse_body(self, body: str, doc: Chapter):
+        """The body's HTML as a tree, its citations filled in and its nesting limited.
+        A citation in an attribute (an image's title, its caption to be) is not markup
+        there: it waits, as HELD_TOKEN, for the caption or for plain text."""
+        body = re.sub(r'="[^"]*"', lambda m: m.group(0).replace("zzcite", HELD_TOKEN), body)
         tree = _fragment(self.fill_tokens(body))
         self.limit_nesting(tree, doc.path, lambda text: self.line_in(doc, text) if text
                            else _deepest_line(doc))
-        # comparison tables from data, and Markdown tables with a caption, numbered
+        return tree
+
+    def place_tables(self, tree, doc: Chapter, prefix: str, counters: dict) -> None:
+        """Comparison tables from data (their slots), and Markdown tables with a
+        caption, numbered in the order they stand."""
         for slot in tree.xpath('.//div[@class="table-slot"] | .//table[caption]'):
             if slot.tag == "table":
                 self.number_table(slot, doc, prefix, counters)
-                continue
-            tid = slot.get("data-table")
-            line = int(slot.get("data-line") or doc.title_line)
-            table = self.book.tables.get(tid)
-            if table is None:
-                if not self.book.table_unread(tid):     # (else its file's error is reported)
-                    self.report.error(doc.path, line,
-                                      f"unknown table '{tid}' (no such id in tables/)")
-                slot.getparent().remove(slot)
-                continue
-            counters["table"] += 1
-            label = self.label("table_n", f"{prefix}.{counters['table']}")
-            self.used_tables.add(tid)
-            new = _fragment(self.render_table(table, label))[0]
-            slot.getparent().replace(slot, new)
-            self.register(tid, Target(doc.id, label, table.caption, "table"), doc.path, line)
-        # headings
+            else:
+                self.place_data_table(slot, doc, prefix, counters)
+
+    def place_data_table(self, slot, doc: Chapter, prefix: str, counters: dict) -> None:
+        """A comparison table from tables/ in place of its slot, numbered; an unknown
+        table's slot is removed, and an error."""
+        tid = slot.get("data-table")
+        line = int(slot.get("data-line") or doc.title_line)
+        table = self.book.tables.get(tid)
+        if table is None:
+            if not self.book.table_unread(tid):     # (else its file's error is reported)
+                self.report.error(doc.path, line,
+                                  f"unknown table '{tid}' (no such id in tables/)")
+            slot.getparent().remove(slot)
+            return
+        counters["table"] += 1
+        label = self.label("table_n", f"{prefix}.{counters['table']}")
+        self.used_tables.add(tid)
+        new = _fragment(self.render_table(table, label))[0]
+        slot.getparent().replace(slot, new)
+        self.register(tid, Target(doc.id, label, table.caption, "table"), doc.path, line)
+
+    def number_headings(self, tree, doc: Chapter) -> list[dict]:
+        """Each ``##`` and ``###`` heading given an id, a numbered chapter's ``##``
+        headings their numbers, each registered as a link target; their entries for
+        the contents."""
         section = 0
-        sections = []
+        sections: list[dict] = []
         for h in tree.iter("h2", "h3"):
             title = _title(h)
-            if not h.get("id"):
-                # a second heading of the same text gets "-1", as in Pandoc
-                auto, n = f"{doc.id}-{slugify(title)}", 0
-                while (auto if not n else f"{auto}-{n}") in self.targets:
-                    n += 1
-                h.set("id", auto if not n else f"{auto}-{n}")
-            hid = h.get("id")
+            hid = self.heading_id(h, doc, title)
             classes = (h.get("class") or "").split()
+            num = ""
             if h.tag == "h2" and doc.number and "unnumbered" not in classes:
                 section += 1
-                label = self.label("section_n", f"{doc.number}.{section}")
                 num = f"{doc.number}.{section}"
-            else:
-                label, num = "", ""
-            if num:
-                span = etree.Element("span", {"class": "secno"})
-                span.text = num + " "
-                span.tail = h.text
-                h.text = None
-                h.insert(0, span)
-            body = copy.deepcopy(h)      # the heading as set, for the contents: without its
-            for span in body.xpath('span[@class="secno"]'):     # number (the contents'
-                span.drop_tree()                                 # own)
-            line = (self.line_in(doc, "{#" + hid) if "{#" + hid in doc.body
-                    else self.heading_line(doc, title, sections))
-            # as in pandoc, an unnumbered heading is listed in the contents unless it is
-            # also .unlisted; .unlisted alone leaves a numbered heading listed
-            unlisted = "unlisted" in classes and "unnumbered" in classes
-            if "unlisted" in classes and not unlisted and h.tag == "h2" and doc.number:
-                self.report.warning(doc.path, line, f"'{title}' is numbered, so "
-                                    "'.unlisted' leaves it in the contents (as in pandoc): "
-                                    "write {.unnumbered .unlisted}, or {- .unlisted}, to "
-                                    "leave it out")
-            sections.append({"level": int(h.tag[1]), "id": hid, "title": title,
-                             "number": num, "html": _contents_html(body),
-                             "listed": not unlisted, "line": line})
-            self.register(hid, Target(doc.id, label, title, "section"), doc.path, line)
-        self.check_heading_levels(tree, doc)
-        # figures
+                _number_heading(h, num)
+            label = self.label("section_n", num) if num else ""
+            entry = self.section_entry(h, doc, title, num, sections)
+            sections.append(entry)
+            self.register(hid, Target(doc.id, label, title, "section"), doc.path,
+                          entry["line"])
+        return sections
+
+    def heading_id(self, h, doc: Chapter, title: str) -> str:
+        """A heading's id: the author's, else one made of the document's id and the
+        title's words (a second heading of the same text gets "-1", as in pandoc)."""
+        if not h.get("id"):
+            auto, n = f"{doc.id}-{slugify(title)}", 0
+            while (auto if not n else f"{auto}-{n}") in self.targets:
+                n += 1
+            h.set("id", auto if not n else f"{auto}-{n}")
+        return h.get("id")
+
+    def section_entry(self, h, doc: Chapter, title: str, num: str,
+                      before: list[dict]) -> dict:
+        """A heading's entry in the contents: its level, id, title, number, HTML as
+        the contents set it, whether it is listed, and its line in the source."""
+        hid = h.get("id")
+        classes = (h.get("class") or "").split()
+        body = copy.deepcopy(h)      # the heading as set, for the contents: without its
+        for span in body.xpath('span[@class="secno"]'):     # number (the contents'
+            span.drop_tree()                                 # own)
+        line = (self.line_in(doc, "{#" + hid) if "{#" + hid in doc.body
+                else self.heading_line(doc, title, before))
+        # as in pandoc, an unnumbered heading is listed in the contents unless it is
+        # also .unlisted; .unlisted alone leaves a numbered heading listed
+        unlisted = "unlisted" in classes and "unnumbered" in classes
+        if "unlisted" in classes and not unlisted and h.tag == "h2" and doc.number:
+            self.report.warning(doc.path, line, f"'{title}' is numbered, so "
+                                "'.unlisted' leaves it in the contents (as in pandoc): "
+                                "write {.unnumbered .unlisted}, or {- .unlisted}, to "
+                                "leave it out")
+        return {"level": int(h.tag[1]), "id": hid, "title": title, "number": num,
+                "html": _contents_html(body), "listed": not unlisted, "line": line}
+
+    def place_figures(self, tree, doc: Chapter, prefix: str, counters: dict) -> None:
+        """Each image checked and pointed at its file (a generated figure's at the
+        picture the builder draws); an image alone in its paragraph becomes a numbered
+        figure with its caption."""
         written = self.place_images(tree, doc.path, lambda src: self.line_in(doc, src))
         for img in list(tree.iter("img")):
             src = img.get("src", "")
@@ -882,47 +923,67 @@ class Resolver:
                 name = src[len("figure:"):]
                 img.set("src", f"generated/{name}.svg")
                 img.set("class", " ".join(filter(None, [img.get("class"), "generated"])))
-            parent = img.getparent()
-            if parent.tag == "p" and len(parent) == 1 and not (parent.text or "").strip() \
-                    and not (img.tail or "").strip():
-                counters["figure"] += 1
-                label = self.label("figure_n", f"{prefix}.{counters['figure']}")
-                fig = etree.Element("figure", {"class": "figure"})
-                fid = img.attrib.pop("id", None)
-                if fid:
-                    fig.set("id", fid)
-                    self.register(fid, Target(doc.id, label, img.get("title") or alt, "figure"),
-                                  doc.path, line)
-                caption = img.attrib.pop("title", None) or \
-                    (self.figure_caption(src[len("figure:"):]) if src.startswith("figure:")
-                     else "") or alt
-                parent.getparent().replace(parent, fig)
-                img.tail = None
-                fig.append(img)
-                cap = etree.SubElement(fig, "figcaption")
-                lab = etree.SubElement(cap, "span", {"class": "label"})
-                lab.text = label + "."
-                lab.tail = " "
-                # a caption is inline Markdown, as every other text (pandoc's is too)
-                caption = caption.replace(TITLE_DOLLAR, "$").replace(
-                    TITLE_BACKTICK, "`").replace(HELD_TOKEN, "zzcite")
-                text = _fragment(self.fill_tokens(
-                    convert_inline(html.escape(caption, quote=False))))
-                lab.tail += text.text or ""
-                cap.extend(text)
-        for el in tree.iter():         # a title or alt text elsewhere: its text, plain
+            if _alone_in_paragraph(img):
+                self.make_figure(img, doc, line, src, alt, prefix, counters)
+
+    def make_figure(self, img, doc: Chapter, line: int, src: str, alt: str, prefix: str,
+                    counters: dict) -> None:
+        """An image alone in its paragraph (``src`` as written) in place of the
+        paragraph as a numbered figure: its id the figure's, its title (else a
+        generated figure's caption, else its text alternative) the caption."""
+        counters["figure"] += 1
+        label = self.label("figure_n", f"{prefix}.{counters['figure']}")
+        fig = etree.Element("figure", {"class": "figure"})
+        fid = img.attrib.pop("id", None)
+        if fid:
+            fig.set("id", fid)
+            self.register(fid, Target(doc.id, label, img.get("title") or alt, "figure"),
+                          doc.path, line)
+        caption = img.attrib.pop("title", None) or \
+            (self.figure_caption(src[len("figure:"):]) if src.startswith("figure:")
+             else "") or alt
+        paragraph = img.getparent()
+        paragraph.getparent().replace(paragraph, fig)
+        img.tail = None
+        fig.append(img)
+        fig.append(self.figcaption(label, caption))
+
+    def figcaption(self, label: str, caption: str):
+        """A figure's caption: its label, then the caption's text, inline Markdown as
+        every other text (pandoc's is too), its held code, maths and citations filled
+        in."""
+        cap = etree.Element("figcaption")
+        lab = etree.SubElement(cap, "span", {"class": "label"})
+        lab.text = label + "."
+        lab.tail = " "
+        caption = caption.replace(TITLE_DOLLAR, "$").replace(
+            TITLE_BACKTICK, "`").replace(HELD_TOKEN, "zzcite")
+        text = _fragment(self.fill_tokens(
+            convert_inline(html.escape(caption, quote=False))))
+        lab.tail += text.text or ""
+        cap.extend(text)
+        return cap
+
+    def settle_attribute_texts(self, tree) -> None:
+        """A title or alt text that is no caption: its text, plain (its citations'
+        text, its maths' TeX, its code's characters)."""
+        for el in tree.iter():
             for name, value in el.attrib.items():
                 if HELD_TOKEN in value or TITLE_DOLLAR in value or TITLE_BACKTICK in value:
                     value = re.sub(HELD_TOKEN + r"\d+zz", lambda m: _fragment(
                         self.fill_tokens("zzcite" + m.group(0)[len(HELD_TOKEN):]))
                         .text_content(), value)
                     el.set(name, _code_as_text(value.replace(TITLE_DOLLAR, "$")))
-        self.check_math(tree, doc.path, lambda tex: self.line_in(doc, _first_line(tex)))
-        # implicit header references to headings with the ids given above
+
+    def link_header_references(self, tree, doc: Chapter) -> None:
+        """Implicit header references (``[Heading text]``) lead to the headings with
+        the ids given them."""
         for a in tree.xpath('.//a[starts-with(@href, "#zzhead-")]'):
             a.set("href", f"#{doc.id}-" + a.get("href")[len("#zzhead-"):])
-        self.check_footnotes(tree, doc)
-        # footnotes: ids unique across the book
+
+    def name_footnotes(self, tree, doc: Chapter) -> None:
+        """Footnotes' ids unique across the book (the document's id before them), their
+        back links as pandoc sets them, notes numbered in the order they are called."""
         for el in tree.xpath(".//*[@id]"):
             ident = el.get("id")
             if re.match(r"^fn(ref\d*)?:", ident):
@@ -933,29 +994,33 @@ class Resolver:
                 a.set("href", f"#{doc.id}-" + href[1:].replace(":", "-"))
         for a in tree.xpath('.//a[@class="footnote-backref"]'):
             a.attrib.pop("title", None)
-            holder = a.getparent()      # a paragraph of its own after a note's list or
-            if holder.tag == "p" and len(holder) == 1 and not (holder.text or "").strip() \
-                    and not (a.tail or "").strip():    # quotation: it follows them, as
-                holder.drop_tag()                      # pandoc's does
+            # a paragraph of its own after a note's list or quotation: it follows them,
+            # as pandoc's does
+            if _alone_in_paragraph(a):
+                a.getparent().drop_tag()
         _number_notes_by_reference(tree)
         _separate_adjacent_calls(tree)
-        # other explicit ids (attr_list on paragraphs, boxes…)
+
+    def register_ids(self, tree, doc: Chapter) -> None:
+        """Every other id an author gave (attr_list on paragraphs, boxes …) a link
+        target, named by the element's title."""
         for el in tree.xpath(".//*[@id]"):
             ident = el.get("id")
             if ident not in self.targets and not ident.startswith(doc.id + "-fn"):
                 self.register(ident, Target(doc.id, "", _own_title(el)[:60], el.tag),
                               doc.path, self.id_line(doc, el))
-        # index spans
+
+    def gather_index_marks(self, tree, doc: Chapter) -> None:
+        """Each index span given an id (an author's own stays: links lead there), and
+        filed under its entry ("Heading!subheading": under a subentry)."""
         for n, span in enumerate(tree.xpath(
                 './/span[contains(concat(" ", @class, " "), " index-term ")]'
                 '[@data-entry]')):
-            if not span.get("id"):          # an author's own id stays (links lead there)
+            if not span.get("id"):
                 span.set("id", f"{doc.id}-ix{n}")
-            # "Heading!subheading" files the mark under a subentry
             heading, _, sub = span.get("data-entry", "").partition("!")
             self.index_refs.setdefault((heading.strip(), sub.strip()), []).append(
                 (doc.id, span.get("id")))
-        return tree, sections
 
     def figure_caption(self, name: str) -> str:
         """A generated figure's default caption: the timeline's from the labels, the
@@ -1881,6 +1946,22 @@ class Resolver:
                                                          key=lambda kv: self.order(_strip(kv[0])))],
                         "see": refer(e["see"]), "see_also": refer(e["see_also"])})
         return out
+
+
+def _number_heading(h, number: str) -> None:
+    """A numbered heading's number before its text, in a span of its own."""
+    span = etree.Element("span", {"class": "secno"})
+    span.text = number + " "
+    span.tail = h.text
+    h.text = None
+    h.insert(0, span)
+
+
+def _alone_in_paragraph(el) -> bool:
+    """Whether ``el`` is all its paragraph holds (but white space)."""
+    holder = el.getparent()
+    return holder.tag == "p" and len(holder) == 1 and not (holder.text or "").strip() \
+        and not (el.tail or "").strip()
 
 
 def _deepest_line(doc: Chapter) -> int:
