@@ -371,6 +371,26 @@ class Texts:
     master_lead: object = ""
 
 
+@dataclass
+class Numbering:
+    """How a document's tables and figures are numbered: after its prefix (a chapter's
+    number; "A" in the back matter, whose pages count on from one another), each kind
+    counted on its own."""
+    prefix: str
+    tables: int = 0
+    figures: int = 0
+
+    def next_table(self) -> str:
+        """The next table's number ("3.2")."""
+        self.tables += 1
+        return f"{self.prefix}.{self.tables}"
+
+    def next_figure(self) -> str:
+        """The next figure's number ("A.1")."""
+        self.figures += 1
+        return f"{self.prefix}.{self.figures}"
+
+
 class Resolver:
     def __init__(self, book: Book, report: Reporter, memo: Memo | None = None,
                  salt: str = ""):
@@ -797,15 +817,15 @@ class Resolver:
         _table_notes(tree[0], table.id)
         return self.sanitise(tree, table.path, table.line)
 
-    def build_tree(self, conv: dict, prefix: str, counters: dict) -> tuple:
+    def build_tree(self, conv: dict, numbering: Numbering) -> tuple:
         """A document's body as a tree, and its sections (for the contents), in passes,
         one after another in this order (each may rely on those before it)."""
         doc: Chapter = conv["doc"]
         tree = self.parse_body(conv["body"], doc)
-        self.place_tables(tree, doc, prefix, counters)
+        self.place_tables(tree, doc, numbering)
         sections = self.number_headings(tree, doc)
         self.check_heading_levels(tree, doc)
-        self.place_figures(tree, doc, prefix, counters)
+        self.place_figures(tree, doc, numbering)
         self.settle_attribute_texts(tree)
         self.check_math(tree, doc.path, lambda tex: self.line_in(doc, _first_line(tex)))
         self.link_header_references(tree, doc)
@@ -825,16 +845,16 @@ class Resolver:
                            else _deepest_line(doc))
         return tree
 
-    def place_tables(self, tree, doc: Chapter, prefix: str, counters: dict) -> None:
+    def place_tables(self, tree, doc: Chapter, numbering: Numbering) -> None:
         """Comparison tables from data (their slots), and Markdown tables with a
         caption, numbered in the order they stand."""
         for slot in tree.xpath('.//div[@class="table-slot"] | .//table[caption]'):
             if slot.tag == "table":
-                self.number_table(slot, doc, prefix, counters)
+                self.number_table(slot, doc, numbering)
             else:
-                self.place_data_table(slot, doc, prefix, counters)
+                self.place_data_table(slot, doc, numbering)
 
-    def place_data_table(self, slot, doc: Chapter, prefix: str, counters: dict) -> None:
+    def place_data_table(self, slot, doc: Chapter, numbering: Numbering) -> None:
         """A comparison table from tables/ in place of its slot, numbered; an unknown
         table's slot is removed, and an error."""
         tid = slot.get("data-table")
@@ -846,8 +866,7 @@ class Resolver:
                                   f"unknown table '{tid}' (no such id in tables/)")
             slot.getparent().remove(slot)
             return
-        counters["table"] += 1
-        label = self.label("table_n", f"{prefix}.{counters['table']}")
+        label = self.label("table_n", numbering.next_table())
         self.used_tables.add(tid)
         new = _fragment(self.render_table(table, label))[0]
         slot.getparent().replace(slot, new)
@@ -907,7 +926,7 @@ class Resolver:
         return {"level": int(h.tag[1]), "id": hid, "title": title, "number": num,
                 "html": _contents_html(body), "listed": not unlisted, "line": line}
 
-    def place_figures(self, tree, doc: Chapter, prefix: str, counters: dict) -> None:
+    def place_figures(self, tree, doc: Chapter, numbering: Numbering) -> None:
         """Each image checked and pointed at its file (a generated figure's at the
         picture the builder draws); an image alone in its paragraph becomes a numbered
         figure with its caption."""
@@ -924,15 +943,14 @@ class Resolver:
                 img.set("src", f"generated/{name}.svg")
                 img.set("class", " ".join(filter(None, [img.get("class"), "generated"])))
             if _alone_in_paragraph(img):
-                self.make_figure(img, doc, line, src, alt, prefix, counters)
+                self.make_figure(img, doc, line, src, alt, numbering)
 
-    def make_figure(self, img, doc: Chapter, line: int, src: str, alt: str, prefix: str,
-                    counters: dict) -> None:
+    def make_figure(self, img, doc: Chapter, line: int, src: str, alt: str,
+                    numbering: Numbering) -> None:
         """An image alone in its paragraph (``src`` as written) in place of the
         paragraph as a numbered figure: its id the figure's, its title (else a
         generated figure's caption, else its text alternative) the caption."""
-        counters["figure"] += 1
-        label = self.label("figure_n", f"{prefix}.{counters['figure']}")
+        label = self.label("figure_n", numbering.next_figure())
         fig = etree.Element("figure", {"class": "figure"})
         fid = img.attrib.pop("id", None)
         if fid:
@@ -1029,10 +1047,9 @@ class Resolver:
             return self.labels["timeline_caption"]
         return figures.caption(self.book, name)
 
-    def number_table(self, table, doc: Chapter, prefix: str, counters: dict) -> None:
+    def number_table(self, table, doc: Chapter, numbering: Numbering) -> None:
         """A Markdown table with a ``Table:`` caption: numbered like a data table."""
-        counters["table"] += 1
-        label = self.label("table_n", f"{prefix}.{counters['table']}")
+        label = self.label("table_n", numbering.next_table())
         caption = table.find("caption")
         title = _title(caption)
         span = etree.Element("span", {"class": "label"})
@@ -1622,21 +1639,18 @@ class Resolver:
         book = self.book
         names = nobreak.names_of(book.people)     # kept whole in headings
         rendered, trees = [], []
-        back_counters = {"table": 0, "figure": 0}
+        back = Numbering("A")          # the back matter's pages are numbered together
         # the master table and the timeline figure come before the back-matter pages in
         # print, so they take the first back-matter numbers
         self.master_label = self.timeline_label = ""
         if book.master_table:
-            back_counters["table"] += 1
-            self.master_label = self.label("table_n", f"A.{back_counters['table']}")
+            self.master_label = self.label("table_n", back.next_table())
         if book.timeline:
-            back_counters["figure"] += 1
-            self.timeline_label = self.label("figure_n", f"A.{back_counters['figure']}")
+            self.timeline_label = self.label("figure_n", back.next_figure())
         for conv in texts.converted:
             d: Chapter = conv["doc"]
-            counters = {"table": 0, "figure": 0} if d.number else back_counters
-            prefix = str(d.number) if d.number else "A"
-            tree, sections = self.build_tree(conv, prefix, counters)
+            numbering = Numbering(str(d.number)) if d.number else back
+            tree, sections = self.build_tree(conv, numbering)
             trees.append((d, tree))
             rendered.append(RenderedDoc(
                 id=d.id, kind=d.kind, number=d.number, title=title_text(d.title),
