@@ -46,6 +46,7 @@ import bisect
 import io
 import re
 import statistics
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -834,7 +835,7 @@ def _text_block_edges(hand: list[PageText], one_sided: bool) -> tuple[float, flo
     # a table's rows are no evidence: they end inside their cells (a column set to the
     # right ends short of the edge by its padding)
     lines = [ln for p in hand for ln in p.body if not any(_in_table(ln, t) for t in p.tables)]
-    full = [ln for ln in lines if len(ln.text) > 40]
+    full = [ln for ln in lines if _columns(ln.text) > 40]
     if not full:
         return None
     # the running heads and folios are set in the page's margin boxes, as wide as the
@@ -852,6 +853,14 @@ def _text_block_edges(hand: list[PageText], one_sided: bool) -> tuple[float, flo
     if not rights or not lefts:
         return None
     return min(lefts), max(rights)
+
+
+def _columns(text: str) -> int:
+    """The length of a text in columns: a character of Chinese, Japanese or Korean (wide
+    or full-width: as wide as the type is high) counts as two, as it is about as wide as
+    two of a Latin text's (a full line of Japanese sets some thirty of them where one of
+    English sets some seventy)."""
+    return len(text) + sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
 
 
 def _text_past_margin(found: _Findings, page: PageText, left: float, right: float) -> None:

@@ -10,7 +10,7 @@ import pytest
 from studyguide import builder, preflight
 from studyguide.errors import BuildError
 
-from conftest import MINI, rendered_book
+from conftest import FIXTURES, MINI, rendered_book
 
 HEAD = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title><style>
 @page { size: A4; margin: 22mm 30mm 24mm 30mm;
@@ -29,6 +29,14 @@ thead { display: table-header-group; }
 PARA = ("<p>The scissors crisis of 1923 opened a gap between the prices of industrial goods "
         "and those of the grain the peasants sold, and the party argued over how to close it "
         "for the rest of the decade, in the press and in the committees.</p>")
+
+
+# Japanese, set in a subset of Noto Serif CJK JP (fixtures/fonts: its characters only)
+JA_FONT = FIXTURES / "fonts" / "NotoSerifCJKjp-Regular-subset.otf"
+JA_FACE = ("<style>@font-face { font-family: 'Noto Serif CJK JP'; "
+           f"src: url('{JA_FONT.as_uri()}'); }}"
+           ":lang(ja) { font-family: 'Noto Serif CJK JP'; }</style>")
+JA = "新政府にとって最大の課題は、全国に260余りあった藩をどう扱うかであった。"
 
 
 def pdf_of(body: str, tmp_path, name="broken.pdf"):
@@ -698,6 +706,41 @@ def test_a_short_handouts_lines_at_the_margin_are_inside_it(book_copy):
                    for doc in rb.docs[2:4])
     assert not clean, clean
     assert [(f.check, f.page) for f in over] == [("overflow", 1)], over
+
+def test_a_japanese_books_lines_and_pictures_at_the_margin_are_inside_it(tmp_path):
+    """A Japanese book's full lines set some thirty characters (each as wide as the type
+    is high), fewer than a full line of English: on the left-hand pages, whose folio is
+    at the left, the edge of the text block was taken from the one line of English (a
+    picture's source, short of the edge) and the folios, and every Japanese line and the
+    picture were "past the margin". A line and a picture that do run past it are still
+    found."""
+    from urllib.parse import quote
+    from weasyprint import HTML
+    head = HEAD.replace("@page :first", "@page :left { margin: 22mm 40mm 24mm 20mm; "
+                        "@top-left { content: counter(page); } @bottom-right { content: none; } }"
+                        " @page :right { margin: 22mm 20mm 24mm 40mm; } @page :first")
+    assert head != HEAD
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 200" width="600" '
+           'height="200"><rect width="600" height="200" fill="#eee"/></svg>')
+    picture = ('<p><img alt="藩" style="width: {}mm" src="data:image/svg+xml,' + quote(svg) +
+               '"></p><p lang="en">After a map in the Meiji government’s survey of 1871.</p>')
+    text = f"<p>{JA * 6}</p>"
+    paths = []
+    for name, width, wide in (("book", 120, ""),
+                              ("over", 170, f"<p style='white-space: nowrap'>{JA * 2}</p>")):
+        paths.append(tmp_path / f"{name}.pdf")
+        HTML(string=head + JA_FACE + "<div lang='ja'>" + text * 20 + picture.format(width) +
+             wide + text * 30 + "</div></body></html>").write_pdf(paths[-1],
+                                                                  pdf_variant="pdf/ua-1")
+    book, over = paths
+    [page] = [p for p in preflight.read_pages(book) if p.drawings]
+    assert page.number % 2 == 0 and len(preflight.read_pages(book)) >= 6
+    assert preflight.check_pdf(book) == []
+    found = [(f.page, f.message.split(":")[0].split(" by ")[0])
+             for f in preflight.check_pdf(over)]
+    assert found == [(page.number, "text past the margin"),
+                     (page.number, "drawing past the margin")], found
+
 
 def test_the_pages_read_as_pdfplumber_reads_them_from_pdfminer(tmp_path):
     """The preflight reads characters and paths with pdfium and groups them with
