@@ -480,10 +480,13 @@ def _text_lines_of(page: PageText) -> list[Line]:
 
 
 def _body_size(pages: list[PageText]) -> float:
+    """The size most of the text is set in: of the most columns (``_columns``: a
+    Japanese character sets as much text as two Latin ones, and a page of a few short
+    Japanese lines under an English heading is set in the lines' size)."""
     sizes: Counter = Counter()
     for p in pages:
         for ln in p.body:
-            sizes[ln.size] += len(ln.inked)
+            sizes[ln.size] += _columns(ln.inked)
     return sizes.most_common(1)[0][0] if sizes else 10.0
 
 

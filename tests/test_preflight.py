@@ -83,6 +83,24 @@ def test_the_front_matters_small_numbered_lines_are_no_notes(tmp_path):
     assert "footnote" not in checks(path, labels=["i", "ii", "1"])
 
 
+def test_a_small_label_under_an_english_heading_is_no_note_in_japanese(tmp_path):
+    """A Japanese reading handout's review question: its label ("1. ○ RECALL") set small
+    under the English heading "Review questions", over a short Japanese question. Its few
+    Japanese characters are fewer than the heading's letters, and the heading's size was
+    taken for the body's: every line under it was small type, the label a note at the
+    foot of the page, "printed on another page than its call". A note at the foot of such
+    a page with no call of it is still found."""
+    sheet = (JA_FACE + "<div lang='ja'><p>本文です。</p><h2 lang='en'>Review questions</h2>"
+             "<ol><li><p lang='en' style='font: bold 8pt \"Linux Biolinum O\"'>○ RECALL</p>"
+             "<p>問いです。</p></li></ol></div>")
+    assert checks(pdf_of(sheet, tmp_path), one_sided=True) == []
+    note = ("<p lang='ja' style='font-size: 8.5pt; position: absolute; bottom: 0'>"
+            "1. 問いです。</p>")
+    found = preflight.check_pdf(pdf_of(sheet + note, tmp_path, "note.pdf"), one_sided=True)
+    assert [(f.page, f.message) for f in found] == [
+        (1, "note 1 is printed on another page than its call")]
+
+
 def test_two_calls_parted_by_a_comma_are_two_calls(tmp_path):
     """"¹,²" (print.css parts two calls in a row with a comma) is notes 1 and 2, not 12."""
     css = ("<style>.fn.fn-next::footnote-call { content: ',' counter(footnote); }"
