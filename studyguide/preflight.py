@@ -49,6 +49,7 @@ import statistics
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
+from itertools import groupby
 from pathlib import Path
 from typing import NamedTuple
 
@@ -863,7 +864,12 @@ def _columns(text: str) -> int:
     or full-width: as wide as the type is high) counts as two, as it is about as wide as
     two of a Latin text's (a full line of Japanese sets some thirty of them where one of
     English sets some seventy)."""
-    return len(text) + sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+    return len(text) + sum(map(_wide, text))
+
+
+def _wide(ch: str) -> bool:
+    """A character of Chinese, Japanese or Korean: wide or full-width."""
+    return unicodedata.east_asian_width(ch) in "WF"
 
 
 def _text_past_margin(found: _Findings, page: PageText, left: float, right: float) -> None:
@@ -986,9 +992,15 @@ def _source_text(path) -> list[str]:
 
 def _words(text: str) -> list[str]:
     """The words of a text that can be told apart: of two characters or more, letters
-    among them (figures, a formula's subscripts, stand anywhere)."""
-    return [w for w in re.findall(r"[^\W_]+", text.casefold())
-            if len(w) > 1 and not w.isdigit()]
+    among them (figures, a formula's subscripts, stand anywhere). Japanese or Chinese,
+    written without spaces, has a word for each two characters in a row (overlapping):
+    a printed line starts and ends inside the run of characters between two commas."""
+    words = []
+    for run in re.findall(r"[^\W_]+", text.casefold()):
+        for wide, part in groupby(run, _wide):
+            part = "".join(part)
+            words += [part[k:k + 2] for k in range(len(part) - 1)] if wide else [part]
+    return [w for w in words if len(w) > 1 and not w.isdigit()]
 
 
 def text_line(path, text: str) -> int:

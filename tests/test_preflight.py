@@ -439,6 +439,21 @@ def test_a_picture_and_the_words_beside_a_formula_are_placed_at_their_lines(tmp_
     assert "“Energie: .”" in found[0].message
 
 
+def test_a_japanese_line_past_the_margin_is_placed_at_its_paragraph(tmp_path):
+    """Japanese has no spaces: the words of a line were the runs between its commas,
+    the first and last of them cut by the line's ends, too few to find the paragraph
+    that prints it, and its finding was placed at the page's source (the chapter's
+    title). Each two characters in a row are a word, found in the paragraph's."""
+    body = (JA_FACE + f"<div lang='ja'><p>{JA * 5}</p><p style='margin: 0 -15mm 0 100mm'>"
+            f"問いです。{JA * 3}</p></div>")
+    source = tmp_path / "01-han.md"
+    source.write_text(f"---\ntitle: 藩\n---\n\n{JA * 5}\n\n問いです。{JA * 3}\n",
+                      encoding="utf-8")
+    found = preflight.check_pdf(pdf_of(body, tmp_path), sources=(source, 2), one_sided=True)
+    assert [(f.check, f.line) for f in found] == [("overflow", 7)], found
+    assert "“問いです。新政府" in found[0].message
+
+
 def test_straight_quotes(tmp_path):
     path = pdf_of("<p>Stalin's \"socialism\" in one country.</p>" + PARA, tmp_path)
     assert checks(path).count("quotes") == 1
