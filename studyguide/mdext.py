@@ -1184,52 +1184,111 @@ class EscapedSpace(InlineProcessor):
         return "\u00a0", m.start(0), m.end(0)
 
 
-def _balanced(data: str, start: int, pos: int) -> dict[int, int]:
-    """Each ``(`` from ``start`` that a ``)`` closes before ``pos`` or later, to the
-    position after that ``)``: the pairs of one scan, in time linear in the text."""
-    pairs, open_ = {}, []
-    for k in range(start, len(data)):
-        if data[k] == "(":
-            open_.append(k)
-        elif data[k] == ")" and open_:
-            pairs[open_.pop()] = k + 1
-        elif data[k] == ")" and k >= pos:
-            break                        # (the target's end: no "(" after it counts)
-    return pairs
+_WORD = re.compile(r"[^\s()]+")
 
 
-def _quoted_title(data: str, start: int) -> int | None:
-    """Where pandoc's quoted link title that opens at ``start`` ends (after its closing
-    quote), or None: the quote that closes it is one followed by no letter or digit,
-    and the same quote before one opens a title nested in it (``'a 'b' c'``). Each
-    nested title's end is found once, so a run of quotes takes linear time."""
-    quote = data[start]
-    ends: dict[int, int | None] = {}
-    stack = [start]
-    while stack:
-        opening = stack[-1]
-        pos = opening + 1
-        if pos >= len(data) or data[pos].isspace():
-            ends[stack.pop()] = None
-            continue
-        result, pending = None, False
-        while pos < len(data):
-            if data[pos] == quote:
-                if not data[pos + 1:pos + 2].isalnum():
-                    result = pos + 1
+class _TargetScan:
+    """What ``pandoc_link_target`` has found in one text, kept while Python-Markdown
+    tries the links of the same text (after a ``[…]`` that is no link it tries the
+    next one in the same text): where a target read from a position ends, which ``)``
+    closes each ``(``, where each quoted title ends. Each is found once, so the links
+    of a paragraph, closed or not, are read in time linear in its length (an unclosed
+    target was read to the paragraph's end at each ``[``)."""
+
+    def __init__(self, data: str):
+        self.data = data
+        self.stops: dict[int, int] = {}
+        self.closes: dict[int, int | None] = {}
+        self.titles: dict[str, dict[int, int | None]] = {'"': {}, "'": {}}
+
+    def close(self, start: int) -> int | None:
+        """The position after the ``)`` that closes the ``(`` at ``start``, or None;
+        those of every ``(`` met on the way are kept too."""
+        if start not in self.closes:
+            data, open_, k = self.data, [], start
+            while k < len(data):
+                if data[k] == "(" and k != start and k in self.closes:
+                    if self.closes[k] is None:
+                        break                 # (nor is any around it closed)
+                    k = self.closes[k]        # over it: its ")" is not ours
+                    continue
+                if data[k] == "(":
+                    open_.append(k)
+                elif data[k] == ")" and open_:
+                    self.closes[open_.pop()] = k + 1
+                    if not open_:
+                        break
+                k += 1
+            for k in open_:
+                self.closes[k] = None
+        return self.closes[start]
+
+    def target_end(self, pos: int) -> int:
+        """Where a target that starts at ``pos`` ends: at a ``)`` that closes no ``(``
+        of its own, or at spaces before a quote or a ``)``."""
+        data, path = self.data, []
+        while True:
+            if pos in self.stops:
+                end = self.stops[pos]
+                break
+            if pos >= len(data) or data[pos] == ")":
+                end = pos
+                break
+            path.append(pos)
+            if data[pos].isspace():
+                run = pos
+                while run < len(data) and data[run].isspace():
+                    run += 1
+                if data[run:run + 1] in ('"', "'", ")", ""):
+                    end = pos
                     break
-                if pos not in ends:
-                    stack.append(pos)    # its own end first
-                    pending = True
-                    break
-                if ends[pos] is None:
-                    break                # pandoc takes it as a nested title and fails
-                pos = ends[pos]
+                pos = run
+            elif data[pos] == "(":
+                pos = self.close(pos) or pos + 1
+            else:
+                pos = _WORD.match(data, pos).end()
+        for k in path:
+            self.stops[k] = end
+        return end
+
+    def title_end(self, start: int) -> int | None:
+        """Where pandoc's quoted link title that opens at ``start`` ends (after its
+        closing quote), or None: the quote that closes it is one followed by no letter
+        or digit, and the same quote before one opens a title nested in it (``'a 'b'
+        c'``)."""
+        data, quote = self.data, self.data[start]
+        ends = self.titles[quote]
+        stack = [start]
+        while stack:
+            opening = stack[-1]
+            if opening in ends:
+                stack.pop()
                 continue
-            pos += 1
-        if not pending:
-            ends[stack.pop()] = result
-    return ends[start]
+            pos = opening + 1
+            if pos >= len(data) or data[pos].isspace():
+                ends[stack.pop()] = None
+                continue
+            result, pending = None, False
+            while pos < len(data):
+                if data[pos] == quote:
+                    if not data[pos + 1:pos + 2].isalnum():
+                        result = pos + 1
+                        break
+                    if pos not in ends:
+                        stack.append(pos)    # its own end first
+                        pending = True
+                        break
+                    if ends[pos] is None:
+                        break                # pandoc takes it as a nested title and fails
+                    pos = ends[pos]
+                    continue
+                pos += 1
+            if not pending:
+                ends[stack.pop()] = result
+        return ends[start]
+
+
+_last_scan: list[_TargetScan] = []
 
 
 def pandoc_link_target(data: str, index: int) -> tuple[str, str | None, int] | None:
@@ -1241,6 +1300,9 @@ def pandoc_link_target(data: str, index: int) -> tuple[str, str | None, int] | N
     the first quote."""
     if data[index:index + 1] != "(":
         return None
+    if not _last_scan or _last_scan[0].data is not data:
+        _last_scan[:] = [_TargetScan(data)]
+    scan = _last_scan[0]
     pos = index + 1
     while data[pos:pos + 1] in (" ", "\t"):
         pos += 1
@@ -1250,17 +1312,7 @@ def pandoc_link_target(data: str, index: int) -> tuple[str, str | None, int] | N
             return None
         target, pos = data[pos + 1:close], close + 1
     else:
-        pairs, begin = _balanced(data, pos, pos), pos
-        while pos < len(data) and data[pos] != ")":
-            if data[pos].isspace():
-                run = pos
-                while run < len(data) and data[run].isspace():
-                    run += 1
-                if data[run:run + 1] in ('"', "'", ")", ""):
-                    break
-                pos = run
-            else:
-                pos = pairs.get(pos, pos + 1) if data[pos] == "(" else pos + 1
+        begin, pos = pos, scan.target_end(pos)
         target = data[begin:pos]
     title = None
     after = pos
@@ -1271,7 +1323,7 @@ def pandoc_link_target(data: str, index: int) -> tuple[str, str | None, int] | N
         while data[after:after + 1] in (" ", "\t"):
             after += 1
     if data[after:after + 1] in ('"', "'"):
-        end = _quoted_title(data, after)
+        end = scan.title_end(after)
         if end is not None:
             title, pos = data[after + 1:end - 1], end
     while data[pos:pos + 1] in (" ", "\t"):

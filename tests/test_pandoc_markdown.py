@@ -443,3 +443,15 @@ def test_generated_text_has_the_bodys_quotes(text):
     assert printed.find(".//p").text.strip() == body
     assert printed.find(".//code").text == "it's"
     assert smart_text(text) == body
+
+
+@pytest.mark.parametrize("source", ["[a](u " * 5000, "[a](u 'x " * 4000, "[a](" * 8000],
+                         ids=["unclosed targets", "unclosed titles", "bare brackets"])
+def test_link_targets_are_read_in_linear_time(source):
+    """A paragraph of links that never close: each was read to the paragraph's end, a
+    30 KB paragraph in half a minute."""
+    import time
+    from studyguide.markdown import markdown_to_html
+    started = time.monotonic()
+    assert "a" in markdown_to_html(source)
+    assert time.monotonic() - started < 3
