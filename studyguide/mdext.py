@@ -1170,18 +1170,25 @@ def problems(text: str) -> list[tuple[int, str]]:
         raw_tex(lines, code)
 
 
+# a backslash that escapes what follows it: after escaped backslashes (``\\``), or none
+# (before Python-Markdown's escapes, which would take an escaped space for a space)
+ESCAPED = r"(?<!\\)(?:\\\\)*\\"
+
+
 class BackslashBreak(InlineProcessor):
-    """A backslash at the end of a line: a hard line break."""
+    """A backslash at the end of a line: a hard line break (an escaped backslash there
+    is a backslash, as in pandoc: it was a line break)."""
 
     def handleMatch(self, m, data):
-        return etree.Element("br"), m.start(0), m.end(0)
+        return etree.Element("br"), m.end(0) - 2, m.end(0)
 
 
 class EscapedSpace(InlineProcessor):
-    """A backslash before a space: a non-breaking space."""
+    """A backslash before a space: a non-breaking space (an escaped backslash there is
+    a backslash and a space, as in pandoc: it was a no-break space)."""
 
     def handleMatch(self, m, data):
-        return "\u00a0", m.start(0), m.end(0)
+        return "\u00a0", m.end(0) - 2, m.end(0)
 
 
 _WORD = re.compile(r"[^\s()]+")
@@ -1656,8 +1663,8 @@ class PandocExtension(Extension):
         md.ESCAPED_CHARS = md.ESCAPED_CHARS + [c for c in MORE_ESCAPES
                                                if c not in md.ESCAPED_CHARS]
         md.preprocessors.register(PandocLines(md), "pandoc_lines", 40)
-        md.inlinePatterns.register(BackslashBreak(r"\\\n", md), "backslash_break", 185)
-        md.inlinePatterns.register(EscapedSpace(r"\\ ", md), "escaped_space", 185)
+        md.inlinePatterns.register(BackslashBreak(ESCAPED + r"\n", md), "backslash_break", 185)
+        md.inlinePatterns.register(EscapedSpace(ESCAPED + " ", md), "escaped_space", 185)
         md.inlinePatterns.register(PandocLink(LINK_RE, md), "link", 160)
         md.inlinePatterns.register(PandocImage(IMAGE_LINK_RE, md), "image_link", 150)
         md.parser.blockprocessors.register(PandocHeader(md.parser), "hashheader", 70)
