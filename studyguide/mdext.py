@@ -39,7 +39,7 @@ import html
 import re
 import xml.etree.ElementTree as etree
 
-from markdown import Extension
+from markdown import Extension, util
 from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor
 from markdown.inlinepatterns import (IMAGE_LINK_RE, LINK_RE, ImageInlineProcessor, InlineProcessor,
                                      LinkInlineProcessor)
@@ -1362,6 +1362,34 @@ class PandocImage(PandocLinkTarget, ImageInlineProcessor):
     pass
 
 
+# the schemes an autolink without "//" may have (``<tel:+1555>``, ``<urn:isbn:…>``,
+# ``<doi:10.1000/1>``): a few of the many pandoc knows, those a book may well write
+AUTOLINK_SCHEMES = {"mailto", "tel", "fax", "sms", "urn", "doi", "isbn", "pmid", "data", "geo",
+                    "news", "magnet", "xmpp", "javascript", "file", "ftp", "http", "https"}
+AUTOLINK_OTHER = r"<(?:([A-Za-z][A-Za-z0-9+.-]*):[^\s<>]+|([^\s<>@:!]+@[^\s<>@]+))>"
+
+
+class PandocAutolink(InlineProcessor):
+    """``<scheme:…>`` without "//" and ``<name@example.org>`` as pandoc links them (the
+    other autolinks are Python-Markdown's): the first to its address as written (it was
+    taken for an HTML tag and dropped, text and all, and ``<MAILTO:…>`` linked to
+    "mailto:MAILTO:…"), the second to ``mailto:`` it, with the class ``email``."""
+
+    def handleMatch(self, m, data):
+        if m.group(1) is not None and m.group(1).lower() not in AUTOLINK_SCHEMES:
+            return None, None, None
+        address = m.group(0)[1:-1]
+        a = etree.Element("a")
+        a.text = util.AtomicString(address)
+        if m.group(2) is not None:
+            a.set("href", "mailto:" + address)
+            a.set("class", "email")
+        else:
+            a.set("href", address)
+            a.set("class", "uri")
+        return a, m.start(0), m.end(0)
+
+
 class PandocBlockQuote(BlockQuoteProcessor):
     """A block quote ends at a blank line, as in pandoc: two quotations parted by one are
     two (Python-Markdown ran the second into the first, as a quote that goes on)."""
@@ -1667,6 +1695,7 @@ class PandocExtension(Extension):
         md.inlinePatterns.register(EscapedSpace(ESCAPED + " ", md), "escaped_space", 185)
         md.inlinePatterns.register(PandocLink(LINK_RE, md), "link", 160)
         md.inlinePatterns.register(PandocImage(IMAGE_LINK_RE, md), "image_link", 150)
+        md.inlinePatterns.register(PandocAutolink(AUTOLINK_OTHER, md), "automail", 110)
         md.parser.blockprocessors.register(PandocHeader(md.parser), "hashheader", 70)
         md.parser.blockprocessors.register(PandocBlockQuote(md.parser), "quote", 20)
         smarty = md.treeprocessors["smarty"].inlinePatterns \

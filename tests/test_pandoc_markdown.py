@@ -342,6 +342,9 @@ REFUSED = {
         "raw LaTeX '\\begin{equation}' is not read: write the formula between $$ and $$",
     "$$E = mc^2$$ {#eq-energy}\n":
         "'{#eq-energy}' after a formula: formulas are not numbered and take no id",
+    # an autolink of another scheme is a link, refused as one (it was read as an HTML
+    # tag and dropped, its text too)
+    "Call <tel:+15550100> now.\n": "link to 'tel:' is not allowed",
 }
 
 
