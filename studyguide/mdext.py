@@ -60,6 +60,8 @@ REF_DEF = re.compile(r"^ {0,3}\[([^\]]+)\]:")
 DASHES = re.compile(r"-+")
 QUOTE = re.compile(r"(?: {0,3}> ?)*")
 TASK = re.compile(r"\[([ xX])\] ")
+# a horizontal rule ("* * *", "- - -"), which no list item is
+RULE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 BLOCK_TAGS = {"ul", "ol", "p", "div", "pre", "blockquote", "dl", "table"}
 ATTRS_AT_END = re.compile(r"\s*\{([^{}]*)\}\s*$")
 # pandoc's attributes: #id, .class and key=value, the value in double or single quotes or
@@ -143,7 +145,7 @@ def _scan_code(items: list[tuple[int, str]], out: list[bool], depth: int = 0) ->
                     out[k] = True
                 i, before = close + 1, "other"
                 continue
-        start = CONTAINER.match(line)
+        start = None if RULE.match(text) else CONTAINER.match(line)
         if start:
             inner, i = _container(items, i, start)
             _scan_code(inner, out, depth + 1)
@@ -319,7 +321,7 @@ def _reindent(lines: list[str], code: list[bool]) -> list[str]:
                 frame[4] = True
             continue
         n = _indent(line)
-        marker = BULLET.match(line)
+        marker = None if RULE.match(line.lstrip(" ")) else BULLET.match(line)
         if not frames and (not marker or is_code or (blank and n >= 4)):
             out.append(whole)             # not in a list (or an indented code block)
             blank = False
