@@ -40,7 +40,11 @@ TEXT_LISTS = {"abbreviations": "a list of abbreviations (\"z. B.\", \"cf.\")",
               "no_break_after": "a list of short words (Polish \"w\", \"z\")"}
 # labels that are a pair of texts
 PAIRS = {"quotes": "two texts, the opening and the closing double quotation mark "
-                   "(\"„\", \"”\")"}
+                   "(\"„\", \"”\")",
+         "parentheses": "two texts, the opening and the closing parenthesis (\"（\", \"）\")"}
+# labels whose spaces are their own, kept as given: the space after a mark (" ", or none
+# after Japanese "："), a separator's (". ", " · ")
+SPACED = {"mark_space", "caption_separator", "heading_separator", "separator"}
 # labels that hold no word of a language, or none printed: a book in a language without
 # a locale file need not translate them
 NOT_WORDS = {"direction", "reference_case", "plural", "months_standalone", "abbreviations",
@@ -248,7 +252,7 @@ def for_book(language: str, overrides, path: Path, line: int, report: Reporter) 
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             report.error(path, line, f"label '{key}' must be a text")
             continue
-        value = str(value).strip()
+        value = str(value) if key in SPACED else str(value).strip()
         if key == "direction" and value not in DIRECTIONS:
             report.error(path, line, f"label 'direction' must be ltr or rtl, not {value!r}")
             continue

@@ -96,15 +96,19 @@ def label_css(labels: dict, handout: bool) -> str:
     # a book's part carries its pages in data-page (numbered after layout); a handout is
     # one document, whose links lead inside it: WeasyPrint counts their pages itself
     page = "target-counter(attr(href url), page)" if handout else "attr(data-page)"
-    # "(p. 25)" is never parted at a line's end (a word joiner after each of its spaces),
-    # nor a label from its number ("Tableau" / "3.1", "Tabelle A." / "1"): the line may
-    # break before the page only
-    page_ref = _css_content(labels["page_ref"].replace(" ", " \u2060"), {"page": page})
+    # "(p. 25)" is never parted at a line's end (a word joiner between every two of its
+    # characters: after a space, and in a script without spaces, "（1ペー" / "ジ）"), nor a
+    # label from its number ("Tableau" / "3.1", "Tabelle A." / "1"): the line may break
+    # before the page only, at the space after a mark (none in Japanese)
+    opening, closing = labels["parentheses"]
+    joined = re.sub(r"(\{\w*\}|.)(?=.)", r"\1" + WORD_JOINER,
+                    opening + labels["page_ref"] + closing, flags=re.S)
+    page_ref = _css_content(labels["mark_space"] + joined, {"page": page})
     page_of = _css_content(labels["page_of"], {"page": "counter(page)",
                                                "pages": "counter(pages)"})
     xref = "a.xref" if handout else "a.xref[data-page]"   # no data-page: no page printed
     # (a filled-in label is kept whole by its span.nobr: writers/pdf.py)
-    css = f'{xref}::after {{ content: " (" {page_ref} ")"; }}\n'
+    css = f'{xref}::after {{ content: {page_ref}; }}\n'
     return css + (f'@page {{ @bottom-center {{ content: {page_of}; }} }}\n' if handout else "")
 
 
