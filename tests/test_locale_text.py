@@ -1,6 +1,9 @@
 """The words the builder makes in a book's language, in process: where a generated
 sentence ends, how a date and a label are written and kept together, how a book's
 names become file names."""
+import re
+from pathlib import Path
+
 from studyguide import labels
 
 
@@ -140,3 +143,108 @@ def test_the_semicolon_between_cited_works_is_set_as_the_language_sets_it():
     english = format_citations(["[@lef; @fur]"], refs, bundled_style("chicago-author-date"),
                                "en-GB")
     assert text(english.rendered["0"]) == "(Lefebvre 1939; Furet and Richet 1965)"
+
+
+# Japanese: a subset of Noto Serif CJK JP, to the characters of ja.yaml and these books
+JA_FONT = Path(__file__).resolve().parent / "fixtures" / "fonts" / \
+    "NotoSerifCJKjp-Regular-labels-subset.otf"
+JA_CHAPTER = """\
+---
+title: 約物
+---
+
+## 開国 {#sec-a}
+
+二つの条約の違いは[](#tbl-a)にまとめた。詳しくは[](#sec-a)を見よ。[伊藤博文]{.index}が出る。
+
+::: {#tbl-a .comparison}
+:::
+
+次のページにも[伊藤博文]{.index}が出る。
+"""
+
+
+def ja_book(root: Path, **meta) -> Path:
+    """A one-chapter Japanese book in ``root``, without ``labels:``: a table, a person,
+    an index entry, a timeline."""
+    import shutil
+
+    import yaml
+    for folder in ("chapters", "data", "tables", "fonts"):
+        (root / folder).mkdir(parents=True)
+    shutil.copy(JA_FONT, root / "fonts" / "ja.otf")
+    (root / "book.yaml").write_text(yaml.safe_dump({
+        "title": "試験", "subtitle": "副題", "language": "ja", "date": "2026-12-05",
+        "identifier": "urn:uuid:00000000-0000-4000-8000-000000000001", "paper": "A4",
+        "chapters": ["chapters/01.md"], "fonts": ["fonts/ja.otf"], **meta},
+        allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (root / "chapters" / "01.md").write_text(JA_CHAPTER, encoding="utf-8")
+    (root / "tables" / "t.yaml").write_text(
+        "tbl-a:\n  caption: 二つの条約\n  columns: [項目, 内容]\n  rows:\n"
+        "    - [貿易, 認める]\n", encoding="utf-8")
+    (root / "data" / "people.yaml").write_text(
+        "- name: 伊藤博文\n  dates: 1841–1909\n  role: 初代内閣総理大臣\n", encoding="utf-8")
+    (root / "data" / "index.yaml").write_text("- heading: 伊藤博文\n", encoding="utf-8")
+    (root / "data" / "timeline.yaml").write_text(
+        "- date: 1853-07-08\n  event: 黒船来航。\n  key: true\n", encoding="utf-8")
+    return root
+
+
+def test_a_japanese_books_punctuation_is_its_own(tmp_path):
+    """Japanese takes no space after its full-width marks, ends a sentence with "。",
+    puts a person's dates in （）, a caption's number and its text an ideographic space
+    apart, and lists with "・": the theme's own Latin punctuation and spaces were
+    "試験： 副題", "第1版、 2026年12月5日. 生徒用.", "伊藤博文 (1841–1909)", "3、 5",
+    "図A.1. 主なできごと", "生徒用 · A4"."""
+    from lxml import html as lxml_html
+
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    from studyguide.resolve import render_book
+    from studyguide.writers.pdf import front_source, index_source, part_sources
+    book = ja_book(tmp_path / "ja")
+    report = Reporter(book)
+    rb = render_book(load_book(book, report), report)
+    assert not report.diagnostics, report.diagnostics
+
+    def text(html_text):
+        return lxml_html.document_fromstring(html_text).find("body").text_content()
+    front = text(front_source(rb, True, "A4", {}))
+    for words in ("試験：副題", "第1版、2026年12月5日。教師用（解答例付き）。",
+                  "教師用：巻末に", "教師用（解答例付き）・A4"):
+        assert words in front, (words, front)
+    anchors = [a for _, a in rb.index[0]["refs"]]
+    pages = dict(zip(anchors, ["3", "5"]))
+    index = lxml_html.document_fromstring(index_source(rb, False, "A4", pages, pages))
+    assert " ".join(index.xpath("//section[@id='index']//li")[0].text_content().split()) \
+        == "伊藤博文 3、5、主な人物"      # (the last, its mention in the key figures)
+    parts = " ".join(text(html) for html in part_sources(rb, False, "A4").values())
+    parts = parts.replace("\u2060", "")       # (the word joiner after a range's dash)
+    assert "伊藤博文（1841–1909）" in parts and "図A.1\u3000主なできごと" in parts, parts
+
+
+def test_a_japanese_page_reference_is_never_parted(tmp_path):
+    """Print's "（25ページ）" after a cross-reference stays on one line: a Japanese label
+    has no space for the word joiners to follow, and the line broke between two of its
+    characters ("表1.1 (25ペー" / "ジ)")."""
+    import subprocess
+
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    body = "".join(f'<p>{"あ" * n}<a class="xref" href="#t" data-page="25"><span '
+                   f'class="nobr">表1.1</span></a>にまとめた。</p>' for n in range(40))
+    face = f"@font-face {{ font-family: JA; src: url('{JA_FONT.as_uri()}'); }} " \
+           "body { font-family: JA; }"
+    css = pdf.label_css(labels.defaults("ja"), False)
+    out = tmp_path / "ja.pdf"
+    HTML(string=f'<html lang="ja"><body>{body}<p id="t">T</p></body></html>').write_pdf(
+        out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+                          CSS(string=css), CSS(string=face),
+                          CSS(string="@page { size: A6; margin: 10mm 15mm; }")])
+    lines = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\n")
+    refs = [line for line in lines if "（" in line or "）" in line]
+    assert len(refs) == 40 and all("（25ページ）" in line for line in refs), refs
+    assert any(line.startswith("（25ページ）") for line in lines)   # the line may break before it

@@ -320,6 +320,10 @@ def test_arabic_book_is_right_to_left(tmp_path):
 
 # -- in-process checks: locale files and book.yaml's labels ----------------------------
 
+# the locales of languages without plural forms: gettext's rule "0"
+ONE_FORM = {"ja"}
+
+
 def test_every_locale_has_the_english_keys_and_placeholders():
     english = labels._locale_file("en")
     for path in sorted(labels.LOCALES.glob("*.yaml")):
@@ -347,7 +351,8 @@ def test_every_locale_has_the_english_keys_and_placeholders():
                     any(q in str(s) for s in (v if isinstance(v, list) else [v])
                         for q in "'\"")], path.name
         rule = labels.plural_rule(data["plural"])       # a rule, by which one is not five
-        assert rule(1) != rule(5), path.name
+        # (but in a language whose nouns have one form after any number: Japanese)
+        assert rule(1) != rule(5) or path.stem in ONE_FORM, path.name
         assert data["direction"] == ("rtl" if path.stem in ("ar", "he") else "ltr")
 
 
@@ -1297,3 +1302,25 @@ def test_a_books_own_semicolon_parts_the_works_of_a_citation(book_copy):
                     .text_content().split())
     assert "(Writer 1901· Historian 2000)" in text, text
     assert "(Writer 1901, 12· Historian 2000, 3)" in text, text      # after a locator too
+
+
+def test_a_japanese_book_needs_no_labels(tmp_path):
+    """ja.yaml: a book in Japanese without ``labels:`` gets the theme's words in Japanese,
+    in print and in the EPUB, and no warning that the theme has none."""
+    from test_locale_text import ja_book
+    book = ja_book(tmp_path / "ja")
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "--cache",
+                       str(tmp_path / "cache"), "--edition", "student", "--no-handouts")
+    assert result.returncode == 0, result.stderr
+    assert "interface strings" not in result.stderr, result.stderr
+    pdf = pdf_text(next(out.glob("*-student-a4.pdf"))).replace("\u2060", "")
+    for words in ("目次", "第1章", "主な人物", "索引", "年表", "第1版、2026年12月5日。生徒用。",
+                  "試験：副題", "伊藤博文（1841–1909）", "表1.1（"):
+        assert words in pdf, (words, pdf)
+    for english in ("Contents", "Chapter", "Index", "Key Figures", "Edition", "(p."):
+        assert english not in pdf, english
+    epub = epub_text(next(out.glob("*.epub")))
+    for words in ("目次", "第1章", "索引", "1\u3000約物", "1.1\u3000開国", "第1版、2026年12月5日。"):
+        assert words in epub, words
+    assert ">Contents<" not in epub and "Chapter 1" not in epub
