@@ -14,12 +14,37 @@ import sys
 import unicodedata
 
 
+# Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer,
+# Burmese), and Korean, whose particles join the noun before them ("서울에서"): a word of
+# theirs is found inside a run of their letters, whatever stands beside it
+UNSPACED = ("[[:Han:][:Hiragana:][:Katakana:][:Hangul:][:Line_Break=Complex_Context:]"
+            "[:Line_Break=Conditional_Japanese_Starter:]\u30fc\u3005]")
+
+
+@functools.lru_cache(maxsize=1)
+def unspaced() -> str:
+    """A character class of the letters of ``UNSPACED`` (ICU's Unicode sets)."""
+    import icu
+    found = icu.UnicodeSet(UNSPACED)
+    return "[" + "".join(_range(ord(a), ord(b)) for a, b in found.ranges()) + "]"
+
+
+def unspaced_text(text: str) -> bool:
+    """Whether ``text`` has a letter of a script written without spaces between words."""
+    return re.search(unspaced(), text) is not None
+
+
+def _range(a: int, b: int) -> str:
+    return f"\\U{a:08x}-\\U{b:08x}" if a != b else f"\\U{a:08x}"
+
+
 @functools.lru_cache(maxsize=1)
 def word_end() -> str:
-    """A character class of what continues a word past its letters: letters, digits, the
+    """What continues a word past its letters (one character): letters, digits, the
     underscore, and the combining marks that sit on a letter (an Arabic tanween, a
     Devanagari vowel sign), which ``\\w`` leaves out: "أموال" is no whole word in
-    "أموالًا"."""
+    "أموالًا". A letter of a script written without spaces (``UNSPACED``) continues no
+    word: "徴兵令" is found in "1873年に徴兵令が出された", "Perry" in "Perryが来航した"."""
     ranges, start = [], None
     for code in range(sys.maxunicode + 1):
         mark = unicodedata.category(chr(code)).startswith("M")
@@ -28,8 +53,7 @@ def word_end() -> str:
         elif not mark and start is not None:
             ranges.append((start, code - 1))
             start = None
-    return r"[\w" + "".join(f"\\U{a:08x}-\\U{b:08x}" if a != b else f"\\U{a:08x}"
-                            for a, b in ranges) + "]"
+    return "(?:(?!" + unspaced() + r")[\w" + "".join(_range(a, b) for a, b in ranges) + "])"
 
 
 def alternation(words, apostrophe: str | None = None, space: str | None = None) -> str:

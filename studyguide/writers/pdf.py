@@ -40,7 +40,7 @@ from ..nobreak import WORD_JOINER
 from ..resolve import RenderedBook, RenderedDoc
 from ..sanitise import to_html
 from ..typography import SMART_ATTRS, smart_text as _smart_text, smartypants as _smartypants
-from ..wordmatch import alternation, word_end
+from ..wordmatch import alternation, unspaced_text, word_end
 from . import engine, splice
 
 # WeasyPrint is imported where it is used: the build's main process only prepares HTML
@@ -144,9 +144,15 @@ def _hold_call(span) -> None:
     word = re.search(r"\S+$", text)
     if word is None:
         return
+    start = word.start()
+    if unspaced_text(word.group(0)):
+        # a run of Chinese or Japanese has no spaces: what is held is what follows its
+        # last place a line may break (ICU's line breaking: "した。" holds "た。"), not the
+        # whole run, which no line could hold
+        start = max(start, _last_line_break(text))
     hold = etree.Element("span", {"class": "fn-hold"})
-    hold.text = word.group(0)
-    rest = text[:word.start()]
+    hold.text = text[start:]
+    rest = text[:start]
     if before is not None:
         before.tail = rest
     else:
@@ -155,6 +161,63 @@ def _hold_call(span) -> None:
     hold.tail = span.tail
     span.tail = None
     hold.append(span)
+
+
+def print_ruby(doc) -> None:
+    """Ruby (furigana) as print sets it: WeasyPrint has no ruby layout, and would set the
+    reading on the line after its base ("攘夷じょうい"). Each base and its reading become
+    ``span.ruby``, the reading (``span.rt``) on a small line above its base (``span.rb``,
+    the line's baseline: base.css); the fallback parentheses (``rp``) go."""
+    for ruby in doc.xpath("//ruby"):
+        # the bases waiting for their readings (HTML pairs "<rb>東<rb>京<rt>とう<rt>きょう"
+        # in order), and the loose text and elements of the base being read
+        pairs, waiting, loose = [], [], [ruby.text] if ruby.text else []
+        for child in list(ruby):
+            tail, child.tail = child.tail, None
+            if child.tag in ("rb", "rt", "rtc") and loose:
+                waiting.append(loose)
+                loose = []
+            if child.tag == "rb":
+                waiting.append([child.text or "", *child])
+            elif child.tag in ("rt", "rtc"):
+                pairs.append((waiting.pop(0) if waiting else [], [child.text or "", *child]))
+            elif child.tag != "rp":
+                loose.append(child)
+            if tail:
+                loose.append(tail)
+        out = etree.Element("span", {"class": "ruby-text"})
+        for bases, reading in pairs:
+            pair = etree.SubElement(out, "span", {"class": "ruby"})
+            _fill(etree.SubElement(pair, "span", {"class": "rt"}), reading)
+            _fill(etree.SubElement(pair, "span", {"class": "rb"}), bases)
+        for rest in [*waiting, loose]:
+            _fill(out, rest)
+        out.tail = ruby.tail
+        ruby.getparent().replace(ruby, out)
+
+
+def _fill(el, content) -> None:
+    """Texts and elements, in order, into ``el`` after what it holds."""
+    for item in content:
+        if isinstance(item, str):
+            if len(el):
+                el[-1].tail = (el[-1].tail or "") + item
+            else:
+                el.text = (el.text or "") + item
+        else:
+            el.append(item)
+
+
+def _last_line_break(text: str) -> int:
+    """The last place before its end where a line may break in ``text`` (0 if none)."""
+    import icu
+    lines = icu.BreakIterator.createLineInstance(icu.Locale.getRoot())
+    lines.setText(text)
+    # ICU counts in UTF-16 units: a character beyond the BMP counts two
+    units = text.encode("utf-16-le")
+    end = len(units) // 2
+    last = max((b for b in lines if b < end), default=0)
+    return len(units[:last * 2].decode("utf-16-le"))
 
 
 def footnotes_to_floats(html_text: str) -> str:
@@ -451,6 +514,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
     _print_addresses(doc)
     keep_short_leads(doc)
     print_code(doc)
+    print_ruby(doc)
     _join_number_ranges(doc)
     # a picture's size in pixels, an attribute (as pandoc writes it): WeasyPrint reads
     # attributes for sizes only when told to, and then HTML's other hints too
@@ -1311,7 +1375,11 @@ def answer_lines(q: dict) -> int:
 
 # a full stop, question or exclamation mark and the space after it: a sentence's end
 # where what follows opens one (``_ends_sentence``)
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+# the full stops of scripts written without spaces, which need none after them (Chinese,
+# Japanese): "条約。1858年の…" is two sentences, "「…した。」と" one
+WIDE_STOPS = "。！？"
+OPENING, CLOSING = "([「『（", ")]」』）"
 
 
 def _ends_sentence(text: str, m: re.Match, abbreviations: re.Pattern) -> bool:
@@ -1319,14 +1387,16 @@ def _ends_sentence(text: str, m: re.Match, abbreviations: re.Pattern) -> bool:
     in any script, or a figure, perhaps after an opening quote or bracket), it is no
     full stop of an abbreviation (``abbreviations``: "approx. 0.1 g", "z. B. 9,81"), and
     no bracket is left open before it."""
+    before = text[:m.start()]
+    if any(before.count(o) > before.count(c) for o, c in zip(OPENING, CLOSING)):
+        return False
+    if text[m.start() - 1] in WIDE_STOPS:     # no capitals to open the next: any text
+        return bool(text[m.end():].strip()) and text[m.end()] not in CLOSING
     after = text[m.end():].lstrip("\"“‘«„([")
     if not after or not (after[0].isupper() or after[0].isdigit()):
         return False
     stop = m.start() - 1
-    if any(a.start() <= stop < a.end() for a in abbreviations.finditer(text)):
-        return False
-    before = text[:m.start()]
-    return before.count("(") <= before.count(")") and before.count("[") <= before.count("]")
+    return not any(a.start() <= stop < a.end() for a in abbreviations.finditer(text))
 
 
 def first_sentence(html_text: str, labels: dict | None = None) -> str:
