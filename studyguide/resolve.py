@@ -646,34 +646,51 @@ class Resolver:
 
     # -- stage 2: citations ----------------------------------------------------------
     def resolve_citations(self) -> None:
-        known = self.known_keys
-        used = set()
-        for use in self.registry.uses:
-            for key in use.keys:
-                if key not in known and not self.book.bibliography_unread:
-                    self.report.error(use.path, use.line, f"unknown citation key '{key}'")
-                used.add(key)
+        """Every citation's keys checked against the bibliography, then every citation
+        formatted in one run of citeproc (or taken from the memo)."""
         # an entry a link leads to ("[](#ref-KEY)") is listed, and its citation is the
         # text of an empty link: formatted after every other, so that it changes none
-        linked = [key for key in self.linked_refs if key in known]
-        used.update(linked)
-        bib = self.book.bibliography_path
-        nocite = self.book.nocite
+        linked = [key for key in self.linked_refs if key in self.known_keys]
+        self.check_citation_keys(linked)
+        style = self.book.style
+        if not self.book.references or style is None:
+            return
+        order, sources = self.citation_sources(linked, style)
+        self.run_citeproc(sources, order, style)
+
+    def check_citation_keys(self, linked: list[str]) -> None:
+        """A citation of a key the bibliography does not have is an error; an entry
+        that nothing cites (nor a link, nor nocite:) a warning."""
+        used = set(linked)
+        for use in self.registry.uses:
+            for key in use.keys:
+                if key not in self.known_keys and not self.book.bibliography_unread:
+                    self.report.error(use.path, use.line, f"unknown citation key '{key}'")
+                used.add(key)
+        self.warn_uncited(used)
+
+    def warn_uncited(self, used: set[str]) -> None:
+        """Each bibliography entry outside ``used`` and nocite: a warning (it is not
+        printed), unless it may be cited after all."""
+        bib, nocite = self.book.bibliography_path, self.book.nocite
         # an uncited entry may be cited in a document that could not be read, or be the
         # one a key of nocite: that names no entry (an error) was meant for
         unsure = self.book.unread or any(k != "*" and k not in self.book.reference_lines
                                          for k in nocite)
+        if not bib or unsure or "*" in nocite:
+            return
         for key, line in sorted(self.book.reference_lines.items()):
-            if key not in used and key not in nocite and "*" not in nocite and bib and \
-                    not unsure:
+            if key not in used and key not in nocite:
                 self.report.warning(bib, line, f"bibliography entry '{key}' is never cited "
                                     "and is left out of the bibliography (list it under "
                                     "nocite: in book.yaml to print it)")
-        style = self.book.style
-        if not self.book.references or style is None:
-            return
+
+    def citation_sources(self, linked: list[str], style) -> tuple[list[int], list[str]]:
+        """The citations as citeproc is to meet them: each one's source, and its number
+        (``order``: each body's citations are numbered one after another, in reading
+        order), then a citation of each linked entry (its number in ``ref_cites``)."""
         order = list(range(len(self.registry.uses)))
-        for body in self.reading:        # a body's citations are numbered one after another
+        for body in self.reading:
             if body:
                 order[min(body):max(body) + 1] = body
         sources = [self.registry.uses[i].source for i in order]
@@ -682,8 +699,13 @@ class Resolver:
         self.ref_cites = {key: str(len(order) + n) for n, key in enumerate(linked)}
         order += [len(order) + n for n in range(len(linked))]
         sources += [form.format(key) for key in linked]
-        lang = self.book.meta.language
-        bibtex = self.book.bibtex
+        return order, sources
+
+    def run_citeproc(self, sources: list[str], order: list[int], style) -> None:
+        """``cites``: the citations formatted by citeproc, in one run, or as the memo
+        keeps them from an earlier build of the same citations; a failure of citeproc
+        is an error at the style."""
+        lang, nocite, bibtex = self.book.meta.language, self.book.nocite, self.book.bibtex
         # the book's own semicolon under labels:, if it has one
         semicolon = str(self.labels.get("semicolon", ";"))
         if semicolon == str(labels_defaults(lang).get("semicolon", ";")):
