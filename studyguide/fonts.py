@@ -59,11 +59,15 @@ class BookFont:
     italic: bool = False
 
 
-def read_font(path: Path, rel: str) -> BookFont:
-    """A book's font file, its family taken from the file; ValueError if it is no font."""
+def read_font(path: Path, rel: str, data: bytes | None = None) -> BookFont:
+    """A book's font file (``data``: its bytes, as the sandbox read them), its family
+    taken from the file; ValueError if it is no font."""
+    import io
+
     from fontTools.ttLib import TTFont, TTLibError
     try:
-        with TTFont(path, lazy=True, fontNumber=0) as font:
+        with TTFont(io.BytesIO(data) if data is not None else path, lazy=True,
+                    fontNumber=0) as font:
             family = font["name"].getBestFamilyName()
             weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
             italic = bool(font["head"].macStyle & 2)

@@ -18,7 +18,8 @@ from . import figures, paths, schema
 from .errors import Reporter
 from .model import (Book, Chapter, Extract, GlossaryEntry, IndexEntry, Level, MarkScheme,
                     Metadata, Person, Question, Reading, Table, TimelineEvent)
-from .readers import LineDict, LineList, line_of, read_json, read_markdown, read_text, read_yaml
+from .readers import (LineDict, LineList, Refused, line_of, read_confined, read_json,
+                      read_markdown, read_text, read_yaml)
 from .schema import FORMATS, PAPER_SIZES  # noqa: F401  (the CLI's choices)
 
 
@@ -697,8 +698,11 @@ def load_fonts(root: Path, raw: dict, report: Reporter) -> list:
             report.error(book_yaml, line, f"font '{rel}' is not an OpenType or TrueType "
                          "font (.otf or .ttf)")
         else:
-            try:
-                out.append(read_font(path, path.relative_to(root).as_posix()))
+            try:    # through the sandbox, at its own limit (a whole CJK face is large)
+                data = read_confined(path, [root], "font")
+                out.append(read_font(path, path.relative_to(root).as_posix(), data))
+            except Refused as exc:
+                report.error(book_yaml, line, f"font '{rel}': {exc}")
             except ValueError as exc:
                 report.error(book_yaml, line, f"font '{rel}' {exc}")
     return out

@@ -177,6 +177,8 @@ LIMITS = {
     "stylesheet": 256 * KB,    # the book's own CSS
     "template": 256 * KB,      # one template override
     "image": 16 * MB,          # one image file (its pixels are limited too)
+    "font": 64 * MB,           # one font file of book.yaml's fonts: (a whole CJK face is
+                               # 16-30 MB)
 }
 
 

@@ -4,7 +4,8 @@ Untrusted content must not pull anything from the network or from elsewhere on t
 disk into a PDF: every ``http(s):``, ``ftp:`` or ``data:`` URL and every ``file:`` path
 outside the allowed folders is refused, and the refusal is recorded so the build can
 report it. Files are read through the book sandbox (``readers.read_confined``: symlinks
-resolved, regular files only, size-limited), and images are checked again as the
+resolved, regular files only, size-limited: a font at a font's limit, anything else at
+an image's), and images are checked again as the
 resolver checked them (the SVG whitelist, the pixel limit), whoever named them.
 Generated figures are served from memory. The one file read from outside the book is an
 installed font (one fontconfig lists), which the theme's stylesheets name by ``local()``.
@@ -16,6 +17,7 @@ from urllib.parse import unquote, urlparse
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from ..fonts import FONT_SUFFIXES
 from ..readers import Refused, read_confined
 from ..sanitise import image_problem, svg_file_problems
 from . import fontfiles
@@ -57,8 +59,9 @@ class SafeFetcher(URLFetcher):
         if str(path.resolve()) in fontfiles.installed_files():
             return URLFetcherResponse(url, body=path.read_bytes(),
                                       headers={"Content-Type": "application/octet-stream"})
+        kind = "font" if path.suffix.lower() in FONT_SUFFIXES else "image"
         try:
-            body = read_confined(path, self.roots, "image")
+            body = read_confined(path, self.roots, kind)
         except Refused as exc:
             self._refuse(url, str(exc))
         # the resolver checked every image the book names; this checks again whatever
