@@ -181,9 +181,10 @@ def _preflight_check(pages: list, name: str, names: frozenset, labels: list[str]
                                  tables)
 
 
-def _epub_job(rb: RenderedBook, layout) -> bytes:
+def _epub_job(rb: RenderedBook, layout, cache_folder: Path | None = None) -> bytes:
     from .writers import epub
-    return epub.write_epub(rb, layout)
+    # the cache keeps the subsets of the book's fonts, made in whichever process this is
+    return epub.write_epub(rb, layout, cache_mod.Cache(cache_folder) if cache_folder else None)
 
 
 def theme_overrides(book) -> list[str]:
@@ -563,8 +564,8 @@ class EpubOutput:
         key = self.key = cache_mod.digest("epub", o.engine, o.rb, layout,
                                           o.rb.images_digest())
         busy = any(not future.done() for _, future in o.scheduler.queued or [])
-        self.future = o.scheduler.submit(Task(_epub_job, (o.rb, layout), key=key,
-                                              where=self.name, local=busy))
+        self.future = o.scheduler.submit(Task(_epub_job, (o.rb, layout, o.store.folder),
+                                              key=key, where=self.name, local=busy))
 
     def failures(self) -> list[BuildError]:
         """Its failure, if it failed (waiting for it if it is being written)."""

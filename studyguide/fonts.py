@@ -79,6 +79,58 @@ def read_font(path: Path, rel: str, data: bytes | None = None) -> BookFont:
     return BookFont(path, rel, family, weight, italic)
 
 
+# OS/2 fsType: the font's licence forbids subsetting it (embed it whole, or not at all)
+NO_SUBSETTING = 0x0100
+
+
+def subset_font(data: bytes, chars: str, memo=None) -> bytes:
+    """A book's font file cut down to the glyphs of ``chars`` (and whatever glyphs the
+    font's layout features reach from them: vertical forms, ligatures, small capitals),
+    the file an EPUB carries. Everything else the font has stays as it is: every layout
+    feature and script of GSUB and GPOS, the vertical metrics, every name, the hinting,
+    the glyph names, the flavour (CFF or TrueType). The same font and characters give
+    the same bytes (the font's dates are kept, not set to now). A font whose licence
+    forbids subsetting (``NO_SUBSETTING``), or that fontTools cannot subset, is returned
+    whole. ``memo`` (the build's cache) keeps the result by font and characters."""
+    import io
+
+    import fontTools
+    from fontTools import subset
+
+    from .cache import digest
+    chars = "".join(sorted(set(chars)))
+    key = digest("font subset", fontTools.version, data, chars)
+    kept = memo.get(key) if memo is not None else None
+    if kept is not None:
+        return kept
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.layout_scripts = ["*"]
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.name_legacy = True
+    options.legacy_kern = True
+    options.symbol_cmap = options.legacy_cmap = True
+    options.glyph_names = True
+    options.notdef_outline = True
+    options.recalc_timestamp = False    # head.modified as the font has it, not now
+    try:
+        font = subset.load_font(io.BytesIO(data), options)
+        if "OS/2" in font and font["OS/2"].fsType & NO_SUBSETTING:
+            return data
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=chars)
+        subsetter.subset(font)
+        out = io.BytesIO()
+        subset.save_font(font, out, options)
+    except Exception:       # noqa: BLE001 - a font fontTools reads but cannot subset
+        return data
+    result = out.getvalue()
+    if memo is not None:
+        memo.put(key, result)
+    return result
+
+
 @functools.lru_cache(maxsize=64)
 def _cmap(path: Path, mtime: int) -> frozenset[int]:
     from fontTools.ttLib import TTFont

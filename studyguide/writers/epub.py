@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import io
 import re
+import string
 import zipfile
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from ..cover import cover_png
 from ..labels import fill
 from ..math import name_lone_formulas
 from ..model import CONTINUED, Layout
+from ..readers import read_confined
 from ..resolve import RenderedBook
 from ..sanitise import SVG_ATTRIBUTE_CASE, SVG_NS, SVG_TAG_CASE, XLINK_NS, to_html
 from ..typography import smart_tree
@@ -359,7 +361,9 @@ def page_body(page: Page, tree, files: dict[str, str], markers: dict, labels: di
     return (tree.text or "") + body
 
 
-def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
+def write_epub(rb: RenderedBook, layout: Layout | None, memo=None) -> bytes:
+    """The book as an EPUB's bytes. ``memo`` (the build's cache) keeps the subsets of
+    the book's fonts (``fonts.subset_font``) between builds."""
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
     book = epub.EpubBook()
@@ -402,10 +406,12 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
                         content=("\n".join(sheets) + "\n" + fonts.font_face_css(
                             rb.book.fonts, "../", sheets)).encode("utf-8"))
     book.add_item(css)
-    for n, font in enumerate(rb.book.fonts):         # the book's own fonts, embedded
-        book.add_item(epub.EpubItem(uid=f"font-{n + 1}", file_name=font.rel,
-                                    media_type=fonts.FONT_SUFFIXES[font.path.suffix.lower()],
-                                    content=font.path.read_bytes()))
+    font_items = []         # the book's own fonts, each cut to the characters the
+    for n, font in enumerate(rb.book.fonts):       # documents use, once they are made
+        item = epub.EpubItem(uid=f"font-{n + 1}", file_name=font.rel,
+                             media_type=fonts.FONT_SUFFIXES[font.path.suffix.lower()])
+        book.add_item(item)
+        font_items.append((item, read_confined(font.path, [rb.book.root], "font")))
     book.set_cover("images/cover.png", cover_png(meta), create_page=False)
     for name, svg in sorted(rb.figures.items()):
         book.add_item(epub.EpubItem(uid=f"fig-{name}", file_name=f"generated/{name}.svg",
@@ -456,6 +462,11 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     nav.properties.append("nav")
     nav.content = nav_document(rb, files, markers)
     book.add_item(nav)
+    if font_items:
+        chars = used_characters([item.content for _, item in docs] + [nav.content],
+                                css.content.decode("utf-8"))
+        for item, data in font_items:
+            item.content = fonts.subset_font(data, chars, memo)
     book.add_item(epub.EpubNcx())
     book.toc = [epub.Link(f"{p.file}", p.title, p.file.removesuffix(".xhtml"))
                 for p, _ in docs if p.linear and p.file not in ("cover.xhtml",)]
@@ -472,6 +483,69 @@ def write_epub(rb: RenderedBook, layout: Layout | None) -> bytes:
     opf = f"{book.FOLDER_NAME}/content.opf"
     return normalise_zip(out.getvalue(), meta.timestamp,
                          {opf: lambda data: declare_package_language(data, meta.language)})
+
+
+# the characters a counter style draws: list markers, counter() in generated content
+COUNTER_STYLES = {
+    **dict.fromkeys(("decimal", "decimal-leading-zero"), string.digits),
+    **dict.fromkeys(("lower-alpha", "lower-latin"), string.ascii_lowercase),
+    **dict.fromkeys(("upper-alpha", "upper-latin"), string.ascii_uppercase),
+    "lower-roman": "ivxlcdm", "upper-roman": "IVXLCDM",
+    "lower-greek": "αβγδεζηθικλμνξοπρστυφχψω", "cjk-decimal": "〇一二三四五六七八九",
+    "disc": "•", "circle": "◦", "square": "▪"}
+_CSS_STRING = r"""(?:"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')"""
+# a declaration that may generate text: its property and value
+_GENERATING = re.compile(r"(?<![\w-])(content|quotes|list-style(?:-type)?)\s*:\s*((?:" +
+                         _CSS_STRING + r"|[^;{}\"'])*)")
+
+
+def _css_strings(value: str) -> str:
+    """The text of the quoted strings of a CSS value, its escapes read."""
+    out = []
+    for quoted in re.findall(_CSS_STRING, value):
+        out.append(re.sub(r"\\(?:([0-9a-fA-F]{1,6})\s?|\n|(.))",
+                          lambda m: chr(int(m[1], 16)) if m[1] else m[2] or "",
+                          quoted[1:-1], flags=re.S))
+    return "".join(out)
+
+
+def used_characters(documents: list[bytes], css: str) -> str:
+    """Every character an EPUB's documents may draw in its fonts: their text (titles,
+    the navigation document and generated labels included), their pictures' alternative
+    text, and what the stylesheet generates: the strings of ``content`` and ``quotes``,
+    the attributes ``attr()`` shows, the markers of its lists and counters, the capitals
+    of ``text-transform`` and small capitals, the hyphen of ``hyphens: auto``."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    generated, attributes, styles = [], {"alt"}, set()
+    for prop, value in _GENERATING.findall(css):
+        generated.append(_css_strings(value))
+        unquoted = re.sub(_CSS_STRING, "", value)
+        attributes.update(re.findall(r"attr\(\s*([\w-]+)", unquoted))
+        styles.update(w for w in re.findall(r"[\w-]+", unquoted) if w in COUNTER_STYLES)
+        if re.search(r"\bcounters?\(", unquoted):
+            styles.add("decimal")
+    text, lists = [], set()
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    for document in documents:
+        root = etree.fromstring(document, parser)
+        text.extend(root.itertext())
+        for el in root.iter(f"{{{XHTML_NS}}}*"):
+            text.extend(el.get(name) for name in attributes if el.get(name))
+            lists.add(etree.QName(el).localname)
+    if "ol" in lists:               # a reading system's own markers: "1. ", "•"
+        styles.add("decimal")
+        generated.append(". ")
+    if "ul" in lists:
+        styles.update(("disc", "circle", "square"))
+    if "q" in lists:
+        generated.append("“”‘’«»„‚‹›「」『』")
+    chars = set("".join(text))
+    if re.search(r"text-transform\s*:\s*(?:uppercase|lowercase|capitalize)|small-caps", css):
+        chars.update("".join(c.upper() + c.lower() + c.title() for c in chars))
+    if re.search(r"hyphens\s*:\s*auto", css):
+        chars.update("-\u2010")
+    chars.update("".join(generated) + "".join(COUNTER_STYLES[s] for s in styles))
+    return "".join(sorted(chars))
 
 
 def declare_package_language(opf: bytes, lang: str) -> bytes:
