@@ -42,24 +42,42 @@ def _apostrophes_in_html(text: str) -> str:
     return "".join(pieces)
 
 
+ENGLISH = ("\u201c", "\u201d")
+
+
+def double_quotes(labels: dict | None) -> tuple[str, str]:
+    """The double quotes of a book's language (its ``quotes`` label), as the body's
+    Markdown sets them: „…“ in German, «…» in French."""
+    pair = (labels or {}).get("quotes")
+    return (str(pair[0]), str(pair[1])) if pair and len(pair) == 2 else ENGLISH
+
+
 @functools.lru_cache(maxsize=128)
-def smartypants(text: str) -> str:
-    """Straight quotes and apostrophes in HTML made typographic. Kept for the same text
-    again: a body part is the same HTML in both editions, and most parts are unchanged
-    from one save to the next while watching (SmartyPants takes some 50 ms a part)."""
+def smartypants(text: str, quotes: tuple[str, str] = ENGLISH) -> str:
+    """Straight quotes and apostrophes in HTML made typographic, a double quote as the
+    language's ``quotes`` (``double_quotes``: a German glossary term's "grüner" is
+    „grüner“, as in the body). Kept for the same text again: a body part is the same HTML
+    in both editions, and most parts are unchanged from one save to the next while
+    watching (SmartyPants takes some 50 ms a part)."""
     import smartypants as sp
     attrs = 0
     for name in SMART_ATTRS:
         attrs |= getattr(sp.Attr, name)
-    return sp.smartypants(_apostrophes_in_html(text) if "'" in text else text, attrs)
+    text = _apostrophes_in_html(text) if "'" in text else text
+    if quotes == ENGLISH:
+        return sp.smartypants(text, attrs)
+    # as references, the quotes SmartyPants makes are told from those the text has
+    made = sp.smartypants(text, attrs & ~sp.Attr.u)
+    return made.replace("&#8220;", quotes[0]).replace("&#8221;", quotes[1]) \
+        .replace("&#8216;", "\u2018").replace("&#8217;", "\u2019")
 
 
-def smart_text(text: str) -> str:
+def smart_text(text: str, quotes: tuple[str, str] = ENGLISH) -> str:
     """Typographic quotes in a plain text (an attribute's), not HTML."""
-    return unescape(smartypants(escape(text, quote=False)))
+    return unescape(smartypants(escape(text, quote=False), quotes))
 
 
-def smart_tree(tree) -> None:
+def smart_tree(tree, quotes: tuple[str, str] = ENGLISH) -> None:
     """Typographic quotes in each text of an lxml tree that holds a straight one, outside
     code and maths. Text by text: what Markdown made is typographic already, and a
     generated text's quote is an apostrophe within its word."""
@@ -70,8 +88,8 @@ def smart_tree(tree) -> None:
     for el in tree.iter():
         if el.text and el not in code and isinstance(el.tag, str) and \
                 ("'" in el.text or '"' in el.text):
-            el.text = smart_text(el.text)
+            el.text = smart_text(el.text, quotes)
         parent = el.getparent()
         if el.tail and (parent is None or parent not in code) and \
                 ("'" in el.tail or '"' in el.tail):
-            el.tail = smart_text(el.tail)
+            el.tail = smart_text(el.tail, quotes)

@@ -94,7 +94,9 @@ def german(tmp_path_factory) -> tuple[Path, Path]:
     """A German book with two authors, an editor and a translator, built once."""
     base = tmp_path_factory.mktemp("german")
     book = write_book(base / "book", GERMAN_META, GERMAN_CHAPTER,
-                      glossary=[{"term": "Planet", "definition": "Ein Körper um einen Stern."}],
+                      glossary=[{"term": "Planet", "definition": "Ein Körper um einen Stern."},
+                                {"term": 'Der "grüne" Strahl',
+                                 "definition": "Ein Lichtblitz bei Sonnenuntergang."}],
                       timeline=[{"date": "1609-08", "event": "Galilei blickt durchs Fernrohr.",
                                  "key": True},
                                 {"date": "1781-03-13", "event": "Herschel findet den Uranus.",
@@ -146,6 +148,15 @@ def test_german_labels_in_pdf_and_epub(german):
         assert label in epub, label
     for english in (">Contents<", ">Key terms<", ">Landmarks<", "Review questions"):
         assert english not in epub, english
+
+
+def test_generated_text_has_the_languages_quotes(german):
+    """A glossary's term is no Markdown: SmartyPants set its quotes as English's,
+    “grüne”, where the body's Markdown sets „grüne“ (the locale's ``quotes``)."""
+    _, out = german
+    for shown in (pdf_text(only(out, "*-student-a4.pdf")), epub_text(only(out, "*.epub"))):
+        assert "Der „grüne“ Strahl" in shown
+        assert "“grüne”" not in shown and '"grüne"' not in shown
 
 
 def test_no_word_of_the_default_guide(german):

@@ -28,7 +28,7 @@ from ..model import CONTINUED, Layout
 from ..readers import read_confined
 from ..resolve import RenderedBook
 from ..sanitise import SVG_ATTRIBUTE_CASE, SVG_NS, SVG_TAG_CASE, XLINK_NS, to_html
-from ..typography import smart_tree
+from ..typography import double_quotes, smart_tree
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -356,7 +356,7 @@ def page_body(page: Page, tree, files: dict[str, str], markers: dict, labels: di
         if target_file and target_file != page.file:
             a.set("href", f"{target_file}#{ident}")
     insert_page_markers(tree, markers.get(page.file, {}), labels)
-    smart_tree(tree)        # the generated text's quotes, as print sets them
+    smart_tree(tree, double_quotes(labels))   # the generated text's, as print sets them
     body = "".join(to_html(c) for c in tree)
     return (tree.text or "") + body
 

@@ -39,7 +39,8 @@ from ..model import CONTINUED, Layout
 from ..nobreak import WORD_JOINER
 from ..resolve import RenderedBook, RenderedDoc
 from ..sanitise import to_html
-from ..typography import SMART_ATTRS, smart_text as _smart_text, smartypants as _smartypants
+from ..typography import (SMART_ATTRS, double_quotes, smart_text as _smart_text,
+                          smartypants as _smartypants)
 from ..wordmatch import alternation, unspaced_text, word_end
 from . import engine, splice
 
@@ -387,17 +388,17 @@ def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> Non
                     el.insert(at + 1 + k, span)
 
 
-def _smart(text: str, memo=None) -> str:
+def _smart(text: str, quotes: tuple[str, str], memo=None) -> str:
     """``_smartypants``; with ``memo`` (the build's cache), kept between builds too: a
     rebuild after an edit would otherwise spend a second or more on every unchanged
     part, with the workers waiting for the first part to lay out."""
     if memo is None:
-        return _smartypants(text)
+        return _smartypants(text, quotes)
     import smartypants
-    key = digest("smartypants", smartypants.__version__, SMART_ATTRS, text)
+    key = digest("smartypants", smartypants.__version__, SMART_ATTRS, *quotes, text)
     value = memo.get(key)
     if value is None:
-        value = _smartypants(text)
+        value = _smartypants(text, quotes)
         memo.put(key, value)
     return value
 
@@ -445,7 +446,8 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
     # (the templates escape an apostrophe as "&#39;", which SmartyPants leaves: lxml
     # writes the text's quotes out as characters first)
     plain = to_html(lxml_html.document_fromstring(html_text))
-    doc = lxml_html.document_fromstring(_smart(plain, memo))
+    quotes = double_quotes(rb.book.meta.labels)
+    doc = lxml_html.document_fromstring(_smart(plain, quotes, memo))
     # what comes between the label and the title of a filled-in reference: ", “" in
     # English, " «" in Russian, "، «" in Arabic
     titled = str(rb.book.meta.labels.get("xref_titled", ""))
@@ -467,7 +469,8 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
     for h in doc.xpath('//h1[contains(concat(" ", @class, " "), " chapter-title ")]'):
         section = next((s for s in h.iterancestors("section") if s.get("id")), None)
         running = short.get(section.get("id")) if section is not None else None
-        h.set("data-running", _smart_text(running or " ".join(h.text_content().split())))
+        h.set("data-running", _smart_text(running or " ".join(h.text_content().split()),
+                                          quotes))
     # a heading's bookmark is its text as read: without its notes (floated into it) and,
     # taken before they are added below, the web addresses print sets after its links;
     # without the word joiners that keep its lines whole (a reader may show them as
@@ -480,7 +483,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
     body = doc.find("body")
     for attr in ("data-book-title", "data-running", "data-kind"):
         if body is not None and body.get(attr):
-            body.set(attr, _smart_text(body.get(attr)))
+            body.set(attr, _smart_text(body.get(attr), quotes))
     _bind_short_words(doc, rb.book.meta.labels.get("no_break_after") or ())
     display = doc.xpath(" | ".join([f"//{t}" for t in DISPLAY] + [
         f'//*[contains(concat(" ", @class, " "), " {c} ")]' for c in DISPLAY_CLASSES]))
