@@ -73,10 +73,12 @@ def cover_png(meta: Metadata) -> bytes:
         for line in textwrap.wrap(meta.subtitle, 34):
             y = _centered(draw, y, line, sub, 0) + 26
     small = _font(sans, 44)
-    _centered(draw, HEIGHT - 300, (meta.labels.get("comma", ",") + " ").join(meta.authors),
+    labels = meta.labels
+    _centered(draw, HEIGHT - 300, (labels.get("comma", ",") + labels.get("mark_space", " "))
+              .join(meta.authors), small, 0)
+    edition = labels.get("edition_n", "{edition}").format(edition=meta.edition)
+    _centered(draw, HEIGHT - 220, f"{edition}{labels.get('separator', ' · ')}{meta.date.year}",
               small, 0)
-    edition = meta.labels.get("edition_n", "{edition}").format(edition=meta.edition)
-    _centered(draw, HEIGHT - 220, f"{edition} · {meta.date.year}", small, 0)
     out = io.BytesIO()
     img.save(out, format="PNG")      # optimize=True: 9 % smaller, five times as slow
     return out.getvalue()

@@ -204,9 +204,11 @@ def timeline_alt(book: Book, texts: dict[int, str]) -> str:
     """The timeline figure's text alternative: what it shows, in words, its events
     parted as the language parts a list (French spaces its semicolon)."""
     labels = book.meta.labels
-    return labels["timeline_alt"].format(events=(labels["semicolon"] + " ").join(
-        f"{book.timeline[i].label}{labels['comma']} {plain(texts.get(i, '')).rstrip('.')}"
-        for i in timeline_events(book)) + ".")
+    space, stop = labels.get("mark_space", " "), labels.get("full_stop", ".")
+    return labels["timeline_alt"].format(events=(labels["semicolon"] + space).join(
+        f"{book.timeline[i].label}{labels['comma']}{space}"
+        f"{plain(texts.get(i, '')).rstrip('.' + stop)}"
+        for i in timeline_events(book)) + stop)
 
 
 GAP_YEARS = 20          # a longer gap between shown events breaks the timeline's axis

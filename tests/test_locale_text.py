@@ -248,3 +248,28 @@ def test_a_japanese_page_reference_is_never_parted(tmp_path):
     refs = [line for line in lines if "（" in line or "）" in line]
     assert len(refs) == 40 and all("（25ページ）" in line for line in refs), refs
     assert any(line.startswith("（25ページ）") for line in lines)   # the line may break before it
+
+
+def test_a_japanese_books_generated_lists_take_its_punctuation(tmp_path):
+    """The timeline's text alternative, the EPUB's accessibility summary and the cover
+    joined their items with a Latin comma's space and ended with "." in every language:
+    "1853年7月8日、 黒船来航; …." in a Japanese book."""
+    import io
+
+    from ebooklib import epub as ebooklib_epub
+
+    from studyguide.errors import Reporter
+    from studyguide.figures import timeline_alt
+    from studyguide.loader import load_book
+    from studyguide.resolve import render_book
+    from studyguide.writers.epub import add_accessibility_metadata
+    book = ja_book(tmp_path / "ja")
+    report = Reporter(book)
+    rb = render_book(load_book(book, report), report)
+    alt = timeline_alt(rb.book, {0: "黒船来航。"})
+    assert alt.endswith("1853年7月8日、黒船来航。") and " " not in alt.split("：")[-1], alt
+    package = ebooklib_epub.EpubBook()
+    add_accessibility_metadata(package, page_numbers=True, index=True, labels=rb.labels)
+    [summary] = [value for value, attrs in package.get_metadata(None, "meta")
+                 if attrs.get("property") == "schema:accessibilitySummary"]
+    assert "、 " not in summary and "、" in summary, summary

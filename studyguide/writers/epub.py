@@ -593,7 +593,9 @@ def add_accessibility_metadata(book: epub.EpubBook, page_numbers: bool, index: b
     if index:
         parts.append(labels["a11y_index"])
     parts.append(labels["a11y_alt"])
-    listed = f"{(labels['comma'] + ' ').join(parts[:-1])} {labels['list_and']} {parts[-1]}"
+    space = labels.get("mark_space", " ")
+    listed = (labels["comma"] + space).join(parts[:-1]) + \
+        (" " if space else "") + labels["list_and"] + (" " if space else "") + parts[-1]
     book.add_metadata(None, "meta", fill(labels, "a11y_summary", features=listed),
                       {"property": "schema:accessibilitySummary"})
 
