@@ -125,3 +125,15 @@ def test_words_are_found_inside_text_without_spaces():
     found = [m.group(1) for m in pattern.finditer(
         "1873年に徴兵令が出された。西南戦争は1877年。Perryが来航した。Leninism. Perryman.")]
     assert found == ["徴兵令", "西南戦争", "Perry"]
+
+
+def test_a_notes_number_at_the_foot_is_set_as_the_language_sets_a_caption():
+    """The foot of a page numbered its notes "1. " in every language (print.css); a
+    Japanese note reads "1　…" (the locale's ``caption_separator``)."""
+    from studyguide.labels import defaults
+    from studyguide.writers.pdf import label_css
+    assert '.fn::footnote-marker { content: counter(footnote) ". "; }' in \
+        label_css(defaults("en"), False)
+    for handout in (False, True):
+        assert '.fn::footnote-marker { content: counter(footnote) "\u3000"; }' in \
+            label_css(defaults("ja"), handout)

@@ -110,6 +110,9 @@ def label_css(labels: dict, handout: bool) -> str:
     xref = "a.xref" if handout else "a.xref[data-page]"   # no data-page: no page printed
     # (a filled-in label is kept whole by its span.nobr: writers/pdf.py)
     css = f'{xref}::after {{ content: {page_ref}; }}\n'
+    # a note's number at the foot of the page, "1. " (Japanese "1　")
+    css += (".fn::footnote-marker { content: counter(footnote) "
+            f"{_css_content(labels['caption_separator'], {})}; }}\n")
     return css + (f'@page {{ @bottom-center {{ content: {page_of}; }} }}\n' if handout else "")
 
 
