@@ -1438,82 +1438,42 @@ class Resolver:
         if doc is None:         # a short text: its images and math are checked here
             self.place_images(tree, path, lambda src: line)
             self.check_math(tree, path, lambda tex: line)
-        lines = doc.body.split("\n") if doc is not None else []
-        taken: dict[str, set[int]] = {}      # each needle's occurrences already placed
-        last = [0]                           # the line of the last problem placed
-
-        def at(*needles: str) -> int:
-            """The line of the first needle found in the chapter (a value, else the
-            element's text), or the entry's own line. A needle written more than once
-            (the same attribute on two spans) is placed at its next occurrence: the tree
-            is in the order of the source, so each of its problems is reported at its
-            own line, not all at the first."""
-            for needle in needles:
-                if doc is None or not needle or needle not in doc.body:
-                    continue
-                found = [doc.body_line + i for i, text in enumerate(lines)
-                         for _ in range(text.count(needle))]
-                used = taken.setdefault(needle, set())
-                free = [k for k in range(len(found)) if k not in used]
-                k = next((k for k in free if found[k] >= last[0]), free[0] if free else 0)
-                used.add(k)
-                last[0] = found[k]
-                return found[k]
-            return line if doc is None else doc.title_line
-
-        def error(needle: str, message: str, el=None) -> None:
-            self.report.error(path, at(needle, *([_text(el)] if el is not None else [])),
-                              message)
-
+        places = ProblemLines(self.report, path, line, doc)
         svgs = [el for el in tree.iter("svg")]
         inside_svg = {e for svg in svgs for e in svg.iter()}    # (lxml keeps these proxies)
         for el in list(tree.iter()):
-            if not isinstance(el.tag, str) or el in inside_svg or el is tree:
-                continue
-            tag = el.tag.lower()
-            if tag in DANGEROUS:
-                if not (doc is not None and tag == "script"):
-                    error("<" + tag, f"<{tag}> is not allowed in content"
-                          + (" (scripts never run)" if tag == "script" else ""))
-                el.drop_tree()
-                continue
-            if tag == "img":
-                # every image's src is relative to the book folder once placed, and a
-                # problem with it was reported where it was placed
-                if self.resource_problem(self.book.root / "x", el.get("src", "")):
-                    el.drop_tree()
-                    continue
-                if not (el.get("alt") or "").strip() and doc is None:
-                    error("", f"image '{el.get('src')}' has no text alternative")
-            elif tag not in sanitise.HTML_ELEMENTS and tag not in sanitise.MATHML_ELEMENTS:
-                self.report.warning(path, at("<" + tag),
-                                    f"<{tag}> is not an element a book may use; only its "
-                                    "text is kept")
-                el.drop_tag()
-                continue
-            for attr, value in list(el.attrib.items()):
-                problem = sanitise.attribute_problem(tag, attr, value)
-                if problem:
-                    error(value if attr.lower() in ("href", "style") else attr, problem, el)
-                    del el.attrib[attr]
-                elif not sanitise.allowed_attribute(tag, attr):
-                    written = [f"{attr}={q}{value}{q}" for q in ('"', "'", "")] if value else []
-                    self.report.warning(path, at(*written, attr + "="),
-                                        f"attribute '{attr}' of <{tag}> is not one a book may "
-                                        "use; it is dropped")
-                    del el.attrib[attr]
+            if isinstance(el.tag, str) and el not in inside_svg and el is not tree:
+                self.sanitise_element(el, places)
         for svg in svgs:
-            for el, attr, message in sanitise.svg_problems(svg):
-                error(el.get(attr) if attr else "<" + _svg_local(el), message)
-                if attr:
-                    el.attrib.pop(attr, None)
-                elif el.getparent() is not None:
-                    el.drop_tree()
-            for style in list(svg.iter("style")):
-                error("<style", "<style> is not allowed in inline SVG (style its elements)")
-                style.drop_tree()
+            _sanitise_svg(svg, places)
         self.set_directions(tree)
         return sanitise.clean_html(_inner(tree))
+
+    def sanitise_element(self, el, places: ProblemLines) -> None:
+        """One HTML element (not SVG's) of a tree ``sanitise`` cleans: removed if it
+        loads or runs something, or is an image that may not be embedded; only its
+        text kept if a book may not use it; else its attributes checked."""
+        tag = el.tag.lower()
+        if tag in DANGEROUS:
+            if not (places.doc is not None and tag == "script"):
+                places.error(f"<{tag}> is not allowed in content"
+                             + (" (scripts never run)" if tag == "script" else ""), "<" + tag)
+            el.drop_tree()
+            return
+        if tag == "img":
+            # every image's src is relative to the book folder once placed, and a
+            # problem with it was reported where it was placed
+            if self.resource_problem(self.book.root / "x", el.get("src", "")):
+                el.drop_tree()
+                return
+            if not (el.get("alt") or "").strip() and places.doc is None:
+                places.error(f"image '{el.get('src')}' has no text alternative", "")
+        elif tag not in sanitise.HTML_ELEMENTS and tag not in sanitise.MATHML_ELEMENTS:
+            places.warning(f"<{tag}> is not an element a book may use; only its text is "
+                           "kept", "<" + tag)
+            el.drop_tag()
+            return
+        _sanitise_attributes(el, tag, places)
 
     def set_directions(self, tree) -> None:
         """Words in a language written the other way from the book's (English in a
@@ -2008,6 +1968,78 @@ def _deepest_line(doc: Chapter) -> int:
              + len(re.match(r"\s*", line).group()) for line in lines]
     return doc.body_line + max(range(len(lines)), key=depth.__getitem__) if lines else \
         doc.title_line
+
+
+@dataclass
+class ProblemLines:
+    """Where ``Resolver.sanitise`` reports the problems of a text: a short text's at its
+    ``line``; a chapter body's (``doc``) each at the line that writes it."""
+    report: Reporter
+    path: Path
+    line: int
+    doc: Chapter | None
+    taken: dict[str, set[int]] = field(default_factory=dict)  # each needle's places used
+    last: int = 0                                              # the last problem's line
+    lines: list[str] = field(init=False)                       # the chapter's body's
+
+    def __post_init__(self) -> None:
+        self.lines = self.doc.body.split("\n") if self.doc is not None else []
+
+    def at(self, *needles: str) -> int:
+        """The line of the first needle found in the chapter (a value, else the
+        element's text), or the entry's own line. A needle written more than once
+        (the same attribute on two spans) is placed at its next occurrence: the tree
+        is in the order of the source, so each of its problems is reported at its
+        own line, not all at the first."""
+        doc = self.doc
+        for needle in needles:
+            if doc is None or not needle or needle not in doc.body:
+                continue
+            found = [doc.body_line + i for i, text in enumerate(self.lines)
+                     for _ in range(text.count(needle))]
+            used = self.taken.setdefault(needle, set())
+            free = [k for k in range(len(found)) if k not in used]
+            k = next((k for k in free if found[k] >= self.last), free[0] if free else 0)
+            used.add(k)
+            self.last = found[k]
+            return found[k]
+        return self.line if doc is None else doc.title_line
+
+    def error(self, message: str, *needles: str) -> None:
+        self.report.error(self.path, self.at(*needles), message)
+
+    def warning(self, message: str, *needles: str) -> None:
+        self.report.warning(self.path, self.at(*needles), message)
+
+
+def _sanitise_attributes(el, tag: str, places: ProblemLines) -> None:
+    """An HTML element's attributes that load or run something removed, each an error,
+    and those a book may not use, each a warning."""
+    for attr, value in list(el.attrib.items()):
+        problem = sanitise.attribute_problem(tag, attr, value)
+        if problem:
+            places.error(problem, value if attr.lower() in ("href", "style") else attr,
+                         _text(el))
+            del el.attrib[attr]
+        elif not sanitise.allowed_attribute(tag, attr):
+            written = [f"{attr}={q}{value}{q}" for q in ('"', "'", "")] if value else []
+            places.warning(f"attribute '{attr}' of <{tag}> is not one a book may use; it "
+                           "is dropped", *written, attr + "=")
+            del el.attrib[attr]
+
+
+def _sanitise_svg(svg, places: ProblemLines) -> None:
+    """An inline SVG with what its whitelist does not allow removed (an attribute, else
+    the element), each an error, and its <style> elements (style its elements)."""
+    for el, attr, message in sanitise.svg_problems(svg):
+        places.error(message, el.get(attr) if attr else "<" + _svg_local(el))
+        if attr:
+            el.attrib.pop(attr, None)
+        elif el.getparent() is not None:
+            el.drop_tree()
+    for style in list(svg.iter("style")):
+        places.error("<style> is not allowed in inline SVG (style its elements)", "<style")
+        style.drop_tree()
 
 
 def _svg_local(el) -> str:
