@@ -137,3 +137,21 @@ def test_a_notes_number_at_the_foot_is_set_as_the_language_sets_a_caption():
     for handout in (False, True):
         assert '.fn::footnote-marker { content: counter(footnote) "\u3000"; }' in \
             label_css(defaults("ja"), handout)
+
+
+def test_japanese_is_not_set_in_italics(tmp_path):
+    """What the theme sets in italics (emphasis, a lead, a question in the answer key)
+    took Libertine's italic digits among upright kanji ("1871年"), and spaced labels
+    were spaced letter by letter; in Chinese, Japanese and Korean they are upright, and
+    emphasis is bold. A Latin passage marked as such keeps its italics."""
+    _typeset(tmp_path, '<p class="lead">1890年に<em>国会</em>を開く。'
+                       '<em lang="en">Black Ships</em></p>')
+    import pdfplumber
+    with pdfplumber.open(tmp_path / "t.pdf") as read:
+        chars = read.pages[0].chars
+    slanted = {c["text"] for c in chars if "Italic" in c["fontname"] or
+               "Oblique" in c["fontname"]}
+    assert set("BlackShips") <= slanted                  # the English words
+    assert not slanted & set("1890年に国会を開く。"), slanted
+    bold = {c["text"] for c in chars if "Bold" in c["fontname"]}
+    assert bold == set("国会"), bold                      # the Japanese emphasis
