@@ -1980,10 +1980,6 @@ class ProblemLines:
     doc: Chapter | None
     taken: dict[str, set[int]] = field(default_factory=dict)  # each needle's places used
     last: int = 0                                              # the last problem's line
-    lines: list[str] = field(init=False)                       # the chapter's body's
-
-    def __post_init__(self) -> None:
-        self.lines = self.doc.body.split("\n") if self.doc is not None else []
 
     def at(self, *needles: str) -> int:
         """The line of the first needle found in the chapter (a value, else the
@@ -1995,8 +1991,7 @@ class ProblemLines:
         for needle in needles:
             if doc is None or not needle or needle not in doc.body:
                 continue
-            found = [doc.body_line + i for i, text in enumerate(self.lines)
-                     for _ in range(text.count(needle))]
+            found = self.places(needle)
             used = self.taken.setdefault(needle, set())
             free = [k for k in range(len(found)) if k not in used]
             k = next((k for k in free if found[k] >= self.last), free[0] if free else 0)
@@ -2004,6 +1999,16 @@ class ProblemLines:
             self.last = found[k]
             return found[k]
         return self.line if doc is None else doc.title_line
+
+    def places(self, needle: str) -> list[int]:
+        """The line where each occurrence of ``needle`` in the chapter's body starts (a
+        value may run over lines)."""
+        found, line, pos = [], self.doc.body_line, 0
+        for m in re.finditer(re.escape(needle), self.doc.body):
+            line += self.doc.body.count("\n", pos, m.start())
+            pos = m.start()
+            found.append(line)
+        return found
 
     def error(self, message: str, *needles: str) -> None:
         self.report.error(self.path, self.at(*needles), message)

@@ -879,3 +879,17 @@ def test_html_shown_in_a_code_span_is_the_codes_text(book_copy):
     found = [(d.line, d.message.split(":")[0]) for d in report.errors
              if Path(d.path) == chapter]
     assert found == [(live, "external resource 'https")], found
+
+
+def test_an_attribute_value_over_two_lines_is_reported_where_it_starts(book_copy):
+    """A refused attribute whose value runs onto the next line is an error at the line
+    that starts it, not a failure of the builder."""
+    chapter = add_to_chapter(book_copy, (
+        'Some <a href="java\nscript:alert(1)">x</a>.\n\n'
+        'And <span onclick="a()\nb()">y</span>.'))
+    lines = chapter.read_text(encoding="utf-8").split("\n")
+    link = next(n for n, line in enumerate(lines, 1) if line.startswith("Some <a"))
+    span = next(n for n, line in enumerate(lines, 1) if line.startswith("And <span"))
+    found = [(d.line, d.message.split(" is not")[0]) for d in reported(book_copy).errors
+             if Path(d.path) == chapter]
+    assert found == [(link, "link to 'javascript:'"), (span, "event handler 'onclick'")], found
