@@ -155,3 +155,17 @@ def test_japanese_is_not_set_in_italics(tmp_path):
     assert not slanted & set("1890年に国会を開く。"), slanted
     bold = {c["text"] for c in chars if "Bold" in c["fontname"]}
     assert bold == set("国会"), bold                      # the Japanese emphasis
+
+
+def test_a_sentence_ends_in_scripts_without_capitals():
+    """A worksheet's first sentence waited for a capital after the full stop, which
+    Arabic, Hebrew and Devanagari have none of, and knew no Arabic "؟" or Hindi "।": it
+    printed each such definition whole."""
+    from studyguide.writers.pdf import first_sentence
+    for whole, first in [("نظام يقوم على الإنتاج. وهو نظام آخر.", "نظام يقوم على الإنتاج."),
+                         ("ما هو الثمن؟ هو ما يدفع.", "ما هو الثمن؟"),
+                         ("यह एक वाक्य है। यह दूसरा है।", "यह एक वाक्य है।"),
+                         ("זה משפט. וזה עוד.", "זה משפט."),
+                         ("A thing, e.g. this one. Next.", "A thing, e.g. this one."),
+                         ("Вещь. ещё не конец. Конец.", "Вещь. ещё не конец.")]:
+        assert first_sentence(f"<p>{whole}</p>") == first

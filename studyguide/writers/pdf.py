@@ -1381,7 +1381,8 @@ def answer_lines(q: dict) -> int:
 
 # a full stop, question or exclamation mark and the space after it: a sentence's end
 # where what follows opens one (``_ends_sentence``)
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+# (the full stops and question marks of Arabic and Urdu, Devanagari, Armenian, Ethiopic)
+SENTENCE_END = re.compile(r"(?<=[.!?؟۔।॥։።])\s+|(?<=[。！？])\s*")
 # the full stops of scripts written without spaces, which need none after them (Chinese,
 # Japanese): "条約。1858年の…" is two sentences, "「…した。」と" one
 WIDE_STOPS = "。！？"
@@ -1390,7 +1391,8 @@ OPENING, CLOSING = "([「『（", ")]」』）"
 
 def _ends_sentence(text: str, m: re.Match, abbreviations: re.Pattern) -> bool:
     """Whether the mark before ``m`` ends a sentence: what follows opens one (a capital
-    in any script, or a figure, perhaps after an opening quote or bracket), it is no
+    in any script, a letter of a script without capitals — Arabic, Hebrew, Devanagari —
+    or a figure, perhaps after an opening quote or bracket), it is no
     full stop of an abbreviation (``abbreviations``: "approx. 0.1 g", "z. B. 9,81"), and
     no bracket is left open before it."""
     before = text[:m.start()]
@@ -1399,7 +1401,7 @@ def _ends_sentence(text: str, m: re.Match, abbreviations: re.Pattern) -> bool:
     if text[m.start() - 1] in WIDE_STOPS:     # no capitals to open the next: any text
         return bool(text[m.end():].strip()) and text[m.end()] not in CLOSING
     after = text[m.end():].lstrip("\"“‘«„([")
-    if not after or not (after[0].isupper() or after[0].isdigit()):
+    if not after or not (after[0].isalnum() and not after[0].islower()):
         return False
     stop = m.start() - 1
     return not any(a.start() <= stop < a.end() for a in abbreviations.finditer(text))
