@@ -1191,6 +1191,11 @@ class Resolver:
         return _sort_key(term, self.book.meta.language)
 
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
+        """Every link inside the book: one to a bibliography entry filled with its
+        citation, one to a place in the text marked as a cross-reference (print gives
+        its page), an empty one filled with its target's number or title; a link to an
+        id that nothing has is an error. ``doc``: the tree is that chapter's body
+        (each link's line is found in it), else every line is ``line``."""
         empty_links: dict[str, int] = {}     # each id's empty links met so far
         own = set(tree.xpath(".//@id"))      # (a table's notes: the master table's own)
         for a in tree.xpath('.//a[starts-with(@href, "#")]'):
@@ -1204,42 +1209,49 @@ class Resolver:
                 continue
             target = self.targets.get(ident)
             if target is None:
-                # the link's line: "](#id)" where it is written as a link, not where
-                # the id is declared ("{#id}", the target the link misses)
-                where = (self.line_in(doc, "(#" + ident + ")", "\"#" + ident + "\"", "#" + ident)
-                         if doc else line)
-                if not self.book.unread and not self.book.table_unread(ident):
-                    self.report.error(path, where, f"link to missing id '#{ident}'")
-                # else not reported: the id may well be in a document that could not be
-                # read, whose errors are reported (the build fails on them)
+                self.missing_target(ident, doc, path, line)
                 continue
             if target.kind in ("chapter", "section", "table", "figure", "back", "aside"):
                 # a box, too, is a place in the text: print gives its page
                 a.set("class", ((a.get("class") or "") + " xref").strip())
             if not _text(a) and len(a) == 0:
-                label = target.label
-                if label and self.labels.get("reference_case") == "lower" and \
-                        not _opens_sentence(a, abbreviations(self.labels)):
-                    label = label[0].lower() + label[1:]     # "voir la figure 2"
-                if target.kind == "chapter" or target.kind == "section" and target.label:
-                    a.text = fill(self.labels, "xref_titled", label=label,
-                                  title=target.title)
-                elif target.label:
-                    a.text = label
-                elif target.title:
-                    a.text = target.title
-                else:
-                    # a code block, a paragraph, a list item…: nothing to fill in but
-                    # its content, which is no name for it
-                    a.text = ident
-                    n = empty_links[ident] = empty_links.get(ident, 0) + 1
-                    what, example = UNTITLED.get(target.kind, (f"a <{target.kind}>",
-                                                               "the passage"))
-                    self.report.warning(
-                        path, self._nth_line(doc, "[](#" + ident + ")", n) if doc else line,
-                        f"the link [](#{ident}) has no text, and its target, {what}, has no "
-                        f"number or title to fill it with: write the link's text, "
-                        f"[{example}](#{ident}) (the id is printed meanwhile)")
+                n = empty_links[ident] = empty_links.get(ident, 0) + 1
+                self.fill_empty_link(a, ident, target, n, doc, path, line)
+
+    def missing_target(self, ident: str, doc: Chapter | None, path: Path, line: int) -> None:
+        """A link to an id that nothing has: an error at the link's line ("](#id)" where
+        it is written as a link, not where the id is declared, "{#id}", the target the
+        link misses). Not reported where the id may well be in a document that could
+        not be read, whose errors are reported (the build fails on them)."""
+        where = (self.line_in(doc, "(#" + ident + ")", "\"#" + ident + "\"", "#" + ident)
+                 if doc else line)
+        if not self.book.unread and not self.book.table_unread(ident):
+            self.report.error(path, where, f"link to missing id '#{ident}'")
+
+    def fill_empty_link(self, a, ident: str, target: Target, n: int, doc: Chapter | None,
+                        path: Path, line: int) -> None:
+        """An empty link (the ``n``-th to ``ident``) filled in: a chapter or a section
+        by its label and title, anything else numbered by its label, else by its title;
+        a target that has neither (a code block, a paragraph, a list item…) has nothing
+        to fill in but its content, which is no name for it: its id, and a warning."""
+        label = target.label
+        if label and self.labels.get("reference_case") == "lower" and \
+                not _opens_sentence(a, abbreviations(self.labels)):
+            label = label[0].lower() + label[1:]     # "voir la figure 2"
+        if target.kind == "chapter" or target.kind == "section" and target.label:
+            a.text = fill(self.labels, "xref_titled", label=label, title=target.title)
+        elif target.label:
+            a.text = label
+        elif target.title:
+            a.text = target.title
+        else:
+            a.text = ident
+            what, example = UNTITLED.get(target.kind, (f"a <{target.kind}>", "the passage"))
+            self.report.warning(
+                path, self._nth_line(doc, "[](#" + ident + ")", n) if doc else line,
+                f"the link [](#{ident}) has no text, and its target, {what}, has no "
+                f"number or title to fill it with: write the link's text, "
+                f"[{example}](#{ident}) (the id is printed meanwhile)")
 
     @functools.cached_property
     def ref_languages(self) -> dict[str, str]:
