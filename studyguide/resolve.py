@@ -391,6 +391,16 @@ class Numbering:
         return f"{self.prefix}.{self.figures}"
 
 
+@dataclass
+class BuiltDoc:
+    """A document between its building and its finishing: its source, its body's tree
+    (numbered, its links not yet resolved nor its HTML sanitised), what is rendered of
+    it so far."""
+    doc: Chapter
+    tree: object                  # the body, an lxml element
+    rendered: RenderedDoc
+
+
 class Resolver:
     def __init__(self, book: Book, report: Reporter, memo: Memo | None = None,
                  salt: str = ""):
@@ -1526,7 +1536,8 @@ class Resolver:
         try:
             texts = self.convert(self.gather())
             self.register_documents()
-            rendered, trees = self.render_documents(texts)
+            built = self.render_documents(texts)
+            rendered = [b.rendered for b in built]
             out = RenderedBook(book=self.book,
                                docs=[r for r in rendered if r.kind == "chapter"],
                                front=[r for r in rendered if r.kind == "front"],
@@ -1536,7 +1547,7 @@ class Resolver:
                                targets=self.targets, id_lines=self.id_lines)
             out.master_table = self.apparatus_targets()
             out.figures = self.strategies_figure(texts)
-            self.finish_documents(trees, rendered)
+            self.finish_documents(built)
             self.finish_apparatus(out, texts)
             out.index = self.index_entries()
             out.spine = book_spine(out)
@@ -1626,13 +1637,13 @@ class Resolver:
         self.reserved = {ident: f"the section '{title}'" for ident, title, _ in self.apparatus
                          if title}
 
-    def render_documents(self, texts: Texts) -> tuple[list[RenderedDoc], list]:
+    def render_documents(self, texts: Texts) -> list[BuiltDoc]:
         """Each document built from its converted Markdown: its tree (its sections,
         tables and figures numbered), its key terms matched to the glossary, its
         strings with their citations."""
         book = self.book
         names = nobreak.names_of(book.people)     # kept whole in headings
-        rendered, trees = [], []
+        built: list[BuiltDoc] = []
         back = Numbering("A")          # the back matter's pages are numbered together
         # the master table and the timeline figure come before the back-matter pages in
         # print, so they take the first back-matter numbers
@@ -1645,8 +1656,7 @@ class Resolver:
             d: Chapter = conv["doc"]
             numbering = Numbering(str(d.number)) if d.number else back
             tree, sections = self.build_tree(conv, numbering)
-            trees.append((d, tree))
-            rendered.append(RenderedDoc(
+            built.append(BuiltDoc(d, tree, RenderedDoc(
                 id=d.id, kind=d.kind, number=d.number, title=title_text(d.title),
                 title_html=_joined(convert_inline(html.escape(d.title, quote=False)), names),
                 path=d.path,
@@ -1667,8 +1677,8 @@ class Resolver:
                 further_reading=[{"cite": _closed(self.fill_tokens(r["cite"]))
                                   if r["note"] else self.fill_tokens(r["cite"]),
                                   "note": self.fill_tokens(r["note"])}
-                                 for r in conv["further_reading"]]))
-        return rendered, trees
+                                 for r in conv["further_reading"]])))
+        return built
 
     def key_terms(self, d: Chapter) -> list[tuple[str, str]]:
         """A document's key terms, each with the glossary entry it names ("" if none)."""
@@ -1729,13 +1739,14 @@ class Resolver:
                 _map_texts(texts.figure_texts["strategies"], self.finish("strategies.yaml")))
         return figs
 
-    def finish_documents(self, trees: list, rendered: list[RenderedDoc]) -> None:
+    def finish_documents(self, built: list[BuiltDoc]) -> None:
         """Every document's links resolved, its glossary terms and index mentions
         marked, its HTML sanitised; then its other strings, now that every target is
         known."""
         book = self.book
         names = nobreak.names_of(book.people)
-        for (d, tree), r in zip(trees, rendered):
+        for b in built:
+            d, tree, r = b.doc, b.tree, b.rendered
             self.link(tree, d, d.path)
             if d.kind in ("chapter", "back"):
                 self.glossary_links(tree, d.id)
@@ -1747,7 +1758,8 @@ class Resolver:
         for tid, table in book.tables.items():
             if tid not in self.used_tables and not self.book.unread:
                 self.report.warning(table.path, table.line, f"table '{tid}' is never placed")
-        for r, d in zip(rendered, [t[0] for t in trees]):
+        for b in built:
+            r, d = b.rendered, b.doc
             r.summary_html = self.clean(r.summary_html, d.path, d.line("summary"))
             r.objectives_html = [self.clean(o, d.path, d.line("objectives", i))
                                  for i, o in enumerate(r.objectives_html)]
