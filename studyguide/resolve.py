@@ -1901,36 +1901,52 @@ class Resolver:
         """The index: every heading with its locators in reading order, its subentries
         and its cross-references, in the order of the Unicode Collation Algorithm. An
         entry of ``data/index.yaml`` that nothing in the book mentions is a warning."""
-        book = self.book
-        path = book.root / "data" / "index.yaml"
-        own = {e.heading: e for e in book.index_entries}
         headings: dict[str, dict] = {}
-
-        def entry(heading: str) -> dict:
-            if heading not in headings:
-                markdown = heading if heading in own else None
-                headings[heading] = {
-                    "term": _strip(heading),
-                    "html": convert_inline(html.escape(markdown, quote=False)) if markdown
-                    else html.escape(heading, quote=False),
-                    "refs": [], "subs": {}, "see": [], "see_also": []}
-            return headings[heading]
-
-        def ordered(refs: list) -> list:
-            unique = list(dict.fromkeys(refs))
-            return sorted(unique, key=lambda r: self.anchor_rank.get(r[1], (9, 0, 0)))
-
         for (heading, sub), refs in self.index_refs.items():
-            e = entry(heading)
+            e = self.index_heading(headings, heading)
             if sub:
                 e["subs"].setdefault(sub, []).extend(refs)
             else:
                 e["refs"].extend(refs)
+        self.apply_index_file(headings)
+        ranked = sorted(headings.items(), key=lambda kv: self.order(kv[1]["term"]))
+        # ids for the cross-references to point at
+        ids: dict[str, str] = {}
+        for heading, e in ranked:
+            ident = "ix-" + slugify(e["term"])
+            while ident in ids.values():
+                ident += "-1"
+            ids[heading] = ident
+        return [self.index_entry(heading, e, headings, ids) for heading, e in ranked
+                if e["refs"] or e["subs"] or any(n in headings for n in e["see"])]
+
+    def index_heading(self, headings: dict[str, dict], heading: str) -> dict:
+        """The entry of ``heading`` among ``headings``, made if it is not there yet (its
+        HTML: the heading as inline Markdown where ``data/index.yaml`` writes it)."""
+        if heading not in headings:
+            markdown = heading if heading in self.index_file_headings else None
+            headings[heading] = {
+                "term": _strip(heading),
+                "html": convert_inline(html.escape(markdown, quote=False)) if markdown
+                else html.escape(heading, quote=False),
+                "refs": [], "subs": {}, "see": [], "see_also": []}
+        return headings[heading]
+
+    @functools.cached_property
+    def index_file_headings(self) -> set[str]:
+        return {e.heading for e in self.book.index_entries}
+
+    def apply_index_file(self, headings: dict[str, dict]) -> None:
+        """``data/index.yaml``'s entries joined to ``headings``: their "see" and "see
+        also" references; an entry or a subentry with forms to find that nothing
+        mentions is a warning, and is left out."""
+        book = self.book
+        path = book.root / "data" / "index.yaml"
         for item in book.index_entries:
             found = item.heading in headings and (
                 headings[item.heading]["refs"] or headings[item.heading]["subs"])
             if item.see:
-                entry(item.heading)["see"].append(item.see)
+                self.index_heading(headings, item.heading)["see"].append(item.see)
             elif not found and item.forms:
                 if not book.unread:     # (perhaps mentioned in an unread document)
                     self.report.warning(path, item.line, f"index entry "
@@ -1945,27 +1961,26 @@ class Resolver:
                                         "is mentioned nowhere in the book; it is left out")
             if item.heading in headings:
                 headings[item.heading]["see_also"] += item.see_also
-        # ids for the cross-references to point at
-        ids: dict[str, str] = {}
-        for heading, e in sorted(headings.items(), key=lambda kv: self.order(kv[1]["term"])):
-            ident = "ix-" + slugify(e["term"])
-            while ident in ids.values():
-                ident += "-1"
-            ids[heading] = ident
-        out = []
-        for heading, e in sorted(headings.items(), key=lambda kv: self.order(kv[1]["term"])):
-            if not (e["refs"] or e["subs"] or any(n in headings for n in e["see"])):
-                continue
-            refer = lambda names: [{"term": headings[n]["term"], "html": headings[n]["html"],  # noqa: E731
-                                    "id": ids[n]} for n in names if n in headings]
-            out.append({"term": e["term"], "html": e["html"], "id": ids[heading],
-                        "refs": ordered(e["refs"]),
-                        "subs": [{"term": _strip(sub), "html": convert_inline(
-                                      html.escape(sub, quote=False)), "refs": ordered(refs)}
-                                 for sub, refs in sorted(e["subs"].items(),
-                                                         key=lambda kv: self.order(_strip(kv[0])))],
-                        "see": refer(e["see"]), "see_also": refer(e["see_also"])})
-        return out
+
+    def index_entry(self, heading: str, e: dict, headings: dict[str, dict],
+                    ids: dict[str, str]) -> dict:
+        """A heading's entry as the index prints it: its locators in reading order, its
+        subentries in the index's order, its references to other headings."""
+        def ordered(refs: list) -> list:
+            unique = list(dict.fromkeys(refs))
+            return sorted(unique, key=lambda r: self.anchor_rank.get(r[1], (9, 0, 0)))
+
+        def refer(names: list[str]) -> list[dict]:
+            return [{"term": headings[n]["term"], "html": headings[n]["html"], "id": ids[n]}
+                    for n in names if n in headings]
+
+        return {"term": e["term"], "html": e["html"], "id": ids[heading],
+                "refs": ordered(e["refs"]),
+                "subs": [{"term": _strip(sub), "html": convert_inline(
+                              html.escape(sub, quote=False)), "refs": ordered(refs)}
+                         for sub, refs in sorted(e["subs"].items(),
+                                                 key=lambda kv: self.order(_strip(kv[0])))],
+                "see": refer(e["see"]), "see_also": refer(e["see_also"])}
 
 
 def _number_heading(h, number: str) -> None:
