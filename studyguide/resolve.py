@@ -1781,74 +1781,93 @@ class Resolver:
         """The mark schemes, the glossary, the key figures, the timeline (and its
         figure) and the bibliography, their texts finished and indexed; the warnings
         about what the book declares and never uses."""
-        book = self.book
-        data = book.root / "data"
-        ann = book.annotations
-        schemes_path = data / "mark_schemes.yaml"
-        schemes, gloss, people, events, notes = (texts.schemes, texts.gloss, texts.people,
-                                                 texts.events, texts.notes)
-        figure_texts, figs, names = texts.figure_texts, out.figures, nobreak.names_of(book.people)
-        finish = self.finish
-        if out.master_table:      # its cells' links, now that every target is known
-            table = book.tables[book.master_table["table"]]
+        self.link_master_table(out)
+        self.finish_apparatus_texts(out, texts)
+        unmarked = [e["event"] for e in out.timeline]     # (the figure draws them so)
+        self.index_apparatus(out)
+        if self.book.timeline:
+            self.draw_timeline(out, texts, unmarked)
+        out.bibliography = self.bibliography_entries(texts.notes)
+        self.warn_unused_apparatus()
+
+    def link_master_table(self, out: RenderedBook) -> None:
+        """The master table's cells' links, now that every target is known."""
+        if out.master_table:
+            table = self.book.tables[self.book.master_table["table"]]
             tree = _fragment(out.master_table)
             self.link(tree, None, table.path, table.line)
             out.master_table = _inner(tree)
-        for scheme in schemes.values():
+
+    def finish_apparatus_texts(self, out: RenderedBook, texts: Texts) -> None:
+        """The mark schemes' descriptors, the master table's lead, the glossary (in its
+        order), the key figures and the timeline, their citations filled in and their
+        HTML sanitised."""
+        book = self.book
+        data = book.root / "data"
+        names = nobreak.names_of(book.people)
+        for scheme in texts.schemes.values():
             for lv in scheme["levels"]:
-                lv["descriptor"] = self.clean(self.fill_tokens(lv["descriptor"]), schemes_path,
-                                              scheme["line"])
-        out.mark_schemes = schemes
+                lv["descriptor"] = self.clean(self.fill_tokens(lv["descriptor"]),
+                                              data / "mark_schemes.yaml", scheme["line"])
+        out.mark_schemes = texts.schemes
         if texts.master_lead:
             out.master_lead = self.clean(self.fill_tokens(texts.master_lead),
                                          book.root / "book.yaml", book.master_table["line"])
         out.glossary = [{"id": e.id, "term": e.term,
                          "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",
                                                   e.line)}
-                        for e, h in sorted(gloss, key=lambda g: self.order(g[0].term))]
+                        for e, h in sorted(texts.gloss, key=lambda g: self.order(g[0].term))]
         out.people = [{"id": "person-" + slugify(p.name), "name": nobreak.join(p.name, names),
                        "dates": nobreak.join(p.dates),
                        "role": self.clean(self.fill_tokens(role), data / "people.yaml", p.line),
                        "bio": self.clean(self.fill_tokens(h), data / "people.yaml", p.line)}
-                      for p, h, role in people]
+                      for p, h, role in texts.people]
         out.timeline = [{"date": e.label, "year": e.year, "key": e.key,
                          "event": self.clean(self.fill_tokens(h), data / "timeline.yaml", e.line)}
-                        for e, h in events]
-        # the timeline's events and the key figures' biographies are indexed too, and
-        # each key figure at the head of their own entry
-        text_of = {}
-        if book.timeline:      # the figure draws the events as they are, unmarked
-            text_of = {i: out.timeline[i]["event"] for i in figures.timeline_events(book)}
+                        for e, h in texts.events]
+
+    def index_apparatus(self, out: RenderedBook) -> None:
+        """The timeline's events and the key figures' biographies indexed too, and each
+        key figure at the head of their own entry."""
         for i, e in enumerate(out.timeline):
             e["event"] = self.mark_fragment(e["event"], "timeline", f"event-{i + 1}", (1, i))
-        for i, (p, entry) in enumerate(zip(book.people, out.people)):
+        for i, (p, entry) in enumerate(zip(self.book.people, out.people)):
             self.index_refs.setdefault((p.index, ""), []).append(("key-figures", entry["id"]))
             self.anchor_rank[entry["id"]] = (2, i, -1)
             entry["bio"] = self.mark_fragment(entry["bio"], "key-figures", entry["id"], (2, i))
-        if book.timeline:
-            # the figure draws an event's text as the list under it prints it, or its
-            # short form
-            labels = dict(text_of)
-            labels.update(_map_texts(figure_texts["timeline"], finish("timeline.yaml")))
-            figs["timeline"] = figures.timeline_svg(book, labels)
-            self.figure_alts["timeline"] = figures.timeline_alt(book, labels)
-        refs_order = list(self.cites.bibliography)
-        # an entry in a language of its own (CSL's "language") is marked so: hyphenated by
-        # its language, and set in its direction (an English title in a Hebrew book); an
-        # entry without one, in the direction of its text
+
+    def draw_timeline(self, out: RenderedBook, texts: Texts, unmarked: list[str]) -> None:
+        """The timeline figure and its text alternative: an event's text as the list
+        under it prints it (``unmarked``: without its index marks), or its short form."""
+        labels = {i: unmarked[i] for i in figures.timeline_events(self.book)}
+        labels.update(_map_texts(texts.figure_texts["timeline"], self.finish("timeline.yaml")))
+        out.figures["timeline"] = figures.timeline_svg(self.book, labels)
+        self.figure_alts["timeline"] = figures.timeline_alt(self.book, labels)
+
+    def bibliography_entries(self, notes: dict) -> list[dict]:
+        """The bibliography as citeproc ordered it, each entry with its annotation. An
+        entry in a language of its own (CSL's "language") is marked so: hyphenated by
+        its language, and set in its direction (an English title in a Hebrew book); an
+        entry without one, in the direction of its text."""
+        book, ann = self.book, self.book.annotations
         languages = self.ref_languages
-        out.bibliography = [{"key": k, "id": "ref-" + k, "entry": self.cites.bibliography[k],
-                             "lang": languages.get(k) or "",
-                             "dir": _other_direction(languages.get(k), book.meta.direction,
-                                                     _fragment(self.cites.bibliography[k])
-                                                     .text_content()),
-                             "note": self.clean(self.fill_tokens(notes.get(k, "")),
-                                                data / "annotations.yaml",
-                                                line_of(ann, k) if k in ann else 1)}
-                            for k in refs_order]
-        for key in book.annotations:
+        return [{"key": k, "id": "ref-" + k, "entry": self.cites.bibliography[k],
+                 "lang": languages.get(k) or "",
+                 "dir": _other_direction(languages.get(k), book.meta.direction,
+                                         _fragment(self.cites.bibliography[k]).text_content()),
+                 "note": self.clean(self.fill_tokens(notes.get(k, "")),
+                                    book.root / "data" / "annotations.yaml",
+                                    line_of(ann, k) if k in ann else 1)}
+                for k in self.cites.bibliography]
+
+    def warn_unused_apparatus(self) -> None:
+        """An annotation of a key the bibliography does not have, and a glossary term
+        that no chapter or back-matter page uses: each a warning."""
+        book, ann = self.book, self.book.annotations
+        for key in ann:
             if key not in book.reference_lines and book.references:
-                self.report.warning(data / "annotations.yaml", line_of(ann, key),
+                self.report.warning(book.root / "data" / "annotations.yaml",
+                                    line_of(ann, key),
                                     f"annotation for unknown bibliography key '{key}'")
         for e in book.glossary:
             if e.id not in self.used_terms and not book.unread:
