@@ -291,7 +291,8 @@ def load_glossary(root: Path, report: Reporter) -> list[GlossaryEntry]:
             continue
         seen[gid] = line
         entries.append(GlossaryEntry(gid, item.term, item.definition, list(item.aliases),
-                                     line, _text_lines(raw, ("definition",), ())))
+                                     line, _text_lines(raw, ("definition",), ()),
+                                     sort=item.sort))
     return entries
 
 
@@ -309,7 +310,7 @@ def load_people(root: Path, report: Reporter) -> list[Person]:
     path = root / "data" / "people.yaml"
     return [Person(item.name, item.dates, item.role, item.bio,
                    index=item.index or item.name, aliases=list(item.aliases), line=line,
-                   lines=_text_lines(raw, ("role", "bio"), ()))
+                   lines=_text_lines(raw, ("role", "bio"), ()), sort=item.sort)
             for item, line, raw in _items(path, report, schema.PersonItem)]
 
 
@@ -339,9 +340,10 @@ def load_index(root: Path, report: Reporter, people: list[Person],
         entries.append(IndexEntry(
             item.heading, list(item.forms if item.forms is not None else default),
             [IndexEntry(sub.heading, list(sub.forms if sub.forms is not None
-                                          else [_plain(sub.heading)]), line=line)
+                                          else [_plain(sub.heading)]), line=line,
+                        sort=sub.sort)
              for sub in item.subentries],
-            see=item.see, see_also=list(item.see_also), line=line))
+            see=item.see, see_also=list(item.see_also), line=line, sort=item.sort))
     known = set(seen) | {p.index for p in people} | {g.term for g in glossary}
     # with people.yaml or glossary.yaml in error, some headings are missing: a "see"
     # to one of them would only repeat that error

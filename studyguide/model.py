@@ -196,6 +196,7 @@ class GlossaryEntry:
     aliases: list[str]
     line: int
     lines: dict = field(default_factory=dict)     # the line of "definition"; else ``line``
+    sort: str = ""                 # what the term is filed under, if not its own letters
 
 
 @dataclass
@@ -223,6 +224,7 @@ class Person:
     aliases: list[str] = field(default_factory=list)   # forms indexed in the text
     line: int = 0
     lines: dict = field(default_factory=dict)          # the line of "role", "bio"; else ``line``
+    sort: str = ""                 # what the index heading is filed under (its reading)
 
 
 @dataclass
@@ -235,6 +237,7 @@ class IndexEntry:
     see: str = ""                  # the heading this one stands for (no locators of its own)
     see_also: list[str] = field(default_factory=list)
     line: int = 0
+    sort: str = ""                 # what the heading is filed under (a Japanese reading)
 
 
 @dataclass

@@ -1196,9 +1196,26 @@ class Resolver:
                                     f"'{'#' * (level + 1)}'")
             level = max(n, 2)
 
-    def order(self, term: str) -> tuple:
-        """The sort key of an index or glossary heading, in the book's language."""
-        return _sort_key(term, self.book.meta.language)
+    def order(self, term: str, within: str = "") -> tuple:
+        """The sort key of an index or glossary heading (of a subentry ``within`` its
+        heading), in the book's language: by what it is filed under, its ``sort:``
+        (a Japanese term's reading), where it has one."""
+        return _sort_key(self.filed_under.get((within, term), term), self.book.meta.language)
+
+    @functools.cached_property
+    def filed_under(self) -> dict[tuple[str, str], str]:
+        """(heading or "", term) -> what ``sort:`` files it under: the glossary's terms,
+        the key figures' index headings, index.yaml's headings and subentries (the last
+        given wins)."""
+        book = self.book
+        out = {("", g.term): g.sort for g in book.glossary if g.sort}
+        out.update({("", _strip(p.index)): p.sort for p in book.people if p.sort})
+        for entry in book.index_entries:
+            if entry.sort:
+                out[("", _strip(entry.heading))] = entry.sort
+            out.update({(_strip(entry.heading), _strip(sub.heading)): sub.sort
+                        for sub in entry.subentries if sub.sort})
+        return out
 
     def link(self, tree, doc: Chapter | None, path: Path, line: int = 1) -> None:
         """Every link inside the book: one to a bibliography entry filled with its
@@ -1998,7 +2015,8 @@ class Resolver:
                 "subs": [{"term": _strip(sub), "html": convert_inline(
                               html.escape(sub, quote=False)), "refs": ordered(refs)}
                          for sub, refs in sorted(e["subs"].items(),
-                                                 key=lambda kv: self.order(_strip(kv[0])))],
+                                                 key=lambda kv: self.order(
+                                                     _strip(kv[0]), e["term"]))],
                 "see": refer(e["see"]), "see_also": refer(e["see_also"])}
 
 

@@ -364,6 +364,7 @@ class GlossaryItem(Section):
     term: Required = Field(description="the headword")
     definition: RequiredMarkdown = Field(description="the definition")
     aliases: list[Required] = Field([], description="other forms linked in running text")
+    sort: Text = Field("", description="what the term is filed under, if not its own letters: the reading of a Chinese or Japanese term (`いとう ひろぶみ`)")
 
 
 class PersonItem(Section):
@@ -372,6 +373,7 @@ class PersonItem(Section):
     index: Text = Field("", description="the index heading, e.g. `Trotsky, Leon`; default: "
                                         "the name")
     aliases: list[Required] = Field([], description="other forms indexed in the text")
+    sort: Text = Field("", description="what the index heading is filed under, if not its own letters: the reading of a Chinese or Japanese index heading (`いとう ひろぶみ`)")
     dates: Text = Field("", description="e.g. `1879–1940`")
     role: Markdown = Field("", description="one line on who the person was")
     bio: Markdown = Field("", description="a paragraph")
@@ -407,6 +409,7 @@ class IndexSubentry(Section):
     heading: Required = Field(description="the subentry as the index prints it (Markdown)")
     forms: list[Required] | None = Field(None, description="the words indexed under it "
                                          "wherever they stand; default: the heading")
+    sort: Text = Field("", description="what the subentry is filed under, if not its own letters: the reading of a Chinese or Japanese subentry (`いとう ひろぶみ`)")
 
 
 class IndexItem(Section):
@@ -420,6 +423,7 @@ class IndexItem(Section):
     see: Text = Field("", description="the heading this one stands for: no locators of "
                                       "its own")
     see_also: list[Required] = Field([], description="related headings")
+    sort: Text = Field("", description="what the heading is filed under, if not its own letters: the reading of a Chinese or Japanese heading (`いとう ひろぶみ`)")
 
 
 class LevelItem(Section):

@@ -273,3 +273,37 @@ def test_a_japanese_books_generated_lists_take_its_punctuation(tmp_path):
     [summary] = [value for value, attrs in package.get_metadata(None, "meta")
                  if attrs.get("property") == "schema:accessibilitySummary"]
     assert "、 " not in summary and "、" in summary, summary
+
+
+def test_a_japanese_index_and_glossary_follow_their_readings(tmp_path):
+    """Kanji have no order of their own a reader knows: the index filed 伊藤 after 西郷
+    (ICU orders kanji by their code), where a Japanese index follows the readings (い
+    before さ). A ``sort:`` gives the reading; the heading prints as written."""
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    from studyguide.resolve import render_book
+    book = ja_book(tmp_path / "ja")
+    (book / "chapters" / "01.md").write_text(JA_CHAPTER + "\n西郷隆盛と大久保利通、ペリー。"
+                                             "開国と攘夷と尊王。和親条約と通商条約。\n", encoding="utf-8")
+    (book / "data" / "people.yaml").write_text(
+        "- name: 伊藤博文\n  sort: いとう ひろぶみ\n  dates: 1841–1909\n"
+        "- name: 西郷隆盛\n  sort: さいごう たかもり\n  dates: 1828–1877\n"
+        "- name: 大久保利通\n  sort: おおくぼ としみち\n  dates: 1830–1878\n"
+        "- name: ペリー\n  dates: 1794–1858\n", encoding="utf-8")
+    (book / "data" / "index.yaml").write_text(
+        "- heading: 開国\n  sort: かいこく\n  subentries:\n"
+        "    - heading: 和親条約\n      sort: わしん じょうやく\n"
+        "    - heading: 通商条約\n      sort: つうしょう じょうやく\n",
+        encoding="utf-8")
+    (book / "data" / "glossary.yaml").write_text(
+        "- term: 尊王\n  sort: そんのう\n  definition: 天皇を尊ぶこと。\n"
+        "- term: 攘夷\n  sort: じょうい\n  definition: 外国を打ち払うこと。\n"
+        "- term: 開国\n  sort: かいこく\n  definition: 国を開くこと。\n", encoding="utf-8")
+    report = Reporter(book)
+    rb = render_book(load_book(book, report), report)
+    assert not report.errors, report.errors
+    assert [e["term"] for e in rb.index] == \
+        ["伊藤博文", "大久保利通", "開国", "西郷隆盛", "攘夷", "尊王", "ペリー"]
+    kaikoku = next(e for e in rb.index if e["term"] == "開国")
+    assert [s["term"] for s in kaikoku["subs"]] == ["通商条約", "和親条約"]
+    assert [g["term"] for g in rb.glossary] == ["開国", "攘夷", "尊王"]
