@@ -832,6 +832,7 @@ class Resolver:
     def render_table(self, table: Table, label: str) -> str:
         cells = self.table_cells[table.id]
         fill = self.fill_tokens
+        mark, space = self.caption_separator
         head = "".join(f'<th scope="col">{fill(c)}</th>' for c in cells["columns"])
         rows = []
         for n, row in enumerate(cells["rows"], 1):
@@ -843,7 +844,8 @@ class Resolver:
                 if cells["note"] else "")
         tree = _fragment(
             f'<figure class="comparison" id="{table.id}">'
-            f'<table><caption><span class="label">{label}.</span> {fill(cells["caption"])}'
+            f'<table><caption><span class="label">{label}{mark}</span>{space}'
+            f'{fill(cells["caption"])}'
             f'</caption><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
             f'{note}</figure>')
         _table_notes(tree[0], table.id)
@@ -918,7 +920,7 @@ class Resolver:
             if h.tag == "h2" and doc.number and "unnumbered" not in classes:
                 section += 1
                 num = f"{doc.number}.{section}"
-                _number_heading(h, num)
+                _number_heading(h, num, self.book.meta.labels.get("heading_separator", " "))
             label = self.label("section_n", num) if num else ""
             entry = self.section_entry(h, doc, title, num, sections)
             sections.append(entry)
@@ -998,14 +1000,23 @@ class Resolver:
         fig.append(img)
         fig.append(self.figcaption(label, caption))
 
+    @functools.cached_property
+    def caption_separator(self) -> tuple[str, str]:
+        """What follows a caption's number label: the mark that ends the label ("." of
+        "Figure 1.1.") and the space before the caption ("　" alone in Japanese), from
+        the language's ``caption_separator``."""
+        separator = str(self.book.meta.labels.get("caption_separator", ". "))
+        mark = separator.rstrip()
+        return mark, separator[len(mark):]
+
     def figcaption(self, label: str, caption: str):
         """A figure's caption: its label, then the caption's text, inline Markdown as
         every other text (pandoc's is too), its held code, maths and citations filled
         in."""
         cap = etree.Element("figcaption")
         lab = etree.SubElement(cap, "span", {"class": "label"})
-        lab.text = label + "."
-        lab.tail = " "
+        mark, lab.tail = self.caption_separator
+        lab.text = label + mark
         caption = caption.replace(TITLE_DOLLAR, "$").replace(
             TITLE_BACKTICK, "`").replace(HELD_TOKEN, "zzcite")
         text = _fragment(self.fill_tokens(
@@ -1085,8 +1096,9 @@ class Resolver:
         caption = table.find("caption")
         title = _title(caption)
         span = etree.Element("span", {"class": "label"})
-        span.text = label + "."
-        span.tail = " " + (caption.text or "")
+        mark, space = self.caption_separator
+        span.text = label + mark
+        span.tail = space + (caption.text or "")
         caption.text = None
         caption.insert(0, span)
         if table.get("id"):
@@ -2020,10 +2032,11 @@ class Resolver:
                 "see": refer(e["see"]), "see_also": refer(e["see_also"])}
 
 
-def _number_heading(h, number: str) -> None:
-    """A numbered heading's number before its text, in a span of its own."""
+def _number_heading(h, number: str, separator: str = " ") -> None:
+    """A numbered heading's number before its text, in a span of its own, the language's
+    ``heading_separator`` after it ("1.1 ", Japanese "1.1　")."""
     span = etree.Element("span", {"class": "secno"})
-    span.text = number + " "
+    span.text = number + separator
     span.tail = h.text
     h.text = None
     h.insert(0, span)

@@ -307,3 +307,19 @@ def test_a_japanese_index_and_glossary_follow_their_readings(tmp_path):
     kaikoku = next(e for e in rb.index if e["term"] == "開国")
     assert [s["term"] for s in kaikoku["subs"]] == ["通商条約", "和親条約"]
     assert [g["term"] for g in rb.glossary] == ["開国", "攘夷", "尊王"]
+
+
+def test_a_japanese_caption_and_heading_number_take_its_separators(tmp_path):
+    """A table's and a figure's number label ended in a Latin ". " and a section's
+    number in a space in every language: "表1.1. 二つの条約", "1.1 開国"."""
+    from lxml import html as lxml_html
+
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    from studyguide.resolve import render_book
+    book = ja_book(tmp_path / "ja")
+    report = Reporter(book)
+    rb = render_book(load_book(book, report), report)
+    text = lxml_html.document_fromstring(rb.docs[0].body_html).text_content()
+    assert "表1.1\u3000二つの条約" in text and "1.1\u3000開国" in text, text
+    assert "表1.1." not in text and "1.1 開国" not in text
