@@ -169,3 +169,15 @@ def test_a_sentence_ends_in_scripts_without_capitals():
                          ("A thing, e.g. this one. Next.", "A thing, e.g. this one."),
                          ("Вещь. ещё не конец. Конец.", "Вещь. ещё не конец.")]:
         assert first_sentence(f"<p>{whole}</p>") == first
+
+
+def test_a_page_reference_keeps_its_letters_whole():
+    """"(p. N)" is kept on one line by word joiners; set between every two characters,
+    one parted a Devanagari vowel sign from its consonant, and print drew "पृ." as
+    "प◌ृ." after every cross-reference. They stand only where a line could break."""
+    from studyguide.labels import defaults
+    from studyguide.writers.pdf import label_css
+    labels = {**defaults("en"), "page_ref": "पृष्ठ {page}"}
+    css = label_css(labels, False)
+    assert '" (पृष्ठ \u2060" attr(data-page) ")"' in css, css
+    assert '"（" attr(data-page) "\u2060ペー\u2060ジ）"' in label_css(defaults("ja"), False)

@@ -444,13 +444,15 @@ def test_a_page_reference_is_never_parted_at_a_lines_end(tmp_path):
     them), in the book and in a handout."""
     from weasyprint import CSS, HTML
 
+    from studyguide.labels import defaults
+
     from studyguide.writers import pdf
     root = Path(__file__).resolve().parent.parent
     body = "".join(f'<p>{"ab " * n}the dates in the timeline <a class="xref" href="#t" '
                    f'data-page="25">and there</a> onwards.</p>' for n in range(40))
     for handout in (False, True):
-        css = pdf.label_css({"page_ref": "p. {page}", "page_of": "Page {page} of {pages}"},
-                            handout).replace("target-counter(attr(href url), page)", '"25"')
+        css = pdf.label_css(defaults("en"), handout).replace(
+            "target-counter(attr(href url), page)", '"25"')
         out = tmp_path / f"t{handout}.pdf"
         HTML(string=f'<html lang="en"><body>{body}<p id="t">T</p></body></html>').write_pdf(
             out, stylesheets=[CSS(root / "styles" / "base.css"),

@@ -97,13 +97,12 @@ def label_css(labels: dict, handout: bool) -> str:
     # a book's part carries its pages in data-page (numbered after layout); a handout is
     # one document, whose links lead inside it: WeasyPrint counts their pages itself
     page = "target-counter(attr(href url), page)" if handout else "attr(data-page)"
-    # "(p. 25)" is never parted at a line's end (a word joiner between every two of its
-    # characters: after a space, and in a script without spaces, "（1ペー" / "ジ）"), nor a
+    # "(p. 25)" is never parted at a line's end (a word joiner wherever a line could
+    # break in it: after a space, and in a script without spaces, "（1ペー" / "ジ）"), nor a
     # label from its number ("Tableau" / "3.1", "Tabelle A." / "1"): the line may break
     # before the page only, at the space after a mark (none in Japanese)
     opening, closing = labels["parentheses"]
-    joined = re.sub(r"(\{\w*\}|.)(?=.)", r"\1" + WORD_JOINER,
-                    opening + labels["page_ref"] + closing, flags=re.S)
+    joined = unbreakable(opening + labels["page_ref"] + closing)
     page_ref = _css_content(labels["mark_space"] + joined, {"page": page})
     page_of = _css_content(labels["page_of"], {"page": "counter(page)",
                                                "pages": "counter(pages)"})
@@ -212,16 +211,29 @@ def _fill(el, content) -> None:
             el.append(item)
 
 
-def _last_line_break(text: str) -> int:
-    """The last place before its end where a line may break in ``text`` (0 if none)."""
+def _line_breaks(text: str) -> list[int]:
+    """The places inside ``text`` where a line may break (ICU's line breaking, UAX #14),
+    as indices of its characters."""
     import icu
     lines = icu.BreakIterator.createLineInstance(icu.Locale.getRoot())
     lines.setText(text)
     # ICU counts in UTF-16 units: a character beyond the BMP counts two
     units = text.encode("utf-16-le")
     end = len(units) // 2
-    last = max((b for b in lines if b < end), default=0)
-    return len(units[:last * 2].decode("utf-16-le"))
+    return [len(units[:b * 2].decode("utf-16-le")) for b in lines if 0 < b < end]
+
+
+def _last_line_break(text: str) -> int:
+    """The last place before its end where a line may break in ``text`` (0 if none)."""
+    return max(_line_breaks(text), default=0)
+
+
+def unbreakable(text: str) -> str:
+    """``text`` with a word joiner wherever a line could break in it: "(p. 25)" after
+    its space, "（25ページ）" between its kana; never inside a cluster of letters, where a
+    joiner parts a vowel sign from its consonant ("पृ." drawn "प◌ृ.")."""
+    cuts = [0, *_line_breaks(text), len(text)]
+    return WORD_JOINER.join(text[a:b] for a, b in zip(cuts, cuts[1:]))
 
 
 def footnotes_to_floats(html_text: str) -> str:
