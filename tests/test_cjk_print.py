@@ -181,3 +181,16 @@ def test_a_page_reference_keeps_its_letters_whole():
     css = label_css(labels, False)
     assert '" (पृष्ठ \u2060" attr(data-page) ")"' in css, css
     assert '"（" attr(data-page) "\u2060ペー\u2060ジ）"' in label_css(defaults("ja"), False)
+
+
+def test_hindi_is_not_set_in_italics(tmp_path):
+    """A Hindi subtitle set in italics slanted only its Latin digits and letters:
+    "कक्षा 10 विज्ञान (CBSE)" had "10" and "(CBSE)" in italics beside upright
+    Devanagari."""
+    import pdfplumber
+    _typeset(tmp_path, '<p class="lead" lang="hi">कक्षा 10 विज्ञान (CBSE) के लिए</p>')
+    with pdfplumber.open(tmp_path / "t.pdf") as read:
+        chars = read.pages[0].chars
+    slanted = {c["text"] for c in chars if "Italic" in c["fontname"] or
+               "Oblique" in c["fontname"]}
+    assert "1" in {c["text"] for c in chars} and not slanted, slanted
