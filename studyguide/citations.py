@@ -430,6 +430,23 @@ def citation_document(sources: list[str], nocite: list[str] | None = None) -> st
     return "\n".join(parts)
 
 
+def csl_language(tag: str) -> str:
+    """The language citeproc formats in: a bare language with its most likely region
+    (CLDR's, through ICU: "hi" is hi-IN, "pt" pt-BR), since citeproc knows some of its
+    locales by their region alone, and formatted a Hindi book's citations in English
+    ("Calvin and Benson 1948" for "Calvin व Benson 1948"); any other tag as it is."""
+    if not re.fullmatch(r"[A-Za-z]{2,3}", tag or ""):
+        return tag
+    import icu
+    try:
+        likely = icu.Locale(tag.lower())
+        likely.addLikelySubtags()
+    except icu.ICUError:
+        return tag
+    region = likely.getCountry()
+    return f"{tag}-{region}" if region else tag
+
+
 def format_citations(sources: list[str], references: list[dict], style: Style | Path,
                      lang: str, nocite: list[str] | None = None,
                      bibtex: str | None = None, semicolon: str | None = None) -> CitationSet:
@@ -456,7 +473,7 @@ def format_citations(sources: list[str], references: list[dict], style: Style | 
         out = _run_pandoc(["-f", "markdown", "-t", "html5", "--citeproc",
                            "--bibliography", bib.name, "--csl", csl.name,
                            "--data-dir", ".", "--resource-path", ".",
-                           "-M", f"lang={lang}", "--wrap=none"],
+                           "-M", f"lang={csl_language(lang)}", "--wrap=none"],
                           citation_document(sources, nocite), cwd=folder)
     return _language_delimiters(parse_citeproc_html(out, len(sources)), lang, semicolon)
 

@@ -461,3 +461,20 @@ def test_a_broken_bibtex_file_is_one_error_at_pandocs_line(tmp_path):
     assert len(found) == 1 and found[0][:2] == ("references.bib", 7), found
     assert found[0][2].startswith("unreadable BibTeX bibliography: unexpected") and \
         "left open" in found[0][2], found
+
+
+def test_a_language_without_its_region_is_cited_in_that_language():
+    """citeproc knows the Hindi locale as hi-IN only: a book of `language: hi` had its
+    citations and bibliography in English ("Calvin and Benson 1948", "11th ed."), where
+    pandoc, told hi-IN, writes "Calvin व Benson 1948"."""
+    import pypandoc
+    refs = [{"id": "cb", "type": "book", "title": "The path of carbon",
+             "author": [{"family": "Calvin", "given": "M."}, {"family": "Benson", "given": "A."}],
+             "issued": {"date-parts": [[1948]]}, "edition": "11"}]
+    cites = format_citations(["[@cb]"], refs, bundled_style("chicago-author-date"), "hi")
+    shown = lxml_html.fragment_fromstring(cites.rendered["0"], create_parent="div").text_content()
+    entry = lxml_html.fragment_fromstring(cites.bibliography["cb"], create_parent="div").text_content()
+    reference = pypandoc.convert_text(
+        "---\nlang: hi-IN\nreferences: " + json.dumps(refs) + "\n---\n\n[@cb]\n", "plain",
+        format="markdown", extra_args=["--citeproc"]).split("\n")[0]
+    assert "व" in shown and shown in reference and "11th" not in entry, (shown, reference, entry)
