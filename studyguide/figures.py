@@ -6,6 +6,7 @@ carrying meaning, so they print on office printers and read on e-ink screens.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html import escape
 
 from . import fonts
@@ -35,13 +36,15 @@ def _svg(width: int, height: float, title: str, body: list[str]) -> str:
         f'<g font-family="{FONT}" fill="#000">\n' + "\n".join(body) + "\n</g>\n</svg>\n")
 
 
-def for_print(svg: str) -> str:
+def for_print(svg: str, book_fonts: Sequence[fonts.BookFont] = ()) -> str:
     """A generated figure as the print edition draws it: in the theme's sans-serif, each
-    line with Arabic letters drawn as outlines, shaped (``_shaped_lines``), and each other
-    line with right-to-left letters in its visual order (``_visual_lines``)."""
+    line that needs shaping (Arabic's letters, Devanagari's…) drawn as outlines, shaped
+    (``_shaped_lines``, with the book's own fonts, ``book_fonts``, for what the theme's
+    lack), and each other line with right-to-left letters in its visual order
+    (``_visual_lines``)."""
     svg = svg.replace(f'<g font-family="{FONT}"', f'<g font-family="{escape(PRINT_FONT)}"', 1)
-    if fonts.JOINING.search(svg):
-        svg = _shaped_lines(svg)
+    if not svg.isascii():
+        svg = _shaped_lines(svg, book_fonts)
     return _visual_lines(svg) if RTL_LETTERS.search(svg) else svg
 
 
@@ -50,16 +53,20 @@ RTL_LETTERS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _TEXT = re.compile(r"(<text\b[^>]*>)(.*?)(</text>)", re.S)
 
 
-def _shaped_lines(svg: str) -> str:
+def _shaped_lines(svg: str, book_fonts: Sequence[fonts.BookFont] = ()) -> str:
     """WeasyPrint draws an SVG text's characters one by one, unshaped: Arabic's letters
-    came out unjoined (and backwards). A line with Arabic letters is drawn instead as the
-    outlines of its glyphs, shaped and ordered as print sets text (``fonts.outline``,
-    DejaVu Sans, its bold, italics and code kept), placed by the line's anchor. A line
-    that cannot be drawn so (DejaVu is not installed) stays text."""
+    came out unjoined (and backwards), Devanagari's vowel signs apart from their letters
+    (on dotted circles) and its conjuncts unformed. A line that needs shaping (Arabic
+    letters, or any text HarfBuzz sets otherwise than one glyph a character:
+    ``fonts.needs_shaping``) is drawn instead as the outlines of its glyphs, shaped and
+    ordered as print sets text (``fonts.outline``: DejaVu Sans, its bold, italics and code
+    kept, and the book's own fonts for what it lacks), placed by the line's anchor. A
+    line that cannot be drawn so (DejaVu is not installed, no font has a character) stays
+    text."""
     from lxml import etree
 
     def shaped(m: re.Match) -> str:
-        if not fonts.JOINING.search(m.group(2)):
+        if m.group(2).isascii():
             return m.group(0)
         text = etree.fromstring(m.group(0))
         bold = text.get("font-weight") == "bold"
@@ -69,8 +76,12 @@ def _shaped_lines(svg: str) -> str:
                            span.get("font-style") == "italic",
                            span.get("font-family") == "monospace"))
             pieces.append((span.tail or "", bold, False, False))
+        pieces = [p for p in pieces if p[0]]
+        if not fonts.JOINING.search(m.group(2)) and \
+                not fonts.needs_shaping(pieces, book_fonts):
+            return m.group(0)
         size = float(text.get("font-size", "16"))
-        drawn = fonts.outline([p for p in pieces if p[0]], size)
+        drawn = fonts.outline(pieces, size, book_fonts)
         if drawn is None:
             return m.group(0)
         path, width = drawn

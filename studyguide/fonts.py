@@ -289,53 +289,173 @@ def _bidi_runs(text: str) -> list[tuple[int, int, bool]]:
     return runs
 
 
-def outline(runs: list[tuple[str, bool, bool, bool]], size: float) -> tuple[str, float] | None:
-    """A line of text (pieces of it, each with its bold, italic and monospace) as SVG
-    path data, set as print sets text: in DejaVu Sans (or Mono), its runs in the order
-    the Bidirectional Algorithm gives them and each shaped by HarfBuzz (Arabic's letters
-    joined, marks placed), ``size`` units to the em, from the start of its baseline
-    (0, 0). Arabic in italics is upright and bold, as in the book's text (DejaVu has no
-    italic Arabic). Returns the path and the line's width, or None where a face is not
-    installed or lacks a character."""
+@functools.lru_cache(maxsize=16)
+def _book_font(path: Path, mtime: int):
+    """The HarfBuzz font of a book's font file (``mtime``: its modification time, so
+    that a changed file is read again), or None if HarfBuzz cannot read it."""
     import uharfbuzz as hb
-    from fontTools.pens.svgPathPen import SVGPathPen
-    from fontTools.pens.transformPen import TransformPen
+    try:
+        return hb.Font(hb.Face(hb.Blob.from_file_path(str(path)), 0))
+    except Exception:           # noqa: BLE001 - loaded and checked by fontTools already
+        return None
+
+
+# characters that go with the letter before them, in its font: marks, joiners and
+# variation selectors (a vowel sign or virama drawn in another font than its consonant
+# stands alone)
+_FOLLOWERS = {"Mn", "Mc", "Me", "Cf"}
+# the scripts of characters shared by every script (spaces, digits, punctuation), which
+# print sets in the font of the letters before them where it has them, as Pango does
+_SHARED = ("Zyyy", "Zinh")
+
+
+def _faces(text: str, styles: list[tuple], book_fonts: Sequence[BookFont]) -> list | None:
+    """The font each character of a line is drawn in, as print falls back: the theme's
+    face for its style (``OUTLINE_FACES``) where it has the character, else the first of
+    the book's fonts that has it, nearest in weight and style. A mark or joiner takes its
+    letter's font, and a space, digit or punctuation mark that of the letter before it
+    in the same style, where they have it. None where a face is not installed or no
+    font has a character."""
+    import icu
+    out: list = []
+    for i, ch in enumerate(text):
+        bold, italic, mono = styles[i]
+        if out and (unicodedata.category(ch) in _FOLLOWERS or styles[i - 1] == styles[i] and
+                    icu.Script.getScript(ch).getShortName() in _SHARED) and \
+                out[-1].get_nominal_glyph(ord(ch)) is not None:
+            out.append(out[-1])
+            continue
+        theme = _outline_font(OUTLINE_FACES[bold, italic, mono])
+        if theme is None:
+            return None
+        if theme.get_nominal_glyph(ord(ch)) is not None or ch.isspace():
+            out.append(theme)
+            continue
+        own = [f for f in sorted(book_fonts, key=lambda f: (abs(f.weight - (700 if bold else 400)),
+                                                            f.italic != italic))
+               if ord(ch) in cmap(f.path)]
+        font = _book_font(own[0].path, own[0].path.stat().st_mtime_ns) if own else None
+        if font is None:
+            return None
+        out.append(font)
+    return out
+
+
+def _shaped_runs(runs: list[tuple[str, bool, bool, bool]], book_fonts: Sequence[BookFont],
+                 features: dict):
+    """A line's pieces shaped by HarfBuzz as print sets them: its runs in the order the
+    Bidirectional Algorithm gives them, each cut where its style or font changes
+    (``_faces``), each shaped with its context: (font, text, start, length, buffer) in
+    visual order; None where a line cannot be drawn (``_faces``)."""
+    import uharfbuzz as hb
     text = "".join(piece for piece, *_ in runs)
     styles = [tuple(style) for piece, *style in runs for _ in piece]
-    pen = SVGPathPen(None, ntos=lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
-    x = 0.0
-    for first, length, rtl in _bidi_runs(text):
-        pieces, start = [], first
-        for i in range(first, first + length + 1):
-            if i == first + length or styles[i] != styles[start]:
-                pieces.append((start, i - start))
-                start = i
-        for start, count in reversed(pieces) if rtl else pieces:
+    bidi = _bidi_runs(text)
+    for first, length, _ in bidi:
+        for start, count in _cut(range(first, first + length), styles):
+            # Arabic in italics is upright and bold, as in the book's text (DejaVu has
+            # no italic Arabic)
             bold, italic, mono = styles[start]
             if italic and JOINING.search(text[start:start + count]):
-                bold, italic = True, False
-            font = _outline_font(OUTLINE_FACES[bold, italic, mono])
-            if font is None:
-                return None
+                styles[start:start + count] = [(True, False, mono)] * count
+    faces = _faces(text, styles, book_fonts)
+    if faces is None:
+        return None
+    shaped = []
+    for first, length, rtl in bidi:
+        pieces = _cut(range(first, first + length), [id(f) for f in faces])
+        for start, count in reversed(pieces) if rtl else pieces:
             buf = hb.Buffer()
             buf.add_str(text, item_offset=start, item_length=count)   # with its context
             buf.direction = "rtl" if rtl else "ltr"
             buf.guess_segment_properties()
-            hb.shape(font, buf, {})
-            scale = size / font.face.upem
-            for info, pos in zip(buf.glyph_infos, buf.glyph_positions):
-                if info.codepoint == 0 and not text[info.cluster].isspace():
-                    return None
-                font.draw_glyph_with_pen(info.codepoint, TransformPen(
-                    pen, (scale, 0, 0, -scale, x + pos.x_offset * scale,
-                          -pos.y_offset * scale)))
-                x += pos.x_advance * scale
+            hb.shape(faces[start], buf, features)
+            shaped.append((faces[start], text, start, count, buf))
+    return shaped
+
+
+def _cut(span: range, keys: list) -> list[tuple[int, int]]:
+    """``span`` cut where ``keys`` (one for each character) changes: (start, length)."""
+    pieces, start = [], span.start
+    for i in range(span.start, span.stop + 1):
+        if i == span.stop or keys[i] != keys[start]:
+            if i > start:
+                pieces.append((start, i - start))
+            start = i
+    return pieces
+
+
+def outline(runs: list[tuple[str, bool, bool, bool]], size: float,
+            book_fonts: Sequence[BookFont] = ()) -> tuple[str, float] | None:
+    """A line of text (pieces of it, each with its bold, italic and monospace) as SVG
+    path data, set as print sets text: in DejaVu Sans (or Mono), and what it lacks in the
+    book's own fonts (``book_fonts``), its runs in the order the Bidirectional Algorithm
+    gives them and each shaped by HarfBuzz (Arabic's letters joined, Devanagari's
+    conjuncts formed and vowel signs placed), ``size`` units to the em, from the start of
+    its baseline (0, 0). Arabic in italics is upright and bold, as in the book's text
+    (DejaVu has no italic Arabic). Returns the path and the line's width, or None where
+    a face is not installed or no font has a character."""
+    from fontTools.pens.svgPathPen import SVGPathPen
+    from fontTools.pens.transformPen import TransformPen
+    shaped = _shaped_runs(runs, book_fonts, {})
+    if shaped is None:
+        return None
+    pen = SVGPathPen(None, ntos=lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
+    x = 0.0
+    for font, text, _, _, buf in shaped:
+        scale = size / font.face.upem
+        for info, pos in zip(buf.glyph_infos, buf.glyph_positions):
+            if info.codepoint == 0 and not text[info.cluster].isspace():
+                return None
+            font.draw_glyph_with_pen(info.codepoint, TransformPen(
+                pen, (scale, 0, 0, -scale, x + pos.x_offset * scale, -pos.y_offset * scale)))
+            x += pos.x_advance * scale
     return pen.getCommands(), x
 
 
+# the features a font may apply to any script for its looks alone (Latin's "fi"
+# ligature, kerning): a line they change is still drawn right letter by letter
+_STYLISTIC = {"liga": False, "clig": False, "kern": False}
+
+
+def needs_shaping(runs: list[tuple[str, bool, bool, bool]],
+                  book_fonts: Sequence[BookFont] = ()) -> bool:
+    """Whether a line of text (as ``outline`` takes it) comes out wrong drawn letter by
+    letter, as WeasyPrint draws an SVG's text (each character shaped on its own): whether
+    HarfBuzz, shaping it in the fonts print draws it in (``outline``'s), gives other
+    glyphs, or glyphs otherwise placed, than it gives each of its characters alone
+    (Devanagari's conjuncts, reordered vowel signs and marks, which alone stand on a
+    dotted circle; Arabic's joined letters; Thai's, Khmer's or Hebrew's marks…). Features
+    a font applies for its looks alone (``_STYLISTIC``) do not count. False where the
+    line cannot be drawn as outlines either."""
+    import uharfbuzz as hb
+    if all(ch.isascii() for piece, *_ in runs for ch in piece):
+        return False        # Latin letters, drawn one by one in the theme's faces
+    shaped = _shaped_runs(runs, book_fonts, _STYLISTIC)
+    if shaped is None:
+        return False
+    for font, text, start, count, buf in shaped:
+        alone = []
+        for ch in text[start:start + count]:
+            one = hb.Buffer()
+            one.add_str(ch)
+            one.direction = buf.direction
+            one.guess_segment_properties()
+            hb.shape(font, one, _STYLISTIC)
+            alone.extend((info.codepoint, pos.x_offset, pos.y_offset)
+                         for info, pos in zip(one.glyph_infos, one.glyph_positions))
+        if buf.direction == "rtl":
+            alone.reverse()
+        if [(info.codepoint, pos.x_offset, pos.y_offset) for info, pos in
+                zip(buf.glyph_infos, buf.glyph_positions)] != alone:
+            return True
+    return False
+
+
 def unshaped_svg_text(svg: bytes | Path, roots: Sequence[Path] | None = None) -> str | None:
-    """What print does to the right-to-left text of an SVG image file, or None if it has
-    none: WeasyPrint draws an SVG text's letters one by one, from the left, unshaped.
+    """What print does to the right-to-left text of an SVG image file, or to its text that
+    needs shaping (combining marks: Devanagari's vowel signs…), or None if it has neither:
+    WeasyPrint draws an SVG text's letters one by one, from the left, unshaped.
 
     ``svg`` is the file's bytes as the sandbox read them (``readers.read_confined``), or
     its path, then read here through the same sandbox, confined to ``roots`` (by default
@@ -373,4 +493,11 @@ def _unshaped_svg_text(data: bytes) -> str | None:
             return (f"its right-to-left text ('{text[:40]}') is drawn letter by letter from "
                     f"the left in print: the PDF shows it backwards{joined} (the EPUB as "
                     "drawn); convert the drawing's text to outlines (paths) to print it")
+        if any(unicodedata.category(c) in ("Mn", "Mc")
+               for c in unicodedata.normalize("NFC", text)):
+            return (f"its text ('{text[:40]}') has marks that shaping sets on or around "
+                    "their letters (vowel signs, viramas, points), and print draws an SVG's "
+                    "text letter by letter, unshaped: the PDF shows the marks apart from "
+                    "their letters, on dotted circles, and no conjuncts (the EPUB as drawn); "
+                    "convert the drawing's text to outlines (paths) to print it")
     return None
