@@ -20,11 +20,16 @@ import hashlib
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
 from . import mdext
+
+if TYPE_CHECKING:
+    from .fonts import BookFont
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 # pandoc's rules; ``\\.`` keeps an escaped dollar inside the math
@@ -251,12 +256,20 @@ def _stretch_arrows(root) -> None:
             el[i] = row
 
 
-@functools.lru_cache(maxsize=4096)
-def mathml_to_svg(mathml: str) -> str:
+def mathml_to_svg(mathml: str, book_fonts: Sequence[BookFont] = ()) -> str:
     """The formula drawn as SVG (glyphs as outlines, STIX Two Math), 1 em = SIZE px; a
-    text the maths font has no letters for drawn in DejaVu Sans (``_foreign_texts``)."""
+    text the maths font has no letters for drawn in DejaVu Sans, or in the book's own
+    fonts (``book_fonts``, book.yaml's ``fonts:``) where DejaVu lacks them, shaped
+    (``_foreign_texts``)."""
+    # kept by the fonts' files as they are now (``watch`` may see one change)
+    return _mathml_to_svg(mathml, tuple((font, font.path.stat().st_mtime_ns)
+                                        for font in book_fonts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _mathml_to_svg(mathml: str, book_fonts: tuple[tuple[BookFont, int], ...]) -> str:
     import ziamath
-    mathml, texts = _foreign_texts(_drawn_arrows(mathml))
+    mathml, texts = _foreign_texts(_drawn_arrows(mathml), [font for font, _ in book_fonts])
     svg = ziamath.Math(mathml, size=SIZE).svg()
     return _draw_texts(svg, texts) if texts else svg
 
@@ -279,11 +292,14 @@ def _math_font_chars() -> frozenset[int]:
         return frozenset(font.getBestCmap())
 
 
-def _foreign_texts(mathml: str) -> tuple[str, list[tuple[str, float]]]:
+def _foreign_texts(mathml: str, book_fonts: Sequence[BookFont] = ()
+                   ) -> tuple[str, list[tuple[str, float]]]:
     """The MathML with each text (``mtext``) that has letters the maths font lacks
-    (Arabic, Hebrew in ``\\text{}``: the drawing set them as blank boxes) made a space
-    as wide as the text is in DejaVu Sans, shaped (``fonts.outline``), after a mark, a
-    full stop of no width in a colour of its own; and each text's outline and width."""
+    (Arabic, Hebrew, Devanagari in ``\\text{}``: the drawing set them as blank boxes)
+    made a space as wide as the text is in DejaVu Sans and the book's fonts, shaped
+    (``fonts.outline``), after a mark, a full stop of no width in a colour of its own;
+    and each text's outline and width. A text no font has the letters for is left to the
+    drawing (``undrawable_texts`` names it)."""
     has = _math_font_chars()
     if all(ord(c) in has or c.isspace() for c in re.sub(r"<[^>]*>", "", mathml)):
         return mathml, []
@@ -297,7 +313,7 @@ def _foreign_texts(mathml: str) -> tuple[str, list[tuple[str, float]]]:
                     all(ord(c) in has or c.isspace() for c in text):
                 continue
             drawn = fonts.outline([(text, el.get("mathvariant") == "bold", False, False)],
-                                  SIZE)
+                                  SIZE, book_fonts)
             if drawn is None:
                 continue
             mark = _element("mtext", mathcolor=MARK.format(len(texts) + 1))
@@ -308,6 +324,21 @@ def _foreign_texts(mathml: str) -> tuple[str, list[tuple[str, float]]]:
             texts.append(drawn)
     ET.register_namespace("", MATHML_NS)
     return ET.tostring(root, encoding="unicode"), texts
+
+
+# the id of the maths font's .notdef glyph in a drawing: a character drawn as a blank box
+NOTDEF = 'id="STIXTwoMathRegular_0"'
+
+
+def blank_texts(mathml: str, svg: str) -> list[str]:
+    """The texts of a formula (its ``mtext``) that its drawing (``svg``) shows as blank
+    boxes: their letters are in neither the maths font nor DejaVu Sans nor the book's own
+    fonts (``_foreign_texts``)."""
+    if NOTDEF not in svg:
+        return []
+    has = _math_font_chars()
+    return [el.text for el in ET.fromstring(mathml).iter(f"{{{MATHML_NS}}}mtext")
+            if el.text and not all(ord(c) in has or c.isspace() for c in el.text)]
 
 
 def _draw_texts(svg: str, texts: list[tuple[str, float]]) -> str:

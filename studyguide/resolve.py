@@ -1141,12 +1141,18 @@ class Resolver:
             name = math.svg_name(mathml)
             if name in self.math_svgs:
                 continue
+            tex = el.get("alttext", "")
             try:
-                self.math_svgs[name] = math.mathml_to_svg(mathml)
+                svg = self.math_svgs[name] = math.mathml_to_svg(mathml, self.book.fonts)
             except Exception as exc:        # ziamath raises many kinds
-                tex = el.get("alttext", "")
                 self.report.error(path, line_of(tex), f"TeX math '{tex}' cannot be drawn "
                                   f"({type(exc).__name__}: {exc})")
+                continue
+            for text in math.blank_texts(mathml, svg):
+                self.report.warning(path, line_of(tex), f"TeX math '{tex}': no font the "
+                                    f"print edition draws formulas with has the letters of "
+                                    f"'{text}', which it shows as blank boxes; add a font "
+                                    "that has them (fonts: in book.yaml)")
 
     # -- stage 4: links ------------------------------------------------------------------
     def clean(self, html_text: str, path: Path, line: int) -> str:

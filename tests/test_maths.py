@@ -3,6 +3,7 @@ spaced, and formulas kept inside the measure in print. In process, on small form
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -340,3 +341,58 @@ def test_arabic_text_in_a_formula_is_drawn_shaped_not_as_blank_boxes(tmp_path):
     start = max(range(len(gaps)), key=lambda x: (gaps[x], x)) + 1
     last = formula.crop((start, 0, formula.width, formula.height))
     assert_same_ink(last.crop(ImageChops.invert(last).getbbox()), word)
+
+
+DEVANAGARI = Path(__file__).parent / "fixtures" / "fonts" / \
+    "NotoSansDevanagari-Regular-figures-subset.ttf"
+
+
+def test_devanagari_text_in_a_formula_is_drawn_shaped_in_the_books_font(tmp_path):
+    """``\\xrightarrow[\\text{क्लोरोफिल}]{…}`` printed its Hindi as blank boxes: neither
+    STIX Two Math nor DejaVu Sans has Devanagari, and the book's own font, which has,
+    was not asked. The text is drawn in the book's font, shaped (its conjunct and vowel
+    signs in place): as a paragraph of the text prints it."""
+    from studyguide.fonts import read_font
+    from test_fonts import assert_same_ink, printed_ink
+    book_fonts = [read_font(DEVANAGARI, "fonts/d.ttf")]
+    mathml = m.tex_to_mathml(r"\text{क्लोरोफिल}", True)
+    assert m.NOTDEF in m.mathml_to_svg(mathml)             # no font for it: blank boxes
+    svg = m.mathml_to_svg(mathml, book_fonts)
+    assert m.NOTDEF not in svg and m.blank_texts(mathml, svg) == []
+    width = m._metrics(svg)[0]
+    (tmp_path / "f.svg").write_text(svg, encoding="utf-8")
+    (tmp_path / "d.ttf").write_bytes(DEVANAGARI.read_bytes())
+    formula = printed_ink(tmp_path, f'<img src="f.svg" alt="f" style="width: {width * 2}px; '
+                          'display: block">', "formula")
+    word = printed_ink(tmp_path, '<style>@font-face { font-family: D; src: url(d.ttf) }'
+                       '</style><p style="font: 32px D; margin: 0">क्लोरोफिल</p>', "word")
+    assert_same_ink(formula, word)
+
+
+def test_a_formulas_text_no_font_has_is_a_warning_at_its_line(tmp_path):
+    """Hindi in a formula of a book without a Devanagari font printed blank boxes with
+    no word of warning, even under --strict; it is a warning at the formula's line, and
+    none once the book brings a font that has the letters."""
+    import shutil
+
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    from studyguide.resolve import render_book
+    from test_locales_metadata import write_book
+    chapter = "---\ntitle: One\n---\n\nThe equation:\n\n$$A \\xrightarrow{\\text{प्रकाश}} B$$\n"
+    meta = {"title": "T", "language": "en"}
+    messages = {}
+    for name, own in (("bare", []), ("own", ["fonts/d.ttf"])):
+        book = write_book(tmp_path / name, {**meta, **({"fonts": own} if own else {})}, chapter)
+        if own:
+            (book / "fonts").mkdir()
+            shutil.copy(DEVANAGARI, book / "fonts" / "d.ttf")
+        report = Reporter(book)
+        render_book(load_book(book, report), report)
+        assert not report.errors, report.errors
+        messages[name] = [(d.line, d.message) for d in report.warnings if "TeX math" in d.message]
+    assert messages["bare"] == [(7, "TeX math 'A \\xrightarrow{\\text{प्रकाश}} B': no font the "
+                                    "print edition draws formulas with has the letters of "
+                                    "'प्रकाश', which it shows as blank boxes; add a font "
+                                    "that has them (fonts: in book.yaml)")], messages
+    assert messages["own"] == [], messages
