@@ -877,7 +877,7 @@ def _html(html_text: str, base: str, fetcher):
 def _fetcher(rb: RenderedBook):
     from .. import paths
     from .fetcher import SafeFetcher
-    generated = {f"{name}.svg": figures.for_print(svg).encode("utf-8")
+    generated = {f"{name}.svg": figures.for_print(svg, rb.book.fonts).encode("utf-8")
                  for name, svg in rb.figures.items()}
     return SafeFetcher([rb.book.root, paths.STYLES], generated, rb.book.root / "generated")
 
