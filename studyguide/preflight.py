@@ -59,6 +59,7 @@ LADDER = 3                   # consecutive hyphenated lines that make a ladder
 MIN_LINES_AFTER = 3          # lines a heading keeps under it on its page
 LINE_HEIGHT = 1.4            # three lines of text under a heading take 3 x this, in ems
 MIN_ROWS = 3                 # rows a split table leaves on either page
+GROUPING_DESCENT = 0.2       # depth below the baseline, in ems, lines are grouped by
 WORD_SPACE = 0.1             # a gap between characters wider than this, in ems, parts words
 HYPHENS = ("-", "\u2010")
 STRAIGHT = ("'", '"')
@@ -235,7 +236,16 @@ def read_pages(source, first: int = 0, stop: int | None = None) -> list[PageText
 def _text_lines(page, width: float, height: float) -> list[Line]:
     """The page's lines of text: pdfium's characters, each described as pdfplumber
     describes a character (its box from the baseline's descent to one font size above,
-    top measured down from the page's top), grouped into lines by pdfplumber."""
+    top measured down from the page's top), grouped into lines by pdfplumber.
+
+    pdfplumber groups characters whose tops are near. A font's descent is the deepest
+    its glyphs go, and a Devanagari face's, made for the conjuncts and vowel signs below
+    its baseline, is some twice a Latin face's: its characters' tops stood some 4 points
+    below those of the Latin figures and punctuation on their baseline, and a line of
+    Hindi was read as two, its numbers, its note's call and the note's number each apart
+    from the words they stand in. The characters are grouped by their baselines instead:
+    each grouped as if its face's descent were ``GROUPING_DESCENT`` of its size, and a
+    line's box is that of its characters' boxes, each from its own face's descent."""
     import ctypes
     import pypdfium2.raw as c
     from pdfplumber.utils import chars_to_textmap
@@ -262,8 +272,10 @@ def _text_lines(page, width: float, height: float) -> list[Line]:
         c.FPDFText_GetMatrix(tp, i, matrix)
         size = c.FPDFText_GetFontSize(tp, i) * abs(matrix.d or matrix.a)
         bottom, right = height - box.bottom, max(box.right, x.value)
+        grouped = height - y.value + GROUPING_DESCENT * size      # as if in a Latin face
         chars.append({"text": text, "x0": x.value, "x1": right, "width": right - x.value,
-                      "top": bottom - size, "bottom": bottom, "doctop": bottom - size,
+                      "top": grouped - size, "bottom": grouped, "doctop": grouped - size,
+                      "box": (bottom - size, bottom),
                       "height": size, "upright": True, "size": size,
                       "fontname": fonts.setdefault(name.value, name.value.decode(
                           "utf-8", "replace")),    # one string a font: pickled once
@@ -278,7 +290,9 @@ def _text_lines(page, width: float, height: float) -> list[Line]:
         if not inked:
             continue
         size = Counter(round(ch["size"], 1) for ch in inked).most_common(1)[0][0]
-        out.append(Line(raw["text"], raw["x0"], raw["x1"], raw["top"], raw["bottom"], size,
+        top = min(ch["box"][0] for ch in raw["chars"])
+        bottom = max(ch["box"][1] for ch in raw["chars"])
+        out.append(Line(raw["text"], raw["x0"], raw["x1"], top, bottom, size,
                         inked[0]["fontname"], "".join(ch["text"] for ch in inked),
                         [ch["size"] for ch in inked], [ch["matrix"][5] for ch in inked],
                         [ch["fontname"] for ch in inked], [ch["x0"] for ch in inked],

@@ -38,6 +38,16 @@ JA_FACE = ("<style>@font-face { font-family: 'Noto Serif CJK JP'; "
            ":lang(ja) { font-family: 'Noto Serif CJK JP'; }</style>")
 JA = "新政府にとって最大の課題は、全国に260余りあった藩をどう扱うかであった。"
 
+# Hindi, its Devanagari set in a subset of Noto Serif Devanagari (fixtures/fonts: its
+# characters only) after the body's Latin face, which sets the figures and punctuation
+HI_FONT = FIXTURES / "fonts" / "NotoSerifDevanagari-Regular-preflight-subset.ttf"
+HI_FACE = ("<style>@font-face { font-family: 'Noto Serif Devanagari Preflight'; "
+           f"src: url('{HI_FONT.as_uri()}'); }}"
+           ":lang(hi) { font-family: 'Linux Libertine O', 'Noto Serif Devanagari Preflight'; }"
+           "</style>")
+HI = "ताप बढ़ने पर एंज़ाइम तेज़ी से काम करते हैं, पर लगभग 40 °C के बाद वे नष्ट होने लगते हैं।"
+HI_NOTE = "प्रयोगशाला में प्रायः पोटैशियम हाइड्रॉक्साइड (KOH) का विलयन लिया जाता है।"
+
 
 def pdf_of(body: str, tmp_path, name="broken.pdf"):
     from weasyprint import HTML
@@ -185,6 +195,27 @@ def test_a_call_in_a_heading_is_a_call(tmp_path):
     assert [(f.page, f.message) for f in found if f.check == "footnote"] == [
         (2, "note 1 is called here but printed on another page"),
         (3, "note 1 is printed on another page than its call")]
+
+
+def test_a_hindi_notes_call_and_number_are_read_in_their_lines(tmp_path):
+    """A Devanagari face descends some twice as deep below its baseline as a Latin one,
+    and its characters' boxes stood lower than those of the Latin figures and punctuation
+    on their baseline: line grouping read a line of Hindi as two, a note's call apart from
+    the danda it follows, a note's number apart from its words. A note on the page of its
+    call was "printed on another page than its call", a note of Devanagari words alone
+    was none. A Hindi note on its call's page is fine; one on another page is found."""
+    para = f"<p lang='hi'>{HI} {HI} {HI}</p>"
+    fine = (HI_FACE + para * 2 + f"<p lang='hi'>{HI}<span class='fn'>{HI_NOTE}</span> {HI}"
+            "</p>" + para)
+    assert "footnote" not in checks(pdf_of(fine, tmp_path))
+    pushed = (HI_FACE + para + f"<p lang='hi'>{HI}<sup style='font-size: 7pt'>1</sup></p>"
+              "<div style='break-before: page'></div>" + para +
+              "<p lang='hi' style='font-size: 8.5pt; position: absolute; bottom: 0'>"
+              f"1. {HI_NOTE.replace(' (KOH)', '')}</p>")
+    found = preflight.check_pdf(pdf_of(pushed, tmp_path, "pushed.pdf"))
+    assert [(f.page, f.message) for f in found] == [
+        (1, "note 1 is called here but printed on another page"),
+        (2, "note 1 is printed on another page than its call")]
 
 def test_heading_stranded_at_the_foot_of_a_page(tmp_path):
     body = (PARA + "<div style='break-before: page'></div>"
