@@ -452,10 +452,10 @@ def test_a_rebuild_takes_the_parts_typographic_quotes_from_the_cache(tmp_path, m
 
     quotes = pdf._smartypants
 
-    def refuse(text):        # a running head's few words are set again, at no cost
+    def refuse(text, *args):        # a running head's few words are set again, at no cost
         if len(text) > 1000:
             raise AssertionError("SmartyPants ran again on a part's HTML")
-        return quotes(text)
+        return quotes(text, *args)
     monkeypatch.setattr(pdf, "_smartypants", refuse)
     again = pagination.Edition(False, "A4", memo=Cache(tmp_path / "cache"))
     pagination.read_sources(rb, again)
