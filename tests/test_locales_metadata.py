@@ -1054,6 +1054,17 @@ def test_a_kicker_the_subtitle_repeats_is_printed_once_in_both_outputs(tmp_path)
         cover_png(dataclasses.replace(meta, subtitle="Another", kicker=""))
 
 
+def _rendered_with(book_copy, words: str):
+    """The book rendered without an error, the HTML of the chapter holding ``words``, and
+    its text with its spaces as a reader sees them."""
+    from conftest import rendered_book
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    body = next(d.body_html for d in rb.docs if words in d.body_html)
+    return rb, body, " ".join(lxml_html.fragment_fromstring(body, create_parent="div")
+                              .text_content().split())
+
+
 @pytest.mark.parametrize("language, table, section, title", [
     ("fr-FR", "tableau 2.1", "section 2.1", "\u00ab Beta in practice \u00bb"),  # (spaces
     ("it-IT", "tabella 2.1", "paragrafo 2.1", "\u00abBeta in practice\u00bb"),  # joined)
@@ -1064,7 +1075,7 @@ def test_a_cross_references_label_inside_a_sentence_is_as_the_language_writes_it
     ``reference_case: lower``); a reference that opens a sentence keeps its capital, and
     English keeps it everywhere. Print's short form ("section 2.1 (p. 7)") keeps the
     sentence's case."""
-    from conftest import add_to_chapter, rendered_book
+    from conftest import add_to_chapter
     from lxml import html as lxml_html
 
     from studyguide.writers.pdf import print_typography
@@ -1074,11 +1085,7 @@ def test_a_cross_references_label_inside_a_sentence_is_as_the_language_writes_it
     add_to_chapter(book_copy, "Il faut voir le [](#tbl-ch02-dates) et la [](#sec-practice). "
                    "[](#tbl-ch02-dates) le montre (\"[](#sec-practice)\"). Voir aussi cf. "
                    "[](#tbl-ch02-dates).")
-    rb, report = rendered_book(book_copy)
-    assert not report.errors, report.errors
-    body = next(d.body_html for d in rb.docs if "Il faut voir" in d.body_html)
-    text = " ".join(lxml_html.fragment_fromstring(body, create_parent="div")
-                    .text_content().split())
+    rb, body, text = _rendered_with(book_copy, "Il faut voir")
     opening = table[0].upper() + table[1:]
     assert f"Il faut voir le {table} et la {section}, {title}. {opening} le montre" in text, \
         text
@@ -1300,17 +1307,13 @@ def test_a_books_own_semicolon_parts_the_works_of_a_citation(book_copy):
     """The semicolon between two works of one citation is the book's ``semicolon``
     label: an override under ``labels:`` (Greek "·") was ignored there, while the index
     and the timeline used it."""
-    from conftest import add_to_chapter, rendered_book
+    from conftest import add_to_chapter
     book_yaml = book_copy / "book.yaml"
     book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
         "\nlabels:\n", "\nlabels:\n  semicolon: \"·\"\n", 1), encoding="utf-8")
     add_to_chapter(book_copy, "Both agree [@writer1901; @historian2000]. So do the pages "
                    "[@writer1901, 12; @historian2000, 3].")
-    rb, report = rendered_book(book_copy)
-    assert not report.errors, report.errors
-    body = next(d.body_html for d in rb.docs if "Both agree" in d.body_html)
-    text = " ".join(lxml_html.fragment_fromstring(body, create_parent="div")
-                    .text_content().split())
+    _, _, text = _rendered_with(book_copy, "Both agree")
     assert "(Writer 1901· Historian 2000)" in text, text
     assert "(Writer 1901, 12· Historian 2000, 3)" in text, text      # after a locator too
 
