@@ -245,12 +245,22 @@ def _text_lines(page, width: float, height: float) -> list[Line]:
     Hindi was read as two, its numbers, its note's call and the note's number each apart
     from the words they stand in. The characters are grouped by their baselines instead:
     each grouped as if its face's descent were ``GROUPING_DESCENT`` of its size, and a
-    line's box is that of its characters' boxes, each from its own face's descent."""
+    line's box is that of its characters' boxes, each from its own face's descent.
+
+    A word's characters and glyphs in other orders (a Devanagari reph, a vowel sign
+    before its consonant) come in a span of the word's text (ActualText), and where the
+    span holds several runs of glyphs (the reph set apart, raised) pdfium reads the
+    word's characters all from its first run: the rest of its glyphs are in no
+    character's box, and the word, read as ending there, ends some glyphs short
+    (``_ink_past_characters``)."""
     import ctypes
     import pypdfium2.raw as c
     from pdfplumber.utils import chars_to_textmap
     textpage = page.get_textpage()
     tp = textpage.raw
+    objects = [ctypes.cast(c.FPDFText_GetTextObject(tp, i), ctypes.c_void_p).value
+               for i in range(textpage.count_chars())]
+    past = _ink_past_characters(page, set(objects) - {None})
     box, matrix = c.FS_RECTF(), c.FS_MATRIX()
     x, y = ctypes.c_double(), ctypes.c_double()
     name, flags = ctypes.create_string_buffer(256), ctypes.c_int()
@@ -272,6 +282,8 @@ def _text_lines(page, width: float, height: float) -> list[Line]:
         c.FPDFText_GetMatrix(tp, i, matrix)
         size = c.FPDFText_GetFontSize(tp, i) * abs(matrix.d or matrix.a)
         bottom, right = height - box.bottom, max(box.right, x.value)
+        if objects[i] in past and objects[i + 1:i + 2] != [objects[i]]:   # its run's end
+            right = max(right, past[objects[i]])
         grouped = height - y.value + GROUPING_DESCENT * size      # as if in a Latin face
         chars.append({"text": text, "x0": x.value, "x1": right, "width": right - x.value,
                       "top": grouped - size, "bottom": grouped, "doctop": grouped - size,
@@ -298,6 +310,25 @@ def _text_lines(page, width: float, height: float) -> list[Line]:
                         [ch["fontname"] for ch in inked], [ch["x0"] for ch in inked],
                         [ch["x1"] for ch in inked]))
     return out
+
+
+def _ink_past_characters(page, read: set) -> dict:
+    """The right end of the glyphs that follow each of the page's runs of text (its text
+    objects, in ``read``: those whose characters pdfium reads) on its line in runs of
+    no character's: the rest of a word whose text (ActualText) pdfium reads from its
+    first run alone."""
+    import ctypes
+    import pypdfium2.raw as c
+    past, last = {}, None
+    for obj in page.get_objects(filter=[c.FPDF_PAGEOBJ_TEXT]):
+        at = ctypes.cast(obj.raw, ctypes.c_void_p).value
+        bounds = obj.get_bounds()
+        if at in read:
+            last = (at, bounds)
+        elif last and bounds[2] - bounds[0] > 0 and bounds[1] < last[1][3] and \
+                last[1][1] < bounds[3]:                    # beside it, on its line
+            past[last[0]] = max(past.get(last[0], last[1][2]), bounds[2])
+    return past
 
 
 def _shapes(page, height: float) -> tuple[list, list, list]:

@@ -893,3 +893,52 @@ def test_a_build_failed_by_strict_keeps_what_it_typeset(book_copy, tmp_path):
     again = builder.build(dataclasses.replace(opts, strict=False))
     assert any("[quotes]" in w for w in again.warnings)
     assert again.rendered == 0, again.rendered
+
+
+def _handout_pdf(path, head_end: float, line: str) -> None:
+    """A one-page handout as WeasyPrint writes a Hindi one: its running head's last
+    word in a span of its text (ActualText) set in two runs of glyphs, the second raised
+    a little (as a reph is), and one long ragged line of text under it."""
+    right = (f"/Span <</ActualText (Worksheet)>> BDC BT /F1 9 Tf 1 0 0 1 {head_end - 39.53:.2f}"
+             " 812 Tm (Work) Tj 0.1 Ts (sheet) Tj 0 Ts ET EMC")
+    stream = ("BT /F1 9 Tf 1 0 0 1 56.69 812 Tm (Book title) Tj ET " + right +
+              f" BT /F1 10 Tf 1 0 0 1 56.69 720 Tm ({line}) Tj ET").encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89] "
+               b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+
+
+def test_a_running_heads_word_read_from_its_text_ends_where_its_glyphs_do(tmp_path):
+    """A Hindi handout's running head ends in a word with a reph ("कार्यपत्रक"), set
+    in a span of the word's text (ActualText) of two runs of glyphs, the reph raised.
+    pdfium read the word's characters all from the first run, and the head, which marks
+    the right edge of a one-page handout with few full lines, as ending some 15 points
+    short: the one long ragged line, 4 points inside the real edge, was "text past the
+    margin". The head is read to its last glyph; a line that does run past it is still
+    found."""
+    line = "A long line of ragged text set to end a few points inside the head's " \
+           "right end, and no further"
+    path = tmp_path / "sheet.pdf"
+    _handout_pdf(path, 600, line)
+    [page] = preflight.read_pages(path)
+    end = page.body[0].x1
+    _handout_pdf(path, end + 4, line)
+    [page] = preflight.read_pages(path)
+    assert [ln.text for ln in page.head] == ["Book title Worksheet"]
+    assert page.head[0].x1 > end + 4
+    assert checks(path, one_sided=True) == []
+    _handout_pdf(path, end - 12, line)
+    assert checks(path, one_sided=True) == ["overflow"]
