@@ -271,3 +271,13 @@ def test_an_svgs_right_to_left_text_is_read_through_the_sandbox(tmp_path):
     if reader.is_alive():                   # let a blocked reader go before failing
         os.close(os.open(book / "images" / "fifo.svg", os.O_WRONLY | os.O_NONBLOCK))
     assert found == [None]
+
+
+def test_a_glyph_without_text_keeps_its_empty_entry():
+    """WeasyPrint gives every glyph of a cluster but its last an empty text (``<025b>
+    <>``, Noto's ि before its consonant). Read as no entry at all, a merged font's map
+    would leave it out, and the merge would take another part's text for the glyph."""
+    from studyguide.writers import pdffonts
+    with pikepdf.new() as pdf:
+        cmap = pikepdf.Stream(pdf, b"2 beginbfchar\n<025b> <>\n<004b> <0928093f>\nendbfchar\n")
+        assert pdffonts.unicode_map(cmap) == {b"025b": b"", b"004b": b"0928093f"}

@@ -217,10 +217,11 @@ def _merged_program(programs: list[bytes], used: list[set[int]], cff: bool) -> b
 class _Face:
     """The subsets of one face across the parts, and their merge."""
 
-    def __init__(self, fonts, programs, widths, unicode, used, missing):
+    def __init__(self, fonts, programs, widths, unicode, used, missing, texts):
         self.fonts, self.programs = fonts, programs
         self.widths, self.unicode, self.used = widths, unicode, used
         self.missing = missing      # per font: the Unicode map of its .notdef codes
+        self.texts = texts          # per font: its codes' texts that are not ``unicode``'s
         self.key_name = programs[0][2]
         self.streams = [descriptor[self.key_name] for _, descriptor, _ in programs]
         self.cff = self.key_name == "/FontFile3"
@@ -241,6 +242,7 @@ class _Face:
         unicode: dict[bytes, bytes] = {}
         used: list[set[int]] = []
         missing: list[dict[bytes, bytes]] = []
+        texts: list[dict[bytes, bytes]] = []
         for font, (cid, _, _) in zip(fonts, programs):
             w, u = _widths(cid.W), pdffonts.unicode_map(font.ToUnicode)
             if w is None or u is None:
@@ -258,9 +260,12 @@ class _Face:
                     return None
                 widths[c] = width
             for c, text in u.items():
-                if unicode.setdefault(c, text) != text:
-                    return None
-        return cls(fonts, programs, widths, unicode, used, missing)
+                unicode.setdefault(c, text)
+            # WeasyPrint gives a glyph the text of the cluster it first drew it in, which
+            # may differ from part to part (न in "नि" or alone): such a code keeps its
+            # part's text in that part's font
+            texts.append({c: t for c, t in u.items() if unicode[c] != t})
+        return cls(fonts, programs, widths, unicode, used, missing, texts)
 
     def apply(self, pdf: pikepdf.Pdf) -> None:
         """Point every part's font at one merged program, widths and Unicode map."""
@@ -280,10 +285,10 @@ class _Face:
         cid.FontDescriptor = descriptor
         cid.W = _width_array(self.widths)
         to_unicode = pdf.make_indirect(_cmap_stream(pdf, self.unicode))
-        for font, missing in zip(fonts, self.missing):
+        for font, missing, texts in zip(fonts, self.missing, self.texts):
             font.DescendantFonts = Array([cid])
-            font.ToUnicode = to_unicode if not missing else \
-                pdf.make_indirect(_cmap_stream(pdf, {**self.unicode, **missing}))
+            font.ToUnicode = to_unicode if not missing and not texts else \
+                pdf.make_indirect(_cmap_stream(pdf, {**self.unicode, **texts, **missing}))
             font.BaseFont = self.base_font
 
 

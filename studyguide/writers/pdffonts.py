@@ -13,7 +13,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
-_PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+_PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
 _CIDCHAR = re.compile(rb"begincidchar(.*?)endcidchar", re.S)
 _CODE_CID = re.compile(rb"<([0-9a-fA-F]+)>\s*(\d+)")
 
@@ -82,7 +82,8 @@ def program(font):
 
 def unicode_map(stream) -> dict[bytes, bytes] | None:
     """A /ToUnicode CMap stream as {code: text}, both as the hexadecimal digits written
-    (the code in lower case, the text UTF-16BE), or None if it maps ranges (bfrange)."""
+    (the code in lower case, the text UTF-16BE: empty for a glyph WeasyPrint gives no
+    text, one of a cluster drawn with several), or None if it maps ranges (bfrange)."""
     data = stream.read_bytes()
     if b"beginbfrange" in data:
         return None
