@@ -13,7 +13,8 @@ advances. Where it cannot be found (a font the book brings itself, say), ``subse
 returns None and the caller keeps WeasyPrint's subsets or merges them (``fontmerge``).
 
 The installed font also tells whether a PDF prints what it says (``wrong_glyphs``, a check
-of the print preflight): each glyph must be one its text reaches in the font.
+of the print preflight): each glyph must be one its text reaches in the font, and each
+glyph must have a text, or stand inside a word's /ActualText.
 """
 from __future__ import annotations
 
@@ -150,6 +151,8 @@ class WrongGlyphs(NamedTuple):
     chars: str           # the characters drawn so
     missing: bool
     line: str
+    mute: bool = False   # glyphs with no text, which readers take for the character of
+    #                      their code (Noto's ि glyphs read as ɛ ə ɚ ɜ); ``chars``: those
 
 
 def wrong_glyphs(data: bytes) -> list[WrongGlyphs]:
@@ -169,7 +172,7 @@ def wrong_glyphs(data: bytes) -> list[WrongGlyphs]:
         for font in pdffonts.type0_fonts(pdf):
             if font.objgen not in fonts:
                 fonts[font.objgen] = _font_text(font)
-        if not any(f.bad for f in fonts.values()):
+        if not any(f.bad or f.mute for f in fonts.values()):
             return []
         for number, page in enumerate(pdf.pages, 1):
             out += _page_problems(number, page, page.obj.get("/Resources"), fonts)
@@ -181,6 +184,8 @@ class _FontText(NamedTuple):
     texts: dict[int, str]      # the text of each code
     bad: frozenset[int]        # the codes drawn with a glyph not their text's
     missing: frozenset[int]    # those drawn as .notdef, where another font has theirs
+    mute: frozenset[int] = frozenset()    # those with no text (WeasyPrint's for every
+    #                                       glyph of a cluster but its last)
 
 
 def _font_text(font) -> _FontText:
@@ -210,7 +215,8 @@ def _font_text(font) -> _FontText:
         wrong = {code for code, text in texts.items() if code not in notdef and
                  _visible(text) and code not in _reachable(*installed, text) and
                  (code not in context or code in nominal)}
-    return _FontText(face, texts, frozenset(wrong | missing), frozenset(missing))
+    return _FontText(face, texts, frozenset(wrong | missing), frozenset(missing),
+                     frozenset(code for code, text in texts.items() if not text))
 
 
 def _visible(text: str) -> bool:
@@ -309,7 +315,8 @@ def _page_problems(number: int, content, resources, fonts) -> list[WrongGlyphs]:
     """The wrong glyphs a page (or a form it draws) draws, each with the text of its
     line: the text boxes drawn at the same height. WeasyPrint draws a line's boxes in
     reading order, each from its own text matrix, and a right-to-left box's glyphs
-    from the left."""
+    from the left. A glyph with no text is wrong outside a marked-content sequence with
+    an /ActualText (which readers take instead of its glyphs')."""
     import pikepdf
     resources = resources if resources is not None else {}
     named, forms = resources.get("/Font") or {}, resources.get("/XObject") or {}
@@ -317,9 +324,15 @@ def _page_problems(number: int, content, resources, fonts) -> list[WrongGlyphs]:
     #                              the wrong glyphs' text]
     out: list[WrongGlyphs] = []
     font = None
+    marked: list[bool] = []      # each open marked-content sequence: has it /ActualText
     for operands, operator in pikepdf.parse_content_stream(content):
         op = str(operator)
-        if op == "Tf" and operands:
+        if op in ("BDC", "BMC"):
+            marked.append(op == "BDC" and isinstance(operands[1], pikepdf.Dictionary)
+                          and "/ActualText" in operands[1])
+        elif op == "EMC" and marked:
+            marked.pop()
+        elif op == "Tf" and operands:
             font = fonts.get(getattr(named.get(str(operands[0])), "objgen", None))
         elif op == "Tm" and len(operands) == 6:
             boxes.append([float(operands[5]), [], None, []])
@@ -330,8 +343,12 @@ def _page_problems(number: int, content, resources, fonts) -> list[WrongGlyphs]:
             boxes[-1][1] += [font.texts.get(c, "") for c in codes]
             wrong = [c for c in codes if c in font.bad]
             if wrong and boxes[-1][2] is None:
-                boxes[-1][2] = (font.face, all(c in font.missing for c in wrong))
+                boxes[-1][2] = (font.face, all(c in font.missing for c in wrong), False)
             boxes[-1][3] += [font.texts[c] for c in wrong]
+            mute = [c for c in codes if c in font.mute] if not any(marked) else []
+            if mute and not wrong and boxes[-1][2] is None:
+                boxes[-1][2] = (font.face, False, True)
+            boxes[-1][3] += [chr(c) for c in mute if boxes[-1][2][2]]
         elif op == "Do" and operands:
             form = forms.get(str(operands[0]))
             if form is not None and form.get("/Subtype") == pikepdf.Name.Form:
@@ -340,17 +357,17 @@ def _page_problems(number: int, content, resources, fonts) -> list[WrongGlyphs]:
         if _rtl("".join(box[1])):
             box[1].reverse()
             box[3].reverse()
-    lines: dict[tuple[float, str, bool], tuple[list[str], list[str]]] = {}
+    lines: dict[tuple[float, str, bool, bool], tuple[list[str], list[str]]] = {}
     for height, texts, wrong, chars in boxes:
         if wrong is not None:
             at = next((h for h, *_ in lines if abs(h - height) < 1), height)
             found = lines.setdefault((at, *wrong), ([], []))
             found[0].append("".join(texts).strip())
             found[1].extend(chars)
-    for (height, face, missing), (texts, chars) in lines.items():
+    for (height, face, missing, mute), (texts, chars) in lines.items():
         line = " ".join("".join(b[1]).strip() for b in boxes if abs(b[0] - height) < 1)
         out.append(WrongGlyphs(number, face, " … ".join(dict.fromkeys(texts)),
-                               "".join(dict.fromkeys(chars)), missing, line))
+                               "".join(dict.fromkeys(chars)), missing, line, mute))
     return out
 
 
@@ -370,6 +387,10 @@ def glyph_findings(data: bytes, pdf: str, labels: list[str] | None, sources) -> 
         what = f"as blank boxes (its font, {wrong.face}, has no glyph for them)" \
             if wrong.missing else f"with glyphs of other characters (its font, " \
             f"{wrong.face}, was embedded from a font without them)"
+        if wrong.mute:
+            chars = "glyphs with no text"
+            what = f"in {wrong.face}: copied, searched or read aloud they are taken for " \
+                f"the characters of their codes ({''.join(dict.fromkeys(wrong.chars))})"
         out.append(preflight.Finding("glyphs", pdf, wrong.page,
                                      labels[i] if labels and i < len(labels) else "",
                                      f"“{wrong.text}” prints {chars} {what}", str(path), line))
