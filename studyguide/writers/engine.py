@@ -20,6 +20,22 @@ same pages. ``STUDYGUIDE_ENGINE=public`` forces the public path; ``STUDYGUIDE_EN
 (a comma-separated list of mechanisms, the public ``stylesheets`` too: each worker parses
 a book's stylesheet once) turns single mechanisms off, which is how the benchmark
 measures what each buys (``bench/run.py --mechanisms``).
+
+``actualtext``
+    Not a speed mechanism: the text a PDF reader takes from a line. WeasyPrint gives each
+    glyph one text in its font's /ToUnicode, the text of the cluster it was first drawn
+    in, and to every glyph of a cluster but the last no text at all. Where a cluster is
+    drawn with several glyphs (a Devanagari ि drawn before its consonant, े and ं as one
+    glyph) or a glyph stands for other text elsewhere (न first drawn in "नि"), the text
+    read back is wrong, and a glyph with no text is read by some readers as its code (the
+    IPA letters ɛ ə ɚ ɜ for Noto's ि glyphs). WeasyPrint's ``draw_first_line`` is wrapped
+    (``text_layer``): after it has drawn a line, every word whose glyphs would not read
+    as its text is enclosed in a marked-content sequence with that text as its
+    /ActualText, which text extraction, search and screen readers take instead of the
+    glyphs' own. A line is left as drawn if its glyphs are not those of its Pango
+    layout. The wrapper is put in place once a process, by the first ``enabled`` or
+    ``private``, with a WeasyPrint of the tested versions, and does nothing while the
+    mechanism is turned off.
 """
 from __future__ import annotations
 
@@ -29,7 +45,7 @@ import warnings
 from functools import lru_cache
 from importlib import metadata
 
-PRIVATE = ("numbers",)                    # reaches beyond WeasyPrint's public API
+PRIVATE = ("numbers", "actualtext")      # reach beyond WeasyPrint's public API
 PUBLIC = ("stylesheets",)                 # speed mechanisms through public APIs
 MECHANISMS = PRIVATE + PUBLIC
 FORCE = "STUDYGUIDE_ENGINE"               # "public": never use the private mechanisms
@@ -60,6 +76,7 @@ def turned_off() -> set[str]:
 def enabled(name: str) -> bool:
     """Whether the mechanism ``name`` is used in this process."""
     assert name in MECHANISMS, name
+    text_layer()
     if name in turned_off():
         return False
     return name in PUBLIC or private()
@@ -88,6 +105,7 @@ def _untested() -> list[str]:
 def private() -> bool:
     """Whether this process may use the private mechanisms (``checked``), unless the
     public path was asked for."""
+    text_layer()
     return not set(PRIVATE) <= turned_off() and checked()
 
 
@@ -244,3 +262,222 @@ def self_test() -> str:
     if a != b:
         return "self-test: a numbered layout does not draw what WeasyPrint draws"
     return ""
+
+
+# -- actualtext -----------------------------------------------------------------------
+
+_TJ_ITEM = re.compile(rb"<([0-9a-fA-F]*)>|([-+]?[0-9.]+)")
+
+
+@lru_cache(maxsize=1)
+def text_layer() -> bool:
+    """Wrap WeasyPrint's ``draw_first_line`` (once a process) so that the words it draws
+    carry the /ActualText their glyphs do not give (``actualtext``); False where the
+    installed WeasyPrint is not one the suite runs on, or has no such function."""
+    if _untested():
+        return False
+    try:
+        from weasyprint.draw import text
+    except ImportError:
+        return False
+    drawn = getattr(text, "draw_first_line", None)
+    if drawn is None:
+        return False
+
+    def draw_first_line(stream, textbox, *args, **kwargs):
+        start = len(stream.stream)
+        out = drawn(stream, textbox, *args, **kwargs)
+        if "actualtext" not in turned_off():
+            try:
+                _actual_text(stream, textbox, start)
+            except Exception:       # noqa: BLE001 - internals that changed: the line as drawn
+                pass
+        return out
+
+    text.draw_first_line = draw_first_line
+    return True
+
+
+def _line_glyphs(stream, textbox) -> list[tuple[int, object, bool, str, bool]] | None:
+    """The glyphs WeasyPrint has drawn of a text box's first line, in drawing order (from
+    the left), as (code, font, right to left, the text of the cluster it opens, or ""
+    for a cluster's further glyphs, whether it is moved from its place: a mark);
+    code -1: an empty glyph, which draws nothing. None for a bitmap font's line."""
+    from weasyprint.text.ffi import ffi, pango
+    first_line, _ = textbox.pango_layout.get_first_line()
+    utf8 = textbox.pango_layout.text.encode()
+    out = []
+    run = first_line.runs[0]
+    while run != ffi.NULL:
+        glyph_item = run.data
+        run = run.next
+        item = glyph_item.item
+        rtl = bool(item.analysis.level % 2)
+        font, _ = stream.add_font(item.analysis.font)
+        if font.bitmap:
+            return None
+        glyphs = glyph_item.glyphs
+        clusters = glyphs.log_clusters
+        count = glyphs.num_glyphs
+        for i in range(count):
+            glyph = glyphs.glyphs[i].glyph
+            text = ""
+            if i == 0 or clusters[i] != clusters[i - 1]:
+                # a cluster's text runs to the next cluster's in logical order: to the
+                # right of it, or to the left in right-to-left text
+                later = range(i - 1, -1, -1) if rtl else range(i + 1, count)
+                end = next((clusters[j] for j in later if clusters[j] != clusters[i]),
+                           item.length)
+                text = utf8[item.offset + clusters[i]:item.offset + end].decode()
+            if glyph == pango.PANGO_GLYPH_EMPTY:
+                if text:
+                    out.append((-1, font, rtl, text, False))
+                continue
+            if glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG:
+                glyph = font.missing[glyph - pango.PANGO_GLYPH_UNKNOWN_FLAG]
+            geometry = glyphs.glyphs[i].geometry
+            # (moved back, over the glyph before: letter spacing moves glyphs forward)
+            out.append((glyph, font, rtl, text, geometry.x_offset < 0 or geometry.y_offset != 0))
+    return out
+
+
+def _words(glyphs) -> list[list[tuple[list[int], str]]]:
+    """The stretches of a line whose glyphs do not read as their text, each as its
+    clusters: (the drawn glyphs, counted from the line's first, the cluster's text).
+    A stretch is a word (a run of clusters that are not white space, in one direction)
+    that does not, or that has a glyph moved from its place (poppler takes a mark
+    drawn back over its letter for the end of a word: "सं श्लेषण"), taken together with the white space up to the next such word (pdfium
+    drops a space drawn on its own between two stretches of /ActualText)."""
+    pieces: list = []        # the words and spaces: (clusters, wrong)
+    word: list = []          # (index of the drawn glyph, code, font, text)
+    moved = [False]          # a glyph of the word is moved from its place
+
+    def close(rtl):
+        drawn = [(code, font) for _, code, font, _ in word if code >= 0]
+        if drawn:
+            shown = "".join(t for *_, t in word)          # the clusters from the left
+            read = [font.to_unicode.get(code, "") for code, font in drawn]
+            # (not right-to-left words: poppler and pdfium reverse their /ActualText)
+            pieces.append((_clusters(word), not rtl and (moved[0] or not all(read) or
+                                                          _plain("".join(read)) != _plain(shown))))
+        word.clear()
+        moved[0] = False
+
+    index = 0
+    previous = False
+    for code, font, rtl, text, offset in glyphs:
+        if text and not text.strip():
+            close(previous)
+            pieces.append((_clusters([(index, code, font, text)]), None))
+        else:
+            if rtl != previous:
+                close(previous)
+            word.append((index, code, font, text))
+            moved[0] = moved[0] or offset
+        previous = rtl
+        index += code >= 0
+    close(previous)
+    out: list[list] = []
+    space = None        # the white space since the last such word (None: another word)
+    for clusters, wrong in pieces:
+        if wrong is None:
+            space = None if space is None else space + clusters
+        elif not wrong:
+            space = None
+        else:
+            if space is not None:
+                out[-1] += space + clusters
+            else:
+                out.append(clusters)
+            space = []
+    return out
+
+
+def _clusters(glyphs) -> list[tuple[list[int], str]]:
+    """Glyphs (index of the drawn glyph, code, font, text) as clusters: each opens where
+    a glyph has text (an empty glyph, code -1, is not drawn)."""
+    out: list[tuple[list[int], str]] = []
+    for index, code, _, text in glyphs:
+        if text or not out:
+            out.append(([], text))
+        if code >= 0:
+            out[-1][0].append(index)
+    return out
+
+
+def _plain(text: str) -> str:
+    """A text without its format characters (a soft hyphen, a joiner), which a reader
+    does not need to be told."""
+    import unicodedata
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+def _actual_text(stream, textbox, start: int) -> None:
+    """Enclose each word of the line drawn into ``stream`` from chunk ``start`` whose
+    glyphs would not read as its text in a marked-content sequence with its text as
+    /ActualText, splitting the TJ arrays where a word begins and ends."""
+    glyphs = _line_glyphs(stream, textbox)
+    if not glyphs:
+        return
+    words = _words(glyphs)
+    if not words:
+        return
+    codes = [code for code, *_ in glyphs if code >= 0]
+    chunks = stream.stream[start:]
+    parsed: dict[int, list] = {}          # chunk index -> its items: (glyph code | bytes)
+    drawn = []
+    for n, chunk in enumerate(chunks):
+        if isinstance(chunk, bytes) and chunk.startswith(b"[") and chunk.endswith(b"] TJ"):
+            items = []
+            for match in _TJ_ITEM.finditer(chunk[1:-4]):
+                hexa, number = match.groups()
+                if number is not None:
+                    items.append(number)
+                elif not hexa:
+                    items.append(b"<>")
+                elif len(hexa) % 4:
+                    return             # not WeasyPrint's two-byte codes
+                else:
+                    for i in range(0, len(hexa), 4):
+                        items.append(int(hexa[i:i + 4], 16))
+                        drawn.append((n, len(items) - 1))
+            parsed[n] = items
+    if [parsed[n][i] for n, i in drawn] != codes:
+        return                         # not the glyphs of the layout: leave the line
+    marks: dict[tuple[int, int], list[bytes]] = {}     # before item: marked-content ops
+    for stretch in words:
+        # one /ActualText for each text object (TJ) a stretch's clusters begin in, for
+        # pdfium reads the text of one as placed on that text object alone
+        spans: list[tuple[list[int], str]] = []
+        for indices, text in stretch:
+            if spans and (not indices or not spans[-1][0] or
+                          drawn[indices[0]][0] == drawn[spans[-1][0][-1]][0]):
+                spans[-1] = (spans[-1][0] + indices, spans[-1][1] + text)
+            else:
+                spans.append((list(indices), text))
+        for indices, text in spans:
+            if not indices:
+                continue
+            marks.setdefault(drawn[indices[0]], []).append(
+                b"/Span <</ActualText <feff" + text.encode("utf-16-be").hex().encode() +
+                b">>> BDC")
+            n, i = drawn[indices[-1]]
+            marks.setdefault((n, i + 1), []).insert(0, b"EMC")
+    out = []
+    for n, chunk in enumerate(chunks):
+        if n not in parsed or not any(key[0] == n for key in marks):
+            out.append(chunk)
+            continue
+        array: list[bytes] = []
+        for i, item in enumerate([*parsed[n], None]):
+            if (n, i) in marks:
+                if array:
+                    out.append(b"[" + b"".join(array) + b"] TJ")
+                    array = []
+                out.extend(marks[(n, i)])
+            if item is not None:
+                array.append(b"<%04x>" % item if isinstance(item, int) else
+                             item if item == b"<>" else b" " + item + b" ")
+        if array:
+            out.append(b"[" + b"".join(array) + b"] TJ")
+    stream.stream[start:] = out
