@@ -12,8 +12,10 @@ from studyguide.writers.pdf import _names_pattern
 
 LETTERS = "Leninsm '’-a"
 TEXT = st.text(st.sampled_from("Leninsm '’-_ a1é.\n\u00a0"), max_size=30)
-WORDS = st.frozensets(st.text(st.sampled_from(LETTERS), min_size=1, max_size=9),
-                      min_size=1, max_size=12)
+# (as the schema reads them: stripped, never empty; a form of spaces alone matched a
+# different run of spaces than the flat alternation, which no book can write)
+WORDS = st.frozensets(st.text(st.sampled_from(LETTERS), min_size=1, max_size=9)
+                      .map(str.strip).filter(bool), min_size=1, max_size=12)
 
 
 def flat(words, apostrophe: bool) -> str:
