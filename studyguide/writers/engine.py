@@ -267,6 +267,11 @@ def self_test() -> str:
 # -- actualtext -----------------------------------------------------------------------
 
 _TJ_ITEM = re.compile(rb"<([0-9a-fA-F]*)>|([-+]?[0-9.]+)")
+# a text whose every glyph reads as its character: Latin, Greek, Cyrillic and Armenian
+# without combining marks, Latin's further letters and ligatures, punctuation and
+# symbols (a line of such text is not looked at: that would double its drawing's time)
+_ONE_TO_ONE = re.compile("[^\u0300-\u036f\u0483-\u0489\u0590-\u1dff\u1f00-\u1fff"
+                         "\u20d0-\u20ff\u2c00-\ufaff\ufb07-\U0010ffff]*")
 
 
 @lru_cache(maxsize=1)
@@ -287,7 +292,8 @@ def text_layer() -> bool:
     def draw_first_line(stream, textbox, *args, **kwargs):
         start = len(stream.stream)
         out = drawn(stream, textbox, *args, **kwargs)
-        if "actualtext" not in turned_off():
+        if not _ONE_TO_ONE.fullmatch(textbox.pango_layout.text) and \
+                "actualtext" not in turned_off():
             try:
                 _actual_text(stream, textbox, start)
             except Exception:       # noqa: BLE001 - internals that changed: the line as drawn
