@@ -1319,10 +1319,11 @@ def pandoc_link_target(data: str, index: int) -> tuple[str, str | None, int] | N
         close = data.find(">", pos)
         if close < 0:
             return None
-        target, pos = data[pos + 1:close], close + 1
+        # in brackets each space is the address's own, a line break and indent too
+        target, pos = re.sub(r"\s", " ", data[pos + 1:close]), close + 1
     else:
         begin, pos = pos, scan.target_end(pos)
-        target = data[begin:pos]
+        target = " ".join(data[begin:pos].split())
     title = None
     after = pos
     while data[after:after + 1] in (" ", "\t"):
@@ -1339,20 +1340,36 @@ def pandoc_link_target(data: str, index: int) -> tuple[str, str | None, int] | N
         pos += 1
     if data[pos:pos + 1] != ")":
         return None
-    return (" ".join(target.split()), None if title is None else " ".join(title.split()),
-            pos + 1)
+    return target, None if title is None else " ".join(title.split()), pos + 1
+
+
+# what pandoc percent-encodes in an address: a space of any kind (an escaped one, ``\ ``,
+# is a no-break space by now) and the characters a URL may not hold as they are
+URI_UNSAFE = frozenset('<>|"{}[]^`')
+
+
+def escape_uri(address: str) -> str:
+    """``address`` as pandoc writes it: ``my file.html`` is ``my%20file.html``, and
+    ``|`` is ``%7C``; any other character, a ``%`` or a letter outside ASCII, as it is."""
+    if address.isprintable() and " " not in address and URI_UNSAFE.isdisjoint(address):
+        return address
+    return "".join("%20" if c.isspace() else f"%{ord(c):02X}" if c in URI_UNSAFE else c
+                   for c in address)
 
 
 class PandocLinkTarget:
     """A link's (or image's) target and title as pandoc parses them
-    (``pandoc_link_target``)."""
+    (``pandoc_link_target``), a link's percent-encoded as pandoc encodes it. An image's
+    is kept as written: ``resolve`` finds its file by it, reports it as the author wrote
+    it, and then writes it encoded (``place_images``)."""
+    encode = staticmethod(escape_uri)
 
     def getLink(self, data, index):
         found = pandoc_link_target(data, index)
         if found is None:
             return "", None, index, False
         target, title, end = found
-        return (self.unescape(target).strip(),
+        return (self.encode(self.unescape(target).strip()),
                 None if title is None else self.unescape(title), end, True)
 
 
@@ -1361,7 +1378,7 @@ class PandocLink(PandocLinkTarget, LinkInlineProcessor):
 
 
 class PandocImage(PandocLinkTarget, ImageInlineProcessor):
-    pass
+    encode = staticmethod(str)
 
 
 # the schemes an autolink without "//" may have (``<tel:+1555>``, ``<urn:isbn:…>``,
