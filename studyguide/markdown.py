@@ -296,19 +296,41 @@ def double_quotes() -> tuple[str, str]:
     return _pair
 
 
-def markdown_to_html(text: str) -> str:
-    """``convert`` without the shortcut for plain text."""
-    converter = _CONVERTERS.get(_quotes)
+def _converter(key: str) -> md_lib.Markdown:
+    """The converter kept under ``key`` (the quotes', ``use_quotes``, and what it is
+    for), made the first time."""
+    converter = _CONVERTERS.get(key)
     if converter is None:
         config = dict(EXTENSIONS)
         if _quotes:
             left, right = _pair
             config["markdown.extensions.smarty"] = {"substitutions": {
                 "left-double-quote": left, "right-double-quote": right}}
-        converter = _CONVERTERS[_quotes] = md_lib.Markdown(extensions=[
+        converter = _CONVERTERS[key] = md_lib.Markdown(extensions=[
             importlib.import_module(name).makeExtension(**settings)
             for name, settings in config.items()] + own_extensions())
-    return converter.reset().convert(text)
+    return converter
+
+
+def markdown_to_html(text: str) -> str:
+    """``convert`` without the shortcut for plain text."""
+    return _converter(_quotes).reset().convert(text)
+
+
+def plain_text(text: str) -> str:
+    """Inline Markdown as pandoc's plain text of it (an image's alt text): its marks
+    read and dropped, its quotes and dashes typographic. A formula is its TeX between
+    its dollars (pandoc drops them; the builder keeps them, so that "$x$" is not read
+    as the letter x). It is converted by a converter of its own, as it is met inside a
+    conversion."""
+    from lxml import html as lxml_html
+    out = _converter(_quotes + " plain").reset().convert(text)
+    tree = lxml_html.fragment_fromstring(out, create_parent="div")
+    for formula in tree.xpath(".//*[local-name()='math']"):
+        dollars = "$$" if formula.get("display") == "block" else "$"
+        formula.tail = f"{dollars}{formula.get('alttext') or ''}{dollars}{formula.tail or ''}"
+        formula.drop_tree()
+    return " ".join(tree.text_content().split())
 
 
 def convert_inline(text: str) -> str:

@@ -1494,10 +1494,39 @@ class LineBlocks(Treeprocessor):
             el.set("class", "line-block")
 
 
+_ESCAPED_CHAR = re.compile(f"{util.STX}(\\d+){util.ETX}")
+_PLAIN_ALT = re.compile(r"[\w ,.;:?!()/%+=]*")
+_in_alt: list[bool] = []
+
+
+def alt_texts(root) -> None:
+    """An image's alt text as pandoc writes it, the plain text of its Markdown
+    (``![*A* map](x.png)`` is "A map"; it was "*A* map"). An image alone in its
+    paragraph keeps the Markdown: it is a figure, whose caption ``resolve`` makes of it."""
+    if _in_alt:
+        return                          # (an image in an alt text: its own alt as written)
+    images = [(holder, img) for holder in root.iter() for img in holder if img.tag == "img"]
+    for holder, img in images:
+        alt = img.get("alt") or ""
+        if _PLAIN_ALT.fullmatch(alt) or holder.tag == "p" and len(holder) == 1 and \
+                not (holder.text or "").strip() and not (img.tail or "").strip():
+            continue
+        source = _ESCAPED_CHAR.sub(lambda m: "\\" + chr(int(m.group(1))), alt) \
+            .replace(TITLE_DOLLAR, "$").replace(TITLE_BACKTICK, "`")
+        from .markdown import plain_text
+        _in_alt.append(True)
+        try:
+            img.set("alt", plain_text(source))
+        finally:
+            _in_alt.pop()
+
+
 class PandocTree(Treeprocessor):
-    """Table captions and task-list labels, into Pandoc's HTML shape."""
+    """Table captions and task-list labels, into Pandoc's HTML shape; images' alt
+    texts plain (``alt_texts``)."""
 
     def run(self, root):
+        alt_texts(root)
         for parent in root.iter():
             kids = list(parent)
             for k, el in enumerate(kids):
