@@ -124,3 +124,34 @@ def test_a_broken_save_is_read_again_until_it_is_mended(session):
     assert sorted(reading.reread) == [first, second]
     html = " ".join(d.body_html for d in rb.docs)
     assert "was stated again" in html and "Another line." in html
+
+
+def test_the_collector_waits_while_a_save_is_typeset_and_runs_after(session, monkeypatch):
+    """A full collection walks every held layout: it must not fall inside a save's
+    typesetting (``live.collector_paused``); and it runs again once the save is done,
+    also when the preview's reading and the typesetting overlap."""
+    import gc
+
+    from studyguide import live, pagination
+    seen, real = [], pagination.write_editions
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+    monkeypatch.setattr(pagination, "write_editions", watched)
+    assert gc.isenabled()
+    rb, _ = session["reading"].prepare(session["opts"])
+    session["student"].typeset(rb, "A4")
+    assert seen == [False] and gc.isenabled()
+    with live.collector_paused():           # the reading, in another thread
+        with live.collector_paused():       # the typesetting
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()                             # a process that runs without it keeps so
+    try:
+        with live.collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
