@@ -1411,15 +1411,23 @@ class PandocAutolink(InlineProcessor):
 
 class PandocBlockQuote(BlockQuoteProcessor):
     """A block quote ends at a blank line, as in pandoc: two quotations parted by one are
-    two (Python-Markdown ran the second into the first, as a quote that goes on)."""
+    two (Python-Markdown ran the second into the first, as a quote that goes on). It
+    begins a block: a ``>`` line straight after a paragraph's line is that paragraph's
+    text, as pandoc reads it (its ``blank_before_blockquote``); after a block held out
+    of the text (fenced code, raw HTML: a placeholder line) it is one."""
+    RE = re.compile(f"(^|(?<={util.ETX}\n))[ ]{{0,3}}>[ ]?(.*)")
 
     def lastChild(self, parent):
         return None                       # (the quote it would go on in)
 
 
 class PandocHeader(HashHeaderProcessor):
-    """ATX headings need a space after the ``#`` marks, as in Pandoc."""
-    RE = re.compile(r"(?:^|\n)(?P<level>#{1,6})(?=[ \t]|\n|$)(?P<header>(?:\\.|[^\\])*?)#*(?:\n|$)")
+    """ATX headings need a space after the ``#`` marks, and begin a block, as in
+    Pandoc: a ``# …`` line straight after a paragraph's line is that paragraph's text
+    (pandoc's ``blank_before_header``; it was taken for a heading), one after a block
+    held out of the text (a placeholder line) a heading."""
+    RE = re.compile(f"(?:^|(?<={util.ETX}\n))"
+                    r"(?P<level>#{1,6})(?=[ \t]|\n|$)(?P<header>(?:\\.|[^\\])*?)#*(?:\n|$)")
 
 
 class ListSpacing(Treeprocessor):
