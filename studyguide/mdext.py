@@ -1177,12 +1177,21 @@ def problems(text: str) -> list[tuple[int, str]]:
 ESCAPED = r"(?<!\\)(?:\\\\)*\\"
 
 
+# a backslash at a line's end or the text's (the spaces before it, where no escaped
+# backslash comes between); a run of spaces or backslashes is tried from its start only
+BREAK = r"(?<![ \t])([ \t]*+)(?<!\\)((?:\\\\)*+)\\(?:\n|\Z)"
+
+
 class BackslashBreak(InlineProcessor):
     """A backslash at the end of a line: a hard line break (an escaped backslash there
-    is a backslash, as in pandoc: it was a line break)."""
+    is a backslash, as in pandoc: it was a line break). At the end of a paragraph too,
+    as pandoc reads it (it was printed as a backslash), and without the spaces before
+    it."""
 
     def handleMatch(self, m, data):
-        return etree.Element("br"), m.end(0) - 2, m.end(0)
+        if m.group(2):                  # "\\\" : a backslash, then the break
+            return etree.Element("br"), m.end(2), m.end(0)
+        return etree.Element("br"), m.start(0), m.end(0)
 
 
 class EscapedSpace(InlineProcessor):
@@ -1747,7 +1756,7 @@ class PandocExtension(Extension):
         md.ESCAPED_CHARS = md.ESCAPED_CHARS + [c for c in MORE_ESCAPES
                                                if c not in md.ESCAPED_CHARS]
         md.preprocessors.register(PandocLines(md), "pandoc_lines", 40)
-        md.inlinePatterns.register(BackslashBreak(ESCAPED + r"\n", md), "backslash_break", 185)
+        md.inlinePatterns.register(BackslashBreak(BREAK, md), "backslash_break", 185)
         md.inlinePatterns.register(EscapedSpace(ESCAPED + " ", md), "escaped_space", 185)
         md.inlinePatterns.register(PandocLink(LINK_RE, md), "link", 160)
         md.inlinePatterns.register(PandocImage(IMAGE_LINK_RE, md), "image_link", 150)
