@@ -396,7 +396,7 @@ def draw_and_join(rb: RenderedBook, editions: list[Edition], writes: list[PartWr
     for n, ed in enumerate(editions):
         ed.key = digest(keys.engine, "join", [ed.results[p].pdf for p in places[n]])
     joins = [Task(joiner.finish, (len(pdf.joined_pages(ed.results[FRONT])), True, memo,
-                                  keys.engine, spread(executor)),
+                                  keys.engine, executor),
                   key=ed.key, local=True, where=ed.output or None)
              for ed, joiner in zip(editions, joiners)]
     for ed, data in zip(editions, gather(executor.submit_all(joins, "joining {} edition(s)"))):
@@ -413,11 +413,3 @@ def publish_layouts(editions: list[Edition], apparatus: list[dict[str, pdf.PartL
         if not ed.laid_out.done():
             ed.laid_out.set_result(ed.layout)
 
-
-def spread(executor: Executor):
-    """Where the joins' merged font programs are made (``fontmerge.merge_fonts``): in
-    the workers if they are idle, else here."""
-    def run(jobs: list) -> list:
-        return gather(executor.submit_all([Task(fn, args, cost=cost, spare=True)
-                                           for fn, args, cost in jobs], ""))
-    return run

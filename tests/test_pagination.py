@@ -169,12 +169,13 @@ def test_joined_parts_share_one_font_program_per_face_and_print_the_same(tmp_pat
     # the merged programs made in another process (as a build does when its workers are
     # idle) make the same file
     with ProcessPoolExecutor(1) as pool:
-        def spread(jobs):
-            return [f.result() for f in [pool.submit(fn, *args) for fn, args, _ in jobs]]
+        class Workers:             # the build's executor, as the join sees it
+            def submit_all(self, tasks, label, last=False):
+                return [pool.submit(t.fn, *t.args) for t in tasks]
         joiner = splice.Joiner(len(parts))
         for position, part in enumerate(parts):
             joiner.add(position, part)
-        assert joiner.finish(0, spread=spread) == shared
+        assert joiner.finish(0, executor=Workers()) == shared
     text = [PdfReader(io.BytesIO(d)).pages[i].extract_text() for d in (shared, separate)
             for i in (0, 2)]
     assert text[:2] == text[2:] and "wizards" in text[1]

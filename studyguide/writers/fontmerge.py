@@ -21,23 +21,27 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import pikepdf
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name
 
 from ..cache import Memo, digest
+from ..tasks import Task, gather
 from . import fontfiles, pdffonts
+
+if TYPE_CHECKING:
+    from ..tasks import Executor
 
 
 def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "",
-                spread: Spread | None = None) -> None:
+                executor: Executor | None = None) -> None:
     """Merge the subsets of every face. With a ``memo``, a merge of the same subsets as
     in an earlier build is taken from it (``salt``: what else the result depends on).
-    ``spread`` computes the merged programs (``_merged_program`` calls, which only take
-    bytes and sets, with a cost: their size), in other processes if it likes; by
-    default they are made here."""
+    With an ``executor`` (the build's), the merged programs (``_merge`` calls, which
+    only take bytes and sets) are its tasks, made by an idle worker or here; without
+    one, here."""
     faces: dict[tuple[str, str | None], list[pikepdf.Object]] = defaultdict(list)
     seen = set()
     for font in pdffonts.type0_fonts(pdf):
@@ -51,24 +55,19 @@ def merge_fonts(pdf: pikepdf.Pdf, memo: Memo | None = None, salt: str = "",
                        [sorted(u) for u in m.used], any(m.missing))
         m.data = memo.get(m.key) if memo is not None else None
     todo = [m for m in merges if m.data is None]
-    jobs = []
+    tasks = []
     for m in todo:
         programs = [s.read_bytes() for s in m.streams]
-        jobs.append((_merge, (programs, m.used, m.cff, any(m.missing)),
-                     sum(map(len, programs))))
-    for m, data in zip(todo, (spread or _here)(jobs)):
+        tasks.append(Task(_merge, (programs, m.used, m.cff, any(m.missing)),
+                          cost=sum(map(len, programs)), spare=True))
+    made = gather(executor.submit_all(tasks, "")) if executor is not None and tasks else \
+        [task.fn(*task.args) for task in tasks]
+    for m, data in zip(todo, made):
         m.data = data or b""
         if memo is not None:
             memo.put(m.key, m.data)
     for m in merges:
         m.apply(pdf)
-
-
-Spread = Callable[[list[tuple[Callable, tuple, float]]], list]
-
-
-def _here(jobs: list[tuple[Callable, tuple, float]]) -> list:
-    return [fn(*args) for fn, args, _ in jobs]
 
 
 def _program_name(font) -> str | None:

@@ -163,9 +163,10 @@ class Joiner:
         _pad(out, part, start)
 
     def finish(self, front_pages: int, share_fonts: bool = True, font_memo=None,
-               salt: str = "", spread=None) -> bytes:
+               salt: str = "", executor=None) -> bytes:
         """The joined file: links, destinations, outline, page labels, shared fonts
-        (``spread``: where the merged font programs are made, see ``merge_fonts``)."""
+        (``executor``: the build's, which makes the merged font programs, see
+        ``merge_fonts``)."""
         self.advance()
         if self.copied != self.count:
             raise ValueError(f"parts missing from the join: {self.copied} of {self.count} in")
@@ -195,7 +196,7 @@ class Joiner:
         out.Root.PageLabels = Dictionary(Nums=Array([
             0, Dictionary(S=Name("/r")), front_pages, Dictionary(S=Name("/D"))]))
         if share_fonts:
-            merge_fonts(out, font_memo, salt, spread)
+            merge_fonts(out, font_memo, salt, executor)
         data = _save(out)
         for src in self.sources:
             src.close()
