@@ -1202,6 +1202,21 @@ class EscapedSpace(InlineProcessor):
         return "\u00a0", m.end(0) - 2, m.end(0)
 
 
+class MarkerRun(InlineProcessor):
+    """A run of four or more ``*`` or ``_`` opens no emphasis, as in pandoc:
+    ``****x****`` is text (it was bold inside bold). A run that may close one (after a
+    word, before a space, a punctuation mark or the end: ``**x****``) is left to the
+    emphasis, which closes with its first marks."""
+
+    def handleMatch(self, m, data):
+        start, end = m.span()
+        before, after = data[start - 1:start], data[end:end + 1]
+        if before and not before.isspace() and (not after or after.isspace()
+                                                 or not after.isalnum()):
+            return None, None, None
+        return util.AtomicString(m.group(0)), start, end
+
+
 _WORD = re.compile(r"[^\s()]+")
 
 
@@ -1757,6 +1772,7 @@ class PandocExtension(Extension):
                                                if c not in md.ESCAPED_CHARS]
         md.preprocessors.register(PandocLines(md), "pandoc_lines", 40)
         md.inlinePatterns.register(BackslashBreak(BREAK, md), "backslash_break", 185)
+        md.inlinePatterns.register(MarkerRun(r"(?<!\*)\*{4,}|(?<!_)_{4,}", md), "marker_run", 65)
         md.inlinePatterns.register(EscapedSpace(ESCAPED + " ", md), "escaped_space", 185)
         md.inlinePatterns.register(PandocLink(LINK_RE, md), "link", 160)
         md.inlinePatterns.register(PandocImage(IMAGE_LINK_RE, md), "image_link", 150)
