@@ -35,6 +35,7 @@ Each piece does one thing that neither Python-Markdown nor pymdown-extensions do
 """
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import xml.etree.ElementTree as etree
@@ -1097,12 +1098,97 @@ def unnumbered(lines: list[str], code: list[bool]) -> list[str]:
             for s, c in zip(lines, code)]
 
 
+IN_TEXT = "\ue015"        # before a comment that is a paragraph's, not a block of its own
+
+
+def inline_comments(lines: list[str], code: list[bool]) -> list[str]:
+    """An HTML comment inside a paragraph is the paragraph's, as pandoc reads it, over a
+    blank line too: such a comment's blank lines were the paragraph's end, and the
+    comment's text was printed ("<!– note"); one at the start of a line after the
+    paragraph's line broke the paragraph in two. Its blank lines are held (a mark on
+    them, its quotation's marks kept), and a comment that starts a line after a
+    paragraph's line is marked as no block's start. ``Tidy`` removes the marks."""
+    if not any("<!--" in line for line, is_code in zip(lines, code) if not is_code):
+        return lines
+    text = "\n".join("" if is_code else line for line, is_code in zip(lines, code))
+    spans = code_spans(text)
+    starts = [start for start, _ in spans]
+    out, pos, done = [], 0, 0
+    counted, rows = 0, 0                       # newlines before ``counted``
+    searched = begin = 0
+    while True:
+        p = text.find("<!--", pos)
+        if p < 0:
+            break
+        k = bisect.bisect_right(starts, p) - 1
+        if k >= 0 and p < spans[k][1]:             # in a code span
+            pos = spans[k][1]
+            continue
+        q = text.find("-->", p + 4)
+        if q < 0:
+            break
+        newline = text.rfind("\n", searched, p)     # (the line's start: found once)
+        begin = newline + 1 if newline >= 0 else begin
+        searched = p
+        k = p                                      # text before it on its line?
+        while k > begin and text[k - 1] in " \t>":
+            k -= 1
+        inline = k > begin
+        if not inline and begin:
+            before = text[text.rfind("\n", 0, begin - 1) + 1:begin - 1]
+            rest = before[QUOTE.match(before).end():]
+            rows += text.count("\n", counted, begin)
+            counted, row = begin, rows - 1
+            if rest.strip() and not code[row] and not NOT_PARAGRAPH.match(rest) and \
+                    not _TABLE_LINE.match(rest):
+                inline = True
+                out.append(text[done:p] + IN_TEXT)
+                done = p
+        body = text[p:q].split("\n")
+        if inline and len(body) > 1 and _held_together(text[begin:p], body[1:]):
+            body[1:] = [line if line[QUOTE.match(line).end():].strip()
+                        else line + IN_TEXT for line in body[1:]]
+            out.append(text[done:p] + "\n".join(body))
+            done = q
+        pos = q + 3
+    out.append(text[done:])
+    held = "".join(out).split("\n")
+    return [line if is_code else new for line, new, is_code in zip(lines, held, code)]
+
+
+# a line of a table (a row with "|", a grid table's border, a rule of dashes): a comment
+# after it is no paragraph's
+_TABLE_LINE = re.compile(r".*\||\s*\+[-=:+]|[-=:\s]*$")
+
+
+def _held_together(lead: str, lines: list[str]) -> bool:
+    """Whether a comment that opens after ``lead`` on its line and runs on over
+    ``lines`` stays in its container over their blank lines, as pandoc reads the
+    container first: a quotation's blank line keeps its ``>``, and the lines after a
+    blank line are indented as the item's (or the paragraph's) text."""
+    marks = QUOTE.match(lead).group(0)
+    depth, rest = marks.count(">"), lead[len(marks):]
+    item = CONTAINER.match(rest)
+    indent = min(item.end(), 4) if item else len(rest) - len(rest.lstrip(" "))
+    after_blank = False
+    for line in lines:
+        marks = QUOTE.match(line).group(0)
+        rest = line[len(marks):]
+        if marks.count(">") < depth and (after_blank or not rest.strip()):
+            return False
+        if not rest.strip():
+            after_blank = True
+        elif after_blank and len(rest) - len(rest.lstrip(" ")) < indent:
+            return False
+    return True
+
+
 class PandocLines(Preprocessor):
     """Every line rewrite above, in order, outside code (``code_lines``, found again
     after a step that changed a line)."""
 
     def run(self, lines: list[str]) -> list[str]:
-        steps = (display_math, markdown_in_html, wrapped_attributes, reference_attributes,
+        steps = (inline_comments, display_math, markdown_in_html, wrapped_attributes, reference_attributes,
                  captions_above, tilde_definitions, inline_notes, image_titles, apostrophes, abbreviations,
                  unnumbered,
                  paren_markers, line_blocks, simple_tables,
@@ -1736,10 +1822,10 @@ class Tidy(Postprocessor):
     inside raw HTML, which no list took, and of a line block's lines; and a code block
     in a paragraph (a note that ends in one: the footnotes extension put it in a
     paragraph with the note's back link, which the EPUB split into an empty paragraph
-    before the code)."""
+    before the code); and the marks of a comment in a paragraph (``inline_comments``)."""
 
     def run(self, text: str) -> str:
-        for mark in (TIGHT, LOOSE, EXAMPLE, LINE_BLOCK_START, LINE_BLOCK_LINE):
+        for mark in (TIGHT, LOOSE, EXAMPLE, LINE_BLOCK_START, LINE_BLOCK_LINE, IN_TEXT):
             text = text.replace(mark, "")
         return _PRE_IN_P.sub(lambda m: m.group(1) + (f"<p>{m.group(2)}</p>"
                                                       if m.group(2).strip() else ""), text)

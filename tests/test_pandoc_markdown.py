@@ -20,7 +20,9 @@ form. The canonical form undoes only what the builder adds on purpose, each name
 * an image's ``src`` is written relative to the book folder (pandoc keeps it as written,
   relative to the chapter's file): pandoc's is resolved from the chapter's folder;
 * pandoc's ARIA roles and ``aria-hidden``, and the column widths of its grid tables
-  (``colgroup``, the table's ``style``), which this builder leaves to its stylesheet.
+  (``colgroup``, the table's ``style``), which this builder leaves to its stylesheet;
+* HTML comments, which pandoc keeps in its HTML and the builder leaves out of the book
+  (an author's note is not printed); the text around one is compared as one text.
 
 Everything else, every element, attribute and word, must be equal.
 """
@@ -179,6 +181,8 @@ def _strip_before(el) -> None:
 
 
 def canon_pandoc(root, chapter_dir: str = "chapters"):
+    for comment in root.xpath("//comment()"):
+        _drop(comment)
     for img in root.iter("img"):
         img.set("src", posixpath.normpath(posixpath.join(chapter_dir, img.get("src"))))
     for el in root.iter():
