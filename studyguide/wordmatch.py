@@ -56,13 +56,34 @@ def word_end() -> str:
     return "(?:(?!" + unspaced() + r")[\w" + "".join(_range(a, b) for a, b in ranges) + "])"
 
 
-def alternation(words, apostrophe: str | None = None, space: str | None = None) -> str:
+# The double quotes a straight one becomes in a book's text, as its language sets them
+# (the locales' ``quotes``: “…”, „…“, «…», French's «\u00a0…\u00a0», Japanese's 「…」)
+DOUBLE_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u300c\u300d"
+# one of them, with the no-break space French sets inside its quotes
+_TYPOGRAPHIC_DOUBLE = "\u00a0?[" + DOUBLE_QUOTES + "]\u00a0?"
+DOUBLE_QUOTE = '(?:"|' + _TYPOGRAPHIC_DOUBLE + ")"
+_TYPOGRAPHIC_DOUBLE_RE = re.compile(_TYPOGRAPHIC_DOUBLE)
+
+
+def straight_quotes(text: str) -> str:
+    """``text`` with its double quotes straight, as a form of words is written in the
+    book's data: a form matched in the text (“Old Bolsheviks”, «\u00a0mot\u00a0») is
+    looked up by it ("Old Bolsheviks", "mot")."""
+    return _TYPOGRAPHIC_DOUBLE_RE.sub('"', text) if any(
+        q in text for q in DOUBLE_QUOTES) else text
+
+
+def alternation(words, apostrophe: str | None = None, space: str | None = None,
+                double_quote: str | None = None) -> str:
     """A regular expression matching any of ``words``, the longest where two match at
     the same place (a shorter one where what follows the longer one fails the rest of
     the pattern, as an alternation longest first would); with ``apostrophe``, a straight
-    apostrophe in a word matches that pattern instead (``"['’]"``), and with ``space``,
-    a space does (``r"\\s+"``: a form of words that a line break splits in the source)."""
-    special = {"'": apostrophe, " ": space}
+    apostrophe in a word matches that pattern instead (``"['’]"``), with ``double_quote``
+    a straight double quote does (``DOUBLE_QUOTE``: any the text may have, its ``"``
+    made typographic as its ``'`` is; a match is looked up by its ``straight_quotes``),
+    and with ``space``, a space does (``r"\\s+"``: a form of words that a line break
+    splits in the source)."""
+    special = {"'": apostrophe, " ": space, '"': double_quote}
     trie: dict = {}
     for word in filter(None, words):
         node = trie
