@@ -41,9 +41,10 @@ import re
 import xml.etree.ElementTree as etree
 
 from markdown import Extension, util
-from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor
-from markdown.inlinepatterns import (IMAGE_LINK_RE, LINK_RE, ImageInlineProcessor, InlineProcessor,
-                                     LinkInlineProcessor)
+from markdown.blockprocessors import (BlockQuoteProcessor, HashHeaderProcessor,
+                                      ReferenceProcessor)
+from markdown.inlinepatterns import (AUTOLINK_RE, IMAGE_LINK_RE, LINK_RE, ImageInlineProcessor,
+                                     InlineProcessor, LinkInlineProcessor)
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
@@ -1519,6 +1520,104 @@ class PandocAutolink(InlineProcessor):
         return a, m.start(0), m.end(0)
 
 
+class PandocUri(InlineProcessor):
+    """``<https://…>`` as pandoc links it: its address percent-encoded as a link's is
+    (``escape_uri``), and one with a space in it no link but text, as written (it was
+    a link to the address with the space)."""
+
+    def handleMatch(self, m, data):
+        address = m.group(1)
+        if any(c.isspace() for c in address):
+            return util.AtomicString(m.group(0)), m.start(0), m.end(0)
+        a = etree.Element("a", {"href": escape_uri(self.unescape(address)), "class": "uri"})
+        a.text = util.AtomicString(address)
+        return a, m.start(0), m.end(0)
+
+
+_TITLE_CLOSE = {'"': '"', "'": "'", "(": ")"}
+
+
+def _line_end(block: str, pos: int) -> int:
+    end = block.find("\n", pos)
+    return len(block) if end < 0 else end
+
+
+def _title(text: str) -> str | None:
+    """The title that ``text`` is whole (``"T"``, ``'T'`` or ``(T)``), or None."""
+    return text[1:-1] if len(text) > 1 and text[0] in _TITLE_CLOSE and \
+        text[-1] == _TITLE_CLOSE[text[0]] else None
+
+
+def reference_definition(block: str, pos: int) -> tuple[int, str, str | None] | None:
+    """The address and title of a link reference's definition whose ``[label]:`` ends
+    at ``pos``, read as pandoc reads them, with where it ends; None where it is none.
+    The address may hold spaces, in angle brackets or not (``[r]: <my file.html>``,
+    ``[r]: my file.html "T"``: Python-Markdown read no such definition and printed it
+    as text), and is percent-encoded as a link's (``escape_uri``); the title may stand
+    on the next line. Read by position, in time linear in the lines."""
+    end = _line_end(block, pos)
+    rest = block[pos:end].strip()
+    if not rest and end < len(block):             # the address on the next line
+        pos, end = end + 1, _line_end(block, end + 1)
+        rest = block[pos:end].strip()
+    if not rest:
+        return None
+    title = None
+    if rest[0] == "<":
+        close = rest.find(">")
+        if close < 0:
+            return None
+        target, after = re.sub(r"\s", " ", rest[1:close]), rest[close + 1:].strip()
+        if after:
+            title = _title(after)
+            if title is None:
+                return None
+    else:
+        target = rest
+        for k, c in enumerate(rest):        # a quote after a space: the title, to the end
+            if c in _TITLE_CLOSE and rest[k - 1] in " \t":
+                target, title = rest[:k], _title(rest[k:])
+                if title is None:
+                    return None
+                break
+        target = " ".join(target.split())
+    if title is None and end < len(block):         # the title on the next line
+        following = _line_end(block, end + 1)
+        title = _title(block[end + 1:following].strip())
+        if title is not None:
+            end = following
+    return end, escape_uri(target), title
+
+
+class PandocReference(ReferenceProcessor):
+    """Link references' definitions as pandoc reads them (``reference_definition``)."""
+    START = re.compile(r"^[ ]{0,3}\[([^\[\]]*)\]:", re.MULTILINE)
+
+    def run(self, parent, blocks):
+        block = blocks.pop(0)
+        start = end = None
+        for m in self.START.finditer(block):
+            found = reference_definition(block, m.end())
+            if start is None:
+                if found is None:
+                    continue
+                start = end = m.start()
+            elif found is None or block[end:m.start()].strip("\n") or \
+                    "\n" in block[m.start():found[0]]:
+                break                # (one over lines: left for the next pass)
+            stop, link, title = found
+            self.parser.md.references[m.group(1).strip().lower()] = (link, title)
+            end = stop
+        if start is None:
+            blocks.insert(0, block)
+            return False
+        if block[end:].strip():
+            blocks.insert(0, block[end:].lstrip("\n"))
+        if block[:start].strip():
+            blocks.insert(0, block[:start].rstrip("\n"))
+        return True
+
+
 class PandocBlockQuote(BlockQuoteProcessor):
     """A block quote ends at a blank line, as in pandoc: two quotations parted by one are
     two (Python-Markdown ran the second into the first, as a quote that goes on). It
@@ -1862,8 +1961,10 @@ class PandocExtension(Extension):
         md.inlinePatterns.register(EscapedSpace(ESCAPED + " ", md), "escaped_space", 185)
         md.inlinePatterns.register(PandocLink(LINK_RE, md), "link", 160)
         md.inlinePatterns.register(PandocImage(IMAGE_LINK_RE, md), "image_link", 150)
+        md.inlinePatterns.register(PandocUri(AUTOLINK_RE, md), "autolink", 120)
         md.inlinePatterns.register(PandocAutolink(AUTOLINK_OTHER, md), "automail", 110)
         md.parser.blockprocessors.register(PandocHeader(md.parser), "hashheader", 70)
+        md.parser.blockprocessors.register(PandocReference(md.parser), "reference", 15)
         md.parser.blockprocessors.register(PandocBlockQuote(md.parser), "quote", 20)
         smarty = md.treeprocessors["smarty"].inlinePatterns \
             if "smarty" in md.treeprocessors else {}
