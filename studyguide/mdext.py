@@ -43,8 +43,10 @@ import xml.etree.ElementTree as etree
 from markdown import Extension, util
 from markdown.blockprocessors import (BlockQuoteProcessor, HashHeaderProcessor,
                                       ReferenceProcessor)
-from markdown.inlinepatterns import (AUTOLINK_RE, IMAGE_LINK_RE, LINK_RE, ImageInlineProcessor,
-                                     InlineProcessor, LinkInlineProcessor)
+from markdown.inlinepatterns import (AUTOLINK_RE, IMAGE_LINK_RE, IMAGE_REFERENCE_RE, LINK_RE,
+                                     REFERENCE_RE, ImageInlineProcessor,
+                                     ImageReferenceInlineProcessor, InlineProcessor,
+                                     LinkInlineProcessor, ReferenceInlineProcessor)
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
@@ -1488,6 +1490,19 @@ class PandocLink(PandocLinkTarget, LinkInlineProcessor):
     pass
 
 
+# a reference link's label follows its text at once, as in pandoc: "[a] [b]" is two
+# references (Python-Markdown took "[b]" for the label of "[a]", and "b" was lost)
+_LABEL = re.compile(r"\[([^\]]*)\]", re.DOTALL)
+
+
+class PandocReferenceLink(ReferenceInlineProcessor):
+    RE_LINK = _LABEL
+
+
+class PandocReferenceImage(ImageReferenceInlineProcessor):
+    RE_LINK = _LABEL
+
+
 class PandocImage(PandocLinkTarget, ImageInlineProcessor):
     encode = staticmethod(str)
 
@@ -1959,7 +1974,10 @@ class PandocExtension(Extension):
         md.inlinePatterns.register(BackslashBreak(BREAK, md), "backslash_break", 185)
         md.inlinePatterns.register(MarkerRun(r"(?<!\*)\*{4,}|(?<!_)_{4,}", md), "marker_run", 65)
         md.inlinePatterns.register(EscapedSpace(ESCAPED + " ", md), "escaped_space", 185)
+        md.inlinePatterns.register(PandocReferenceLink(REFERENCE_RE, md), "reference", 170)
         md.inlinePatterns.register(PandocLink(LINK_RE, md), "link", 160)
+        md.inlinePatterns.register(PandocReferenceImage(IMAGE_REFERENCE_RE, md),
+                                   "image_reference", 140)
         md.inlinePatterns.register(PandocImage(IMAGE_LINK_RE, md), "image_link", 150)
         md.inlinePatterns.register(PandocUri(AUTOLINK_RE, md), "autolink", 120)
         md.inlinePatterns.register(PandocAutolink(AUTOLINK_OTHER, md), "automail", 110)
