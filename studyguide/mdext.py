@@ -722,6 +722,11 @@ def inline_notes(lines: list[str], code: list[bool]) -> list[str]:
             # in the same word: pandoc's superscripts hold no space)
             k = masked.find("^[", k + 2)
             continue
+        target = word.rfind("](")
+        if target != -1 and ")" not in word[target:]:
+            # in a link's address ("[a](x^[y])"), which pandoc reads before any note
+            k = masked.find("^[", k + 2)
+            continue
         depth, end = 0, None
         for e in range(k + 1, len(masked)):
             if masked[e] == "[":
