@@ -258,39 +258,52 @@ def _text_lines(page, width: float, height: float) -> list[Line]:
     from pdfplumber.utils import chars_to_textmap
     textpage = page.get_textpage()
     tp = textpage.raw
-    objects = [ctypes.cast(c.FPDFText_GetTextObject(tp, i), ctypes.c_void_p).value
-               for i in range(textpage.count_chars())]
+    count = textpage.count_chars()
+    address = ctypes.c_void_p.from_buffer
+    objects = [address(c.FPDFText_GetTextObject(tp, i)).value for i in range(count)]
     past = _ink_past_characters(page, set(objects) - {None})
     box, matrix = c.FS_RECTF(), c.FS_MATRIX()
     x, y = ctypes.c_double(), ctypes.c_double()
     name, flags = ctypes.create_string_buffer(256), ctypes.c_int()
     chars, fonts = [], {}
-    for i in range(textpage.count_chars()):
-        text = chr(c.FPDFText_GetUnicode(tp, i))
+    # a text object's characters share its font and its size (not always its matrix):
+    # read once an object
+    styles: dict[int | None, tuple[float, str]] = {}
+    text = textpage.get_text_range(0, count) if count else ""
+    if len(text) != count:            # a character outside the Basic Multilingual Plane
+        text = [chr(c.FPDFText_GetUnicode(tp, i)) for i in range(count)]
+    for i in range(count):
+        ch = text[i]
         if c.FPDFText_IsGenerated(tp, i):
             # pdfium's own line breaks go; a space it puts between words where the PDF
             # has none is kept, just after the character before it
-            if text == " " and chars:
+            if ch == " " and chars:
                 end = chars[-1]["x1"]
                 chars.append(dict(chars[-1], text=" ", x0=end, x1=end, width=0))
             continue
-        if text == "\x02":                        # pdfium's mark for a hyphen at a line's end
-            text = "-"
-        c.FPDFText_GetFontInfo(tp, i, name, len(name), flags)
+        if ch in "\x02\ufffe":      # pdfium's mark for a hyphen at a line's end (as a
+            ch = "-"                # character, and in its text)
+        obj = objects[i]
+        style = styles.get(obj) if obj is not None else None
+        if style is None:
+            c.FPDFText_GetFontInfo(tp, i, name, len(name), flags)
+            style = (c.FPDFText_GetFontSize(tp, i),      # one string a font: pickled once
+                     fonts.setdefault(name.value, name.value.decode("utf-8", "replace")))
+            if obj is not None:
+                styles[obj] = style
+        c.FPDFText_GetMatrix(tp, i, matrix)
+        size, fontname = style[0] * abs(matrix.d or matrix.a), style[1]
         c.FPDFText_GetLooseCharBox(tp, i, box)
         c.FPDFText_GetCharOrigin(tp, i, x, y)
-        c.FPDFText_GetMatrix(tp, i, matrix)
-        size = c.FPDFText_GetFontSize(tp, i) * abs(matrix.d or matrix.a)
         bottom, right = height - box.bottom, max(box.right, x.value)
-        if objects[i] in past and objects[i + 1:i + 2] != [objects[i]]:   # its run's end
-            right = max(right, past[objects[i]])
+        if obj in past and objects[i + 1:i + 2] != [obj]:   # its run's end
+            right = max(right, past[obj])
         grouped = height - y.value + GROUPING_DESCENT * size      # as if in a Latin face
-        chars.append({"text": text, "x0": x.value, "x1": right, "width": right - x.value,
+        chars.append({"text": ch, "x0": x.value, "x1": right, "width": right - x.value,
                       "top": grouped - size, "bottom": grouped, "doctop": grouped - size,
                       "box": (bottom - size, bottom),
                       "height": size, "upright": True, "size": size,
-                      "fontname": fonts.setdefault(name.value, name.value.decode(
-                          "utf-8", "replace")),    # one string a font: pickled once
+                      "fontname": fontname,
                       "matrix": (matrix.a, matrix.b, matrix.c, matrix.d, x.value, y.value)})
     textpage.close()
     if not chars:
