@@ -43,6 +43,7 @@ import xml.etree.ElementTree as etree
 from markdown import Extension, util
 from markdown.blockprocessors import (BlockQuoteProcessor, HashHeaderProcessor,
                                       ReferenceProcessor)
+from markdown.extensions.tables import TableProcessor
 from markdown.inlinepatterns import (AUTOLINK_RE, IMAGE_LINK_RE, IMAGE_REFERENCE_RE, LINK_RE,
                                      REFERENCE_RE, ImageInlineProcessor,
                                      ImageReferenceInlineProcessor, InlineProcessor,
@@ -1638,6 +1639,19 @@ class PandocReference(ReferenceProcessor):
         return True
 
 
+class PandocTable(TableProcessor):
+    """A pipe table ends at its first line without a ``|``, as in pandoc: a heading, a
+    list or a paragraph's line straight after its last row is that (each was a row)."""
+
+    def run(self, parent, blocks):
+        lines = blocks[0].split("\n")
+        for i in range(2, len(lines)):
+            if "|" not in lines[i]:
+                blocks[0:1] = ["\n".join(lines[:i]), "\n".join(lines[i:])]
+                break
+        super().run(parent, blocks)
+
+
 class PandocBlockQuote(BlockQuoteProcessor):
     """A block quote ends at a blank line, as in pandoc: two quotations parted by one are
     two (Python-Markdown ran the second into the first, as a quote that goes on). It
@@ -1987,6 +2001,9 @@ class PandocExtension(Extension):
         md.inlinePatterns.register(PandocUri(AUTOLINK_RE, md), "autolink", 120)
         md.inlinePatterns.register(PandocAutolink(AUTOLINK_OTHER, md), "automail", 110)
         md.parser.blockprocessors.register(PandocHeader(md.parser), "hashheader", 70)
+        if "table" in md.parser.blockprocessors:
+            md.parser.blockprocessors.register(
+                PandocTable(md.parser, md.parser.blockprocessors["table"].config), "table", 75)
         md.parser.blockprocessors.register(PandocReference(md.parser), "reference", 15)
         md.parser.blockprocessors.register(PandocBlockQuote(md.parser), "quote", 20)
         smarty = md.treeprocessors["smarty"].inlinePatterns \
