@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from html import escape
 
-from . import fonts
+from . import fonts, nobreak
 from .model import Book, TimelineEvent
 
 # The figures are drawn in user units on a canvas WIDTH wide and carry no size of their
@@ -154,26 +154,45 @@ def runs(html_text: str) -> list[list[Run]]:
     return [w for w in words if w]
 
 
-def wrap(words: list[list[Run]], width: int, max_lines: int) -> list[list[Run]]:
+def wrap(words: list[list[Run]], width: int, max_lines: int,
+         names: Sequence[str] = ()) -> list[list[Run]]:
     """Lines of at most ``width`` characters, breaking between words (a word longer than
-    a line has one to itself); if text is cut, the last line kept ends in an ellipsis."""
+    a line has one to itself); if text is cut, the last line kept ends in an ellipsis.
+    A name of ``names`` (the key figures', ``nobreak.names_of``) is not broken: the line
+    breaks before it instead, unless the name alone is longer than a line."""
     lines: list[list[Run]] = []
     length = 0
-    for word in words:
-        size = sum(len(t) for t, _ in word)
-        if lines and lines[-1] and length + 1 + size <= width:
-            # the space takes the style of the words either side if they share it
-            between = word[0][1] if lines[-1][-1][1] == word[0][1] else ()
-            lines[-1] += [(" ", between), *word]
-            length += 1 + size
-        else:
-            lines.append(list(word))
-            length = size
+    for unit in _units(words, names):
+        whole = sum(len(t) for word in unit for t, _ in word) + len(unit) - 1
+        apart = len(unit) > 1 and whole <= width and length + 1 + whole > width
+        for n, word in enumerate(unit):
+            size = sum(len(t) for t, _ in word)
+            if lines and lines[-1] and not (apart and n == 0) and length + 1 + size <= width:
+                # the space takes the style of the words either side if they share it
+                between = word[0][1] if lines[-1][-1][1] == word[0][1] else ()
+                lines[-1] += [(" ", between), *word]
+                length += 1 + size
+            else:
+                lines.append(list(word))
+                length = size
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         text, style = lines[-1][-1]
         lines[-1][-1] = (text + "\u2026", style)
     return lines
+
+
+def _units(words: list[list[Run]], names: Sequence[str]) -> list[list[list[Run]]]:
+    """The words in units that ``wrap`` keeps on one line: each name of ``names`` (its
+    words, whatever punctuation stands before or after it) a unit, each other word one."""
+    bare = [re.sub(r"^\W+|\W+$", "", "".join(t for t, _ in word)) for word in words]
+    parts = [name.split() for name in names if " " in name.strip()]
+    units, i = [], 0
+    while i < len(words):
+        n = next((len(p) for p in parts if bare[i:i + len(p)] == p), 1)
+        units.append(words[i:i + n])
+        i += n
+    return units
 
 
 def _tspans(line: list[Run]) -> str:
@@ -269,6 +288,7 @@ def timeline_svg(book: Book, texts: dict[int, str]) -> str:
     as the labels before it allow, joined to it by a leader line."""
     shown = timeline_events(book)
     events = [book.timeline[i] for i in shown]
+    names = nobreak.names_of(book.people)     # kept whole on a line
     labels = book.meta.labels
     axis, label_x, size, ruler = 74, 128, 14, MIN_FONT
     leading = round(size * 1.25, 1)
@@ -316,7 +336,8 @@ def timeline_svg(book: Book, texts: dict[int, str]) -> str:
             dot = y_of(when(event.date))
             date = event.label if len(event.date) > 4 else str(event.year)   # 762, not 0762
             words = [[(w, (("font-weight", "bold"),))] for w in date.split()]
-            lines = wrap(words + runs(texts.get(index, "")), chars(WIDTH - label_x - 4, size), 2)
+            lines = wrap(words + runs(texts.get(index, "")), chars(WIDTH - label_x - 4, size), 2,
+                         names)
             label_top = max(dot - 9, floor + 3)
             floor = label_top + leading * len(lines)
             body.append(f'<path class="leader" d="M{axis + 6} {dot:.1f} L{axis + 24} {dot:.1f} '
@@ -330,17 +351,18 @@ def timeline_svg(book: Book, texts: dict[int, str]) -> str:
     return _svg(WIDTH, height, labels["timeline_title"], body)
 
 
-def strategies_svg(data: dict) -> str:
+def strategies_svg(data: dict, names: Sequence[str] = ()) -> str:
     """The strategy diagram; ``data`` is strategies.yaml with every text (title, headings,
     steps, row labels) as rendered HTML. The two columns' steps are set in rows of equal
     height, each row labelled on the left (by its number when the data names no rows)
-    and shaded across the whole width, so that a row reads across from its label."""
+    and shaded across the whole width, so that a row reads across from its label.
+    A name of ``names`` (the key figures', ``nobreak.names_of``) is kept on one line."""
     columns = (data.get("columns") or [])[:2]
     steps = [c.get("steps") or [] for c in columns]
     count = max([len(s) for s in steps] + [len(data.get("rows") or [])] + [0])
-    names = list(data.get("rows") or [])
-    named = any(names)
-    row_labels = [runs(names[r]) if r < len(names) and names[r] else
+    rows = list(data.get("rows") or [])
+    named = any(rows)
+    row_labels = [runs(rows[r]) if r < len(rows) and rows[r] else
                   [[(str(r + 1), ())]] for r in range(count)]
     size, label_size, pad, arrow = 14, MIN_FONT + 1, 9, 22
     leading = round(size * 1.25, 1)
@@ -349,11 +371,12 @@ def strategies_svg(data: dict) -> str:
     colw = (WIDTH - label_w - gutter * len(columns)) / max(len(columns), 1)
     text_chars = chars(colw - 2 * pad, size)
     body = []
-    title = wrap(runs(data.get("title", "")), chars(WIDTH, 18, True), 2)
+    title = wrap(runs(data.get("title", "")), chars(WIDTH, 18, True), 2, names)
     body.append(_lines(WIDTH / 2, 26, title, 18, "middle", "bold"))
     y = 26 + 22 * len(title)
     # the column heads: white on black
-    heads = [wrap(runs(c.get("heading", "")), chars(colw - 2 * pad, 15, True), 2) for c in columns]
+    heads = [wrap(runs(c.get("heading", "")), chars(colw - 2 * pad, 15, True), 2, names)
+             for c in columns]
     head_h = 14 + 19 * max([len(h) for h in heads] + [1])
     for c, head in enumerate(heads):
         x = label_w + gutter + c * (colw + gutter)
@@ -363,9 +386,9 @@ def strategies_svg(data: dict) -> str:
         body.append(f'<g fill="#fff">{_lines(x + colw / 2, first, head, 15, "middle", "bold", 19 / 15)}'
                     '</g>')
     y += head_h + 8
-    cells = [[wrap(runs(s[r]), text_chars, 4) if r < len(s) else [] for s in steps]
+    cells = [[wrap(runs(s[r]), text_chars, 4, names) if r < len(s) else [] for s in steps]
              for r in range(count)]
-    labels = [wrap(words, chars(label_w - 8, label_size, True), 3) for words in row_labels]
+    labels = [wrap(words, chars(label_w - 8, label_size, True), 3, names) for words in row_labels]
     # every row as high as the fullest one
     row_h = 2 * pad + leading * max([len(cell) for row in cells for cell in row] +
                                     [len(lab) for lab in labels] + [1]) - (leading - size)
