@@ -279,6 +279,20 @@ def segments(events: list[TimelineEvent]) -> list[list[int]]:
     return runs_
 
 
+RULER_GAP = 36          # the least distance between two labelled years of the ruler
+
+
+def ruler_step(scale: float) -> int:
+    """How many years apart the timeline's ruler labels its years, at ``scale`` units a
+    year: the fewest of 1, 2, 5, 10, 20, 50… that sets two labels no nearer than
+    RULER_GAP (two lines of an event's label), so that the ruler reads at a glance: every
+    year over a few years, every five over a century and a half."""
+    step = 1
+    while step * scale < RULER_GAP:
+        step = step * 5 // 2 if str(step)[0] == "2" else step * 2
+    return step
+
+
 def timeline_svg(book: Book, texts: dict[int, str]) -> str:
     """The timeline figure, to scale: each event's dot sits on a vertical axis at its
     date (every year the same length, a ruler of years beside it), and a gap of more
@@ -303,6 +317,7 @@ def timeline_svg(book: Book, texts: dict[int, str]) -> str:
             start = min(start, float(events[g[0]].year) - 0.01)   # its first year ruled
         spans.append((start, end))
     scale = min(40.0, 580 / max(sum(b - a for a, b in spans), 1))
+    step = ruler_step(scale)
     top, gap = 62, 44
     y0 = top                       # where the current run's first year is drawn
     floor = top - 9                # the lowest label bottom so far
@@ -322,9 +337,9 @@ def timeline_svg(book: Book, texts: dict[int, str]) -> str:
         y_of = lambda t, y0=y0, start=start: y0 + (t - start) * scale   # noqa: E731
         body.append(f'<line x1="{axis}" y1="{y0:.1f}" x2="{axis}" y2="{y_of(end):.1f}" '
                     'stroke="#000" stroke-width="2"/>')
-        # the ruler: a tick each year, a longer one every five years, labelled
+        # the ruler: a tick each year, a longer one, labelled, every ``step`` years
         tick_years = range(int(start) + 1, int(end) + 1)
-        labelled = [y for y in tick_years if y % 5 == 0] or list(tick_years)[:1]
+        labelled = [y for y in tick_years if y % step == 0] or list(tick_years)[:1]
         for year in tick_years:
             long_ = year in labelled
             body.append(f'<line x1="{axis - (9 if long_ else 5)}" y1="{y_of(year):.1f}" '

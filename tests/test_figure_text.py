@@ -1,9 +1,11 @@
 """The generated figures' text as a reader meets it: a key figure's name kept on one
-line. In process, on small books."""
+line, and a ruler of years that labels its ticks. In process, on small books."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from conftest import rendered_book
@@ -82,3 +84,70 @@ def test_a_timeline_label_breaks_before_a_key_figures_name(tmp_path):
     # the name would not have fitted whole on the first line
     assert len(label[0]) + 1 + len(NAME) > figures.chars(
         figures.WIDTH - 128 - 4, 14), label
+
+
+# -- the ruler of years -------------------------------------------------------------------
+def ruler(svg: str) -> tuple[list[float], list[tuple[int, float]], float]:
+    """The timeline's ticks (their y), its year labels (the year and its baseline) and
+    the labels' size."""
+    root = etree.fromstring(svg.encode())
+    axis = min(float(c.get("cx")) for c in root.iterfind(".//s:circle", SVG))
+    ticks = [float(t.get("y1")) for t in root.iterfind(".//s:line", SVG)
+             if float(t.get("x2")) == axis and float(t.get("x1")) < axis
+             and t.get("y1") == t.get("y2")]
+    labels = [(int(t.text), float(t.get("y"))) for t in root.iterfind(".//s:text", SVG)
+              if re.fullmatch(r"\d{4}", t.text or "") and float(t.get("x")) < axis]
+    sizes = {float(t.get("font-size")) for t in root.iterfind(".//s:text", SVG)
+             if re.fullmatch(r"\d{4}", t.text or "") and float(t.get("x")) < axis}
+    return ticks, labels, sizes.pop() if sizes else 0.0
+
+
+def timeline_of(tmp_path: Path, dates: list[str]) -> str:
+    events = "".join(f"- {{date: '{d}', event: Sự kiện {i}., key: true}}\n"
+                     for i, d in enumerate(dates))
+    rb, report = rendered_book(write_book(tmp_path / "book", timeline=events))
+    assert not report.errors, report.errors
+    return rb.figures["timeline"]
+
+
+def test_a_short_timelines_ruler_labels_every_year_at_its_tick(tmp_path):
+    """Over 1940–1945 the ruler labelled one of its six ticks, "1945", which stood level
+    with an event of December 1944 and said nothing of the other years: each year is
+    labelled now, beside its own tick, so the December dot reads between 1944 and 1945."""
+    svg = timeline_of(tmp_path, ["1940-09", "1941-05-19", "1944-12-22", "1945-09-02"])
+    ticks, labels, size = ruler(svg)
+    assert [year for year, _ in labels] == list(range(1941, 1947)), labels
+    for year, baseline in labels:
+        # the label's middle (its baseline less about a third of its size) at a tick
+        assert min(abs(baseline - 0.35 * size - t) for t in ticks) < 1.0, (year, ticks)
+    # one tick each, one label each, in order down the page
+    assert len(ticks) == len(labels) and [y for _, y in labels] == sorted(y for _, y in labels)
+    dots = [float(c.get("cy")) for c in etree.fromstring(svg.encode()).iterfind(
+        ".//s:circle", SVG)]
+    at = dict(labels)
+    assert at[1944] < dots[2] + 0.35 * size < at[1945], (at, dots)
+
+
+@pytest.mark.parametrize("first, last", [(1940, 1942), (1900, 1912), (1900, 1930),
+                                         (1850, 1905), (1700, 1900), (1200, 1915)])
+def test_a_ruler_labels_several_years_far_enough_apart_to_read(tmp_path, first, last):
+    """Over any span drawn unbroken the ruler labels years at a round step (1, 2, 5, 10,
+    20, 50…), at least two of them, no nearer each other than two lines of an event's
+    label."""
+    # events no further apart than the axis runs unbroken
+    every = min(figures.GAP_YEARS, max(1, (last - first) // 12))
+    dates = [str(y) for y in range(first, last + 1, every)]
+    ticks, labels, size = ruler(timeline_of(tmp_path, dates))
+    years = [y for y, _ in labels]
+    assert len(years) >= 2, labels
+    steps = {b - a for a, b in zip(years, years[1:])}
+    assert len(steps) == 1 and steps.pop() in (1, 2, 5, 10, 20, 50, 100), years
+    assert min(b - a for (_, a), (_, b) in zip(labels, labels[1:])) >= 2 * size, labels
+
+
+def test_the_default_guides_ruler_labels_every_five_years():
+    """The ruler over the default guide's 140 years reads as it did: every five years."""
+    from conftest import CONTENT
+    rb, _ = rendered_book(CONTENT)
+    _, labels, _ = ruler(rb.figures["timeline"])
+    assert [y for y, _ in labels] == [1850, 1910, 1915, 1920, 1925, 1930, 1935, 1940, 1991]
