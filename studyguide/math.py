@@ -269,7 +269,8 @@ def mathml_to_svg(mathml: str, book_fonts: Sequence[BookFont] = ()) -> str:
 @functools.lru_cache(maxsize=4096)
 def _mathml_to_svg(mathml: str, book_fonts: tuple[tuple[BookFont, int], ...]) -> str:
     import ziamath
-    mathml, texts = _foreign_texts(_drawn_arrows(mathml), [font for font, _ in book_fonts])
+    mathml, texts = _foreign_texts(_drawn_arrows(_spaced_operators(mathml)),
+                                   [font for font, _ in book_fonts])
     svg = ziamath.Math(mathml, size=SIZE).svg()
     return _draw_texts(svg, texts) if texts else svg
 
@@ -358,6 +359,54 @@ def _draw_texts(svg: str, texts: list[tuple[str, float]]) -> str:
         svg = svg.replace(use.group(0), f'<path transform="translate({x:.3f} {baseline:.3f})" '
                                         f'd="{path}" fill="black" />', 1)
     return svg
+
+
+# TeX's binary operators (its ``\mathbin``): +, −, ±, ∓, ×, ÷, ·, ⋅, *, ∗, ∘, ∙, •, ∪, ∩,
+# ∧, ∨, ∖, ⧵, ⊕, ⊖, ⊗, ⊘, ⊙, ⋆, ⋄, ⊎, ⊓, ⊔, †, ‡, ≀, ⨿
+BINARY = frozenset("+\u2212\u00b1\u2213\u00d7\u00f7\u00b7\u22c5*\u2217\u2218\u2219\u2022"
+                   "\u222a\u2229\u2227\u2228\u2216\u29f5\u2295\u2296\u2297\u2298\u2299"
+                   "\u22c6\u22c4\u228e\u2293\u2294\u2020\u2021\u2240\u2a3f")
+MEDIUM_SPACE = "0.2222em"       # TeX's \medmuskip, 4/18 em
+
+
+def _spaced_operators(mathml: str) -> str:
+    """The MathML as the drawing (ziamath) spaces a binary operator as TeX does. The
+    drawing spaces an operator by MathML 2's operator dictionary, which gives × and ÷
+    a space of 1/9 em either side, ·, ∗ and ⊕ 1/6 em, ∪, ∩, ∧ and ∨ none, where TeX,
+    MathML Core's dictionary (which reading systems follow, so the EPUB's MathML is
+    left as it is) and MathJax set a medium space, 2/9 em, either side of every binary
+    operator, as the drawing does of + and −: "2 \\times 3" was printed "2×3" beside
+    "2 ≈ 3". A binary operator between two operands is given that space; one that
+    opens or ends a row, follows an operator or an opening bracket or stands before a
+    closing one (TeX sets it as an ordinary symbol then), a sign (``form``, as
+    ``_mark_prefix_signs`` marks it) or one in a script (which TeX sets without spaces)
+    is left as it is."""
+    if "<mo" not in mathml:
+        return mathml
+    root = ET.fromstring(mathml)
+    mo = f"{{{MATHML_NS}}}mo"
+    changed = False
+
+    def walk(el, script: bool) -> None:
+        nonlocal changed
+        kids = list(el)
+        for i, child in enumerate(kids):
+            text = (child.text or "").strip()
+            if child.tag == mo and text in BINARY and not script and 0 < i < len(kids) - 1 \
+                    and not {"form", "lspace", "rspace"} & set(child.attrib) \
+                    and not (kids[i - 1].tag == mo and
+                             (kids[i - 1].text or "").strip() not in CLOSING) \
+                    and not (kids[i + 1].tag == mo and
+                             (kids[i + 1].text or "").strip() in CLOSING):
+                child.set("lspace", MEDIUM_SPACE)
+                child.set("rspace", MEDIUM_SPACE)
+                changed = True
+            walk(child, script or (el.tag in SCRIPTED and i > 0))
+    walk(root, False)
+    if not changed:
+        return mathml
+    ET.register_namespace("", MATHML_NS)
+    return ET.tostring(root, encoding="unicode")
 
 
 STRETCHED = "3em"       # an arrow's length when its height is measured

@@ -120,6 +120,41 @@ def test_an_arrow_stretches_under_its_label(tex):
     assert abs(arrow[2] - plain[2]) < 0.05, (arrow, plain)
 
 
+def gaps(tex: str) -> list[float]:
+    """The room between the ink of each glyph of a drawn formula and the next, in px."""
+    drawn_glyphs = glyphs(m.mathml_to_svg(m.tex_to_mathml(tex)))
+    return [b[0] - a[1] for a, b in zip(drawn_glyphs, drawn_glyphs[1:])]
+
+
+@pytest.mark.parametrize("operator", [r"\times", r"\cdot", r"\div", r"\cup", r"\wedge"])
+def test_a_binary_operator_is_spaced_in_print_as_tex_spaces_it(operator):
+    """Print set "2 \\times 3" solid, "2×3", and "a \\cup b" with no space at all, beside
+    a spaced "2 ≈ 3": the drawing spaced operators by MathML 2's dictionary. A binary
+    operator has TeX's medium space either side, as + has, an eighteenth of an em less
+    than a relation's: in numbers, letters and before a text alike."""
+    medium = 4 / 18 * m.SIZE
+    plus = gaps("a + b")
+    # each formula, and how many glyphs stand before its operator
+    for tex, at in ((f"2 {operator} 3", 1), (f"a {operator} b", 1),
+                    (f"0{{,}}7 {operator} \\text{{sản}}", 3)):
+        around = gaps(tex)[at - 1:at + 1]
+        relation = gaps(tex.replace(operator, r"\approx"))[at - 1:at + 1]
+        # the ink of the operator and its neighbours at least a medium space apart, as
+        # far apart as around + (within a pixel), and comparably to a relation's
+        assert min(around) >= medium - 0.5 and min(around) >= min(plus) - 1.0, (tex, around)
+        assert sum(around) > 0.7 * sum(relation), (tex, around, relation)
+
+
+@pytest.mark.parametrize("tex", [r"\times 3", r"x^{2 \times 3}", r"(\times)", r"a = \times b"])
+def test_a_binary_operator_is_not_spaced_where_tex_sets_it_as_a_symbol(tex):
+    """... but not where TeX sets it as an ordinary symbol (opening a row, after another
+    operator or an opening bracket, before a closing one) or in a script: there the
+    drawing is as before."""
+    from latex2mathml.converter import convert
+    assert drawn(tex)[0] <= drawn(tex, convert(tex))[0] + 0.5, tex
+    assert 'lspace="' not in m.tex_to_mathml(tex)          # the EPUB's MathML as it was
+
+
 # -- print: display maths on the measure ---------------------------------------------------
 STYLES = m.__file__.rsplit("/", 2)[0] + "/styles"
 
