@@ -4,7 +4,7 @@
 # builds the installable wheel into dist/.
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
-APT_BUILD := fonts-linuxlibertine fonts-dejavu-core libharfbuzz-subset0
+APT_BUILD := fonts-linuxlibertine fonts-dejavu-core fonts-liberation2 libharfbuzz-subset0
 APT_TEST  := poppler-utils qpdf calibre "default-jre-headless|java" chromium "npm|npm"
 
 .PHONY: build test test-oldest test-newest watch bench wheel clean system-build system-test

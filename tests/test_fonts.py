@@ -216,8 +216,14 @@ def test_glyphs_that_are_not_their_characters_are_found_in_a_pdf():
 
 def test_the_preflight_warns_of_wrong_glyphs_at_their_line(book_copy, tmp_path):
     """DejaVu Sans Mono Oblique has no check mark: in a code comment's italics WeasyPrint
-    drew it with a glyph of the oblique's program that is not one, with no warning."""
+    drew it with a glyph of the oblique's program that is not one, with no warning. (The
+    theme sets code in Liberation Mono, which draws the comment without it: the book
+    asks for DejaVu Sans Mono.)"""
     from conftest import add_to_chapter, run_build
+    (book_copy / "mono.css").write_text('code { font-family: "DejaVu Sans Mono", monospace; }\n',
+                                        encoding="utf-8")
+    with (book_copy / "book.yaml").open("a", encoding="utf-8") as book_yaml:
+        book_yaml.write("stylesheet: mono.css\n")
     chapter = add_to_chapter(book_copy, "```python\ntotal = 1  # counted ✓ and done\n```")
     line = chapter.read_text(encoding="utf-8").splitlines().index(
         "total = 1  # counted ✓ and done") + 1
