@@ -23,6 +23,7 @@ import functools
 import hashlib
 import re
 import string
+import unicodedata
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -197,6 +198,89 @@ def print_ruby(doc) -> None:
             _fill(out, rest)
         out.tail = ruby.tail
         ruby.getparent().replace(ruby, out)
+
+
+# the faces the theme sets text in (base.css: Linux Libertine O, and Linux Biolinum O for
+# headings), by PostScript name
+SMALL_CAPS_FACES = ("LinLibertineO", "LinLibertineOI", "LinLibertineOB", "LinLibertineOBI",
+                    "LinLibertineOZ", "LinLibertineOZI", "LinBiolinumO", "LinBiolinumOB",
+                    "LinBiolinumOI")
+
+
+@functools.lru_cache(maxsize=1)
+def _small_caps_fonts() -> tuple:
+    from .fontfiles import _face, installed_fonts
+    faces = [_face(*found[0]) for name in SMALL_CAPS_FACES
+             if (found := installed_fonts().get(name))]
+    return tuple(font for _, font in filter(None, faces))
+
+
+@functools.lru_cache(maxsize=None)
+def has_small_capital(letter: str) -> bool:
+    """Whether every face of ``SMALL_CAPS_FACES`` sets ``letter`` (lower case, with its
+    marks) as a small capital: their ``smcp`` feature draws it with other glyphs."""
+    import uharfbuzz as hb
+
+    def glyphs(font, features) -> list[int]:
+        buf = hb.Buffer()
+        buf.add_str(letter)
+        buf.guess_segment_properties()
+        hb.shape(font, buf, features)
+        return [g.codepoint for g in buf.glyph_infos]
+    fonts = _small_caps_fonts()
+    return bool(fonts) and all(glyphs(f, {"smcp": True}) != glyphs(f, {}) for f in fonts)
+
+
+def _without_small_capitals(text: str) -> list[tuple[int, int]]:
+    """The runs of ``text``, as (start, end), of lower-case letters (each with the marks
+    that follow it) that the theme's faces have no small capital for."""
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(text):
+        j = i + 1
+        while j < len(text) and unicodedata.category(text[j]).startswith("M"):
+            j += 1
+        lower = text[i] == text[i].lower() != text[i].upper()
+        if lower and not has_small_capital(text[i:j]):
+            if runs and runs[-1][1] == i:           # the run goes on
+                runs[-1] = (runs[-1][0], j)
+            else:
+                runs.append((i, j))
+        i = j
+    return runs
+
+
+def print_small_caps(doc) -> None:
+    """Small capitals for every lower-case letter of ``span.smallcaps``: the faces'
+    small capitals leave a letter they have none for in lower case ("Nguyễn" printed
+    NGUY-ễ-N: Vietnamese's ễ, ố, ạ, ặ, ữ…, Greek, Cyrillic). Each run of such letters
+    becomes ``span.made-small-caps``, set in capitals at the small capitals' height
+    (base.css); the letters the faces have small capitals for keep them. A note's text
+    (``.fn``) inside the span is set as every note is, without small capitals."""
+    for caps in doc.xpath('//span[contains(concat(" ", @class, " "), " smallcaps ")]'
+                          '[not(ancestor::span[contains(concat(" ", @class, " "), '
+                          '" smallcaps ")])]'):
+        notes = set(caps.xpath('.//*[contains(concat(" ", @class, " "), " fn ")]'
+                               '/descendant-or-self::*'))
+        for slot, attr in list(_text_slots(caps)):
+            if (slot if attr == "text" else slot.getparent()) in notes:
+                continue
+            text = getattr(slot, attr) or ""
+            runs = _without_small_capitals(text)
+            if not runs:
+                continue
+            setattr(slot, attr, text[:runs[0][0]])
+            made = []
+            for n, (start, end) in enumerate(runs):
+                span = etree.Element("span", {"class": "made-small-caps"})
+                span.text = text[start:end]
+                span.tail = text[end:runs[n + 1][0] if n + 1 < len(runs) else None]
+                made.append(span)
+            for n, span in enumerate(made):
+                if attr == "text":
+                    slot.insert(n, span)
+                else:
+                    (made[n - 1] if n else slot).addnext(span)
 
 
 def _fill(el, content) -> None:
@@ -454,8 +538,9 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
                      memo=None) -> str:
     """What print adds to the shared HTML: cross-references in their short form
     ("Chapter 6", whose page follows), running heads from each document's short title,
-    display lines that never end on one word alone, proper names kept whole, and typographic
-    quotes in every text, generated text included (SmartyPants)."""
+    display lines that never end on one word alone, proper names kept whole, typographic
+    quotes in every text, generated text included (SmartyPants), and small capitals for
+    the letters the faces have none for."""
     # quotes first, while a word and its apostrophe are one text (a name's span would
     # part "Trotsky" from "'s")
     # (the templates escape an apostrophe as "&#39;", which SmartyPants leaves: lxml
@@ -550,6 +635,7 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
         if table_height_mm(table) <= BOOK_TABLE_MM.get(paper, LONG_TABLE_MM):
             table.set("class", " ".join(filter(None, [table.get("class"), "whole"])))
     _wrap_words(doc.find("body"), proper_names(rb), "name", _shortest_hyphenated_of(rb))
+    print_small_caps(doc)
     return "<!DOCTYPE html>\n" + to_html(doc)
 
 
