@@ -675,8 +675,8 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         _underfull_page(found, page, nxt, text_lines)
     for page in pages:
         _hyphen_ladders_and_split_names(found, page, names)
-    for hand in _hands(pages, one_sided):
-        edges = _text_block_edges(hand, one_sided)
+    hands = _hands(pages, one_sided)
+    for hand, edges in zip(hands, _text_blocks(hands, one_sided)):
         if edges is None:
             continue
         for page in hand:
@@ -811,13 +811,14 @@ def _stranded_heading_or_label(found: _Findings, page: PageText, nxt: PageText |
             # heading: only a heading after it may be stranded
             if _section_ends(ln, text_lines[k + 1:], nxt, body_size):
                 continue
-            found.report("stranded", page, f"heading “{ln.text[:50]}” with {after} line(s) "
-                                           f"under it at the foot of the page",
+            found.report("stranded", page, f"heading “{_excerpt(ln.text, 50)}” with "
+                                           f"{after} line(s) under it at the foot of the "
+                                           f"page",
                          heading=ln.text)
             break
         if _is_question_label(ln) and after < 1:
-            found.report("stranded", page, f"question label “{ln.text[:40]}” alone at the "
-                                           f"foot of the page")
+            found.report("stranded", page, f"question label “{_excerpt(ln.text, 40)}” "
+                                           f"alone at the foot of the page")
             break
 
 
@@ -917,6 +918,40 @@ def _text_block_edges(hand: list[PageText], one_sided: bool) -> tuple[float, flo
     return min(lefts), max(rights)
 
 
+def _text_blocks(hands: list[list[PageText]], one_sided: bool
+                 ) -> list[tuple[float, float] | None]:
+    """Each hand's text block edges (``_text_block_edges``). The block is as wide on
+    both hands (the margins are mirrored), and text set ragged (a language with no
+    hyphenation patterns) shows only the edge its lines start at: where the running
+    head and the folio stand at that edge too (a verso's), nothing showed the other,
+    and it was taken at the longest lines, short of the real edge. A hand narrower than
+    the other keeps the edge more of its full lines meet and takes the other from the
+    wider hand's width."""
+    edges = [_text_block_edges(hand, one_sided) for hand in hands]
+    widths = [e[1] - e[0] for e in edges if e is not None]
+    if len(widths) < 2:
+        return edges
+    width, out = max(widths), []
+    for hand, e in zip(hands, edges):
+        if e is not None and e[1] - e[0] < width - 1:
+            full = [ln for p in hand for ln in p.body if _columns(ln.text) > 40]
+            starting = sum(abs(ln.x0 - e[0]) <= 1 for ln in full)
+            ending = sum(abs(ln.x1 - e[1]) <= 1 for ln in full)
+            e = (e[0], e[0] + width) if starting >= ending else (e[1] - width, e[1])
+        out.append(e)
+    return out
+
+
+def _excerpt(text: str, limit: int) -> str:
+    """A finding's quotation of a line: the text, or as much of it as ``limit``
+    allows, ended at a space where there is one (a word cut short may read as another
+    word: "Giá" for "Giáp") and marked "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", limit // 2, limit)
+    return text[:cut if cut > 0 else limit - 1].rstrip() + "…"
+
+
 def _columns(text: str) -> int:
     """The length of a text in columns: a character of Chinese, Japanese or Korean (wide
     or full-width: as wide as the type is high) counts as two, as it is about as wide as
@@ -940,7 +975,7 @@ def _text_past_margin(found: _Findings, page: PageText, left: float, right: floa
             continue        # a picture's own words: measured with the picture
         if ln.x1 > right + 3 or ln.x0 < left - 3:
             within = [t for t in page.tables if _in_table(ln, t)]
-            found.report("overflow", page, f"text past the margin: “{ln.text[:40]}”",
+            found.report("overflow", page, f"text past the margin: “{_excerpt(ln.text, 40)}”",
                          table=within[0] if within else None, text=ln.text, at=ln)
             break
 
@@ -952,8 +987,8 @@ def _line_left_short(found: _Findings, page: PageText, left: float, right: float
     lines = _text_lines_of(page)
     for prev, ln, nxt in zip(lines, lines[1:], lines[2:]):
         if _left_short(prev, ln, nxt, right - left, found.body_size):
-            found.report("short", page, f"a line of “{ln.text[:30]}” left short inside a "
-                                        f"justified paragraph (the words after it fit "
+            found.report("short", page, f"a line of “{_excerpt(ln.text, 30)}” left short "
+                                        f"inside a justified paragraph (the words after it fit "
                                         f"there): reword the sentence, or join the "
                                         f"words with a no-break space", text=prev.text)
             break
@@ -969,7 +1004,7 @@ def _drawing_past_margin(found: _Findings, page: PageText, left: float,
         if over <= 3 or drawing.bottom < MARGIN_ZONE or \
                 drawing.top > page.height - MARGIN_ZONE:
             continue
-        alt = drawing.alt if len(drawing.alt) <= 60 else drawing.alt[:59] + "…"
+        alt = _excerpt(drawing.alt, 60)
         amount = f"by {max(1, round(over / MM))} mm"
         if formula_line(found.source(page)[0], drawing.alt):
             message = (f"formula past the margin {amount}: “{alt}” (break it over "
@@ -987,7 +1022,7 @@ def _straight_quotes(found: _Findings, page: PageText) -> None:
                if c.text in STRAIGHT and CODE_FONT not in c.font and not drawn] \
             if any(q in ln.inked for q in STRAIGHT) else []
         if bad:
-            found.report("quotes", page, f"straight quote in “{ln.text[:60]}”")
+            found.report("quotes", page, f"straight quote in “{_excerpt(ln.text, 60)}”")
 
 
 def _edges(xs: list[float], slack: float = 1.0) -> list[float]:

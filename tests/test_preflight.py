@@ -942,3 +942,38 @@ def test_a_running_heads_word_read_from_its_text_ends_where_its_glyphs_do(tmp_pa
     assert checks(path, one_sided=True) == []
     _handout_pdf(path, end - 12, line)
     assert checks(path, one_sided=True) == ["overflow"]
+
+
+RAGGED = """<style>
+body { text-align: left; }
+p { padding-right: 12mm; }
+@page :left { margin: 22mm 20mm 24mm 40mm;
+  @top-left { content: "Running head"; } @bottom-left { content: counter(page); }
+  @bottom-right { content: none; } }
+@page :right { margin: 22mm 40mm 24mm 20mm;
+  @top-left { content: none; } @top-right { content: "Chapter"; font: italic 9pt serif; } }
+</style>"""
+
+
+def test_ragged_text_on_a_verso_does_not_narrow_its_text_block(tmp_path):
+    """Text set ragged (a language with no hyphenation patterns) ends short of the right
+    edge; on a verso the running head and the folio stand at the left edge, so nothing
+    there shows the right one. The text block is as wide as the recto's: a line set to
+    the block's right edge is inside it, one set past it is not."""
+    def book(margin: str) -> list:
+        line = (f"<p style='text-align: right; padding: 0; margin-right: {margin}'>"
+                "The last line of the quotation stands at the right edge.</p>")
+        body = (RAGGED + PARA * 6 + "<div style='break-before: left'></div>" + PARA * 4 +
+                line + PARA * 4 + "<div style='break-before: page'></div>" + PARA * 8)
+        return preflight.check_pdf(pdf_of(body, tmp_path, f"ragged{margin}.pdf"))
+    assert book("0") == []
+    wider = book("-8mm")
+    assert [(f.check, f.page) for f in wider] == [("overflow", 2)]
+    assert "The last line of the quotation" in wider[0].message
+
+
+def test_a_finding_quotes_whole_words():
+    assert preflight._excerpt("dân Pháp, lật nhào chế độ quân chủ, mở ra một", 40) == \
+        "dân Pháp, lật nhào chế độ quân chủ, mở…"
+    assert preflight._excerpt("Võ Nguyên Giáp", 40) == "Võ Nguyên Giáp"
+    assert preflight._excerpt(JA, 12) == "新政府にとって最大の課…"
