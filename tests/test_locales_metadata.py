@@ -332,7 +332,7 @@ def test_arabic_book_is_right_to_left(tmp_path):
 # -- in-process checks: locale files and book.yaml's labels ----------------------------
 
 # the locales of languages without plural forms: gettext's rule "0"
-ONE_FORM = {"ja"}
+ONE_FORM = {"ja", "vi"}
 
 
 def test_every_locale_has_the_english_keys_and_placeholders():
@@ -372,6 +372,7 @@ def test_locale_fallback():
     assert labels.locale_for("fr-CA") == "fr"
     assert labels.locale_for("he") == "he" and labels.defaults("he")["direction"] == "rtl"
     assert labels.locale_for("pt-BR") == "en" and labels.defaults("pt-BR")["index"] == "Index"
+    assert labels.locale_for("vi-VN") == "vi" and labels.defaults("vi")["contents"] == "Mục lục"
 
 
 def test_label_overrides_and_their_errors(tmp_path):

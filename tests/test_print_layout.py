@@ -1173,25 +1173,30 @@ def test_the_answer_key_marks_a_questions_type_as_the_chapter_does(book_copy, tm
 def test_a_language_print_cannot_hyphenate_is_set_ragged(book_copy, tmp_path):
     """Pyphen has no Turkish patterns: a Turkish book's justified lines, without a
     hyphen, spread their words wide ("tamamlanmasından              sonra"). A language
-    print cannot hyphenate is set ragged; one it can stays justified."""
+    print cannot hyphenate is set ragged; one it can stays justified, and so does
+    Vietnamese, whose words are short syllables (its books are justified)."""
     from weasyprint import CSS, HTML
 
     from studyguide.writers import pdf
-    text = ("<p>" + "Hücre bölünmesinin tamamlanmasından sonra gerçekleşmektedir; "
-            "mikroskobik incelemelerde kromozomların davranışı açıkça görülür. " * 4 + "</p>")
+    texts = {"tr": "Hücre bölünmesinin tamamlanmasından sonra gerçekleşmektedir; "
+                   "mikroskobik incelemelerde kromozomların davranışı açıkça görülür. ",
+             "vi": "Cách mạng tháng Tám năm 1945 đã lật đổ chế độ quân chủ và mở ra "
+                   "một thời kỳ mới trong lịch sử dân tộc Việt Nam hiện đại. "}
     gaps = {}
-    for language in ("tr", "en-GB"):
+    for language in ("tr", "en-GB", "vi"):
         book_yaml = book_copy / "book.yaml"
         book_yaml.write_text(re.sub(r"language: \S+", f"language: {language}",
                                     book_yaml.read_text(encoding="utf-8")), encoding="utf-8")
         rb, _ = rendered_book(book_copy)
         css = pdf._css("base.css", "print.css", paper="A4", meta=rb.book.meta)
         out = tmp_path / f"{language}.pdf"
+        text = "<p>" + texts.get(language, texts["tr"]) * 4 + "</p>"
         HTML(string=f'<html lang="{language}"><body>{text}</body></html>').write_pdf(
             out, stylesheets=[CSS(string=css)])
         gaps[language] = word_gaps(out)
     assert max(gaps["tr"]) - min(gaps["tr"]) < 0.5, gaps["tr"]        # ragged: even spaces
     assert max(gaps["en-GB"]) - min(gaps["en-GB"]) > 0.5              # justified
+    assert max(gaps["vi"]) - min(gaps["vi"]) > 0.5, gaps["vi"]         # justified
 
 
 def test_a_tasks_box_hangs_in_the_indent_and_its_lines_align(tmp_path):

@@ -49,6 +49,10 @@ from . import engine, splice
 # and page plans; its worker processes start with WeasyPrint loaded (``warm``).
 
 PAPER = {"A4": "A4", "Letter": "letter"}
+# languages with no hyphenation patterns that are justified all the same: Vietnamese,
+# whose words are syllables of a few letters, with a space after each, fills a line
+# evenly without hyphens (and its books are justified)
+JUSTIFIED_UNHYPHENATED = frozenset({"vi"})
 
 
 @functools.lru_cache(maxsize=16)
@@ -70,7 +74,8 @@ def _css(*names: str, paper: str, meta, book_fonts=()) -> str:
     if paper == "Letter" and "print.css" in names:
         # Letter is 6 mm wider than A4: the outer margin takes it, the measure stays
         sheets.insert(-1, "@page :right { margin-right: 64mm; } @page :left { margin-left: 64mm; }")
-    if not hyphenated(meta.language) and meta.direction == "ltr":
+    if not hyphenated(meta.language) and meta.direction == "ltr" and \
+            (meta.language or "").split("-")[0].lower() not in JUSTIFIED_UNHYPHENATED:
         # no hyphenation patterns (Turkish): justified lines without hyphens spread their
         # words wide, so the text is set ragged, before the book's own stylesheet
         sheets.insert(-1, "body { text-align: start; }")
