@@ -10,6 +10,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -260,7 +261,25 @@ def read_text(path: Path, report: Reporter, kind: str = "data",
                      f"file contains the control character U+{ord(bad.group()):04X}, "
                      "which no PDF or EPUB can carry")
         return None
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return composed(text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
+
+
+# CJK compatibility ideographs: NFC replaces each with its unified ideograph, and with it
+# the variant the author chose
+_COMPATIBILITY_IDEOGRAPHS = re.compile("([\uf900-\ufaff\U0002f800-\U0002fa1f]+)")
+
+
+def composed(text: str) -> str:
+    """``text`` in Unicode's composed form (NFC). A letter written as a base and
+    combining marks (Vietnamese "ễ" as e, circumflex, tilde: text copied from a PDF, or
+    typed with some keyboards) looks the same as the precomposed letter but is other
+    characters: the glossary, the index and the names never matched it. CJK
+    compatibility ideographs, which NFC would replace, are kept as written."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    parts = _COMPATIBILITY_IDEOGRAPHS.split(text)
+    return "".join(part if n % 2 else unicodedata.normalize("NFC", part)
+                   for n, part in enumerate(parts))
 
 
 def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> Any:
