@@ -282,14 +282,14 @@ def _ids_written(path: Path, root: Path) -> set[str]:
 
 def load_glossary(root: Path, report: Reporter) -> list[GlossaryEntry]:
     path = root / "data" / "glossary.yaml"
-    entries, seen = [], {}
+    entries, seen, ids = [], {}, set()
     for item, line, raw in _items(path, report, schema.GlossaryItem):
-        gid = "gl-" + slugify(item.term)
-        if gid in seen:
+        if item.term in seen:
             report.error(path, line, f"duplicate glossary term '{item.term}' (first at line "
-                         f"{seen[gid]})")
+                         f"{seen[item.term]})")
             continue
-        seen[gid] = line
+        seen[item.term] = line
+        gid = unique_id("gl-" + slugify(item.term), ids)
         entries.append(GlossaryEntry(gid, item.term, item.definition, list(item.aliases),
                                      line, _text_lines(raw, ("definition",), ()),
                                      sort=item.sort))
@@ -308,10 +308,30 @@ def load_timeline(root: Path, report: Reporter, labels: dict) -> list[TimelineEv
 
 def load_people(root: Path, report: Reporter) -> list[Person]:
     path = root / "data" / "people.yaml"
-    return [Person(item.name, item.dates, item.role, item.bio,
-                   index=item.index or item.name, aliases=list(item.aliases), line=line,
-                   lines=_text_lines(raw, ("role", "bio"), ()), sort=item.sort)
-            for item, line, raw in _items(path, report, schema.PersonItem)]
+    people, seen, ids = [], {}, set()
+    for item, line, raw in _items(path, report, schema.PersonItem):
+        if item.name in seen:
+            report.error(path, line, f"duplicate key figure '{item.name}' (first at line "
+                         f"{seen[item.name]})")
+            continue
+        seen[item.name] = line
+        people.append(Person(item.name, item.dates, item.role, item.bio,
+                             index=item.index or item.name, aliases=list(item.aliases),
+                             line=line, lines=_text_lines(raw, ("role", "bio"), ()),
+                             sort=item.sort, id=unique_id("person-" + slugify(item.name), ids)))
+    return people
+
+
+def unique_id(ident: str, taken: set[str]) -> str:
+    """``ident``, or with ``-1``, ``-2``… after it, as a second heading of the same text
+    gets: two names or terms whose ids would be the same (Vietnamese "Phủ" and "Phú",
+    one word but for its tone mark, are both "phu") keep ids of their own."""
+    n, out = 0, ident
+    while out in taken:
+        n += 1
+        out = f"{ident}-{n}"
+    taken.add(out)
+    return out
 
 
 def _plain(markdown: str) -> str:

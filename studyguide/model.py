@@ -225,6 +225,7 @@ class Person:
     line: int = 0
     lines: dict = field(default_factory=dict)          # the line of "role", "bio"; else ``line``
     sort: str = ""                 # what the index heading is filed under (its reading)
+    id: str = ""                   # "person-NAME": its entry among the key figures
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import difflib
 import functools
 import html
 import re
@@ -1271,7 +1272,11 @@ class Resolver:
         where = (self.line_in(doc, "(#" + ident + ")", "\"#" + ident + "\"", "#" + ident)
                  if doc else line)
         if not self.book.unread and not self.book.table_unread(ident):
-            self.report.error(path, where, f"link to missing id '#{ident}'")
+            # the id meant, as the builder made it: "Đông Dương" is gl-ong-duong, as
+            # pandoc makes it (a letter with no accent to strip, đ, ø, ł, is left out)
+            near = difflib.get_close_matches(ident, list(self.targets), n=1, cutoff=0.8)
+            self.report.error(path, where, f"link to missing id '#{ident}'" + (
+                f" (the nearest id is '#{near[0]}')" if near else ""))
 
     def fill_empty_link(self, a, ident: str, target: Target, n: int, doc: Chapter | None,
                         path: Path, line: int) -> None:
@@ -1372,7 +1377,7 @@ class Resolver:
         forms: dict[str, tuple[str, tuple[str, str]]] = {}
         for p in self.book.people:
             for form in [p.name, *p.aliases]:
-                forms.setdefault(form, ("person-" + slugify(p.name), (p.index, "")))
+                forms.setdefault(form, (p.id, (p.index, "")))
         for e in self.book.glossary:
             for form in [e.term, *e.aliases]:
                 forms.setdefault(form, (e.id, (e.term, "")))
@@ -1754,8 +1759,7 @@ class Resolver:
             self.register(e.id, Target("glossary", e.term, e.term, "glossary"),
                           book.root / "data" / "glossary.yaml", e.line)
         for p in book.people:           # each key figure's entry: "[](#person-NAME)"
-            self.register("person-" + slugify(p.name),
-                          Target("key-figures", p.name, p.name, "person"),
+            self.register(p.id, Target("key-figures", p.name, p.name, "person"),
                           book.root / "data" / "people.yaml", p.line)
         for key in self.cites.bibliography:
             self.targets["ref-" + key] = Target("bibliography", "", key, "ref")
@@ -1852,7 +1856,7 @@ class Resolver:
                          "definition": self.clean(self.fill_tokens(h), data / "glossary.yaml",
                                                   e.line)}
                         for e, h in sorted(texts.gloss, key=lambda g: self.order(g[0].term))]
-        out.people = [{"id": "person-" + slugify(p.name), "name": nobreak.join(p.name, names),
+        out.people = [{"id": p.id, "name": nobreak.join(p.name, names),
                        "dates": nobreak.join(p.dates),
                        "role": self.clean(self.fill_tokens(role), data / "people.yaml", p.line),
                        "bio": self.clean(self.fill_tokens(h), data / "people.yaml", p.line)}
