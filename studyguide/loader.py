@@ -282,18 +282,12 @@ def _ids_written(path: Path, root: Path) -> set[str]:
 
 def load_glossary(root: Path, report: Reporter) -> list[GlossaryEntry]:
     path = root / "data" / "glossary.yaml"
-    entries, seen, ids = [], {}, set()
-    for item, line, raw in _items(path, report, schema.GlossaryItem):
-        if item.term in seen:
-            report.error(path, line, f"duplicate glossary term '{item.term}' (first at line "
-                         f"{seen[item.term]})")
-            continue
-        seen[item.term] = line
-        gid = unique_id("gl-" + slugify(item.term), ids)
-        entries.append(GlossaryEntry(gid, item.term, item.definition, list(item.aliases),
-                                     line, _text_lines(raw, ("definition",), ()),
-                                     sort=item.sort))
-    return entries
+    ids: set[str] = set()
+    return [GlossaryEntry(unique_id("gl-" + slugify(item.term), ids), item.term,
+                          item.definition, list(item.aliases), line,
+                          _text_lines(raw, ("definition",), ()), sort=item.sort)
+            for item, line, raw in _once(_items(path, report, schema.GlossaryItem),
+                                         "term", "glossary term", path, report)]
 
 
 def load_timeline(root: Path, report: Reporter, labels: dict) -> list[TimelineEvent]:
@@ -308,18 +302,27 @@ def load_timeline(root: Path, report: Reporter, labels: dict) -> list[TimelineEv
 
 def load_people(root: Path, report: Reporter) -> list[Person]:
     path = root / "data" / "people.yaml"
-    people, seen, ids = [], {}, set()
-    for item, line, raw in _items(path, report, schema.PersonItem):
-        if item.name in seen:
-            report.error(path, line, f"duplicate key figure '{item.name}' (first at line "
-                         f"{seen[item.name]})")
+    ids: set[str] = set()
+    return [Person(item.name, item.dates, item.role, item.bio, index=item.index or item.name,
+                   aliases=list(item.aliases), line=line,
+                   lines=_text_lines(raw, ("role", "bio"), ()), sort=item.sort,
+                   id=unique_id("person-" + slugify(item.name), ids))
+            for item, line, raw in _once(_items(path, report, schema.PersonItem),
+                                         "name", "key figure", path, report)]
+
+
+def _once(items, key: str, what: str, path: Path, report: Reporter):
+    """The items of a data file whose ``key`` (a term, a name) no item before gave;
+    each one that gives it again is an error at its line."""
+    seen: dict[str, int] = {}
+    for item, line, raw in items:
+        value = getattr(item, key)
+        if value in seen:
+            report.error(path, line, f"duplicate {what} '{value}' (first at line "
+                         f"{seen[value]})")
             continue
-        seen[item.name] = line
-        people.append(Person(item.name, item.dates, item.role, item.bio,
-                             index=item.index or item.name, aliases=list(item.aliases),
-                             line=line, lines=_text_lines(raw, ("role", "bio"), ()),
-                             sort=item.sort, id=unique_id("person-" + slugify(item.name), ids)))
-    return people
+        seen[value] = line
+        yield item, line, raw
 
 
 def unique_id(ident: str, taken: set[str]) -> str:
