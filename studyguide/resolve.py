@@ -37,7 +37,7 @@ from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example
 from .model import Book, Chapter, SpineEntry, Table, at_line
 from .readers import line_of
 from .sanitise import to_html
-from .wordmatch import alternation, word_end
+from .wordmatch import DOUBLE_QUOTE, alternation, straight_quotes, word_end
 
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
 # running text, for the glossary and the index: a row's heading cell is a cell, a
@@ -174,13 +174,14 @@ def _forms_pattern(forms: frozenset[str]) -> re.Pattern:
     white space (a line break in the Markdown, a no-break space). Kept: a book's forms
     are the same for each of its documents."""
     return re.compile(r"(?<!" + word_end() + r")(?<!-)(" +
-                      alternation(forms, "['\u2019]", r"\s+") + r")(?!" + word_end() + "|-)")
+                      alternation(forms, "['\u2019]", r"\s+", DOUBLE_QUOTE) + r")(?!" +
+                      word_end() + "|-)")
 
 
 def form_key(text: str) -> str:
-    """A form of words as ``first_uses`` looks it up: straight apostrophes, single
-    spaces."""
-    return " ".join(text.replace("\u2019", "'").split())
+    """A form of words as ``first_uses`` looks it up: straight apostrophes and double
+    quotes (the text's are typographic: “Old Guard”), single spaces."""
+    return " ".join(straight_quotes(text).replace("\u2019", "'").split())
 
 
 HELD_TOKEN = "zzheld"        # a citation's token in an attribute, not yet filled in
@@ -1775,7 +1776,8 @@ class Resolver:
         figs = {}
         if self.book.strategies:
             figs["strategies"] = figures.strategies_svg(
-                _map_texts(texts.figure_texts["strategies"], self.finish("strategies.yaml")))
+                _map_texts(texts.figure_texts["strategies"], self.finish("strategies.yaml")),
+                nobreak.names_of(self.book.people))
         return figs
 
     def finish_documents(self, built: list[BuiltDoc]) -> None:

@@ -151,3 +151,30 @@ def test_the_default_guides_ruler_labels_every_five_years():
     rb, _ = rendered_book(CONTENT)
     _, labels, _ = ruler(rb.figures["timeline"])
     assert [y for y, _ in labels] == [1850, 1910, 1915, 1920, 1925, 1930, 1935, 1940, 1991]
+
+
+def test_the_books_strategy_diagram_keeps_its_key_figures_names_whole(tmp_path):
+    """The resolver gives the diagram the book's names: a column heading breaks before
+    a key figure's name, not inside it ("Chính phủ Trần Trọng" / "Kim")."""
+    import re
+
+    import yaml
+
+    from conftest import rendered_book
+    from test_locales_metadata import write_book
+    book = write_book(tmp_path / "book", {"title": "Thử", "language": "vi"},
+                      "---\ntitle: Thử\n---\n\nTrần Trọng Kim làm thủ tướng.\n")
+    (book / "data").mkdir()
+    (book / "data" / "people.yaml").write_text(yaml.safe_dump(
+        [{"name": "Trần Trọng Kim", "dates": "1883–1953", "role": "Thủ tướng",
+          "bio": "Nhà giáo."}], allow_unicode=True), encoding="utf-8")
+    (book / "data" / "strategies.yaml").write_text(yaml.safe_dump(
+        {"title": "Hai con đường năm 1945",
+         "columns": [{"heading": "Mặt trận Việt Minh", "steps": ["Chuẩn bị", "Khởi nghĩa"]},
+                     {"heading": "Chính phủ Trần Trọng Kim", "steps": ["Dựa vào Nhật",
+                                                                        "Sụp đổ"]}],
+         "rows": ["Bước đầu", "Kết quả"]}, allow_unicode=True), encoding="utf-8")
+    rb, _ = rendered_book(book)
+    lines = re.findall(r"<text[^>]*>([^<]*)</text>", rb.figures["strategies"])
+    assert "Trần Trọng Kim" in [ln.replace("\u2060", "").replace("\u00a0", " ")
+                                for ln in lines], lines

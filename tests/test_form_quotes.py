@@ -38,3 +38,26 @@ def test_straight_quotes_leaves_other_text_alone():
     assert straight_quotes("it's a \u00a0 b") == "it's a \u00a0 b"
     assert straight_quotes("«\u00a0x\u00a0» and “y”") == '"x" and "y"'
     assert alternation(['a "b"']) == re.escape('a "b"')     # no double_quote: as written
+
+
+def test_a_glossary_alias_in_double_quotes_links_its_term(tmp_path):
+    """The book: an alias written with straight quotes in glossary.yaml is linked where
+    the chapter has it (its quotes typographic), and its term counts as used."""
+    from conftest import rendered_book
+    from test_locales_metadata import write_book
+    chapter = """\
+        ---
+        title: The party
+        ---
+
+        By 1927 the "Old Guard" had lost every vote that mattered.
+        """
+    book = write_book(tmp_path / "book", {"title": "T", "language": "en-GB"}, chapter,
+                      glossary=[{"term": "Old Bolsheviks", "aliases": ['the "Old Guard"'],
+                                 "definition": "The party's first members."}])
+    rb, report = rendered_book(book)
+    assert not [d for d in report.diagnostics if "never used" in d.message], \
+        [str(d) for d in report.diagnostics]
+    html = rb.docs[0].body_html
+    assert re.search(r'<a class="gloss" href="#gl-old-bolsheviks"[^>]*>the “Old Guard”</a>',
+                     html), html
