@@ -32,8 +32,8 @@ from .labels import abbreviations, defaults as labels_defaults, fill
 from .loader import slugify
 from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines, code_spans
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
-                       double_quotes, quotes_in_use, rewrite_blocks, tokenize_citations,
-                       use_quotes)
+                       double_quotes, plain_text, quotes_in_use, rewrite_blocks,
+                       tokenize_citations, use_quotes)
 from .model import Book, Chapter, SpineEntry, Table, at_line
 from .readers import line_of
 from .sanitise import to_html
@@ -1001,6 +1001,10 @@ class Resolver:
         img.tail = None
         fig.append(img)
         fig.append(self.figcaption(label, caption))
+        # its text alternative, as pandoc's: the plain text of its Markdown ("*A* map"
+        # is "A map"; a formula its TeX between dollars), whose caption keeps the marks
+        img.set("alt", plain_text(alt.replace(TITLE_DOLLAR, "$").replace(
+            TITLE_BACKTICK, "`")))
 
     @functools.cached_property
     def caption_separator(self) -> tuple[str, str]:

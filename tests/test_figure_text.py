@@ -178,3 +178,23 @@ def test_the_books_strategy_diagram_keeps_its_key_figures_names_whole(tmp_path):
     lines = re.findall(r"<text[^>]*>([^<]*)</text>", rb.figures["strategies"])
     assert "Trần Trọng Kim" in [ln.replace("\u2060", "").replace("\u00a0", " ")
                                 for ln in lines], lines
+
+
+def test_a_figures_text_alternative_is_the_plain_text_of_its_markdown(tmp_path):
+    """``![*A* map](x.png)`` alone in its paragraph: the caption keeps the emphasis, the
+    picture's alt text is "A map" (as pandoc's); a formula stays its TeX."""
+    import re
+    import shutil
+
+    from conftest import FIXTURES, rendered_book
+    from test_locales_metadata import write_book
+    book = write_book(tmp_path / "book", {"title": "T", "language": "en-GB"},
+                      "---\ntitle: A\n---\n\n![*A* map of $x^2$ and `code`](../images/dot.png)"
+                      "\n\nText.\n")
+    (book / "images").mkdir()
+    shutil.copy(FIXTURES / "pandoc" / "images" / "dot.png", book / "images" / "dot.png")
+    rb, report = rendered_book(book)
+    assert not report.errors
+    html = rb.docs[0].body_html
+    assert re.search(r'<img alt="A map of \$x\^2\$ and code"', html), html
+    assert "<em>A</em> map" in html.split("<figcaption>")[1]
