@@ -189,9 +189,14 @@ def _epub_job(rb: RenderedBook, layout, cache_folder: Path | None = None) -> byt
 
 def theme_overrides(book) -> list[str]:
     """Hashes of the book's own stylesheet and template overrides (they shape every output)."""
+    from .readers import Refused, read_confined
     parts = []
     if book.stylesheet_path:
-        parts.append(cache_mod.digest(book.stylesheet_path.read_bytes()))
+        try:        # through the sandbox (a FIFO put in its place would block)
+            parts.append(cache_mod.digest(read_confined(book.stylesheet_path, [book.root],
+                                                        "stylesheet")))
+        except Refused as exc:
+            parts.append(cache_mod.digest("refused: " + str(exc)))
     if book.templates_dir:
         parts.append(cache_mod.tree_digest([book.templates_dir]))
     return parts
@@ -234,7 +239,8 @@ def prepare(opts: Options, store: cache_mod.Cache | None = None,
     if "pdf" in (opts.formats or book.meta.outputs):
         for message in missing_fonts():
             report.warning(paths.STYLES / "base.css", 0, message)
-        for path, line, message in undrawable_messages(source_files(book), book.fonts):
+        for path, line, message in undrawable_messages(source_files(book), book.fonts,
+                                                         [book.root]):
             report.warning(path, line, message)
     report.check(strict=opts.strict)
     return rb, report

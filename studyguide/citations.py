@@ -243,9 +243,18 @@ def _style(path: Path, root: Path) -> Style:
     return Style(xml, style.get("class") == "note", path)
 
 
-def _parse_style(path: Path):
+def _parse_style(path: Path, root: Path):
+    """A style file's root element, its bytes read through the sandbox, confined to the
+    book folder ``root`` (or the bundled styles' folder)."""
+    import io
+
+    from .readers import Refused, read_confined
     try:
-        tree = etree.parse(str(path), _xml_parser())
+        data = read_confined(path, [root, paths.CSL_DIR], "style")
+    except Refused as exc:
+        raise StyleError(path, 1, f"the style is not read: {exc}") from None
+    try:
+        tree = etree.parse(io.BytesIO(data), _xml_parser())
     except (etree.XMLSyntaxError, OSError) as exc:
         line = getattr(exc, "lineno", None) or 1
         raise StyleError(path, line, f"not a CSL style: {str(exc).splitlines()[0]}") from None
@@ -260,7 +269,7 @@ def _parse_style(path: Path):
 
 
 def _self_contained(path: Path, root: Path, seen: tuple[Path, ...]) -> bytes:
-    style = _parse_style(path)
+    style = _parse_style(path, root)
     ns = {"c": CSL_NS}
     links = style.xpath("c:info/c:link[@rel='independent-parent']", namespaces=ns)
     if not links:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import io
+import os
 import re
 import subprocess
 import sys
@@ -57,17 +59,27 @@ class BookFont:
     family: str
     weight: int = 400
     italic: bool = False
+    root: Path | None = None     # the book folder, which the file is read confined to
+                                 # (None: the folder the path names it in)
+
+    @property
+    def roots(self) -> list[Path]:
+        return [self.root if self.root is not None else self.path.parent]
 
 
-def read_font(path: Path, rel: str, data: bytes | None = None) -> BookFont:
-    """A book's font file (``data``: its bytes, as the sandbox read them), its family
-    taken from the file; ValueError if it is no font."""
-    import io
-
+def read_font(path: Path, rel: str, data: bytes | None = None,
+              root: Path | None = None) -> BookFont:
+    """A book's font file (``data``: its bytes, as the sandbox read them; without them,
+    read here through the sandbox, confined to ``root``, by default the folder the path
+    names it in), its family taken from the file; ValueError if it is no font."""
     from fontTools.ttLib import TTFont, TTLibError
+    if data is None:
+        try:
+            data = read_confined(path, [root if root is not None else path.parent], "font")
+        except Refused as exc:
+            raise ValueError(f"cannot be read: {exc}") from None
     try:
-        with TTFont(io.BytesIO(data) if data is not None else path, lazy=True,
-                    fontNumber=0) as font:
+        with TTFont(io.BytesIO(data), lazy=True, fontNumber=0) as font:
             family = font["name"].getBestFamilyName()
             weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
             italic = bool(font["head"].macStyle & 2)
@@ -76,7 +88,7 @@ def read_font(path: Path, rel: str, data: bytes | None = None) -> BookFont:
         raise ValueError(f"cannot be read as a font ({type(exc).__name__}: {exc})") from None
     if not family:
         raise ValueError("names no font family")
-    return BookFont(path, rel, family, weight, italic)
+    return BookFont(path, rel, family, weight, italic, root)
 
 
 # OS/2 fsType: the font's licence forbids subsetting it (embed it whole, or not at all)
@@ -92,8 +104,6 @@ def subset_font(data: bytes, chars: str, memo=None) -> bytes:
     the same bytes (the font's dates are kept, not set to now). A font whose licence
     forbids subsetting (``NO_SUBSETTING``), or that fontTools cannot subset, is returned
     whole. ``memo`` (the build's cache) keeps the result by font and characters."""
-    import io
-
     import fontTools
     from fontTools import subset
 
@@ -131,16 +141,46 @@ def subset_font(data: bytes, chars: str, memo=None) -> bytes:
     return result
 
 
+def _state(path: Path) -> tuple | None:
+    """What a file is now (for the caches of what is read from it): its identity, size
+    and modification time; None if it cannot be looked at. Only a cache key: the file
+    itself is read through the sandbox, whatever it has become meanwhile."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
+
+
+def _font_bytes(path: Path, roots: Sequence[Path]) -> bytes | None:
+    """A book's font file's bytes, read through the sandbox (``readers.read_confined``,
+    at the font limit); None if it refuses them (a symlink out of the book, a FIFO, a
+    file swapped since the loader read it)."""
+    try:
+        return read_confined(path, list(roots), "font")
+    except Refused:
+        return None
+
+
 @functools.lru_cache(maxsize=64)
-def _cmap(path: Path, mtime: int) -> frozenset[int]:
-    from fontTools.ttLib import TTFont
-    with TTFont(path, lazy=True, fontNumber=0) as font:
-        return frozenset(font.getBestCmap() or ())
+def _cmap(path: Path, roots: tuple[Path, ...], state: tuple | None) -> frozenset[int]:
+    from fontTools.ttLib import TTFont, TTLibError
+    data = _font_bytes(path, roots)
+    if data is None:
+        return frozenset()
+    try:
+        with TTFont(io.BytesIO(data), lazy=True, fontNumber=0) as font:
+            return frozenset(font.getBestCmap() or ())
+    except (TTLibError, OSError, KeyError, AssertionError, struct_error):
+        return frozenset()
 
 
-def cmap(path: Path) -> frozenset[int]:
-    """The characters a font file has glyphs for."""
-    return _cmap(path, path.stat().st_mtime_ns)
+def cmap(font: BookFont | Path) -> frozenset[int]:
+    """The characters a book's font file has glyphs for (none if the sandbox refuses to
+    read it). A path is read confined to the folder it names the file in."""
+    path, roots = (font.path, font.roots) if isinstance(font, BookFont) else \
+        (font, [font.parent])
+    return _cmap(path, tuple(roots), _state(path))
 
 
 @functools.lru_cache(maxsize=1)
@@ -168,13 +208,17 @@ def _installed_has(codepoint: int, ranges: tuple[tuple[int, int], ...]) -> bool:
     return i >= 0 and ranges[i][0] <= codepoint <= ranges[i][1]
 
 
-def undrawable(files: list[Path], book_fonts: list[BookFont]) -> list[tuple[Path, int, str]]:
+def undrawable(files: list[Path], book_fonts: list[BookFont],
+               roots: Sequence[Path] | None = None) -> list[tuple[Path, int, str]]:
     """(file, line, characters) for every line of these files with characters that no
-    installed font and none of the book's fonts has: the PDF would show blank boxes."""
+    installed font and none of the book's fonts has: the PDF would show blank boxes.
+    Each file is read through the sandbox, confined to ``roots`` (the book folder; by
+    default the folder the path names it in); one it refuses is passed over (the loader
+    reported it)."""
     ranges = installed_coverage()
     if ranges is None:
         return []
-    own = frozenset().union(*(cmap(f.path) for f in book_fonts))
+    own = frozenset().union(*(cmap(f) for f in book_fonts))
     seen: dict[str, bool] = {}
 
     def missing(ch: str) -> bool:
@@ -185,7 +229,12 @@ def undrawable(files: list[Path], book_fonts: list[BookFont]) -> list[tuple[Path
         return seen[ch]
     out = []
     for path in files:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            data = read_confined(path, list(roots) if roots is not None else [path.parent],
+                                 "bibliography")     # the largest text file's limit
+        except Refused:
+            continue
+        text = data.decode("utf-8", errors="replace")
         if text.isascii():
             continue
         for n, line in enumerate(text.splitlines(), 1):
@@ -195,11 +244,13 @@ def undrawable(files: list[Path], book_fonts: list[BookFont]) -> list[tuple[Path
     return out
 
 
-def undrawable_messages(files: list[Path], book_fonts: list[BookFont]):
+def undrawable_messages(files: list[Path], book_fonts: list[BookFont],
+                        roots: Sequence[Path] | None = None):
     """Warnings (file, line, message) for ``undrawable`` characters, at most MAX_LINES
-    lines per file and then one line that counts the rest."""
+    lines per file and then one line that counts the rest (``roots``: as ``undrawable``
+    takes them)."""
     by_file: dict[Path, list] = {}
-    for path, line, chars in undrawable(files, book_fonts):
+    for path, line, chars in undrawable(files, book_fonts, roots):
         by_file.setdefault(path, []).append((line, chars))
     for path, lines in by_file.items():
         for line, chars in lines[:MAX_LINES]:
@@ -289,13 +340,22 @@ def _bidi_runs(text: str) -> list[tuple[int, int, bool]]:
     return runs
 
 
+def _book_font(font: BookFont):
+    """The HarfBuzz font of a book's font file, read through the sandbox, or None if the
+    sandbox refuses it or HarfBuzz cannot read it."""
+    return _hb_font(font.path, tuple(font.roots), _state(font.path))
+
+
 @functools.lru_cache(maxsize=16)
-def _book_font(path: Path, mtime: int):
-    """The HarfBuzz font of a book's font file (``mtime``: its modification time, so
-    that a changed file is read again), or None if HarfBuzz cannot read it."""
+def _hb_font(path: Path, roots: tuple[Path, ...], state: tuple | None):
+    """(``state``: the file's as ``_state`` gives it, so that a changed file is read
+    again)"""
     import uharfbuzz as hb
+    data = _font_bytes(path, roots)
+    if data is None:
+        return None
     try:
-        return hb.Font(hb.Face(hb.Blob.from_file_path(str(path)), 0))
+        return hb.Font(hb.Face(hb.Blob(data), 0))
     except Exception:           # noqa: BLE001 - loaded and checked by fontTools already
         return None
 
@@ -333,8 +393,8 @@ def _faces(text: str, styles: list[tuple], book_fonts: Sequence[BookFont]) -> li
             continue
         own = [f for f in sorted(book_fonts, key=lambda f: (abs(f.weight - (700 if bold else 400)),
                                                             f.italic != italic))
-               if ord(ch) in cmap(f.path)]
-        font = _book_font(own[0].path, own[0].path.stat().st_mtime_ns) if own else None
+               if ord(ch) in cmap(f)]
+        font = _book_font(own[0]) if own else None
         if font is None:
             return None
         out.append(font)

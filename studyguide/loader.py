@@ -725,7 +725,7 @@ def load_fonts(root: Path, raw: dict, report: Reporter) -> list:
         else:
             try:    # through the sandbox, at its own limit (a whole CJK face is large)
                 data = read_confined(path, [root], "font")
-                out.append(read_font(path, path.relative_to(root).as_posix(), data))
+                out.append(read_font(path, path.relative_to(root).as_posix(), data, root))
             except Refused as exc:
                 report.error(book_yaml, line, f"font '{rel}': {exc}")
             except ValueError as exc:

@@ -1077,10 +1077,18 @@ def _source_text(path) -> list[str]:
     """The lines of a Markdown source file; none if it is not one or cannot be read."""
     if not str(path).endswith(".md"):
         return []
+    text = _confined_text(path)
+    return text.splitlines() if text is not None else []
+
+
+def _confined_text(path) -> str | None:
+    """A book's source file's text, read through the sandbox (confined to its folder:
+    a FIFO or a symlink put in its place is not read); None if it cannot be."""
+    from .readers import Refused, read_confined
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
+        return read_confined(Path(path), [Path(path).parent], "bibliography").decode("utf-8")
+    except (Refused, UnicodeDecodeError):
+        return None
 
 
 def _words(text: str) -> list[str]:
@@ -1133,9 +1141,8 @@ def formula_line(path, tex: str) -> int:
     alternative gives it) stands between its dollars; 0 if none does."""
     if not tex.strip() or not str(path).endswith((".md", ".yaml", ".yml")):
         return 0
-    try:
-        source = Path(path).read_text(encoding="utf-8")
-    except OSError:
+    source = _confined_text(path)
+    if source is None:
         return 0
     for written in dict.fromkeys((tex, tex.replace("\\", "\\\\"))):
         pattern = r"\s+".join(re.escape(word) for word in written.split())

@@ -177,6 +177,7 @@ LIMITS = {
     "bibliography": 4 * MB,    # CSL-JSON or BibTeX
     "stylesheet": 256 * KB,    # the book's own CSS
     "template": 256 * KB,      # one template override
+    "style": 1 * MB,           # a CSL citation style (a bundled one is up to 240 KB)
     "image": 16 * MB,          # one image file (its pixels are limited too)
     "font": 64 * MB,           # one font file of book.yaml's fonts: (a whole CJK face is
                                # 16-30 MB)

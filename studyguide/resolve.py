@@ -163,8 +163,20 @@ class RenderedBook:
         """Content hashes of the image and font files the book embeds (for cache keys)."""
         import hashlib
         files = {**self.images, **{f.rel: f.path for f in self.book.fonts}}
-        return [(rel, hashlib.sha256(path.read_bytes()).hexdigest())
+        fonts_rel = {f.rel for f in self.book.fonts}
+        return [(rel, _confined_digest(path, self.book.root, "font" if rel in fonts_rel
+                                       else "image"))
                 for rel, path in sorted(files.items())]
+
+
+def _confined_digest(path: Path, root: Path, kind: str) -> str:
+    """The SHA-256 of a book's file read through the sandbox; of why it refuses it, if it
+    does (the writers, reading it again, refuse it too)."""
+    import hashlib
+    try:
+        return hashlib.sha256(readers.read_confined(path, [root], kind)).hexdigest()
+    except readers.Refused as exc:
+        return "refused: " + str(exc)
 
 
 @functools.lru_cache(maxsize=32)
@@ -566,28 +578,17 @@ class Resolver:
                    "pictures (the EPUB's cover, generated/ figures); rename the file"
         if target.suffix.lower() not in images.ALLOWED:
             return f"'{url}' is not an image this builder embeds (png, jpg, gif, svg, webp)"
-        bad = self.image_problem(target) or images.problem(target)
+        bad = self.image_problem(target)
         if bad:
             return f"image '{url}': {bad}"
         self.images[rel.as_posix()] = target
         return None
 
     def image_problem(self, target: Path) -> str | None:
-        """Why an image file of the book may not be embedded (read through the sandbox;
-        an SVG must pass the SVG whitelist, a raster image the pixel limit), or None."""
+        """Why an image file of the book may not be embedded, or None: its bytes, read
+        once through the sandbox, checked and decoded (``images.problem``)."""
         if target not in self.checked_images:
-            try:
-                data = readers.read_confined(target, [self.book.root], "image")
-            except readers.Refused as exc:
-                problem = str(exc)
-            else:
-                if target.suffix.lower() == ".svg":
-                    found = sanitise.svg_file_problems(data)
-                    problem = "; ".join(f"line {line}: {message}"
-                                        for line, message in found[:3]) or None
-                else:
-                    problem = sanitise.image_problem(data)
-            self.checked_images[target] = problem
+            self.checked_images[target] = images.problem(target, roots=[self.book.root])
         return self.checked_images[target]
 
     def locate(self, path: Path, url: str) -> Path:
@@ -620,7 +621,8 @@ class Resolver:
                 continue
             target = self.locate(path, src)
             img.set("src", quote(target.relative_to(self.book.root).as_posix()))
-            note = fonts.unshaped_svg_text(target) if target.suffix.lower() == ".svg" else None
+            note = fonts.unshaped_svg_text(target, [self.book.root]) \
+                if target.suffix.lower() == ".svg" else None
             if note:
                 self.report.warning(path, line_of(src), f"image '{src}': {note}")
             style, keep, problems = images.css_size({k: img.attrib.pop(k)

@@ -13,7 +13,11 @@ being made for an older one.
 
 Only what the book renders is served, each file looked up by its exact name in what the
 last render produced (pages, stylesheet, pictures, figures, fonts) or in a listing of
-the output folder's regular files: no path from a request is ever opened.
+the output folder's regular files: no path from a request is ever opened. A book's own
+file (a picture, a font) is read when it is asked for through the sandbox
+(``readers.read_confined``: no symlink out of the book, no FIFO or device, within its
+kind's size limit), and a picture checked again as the resolver checks it
+(``images.read_checked``): the file may have changed since the render.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import html
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -53,11 +58,61 @@ def _asset(name: str) -> bytes:
     return resources.files("studyguide").joinpath("preview", name).read_bytes()
 
 
+@dataclass(frozen=True)
+class BookFile:
+    """A file of the book that the pages use, served as the sandbox reads it when it is
+    asked for (``body``): a picture (``kind`` "image") or one of book.yaml's fonts
+    ("font"; served whole, within the font limit: the EPUB carries it cut to the
+    characters the book uses, which the preview, rendering again on every save, does
+    not)."""
+    path: Path
+    root: Path
+    kind: str
+
+
+def body(value: bytes | Path | BookFile) -> bytes | None:
+    """What is served for a file of a render or of the output folder: its bytes, or None
+    (not found) for a book's file the sandbox refuses now, or an output file that is no
+    longer a regular file."""
+    if isinstance(value, bytes):
+        return value
+    from .readers import Refused, read_confined
+    if isinstance(value, BookFile):
+        from . import images
+        try:
+            if value.kind == "image":
+                return images.read_checked(value.path, [value.root])
+            return read_confined(value.path, [value.root], value.kind)
+        except Refused:
+            return None
+    return _read_output(value)
+
+
+def _read_output(path: Path) -> bytes | None:
+    """A file the builder wrote in the output folder (``built_outputs`` listed it): read
+    only if it is still a regular file, opened without following a symlink or blocking on
+    a FIFO put in its place."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 @dataclass
 class Render:
     """One render of the book: every file the pages need, by the name a page asks for."""
     pages: list[tuple[str, str]] = field(default_factory=list)   # (file, title) in order
-    files: dict[str, bytes | Path] = field(default_factory=dict)  # name -> bytes or a file
+    files: dict[str, bytes | BookFile] = field(default_factory=dict)  # name -> bytes or a
+                                                                    # book's file
     anchors: dict[str, str] = field(default_factory=dict)       # page file -> its first id
     errors: list[Diagnostic] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
@@ -102,13 +157,13 @@ def render(opts, reading, previous: Render | None = None,
     out.files["style/book.css"] = ("\n".join(sheets) + "\n" + fonts.font_face_css(
         rb.book.fonts, "../", sheets)).encode("utf-8")
     for font in rb.book.fonts:
-        out.files[font.rel] = font.path
+        out.files[font.rel] = BookFile(font.path, rb.book.root, "font")
     cover = previous.files.get("images/cover.png") if previous else None
     out.files["images/cover.png"] = cover if isinstance(cover, bytes) else cover_png(meta)
     for name, svg in rb.figures.items():
         out.files[f"generated/{name}.svg"] = svg.encode("utf-8")
     for rel, path in rb.images.items():
-        out.files[rel] = path
+        out.files[rel] = BookFile(path, rb.book.root, "image")
 
     pages = epub.build_pages(rb, None)
     for page in pages:
@@ -309,9 +364,10 @@ class Preview:
                 f'</p><ul>{items}</ul></div></body></html>').encode("utf-8")
 
     # -- what may be served ---------------------------------------------------------
-    def lookup(self, name: str) -> tuple[bytes | Path, str] | None:
+    def lookup(self, name: str) -> tuple[bytes | BookFile | Path, str] | None:
         """The file a request names, by its exact name: a page, a file the pages use, or
-        a regular file in the output folder (``output/...``); nothing else."""
+        a regular file in the output folder (``output/...``); nothing else. What is
+        served is its ``body``."""
         with self.lock:
             if name in self.served:
                 return self.served[name].replace(
@@ -327,9 +383,10 @@ class Preview:
         return None
 
 
-def _stamp(path: Path) -> bytes:
+def _stamp(value: BookFile) -> bytes:
+    """What a book's file is now, for the pages' digest (only looked at, never read)."""
     try:
-        st = path.stat()
+        st = os.stat(value.path)
         return f"{st.st_mtime_ns}:{st.st_size}".encode()
     except OSError:
         return b"missing"
@@ -397,13 +454,11 @@ def handler_for(preview: Preview, stopping: threading.Event, hosts: set[str] | N
             found = preview.lookup(name) if name else None
             if found is None:
                 return self.send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
-            body, kind = found
-            if isinstance(body, Path):
-                try:
-                    body = body.read_bytes()
-                except OSError:
-                    return self.send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
-            return self.send(HTTPStatus.OK, body, kind, head)
+            value, kind = found
+            data = body(value)
+            if data is None:
+                return self.send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
+            return self.send(HTTPStatus.OK, data, kind, head)
 
         def send(self, status, body: bytes, kind: str, head: bool = False, extra=None):
             self.send_response(status)

@@ -15,17 +15,18 @@ import re
 import string
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from ebooklib import epub
 from lxml import etree
 from lxml import html as lxml_html
 
-from .. import fonts, theme
+from .. import fonts, images, theme
 from ..cover import cover_png
 from ..labels import fill
 from ..math import name_lone_formulas
 from ..model import CONTINUED, Layout
-from ..readers import read_confined
+from ..readers import Refused, read_confined
 from ..resolve import RenderedBook
 from ..sanitise import SVG_ATTRIBUTE_CASE, SVG_NS, SVG_TAG_CASE, XLINK_NS, to_html
 from ..typography import double_quotes, smart_tree
@@ -321,6 +322,18 @@ def page_markers(layout: Layout | None, files: dict[str, str],
     return result
 
 
+def _image_bytes(rb: RenderedBook, rel: str, path: Path) -> bytes:
+    """An image the resolver checked, read again through the sandbox and checked again
+    as it is now (``images.read_checked``): a file swapped since (for a symlink out of the
+    book, a FIFO, another picture) is an error, never embedded."""
+    from ..errors import BuildError, Diagnostic, shown
+    try:
+        return images.read_checked(path, [rb.book.root])
+    except Refused as exc:
+        raise BuildError([Diagnostic(shown(path), 0, f"image {rel}: {exc} (the file "
+                                     "changed while the book was being built)")]) from None
+
+
 def unpacked_pictures(rb: RenderedBook, trees, packed: set[str]) -> list:
     """A picture a page shows that the EPUB does not carry (a template override named a
     file the content never did), as an error at the override's line: it would be a
@@ -420,7 +433,7 @@ def write_epub(rb: RenderedBook, layout: Layout | None, memo=None) -> bytes:
         ext = path.suffix.lower().lstrip(".")
         mt = {"jpg": "image/jpeg", "svg": "image/svg+xml"}.get(ext, f"image/{ext}")
         book.add_item(epub.EpubItem(uid="img-" + re.sub(r"\W", "-", rel), file_name=rel,
-                                    media_type=mt, content=path.read_bytes()))
+                                    media_type=mt, content=_image_bytes(rb, rel, path)))
 
     pages = build_pages(rb, layout)
     for page in pages:        # the chapter macros' output, which no full render checked

@@ -56,8 +56,9 @@ class SafeFetcher(URLFetcher):
                 path.name in self.generated:
             return URLFetcherResponse(url, body=self.generated[path.name],
                                       headers={"Content-Type": MIME.get(path.suffix, "")})
-        if str(path.resolve()) in fontfiles.installed_files():
-            return URLFetcherResponse(url, body=path.read_bytes(),
+        real = path.resolve()
+        if str(real) in fontfiles.installed_files():     # the installed file itself
+            return URLFetcherResponse(url, body=real.read_bytes(),
                                       headers={"Content-Type": "application/octet-stream"})
         kind = "font" if path.suffix.lower() in FONT_SUFFIXES else "image"
         try:

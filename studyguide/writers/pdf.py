@@ -397,7 +397,7 @@ def _shortest_hyphenated(sheets: list) -> int:
     least = None
     for sheet in sheets:
         try:
-            text = sheet.read_text(encoding="utf-8")
+            text = sheet if isinstance(sheet, str) else sheet.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return 1
         for value in LIMIT_CHARS.findall(text):
@@ -410,8 +410,13 @@ def _shortest_hyphenated(sheets: list) -> int:
 def _shortest_hyphenated_of(rb: RenderedBook) -> int:
     from .. import paths
     sheets = [paths.STYLES / "print.css", paths.STYLES / "handout.css"]
-    if rb.book.stylesheet_path:
-        sheets.append(rb.book.stylesheet_path)
+    if rb.book.stylesheet_path:     # the book's, as the sandbox reads it (its text)
+        from ..readers import Refused, read_confined
+        try:
+            sheets.append(read_confined(rb.book.stylesheet_path, [rb.book.root],
+                                        "stylesheet").decode("utf-8"))
+        except (Refused, UnicodeDecodeError):
+            return 1
     return _shortest_hyphenated(sheets)
 
 
