@@ -20,7 +20,8 @@ from .readers import Refused, read_confined
 
 # (family the stylesheets ask for first, what it is for, the Debian package that has it)
 BOOK_FONTS = (("Linux Libertine O", "text", "fonts-linuxlibertine"),
-              ("Linux Biolinum O", "headings", "fonts-linuxlibertine"))
+              ("Linux Biolinum O", "headings", "fonts-linuxlibertine"),
+              ("Liberation Mono", "code", "fonts-liberation2"))
 
 
 @functools.lru_cache(maxsize=1)

@@ -122,9 +122,11 @@ def test_missing_fonts_are_reported(monkeypatch):
     from studyguide import fonts
     monkeypatch.setattr(fonts, "installed_families", lambda: frozenset({"DejaVu Serif"}))
     messages = fonts.missing_fonts()
-    assert len(messages) == 2 and "Linux Libertine O" in messages[0]
-    monkeypatch.setattr(fonts, "installed_families",
-                        lambda: frozenset({"Linux Libertine O", "Linux Biolinum O"}))
+    assert len(messages) == 3 and "Linux Libertine O" in messages[0]
+    # code in Liberation Mono: without it, Vietnamese letters fall back letter by letter
+    assert "'Liberation Mono' for the code" in messages[2] and "fonts-liberation2" in messages[2]
+    monkeypatch.setattr(fonts, "installed_families", lambda: frozenset(
+        {"Linux Libertine O", "Linux Biolinum O", "Liberation Mono"}))
     assert fonts.missing_fonts() == []
 
 
