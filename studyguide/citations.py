@@ -353,9 +353,20 @@ def _one_line(source: str) -> str:
 
 def _not_cited(text: str) -> list[tuple[int, int]]:
     """Where no citation is read: code (blocks of any kind, in any container, and code
-    spans) and e-mail addresses."""
+    spans), e-mail addresses and HTML comments (``<!-- [@key] -->``: not printed, so not
+    cited, as in pandoc)."""
     spans = code_spans(text)
     spans += [(m.start(), m.end()) for m in re.finditer(r"\b[\w.+-]+@[\w-]+\.[\w.]+", text)]
+    code, start = list(spans), text.find("<!--")
+    while start >= 0:
+        if _overlaps(start, start + 4, code):          # "<!--" shown in code
+            start = text.find("<!--", start + 4)
+            continue
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        spans.append((start, end + 3))
+        start = text.find("<!--", end + 3)
     return spans
 
 

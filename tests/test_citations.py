@@ -478,3 +478,13 @@ def test_a_language_without_its_region_is_cited_in_that_language():
         "---\nlang: hi-IN\nreferences: " + json.dumps(refs) + "\n---\n\n[@cb]\n", "plain",
         format="markdown", extra_args=["--citeproc"]).split("\n")[0]
     assert "व" in shown and shown in reference and "11th" not in entry, (shown, reference, entry)
+
+
+def test_a_citation_inside_an_html_comment_is_not_read():
+    """A comment is not printed (as in pandoc): a key in it was an 'unknown citation key'
+    error, or put a work in the bibliography that nothing in the book cites. A comment
+    shown in code, and an unclosed one, are text."""
+    from studyguide.citations import find_citations
+    found = find_citations("Text <!-- [@hidden] and @other\n\nstill hidden --> more "
+                           "[@real]. `<!--` [@b] --> and <!-- never closed [@c]")
+    assert [c.keys for _, _, c in found] == [["real"], ["b"], ["c"]]
