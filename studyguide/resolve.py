@@ -521,7 +521,10 @@ class Resolver:
         pattern = re.compile(
             r"""(?:\b(?:src|data|poster|srcset|background|xlink:href|href)\s*=\s*["']?"""
             r"""(?P<a>[^"'\s>]+))|(?:url\(\s*["']?(?P<b>[^"')]+))|(?:@import\s+["'](?P<c>[^"']+))"""
-            r"""|(?:!\[[^\]]*\]\((?P<d>[^)\s]+))""", re.I)
+            # a picture's address, in <...> if written so (spaces may stand in it), after
+            # its alt text, whose brackets may hold brackets ("![a [link](…) b](x.png)")
+            r"""|(?:!\[(?:[^\[\]]|\[[^\[\]]*\])*\]\((?:<(?P<e>[^<>\n]*)>|(?P<d>[^)\s]+)))""",
+            re.I)
         code = code_spans(doc.body)         # what the Markdown reader reads as code
         starts = [start for start, _ in code]
 
@@ -532,7 +535,8 @@ class Resolver:
         at = 0                              # where the line starts in the body
         for i, line in enumerate(doc.body.split("\n")):
             for m in pattern.finditer(line):
-                url = m.group("a") or m.group("b") or m.group("c") or m.group("d")
+                url = m.group("a") or m.group("b") or m.group("c") or m.group("d") or \
+                    m.group("e")
                 is_href = m.group("a") is not None and re.match(r"href", m.group(0), re.I)
                 if is_href and "<link" not in line.lower() or in_code(m, at):
                     continue  # a hyperlink is not fetched, and code is text

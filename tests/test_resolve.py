@@ -893,3 +893,23 @@ def test_an_attribute_value_over_two_lines_is_reported_where_it_starts(book_copy
     found = [(d.line, d.message.split(" is not")[0]) for d in reported(book_copy).errors
              if Path(d.path) == chapter]
     assert found == [(link, "link to 'javascript:'"), (span, "event handler 'onclick'")], found
+
+
+def test_a_pictures_address_in_angle_brackets_or_after_bracketed_alt_text(tmp_path):
+    """The check of what a text embeds read ``![x](<images/my dot.png>)`` as a missing
+    picture named "<…>", and ``![a [link](https://…) b](x.png)`` as an external
+    resource (the link inside the alt text): both are the book's own pictures."""
+    import shutil
+
+    from conftest import FIXTURES
+    from test_locales_metadata import write_book
+    book = write_book(tmp_path / "book", {"title": "T", "language": "en-GB"},
+                      "---\ntitle: A\n---\n\nSee ![x](<../images/my dot.png>) and "
+                      "![a [link](https://example.org) b](../images/dot.png) here.\n")
+    (book / "images").mkdir()
+    for name in ("dot.png", "my dot.png"):
+        shutil.copy(FIXTURES / "pandoc" / "images" / "dot.png", book / "images" / name)
+    rb, report = rendered_book(book)
+    assert report.diagnostics == []
+    html = rb.docs[0].body_html
+    assert 'src="images/my%20dot.png"' in html and 'alt="a link b"' in html, html
