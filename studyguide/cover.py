@@ -54,7 +54,11 @@ def cover_png(meta: Metadata) -> bytes:
     img = Image.new("L", (WIDTH, HEIGHT), 255)
     draw = ImageDraw.Draw(img)
     draw.rectangle((60, 60, WIDTH - 60, HEIGHT - 60), outline=0, width=6)
-    draw.rectangle((60, 60, WIDTH - 60, 560), fill=0)
+    # the black band holds the kicker; with none to print (none given, or one the title
+    # or subtitle repeats) it is a narrow band, and the title stands higher, rather than
+    # under a third of the cover left black and empty
+    band = 560 if meta.title_kicker else 160
+    draw.rectangle((60, 60, WIDTH - 60, band), fill=0)
     # Libertine and Biolinum have no Arabic or Hebrew letters: a right-to-left book's
     # cover is set in DejaVu Sans, as its pages are (styles/rtl.css)
     rtl = meta.direction == "rtl"
@@ -64,7 +68,7 @@ def cover_png(meta: Metadata) -> bytes:
         kicker = _font(sans, 46)
         _centered(draw, 200, upper(meta.title_kicker, meta.language), kicker, 255)
     title = _font(serif, 96, "Bold")
-    y = 640
+    y = band + 80 if meta.title_kicker else band + 240
     for line in textwrap.wrap(meta.title, 20):
         y = _centered(draw, y, line, title, 0) + 36
     if meta.subtitle:
