@@ -288,6 +288,114 @@ def print_small_caps(doc) -> None:
                     (made[n - 1] if n else slot).addnext(span)
 
 
+# inline elements a left-to-right phrase may run through
+_INLINE = frozenset({"a", "abbr", "b", "cite", "dfn", "em", "i", "mark", "q", "s", "small",
+                     "span", "strong", "sub", "sup", "time", "u", "var"})
+
+
+def _strong(ch: str) -> str:
+    """"L" or "R" for a character of a strong direction, "N" (digits: "D") else."""
+    kind = unicodedata.bidirectional(ch)
+    return "L" if kind == "L" else "R" if kind in ("R", "AL") else \
+        "D" if kind == "EN" else "N"
+
+
+def _phrase_pieces(parent) -> list[tuple]:
+    """``parent``'s content as pieces in order, each (slot, offset, end, kind): a run of
+    its text or a child's tail between right-to-left characters ("text" or a child's
+    index, the characters' span, "L" where it holds a left-to-right letter, "R" for the
+    right-to-left character that ends it, "N" else), or a child (("el", index), 0, 0,
+    and "L", "R" or "N" by its text)."""
+    pieces = []
+
+    def text(slot, value: str) -> None:
+        start, kind = 0, "N"
+        for k, ch in enumerate(value):
+            strong = _strong(ch)
+            if strong == "R":
+                pieces.append((slot, start, k, kind))
+                pieces.append((slot, k, k + 1, "R"))
+                start, kind = k + 1, "N"
+            elif strong == "L":
+                kind = "L"
+        if start < len(value):
+            pieces.append((slot, start, len(value), kind))
+    text("text", parent.text or "")
+    for n, child in enumerate(parent):
+        if not isinstance(child.tag, str) or child.tag not in _INLINE:
+            pieces.append((("el", n), 0, 0, "R"))           # no phrase runs through it
+        else:
+            kinds = {_strong(ch) for ch in "".join(child.itertext())}
+            own = child.get("dir")
+            kind = "L" if own == "ltr" or own != "rtl" and "R" not in kinds and "L" in kinds \
+                else "R" if own == "rtl" or "R" in kinds else "N"
+            pieces.append((("el", n), 0, 0, kind))
+        text(n, child.tail or "")
+    return pieces
+
+
+def ltr_phrases(doc) -> None:
+    """In a right-to-left book, each left-to-right phrase whose words stand in more than
+    one element ("Morgan <span class="index-term">Shuster</span>", a key figure's name
+    in its span, emphasis on one word) in ``<span dir="ltr">``: WeasyPrint sets a line's
+    inline boxes in the paragraph's direction, so the phrase's pieces printed right to
+    left ("Shuster Morgan"), where the bidi algorithm keeps them in order, as a reading
+    system does in the EPUB. A phrase runs from its first left-to-right letter to its
+    last, through spaces, digits and punctuation, not through a right-to-left letter."""
+    for parent in [el for el in doc.iter() if len(el) and isinstance(el.tag, str)
+                   and el.tag not in ("pre", "code", "math", "svg", "script", "style")]:
+        runs, run = [], []
+        for piece in [*_phrase_pieces(parent), (None, 0, 0, "R")]:
+            if piece[3] == "R":
+                while run and run[-1][3] != "L":        # it ends at its last letter
+                    run.pop()
+                if sum(p[0][0] == "el" for p in run if isinstance(p[0], tuple)) and \
+                        sum(p[3] == "L" for p in run) > 1:
+                    runs.append(run)
+                run = []
+            elif run or piece[3] == "L":
+                run.append(piece)
+        for run in reversed(runs):                    # the last first: indices hold
+            _wrap_ltr(parent, run)
+
+
+def _wrap_ltr(parent, run: list[tuple]) -> None:
+    children = list(parent)
+    (slot, offset, _, _), (last, begin, end, _) = run[0], run[-1]
+    if not isinstance(last, tuple):       # it ends at its last letter or digit
+        text = parent.text if last == "text" else children[last].tail
+        while end > begin and _strong(text[end - 1]) not in "LD":
+            end -= 1
+    span = etree.Element("span", {"dir": "ltr"})
+    if slot == "text":
+        first = 0
+        span.text, parent.text = parent.text[offset:], parent.text[:offset]
+    elif isinstance(slot, tuple):
+        first = slot[1]
+    else:
+        first = slot + 1
+        tail = children[slot].tail
+        span.text, children[slot].tail = tail[offset + _lead(tail[offset:]):], \
+            tail[:offset + _lead(tail[offset:])]
+    final = last[1] if isinstance(last, tuple) else last
+    parent.insert(first, span)
+    for child in children[first:final + 1]:
+        span.append(child)
+    if not isinstance(last, tuple):                   # it ends in the last one's tail
+        tail = children[final].tail or ""
+        children[final].tail, span.tail = tail[:end], tail[end:]
+    else:
+        children[final].tail, span.tail = None, children[final].tail
+    if slot == "text":
+        lead = _lead(span.text or "")
+        parent.text, span.text = (parent.text or "") + span.text[:lead], span.text[lead:]
+
+
+def _lead(text: str) -> int:
+    """Where a text's first left-to-right letter stands (its length if none)."""
+    return next((k for k, ch in enumerate(text) if _strong(ch) == "L"), len(text))
+
+
 def _fill(el, content) -> None:
     """Texts and elements, in order, into ``el`` after what it holds."""
     for item in content:
@@ -646,6 +754,8 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
             table.set("class", " ".join(filter(None, [table.get("class"), "whole"])))
     _wrap_words(doc.find("body"), proper_names(rb), "name", _shortest_hyphenated_of(rb))
     print_small_caps(doc)
+    if rb.book.meta.direction == "rtl":
+        ltr_phrases(doc)
     return "<!DOCTYPE html>\n" + to_html(doc)
 
 

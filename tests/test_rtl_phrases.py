@@ -1,0 +1,66 @@
+"""A left-to-right phrase in a right-to-left book keeps its words in order in print when
+one of them stands in an element of its own (an index mark, a glossary link, a key
+figure's name, emphasis): WeasyPrint sets a line's inline boxes in the paragraph's
+direction, and printed "Shuster Morgan" for "Morgan Shuster"."""
+from __future__ import annotations
+
+import subprocess
+
+import yaml
+from lxml import html as lxml_html
+
+from studyguide.sanitise import to_html
+from studyguide.writers import pdf
+
+from conftest import rendered_book
+from test_locales_metadata import write_book
+
+CHAPTER = """\
+    ---
+    title: فصل نخست
+    ---
+
+    مجلس دوم Morgan Shuster آمریکایی را استخدام کرد.
+
+    رئیس گمرک Joseph Naus بلژیکی بود.
+
+    او *Edward* Browne را دید، و Henry Smith نیز.
+    """
+
+
+def _phrases(html: str) -> str:
+    doc = lxml_html.document_fromstring(f"<html><body>{html}</body></html>")
+    pdf.ltr_phrases(doc)
+    return to_html(doc.find("body"))[len("<body>"):-len("</body>")]
+
+
+def test_a_phrase_through_elements_is_set_left_to_right():
+    assert _phrases('<p>مجلس Morgan <span class="index-term">Shuster</span> آمریکایی.</p>') \
+        == '<p>مجلس <span dir="ltr">Morgan <span class="index-term">Shuster</span></span>' \
+           ' آمریکایی.</p>'
+    # from its first letter to its last (or digit): not the spaces or the full stop
+    assert _phrases("<p>او <em>Edward</em> Browne 1862 را دید.</p>") == \
+        '<p>او <span dir="ltr"><em>Edward</em> Browne 1862</span> را دید.</p>'
+    # a phrase in one text, or one element alone, needs nothing; code is left as it is
+    for html in ("<p>مجلس Morgan Smith آمریکایی.</p>", "<p>مجلس <em>Morgan Smith</em> آ.</p>",
+                 "<p>آ <code>a <b>b</b></code> آ</p>"):
+        assert _phrases(html) == html
+
+
+def test_the_printed_words_of_a_marked_phrase_are_in_order(tmp_path):
+    labels = {"direction": "rtl"}
+    book = write_book(tmp_path / "book", {"title": "آزمون", "language": "fa",
+                                          "labels": labels}, CHAPTER,
+                      glossary=[{"term": "Naus", "definition": "رئیس گمرک."}])
+    (book / "data" / "index.yaml").write_text(yaml.safe_dump([{"heading": "Shuster"}]),
+                                              encoding="utf-8")
+    rb, report = rendered_book(book)
+    assert not report.errors, report.errors
+    from weasyprint import HTML
+    out = tmp_path / "ch01.pdf"
+    HTML(string=pdf.part_sources(rb, False, "A4")["ch01"], base_url=str(book)).write_pdf(out)
+    words = lxml_html.fromstring(subprocess.run(
+        ["pdftotext", "-bbox", str(out), "-"], capture_output=True, check=True).stdout)
+    x = {w.text: float(w.get("xmin")) for w in words.iter("word")}
+    for first, second in (("Morgan", "Shuster"), ("Joseph", "Naus"), ("Edward", "Browne")):
+        assert x[first] < x[second], (first, second, x)
