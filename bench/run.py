@@ -243,8 +243,13 @@ def serve_rows(content: Path, tmp: Path, cold: float, rounds: int) -> list:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [lines.put((time.perf_counter(), l)) for l in proc.stdout],
-                     daemon=True).start()
+    said: list[str] = []                 # all it printed, for a failure's report
+
+    def read() -> None:
+        for line in proc.stdout:
+            said.append(line.rstrip())
+            lines.put((time.perf_counter(), line))
+    threading.Thread(target=read, daemon=True).start()
 
     def wait_for(text: str, timeout: float = 900) -> float:
         while True:
@@ -282,9 +287,18 @@ def serve_rows(content: Path, tmp: Path, cold: float, rounds: int) -> list:
             before = now
             pdfs.append(wait_for("built the student PDF") - saved)
         conn.close()
+    except BaseException:
+        print("the server said, last:", *said[-20:], sep="\n  ", file=sys.stderr)
+        raise
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:    # (not in place of the error that ended it)
+            proc.kill()
+            proc.wait()
+            print("the server did not stop within 60 s of Ctrl-C; it said, last:",
+                  *said[-20:], sep="\n  ", file=sys.stderr)
     html, pdf = statistics.median(htmls), statistics.median(pdfs)
     return [(f"Live preview: save -> the edited chapter's HTML vs cold build (all outputs); "
              f"median of {rounds} edits", f"{html:.2f} s / {cold:.1f} s", html / cold, "≤ 1 s"),
