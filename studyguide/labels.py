@@ -123,11 +123,27 @@ def placeholders(text: str) -> set[str]:
 
 def defaults(language: str) -> dict:
     """The theme's labels for a language, before the book's overrides: English's, then
-    its language's, then its region's (``en-US.yaml`` holds only what differs)."""
+    its language's, then its region's (``en-US.yaml`` holds only what differs). A
+    language written from right to left that has no locale file (Persian, Urdu) is set
+    right to left all the same: its words are English's until the book translates them,
+    its direction is its own."""
     name = locale_for(language)
     primary = name.split("-")[0].lower()
-    return _counted({**_locale_file("en"), **(_locale_file(primary) if primary != name else {}),
-                     **_locale_file(name)})
+    labels = {**_locale_file("en"), **(_locale_file(primary) if primary != name else {}),
+              **_locale_file(name)}
+    if name == "en" and language_direction(language) == "rtl":
+        labels["direction"] = "rtl"
+    return _counted(labels)
+
+
+# the languages written from right to left (their primary subtags)
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ps", "sd", "syr",
+                           "ug", "ur", "yi"})
+
+
+def language_direction(tag: str) -> str:
+    """"rtl" for a language written from right to left (a BCP 47 tag), else "ltr"."""
+    return "rtl" if (tag or "").split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
 def _counted(labels: dict) -> dict:

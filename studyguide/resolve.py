@@ -29,6 +29,7 @@ from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_cita
                         reading_order)
 from .errors import Reporter
 from .labels import abbreviations, defaults as labels_defaults, fill
+from .labels import language_direction
 from .loader import slugify
 from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines, code_spans
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
@@ -197,14 +198,6 @@ def form_key(text: str) -> str:
 
 
 HELD_TOKEN = "zzheld"        # a citation's token in an attribute, not yet filled in
-# the languages written from right to left (their primary subtags)
-RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ps", "sd", "syr",
-                           "ug", "ur", "yi"})
-
-
-def language_direction(tag: str) -> str:
-    """"rtl" for a language written from right to left (a BCP 47 tag), else "ltr"."""
-    return "rtl" if (tag or "").split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
 def text_direction(text: str) -> str:

@@ -64,3 +64,17 @@ def test_the_printed_words_of_a_marked_phrase_are_in_order(tmp_path):
     x = {w.text: float(w.get("xmin")) for w in words.iter("word")}
     for first, second in (("Morgan", "Shuster"), ("Joseph", "Naus"), ("Edward", "Browne")):
         assert x[first] < x[second], (first, second, x)
+
+
+def test_a_right_to_left_language_without_a_locale_is_set_right_to_left(tmp_path):
+    """Persian has no locale file: its book was set left to right unless its author
+    knew to give ``direction: rtl`` under ``labels:`` (the warning of the missing locale
+    never named it)."""
+    from studyguide import labels
+    assert labels.defaults("fa")["direction"] == "rtl"
+    assert labels.defaults("ur-PK")["direction"] == "rtl"
+    assert labels.defaults("tr")["direction"] == "ltr"
+    book = write_book(tmp_path / "book", {"title": "آزمون", "language": "fa"}, CHAPTER)
+    rb, _ = rendered_book(book)
+    assert rb.book.meta.direction == "rtl"
+    assert 'dir="rtl"' in pdf.part_sources(rb, False, "A4")["ch01"].split("<body")[0]
