@@ -105,7 +105,9 @@ def file_slug(title: str) -> str:
         import icu
         ascii_text = icu.Transliterator.createInstance("Latin-ASCII").transliterate(spaced)
         return whole_words(slugify(ascii_text), 60)
-    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " "
+    # (a zero-width non-joiner or joiner is inside a word and kept: Persian "کتاب‌های"
+    # is one word, which a hyphen in place of its non-joiner parted)
+    kept = "".join(c if unicodedata.category(c)[0] in "LMN" or c in "\u200c\u200d" else " "
                    for c in unicodedata.normalize("NFC", spaced).lower())
     return whole_words("-".join(kept.split()) or slugify(spaced), 60)
 

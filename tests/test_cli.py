@@ -433,6 +433,8 @@ def test_a_title_in_another_script_names_the_outputs_in_its_own_letters():
     assert file_slug("בית הספר: תחיית הלשון") == "בית-הספר-תחיית-הלשון"
     assert file_slug("بيت الحكمة — الترجمة في بغداد") == "بيت-الحكمة-الترجمة-في-بغداد"
     assert file_slug("हिन्दी भाषा") == "हिन्दी-भाषा"
+    # a Persian word's zero-width non-joiner is the word's, not a space
+    assert file_slug("کتاب\u200cهای مشروطه") == "کتاب\u200cهای-مشروطه"
     assert file_slug("Ελληνική Ιστορία, 1821") == "ελληνική-ιστορία-1821"
 
 
