@@ -945,7 +945,12 @@ def _text_blocks(hands: list[list[PageText]], one_sided: bool
 def _excerpt(text: str, limit: int) -> str:
     """A finding's quotation of a line: the text, or as much of it as ``limit``
     allows, ended at a space where there is one (a word cut short may read as another
-    word: "Giá" for "Giáp") and marked "…"."""
+    word: "Giá" for "Giáp") and marked "…". A line of right-to-left text, read from the
+    page from left to right, is put back in the order it is written ("روسیه وام گرفت",
+    quoted "تفرگ ماو هیسور", matched nothing in the book)."""
+    if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
+        from bidi import get_display
+        text = get_display(text, base_dir="R")
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", limit // 2, limit)

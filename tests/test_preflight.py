@@ -977,3 +977,11 @@ def test_a_finding_quotes_whole_words():
         "dân Pháp, lật nhào chế độ quân chủ, mở…"
     assert preflight._excerpt("Võ Nguyên Giáp", 40) == "Võ Nguyên Giáp"
     assert preflight._excerpt(JA, 12) == "新政府にとって最大の課…"
+
+
+def test_a_finding_quotes_right_to_left_text_as_it_is_written():
+    """A right-to-left line is read from the page left to right: its quotation is put
+    back in the order of the text, left-to-right words kept as they are."""
+    assert preflight._excerpt("تفرگ ماو هیسور", 40) == "روسیه وام گرفت"
+    assert preflight._excerpt("درک مادختسا Morgan Shuster سلجم", 60) == \
+        "مجلس Morgan Shuster استخدام کرد"
