@@ -364,7 +364,7 @@ def test_every_locale_has_the_english_keys_and_placeholders():
         rule = labels.plural_rule(data["plural"])       # a rule, by which one is not five
         # (but in a language whose nouns have one form after any number: Japanese)
         assert rule(1) != rule(5) or path.stem in ONE_FORM, path.name
-        assert data["direction"] == ("rtl" if path.stem in ("ar", "he") else "ltr")
+        assert data["direction"] == ("rtl" if path.stem in ("ar", "fa", "he") else "ltr")
 
 
 def test_locale_fallback():
@@ -373,6 +373,7 @@ def test_locale_fallback():
     assert labels.locale_for("he") == "he" and labels.defaults("he")["direction"] == "rtl"
     assert labels.locale_for("pt-BR") == "en" and labels.defaults("pt-BR")["index"] == "Index"
     assert labels.locale_for("vi-VN") == "vi" and labels.defaults("vi")["contents"] == "Mục lục"
+    assert labels.locale_for("fa-IR") == "fa" and labels.defaults("fa")["contents"] == "فهرست مطالب"
 
 
 def test_label_overrides_and_their_errors(tmp_path):

@@ -78,3 +78,40 @@ def test_a_right_to_left_language_without_a_locale_is_set_right_to_left(tmp_path
     rb, _ = rendered_book(book)
     assert rb.book.meta.direction == "rtl"
     assert 'dir="rtl"' in pdf.part_sources(rb, False, "A4")["ch01"].split("<body")[0]
+
+
+def test_the_answer_keys_question_type_keeps_its_space_in_a_right_to_left_book(tmp_path):
+    """"پرسش 1 (ص. 1) ○ یادآوری": the space before the question type's sign was a left
+    margin, which a right-to-left line sets on the sign's far side: the sign touched the
+    question's page."""
+    from conftest import run_build
+    chapter = """\
+        ---
+        title: فصل نخست
+        questions:
+          - type: recall
+            question: فرمان مشروطه کی امضا شد؟
+            answer: در ۱۹۰۶.
+        ---
+
+        ## بخش
+
+        متن.
+        """
+    book = write_book(tmp_path / "book", {"title": "آزمون", "language": "fa"}, chapter)
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "--edition", "teacher",
+                       "--format", "pdf", "--no-handouts", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    from pypdf import PdfReader
+    found = next(out.glob("*.pdf"))
+    last = str(len(PdfReader(found).pages))           # the answer key's page
+    words = list(lxml_html.fromstring(subprocess.run(
+        ["pdftotext", "-bbox", "-f", last, "-l", last, str(found), "-"], capture_output=True,
+        text=True, check=True).stdout).iter("word"))
+    sign = next(w for w in words if w.text == "○")
+    line = [w for w in words if abs(float(w.get("ymax")) - float(sign.get("ymax"))) < 4]
+    # the word at its right on its line (the question's page): a space between
+    right = min((w for w in line if float(w.get("xmin")) >= float(sign.get("xmax")) - 0.5),
+                key=lambda w: float(w.get("xmin")))
+    assert float(right.get("xmin")) - float(sign.get("xmax")) > 2, [w.text for w in line]
