@@ -53,6 +53,19 @@ RTL_LETTERS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _TEXT = re.compile(r"(<text\b[^>]*>)(.*?)(</text>)", re.S)
 
 
+def for_screen(svg: str) -> str:
+    """A generated figure as the EPUB and the preview show it: each line with
+    right-to-left letters isolated in the direction of its first strong letter (FSI …
+    PDI). An SVG text is laid out left to right, and a Persian label that starts with a
+    day ("5 اوت 1906 امضای فرمان مشروطه.") read with its day at the far left and its
+    full stop at the start; the reading system orders the isolated line as the text
+    is written, and its anchor, where it starts, stays where it was."""
+    if not RTL_LETTERS.search(svg):
+        return svg
+    return _TEXT.sub(lambda m: m.group(0) if not RTL_LETTERS.search(m.group(2)) else
+                     f"{m.group(1)}\u2068{m.group(2)}\u2069{m.group(3)}", svg)
+
+
 def _shaped_lines(svg: str, book_fonts: Sequence[fonts.BookFont] = ()) -> str:
     """WeasyPrint draws an SVG text's characters one by one, unshaped: Arabic's letters
     came out unjoined (and backwards), Devanagari's vowel signs apart from their letters

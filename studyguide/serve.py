@@ -129,7 +129,7 @@ def render(opts, reading, previous: Render | None = None,
     errors to show on them. ``reading`` (``live.Reading``) reads again only the files
     ``changed`` names where it can; ``made`` keeps the XHTML of each page body already
     written, so that a save writes again only the pages whose HTML changed."""
-    from . import fonts, theme
+    from . import figures, fonts, theme
     from .builder import Options, file_slug
     from .cover import cover_png
     from .writers import epub
@@ -161,7 +161,7 @@ def render(opts, reading, previous: Render | None = None,
     cover = previous.files.get("images/cover.png") if previous else None
     out.files["images/cover.png"] = cover if isinstance(cover, bytes) else cover_png(meta)
     for name, svg in rb.figures.items():
-        out.files[f"generated/{name}.svg"] = svg.encode("utf-8")
+        out.files[f"generated/{name}.svg"] = figures.for_screen(svg).encode("utf-8")
     for rel, path in rb.images.items():
         out.files[rel] = BookFile(path, rb.book.root, "image")
 

@@ -115,3 +115,20 @@ def test_the_answer_keys_question_type_keeps_its_space_in_a_right_to_left_book(t
     right = min((w for w in line if float(w.get("xmin")) >= float(sign.get("xmax")) - 0.5),
                 key=lambda w: float(w.get("xmin")))
     assert float(right.get("xmin")) - float(sign.get("xmax")) > 2, [w.text for w in line]
+
+
+def test_a_figures_right_to_left_line_is_isolated_for_the_screen():
+    """The EPUB's timeline: "5 اوت 1906 امضای فرمان مشروطه." in an SVG text, which is
+    laid out left to right, read with its day at the far left; each line with
+    right-to-left letters is isolated in its first strong letter's direction, and a
+    line without them, or print's figure, is left as it is."""
+    from studyguide import figures
+    svg = ('<svg><text x="128" text-anchor="start"><tspan font-weight="bold">5 اوت 1906'
+           '</tspan> امضای فرمان مشروطه.</text><text x="1">1906 Tehran</text></svg>')
+    shown = figures.for_screen(svg)
+    assert '<text x="128" text-anchor="start">\u2068<tspan font-weight="bold">5 اوت 1906' \
+           '</tspan> امضای فرمان مشروطه.\u2069</text>' in shown
+    assert '<text x="1">1906 Tehran</text>' in shown
+    assert "\u2068" not in figures.for_print(svg)
+    assert figures.for_screen("<svg><text>Only English</text></svg>") == \
+        "<svg><text>Only English</text></svg>"

@@ -21,7 +21,7 @@ from ebooklib import epub
 from lxml import etree
 from lxml import html as lxml_html
 
-from .. import fonts, images, theme
+from .. import figures, fonts, images, theme
 from ..cover import cover_png
 from ..labels import fill
 from ..math import name_lone_formulas
@@ -428,7 +428,8 @@ def write_epub(rb: RenderedBook, layout: Layout | None, memo=None) -> bytes:
     book.set_cover("images/cover.png", cover_png(meta), create_page=False)
     for name, svg in sorted(rb.figures.items()):
         book.add_item(epub.EpubItem(uid=f"fig-{name}", file_name=f"generated/{name}.svg",
-                                    media_type="image/svg+xml", content=svg.encode("utf-8")))
+                                    media_type="image/svg+xml",
+                                    content=figures.for_screen(svg).encode("utf-8")))
     for rel, path in sorted(rb.images.items()):
         ext = path.suffix.lower().lstrip(".")
         mt = {"jpg": "image/jpeg", "svg": "image/svg+xml"}.get(ext, f"image/{ext}")
