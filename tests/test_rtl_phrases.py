@@ -132,3 +132,40 @@ def test_a_figures_right_to_left_line_is_isolated_for_the_screen():
     assert "\u2068" not in figures.for_print(svg)
     assert figures.for_screen("<svg><text>Only English</text></svg>") == \
         "<svg><text>Only English</text></svg>"
+
+
+def test_a_right_to_left_index_fills_its_columns_from_the_right_edge(tmp_path):
+    """The index's list took the indent every right-to-left list has (1.4 em), so its
+    entries stood some 24 pt in from the text block's right edge, and its left column
+    ran into the margin; the works cited too."""
+    from conftest import run_build
+    chapter = """\
+        ---
+        title: فصل نخست
+        ---
+
+        ## بخش
+
+        بازرگانان در سفارت بریتانیا بست نشستند.
+        """
+    book = write_book(tmp_path / "book", {"title": "آزمون", "language": "fa"}, chapter)
+    entries = [{"heading": "بریتانیا"}] + [{"heading": f"{c} سفارت انگلیس", "see": "بریتانیا"}
+                                          for c in "الف ب پ ت".split()]
+    (book / "data").mkdir()
+    (book / "data" / "index.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True),
+                                              encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "--edition", "student",
+                       "--format", "pdf", "--no-handouts", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    from pypdf import PdfReader
+    found = next(out.glob("*.pdf"))
+    last = str(len(PdfReader(found).pages))           # the index's page
+    words = list(lxml_html.fromstring(subprocess.run(
+        ["pdftotext", "-bbox", "-f", last, "-l", last, str(found), "-"], capture_output=True,
+        text=True, check=True).stdout).iter("word"))
+    # (pdftotext's words of right-to-left text in the order they are drawn)
+    heading = next(w for w in words if w.text in ("نمایه", "نمایه"[::-1]))
+    edge = float(heading.get("xmax"))                    # the text block's right edge
+    entry = next(w for w in words if w.text in ("الف", "الف"[::-1]))
+    assert abs(float(entry.get("xmax")) - edge) < 2, (entry.get("xmax"), edge)
