@@ -76,7 +76,9 @@ def _advances(program: bytes, glyphs: set[int]) -> dict[int, int] | None:
 
 
 @lru_cache(maxsize=64)
-def _face(path: str, index: int):
+def installed_face(path: str, index: int):
+    """The HarfBuzz face and font of an installed font file (``installed_fonts``), or
+    None if HarfBuzz cannot read it."""
     import uharfbuzz as hb
     try:
         face = hb.Face(hb.Blob.from_file_path(path), index)
@@ -94,7 +96,7 @@ def _installed(sample: bytes, own: set[int], used: set[int]):
     if not name or theirs is None:
         return None
     for path, index in installed_fonts().get(name, []):
-        found = _face(path, index)
+        found = installed_face(path, index)
         if found is None:
             continue
         face, font = found
@@ -244,7 +246,7 @@ def _installed_file(program: bytes, top: int) -> tuple[str, int] | None:
     glyph of every id up to ``top`` if there is one."""
     fonts = [(path, index, found[0].glyph_count)
              for path, index in installed_fonts().get(postscript_name(program) or "", [])
-             if (found := _face(path, index)) is not None and
+             if (found := installed_face(path, index)) is not None and
              (program[:4] == b"OTTO") == (found[0].reference_table("CFF ").data != b"")]
     fonts.sort(key=lambda font: top >= font[2])
     return fonts[0][:2] if fonts else None
@@ -254,7 +256,7 @@ def _installed_file(program: bytes, top: int) -> tuple[str, int] | None:
 def _nominal(path: str, index: int) -> frozenset[int]:
     """The glyphs a font's cmap gives characters (not those of the private use area,
     where Libertine gives its alternates codes too)."""
-    face, font = _face(path, index)
+    face, font = installed_face(path, index)
     return frozenset(font.get_nominal_glyph(cp) or 0 for cp in face.unicodes
                      if unicodedata.category(chr(cp)) != "Co") - {0}
 
@@ -262,7 +264,7 @@ def _nominal(path: str, index: int) -> frozenset[int]:
 @lru_cache(maxsize=16)
 def _features(path: str, index: int) -> tuple[int, ...]:
     """Every feature of a font's GSUB table, in any script and language."""
-    face = _face(path, index)[0]
+    face = installed_face(path, index)[0]
     tags = set()
     for script, _ in enumerate(face.get_table_script_tags("GSUB")):
         languages = len(face.get_script_language_tags("GSUB", script))
@@ -295,7 +297,7 @@ def _reachable(path: str, index: int, text: str) -> frozenset[int]:
     subset_input = hb.SubsetInput()
     subset_input.unicode_set.update(ord(c) for c in chars)
     subset_input.sets(hb.SubsetInputSets.LAYOUT_FEATURE_TAG).update(_features(path, index))
-    plan = hb.SubsetPlan(_face(path, index)[0], subset_input)
+    plan = hb.SubsetPlan(installed_face(path, index)[0], subset_input)
     return frozenset(plan.old_to_new_glyph_mapping)
 
 

@@ -214,8 +214,8 @@ SMALL_CAPS_FACES = ("LinLibertineO", "LinLibertineOI", "LinLibertineOB", "LinLib
 
 @functools.lru_cache(maxsize=1)
 def _small_caps_fonts() -> tuple:
-    from .fontfiles import _face, installed_fonts
-    faces = [_face(*found[0]) for name in SMALL_CAPS_FACES
+    from .fontfiles import installed_face, installed_fonts
+    faces = [installed_face(*found[0]) for name in SMALL_CAPS_FACES
              if (found := installed_fonts().get(name))]
     return tuple(font for _, font in filter(None, faces))
 
