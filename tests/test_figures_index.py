@@ -434,6 +434,42 @@ def test_a_subentry_that_opens_a_column_is_headed_by_its_entry(book_copy, tmp_pa
     assert heads == tops.count("Kraft(continued)") >= 2, tops
 
 
+def test_the_continued_headings_are_read_from_a_sketch_then_checked(book_copy, monkeypatch):
+    """Which continued headings the index wants is read from a sketch of it (its links
+    and names as plain text, laid out in a fraction of the time), and checked on the
+    index laid out with them: the Kraft index is laid out twice, the sketch and itself,
+    and comes out as it does from the index's own first layout. A sketch that guesses
+    wrong costs a layout more, not another index."""
+    from studyguide.writers import pdf
+    subs = [f"Kappa{i:02d}" for i in range(60)]
+    (book_copy / "data" / "index.yaml").write_text(
+        "- heading: Kraft\n  subentries:\n" + "".join(f"    - heading: {w}\n" for w in subs),
+        encoding="utf-8")
+    from conftest import add_to_chapter
+    add_to_chapter(book_copy, " ".join(subs) + ".")
+    rb, report = render(book_copy)
+    assert not report.errors, report.errors
+    anchors = re.findall(r'href="#([^"]+)"', pdf.index_source(rb, False, "A4", {}))
+    html_text = pdf.index_source(rb, False, "A4", dict.fromkeys(anchors, "00"))
+    assert html_text.count('class="locator"') >= 60
+    laid_out = []
+    real_render = pdf._render
+    monkeypatch.setattr(pdf, "_render", lambda rb, text, fetcher: laid_out.append(text) or
+                        real_render(rb, text, fetcher))
+    document = pdf._document(rb, html_text, pdf._fetcher(rb))
+    assert len(laid_out) == 2 and 'class="locator"' not in laid_out[0], len(laid_out)
+    shown = pdf._heads_wanted(real_render(rb, html_text, pdf._fetcher(rb)), html_text,
+                              frozenset())
+    assert shown, "no subentry opens a column: the test shows nothing"
+    assert laid_out[1] == pdf._show_heads(html_text, shown)
+    assert pdf._heads_wanted(document, html_text, shown) == shown
+    # a wrong guess: the sketch wants no heading (it has no subentries), the index does
+    laid_out.clear()
+    monkeypatch.setattr(pdf, "_sketch", lambda text: text.replace("-sub", "-other"))
+    document = pdf._document(rb, html_text, pdf._fetcher(rb))
+    assert len(laid_out) == 3 and laid_out[2] == pdf._show_heads(html_text, shown)
+
+
 def test_a_term_inside_a_longer_indexed_form_is_indexed_whole(book_copy):
     """A glossary term inside an indexed title ("Beta theory" in "The Beta Theory
     Revisited") is no use of the term: the index marks the title whole, and the term is
