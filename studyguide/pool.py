@@ -15,6 +15,7 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Callable
 
@@ -102,6 +103,16 @@ def _located(where: str, fn: Callable, *args):
         raise failure(exc, where) from None
 
 
+def _relay(inner: Future, outer: Future) -> None:
+    """``inner``'s outcome given to ``outer``."""
+    if inner.cancelled():
+        outer.cancel()
+    elif inner.exception() is not None:
+        outer.set_exception(inner.exception())
+    else:
+        outer.set_result(inner.result())
+
+
 def start_server(languages: tuple[str, ...] = ()) -> None:
     """Start the fork server loading WeasyPrint (and the hyphenation patterns of
     ``languages``), in its own process, without waiting for it: the build reads and
@@ -124,6 +135,7 @@ class Pool:
                            for _ in range(max(1, workers))]
         self._queued = [0.0] * len(self._executors)    # cost of the work queued
         self._pending = 0                                # tasks not yet done
+        self._waiting = 0                                # tasks not yet handed out
         self._homes: dict[str, int] = {}
         self._lock = threading.Lock()      # done-callbacks run in the executors' threads
         # Start the workers now, in a thread: starting the first waits for the fork
@@ -159,7 +171,11 @@ class Pool:
         are placed first; the free ones then go, the costliest first, to the worker with
         the least work, and run ahead of the bound ones there: a free task is often the
         longest (the index, say), and one that ran last would hold up the end of the
-        batch."""
+        batch. A batch of free tasks alone (the parts' layouts) is handed out as the
+        workers come free (``_hand_out``)."""
+        if len(tasks) > len(self._executors) and \
+                not any(self._homes.get(task.home) is not None for task in tasks):
+            return self._hand_out(tasks)
         with self._lock:
             load = list(self._queued)
             placed: dict[int, int] = {}
@@ -178,6 +194,35 @@ class Pool:
             futures[i] = self.submit_task(tasks[i], worker=placed[i])
         return [futures[i] for i in range(len(tasks))]
 
+    def _hand_out(self, tasks: list[Task]) -> list[Future]:
+        """Free tasks handed out the costliest first, each worker taking the next as one
+        of its own ends (two at a time: the next is sent while one runs). A task's cost
+        is an estimate (a part's layout, by its HTML's length: a timeline or a
+        bibliography takes longer than its length says); placed all at once, one worker
+        was left with seconds of work queued while the other stood idle."""
+        order = deque(sorted(range(len(tasks)), key=lambda i: -tasks[i].cost))
+        outer = [Future() for _ in tasks]
+        with self._lock:
+            self._waiting += len(tasks)
+
+        def next_for(worker: int) -> None:
+            with self._lock:
+                if not order:
+                    return
+                i = order.popleft()
+                self._waiting -= 1
+            try:
+                inner = self.submit_task(tasks[i], worker=worker)
+            except RuntimeError as exc:          # the pool was shut down meanwhile
+                outer[i].set_exception(exc)
+                return
+            inner.add_done_callback(lambda done, i=i: (_relay(done, outer[i]),
+                                                       next_for(worker)))
+        for worker in range(len(self._executors)):
+            for _ in range(2):
+                next_for(worker)
+        return outer
+
     def submit_task(self, task: Task, worker: int | None = None) -> Future:
         """``submit`` for a ``tasks.Task``."""
         return self.submit(task.fn, *task.args, cost=task.cost, tag=task.tag,
@@ -185,9 +230,9 @@ class Pool:
                            where=str(task.where) if task.where else None)
 
     def idle(self) -> bool:
-        """Whether no worker has work queued."""
+        """Whether no worker has work queued (or waiting to be handed out)."""
         with self._lock:
-            return not self._pending
+            return not self._pending and not self._waiting
 
     def _done(self, worker: int, cost: float) -> None:
         with self._lock:
