@@ -166,9 +166,20 @@ def page_places(rb: RenderedBook) -> dict[str, tuple | None]:
 READ_PAGES = 24
 
 
+# A part's pages are read for the preflight as soon as the part is drawn (``Scheduler``),
+# in a worker with less to do, rather than all of the edition's once it is joined; such
+# a read costs about half the part's drawing (in the pool's units, a part's HTML length).
+READ_AHEAD_COST = 0.3
+
+
 def _preflight_read(data: bytes, first: int, stop: int) -> list:
     from . import preflight
     return preflight.read_pages(data, first, stop)
+
+
+def _preflight_read_part(data: bytes) -> dict:
+    from . import preflight
+    return preflight.read_keyed(data)
 
 
 def _preflight_keys(data: bytes) -> list[str]:
@@ -459,6 +470,10 @@ class Scheduler:
         self.computed: set[str] = set()         # keys made (not taken from the cache)
         self.behind: list[Task] = []
         self.queued: list[tuple[Task, Future]] | None = None   # ``behind``, once queued
+        # the tasks whose PDFs' pages the preflight reads as soon as they are made, and
+        # those readings (``preflight.read_keyed``)
+        self.read_ahead: frozenset[Callable] = frozenset()
+        self.pages_read: list[Future] = []
 
     def cached(self, key: str) -> bool:
         return key in self.known or self.store.has(key)
@@ -525,6 +540,10 @@ class Scheduler:
             if task.key is not None:
                 self.store.put(task.key, value)
                 self.computed.add(task.key)
+            if task.fn in self.read_ahead and getattr(value, "pdf", None):
+                self.pages_read.append(self.pool.submit(
+                    _preflight_read_part, value.pdf,
+                    cost=READ_AHEAD_COST * len(task.args[1])))
             outer.set_result(value)
         inner.add_done_callback(settle)
         return outer
@@ -661,6 +680,9 @@ class Outputs:
             ("epub" in self.formats)
         self.done = len(self.handouts) - len(scheduler.behind)
         self.rendered = 0
+        if opts.preflight and any(name for name, _ in self.editions):
+            from .writers.pdf import write_part
+            scheduler.read_ahead = frozenset({write_part})
 
     def failure(self, exc: Exception, where=None) -> BuildError:
         """A task's failure, naming the file it worked on (or the one its traceback
@@ -782,7 +804,8 @@ class Outputs:
                                key=cache_mod.digest("glyphs", self.engine, key),
                                cost=len(data) / 8))
             pages = 0 if self.scheduler.cached(key) else page_count(data)
-            if pages > READ_PAGES:
+            # (an edition's parts may have been read already, however short it is)
+            if pages > READ_PAGES or (pages and ed is not None and self.scheduler.pages_read):
                 split.append((key, check, data))
             else:
                 whole.append(Task(_preflight_job, (data, *check), key=key, cost=len(data)))
@@ -803,11 +826,18 @@ class Outputs:
         return found
 
     def read_pages(self, pdfs: list[bytes], keys: list[list[str]]) -> list[list]:
-        """The pages of each PDF read back (``preflight.read_pages``): a page read in an
-        earlier build (the same ``preflight.page_keys``) is taken from the cache; the
-        others are read by every worker at once, ``READ_PAGES`` a task."""
+        """The pages of each PDF read back (``preflight.read_pages``): a page read from
+        its part as the part was drawn (``Scheduler.pages_read``) or in an earlier build
+        (the same ``preflight.page_keys``) is taken from there; the others are read by
+        every worker at once, ``READ_PAGES`` a task."""
         import dataclasses
-        stored = [{i: self.store.get(cache_mod.digest("page read", self.engine, k))
+        ahead: dict = {}            # the drawn parts' pages, read while others were drawn
+        for future in self.scheduler.pages_read:
+            ahead.update(future.result())
+        for k in {k for page_keys in keys for k in page_keys} & set(ahead):
+            self.store.put(cache_mod.digest("page read", self.engine, k), ahead[k])
+        stored = [{i: ahead.get(k) or self.store.get(cache_mod.digest("page read",
+                                                                      self.engine, k))
                    for i, k in enumerate(page_keys)} for page_keys in keys]
         tasks, places = [], []
         for n, (data, got) in enumerate(zip(pdfs, stored)):

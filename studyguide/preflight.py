@@ -167,7 +167,9 @@ def page_keys(source) -> list[str]:
     (``read_pages``) depends on: its size, its content, the fonts it names (with their
     subset tags: a joined edition's merged font keeps every glyph's id, widths and text
     in every subset of its face) and the forms it draws, theirs too. A page of an edition
-    whose part did not change reads as it did, so a rebuild reads only the others."""
+    whose part did not change reads as it did, so a rebuild reads only the others; and a
+    page has the same digest in its part's PDF and in the joined edition (its streams are
+    taken decoded: the join compresses a form's), which ``read_keyed`` reads."""
     import hashlib
 
     import pikepdf
@@ -176,9 +178,9 @@ def page_keys(source) -> list[str]:
         contents = obj.get("/Contents")
         for stream in contents if isinstance(contents, pikepdf.Array) else [contents]:
             if isinstance(stream, pikepdf.Stream):
-                h.update(stream.read_raw_bytes())
+                h.update(stream.read_bytes())
         if isinstance(obj, pikepdf.Stream):             # a form: its own content
-            h.update(obj.read_raw_bytes())
+            h.update(obj.read_bytes())
         if not isinstance(resources, pikepdf.Dictionary):
             return
         fonts = resources.get("/Font") or {}
@@ -202,6 +204,13 @@ def page_keys(source) -> list[str]:
         return out
     finally:
         pdf.close()
+
+
+def read_keyed(source) -> dict[str, PageText]:
+    """Every page of a PDF (a path, or its bytes) read, by its ``page_keys`` digest: the
+    pages of a part, read as soon as it is drawn, are the joined edition's pages that
+    have the same digests, read ahead of the join."""
+    return dict(zip(page_keys(source), read_pages(source)))
 
 
 def read_pages(source, first: int = 0, stop: int | None = None) -> list[PageText]:

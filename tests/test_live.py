@@ -155,3 +155,26 @@ def test_the_collector_waits_while_a_save_is_typeset_and_runs_after(session, mon
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_part_s_pages_read_as_the_joined_edition_s(session):
+    """A build's preflight reads each part's pages as soon as the part is drawn
+    (``builder.Scheduler.pages_read``), not the joined edition's once it is joined: a
+    page has the same digest (``preflight.page_keys``) in its part's PDF and in the
+    edition, and reads the same there, characters, fonts, tables and all. Every page of
+    the edition with something on it is a page of a part."""
+    import dataclasses
+
+    from studyguide import preflight
+    rb, _ = session["reading"].prepare(session["opts"])
+    joined, ed = session["student"].typeset(rb, "A4")
+    edition = dict(zip(preflight.page_keys(joined), preflight.read_pages(joined)))
+    read = {}
+    for result in ed.results.values():
+        read.update(preflight.read_keyed(result.pdf))
+    assert read and set(read) <= set(edition)
+    for key, page in read.items():
+        assert dataclasses.replace(page, number=0) == dataclasses.replace(edition[key],
+                                                                          number=0), key
+    assert not [p.number for k, p in edition.items() if k not in read and not p.empty]
+    assert sum(not p.empty for p in read.values()) > 10
