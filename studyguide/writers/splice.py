@@ -286,6 +286,74 @@ def _repair(pdf: pikepdf.Pdf) -> None:
             _scope(elem)
         elif role != "/Link":
             _objr_to_link(elem, nums, entries)
+    _flatten_spans(root)
+
+
+SPAN_KEYS = {"/K", "/P", "/Pg", "/S", "/Type"}
+
+
+def _flatten_spans(root) -> None:
+    """WeasyPrint tags each run of text (the piece of a line in an inline box) as a Span
+    element of its own: four in five of a part's structure elements, each an object the
+    join copies and a reader's tree carries, which says nothing (no language, no
+    alternative or actual text, no attribute). Such a Span gives its content to its
+    parent element, and the parent tree names the parent as the owner of its marked
+    content."""
+    owner: dict = {}             # a Span let go -> the element its content went to
+
+    def plain(span, parent) -> bool:
+        if span.get("/S") != "/Span" or not span.is_indirect or \
+                not set(span.keys()) <= SPAN_KEYS:
+            return False
+        kids = span.get("/K")
+        kids = list(kids) if isinstance(kids, Array) else [kids]
+        numbers = [k for k in kids if isinstance(k, int)]
+        if len(numbers) + sum(isinstance(k, Dictionary) and "/S" in k for k in kids) \
+                != len(kids):
+            return False          # a reference to a whole object, or to another page's
+        return not numbers or ("/Pg" in span and "/Pg" in parent and
+                               span.Pg.objgen == parent.Pg.objgen)
+
+    def flatten(elem) -> None:
+        kids = elem.get("/K")
+        if not isinstance(kids, Array):
+            kids = Array([kids]) if isinstance(kids, Dictionary) and "/S" in kids else None
+            if kids is None:
+                return
+        out, changed = [], False
+        for kid in kids:
+            if isinstance(kid, Dictionary) and "/S" in kid:
+                flatten(kid)
+                if plain(kid, elem):
+                    owner[kid.objgen] = elem
+                    inner = kid.get("/K")
+                    for k in (inner if isinstance(inner, Array) else [inner]):
+                        if isinstance(k, Dictionary):
+                            k.P = elem
+                        out.append(k)
+                    changed = True
+                    continue
+            out.append(kid)
+        if changed:
+            elem.K = Array(out)
+
+    flatten(root.K[0])
+    if not owner:
+        return
+
+    def final(elem):
+        while elem.objgen in owner:
+            elem = owner[elem.objgen]
+        return elem
+    nums = root.ParentTree.Nums
+    for i in range(1, len(nums), 2):
+        value = nums[i]
+        if isinstance(value, Array):
+            for mcid, elem in enumerate(value):
+                if isinstance(elem, Dictionary) and elem.objgen in owner:
+                    value[mcid] = final(elem)
+        elif isinstance(value, Dictionary) and value.objgen in owner:
+            nums[i] = final(value)
 
 
 def _walk(node):
