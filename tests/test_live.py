@@ -178,3 +178,33 @@ def test_a_part_s_pages_read_as_the_joined_edition_s(session):
                                                                           number=0), key
     assert not [p.number for k, p in edition.items() if k not in read and not p.empty]
     assert sum(not p.empty for p in read.values()) > 10
+
+
+def test_a_part_s_print_html_is_made_again_only_when_what_it_reads_changed(
+        session, monkeypatch):
+    """A save makes every part's print HTML again (``pdf.part_sources``); what print
+    typography makes of a part's HTML is kept for the same HTML of a book that reads
+    the same (its labels, names, short titles and cross-references' targets), and made
+    again when any of them changed: a chapter's new short title is its running head."""
+    import dataclasses
+
+    from studyguide.writers import pdf
+    rb, _ = session["reading"].prepare(session["opts"])
+    made = []
+    real = pdf._print_typography
+    monkeypatch.setattr(pdf, "_print_typography", lambda *a, **k: made.append(1) or
+                        real(*a, **k))
+    first = pdf.part_sources(rb, False, "A4")
+    made.clear()
+    assert pdf.part_sources(rb, False, "A4") == first
+    again = dataclasses.replace(rb)            # the same book, read again
+    assert pdf.part_sources(again, False, "A4") == first
+    assert not made, "nothing changed, yet print typography ran again"
+    # a chapter's running head is its short title: another short title is printed
+    entry = next(e for e in rb.spine if f'id="{e.id}"' in first.get(e.id, ""))
+    retitled = dataclasses.replace(rb, spine=[
+        dataclasses.replace(e, short_title="A Shorter Title") if e is entry else e
+        for e in rb.spine])
+    changed = pdf.part_sources(retitled, False, "A4")
+    assert made and 'data-running="A Shorter Title"' in changed[entry.id]
+    assert 'data-running="A Shorter Title"' not in first[entry.id]
