@@ -417,6 +417,7 @@ class Resolver:
         self.memo = memo
         self.salt = salt      # what else the memo's results depend on (the engine's code)
         self.registry = Registry()
+        self._forms_looked_up: dict[int, tuple] = {}    # ``_looked_up``'s, by id(forms)
         self.cites: CitationSet = CitationSet()
         self.linked_refs: list[str] = []    # the bibliography's keys that links name
         self.ref_cites: dict[str, str] = {}     # such a key -> its citation's number
@@ -1356,21 +1357,26 @@ class Resolver:
         lowercase alias such as "soviet", a council, does not swallow "Soviet Union");
         straight and curly apostrophes are equivalent.
         """
-        forms = {}
-        for e in self.book.glossary:
-            for form in [e.term, *e.aliases]:
-                forms.setdefault(form, (e.id, e.term))
-        # a longer indexed form that holds a term is no use of it: "Stalinism" in the
-        # title "The Birth of Stalinism", which the index marks whole (a link in it would
-        # part the title, and the index would find it nowhere)
-        for form in self.index_forms:
-            forms.setdefault(form, (None, None))
-
         def link(text: str, ident: str, n: int):
             self.used_terms.add(ident)
             return etree.Element("a", {"class": "gloss", "href": f"#{ident}",
                                        "id": f"{doc_id}-gl{n}"})
-        self.first_uses(tree, doc_id, forms, link)
+        self.first_uses(tree, doc_id, self.glossary_forms, link)
+
+    @functools.cached_property
+    def glossary_forms(self) -> dict[str, tuple[str | None, str | None]]:
+        """Every glossary term and alias, mapped to (its entry's id, its term); and
+        every other indexed form, mapped to (None, None): a longer indexed form that
+        holds a term is no use of it ("Stalinism" in the title "The Birth of
+        Stalinism", which the index marks whole: a link in it would part the title, and
+        the index would find it nowhere)."""
+        forms: dict[str, tuple[str | None, str | None]] = {}
+        for e in self.book.glossary:
+            for form in [e.term, *e.aliases]:
+                forms.setdefault(form, (e.id, e.term))
+        for form in self.index_forms:
+            forms.setdefault(form, (None, None))
+        return forms
 
     @functools.cached_property
     def index_forms(self) -> dict[str, tuple[str, tuple[str, str]]]:
@@ -1406,6 +1412,19 @@ class Resolver:
             return etree.Element("span", {"class": "index-term", "id": f"{prefix}-im{n}"})
         self.first_uses(tree, doc_id, self.index_forms, mark, every=True, scope=scope)
 
+    def _looked_up(self, forms: dict) -> tuple[dict, re.Pattern]:
+        """``forms`` by ``form_key`` (the first of those that read the same), and the
+        pattern that finds them: made once for each of the book's sets of forms (the
+        glossary's, the index's), not again for each of its 140 texts."""
+        known = self._forms_looked_up.get(id(forms))
+        if known is None or known[0] is not forms:
+            by_form: dict = {}
+            for f, v in forms.items():
+                by_form.setdefault(form_key(f), v)
+            known = self._forms_looked_up[id(forms)] = (
+                forms, by_form, _forms_pattern(frozenset(by_form)))
+        return known[1], known[2]
+
     def first_uses(self, tree, doc_id: str, forms: dict, make, every: bool = False,
                    scope: bool = False) -> None:
         """Wrap the first use in this document of each entry's forms in ``make(...)``
@@ -1416,10 +1435,7 @@ class Resolver:
         """
         if not forms:
             return
-        by_form: dict = {}
-        for f, v in forms.items():
-            by_form.setdefault(form_key(f), v)
-        pattern = _forms_pattern(frozenset(by_form))
+        by_form, pattern = self._looked_up(forms)
         done: set[str] = set()
         count = 0
 
