@@ -541,9 +541,12 @@ class Scheduler:
                 self.store.put(task.key, value)
                 self.computed.add(task.key)
             if task.fn in self.read_ahead and getattr(value, "pdf", None):
-                self.pages_read.append(self.pool.submit(
-                    _preflight_read_part, value.pdf,
-                    cost=READ_AHEAD_COST * len(task.args[1])))
+                try:
+                    self.pages_read.append(self.pool.submit(
+                        _preflight_read_part, value.pdf,
+                        cost=READ_AHEAD_COST * len(task.args[1])))
+                except RuntimeError:      # the pool is shut down: the build has failed
+                    pass
             outer.set_result(value)
         inner.add_done_callback(settle)
         return outer

@@ -213,8 +213,13 @@ class Pool:
                 self._waiting -= 1
             try:
                 inner = self.submit_task(tasks[i], worker=worker)
-            except RuntimeError as exc:          # the pool was shut down meanwhile
-                outer[i].set_exception(exc)
+            except RuntimeError as exc:   # the pool was shut down, or a worker died
+                with self._lock:
+                    rest = [i, *order]
+                    self._waiting -= len(order)
+                    order.clear()
+                for j in rest:            # every task still waiting fails with it
+                    outer[j].set_exception(exc)
                 return
             inner.add_done_callback(lambda done, i=i: (_relay(done, outer[i]),
                                                        next_for(worker)))

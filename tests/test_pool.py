@@ -24,3 +24,21 @@ def test_free_tasks_go_to_the_worker_that_comes_free():
         bound.result(timeout=120)
         assert pool.idle()
     assert sorted(workers.count(w) for w in (0, 1)) in ([2, 3], [1, 4]), workers
+
+
+def test_a_worker_that_dies_fails_the_tasks_waiting_for_it():
+    """A worker that dies (killed, out of memory) fails the task it ran and, as it can
+    take no more, every task of the batch still waiting to be handed out: none is left
+    unanswered, which would leave the build waiting for ever."""
+    import os
+    from concurrent.futures import wait
+    from concurrent.futures.process import BrokenProcessPool
+    tasks = [Task(os._exit, (3,), cost=100)] + \
+        [Task(time.sleep, (0.2,), cost=1) for _ in range(6)]
+    with Pool(2) as pool:
+        futures = pool.submit_batch(tasks)
+        done, pending = wait(futures, timeout=120)
+    assert not pending
+    assert isinstance(futures[0].exception(), BrokenProcessPool)
+    failed = [f for f in futures[1:] if f.exception() is not None]
+    assert failed and all(isinstance(f.exception(), BrokenProcessPool) for f in failed)
