@@ -458,8 +458,10 @@ def test_a_rebuild_takes_the_parts_typographic_quotes_from_the_cache(tmp_path, m
             raise AssertionError("SmartyPants ran again on a part's HTML")
         return quotes(text, *args)
     monkeypatch.setattr(pdf, "_smartypants", refuse)
+    pdf._TYPOGRAPHY.clear()      # (what this process made: a rebuild's is another)
     again = pagination.Edition(False, "A4", memo=Cache(tmp_path / "cache"))
     pagination.read_sources(rb, again)
     assert again.sources == first.sources and again.book_ids == first.book_ids
+    pdf._TYPOGRAPHY.clear()
     with pytest.raises(AssertionError, match="SmartyPants ran again"):
         pagination.read_sources(rb, pagination.Edition(False, "A4"))   # no cache: it runs

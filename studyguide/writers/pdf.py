@@ -25,7 +25,6 @@ import re
 import string
 import unicodedata
 import warnings
-import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -658,34 +657,25 @@ def table_height_mm(figure, measure: float = 122) -> float:
 # makes a body part's twice (the editions share it); a part that did not change is taken
 # from here.
 _TYPOGRAPHY: OrderedDict[str, str] = OrderedDict()
-_TYPOGRAPHY_BOOK: list = [None, ""]     # the book last asked for (a weak reference), and
-                                        # what print typography reads of it, digested
 
 
 def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
                      memo=None) -> str:
-    """``_print_typography``, or its result for the same HTML of the same book."""
-    key = digest(html_text, paper or "", _typography_context(rb))
+    """``_print_typography``, or its result for the same HTML of a book that reads the
+    same: the key is a digest of everything of ``rb`` it reads (the labels and
+    language, the book's fonts and stylesheet's hyphenation, its proper names, the
+    running heads' short titles, every cross-reference's target), made at each call
+    (under a millisecond: a book changed in place is never taken for the one before)."""
+    key = digest(html_text, paper or "", rb.book.meta, rb.book.fonts,
+                 sorted(proper_names(rb)), _shortest_hyphenated_of(rb),
+                 [(e.id, e.short_title) for e in rb.spine],
+                 sorted((k, t.label, t.title) for k, t in rb.targets.items()))
     done = _TYPOGRAPHY.get(key)
     if done is None:
         done = _TYPOGRAPHY[key] = _print_typography(html_text, rb, paper, memo)
         while len(_TYPOGRAPHY) > 64:
             _TYPOGRAPHY.popitem(last=False)
     return done
-
-
-def _typography_context(rb: RenderedBook) -> str:
-    """A digest of everything of ``rb`` that ``_print_typography`` reads: the labels
-    and language, the book's fonts and stylesheet's hyphenation, its proper names, the
-    running heads' short titles and every cross-reference's target."""
-    ref, known = _TYPOGRAPHY_BOOK
-    if ref is not None and ref() is rb:
-        return known
-    known = digest(rb.book.meta, rb.book.fonts, sorted(proper_names(rb)),
-                   _shortest_hyphenated_of(rb), [(e.id, e.short_title) for e in rb.spine],
-                   sorted((k, t.label, t.title) for k, t in rb.targets.items()))
-    _TYPOGRAPHY_BOOK[:] = [weakref.ref(rb), known]
-    return known
 
 
 def _print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
