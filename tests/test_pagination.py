@@ -447,6 +447,7 @@ def test_a_rebuild_takes_the_parts_typographic_quotes_from_the_cache(tmp_path, m
     from studyguide.cache import Cache
     rb, _ = prepare(Options(content=MINI, output=tmp_path / "out"))
     store = Cache(tmp_path / "cache")
+    pdf._TYPOGRAPHY.clear()      # (what this process made for other tests of the book)
     first = pagination.Edition(False, "A4", memo=store)
     pagination.read_sources(rb, first)
     assert any("\u2019" in html for html in first.sources.values())   # quotes were set
@@ -458,7 +459,7 @@ def test_a_rebuild_takes_the_parts_typographic_quotes_from_the_cache(tmp_path, m
             raise AssertionError("SmartyPants ran again on a part's HTML")
         return quotes(text, *args)
     monkeypatch.setattr(pdf, "_smartypants", refuse)
-    pdf._TYPOGRAPHY.clear()      # (what this process made: a rebuild's is another)
+    pdf._TYPOGRAPHY.clear()      # (a rebuild is another process)
     again = pagination.Edition(False, "A4", memo=Cache(tmp_path / "cache"))
     pagination.read_sources(rb, again)
     assert again.sources == first.sources and again.book_ids == first.book_ids
