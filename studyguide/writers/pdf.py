@@ -666,25 +666,27 @@ def print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
     language, the book's fonts and stylesheet's hyphenation, its proper names, the
     running heads' short titles, every cross-reference's target), made at each call
     (under a millisecond: a book changed in place is never taken for the one before)."""
-    key = digest(html_text, paper or "", rb.book.meta, rb.book.fonts,
-                 sorted(proper_names(rb)), _shortest_hyphenated_of(rb),
-                 [(e.id, e.short_title) for e in rb.spine],
+    names, shortest = proper_names(rb), _shortest_hyphenated_of(rb)
+    key = digest(html_text, paper or "", rb.book.meta, rb.book.fonts, sorted(names),
+                 shortest, [(e.id, e.short_title) for e in rb.spine],
                  sorted((k, t.label, t.title) for k, t in rb.targets.items()))
     done = _TYPOGRAPHY.get(key)
     if done is None:
-        done = _TYPOGRAPHY[key] = _print_typography(html_text, rb, paper, memo)
+        done = _TYPOGRAPHY[key] = _print_typography(html_text, rb, paper, memo, names,
+                                                    shortest)
         while len(_TYPOGRAPHY) > 64:
             _TYPOGRAPHY.popitem(last=False)
     return done
 
 
-def _print_typography(html_text: str, rb: RenderedBook, paper: str | None = None,
-                      memo=None) -> str:
+def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
+                      names: set[str], shortest: int) -> str:
     """What print adds to the shared HTML: cross-references in their short form
     ("Chapter 6", whose page follows), running heads from each document's short title,
     display lines that never end on one word alone, proper names kept whole, typographic
     quotes in every text, generated text included (SmartyPants), and small capitals for
-    the letters the faces have none for."""
+    the letters the faces have none for. ``names`` and ``shortest``: the proper names
+    and the shortest word print hyphenates, which ``print_typography`` has read."""
     # quotes first, while a word and its apostrophe are one text (a name's span would
     # part "Trotsky" from "'s")
     # (the templates escape an apostrophe as "&#39;", which SmartyPants leaves: lxml
@@ -778,7 +780,7 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None = None
                            '" "), " chronology "))]'):
         if table_height_mm(table) <= BOOK_TABLE_MM.get(paper, LONG_TABLE_MM):
             table.set("class", " ".join(filter(None, [table.get("class"), "whole"])))
-    _wrap_words(doc.find("body"), proper_names(rb), "name", _shortest_hyphenated_of(rb))
+    _wrap_words(doc.find("body"), names, "name", shortest)
     print_small_caps(doc)
     if rb.book.meta.direction == "rtl":
         ltr_phrases(doc)
