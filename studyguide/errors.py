@@ -48,6 +48,11 @@ def failure(exc: BaseException, where: Path | str | None = None,
     document with a ``path``) inside the book folder ``root`` names it, else ``root``."""
     if isinstance(exc, BuildError):
         return exc
+    if _interrupted(exc):
+        # Ctrl-C while an extension module was importing: the module reports its import
+        # failed (pikepdf, say), with the interruption as its cause. The build was
+        # interrupted, nothing else.
+        raise KeyboardInterrupt from exc
     if where is None:
         where = file_in_traceback(exc, root) or root or "."
     kind = type(exc).__name__
@@ -60,6 +65,17 @@ def failure(exc: BaseException, where: Path | str | None = None,
                    + (f": {text}" if text else "") + " (a bug; run with -v for the traceback)")
     trace = "".join(traceback.format_exception(exc))
     return BuildError([Diagnostic(shown(where), 0, message)], [trace])
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` was caused by Ctrl-C (a ``KeyboardInterrupt`` in its chain)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def file_in_traceback(exc: BaseException, root: Path | None) -> Path | None:

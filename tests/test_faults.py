@@ -112,6 +112,29 @@ def test_ctrl_c_ends_the_build_at_once_and_quietly(tmp_path):
     finally:
         kill_session(main.pid)
 
+def test_ctrl_c_inside_an_extensions_import_is_an_interruption_not_a_bug():
+    """Ctrl-C while pikepdf's extension initialises comes back as an ImportError whose
+    cause is the interruption; the build reports an interruption (exit 130), not "an
+    unexpected failure (a bug)"."""
+    from studyguide.errors import failure
+    try:
+        try:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                raise ImportError("Encountered an error while initializing the extension.")
+        except ImportError as inner:
+            raise ImportError("pikepdf's extension library failed to import.") from inner
+    except ImportError as exc:
+        with pytest.raises(KeyboardInterrupt):
+            failure(exc, "chapter.md")
+        caught = exc
+    # an ImportError of its own is still a failure naming the file
+    plain = failure(ImportError("no module named x"), "chapter.md")
+    assert "unexpected failure" in str(plain.diagnostics[0])
+    assert caught.__cause__ is not None
+
+
 # -- the cache: an unusable object is a miss, an unwritable cache a warning ----------
 def test_an_object_that_cannot_be_used_is_a_miss_and_is_dropped(tmp_path):
     import pickle
