@@ -494,6 +494,21 @@ def handler_for(preview: Preview, stopping: threading.Event, hosts: set[str] | N
 
 
 # -- the PDFs, in the background ----------------------------------------------------
+# The build a save starts: it dies with the server, and stops on SIGINT (which it never
+# inherits ignored: ``builds_interruptible``) without a traceback, at any point.
+CHILD = """\
+import sys
+try:
+    from studyguide.pool import die_with
+    die_with(int(sys.argv[1]))
+    from studyguide.cli import main
+    code = main(sys.argv[2:])
+except KeyboardInterrupt:
+    code = 130
+sys.exit(code)
+"""
+
+
 class Builder:
     """The PDFs after each save, in the background: the student PDF first, in this
     process (``live``: only what the save changed is typeset again), then every output
@@ -538,11 +553,9 @@ class Builder:
 
     def argv(self) -> list[str]:
         """``studyguide build`` of every output, which ends with this process, even under
-        kill -9 (its workers end with it in turn)."""
+        kill -9 (its workers end with it in turn). A newer save stops it with SIGINT."""
         o = self.opts
-        argv = [sys.executable, "-c", "import sys; from studyguide.pool import die_with; "
-                "die_with(int(sys.argv[1])); from studyguide.cli import main; "
-                "sys.exit(main(sys.argv[2:]))", str(os.getpid()),
+        argv = [sys.executable, "-c", CHILD, str(os.getpid()),
                 "build", str(o.content), "-q", "--output", str(o.output)]
         argv += ["--cache", str(o.cache)] if o.cache else ["--no-cache"]
         if o.jobs:
@@ -638,6 +651,16 @@ class Builder:
         return process.returncode, output.splitlines()
 
 
+def builds_interruptible() -> None:
+    """A server started with SIGINT ignored (a script's background job) keeps ignoring
+    it, but its builds must not inherit that: a newer save stops the build with SIGINT,
+    and an ignored one would leave the next save's typesetting waiting for the whole
+    build. A signal with a handler is reset to its default in a program this process
+    starts, from its first instruction; an ignored one is not."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, lambda signum, frame: None)
+
+
 # -- the command ----------------------------------------------------------------------
 def serve(opts, quiet: bool, port: int = 8000, bind: str = "127.0.0.1") -> int:
     """Serve the book until Ctrl-C."""
@@ -672,6 +695,7 @@ def serve(opts, quiet: bool, port: int = 8000, bind: str = "127.0.0.1") -> int:
     def terminate(signum, frame):         # SIGTERM stops the server as Ctrl-C does
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, terminate)
+    builds_interruptible()
     print(f"serving {opts.content} at http://{host}:{real_port}/ (Ctrl-C to stop)",
           flush=True)
     try:

@@ -485,3 +485,90 @@ def test_serve_options_and_build_py_serve(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
+
+
+
+def _ignoring_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _sigint_ignored(pid: int) -> bool:
+    """Whether the process ignores SIGINT (its /proc status's mask of ignored signals)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    raise AssertionError(f"no SigIgn line for {pid}")
+
+
+def test_a_server_started_with_sigint_ignored_can_still_stop_its_builds(tmp_path):
+    """A server started as a script's background job has SIGINT ignored. It keeps to
+    that, but the build it starts after a save must not inherit it: a newer save stops
+    that build with SIGINT, and an ignored one would make the next save's typesetting
+    wait for the whole build. SIGTERM stops the server."""
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "studyguide", "serve", str(book), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+        start_new_session=True, preexec_fn=_ignoring_sigint)
+    try:
+        end = time.monotonic() + 120
+        builds: list[int] = []
+        while not builds:
+            assert time.monotonic() < end and process.poll() is None, _processes_on(book)
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                except OSError:
+                    continue
+                if b"build" in cmd and str(book).encode() in cmd and b"-c" in cmd:
+                    builds.append(int(pid))
+            time.sleep(0.05)
+        try:
+            assert not _sigint_ignored(builds[0])
+        except FileNotFoundError:
+            pytest.fail("the build ended before its signals could be read")
+        process.send_signal(signal.SIGINT)          # ignored, as the server was told
+        time.sleep(1)
+        assert process.poll() is None
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
+    assert process.returncode == 0 and output.rstrip().endswith("stopped"), output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("after", [0.3, 2.0])
+def test_sigint_stops_a_saves_build_at_any_point_without_a_traceback(tmp_path, after):
+    """The build a save starts stops on SIGINT, while it starts (0.3 s: importing) or at
+    work (2 s), with nothing written and no traceback."""
+    from types import SimpleNamespace
+
+    from studyguide.serve import Builder
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    opts = SimpleNamespace(content=book, output=tmp_path / "out", cache=tmp_path / "cache",
+                           jobs=None, formats=(), papers=(), editions=(), handouts=True,
+                           strict=False)
+    argv = Builder.argv(SimpleNamespace(opts=opts))
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True, preexec_fn=interruptible)
+    try:
+        time.sleep(after)
+        assert process.poll() is None, process.communicate()[0]
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    # killed by the signal itself if it came before Python's own handler was in place
+    assert process.returncode in (130, -signal.SIGINT), output
+    assert "Traceback" not in output and "unexpected failure" not in output, output
+    assert not list((tmp_path / "out").glob("*.pdf"))
