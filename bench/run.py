@@ -227,6 +227,14 @@ def report(rows, name: str = "latest.md") -> int:
     return 0
 
 
+def _as_at_a_terminal() -> None:
+    """The server started as at a terminal, where Ctrl-C (SIGINT) stops it, even when
+    this bench runs as a background job, whose SIGINT is ignored and would be
+    inherited."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def serve_rows(content: Path, tmp: Path, cold: float, rounds: int) -> list:
     """Save -> HTML and save -> student PDF in a running ``studyguide serve``: the time
     from each save to the server's event that carries the edited page's new digest, and
@@ -241,7 +249,7 @@ def serve_rows(content: Path, tmp: Path, cold: float, rounds: int) -> list:
     proc = subprocess.Popen([PY, "-m", "studyguide", "serve", str(content), "--port", "0",
                              "--output", str(tmp / "o3"), "--cache", str(cache)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_as_at_a_terminal)
     lines: queue.Queue = queue.Queue()
     said: list[str] = []                 # all it printed, for a failure's report
 
