@@ -77,10 +77,10 @@ Progress = Callable[..., None]   # (message, done=None, total=None)
 def _handout_job(rb: RenderedBook, index: int, kind: str, teacher: bool, paper: str) -> bytes:
     """A handout of one chapter: its ``reading`` (the chapter reprinted) or its
     ``worksheet`` (``teacher``: the worksheet's answer key)."""
-    from .writers import pdf, splice
+    from .writers import pdf
     docs = rb.docs + rb.back
     render = pdf.render_worksheet if kind == "worksheet" else pdf.render_handout
-    return splice.repair_tags(render(rb, docs[index], teacher, paper))
+    return render(rb, docs[index], teacher, paper)
 
 
 def whole_words(slug: str, limit: int) -> str:

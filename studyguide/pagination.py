@@ -393,12 +393,17 @@ def draw_and_join(rb: RenderedBook, editions: list[Edition], writes: list[PartWr
         raise BuildError.joined(failed)
     for w, future in zip(writes, futures):
         editions[w.edition].results[w.part] = future.result()
+    page_n = str(rb.labels["page_n"])
+    described = []            # what each link leads to, by the target's id
     for n, ed in enumerate(editions):
-        ed.key = digest(keys.engine, "join", [ed.results[p].pdf for p in places[n]])
+        described.append({k: v for part in places[n]
+                          for k, v in pdf.link_descriptions(ed.html[part])})
+        ed.key = digest(keys.engine, "join", [ed.results[p].pdf for p in places[n]],
+                        sorted(described[n].items()), page_n)
     joins = [Task(joiner.finish, (len(pdf.joined_pages(ed.results[FRONT])), True, memo,
-                                  keys.engine, executor),
+                                  keys.engine, executor, described[n], page_n),
                   key=ed.key, local=True, where=ed.output or None)
-             for ed, joiner in zip(editions, joiners)]
+             for n, (ed, joiner) in enumerate(zip(editions, joiners))]
     for ed, data in zip(editions, gather(executor.submit_all(joins, "joining {} edition(s)"))):
         ed.joined = data
 

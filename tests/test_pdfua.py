@@ -186,8 +186,9 @@ def check_language_and_title(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def check_links(pdf: pikepdf.Pdf) -> list[str]:
-    """Every link annotation has /Contents and a /StructParent that the parent tree maps
-    to a Link structure element, and a Link element reaches it through an OBJR."""
+    """Every link annotation has /Contents that describes it (not its target's bare id,
+    which is what WeasyPrint writes) and a /StructParent that the parent tree maps to a
+    Link structure element, and a Link element reaches it through an OBJR."""
     problems = []
     parents = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
     linked = set()
@@ -203,6 +204,10 @@ def check_links(pdf: pikepdf.Pdf) -> list[str]:
             where = f"page {number}: link {annot.objgen}"
             if not str(annot.get("/Contents", "")).strip():
                 problems.append(f"{where} without /Contents")
+            elif isinstance(annot.get("/Dest"), pikepdf.String) and \
+                    str(annot.Contents) == str(annot.Dest):
+                problems.append(f"{where}: its /Contents is its target's id, "
+                                f"{str(annot.Dest)!r}")
             if "/StructParent" not in annot:
                 problems.append(f"{where} without /StructParent")
             else:
@@ -456,11 +461,14 @@ def _first_link(pdf: pikepdf.Pdf):
     pytest.fail("the fixture book's student PDF has no link to break")
 
 
-@pytest.mark.parametrize("breaking", ["contents", "structparent", "parenttree", "objr"])
+@pytest.mark.parametrize("breaking", ["contents", "id", "structparent", "parenttree",
+                                      "objr"])
 def test_untagged_link_is_found(student, breaking):
     annot = _first_link(student)
     if breaking == "contents":
         del annot["/Contents"]
+    elif breaking == "id":
+        annot.Contents = pikepdf.String(str(annot.Dest))
     elif breaking == "structparent":
         del annot["/StructParent"]
     elif breaking == "parenttree":
@@ -477,6 +485,39 @@ def test_untagged_link_is_found(student, breaking):
                 elem.K = Array()
     problems = check_links(_reopened(student))
     assert len(problems) == 1, problems
+
+
+def test_a_link_is_described_by_what_it_leads_to(mini_build: Path):
+    """A link's /Contents, which a screen reader gives for it, says what it leads to: a
+    chapter's or a section's heading, a table's caption, a glossary term, the start of a
+    works-cited entry; an index locator, which leads into running text, its page as the
+    page's label prints it."""
+    with pikepdf.open(only(mini_build, "*-student-a4.pdf")) as pdf:
+        labels = pikepdf.NumberTree(pdf.Root.PageLabels)
+        front = next(int(k) for k, v in labels.items() if v.get("/S") == "/D")
+        number = {page.objgen: i for i, page in enumerate(pdf.pages)}
+        dests = dict(pikepdf.NameTree(pdf.Root.Names.Dests).items())
+        said = {}
+        for page in pdf.pages:
+            for annot in page.obj.get("/Annots", []):
+                if isinstance(annot.get("/Dest"), pikepdf.String):
+                    said.setdefault(str(annot.Dest), set()).add(str(annot.Contents))
+
+        def page_of(name: str) -> str:
+            dest = dests[name]
+            dest = dest.D if isinstance(dest, Dictionary) else dest
+            return str(number[dest[0].objgen] - front + 1)
+
+    assert said["ch01"] == {"The First Chapter"}
+    assert said["sec-alpha"] == {"1.1 Where alpha began"}
+    assert said["tbl-ch01-compare"] == {"Table 1.1. Alpha and beta compared"}
+    assert said["gl-alpha-doctrine"] == {"Alpha doctrine"}
+    assert all(s.startswith("Writer, Ada. 1901. The Alpha Doctrine.")
+               for s in said["ref-writer1901"])
+    locators = [name for name in said if re.fullmatch(r"ch0\d-(im|ix|gl)\d+", name)]
+    assert locators
+    for name in locators:
+        assert said[name] == {f"Page {page_of(name)}"}, name
 
 
 def test_font_not_embedded_is_found(student):

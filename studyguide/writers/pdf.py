@@ -1421,6 +1421,71 @@ def number_html(shape_html: str, first_page: int | None, pages: dict[str, str]) 
     return "<!DOCTYPE html>\n" + to_html(doc)
 
 
+# -- what a link leads to, for the PDF's link annotations ------------------------------
+# A link annotation's /Contents is its alternate description (PDF/UA 7.18.5), which a
+# screen reader gives for the link; WeasyPrint puts the target's id there
+# ("ref-smith1990"). The join puts instead what the target is: a heading's or a caption's
+# text, a term, the start of a note or of a works-cited entry; and for a place inside the
+# running text (an index locator's mention), its page ("Page 12": the locale's ``page_n``).
+DESCRIPTION_LIMIT = 100         # characters, cut at a word
+_CONTAINERS = {"section", "aside", "nav", "div", "figure", "table", "header", "article",
+               "ol", "ul", "dl"}
+_OWN_TEXT = {"li", "p", "dt", "dd", "blockquote", "tr", "td", "th", "caption",
+             "figcaption", "h1", "h2", "h3", "h4", "h5", "h6"}
+_TITLE = ('.//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or '
+          'self::caption or self::figcaption or self::dt or '
+          'contains(concat(" ", normalize-space(@class), " "), " box-title ")][1]')
+_UNSEEN = dict.fromkeys(map(ord, "\u00ad\u200b" + WORD_JOINER))
+
+
+@functools.lru_cache(maxsize=256)
+def link_descriptions(html_text: str) -> tuple[tuple[str, str], ...]:
+    """(id, description) for each element of a part that a link may lead to and that
+    says what it is: a heading or a block of text (a list item, a paragraph, a term) by
+    its text; a section, a box, a figure or a table by its first heading or caption.
+    Inline targets (a mention, a glossary link) have none: the join names their page."""
+    doc = lxml_html.document_fromstring(html_text)
+    out = []
+    for el in doc.xpath("//*[@id]"):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _CONTAINERS:
+            titled = el.xpath(_TITLE)
+            text = _description(titled[0]) if titled else ""
+        elif el.get("data-epub-type") == "index-entry":
+            text = _entry_heading(el)
+        elif tag in _OWN_TEXT:
+            text = _description(el)
+        else:
+            continue
+        if text:
+            out.append((el.get("id"), text))
+    return tuple(out)
+
+
+def _entry_heading(el) -> str:
+    """An index entry's heading: its text before its first link (a locator, "See") or
+    its subentries."""
+    words = [el.text or ""]
+    for child in el:
+        if child.tag in ("a", "ul", "ol"):
+            break
+        words += [child.text_content(), child.tail or ""]
+    return _description("".join(words)).rstrip(" ,.;:")
+
+
+def _description(el) -> str:
+    """An element's text (or a text) as a reader hears it: spaces collapsed, no soft
+    hyphen or word joiner, at most ``DESCRIPTION_LIMIT`` characters (cut at a word, with
+    an ellipsis)."""
+    text = el if isinstance(el, str) else el.text_content()
+    text = " ".join(text.translate(_UNSEEN).split())
+    if len(text) <= DESCRIPTION_LIMIT:
+        return text
+    cut = text[:DESCRIPTION_LIMIT + 1].rsplit(" ", 1)[0] if " " in text[:DESCRIPTION_LIMIT] \
+        else text[:DESCRIPTION_LIMIT]
+    return cut.rstrip(",;:") + "…"
+
+
 @functools.lru_cache(maxsize=256)
 def number_targets(html_text: str) -> tuple[str, ...]:
     """The anchors whose pages a part prints (cross-references, index locators, the
@@ -1559,9 +1624,9 @@ def handout_references(rb: RenderedBook, parts: Iterable[str]) -> list[dict]:
 def _handout_layout(rb: RenderedBook, doc: RenderedDoc, template: str, name: str,
                     paper: str, teacher: bool, sheets=("handout.css",), **context):
     """A handout of one chapter laid out on its own, one-sided, "page X of Y": the
-    WeasyPrint document and the fetcher that loaded its pictures. Its running heads are
-    two short lines: the chapter's label and short title, and what the handout is
-    (``name``)."""
+    WeasyPrint document, the fetcher that loaded its pictures and its HTML. Its running
+    heads are two short lines: the chapter's label and short title, and what the
+    handout is (``name``)."""
     theme.use(rb.book.templates_dir, rb.book.stylesheet_path)
     meta = rb.book.meta
     css = _css("base.css", "answers.css", *sheets, paper=paper, meta=meta,
@@ -1575,7 +1640,7 @@ def _handout_layout(rb: RenderedBook, doc: RenderedDoc, template: str, name: str
     html_text = print_typography(localise_links(footnotes_to_floats(html_text)), rb)
     html_text = _handout_tables(html_text)
     fetcher = _fetcher(rb)
-    return _document(rb, html_text, fetcher), fetcher
+    return _document(rb, html_text, fetcher), fetcher, html_text
 
 
 # a handout's text block (handout.css): 170 mm wide on A4 (176 on Letter), at least 241 mm
@@ -1599,7 +1664,9 @@ def _handout_tables(html_text: str) -> str:
 
 def _handout_pdf(rb: RenderedBook, doc: RenderedDoc, template: str, teacher: bool,
                  paper: str, laid_out) -> bytes:
-    document, fetcher = laid_out
+    """The handout's PDF, its tagging completed and its links described
+    (``splice.repair_tags``)."""
+    document, fetcher, html_text = laid_out
     meta = rb.book.meta
     ident = hashlib.sha256(f"{meta.identifier}|{doc.id}|{template}|{teacher}|{paper}"
                            .encode()).hexdigest()
@@ -1608,7 +1675,8 @@ def _handout_pdf(rb: RenderedBook, doc: RenderedDoc, template: str, teacher: boo
         from ..errors import BuildError
         from .refusals import diagnostics
         raise BuildError(diagnostics(rb.book, fetcher.refused, doc.path))
-    return data
+    return splice.repair_tags(data, dict(link_descriptions(html_text)),
+                              str(rb.labels["page_n"]))
 
 
 def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
+from ..theme import roman
 from .fontmerge import merge_fonts
 
 XREF_SCHEME = "xref:"
@@ -163,10 +164,13 @@ class Joiner:
         _pad(out, part, start)
 
     def finish(self, front_pages: int, share_fonts: bool = True, font_memo=None,
-               salt: str = "", executor=None) -> bytes:
+               salt: str = "", executor=None, described: dict[str, str] | None = None,
+               page_n: str = "Page {page}") -> bytes:
         """The joined file: links, destinations, outline, page labels, shared fonts
         (``executor``: the build's, which makes the merged font programs, see
-        ``merge_fonts``)."""
+        ``merge_fonts``). Each link inside the book is described (its /Contents) by what
+        it leads to: ``described`` by the target's id, else the target's page as
+        ``page_n`` names it."""
         self.advance()
         if self.copied != self.count:
             raise ValueError(f"parts missing from the join: {self.copied} of {self.count} in")
@@ -184,6 +188,7 @@ class Joiner:
                     if name in known:
                         annot.Dest = String(name)
                     annot.Contents = String(name)
+        describe_links(out, dict(dests), front_pages, described, page_n)
         dests.sort(key=lambda item: item[0].encode("utf-8"))
         flat = Array()
         for name, dest in dests:
@@ -253,12 +258,41 @@ def _pad(out: pikepdf.Pdf, part: PartPDF, start: int) -> None:
         out.pages.append(_blank_page(out, out.pages[-1]))
 
 
-def repair_tags(data: bytes) -> bytes:
-    """A whole PDF written by WeasyPrint (a handout) with its tagging completed and its
-    fonts subset as a joined edition's are (``fontmerge``): the same bytes whichever
-    subsetter WeasyPrint found on the machine."""
+def describe_links(pdf: pikepdf.Pdf, dests: dict, front_pages: int,
+                   described: dict[str, str] | None, page_n: str) -> None:
+    """Each link to a place in the file described (its /Contents, which WeasyPrint
+    makes the target's id) by what it leads to: ``described`` by the target's id, else
+    the target's page as ``page_n`` names it, by its label (lower-case roman numerals
+    in the ``front_pages``, then 1, 2, 3...)."""
+    numbers = {page.objgen: i for i, page in enumerate(pdf.pages)}
+
+    def description(name: str) -> str:
+        if described and name in described:
+            return described[name]
+        dest = dests.get(name)
+        if isinstance(dest, Dictionary):
+            dest = dest.get("/D")
+        if isinstance(dest, Array) and len(dest) and dest[0].objgen in numbers:
+            n = numbers[dest[0].objgen]
+            return page_n.format(page=roman(n + 1) if n < front_pages
+                                 else str(n - front_pages + 1))
+        return name
+
+    for page in pdf.pages:
+        for annot in page.obj.get("/Annots", []):
+            if isinstance(annot.get("/Dest"), String):
+                annot.Contents = String(description(str(annot.Dest)))
+
+
+def repair_tags(data: bytes, described: dict[str, str] | None = None,
+                page_n: str = "Page {page}") -> bytes:
+    """A whole PDF written by WeasyPrint (a handout) with its tagging completed, its
+    links described (``describe_links``) and its fonts subset as a joined edition's are
+    (``fontmerge``): the same bytes whichever subsetter WeasyPrint found on the
+    machine."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         _repair(pdf)
+        describe_links(pdf, dict(_dests(pdf)), 0, described, page_n)
         _compress_contents(pdf.pages)
         merge_fonts(pdf)
         return _save(pdf)
