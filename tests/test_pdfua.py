@@ -330,6 +330,56 @@ def test_a_span_that_says_nothing_gives_its_content_to_its_parent(mini_build: Pa
     assert not plain and texts > 200, (len(plain), texts)
 
 
+def _running_heads_pdf() -> bytes:
+    """Two pages from WeasyPrint alone, with a running head and a folio in the page's
+    margins (text WeasyPrint tags with structure elements outside the tree)."""
+    from weasyprint import HTML
+    html = ('<html lang="en"><head><title>T</title><style>@page { size: A6; '
+            '@top-center { content: "Running head" } @bottom-center { content: '
+            'counter(page) } } h1 { break-before: page }</style></head><body>'
+            '<h1>One</h1><p>First page.</p><h1>Two</h1><p>Second page.</p></body></html>')
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=True)
+
+
+def _content(pdf: pikepdf.Pdf) -> list[bytes]:
+    return [pikepdf.unparse_content_stream(pikepdf.parse_content_stream(page))
+            for page in pdf.pages]
+
+
+def test_margins_become_artifacts_in_place_as_when_parsed(monkeypatch):
+    """The running heads and folios are marked as pagination artifacts in the content
+    stream as WeasyPrint wrote it (``splice._artifacts_in_place``); the result reads as
+    the same operators as marking them by parsing the stream, which is taken where the
+    stream is not written in WeasyPrint's form (here: every sequence's start on one
+    line)."""
+    from studyguide.writers import splice
+    data = _running_heads_pdf()
+    in_place = splice._artifacts_in_place
+    taken: list[bool] = []
+    monkeypatch.setattr(splice, "_artifacts_in_place",
+                        lambda page, orphans: taken.append(in_place(page, orphans)) or taken[-1])
+    fast = pikepdf.open(io.BytesIO(data))
+    splice._repair(fast)
+    assert taken == [True, True]
+    assert check_content_tagged(_reopened(fast)) == []
+    monkeypatch.setattr(splice, "_artifacts_in_place", lambda page, orphans: False)
+    parsed = pikepdf.open(io.BytesIO(data))
+    splice._repair(parsed)
+    assert _content(fast) == _content(parsed)
+    artifacts = b"".join(_content(fast)).count(b"/Artifact <<")
+    assert artifacts >= 4, artifacts              # a head and a folio on each page
+    # a stream written otherwise: the sequences' starts on one line each
+    monkeypatch.setattr(splice, "_artifacts_in_place",
+                        lambda page, orphans: taken.append(in_place(page, orphans)) or taken[-1])
+    other = pikepdf.open(io.BytesIO(data))
+    for page in other.pages:
+        page.obj.Contents.write(page.obj.Contents.read_bytes().replace(b"\n<</MCID", b" <</MCID")
+                                .replace(b">>\nBDC", b">> BDC"))
+    splice._repair(other)
+    assert taken == [True, True, False, False]
+    assert _content(other) == _content(parsed)
+
+
 def test_header_scope_follows_the_tables_html(mini_build: Path):
     """The builder's tables head columns in their header row and each body row with its
     first cell (``scope="col"``, ``scope="row"``): the PDF says the same."""

@@ -26,6 +26,7 @@ tree through the same foreign-object map keeps every /Pg reference on the copied
 from __future__ import annotations
 
 import io
+import re
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -424,15 +425,47 @@ def _margins_as_artifacts(pdf, document, nums, entries) -> None:
                    if isinstance(elem, Dictionary) and top(elem) not in in_tree}
         if not orphans:
             continue
-        content = pikepdf.parse_content_stream(page)
-        for index, (operands, operator) in enumerate(content):
-            if str(operator) == "BDC" and isinstance(operands[1], Dictionary) \
-                    and int(operands[1].get("/MCID", -1)) in orphans:
-                content[index] = pikepdf.ContentStreamInstruction(
-                    [Name.Artifact, Dictionary(Type=Name.Pagination)], operator)
-        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(content))
+        if not _artifacts_in_place(page, orphans):
+            content = pikepdf.parse_content_stream(page)
+            for index, (operands, operator) in enumerate(content):
+                if str(operator) == "BDC" and isinstance(operands[1], Dictionary) \
+                        and int(operands[1].get("/MCID", -1)) in orphans:
+                    content[index] = pikepdf.ContentStreamInstruction(
+                        [Name.Artifact, Dictionary(Type=Name.Pagination)], operator)
+            page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(content))
         for mcid in orphans:
             mapped[mcid] = None
+
+
+# A marked-content sequence's start as WeasyPrint writes it (pydyf: one token a line):
+# "/Span\n<</MCID 12>>\nBDC"
+_MCID_BDC = re.compile(rb"^/[^\s/<>\[\]()%{}]+\n<</MCID (\d+)>>\nBDC$", re.MULTILINE)
+_PAGINATION_BDC = b"/Artifact\n<</Type /Pagination>>\nBDC"
+
+
+def _artifacts_in_place(page: pikepdf.Page, orphans: set[int]) -> bool:
+    """The sequences ``orphans`` names marked as pagination artifacts in the page's one
+    content stream as WeasyPrint writes it, without parsing the stream (a part's pages
+    parsed into operators and written again took half of preparing it); False, the
+    stream unchanged, where the stream is not written so (each of those sequences
+    must start in the form ``_MCID_BDC``, once): the caller parses it."""
+    stream = page.obj.get("/Contents")
+    if not isinstance(stream, pikepdf.Stream):
+        return False
+    data = stream.read_bytes()
+    marked = []
+
+    def artifact(match: re.Match) -> bytes:
+        mcid = int(match.group(1))
+        if mcid not in orphans:
+            return match.group(0)
+        marked.append(mcid)
+        return _PAGINATION_BDC
+    changed = _MCID_BDC.sub(artifact, data)
+    if sorted(marked) != sorted(orphans):
+        return False
+    stream.write(changed)
+    return True
 
 
 def _objr_to_link(elem, nums, entries) -> None:
