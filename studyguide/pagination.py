@@ -363,6 +363,10 @@ def draw_and_join(rb: RenderedBook, editions: list[Edition], writes: list[PartWr
     apparatus: list[dict[str, pdf.PartLayout]] = [{} for _ in editions]
     futures = executor.submit_all(write_tasks(rb, editions, writes),
                                   "typesetting {} part(s)", last=True)
+    # what each link leads to, by the target's id (read while the parts are drawn)
+    page_n = str(rb.labels["page_n"])
+    described = [{k: v for part in places[n] for k, v in pdf.link_descriptions(ed.html[part])}
+                 for n, ed in enumerate(editions)]
     wanted: dict[Future, list[PartWrite]] = {}     # a part the same in two editions
     for w, future in zip(writes, futures):          # is drawn once
         wanted.setdefault(future, []).append(w)
@@ -393,11 +397,7 @@ def draw_and_join(rb: RenderedBook, editions: list[Edition], writes: list[PartWr
         raise BuildError.joined(failed)
     for w, future in zip(writes, futures):
         editions[w.edition].results[w.part] = future.result()
-    page_n = str(rb.labels["page_n"])
-    described = []            # what each link leads to, by the target's id
     for n, ed in enumerate(editions):
-        described.append({k: v for part in places[n]
-                          for k, v in pdf.link_descriptions(ed.html[part])})
         ed.key = digest(keys.engine, "join", [ed.results[p].pdf for p in places[n]],
                         sorted(described[n].items()), page_n)
     joins = [Task(joiner.finish, (len(pdf.joined_pages(ed.results[FRONT])), True, memo,
