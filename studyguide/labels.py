@@ -156,6 +156,24 @@ def _counted(labels: dict) -> dict:
     return labels
 
 
+def in_english(language: str, overrides: dict | None) -> frozenset[str]:
+    """The labels with words that a book in ``language`` prints in English: those its
+    locale files (none, for a language the theme has no strings in) do not give and
+    its ``labels:`` do not translate. Empty for English. The templates mark them
+    ``lang="en"`` where a label is an element's whole text: a reader's voice reads them
+    as English, and capitals follow English's rules ("IN THIS CHAPTER", not Turkish's
+    "İN THİS CHAPTER")."""
+    tag = (language or "").strip().replace("_", "-")
+    if tag.split("-")[0].lower() == "en":
+        return frozenset()
+    name = locale_for(tag)
+    own = {} if name == "en" else {**_locale_file(name.split("-")[0].lower()),
+                                    **_locale_file(name)}
+    return frozenset(key for key, value in _locale_file("en").items()
+                     if key not in own and key not in (overrides or {})
+                     and key not in NOT_WORDS and _has_words(str(value)))
+
+
 def has_locale(language: str) -> bool:
     """Whether the theme has interface strings in ``language`` (English counts)."""
     tag = language.strip().replace("_", "-")

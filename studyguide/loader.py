@@ -112,7 +112,8 @@ def load_metadata(root: Path, report: Reporter) -> tuple[Metadata | None, dict, 
         isbn_print=isbn.print, isbn_epub=isbn.epub,
         licence=config.licence or config.license, description=config.description,
         paper=config.paper, csl=config.csl or "chicago-author-date",
-        outputs=list(dict.fromkeys(config.outputs)), labels=labels)
+        outputs=list(dict.fromkeys(config.outputs)), labels=labels,
+        english_labels=labels_mod.in_english(config.language, overrides))
     if not meta.identifier:
         meta.identifier = f"urn:isbn:{meta.isbn_epub}" if meta.isbn_epub else \
             "urn:studyguide:" + slugify(meta.title)

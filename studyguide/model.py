@@ -35,6 +35,8 @@ class Metadata:
     csl: str = "chicago-author-date"
     outputs: list[str] = field(default_factory=lambda: ["pdf", "epub"])
     labels: dict = field(default_factory=dict)   # interface strings (``labels``)
+    # the labels printed in English in a book of another language (``labels.in_english``)
+    english_labels: frozenset = frozenset()
 
     @property
     def timestamp(self) -> dt.datetime:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import textwrap
 import zipfile
@@ -1340,3 +1341,46 @@ def test_a_japanese_book_needs_no_labels(tmp_path):
     for words in ("目次", "第1章", "索引", "1\u3000約物", "1.1\u3000開国", "第1版、2026年12月5日。"):
         assert words in epub, words
     assert ">Contents<" not in epub and "Chapter 1" not in epub
+
+
+def test_labels_printed_in_english_are_known():
+    """The labels a book prints in English: none in an English book, none its locale
+    file gives, none its ``labels:`` translate; rules without words are not words."""
+    assert labels.in_english("en-GB", None) == frozenset()
+    assert "in_this_chapter" not in labels.in_english("de", None)
+    turkish = labels.in_english("tr", None)
+    assert {"in_this_chapter", "key_terms", "recall", "chapter_n"} <= turkish
+    assert not {"plural", "quotes", "direction"} & turkish
+    assert "key_terms" not in labels.in_english("tr", {"key_terms": "Anahtar terimler"})
+
+
+def test_english_labels_in_a_turkish_book_are_english_in_capitals_and_voice(tmp_path):
+    """A book in a language the theme has no words in prints its labels in English;
+    set in capitals by the book's language, Turkish, they read "İN THİS CHAPTER" and
+    "LEARNİNG OBJECTİVES". A label printed in English is marked so (``lang="en"``),
+    in print and in the EPUB, where a reader's voice reads it; one the book translates
+    is not."""
+    from conftest import MINI
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    config = yaml.safe_load((book / "book.yaml").read_text(encoding="utf-8"))
+    config["language"] = "tr"
+    config.setdefault("labels", {})["key_terms"] = "Anahtar terimler"
+    (book / "book.yaml").write_text(yaml.safe_dump(config, allow_unicode=True),
+                                    encoding="utf-8")
+    out = tmp_path / "out"
+    r = run_build("--content", str(book), "--output", str(out), "--no-cache", "--edition",
+                  "student", "--no-handouts")
+    assert r.returncode == 0, r.stdout + r.stderr
+    text = subprocess.run(["pdftotext", str(only(out, "*-student-a4.pdf")), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "IN THIS CHAPTER" in text and "LEARNING OBJECTIVES" in text, text[:2000]
+    assert "İN THİS" not in text and "OBJECTİVES" not in text and "ANALYSİS" not in text
+    assert "ANAHTAR TERİMLER" in text            # the book's own words, by its own rules
+    with zipfile.ZipFile(only(out, "*.epub")) as z:
+        chapter = z.read("EPUB/ch01.xhtml").decode()
+    assert re.search(r'<h2 class="box-heading" lang="en">In this chapter</h2>', chapter)
+    assert re.search(r'<span class="chapter-number" lang="en">Chapter 1</span>', chapter)
+    assert re.search(r'class="question-type"><span lang="en">Recall</span>', chapter)
+    assert re.search(r'<h2 class="box-heading" id="ch01-terms">Anahtar terimler</h2>',
+                     chapter)

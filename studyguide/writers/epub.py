@@ -211,6 +211,8 @@ def label_in_title(tree) -> None:
         if title is None or title.tag != "h1":
             continue
         span = etree.Element("span", {"class": "chapter-number"})
+        if label.get("lang"):           # a label in English in a book of another language
+            span.set("lang", label.get("lang"))
         span.text = label.text
         for child in label:
             span.append(child)
@@ -633,7 +635,7 @@ def build_pages(rb: RenderedBook, layout: Layout | None) -> list[Page]:
         if entry.teacher:
             continue
         if entry.kind == "doc":
-            body = str(chapter(docs[entry.doc_index], False, L))
+            body = str(chapter(docs[entry.doc_index], False, L, meta.english_labels))
         elif entry.kind == "index":
             from ..index import arrange
             anchors = layout.anchors if layout else {}
