@@ -1384,3 +1384,9 @@ def test_english_labels_in_a_turkish_book_are_english_in_capitals_and_voice(tmp_
     assert re.search(r'class="question-type"><span lang="en">Recall</span>', chapter)
     assert re.search(r'<h2 class="box-heading" id="ch01-terms">Anahtar terimler</h2>',
                      chapter)
+    assert re.search(r'<h2 id="ch01-questions-title" lang="en">Review questions</h2>',
+                     chapter)
+    with zipfile.ZipFile(only(out, "*.epub")) as z:
+        nav = z.read("EPUB/nav.xhtml").decode()
+    assert re.search(r'<h1 id="toc-title" lang="en">Contents</h1>', nav)
+    assert re.search(r'href="glossary.xhtml" lang="en">Glossary</a>', nav)
