@@ -194,9 +194,8 @@ def _warn_without_locale(language: str, overrides: dict, path: Path,
     tag = language.strip()
     if not TAG.fullmatch(tag) or has_locale(tag):
         return
-    english = _locale_file("en")
-    words = [key for key, value in english.items()
-             if key not in NOT_WORDS and key not in overrides and _has_words(str(value))]
+    english = in_english(tag, overrides)
+    words = [key for key in _locale_file("en") if key in english]
     rules = [f"'{key}'" for key in ENGLISH_RULES if key not in overrides]
     if not words and not rules:
         return
