@@ -572,3 +572,38 @@ def test_sigint_stops_a_saves_build_at_any_point_without_a_traceback(tmp_path, a
     assert process.returncode in (130, -signal.SIGINT), output
     assert "Traceback" not in output and "unexpected failure" not in output, output
     assert not list((tmp_path / "out").glob("*.pdf"))
+
+
+def test_the_first_student_pdf_of_a_book_not_built_yet_is_a_build_s_on_every_core(tmp_path):
+    """A server's first student PDF, for a book its cache has no edition of, comes from a
+    build of the student edition alone (every core: the parts laid out in parallel),
+    which this process then takes from the cache, laying out nothing itself; once the
+    cache has the edition, a server typesets it itself. Either way the file is the
+    build's, byte for byte."""
+    from studyguide.builder import Options, build
+    from studyguide.serve import Builder, Preview
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    opts = Options(content=book, output=tmp_path / "out", cache=tmp_path / "cache", jobs=2)
+    made = {}
+    for session in ("cold", "warm"):
+        preview = Preview(opts, quiet=True)
+        current = preview.refresh()
+        builder = Builder(preview, opts, quiet=True)
+        try:
+            assert builder.typeset(current.book, current.paper, threading.Event(), 0)
+        finally:
+            builder.stop()
+        pdf = opts.output / preview.student_pdf()
+        made[session] = (builder.process.args if builder.process else None,
+                         [what for what, _ in builder.student.run.computed], pdf.read_bytes())
+    argv, computed, data = made["cold"]
+    assert argv[argv.index("build"):][:2] == ["build", str(book)]
+    assert " ".join(argv).endswith("--format pdf --paper A4 --edition student --no-handouts "
+                                   "--no-preflight")
+    assert computed == []                          # all from the build's cache
+    assert made["warm"][:2] == (None, []) and made["warm"][2] == data
+    clean = Options(content=book, output=tmp_path / "clean", cache=None, formats=("pdf",),
+                    editions=("student",), handouts=False)
+    build(clean)
+    assert (clean.output / pdf.name).read_bytes() == data
