@@ -27,11 +27,11 @@ from . import figures, fonts, images, math, nobreak, readers, sanitise
 from .cache import Memo, digest
 from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
                         reading_order)
-from .errors import Reporter
+from .errors import Reporter, shown
 from .labels import abbreviations, defaults as labels_defaults, fill
 from .labels import language_direction
 from .loader import slugify
-from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines, code_spans
+from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines, code_spans, reference_label
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
                        double_quotes, plain_text, quotes_in_use, rewrite_blocks,
                        tokenize_citations, use_quotes)
@@ -1805,6 +1805,7 @@ class Resolver:
         known."""
         book = self.book
         names = nobreak.names_of(book.people)
+        self.header_references_elsewhere(built)
         for b in built:
             d, tree, r = b.doc, b.tree, b.rendered
             self.link(tree, d, d.path)
@@ -1836,6 +1837,30 @@ class Resolver:
             for reading in r.further_reading:
                 reading["cite"] = self.clean(reading["cite"], d.path, d.title_line)
                 reading["note"] = self.clean(reading["note"], d.path, d.title_line)
+
+    def header_references_elsewhere(self, built: list[BuiltDoc]) -> None:
+        """``[Heading text]`` naming a heading of another document, and none of its own,
+        stays text, as in pandoc (an implicit header reference leads to a heading of its
+        own document): a warning says so, with the link that leads there."""
+        headings: dict[str, tuple[str, str]] = {}
+        for ident, target in self.targets.items():
+            if target.kind == "section" and target.title:
+                headings.setdefault(reference_label(target.title), (target.doc, ident))
+        paths = {d.id: d.path for d in self.book.documents}
+        for b in built:
+            d = b.doc
+            for text in b.tree.xpath(".//text()[not(ancestor::code or ancestor::pre)]"):
+                for m in re.finditer(r"\[([^\[\]]+)\]", text):
+                    found = headings.get(reference_label(m.group(1)))
+                    if found is None or found[0] == d.id or found[0] not in paths:
+                        continue
+                    at = d.body.find(m.group(0))
+                    line = d.body_line + d.body.count("\n", 0, at) if at >= 0 else d.title_line
+                    where = shown(paths[found[0]])
+                    self.report.warning(d.path, line, (
+                        f"'{m.group(0)}' is a heading of {where}: an implicit header "
+                        f"reference leads only to a heading of its own document, so it "
+                        f"prints as it is; to link to it, write {m.group(0)}(#{found[1]})"))
 
     def finish_apparatus(self, out: RenderedBook, texts: Texts) -> None:
         """The mark schemes, the glossary, the key figures, the timeline (and its

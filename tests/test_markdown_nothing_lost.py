@@ -234,3 +234,25 @@ def test_a_footnotes_paragraphs_stay_paragraphs_in_print():
     # (a list in a floated note is spans, which the note's paragraph can hold)
     assert note.xpath('span[@class="fn-ul"]/span[@class="fn-li"]')[0].text == "item"
     assert "↩" not in note.text_content()
+
+
+def test_a_header_reference_to_another_chapter_s_heading_is_reported(tmp_path):
+    """``[Heading text]`` leads to a heading of its own chapter, as in pandoc; naming a
+    heading of another chapter it prints as written, and a warning at its line says
+    so, with the link that leads there. One naming its own chapter's heading is a link,
+    and brackets naming no heading ("[sic]") are only text: neither is warned of."""
+    from conftest import MINI, add_to_chapter, rendered_book
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    chapter = add_to_chapter(book, "As in [Where alpha began], and\nunlike "
+                                   "[Beta in practice], the rule [sic] holds.")
+    rb, report = rendered_book(book)
+    line = next(i for i, text in enumerate(chapter.read_text(encoding="utf-8")
+                                           .splitlines(), 1) if "[Where alpha" in text)
+    warned = [d for d in report.warnings if "implicit header reference" in d.message]
+    assert [(Path(d.path).resolve(), d.line) for d in warned] == [(chapter.resolve(), line)]
+    assert "'[Where alpha began]' is a heading of " in warned[0].message
+    assert "chapters/01-first.md" in warned[0].message
+    assert warned[0].message.endswith("write [Where alpha began](#sec-alpha)")
+    body = next(d for d in rb.docs if d.id == "ch02").body_html
+    assert "[Where alpha began]" in body and 'href="#sec-practice"' in body
