@@ -539,7 +539,9 @@ def _names_pattern(words: frozenset[str]) -> re.Pattern:
 # their text (a link's dotted underline, a mark's background would show under it)
 PLAIN_INLINE = "span|em|strong|i|b|cite|q|abbr|dfn|small|bdi|time|data|var"
 DRAWN_INLINE = "a|u|ins|del|s|mark|kbd|samp|img"
-_SPACE_BEFORE = re.compile(rf" (<(?:({PLAIN_INLINE})|{DRAWN_INLINE})\b[^>]*>)")
+# (the white space a line of the source ends with, after a word, as well as a space)
+_SPACE_BEFORE = re.compile(
+    rf"((?<=[^> \t\n\r\f])[ \t\n\r\f]+| )(<(?:({PLAIN_INLINE})|{DRAWN_INLINE})\b[^>]*>)")
 # elements a space before may not go into: those that never break inside (the
 # stylesheets' white-space: nowrap), where it would be no break at all ("Demand and
 # Markets" a title's one word), and those in a direction of their own, where it would
@@ -553,11 +555,14 @@ def spaces_into_inlines(html_text: str) -> str:
     finding that the element does not fit at a line's end, looks back for a break in the
     text before it, and took the line's first, not its last: a line of one word ("more
     productive" / "system" / "than capitalism … How," with "Trotsky" a span), or, in a
-    highlighted code line, a token cut in two ("items[i + 1], it" / "ems[i]"). A space
-    inside an element is a break opportunity at its edge, which it takes."""
+    highlighted code line, a token cut in two ("items[i + 1], it" / "ems[i]"), or, where
+    a formula began a line of the Markdown, the line before it spread across the measure
+    ("Kepler y de la aceleración centrí-"): the white space moved is a space, or the
+    white space after a word (a line's end). A space inside an element is a break
+    opportunity at its edge, which it takes."""
     return _SPACE_BEFORE.sub(
-        lambda m: m.group(1) + " " if m.group(2) and not _UNBROKEN.search(m.group(1))
-        else "<span> </span>" + m.group(1), html_text)
+        lambda m: m.group(2) + m.group(1) if m.group(3) and not _UNBROKEN.search(m.group(2))
+        else f"<span>{m.group(1)}</span>{m.group(2)}", html_text)
 
 
 def _wrap_words(root, words: set[str], css_class: str, shortest: int = 1) -> None:
