@@ -496,6 +496,10 @@ def handler_for(preview: Preview, stopping: threading.Event, hosts: set[str] | N
 # -- the PDFs, in the background ----------------------------------------------------
 # The build a save starts: it dies with the server, and stops on SIGINT (which it never
 # inherits ignored: ``builds_interruptible``) without a traceback, at any point.
+# Seconds without a newer save before the other outputs' build starts: a save that
+# follows the student PDF at once (an editor saves in bursts) finds the processor free,
+# not busy starting a build only to stop it.
+OTHER_OUTPUTS_AFTER = 2.0
 CHILD = """\
 import sys
 try:
@@ -511,9 +515,10 @@ sys.exit(code)
 
 class Builder:
     """The PDFs after each save, in the background: the student PDF first, in this
-    process (``live``: only what the save changed is typeset again), then every output
-    the book declares in a ``studyguide build`` process. A newer save cancels both: the
-    typesetting between two parts, the build with SIGINT."""
+    process (``live``: only what the save changed is typeset again), then, once no save
+    has come for ``OTHER_OUTPUTS_AFTER`` seconds, every output the book declares in a
+    ``studyguide build`` process. A newer save cancels both: the typesetting between two
+    parts, the build with SIGINT."""
 
     def __init__(self, preview: Preview, opts, quiet: bool):
         self.preview, self.opts, self.quiet = preview, opts, quiet
@@ -524,8 +529,26 @@ class Builder:
         self.book = None          # the rendered book of the newest save
         self.stale = threading.Event()
         self.student = None       # live.StudentPDF, which keeps the layouts
+        self.last_save = 0.0      # when a save was last seen (time.monotonic)
         self.thread = threading.Thread(target=self.loop, name="pdf-builder", daemon=True)
         self.thread.start()
+
+    def saw_save(self) -> None:
+        """A save is being read (its request follows, if it reads well)."""
+        with self.cond:
+            self.last_save = time.monotonic()
+
+    def quiet_for(self, seconds: float, done: int) -> bool:
+        """Wait until ``seconds`` have passed with no save seen; False if a save newer
+        than ``done`` was asked for meanwhile (or the server stops)."""
+        since = time.monotonic()
+        with self.cond:
+            while self.wanted == done and not self.stopped:
+                left = max(since, self.last_save) + seconds - time.monotonic()
+                if left <= 0:
+                    return True
+                self.cond.wait(left)
+            return False
 
     def request(self, book=None) -> None:
         with self.cond:
@@ -590,6 +613,8 @@ class Builder:
                     continue
                 if not made:
                     continue                # failed: the errors are shown
+            if not self.quiet_for(OTHER_OUTPUTS_AFTER, done):
+                continue                    # a newer save: its student PDF first
             started = time.perf_counter()
             self.preview.pdf_built("building the other outputs")
             code, errors = self.run(self.argv(), done)
@@ -718,6 +743,7 @@ def serve(opts, quiet: bool, port: int = 8000, bind: str = "127.0.0.1") -> int:
 
     def once(_opts, _quiet, changed=None) -> int:
         started = time.perf_counter()
+        builder.saw_save()
         current = preview.refresh(changed)
         if not quiet and not current.errors:
             print(f"pages rendered in {time.perf_counter() - started:.2f} s", flush=True)

@@ -607,3 +607,39 @@ def test_the_first_student_pdf_of_a_book_not_built_yet_is_a_build_s_on_every_cor
                     editions=("student",), handouts=False)
     build(clean)
     assert (clean.output / pdf.name).read_bytes() == data
+
+
+def test_a_save_right_after_the_student_pdf_finds_no_build_started(tmp_path):
+    """The other outputs' build waits for a pause in the saving (``OTHER_OUTPUTS_AFTER``):
+    a save that follows the student PDF at once, as an editor saves in bursts, is read
+    and typeset with no build starting beside it only to be stopped; once the saves
+    pause, the build comes."""
+    from studyguide.serve import OTHER_OUTPUTS_AFTER
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    s = Server(book)
+    try:
+        s.wait_for("built the other outputs", 300)
+        chapter = book / "chapters" / "02-second.md"
+        text = chapter.read_text(encoding="utf-8")
+        para = next(p for p in text.split("\n\n") if p[:1].isalpha())
+        seen = len(s.lines)
+        chapter.write_text(text.replace(para, para + " First save.", 1), encoding="utf-8")
+        end = time.monotonic() + 120
+        while not any("built the student PDF" in line for line in s.lines[seen:]):
+            assert time.monotonic() < end, s.lines[seen:]
+            time.sleep(0.02)
+        seen = len(s.lines)
+        chapter.write_text(text.replace(para, para + " Second save.", 1), encoding="utf-8")
+        started = time.monotonic()
+        processes = []
+        while not any("built the student PDF" in line for line in s.lines[seen:]):
+            assert time.monotonic() < started + 120, s.lines[seen:]
+            processes.append(len(_processes_on(book)))
+            time.sleep(0.05)
+        assert max(processes) == 1, processes        # the server alone
+        assert time.monotonic() - started < OTHER_OUTPUTS_AFTER + 60
+        s.wait_for("built the other outputs", 300)
+        assert not any("Traceback" in line for line in s.lines)
+    finally:
+        assert s.stop() == 0
