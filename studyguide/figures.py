@@ -43,6 +43,8 @@ def for_print(svg: str, book_fonts: Sequence[fonts.BookFont] = ()) -> str:
     lack), and each other line with right-to-left letters in its visual order
     (``_visual_lines``)."""
     svg = svg.replace(f'<g font-family="{FONT}"', f'<g font-family="{escape(PRINT_FONT)}"', 1)
+    if "baseline-shift=" in svg:
+        svg = _TEXT.sub(_shifted, svg)
     if not svg.isascii():
         svg = _shaped_lines(svg, book_fonts)
     return _visual_lines(svg) if RTL_LETTERS.search(svg) else svg
@@ -51,6 +53,36 @@ def for_print(svg: str, book_fonts: Sequence[fonts.BookFont] = ()) -> str:
 # letters of the scripts written from right to left (Hebrew, Arabic, Syriac, Thaana…)
 RTL_LETTERS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _TEXT = re.compile(r"(<text\b[^>]*>)(.*?)(</text>)", re.S)
+
+
+# a subscript's or superscript's size, and how far its baseline moves (down: positive),
+# in ems of its line's text
+SCRIPT_SIZE = 0.7
+SCRIPT_SHIFT = {"sub": 0.25, "super": -0.4}
+
+
+def _shifted(m: re.Match) -> str:
+    """A line's subscripts and superscripts (``baseline-shift``, which WeasyPrint's SVG
+    drawing passes over: "E~A~" printed "EA" on the line) set smaller and moved by
+    ``dy``, the text after each moved back to the line's baseline."""
+    from lxml import etree
+    if "baseline-shift=" not in m.group(2):
+        return m.group(0)
+    text = etree.fromstring(m.group(0))
+    size = float(text.get("font-size", "16"))
+    back = 0.0                         # the shift the next character takes back
+    for span in list(text):
+        shift = SCRIPT_SHIFT.get(span.attrib.pop("baseline-shift", None), 0.0) * size
+        if shift:
+            span.set("font-size", f"{size * SCRIPT_SIZE:g}")
+        if shift - back:
+            span.set("dy", f"{shift - back:g}")
+        back = shift
+        if back and span.tail:
+            rest = etree.Element("tspan", {"dy": f"{-back:g}"})
+            rest.text, span.tail, back = span.tail, None, 0.0
+            span.addnext(rest)
+    return etree.tostring(text, encoding="unicode")
 
 
 def for_screen(svg: str) -> str:

@@ -198,3 +198,34 @@ def test_a_figures_text_alternative_is_the_plain_text_of_its_markdown(tmp_path):
     html = rb.docs[0].body_html
     assert re.search(r'<img alt="A map of \$x\^2\$ and code"', html), html
     assert "<em>A</em> map" in html.split("<figcaption>")[1]
+
+
+def test_a_figures_subscripts_and_superscripts_are_printed_small_and_moved(tmp_path):
+    """WeasyPrint's SVG drawing passes over ``baseline-shift``: "E~A~ sinkt" printed
+    "EA sinkt", the subscript at full size on the line. Print sets a subscript and a
+    superscript smaller and below or above the line, and the text after each back on
+    it; the EPUB's figure keeps ``baseline-shift``, which reading systems draw."""
+    import base64
+
+    import pdfplumber
+    from weasyprint import HTML
+    words = figures.runs("E<sub>A</sub> sinkt, 10<sup>3</sup> mol")
+    line = [run for word in words for run in [(" ", ()), *word]][1:]
+    svg = figures._svg(300, 40, "t", [figures._lines(10, 25, [line], 16)])
+    assert 'baseline-shift="sub"' in figures.for_screen(svg)
+    printed = figures.for_print(svg)
+    assert "baseline-shift" not in printed
+    src = "data:image/svg+xml;base64," + base64.b64encode(printed.encode()).decode()
+    out = tmp_path / "f.pdf"
+    HTML(string=f'<html lang="de"><body><img src="{src}" style="width: 12cm"></body></html>'
+         ).write_pdf(out)
+    with pdfplumber.open(out) as pdf:
+        chars = [c for c in pdf.pages[0].chars if c["text"].strip()]
+    text = "".join(c["text"] for c in chars)
+    assert text.startswith("EAsinkt,103mol"), text
+    e, a, s, one, three, m = (chars[i] for i in (0, 1, 2, 7, 10, 11))
+    assert a["size"] < 0.8 * e["size"] and three["size"] < 0.8 * one["size"]
+    assert a["bottom"] > e["bottom"] + 1                 # below the line
+    assert three["bottom"] < one["bottom"] - 1           # above it
+    for after in (s, m):                                 # and back on it
+        assert abs(after["bottom"] - e["bottom"]) < 0.1 and after["size"] == e["size"]
