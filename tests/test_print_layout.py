@@ -1028,6 +1028,49 @@ def test_a_long_lead_is_not_taken_to_the_next_page_with_a_table_kept_whole(tmp_p
     assert not alone, (alone, pages)
 
 
+@pytest.mark.parametrize("sheet", ["print.css", "handout.css"])
+@pytest.mark.parametrize("lead", [
+    "Wichtige Katalysatoren der Industrie:",
+    "Buyers respond to prices in predictable ways, and economists study those responses "
+    "with schedules and curves, and with careful reasoning, in these steps:"])
+def test_a_paragraph_that_introduces_a_list_never_ends_a_page_without_it(tmp_path, sheet,
+                                                                         lead):
+    """A paragraph ending with a colon before a list, a quotation or code keeps its last
+    line with what it introduces, wherever the page breaks: "Wichtige Katalysatoren der
+    Industrie:", after a figure that opened the page, ended it, its list on the next
+    (the figure's caption, set to keep with what follows it as a table's caption above
+    the table is, allowed no break before the paragraph). One before a table is not
+    chained."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    doc = lxml_html.document_fromstring(
+        "<html><body><figure><div style='height: 1mm'></div><figcaption>Abbildung 2.3. "
+        f"Wichtige Ereignisse.</figcaption></figure><p>{lead}</p><ul><li>Eisen beim Haber-"
+        "Bosch-Verfahren<ul><li>Betriebstemperatur etwa 450 °C</li><li>Druck etwa 25 MPa"
+        "</li></ul></li><li>Platin</li></ul><p>So:</p><table><tr><td>a</td></tr></table>"
+        "<p>Then:</p><blockquote><p>Quoted.</p></blockquote></body></html>")
+    pdf.keep_introductions(doc)
+    block = "".join(lxml_html.tostring(el, encoding="unicode") for el in doc.find("body"))
+    assert block.count("keep-next") == 2 and "<p>So:</p>" in block
+    # the figure opens each page, a millimetre taller each time: the page's end falls
+    # at every place in what follows it
+    sections = "".join('<section style="break-before: page">' + block.replace(
+        "height: 1mm", f"height: {mm}mm") + "</section>" for mm in range(70, 125))
+    out = tmp_path / "p.pdf"
+    HTML(string=f'<html lang="de"><body>{sections}</body></html>').write_pdf(
+        out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / sheet),
+                          CSS(string="@page { size: A6; margin: 10mm; } body { margin: 0; }")])
+    pages = [page.extract_text().strip() for page in PdfReader(out).pages]
+    assert len(pages) > 56                       # some ran over
+    # (a page's text ends with its folio and the list's bullets)
+    ends = [[line for line in text.splitlines() if line.strip(" •◦").strip()
+             and not line.strip().isdigit()][-1:] for text in pages]
+    parted = [end for end in ends if end and end[0].endswith(lead[-12:])]
+    assert not parted, parted
+
+
 def test_a_numbered_code_line_that_wraps_starts_beside_its_number(tmp_path):
     """A numbered, indented line too long for the measure printed its number and indent
     alone on a row, its text from the next: WeasyPrint broke at the end of Pygments'

@@ -767,6 +767,7 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
             figure.set("class", figure.get("class") + " compact")
     _print_addresses(doc)
     keep_short_leads(doc)
+    keep_introductions(doc)
     print_code(doc)
     print_ruby(doc)
     _join_number_ranges(doc)
@@ -914,6 +915,24 @@ def keep_short_leads(doc) -> None:
                           '[self::p or self::ul or self::ol or self::dl]'):
         if len(" ".join(lead.text_content().split())) < SHORT_LEAD:
             lead.set("class", " ".join(filter(None, [lead.get("class"), "keep-next"])))
+
+
+# what a paragraph that introduces the block after it ends with ("… as follows:")
+INTRODUCING = (":", "\uff1a")
+
+
+def keep_introductions(doc) -> None:
+    """A paragraph that introduces the list, quotation or code after it (its text ends
+    with a colon) carries it along (``.keep-next``): "Wichtige Katalysatoren der
+    Industrie:" was the last line of a page, its list on the next. A long paragraph
+    keeps its last lines with the block (it parts between its lines); a table or a
+    figure, kept whole, is not chained (the page before it would be left half empty)."""
+    for lead in doc.xpath("//p[following-sibling::*[1][self::ul or self::ol or self::dl "
+                          "or self::blockquote or self::pre]]"):
+        if lead.text_content().rstrip().endswith(INTRODUCING):
+            classes = (lead.get("class") or "").split()
+            if "keep-next" not in classes:
+                lead.set("class", " ".join([*classes, "keep-next"]))
 
 
 def print_code(doc) -> None:
