@@ -1304,3 +1304,47 @@ def test_a_tasks_box_hangs_in_the_indent_and_its_lines_align(tmp_path):
         starts.setdefault(round(y), x)
     lines = sorted(starts.items())
     assert len(lines) >= 3 and all(abs(x - lines[0][1]) < 0.5 for _, x in lines[1:-1]), lines
+
+
+def test_a_row_label_too_long_for_its_column_is_hyphenated_not_cut(tmp_path):
+    """A comparison table's row labels are not hyphenated ("govern-ment"), and a German
+    label longer than the column holds was cut where the column ended, with no hyphen
+    ("Schmelztemperat" / "ur"). A long word now breaks at a hyphen the language's
+    patterns allow where it does not fit, and goes whole to a line of its own where it
+    does ("Pace of" / "industrialisation", not "Pace of industri-"); a short word, and
+    the labels of a table of five columns or more (hyphenated as its cells are), are
+    left as they are."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    rows = ("<tr><th scope='row'>Schmelztemperatur</th><td>hoch</td><td>niedrig</td></tr>"
+            "<tr><th scope='row'>Pace of industrialisation</th><td>a</td><td>b</td></tr>"
+            "<tr><th scope='row'>Ladung der Teilchen</th><td>Ionen</td><td>keine</td></tr>")
+    doc = lxml_html.document_fromstring(
+        '<html lang="de"><body><figure class="comparison"><table><thead><tr><th></th>'
+        f"<th>Ionenbindung</th><th>Metallbindung</th></tr></thead><tbody>{rows}</tbody>"
+        '</table></figure><figure class="comparison"><table><thead><tr><th></th><th>a</th>'
+        f"<th>b</th><th>c</th><th>d</th></tr></thead><tbody>{rows}</tbody></table>"
+        "</figure></body></html>")
+    pdf.hyphenate_row_labels(doc, "de")
+    words = [span.text for span in doc.xpath("//span[@class='long-word']")]
+    assert [w.replace("\u00ad", "") for w in words] == ["Schmelztemperatur",
+                                                        "industrialisation"]
+    parts = words[0].split("\u00ad")
+    assert len(parts) > 1 and len(parts[0]) >= 4 and len(parts[-1]) >= 4
+    assert [th.text_content() for th in doc.xpath("//tbody/tr/th")][2:] == [
+        "Ladung der Teilchen", "Schmelztemperatur", "Pace of industrialisation",
+        "Ladung der Teilchen"]
+    out = tmp_path / "t.pdf"
+    HTML(string=lxml_html.tostring(doc, encoding="unicode")).write_pdf(
+        out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+                          CSS(string="@page { size: A4; margin: 20mm 44mm; }")])
+    text = subprocess.run(["pdftotext", "-layout", "-l", "1", str(out), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    firsts = [line.split()[0] for line in text.splitlines() if line.strip()]
+    at = next(i for i, word in enumerate(firsts) if word.startswith("Schmelz"))
+    assert firsts[at].endswith("\u2010"), text                 # broken with a hyphen
+    assert firsts[at][:-1] + firsts[at + 1] == "Schmelztemperatur", text
+    lines = [" ".join(line.split()[:2]) for line in text.splitlines()]
+    assert "Pace of" in lines and "industrialisation" in [l.split(" ")[0] for l in lines]

@@ -657,6 +657,59 @@ def table_height_mm(figure, measure: float = 122) -> float:
     return height + 10      # the caption
 
 
+# A comparison table's row label (its first column, a fifth of the book's 122 mm, at
+# about 1.4 mm a character) may not hold a word longer than this on a line of its own
+ROW_LABEL_CHARS = 14
+
+
+def hyphenate_row_labels(doc, language: str) -> None:
+    """The row labels of a comparison table are not hyphenated (hyphens: manual, base.css:
+    "govern-ment"), but a German word longer than their column was cut where the column
+    ended, with no hyphen ("Schmelztemperat" / "ur"). A word that may be too long
+    (``ROW_LABEL_CHARS``) is set apart (``.long-word``, an inline block: it goes to a
+    line of its own whole, "industrialisation", where it fits) with soft hyphens where
+    the language's patterns allow (four letters or more each side), at which it breaks
+    only where it does not fit. A table of five columns or more, whose columns are as
+    wide as their text needs, hyphenates its labels as its cells."""
+    import pyphen
+    fallback = language and pyphen.language_fallback(language.replace("-", "_"))
+    if not fallback:
+        return
+    dic = pyphen.Pyphen(lang=fallback, left=4, right=4)
+    long_word = re.compile(rf"\w{{{ROW_LABEL_CHARS + 1},}}")
+
+    def spans(text: str) -> tuple[str, list]:
+        head, made, at = None, [], 0
+        for m in long_word.finditer(text):
+            soft = dic.inserted(m.group(0), hyphen="\u00ad")
+            if soft == m.group(0):
+                continue
+            if made:
+                made[-1].tail = text[at:m.start()]
+            else:
+                head = text[at:m.start()]
+            span = etree.Element("span", {"class": "long-word"})
+            span.text, at = soft, m.end()
+            made.append(span)
+        if made:
+            made[-1].tail = text[at:]
+        return (head, made) if made else (text, [])
+    for table in doc.xpath('//figure[contains(concat(" ", @class, " "), " comparison ")]'
+                           '//table[not(thead/tr/th[5])]'):
+        for th in table.xpath("./tbody/tr/th"):
+            for el in list(th.iter()):
+                if not isinstance(el.tag, str) or el.tag in _NO_BIND:
+                    continue
+                if el.text:
+                    el.text, made = spans(el.text)
+                    for i, span in enumerate(made):
+                        el.insert(i, span)
+                if el is not th and el.tail and el.getparent().tag not in _NO_BIND:
+                    el.tail, made = spans(el.tail)
+                    for span in reversed(made):
+                        el.addnext(span)
+
+
 # print_typography's results in this process, by all they are made from: a watching
 # process (``live``) makes every part's print HTML again after each save, and a build
 # makes a body part's twice (the editions share it); a part that did not change is taken
@@ -765,6 +818,7 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
             figure.set("class", figure.get("class") + " long-table")
         elif paper and height > COMPACT_TABLE_MM:
             figure.set("class", figure.get("class") + " compact")
+    hyphenate_row_labels(doc, rb.book.meta.language)
     _print_addresses(doc)
     keep_short_leads(doc)
     keep_introductions(doc)
