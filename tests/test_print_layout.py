@@ -954,6 +954,35 @@ def test_a_display_lines_last_words_still_break_from_the_rest(tmp_path):
     assert abs(middle - (x["Jordan"][0] + x["Ellis"][1]) / 2) < 2, words
 
 
+def test_a_titles_last_two_words_too_long_for_a_line_are_not_kept_together(tmp_path):
+    """A title keeps its last two words together, unless together they are longer than
+    a line of it holds: "und Säure-Base-Gleichgewichte", kept whole, ran past the
+    title's margin, and left "Kinetik" alone on the line before. Two short words are
+    still kept together, in a title and in a heading."""
+    from weasyprint import CSS, HTML
+
+    from conftest import MINI, rendered_book
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    rb, _ = rendered_book(MINI)
+    html_text = ('<html lang="de"><body><section class="title-page"><h1 class="book-title">'
+                 "Chemische Bindung, Kinetik und Säure-Base-Gleichgewichte</h1><h2>Die "
+                 "Geschwindigkeit chemischer Reaktionen im Alltag</h2></section></body></html>")
+    out_html = pdf.print_typography(html_text, rb, "A4")
+    assert '<span class="nobr">und Säure' not in out_html
+    assert '<span class="nobr">im Alltag</span>' in out_html
+    out = tmp_path / "title.pdf"
+    HTML(string=pdf.spaces_into_inlines(out_html)).write_pdf(out, stylesheets=[
+        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+        CSS(string="@page { size: A4; margin: 20mm 44mm; }")])
+    width, _, words = words_by_page(out)[0]
+    margin = 44 * 72 / 25.4
+    assert all(margin - 1 < a and b < width - margin + 1 for a, b, _ in words), words
+    lines = [s.strip() for s in subprocess.run(["pdftotext", "-layout", str(out), "-"],
+             capture_output=True, text=True, check=True).stdout.splitlines() if s.strip()]
+    assert all(len(line.split()) > 1 for line in lines[:2]), lines
+
+
 def test_a_space_before_words_in_another_direction_stays_outside_them(tmp_path):
     """In an Arabic line an English word in a span of its own direction (``{lang=en}``,
     dir="ltr") printed with the space before it moved to its far side ("بلغةPython

@@ -472,6 +472,12 @@ def footnotes_to_floats(html_text: str) -> str:
 # alone (WeasyPrint has no text-wrap: balance)
 DISPLAY = ("h1", "h2", "h3", "caption")
 DISPLAY_CLASSES = ("book-title", "book-subtitle", "box-heading", "front-title")
+# about how many characters a line of each holds on the book's 122 mm (the book's title
+# set in 28 pt, a chapter's or the front matter's in 20 pt, the others smaller): two
+# words longer together are not kept together, which would run past the margin
+# ("und Säure-Base-Gleichgewichte" in a title); their last line may be the last word
+DISPLAY_CHARS = {"book-title": 22, "front-title": 30, "chapter-title": 30}
+DISPLAY_CHARS_ELSE = 40
 # where names are left as written: code, and what is not text
 NO_TEXT = {"head", "style", "script", "pre", "code", "kbd", "samp", "math", "svg"}
 
@@ -799,6 +805,10 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
         # (words a no-break space joins are one: "w jednej", "Dr. Watson")
         words = list(re.finditer(r"(?:[^\s]|\u00a0)+", last))
         if len(words) < 2:
+            continue
+        holds = min((DISPLAY_CHARS.get(c, DISPLAY_CHARS_ELSE)
+                     for c in (el.get("class") or "").split()), default=DISPLAY_CHARS_ELSE)
+        if words[-1].end() - words[-2].start() > holds:
             continue
         # the last two words in one unbreakable span: its spaces stay spaces, for the
         # outline and for search
