@@ -24,6 +24,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from . import figures, fonts, images, math, nobreak, readers, sanitise
+from . import labels as labels_mod
 from .cache import Memo, digest
 from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
                         reading_order)
@@ -1093,7 +1094,15 @@ class Resolver:
         """A generated figure's default caption: the timeline's from the labels, the
         others' from their data."""
         if name == "timeline":
-            return self.labels["timeline_caption"]
+            caption = self.labels["timeline_caption"]
+            # the theme's own ("Key events. The full timeline follows."): what it says of
+            # the book's timeline is the book's alone, not a handout's (handout.css)
+            if caption == labels_mod.defaults(self.book.meta.language).get(
+                    "timeline_caption"):
+                parts = re.split(r"(?<=[.。])(\s*)", caption, maxsplit=1)
+                if len(parts) == 3 and parts[2].strip():
+                    return f"{parts[0]}{parts[1]}[{parts[2]}]{{.in-book}}"
+            return caption
         return figures.caption(self.book, name)
 
     def number_table(self, table, doc: Chapter, numbering: Numbering) -> None:

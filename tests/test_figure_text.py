@@ -229,3 +229,43 @@ def test_a_figures_subscripts_and_superscripts_are_printed_small_and_moved(tmp_p
     assert three["bottom"] < one["bottom"] - 1           # above it
     for after in (s, m):                                 # and back on it
         assert abs(after["bottom"] - e["bottom"]) < 0.1 and after["size"] == e["size"]
+
+
+def test_a_handout_leaves_out_what_the_timelines_caption_says_of_the_book(tmp_path):
+    """The timeline's default caption ("Key events. The full timeline follows.") says
+    that the book's full timeline follows, which a handout has not: a chapter's reading
+    handout prints the first sentence alone, the book and the EPUB both. An author marks
+    words of the book alone so too (``[…]{.in-book}``)."""
+    import shutil
+    import subprocess
+    import zipfile
+
+    from conftest import MINI, run_build
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    yaml = book / "book.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace(
+        "  timeline_caption: Key events of the debate. The full timeline follows.\n", ""),
+        encoding="utf-8")
+    chapter = book / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words", "![The key events](figure:timeline){#fig-events}\n\n"
+        "Shared words. [Words for the book alone.]{.in-book}\n\n## Closing words", 1),
+        encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "-q",
+                       "--edition", "student", "--no-cache")
+    assert result.returncode == 0, result.stderr
+
+    def text(pdf: Path) -> str:
+        return " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                                       text=True, check=True).stdout.split())
+    handout = text(next((out / "handouts").glob("ch02-reading-*.pdf")))
+    assert "Key events." in handout and "The full timeline follows" not in handout
+    assert "Shared words." in handout and "for the book alone" not in handout
+    printed = text(next(out.glob("*-student-*.pdf")))
+    assert "Key events. The full timeline follows." in printed
+    assert "Shared words. Words for the book alone." in printed
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as epub:
+        xhtml = epub.read("EPUB/ch02.xhtml").decode()
+    assert 'Key events. <span class="in-book">The full timeline follows.</span>' in xhtml
