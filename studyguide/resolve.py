@@ -24,7 +24,6 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from . import figures, fonts, images, math, nobreak, readers, sanitise
-from . import labels as labels_mod
 from .cache import Memo, digest
 from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
                         reading_order)
@@ -1097,8 +1096,7 @@ class Resolver:
             caption = self.labels["timeline_caption"]
             # the theme's own ("Key events. The full timeline follows."): what it says of
             # the book's timeline is the book's alone, not a handout's (handout.css)
-            if caption == labels_mod.defaults(self.book.meta.language).get(
-                    "timeline_caption"):
+            if caption == labels_defaults(self.book.meta.language).get("timeline_caption"):
                 parts = re.split(r"(?<=[.。])(\s*)", caption, maxsplit=1)
                 if len(parts) == 3 and parts[2].strip():
                     return f"{parts[0]}{parts[1]}[{parts[2]}]{{.in-book}}"

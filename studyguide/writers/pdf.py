@@ -704,13 +704,14 @@ def hyphenate_row_labels(doc, language: str) -> None:
                            '//table[not(thead/tr/th[5])]'):
         for th in table.xpath("./tbody/tr/th"):
             for el in list(th.iter()):
-                if not isinstance(el.tag, str) or el.tag in _NO_BIND:
+                if not isinstance(el.tag, str):
                     continue
-                if el.text:
+                code = [a.tag in _NO_BIND for a in el.iterancestors()]    # (not code)
+                if el.text and el.tag not in _NO_BIND and not any(code):
                     el.text, made = spans(el.text)
                     for i, span in enumerate(made):
                         el.insert(i, span)
-                if el is not th and el.tail and el.getparent().tag not in _NO_BIND:
+                if el is not th and el.tail and not any(code):
                     el.tail, made = spans(el.tail)
                     for span in reversed(made):
                         el.addnext(span)
