@@ -1046,17 +1046,47 @@ _ABBREVIATION = re.compile(r"(?<![\w.\\])(" + "|".join(
     re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True)) + r") (?=\S)")
 
 
+_QUOTE_MARKS = re.compile(r"^(?:[ \t]*>)*")
+
+
+def _item_markers(lines: list[str]) -> list[int]:
+    """For each line, where it starts a list item's marker, as pandoc reads the lines
+    (-1 where it does not): an item opens after a blank line (or at the start) and
+    within a list, not inside a paragraph ("… born in Paris" / "c. 1900, …")."""
+    out, blank, in_list = [], True, False
+    for line in lines:
+        body = _QUOTE_MARKS.sub("", line)
+        m = ITEM_MARKER.match(body)
+        if not body.strip():
+            out.append(-1)
+            blank = True
+            continue
+        if m is not None and (blank or in_list):
+            out.append(len(line) - len(body) + m.start("marker"))
+            in_list = True
+        else:
+            out.append(-1)
+            if blank and body[:1] not in " \t":
+                in_list = False          # a paragraph of its own: the list has ended
+        blank = False
+    return out
+
+
 def abbreviations(lines: list[str], code: list[bool]) -> list[str]:
     """A space after one of pandoc's abbreviations ("Dr. Watson", "e.g. robins") is a
-    no-break space, as pandoc's smart punctuation makes it."""
+    no-break space, as pandoc's smart punctuation makes it; not after a list item's
+    marker that is one too ("c. It usually …", an item of a list lettered a, b, c),
+    which then read as text run into the item before it."""
     out = []
-    for line, is_code in zip(lines, code):
+    markers = _item_markers(lines)
+    for line, is_code, marker in zip(lines, code, markers):
         if is_code or "." not in line or line.startswith("    "):
             out.append(line)
             continue
         chars = list(line)
         for m in _ABBREVIATION.finditer(_masked(line)):      # (not in code)
-            chars[m.end(1)] = "\u00a0"
+            if m.start(1) != marker:
+                chars[m.end(1)] = "\u00a0"
         out.append("".join(chars))
     return out
 
