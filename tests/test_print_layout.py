@@ -733,6 +733,34 @@ def test_no_line_is_spread_before_a_formula_that_starts_a_source_line(tmp_path, 
         assert spread, "WeasyPrint no longer spreads the line"
 
 
+def test_a_line_does_not_break_a_word_early_before_a_name_in_an_index_mention(tmp_path):
+    """An index mention's span around a name's (``<span class="index-term"><span
+    class="name">``): with the space before it moved inside the outer span, a line that
+    could not take the name broke a word early, "… in August 1917 Stalin" / "answered
+    Preobrazhensky, …", its words spread across the measure. The space gets a span of
+    its own there, and the line ends with "answered", at every width tried."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    text = ('At the <span class="index-term">Sixth Party <span class="name">Congress</span>'
+            '</span> in August 1917 <span class="index-term">Stalin</span> answered <span '
+            'class="index-term"><span class="name">Preobrazhensky</span></span>, who made a '
+            "socialist course depend on revolution in the West.")
+    body = pdf.spaces_into_inlines(f"<p>{text}</p>")
+    ends = {}
+    for mm in range(54, 64):
+        out = tmp_path / f"p{mm}.pdf"
+        HTML(string=f'<html lang="en"><body>{body}</body></html>').write_pdf(
+            out, stylesheets=[CSS(root / "styles" / "base.css"),
+                              CSS(root / "styles" / "print.css"),
+                              CSS(string=f"@page {{ size: A4; margin: 20mm {mm}mm 20mm 30mm; }}")])
+        first = subprocess.run(["pdftotext", "-raw", str(out), "-"], capture_output=True,
+                               text=True, check=True).stdout.splitlines()[0]
+        ends[mm] = first.split()[-1]
+    assert set(ends.values()) == {"answered", "Preobrazhensky,"}, ends
+
+
 def test_a_display_formula_stays_with_the_line_that_introduces_it(tmp_path):
     """A formula set on its own line after "… the formula:" in the same paragraph never
     opens a page away from that line (a handout left a heading and that one line at a

@@ -565,9 +565,13 @@ def spaces_into_inlines(html_text: str) -> str:
     a formula began a line of the Markdown, the line before it spread across the measure
     ("Kepler y de la aceleración centrí-"): the white space moved is a space, or the
     white space after a word (a line's end). A space inside an element is a break
-    opportunity at its edge, which it takes."""
+    opportunity at its edge, which it takes; but not one before another element at
+    the start of the first (an index mention's span around a name's): the line broke a
+    word early ("… 1917 Stalin" / "answered Preobrazhensky"), so such a space gets a
+    span of its own."""
     return _SPACE_BEFORE.sub(
         lambda m: m.group(2) + m.group(1) if m.group(3) and not _UNBROKEN.search(m.group(2))
+        and not m.string.startswith("<", m.end())
         else f"<span>{m.group(1)}</span>{m.group(2)}", html_text)
 
 
