@@ -25,6 +25,8 @@ is still caught. Each check is one function, named for the defect it finds, and
   or a picture, each a Figure of the PDF's structure tree;
 - ``short`` (``_line_left_short``): a line of a word or two left short inside a
   justified paragraph, between two full lines;
+- ``loose`` (``_line_spread``): a line of a justified paragraph spread across the
+  measure, a space between its words wider than ``LOOSE`` ems;
 - ``quotes`` (``_straight_quotes``): a straight quote or apostrophe (code excepted).
 
 The check of the glyphs each font draws (``glyphs``) is ``writers/fontfiles.wrong_glyphs``,
@@ -61,6 +63,7 @@ LINE_HEIGHT = 1.4            # three lines of text under a heading take 3 x this
 MIN_ROWS = 3                 # rows a split table leaves on either page
 GROUPING_DESCENT = 0.2       # depth below the baseline, in ems, lines are grouped by
 WORD_SPACE = 0.1             # a gap between characters wider than this, in ems, parts words
+LOOSE = 1.2                  # a space between words wider than this, in ems, is a hole
 HYPHENS = ("-", "\u2010")
 STRAIGHT = ("'", '"')
 CODE_FONT = "Mono"
@@ -691,6 +694,7 @@ def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
         for page in hand:
             _text_past_margin(found, page, *edges)
             _line_left_short(found, page, *edges)
+            _line_spread(found, page, *edges)
             _drawing_past_margin(found, page, *edges)
     for page in pages:
         _straight_quotes(found, page)
@@ -1006,6 +1010,48 @@ def _line_left_short(found: _Findings, page: PageText, left: float, right: float
                                         f"there): reword the sentence, or join the "
                                         f"words with a no-break space", text=prev.text)
             break
+
+
+def _line_spread(found: _Findings, page: PageText, left: float, right: float) -> None:
+    """``loose``: a line of a justified paragraph, across the text block, whose words
+    stand so far apart that a space between two of them is wider than ``LOOSE`` ems:
+    nothing more fitted on it (a formula too wide for its end, a long word that may not
+    be hyphenated, a name) and the line-breaker spread the rest across the measure
+    ("Bei der Autoprotolyse des Wassers gilt" before a formula)."""
+    lines = _text_lines_of(page)
+    for ln in lines:
+        if abs(ln.size - found.body_size) > 0.5 or CODE_FONT in ln.font or \
+                abs(ln.x0 - left) > 1.5 or abs(ln.x1 - right) > 1.5 or \
+                any(d.top < ln.bottom and d.bottom > ln.top for d in page.drawings):
+            continue
+        # (what is printed in a space but read as a line of its own, being raised or
+        # lowered, is no space: "HSO₄⁻ kann")
+        near = [x for other in lines if other is not ln and other.top < ln.bottom
+                and other.bottom > ln.top for x in other.lefts]
+        widest = max((right_ - left_ for left_, right_ in _word_spaces(ln)
+                      if not any(left_ < x < right_ for x in near)), default=0.0)
+        if widest > LOOSE * ln.size:
+            found.report("loose", page, f"a line of “{_excerpt(ln.text, 40)}” spread across "
+                                        f"the measure (its words up to {widest / ln.size:.1f} "
+                                        f"em apart): reword it, or move what follows it",
+                         text=ln.text, at=ln)
+
+
+def _word_spaces(ln: Line) -> list[tuple[float, float]]:
+    """The spaces between the line's words in its own type, each from the ink before it
+    to the ink after it (not beside a raised or lowered character: a note's call)."""
+    spaces, k, parted = [], -1, False
+    for ch in ln.text:
+        if ch.isspace():
+            parted = True
+            continue
+        k += 1
+        if parted and 0 < k < len(ln.inked):
+            if all(abs(ln.sizes[j] - ln.size) <= 0.5 for j in (k - 1, k)) and \
+                    abs(ln.baselines[k] - ln.baselines[k - 1]) <= 0.5:
+                spaces.append((ln.rights[k - 1], ln.lefts[k]))
+        parted = False
+    return spaces
 
 
 def _drawing_past_margin(found: _Findings, page: PageText, left: float,

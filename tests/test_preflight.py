@@ -485,6 +485,32 @@ def test_a_japanese_line_past_the_margin_is_placed_at_its_paragraph(tmp_path):
     assert "“問いです。新政府" in found[0].message
 
 
+def test_a_line_spread_across_the_measure_is_loose(tmp_path):
+    """``loose``: a justified line whose words stand far apart, because what followed
+    it (here a wide formula, drawn as a picture) did not fit its end: "Bei der
+    Autoprotolyse des Wassers gilt" across the measure, the formula on the next line.
+    Full lines set as usual, and a line whose subscripts and superscripts (read as
+    lines of their own) stand in its spaces, are not loose."""
+    import base64
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="20" '
+           'viewBox="0 0 300 20"><rect width="300" height="20"/></svg>')
+    src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    wide = (f'<p lang="de">Bei der Autoprotolyse des Wassers gilt <img src="{src}" alt="K" '
+            'style="width: 11cm; height: 0.9em"/>, und so weiter bis zum Ende des Absatzes '
+            "mit noch einigen Wörtern mehr.</p>")
+    scripts = ("<p>The ions HSO<sub>4</sub><sup>−</sup> and SO<sub>4</sub><sup>2−</sup> and "
+               "H<sub>3</sub>O<sup>+</sup> and NH<sub>4</sub><sup>+</sup> and the other ions "
+               "of H<sub>2</sub>SO<sub>4</sub> in water are written so, line after line, in "
+               "the text, H<sub>2</sub>O<sup>+</sup> and OH<sup>−</sup> and more of them "
+               "again, until the paragraph ends here.</p>")
+    path = pdf_of(PARA * 3 + wide + scripts + PARA * 3, tmp_path)
+    found = [f for f in preflight.check_pdf(path) if f.check == "loose"]
+    assert len(found) == 1, found
+    assert "“Bei der Autoprotolyse des Wassers gilt”" in found[0].message
+    assert re.search(r"up to \d+\.\d em apart", found[0].message)
+    assert "loose" not in checks(pdf_of(PARA * 6 + scripts, tmp_path, "clean.pdf"))
+
+
 def test_straight_quotes(tmp_path):
     path = pdf_of("<p>Stalin's \"socialism\" in one country.</p>" + PARA, tmp_path)
     assert checks(path).count("quotes") == 1
@@ -769,7 +795,10 @@ def test_a_short_handouts_lines_at_the_margin_are_inside_it(book_copy):
                                        data=pdf.render_handout(rb, doc, False, "A4"))
                    for doc in rb.docs[2:4])
     assert not clean, clean
-    assert [(f.check, f.page) for f in over] == [("overflow", 1)], over
+    # (and the line before the checksum, left with nothing after its last word, is spread)
+    assert sorted((f.check, f.page) for f in over) == [("loose", 1), ("overflow", 1)], over
+    assert "“A checksum too long for a line:”" in next(f.message for f in over
+                                                       if f.check == "loose")
 
 def test_a_japanese_books_lines_and_pictures_at_the_margin_are_inside_it(tmp_path):
     """A Japanese book's full lines set some thirty characters (each as wide as the type
