@@ -1085,6 +1085,35 @@ def test_a_long_lead_is_not_taken_to_the_next_page_with_a_table_kept_whole(tmp_p
     assert not alone, (alone, pages)
 
 
+def test_a_unit_is_never_parted_at_its_slash(book_copy, tmp_path):
+    """A unit ended a line at its slash, a table's head setting "Molare Masse in g/"
+    over "mol"; set at every place on the line, "g/mol", "km/h" and "and/or" never are,
+    while a slash between longer words ("Stalin/Trotsky") and in a web address are left
+    to break as before."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    add_to_chapter(book_copy, "\n\n".join(f"{'ab ' * n}a mass in g/mol, a speed in km/h "
+                                          "and/or the pair Stalin/Trotsky." for n in range(40)))
+    rb, _ = render_clean(book_copy)
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "g/" in h)
+    paragraphs = [lxml_html.tostring(p, encoding="unicode") for p in
+                  lxml_html.document_fromstring(html).xpath('//p[contains(., "km/")]')]
+    assert len(paragraphs) == 40
+    assert "Stalin/Trotsky" in paragraphs[0] and "g/\u2060mol" in paragraphs[0]
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "t.pdf"
+    HTML(string=f'<html lang="en"><body>{"".join(paragraphs)}</body></html>').write_pdf(
+        out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+                          CSS(string="@page { size: A5; margin: 15mm 30mm; }")])
+    lines = [line.strip() for line in subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True,
+        check=True).stdout.replace("\u2060", "").splitlines()]
+    assert not [line for line in lines if re.search(r"\b(g|km|and)/$", line)], lines
+    assert "g/mol," in " ".join(lines)
+
+
 @pytest.mark.parametrize("sheet", ["print.css", "handout.css"])
 @pytest.mark.parametrize("lead", [
     "Wichtige Katalysatoren der Industrie:",

@@ -870,13 +870,21 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
 _NUMBER_RANGE = re.compile(r"(?<=\d)([\u2012\u2013])(?=\d)")
 
 
+# a slash between two short words: a unit ("g/mol", "km/h"), "and/or", "1917/18"
+_SHORT_SLASH = re.compile(r"(?<![\w/.:@-])(\w{1,5}/)(?=\w{1,5}(?![\w/]|\.\w))")
+
+
 def _join_number_ranges(root) -> None:
     """A range of numbers is never parted at its dash: a word joiner (drawn as nothing)
     after the dash, as ``nobreak`` joins a heading's. A table's narrow column and the end
     of a line set "10,1–" over "12,0", two numbers to the eye. A dash between words still
-    breaks ("kwas–zasada")."""
+    breaks ("kwas–zasada"). Nor is a slash between two short words parted: a table's
+    head set "Molare Masse in g/" over "mol"."""
     def joined(text: str | None) -> str | None:
-        return _NUMBER_RANGE.sub(r"\1" + WORD_JOINER, text) if text else text
+        if not text:
+            return text
+        text = _NUMBER_RANGE.sub(r"\1" + WORD_JOINER, text)
+        return _SHORT_SLASH.sub(r"\1" + WORD_JOINER, text) if "/" in text else text
 
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag in NO_TEXT or \
