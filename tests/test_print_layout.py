@@ -1422,12 +1422,21 @@ def test_a_row_label_too_long_for_its_column_is_hyphenated_not_cut(tmp_path):
     assert [th.text_content() for th in doc.xpath("//tbody/tr/th")][2:] == [
         "Ladung der Teilchen", "Schmelztemperatur", "Pace of industrialisation",
         "Ladung der Teilchen"]
+    html_text = pdf.spaces_into_inlines(lxml_html.tostring(doc, encoding="unicode"))
+    sheets = [CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css")]
     out = tmp_path / "t.pdf"
-    HTML(string=lxml_html.tostring(doc, encoding="unicode")).write_pdf(
-        out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
-                          CSS(string="@page { size: A4; margin: 20mm 44mm; }")])
+    HTML(string=html_text).write_pdf(out, stylesheets=[
+        *sheets, CSS(string="@page { size: A4; margin: 20mm 44mm; }")])
     text = subprocess.run(["pdftotext", "-layout", "-l", "1", str(out), "-"],
                           capture_output=True, text=True, check=True).stdout
+    # on a wide page the label is one line, its words spaced as any (an inline block
+    # dropped the space before it)
+    wide = tmp_path / "wide.pdf"
+    HTML(string=html_text).write_pdf(wide, stylesheets=[
+        *sheets, CSS(string="@page { size: A4; margin: 10mm; }")])
+    wide_text = subprocess.run(["pdftotext", "-layout", "-l", "1", str(wide), "-"],
+                               capture_output=True, text=True, check=True).stdout
+    assert wide_text.count("Pace of industrialisation") == 2 and "ofindus" not in wide_text
     firsts = [line.split()[0] for line in text.splitlines() if line.strip()]
     at = next(i for i, word in enumerate(firsts) if word.startswith("Schmelz"))
     assert firsts[at].endswith("\u2010"), text                 # broken with a hyphen

@@ -550,9 +550,10 @@ _SPACE_BEFORE = re.compile(
     rf"((?<=[^> \t\n\r\f])[ \t\n\r\f]+| )(<(?:({PLAIN_INLINE})|{DRAWN_INLINE})\b[^>]*>)")
 # elements a space before may not go into: those that never break inside (the
 # stylesheets' white-space: nowrap), where it would be no break at all ("Demand and
-# Markets" a title's one word), and those in a direction of their own, where it would
-# stand at the wrong side ("بلغةPython  تطبّق" for "بلغة Python تطبّق")
-_UNBROKEN = re.compile(r'\bclass="(?:[^"]* )?(?:nobr|fn-hold|marks)[ "]|\sdir="')
+# Markets" a title's one word), an inline block, whose leading space is dropped ("Die
+# Schmelztemperatur" a row label's one word), and those in a direction of their own,
+# where it would stand at the wrong side ("بلغةPython  تطبّق" for "بلغة Python تطبّق")
+_UNBROKEN = re.compile(r'\bclass="(?:[^"]* )?(?:nobr|fn-hold|marks|long-word)[ "]|\sdir="')
 
 
 def spaces_into_inlines(html_text: str) -> str:
