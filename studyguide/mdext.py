@@ -1047,6 +1047,7 @@ _ABBREVIATION = re.compile(r"(?<![\w.\\])(" + "|".join(
 
 
 _QUOTE_MARKS = re.compile(r"^(?:[ \t]*>)*")
+_DIV_FENCE = re.compile(r" {0,3}:{3,}")
 
 
 def _item_markers(lines: list[str]) -> list[int]:
@@ -1057,9 +1058,9 @@ def _item_markers(lines: list[str]) -> list[int]:
     for line in lines:
         body = _QUOTE_MARKS.sub("", line)
         m = ITEM_MARKER.match(body)
-        if not body.strip():
-            out.append(-1)
-            blank = True
+        if not body.strip() or HEADING.match(line) or _DIV_FENCE.match(body):
+            out.append(-1)       # (a heading or a div's fence ends a block, as a blank does)
+            blank, in_list = True, False
             continue
         if m is not None and (blank or in_list):
             out.append(len(line) - len(body) + m.start("marker"))
