@@ -1849,20 +1849,25 @@ class Resolver:
         """``[Heading text]`` naming a heading of another document, and none of its own,
         stays text, as in pandoc (an implicit header reference leads to a heading of its
         own document): a warning says so, with the link that leads there."""
-        headings: dict[str, tuple[str, str]] = {}
+        headings: dict[str, dict[str, str]] = {}      # label -> document -> its id
         for ident, target in self.targets.items():
             if target.kind == "section" and target.title:
-                headings.setdefault(reference_label(target.title), (target.doc, ident))
+                headings.setdefault(reference_label(target.title), {}).setdefault(
+                    target.doc, ident)
         paths = {d.id: d.path for d in self.book.documents}
         for b in built:
             d = b.doc
-            for text in b.tree.xpath(".//text()[not(ancestor::code or ancestor::pre)]"):
+            for text in b.tree.xpath(".//text()[not(ancestor::code or ancestor::pre "
+                                     "or ancestor::a)]"):
                 for m in re.finditer(r"\[([^\[\]]+)\]", text):
-                    found = headings.get(reference_label(m.group(1)))
-                    if found is None or found[0] == d.id or found[0] not in paths:
-                        continue
+                    found = headings.get(reference_label(m.group(1)), {})
+                    elsewhere = [(doc, i) for doc, i in found.items() if doc in paths]
+                    # (escaped, "\[…\]", the brackets are the author's: not found so)
                     at = d.body.find(m.group(0))
-                    line = d.body_line + d.body.count("\n", 0, at) if at >= 0 else d.title_line
+                    if d.id in found or not elsewhere or at < 0 or d.body[at - 1:at] == "\\":
+                        continue
+                    line = d.body_line + d.body.count("\n", 0, at)
+                    found = elsewhere[0]
                     where = shown(paths[found[0]])
                     self.report.warning(d.path, line, (
                         f"'{m.group(0)}' is a heading of {where}: an implicit header "

@@ -245,7 +245,12 @@ def test_a_header_reference_to_another_chapter_s_heading_is_reported(tmp_path):
     book = tmp_path / "book"
     shutil.copytree(MINI, book)
     chapter = add_to_chapter(book, "As in [Where alpha began], and\nunlike "
-                                   "[Beta in practice], the rule [sic] holds.")
+                                   "[Beta in practice], the rule [sic] holds; written "
+                                   "\\[Where alpha began\\] on purpose, or as a link's "
+                                   "text, [[Where alpha began]](https://example.org/), "
+                                   "it is not warned of, nor is [The beta theory], a "
+                                   "heading of this chapter too.\n\n## The beta theory\n\n"
+                                   "Again.")
     rb, report = rendered_book(book)
     line = next(i for i, text in enumerate(chapter.read_text(encoding="utf-8")
                                            .splitlines(), 1) if "[Where alpha" in text)
@@ -256,3 +261,4 @@ def test_a_header_reference_to_another_chapter_s_heading_is_reported(tmp_path):
     assert warned[0].message.endswith("write [Where alpha began](#sec-alpha)")
     body = next(d for d in rb.docs if d.id == "ch02").body_html
     assert "[Where alpha began]" in body and 'href="#sec-practice"' in body
+    assert "[The beta theory]" not in body and ">The beta theory</a>" in body
