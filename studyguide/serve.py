@@ -643,9 +643,9 @@ class Builder:
         started = time.perf_counter()
         self.preview.pdf_built("typesetting the student PDF")
         name = f"{file_slug(book.book.meta.title)}-student-{paper.lower()}.pdf"
-        if self.student is None and self.first_build(paper, done) is None:
-            return None
         try:
+            if self.student is None and self.first_build(paper, done) is None:
+                return None
             if self.student is None:
                 self.student = StudentPDF(self.opts, self.preview.store, self.preview.engine)
             data, _ = self.student.typeset(book, paper, stale)
