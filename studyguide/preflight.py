@@ -26,7 +26,7 @@ is still caught. Each check is one function, named for the defect it finds, and
 - ``short`` (``_line_left_short``): a line of a word or two left short inside a
   justified paragraph, between two full lines;
 - ``loose`` (``_line_spread``): a line of a justified paragraph spread across the
-  measure, a space between its words wider than ``LOOSE`` ems;
+  measure, every space between its words wider than ``LOOSE`` ems;
 - ``quotes`` (``_straight_quotes``): a straight quote or apostrophe (code excepted).
 
 The check of the glyphs each font draws (``glyphs``) is ``writers/fontfiles.wrong_glyphs``,
@@ -1014,7 +1014,7 @@ def _line_left_short(found: _Findings, page: PageText, left: float, right: float
 
 def _line_spread(found: _Findings, page: PageText, left: float, right: float) -> None:
     """``loose``: a line of a justified paragraph, across the text block, whose words
-    stand so far apart that a space between two of them is wider than ``LOOSE`` ems:
+    stand so far apart that every space between them is wider than ``LOOSE`` ems:
     nothing more fitted on it (a formula too wide for its end, a long word that may not
     be hyphenated, a name) and the line-breaker spread the rest across the measure
     ("Bei der Autoprotolyse des Wassers gilt" before a formula)."""
@@ -1028,11 +1028,13 @@ def _line_spread(found: _Findings, page: PageText, left: float, right: float) ->
         # lowered, is no space: "HSO₄⁻ kann")
         near = [x for other in lines if other is not ln and other.top < ln.bottom
                 and other.bottom > ln.top for x in other.lefts]
-        widest = max((right_ - left_ for left_, right_ in _word_spaces(ln)
-                      if not any(left_ < x < right_ for x in near)), default=0.0)
-        if widest > LOOSE * ln.size:
+        spaces = [right_ - left_ for left_, right_ in _word_spaces(ln)
+                  if not any(left_ < x < right_ for x in near)]
+        # (justifying widens every space of a line alike: one wide space among narrow
+        # ones is something else, a float or a leader an author's stylesheet sets)
+        if spaces and min(spaces) > LOOSE * ln.size:
             found.report("loose", page, f"a line of “{_excerpt(ln.text, 40)}” spread across "
-                                        f"the measure (its words up to {widest / ln.size:.1f} "
+                                        f"the measure (its words {min(spaces) / ln.size:.1f} "
                                         f"em apart): reword it, or move what follows it",
                          text=ln.text, at=ln)
 
