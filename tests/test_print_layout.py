@@ -1035,20 +1035,20 @@ def test_a_space_before_words_in_another_direction_stays_outside_them(tmp_path):
                for a, b in zip(marked, plain)), words
 
 
-def test_a_range_of_numbers_is_never_parted_at_its_dash(book_copy, tmp_path):
-    """A range of numbers ended a line at its dash, "10,1–" over "12,0", in a table's
-    narrow column and in running text; set at every place on the line, it never does.
-    A dash between words still breaks."""
+def _set_at_every_place(book_copy, tmp_path, sentence: str, part: str) -> tuple[list, list]:
+    """``sentence`` after 0 to 39 short words, each a paragraph of the fixture book's
+    second chapter, as print makes its HTML (the paragraphs holding ``part``), and the
+    lines of their PDF, A5 with wide margins: the sentence falls at every place of a
+    line."""
     from weasyprint import CSS, HTML
 
     from studyguide.writers import pdf
     from test_resolve import render_clean
-    add_to_chapter(book_copy, "\n\n".join(f"{'ab ' * n}the range pH 10,1–12,0 and the "
-                                          "acid–base pair." for n in range(40)))
+    add_to_chapter(book_copy, "\n\n".join(f"{'ab ' * n}{sentence}" for n in range(40)))
     rb, _ = render_clean(book_copy)
-    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "10,1" in h)
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if part in h)
     paragraphs = [lxml_html.tostring(p, encoding="unicode") for p in
-                  lxml_html.document_fromstring(html).xpath('//p[contains(., "10,1")]')]
+                  lxml_html.document_fromstring(html).xpath(f'//p[contains(., "{part}")]')]
     assert len(paragraphs) == 40
     root = Path(__file__).resolve().parent.parent
     out = tmp_path / "t.pdf"
@@ -1057,8 +1057,33 @@ def test_a_range_of_numbers_is_never_parted_at_its_dash(book_copy, tmp_path):
                           CSS(string="@page { size: A5; margin: 15mm 30mm; }")])
     lines = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                            check=True).stdout.replace("\u2060", "").splitlines()
-    assert not [line for line in lines if re.search(r"\d–$", line.strip())], lines
-    assert [line for line in lines if line.strip().endswith("acid–")], lines
+    return paragraphs, [line.strip() for line in lines]
+
+
+def test_a_range_of_numbers_is_never_parted_at_its_dash(book_copy, tmp_path):
+    """A range of numbers ended a line at its dash, "10,1–" over "12,0", in a table's
+    narrow column and in running text; set at every place on the line, it never does.
+    A dash between words still breaks."""
+    _, lines = _set_at_every_place(book_copy, tmp_path, "the range pH 10,1–12,0 and the "
+                                   "acid–base pair.", "10,1")
+    assert not [line for line in lines if re.search(r"\d–$", line)], lines
+    assert [line for line in lines if line.endswith("acid–")], lines
+
+
+def test_a_unit_is_never_parted_at_its_slash(book_copy, tmp_path):
+    """A unit ended a line at its slash, a table's head setting "Molare Masse in g/"
+    over "mol"; set at every place on the line, "g/mol", "km/h" and "and/or" never are,
+    while a slash between longer words ("Stalin/Trotsky") and in a web address are left
+    to break as before."""
+    from studyguide.writers import pdf
+    paragraphs, lines = _set_at_every_place(
+        book_copy, tmp_path, "a mass in g/mol, a speed in km/h and/or the pair "
+        "Stalin/Trotsky.", "km/")
+    assert "Stalin/Trotsky" in paragraphs[0] and "g/\u2060mol" in paragraphs[0]
+    assert not [line for line in lines if re.search(r"\b(g|km|and)/$", line)], lines
+    assert "g/mol," in " ".join(lines)
+    for address in ("https://example.org/ab/cd", "www.site.de/de/info"):
+        assert pdf._SHORT_SLASH.sub("", address) == address
 
 
 @pytest.mark.parametrize("sheet", ["print.css", "handout.css"])
@@ -1083,35 +1108,6 @@ def test_a_long_lead_is_not_taken_to_the_next_page_with_a_table_kept_whole(tmp_p
                         (sheet,))
     alone = [k for k, text in enumerate(pages) if not text]
     assert not alone, (alone, pages)
-
-
-def test_a_unit_is_never_parted_at_its_slash(book_copy, tmp_path):
-    """A unit ended a line at its slash, a table's head setting "Molare Masse in g/"
-    over "mol"; set at every place on the line, "g/mol", "km/h" and "and/or" never are,
-    while a slash between longer words ("Stalin/Trotsky") and in a web address are left
-    to break as before."""
-    from weasyprint import CSS, HTML
-
-    from studyguide.writers import pdf
-    from test_resolve import render_clean
-    add_to_chapter(book_copy, "\n\n".join(f"{'ab ' * n}a mass in g/mol, a speed in km/h "
-                                          "and/or the pair Stalin/Trotsky." for n in range(40)))
-    rb, _ = render_clean(book_copy)
-    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "g/" in h)
-    paragraphs = [lxml_html.tostring(p, encoding="unicode") for p in
-                  lxml_html.document_fromstring(html).xpath('//p[contains(., "km/")]')]
-    assert len(paragraphs) == 40
-    assert "Stalin/Trotsky" in paragraphs[0] and "g/\u2060mol" in paragraphs[0]
-    root = Path(__file__).resolve().parent.parent
-    out = tmp_path / "t.pdf"
-    HTML(string=f'<html lang="en"><body>{"".join(paragraphs)}</body></html>').write_pdf(
-        out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
-                          CSS(string="@page { size: A5; margin: 15mm 30mm; }")])
-    lines = [line.strip() for line in subprocess.run(
-        ["pdftotext", str(out), "-"], capture_output=True, text=True,
-        check=True).stdout.replace("\u2060", "").splitlines()]
-    assert not [line for line in lines if re.search(r"\b(g|km|and)/$", line)], lines
-    assert "g/mol," in " ".join(lines)
 
 
 @pytest.mark.parametrize("sheet", ["print.css", "handout.css"])
