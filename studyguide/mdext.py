@@ -1050,16 +1050,17 @@ _QUOTE_MARKS = re.compile(r"^(?:[ \t]*>)*")
 _DIV_FENCE = re.compile(r" {0,3}:{3,}")
 
 
-def _item_markers(lines: list[str]) -> list[int]:
+def _item_markers(lines: list[str], code: list[bool]) -> list[int]:
     """For each line, where it starts a list item's marker, as pandoc reads the lines
     (-1 where it does not): an item opens after a blank line (or at the start) and
     within a list, not inside a paragraph ("… born in Paris" / "c. 1900, …")."""
     out, blank, in_list = [], True, False
-    for line in lines:
+    for line, is_code in zip(lines, code):
         body = _QUOTE_MARKS.sub("", line)
         m = ITEM_MARKER.match(body)
-        if not body.strip() or HEADING.match(line) or _DIV_FENCE.match(body):
-            out.append(-1)       # (a heading or a div's fence ends a block, as a blank does)
+        if is_code or not body.strip() or HEADING.match(line) or _DIV_FENCE.match(body):
+            # (code, a heading or a div's fence ends a block, as a blank line does)
+            out.append(-1)
             blank, in_list = True, False
             continue
         if m is not None and (blank or in_list):
@@ -1079,7 +1080,7 @@ def abbreviations(lines: list[str], code: list[bool]) -> list[str]:
     marker that is one too ("c. It usually …", an item of a list lettered a, b, c),
     which then read as text run into the item before it."""
     out = []
-    markers = _item_markers(lines)
+    markers = _item_markers(lines, code)
     for line, is_code, marker in zip(lines, code, markers):
         if is_code or "." not in line or line.startswith("    "):
             out.append(line)
