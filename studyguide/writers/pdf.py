@@ -683,7 +683,9 @@ def hyphenate_row_labels(doc, language: str) -> None:
     only where it does not fit. A table of five columns or more, whose columns are as
     wide as their text needs, hyphenates its labels as its cells."""
     import pyphen
-    fallback = language and pyphen.language_fallback(language.replace("-", "_"))
+    tables = doc.xpath('//figure[contains(concat(" ", @class, " "), " comparison ")]'
+                       '//table[not(thead/tr/th[5])]')
+    fallback = tables and language and pyphen.language_fallback(language.replace("-", "_"))
     if not fallback:
         return
     dic = pyphen.Pyphen(lang=fallback, left=4, right=4)
@@ -705,8 +707,7 @@ def hyphenate_row_labels(doc, language: str) -> None:
         if made:
             made[-1].tail = text[at:]
         return (head, made) if made else (text, [])
-    for table in doc.xpath('//figure[contains(concat(" ", @class, " "), " comparison ")]'
-                           '//table[not(thead/tr/th[5])]'):
+    for table in tables:
         for th in table.xpath("./tbody/tr/th"):
             for el in list(th.iter()):
                 if not isinstance(el.tag, str):
