@@ -125,10 +125,11 @@ def handout_names(doc, editions) -> list[tuple[str, str, bool]]:
 
 
 def _preflight_job(data: bytes, name: str, names: frozenset, labels: list[str] | None,
-                   sources: list, one_sided: bool = False, tables: dict | None = None) -> list:
+                   sources: list, one_sided: bool = False, tables: dict | None = None,
+                   forced: frozenset = frozenset()) -> list:
     from . import preflight
     return preflight.check_pdf(Path(name), names, labels, sources, data=data,
-                               one_sided=one_sided, tables=tables)
+                               one_sided=one_sided, tables=tables, forced=forced)
 
 
 def _glyphs_job(data: bytes, name: str, labels: list[str] | None, sources) -> list:
@@ -188,10 +189,11 @@ def _preflight_keys(data: bytes) -> list[str]:
 
 
 def _preflight_check(pages: list, name: str, names: frozenset, labels: list[str] | None,
-                     sources: list, one_sided: bool = False, tables: dict | None = None) -> list:
+                     sources: list, one_sided: bool = False, tables: dict | None = None,
+                     forced: frozenset = frozenset()) -> list:
     from . import preflight
     return preflight.check_pages(pages, str(Path(name)), names, labels, sources, one_sided,
-                                 tables)
+                                 tables, forced)
 
 
 def _epub_job(rb: RenderedBook, layout, cache_folder: Path | None = None) -> bytes:
@@ -774,7 +776,8 @@ class Outputs:
         read by every worker at once (``READ_PAGES`` a task), or taken from the cache
         where an earlier build read the same page (``read_pages``), and checked together
         here."""
-        from .preflight import page_count, page_sources
+        from .preflight import page_breaks, page_count, page_sources
+        from .resolve import PAGE_BREAK_ID
         from .writers.pdf import proper_names
         names = frozenset(proper_names(self.rb))
         # where each numbered table stands in the source, by its label: a data table's
@@ -783,6 +786,8 @@ class Outputs:
                   for tid, t in self.rb.targets.items()
                   if t.kind == "table" and t.label and tid in self.rb.id_lines}
         places = page_places(self.rb)
+        # (an author's page breaks, where the book has any: a page may end short before one)
+        breaks = any(PAGE_BREAK_ID in d.body_html for d in self.rb.docs + self.rb.back)
         whole, split, glyphs, found = [], [], [], []
         editions = {name: ed for name, ed in self.editions if name}
         docs = {job.name: (self.rb.docs + self.rb.back)[job.task.args[1]] for job in self.handouts}
@@ -799,10 +804,11 @@ class Outputs:
                 known = self.rb.id_lines.get(doc.id) if doc else None
                 labels, sources = None, (str(known[0]), known[1]) if known else None
             rel = str(name.relative_to(self.opts.output))
+            forced = page_breaks(data, PAGE_BREAK_ID) if breaks else frozenset()
             key = cache_mod.digest("preflight", self.engine, cache_mod.digest(data), rel,
                                    sorted(names), labels, sources, one_sided,
-                                   sorted(tables.items()))
-            check = (rel, names, labels, sources, one_sided, tables)
+                                   sorted(tables.items()), sorted(forced))
+            check = (rel, names, labels, sources, one_sided, tables, forced)
             glyphs.append(Task(_glyphs_job, (data, rel, labels, sources),
                                key=cache_mod.digest("glyphs", self.engine, key),
                                cost=len(data) / 8))

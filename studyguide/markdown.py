@@ -173,7 +173,7 @@ def duplicate_definitions(lines: list[str], code: list[bool], first_line: int) -
 
 
 def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
-    """Fenced divs and index spans to the HTML Python-Markdown understands."""
+    """Fenced divs, index spans and page breaks to the HTML Python-Markdown understands."""
     problems: list[Problem] = []
     lines = text.split("\n")
     code = mdext.code_lines(lines)
@@ -185,6 +185,9 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
         lineno = first_line + i
         if in_code:
             out.append(line)
+            continue
+        if mdext.page_break(lines, i):         # \newpage: a new page in print
+            out.append('\n<div class="page-break"></div>\n')
             continue
         m = DIV_OPEN.match(line)
         if m and (m.group("attrs") is not None or m.group("cls")):
@@ -232,6 +235,8 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
         problems.append(Problem(lineno, "fenced div opened here is never closed with ':::'"))
     problems += duplicate_definitions(lines, code, first_line)
     problems += [Problem(first_line + i, message) for i, message in mdext.problems(text)]
+    problems += [Problem(first_line + i, message, warning=True)
+                 for i, message in mdext.tex_commands(lines, code)]
     return "\n".join(out), problems
 
 

@@ -1265,8 +1265,24 @@ def multiline_tables(lines: list[str], code: list[bool]) -> list[tuple[int, str]
     return found
 
 
-RAW_TEX = re.compile(r"^\s*(\\begin\{[A-Za-z]+\*?\})")
+RAW_TEX = re.compile(r"^\s*(\\begin\{([A-Za-z]+)\*?\})")
 FORMULA_ID = re.compile(r"\$\$\s*(\{[^{}]*#[^{}]*\})\s*$")
+# LaTeX's environments of formulas (which belong between $$ and $$); any other
+# (center, itemize, figure …) has a Markdown form
+MATH_ENVIRONMENTS = {"equation", "align", "aligned", "gather", "gathered", "multline",
+                     "eqnarray", "displaymath", "math", "array", "matrix", "pmatrix",
+                     "bmatrix", "vmatrix", "cases", "split", "alignat", "flalign"}
+# a line of its own that starts a new page in print, as pandoc's LaTeX writer reads it
+PAGE_BREAK = re.compile(r" {0,3}\\(?:newpage|pagebreak|clearpage|cleardoublepage)[ \t]*$")
+# a LaTeX command in running text: a backslash and two letters or more, not a path's
+# ("C:\\Users", "folder\\file") nor an escaped backslash's ("\\\\newpage" prints as written)
+TEX_COMMAND = re.compile(r"(?<![\\\w:/.])\\([A-Za-z]{2,})(?![A-Za-z])((?:\*?\[[^\]\n]*\])?(?:\{[^{}\n]*\})*)")
+
+
+def page_break(lines: list[str], i: int) -> bool:
+    """Whether line ``i`` is a page break: ``\\newpage`` (or ``\\pagebreak``,
+    ``\\clearpage``) alone on a line that starts a block."""
+    return PAGE_BREAK.match(lines[i]) is not None and (i == 0 or not lines[i - 1].strip())
 
 
 def raw_tex(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
@@ -1281,13 +1297,46 @@ def raw_tex(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
         if m and not inside:
             found.append((i, f"raw LaTeX '{m.group(1)}' is not read: write the formula "
                              "between $$ and $$ (several lines: \\begin{aligned} … "
-                             "\\end{aligned} inside them)"))
+                             "\\end{aligned} inside them)" if m.group(2) in MATH_ENVIRONMENTS
+                          else f"raw LaTeX '{m.group(1)}' is not read: write it in Markdown "
+                               "(a list, a table, a fenced div ::: for a block)"))
         m = FORMULA_ID.search(line)
         if m:
             found.append((i, f"'{m.group(1)}' after a formula: formulas are not numbered "
                              "and take no id (it would print as text): link to the "
                              "formula's section instead"))
         inside ^= _masked(line).count("$$") % 2 == 1
+    return found
+
+
+def tex_commands(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
+    """LaTeX commands in running text (``\\vspace{2cm}``, ``\\noindent``, ``\\alpha``),
+    which print as written (pandoc's HTML drops them unread): one warning for each, at
+    its line. A page break alone on its line (``page_break``) is read; formulas, code
+    and raw LaTeX environments (``raw_tex``, an error) are not looked at."""
+    found, inside, environment = [], False, False
+    for i, (line, is_code) in enumerate(zip(lines, code)):
+        if is_code or line.startswith("    ") or page_break(lines, i):
+            continue
+        environment = environment or RAW_TEX.match(line) is not None
+        text = _masked(line)
+        if inside or "$$" in text:
+            parts = text.split("$$")
+            text = "".join(part if (n % 2 == 0) != inside else "" for n, part in enumerate(parts))
+            inside ^= len(parts) % 2 == 0
+        text = INLINE_MATH.sub("", text)
+        text = re.sub(r"<[^<>\n]*>|\]\([^()\s]*\)", "", text)     # tags, addresses
+        for m in TEX_COMMAND.finditer(text):
+            name = m.group(1)
+            if name in ("begin", "end") and environment:      # (an error of raw_tex's)
+                continue
+            what = f"\\{name}{m.group(2)}"
+            if PAGE_BREAK.match(f"\\{name}"):
+                found.append((i, f"'{what}' starts a new page only alone on a line after a "
+                                 "blank line: here it prints as written"))
+            else:
+                found.append((i, f"'{what}' is LaTeX, which is read only in a formula "
+                                 "(between $ and $): it prints as written"))
     return found
 
 

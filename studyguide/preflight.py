@@ -666,17 +666,19 @@ def _match_calls(calls: list[tuple], notes: list[tuple]) -> list[tuple | None]:
 def check_pages(pages: list[PageText], pdf: str, names: set[str] = frozenset(),
                 labels: list[str] | None = None,
                 sources=None, one_sided: bool = False,
-                tables: dict[str, tuple[str, int]] | None = None) -> list[Finding]:
+                tables: dict[str, tuple[str, int]] | None = None,
+                forced: frozenset[int] = frozenset()) -> list[Finding]:
     """Every finding on a document's pages. ``labels``: each page's printed number;
     ``sources``: each page's source file and line (a list), or one for all (a tuple);
     ``one_sided``: every page has the same margins (a handout), not mirrored ones;
     ``tables``: each numbered table's source file and line (its slot, or its Markdown
-    table), by the label its caption prints ("Table 4.1").
+    table), by the label its caption prints ("Table 4.1"); ``forced``: the pages an
+    author's page break opens (``page_breaks``), before which a page may end short.
 
     Each check is a function named for the defect it finds; this runs them in the order
     their findings are listed: the footnotes, then page by page what is stranded or
     underfull, the hyphenation, what is past the margins, and the straight quotes."""
-    found = _Findings(pages, pdf, labels, sources, tables)
+    found = _Findings(pages, pdf, labels, sources, tables, forced)
     for page in pages:
         page.notes = _footnote_area(page.body, found.body_size)
     _misplaced_footnotes(found, pages)
@@ -707,9 +709,10 @@ class _Findings:
     the text block's height)."""
 
     def __init__(self, pages: list[PageText], pdf: str, labels: list[str] | None,
-                 sources, tables: dict[str, tuple[str, int]] | None) -> None:
+                 sources, tables: dict[str, tuple[str, int]] | None,
+                 forced: frozenset[int] = frozenset()) -> None:
         self.pages, self.pdf, self.labels = pages, pdf, labels
-        self.sources, self.tables = sources, tables
+        self.sources, self.tables, self.forced = sources, tables, forced
         self.body_size = _body_size(pages)
         self.text_block = _text_block_height(pages)
         self.out: list[Finding] = []
@@ -792,10 +795,10 @@ def _printed_notes(page: PageText) -> list[int]:
             and ln.x0 <= min(x.x0 for x in page.notes) + 1]
 
 
-def _last_of_part(nxt: PageText | None) -> bool:
-    """The page before ``nxt`` ends its part: nothing follows, or a blank page or a
-    part's opening page."""
-    return nxt is None or nxt.empty or nxt.opening
+def _last_of_part(found: _Findings, nxt: PageText | None) -> bool:
+    """The page before ``nxt`` ends its part: nothing follows, or a blank page, a
+    part's opening page or a page an author's page break opens."""
+    return nxt is None or nxt.empty or nxt.opening or nxt.number in found.forced
 
 
 def _stranded_heading_or_label(found: _Findings, page: PageText, nxt: PageText | None,
@@ -803,7 +806,7 @@ def _stranded_heading_or_label(found: _Findings, page: PageText, nxt: PageText |
     """``stranded``: a heading with fewer than three lines (or their height) under it
     at the foot of a page, or a question's label alone there; a page that is not the
     last of its part."""
-    if not text_lines or _last_of_part(nxt):
+    if not text_lines or _last_of_part(found, nxt):
         return
     body_size = found.body_size
     # ruled answer space at the foot (two rules or more under the last line, not a
@@ -866,7 +869,7 @@ def _underfull_page(found: _Findings, page: PageText, nxt: PageText | None,
                     text_lines: list[Line]) -> None:
     """``underfull``: a page less than a quarter full (its ruled answer space counts as
     filled) that is not the last of its part, nor a part's opening page."""
-    if not page.body or _last_of_part(nxt) or page.opening:
+    if not page.body or _last_of_part(found, nxt) or page.opening:
         return
     text_block = found.text_block
     filled = max([ln.bottom for ln in text_lines or page.body] + list(page.rules)) - \
@@ -1385,10 +1388,26 @@ def _caption_above(page: PageText, table) -> bool:
 
 def check_pdf(path: Path, names: set[str] = frozenset(), labels: list[str] | None = None,
               sources=None, data: bytes | None = None, one_sided: bool = False,
-              tables: dict[str, tuple[str, int]] | None = None) -> list[Finding]:
+              tables: dict[str, tuple[str, int]] | None = None,
+              forced: frozenset[int] = frozenset()) -> list[Finding]:
     """The findings of a PDF file (or of ``data``, the PDF that will be ``path``)."""
     return check_pages(read_pages(data if data is not None else Path(path)), str(path), names,
-                       labels, sources, one_sided, tables)
+                       labels, sources, one_sided, tables, forced)
+
+
+def page_breaks(data: bytes, marker: str) -> frozenset[int]:
+    """The pages (numbered from 1) that an author's page break opens: those of the
+    named destinations whose names hold ``marker`` (a page break's id)."""
+    import pikepdf
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        if "/Names" not in pdf.Root or "/Dests" not in pdf.Root.Names:
+            return frozenset()
+        numbers = {page.objgen: n for n, page in enumerate(pdf.pages, 1)}
+        found = set()
+        for name, dest in pikepdf.NameTree(pdf.Root.Names.Dests).items():
+            if marker in name and isinstance(dest, pikepdf.Array) and len(dest):
+                found.add(numbers.get(dest[0].objgen))
+        return frozenset(found - {None})
 
 
 def page_sources(page_starts: list[tuple[str, list[str]]],

@@ -40,6 +40,7 @@ from .readers import line_of
 from .sanitise import to_html
 from .wordmatch import DOUBLE_QUOTE, alternation, straight_quotes, word_end
 
+PAGE_BREAK_ID = "-newpage-"
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
 # running text, for the glossary and the index: a row's heading cell is a cell, a
 # column's (in the table's head) is not
@@ -1512,6 +1513,9 @@ class Resolver:
         for n, el in enumerate(tree.iter(*BLOCKS)):
             if not el.get("id"):
                 el.set("id", f"{doc_id}-b{n}")
+        # a page break's id names the page it opens (``preflight.page_breaks``)
+        for n, el in enumerate(tree.xpath("//div[@class='page-break']")):
+            el.set("id", f"{doc_id}{PAGE_BREAK_ID}{n + 1}")
 
     def sanitise(self, tree, path: Path, line: int = 0, doc: Chapter | None = None) -> str:
         """The tree's HTML with nothing active left in it, every removal reported.

@@ -344,6 +344,9 @@ REFUSED = {
     "A call to a missing note.[^nowhere]\n": "footnote '[^nowhere]' is never defined",
     "\\begin{equation}\nE = mc^2\n\\end{equation}\n":
         "raw LaTeX '\\begin{equation}' is not read: write the formula between $$ and $$",
+    "\\begin{center}\nA centred line.\n\\end{center}\n":
+        "raw LaTeX '\\begin{center}' is not read: write it in Markdown (a list, a table, "
+        "a fenced div ::: for a block)",
     "$$E = mc^2$$ {#eq-energy}\n":
         "'{#eq-energy}' after a formula: formulas are not numbered and take no id",
     # an autolink of another scheme is a link, refused as one (it was read as an HTML
@@ -398,6 +401,42 @@ def test_a_second_definition_of_a_label_is_a_warning_at_its_line(book_copy):
         ("02-second.md", first + 9, f"footnote '[^a]' is defined twice (also at line "
          f"{first + 7}): the last definition is the one used")]
     assert out.docs[1].body_html.count('href="https://example.net"') == 2
+
+
+def test_latex_commands_in_running_text_are_warnings_at_their_line(book_copy):
+    """LaTeX in running text (which pandoc's HTML drops unread) prints as written, with
+    a warning at its line; not a path's backslash, an escaped one, maths or code. A page
+    break alone on its line after a blank line is read (``\\newpage``: an empty div that
+    print breaks before); inside a paragraph it is text, and warned of."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    front = chapter.read_text().split("---\n")[1]
+    chapter.write_text(
+        f"---\n{front}---\n\nFirst paragraph.\n\n\\newpage\n\n"
+        "Leave \\vspace{2cm} here, \\noindent then C:\\Users\\ann and\n"
+        "\\\\pagebreak, $\\alpha + \\beta$, `\\textbf{x}` and \\textbf{bold}.\n"
+        "\\newpage\n\n    \\vspace{1cm}\n\n$$\n\\frac{a}{b}\n$$\n")
+    first = front.count("\n") + 4
+    report = Reporter(book_copy)
+    out = render_book(load_book(book_copy, report), report)
+    assert not report.errors
+    said = [(Path(w.path).name, w.line, w.message) for w in report.warnings
+            if "LaTeX" in w.message or "new page" in w.message]
+    assert said == [
+        ("02-second.md", first + 4, "'\\vspace{2cm}' is LaTeX, which is read only in a "
+         "formula (between $ and $): it prints as written"),
+        ("02-second.md", first + 4, "'\\noindent' is LaTeX, which is read only in a "
+         "formula (between $ and $): it prints as written"),
+        ("02-second.md", first + 5, "'\\textbf{bold}' is LaTeX, which is read only in a "
+         "formula (between $ and $): it prints as written"),
+        ("02-second.md", first + 6, "'\\newpage' starts a new page only alone on a line "
+         "after a blank line: here it prints as written")], said
+    tree = parse(out.docs[1].body_html)
+    breaks = tree.xpath("//div[@class='page-break']")
+    assert len(breaks) == 1 and breaks[0].get("id") == "ch02-newpage-1" and \
+        not breaks[0].text_content() and breaks[0].getnext().text.startswith("Leave")
+    text = tree.text_content()
+    assert "\\vspace{2cm} here, \\noindent then C:\\Users\\ann" in text
+    assert "\\pagebreak" in text and "\\newpage" in text
 
 
 def test_single_quotes_are_read_as_pandoc_reads_them_and_only_in_prose():

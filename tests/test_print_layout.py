@@ -1439,3 +1439,37 @@ def test_a_row_label_too_long_for_its_column_is_hyphenated_not_cut(tmp_path):
     assert firsts[at][:-1] + firsts[at + 1] == "Schmelztemperatur", text
     lines = [" ".join(line.split()[:2]) for line in text.splitlines()]
     assert "Pace of" in lines and "industrialisation" in [l.split(" ")[0] for l in lines]
+
+
+@pytest.mark.parametrize("handout", [False, True], ids=["book", "handout"])
+def test_a_page_break_starts_a_new_page_and_the_preflight_lets_the_page_before_end_short(
+        book_copy, handout):
+    """``\\newpage`` alone on a line starts a new page in the book and in a reading
+    handout (it printed as "\\newpage"); the page it ends may be short without an
+    ``underfull`` finding, which the same pages give without the page breaks known."""
+    from weasyprint import HTML
+
+    from studyguide import preflight
+    from studyguide.resolve import PAGE_BREAK_ID
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    chapter = add_to_chapter(book_copy, "\\newpage\n\nA page of its own.\n\n\\newpage\n\n"
+                                        "After the second break.")
+    rb, _ = render_clean(book_copy)
+    doc = next(d for d in rb.docs if d.path == chapter)
+    data = pdf.render_handout(rb, doc, False, "A4") if handout else \
+        HTML(string=pdf.part_sources(rb, False, "A4")[doc.id],
+             base_url=str(book_copy)).write_pdf()
+    pages = preflight.read_pages(data)
+    texts = [" ".join(ln.text for ln in p.body) for p in pages]
+    assert "newpage" not in " ".join(texts)
+    [alone] = [n for n, t in enumerate(texts, 1) if "A page of its own." in t]
+    assert texts[alone - 1] == "A page of its own.", texts[alone - 1]
+    assert texts[alone].startswith("After the second break."), texts[alone]
+    forced = preflight.page_breaks(data, PAGE_BREAK_ID)
+    assert {alone, alone + 1} <= forced
+    underfull = [f.message for f in preflight.check_pdf(Path("x.pdf"), data=data)
+                 if f.check == "underfull"]
+    assert underfull, "the short page is reported where the breaks are not known"
+    assert not [f for f in preflight.check_pdf(Path("x.pdf"), data=data, forced=forced)
+                if f.check == "underfull"]
