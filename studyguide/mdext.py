@@ -747,7 +747,8 @@ def inline_notes(lines: list[str], code: list[bool]) -> list[str]:
         depth = QUOTE.match(source, start).group(0).count(">")
         body = source[k + 2:end].split("\n")
         body[1:] = [_unquoted(line, depth) for line in body[1:]]
-        notes.append(" ".join(" ".join(body).split()))
+        # (its lines one line, its spaces collapsed: an author's no-break space is kept)
+        notes.append(re.sub(r"[ \t]+", " ", " ".join(body)).strip(" \t"))
         label = f"_inline{len(notes)}"
         # (the text after the note goes on on the call's line: the note's lines, kept
         # empty, parted the paragraph or the quotation it was in)

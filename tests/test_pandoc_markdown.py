@@ -501,3 +501,14 @@ def test_link_targets_are_read_in_linear_time(source):
     started = time.monotonic()
     assert "a" in markdown_to_html(source)
     assert time.monotonic() - started < 3
+
+
+def test_an_inline_notes_no_break_spaces_are_kept():
+    """An inline note's lines are joined and its spaces collapsed, as pandoc reads it;
+    an author's no-break space ("340 m/s") is no space to collapse (it became a plain
+    one, and the unit went to the next line in print)."""
+    from studyguide.markdown import markdown_to_html
+    tree = parse(markdown_to_html("Sound.^[At 340\u00a0m/s,\n   440\u00a0Hz  and  0,77\u00a0m.] "
+                                  "On."))
+    [note] = tree.xpath("//li[@id='fn:_inline1']/p")
+    assert note.text_content().startswith("At 340\u00a0m/s, 440\u00a0Hz and 0,77\u00a0m.")
