@@ -444,3 +444,33 @@ def test_a_worksheet_lists_the_works_its_own_text_cites(book_copy):
     cited = {teacher: {r["id"] for r in pdf.handout_references(
         rb, pdf.worksheet_parts(doc, terms, "", teacher))} for teacher in (False, True)}
     assert cited[False] - cited[True] == {"ref-critic1950"}, cited
+
+
+def test_a_worksheet_names_a_table_or_figure_it_refers_to_by_its_title(book_copy):
+    """A worksheet holds the questions, not the chapter: a cross-reference in a question
+    prints as plain text, and a numbered table or figure gains its title as a section
+    does ("Figure 1.1, “Two strategies”"), with no page; in the reading handout, which
+    holds them, they keep their page. A link's own text is left as written."""
+    from pypdf import PdfReader
+    import io
+
+    from conftest import rendered_book
+    from studyguide.writers import pdf
+    chapter = book_copy / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "question: Was the alpha doctrine right?",
+        "question: Using [](#fig-strategies), [](#tbl-ch01-compare), [](#sec-beta) and "
+        "[the comparison](#tbl-ch01-compare), was the alpha doctrine right?"),
+        encoding="utf-8")
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    doc = next(d for d in rb.docs if d.path == chapter)
+    table = rb.targets["tbl-ch01-compare"]
+    sheet = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
+        io.BytesIO(pdf.render_worksheet(rb, doc, False, "A4"))).pages)
+    assert ("Using Figure 1.1, “Two strategies”, "
+            f"{table.label}, “{table.title}”, Section 1.2, “") in sheet, sheet
+    assert "and the comparison, was" in sheet and "(p." not in sheet
+    reading = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
+        io.BytesIO(pdf.render_handout(rb, doc, False, "A4"))).pages)
+    assert "Using Figure 1.1 (p. " in reading, reading

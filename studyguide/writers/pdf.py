@@ -36,6 +36,7 @@ from lxml import html as lxml_html
 
 from .. import figures, fonts, math, theme
 from ..cache import digest
+from ..labels import fill
 from ..model import CONTINUED, Layout
 from ..nobreak import WORD_JOINER
 from ..resolve import RenderedBook, RenderedDoc
@@ -1124,12 +1125,21 @@ def _alt_text(el) -> str:
     return "".join(parts)
 
 
-def localise_links(html_text: str) -> str:
-    """In a stand-alone document, links to ids it does not hold become plain text."""
+def localise_links(html_text: str, rb: RenderedBook | None = None) -> str:
+    """In a stand-alone document (a handout), links to ids it does not hold become plain
+    text. A numbered table's or figure's filled-in label ("Table 3.1"), which the book
+    follows with its page, then gains its title as a chapter's or a section's has it
+    ("Table 3.1, “Crosses and their ratios”"): the reader of a worksheet has no page to
+    turn to."""
     doc = lxml_html.document_fromstring(html_text)
     ids = set(doc.xpath("//@id"))
     for a in doc.xpath('//a[starts-with(@href, "#")]'):
         if a.get("href")[1:] not in ids:
+            target = rb.targets.get(a.get("href")[1:]) if rb is not None else None
+            if target is not None and target.kind in ("table", "figure") and \
+                    target.label and target.title and len(a) == 0 and \
+                    (a.text or "").lower() == target.label.lower():
+                a.text = fill(rb.labels, "xref_titled", label=a.text, title=target.title)
             a.drop_tag()
     return "<!DOCTYPE html>\n" + to_html(doc)
 
@@ -1740,7 +1750,7 @@ def _handout_layout(rb: RenderedBook, doc: RenderedDoc, template: str, name: str
                              title_suffix=f"{doc.label}: {doc.title}" if doc.label
                              else doc.title, body_class="handout", running=running,
                              handout_kind=name, **context)
-    html_text = print_typography(localise_links(footnotes_to_floats(html_text)), rb)
+    html_text = print_typography(localise_links(footnotes_to_floats(html_text), rb), rb)
     html_text = _handout_tables(html_text)
     fetcher = _fetcher(rb)
     return _document(rb, html_text, fetcher), fetcher, html_text
