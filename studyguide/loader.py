@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import labels as labels_mod
 from . import figures, paths, schema
-from .errors import Reporter
+from .errors import Reporter, shown
 from .model import (Book, Chapter, Extract, GlossaryEntry, IndexEntry, Level, MarkScheme,
                     Metadata, Person, Question, Reading, Table, TimelineEvent)
 from .readers import (LineDict, LineList, Refused, line_of, read_confined, read_json,
@@ -371,8 +371,9 @@ def load_index(root: Path, report: Reporter, people: list[Person],
     known = set(seen) | {p.index for p in people} | {g.term for g in glossary}
     # with people.yaml or glossary.yaml in error, some headings are missing: a "see"
     # to one of them would only repeat that error
-    sources = {str(root / "data" / name) for name in ("people.yaml", "glossary.yaml")}
-    if any(str(d.path) in sources for d in report.errors):
+    # (a diagnostic's path is as ``errors.shown`` writes it)
+    sources = {shown(root / "data" / name) for name in ("people.yaml", "glossary.yaml")}
+    if any(d.path in sources for d in report.errors):
         return entries
     for entry in entries:
         for key, names in (("see", [entry.see] if entry.see else []),

@@ -374,9 +374,13 @@ def test_printed_index_has_subentries_ranges_and_cross_references(indexed_build)
     assert "Doctrines. See Alpha doctrine" in flat
 
 
-def test_a_broken_glossary_does_not_make_the_index_report_its_terms(book_copy):
+@pytest.mark.parametrize("relative", [False, True], ids=["absolute", "relative"])
+def test_a_broken_glossary_does_not_make_the_index_report_its_terms(book_copy, monkeypatch,
+                                                                    relative):
     """The glossary's terms are index headings; with glossary.yaml in error they are
-    unknown, and a "see" to one would only repeat its error."""
+    unknown, and a "see" to one would only repeat its error. Whatever the folder is
+    named by (``studyguide check my-book`` from its parent: the error's path is written
+    relative, and it was not found among the errors)."""
     (book_copy / "data" / "index.yaml").write_text(
         "- heading: Doctrine\n  see: Alpha doctrine\n", encoding="utf-8")
     _, report = render(book_copy)
@@ -386,8 +390,11 @@ def test_a_broken_glossary_does_not_make_the_index_report_its_terms(book_copy):
                         encoding="utf-8")
     from studyguide.errors import Reporter
     from studyguide.loader import load_book
-    report = Reporter(book_copy)
-    load_book(book_copy, report)
+    if relative:
+        monkeypatch.chdir(book_copy.parent)
+    folder = Path(book_copy.name) if relative else book_copy
+    report = Reporter(folder)
+    load_book(folder, report)
     assert report.errors and all(d.path.endswith("glossary.yaml") for d in report.errors), \
         [str(d) for d in report.errors]
 
