@@ -903,8 +903,30 @@ def markdown_in_html(lines: list[str], code: list[bool]) -> list[str]:
         for m in HTML_BLOCK_TAG.finditer(masked):
             pieces += [line[pos:m.start()], mark(HTML_BLOCK_TAG.match(line, m.start()))]
             pos = m.end()
-        out.append("".join(pieces) + line[pos:])
+        out.extend(_block_apart("".join(pieces) + line[pos:]))
     return out
+
+
+# a paragraph's line, not an item's, a quotation's or a table's
+_PROSE_LINE = re.compile(r" {0,3}(?![-*+>|:~#]|\d+[.)]\s|<)\S")
+
+
+def _block_apart(line: str) -> list[str]:
+    """A block-level HTML element that starts after a paragraph's text on its line
+    ("A hint: <details>…</details> end.") ends the paragraph, as pandoc reads it: the
+    element and the text after its end tag (on the same line) are blocks of their own.
+    Inside the paragraph, the element was cut from it by the HTML parser, its text
+    after it left outside any paragraph."""
+    m = HTML_BLOCK_TAG.search(_masked(line))
+    if m is None or m.start() == 0 or not _PROSE_LINE.match(line) or \
+            not line[:m.start()].strip():
+        return [line]
+    close = re.compile(rf"</{m.group(1)}\s*>", re.I).search(line, m.end())
+    lines = [line[:m.start()].rstrip(), ""]
+    if close is None:
+        return lines + [line[m.start():]]
+    rest = line[close.end():].strip()
+    return lines + [line[m.start():close.end()]] + (["", rest] if rest else [])
 
 
 TILDE_DEFINITION = re.compile(r"^( {0,3})~(?=[ \t])")

@@ -2187,6 +2187,8 @@ def _sanitise_attributes(el, tag: str, places: ProblemLines) -> None:
             places.error(problem, value if attr.lower() in ("href", "style") else attr,
                          _text(el))
             del el.attrib[attr]
+        elif attr == "markdown":    # Markdown inside HTML (``mdext.markdown_in_html``)
+            del el.attrib[attr]
         elif not sanitise.allowed_attribute(tag, attr):
             written = [f"{attr}={q}{value}{q}" for q in ('"', "'", "")] if value else []
             places.warning(f"attribute '{attr}' of <{tag}> is not one a book may use; it "

@@ -512,3 +512,26 @@ def test_an_inline_notes_no_break_spaces_are_kept():
                                   "On."))
     [note] = tree.xpath("//li[@id='fn:_inline1']/p")
     assert note.text_content().startswith("At 340\u00a0m/s, 440\u00a0Hz and 0,77\u00a0m.")
+
+
+def test_a_block_element_after_a_paragraphs_text_ends_the_paragraph(book_copy):
+    """``A hint: <details>…</details> end.``: pandoc ends the paragraph at the block
+    element and reads the text after it as a paragraph of its own. The HTML parser had
+    cut the element out of the paragraph, leaving "end." outside any paragraph and an
+    empty one after it, with a warning about an attribute the author never wrote, at
+    another line."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    front = chapter.read_text().split("---\n")[1]
+    chapter.write_text(f"---\n{front}---\n\nA hint: <details><summary>Hint</summary>The "
+                       "answer is *3:1*.</details> end.\n\n- an item <div>x</div> y\n")
+    report = Reporter(book_copy)
+    out = render_book(load_book(book_copy, report), report)
+    assert not report.errors and not [w for w in report.warnings
+                                      if "02-second" in str(w.path)], report.diagnostics
+    body = parse(out.docs[1].body_html)
+    details = body.find(".//details")
+    assert details.getprevious().tag == "p" and details.getprevious().text == "A hint:"
+    assert details.getnext().tag == "p" and details.getnext().text == "end."
+    assert details.find("p/em").text == "3:1"
+    assert not body.xpath("//p[not(node())]")
+    assert body.xpath("string(//li)").split() == ["an", "item", "x", "y"]
