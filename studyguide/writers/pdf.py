@@ -1909,10 +1909,11 @@ def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: s
     """A chapter's worksheet (``teacher``: its answer key). The student's answer space
     is sized to each question (``answer_lines``) and each question is kept whole on a
     page; if the sheet then runs over ``WORKSHEET_PAGES`` pages, every question's lines
-    are scaled down by the largest factor that fits, found by halving. Then the space
-    left at the foot of each page (where the next question did not fit, and on the last
-    page) is given as more lines to the questions on that page, each its share
-    (``fill_lines``)."""
+    are scaled down by the largest factor that fits, found by halving. A last page that
+    would hold no question, only what follows them (the works cited), is not left to it
+    (``_no_page_of_its_own``). Then the space left at the foot of each page (where the
+    next question did not fit, and on the last page) is given as more lines to the
+    questions on that page, each its share (``fill_lines``)."""
     glossary = {g["id"]: g["definition"] for g in rb.glossary}
     terms = [(term, first_sentence(glossary[gid], rb.labels))
              for term, gid in doc.key_terms if gid in glossary]
@@ -1923,10 +1924,11 @@ def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: s
     template = "print/worksheet.html"
     name = rb.labels["worksheet_key" if teacher else "worksheet"]
 
-    def lay_out(lines: dict[int, int]):
+    def lay_out(lines: dict[int, int], turn: int | None = None):
         return _handout_layout(rb, doc, template, name, paper, teacher,
                                sheets=("handout.css", "worksheet.css"), schemes=schemes,
-                               ws={"terms": terms, "extract": extract, "lines": lines},
+                               ws={"terms": terms, "extract": extract, "lines": lines,
+                                   "turn": turn},
                                references=handout_references(rb, parts))
 
     def scaled(scale: float) -> dict[int, int]:
@@ -1948,22 +1950,61 @@ def render_worksheet(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: s
                     low, best, lines = middle, tried, scaled(middle)
                 else:
                     high = middle
+    least = {q["number"]: MIN_LINES.get(q["type"], 3) for q in doc.questions}
+    best, lines, turn = _no_page_of_its_own(doc, lay_out, best, lines, least)
     for _ in range(FILL_ROUNDS):
         more = fill_lines(best[0], doc, wanted)
         if not more:
             break
         grown = {k: v + more.get(k, 0) for k, v in lines.items()}
-        tried = lay_out(grown)
+        tried = lay_out(grown, turn)
         if question_pages(tried[0], doc) != question_pages(best[0], doc) or \
                 len(tried[0].pages) != len(best[0].pages):
             # a line too many moved a question on: one line less each, once
             grown = {k: v + max(0, more.get(k, 0) - 1) for k, v in lines.items()}
-            tried = lay_out(grown)
+            tried = lay_out(grown, turn)
             if question_pages(tried[0], doc) != question_pages(best[0], doc) or \
                     len(tried[0].pages) != len(best[0].pages):
                 break
         best, lines = tried, grown
     return _handout_pdf(rb, doc, template, teacher, paper, best)
+
+
+def after_the_questions(document, doc: RenderedDoc) -> bool:
+    """Whether a worksheet's last page holds no question, only what follows them (its
+    works cited): the space of a page a sheet is printed on both sides for, not given."""
+    pages = question_pages(document, doc)
+    return bool(pages) and max(pages.values()) < len(document.pages) - 1
+
+
+def _no_page_of_its_own(doc: RenderedDoc, lay_out, best, lines: dict[int, int],
+                        least: dict[int, int]):
+    """A worksheet laid out (``best``, with ``lines``) whose last page would hold only
+    what follows the questions (the works cited: a question is kept whole, and the last
+    one filled the page before to its foot) laid out again: the questions of the page
+    before with no more lines than their type's least (``least``: ``MIN_LINES``), if the
+    works cited then fit there (the sheet a page shorter, its space given back by
+    ``fill_lines``); else, the last question starting the last page (``turn``), if more
+    than one question shares its page and the sheet keeps its pages, so that page's
+    space is the last question's answer space and the page before's is given to the
+    questions left on it. (best, lines, turn): as it was if neither fits."""
+    if not after_the_questions(best[0], doc):
+        return best, lines, None
+    pages = question_pages(best[0], doc)
+    last_page = max(pages.values())
+    on_page = sorted(int(name[1:]) for name, page in pages.items() if page == last_page)
+    fewer = {k: min(v, least.get(k, v)) if k in on_page else v for k, v in lines.items()}
+    if fewer != lines:
+        tried = lay_out(fewer)
+        if len(tried[0].pages) < len(best[0].pages) and \
+                not after_the_questions(tried[0], doc):
+            return tried, fewer, None
+    if len(on_page) > 1:
+        tried = lay_out(lines, on_page[-1])
+        if len(tried[0].pages) == len(best[0].pages) and \
+                not after_the_questions(tried[0], doc):
+            return tried, lines, on_page[-1]
+    return best, lines, None
 
 
 def _ws_anchors(document, doc: RenderedDoc) -> list[dict[str, float]]:
