@@ -474,3 +474,67 @@ def test_a_worksheet_names_a_table_or_figure_it_refers_to_by_its_title(book_copy
     reading = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
         io.BytesIO(pdf.render_handout(rb, doc, False, "A4"))).pages)
     assert "Using Figure 1.1 (p. " in reading, reading
+
+
+def cited_worksheet(tmp_path: Path, recalls: int, marks: int, monkeypatch):
+    """The assessed book's second chapter asking ``recalls`` one-mark recall questions
+    and an analysis question of ``marks`` marks that cites a work, and its student
+    worksheet rendered in this process: (the PDF's path, whether the sheet laid out at
+    the questions' sized lines left its works cited alone on a last page)."""
+    from conftest import rendered_book
+    from studyguide.writers import pdf
+    book = tmp_path / "book"
+    shutil.copytree(ASSESS, book)
+    questions = "".join(f"  - type: recall\n    question: Name one claim of beta, number "
+                        f"{n + 1}.\n    answer: A claim.\n    marks: 1\n"
+                        for n in range(recalls))
+    questions += (f"  - type: analysis\n    question: How far did beta follow alpha "
+                  f"[@writer1901]?\n    answer: Far.\n    marks: {marks}\n")
+    (book / "chapters" / "02-second.md").write_text(
+        "---\ntitle: The Second Chapter\nsummary: The second chapter follows the Beta "
+        "theory into practice.\nquestions:\n" + questions + "---\n\n## Beta in practice"
+        "\n\nText.\n", encoding="utf-8")
+    rb, report = rendered_book(book)
+    assert not report.errors, report.errors
+    doc = next(d for d in rb.docs if d.id == "ch02")
+    layouts = []
+    laid_out = pdf._handout_layout
+
+    def recorded(*args, **kwargs):
+        layouts.append(laid_out(*args, **kwargs))
+        return layouts[-1]
+    monkeypatch.setattr(pdf, "_handout_layout", recorded)
+    sheet = tmp_path / "ch02-worksheet-student-a4.pdf"
+    sheet.write_bytes(pdf.render_worksheet(rb, doc, False, "A4"))
+    first = layouts[0][0]
+    alone = max(pdf.question_pages(first, doc).values()) < len(first.pages) - 1
+    return sheet, alone
+
+
+def test_a_worksheets_works_cited_take_no_page_of_their_own(tmp_path, monkeypatch):
+    """Questions at their least lines that filled the first page to its foot left the
+    works cited a second page of their own (a heading and an entry, the rest blank, on
+    the back of the sheet): the last question starts that page instead, its answer space
+    the page's, and the space it left on the first is the other questions'."""
+    sheet, alone = cited_worksheet(tmp_path, 4, 6, monkeypatch)
+    assert alone, "the fixture no longer leaves the works cited alone: adjust it"
+    found, pages = answer_space(sheet)
+    texts = [text_of(p) for p in PdfReader(sheet).pages]
+    assert len(pages) == 2 and "Works cited" in texts[1], texts
+    assert [page for page, _, _ in found] == [1, 1, 1, 1, 2], found
+    assert found[-1][2] > 6 and all(n > 3 for _, _, n in found[:-1]), found
+    assert_fills_its_pages(sheet, pages)
+
+
+def test_a_worksheet_fits_its_works_cited_where_its_questions_can_give_lines(
+        tmp_path, monkeypatch):
+    """Works cited that spilled onto a page of their own fit on the page before when its
+    questions give up lines down to their type's least (an analysis question's six): one
+    page, filled, and the question gets back what the works cited leave."""
+    sheet, alone = cited_worksheet(tmp_path, 3, 11, monkeypatch)
+    assert alone, "the fixture no longer leaves the works cited alone: adjust it"
+    found, pages = answer_space(sheet)
+    assert len(pages) == 1 and "Works cited" in text_of(PdfReader(sheet).pages[0])
+    assert len(found) == 4 and 6 <= found[-1][2] < 11 and \
+        all(n >= 3 for _, _, n in found), found
+    assert_fills_its_pages(sheet, pages)
