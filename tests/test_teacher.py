@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from lxml import html as lxml_html
 from pypdf import PdfReader
 
 from conftest import FIXTURES, MINI, run_build
@@ -538,3 +539,23 @@ def test_a_worksheet_fits_its_works_cited_where_its_questions_can_give_lines(
     assert len(found) == 4 and 6 <= found[-1][2] < 11 and \
         all(n >= 3 for _, _, n in found), found
     assert_fills_its_pages(sheet, pages)
+
+
+def test_a_handouts_reference_to_another_chapter_keeps_its_label_whole(book_copy):
+    """In a handout, a cross-reference to what it does not hold is plain text; its
+    filled-in label stays unbreakable as in the book ("Chapter" at a line's end and "2,
+    “The Second…”" on the next, in a reading handout). A link's own text breaks as text."""
+    from conftest import rendered_book
+    from studyguide.writers import pdf
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    label = rb.targets["ch02"].label
+    html = pdf.localise_links(
+        f'<html><body><p>See <a class="xref" href="#ch02">{label}, “Two”</a>, '
+        f'<a class="xref" href="#fig-strategies">{rb.targets["fig-strategies"].label}</a> '
+        '<a href="#ch02">the next one</a>.</p></body></html>', rb)
+    p = lxml_html.document_fromstring(html).find(".//p")
+    assert [s.text for s in p.iter("span")] == [label, rb.targets["fig-strategies"].label]
+    assert p.text_content() == (f"See {label}, “Two”, Figure 1.1, “Two strategies” "
+                                "the next one.")
+    assert not p.findall(".//a")

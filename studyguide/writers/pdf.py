@@ -1136,10 +1136,17 @@ def localise_links(html_text: str, rb: RenderedBook | None = None) -> str:
     for a in doc.xpath('//a[starts-with(@href, "#")]'):
         if a.get("href")[1:] not in ids:
             target = rb.targets.get(a.get("href")[1:]) if rb is not None else None
-            if target is not None and target.kind in ("table", "figure") and \
-                    target.label and target.title and len(a) == 0 and \
-                    (a.text or "").lower() == target.label.lower():
-                a.text = fill(rb.labels, "xref_titled", label=a.text, title=target.title)
+            label = target.label if target is not None else ""
+            shown = a.text or ""
+            if label and target.kind in ("table", "figure") and target.title and \
+                    len(a) == 0 and shown.lower() == label.lower():
+                a.text = fill(rb.labels, "xref_titled", label=shown, title=target.title)
+            if label and len(a) == 0 and (a.text or "").lower().startswith(label.lower()) \
+                    and "xref" in (a.get("class") or "").split():
+                # a filled-in label is never parted from its number ("Capítulo" / "3"),
+                # here as in the book (``_print_typography``)
+                keep = etree.SubElement(a, "span", {"class": "nobr"})
+                keep.text, keep.tail, a.text = a.text[:len(label)], a.text[len(label):], None
             a.drop_tag()
     return "<!DOCTYPE html>\n" + to_html(doc)
 
