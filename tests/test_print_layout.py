@@ -1473,3 +1473,22 @@ def test_a_page_break_starts_a_new_page_and_the_preflight_lets_the_page_before_e
     assert underfull, "the short page is reported where the breaks are not known"
     assert not [f for f in preflight.check_pdf(Path("x.pdf"), data=data, forced=forced)
                 if f.check == "underfull"]
+
+
+@pytest.mark.parametrize("sheet", ["print.css", "handout.css"])
+def test_a_code_block_keeps_two_lines_at_a_page_break_and_a_short_one_whole(tmp_path, sheet):
+    """A code block's lines are blocks of their own in print (``_code_lines``), which
+    orphans and widows do not hold together: a two-line block was split one line a
+    page. A block of up to six lines is kept whole, and a longer one leaves at least
+    two lines at either side of a page's end."""
+    for count in (2, 6, 12):
+        block = "<pre><code>" + "".join(f'<span class="cl">line {n} of {count}</span>'
+                                        for n in range(1, count + 1)) + "</code></pre>"
+        pages = swept_pages(tmp_path, "<p>Before.</p>" + block + "<p>After.</p>",
+                            range(60, 120, 2), (sheet,))
+        for text in pages:
+            held = re.findall(rf"line (\d+) of {count}", text)
+            if not held or len(held) == count:
+                continue
+            assert count > 6, (count, text)          # a short block is never split
+            assert len(held) >= 2, (count, text)     # nor two lines
