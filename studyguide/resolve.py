@@ -1080,15 +1080,22 @@ class Resolver:
 
     def gather_index_marks(self, tree, doc: Chapter) -> None:
         """Each index span given an id (an author's own stays: links lead there), and
-        filed under its entry ("Heading!subheading": under a subentry)."""
+        filed under its entry ("Heading!subheading": under a subentry). An entry that is
+        a form of words the index files under a heading of its own (a glossary term's
+        alias, a key figure's name, a form of ``data/index.yaml``) files there: a span
+        marking "difração", an alias of the term "Difração", made a second heading."""
+        forms = self.index_forms
         for n, span in enumerate(tree.xpath(
                 './/span[contains(concat(" ", @class, " "), " index-term ")]'
                 '[@data-entry]')):
             if not span.get("id"):
                 span.set("id", f"{doc.id}-ix{n}")
             heading, _, sub = span.get("data-entry", "").partition("!")
-            self.index_refs.setdefault((heading.strip(), sub.strip()), []).append(
-                (doc.id, span.get("id")))
+            heading, sub = heading.strip(), sub.strip()
+            filed = forms.get(heading, (None, (heading, "")))[1]
+            if not filed[1] or not sub:
+                heading, sub = filed[0], sub or filed[1]
+            self.index_refs.setdefault((heading, sub), []).append((doc.id, span.get("id")))
 
     def figure_caption(self, name: str) -> str:
         """A generated figure's default caption: the timeline's from the labels, the

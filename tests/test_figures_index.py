@@ -536,3 +536,23 @@ def test_a_note_in_a_master_table_cell_is_printed_under_it(book_copy):
     assert table.xpath('//a[@href="#tbl-master-note-a"]') and \
         table.xpath('//li[@id="tbl-master-note-a"][contains(., "A note in the cell.")]'), \
         rb.master_table
+
+
+def test_an_index_mark_of_a_terms_alias_files_under_the_term(book_copy):
+    """``[alpha doctrine]{.index}`` marks a form the index files under the term "Alpha
+    doctrine" (its alias): one heading, not a second "alpha doctrine" beside it; with a
+    subentry too. A mark of other words makes a heading of its own."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words", "The [alpha doctrine]{.index} again, [its critics]{.index "
+        'entry="alpha doctrine!critics"} and [gamma]{.index}.\n\n## Closing words', 1),
+        encoding="utf-8")
+    report = Reporter(book_copy)
+    rb = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    terms = [e["term"] for e in rb.index]
+    assert "Alpha doctrine" in terms and "alpha doctrine" not in terms, terms
+    assert "gamma" in terms
+    [entry] = [e for e in rb.index if e["term"] == "Alpha doctrine"]
+    assert [s["term"] for s in entry["subs"]] == ["critics"]
+    assert any(doc == "ch02" for doc, _ in entry["refs"]), entry["refs"]
