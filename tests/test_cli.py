@@ -446,3 +446,19 @@ def test_a_latin_titles_letters_are_spelled_in_ascii_not_left_out():
     assert file_slug("Łódź, Straße, Ørsted") == "lodz-strasse-orsted"
     assert file_slug("La Révolution française, 1789–1799") == \
         "la-revolution-francaise-1789-1799"
+
+
+def test_epub_screenshot_names_a_missing_program(tmp_path, mini_build):
+    """scripts/epub-screenshot without chromium said nothing and exited 127; it names
+    the program it needs."""
+    import shutil
+    import subprocess
+    from conftest import ROOT, only
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("bash", "unzip", "perl", "realpath", "mktemp", "rm"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    result = subprocess.run([str(ROOT / "scripts" / "epub-screenshot"),
+                             str(only(mini_build, "*.epub")), "ch01"],
+                            env={"PATH": str(tools)}, capture_output=True, text=True)
+    assert result.returncode == 1 and "needs chromium" in result.stderr, result
