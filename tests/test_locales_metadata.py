@@ -65,7 +65,7 @@ GERMAN_META = {
     "language": "de-DE",
     "identifier": "urn:uuid:5d0c9a1e-2b3f-4c6d-8e7f-9a0b1c2d3e4f",
     "licence": "CC BY 4.0",
-    "description": "Ein kurzes Heft über Sterne und Planeten.",
+    "description": 'Ein kurzes Heft über Sterne und "Planeten".',
 }
 
 GERMAN_CHAPTER = """\
@@ -193,6 +193,8 @@ def test_metadata_in_the_epub(german):
     assert [roles["#" + el.get("id")] for el in creators + contributors] == \
         ["aut", "aut", "edt", "trl"]
     assert meta.find(f"{DC}publisher").text == "Sternwarte Verlag"
+    # typographic quotes, the book's language's, as in the PDF and the text
+    assert meta.find(f"{DC}description").text == "Ein kurzes Heft über Sterne und „Planeten“."
     assert [el.text for el in meta.findall(f"{DC}subject")] == ["Astronomie", "Planeten"]
     identifiers = [el.text for el in meta.findall(f"{DC}identifier")]
     assert "urn:isbn:978-3-16-148411-7" in identifiers          # the EPUB's own ISBN
@@ -212,6 +214,7 @@ def test_metadata_in_the_pdf(german):
     info = reader.metadata
     assert info["/Author"] == "Anna Berger, Jonas Keller"
     assert info["/Keywords"] == "Astronomie, Planeten"
+    assert info["/Subject"] == "Ein kurzes Heft über Sterne und „Planeten“."
     assert info["/Title"].startswith("Einführung in die Astronomie")
     assert info["/editor"] == "Clara Vogt" and info["/translator"] == "Daniel Roth"
     assert info["/publisher"] == "Sternwarte Verlag"

@@ -29,7 +29,7 @@ from ..model import CONTINUED, Layout
 from ..readers import Refused, read_confined
 from ..resolve import RenderedBook
 from ..sanitise import SVG_ATTRIBUTE_CASE, SVG_NS, SVG_TAG_CASE, XLINK_NS, to_html
-from ..typography import double_quotes, smart_tree
+from ..typography import double_quotes, smart_text, smart_tree
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -383,16 +383,17 @@ def write_epub(rb: RenderedBook, layout: Layout | None, memo=None) -> bytes:
     meta = rb.book.meta
     book = epub.EpubBook()
     book.set_identifier(meta.identifier)
-    book.set_title(meta.title)
+    quotes = double_quotes(meta.labels)     # the metadata's text typographic, as print's
+    book.set_title(smart_text(meta.title, quotes))
     book.set_language(meta.language)
     if meta.direction == "rtl":
         book.set_direction("rtl")        # the spine's page-progression-direction
     add_people(book, meta)
     book.add_metadata("DC", "date", meta.date.isoformat())
     if meta.description:
-        book.add_metadata("DC", "description", meta.description)
+        book.add_metadata("DC", "description", smart_text(meta.description, quotes))
     for keyword in meta.keywords:           # the PDF's keywords, each a subject here
-        book.add_metadata("DC", "subject", keyword)
+        book.add_metadata("DC", "subject", smart_text(keyword, quotes))
     if meta.licence:
         book.add_metadata("DC", "rights", meta.licence)
     if meta.publisher:

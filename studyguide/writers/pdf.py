@@ -802,6 +802,9 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
     for attr in ("data-book-title", "data-running", "data-kind"):
         if body is not None and body.get(attr):
             body.set(attr, _smart_text(body.get(attr), quotes))
+    # and the PDF's metadata: its subject and keywords (the title is text already)
+    for meta in doc.xpath('//head/meta[@name="description" or @name="keywords"]'):
+        meta.set("content", _smart_text(meta.get("content") or "", quotes))
     _bind_short_words(doc, rb.book.meta.labels.get("no_break_after") or ())
     display = doc.xpath(" | ".join([f"//{t}" for t in DISPLAY] + [
         f'//*[contains(concat(" ", @class, " "), " {c} ")]' for c in DISPLAY_CLASSES]))
