@@ -392,6 +392,14 @@ def _spaced_operators(mathml: str) -> str:
         kids = list(el)
         for i, child in enumerate(kids):
             text = (child.text or "").strip()
+            opens = i == 0 or kids[i - 1].tag == mo and \
+                (kids[i - 1].text or "").strip() in OPENING - {"|", "\u2016"}
+            if child.tag == mo and opens and text not in BINARY | OPENING and not script \
+                    and i < len(kids) - 1 and not {"form", "lspace"} & set(child.attrib):
+                # a relation opening a row or a bracket ("≈ 3·10⁸" in a table's cell) has
+                # nothing to be spaced from: TeX sets no space before it, the drawing its own
+                child.set("lspace", "0")
+                changed = True
             if child.tag == mo and text in BINARY and not script and 0 < i < len(kids) - 1 \
                     and not {"form", "lspace", "rspace"} & set(child.attrib) \
                     and not (kids[i - 1].tag == mo and

@@ -155,6 +155,20 @@ def test_a_binary_operator_is_not_spaced_where_tex_sets_it_as_a_symbol(tex):
     assert 'lspace="' not in m.tex_to_mathml(tex)          # the EPUB's MathML as it was
 
 
+@pytest.mark.parametrize("tex", [r"\approx 3{,}00 \times 10^8", r"= 5", r"(\leq 2)"])
+def test_a_relation_opening_a_formula_or_bracket_has_no_space_before_it(tex):
+    """``$\approx 3{,}00 \times 10^8$`` in a table's cell stood a thick space in from the
+    cell's edge, out of line with the cells under it: TeX sets no space before a
+    relation with nothing before it (nor after an opening bracket), and after it as
+    after any relation."""
+    first = glyphs(m.mathml_to_svg(m.tex_to_mathml(tex)))
+    relation = first[1] if tex.startswith("(") else first[0]
+    bracket_end = first[0][1] if tex.startswith("(") else 0.0
+    assert relation[0] - bracket_end < 1.5, (tex, first[:3])
+    spaced = gaps("a " + tex.lstrip("("))
+    assert gaps(tex.lstrip("("))[0] == pytest.approx(spaced[1], abs=0.5)   # after it
+
+
 # -- print: display maths on the measure ---------------------------------------------------
 STYLES = m.__file__.rsplit("/", 2)[0] + "/styles"
 
