@@ -1492,3 +1492,34 @@ def test_a_code_block_keeps_two_lines_at_a_page_break_and_a_short_one_whole(tmp_
                 continue
             assert count > 6, (count, text)          # a short block is never split
             assert len(held) >= 2, (count, text)     # nor two lines
+
+
+def test_a_contents_line_keeps_the_titles_last_word_with_its_page(tmp_path):
+    """A title that filled its line left the leader dots and the page alone on the next
+    line, from the left margin ("Roteiro de laboratório — … de um laser" / ". . . 25"):
+    the title's last word goes over with them. Titles of every length up to a line and
+    a half, one ending in emphasis (left as it was)."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    base = "Roteiro de laboratório — medindo o comprimento de onda de um"
+    titles = [f"{base} {'laser'[:k]}{'x' * j}" for k in range(1, 6) for j in range(8)]
+    items = "".join(f'<li><a href="#x">{t}<span class="toc-page" data-target="x">25</span>'
+                    "</a></li>" for t in titles)
+    items += ('<li><a href="#x">A title in <em>emphasis</em><span class="toc-page" '
+              'data-target="x">25</span></a></li>')
+    doc = lxml_html.document_fromstring(f'<html lang="pt"><body><div class="toc"><ol>'
+                                        f'{items}</ol></div><p id="x">x</p></body></html>')
+    pdf._toc_last_words(doc)
+    ends = doc.xpath('//span[@class="toc-end"]')
+    assert len(ends) == len(titles) and ends[0].text == "l" and \
+        ends[0][0].get("class") == "toc-page"
+    out = tmp_path / "toc.pdf"
+    HTML(string=lxml_html.tostring(doc, encoding="unicode")).write_pdf(
+        out, stylesheets=[CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+                          CSS(string="@page { size: 120mm 160mm; margin: 10mm; }")])
+    lines = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                           text=True, check=True).stdout.splitlines()
+    assert not [ln for ln in lines if re.match(r"\s*\.", ln)], lines
+    assert sum("25" in ln for ln in lines) == len(titles) + 1

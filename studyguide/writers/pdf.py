@@ -806,6 +806,7 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
     for meta in doc.xpath('//head/meta[@name="description" or @name="keywords"]'):
         meta.set("content", _smart_text(meta.get("content") or "", quotes))
     _bind_short_words(doc, rb.book.meta.labels.get("no_break_after") or ())
+    _toc_last_words(doc)
     display = doc.xpath(" | ".join([f"//{t}" for t in DISPLAY] + [
         f'//*[contains(concat(" ", @class, " "), " {c} ")]' for c in DISPLAY_CLASSES]))
     for el in display:
@@ -959,6 +960,28 @@ SHORT_LEAD = 170
 
 
 _NO_BIND = {"code", "pre", "math", "kbd", "samp", "script", "style"}
+
+
+def _toc_last_words(doc) -> None:
+    """A contents line's leader and page keep the title's last word with them
+    (``span.toc-end``, unbreakable): a title that filled its line left the dots and the
+    page alone on the next, from the left margin. A title that ends inside an element
+    (emphasis) is left as it is."""
+    for page in doc.xpath('//span[contains(concat(" ", @class, " "), " toc-page ")]'):
+        before = page.getprevious()
+        text = (before.tail if before is not None else page.getparent().text) or ""
+        cut = max(text.rstrip().rfind(" "), text.rstrip().rfind("\u00a0"))
+        word = text[cut + 1:]
+        if not word.strip():
+            continue
+        end = etree.Element("span", {"class": "toc-end"})
+        end.text = word
+        if before is not None:
+            before.tail = text[:cut + 1]
+        else:
+            page.getparent().text = text[:cut + 1]
+        page.addprevious(end)
+        end.append(page)
 
 
 def _bind_short_words(doc, words) -> None:
