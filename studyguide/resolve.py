@@ -1493,7 +1493,10 @@ class Resolver:
             cls = el.get("class") or ""
             # (an author's index mark is skipped by the index, which it marks already,
             # not by the glossary: a term inside it is a use of the term)
-            return (el.tag in GLOSS_SKIP and el.tag not in ("span",)) or \
+            # (an abbreviation's words are mentions for the index, not links: an <a>
+            # inside <abbr> would be read as the abbreviation's)
+            return (el.tag in GLOSS_SKIP and el.tag not in ("span",) and
+                    not (every and el.tag == "abbr")) or \
                 cls.startswith("footnote") or "citation" in cls or \
                 "index-term" in cls and every or \
                 el.tag == "span" and cls in ("secno", "label")

@@ -556,3 +556,22 @@ def test_an_index_mark_of_a_terms_alias_files_under_the_term(book_copy):
     [entry] = [e for e in rb.index if e["term"] == "Alpha doctrine"]
     assert [s["term"] for s in entry["subs"]] == ["critics"]
     assert any(doc == "ch02" for doc, _ in entry["refs"]), entry["refs"]
+
+
+def test_a_mention_inside_an_abbreviation_is_indexed(book_copy):
+    """``<abbr title="…">Beta theory</abbr>`` in running text is a mention of the term
+    for the index (it was passed over, and the index missed the page); the glossary
+    does not link inside it."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words", 'Inline HTML: <abbr title="the theory">Beta theory</abbr>.'
+        "\n\n## Closing words", 1), encoding="utf-8")
+    report = Reporter(book_copy)
+    rb = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    body = next(d.body_html for d in rb.docs if d.path == chapter)
+    abbr = etree.HTML(body).xpath("//abbr")[0]
+    [mark] = abbr.xpath('.//span[@class="index-term"]')
+    assert not abbr.xpath(".//a")
+    [entry] = [e for e in rb.index if e["term"] == "Beta theory"]
+    assert mark.get("id") in [ident for _, ident in entry["refs"]], entry["refs"]
