@@ -554,13 +554,17 @@ def grid_tables(lines: list[str], code: list[bool]) -> tuple[list[str], list[tup
         cuts = [k for k, ch in enumerate(block[0].rstrip()) if ch == "+"]
         borders = [k for k, s in enumerate(block) if s.startswith("+")]
         heads = [k for k in borders if "=" in block[k]]
-        why = None
+        why, where = None, i
         if not heads or heads[0] == 0:
             why = "a grid table needs a header row (above a '+===+' line)"
-        for s in block:
+        for n, s in enumerate(block):
             if s.startswith("+") and [k for k, ch in enumerate(s.rstrip()) if ch == "+"] != cuts:
                 why = "a grid table cell that spans rows or columns"
             if s.startswith("|") and any(s[k:k + 1] != "|" for k in cuts):
+                if s.rstrip().count("|") >= len(cuts):     # as many bars, elsewhere
+                    why, where = ("a grid table row whose '|' do not stand under the '+' "
+                                  "of the border above: line the columns up"), i + n
+                    break
                 why = "a grid table cell that spans rows or columns"
         rows = []
         for a, b in zip(borders, borders[1:]):
@@ -574,7 +578,7 @@ def grid_tables(lines: list[str], code: list[bool]) -> tuple[list[str], list[tup
                 texts.append(" ".join(p for p in parts if p))
             rows.append(texts)
         if why:
-            problems.append((i, why))
+            problems.append((where, why))
             continue
         seps = block[heads[0]]
         aligns = []

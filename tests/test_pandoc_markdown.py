@@ -535,3 +535,20 @@ def test_a_block_element_after_a_paragraphs_text_ends_the_paragraph(book_copy):
     assert details.find("p/em").text == "3:1"
     assert not body.xpath("//p[not(node())]")
     assert body.xpath("string(//li)").split() == ["an", "item", "x", "y"]
+
+
+def test_a_grid_tables_row_out_of_line_with_its_borders_is_reported_as_such(book_copy):
+    """A row whose cells run past the border's columns (as many bars, elsewhere) was
+    reported as "a cell that spans rows or columns", at the table's first line; it is
+    reported as out of line, at its own."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    front = chapter.read_text().split("---\n")[1]
+    chapter.write_text(f"---\n{front}---\n\nFirst paragraph.\n\n+-------+--------+\n"
+                       "| Gene  | Role   |\n+=======+========+\n| *BRCA1* | Tumour suppressor |\n"
+                       "+-------+--------+\n")
+    first = front.count("\n") + 6
+    report = Reporter(book_copy)
+    render_book(load_book(book_copy, report), report)
+    assert [(d.line, d.message) for d in report.errors] == [
+        (first + 3, "a grid table row whose '|' do not stand under the '+' of the border "
+                    "above: line the columns up")], report.errors
