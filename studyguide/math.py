@@ -218,10 +218,16 @@ def _space_function_names(root) -> None:
                 (after.text or "").strip() in OPENING
             scripted = child.tag in SCRIPTED and len(child) and named(child[0])
             if named(child):
-                child.tag = mo if bracket else mi
-                if child.tag == mi:
-                    child.attrib.pop("movablelimits", None)
-            if (named(child) and child.tag == mo or scripted) and operand(before):
+                # an operator whose spaces are TeX's thin ones where an operand stands
+                # beside it, none against a bracket: a reading system spaces no ``mi``
+                # ("n₁sinθ₁" in the EPUB) and an ``mo`` by its dictionary, the drawing
+                # spaces an ``mo`` by these
+                child.tag = mo
+                child.attrib.pop("movablelimits", None)
+                child.set("lspace", "0.1667em" if operand(before) else "0")
+                child.set("rspace", "0.1667em" if operand(after) and not bracket else "0")
+                continue
+            if scripted and operand(before):
                 thin_space(list(parent).index(child))
             if scripted and operand(after) and after.tag != mo:
                 thin_space(list(parent).index(child) + 1)

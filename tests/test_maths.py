@@ -3,6 +3,7 @@ spaced, and formulas kept inside the measure in print. In process, on small form
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -445,3 +446,20 @@ def test_a_formulas_text_no_font_has_is_a_warning_at_its_line(tmp_path):
                                     "'प्रकाश', which it shows as blank boxes; add a font "
                                     "that has them (fonts: in book.yaml)")], messages
     assert messages["own"] == [], messages
+
+
+def test_a_named_function_is_spaced_in_the_epubs_mathml_as_tex_spaces_it():
+    """``n_1 \\sin\\theta_1``: the converter gives "sin" as an ``mi``, which a reading
+    system sets solid ("n₁sinθ₁" in Chromium): it is an operator with TeX's thin space
+    where an operand stands beside it, none against a bracket or after a relation."""
+    ns = "{http://www.w3.org/1998/Math/MathML}"
+
+    def names(tex: str) -> list[tuple[str, str, str]]:
+        root = ET.fromstring(m.tex_to_mathml(tex))
+        return [(el.text, el.get("lspace"), el.get("rspace")) for el in root.iter(f"{ns}mo")
+                if (el.text or "").isalpha()]
+    thin = "0.1667em"
+    assert names(r"n_1 \sin\theta_1") == [("sin", thin, thin)]
+    assert names(r"y = \cos x") == [("cos", "0", thin)]
+    assert names(r"x \sin(t)") == [("sin", thin, "0")]
+    assert names(r"\log x") == [("log", "0", thin)]
