@@ -8,9 +8,12 @@ the same way: by HarfBuzz's subsetter as ``uharfbuzz`` ships it (its own HarfBuz
 version pinned in ``pyproject.toml``), from the installed font, with WeasyPrint's
 options (glyph ids kept, layout tables dropped, no hinting), to every glyph the output
 draws. The installed font is found by the PostScript name the subset carries
-(fontconfig's ``fc-list``), and taken only if it has the subset's glyphs with the same
-advances. Where it cannot be found (a font the book brings itself, say), ``subset``
-returns None and the caller keeps WeasyPrint's subsets or merges them (``fontmerge``).
+(fontconfig's ``fc-list``), and taken only if it has the subset's glyphs, each with the
+same advance and outline (``same_glyphs``): two files may have one name (Liberation
+Mono 1.07 of ``fonts-liberation`` and 2.x of ``fonts-liberation2``), every glyph of
+a monospace face the same width, and other glyphs at the same ids. Where it cannot be
+found (a font the book brings itself, say), ``subset`` returns None and the caller keeps
+WeasyPrint's subsets or merges them (``fontmerge``).
 
 The installed font also tells whether a PDF prints what it says (``wrong_glyphs``, a check
 of the print preflight): each glyph must be one its text reaches in the font, and each
@@ -32,19 +35,22 @@ DROP_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "
 @lru_cache(maxsize=1)
 def installed_fonts() -> dict[str, list[tuple[str, int]]]:
     """PostScript name -> the (file, index in the file) of every font fontconfig knows
-    by that name, in a fixed order."""
+    by that name, in a fixed order: the newest version first (as fontconfig prefers it
+    among fonts of one name, and so WeasyPrint draws with it), then by file."""
     try:
-        out = subprocess.run(["fc-list", "--format", "%{postscriptname}\t%{file}\t%{index}\n"],
+        out = subprocess.run(["fc-list", "--format",
+                              "%{postscriptname}\t%{fontversion}\t%{index}\t%{file}\n"],
                              capture_output=True, text=True, timeout=60).stdout
     except (OSError, subprocess.SubprocessError):
         return {}
-    fonts: dict[str, list[tuple[str, int]]] = {}
-    for line in sorted(set(out.splitlines())):     # the same order on every run
-        name, _, rest = line.partition("\t")
-        path, _, index = rest.partition("\t")
+    found: dict[str, set[tuple[int, str, int]]] = {}
+    for line in out.splitlines():
+        name, version, index, path = (line.split("\t", 3) + ["", "", ""])[:4]
         if name and path and index.isdigit():
-            fonts.setdefault(name, []).append((path, int(index)))
-    return fonts
+            found.setdefault(name, set()).add(
+                (-int(version) if version.isdigit() else 0, path, int(index)))
+    return {name: [(path, index) for _, path, index in sorted(faces)]  # the same every run
+            for name, faces in sorted(found.items())}
 
 
 @lru_cache(maxsize=1)
@@ -64,15 +70,34 @@ def postscript_name(program: bytes) -> str | None:
     return name or None
 
 
-def _advances(program: bytes, glyphs: set[int]) -> dict[int, int] | None:
-    """The advance widths of these glyph ids in a font program (None if unreadable)."""
-    from fontTools.ttLib import TTFont
+def _hb_font(program: bytes):
+    """The HarfBuzz font of a font program, or None if HarfBuzz cannot read it."""
+    import uharfbuzz as hb
     try:
-        font = TTFont(io.BytesIO(program), lazy=True)
-        order, metrics = font.getGlyphOrder(), font["hmtx"].metrics
-        return {gid: metrics[order[gid]][0] for gid in glyphs if gid < len(order)}
-    except Exception:       # noqa: BLE001 - a subset fontTools cannot read
+        face = hb.Face(hb.Blob(program))
+    except Exception:       # noqa: BLE001 - not a font HarfBuzz can read
         return None
+    return hb.Font(face) if face.glyph_count else None
+
+
+def _glyph(font, gid: int) -> tuple[int, list]:
+    """A glyph's advance and outline (its pen commands, unhinted, in font units)."""
+    from fontTools.pens.recordingPen import RecordingPen
+    pen = RecordingPen()
+    font.draw_glyph_with_pen(gid, pen)
+    return font.get_glyph_h_advance(gid), pen.value
+
+
+def same_glyphs(program, other, glyphs) -> bool:
+    """Whether two fonts (font programs, or HarfBuzz fonts) have the same ``glyphs`` (glyph
+    ids): each at its id in both, with the same advance and outline. A subset and the
+    font it was cut from do; two versions of a face, whose ids differ, do not."""
+    a = _hb_font(program) if isinstance(program, bytes) else program
+    b = _hb_font(other) if isinstance(other, bytes) else other
+    if a is None or b is None or a.face.upem != b.face.upem:
+        return False
+    return all(gid < a.face.glyph_count and gid < b.face.glyph_count and
+               _glyph(a, gid) == _glyph(b, gid) for gid in glyphs)
 
 
 @lru_cache(maxsize=64)
@@ -90,10 +115,11 @@ def installed_face(path: str, index: int):
 def _installed(sample: bytes, own: set[int], used: set[int]):
     """The installed face the subset ``sample`` was made from: of the fonts of its
     PostScript name, the first of its flavour (CFF or TrueType) that has every glyph of
-    ``used`` and the sample's glyphs ``own`` with the same advances; or None."""
+    ``used`` and the sample's glyphs ``own`` with the same advances and outlines
+    (``same_glyphs``); or None."""
     name = postscript_name(sample)
-    theirs = _advances(sample, own)
-    if not name or theirs is None:
+    mine = _hb_font(sample)
+    if not name or mine is None:
         return None
     for path, index in installed_fonts().get(name, []):
         found = installed_face(path, index)
@@ -103,7 +129,7 @@ def _installed(sample: bytes, own: set[int], used: set[int]):
         if max(used) >= face.glyph_count or \
                 (sample[:4] == b"OTTO") != (face.reference_table("CFF ").data != b""):
             continue
-        if all(font.get_glyph_h_advance(gid) == width for gid, width in theirs.items()):
+        if same_glyphs(mine, font, own):
             return face
     return None
 
@@ -206,7 +232,8 @@ def _font_text(font) -> _FontText:
     missing = {code for code in notdef if code in texts and _visible(texts[code]) and
                _drawable(texts[code])}
     _, descriptor, key = program
-    installed = _installed_file(descriptor[key].read_bytes(), max(texts, default=0))
+    installed = _installed_file(descriptor[key].read_bytes(), max(texts, default=0),
+                                {code for code in texts if code not in notdef})
     wrong = set()
     if installed is not None:
         # a glyph a contextual substitution puts in (Libertine's "f" before "ü") is
@@ -241,14 +268,17 @@ def _rtl(text: str) -> bool:
     return False
 
 
-def _installed_file(program: bytes, top: int) -> tuple[str, int] | None:
-    """The installed font of the program's PostScript name and flavour, one with a
-    glyph of every id up to ``top`` if there is one."""
-    fonts = [(path, index, found[0].glyph_count)
+def _installed_file(program: bytes, top: int, glyphs=()) -> tuple[str, int] | None:
+    """The installed font of the program's PostScript name and flavour that the program
+    was cut from: the first that has its ``glyphs`` (ids; ``same_glyphs``), else one with
+    a glyph of every id up to ``top`` if there is one."""
+    fonts = [(path, index, found[0].glyph_count, found[1])
              for path, index in installed_fonts().get(postscript_name(program) or "", [])
              if (found := installed_face(path, index)) is not None and
              (program[:4] == b"OTTO") == (found[0].reference_table("CFF ").data != b"")]
-    fonts.sort(key=lambda font: top >= font[2])
+    mine = _hb_font(program) if glyphs and len(fonts) > 1 else None
+    fonts.sort(key=lambda font: (mine is None or not same_glyphs(mine, font[3], glyphs),
+                                 top >= font[2]))
     return fonts[0][:2] if fonts else None
 
 

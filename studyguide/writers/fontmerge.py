@@ -11,7 +11,8 @@ them). The merged program is a new subset of the installed font (``fontfiles``),
 the same way whichever subsetter WeasyPrint had, for a face of one part too, so that
 the bytes do not depend on it; where the installed font cannot be used, fontTools puts
 the subsets' glyphs together. A face is one font program: parts that name a face
-alike but embed different fonts (``_program_name``) keep them apart.
+alike but embed different fonts (``_program_name``) keep them apart, and a merged
+program must draw every glyph as each part's subset does (``fontfiles.same_glyphs``).
 
 A face is left as it is when its subsets are not of the kind this understands
 (CFF-flavoured OpenType or TrueType, Identity-H, simple /W and /ToUnicode) or do not
@@ -137,11 +138,15 @@ def _merge(programs: list[bytes], used: list[set[int]], cff: bool, missing: bool
            ) -> bytes | None:
     """The face's one program: a subset of the installed font made as every output's is
     (``fontfiles``), else the subsets put together; None leaves a face of one subset as
-    WeasyPrint embedded it."""
+    WeasyPrint embedded it, and the subsets of one that draws a glyph other than a
+    part's subset has at its id (parts cut from two fonts of one name) as they are."""
     sample = max(range(len(programs)), key=lambda i: len(used[i]))
     made = fontfiles.subset(programs[sample], used[sample], set().union(*used), missing)
     if made is None and len(programs) > 1:
         made = _merged_program(programs, used, cff)
+    if made is not None and not all(fontfiles.same_glyphs(made, program, gids - {0})
+                                    for program, gids in zip(programs, used)):
+        return None
     return made
 
 
