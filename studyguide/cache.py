@@ -114,7 +114,20 @@ def engine_digest() -> str:
     a cached result made by other code is never reused."""
     from .writers import engine
     return digest(tree_digest(ENGINE_FOLDERS, exclude=[paths.STARTER]), installed_packages(),
-                  engine.switches())
+                  engine.switches(), system_fonts())
+
+
+def system_fonts() -> list[str]:
+    """The fonts fontconfig knows (file, index and version of each): the typefaces the
+    outputs are drawn with, so that installing, removing or upgrading a font package
+    (a second Liberation Mono beside the first) reuses no result drawn before."""
+    import subprocess
+    try:
+        out = subprocess.run(["fc-list", "--format", "%{file}\t%{index}\t%{fontversion}\n"],
+                             capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return sorted(set(out.splitlines()))
 
 
 def installed_packages() -> list[str]:

@@ -204,6 +204,25 @@ def test_cached_results_belong_to_the_installed_libraries(tmp_path, monkeypatch)
     assert cache.engine_digest() != before
 
 
+def test_cached_results_belong_to_the_installed_fonts(tmp_path, monkeypatch):
+    """... and the fonts fontconfig knows: a font package installed beside another of
+    the same names (Liberation 1.07 beside 2.x) reuses nothing drawn before."""
+    import shutil
+    from studyguide import cache
+    before = cache.engine_digest()
+    assert cache.system_fonts(), "fc-list lists no font"
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    shutil.copy(cache.system_fonts()[0].split("\t")[0], fonts / "extra-copy.ttf")
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f'<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+                    f"<fontconfig><include>/etc/fonts/fonts.conf</include><dir>{fonts}</dir>"
+                    f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    assert any("extra-copy" in line for line in cache.system_fonts())
+    assert cache.engine_digest() != before
+
+
 def test_the_cache_keeps_to_its_limit_and_keeps_what_a_build_used(book_copy, tmp_path):
     """Every edit adds cached parts; a long watch session must not fill the disk. Past
     its limit the cache drops what was used longest ago, never what the last build used,
