@@ -1523,3 +1523,32 @@ def test_a_contents_line_keeps_the_titles_last_word_with_its_page(tmp_path):
                            text=True, check=True).stdout.splitlines()
     assert not [ln for ln in lines if re.match(r"\s*\.", ln)], lines
     assert sum("25" in ln for ln in lines) == len(titles) + 1
+
+
+def test_a_short_word_stays_with_an_element_after_it(tmp_path):
+    """Polish "w", "i", "z" never end a line: before an index mention, a glossary link
+    or a name the builder marks, they did ("szlachta w" / "Koronie"). Swept over widths:
+    no line ends with one, and no line is spread for it (the break is taken at the
+    space before the short word)."""
+    from weasyprint import CSS, HTML
+
+    from studyguide import preflight
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    words = ("Sejm zebrał się w <span class=\"index-term\">Lublinie</span>, a szlachta "
+             "z <a class=\"gloss\" href=\"#g\">Korony</a> i <span class=\"name\">Litwy</span> "
+             "przyjęła unię w <span class=\"index-term\">Koronie</span><sup>2</sup> oraz "
+             "na <em>Rusi</em> i w <span class=\"index-term\">Inflantach</span>. ")
+    paragraph = f'<p>{words * 3}</p><p id="g">G.</p>'
+    doc = lxml_html.document_fromstring(f'<html lang="pl"><body>{paragraph}</body></html>')
+    pdf._bind_short_words(doc, ["w", "i", "z", "a"])
+    html = pdf.spaces_into_inlines(lxml_html.tostring(doc, encoding="unicode"))
+    for width in range(60, 130, 3):
+        out = tmp_path / f"w{width}.pdf"
+        HTML(string=html).write_pdf(out, stylesheets=[
+            CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+            CSS(string=f"@page {{ size: {width + 20}mm 200mm; margin: 10mm; }}")])
+        lines = [ln.text for p in preflight.read_pages(out.read_bytes()) for ln in p.body]
+        ends = [ln for ln in lines if re.search(r"(?:^|\s)[wiza]$", ln)]
+        assert not ends, (width, ends)
+        assert not [f for f in preflight.check_pdf(out) if f.check == "loose"], width

@@ -995,19 +995,58 @@ def _bind_short_words(doc, words) -> None:
     pattern = re.compile(r"(?<![\w\u00ad-])(" + "|".join(
         re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + r") (?=\S)",
         re.IGNORECASE)
+    last = re.compile(r"(?<![\w\u00ad-])(" + "|".join(
+        re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + r") $",
+        re.IGNORECASE)
     body = doc.find("body")
     if body is None:
         return
-    for el in body.iter():
+    def tails(el) -> None:
+        # (a span made takes the element's tail with it: its own is bound in turn)
+        while el is not None and el.tail:
+            el.tail = pattern.sub("\\1\u00a0", el.tail)
+            el = _bind_before(el, el.getnext(), "tail", last) \
+                if el.getnext() is not None else None
+
+    for el in list(body.iter()):
         if not isinstance(el.tag, str):
             continue
         inside = el.tag in _NO_BIND or any(a.tag in _NO_BIND for a in el.iterancestors())
         if el.text and not inside:
             el.text = pattern.sub("\\1\u00a0", el.text)
+            if len(el):
+                tails(_bind_before(el, el[0], "text", last))
         outside = el.getparent() is not None and (el.getparent().tag in _NO_BIND or any(
             a.tag in _NO_BIND for a in el.getparent().iterancestors()))
-        if el.tail and not outside:
-            el.tail = pattern.sub("\\1\u00a0", el.tail)
+        if not outside:
+            tails(el)
+
+
+# the inline elements that hold a word a short word may be bound to (not a note's call)
+_WORD_HOLDERS = {"span", "a", "em", "strong", "i", "b", "abbr", "cite", "q", "small", "dfn"}
+
+
+def _bind_before(holder, nxt, slot: str, last: re.Pattern):
+    """A short word ending ``holder``'s text or tail (``slot``) bound to the word of the
+    element after it (an index mention, a glossary link, a name): both in a span, the
+    short word and a no-break space first ("w <span>Koronie</span>" broke after "w").
+    The space before the short word then opens the span, where print's line breaking
+    finds it (``spaces_into_inlines``); a bare no-break space before the element would
+    leave the line to break at the text's first space. The span made, or None."""
+    text = getattr(holder, slot) or ""
+    m = last.search(text)
+    if m is None or nxt.tag not in _WORD_HOLDERS or not (nxt.text or "")[:1].isalpha():
+        return None
+    # (a word alone is kept whole with it, the short word's space being no break for
+    # WeasyPrint between the two boxes; a longer text breaks as text, after its first word)
+    one_word = not re.search(r"\s", nxt.text_content().strip())
+    bound = etree.Element("span", {"class": "bound nobr" if one_word else "bound"})
+    bound.text = m.group(1) + "\u00a0"
+    setattr(holder, slot, text[:m.start()])
+    nxt.addprevious(bound)
+    bound.tail, nxt.tail = nxt.tail, None
+    bound.append(nxt)
+    return bound
 
 
 def keep_short_leads(doc) -> None:
