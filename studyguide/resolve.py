@@ -41,6 +41,7 @@ from .sanitise import to_html
 from .wordmatch import DOUBLE_QUOTE, alternation, straight_quotes, word_end
 
 PAGE_BREAK_ID = "-newpage-"
+BIB_TOKEN = re.compile(r"zzbib(\d+)zz")      # a notes style's further reading (its entry)
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
 # running text, for the glossary and the index: a row's heading cell is a cell, a
 # column's (in the table's head) is not
@@ -421,6 +422,7 @@ class Resolver:
         self._forms_looked_up: dict[int, tuple] = {}    # ``_looked_up``'s, by id(forms)
         self.cites: CitationSet = CitationSet()
         self.linked_refs: list[str] = []    # the bibliography's keys that links name
+        self.reading_keys: list[str] = []   # a notes style's further-reading keys
         self.ref_cites: dict[str, str] = {}     # such a key -> its citation's number
         self.reading: list[list[int]] = []  # each body's citations in reading order
         self.targets: dict[str, Target] = {}
@@ -447,6 +449,14 @@ class Resolver:
     def md_tokenized(self, text: str, inline: bool = False) -> Pending:
         self.jobs.append((text, inline))
         return Pending(len(self.jobs) - 1)
+
+    def reading_cite(self, cite) -> str:
+        """A further-reading entry's citation as printed (``reading_entry``)."""
+        m = BIB_TOKEN.fullmatch(cite) if isinstance(cite, str) else None
+        if m is None:
+            return self.fill_tokens(cite)
+        key = self.reading_keys[int(m.group(1))]
+        return (self.cites.bibliography.get(key) or html.escape(key)).strip()
 
     def fill_tokens(self, text: str) -> str:
         text = PART_TOKEN.sub(lambda m: self.cites.part(m.group(1), m.group(2)), text)
@@ -493,13 +503,26 @@ class Resolver:
             "key_points": [self.md(k, doc.path, doc.line("key_points", i), True)
                            for i, k in enumerate(doc.key_points)],
             # (an unknown key is the loader's error already: not cited, to be reported twice)
-            "further_reading": [{"cite": self.md(f"@{r.cite}", doc.path, r.line, True)
+            "further_reading": [{"cite": self.reading_entry(r.cite, doc.path, r.line)
                                  if r.cite in self.book.reference_lines
                                  else html.escape(r.cite),
                                  "note": self.md(r.note, doc.path, r.line, True)
                                  if r.note else ""}
                                 for r in doc.further_reading],
         }
+
+    def reading_entry(self, key: str, path: Path, line: int):
+        """A further-reading entry's citation. In a notes style, a reading list gives
+        each work in full, as the bibliography does (a note's form follows the reading
+        order: a work cited before printed short, "Frost, *History*, 1."): its entry,
+        filled in once citeproc has run (``BIB_TOKEN``); its key is listed as a link's
+        is, formatted after every citation, so that it shortens none. Else as ``@key``
+        in the text ("Carr (1958)")."""
+        style = self.book.style
+        if style is not None and style.note:
+            self.reading_keys.append(key)
+            return f"zzbib{len(self.reading_keys) - 1}zz"
+        return self.md(f"@{key}", path, line, True)
 
     def scheme_of(self, q) -> str:
         """The id of the mark scheme a question is marked by: the one it names, else
@@ -1670,9 +1693,9 @@ class Resolver:
         """Every citation is known now: citeproc (a pandoc process) formats them while
         the Markdown is converted, in one batch."""
         failed: list[BaseException] = []
-        self.linked_refs = list(dict.fromkeys(
+        self.linked_refs = list(dict.fromkeys([*(
             m.group(1) or m.group(2) for text, _ in self.jobs
-            for m in REF_LINK.finditer(text)))
+            for m in REF_LINK.finditer(text)), *self.reading_keys]))
 
         def cite() -> None:
             try:
@@ -1755,8 +1778,8 @@ class Resolver:
                 label=self.label("chapter_n", d.number) if d.number else "",
                 short_title=d.short_title or d.title,
                 key_points_html=[self.fill_tokens(k) for k in conv["key_points"]],
-                further_reading=[{"cite": _closed(self.fill_tokens(r["cite"]))
-                                  if r["note"] else self.fill_tokens(r["cite"]),
+                further_reading=[{"cite": _closed(self.reading_cite(r["cite"]))
+                                  if r["note"] else self.reading_cite(r["cite"]),
                                   "note": self.fill_tokens(r["note"])}
                                  for r in conv["further_reading"]])))
         return built

@@ -327,6 +327,32 @@ def test_note_style_puts_citations_in_footnotes_as_pandoc_does(tmp_path):
     assert text(answer) == "Ada Writer stated it first, in 1901 (Writer, The Alpha Doctrine)."
 
 
+@pytest.mark.parametrize("csl", ["chicago-notes-bibliography", "chicago-author-date"])
+def test_further_reading_in_a_notes_style_gives_each_work_in_full(tmp_path, csl):
+    """A reading list names each work in full: in a notes style, a further-reading entry
+    of a work the chapter cites printed the note's short form ("Writer, *The Alpha
+    Doctrine*."); it is the work's bibliography entry, and it shortens no citation after
+    it. An author-date style cites it as in the text ("Writer (1901)")."""
+    book = mini_with(tmp_path, csl=csl)
+    before, _ = rendered(book)
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text().replace(
+        "questions:", "further_reading:\n  - cite: writer1901\n    note: The source.\n"
+        "  - cite: historian2000\nquestions:", 1))
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    reading = [text(r["cite"]) for r in rb.docs[0].further_reading]
+    entries = {r["key"]: text(r["entry"]) for r in rb.bibliography}
+    if csl.startswith("chicago-notes"):
+        assert reading == [entries["writer1901"], entries["historian2000"]], reading
+        assert reading[0].startswith("Writer, Ada. The Alpha Doctrine.")
+        # every note as it was: the entries shorten no citation after them
+        assert [footnotes_of(d.body_html) for d in rb.docs] == \
+            [footnotes_of(d.body_html) for d in before.docs]
+    else:
+        assert reading == ["Writer (1901).", "Historian (2000)"], reading
+
+
 def test_bibliography_lists_only_what_is_cited_and_nocite(tmp_path):
     book = mini_with(tmp_path)
     refs = json.loads((book / "references.json").read_text())
