@@ -128,9 +128,13 @@ def test_epub_nav_matches_chapters(mini_build):
     nav = etree.fromstring(z.read("EPUB/nav.xhtml"))
     toc = nav.xpath('//x:nav[@epub:type="toc"]/x:ol/x:li/x:a', namespaces=NS)
     titles = [a.text for a in toc]
-    assert titles[:2] == ["1. The First Chapter", "2. The Second Chapter"]
+    # the changes in this edition (the front matter, on the copyright page) first
+    assert titles[:3] == ["Changes in This Edition", "1. The First Chapter",
+                          "2. The Second Chapter"]
     for a in toc:
-        assert f"EPUB/{a.get('href').split('#')[0]}" in z.namelist()
+        file, _, anchor = a.get("href").partition("#")
+        assert f"EPUB/{file}" in z.namelist()
+        assert not anchor or f'id="{anchor}"'.encode() in z.read(f"EPUB/{file}"), anchor
     landmarks = nav.xpath('//x:nav[@epub:type="landmarks"]//x:a/@epub:type', namespaces=NS)
     assert {"cover", "toc", "bodymatter", "bibliography"} <= set(landmarks)
     for name in ("EPUB/ch01.xhtml", "EPUB/ch02.xhtml", "EPUB/glossary.xhtml",
@@ -310,7 +314,8 @@ def test_epub_nav_mirrors_the_printed_contents(mini_build):
     lines = [line.strip() for line in contents.strip().splitlines()[1:-1] if line.strip()]
     printed = [" ".join(re.sub(r"^\d+ ", "", re.sub(r"[\s.]+\d+$", "", line)).split())
                for line in lines if not re.match(r"^\d+\.\d+ ", line)]
-    assert titles == printed
+    # and first the changes in this edition, which print sets before its contents
+    assert titles == ["Changes in This Edition", *printed]
 
 
 @pytest.mark.slow
