@@ -378,8 +378,16 @@ def load_index(root: Path, report: Reporter, people: list[Person],
     for entry in entries:
         for key, names in (("see", [entry.see] if entry.see else []),
                            ("see_also", entry.see_also)):
+            parted = set()       # a heading with a comma, parted by an unquoted list
+            for a, b in zip(names, names[1:]):
+                if a not in known and b not in known and f"{a}, {b}" in known:
+                    parted |= {a, b}
+                    report.error(path, refer_lines.get((entry.heading, key), entry.line),
+                                 f"'{a}' and '{b}' are no index headings: '{a}, {b}' is "
+                                 f"one; quote it in the list, as in [\"{a}, {b}\"] (a "
+                                 "comma parts the items of a list)")
             for name in names:
-                if name in known:
+                if name in known or name in parted:
                     continue
                 close = difflib.get_close_matches(name, list(known), 1, 0.8)
                 report.error(path, refer_lines.get((entry.heading, key), entry.line),

@@ -575,3 +575,24 @@ def test_a_mention_inside_an_abbreviation_is_indexed(book_copy):
     assert not abbr.xpath(".//a")
     [entry] = [e for e in rb.index if e["term"] == "Beta theory"]
     assert mark.get("id") in [ident for _, ident in entry["refs"]], entry["refs"]
+
+
+def test_a_heading_with_a_comma_parted_by_an_unquoted_list_is_one_error_that_says_so(
+        book_copy):
+    """``see_also: [Kołłątaj, Hugo]`` is a YAML list of two names: two errors, "no index
+    heading" each, where the author meant the one heading "Kołłątaj, Hugo". One error,
+    which says to quote it."""
+    (book_copy / "data" / "people.yaml").write_text(
+        (book_copy / "data" / "people.yaml").read_text(encoding="utf-8") +
+        "- name: Hugo Kołłątaj\n  index: Kołłątaj, Hugo\n  dates: 1750–1812\n"
+        "  role: Reformer.\n  bio: A reformer.\n", encoding="utf-8")
+    (book_copy / "data" / "index.yaml").write_text(
+        "- heading: Reform\n  forms: [reform]\n  see_also: [Kołłątaj, Hugo, Nowhere]\n",
+        encoding="utf-8")
+    _, report = render(book_copy)
+    messages = [d.message for d in report.errors]
+    assert messages == [
+        "'Kołłątaj' and 'Hugo' are no index headings: 'Kołłątaj, Hugo' is one; quote it "
+        "in the list, as in [\"Kołłątaj, Hugo\"] (a comma parts the items of a list)",
+        "'Nowhere' is no index heading (an entry of index.yaml, a person's index heading "
+        "or a glossary term)"], messages
