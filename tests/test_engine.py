@@ -151,3 +151,46 @@ def test_a_build_hears_of_the_fallback_from_a_worker_not_from_python_warnings(
     assert "public API" in note
     monkeypatch.setenv(engine.FORCE, "public")     # asked for: nothing to warn of
     assert engine.fallback_note() == ""
+
+
+def test_a_notes_overflow_of_rounding_alone_is_none(monkeypatch):
+    """WeasyPrint compares two sums of the same lengths added in another order to tell
+    whether a page's notes overflow their area; a Polish chapter's note of several
+    paragraphs came out 2e-13 px over, its call's line went to the next page and every
+    later note a page late (``footnotes``). An overflow reported is measured again: here
+    WeasyPrint is made to report one for a note that fits, which then stays on its
+    call's page; reported as it is, the line goes over and the note a page later."""
+    from weasyprint import CSS, HTML
+    from weasyprint.formatting_structure import build
+    from weasyprint.layout import LayoutContext, block_level_layout
+
+    from studyguide.writers import engine
+    engine.footnote_area()
+    real = LayoutContext._update_footnote_area
+    html = ('<html><body><p>' + "Words of the text. " * 10 + 'A call.<span class="fn">The '
+            'note.<span class="fn-para">Its second paragraph.</span></span> ' +
+            "More words. " * 400 + "</p></body></html>")
+    css = CSS(string="@page { size: A6; } .fn { float: footnote; footnote-policy: line; } "
+                     ".fn-para { display: block; }")
+
+    def pages_of(update) -> tuple[int, int]:
+        """The pages of the call and of its note."""
+        monkeypatch.setattr(LayoutContext, "_update_footnote_area", update)
+        texts = [" ".join(box.text for box in _texts(page._page_box))
+                 for page in HTML(string=html).render(stylesheets=[css]).pages]
+        return (next(n for n, t in enumerate(texts, 1) if "A call" in t),
+                next(n for n, t in enumerate(texts, 1) if "second paragraph" in t))
+
+    def reported_over(self):                # WeasyPrint's sums, rounded the wrong way
+        real(self)
+        return True
+    assert pages_of(real) == (1, 1)
+    assert pages_of(reported_over) == (2, 3)                # the fault, as it was
+    assert pages_of(engine.measured_again(reported_over, build, block_level_layout)) == (1, 1)
+
+
+def _texts(box):
+    if type(box).__name__ == "TextBox":
+        yield box
+    for child in getattr(box, "children", None) or ():
+        yield from _texts(child)
