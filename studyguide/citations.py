@@ -51,6 +51,9 @@ class CitationSet:
     # a note style's citations: source -> the note's HTML ("rendered" then holds only
     # what stays in the text, e.g. the author's name of ``@key``)
     notes: dict[str, str] = field(default_factory=dict)
+    # key -> the entry with its names where the style puts a dash for the entry
+    # before's (``names_in_full``): only the entries that differ
+    in_full: dict[str, str] = field(default_factory=dict)
 
     def inline(self, i: str) -> str:
         """A citation where no footnote is made (inside a footnote, a summary, a table
@@ -73,7 +76,8 @@ class CitationSet:
         citation numbered ``order[j]``."""
         def back(d: dict[str, str]) -> dict[str, str]:
             return {str(order[int(j)]): v for j, v in d.items()}
-        return CitationSet(back(self.rendered), self.bibliography, back(self.notes))
+        return CitationSet(back(self.rendered), self.bibliography, back(self.notes),
+                           self.in_full)
 
 
 FINAL_PERIOD = re.compile(r"\.((?:</[a-z]+>)*)\s*$")
@@ -204,6 +208,22 @@ class Style:
     xml: bytes
     note: bool           # a note style: citations go in footnotes
     path: Path           # the file the book named
+
+
+def names_in_full(style: Style) -> Style | None:
+    """The style without its bibliography's ``subsequent-author-substitute`` (MLA's
+    "———" for the names of the entry before), or None if it has none: a handout lists
+    a few of the book's works, where the entry before is not the same."""
+    root = etree.fromstring(style.xml, _xml_parser())
+    found = root.xpath("//c:bibliography[@subsequent-author-substitute]",
+                       namespaces={"c": CSL_NS})
+    if not found:
+        return None
+    for bib in found:
+        del bib.attrib["subsequent-author-substitute"]
+        bib.attrib.pop("subsequent-author-substitute-rule", None)
+    return Style(etree.tostring(root, encoding="utf-8", xml_declaration=True), style.note,
+                 style.path)
 
 
 class StyleError(Exception):

@@ -26,7 +26,7 @@ from lxml import html as lxml_html
 from . import figures, fonts, images, math, nobreak, readers, sanitise
 from .cache import Memo, digest
 from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_citations,
-                        reading_order)
+                        names_in_full, reading_order)
 from .errors import Reporter, shown
 from .labels import abbreviations, defaults as labels_defaults, fill
 from .labels import language_direction
@@ -755,6 +755,13 @@ class Resolver:
         try:
             self.cites = format_citations(sources, self.book.references, style, lang,
                                           nocite, bibtex, semicolon).numbered(order)
+            full = names_in_full(style)
+            if full is not None and self.cites.bibliography:
+                # the entries a handout may list without the one before them
+                whole = format_citations([], self.book.references, full, lang,
+                                         list(self.cites.bibliography), bibtex, semicolon)
+                self.cites.in_full = {k: v for k, v in whole.bibliography.items()
+                                      if v != self.cites.bibliography.get(k)}
         except RuntimeError as exc:
             self.report.error(style.path, 1,
                               f"citation processor failed: {str(exc).splitlines()[0]}")
@@ -1986,6 +1993,7 @@ class Resolver:
         book, ann = self.book, self.book.annotations
         languages = self.ref_languages
         return [{"key": k, "id": "ref-" + k, "entry": self.cites.bibliography[k],
+                 "in_full": self.cites.in_full.get(k, ""),
                  "lang": languages.get(k) or "",
                  "dir": _other_direction(languages.get(k), book.meta.direction,
                                          _fragment(self.cites.bibliography[k]).text_content()),

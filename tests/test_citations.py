@@ -353,6 +353,32 @@ def test_further_reading_in_a_notes_style_gives_each_work_in_full(tmp_path, csl)
         assert reading == ["Writer (1901).", "Historian (2000)"], reading
 
 
+def test_a_handouts_works_cited_name_an_author_the_book_gives_as_a_dash(tmp_path):
+    """MLA gives an author's second work "———. Title", the names of the entry before;
+    a handout lists only the works it cites, and its "———" credited the work to the
+    author listed before it there (Hardy's book to Fussell). Where that entry is not
+    the one before it in the handout, the names are printed; where it is, the dash."""
+    from studyguide.writers import pdf
+    book = mini_with(tmp_path, csl="modern-language-association")
+    refs = json.loads((book / "references.json").read_text())
+    refs += [{"id": "writer1905", "type": "book", "title": "Alpha Again",
+              "author": [{"family": "Writer", "given": "Ada"}], "publisher": "Alpha Press",
+              "issued": {"date-parts": [[1905]]}}]
+    (book / "references.json").write_text(json.dumps(refs))
+    chapter = book / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text() + "\nLater work [@writer1905].\n")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    entries = {r["key"]: text(r["entry"]) for r in rb.bibliography}
+    [dashed] = [k for k, e in entries.items() if e.startswith("———")]  # as MLA sets it
+    alone = pdf.handout_references(rb, [f'<a href="#ref-{dashed}">'])
+    assert [text(r["entry"]) for r in alone] == [
+        entries[dashed].replace("———", "Writer, Ada", 1)]
+    both = pdf.handout_references(rb, ['<a href="#ref-writer1901"> <a href="#ref-writer1905">'])
+    assert [text(r["entry"]) for r in both] == [e for k, e in entries.items()
+                                                 if k.startswith("writer")]
+
+
 def test_bibliography_lists_only_what_is_cited_and_nocite(tmp_path):
     book = mini_with(tmp_path)
     refs = json.loads((book / "references.json").read_text())

@@ -1803,7 +1803,17 @@ def xmp_description(meta):
 def handout_references(rb: RenderedBook, parts: Iterable[str]) -> list[dict]:
     """The bibliography entries that the HTML ``parts`` of a handout cite."""
     keys = set(re.findall(r'href="#ref-([^"]+)"', "".join(parts)))
-    return [r for r in rb.bibliography if r["key"] in keys]
+    out, before = [], None
+    for n, r in enumerate(rb.bibliography):
+        if r["key"] not in keys:
+            continue
+        # an entry whose names the style gives as a dash for the entry before's (MLA's
+        # "———") names them where that entry is not the one before it here
+        if r.get("in_full") and before != n - 1:
+            r = {**r, "entry": r["in_full"]}
+        out.append(r)
+        before = n
+    return out
 
 
 def _handout_layout(rb: RenderedBook, doc: RenderedDoc, template: str, name: str,
