@@ -345,6 +345,27 @@ def fill(labels: dict, key: str, **values) -> str:
     return str(labels[key]).format(**{k: str(v) for k, v in values.items()})
 
 
+# quotation marks of the languages the theme has words in, straight ones too
+QUOTE_MARKS = "\"'“”„‟‘’‚‛«»‹›「」『』"
+
+
+def titled(labels: dict, label: str, title: str) -> str:
+    """A cross-reference's label and title (``xref_titled``: "Section 2.1, “Title”"). A
+    title in quotation marks of its own (a poem's, "“Dulce et Decorum Est”") keeps
+    them, without the label's round them: they doubled ("““Dulce…””")."""
+    pattern = str(labels["xref_titled"])
+    bare = title.strip()
+    if len(bare) > 1 and bare[0] in QUOTE_MARKS and bare[-1] in QUOTE_MARKS and \
+            "{title}" in pattern:
+        # (the label's quotes and the spaces inside them, as French has them, go; the
+        # space before them stays)
+        before, _, after = pattern.partition("{title}")
+        before = before.rstrip(" \u00a0\u202f").rstrip(QUOTE_MARKS)
+        after = after.lstrip(" \u00a0\u202f").lstrip(QUOTE_MARKS)
+        pattern = before + "{title}" + after
+    return pattern.format(label=label, title=title)
+
+
 def format_date(labels: dict, date: str) -> str:
     """An ISO date (YYYY, YYYY-MM or YYYY-MM-DD) written out in the book's language."""
     parts = date.split("-")

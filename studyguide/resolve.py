@@ -29,7 +29,7 @@ from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_cita
                         names_in_full, reading_order)
 from .errors import Reporter, shown
 from .labels import abbreviations, defaults as labels_defaults, fill
-from .labels import language_direction
+from .labels import language_direction, titled
 from .loader import slugify
 from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines, code_spans, reference_label
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
@@ -1339,7 +1339,7 @@ class Resolver:
                 not _opens_sentence(a, abbreviations(self.labels)):
             label = label[0].lower() + label[1:]     # "voir la figure 2"
         if target.kind == "chapter" or target.kind == "section" and target.label:
-            a.text = fill(self.labels, "xref_titled", label=label, title=target.title)
+            a.text = titled(self.labels, label, target.title)
         elif target.label:
             a.text = label
         elif target.title:

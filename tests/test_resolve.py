@@ -913,3 +913,26 @@ def test_a_pictures_address_in_angle_brackets_or_after_bracketed_alt_text(tmp_pa
     assert report.diagnostics == []
     html = rb.docs[0].body_html
     assert 'src="images/my%20dot.png"' in html and 'alt="a link b"' in html, html
+
+
+@pytest.mark.parametrize("language, shown", [
+    ("en-GB", "Section 2.2, “Dulce et Decorum Est”"),
+    ("fr", "section 2.2, « Dulce et Decorum Est »")])
+def test_a_reference_to_a_title_in_quotes_does_not_double_them(book_copy, language, shown):
+    """A cross-reference fills in its target's title in the language's quotes; a title
+    in quotation marks of its own (a poem's) printed them doubled, "““Dulce…””". It
+    keeps its own, without the label's round them."""
+    from lxml import html as lxml_html
+    yaml_path = book_copy / "book.yaml"
+    yaml_path.write_text(re.sub(r"^language:.*$", f"language: {language}",
+                                yaml_path.read_text(), flags=re.M))
+    second = book_copy / "chapters" / "02-second.md"
+    second.write_text(second.read_text().replace(
+        "## Closing words", '## "Dulce et Decorum Est" {#sec-dulce}\n\nA poem.\n\n'
+        "## Closing words", 1))
+    first = book_copy / "chapters" / "01-first.md"
+    first.write_text(first.read_text() + "\nRead [](#sec-dulce) next.\n")
+    rb, _ = render_clean(book_copy)
+    link = lxml_html.fragment_fromstring(rb.docs[0].body_html, create_parent="div").xpath(
+        '//a[@href="#sec-dulce"]')[0]
+    assert link.text_content() == shown

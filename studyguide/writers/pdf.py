@@ -36,7 +36,7 @@ from lxml import html as lxml_html
 
 from .. import figures, fonts, math, theme
 from ..cache import digest
-from ..labels import fill
+from ..labels import titled
 from ..model import CONTINUED, Layout
 from ..nobreak import WORD_JOINER
 from ..resolve import RenderedBook, RenderedDoc
@@ -1205,7 +1205,7 @@ def localise_links(html_text: str, rb: RenderedBook | None = None) -> str:
             shown = a.text or ""
             if label and target.kind in ("table", "figure") and target.title and \
                     len(a) == 0 and shown.lower() == label.lower():
-                a.text = fill(rb.labels, "xref_titled", label=shown, title=target.title)
+                a.text = titled(rb.labels, shown, target.title)
             if label and len(a) == 0 and (a.text or "").lower().startswith(label.lower()) \
                     and "xref" in (a.get("class") or "").split():
                 # a filled-in label is never parted from its number ("Capítulo" / "3"),
