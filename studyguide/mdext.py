@@ -449,10 +449,21 @@ def line_blocks(lines: list[str], code: list[bool]) -> list[str]:
                 re.match(r"(?: {0,3}> ?){0,%d}" % quote.count(">"), lines[k]).group(0) + \
                 " " * column
             more = k + 1 < j and rests[k + 1 - i].startswith("|")
-            out[k] = prefix + (LINE_BLOCK_START if k == i else LINE_BLOCK_LINE) + s + \
-                ("<br />" if more else "")
+            out[k] = prefix + (LINE_BLOCK_START if k == i else LINE_BLOCK_LINE) + \
+                _verse_opening(s) + ("<br />" if more else "")
         i = j
     return out
+
+
+def _verse_opening(verse: str) -> str:
+    """A verse that opens with a double quote before a word opens a quotation, as pandoc
+    reads each line of a line block: the quote written as the converter's opening one
+    (SmartyPants, finding the line's mark and no space before it, closed it: ”But)."""
+    m = re.match("(\u00a0*)\"(?=[^\\s\"])", verse)
+    if m is None:
+        return verse
+    from .markdown import double_quotes
+    return m.group(1) + double_quotes()[0] + verse[m.end():]
 
 
 def _pipe_row(cells: list[str]) -> str:
@@ -1050,12 +1061,17 @@ def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
         if end > start:
             text = "\n".join(lines[start:end])
             masked = _NOT_TEXT.sub(lambda m: "\0" * len(m.group(0)), _masked(text))
-            if "'" in masked:
+            if "'" in masked or '-"' in masked:
                 chars = list(text)
                 for offset, piece in _brackets_apart(masked):
                     for pos, reading in _pandoc_quotes(piece).items():
                         if reading == "apostrophe":
                             chars[offset + pos] = APOSTROPHE
+                        elif reading == "close" and piece[pos] == '"' and \
+                                piece[pos - 1:pos] == "-":
+                            # (SmartyPants closes no quotation after a hyphen: “Eng-“)
+                            from .markdown import double_quotes
+                            chars[offset + pos] = double_quotes()[1]
                 out[start:end] = "".join(chars).split("\n")
         start = end + 1
     return out
