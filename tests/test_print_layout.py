@@ -1552,3 +1552,34 @@ def test_a_short_word_stays_with_an_element_after_it(tmp_path):
         ends = [ln for ln in lines if re.search(r"(?:^|\s)[wiza]$", ln)]
         assert not ends, (width, ends)
         assert not [f for f in preflight.check_pdf(out) if f.check == "loose"], width
+
+
+def test_a_poems_stanza_is_kept_on_one_page_and_a_long_verse_hangs(tmp_path):
+    """A line block's stanzas were parted anywhere (a stanza's one line alone at a page's
+    foot), and a verse too long for the measure was justified as prose, its turnover at
+    the margin where a verse starts: a stanza is kept on its page where it fits, and a
+    turnover hangs under its verse's start."""
+    from weasyprint import CSS, HTML
+
+    from studyguide import preflight
+    from studyguide.markdown import markdown_to_html
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    poem = markdown_to_html("| One a1\n| One a2\n| One a3\n| One a4\n|\n| Two b1\n| Two b2\n"
+                            "| Two b3\n| Two b4 " + "and a verse much too long for its line " * 2)
+    doc = lxml_html.document_fromstring(f'<html lang="en"><body>{poem}</body></html>')
+    pdf._verses(doc)
+    block = lxml_html.tostring(doc.find(".//div"), encoding="unicode")
+    pages = swept_pages(tmp_path, block, range(40, 110, 2), ("print.css",))
+    for text in pages:
+        for stanza in ("a", "b"):
+            held = re.findall(rf"\b{stanza}(\d)\b", text)
+            assert len(held) in (0, 4), (stanza, text)
+    out = tmp_path / "verse.pdf"
+    HTML(string=lxml_html.tostring(doc, encoding="unicode")).write_pdf(out, stylesheets=[
+        CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+        CSS(string="@page { size: A6; margin: 10mm; }")])
+    lines = [ln for p in preflight.read_pages(out.read_bytes()) for ln in p.body]
+    start = min(ln.x0 for ln in lines)
+    [long_verse] = [k for k, ln in enumerate(lines) if ln.text.startswith("Two b4")]
+    assert lines[long_verse + 1].x0 > start + 10, [(ln.x0, ln.text) for ln in lines]

@@ -807,6 +807,7 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
         meta.set("content", _smart_text(meta.get("content") or "", quotes))
     _bind_short_words(doc, rb.book.meta.labels.get("no_break_after") or ())
     _toc_last_words(doc)
+    _verses(doc)
     display = doc.xpath(" | ".join([f"//{t}" for t in DISPLAY] + [
         f'//*[contains(concat(" ", @class, " "), " {c} ")]' for c in DISPLAY_CLASSES]))
     for el in display:
@@ -960,6 +961,36 @@ SHORT_LEAD = 170
 
 
 _NO_BIND = {"code", "pre", "math", "kbd", "samp", "script", "style"}
+
+
+def _verses(doc) -> None:
+    """A line block's verses each a block of its own (``span.verse``), and its stanzas
+    (the verses between blank ones) each a block (``span.stanza``): a verse too long for
+    the measure goes on indented under its start, not justified as prose (print.css),
+    and a stanza is kept on one page where it fits. A block whose line breaks are not all
+    its own (inside an element) is left as it is."""
+    for block in doc.xpath('//div[contains(concat(" ", @class, " "), " line-block ")]'):
+        if any(br.getparent() is not block for br in block.iter("br")) or \
+                block.find("br") is None:
+            continue
+        verses = [etree.Element("span", {"class": "verse"})]
+        verses[0].text = block.text
+        for child in list(block):
+            if child.tag == "br":
+                verses.append(etree.Element("span", {"class": "verse"}))
+                verses[-1].text = (child.tail or "").lstrip("\n")
+                block.remove(child)
+            else:
+                verses[-1].append(child)
+        block.text = None
+        stanza = None
+        for verse in verses:
+            if not (verse.text or "").strip() and not len(verse):
+                stanza = None                   # a blank verse parts two stanzas
+                continue
+            if stanza is None:
+                stanza = etree.SubElement(block, "span", {"class": "stanza"})
+            stanza.append(verse)
 
 
 def _toc_last_words(doc) -> None:
