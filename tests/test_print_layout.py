@@ -1583,3 +1583,25 @@ def test_a_poems_stanza_is_kept_on_one_page_and_a_long_verse_hangs(tmp_path):
     start = min(ln.x0 for ln in lines)
     [long_verse] = [k for k, ln in enumerate(lines) if ln.text.startswith("Two b4")]
     assert lines[long_verse + 1].x0 > start + 10, [(ln.x0, ln.text) for ln in lines]
+
+
+def test_a_bibliography_entry_is_set_ragged_and_never_spread(tmp_path):
+    """A works-cited entry with a long title before an address was justified, its first
+    line spread ("Hardy,   Thomas.   Moments   of   Vision"): entries are ragged, each
+    space a word space, at every width."""
+    from weasyprint import CSS, HTML
+
+    from studyguide import preflight
+    root = Path(__file__).resolve().parent.parent
+    entry = ('<ul class="references"><li><div class="csl-entry">Hardy, Thomas. <em>Moments of '
+             "Vision and Miscellaneous Verses</em>. Macmillan, 1917, "
+             "https://www.gutenberg.org/files/3167/3167-h/3167-h.htm.</div></li></ul>")
+    for width in range(60, 120, 4):
+        out = tmp_path / f"b{width}.pdf"
+        HTML(string=f'<html lang="en"><body>{entry}</body></html>').write_pdf(
+            out, stylesheets=[CSS(root / "styles" / "base.css"),
+                              CSS(root / "styles" / "print.css"),
+                              CSS(string=f"@page {{ size: {width + 20}mm 100mm; margin: 10mm; }}")])
+        for ln in [ln for p in preflight.read_pages(out.read_bytes()) for ln in p.body]:
+            widest = max((b - a for a, b in preflight._word_spaces(ln)), default=0)
+            assert widest < 0.5 * ln.size, (width, ln.text, widest)
