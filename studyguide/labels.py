@@ -398,10 +398,15 @@ def abbreviations(labels: dict | None = None) -> re.Pattern:
 def _abbreviation_pattern(words: tuple[str, ...]) -> re.Pattern:
     forms = set()
     for word in words:
-        parts = [p for p in re.split(r"[.\s]+", word) if p]
-        if parts:
-            for first in {parts[0], parts[0][:1].upper() + parts[0][1:]}:
-                forms.add(r"\.\s*".join(re.escape(p) for p in [first, *parts[1:]]) + r"\.")
+        word = word.strip()
+        if not word.rstrip("."):
+            continue
+        # its letters, its full stops, and any space or none where it has a space ("ad
+        # es.", "z. B.")
+        pattern = "".join(r"\s*" if part.isspace() else re.escape(part)
+                          for part in re.split(r"(\s+)", word))
+        forms.add(pattern)
+        forms.add(re.escape(word[:1].upper()) + pattern[len(re.escape(word[:1])):])
     if not forms:
         return re.compile(r"(?!)")
     # longest first: "p. ej." before "p."; not the end of a longer word ("Afrika.")
