@@ -33,7 +33,7 @@ def test_first_sentence_goes_past_the_languages_abbreviations():
                  "Según la Sra. López."):
         assert first_sentence(f"<p>{text} Luego más.</p>", es) == text, text
     it = labels.defaults("it")       # words parted by a space and no full stop ("ad es.")
-    for text in ("Il pH dell'acqua, ad es. 7,00 a 25 °C.", "Una base, cfr. Brønsted.",
+    for text in ("Il pH dell'acqua, ad es. 7,00 se pura.", "Una base, cfr. Brønsted.",
                  "Ossidi, ecc. E altri."):
         assert first_sentence(f"<p>{text} Poi altro.</p>", it) == text, text
     ru = labels.defaults("ru")
