@@ -1064,14 +1064,22 @@ def apostrophes(lines: list[str], code: list[bool]) -> list[str]:
             if "'" in masked or '-"' in masked:
                 chars = list(text)
                 for offset, piece in _brackets_apart(masked):
-                    for pos, reading in _pandoc_quotes(piece).items():
+                    readings = _pandoc_quotes(piece)
+                    for pos, reading in readings.items():
                         if reading == "apostrophe":
                             chars[offset + pos] = APOSTROPHE
-                        elif reading == "close" and piece[pos] == '"' and \
-                                piece[pos - 1:pos] == "-":
-                            # (SmartyPants closes no quotation after a hyphen: “Eng-“)
+                    for pos, reading in readings.items():
+                        if piece[pos] != '"' or pos == 0:
+                            continue
+                        before = chars[offset + pos - 1]
+                        # SmartyPants reads a double quote by the character before it:
+                        # it closes no quotation after a hyphen ("Eng-"), and opens none
+                        # after an apostrophe (un'"altra") or a letter
+                        if reading == "close" and before == "-" or \
+                                reading in ("open", "left") and not before.isspace() and \
+                                before not in "([{-\u2014\u2013\0":
                             from .markdown import double_quotes
-                            chars[offset + pos] = double_quotes()[1]
+                            chars[offset + pos] = double_quotes()[reading == "close"]
                 out[start:end] = "".join(chars).split("\n")
         start = end + 1
     return out
