@@ -426,6 +426,10 @@ def _spaced_operators(mathml: str) -> str:
 STRETCHED = "3em"       # an arrow's length when its height is measured
 
 
+# a pair of harpoons the drawing cannot stretch as one: (the upper, the lower)
+PAIRED = {"\u21cc": ("\u21c0", "\u21bd"), "\u21cb": ("\u21bc", "\u21c1")}
+
+
 def _drawn_arrows(mathml: str) -> str:
     """The MathML as the drawing (ziamath) stretches an arrow under its label
     (``_stretch_arrows``): it stretches an operator set over or under a base to the
@@ -446,6 +450,14 @@ def _drawn_arrows(mathml: str) -> str:
         phantom = _element("mphantom", labels)
         flat = _element("mpadded", _element("mpadded", phantom, height="0", depth="0"),
                         height=f"-{_arrow_lift(char):.3f}em")
+        if char in PAIRED:
+            # (the drawing stretches no ⇌: its two harpoons, each stretched, one over
+            # the other)
+            lower, upper = _element("mo"), _element("mo")
+            upper.text, lower.text = PAIRED[char]
+            el[0] = _element("mover", _element("mover", flat, lower, accent="true"), upper,
+                             accent="true")
+            continue
         arrow = _element("mo")
         arrow.text = char
         el[0] = _element("mover", flat, arrow, accent="true")

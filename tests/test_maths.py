@@ -121,6 +121,21 @@ def test_an_arrow_stretches_under_its_label(tex):
     assert abs(arrow[2] - plain[2]) < 0.05, (arrow, plain)
 
 
+def test_a_reversible_arrow_stretches_under_its_labels_as_two_harpoons():
+    """``\\xrightleftharpoons[450 °C]{Fe}`` drew a ⇌ of its own size under labels that
+    stuck out on both sides (the drawing has no stretched ⇌): print draws its two
+    harpoons, each stretched under the whole label, one over the other."""
+    tex = r"A \xrightleftharpoons[450\,^{\circ}\text{C},\ 200\ \text{atm}]{\text{Fe}} B"
+    a, *middle, b = glyphs(m.mathml_to_svg(m.tex_to_mathml(tex)))
+    harpoons = sorted(middle, key=lambda g: g[1] - g[0])[-2:]
+    labels = [g for g in middle if g not in harpoons]
+    for left, right, _ in harpoons:
+        assert left <= min(g[0] for g in labels) + 0.5 and \
+            right >= max(g[1] for g in labels) - 0.5, (harpoons, labels)
+    assert abs(harpoons[0][2] - harpoons[1][2]) > 1          # one over the other
+    assert a[1] < min(g[0] for g in middle) and max(g[1] for g in middle) < b[0]
+
+
 def gaps(tex: str) -> list[float]:
     """The room between the ink of each glyph of a drawn formula and the next, in px."""
     drawn_glyphs = glyphs(m.mathml_to_svg(m.tex_to_mathml(tex)))
