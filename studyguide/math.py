@@ -227,6 +227,13 @@ def _space_function_names(root) -> None:
                 child.set("lspace", "0.1667em" if operand(before) else "0")
                 child.set("rspace", "0.1667em" if operand(after) and not bracket else "0")
                 continue
+            if scripted:
+                # its name an operator spaced by the spaces round it, as a name alone is
+                # (the drawing put a space of its own before an ``mi``: "− log₁₀")
+                child[0].tag = mo
+                child[0].attrib.pop("movablelimits", None)
+                child[0].set("lspace", "0")
+                child[0].set("rspace", "0")
             if scripted and operand(before):
                 thin_space(list(parent).index(child))
             if scripted and operand(after) and after.tag != mo:

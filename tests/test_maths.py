@@ -136,6 +136,15 @@ def test_a_reversible_arrow_stretches_under_its_labels_as_two_harpoons():
     assert a[1] < min(g[0] for g in middle) and max(g[1] for g in middle) < b[0]
 
 
+@pytest.mark.parametrize("tex, sign", [(r"y = -\log_{10} x", r"y = -x"),
+                                       (r"y = -\sin x", r"y = -x")])
+def test_a_sign_before_a_named_function_is_set_close_as_before_a_letter(tex, sign):
+    """``\\mathrm{pH} = -\\log_{10}[…]``: the minus is a sign, set close to what it
+    signs; before a named function with a script it stood a word space off ("− log₁₀"),
+    the drawing spacing the name's ``mi`` of its own."""
+    assert gaps(tex)[2] == pytest.approx(gaps(sign)[2], abs=0.3), (gaps(tex), gaps(sign))
+
+
 def gaps(tex: str) -> list[float]:
     """The room between the ink of each glyph of a drawn formula and the next, in px."""
     drawn_glyphs = glyphs(m.mathml_to_svg(m.tex_to_mathml(tex)))
