@@ -81,6 +81,7 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
         if el.text and el.text.startswith("\\") and len(el.text) > 1:
             raise MathError(f"unknown TeX command '{el.text}' in '{tex}'")
     _join_decimal_marks(root)
+    _space_aligned_rows(root)
     _mark_prefix_signs(root)
     _set_accents(root)
     _space_function_names(root)
@@ -160,6 +161,15 @@ def _join_decimal_marks(root) -> None:
 SIGNS = {"\u2212", "+", "\u00b1", "\u2213"}           # −, +, ±, ∓
 OPENING = {"(", "[", "{", "|", "\u2016", "\u27e8"}
 CLOSING = {")", "]", "}", "|", "\u2016", "\u27e9", "!", "\u2032", "\u2033"}
+
+
+def _space_aligned_rows(root) -> None:
+    """The rows of an aligned derivation (the converter's 3 pt, TeX's ``\\jot``, between
+    their boxes) a little further apart: TeX adds its line spacing to the jot, and a
+    row's fraction all but touched the one under it ("2,00 L" over "0,5 mol")."""
+    for table in root.iter(f"{{{MATHML_NS}}}mtable"):
+        if table.get("rowspacing") == "3pt":
+            table.set("rowspacing", "0.6em")
 
 
 def _mark_prefix_signs(root) -> None:

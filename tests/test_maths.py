@@ -490,3 +490,14 @@ def test_a_named_function_is_spaced_in_the_epubs_mathml_as_tex_spaces_it():
     assert names(r"y = \cos x") == [("cos", "0", thin)]
     assert names(r"x \sin(t)") == [("sin", thin, "0")]
     assert names(r"\log x") == [("log", "0", thin)]
+
+
+def test_the_rows_of_an_aligned_derivation_stand_apart():
+    """An aligned derivation's rows of fractions stood 3 pt apart, a denominator all but
+    touching the numerator under it: they are 0.6 em apart."""
+    tex = (r"\begin{aligned} n &= \frac{10{,}0\ \text{g}}{2{,}00\ \text{L}} \\ "
+           r"c &= \frac{0{,}5\ \text{mol}}{2{,}00\ \text{L}} \end{aligned}")
+    one = drawn(r"\begin{aligned} n &= \frac{10{,}0\ \text{g}}{2{,}00\ \text{L}} \end{aligned}")
+    both = drawn(tex)
+    gap = (both[1] + both[2]) - 2 * (one[1] + one[2])     # between the two rows
+    assert gap > 0.5 * m.SIZE, (both, one)
