@@ -172,6 +172,27 @@ class RenderedBook:
                 for rel, path in sorted(files.items())]
 
 
+def line_from(path: Path, line: int, tex: str) -> int:
+    """The line of a data file's text (its item at ``line``: a glossary term's, a table's
+    row) that holds the formula ``tex``: the first from ``line`` on that has it, as YAML
+    may write it (a backslash doubled in double quotes), or its longest word; ``line``
+    if none does (the formula's error was at the item's first line)."""
+    kind = "chapter" if path.suffix == ".md" else "book" if path.name == "book.yaml" \
+        else "data"
+    try:
+        lines = readers.read_confined(path, [path.parent], kind).decode(
+            "utf-8", "replace").split("\n")
+    except (OSError, readers.Refused, ValueError):
+        return line
+    words = sorted(re.findall(r"[A-Za-z]{3,}", tex), key=len, reverse=True)
+    for needle in [tex.strip(), tex.strip().replace("\\", "\\\\"), *words[:1]]:
+        if needle:
+            for n in range(max(line, 1) - 1, min(len(lines), max(line, 1) + 200)):
+                if needle in lines[n]:
+                    return n + 1
+    return line
+
+
 def _confined_digest(path: Path, root: Path, kind: str) -> str:
     """The SHA-256 of a book's file read through the sandbox; of why it refuses it, if it
     does (the writers, reading it again, refuse it too)."""
@@ -1570,7 +1591,7 @@ class Resolver:
         """
         if doc is None:         # a short text: its images and math are checked here
             self.place_images(tree, path, lambda src: line)
-            self.check_math(tree, path, lambda tex: line)
+            self.check_math(tree, path, lambda tex: line_from(path, line, tex))
         places = ProblemLines(self.report, path, line, doc)
         svgs = [el for el in tree.iter("svg")]
         inside_svg = {e for svg in svgs for e in svg.iter()}    # (lxml keeps these proxies)

@@ -471,3 +471,30 @@ def test_a_list_left_open_in_yaml_is_reported_where_it_opens(book):
     line = text.split("\n").index("key_terms: [Alpha doctrine, Beta theory]") + 1
     assert found == [("01-first.md", line), ("glossary.yaml", 2)], report.errors
     assert all("a [list] opened here is not closed" in d.message for d in report.errors)
+
+
+def test_a_formulas_error_in_a_data_file_is_at_the_formulas_line(book_copy):
+    """TeX that cannot be read in a table's row or a glossary definition's second line
+    was reported at the table's id or the term's line; it is at the line that holds it
+    (a backslash doubled in a double-quoted YAML string too)."""
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    from studyguide.resolve import render_book
+    tables = book_copy / "tables" / "tables.yaml"
+    tables.write_text(tables.read_text(encoding="utf-8").replace(
+        '    - [Leader, Ada Writer, Bea Critic]',
+        '    - [Leader, Ada Writer, Bea Critic]\n    - [Rate, "$a \\\\cdott b$", x]', 1),
+        encoding="utf-8")
+    glossary = book_copy / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
+        "  definition: The theory that beta answers alpha.",
+        "  definition: >\n    The theory that beta answers alpha,\n    as $\\frac{1}{2$ shows.", 1),
+        encoding="utf-8")
+    report = Reporter(book_copy)
+    render_book(load_book(book_copy, report), report)
+    found = {(Path(d.path).name, d.line) for d in report.errors if "TeX" in d.message}
+    rate = tables.read_text(encoding="utf-8").split("\n").index(
+        '    - [Rate, "$a \\\\cdott b$", x]') + 1
+    frac = glossary.read_text(encoding="utf-8").split("\n").index(
+        "    as $\\frac{1}{2$ shows.") + 1
+    assert found == {("tables.yaml", rate), ("glossary.yaml", frac)}, report.errors
