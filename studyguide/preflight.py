@@ -651,7 +651,7 @@ def _match_calls(calls: list[tuple], notes: list[tuple]) -> list[tuple | None]:
     taken: set[int] = set()
     out: list[tuple | None] = []
     for page, n in notes:
-        options = [k for k, (p, m) in enumerate(calls) if m == n and k not in taken
+        options = [k for k, (p, m, *_) in enumerate(calls) if m == n and k not in taken
                    and abs(p.number - page.number) <= NOTE_REACH]
         here = [k for k in options if calls[k][0].number == page.number]
         before = [k for k in options if calls[k][0].number < page.number]
@@ -741,7 +741,8 @@ class _Findings:
             path, line = _table_source(self.pages, i, table, self.body_size,
                                        self.tables or {}, (path, line))
         elif text:
-            line = text_line(path, text) or (at and _line_beside(path, page, at)) or line
+            line = text_line(path, text, line) or (at and _line_beside(path, page, at)) or \
+                line
         elif drawing:
             line = drawing_line(path, drawing) or line
         labels = self.labels
@@ -760,7 +761,7 @@ def _misplaced_footnotes(found: _Findings, pages: list[PageText]) -> None:
     for page in pages:
         if _front_matter(page, found.labels):
             continue
-        calls += [(page, n) for n in _note_calls(page, found.body_size)]
+        calls += [(page, n, ln) for n, ln in _note_calls(page, found.body_size, True)]
         here = _printed_notes(page)
         notes += [(page, n) for n in here]
         if here != sorted(here):
@@ -768,11 +769,14 @@ def _misplaced_footnotes(found: _Findings, pages: list[PageText]) -> None:
     # a raised figure is a call only where it calls a note printed in the document (an
     # exponent, an isotope's mass, a worksheet's superscripts are none)
     for (page, n), call in zip(notes, _match_calls(calls, notes)):
+        # (each at the line of the paragraph that calls the note, where it is known)
+        where = {"text": call[2].text, "at": call[2]} if call is not None else {}
         if call is None or call[0] is not page:
-            found.report("footnote", page, f"note {n} is printed on another page than its call")
+            found.report("footnote", page, f"note {n} is printed on another page than its call",
+                         **({} if call is None else {"text": call[2].text}))
         if call is not None and call[0] is not page:
             found.report("footnote", call[0],
-                         f"note {n} is called here but printed on another page")
+                         f"note {n} is called here but printed on another page", **where)
     found.out[first:] = sorted(found.out[first:], key=lambda f: f.page)
 
 
@@ -782,11 +786,12 @@ def _front_matter(page: PageText, labels: list[str] | None) -> bool:
     return bool(labels and i < len(labels) and re.fullmatch(r"[ivxlcdm]+", labels[i] or ""))
 
 
-def _note_calls(page: PageText, body_size: float) -> list[int]:
+def _note_calls(page: PageText, body_size: float, lines: bool = False) -> list:
     """The numbers of the page's footnote calls, in reading order (a picture's words
-    aside)."""
+    aside); ``lines``: each with the line it stands in, as (number, line)."""
     text = [ln for ln in _text_lines_of(page) if not _drawn(page, ln)]
-    return [n for ln in _with_calls_put_back(text, body_size) for n in _calls(ln, body_size)]
+    return [(n, ln) if lines else n for ln in _with_calls_put_back(text, body_size)
+            for n in _calls(ln, body_size)]
 
 
 def _printed_notes(page: PageText) -> list[int]:
@@ -1128,14 +1133,27 @@ def heading_line(path, text: str) -> int:
     words = text.split()
     if words and re.fullmatch(r"[\dA-Z]+(\.\d+)*\.?", words[0]):
         words = words[1:]
-    wanted = " ".join(words).casefold()
+    wanted = _as_typed(" ".join(words))
     if not wanted:
         return 0
     for n, source in enumerate(_source_text(path), 1):
         m = re.match(r"#{1,6}\s+(.*?)\s*(\{[^}]*\})?\s*#*\s*$", source)
-        if m and " ".join(re.sub(r"[*_`]", "", m.group(1)).split()).casefold() == wanted:
+        if m and _as_typed(re.sub(r"[*_`]", "", m.group(1))) == wanted:
             return n
     return 0
+
+
+# what print sets for what the source types: quotes, dashes, an ellipsis
+_TYPED = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'",
+                        "’": "'", "‚": "'", "\u2014": "---", "\u2013": "--",
+                        "\u2026": "...", "\u00a0": " ", "\u2060": "", "\u00ad": ""})
+
+
+def _as_typed(text: str) -> str:
+    """A heading's text as its source types it, for comparing the two: typographic
+    quotes straight, dashes as hyphens, spaces single, case folded (a heading "“In
+    Flanders Fields”" is ``## "In Flanders Fields"``)."""
+    return " ".join(text.translate(_TYPED).replace('"', "").replace("'", "").split()).casefold()
 
 
 def _source_text(path) -> list[str]:
@@ -1169,10 +1187,13 @@ def _words(text: str) -> list[str]:
     return [w for w in words if len(w) > 1 and not w.isdigit()]
 
 
-def text_line(path, text: str) -> int:
+def text_line(path, text: str, near: int = 0) -> int:
     """The line of the Markdown source file ``path`` where the words a printed line
     sets (``text``) stand, in their order, most of them (the markup, a citation's key,
-    a cross-reference's number may part or replace a few); 0 if none has them."""
+    a cross-reference's number may part or replace a few); 0 if none has them. Of
+    several that have them as well, the first from line ``near`` on, else the last before
+    it (the page's source: a verse quoted twice, in a question's extract and in the
+    text)."""
     words = _words(text)
     if re.search(r"[^\W\d_][" + "".join(HYPHENS) + r"]$", text.rstrip()) and words:
         words = words[:-1]                   # a word broken at the line's end: its head
@@ -1186,7 +1207,7 @@ def text_line(path, text: str) -> int:
     where: dict[str, list[int]] = {}
     for k, word in enumerate(source):
         where.setdefault(word, []).append(k)
-    best, line = 0, 0
+    best, lines = 0, []
     # the line's first word may be the tail of one broken on the line before it
     for first in range(2):
         for k in where.get(words[first], []):
@@ -1196,8 +1217,12 @@ def text_line(path, text: str) -> int:
                 if word in ahead:
                     matched, nxt = matched + 1, nxt + ahead.index(word) + 1
             if matched > best:
-                best, line = matched, at[k]
-    return line if best >= max(3, 0.6 * len(words)) else 0
+                best, lines = matched, [at[k]]
+            elif matched == best:
+                lines.append(at[k])
+    if not lines or best < max(3, 0.6 * len(words)):
+        return 0
+    return min((n for n in lines if n >= near), default=max(lines))
 
 
 def formula_line(path, tex: str) -> int:

@@ -1029,3 +1029,23 @@ def test_a_finding_quotes_right_to_left_text_as_it_is_written():
     assert preflight._excerpt("تفرگ ماو هیسور", 40) == "روسیه وام گرفت"
     assert preflight._excerpt("درک مادختسا Morgan Shuster سلجم", 60) == \
         "مجلس Morgan Shuster استخدام کرد"
+
+
+def test_a_finding_is_placed_at_the_heading_or_line_its_source_types(tmp_path):
+    """A heading printed with typographic quotes ("1.3 “In Flanders Fields”") is found at
+    its ``## "In Flanders Fields"`` (it was not, and the finding went to the chapter's
+    title); a printed line quoted twice in the source (a verse in a question's extract
+    and in the text) is placed at the occurrence from the page's source on, else the
+    last before it."""
+    from studyguide import preflight
+    source = tmp_path / "chapter.md"
+    source.write_text("---\ntitle: Poems\nquestions:\n  - extract: |\n"
+                      "      In that rich earth a richer dust concealed;\n---\n\n"
+                      '## "In Flanders Fields" --- a rondeau\n\nText.\n\n'
+                      "| In that rich earth a richer dust[^d] concealed;\n\n[^d]: Dust.\n",
+                      encoding="utf-8")
+    assert preflight.heading_line(source, "1.3 “In Flanders Fields” — a rondeau") == 8
+    line = "In that rich earth a richer dust2 concealed;"
+    assert preflight.text_line(source, line) == 5
+    assert preflight.text_line(source, line, 8) == 12
+    assert preflight.text_line(source, line, 14) == 12
