@@ -172,6 +172,12 @@ class RenderedBook:
                 for rel, path in sorted(files.items())]
 
 
+def _author_date(style) -> bool:
+    """Whether a CSL style cites by author and date (its info's citation-format)."""
+    m = re.search(rb'citation-format="([^"]+)"', style.xml)
+    return m is not None and m.group(1) == b"author-date"
+
+
 def line_from(path: Path, line: int, tex: str) -> int:
     """The line of a data file's text (its item at ``line``: a glossary term's, a table's
     row) that holds the formula ``tex``: the first from ``line`` on that has it, as YAML
@@ -533,14 +539,15 @@ class Resolver:
         }
 
     def reading_entry(self, key: str, path: Path, line: int):
-        """A further-reading entry's citation. In a notes style, a reading list gives
-        each work in full, as the bibliography does (a note's form follows the reading
-        order: a work cited before printed short, "Frost, *History*, 1."): its entry,
-        filled in once citeproc has run (``BIB_TOKEN``); its key is listed as a link's
-        is, formatted after every citation, so that it shortens none. Else as ``@key``
-        in the text ("Carr (1958)")."""
+        """A further-reading entry's citation. An author-date style cites it as ``@key``
+        in the text ("Carr (1958)"), which the bibliography resolves. Any other gives
+        each work in full, as the bibliography does: a notes style's note follows the
+        reading order (a work cited before printed short, "Frost, *History*, 1."), an
+        author style's names the author alone (MLA: "Brooke."), a numeric style's a
+        number. The entry is filled in once citeproc has run (``BIB_TOKEN``); its key is
+        listed as a link's is, formatted after every citation, so that it shortens none."""
         style = self.book.style
-        if style is not None and style.note:
+        if style is not None and (style.note or not _author_date(style)):
             self.reading_keys.append(key)
             return f"zzbib{len(self.reading_keys) - 1}zz"
         return self.md(f"@{key}", path, line, True)
