@@ -1605,3 +1605,22 @@ def test_a_bibliography_entry_is_set_ragged_and_never_spread(tmp_path):
         for ln in [ln for p in preflight.read_pages(out.read_bytes()) for ln in p.body]:
             widest = max((b - a for a, b in preflight._word_spaces(ln)), default=0)
             assert widest < 0.5 * ln.size, (width, ln.text, widest)
+
+
+@pytest.mark.parametrize("language, text, joined", [
+    ("en", "Owen died on 4 November 1918; on April 1, 1918; 12 apples; may 3 go",
+     ["4\u00a0November", "April\u00a01"]),
+    ("pl", "Konstytucja 3 maja 1791 r. i 24 października 1795", ["3\u00a0maja",
+                                                                  "24\u00a0października"]),
+    ("de", "am 3. Oktober 1990", ["3.\u00a0Oktober"])])
+def test_a_day_is_never_parted_from_its_month(language, text, joined):
+    """"on 1" / "April 1918" at a line's end in a key figure's biography: a day and its
+    month (as the book's language names it) are joined by a no-break space; a number
+    before another word is not."""
+    from studyguide.labels import defaults
+    from studyguide.writers import pdf
+    doc = lxml_html.document_fromstring(f"<html><body><p>{text}</p></body></html>")
+    pdf._join_dates(doc, defaults(language))
+    out = doc.find(".//p").text
+    assert all(j in out for j in joined) and out.count("\u00a0") == len(joined), out
+    assert out.replace("\u00a0", " ") == text

@@ -848,6 +848,7 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
     print_code(doc)
     print_ruby(doc)
     _join_number_ranges(doc)
+    _join_dates(doc, rb.book.meta.labels)
     # a picture's size in pixels, an attribute (as pandoc writes it): WeasyPrint reads
     # attributes for sizes only when told to, and then HTML's other hints too
     for img in doc.iter("img"):
@@ -880,6 +881,37 @@ _NUMBER_RANGE = re.compile(r"(?<=\d)([\u2012\u2013])(?=\d)")
 
 # a slash between two short words: a unit ("g/mol", "km/h"), "and/or", "1917/18"
 _SHORT_SLASH = re.compile(r"(?<![\w/.:@-])(\w{1,5}/)(?=\w{1,5}(?![\w/]|\.\w))")
+
+
+@functools.lru_cache(maxsize=8)
+def _date_pattern(months: tuple[str, ...]) -> re.Pattern:
+    names = "|".join(re.escape(m) for m in sorted(months, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.])(\d{{1,2}}\.?) ({names})(?!\w)|(?<!\w)({names}) (\d{{1,2}})(?![\d])")
+
+
+def _join_dates(root, labels: dict) -> None:
+    """A day is never parted from its month at a line's end ("on 1" / "April 1918",
+    "3" / "maja", "April" / "1, 1918"): a no-break space between them, the month as the
+    book's language names it (``months``, and ``months_standalone``)."""
+    months = tuple(str(m) for m in [*(labels.get("months") or []),
+                                    *(labels.get("months_standalone") or [])] if str(m))
+    if not months:
+        return
+    pattern = _date_pattern(months)
+
+    def joined(text: str | None) -> str | None:
+        if not text or " " not in text:
+            return text
+        return pattern.sub(lambda m: f"{m.group(1)}\u00a0{m.group(2)}" if m.group(1)
+                           else f"{m.group(3)}\u00a0{m.group(4)}", text)
+
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in NO_TEXT or \
+                any(a.tag in NO_TEXT for a in el.iterancestors()):
+            continue
+        el.text = joined(el.text)
+        for child in el:
+            child.tail = joined(child.tail)
 
 
 def _join_number_ranges(root) -> None:
