@@ -1556,6 +1556,7 @@ class Resolver:
             return (el.tag in GLOSS_SKIP and el.tag not in ("span",) and
                     not (every and el.tag == "abbr")) or \
                 cls.startswith("footnote") or "citation" in cls or \
+                "box-title" in cls.split() and not every or \
                 "index-term" in cls and every or \
                 el.tag == "span" and cls in ("secno", "label")
 

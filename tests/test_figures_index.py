@@ -596,3 +596,21 @@ def test_a_heading_with_a_comma_parted_by_an_unquoted_list_is_one_error_that_say
         "in the list, as in [\"Kołłątaj, Hugo\"] (a comma parts the items of a list)",
         "'Nowhere' is no index heading (an entry of index.yaml, a person's index heading "
         "or a glossary term)"], messages
+
+
+def test_a_box_title_is_a_heading_to_the_glossary(book_copy):
+    """A box's title (``::: {.note title="…"}``) is its heading: a glossary term in it
+    was linked, underlined in the title, as a heading's term is not; it is passed over
+    as a heading is, and the term is linked at its next use. (The index still finds it
+    there.)"""
+    chapter = book_copy / "chapters" / "02-second.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Closing words", '::: {.note title="Beta theory at work"}\nThe Beta theory '
+        "again.\n:::\n\n## Closing words", 1), encoding="utf-8")
+    report = Reporter(book_copy)
+    rb = render_book(load_book(book_copy, report), report)
+    assert not report.errors, report.errors
+    body = etree.HTML(next(d.body_html for d in rb.docs if d.path == chapter))
+    [title] = body.xpath('//p[@class="box-title"]')
+    assert not title.xpath(".//a") and title.xpath(".//span[@class='index-term']"), \
+        etree.tostring(title)
