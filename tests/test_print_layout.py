@@ -1624,18 +1624,3 @@ def test_a_day_is_never_parted_from_its_month(language, text, joined):
     out = doc.find(".//p").text
     assert all(j in out for j in joined) and out.count("\u00a0") == len(joined), out
     assert out.replace("\u00a0", " ") == text
-
-
-def test_a_short_lead_before_a_table_does_not_carry_it(tmp_path):
-    """A heading, its short lead and a comparison table kept whole went to the next
-    page together (the lead carried what follows it), leaving the page before it 70 %
-    empty: a short lead before a table or a figure carries nothing; one before text
-    still keeps three lines under its heading."""
-    from studyguide.writers import pdf
-    doc = lxml_html.document_fromstring(
-        "<html><body><h2>A</h2><p>Short lead.</p><figure class=\"comparison\"><table>"
-        "<tr><td>x</td></tr></table></figure><h2>B</h2><p>Short lead.</p><p>Text.</p>"
-        "</body></html>")
-    pdf.keep_short_leads(doc)
-    leads = doc.xpath("//h2/following-sibling::p[1]")
-    assert [p.get("class") for p in leads] == [None, "keep-next"]

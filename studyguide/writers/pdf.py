@@ -1117,14 +1117,10 @@ def keep_short_leads(doc) -> None:
     (``.keep-next``, print.css), so that the heading keeps three lines under it. Only a
     short one: a longer one keeps its three lines by itself, and chained to a table or a
     figure kept whole it took its heading to the next page and left the page before it
-    half empty. Nor one before a table or a figure, which is kept whole: the three would
-    go to the next page together, and leave the page before them most of it empty."""
+    half empty."""
     for lead in doc.xpath('//*[self::h2 or self::h3][not(contains(concat(" ", @class, " "), '
                           '" box-heading "))]/following-sibling::*[1]'
                           '[self::p or self::ul or self::ol or self::dl]'):
-        after = lead.getnext()
-        if after is not None and after.tag in ("figure", "table"):
-            continue
         if len(" ".join(lead.text_content().split())) < SHORT_LEAD:
             lead.set("class", " ".join(filter(None, [lead.get("class"), "keep-next"])))
 
