@@ -909,7 +909,13 @@ def markdown_in_html(lines: list[str], code: list[bool]) -> list[str]:
             return m.group(0)
         return f'<{m.group(1)}{m.group(2)} markdown="1">'
     out = []
-    for line, is_code in zip(lines, code):
+    in_list = False              # (a list goes on to a blank line and an unindented one)
+    for k, (line, is_code) in enumerate(zip(lines, code)):
+        if not is_code and line.strip():
+            if ITEM_MARKER.match(line):
+                in_list = True
+            elif not line[:1].isspace() and (k == 0 or not lines[k - 1].strip()):
+                in_list = False
         if is_code or "<" not in line:
             out.append(line)
             continue
@@ -918,7 +924,8 @@ def markdown_in_html(lines: list[str], code: list[bool]) -> list[str]:
         for m in HTML_BLOCK_TAG.finditer(masked):
             pieces += [line[pos:m.start()], mark(HTML_BLOCK_TAG.match(line, m.start()))]
             pos = m.end()
-        out.extend(_block_apart("".join(pieces) + line[pos:]))
+        joined = "".join(pieces) + line[pos:]
+        out.extend([joined] if in_list else _block_apart(joined))
     return out
 
 
@@ -934,9 +941,15 @@ def _block_apart(line: str) -> list[str]:
     after it left outside any paragraph."""
     m = HTML_BLOCK_TAG.search(_masked(line))
     if m is None or m.start() == 0 or not _PROSE_LINE.match(line) or \
-            not line[:m.start()].strip():
+            not line[:m.start()].strip() or line[:1].isspace():
         return [line]
-    close = re.compile(rf"</{m.group(1)}\s*>", re.I).search(line, m.end())
+    close, depth = None, 0       # its end tag: elements of its name inside it counted
+    for tag in re.finditer(rf"<(/?){m.group(1)}\b[^>]*>", line[m.start():], re.I):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            close = re.compile(r".*", re.S).match(line, m.start() + tag.start(),
+                                                  m.start() + tag.end())
+            break
     lines = [line[:m.start()].rstrip(), ""]
     if close is None:
         return lines + [line[m.start():]]
@@ -1324,10 +1337,12 @@ MATH_ENVIRONMENTS = {"equation", "align", "aligned", "gather", "gathered", "mult
                      "eqnarray", "displaymath", "math", "array", "matrix", "pmatrix",
                      "bmatrix", "vmatrix", "cases", "split", "alignat", "flalign"}
 # a line of its own that starts a new page in print, as pandoc's LaTeX writer reads it
-PAGE_BREAK = re.compile(r" {0,3}\\(?:newpage|pagebreak|clearpage|cleardoublepage)[ \t]*$")
+PAGE_BREAK = re.compile(r"\\(?:newpage|pagebreak|clearpage|cleardoublepage)[ \t]*$")
 # a LaTeX command in running text: a backslash and two letters or more, not a path's
 # ("C:\\Users", "folder\\file") nor an escaped backslash's ("\\\\newpage" prints as written)
-TEX_COMMAND = re.compile(r"(?<![\\\w:/.])\\([A-Za-z]{2,})(?![A-Za-z])((?:\*?\[[^\]\n]*\])?(?:\{[^{}\n]*\})*)")
+TEX_COMMAND = re.compile(r"(?<![\\\w:/.~%])\\([A-Za-z]{2,})(?![A-Za-z])((?:\*?\[[^\]\n]*\])?(?:\{[^{}\n]*\})*)")
+# inline maths as pandoc reads it, over a line's end too (not a blank line)
+_INLINE_MATH_LINES = re.compile(r"(?<![\\$])\$(?![\s$])(?:[^$\n]|\n(?![ \t]*\n))*?(?<![\s\\])\$(?!\d)")
 
 
 def page_break(lines: list[str], i: int) -> bool:
@@ -1366,11 +1381,19 @@ def tex_commands(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
     its line. A page break alone on its line (``page_break``) is read; formulas, code
     and raw LaTeX environments (``raw_tex``, an error) are not looked at."""
     found, inside, environment = [], False, False
+    # (inline maths blanked first, over the whole text: it may run over a line's end)
+    whole = "\n".join("" if c else s for s, c in zip(lines, code))
+    blanked = _INLINE_MATH_LINES.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)),
+                                     _masked(whole)).split("\n")
     for i, (line, is_code) in enumerate(zip(lines, code)):
         if is_code or line.startswith("    ") or page_break(lines, i):
             continue
-        environment = environment or RAW_TEX.match(line) is not None
-        text = _masked(line)
+        if RAW_TEX.match(line):
+            environment = True
+        elif re.match(r"\s*\\end\{", line) and environment:
+            environment = False
+            continue
+        text = blanked[i] if i < len(blanked) else _masked(line)
         if inside or "$$" in text:
             parts = text.split("$$")
             text = "".join(part if (n % 2 == 0) != inside else "" for n, part in enumerate(parts))
@@ -1384,7 +1407,8 @@ def tex_commands(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
             what = f"\\{name}{m.group(2)}"
             if PAGE_BREAK.match(f"\\{name}"):
                 found.append((i, f"'{what}' starts a new page only alone on a line after a "
-                                 "blank line: here it prints as written"))
+                                 "blank line, at its start (not in a list or a quotation): "
+                                 "here it prints as written"))
             else:
                 found.append((i, f"'{what}' is LaTeX, which is read only in a formula "
                                  "(between $ and $): it prints as written"))

@@ -414,7 +414,9 @@ def test_latex_commands_in_running_text_are_warnings_at_their_line(book_copy):
         f"---\n{front}---\n\nFirst paragraph.\n\n\\newpage\n\n"
         "Leave \\vspace{2cm} here, \\noindent then C:\\Users\\ann and\n"
         "\\\\pagebreak, $\\alpha + \\beta$, `\\textbf{x}` and \\textbf{bold}.\n"
-        "\\newpage\n\n    \\vspace{1cm}\n\n$$\n\\frac{a}{b}\n$$\n")
+        "\\newpage\n\n    \\vspace{1cm}\n\n$$\n\\frac{a}{b}\n$$\n\nMaths over lines: $\\alpha +\n"
+        "\\beta$, ~\\Documents and %APPDATA%\\Microsoft.\n\n1. An item\n\n   \\newpage\n\n"
+        "   More of it.\n2. Another\n")
     first = front.count("\n") + 4
     report = Reporter(book_copy)
     out = render_book(load_book(book_copy, report), report)
@@ -429,7 +431,11 @@ def test_latex_commands_in_running_text_are_warnings_at_their_line(book_copy):
         ("02-second.md", first + 5, "'\\textbf{bold}' is LaTeX, which is read only in a "
          "formula (between $ and $): it prints as written"),
         ("02-second.md", first + 6, "'\\newpage' starts a new page only alone on a line "
-         "after a blank line: here it prints as written")], said
+         "after a blank line, at its start (not in a list or a quotation): here it prints "
+         "as written"),
+        ("02-second.md", first + 19, "'\\newpage' starts a new page only alone on a line "
+         "after a blank line, at its start (not in a list or a quotation): here it prints "
+         "as written")], said
     tree = parse(out.docs[1].body_html)
     breaks = tree.xpath("//div[@class='page-break']")
     assert len(breaks) == 1 and breaks[0].get("id") == "ch02-newpage-1" and \
@@ -437,6 +443,7 @@ def test_latex_commands_in_running_text_are_warnings_at_their_line(book_copy):
     text = tree.text_content()
     assert "\\vspace{2cm} here, \\noindent then C:\\Users\\ann" in text
     assert "\\pagebreak" in text and "\\newpage" in text
+    assert len(tree.xpath("//ol/li")) == 2          # a page break's line in an item is none
 
 
 def test_single_quotes_are_read_as_pandoc_reads_them_and_only_in_prose():
