@@ -483,7 +483,17 @@ class Resolver:
         if m is None:
             return self.fill_tokens(cite)
         key = self.reading_keys[int(m.group(1))]
-        return (self.cites.bibliography.get(key) or html.escape(key)).strip()
+        # with its names (not the dash for the entry before's), as a span's content (a
+        # numeric style's number and its block apart)
+        entry = self.cites.in_full.get(key) or self.cites.bibliography.get(key)
+        if not entry:
+            return html.escape(key)
+        tree = _fragment(entry)
+        for number in tree.xpath('.//div[contains(@class, "csl-left-margin")]'):
+            number.drop_tree()
+        for block in tree.xpath(".//div"):
+            block.drop_tag()
+        return _inner(tree).strip()
 
     def fill_tokens(self, text: str) -> str:
         text = PART_TOKEN.sub(lambda m: self.cites.part(m.group(1), m.group(2)), text)

@@ -327,6 +327,26 @@ def test_note_style_puts_citations_in_footnotes_as_pandoc_does(tmp_path):
     assert text(answer) == "Ada Writer stated it first, in 1901 (Writer, The Alpha Doctrine)."
 
 
+def test_further_reading_names_a_work_the_bibliography_gives_with_a_dash(tmp_path):
+    """MLA's bibliography gives an author's second work as "———. Title"; a further
+    reading entry of it names the author."""
+    book = mini_with(tmp_path, csl="modern-language-association")
+    refs = json.loads((book / "references.json").read_text())
+    refs += [{"id": "writer1905", "type": "book", "title": "Alpha Again",
+              "author": [{"family": "Writer", "given": "Ada"}], "publisher": "Alpha Press",
+              "issued": {"date-parts": [[1905]]}}]
+    (book / "references.json").write_text(json.dumps(refs))
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text().replace(
+        "questions:", "further_reading:\n  - cite: writer1901\n  - cite: writer1905\n"
+        "questions:", 1) + "\nLater work [@writer1905].\n")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    assert any(text(r["entry"]).startswith("———") for r in rb.bibliography)
+    reading = [text(r["cite"]) for r in rb.docs[0].further_reading]
+    assert all(r.startswith("Writer, Ada.") for r in reading), reading
+
+
 @pytest.mark.parametrize("csl", ["chicago-notes-bibliography", "chicago-author-date",
                                  "modern-language-association"])
 def test_further_reading_in_a_notes_style_gives_each_work_in_full(tmp_path, csl):
