@@ -356,7 +356,8 @@ def titled(labels: dict, label: str, title: str) -> str:
     pattern = str(labels["xref_titled"])
     bare = title.strip()
     if len(bare) > 1 and bare[0] in QUOTE_MARKS and bare[-1] in QUOTE_MARKS and \
-            "{title}" in pattern:
+            sum(ch in QUOTE_MARKS and ch not in "'’" for ch in bare) == 2 and \
+            "{title}" in pattern:       # (one quotation, the whole title: not “A” and “B”)
         # (the label's quotes and the spaces inside them, as French has them, go; the
         # space before them stays)
         before, _, after = pattern.partition("{title}")
@@ -401,10 +402,18 @@ def _abbreviation_pattern(words: tuple[str, ...]) -> re.Pattern:
         word = word.strip()
         if not word.rstrip("."):
             continue
-        # its letters, its full stops, and any space or none where it has a space ("ad
-        # es.", "z. B.")
-        pattern = "".join(r"\s*" if part.isspace() else re.escape(part)
-                          for part in re.split(r"(\s+)", word))
+        # its letters and full stops, with any space or none after a full stop or where
+        # it has a space ("z. B.", "z.B.", "ad es.", "m. in." for "m.in."); one written
+        # without a full stop is one with it ("Mme" is "Mme.")
+        word = re.sub(r"\s+", " ", word if word.endswith(".") else word + ".")
+        pattern = ""
+        for k, ch in enumerate(word):
+            if ch == ".":
+                pattern += r"\." + (r"\s*" if k + 1 < len(word) and word[k + 1] != " " else "")
+            elif ch == " ":
+                pattern += r"\s*"
+            else:
+                pattern += re.escape(ch)
         forms.add(pattern)
         forms.add(re.escape(word[:1].upper()) + pattern[len(re.escape(word[:1])):])
     if not forms:

@@ -37,6 +37,7 @@ from lxml import html as lxml_html
 from .. import figures, fonts, math, theme
 from ..cache import digest
 from ..labels import titled
+from ..markdown import plain_text
 from ..model import CONTINUED, Layout
 from ..nobreak import WORD_JOINER
 from ..resolve import RenderedBook, RenderedDoc
@@ -1033,7 +1034,7 @@ def _toc_last_words(doc) -> None:
     for page in doc.xpath('//span[contains(concat(" ", @class, " "), " toc-page ")]'):
         before = page.getprevious()
         text = (before.tail if before is not None else page.getparent().text) or ""
-        cut = max(text.rstrip().rfind(" "), text.rstrip().rfind("\u00a0"))
+        cut = text.rstrip().rfind(" ")     # (words a no-break space joins go together)
         word = text[cut + 1:]
         if not word.strip():
             continue
@@ -1102,7 +1103,9 @@ def _bind_before(holder, nxt, slot: str, last: re.Pattern):
         return None
     # (a word alone is kept whole with it, the short word's space being no break for
     # WeasyPrint between the two boxes; a longer text breaks as text, after its first word)
-    one_word = not re.search(r"\s", nxt.text_content().strip())
+    # (not a long one, which must break where it can: a web address, a long word)
+    word = nxt.text_content().strip()
+    one_word = not re.search(r"\s", word) and len(word) <= 20
     bound = etree.Element("span", {"class": "bound nobr" if one_word else "bound"})
     bound.text = m.group(1) + "\u00a0"
     setattr(holder, slot, text[:m.start()])
@@ -1268,7 +1271,9 @@ def localise_links(html_text: str, rb: RenderedBook | None = None) -> str:
             shown = a.text or ""
             if label and target.kind in ("table", "figure") and target.title and \
                     len(a) == 0 and shown.lower() == label.lower():
-                a.text = titled(rb.labels, shown, target.title)
+                # (a data table's caption is Markdown: its text, as an image's alt is)
+                title = plain_text(target.title) if target.kind == "table" else target.title
+                a.text = titled(rb.labels, shown, title)
             if label and len(a) == 0 and (a.text or "").lower().startswith(label.lower()) \
                     and "xref" in (a.get("class") or "").split():
                 # a filled-in label is never parted from its number ("Capítulo" / "3"),
