@@ -327,15 +327,22 @@ def test_note_style_puts_citations_in_footnotes_as_pandoc_does(tmp_path):
     assert text(answer) == "Ada Writer stated it first, in 1901 (Writer, The Alpha Doctrine)."
 
 
-def test_further_reading_names_a_work_the_bibliography_gives_with_a_dash(tmp_path):
-    """MLA's bibliography gives an author's second work as "———. Title"; a further
-    reading entry of it names the author."""
+def mla_with_a_second_work(tmp_path: Path) -> Path:
+    """The fixture book in MLA with a second work by Ada Writer, which MLA's bibliography
+    gives as "———. Title" after her first."""
     book = mini_with(tmp_path, csl="modern-language-association")
     refs = json.loads((book / "references.json").read_text())
     refs += [{"id": "writer1905", "type": "book", "title": "Alpha Again",
               "author": [{"family": "Writer", "given": "Ada"}], "publisher": "Alpha Press",
               "issued": {"date-parts": [[1905]]}}]
     (book / "references.json").write_text(json.dumps(refs))
+    return book
+
+
+def test_further_reading_names_a_work_the_bibliography_gives_with_a_dash(tmp_path):
+    """MLA's bibliography gives an author's second work as "———. Title"; a further
+    reading entry of it names the author."""
+    book = mla_with_a_second_work(tmp_path)
     chapter = book / "chapters" / "01-first.md"
     chapter.write_text(chapter.read_text().replace(
         "questions:", "further_reading:\n  - cite: writer1901\n  - cite: writer1905\n"
@@ -380,12 +387,7 @@ def test_a_handouts_works_cited_name_an_author_the_book_gives_as_a_dash(tmp_path
     author listed before it there (Hardy's book to Fussell). Where that entry is not
     the one before it in the handout, the names are printed; where it is, the dash."""
     from studyguide.writers import pdf
-    book = mini_with(tmp_path, csl="modern-language-association")
-    refs = json.loads((book / "references.json").read_text())
-    refs += [{"id": "writer1905", "type": "book", "title": "Alpha Again",
-              "author": [{"family": "Writer", "given": "Ada"}], "publisher": "Alpha Press",
-              "issued": {"date-parts": [[1905]]}}]
-    (book / "references.json").write_text(json.dumps(refs))
+    book = mla_with_a_second_work(tmp_path)
     chapter = book / "chapters" / "02-second.md"
     chapter.write_text(chapter.read_text() + "\nLater work [@writer1905].\n")
     rb, report = rendered(book)

@@ -906,13 +906,20 @@ def _join_dates(root, labels: dict) -> None:
         return pattern.sub(lambda m: f"{m.group(1)}\u00a0{m.group(2)}" if m.group(1)
                            else f"{m.group(3)}\u00a0{m.group(4)}", text)
 
+    _each_text(root, joined)
+
+
+def _each_text(root, change) -> None:
+    """Each text of the tree (an element's text and its children's tails) as ``change``
+    gives it back, but code's, maths' and the other texts that are no prose
+    (``NO_TEXT``)."""
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag in NO_TEXT or \
                 any(a.tag in NO_TEXT for a in el.iterancestors()):
             continue
-        el.text = joined(el.text)
+        el.text = change(el.text)
         for child in el:
-            child.tail = joined(child.tail)
+            child.tail = change(child.tail)
 
 
 def _join_number_ranges(root) -> None:
@@ -927,13 +934,7 @@ def _join_number_ranges(root) -> None:
         text = _NUMBER_RANGE.sub(r"\1" + WORD_JOINER, text)
         return _SHORT_SLASH.sub(r"\1" + WORD_JOINER, text) if "/" in text else text
 
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in NO_TEXT or \
-                any(a.tag in NO_TEXT for a in el.iterancestors()):
-            continue
-        el.text = joined(el.text)
-        for child in el:
-            child.tail = joined(child.tail)
+    _each_text(root, joined)
 
 
 def _bare(address: str) -> str:
