@@ -286,8 +286,10 @@ class BookConfig(Section):
                                            "never cited; `'@*'` prints every entry")
     chapters: list[FilePath] = Field([], description="the chapters' Markdown files, in "
                                                      "order (at least one)")
-    back_matter: list[FilePath] = Field([], description="Markdown pages printed after the "
-                                                        "apparatus")
+    back_matter: list[FilePath] = Field([], description="Markdown pages, printed after the "
+                                                        "master table, the timeline and the "
+                                                        "key figures, before the glossary, "
+                                                        "the bibliography and the index")
     outputs: Annotated[list[Literal["pdf", "epub"]], Field(min_length=1),
                        Doc("list of `pdf`, `epub`")] = Field(
         ["pdf", "epub"], description="what a build makes; `--format` overrides it")

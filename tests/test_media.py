@@ -207,8 +207,10 @@ def test_tex_errors_name_file_and_line(book, tex, message):
     edit(book / "data" / "timeline.yaml", "Continuous measurement", f"Measured {tex}")
     _, report = render(book)
     found = problems(report)
-    assert [(f, line) for f, line, _ in found] == [("01-carbon.md", line_of(ch, "A bad formula")),
-                                                   ("timeline.yaml", 4)]
+    # (each at the line that holds the formula: the event's, not its date's)
+    assert [(f, line) for f, line, _ in found] == [
+        ("01-carbon.md", line_of(ch, "A bad formula")),
+        ("timeline.yaml", line_of(book / "data" / "timeline.yaml", "Measured"))]
     assert all(m.startswith(message) for _, _, m in found), found
 
 
