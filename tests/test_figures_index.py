@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from conftest import CONTENT, MINI, only, run_build
+from conftest import CONTENT, MINI, add_to_chapter, only, run_build
 from studyguide import figures
 from studyguide.errors import Reporter
 from studyguide.index import locators
@@ -542,13 +542,9 @@ def test_an_index_mark_of_a_terms_alias_files_under_the_term(book_copy):
     """``[alpha doctrine]{.index}`` marks a form the index files under the term "Alpha
     doctrine" (its alias): one heading, not a second "alpha doctrine" beside it; with a
     subentry too. A mark of other words makes a heading of its own."""
-    chapter = book_copy / "chapters" / "02-second.md"
-    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
-        "## Closing words", "The [alpha doctrine]{.index} again, [its critics]{.index "
-        'entry="alpha doctrine!critics"} and [gamma]{.index}.\n\n## Closing words', 1),
-        encoding="utf-8")
-    report = Reporter(book_copy)
-    rb = render_book(load_book(book_copy, report), report)
+    add_to_chapter(book_copy, "The [alpha doctrine]{.index} again, [its critics]{.index "
+                              'entry="alpha doctrine!critics"} and [gamma]{.index}.')
+    rb, report = render(book_copy)
     assert not report.errors, report.errors
     terms = [e["term"] for e in rb.index]
     assert "Alpha doctrine" in terms and "alpha doctrine" not in terms, terms
@@ -562,12 +558,9 @@ def test_a_mention_inside_an_abbreviation_is_indexed(book_copy):
     """``<abbr title="…">Beta theory</abbr>`` in running text is a mention of the term
     for the index (it was passed over, and the index missed the page); the glossary
     does not link inside it."""
-    chapter = book_copy / "chapters" / "02-second.md"
-    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
-        "## Closing words", 'Inline HTML: <abbr title="the theory">Beta theory</abbr>.'
-        "\n\n## Closing words", 1), encoding="utf-8")
-    report = Reporter(book_copy)
-    rb = render_book(load_book(book_copy, report), report)
+    chapter = add_to_chapter(book_copy,
+                             'Inline HTML: <abbr title="the theory">Beta theory</abbr>.')
+    rb, report = render(book_copy)
     assert not report.errors, report.errors
     body = next(d.body_html for d in rb.docs if d.path == chapter)
     abbr = etree.HTML(body).xpath("//abbr")[0]
@@ -603,12 +596,9 @@ def test_a_box_title_is_a_heading_to_the_glossary(book_copy):
     was linked, underlined in the title, as a heading's term is not; it is passed over
     as a heading is, and the term is linked at its next use. (The index still finds it
     there.)"""
-    chapter = book_copy / "chapters" / "02-second.md"
-    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
-        "## Closing words", '::: {.note title="Beta theory at work"}\nThe Beta theory '
-        "again.\n:::\n\n## Closing words", 1), encoding="utf-8")
-    report = Reporter(book_copy)
-    rb = render_book(load_book(book_copy, report), report)
+    chapter = add_to_chapter(book_copy, '::: {.note title="Beta theory at work"}\n'
+                                        "The Beta theory again.\n:::")
+    rb, report = render(book_copy)
     assert not report.errors, report.errors
     body = etree.HTML(next(d.body_html for d in rb.docs if d.path == chapter))
     [title] = body.xpath('//p[@class="box-title"]')

@@ -927,10 +927,7 @@ def test_a_reference_to_a_title_in_quotes_does_not_double_them(book_copy, langua
     yaml_path = book_copy / "book.yaml"
     yaml_path.write_text(re.sub(r"^language:.*$", f"language: {language}",
                                 yaml_path.read_text(), flags=re.M))
-    second = book_copy / "chapters" / "02-second.md"
-    second.write_text(second.read_text().replace(
-        "## Closing words", '## "Dulce et Decorum Est" {#sec-dulce}\n\nA poem.\n\n'
-        "## Closing words", 1))
+    add_to_chapter(book_copy, '## "Dulce et Decorum Est" {#sec-dulce}\n\nA poem.')
     first = book_copy / "chapters" / "01-first.md"
     first.write_text(first.read_text() + "\nRead [](#sec-dulce) next.\n")
     rb, _ = render_clean(book_copy)
