@@ -1225,10 +1225,11 @@ def text_line(path, text: str, near: int = 0) -> int:
     return min((n for n in lines if n >= near), default=max(lines))
 
 
-def formula_line(path, tex: str) -> int:
+def formula_line(path, tex: str, near: int = 0) -> int:
     """The line of the source file ``path`` (Markdown, or YAML, whose quoted strings
     may double each backslash) where the formula ``tex`` (its TeX, as its text
-    alternative gives it) stands between its dollars; 0 if none does."""
+    alternative gives it) stands between its dollars; 0 if none does. Of several, the
+    first from line ``near`` on (a data file's item that holds it), else the first."""
     if not tex.strip() or not str(path).endswith((".md", ".yaml", ".yml")):
         return 0
     source = _confined_text(path)
@@ -1236,9 +1237,10 @@ def formula_line(path, tex: str) -> int:
         return 0
     for written in dict.fromkeys((tex, tex.replace("\\", "\\\\"))):
         pattern = r"\s+".join(re.escape(word) for word in written.split())
-        m = re.search(r"\$\s*(" + pattern + r")\s*\$", source)
-        if m:
-            return source.count("\n", 0, m.start(1)) + 1
+        lines = [source.count("\n", 0, m.start(1)) + 1
+                 for m in re.finditer(r"\$\s*(" + pattern + r")\s*\$", source)]
+        if lines:
+            return min((n for n in lines if n >= near), default=lines[0])
     return 0
 
 

@@ -36,6 +36,7 @@ from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example
                        double_quotes, plain_text, quotes_in_use, rewrite_blocks,
                        tokenize_citations, use_quotes)
 from .model import Book, Chapter, SpineEntry, Table, at_line
+from .preflight import formula_line
 from .readers import line_of
 from .sanitise import to_html
 from .wordmatch import DOUBLE_QUOTE, alternation, straight_quotes, word_end
@@ -176,27 +177,6 @@ def _author_date(style) -> bool:
     """Whether a CSL style cites by author and date (its info's citation-format)."""
     m = re.search(rb'citation-format="([^"]+)"', style.xml)
     return m is not None and m.group(1) == b"author-date"
-
-
-def line_from(path: Path, line: int, tex: str) -> int:
-    """The line of a data file's text (its item at ``line``: a glossary term's, a table's
-    row) that holds the formula ``tex``: the first from ``line`` on that has it, as YAML
-    may write it (a backslash doubled in double quotes), or its longest word; ``line``
-    if none does (the formula's error was at the item's first line)."""
-    kind = "chapter" if path.suffix == ".md" else "book" if path.name == "book.yaml" \
-        else "data"
-    try:
-        lines = readers.read_confined(path, [path.parent], kind).decode(
-            "utf-8", "replace").split("\n")
-    except (OSError, readers.Refused, ValueError):
-        return line
-    words = sorted(re.findall(r"[A-Za-z]{3,}", tex), key=len, reverse=True)
-    for needle in [tex.strip(), tex.strip().replace("\\", "\\\\"), *words[:1]]:
-        if needle:
-            for n in range(max(line, 1) - 1, min(len(lines), max(line, 1) + 200)):
-                if needle in lines[n]:
-                    return n + 1
-    return line
 
 
 def _confined_digest(path: Path, root: Path, kind: str) -> str:
@@ -1609,7 +1589,10 @@ class Resolver:
         """
         if doc is None:         # a short text: its images and math are checked here
             self.place_images(tree, path, lambda src: line)
-            self.check_math(tree, path, lambda tex: line_from(path, line, tex))
+            # (at the line that holds the formula: a table's row, a definition's second;
+            # an error's source keeps its dollars)
+            self.check_math(tree, path, lambda tex: formula_line(
+                path, tex.strip().strip("$"), line) or line)
         places = ProblemLines(self.report, path, line, doc)
         svgs = [el for el in tree.iter("svg")]
         inside_svg = {e for svg in svgs for e in svg.iter()}    # (lxml keeps these proxies)
