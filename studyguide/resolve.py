@@ -417,6 +417,13 @@ class BuiltDoc:
     rendered: RenderedDoc
 
 
+def _first_letter_swapped(text: str) -> str:
+    """``text`` with its first letter's case the other way: "Ondas" -> "ondas"."""
+    first = text[:1]
+    swapped = first.lower() if first != first.lower() else first.upper()
+    return swapped + text[1:]
+
+
 class Resolver:
     def __init__(self, book: Book, report: Reporter, memo: Memo | None = None,
                  salt: str = ""):
@@ -1131,7 +1138,9 @@ class Resolver:
         filed under its entry ("Heading!subheading": under a subentry). An entry that is
         a form of words the index files under a heading of its own (a glossary term's
         alias, a key figure's name, a form of ``data/index.yaml``) files there: a span
-        marking "difração", an alias of the term "Difração", made a second heading."""
+        marking "difração", an alias of the term "Difração", made a second heading. So
+        does a mark whose words differ from such a form only in their first letter's
+        case (a sentence's "Ondas", the alias "ondas")."""
         forms = self.index_forms
         for n, span in enumerate(tree.xpath(
                 './/span[contains(concat(" ", @class, " "), " index-term ")]'
@@ -1140,7 +1149,8 @@ class Resolver:
                 span.set("id", f"{doc.id}-ix{n}")
             heading, _, sub = span.get("data-entry", "").partition("!")
             heading, sub = heading.strip(), sub.strip()
-            filed = forms.get(heading, (None, (heading, "")))[1]
+            filed = forms.get(heading, forms.get(_first_letter_swapped(heading),
+                                                 (None, (heading, ""))))[1]
             if not filed[1] or not sub:
                 heading, sub = filed[0], sub or filed[1]
             self.index_refs.setdefault((heading, sub), []).append((doc.id, span.get("id")))

@@ -554,6 +554,24 @@ def test_an_index_mark_of_a_terms_alias_files_under_the_term(book_copy):
     assert any(doc == "ch02" for doc, _ in entry["refs"]), entry["refs"]
 
 
+def test_an_index_mark_of_an_alias_capitalised_at_a_sentence_start_files_under_the_term(
+        book_copy):
+    """``[Alpha doctrines]{.index}`` opening a sentence marks the alias "alpha doctrines"
+    with its first letter capitalised: it files under the term, as the alias does, not
+    under a heading of its own; a mark of other words still makes one."""
+    glossary = book_copy / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
+        "aliases: [alpha doctrine]", "aliases: [alpha doctrine, alpha doctrines]", 1),
+        encoding="utf-8")
+    add_to_chapter(book_copy, "[Alpha doctrines]{.index} came first. [Gammas]{.index} too.")
+    rb, report = render(book_copy)
+    assert not report.errors, report.errors
+    terms = [e["term"] for e in rb.index]
+    assert "Alpha doctrines" not in terms and "Gammas" in terms, terms
+    [entry] = [e for e in rb.index if e["term"] == "Alpha doctrine"]
+    assert any(doc == "ch02" for doc, _ in entry["refs"]), entry["refs"]
+
+
 def test_a_mention_inside_an_abbreviation_is_indexed(book_copy):
     """``<abbr title="…">Beta theory</abbr>`` in running text is a mention of the term
     for the index (it was passed over, and the index missed the page); the glossary
