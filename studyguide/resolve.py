@@ -1363,9 +1363,13 @@ class Resolver:
         a target that has neither (a code block, a paragraph, a list item…) has nothing
         to fill in but its content, which is no name for it: its id, and a warning."""
         label = target.label
-        if label and self.labels.get("reference_case") == "lower" and \
+        # a number's label only ("voir la figure 2"): a title is filled in as written, a
+        # key figure's name, a glossary term, a page of the back matter ("Tony Hoare")
+        numbered = target.kind in ("chapter", "section", "table", "figure") and \
+            label != target.title
+        if label and numbered and self.labels.get("reference_case") == "lower" and \
                 not _opens_sentence(a, abbreviations(self.labels)):
-            label = label[0].lower() + label[1:]     # "voir la figure 2"
+            label = label[0].lower() + label[1:]
         if target.kind == "chapter" or target.kind == "section" and target.label:
             a.text = titled(self.labels, label, target.title)
         elif target.label:

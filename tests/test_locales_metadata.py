@@ -1101,6 +1101,23 @@ def test_a_cross_references_label_inside_a_sentence_is_as_the_language_writes_it
     assert f"et la {section}. {opening} le montre" in printed, printed
 
 
+def test_a_lower_case_reference_lowers_a_numbers_label_alone_not_a_name_or_a_title(
+        book_copy):
+    """``reference_case: lower`` gives "voir le tableau 2.1"; a reference filled in with
+    a name or a title keeps it as written: a key figure ("Ada Writer", not "ada
+    Writer"), a glossary term, a page of the back matter, the timeline."""
+    from conftest import add_to_chapter
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", "language: fr-FR"), encoding="utf-8")
+    add_to_chapter(book_copy, "Il faut voir [](#person-ada-writer), [](#gl-alpha-doctrine), "
+                   "[](#bm-exercise), [](#timeline) et le [](#tbl-ch02-dates).")
+    rb, _, text = _rendered_with(book_copy, "Il faut voir")
+    timeline = str(rb.labels["timeline"])
+    assert (f"Il faut voir Ada Writer, Alpha doctrine, An Exercise, {timeline} et le "
+            f"tableau 2.1.") in text, text
+
+
 @pytest.mark.parametrize("language", ["ru", "ar", "en-GB"])
 def test_print_sets_a_filled_in_reference_by_its_number_in_every_language(book_copy,
                                                                          language):
