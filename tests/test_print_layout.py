@@ -1624,3 +1624,23 @@ def test_a_day_is_never_parted_from_its_month(language, text, joined):
     out = doc.find(".//p").text
     assert all(j in out for j in joined) and out.count("\u00a0") == len(joined), out
     assert out.replace("\u00a0", " ") == text
+
+
+def test_a_handouts_works_cited_heading_is_as_large_as_the_further_readings(tmp_path):
+    """The works cited closing a reading handout are set smaller than its text, and
+    their heading was too: the preflight took it for a subsection of the further reading
+    before it, and reported that heading, its two entries all under it at a page's
+    foot, stranded (a false warning that --strict refused)."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.preflight import _text_lines_of, read_pages
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "h.pdf"
+    HTML(string='<html lang="sv"><body><section class="further-reading"><h2>Läs mer</h2>'
+                "<ul><li>Cormen.</li></ul></section><section class=\"handout-references\">"
+                "<h2>Citerade verk</h2><ul class=\"references\"><li>Knuth.</li></ul>"
+                "</section></body></html>").write_pdf(
+        out, stylesheets=[CSS(root / "styles" / "base.css"),
+                          CSS(root / "styles" / "handout.css")])
+    sizes = {ln.text: ln.size for ln in _text_lines_of(read_pages(out)[0])}
+    assert abs(sizes["Läs mer"] - sizes["Citerade verk"]) < 0.1, sizes
