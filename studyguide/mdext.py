@@ -733,6 +733,9 @@ def inline_notes(lines: list[str], code: list[bool]) -> list[str]:
     k = masked.find("^[")
     while k != -1:
         word = masked[max(masked.rfind(" ", 0, k), masked.rfind("\n", 0, k)) + 1:k]
+        # (a note's call before it is no superscript: "[@key].^[…]" in a notes style,
+        # its citation's call "[^citation-3]." by now, "text[^1].^[…]")
+        word = re.sub(r"\[\^[^\[\]\s]+\]", "", word)
         if len(re.findall(r"(?<!\\)\^", word)) % 2:
             # "cm^3^[^n]", "Xe^+^[PtF~6~]": this caret closes a superscript (one opened
             # in the same word: pandoc's superscripts hold no space)

@@ -327,6 +327,25 @@ def test_note_style_puts_citations_in_footnotes_as_pandoc_does(tmp_path):
     assert text(answer) == "Ada Writer stated it first, in 1901 (Writer, The Alpha Doctrine)."
 
 
+def test_an_inline_note_after_a_citations_note_is_a_note_of_its_own(tmp_path):
+    """In a notes style ``[@key].^[A remark.]`` is two notes, as pandoc makes them: the
+    citation's and the author's. The inline note was printed as written, "^[A
+    remark.]": the citation's call before it was taken for a superscript it closed.
+    So with an author's labelled note before it, ``text[^x]^[…]``."""
+    book = mini_with(tmp_path, csl="chicago-notes-bibliography")
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text() + "\nCited [@writer1901, 4].^[A remark.] Also "
+                       "this.[^x]^[Another remark.]\n\n[^x]: Labelled.\n")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    body = rb.docs[0].body_html
+    assert "^[" not in text(body), text(body)
+    notes = [t for _, t in footnotes_of(body)]
+    at = notes.index("A remark.")
+    assert notes[at - 1] == "Writer, The Alpha Doctrine, 4.", notes
+    assert notes[at + 1:at + 3] == ["Labelled.", "Another remark."], notes
+
+
 def mla_with_a_second_work(tmp_path: Path) -> Path:
     """The fixture book in MLA with a second work by Ada Writer, which MLA's bibliography
     gives as "———. Title" after her first."""
