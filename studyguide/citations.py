@@ -155,7 +155,9 @@ def citations_as_notes(text: str, token: re.Pattern, bracketed: Callable[[int], 
             space = ""
         return f"{space}zzcitetext{n}zz{m.group('punct')}[^{label}-{n}]"
 
-    pattern = re.compile(r"(?P<space>[ \t]*(?:\n[ \t]*)?)"
+    # (a space, or a line's end and the next line's indent, or its block quote's marks:
+    # a citation on a quotation's last line follows the quotation's last word)
+    pattern = re.compile(r"(?P<space>[ \t]*(?:\n(?:[ \t]*>)*[ \t]*)?)"
                          + token.pattern.replace("(", "(?P<n>", 1)
                          + f"(?P<punct>[{re.escape(NOTE_PUNCTUATION)}]*)")
     out = pattern.sub(to_note, text)
@@ -191,6 +193,7 @@ def _joins(before: str, space: str) -> bool:
     row, a hard line break…)."""
     line = before.rsplit("\n", 1)[-1]
     hard_break = "\n" in space and (line + space.split("\n")[0]).endswith("  ")
+    line = re.sub(r"^(?:[ \t]*>)+", "", line)       # a block quote's line: its text
     return bool(line.strip()) and not hard_break and \
         not re.match(r"\s*(?:#|\||`|<|:::|[-=]+\s*$)", line)
 

@@ -346,6 +346,24 @@ def test_an_inline_note_after_a_citations_note_is_a_note_of_its_own(tmp_path):
     assert notes[at + 1:at + 3] == ["Labelled.", "Another remark."], notes
 
 
+def test_a_citation_on_a_quotations_last_line_takes_no_space_before_its_note(tmp_path):
+    """A citation on the last line of a block quote, as the docs advise, was a note with a
+    space before its mark ("runs.” ⁶"): the line's end and its ">" were not taken for the
+    space before it that pandoc removes. Nested too; a citation that is a paragraph of its
+    own after a blank quoted line stays one, as in pandoc."""
+    book = mini_with(tmp_path, csl="chicago-notes-bibliography")
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text() + '\n> "A quotation that runs."\n> [@writer1901, 4]'
+                       '\n\n> > Nested "quote."\n> > [@writer1901, 7]\n\n> Two.\n>\n> '
+                       "[@writer1901, 5]\n")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    body = rb.docs[0].body_html
+    assert re.search(r'runs\.\u201d<sup id="[^"]+"><a class="footnote-ref"', body), body
+    assert re.search(r'quote\.\u201d<sup id="[^"]+"><a class="footnote-ref"', body), body
+    assert re.search(r'<p id="[^"]+"><sup id="[^"]+"><a class="footnote-ref"', body), body
+
+
 def mla_with_a_second_work(tmp_path: Path) -> Path:
     """The fixture book in MLA with a second work by Ada Writer, which MLA's bibliography
     gives as "———. Title" after her first."""
