@@ -898,8 +898,12 @@ class Resolver:
                 f'<th scope="row">{fill(c)}</th>' if i == 0 else
                 f'<td data-label="{html.escape(_strip(table.columns[i]))}">{fill(c)}</td>'
                 for i, c in enumerate(row)) + "</tr>")
-        note = (f'<p class="table-note" id="{table.id}-note">{fill(cells["note"])}</p>'
-                if cells["note"] else "")
+        note = fill(cells["note"]) if cells["note"] else ""
+        if note:
+            # (a note with a footnote of its own is a paragraph and the note's list: a
+            # <div> while they are parted, a <p> again once the note is lettered)
+            tag = "div" if "<div" in note else "p"
+            note = f'<{tag} class="table-note" id="{table.id}-note">{note}</{tag}>'
         tree = _fragment(
             f'<figure class="comparison" id="{table.id}">'
             f'<table><caption><span class="label">{label}{mark}</span>{space}'
@@ -2353,6 +2357,8 @@ def _table_notes(figure, table_id: str) -> None:
         paras = cell.findall("p")
         if len(paras) == 1 and len(cell) == 1 and not (cell.text or "").strip():
             paras[0].drop_tag()
+            if cell.tag == "div":        # the table's note, a paragraph again
+                cell.tag = "p"
     listed = etree.Element("ol", {"class": "table-notes", "type": "a"})
     for n, a in enumerate(calls):
         li = notes.get((cell_of(a), (a.get("href") or "")[1:]))

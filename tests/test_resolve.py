@@ -293,6 +293,27 @@ def test_a_data_tables_footnotes_go_under_it(book_copy):
     assert "The chapter’s own note." in body.xpath("string(//div[@class='footnote'])")
 
 
+def test_a_footnote_in_a_data_tables_note_is_lettered_under_it(book_copy):
+    """A table's ``note:`` with a footnote of its own stopped the build with an
+    unexpected failure (StopIteration) named at the chapter that places the table: the
+    note's paragraph was set inside another and its footnote fell outside the note. It
+    is lettered under the table with the cells' notes, the note a paragraph."""
+    tables = book_copy / "tables" / "tables.yaml"
+    tables.write_text(tables.read_text(encoding="utf-8").replace(
+        '- [Leader, Ada Writer, Bea Critic]\n',
+        '- [Leader, "Ada Writer^[Born 1870.]", Bea Critic]\n'
+        '  note: Figures as reported.^[By the press.]\n', 1), encoding="utf-8")
+    rendered, report = render_clean(book_copy)
+    body = tree(rendered.docs[0].body_html)
+    figure = body.xpath("//figure[@id='tbl-ch01-compare']")[0]
+    [note] = figure.xpath(".//*[@class='table-note']")
+    assert note.tag == "p" and " ".join(note.text_content().split()) == \
+        "Figures as reported.b", note.text_content()
+    notes = figure.xpath(".//ol[@class='table-notes']/li")
+    assert [(li.get("id"), " ".join(li.text_content().split())) for li in notes] == [
+        ("tbl-ch01-compare-note-a", "Born 1870."), ("tbl-ch01-compare-note-b", "By the press.")]
+
+
 def test_a_footnote_in_a_data_files_text_is_an_error(book_copy):
     add_term(book_copy, "Gamma idea", "Noted.^[A note.]")
     report = reported(book_copy)
