@@ -364,6 +364,22 @@ def test_a_citation_on_a_quotations_last_line_takes_no_space_before_its_note(tmp
     assert re.search(r'<p id="[^"]+"><sup id="[^"]+"><a class="footnote-ref"', body), body
 
 
+def test_a_worksheets_source_extract_names_its_source_in_a_notes_style(tmp_path):
+    """A worksheet reprints the chapter's first block quote without its note calls; in
+    a notes style the quotation's citation is such a call, and the extract was handed to
+    students with no source, its work missing from the worksheet's works cited. The
+    citation is written out after it in parentheses, as where no note can go."""
+    from studyguide.writers.pdf import handout_references, worksheet_extract
+    book = mini_with(tmp_path, csl="chicago-notes-bibliography")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    extract = worksheet_extract(rb.docs[0])
+    assert text(extract) == ("“A block quotation that runs on for a little while to show "
+                             "the style.” (Writer, The Alpha Doctrine, 7)"), extract
+    assert "writer1901" in [r["id"].removeprefix("ref-")
+                            for r in handout_references(rb, [extract])]
+
+
 def mla_with_a_second_work(tmp_path: Path) -> Path:
     """The fixture book in MLA with a second work by Ada Writer, which MLA's bibliography
     gives as "———. Title" after her first."""

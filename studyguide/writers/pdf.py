@@ -2032,14 +2032,29 @@ def _inner_html(el) -> str:
 
 def worksheet_extract(doc: RenderedDoc) -> str:
     """The source extract a worksheet prints on its own: none if a source question
-    brings its own, else the chapter's first block quote, without its note calls."""
+    brings its own, else the chapter's first block quote, without its note calls. A
+    notes style's citation is written out after the quotation, in parentheses, as a
+    citation is where no note can go: the extract names its source, and the worksheet's
+    works cited list it."""
+    from ..citations import FINAL_PERIOD
     if any(q["extract"] for q in doc.questions):
         return ""
     root = lxml_html.fragment_fromstring(doc.body_html or "", create_parent="div")
     quote = next(iter(root.iter("blockquote")), None)
     if quote is None:
         return ""
+    notes = {li.get("id"): li for li in root.xpath('.//div[@class="footnote"]//li[@id]')}
     for sup in quote.xpath('.//sup[a[@class="footnote-ref"]]'):
+        target = (sup.find("a").get("href") or "")[1:]
+        note = notes.get(target) if re.search(r"-fn-citation-+\d+$", target) else None
+        if note is not None:
+            for back in note.xpath('.//a[contains(@class, "footnote-backref")]'):
+                back.drop_tree()
+            inner = _inner_html(note[0] if len(note) == 1 and note[0].tag == "p" else note)
+            cited = FINAL_PERIOD.sub(r"\1", inner.rstrip(" \u00a0\n"))
+            written = lxml_html.fragment_fromstring(f"<span> ({cited})</span>")
+            sup.addprevious(written)
+            written.drop_tag()
         sup.drop_tree()
     for el in quote.xpath(".//*[@id]"):
         del el.attrib["id"]
