@@ -518,7 +518,28 @@ def format_citations(sources: list[str], references: list[dict], style: Style | 
                            "--data-dir", ".", "--resource-path", ".",
                            "-M", f"lang={csl_language(lang)}", "--wrap=none"],
                           citation_document(sources, nocite), cwd=folder)
-    return _language_delimiters(parse_citeproc_html(out, len(sources)), lang, semicolon)
+    return _language_delimiters(_locators_kept(parse_citeproc_html(out, len(sources))),
+                                lang, semicolon)
+
+
+# a locator's or a number's short label before its number ("p. 236", "pp. 26–29",
+# "S. 39", "vol. 4", "no. 3"): one to four letters and a full stop
+LOCATOR_LABEL = re.compile(r"(?<![\w.])([^\W\d_]{1,4}\.) (?=\d)")
+
+
+def _locators_kept(cites: CitationSet) -> CitationSet:
+    """``cites`` with a no-break space after each short label of a number: the style
+    writes "p. 236" with a space, and a line ended at "p." with the page on the next
+    ("(Keynes, 1919, p." / "236)"); the builder joins them in the author's own text
+    (pandoc's abbreviations), and an author cannot in what citeproc writes."""
+    def kept(d: dict[str, str], entries: bool = False) -> dict[str, str]:
+        # (in a bibliography's entry a capital alone is a name's initial before its
+        # year, "Somebody, S. 1960", as often as German's page, "S. 39")
+        return {i: LOCATOR_LABEL.sub(lambda m: m.group(0) if entries and len(m.group(1)) == 2
+                                     and m.group(1)[0].isupper() else m.group(1) + "\u00a0",
+                                     html) for i, html in d.items()}
+    return CitationSet(kept(cites.rendered), kept(cites.bibliography, True), kept(cites.notes),
+                       kept(cites.in_full, True))
 
 
 # the semicolon between two works of one citation: after the link of the one before

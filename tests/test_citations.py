@@ -380,6 +380,28 @@ def test_a_worksheets_source_extract_names_its_source_in_a_notes_style(tmp_path)
                             for r in handout_references(rb, [extract])]
 
 
+@pytest.mark.parametrize("language, p, page, pages", [
+    ("en-GB", "p.", "(Writer, 1901, p.\u00a0236)", "pp.\u00a026"),
+    ("de-DE", "S.", "(Writer, 1901, S.\u00a0236)", "S.\u00a026")])
+def test_a_citations_page_label_is_never_parted_from_its_page(tmp_path, language, p, page,
+                                                              pages):
+    """citeproc writes "p. 236" with a space, and print ended a line at "p." with the
+    page on the next ("(Keynes, 1919, p." / "236)"), which an author cannot mend in what
+    the style writes: the label and its number are joined by a no-break space."""
+    book = mini_with(tmp_path, csl="apa")
+    (book / "book.yaml").write_text((book / "book.yaml").read_text().replace(
+        "language: en-GB", f"language: {language}"))
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text() + f"\nAs written [@writer1901, {p} 236]. Again "
+                       f"[@writer1901, {'pp.' if p == 'p.' else p} 26-29].\n")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    # (the text as written, its no-break spaces kept)
+    written = lxml_html.fragment_fromstring(rb.docs[0].body_html,
+                                            create_parent="div").text_content()
+    assert page in written and pages in written, written
+
+
 def mla_with_a_second_work(tmp_path: Path) -> Path:
     """The fixture book in MLA with a second work by Ada Writer, which MLA's bibliography
     gives as "———. Title" after her first."""
