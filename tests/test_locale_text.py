@@ -7,6 +7,21 @@ from pathlib import Path
 from studyguide import labels
 
 
+def test_a_full_stop_inside_brackets_ends_no_first_sentence():
+    """A worksheet cut a definition inside its citation, "… son être (Spinoza, Éthique,
+    III, prop.", the bracket left open: a full stop inside brackets, in the text or in
+    an element's, ends no sentence; the one after them does."""
+    from studyguide.writers.pdf import first_sentence
+    fr = labels.defaults("fr")
+    cited = ('Effort pour persévérer dans son être (<a href="#ref-s" role="doc-biblioref">'
+             "Spinoza, <em>Éthique</em></a>, III, prop.\u00a06).")
+    assert first_sentence(f"<p>{cited} Puis la suite.</p>", fr) == cited
+    assert first_sentence("<p>Un effort [voir prop. 6. Et 7] constant. Puis.</p>", fr) == \
+        "Un effort [voir prop. 6. Et 7] constant."
+    assert first_sentence("<p>A treaty (signed 1858). Another.</p>") == \
+        "A treaty (signed 1858)."
+
+
 def test_first_sentence_goes_past_the_languages_abbreviations():
     """A worksheet's short definition is not cut at a full stop of an abbreviation of
     the book's language ("z. B.", "d. h.", "cf.", "p. ej.", "т. е."), with a space, a

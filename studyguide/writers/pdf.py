@@ -2013,15 +2013,26 @@ def first_sentence(html_text: str, labels: dict | None = None) -> str:
     root = lxml_html.fragment_fromstring(html_text or "", create_parent="div")
     block = root[0] if len(root) and root[0].tag == "p" else root
     nodes = [(block, "text")] + [(child, "tail") for child in block]
+    children = list(block)
+    depth = 0            # brackets open: a full stop inside them ends no sentence, as in
+                         # a citation's "(Spinoza, Éthique, III, prop. 6)"
+
+    def opened(text: str) -> int:
+        return sum(text.count(c) for c in "([") - sum(text.count(c) for c in ")]")
+
     for i, (node, attr) in enumerate(nodes):
         text = getattr(node, attr) or ""
         match = next((m for m in SENTENCE_END.finditer(text)
-                      if _ends_sentence(text, m, abbreviations)), None)
+                      if depth + opened(text[:m.start()]) <= 0 and
+                      _ends_sentence(text, m, abbreviations)), None)
         if match:
             setattr(node, attr, text[:match.start()])
             for child in list(block)[i:]:
                 block.remove(child)
             break
+        depth += opened(text)
+        if i < len(children):
+            depth += opened(children[i].text_content())
     return _inner_html(block)
 
 
