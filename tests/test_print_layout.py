@@ -586,6 +586,27 @@ def test_a_headings_bookmark_leaves_out_its_notes_and_printed_addresses(book_cop
             titles
 
 
+def test_a_heading_left_out_of_the_contents_is_left_out_of_the_bookmarks(book_copy):
+    """``## Hidden {- .unlisted}`` is left out of the contents and the EPUB's navigation,
+    and was listed in the PDF's bookmarks all the same; in the book and in a handout."""
+    import io
+
+    from weasyprint import HTML
+
+    from studyguide.writers import pdf
+    from test_end_to_end import outline_titles
+    from test_resolve import render_clean
+    chapter = add_to_chapter(book_copy, "## Hidden {- .unlisted}\n\nText.\n\n### Hidden "
+                             "sub {.unnumbered .unlisted}\n\nMore.\n\n## Shown {-}\n\nText.")
+    rb, _ = render_clean(book_copy)
+    doc = next(d for d in rb.docs if d.path == chapter)
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "Hidden" in h)
+    for data in (HTML(string=html, base_url=str(book_copy)).write_pdf(),
+                 pdf.render_handout(rb, doc, False, "A4")):
+        titles = outline_titles(PdfReader(io.BytesIO(data)))
+        assert "Shown" in titles and not {"Hidden", "Hidden sub"} & set(titles), titles
+
+
 def test_a_note_looks_like_every_other_note_wherever_its_call_stands(tmp_path):
     """A note called from a table's caption, a heading, emphasis or a box's title is
     printed in the notes' roman, as one called from the text is, not in the bold sans,
