@@ -607,6 +607,24 @@ def test_a_heading_left_out_of_the_contents_is_left_out_of_the_bookmarks(book_co
         assert "Shown" in titles and not {"Hidden", "Hidden sub"} & set(titles), titles
 
 
+def test_an_example_lists_items_are_numbered_as_the_text_refers_to_them(book_copy):
+    """An example list's items printed "1.", "2." while the text referred to them as
+    "(2)": a reader looked for "(2)" and did not find it. They print "(1)", "(2)", and a
+    later list goes on, "(3)"."""
+    from weasyprint import HTML
+
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    add_to_chapter(book_copy, "(@a) First.\n(@b) Second.\n\nAs (@b) shows.\n\n(@) Third.")
+    rb, _ = render_clean(book_copy)
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "First." in h)
+    out = book_copy / "part.pdf"
+    HTML(string=html, base_url=str(book_copy)).write_pdf(out)
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "(1) First. (2) Second. As (2) shows. (3) Third." in text, text
+
+
 def test_a_note_looks_like_every_other_note_wherever_its_call_stands(tmp_path):
     """A note called from a table's caption, a heading, emphasis or a box's title is
     printed in the notes' roman, as one called from the text is, not in the bold sans,
