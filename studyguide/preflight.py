@@ -823,9 +823,12 @@ def _stranded_heading_or_label(found: _Findings, page: PageText, nxt: PageText |
         if after >= MIN_LINES_AFTER or _drawn(page, ln):   # (a picture's words)
             continue
         if _is_heading(ln, body_size):
-            # what follows it may be a figure, which has no lines of text: a heading
-            # with three lines' height of anything under it stands
-            below = max([text_lines[-1].bottom, *ruled]) - ln.bottom
+            # what follows it may be a figure, which has no lines of text, or a display
+            # formula, which print draws: a heading with three lines' height of anything
+            # under it stands
+            drawn = [d.bottom for d in page.drawings if d.top >= ln.bottom - 1 and
+                     d.bottom <= limit]
+            below = max([text_lines[-1].bottom, *ruled, *drawn]) - ln.bottom
             if below >= MIN_LINES_AFTER * LINE_HEIGHT * body_size:
                 break
             # a short section that ends on the page has all of itself under its

@@ -244,6 +244,23 @@ def test_a_heading_over_a_figure_is_not_stranded(tmp_path):
         "heading “A heading at the foot” with 2 line(s) under it at the foot of the page"]
 
 
+def test_a_heading_over_a_display_formula_is_not_stranded(tmp_path):
+    """A line and a display formula under a heading fill the page's foot; the formula,
+    a drawing print makes, had no lines of text, and the heading was reported stranded
+    with one line under it, which --strict refused."""
+    from weasyprint import HTML
+    svg = ("data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' width='200' "
+           "height='110'><path d='M0 10 H200 M0 60 H200 M0 100 H200' stroke='black'/></svg>")
+    body = (PARA + "<div style='break-before: page'></div><div style='height: 172mm'></div>"
+            "<h2>A worked example</h2><p>One line under it:</p>"
+            f"<p><img alt='f(x) = x^2' src=\"{svg}\" style='height: 30mm'></p>"
+            "<div style='break-before: page'></div>" + PARA * 3)
+    path = tmp_path / "formula.pdf"
+    HTML(string=HEAD + body + "</body></html>").write_pdf(path, pdf_variant="pdf/ua-1")
+    assert any(p.drawings for p in preflight.read_pages(path))
+    assert "stranded" not in checks(path)
+
+
 def test_a_heading_over_its_whole_short_section_is_not_stranded(tmp_path):
     """A heading at the foot of a page with its whole section under it (two lines, and
     the next page opens with a heading of its rank or higher, or a box's title) is not
