@@ -467,7 +467,32 @@ def _verse_opening(verse: str) -> str:
 
 
 def _pipe_row(cells: list[str]) -> str:
-    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+    """A pipe table's row of these cells (each a simple or grid table's text)."""
+    return "| " + " | ".join(_pipes_escaped(c) for c in cells) + " |"
+
+
+def _pipes_escaped(cell: str) -> str:
+    """A cell's text with each ``|`` of its own escaped, so that the pipe table does not
+    split the cell there. A ``|`` in a code span or a formula is left as written: the
+    pipe table reads it as the code's or the formula's (``PandocTable``), and escaped it
+    would be printed so (``$|x|$``, an absolute value, became ``\\|x\\|``, a norm);
+    one the author escaped (``\\|``) is already."""
+    out, pos = [], 0
+    for start, end in _cell_spans(cell) + [(len(cell), len(cell))]:
+        out.append(re.sub(r"\\.|\|", lambda m: "\\|" if m.group(0) == "|" else m.group(0),
+                          cell[pos:start]))
+        out.append(cell[start:end])
+        pos = end
+    return "".join(out)
+
+
+def _cell_spans(row: str) -> list[tuple[int, int]]:
+    """Where a table's row holds code spans and inline maths, as (start, end): a ``|``
+    there is not a column's edge, as pandoc reads a table."""
+    masked = _masked(row)
+    spans = [m.span() for m in CODE_SPAN.finditer(row)]
+    spans += [m.span() for m in INLINE_MATH.finditer(masked) if "\0" not in m.group(0)]
+    return sorted(spans)
 
 
 def _pipe_sep(aligns: list[str]) -> str:
@@ -1809,6 +1834,19 @@ class PandocTable(TableProcessor):
                 blocks[0:1] = ["\n".join(lines[:i]), "\n".join(lines[i:])]
                 break
         super().run(parent, blocks)
+
+    def _split(self, row: str) -> list[str]:
+        """The row's cells, parted at its ``|``, not at one inside a code span (as
+        Python-Markdown reads it) nor one inside a formula, as pandoc reads a table:
+        ``$|x| + |y|$`` is one cell."""
+        spans = _cell_spans(row)
+        masked = "".join("\0" if ch == "|" and any(a < k < b for a, b in spans) else ch
+                         for k, ch in enumerate(row))
+        cells, pos = [], 0
+        for cell in super()._split(masked):     # (the cells of the row as written)
+            cells.append(row[pos:pos + len(cell)])
+            pos += len(cell) + 1
+        return cells
 
 
 class PandocBlockQuote(BlockQuoteProcessor):

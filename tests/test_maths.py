@@ -501,3 +501,45 @@ def test_the_rows_of_an_aligned_derivation_stand_apart():
     both = drawn(tex)
     gap = (both[1] + both[2]) - 2 * (one[1] + one[2])     # between the two rows
     assert gap > 0.5 * m.SIZE, (both, one)
+
+
+# -- a table's formulas: their bars as written ----------------------------------------------
+def test_a_bar_in_a_formula_in_a_simple_or_grid_table_stays_an_absolute_values(book_copy):
+    """A simple or a grid table is read as a pipe table, whose "|" were all escaped:
+    ``$|x| + |y|$`` became ``\\|x\\| + \\|y\\|``, a norm (‖x‖ in the EPUB and in print),
+    where pandoc keeps the absolute values. A formula's and a code span's bars are kept
+    as written, in a pipe table too (pandoc parts no cell there); an escaped bar in the
+    text is a bar, as in pandoc."""
+    from lxml import html as lxml_html
+
+    from conftest import add_to_chapter, rendered_book
+    add_to_chapter(book_copy, "\n".join([
+        "  Name     Formel", "  -------  --------------------------------",
+        r"  Simple   $|x| + |y|$ `a|b` und \| c", "",
+        "Table: Simple {#tbl-simple}", "",
+        "+---------+--------------------------------+",
+        "| Name    | Formel                         |",
+        "+=========+================================+",
+        r"| Grid    | $|x| + |y|$ `a|b` und \| c     |",
+        "+---------+--------------------------------+", "",
+        ": Grid {#tbl-grid}", "",
+        "| Name | Formel |", "|------|--------|",
+        r"| Pipe | $|x| + |y|$ `a|b` und \| c |", "",
+        ": Pipe {#tbl-pipe}"]))
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    body = next(d.body_html for d in rb.docs if 'id="tbl-grid"' in d.body_html)
+    tree = lxml_html.fragment_fromstring(body, create_parent="div")
+    plain = m.tex_to_mathml("|x| + |y|")
+    for name in ("simple", "grid", "pipe"):
+        cells = tree.xpath(f'//*[@id="tbl-{name}"]//tbody//td')
+        assert [c.text_content().strip() for c in cells][0] == name.title(), name
+        formula = cells[1].xpath(".//*[local-name()='math']")
+        assert [f.get("alttext") for f in formula] == ["|x| + |y|"], name
+        mathml = lxml_html.tostring(formula[0], encoding="unicode")
+        assert "\u2016" not in mathml and mathml.count("<mo") == plain.count("<mo"), mathml
+        assert [c.text for c in cells[1].iter("code")] == ["a|b"], name
+        assert cells[1].text_content().endswith("und | c"), name
+        # in print, the formula is drawn as the same formula in the text is
+        _, drawn_svgs = m.print_html(mathml, {})
+        assert list(drawn_svgs.values()) == [m.mathml_to_svg(plain)], name
