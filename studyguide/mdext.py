@@ -257,6 +257,8 @@ def reindent(lines: list[str], code: list[bool]) -> list[str]:
 
 TIGHT, LOOSE = "\ue010", "\ue011"     # after a list's first marker: how it is spaced
 EXAMPLE = "\ue012"                    # ... and that it is an example list (``(@)``)
+PLAIN = "\ue016"                      # a definition's text that a list straight under
+                                      # it interrupts: plain text, as pandoc has it
 
 
 def _kinds(marker: str) -> set:
@@ -302,6 +304,8 @@ def _reindent(lines: list[str], code: list[bool]) -> list[str]:
     frames: list[list] = []
     lists: list[_List] = []
     blank = True
+    definition = False                    # whether the line is in a definition's blocks
+    opened = 0                            # where the block the line is in starts, in out
     depth = 0                             # how many ``>`` the last line had
     shift = 0                             # of the fenced block the line is in
     for i, (whole, is_code) in enumerate(zip(lines, code)):
@@ -318,7 +322,7 @@ def _reindent(lines: list[str], code: list[bool]) -> list[str]:
                 quote = outer
         line = whole[len(quote):]
         if quote.count(">") != depth:
-            frames, depth = [], quote.count(">")
+            frames, depth, definition = [], quote.count(">"), False
         if not line.strip():
             out.append(whole)
             blank = True
@@ -327,6 +331,31 @@ def _reindent(lines: list[str], code: list[bool]) -> list[str]:
             continue
         n = _indent(line)
         marker = None if RULE.match(line.lstrip(" ")) else BULLET.match(line)
+        if DEFINITION.match(line):
+            definition = True
+        elif blank and n < 4:
+            definition = False
+        if blank or DEFINITION.match(line):
+            opened = len(out)             # the first line of this block (a definition's)
+        if not frames and marker and not is_code and not blank and n >= 4:
+            # an indented line that starts as an item does ("z. B. so.", "d. h. …"),
+            # straight under a line of text, with no list open: pandoc reads it as the
+            # paragraph's text, or, in a definition, as a list nested in it. Taken for an
+            # item of a list at the left margin, it was moved there, and the definition's
+            # next paragraph after it (its indent taken off as the list's) with it.
+            if not definition:
+                out.append(whole)
+                blank = False
+                continue
+            # the definition's text as an item's, 4 spaces in (no list of its own to
+            # mark), and a blank line, after which Python-Markdown reads the list; the
+            # text it interrupts is plain text, not a paragraph (``ListSpacing``)
+            frames.append([4, 4, 0, _List(len(out), 0, set()), False])
+            first = out[opened]
+            text = len(QUOTE.match(first).group(0))
+            text += re.compile(r" {0,3}[:~][ \t]+| *").match(first, text).end() - text
+            out[opened] = first[:text] + PLAIN + first[text:]
+            out.append(quote.rstrip())
         if not frames and (not marker or is_code or (blank and n >= 4)):
             out.append(whole)             # not in a list (or an indented code block)
             blank = False
@@ -1874,9 +1903,11 @@ class ListSpacing(Treeprocessor):
     """Each list loose or tight as a whole, as ``_reindent`` found it in the source
     (the mark at the start of its first item's text): a loose list's items are
     paragraphs, a tight list's items plain text, as Pandoc writes them. Runs before
-    the inline Markdown, while an item's text is still one string."""
+    the inline Markdown, while an item's text is still one string. A definition's
+    paragraph marked ``PLAIN`` (a list interrupts it) is plain text, as in pandoc."""
 
     def run(self, root):
+        self.plain_text(root)
         for lst in root.iter():
             if lst.tag not in ("ul", "ol"):
                 continue
@@ -1895,6 +1926,32 @@ class ListSpacing(Treeprocessor):
                 lst.set("class", "example")
             for li in items:
                 (self.paragraph if text[0] == LOOSE else self.plain)(li)
+
+    @staticmethod
+    def plain_text(root) -> None:
+        """Each paragraph whose text starts with ``PLAIN``: its content, in its place."""
+        for parent in list(root.iter()):
+            for p in [el for el in parent if (el.text or "").startswith(PLAIN)]:
+                p.text = p.text[1:]
+                if p.tag != "p":
+                    continue
+                children = list(p)
+                for child in children:
+                    p.remove(child)
+                k = list(parent).index(p)
+                parent.remove(p)
+                for offset, child in enumerate(children):
+                    parent.insert(k + offset, child)
+                before = parent[k - 1] if k else None
+                if before is None:
+                    parent.text = (parent.text or "") + p.text
+                else:
+                    before.tail = (before.tail or "") + p.text
+                last = children[-1] if children else before
+                if last is None:
+                    parent.text = (parent.text or "") + (p.tail or "")
+                else:
+                    last.tail = (last.tail or "") + (p.tail or "")
 
     @staticmethod
     def paragraph(li) -> None:

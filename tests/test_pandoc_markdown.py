@@ -559,3 +559,34 @@ def test_a_grid_tables_row_out_of_line_with_its_borders_is_reported_as_such(book
     assert [(d.line, d.message) for d in report.errors] == [
         (first + 3, "a grid table row whose '|' do not stand under the '+' of the border "
                     "above: line the columns up")], report.errors
+
+
+def test_a_definitions_line_starting_as_an_item_keeps_the_next_paragraph_in_it(book_copy):
+    """German text wraps onto "z. B." and "d. h." at a line's start. In a definition
+    that line was taken for an item of a list at the left margin, and the definition's
+    next paragraph went with it, out of the definition list, as body text (a next term
+    started a new list). It is a list nested in the definition, as pandoc reads it, and
+    the paragraph after it stays in the definition, in a block quote too."""
+    from conftest import add_to_chapter, rendered_book
+    definitions = ("Explizit\n:   Ein Term, wie jedes Glied entsteht,\n    {abbr} so.\n\n"
+                   "    Der zweite Absatz bleibt in der Definition.\n\n"
+                   "Rekursiv\n:   Aus den Gliedern davor.\n")
+    add_to_chapter(book_copy, "\nEin Absatz zwischen den Listen.\n\n".join(
+        [definitions.format(abbr=abbr) for abbr in ("z. B.", "d. h.")] +
+        ["\n".join("> " + s if s else ">" for s in
+                   definitions.format(abbr="z. B.").rstrip("\n").split("\n"))]))
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    body = lxml_html.fragment_fromstring(
+        next(d.body_html for d in rb.docs if "Der zweite Absatz" in d.body_html),
+        create_parent="div")
+    lists = body.xpath("//dl[dt='Explizit']")
+    assert len(lists) == 3, [lxml_html.tostring(d) for d in lists]
+    for dl in lists:
+        assert [dt.text for dt in dl.iter("dt")] == ["Explizit", "Rekursiv"]
+        dd = dl.find("dd")
+        assert dd.text.split() == ["Ein", "Term,", "wie", "jedes", "Glied", "entsteht,"]
+        assert dd[0].tag == "ol" and dd[0].get("type") == "a"
+        assert [p.text for p in dd.findall("p")] == ["Der zweite Absatz bleibt in der "
+                                                      "Definition."]
+    assert not body.xpath("//p[starts-with(., 'Der zweite Absatz')][not(parent::dd)]")
