@@ -592,6 +592,17 @@ def svg_name(mathml: str) -> str:
     return "math-" + hashlib.sha256(html.unescape(mathml).encode("utf-8")).hexdigest()[:20]
 
 
+# the elements that draw a line through or under their text (the user agent's
+# stylesheet): the line of each, and its place and thickness, in ems: the top of the
+# line above the baseline and its width, the maths font's own (STIX Two Math's strikeout
+# and underline, the line through its + and − and under its baseline)
+LINES = {"del": "through", "s": "through", "ins": "under", "u": "under"}
+LINE_PLACES = {"through": (0.283, 0.051), "under": (-0.078, 0.051)}
+# a formula, or the opening or closing tag of an element that draws a line
+_MATH_OR_LINE = re.compile(_MATH.pattern + r"|<(?P<closing>/?)(?P<lined>" +
+                           "|".join(LINES) + r")(?=[\s>])[^>]*>", re.S)
+
+
 def print_html(html_text: str, drawn: dict[str, str]) -> tuple[str, dict[str, str]]:
     """HTML with every ``<math>`` replaced by an image of its SVG (``generated/NAME.svg``,
     for the PDF writer's fetcher to serve), sized in ems to the surrounding text and
@@ -601,13 +612,26 @@ def print_html(html_text: str, drawn: dict[str, str]) -> tuple[str, dict[str, st
     A display formula wider than its measure is set smaller to fit it (base.css gives
     it the measure as its greatest width, its height follows), down to ``MIN_SCALE`` of
     its size and no further: one that does not fit even so runs past the margin, and
-    the print preflight reports it at its line."""
+    the print preflight reports it at its line.
+
+    A formula inside a ``del`` or ``s`` is drawn struck through, one inside an ``ins``
+    or ``u`` underlined (``_lined``): WeasyPrint draws an element's line through and
+    under its text and not across a picture, and a struck formula ("statt
+    ~~$5(3x+1)^4$~~") printed as if it stood."""
     used: dict[str, str] = {}
+    open_lines = dict.fromkeys(LINES, 0)
 
     def image(m: re.Match) -> str:
+        if m.group("lined"):
+            open_lines[m.group("lined")] += -1 if m.group("closing") else 1
+            return m.group(0)
         mathml = m.group(0)
         name = svg_name(mathml)
-        svg = used[name] = drawn.get(name) or mathml_to_svg(mathml)
+        svg = drawn.get(name) or mathml_to_svg(mathml)
+        lines = tuple(sorted({LINES[tag] for tag, n in open_lines.items() if n > 0}))
+        if lines:
+            name, svg = f"{name}-{'-'.join(lines)}", _lined(svg, lines)
+        used[name] = svg
         width, height, depth = _metrics(svg)
         alt = _ALT.search(mathml)
         block = 'display="block"' in mathml[:mathml.find(">")]
@@ -617,7 +641,27 @@ def print_html(html_text: str, drawn: dict[str, str]) -> tuple[str, dict[str, st
                 f'alt="{alt.group(1) if alt else ""}" '
                 f'style="width: {width / SIZE:.3f}em; {size}; '
                 f'vertical-align: {-depth / SIZE:.3f}em"/>')
-    return _MATH.sub(image, html_text), used
+    return _MATH_OR_LINE.sub(image, html_text), used
+
+
+def _lined(svg: str, lines: tuple[str, ...]) -> str:
+    """A drawn formula with a line (``LINE_PLACES``) across its whole width for each of
+    ``lines``, its box made deeper where a line under it runs below its depth."""
+    box = re.search(r'viewBox="([^"]+)"', svg)
+    x, y, width, height = (float(v) for v in box.group(1).split())
+    bottom, rules = y + height, []
+    for line in lines:
+        top, thickness = (v * SIZE for v in LINE_PLACES[line])
+        rules.append(f'<rect x="{x:.3f}" y="{-top:.3f}" width="{width:.3f}" '
+                     f'height="{thickness:.3f}" fill="black" />')
+        bottom = max(bottom, thickness - top)
+    height = bottom - y
+    head = svg[:box.end()]
+    head = re.sub(r'\bheight="[^"]*"', f'height="{height:.3f}"', head, count=1)
+    head = head.replace(box.group(0), f'viewBox="{x:.3f} {y:.3f} {width:.3f} {height:.3f}"')
+    tail = svg[box.end():]
+    at = tail.rfind("</svg>")
+    return head + tail[:at] + "".join(rules) + tail[at:]
 
 
 def _metrics(svg: str) -> tuple[float, float, float]:

@@ -393,6 +393,49 @@ def test_a_key_points_bullet_stands_on_its_lines_baseline(tmp_path):
     assert abs(bullets[0]["x0"] - bullets[1]["x0"]) < 0.1
 
 
+def printed_lines(tmp_path, body: str, name: str) -> list:
+    """``body`` typeset as print sets it (at 30 px an em) and read back at 288 dpi in
+    black and white: each line of it, cropped to its ink, a list of rows of pixels
+    (True where inked)."""
+    import subprocess
+
+    from PIL import Image
+    pdf = tmp_path / f"{name}.pdf"
+    typeset(tmp_path, body, ["base.css", "print.css"],
+            "@page { size: 600px 300px; margin: 10px } html { font-size: 30px }").write_pdf(pdf)
+    subprocess.run(["pdftoppm", "-r", "288", "-gray", "-singlefile", str(pdf),
+                    str(tmp_path / name)], check=True)
+    image = Image.open(tmp_path / f"{name}.pgm")
+    rows = [[image.getpixel((x, y)) < 128 for x in range(image.width)]
+            for y in range(image.height)]
+    lines, line = [], []
+    for row in rows + [[False]]:
+        if any(row):
+            line.append(row)
+        elif line:
+            inked = [x for r in line for x, ink in enumerate(r) if ink]
+            lines.append([r[min(inked):max(inked) + 1] for r in line])
+            line = []
+    return lines
+
+
+@pytest.mark.parametrize("tag", ["del", "s", "u", "ins"])
+def test_a_formula_struck_through_or_underlined_has_its_line_in_print(tmp_path, tag):
+    """``Formel ~~$5(3x+1)^4$~~``: print struck the text and not the formula (a picture,
+    which WeasyPrint draws no text's line across), and a typical error printed as if it
+    were right. A formula inside ``del`` or ``s`` is struck through, one inside ``ins``
+    or ``u`` underlined: the text's line runs on across it unbroken, and a formula
+    outside them has none."""
+    formula = m.tex_to_mathml("5(3x+1)^4")
+    lined, plain, *_ = printed_lines(      # (and the page number)
+        tmp_path, f"<p><{tag}>Wort {formula} Wort</{tag}></p><p>Wort {formula} Wort</p>", tag)
+
+    def longest_row(line) -> float:
+        return max(sum(row) for row in line) / len(line[0])
+    assert longest_row(lined) > 0.98, longest_row(lined)
+    assert longest_row(plain) < 0.5, longest_row(plain)
+
+
 def test_arabic_text_in_a_formula_is_drawn_shaped_not_as_blank_boxes(tmp_path):
     """STIX Two Math, the drawing's font, has no Arabic: ``20\\,400\\ \\text{ميل}`` printed
     its word as blank boxes (.notdef), with no warning. The word is drawn in DejaVu
