@@ -19,6 +19,7 @@ import functools
 import hashlib
 import html
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -80,6 +81,7 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
     for el in root.iter():
         if el.text and el.text.startswith("\\") and len(el.text) > 1:
             raise MathError(f"unknown TeX command '{el.text}' in '{tex}'")
+    _negate_relations(root)
     _join_decimal_marks(root)
     _space_aligned_rows(root)
     _mark_prefix_signs(root)
@@ -121,6 +123,45 @@ def _set_accents(root) -> None:
         if accent:
             el[1].text = accent
             el.set("accent", "true")
+
+
+# the converter's ``\not``: a big solidus in a row of no width, before what it negates
+NOT = "\u29f8"
+# a negated bar, which no character composes with the long solidus overlay: ``\not|``
+NEGATED = {"|": "\u2224", "\u2016": "\u2226"}
+
+
+def _negate_relations(root) -> None:
+    """``\\not\\to``, ``\\not=``, ``\\not\\leq``: the converter sets a solidus in a row of
+    no width before the relation, which the drawing set beside it ("a_k /→ 0", the
+    relation's space between the two), where TeX draws it across. A relation that has
+    a negated character (Unicode's composition with the long solidus overlay: ↛, ≠,
+    ≰, ⊄, ≢, or ∤ for a bar) becomes that character, as pandoc writes it and as MathML
+    renderers set it; anything else keeps the solidus (print draws it across:
+    ``_drawn_negations``)."""
+    mpadded, mtext, mrow, mo, mi = (f"{{{MATHML_NS}}}{tag}"
+                                    for tag in ("mpadded", "mtext", "mrow", "mo", "mi"))
+    for parent in list(root.iter()):
+        kids = list(parent)
+        for el, negated in zip(kids, kids[1:]):
+            if not _is_not(el):
+                continue
+            if negated.tag == mrow and len(negated) == 1:       # \not{=}
+                negated = negated[0]
+            char = (negated.text or "").strip()
+            if negated.tag not in (mo, mi) or len(negated) or len(char) != 1:
+                continue
+            composed = NEGATED.get(char) or unicodedata.normalize("NFC", char + "\u0338")
+            if len(composed) == 1:
+                negated.text = composed
+                parent.remove(el)
+
+
+def _is_not(el) -> bool:
+    """Whether ``el`` is the converter's ``\\not`` (``NOT``)."""
+    return el.tag == f"{{{MATHML_NS}}}mpadded" and el.get("width") == "0" and \
+        len(el) == 1 and el[0].tag == f"{{{MATHML_NS}}}mtext" and \
+        (el[0].text or "").strip() == NOT
 
 
 DECIMAL_MARKS = {",", "."}
@@ -292,8 +333,8 @@ def mathml_to_svg(mathml: str, book_fonts: Sequence[BookFont] = ()) -> str:
 @functools.lru_cache(maxsize=4096)
 def _mathml_to_svg(mathml: str, book_fonts: tuple[tuple[BookFont, int], ...]) -> str:
     import ziamath
-    mathml, texts = _foreign_texts(_drawn_arrows(_spaced_operators(mathml)),
-                                   [font for font, _ in book_fonts])
+    mathml = _drawn_arrows(_spaced_operators(_drawn_negations(mathml)))
+    mathml, texts = _foreign_texts(mathml, [font for font, _ in book_fonts])
     svg = ziamath.Math(mathml, size=SIZE).svg()
     return _draw_texts(svg, texts) if texts else svg
 
@@ -390,6 +431,11 @@ BINARY = frozenset("+\u2212\u00b1\u2213\u00d7\u00f7\u00b7\u22c5*\u2217\u2218\u22
                    "\u222a\u2229\u2227\u2228\u2216\u29f5\u2295\u2296\u2297\u2298\u2299"
                    "\u22c6\u22c4\u228e\u2293\u2294\u2020\u2021\u2240\u2a3f")
 MEDIUM_SPACE = "0.2222em"       # TeX's \medmuskip, 4/18 em
+# negated relations (``_negate_relations``) the drawing's operator dictionary lacks, which
+# it set solid ("a↛0"): they get TeX's space around a relation, \thickmuskip, 5/18 em
+UNLISTED_RELATIONS = frozenset("\u219a\u219b\u21ae\u21cd\u21ce\u21cf"     # ↚ ↛ ↮ ⇍ ⇎ ⇏
+                               "\u22ac\u22ad\u22ae\u22af")                    # ⊬ ⊭ ⊮ ⊯
+THICK_SPACE = "0.2778em"
 
 
 def _spaced_operators(mathml: str) -> str:
@@ -432,8 +478,37 @@ def _spaced_operators(mathml: str) -> str:
                 child.set("lspace", MEDIUM_SPACE)
                 child.set("rspace", MEDIUM_SPACE)
                 changed = True
+            if child.tag == mo and text in UNLISTED_RELATIONS and not script:
+                for side in ("lspace", "rspace"):
+                    child.attrib.setdefault(side, THICK_SPACE)
+                changed = True
             walk(child, script or (el.tag in SCRIPTED and i > 0))
     walk(root, False)
+    if not changed:
+        return mathml
+    ET.register_namespace("", MATHML_NS)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _drawn_negations(mathml: str) -> str:
+    """The MathML as the drawing (ziamath) strikes what ``\\not`` negates where no
+    character is its negation (``_negate_relations``: ``\\not a``): the converter's
+    solidus, in a row of no width, stands at the left edge of what follows (before the
+    space of a relation), not across it; what it negates is struck through
+    (``menclose``) instead."""
+    if "mpadded" not in mathml:
+        return mathml
+    root = ET.fromstring(mathml)
+    changed = False
+    for parent in list(root.iter()):
+        kids = list(parent)
+        for el, negated in zip(kids, kids[1:]):
+            if _is_not(el) and not _is_not(negated):
+                at = list(parent).index(el)
+                parent.remove(el)
+                parent.remove(negated)
+                parent.insert(at, _element("menclose", negated, notation="updiagonalstrike"))
+                changed = True
     if not changed:
         return mathml
     ET.register_namespace("", MATHML_NS)

@@ -148,6 +148,35 @@ def test_a_sign_before_a_named_function_is_set_close_as_before_a_letter(tex, sig
     assert after_the_sign(tex) == pytest.approx(after_the_sign(sign), abs=0.5)
 
 
+@pytest.mark.parametrize("command, negated", [
+    (r"\not\to", "\u219b"), (r"\not=", "\u2260"), (r"\not<", "\u226e"),
+    (r"\not\subset", "\u2284"), (r"\not\leq", "\u2270"), (r"\not|", "\u2224"),
+    (r"\not\Leftrightarrow", "\u21ce"), (r"\not\vdash", "\u22ac"),
+])
+def test_a_negated_relation_is_its_negated_character(command, negated):
+    """``a_k \\not\\to 0`` printed "a_k /→ 0", a slash beside the arrow (the converter's
+    solidus in a row of no width, the arrow's space between the two), where TeX strikes
+    the arrow. A relation with a negated character is that character in the MathML,
+    as pandoc writes it, and print draws it as one glyph spaced as a relation is."""
+    tex = f"a {command} b"
+    mathml = m.tex_to_mathml(tex)
+    assert re.search(f"<mo[^>]*>{negated}</mo>", mathml) and "\u29f8" not in mathml, mathml
+    assert len(glyphs(m.mathml_to_svg(mathml))) == 3
+    assert gaps(tex) == pytest.approx(gaps("a = b"), abs=1.0), (gaps(tex), gaps("a = b"))
+    assert "\u2284" in m.tex_to_mathml(r"\not\subset")           # with nothing either side
+
+
+def test_what_no_character_negates_is_struck_across_in_print():
+    """``\\not`` before what has no negated character keeps the converter's solidus in the
+    MathML (a row of no width, which MathML renderers set over what follows); print,
+    which set it beside, strikes what it negates across."""
+    mathml = m.tex_to_mathml(r"a \not\longrightarrow b")
+    assert '<mpadded width="0"><mtext>\u29f8</mtext></mpadded>' in mathml, mathml
+    drawing = m._drawn_negations(mathml)
+    assert "\u29f8" not in drawing and \
+        '<menclose notation="updiagonalstrike"><mi>\u27f6</mi></menclose>' in drawing, drawing
+
+
 def gaps(tex: str) -> list[float]:
     """The room between the ink of each glyph of a drawn formula and the next, in px."""
     drawn_glyphs = glyphs(m.mathml_to_svg(m.tex_to_mathml(tex)))
