@@ -82,6 +82,7 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
         if el.text and el.text.startswith("\\") and len(el.text) > 1:
             raise MathError(f"unknown TeX command '{el.text}' in '{tex}'")
     _negate_relations(root)
+    _dots_as_operands(root)
     _join_decimal_marks(root)
     _space_aligned_rows(root)
     _mark_prefix_signs(root)
@@ -162,6 +163,22 @@ def _is_not(el) -> bool:
     return el.tag == f"{{{MATHML_NS}}}mpadded" and el.get("width") == "0" and \
         len(el) == 1 and el[0].tag == f"{{{MATHML_NS}}}mtext" and \
         (el[0].text or "").strip() == NOT
+
+
+# ``\dots`` and ``\ldots`` (…), ``\cdots`` (⋯), ``\vdots`` (⋮), ``\ddots`` (⋱)
+DOTS = {"\u2026", "\u22ef", "\u22ee", "\u22f1"}
+
+
+def _dots_as_operands(root) -> None:
+    """An ellipsis is an operand, an ``mi``, as TeX sets it (an ordinary symbol) and
+    pandoc writes it: the converter gives ``\\dots`` and ``\\cdots`` as operators, so that
+    the + after one ("1 + q + \\dots + q^{n-1}") followed an operator and was read
+    as a sign, set close to what followed ("… +q") in the EPUB (a prefix, by its
+    place) and in print (``_mark_prefix_signs``)."""
+    mo = f"{{{MATHML_NS}}}mo"
+    for el in root.iter(mo):
+        if (el.text or "").strip() in DOTS and not len(el):
+            el.tag = f"{{{MATHML_NS}}}mi"
 
 
 DECIMAL_MARKS = {",", "."}

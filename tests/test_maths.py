@@ -183,6 +183,20 @@ def gaps(tex: str) -> list[float]:
     return [b[0] - a[1] for a, b in zip(drawn_glyphs, drawn_glyphs[1:])]
 
 
+@pytest.mark.parametrize("dots", [r"\dots", r"\ldots", r"\cdots"])
+def test_a_plus_after_an_ellipsis_is_a_binary_operator(dots):
+    """``1 + q + \\dots + q^{n-1}``: the + after the ellipsis was read as a sign, set
+    close to the term after it ("… +q" in the EPUB, "…+q" in print): the converter
+    gave ``\\dots`` as an operator. An ellipsis is an operand, as in TeX and pandoc,
+    and the + after it is spaced as the one before it."""
+    mathml = m.tex_to_mathml(f"1 + {dots} + n")
+    assert 'form="prefix"' not in mathml and re.search(r"<mi>[\u2026\u22ef]</mi>", mathml), \
+        mathml
+    spaced = gaps(f"1 + {dots} + n")        # around the first +, then around the second
+    assert spaced[2:] == pytest.approx(spaced[:2], abs=1.0), spaced
+    assert min(spaced) > 0.2 * m.SIZE, spaced
+
+
 @pytest.mark.parametrize("operator", [r"\times", r"\cdot", r"\div", r"\cup", r"\wedge"])
 def test_a_binary_operator_is_spaced_in_print_as_tex_spaces_it(operator):
     """Print set "2 \\times 3" solid, "2×3", and "a \\cup b" with no space at all, beside
