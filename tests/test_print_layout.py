@@ -1156,8 +1156,8 @@ def test_a_long_lead_is_not_taken_to_the_next_page_with_a_table_kept_whole(tmp_p
     "with schedules and curves, and with careful reasoning, in these steps:"])
 def test_a_paragraph_that_introduces_a_list_never_ends_a_page_without_it(tmp_path, sheet,
                                                                          lead):
-    """A paragraph ending with a colon before a list, a quotation or code keeps its last
-    line with what it introduces, wherever the page breaks: "Wichtige Katalysatoren der
+    """A paragraph ending with a colon before a list, a quotation, code or a line block
+    keeps its last line with what it introduces, wherever the page breaks: "Wichtige Katalysatoren der
     Industrie:", after a figure that opened the page, ended it, its list on the next
     (the figure's caption, set to keep with what follows it as a table's caption above
     the table is, allowed no break before the paragraph). One before a table is not
@@ -1171,10 +1171,11 @@ def test_a_paragraph_that_introduces_a_list_never_ends_a_page_without_it(tmp_pat
         f"Wichtige Ereignisse.</figcaption></figure><p>{lead}</p><ul><li>Eisen beim Haber-"
         "Bosch-Verfahren<ul><li>Betriebstemperatur etwa 450 °C</li><li>Druck etwa 25 MPa"
         "</li></ul></li><li>Platin</li></ul><p>So:</p><table><tr><td>a</td></tr></table>"
-        "<p>Then:</p><blockquote><p>Quoted.</p></blockquote></body></html>")
+        "<p>Then:</p><blockquote><p>Quoted.</p></blockquote><p>As verse:</p><div "
+        "class=\"line-block\">A line,<br>another.</div></body></html>")
     pdf.keep_introductions(doc)
     block = "".join(lxml_html.tostring(el, encoding="unicode") for el in doc.find("body"))
-    assert block.count("keep-next") == 2 and "<p>So:</p>" in block
+    assert block.count("keep-next") == 3 and "<p>So:</p>" in block
     # the figure opens each page, a millimetre taller each time: the page's end falls
     # at every place in what follows it
     sections = "".join('<section style="break-before: page">' + block.replace(

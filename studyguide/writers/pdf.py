@@ -1134,13 +1134,14 @@ INTRODUCING = (":", "\uff1a")
 
 
 def keep_introductions(doc) -> None:
-    """A paragraph that introduces the list, quotation or code after it (its text ends
-    with a colon) carries it along (``.keep-next``): "Wichtige Katalysatoren der
+    """A paragraph that introduces the list, quotation, code or line block after it (its
+    text ends with a colon) carries it along (``.keep-next``): "Wichtige Katalysatoren der
     Industrie:" was the last line of a page, its list on the next. A long paragraph
     keeps its last lines with the block (it parts between its lines); a table or a
     figure, kept whole, is not chained (the page before it would be left half empty)."""
     for lead in doc.xpath("//p[following-sibling::*[1][self::ul or self::ol or self::dl "
-                          "or self::blockquote or self::pre]]"):
+                          "or self::blockquote or self::pre or self::div[contains(concat("
+                          "' ', @class, ' '), ' line-block ')]]]"):
         if lead.text_content().rstrip().endswith(INTRODUCING):
             classes = (lead.get("class") or "").split()
             if "keep-next" not in classes:
