@@ -1403,7 +1403,8 @@ class Resolver:
     def ref_link(self, a, key: str, doc: Chapter | None, path: Path, line: int) -> bool:
         """A link to a bibliography entry: an empty one filled with the entry's
         citation as the book's style gives it ("Febvre and Martin 1976", without its
-        brackets); whether the entry is printed, for the link to lead to."""
+        brackets; in a notes style as a note gives it, "Rousseau, Du contrat social");
+        whether the entry is printed, for the link to lead to."""
         ident = "ref-" + key
         if key not in self.known_keys:
             # (a citation's own link to an unknown key: the citation is the error)
@@ -1414,8 +1415,13 @@ class Resolver:
                                   f"bibliography has no entry '{key}'")
             return False
         if not _text(a) and len(a) == 0 and key in self.ref_cites:
-            cited = _fragment(self.cites.rendered.get(self.ref_cites[key]) or re.sub(
-                r"\.$", "", self.cites.notes.get(self.ref_cites[key], "")))
+            n = self.ref_cites[key]
+            # a notes style's "@key" is its author, its work in the note: written out as
+            # in a note ("Rousseau, Du contrat social"), the author alone naming no work
+            style = self.book.style
+            cited = _fragment(self.cites.inline(n) if style is not None and style.note else
+                              self.cites.rendered.get(n) or
+                              re.sub(r"\.$", "", self.cites.notes.get(n, "")))
             for inner in cited.xpath(".//a | .//span"):
                 inner.drop_tag()
             text = _inner(cited).strip()

@@ -402,6 +402,28 @@ def test_a_citations_page_label_is_never_parted_from_its_page(tmp_path, language
     assert page in written and pages in written, written
 
 
+def test_a_link_to_an_entry_in_a_notes_style_names_the_work(tmp_path):
+    """``[](#ref-KEY)`` prints the entry's citation; in a notes style that was the
+    author's name alone ("Writer"), which named no work where the book cites two of
+    hers. It is written as a note writes it: the author and the work."""
+    book = mini_with(tmp_path, csl="chicago-notes-bibliography")
+    refs = json.loads((book / "references.json").read_text())
+    refs.append({"id": "writer1905", "type": "book", "title": "Alpha Again",
+                 "author": [{"family": "Writer", "given": "Ada"}], "publisher": "Alpha Press",
+                 "issued": {"date-parts": [[1905]]}})
+    (book / "references.json").write_text(json.dumps(refs))
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text() + "\nSee [](#ref-writer1901) and "
+                       "[](#ref-writer1905).\n")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    tree = lxml_html.fragment_fromstring(rb.docs[0].body_html, create_parent="div")
+    links = {a.get("href"): " ".join(a.text_content().split())
+             for a in tree.xpath('//a[starts-with(@href, "#ref-")][not(@role)]')}
+    assert links == {"#ref-writer1901": "Writer, The Alpha Doctrine",
+                     "#ref-writer1905": "Ada Writer, Alpha Again (Alpha Press, 1905)"}, links
+
+
 def mla_with_a_second_work(tmp_path: Path) -> Path:
     """The fixture book in MLA with a second work by Ada Writer, which MLA's bibliography
     gives as "———. Title" after her first."""

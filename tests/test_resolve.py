@@ -811,11 +811,13 @@ def test_an_empty_link_to_a_target_without_number_or_title_is_reported(book_copy
 
 @pytest.mark.parametrize("style, febvre, writer", [
     ("chicago-author-date", "Febvre and Martin 1976", "Writer 1901"),
-    ("chicago-notes-bibliography", "Lucien Febvre and Henri-Jean Martin", "Writer")])
+    ("chicago-notes-bibliography",
+     "Lucien Febvre and Henri-Jean Martin, The Coming of the Book (1976)",
+     "Writer, The Alpha Doctrine")])
 def test_an_empty_link_to_a_bibliography_entry_prints_its_citation(book_copy, style,
                                                                     febvre, writer):
     """``[](#ref-KEY)`` is filled with the entry's citation as the book's style gives it,
-    without its brackets (a note style: its author, as ``@key`` gives it in the text),
+    without its brackets (a note style: its author and work, as a note gives them),
     and the entry a link leads to is listed even if nothing cites it; it printed
     nothing. A key the bibliography lacks is an error at the link's line."""
     import json
