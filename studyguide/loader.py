@@ -597,7 +597,9 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
     back = documents("back_matter", "back")
     # the data files are checked even when book.yaml is unusable: every problem at once
     tables, unread_tables = load_tables(root, report)
+    errors = len(report.errors)
     glossary = load_glossary(root, report)
+    glossary_unread = len(report.errors) > errors
     timeline = load_timeline(root, report, meta.labels if meta else labels_mod.defaults("en"))
     people = load_people(root, report)
     annotations = load_annotations(root, report)
@@ -609,7 +611,7 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
     book = Book(root=root, meta=meta, chapters=chapters, back_matter=back, tables=tables,
                 glossary=glossary, timeline=timeline, people=people,
                 annotations=annotations, strategies=strategies, mark_schemes=mark_schemes,
-                unread=unread, unread_tables=unread_tables)
+                unread=unread, unread_tables=unread_tables, glossary_unread=glossary_unread)
     book.index_entries = load_index(root, report, people, glossary)
     book.master_table = load_master_table(raw, book_yaml, book, report)
     bib = raw.get("bibliography")

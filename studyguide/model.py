@@ -315,6 +315,7 @@ class Book:
     mark_schemes: list[MarkScheme] = field(default_factory=list)   # data/mark_schemes.yaml
     unread: list[Path] = field(default_factory=list)   # listed documents with errors
     bibliography_unread: bool = False   # it has errors: keys are not known "unknown"
+    glossary_unread: bool = False       # its errors are reported: a term is not "missing"
     # the ids of the tables a file of tables/ with errors would have defined ("*": any)
     unread_tables: set[str] = field(default_factory=set)
 

@@ -1846,7 +1846,8 @@ class Resolver:
             match = next((e for e in book.glossary
                           if form in {f.replace("\u2019", "'") for f in [e.term, *e.aliases]}),
                          None)
-            if match is None and book.glossary:
+            # (not where the glossary has errors: the term may be an entry in error)
+            if match is None and book.glossary and not book.glossary_unread:
                 self.report.warning(d.path, d.line("key_terms", i),
                                     f"key term '{term}' is not in the glossary (its terms "
                                     "and aliases match with case as written)")
@@ -2155,13 +2156,14 @@ class Resolver:
             if item.see:
                 self.index_heading(headings, item.heading)["see"].append(item.see)
             elif not found and item.forms:
-                if not book.unread:     # (perhaps mentioned in an unread document)
+                # (perhaps mentioned in an unread document or table)
+                if not book.unread and not book.unread_tables:
                     self.report.warning(path, item.line, f"index entry "
                                         f"'{_strip(item.heading)}' is mentioned nowhere in "
                                         "the book; it is left out")
                 continue
             for n, sub in enumerate(item.subentries):
-                if sub.forms and not book.unread and \
+                if sub.forms and not book.unread and not book.unread_tables and \
                         sub.heading not in headings.get(item.heading, {}).get("subs", {}):
                     self.report.warning(path, self.subentry_line(item, n), f"index subentry "
                                         f"'{_strip(sub.heading)}' of '{_strip(item.heading)}' "

@@ -314,6 +314,28 @@ def test_a_footnote_in_a_data_tables_note_is_lettered_under_it(book_copy):
         ("tbl-ch01-compare-note-a", "Born 1870."), ("tbl-ch01-compare-note-b", "By the press.")]
 
 
+def test_an_error_in_the_glossary_or_a_table_is_not_followed_by_missing_warnings(
+        book_copy):
+    """A glossary entry with a misspelt key is an error; a chapter's key term naming that
+    entry was also reported "not in the glossary", and an index entry mentioned only in
+    a table with an error "mentioned nowhere": noise beside the real error, which the
+    docs say a file in error does not make."""
+    glossary = book_copy / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
+        "  aliases: [beta theory]\n", "  alias: [beta theory]\n", 1), encoding="utf-8")
+    (book_copy / "data" / "index.yaml").write_text(
+        "- heading: Origin\n  forms: [Origin]\n", encoding="utf-8")
+    tables = book_copy / "tables" / "tables.yaml"
+    tables.write_text(tables.read_text(encoding="utf-8").replace(
+        '- [Origin, "1901 [@writer1901]", "1925"]',
+        '- [Origin, "1901 [@writer1901]", "1925", "an extra cell"]', 1), encoding="utf-8")
+    report = reported(book_copy)
+    assert {d.path.split("/")[-1] for d in report.errors} == {"glossary.yaml", "tables.yaml"}, \
+        report.errors
+    assert not [d for d in report.warnings if "not in the glossary" in d.message or
+                "mentioned nowhere" in d.message], report.warnings
+
+
 def test_a_footnote_in_a_data_files_text_is_an_error(book_copy):
     add_term(book_copy, "Gamma idea", "Noted.^[A note.]")
     report = reported(book_copy)
