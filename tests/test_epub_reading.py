@@ -22,7 +22,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from conftest import MINI, only, rendered_book, run_build
+from conftest import MINI, add_to_chapter, only, rendered_book, run_build
 from studyguide import nobreak
 
 NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
@@ -374,3 +374,84 @@ def test_generated_text_gets_typographic_apostrophes_as_print_does(book_copy):
         prose = "".join(t for t in tree.itertext() if t not in
                         {c.text for c in tree.iter("code", "pre") if c.text})
         assert "'" not in prose, (file, re.findall(r".{20}'.{20}", prose))
+
+
+# Each visual line of the code blocks: where it starts (its first character's left and
+# its first non-space character's), the width of a character, and whether it goes on
+# from the line above (no newline before it); and each block's text as a reader copies it.
+CODE_LINES = r"""
+(function () {
+  const blocks = [], range = document.createRange(), selection = getSelection();
+  for (const pre of document.querySelectorAll("pre")) {
+    const lines = [];
+    let top = null, afterNewline = true;
+    const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (let i = 0; i < node.data.length; i++) {
+        const ch = node.data[i];
+        if (ch === "\n") { afterNewline = true; continue; }
+        range.setStart(node, i); range.setEnd(node, i + 1);
+        const rects = range.getClientRects();
+        if (!rects.length) continue;
+        const r = rects[0];
+        if (top === null || r.top > top + 2)
+          lines.push({left: r.left, ink: null, width: r.width, goesOn: !afterNewline, text: ""});
+        const line = lines[lines.length - 1];
+        if (line.ink === null && ch !== " ") line.ink = r.left;
+        line.text += ch;
+        afterNewline = false; top = r.top;
+      }
+    }
+    selection.removeAllRanges(); range.selectNodeContents(pre); selection.addRange(range);
+    blocks.push({lines: lines, copied: selection.toString()});
+  }
+  document.documentElement.setAttribute("data-code", JSON.stringify(blocks));
+})();
+"""
+LONG_CODE_LINE = ("        mitt = (lag + hog) // 2  # in Java and C: lag + (hog - lag) // 2, "
+                  "to avoid an overflow on very long lists")
+LONG_SHELL_LINE = ('$ python3 -m timeit -s "import random; l = [random.random() for _ in '
+                   'range(10_000)]" "sorted(l)"')
+
+
+def test_a_wrapped_code_line_hangs_under_its_start(book_copy, tmp_path):
+    """On a 6-inch screen a code line too long for it went on at the block's left edge,
+    left of its own start and under the line numbers' column, where it read as a new,
+    unnumbered line of code ("// 2, to avoid…"). It hangs as in print: two characters
+    past the line's own indent, in a numbered block and an unnumbered one. Copied, the
+    blocks are their code, line for line."""
+    chromium = tool("chromium")
+    numbered = ("def search(lista, mal):\n    lag, hog = 0, len(lista) - 1\n"
+                "    while lag <= hog:\n" + LONG_CODE_LINE + "\n        return mitt")
+    add_to_chapter(book_copy, '```{.python .numberLines startFrom="10"}\n' + numbered +
+                   "\n```\n\n```sh\n" + LONG_SHELL_LINE + "\n```\n")
+    out = tmp_path / "out"
+    result = run_build("--content", str(book_copy), "--output", str(out), "--format", "epub",
+                       "-q")
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "unpacked"
+    zipfile.ZipFile(only(out, "*.epub")).extractall(folder)
+    page = folder / "EPUB" / "ch02.xhtml"
+    text = page.read_text(encoding="utf-8").replace(
+        "</body>", f"<script>//<![CDATA[\n{CODE_LINES}\n//]]></script></body>", 1)
+    probe_page = page.with_name("probe-ch02.xhtml")
+    probe_page.write_text(text, encoding="utf-8")
+    run = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update",
+         f"--user-data-dir={folder / '.chromium'}", "--window-size=600,800",
+         "--dump-dom", probe_page.as_uri()], capture_output=True, text=True, timeout=120)
+    found = re.search(r'data-code="([^"]*)"', run.stdout)
+    assert found, f"chromium ran no probe: {run.stderr[-2000:]}"
+    blocks = {b["copied"]: b["lines"] for b in json.loads(html.unescape(found.group(1)))}
+    assert numbered in blocks and LONG_SHELL_LINE in blocks, list(blocks)
+    for code in (numbered, LONG_SHELL_LINE):
+        lines = blocks[code]
+        assert any(line["goesOn"] for line in lines), f"nothing wrapped: {lines}"
+        start = lines[0]
+        for line in lines:
+            if not line["goesOn"]:
+                start = line
+            else:
+                assert abs(line["left"] - (start["ink"] + 2 * start["width"])) < 1, \
+                    (start, line)

@@ -30,6 +30,7 @@ from ..readers import Refused, read_confined
 from ..resolve import RenderedBook
 from ..sanitise import SVG_ATTRIBUTE_CASE, SVG_NS, SVG_TAG_CASE, XLINK_NS, to_html
 from ..typography import double_quotes, smart_text, smart_tree
+from .codelines import code_lines
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -358,13 +359,15 @@ def unpacked_pictures(rb: RenderedBook, trees, packed: set[str]) -> list:
 def page_body(page: Page, tree, files: dict[str, str], markers: dict, labels: dict) -> str:
     """A page's body as the EPUB has it (also the live preview's): notes as noteref and
     footnote pairs after the text, labels inside titles, named boxes, links to the ids of
-    other pages (``files``: id -> page file) and print page markers."""
+    other pages (``files``: id -> page file), print page markers, and each line of a code
+    block a block of its own, whose continuation hangs under its start (``code_lines``)."""
     epub_footnotes(tree, page.file.removesuffix(".xhtml"), labels)
     notes_last(tree)
     label_in_title(tree)
     name_boxes(tree)
     column_labels(tree)
     name_lone_formulas(tree)
+    code_lines(tree, newlines=True)
     for a in tree.xpath('.//a[starts-with(@href, "#")]'):
         ident = a.get("href")[1:]
         target_file = files.get(ident)

@@ -46,6 +46,7 @@ from ..typography import (SMART_ATTRS, double_quotes, smart_text as _smart_text,
                           smartypants as _smartypants)
 from ..wordmatch import alternation, unspaced_text, word_end
 from . import engine, splice
+from .codelines import code_lines
 
 # WeasyPrint is imported where it is used: the build's main process only prepares HTML
 # and page plans; its worker processes start with WeasyPrint loaded (``warm``).
@@ -1157,7 +1158,7 @@ def print_code(doc) -> None:
     for space in doc.xpath('//code//span[@class="w"]'):
         space.drop_tag()
     _code_breaks(doc)
-    _code_lines(doc)
+    code_lines(doc, newlines=False)
 
 
 def _code_breaks(doc) -> None:
@@ -1192,47 +1193,12 @@ def _break_long(el) -> None:
             setattr(slot, attr, text)
 
 
-def _hanging(line: str) -> str:
-    """A code line's continuation is indented two characters past the line's own
-    indent (a tab to the next multiple of eight)."""
-    text = re.sub(r"<[^>]*>", "", line)
-    lead = text[:len(text) - len(text.lstrip(" \t"))]
-    width = 0
-    for char in lead:
-        width = (width // 8 + 1) * 8 if char == "\t" else width + 1
-    return f' style="padding-left: {width + 2}ch; text-indent: -{width + 2}ch"' if width else ""
-
-
 def _text_slots(el):
     """The texts inside an element in reading order, as (element, "text" or "tail")."""
     yield el, "text"
     for child in el:
         yield from _text_slots(child)
         yield child, "tail"
-
-
-def _code_lines(doc) -> None:
-    """Each line of a code block its own block (``span.cl``), so that a line too long
-    for the measure goes on indented under its start (print.css), told apart from the
-    code's own next line. Pygments closes its spans at each line's end; a block whose
-    markup crosses a line is left as it is."""
-    for code in doc.xpath("//pre/code"):
-        inner = escape(code.text or "", quote=False) + "".join(
-            etree.tostring(child, encoding="unicode", method="html") for child in code)
-        lines = inner.split("\n")
-        if len(lines) > 1 and lines[-1] == "":
-            lines.pop()
-        if any(line.count("<span") != line.count("</span>") or "<" in re.sub(
-                r"</?span\b[^>]*>", "", line) for line in lines):
-            continue
-        holder = lxml_html.fragment_fromstring(
-            "".join(f'<span class="cl"{_hanging(line)}>{line}</span>' for line in lines),
-            create_parent="code")
-        code.text = None
-        for child in list(code):
-            code.remove(child)
-        for child in holder:
-            code.append(child)
 
 
 def _bookmark_text(el) -> str:
