@@ -896,6 +896,47 @@ def test_long_code_breaks_at_its_punctuation_inside_the_measure(tmp_path, broken
     assert block[1].index(block[1].strip()) >= def_at + 2, block   # indented past "def"
 
 
+@pytest.mark.parametrize("joined", [False, True], ids=["as-written", "print-code"])
+def test_code_never_breaks_after_the_hyphen_that_starts_an_option(tmp_path, monkeypatch,
+                                                                  joined):
+    """A shell command broke after its option's hyphen ("… timeit -" / "s \"import…"),
+    though the space before the option was free (``spaces_into_inlines`` had moved it
+    into the string's span, which did not fit), and the PDF's text dropped the hyphen
+    as a word's ("timeit s"). Set in blocks from 16 to 80 characters wide, the hyphen
+    that starts a word (an option, a minus sign) stays with it; a hyphen inside a word
+    may still end a line."""
+    from weasyprint import CSS, HTML
+
+    from studyguide.mdext import highlight_code
+    from studyguide.writers import pdf
+    root = Path(__file__).resolve().parent.parent
+    command = ('$ python3 -m timeit -s "import random; l = [random.random() for _ in '
+               'range(10_000)]" "sorted(l)"\n$ grep --count -e a-well-known-word notes.txt')
+    blocks = "".join(f'<div style="width: {w}ch; font-size: 10pt">'
+                     + highlight_code(command, "sh", "", {}, None) + "</div>"
+                     for w in range(16, 81))
+    doc = lxml_html.document_fromstring(f'<html lang="en"><body>{blocks}</body></html>')
+    if not joined:          # print's code as it was, without the joins
+        monkeypatch.setattr(pdf, "_join_word_hyphens", lambda el: None)
+    pdf.print_code(doc)
+    out = tmp_path / "options.pdf"
+    HTML(string=pdf.spaces_into_inlines(lxml_html.tostring(doc, encoding="unicode"))
+         ).write_pdf(out, stylesheets=[
+             CSS(root / "styles" / "base.css"), CSS(root / "styles" / "print.css"),
+             CSS(string="@page { size: 200mm 3000mm; margin: 10mm; }")])
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    dangling = [line for line in lines if re.search(r"(^|\s)-+$", line)]
+    if not joined:      # the fault, as WeasyPrint breaks code without the joins
+        assert dangling, lines
+        return
+    assert not dangling, dangling
+    assert "\u2060" not in text
+    assert any(line.startswith("-s ") for line in lines), lines   # the space before it broke
+    assert any(line.endswith("a-well-") for line in lines), lines   # a word's still may
+
+
 def test_code_reads_left_to_right_in_a_right_to_left_book(book_copy, tmp_path):
     """In a Hebrew or Arabic book a code block was set from the right and reordered
     (":def f(x)"), and a work cited in a left-to-right language hung its first line past

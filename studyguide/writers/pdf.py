@@ -988,6 +988,10 @@ LONG_CODE = 16
 _CODE_BREAK = re.compile(r"(?<=[\w)\]])(?=(?:\.|/|::|->)[\w(])|(?<=\w://)(?=\w)"
                          r"|(?<=[A-Za-z0-9]_)(?=[A-Za-z0-9])|(?<=[\w][(\[,])(?=[^\s)\],])")
 ZWSP = "\u200b"
+# the hyphens that start a word of code, after a space or at a line's start: a command's
+# option ("-s", "--all") or a minus sign, which a break after would part from its word
+# (a hyphen inside a word, "well-known", "x-1", still allows one)
+_WORD_HYPHEN = re.compile(r"(?:^|(?<=\s))-+(?=[^\s-])", re.M)
 
 
 # A lead under a heading shorter than this (in characters) may take fewer lines than
@@ -1165,30 +1169,45 @@ def _code_breaks(doc) -> None:
     """Break opportunities in long code, inline or in a block (``_CODE_BREAK``):
     without them, an identifier longer than the rest of the line ran past the margin, or
     left the line before it spread word by word across the measure, and a block's line
-    broke in mid-name ("…is_very_lon" / "g(argument_one")."""
+    broke in mid-name ("…is_very_lon" / "g(argument_one"). And none after the hyphen
+    that starts a word (``_WORD_HYPHEN``)."""
     for code in doc.iter("code"):
         if code.getparent() is not None and code.getparent().tag == "code":
             continue
         _break_long(code)
+        _join_word_hyphens(code)
 
 
 def _break_long(el) -> None:
     """Zero-width spaces at the break opportunities (``_CODE_BREAK``) of each run of
     ``LONG_CODE`` characters or more without a space in ``el``'s text."""
-    slots = list(_text_slots(el))
-    texts = [getattr(slot, attr) or "" for slot, attr in slots]
-    whole = "".join(texts)
+    whole = "".join(getattr(slot, attr) or "" for slot, attr in _text_slots(el))
     if len(whole) < LONG_CODE:
         return
-    cuts = [m.start() for run in re.finditer(r"\S{%d,}" % LONG_CODE, whole)
-            for m in _CODE_BREAK.finditer(whole, run.start(), run.end())
-            if run.start() < m.start() < run.end()]
+    _insert(el, [m.start() for run in re.finditer(r"\S{%d,}" % LONG_CODE, whole)
+                 for m in _CODE_BREAK.finditer(whole, run.start(), run.end())
+                 if run.start() < m.start() < run.end()], ZWSP)
+
+
+def _join_word_hyphens(el) -> None:
+    """A word joiner after the hyphens that start a word of code (``_WORD_HYPHEN``): a
+    line may break after a hyphen, and a shell command broke after its option's
+    ("… timeit -" / "s \"import…"), where the space before the option was free; the
+    text taken from the PDF then dropped the hyphen as a word's ("timeit s")."""
+    whole = "".join(getattr(slot, attr) or "" for slot, attr in _text_slots(el))
+    if "-" in whole:
+        _insert(el, [m.end() for m in _WORD_HYPHEN.finditer(whole)], WORD_JOINER)
+
+
+def _insert(el, cuts: list[int], char: str) -> None:
+    """``char`` at each of the places ``cuts`` (offsets into ``el``'s whole text)."""
     at = 0
-    for (slot, attr), text in zip(slots, texts):
+    for slot, attr in list(_text_slots(el)):
+        text = getattr(slot, attr) or ""
         own = [c - at for c in cuts if at <= c < at + len(text)]
         at += len(text)
         for c in reversed(own):
-            text = text[:c] + ZWSP + text[c:]
+            text = text[:c] + char + text[c:]
         if own:
             setattr(slot, attr, text)
 
