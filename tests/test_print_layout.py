@@ -1725,3 +1725,16 @@ def test_a_handouts_works_cited_heading_is_as_large_as_the_further_readings(tmp_
                           CSS(root / "styles" / "handout.css")])
     sizes = {ln.text: ln.size for ln in _text_lines_of(read_pages(out)[0])}
     assert abs(sizes["Läs mer"] - sizes["Citerade verk"]) < 0.1, sizes
+
+
+def test_a_number_is_never_parted_from_its_per_cent_sign(book_copy):
+    """A Spanish table's narrow column set "3" alone on a line and "% ± 1 p. p." under
+    it: a number and the per cent sign written after it with a space are joined by a
+    no-break space in print, in the text and a table's cells, not in code."""
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    add_to_chapter(book_copy, "Inflation of 3 % ± 1, of *5 ‰*, and `9 %` in code.")
+    rb, _ = render_clean(book_copy)
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "Inflation" in h)
+    text = lxml_html.document_fromstring(html).text_content()
+    assert "3\u00a0% ± 1" in text and "5\u00a0‰" in text and "9 %" in text, text

@@ -851,6 +851,7 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
     print_ruby(doc)
     _join_number_ranges(doc)
     _join_dates(doc, rb.book.meta.labels)
+    _join_percent(doc)
     # a picture's size in pixels, an attribute (as pandoc writes it): WeasyPrint reads
     # attributes for sizes only when told to, and then HTML's other hints too
     for img in doc.iter("img"):
@@ -908,6 +909,17 @@ def _join_dates(root, labels: dict) -> None:
                            else f"{m.group(3)}\u00a0{m.group(4)}", text)
 
     _each_text(root, joined)
+
+
+# a number and the per cent (per mille) sign written after it with a space ("3 %", as
+# French, Spanish, German and Polish write it)
+_PERCENT = re.compile(r"(\d)[ ]([%\u2030\u2031])")
+
+
+def _join_percent(root) -> None:
+    """A number is never parted from the per cent sign after it: a table's narrow column
+    set "3" alone on a line and "% ± 1" under it. A no-break space joins them."""
+    _each_text(root, lambda text: _PERCENT.sub("\\1\u00a0\\2", text) if text else text)
 
 
 def _each_text(root, change) -> None:
