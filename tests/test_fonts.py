@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import re
 import subprocess
-from pathlib import Path
 
 import pikepdf
 import pytest
@@ -299,55 +298,3 @@ def test_a_glyph_without_text_keeps_its_empty_entry():
     with pikepdf.new() as pdf:
         cmap = pikepdf.Stream(pdf, b"2 beginbfchar\n<025b> <>\n<004b> <0928093f>\nendbfchar\n")
         assert pdffonts.unicode_map(cmap) == {b"025b": b"", b"004b": b"0928093f"}
-
-
-CODE_SYMBOLS = "←→≤≥≠∑∞⌊⌋⇒"
-
-
-def test_code_draws_arrows_and_maths_in_dejavu_sans_mono(book_copy, tmp_path):
-    """Liberation Mono's arrows are small and sit low: pseudocode's assignment "←"
-    printed at about half the x-height. In code (and in an italic comment, upright)
-    they and the common maths symbols are DejaVu Sans Mono's, drawn at the code's
-    size."""
-    from pypdf import PdfReader
-
-    from conftest import add_to_chapter, only, run_build
-    add_to_chapter(book_copy, "```text\nlargest " + " x ".join(CODE_SYMBOLS) + "\n```\n\n"
-                   "```python\nx = y  # " + " x ".join(CODE_SYMBOLS) + "\n```\n")
-    out = tmp_path / "out"
-    result = run_build("--content", str(book_copy), "--output", str(out), "--format", "pdf",
-                       "--edition", "student", "--no-handouts", "-q")
-    assert result.returncode == 0, result.stderr
-    drawn: dict[str, set] = {}
-    for page in PdfReader(only(out, "*-student-a4.pdf")).pages:
-        def visit(text, cm, tm, font, size):
-            for ch in text:
-                if ch in CODE_SYMBOLS and font is not None:
-                    descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
-                    program = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
-                    drawn.setdefault(ch, set()).add(
-                        fontfiles.postscript_name(program.get_object().get_data()))
-        page.extract_text(visitor_text=visit)
-    assert set(drawn) == set(CODE_SYMBOLS), drawn
-    faces = set().union(*drawn.values())
-    assert faces == {"DejaVuSansMono"}, drawn
-
-
-def test_the_code_symbols_range_is_every_faces_own():
-    """fontconfig takes a face to have every character of its ``unicode-range``: a
-    character of the code's symbol faces (base.css) that the installed DejaVu Sans Mono
-    lacks would print as a blank box."""
-    from fontTools.ttLib import TTFont
-    css = (Path(__file__).resolve().parent.parent / "styles" / "base.css").read_text()
-    rules = re.findall(r'@font-face \{ font-family: "Code Symbols"; src: local\("([^"]+)"\);'
-                       r"[^}]*unicode-range: ([^;]+);", css)
-    assert len(rules) == 2, rules
-    for name, ranges in rules:
-        file = subprocess.run(["fc-list", f":fullname={name}", "file"], capture_output=True,
-                              text=True, check=True).stdout.split(":")[0].strip()
-        assert file, f"{name} is not installed"
-        cmap = TTFont(file).getBestCmap()
-        wanted = set()
-        for first, last in re.findall(r"U\+([0-9A-F]+)(?:-([0-9A-F]+))?", ranges):
-            wanted |= set(range(int(first, 16), int(last or first, 16) + 1))
-        assert ord("←") in wanted and not wanted - set(cmap), (name, sorted(wanted - set(cmap)))
