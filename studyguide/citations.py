@@ -555,18 +555,39 @@ def _language_delimiters(cites: CitationSet, lang: str,
     writes "·"; the style's delimiter is "; " whatever the language. (A semicolon in a
     work's title is the work's.)"""
     from .labels import defaults
+    language = defaults(lang)
     if semicolon is None:
         # the language's own: only the space French sets before it (an Arabic "؛"
         # would stand between two works cited left to right, as English ones are)
-        own = str(defaults(lang).get("semicolon", ";"))
+        own = str(language.get("semicolon", ";"))
         semicolon = own if own.endswith(";") else ";"
-    if semicolon == ";":
+    # a language that sets a space before its colon (French) sets one before the
+    # style's colons and semicolons too: "(1644 ; Vrin, 2009)", "1784) : 481–94",
+    # "Paris : Gallimard" (not a web address's, "https://…", with no space after it)
+    colon = str(language.get("colon", ":"))
+    marks = {":": colon, ";": semicolon} if colon[:1] in "\u00a0\u202f " and \
+        colon.endswith(":") and semicolon.endswith(";") else {}
+    if semicolon == ";" and not marks:
         return cites
 
     def spaced(d: dict[str, str]) -> dict[str, str]:
-        return {i: ITEM_SEMICOLON.sub(lambda m: m.group(1) + semicolon, html)
-                for i, html in d.items()}
-    return CitationSet(spaced(cites.rendered), cites.bibliography, spaced(cites.notes))
+        out = {}
+        for i, html in d.items():
+            if semicolon != ";":
+                html = ITEM_SEMICOLON.sub(lambda m: m.group(1) + semicolon, html)
+            if marks:
+                html = "".join(piece if piece.startswith("<") else STYLE_MARK.sub(
+                    lambda m: marks[m.group(1)], piece) for piece in TAGS.split(html))
+            out[i] = html
+        return out
+    return CitationSet(spaced(cites.rendered), spaced(cites.bibliography) if marks else
+                       cites.bibliography, spaced(cites.notes),
+                       spaced(cites.in_full) if marks else cites.in_full)
+
+
+# a colon or semicolon of the style's, with no space before it and one after it
+STYLE_MARK = re.compile(r"(?<=[^\s\u00a0\u202f])([:;])(?=\s)")
+TAGS = re.compile(r"(<[^>]*>)")
 
 
 def parse_citeproc_html(out: str, count: int) -> CitationSet:

@@ -424,6 +424,33 @@ def test_a_link_to_an_entry_in_a_notes_style_names_the_work(tmp_path):
                      "#ref-writer1905": "Ada Writer, Alpha Again (Alpha Press, 1905)"}, links
 
 
+def test_a_french_books_citations_set_a_space_before_the_styles_colons(tmp_path):
+    """French sets a no-break space before a colon and a narrow one before a semicolon;
+    the style's own ("Paris: Gallimard", "4 (1784): 481–94") stood close in a French
+    book's notes and bibliography beside text whose spacing the theme sets the French
+    way ("4 (1784) : 481–94"). A web address keeps its colon as written."""
+    book = mini_with(tmp_path, csl="chicago-notes-bibliography")
+    (book / "book.yaml").write_text((book / "book.yaml").read_text().replace(
+        "language: en-GB", "language: fr-FR"))
+    refs = json.loads((book / "references.json").read_text())
+    refs += [{"id": "kant1784", "type": "article-journal", "title": "Réponse",
+              "author": [{"family": "Kant", "given": "Emmanuel"}],
+              "container-title": "Berlinische Monatsschrift", "volume": "4", "page": "481-494",
+              "issued": {"date-parts": [[1784]]}, "URL": "https://example.org/kant"}]
+    (book / "references.json").write_text(json.dumps(refs))
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text() + "\nKant le dit [@kant1784].\n")
+    rb, report = rendered(book)
+    assert not report.errors, report.errors
+    entries = {r["key"]: lxml_html.fragment_fromstring(r["entry"], create_parent="div")
+               .text_content() for r in rb.bibliography}
+    assert "(1784)\u00a0: 481" in entries["kant1784"], entries["kant1784"]
+    assert "https://example.org/kant" in entries["kant1784"]
+    notes = lxml_html.fragment_fromstring(rb.docs[0].body_html, create_parent="div"
+                                          ).text_content()
+    assert "(1784)\u00a0: 481" in notes and "): " not in notes, notes
+
+
 def mla_with_a_second_work(tmp_path: Path) -> Path:
     """The fixture book in MLA with a second work by Ada Writer, which MLA's bibliography
     gives as "———. Title" after her first."""
