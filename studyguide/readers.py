@@ -313,6 +313,12 @@ def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> 
             kind = "[list]" if "sequence" in exc.context else "{mapping}"
             problem = f"a {kind} opened here is not closed ({problem})"
             mark = opened
+        elif mark is not None and (quoted := _unclosed_quote(text.split("\n"), mark.line)):
+            # a quote left open runs the value on to the next quote, lines later, where
+            # the parser gives up: the mistake is where it was opened
+            problem = (f"a quoted value opened here is not closed on its line ({problem}, "
+                       f"line {mark.line + first_line})")
+            mark = yaml.Mark("", 0, quoted[0], quoted[1], None, None)
         line = (mark.line + first_line) if mark else first_line
         where = f" (column {mark.column + 1})" if mark else ""
         lines = text.split("\n")
@@ -332,6 +338,27 @@ def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> 
     finally:
         loader.dispose()
     return None
+
+
+# a key (of a mapping, or of a list's item) and a value that opens with a quote
+_QUOTED_VALUE = re.compile(r"^\s*(?:-\s+)?[^\s:#\"'][^:#]*:\s+([\"'])(.*)$")
+
+
+def _unclosed_quote(lines: list[str], before: int) -> tuple[int, int] | None:
+    """The line and column of the last value before line ``before`` (0-based) that opens
+    a quote and does not close it on its line, where a parse error follows it; None if
+    there is none."""
+    found = None
+    for i, line in enumerate(lines[:before]):
+        m = _QUOTED_VALUE.match(line)
+        if not m:
+            continue
+        rest = m.group(2)
+        closed = re.search(r'(?<!\\)"', rest) if m.group(1) == '"' else \
+            re.search(r"'(?!')", rest.replace("''", ""))
+        if closed is None:
+            found = (i, m.start(1))
+    return found
 
 
 def _colon_hint(line: str, column: int) -> str:

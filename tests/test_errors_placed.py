@@ -473,6 +473,24 @@ def test_a_list_left_open_in_yaml_is_reported_where_it_opens(book):
     assert all("a [list] opened here is not closed" in d.message for d in report.errors)
 
 
+def test_a_quote_left_open_in_yaml_is_reported_where_it_opens(book):
+    """``short_title: "Rousseau`` with its closing quote missing ran the value on to the
+    next quote, lines later, where YAML gave up: the error named that line. It is
+    reported at the line that opens the quote, the parser's line in its message."""
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    chapter = book / "chapters" / "01-first.md"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text.replace("title: The First Chapter\n",
+                                    'title: The First Chapter\nshort_title: "First\n', 1),
+                       encoding="utf-8")
+    report = Reporter(book)
+    load_book(book, report)
+    [error] = report.errors
+    assert (Path(error.path).name, error.line) == ("01-first.md", 3), report.errors
+    assert "a quoted value opened here is not closed on its line" in error.message
+
+
 def test_a_formulas_error_in_a_data_file_is_at_the_formulas_line(book_copy):
     """TeX that cannot be read in a table's row or a glossary definition's second line
     was reported at the table's id or the term's line; it is at the line that holds it
