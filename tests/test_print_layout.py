@@ -1738,3 +1738,21 @@ def test_a_number_is_never_parted_from_its_per_cent_sign(book_copy):
     html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "Inflation" in h)
     text = lxml_html.document_fromstring(html).text_content()
     assert "3\u00a0% ± 1" in text and "5\u00a0‰" in text and "9 %" in text, text
+
+
+def test_a_cross_reference_in_parentheses_gives_its_page_after_a_comma(book_copy):
+    """"([](#fig-1))" printed "(Figure 1.1 (p. 3))", parentheses in parentheses: a
+    cross-reference that ends the author's parentheses gives its page after a comma,
+    "(Table 2.1, p. 1)"; elsewhere the page stays in its own, "Section 2.1 (p. 1)"."""
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    chapter = add_to_chapter(book_copy, "Compare the dates ([](#tbl-ch02-dates)), "
+                             "[](#sec-practice) and (see [](#tbl-ch02-dates)).")
+    rb, _ = render_clean(book_copy)
+    doc = next(d for d in rb.docs if d.path == chapter)
+    out = book_copy / "handout.pdf"
+    out.write_bytes(pdf.render_handout(rb, doc, False, "A4"))
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert re.search(r"Compare the dates \(Table 2\.1, p\. \d+\), Section 2\.1 \(p\. \d+\) "
+                     r"and \(see Table 2\.1, p\. \d+\)\.", text), text

@@ -118,6 +118,10 @@ def label_css(labels: dict, handout: bool) -> str:
     xref = "a.xref" if handout else "a.xref[data-page]"   # no data-page: no page printed
     # (a filled-in label is kept whole by its span.nobr: writers/pdf.py)
     css = f'{xref}::after {{ content: {page_ref}; }}\n'
+    # inside the author's parentheses, "(Figure 1.1, p. 3)", not "(Figure 1.1 (p. 3))"
+    in_parens = _css_content(labels["comma"] + labels["mark_space"] +
+                             unbreakable(labels["page_ref"]), {"page": page})
+    css += f'{xref}.in-parens::after {{ content: {in_parens}; }}\n'
     # a note's number at the foot of the page, "1. " (Japanese "1　")
     css += (".fn::footnote-marker { content: counter(footnote) "
             f"{_css_content(labels['caption_separator'], {})}; }}\n")
@@ -852,6 +856,7 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
     _join_number_ranges(doc)
     _join_dates(doc, rb.book.meta.labels)
     _join_percent(doc)
+    _xrefs_in_parentheses(doc, rb.book.meta.labels)
     # a picture's size in pixels, an attribute (as pandoc writes it): WeasyPrint reads
     # attributes for sizes only when told to, and then HTML's other hints too
     for img in doc.iter("img"):
@@ -920,6 +925,20 @@ def _join_percent(root) -> None:
     """A number is never parted from the per cent sign after it: a table's narrow column
     set "3" alone on a line and "% ± 1" under it. A no-break space joins them."""
     _each_text(root, lambda text: _PERCENT.sub("\\1\u00a0\\2", text) if text else text)
+
+
+def _xrefs_in_parentheses(root, labels: dict) -> None:
+    """A cross-reference that ends the author's parentheses ("([](#fig-1))", "(see
+    [](#fig-1))") is marked ``in-parens``: its page follows after a comma, "(Figure 1.1,
+    p. 3)", where it printed "(Figure 1.1 (p. 3))" (``label_css``)."""
+    opening, closing = (str(m) for m in labels["parentheses"])
+    for a in root.xpath('//a[contains(concat(" ", @class, " "), " xref ")]'):
+        before = a.getprevious()
+        text = (before.tail if before is not None else a.getparent().text) or ""
+        # (the last of the parentheses' words: "([](#fig-1))", "(see [](#fig-1))")
+        if text.rfind(opening) > text.rfind(closing) and \
+                (a.tail or "").lstrip().startswith(closing):
+            a.set("class", " ".join([*(a.get("class") or "").split(), "in-parens"]))
 
 
 def _each_text(root, change) -> None:
