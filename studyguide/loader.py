@@ -242,6 +242,19 @@ def load_tables(root: Path, report: Reporter) -> tuple[dict[str, Table], set[str
                              for k in ("columns", "rows"))
             if not isinstance(columns, list) or not isinstance(rows, list):
                 return
+            sizes = {len(row) for row in rows if isinstance(row, list)}
+            if len(rows) > 1 and len(sizes) == 1 and sizes != {len(columns)} and \
+                    all(isinstance(row, list) for row in rows):
+                # every row agrees, the columns do not: the columns are what is wrong
+                # (a heading with a comma in a [list] without quotes makes two)
+                report.error(path, line_of(raw, "columns"),
+                             f"table '{tid}': {len(columns)} columns, but every row has "
+                             f"{sizes.pop()} cells" + (
+                                 ": a heading with a comma needs quotes in the [list], as "
+                                 'in ["Spain (CPI, yearly)", …]'
+                                 if len(columns) > len(rows[0]) else ""))
+                misshapen.add(tid)
+                return
             for i, row in enumerate(rows):
                 if isinstance(row, list) and len(row) != len(columns):
                     report.error(path, line_of(rows, i),

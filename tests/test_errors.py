@@ -183,6 +183,20 @@ def test_table_row_of_wrong_shape(book_copy, tmp_path):
            "row 2 has 2 cells, but there are 3 columns")
 
 
+def test_table_columns_parted_by_a_comma_are_named_not_every_row(book_copy, tmp_path):
+    """``columns: [Aspect, Alpha (first, 1901), Beta]`` is four columns where the author
+    meant three; every row was reported "has 3 cells, but there are 4 columns" and the
+    columns' line, where the mistake is, was named nowhere. One error at the columns,
+    which says to quote a heading with a comma."""
+    path = book_copy / "tables" / "tables.yaml"
+    edit(path, "columns: [Aspect, Alpha, Beta]", "columns: [Aspect, Alpha (first, 1901), Beta]")
+    stderr = fail_build(book_copy, tmp_path)
+    expect(stderr, "tables/tables.yaml", line_of(path, "columns: [Aspect, Alpha (first"),
+           "table 'tbl-ch01-compare': 4 columns, but every row has 3 cells: a heading with "
+           "a comma needs quotes")
+    assert "row 1 has" not in stderr, stderr
+
+
 def test_file_not_utf8(book_copy, tmp_path):
     ch = book_copy / "chapters" / "02-second.md"
     data = ch.read_bytes().replace("Beta in practice".encode(), "Beta \xe9t\xe9".encode("latin-1"))
