@@ -1756,3 +1756,24 @@ def test_a_cross_reference_in_parentheses_gives_its_page_after_a_comma(book_copy
                                    text=True, check=True).stdout.split())
     assert re.search(r"Compare the dates \(Table 2\.1, p\. \d+\), Section 2\.1 \(p\. \d+\) "
                      r"and \(see Table 2\.1, p\. \d+\)\.", text), text
+
+
+@pytest.mark.parametrize("sheet", ["print.css", "handout.css"])
+def test_a_list_inside_an_item_is_spaced_as_the_items_are(tmp_path, sheet):
+    """A lettered list inside a numbered item kept a list's own space after it: a gap
+    stood between its last item, "b.", and the next number, "3.", as if the list were
+    loose. The lines of both lists stand as far apart as the items of one."""
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "lists.pdf"
+    HTML(string='<html lang="es"><body><ol type="1"><li>Uno<ol type="a"><li>Aaa</li>'
+                "<li>Bbb</li></ol></li><li>Tres</li><li>Cuatro</li></ol></body></html>"
+         ).write_pdf(out, stylesheets=[CSS(root / "styles" / "base.css"),
+                                       CSS(root / "styles" / sheet)])
+    html = subprocess.run(["pdftotext", "-bbox", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    tops = {w: float(y) for y, w in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" '
+                                                 r'yMax="[\d.]+">([^<]*)</word>', html)}
+    gaps = [tops[b] - tops[a] for a, b in
+            (("Uno", "Aaa"), ("Aaa", "Bbb"), ("Bbb", "Tres"), ("Tres", "Cuatro"))]
+    assert max(gaps) - min(gaps) < 0.5, gaps
