@@ -1777,3 +1777,26 @@ def test_a_list_inside_an_item_is_spaced_as_the_items_are(tmp_path, sheet):
     gaps = [tops[b] - tops[a] for a, b in
             (("Uno", "Aaa"), ("Aaa", "Bbb"), ("Bbb", "Tres"), ("Tres", "Cuatro"))]
     assert max(gaps) - min(gaps) < 0.5, gaps
+
+
+@pytest.mark.parametrize("sheet", ["print.css", "handout.css"])
+def test_an_abbreviation_is_not_underlined_as_a_glossary_link_is_in_print(tmp_path, sheet):
+    """``<abbr title="Banco Central Europeo">BCE</abbr>`` printed with the dotted line that
+    marks a glossary link, though paper shows no title: a reader took it for a term."""
+    import pdfplumber
+    from weasyprint import CSS, HTML
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "abbr.pdf"
+    HTML(string='<html lang="es"><body><p><abbr title="Banco Central Europeo">BCE</abbr> y '
+                '<a class="gloss" href="#g">IPC</a></p><p id="g">.</p></body></html>'
+         ).write_pdf(out, stylesheets=[CSS(root / "styles" / "base.css"),
+                                       CSS(root / "styles" / sheet)])
+    with pdfplumber.open(out) as pdf:
+        page = pdf.pages[0]
+        words = {w["text"]: w for w in page.extract_words()}
+        marks = page.lines + page.rects + page.curves
+
+        def underlined(word: dict) -> bool:
+            return any(m["x0"] < word["x1"] and m["x1"] > word["x0"] and
+                       word["bottom"] - 3 <= m["top"] <= word["bottom"] + 4 for m in marks)
+        assert underlined(words["IPC"]) and not underlined(words["BCE"])
