@@ -1031,19 +1031,27 @@ def _line_spread(found: _Findings, page: PageText, left: float, right: float) ->
     ("Bei der Autoprotolyse des Wassers gilt" before a formula)."""
     lines = _text_lines_of(page)
     for ln in lines:
+        # an inline formula on the line, which print draws: the line runs from and to
+        # it, and the spaces beside and inside it are its own, the others the line's
+        # ("x₃ ≈ 1,414 216 – schon auf sechs …")
+        drawn = [(d.x0 - 1, d.x1 + 1) for d in page.drawings
+                 if d.top < ln.bottom and d.bottom > ln.top]
+        x0 = min([ln.x0, *(a + 1 for a, _ in drawn)])
+        x1 = max([ln.x1, *(b - 1 for _, b in drawn)])
         if abs(ln.size - found.body_size) > 0.5 or CODE_FONT in ln.font or \
-                abs(ln.x0 - left) > 1.5 or abs(ln.x1 - right) > 1.5 or \
-                any(d.top < ln.bottom and d.bottom > ln.top for d in page.drawings):
+                abs(x0 - left) > 1.5 or abs(x1 - right) > 1.5:
             continue
         # (what is printed in a space but read as a line of its own, being raised or
         # lowered, is no space: "HSO₄⁻ kann")
         near = [x for other in lines if other is not ln and other.top < ln.bottom
                 and other.bottom > ln.top for x in other.lefts]
         spaces = [right_ - left_ for left_, right_ in _word_spaces(ln)
-                  if not any(left_ < x < right_ for x in near)]
+                  if not any(left_ < x < right_ for x in near) and
+                  not any(x0 <= left_ <= x1 or x0 <= right_ <= x1 for x0, x1 in drawn)]
         # (justifying widens every space of a line alike: one wide space among narrow
-        # ones is something else, a float or a leader an author's stylesheet sets)
-        if spaces and min(spaces) > LOOSE * ln.size:
+        # ones is something else, a float or a leader an author's stylesheet sets; beside
+        # a formula, two at least tell)
+        if len(spaces) >= (2 if drawn else 1) and min(spaces) > LOOSE * ln.size:
             found.report("loose", page, f"a line of “{_excerpt(ln.text, 40)}” spread across "
                                         f"the measure (its words {min(spaces) / ln.size:.1f} "
                                         f"em apart): reword it, or move what follows it",

@@ -532,6 +532,35 @@ def test_a_line_spread_across_the_measure_is_loose(tmp_path):
     assert "loose" not in checks(pdf_of(PARA * 6 + scripts + floated, tmp_path, "clean.pdf"))
 
 
+def test_a_line_spread_beside_an_inline_formula_is_loose(tmp_path):
+    """A line that holds a formula (print draws it, a Figure of the tagged PDF) was never
+    checked: "x₃ ≈ 1,414 216 – schon auf sechs Nachkommastellen genau" stood spread
+    1.4 em a space before a formula too wide for its end. The spaces beside and inside
+    the formula are its own; the line's others tell. A full line with a formula is not
+    loose."""
+    import base64
+
+    from weasyprint import HTML
+
+    def formula(width: str) -> str:
+        svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="20" '
+               'viewBox="0 0 300 20"><rect width="300" height="20"/></svg>')
+        src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+        return f'<img src="{src}" alt="x" style="width: {width}; height: 0.9em"/>'
+    spread = (f'<p lang="de">{formula("1.2cm")} – schon auf sechs Nachkommastellen genau '
+              f'{formula("11cm")}, und so weiter bis zum Ende des Absatzes mit noch einigen '
+              "Wörtern mehr.</p>")
+    full = (f'<p lang="de">Die Näherung {formula("1.2cm")} ist schon auf sechs Stellen '
+            "genau, und so geht es weiter bis zum Ende des Absatzes mit einigen Wörtern, "
+            "die den Satz füllen und noch einige mehr.</p>")
+    path = tmp_path / "formula.pdf"
+    HTML(string=HEAD + PARA * 3 + spread + full + PARA * 3 + "</body></html>").write_pdf(
+        path, pdf_variant="pdf/ua-1")
+    assert any(p.drawings for p in preflight.read_pages(path))
+    found = [f for f in preflight.check_pdf(path) if f.check == "loose"]
+    assert len(found) == 1 and "schon auf sechs" in found[0].message, found
+
+
 def test_straight_quotes(tmp_path):
     path = pdf_of("<p>Stalin's \"socialism\" in one country.</p>" + PARA, tmp_path)
     assert checks(path).count("quotes") == 1
