@@ -572,6 +572,12 @@ def _calls(line: Line, body_size: float) -> list[int]:
         return []                       # most lines: no small digit, so no call
     text = [base for base, size in zip(line.baselines, line.sizes) if size >= limit]
     if not text:
+        # a paragraph that holds a call alone (a notes style's citation after a blank
+        # line of a quotation): small digits and the commas between calls, nothing else
+        inked = "".join(line.inked)
+        if inked and all(size < limit for size in line.sizes) and \
+                re.fullmatch(r"\d+(,\d+)*", inked):
+            return [int(n) for n in inked.split(",")]
         return []
     base = statistics.median(text)      # the baseline, upwards in PDF space
     gaps = [b - a for a, b in zip(line.rights, line.lefts[1:])]    # after each character

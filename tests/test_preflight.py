@@ -217,6 +217,16 @@ def test_a_hindi_notes_call_and_number_are_read_in_their_lines(tmp_path):
         (1, "note 1 is called here but printed on another page"),
         (2, "note 1 is printed on another page than its call")]
 
+def test_a_call_alone_in_its_paragraph_is_a_call(tmp_path):
+    """A notes style's citation after a blank line of a quotation is a paragraph that
+    holds its call alone: the line had no text to find the call's baseline by, the call
+    was not read, and its note, on the same page, was "printed on another page than its
+    call"."""
+    quoted = ("<blockquote><p>A quotation that runs on for a line.</p>"
+              "<p><span class='fn'>The source.</span></p></blockquote>")
+    assert "footnote" not in checks(pdf_of(PARA * 2 + quoted + PARA, tmp_path))
+
+
 def test_heading_stranded_at_the_foot_of_a_page(tmp_path):
     body = (PARA + "<div style='break-before: page'></div>"
             "<div style='height: 205mm'></div><h2>A heading at the foot</h2>"
