@@ -2212,7 +2212,7 @@ class Tidy(Postprocessor):
     before the code); and the marks of a comment in a paragraph (``inline_comments``)."""
 
     def run(self, text: str) -> str:
-        for mark in (TIGHT, LOOSE, EXAMPLE, LINE_BLOCK_START, LINE_BLOCK_LINE, IN_TEXT):
+        for mark in (TIGHT, LOOSE, EXAMPLE, PLAIN, LINE_BLOCK_START, LINE_BLOCK_LINE, IN_TEXT):
             text = text.replace(mark, "")
         return _PRE_IN_P.sub(lambda m: m.group(1) + (f"<p>{m.group(2)}</p>"
                                                       if m.group(2).strip() else ""), text)
