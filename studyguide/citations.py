@@ -562,8 +562,8 @@ def _language_delimiters(cites: CitationSet, lang: str,
         own = str(language.get("semicolon", ";"))
         semicolon = own if own.endswith(";") else ";"
     # a language that sets a space before its colon (French) sets one before the
-    # style's colons and semicolons too: "(1644 ; Vrin, 2009)", "1784) : 481–94",
-    # "Paris : Gallimard" (not a web address's, "https://…", with no space after it)
+    # style's colons and semicolons too: "(1644 ; Vrin, 2009)", "(1784) : 481–94" (not
+    # a title's, nor a web address's, "https://…", with no space after it)
     colon = str(language.get("colon", ":"))
     marks = {":": colon, ";": semicolon} if colon[:1] in "\u00a0\u202f " and \
         colon.endswith(":") and semicolon.endswith(";") else {}
@@ -576,8 +576,7 @@ def _language_delimiters(cites: CitationSet, lang: str,
             if semicolon != ";":
                 html = ITEM_SEMICOLON.sub(lambda m: m.group(1) + semicolon, html)
             if marks:
-                html = "".join(piece if piece.startswith("<") else STYLE_MARK.sub(
-                    lambda m: marks[m.group(1)], piece) for piece in TAGS.split(html))
+                html = _style_marks_spaced(html, marks)
             out[i] = html
         return out
     return CitationSet(spaced(cites.rendered), spaced(cites.bibliography) if marks else
@@ -585,9 +584,39 @@ def _language_delimiters(cites: CitationSet, lang: str,
                        spaced(cites.in_full) if marks else cites.in_full)
 
 
-# a colon or semicolon of the style's, with no space before it and one after it
-STYLE_MARK = re.compile(r"(?<=[^\s\u00a0\u202f])([:;])(?=\s)")
+# a colon or semicolon of the style's: after a year, a page, a bracket, with no space
+# before it and one after it ("1644; Vrin", "4 (1784): 481–94")
+STYLE_MARK = re.compile(r"(?<=[\d)\]])([:;])(?=\s)")
 TAGS = re.compile(r"(<[^>]*>)")
+TITLE_TAG = re.compile(r"<(/?)(?:em|i|cite)\b")
+OPENING_QUOTES, CLOSING_QUOTES = "\u00ab\u201c\u201e", "\u00bb\u201d"   # (not ’, an apostrophe)
+
+
+def _style_marks_spaced(html: str, marks: dict[str, str]) -> str:
+    """The style's colons and semicolons in ``html`` (a citation or an entry) as
+    ``marks`` writes them; not a title's, in italics or in quotation marks ("La
+    Révolution; une histoire" is the work's)."""
+    out, titled, quoted = [], 0, 0
+    for piece in TAGS.split(html):
+        tag = TITLE_TAG.match(piece)
+        if tag:
+            titled = max(0, titled + (-1 if tag.group(1) else 1))
+        if piece.startswith("<"):
+            out.append(piece)
+            continue
+        chars, at = [], 0
+        for m in STYLE_MARK.finditer(piece):
+            before = piece[at:m.start()]
+            quoted = max(0, quoted + sum(before.count(q) for q in OPENING_QUOTES)
+                         - sum(before.count(q) for q in CLOSING_QUOTES))
+            chars.append(before)
+            chars.append(m.group(1) if titled or quoted else marks[m.group(1)])
+            at = m.end()
+        rest = piece[at:]
+        quoted = max(0, quoted + sum(rest.count(q) for q in OPENING_QUOTES)
+                     - sum(rest.count(q) for q in CLOSING_QUOTES))
+        out.append("".join(chars) + rest)
+    return "".join(out)
 
 
 def parse_citeproc_html(out: str, count: int) -> CitationSet:

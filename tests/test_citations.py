@@ -433,7 +433,7 @@ def test_a_french_books_citations_set_a_space_before_the_styles_colons(tmp_path)
     (book / "book.yaml").write_text((book / "book.yaml").read_text().replace(
         "language: en-GB", "language: fr-FR"))
     refs = json.loads((book / "references.json").read_text())
-    refs += [{"id": "kant1784", "type": "article-journal", "title": "Réponse",
+    refs += [{"id": "kant1784", "type": "article-journal", "title": "Réponse (1784): Aufklärung",
               "author": [{"family": "Kant", "given": "Emmanuel"}],
               "container-title": "Berlinische Monatsschrift", "volume": "4", "page": "481-494",
               "issued": {"date-parts": [[1784]]}, "URL": "https://example.org/kant"}]
@@ -445,10 +445,11 @@ def test_a_french_books_citations_set_a_space_before_the_styles_colons(tmp_path)
     entries = {r["key"]: lxml_html.fragment_fromstring(r["entry"], create_parent="div")
                .text_content() for r in rb.bibliography}
     assert "(1784)\u00a0: 481" in entries["kant1784"], entries["kant1784"]
+    assert "Réponse (1784): Aufklärung" in entries["kant1784"]     # the title's own
     assert "https://example.org/kant" in entries["kant1784"]
     notes = lxml_html.fragment_fromstring(rb.docs[0].body_html, create_parent="div"
                                           ).text_content()
-    assert "(1784)\u00a0: 481" in notes and "): " not in notes, notes
+    assert "4 (1784)\u00a0: 481" in notes and "Réponse (1784): Aufklärung" in notes, notes
 
 
 def mla_with_a_second_work(tmp_path: Path) -> Path:
