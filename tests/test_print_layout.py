@@ -31,6 +31,15 @@ def words_by_page(pdf: Path) -> list[tuple[float, float, list[tuple[float, float
     return pages
 
 
+def themed_pdf(out: Path, body: str, sheet: str, lang: str = "en") -> Path:
+    """``body`` typeset with the theme's base.css and ``sheet`` into ``out``."""
+    from weasyprint import CSS, HTML
+    styles = Path(__file__).resolve().parent.parent / "styles"
+    HTML(string=f'<html lang="{lang}"><body>{body}</body></html>').write_pdf(
+        out, stylesheets=[CSS(styles / "base.css"), CSS(styles / sheet)])
+    return out
+
+
 @pytest.mark.parametrize("pattern", ["*-student-a4.pdf", "*-teacher-a4.pdf"])
 def test_no_text_runs_into_the_margins(mini_build, pattern):
     """Mirrored margins: the inner one is 30 mm, the outer 58 mm; nothing may cross them."""
@@ -1712,17 +1721,11 @@ def test_a_handouts_works_cited_heading_is_as_large_as_the_further_readings(tmp_
     their heading was too: the preflight took it for a subsection of the further reading
     before it, and reported that heading, its two entries all under it at a page's
     foot, stranded (a false warning that --strict refused)."""
-    from weasyprint import CSS, HTML
-
     from studyguide.preflight import _text_lines_of, read_pages
-    root = Path(__file__).resolve().parent.parent
-    out = tmp_path / "h.pdf"
-    HTML(string='<html lang="sv"><body><section class="further-reading"><h2>Läs mer</h2>'
-                "<ul><li>Cormen.</li></ul></section><section class=\"handout-references\">"
-                "<h2>Citerade verk</h2><ul class=\"references\"><li>Knuth.</li></ul>"
-                "</section></body></html>").write_pdf(
-        out, stylesheets=[CSS(root / "styles" / "base.css"),
-                          CSS(root / "styles" / "handout.css")])
+    out = themed_pdf(tmp_path / "h.pdf", '<section class="further-reading"><h2>Läs mer</h2>'
+                     "<ul><li>Cormen.</li></ul></section><section class=\"handout-references\">"
+                     "<h2>Citerade verk</h2><ul class=\"references\"><li>Knuth.</li></ul>"
+                     "</section>", "handout.css", "sv")
     sizes = {ln.text: ln.size for ln in _text_lines_of(read_pages(out)[0])}
     assert abs(sizes["Läs mer"] - sizes["Citerade verk"]) < 0.1, sizes
 
@@ -1763,13 +1766,8 @@ def test_a_list_inside_an_item_is_spaced_as_the_items_are(tmp_path, sheet):
     """A lettered list inside a numbered item kept a list's own space after it: a gap
     stood between its last item, "b.", and the next number, "3.", as if the list were
     loose. The lines of both lists stand as far apart as the items of one."""
-    from weasyprint import CSS, HTML
-    root = Path(__file__).resolve().parent.parent
-    out = tmp_path / "lists.pdf"
-    HTML(string='<html lang="es"><body><ol type="1"><li>Uno<ol type="a"><li>Aaa</li>'
-                "<li>Bbb</li></ol></li><li>Tres</li><li>Cuatro</li></ol></body></html>"
-         ).write_pdf(out, stylesheets=[CSS(root / "styles" / "base.css"),
-                                       CSS(root / "styles" / sheet)])
+    out = themed_pdf(tmp_path / "lists.pdf", '<ol type="1"><li>Uno<ol type="a"><li>Aaa</li>'
+                     "<li>Bbb</li></ol></li><li>Tres</li><li>Cuatro</li></ol>", sheet, "es")
     html = subprocess.run(["pdftotext", "-bbox", str(out), "-"], capture_output=True,
                           text=True, check=True).stdout
     tops = {w: float(y) for y, w in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" '
@@ -1784,13 +1782,8 @@ def test_an_abbreviation_is_not_underlined_as_a_glossary_link_is_in_print(tmp_pa
     """``<abbr title="Banco Central Europeo">BCE</abbr>`` printed with the dotted line that
     marks a glossary link, though paper shows no title: a reader took it for a term."""
     import pdfplumber
-    from weasyprint import CSS, HTML
-    root = Path(__file__).resolve().parent.parent
-    out = tmp_path / "abbr.pdf"
-    HTML(string='<html lang="es"><body><p><abbr title="Banco Central Europeo">BCE</abbr> y '
-                '<a class="gloss" href="#g">IPC</a></p><p id="g">.</p></body></html>'
-         ).write_pdf(out, stylesheets=[CSS(root / "styles" / "base.css"),
-                                       CSS(root / "styles" / sheet)])
+    out = themed_pdf(tmp_path / "abbr.pdf", '<p><abbr title="Banco Central Europeo">BCE</abbr> '
+                     'y <a class="gloss" href="#g">IPC</a></p><p id="g">.</p>', sheet, "es")
     with pdfplumber.open(out) as pdf:
         page = pdf.pages[0]
         words = {w["text"]: w for w in page.extract_words()}
