@@ -406,12 +406,7 @@ def test_a_link_to_an_entry_in_a_notes_style_names_the_work(tmp_path):
     """``[](#ref-KEY)`` prints the entry's citation; in a notes style that was the
     author's name alone ("Writer"), which named no work where the book cites two of
     hers. It is written as a note writes it: the author and the work."""
-    book = mini_with(tmp_path, csl="chicago-notes-bibliography")
-    refs = json.loads((book / "references.json").read_text())
-    refs.append({"id": "writer1905", "type": "book", "title": "Alpha Again",
-                 "author": [{"family": "Writer", "given": "Ada"}], "publisher": "Alpha Press",
-                 "issued": {"date-parts": [[1905]]}})
-    (book / "references.json").write_text(json.dumps(refs))
+    book = mla_with_a_second_work(tmp_path, "chicago-notes-bibliography")
     chapter = book / "chapters" / "01-first.md"
     chapter.write_text(chapter.read_text() + "\nSee [](#ref-writer1901) and "
                        "[](#ref-writer1905).\n")
@@ -452,10 +447,10 @@ def test_a_french_books_citations_set_a_space_before_the_styles_colons(tmp_path)
     assert "4 (1784)\u00a0: 481" in notes and "Réponse (1784): Aufklärung" in notes, notes
 
 
-def mla_with_a_second_work(tmp_path: Path) -> Path:
-    """The fixture book in MLA with a second work by Ada Writer, which MLA's bibliography
-    gives as "———. Title" after her first."""
-    book = mini_with(tmp_path, csl="modern-language-association")
+def mla_with_a_second_work(tmp_path: Path, csl: str = "modern-language-association") -> Path:
+    """The fixture book in MLA (or ``csl``) with a second work by Ada Writer, which MLA's
+    bibliography gives as "———. Title" after her first."""
+    book = mini_with(tmp_path, csl=csl)
     refs = json.loads((book / "references.json").read_text())
     refs += [{"id": "writer1905", "type": "book", "title": "Alpha Again",
               "author": [{"family": "Writer", "given": "Ada"}], "publisher": "Alpha Press",
