@@ -241,7 +241,8 @@ def test_index_follows_unicode_collation(german):
 
 def test_epub_page_source_ignores_paper_option(german, tmp_path):
     """--paper Letter (and only the teacher edition) builds the EPUB from the declared A4
-    student edition: byte for byte the EPUB of the A4 build."""
+    student edition: byte for byte the EPUB of the A4 build. The title page names its
+    paper in the book's language ("US-Letter": it printed the English "Letter")."""
     book, out = german
     letter = tmp_path / "out"
     result = run_build("--content", str(book), "--output", str(letter), "--paper", "Letter",
@@ -251,7 +252,7 @@ def test_epub_page_source_ignores_paper_option(german, tmp_path):
     assert only(letter, "*.epub").read_bytes() == only(out, "*.epub").read_bytes()
     assert not list(letter.glob("*-a4.pdf"))
     text = pdf_text(only(letter, "*-teacher-letter.pdf"))
-    assert "(mit Musterantworten) · Letter" in text              # this PDF's own paper
+    assert "(mit Musterantworten) · US-Letter" in text        # this PDF's own paper, in German
     assert "Ausgabe für Lernende im Format A4" in text            # the EPUB's page source
 
 
