@@ -1353,6 +1353,13 @@ class Resolver:
         not be read, whose errors are reported (the build fails on them)."""
         where = (self.line_in(doc, "(#" + ident + ")", "\"#" + ident + "\"", "#" + ident)
                  if doc else line)
+        # an id the author gave ("{#tbl-x}", a table's caption) in a document whose errors
+        # are reported (the table's rows out of line) is that error's, not a second one
+        declared = re.compile(r"\{[^{}\n]*#" + re.escape(ident) + r"[\s}]")
+        if any(declared.search(d.body) and any(
+                e.path == str(d.path) for e in self.report.errors)
+               for d in self.book.documents):
+            return
         if not self.book.unread and not self.book.table_unread(ident):
             # the id meant, as the builder made it: "Đông Dương" is gl-ong-duong, as
             # pandoc makes it (a letter with no accent to strip, đ, ø, ł, is left out)

@@ -559,6 +559,13 @@ def test_a_grid_tables_row_out_of_line_with_its_borders_is_reported_as_such(book
     assert [(d.line, d.message) for d in report.errors] == [
         (first + 3, "a grid table row whose '|' do not stand under the '+' of the border "
                     "above: line the columns up")], report.errors
+    # a link to the table's id, declared in its caption, is that error's, not another
+    # ("link to missing id", which came first in the list)
+    chapter.write_text(chapter.read_text().replace(
+        "First paragraph.", "See [](#tbl-genes).") + "\nTable: Genes {#tbl-genes}\n")
+    report = Reporter(book_copy)
+    render_book(load_book(book_copy, report), report)
+    assert [d.message[:20] for d in report.errors] == ["a grid table row who"], report.errors
 
 
 def test_a_definitions_line_starting_as_an_item_keeps_the_next_paragraph_in_it(book_copy):
