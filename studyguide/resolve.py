@@ -417,6 +417,22 @@ class BuiltDoc:
     rendered: RenderedDoc
 
 
+# a step of an essay plan that the author numbered: "I.", "IV)", "a.", "2)", "B."
+PLAN_STEP = re.compile(r"\s*(?:[IVXLC]+|[ivxlc]+|[A-Za-z]|\d{1,2})[.)]\s")
+
+
+def _numbered_step(step: str) -> bool:
+    """Whether a plan's step carries the author's number: written before its text, or
+    read as a list of one item numbered so ("II. The critics' case.", a list from II,
+    as pandoc reads it)."""
+    fragment = _fragment(step)
+    items = fragment.xpath("./ol/li")
+    if len(fragment) == 1 and fragment[0].tag == "ol" and len(items) == 1 and \
+            not (fragment.text or "").strip():
+        return True
+    return bool(PLAN_STEP.match(fragment.text_content()))
+
+
 def _first_letter_swapped(text: str) -> str:
     """``text`` with its first letter's case the other way: "Ondas" -> "ondas"."""
     first = text[:1]
@@ -1937,6 +1953,10 @@ class Resolver:
                 for name in ("indicative", "plan"):
                     q[name] = [self.clean(x, d.path, at_line(q["lines"], name, i, q["line"]))
                                for i, x in enumerate(q[name])]
+                # a plan whose every step the author numbered ("I. …", "II. …", "a) …")
+                # prints their numbers alone, not "1. I. …"
+                q["plan_numbered"] = bool(q["plan"]) and all(
+                    _numbered_step(x) for x in q["plan"])
             r.key_points_html = [self.clean(k, d.path, d.line("key_points", i))
                                  for i, k in enumerate(r.key_points_html)]
             for reading in r.further_reading:

@@ -1426,6 +1426,36 @@ def test_the_answer_key_marks_a_questions_type_as_the_chapter_does(book_copy, tm
     assert "○ RECALL" in text.upper() and "◆ ANALYSIS" in text.upper(), text
 
 
+def test_an_essay_plan_the_author_numbered_prints_the_authors_numbers(tmp_path):
+    """A plan written "I. …", "II. …" printed "1. I. …", "2. II. …" in the answer key:
+    steps the author numbered show their own numbers alone; a plan of plain steps is
+    still numbered."""
+    import shutil
+
+    from weasyprint import CSS, HTML
+
+    from conftest import FIXTURES
+    from studyguide.writers.pdf import answers_source
+    book = tmp_path / "book"
+    shutil.copytree(FIXTURES / "assess", book)
+    chapter = book / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "      - Introduction that states a line of argument.\n      - The critics' case.\n"
+        "      - Alpha's record, and a judgement.",
+        "      - I. Introduction that states a line of argument.\n      - II. The critics' "
+        "case.\n      - III. Alpha's record, and a judgement."), encoding="utf-8")
+    rb, _ = rendered_book(book)
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "key.pdf"
+    HTML(string=answers_source(rb, "A4"), base_url=str(book)).write_pdf(
+        out, stylesheets=[CSS(root / "styles" / s) for s in ("base.css", "print.css",
+                                                           "answers.css")])
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "I. Introduction that states" in text and "II. The critics" in text, text
+    assert not re.search(r"\d\. I+\. ", text), text
+
+
 def test_a_language_print_cannot_hyphenate_is_set_ragged(book_copy, tmp_path):
     """Pyphen has no Turkish patterns: a Turkish book's justified lines, without a
     hyphen, spread their words wide ("tamamlanmasından              sonra"). A language
