@@ -1409,20 +1409,25 @@ def test_a_links_own_text_breaks_and_a_filled_in_label_does_not(book_copy, tmp_p
     assert max(gaps) < 9, sorted(gaps)[-5:]
 
 
-def test_the_answer_key_marks_a_questions_type_as_the_chapter_does(book_copy, tmp_path):
-    """Recall and analysis questions carry a sign (○, ◆) in the chapter, the handouts and
-    the EPUB; the teacher edition's answer key left it out ("Question 1 (p. 1) RECALL")."""
+def answer_key_text(rb, book: Path, tmp_path: Path) -> str:
+    """The teacher edition's answer key of ``rb`` typeset with its stylesheets, as
+    pdftotext reads it."""
     from weasyprint import CSS, HTML
 
     from studyguide.writers.pdf import answers_source
-    rb, _ = rendered_book(book_copy)
-    root = Path(__file__).resolve().parent.parent
+    styles = Path(__file__).resolve().parent.parent / "styles"
     out = tmp_path / "key.pdf"
-    HTML(string=answers_source(rb, "A4"), base_url=str(book_copy)).write_pdf(
-        out, stylesheets=[CSS(root / "styles" / s) for s in ("base.css", "print.css",
-                                                           "answers.css")])
-    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+    HTML(string=answers_source(rb, "A4"), base_url=str(book)).write_pdf(
+        out, stylesheets=[CSS(styles / s) for s in ("base.css", "print.css", "answers.css")])
+    return subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
+
+
+def test_the_answer_key_marks_a_questions_type_as_the_chapter_does(book_copy, tmp_path):
+    """Recall and analysis questions carry a sign (○, ◆) in the chapter, the handouts and
+    the EPUB; the teacher edition's answer key left it out ("Question 1 (p. 1) RECALL")."""
+    rb, _ = rendered_book(book_copy)
+    text = answer_key_text(rb, book_copy, tmp_path)
     assert "○ RECALL" in text.upper() and "◆ ANALYSIS" in text.upper(), text
 
 
@@ -1432,10 +1437,7 @@ def test_an_essay_plan_the_author_numbered_prints_the_authors_numbers(tmp_path):
     still numbered."""
     import shutil
 
-    from weasyprint import CSS, HTML
-
     from conftest import FIXTURES
-    from studyguide.writers.pdf import answers_source
     book = tmp_path / "book"
     shutil.copytree(FIXTURES / "assess", book)
     chapter = book / "chapters" / "01-first.md"
@@ -1445,13 +1447,7 @@ def test_an_essay_plan_the_author_numbered_prints_the_authors_numbers(tmp_path):
         "      - I. Introduction that states a line of argument.\n      - II. The critics' "
         "case.\n      - III. Alpha's record, and a judgement."), encoding="utf-8")
     rb, _ = rendered_book(book)
-    root = Path(__file__).resolve().parent.parent
-    out = tmp_path / "key.pdf"
-    HTML(string=answers_source(rb, "A4"), base_url=str(book)).write_pdf(
-        out, stylesheets=[CSS(root / "styles" / s) for s in ("base.css", "print.css",
-                                                           "answers.css")])
-    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
-                                   text=True, check=True).stdout.split())
+    text = " ".join(answer_key_text(rb, book, tmp_path).split())
     assert "I. Introduction that states" in text and "II. The critics" in text, text
     assert not re.search(r"\d\. I+\. ", text), text
 
