@@ -242,6 +242,13 @@ def load_tables(root: Path, report: Reporter) -> tuple[dict[str, Table], set[str
                              for k in ("columns", "rows"))
             if not isinstance(columns, list) or not isinstance(rows, list):
                 return
+            align = raw.get("align")
+            if isinstance(align, list) and len(align) != len(columns):
+                report.error(path, line_of(raw, "align"),
+                             f"table '{tid}': align: needs one alignment for each of its "
+                             f"{len(columns)} columns, not {len(align)} (`default` for a "
+                             f"column left as it is)")
+                misshapen.add(tid)
             sizes = {len(row) for row in rows if isinstance(row, list)}
             if len(rows) > 1 and len(sizes) == 1 and sizes != {len(columns)} and \
                     all(isinstance(row, list) for row in rows):
@@ -274,7 +281,7 @@ def load_tables(root: Path, report: Reporter) -> tuple[dict[str, Table], set[str
                                  if isinstance(row, LineList)]
                 tables[tid] = Table(id=tid, caption=spec.caption, columns=list(spec.columns),
                                     rows=[list(r) for r in spec.rows], note=spec.note,
-                                    path=path, line=line, lines=lines)
+                                    align=list(spec.align or ()), path=path, line=line, lines=lines)
         if len(report.errors) > errors:
             unread |= _ids_written(path, report.root) - set(tables)
     return tables, unread

@@ -177,6 +177,7 @@ class Table:
     path: Path
     line: int
     note: str = ""
+    align: list[str] = field(default_factory=list)   # each column's, or none: "default"
     # the line of "caption" and "note", of each item of "columns", and of each cell of
     # each row ("rows": a list of each row's lines); else ``line``
     lines: dict = field(default_factory=dict)

@@ -907,12 +907,17 @@ class Resolver:
         cells = self.table_cells[table.id]
         fill = self.fill_tokens
         mark, space = self.caption_separator
-        head = "".join(f'<th scope="col">{fill(c)}</th>' for c in cells["columns"])
+        # a column's alignment as a pipe table's is written (Python-Markdown's, pandoc's)
+        align = [f' style="text-align: {a};"' if a != "default" else ""
+                 for a in table.align] or [""] * len(table.columns)
+        head = "".join(f'<th scope="col"{align[i]}>{fill(c)}</th>'
+                       for i, c in enumerate(cells["columns"]))
         rows = []
         for n, row in enumerate(cells["rows"], 1):
             rows.append(f'<tr id="{table.id}-r{n}">' + "".join(
-                f'<th scope="row">{fill(c)}</th>' if i == 0 else
-                f'<td data-label="{html.escape(_strip(table.columns[i]))}">{fill(c)}</td>'
+                f'<th scope="row"{align[i]}>{fill(c)}</th>' if i == 0 else
+                f'<td data-label="{html.escape(_strip(table.columns[i]))}"{align[i]}>'
+                f'{fill(c)}</td>'
                 for i, c in enumerate(row)) + "</tr>")
         note = fill(cells["note"]) if cells["note"] else ""
         if note:

@@ -451,6 +451,10 @@ class TableSpec(Section):
         description="the column headings")
     rows: Annotated[list[list[Markdown]], Field(min_length=1)] = Field(
         description="the rows, each a list of as many cells as there are columns")
+    align: list[Literal["left", "center", "right", "default"]] | None = Field(
+        None, description="each column's alignment, as many as there are columns "
+        "(`[default, right, right]`: figures set flush right, as a pipe table's `--:`); "
+        "default: every column starts at the line's start")
     note: Markdown = Field("", description="a note under the table")
 
 

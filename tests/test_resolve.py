@@ -293,6 +293,29 @@ def test_a_data_tables_footnotes_go_under_it(book_copy):
     assert "The chapter’s own note." in body.xpath("string(//div[@class='footnote'])")
 
 
+def test_a_data_tables_columns_take_the_alignment_the_author_gives(book_copy):
+    """A column of figures in a YAML table could not be set flush right as a pipe
+    table's (``--:``) can: ``align:`` gives each column's, written as a pipe table's is
+    (the same style in print and the EPUB); ``default`` leaves a column as it is."""
+    tables = book_copy / "tables" / "tables.yaml"
+    tables.write_text(tables.read_text(encoding="utf-8").replace(
+        "  columns: [Year, Event]\n",
+        "  columns: [Year, Event]\n  align: [right, default]\n", 1), encoding="utf-8")
+    rendered, _ = render_clean(book_copy)
+    body = tree(rendered.docs[1].body_html)
+    table = body.xpath("//figure[@id='tbl-ch02-dates']//table")[0]
+    styles = [[c.get("style") for c in row.xpath("th|td")] for row in table.xpath(".//tr")]
+    assert styles == [["text-align: right;", None]] * 3
+    # as many as there are columns, or an error at the line of align:
+    tables.write_text(tables.read_text(encoding="utf-8").replace(
+        "align: [right, default]", "align: [right]"), encoding="utf-8")
+    report = reported(book_copy)
+    line = tables.read_text(encoding="utf-8").splitlines().index("  align: [right]") + 1
+    assert [(d.line, d.message) for d in report.errors] == [
+        (line, "table 'tbl-ch02-dates': align: needs one alignment for each of its 2 "
+         "columns, not 1 (`default` for a column left as it is)")]
+
+
 def test_a_footnote_in_a_data_tables_note_is_lettered_under_it(book_copy):
     """A table's ``note:`` with a footnote of its own stopped the build with an
     unexpected failure (StopIteration) named at the chapter that places the table: the
