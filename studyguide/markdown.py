@@ -206,6 +206,18 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
             # one that a book may not use, at this line
             ident += "".join(f' {k}="{html.escape(v)}"' for k, v in attrs.items()
                              if k not in ("id", "classes", "title"))
+            if "epigraph" in classes:
+                # a quotation set at a chapter's or a section's head, its source after a
+                # dash on its last line (``resolve``): no box
+                if attrs.get("title"):
+                    problems.append(Problem(lineno, "an epigraph has no title: write its "
+                                            "source on its last line, after a dash "
+                                            "(— Author, *Work*)", warning=True))
+                cls = " ".join(html.escape(c) for c in classes)
+                out.append(f'\n<div class="{cls}" role="doc-epigraph" '
+                           f'data-epub-type="epigraph"{ident} markdown="1">\n')
+                stack.append(("div", lineno))
+                continue
             if not classes and not attrs.get("title"):
                 # a div with only an id (or nothing) groups blocks: no box
                 out.append(f'\n<div{ident} markdown="1">\n')

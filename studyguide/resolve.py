@@ -114,6 +114,7 @@ class RenderedDoc:
     key_terms: list[tuple[str, str]] = field(default_factory=list)
     questions: list[dict] = field(default_factory=list)
     body_html: str = ""
+    epigraph_html: str = ""       # an epigraph the text opens with: under the title
     sections: list[dict] = field(default_factory=list)
     label: str = ""               # "Chapter 3" in the book's language; "" if unnumbered
     short_title: str = ""         # running heads; the title if the author gave none
@@ -438,6 +439,34 @@ def _first_letter_swapped(text: str) -> str:
     first = text[:1]
     swapped = first.lower() if first != first.lower() else first.upper()
     return swapped + text[1:]
+
+
+def _leading_epigraph(body_html: str) -> tuple[str, str]:
+    """(the epigraph a text opens with, the rest): an epigraph before anything else
+    stands under the chapter's title, above its summary, as a book sets it."""
+    tree = _fragment(body_html)
+    lead = tree[0] if len(tree) else None
+    if lead is None or (tree.text or "").strip() or lead.tag != "div" or \
+            "epigraph" not in (lead.get("class") or "").split():
+        return "", body_html
+    tree.text, lead.tail = (tree.text or "") + (lead.tail or ""), None
+    tree.remove(lead)
+    return to_html(lead), _inner(tree)
+
+
+# the dashes that set an epigraph's source apart: em dash, horizontal bar, en dash
+EPIGRAPH_DASHES = "\u2014\u2015\u2013"
+
+
+def _epigraph_sources(tree) -> None:
+    """An epigraph's last paragraph is its source when it starts with a dash ("— Tolstoy,
+    *Anna Karenina*"): set apart from the quotation (``.epigraph-source``), in both
+    outputs."""
+    for div in tree.xpath('.//div[contains(concat(" ", @class, " "), " epigraph ")]'):
+        last = div[-1] if len(div) else None
+        if last is not None and last.tag == "p" and len(div) > 1 and \
+                last.text_content().lstrip()[:1] in tuple(EPIGRAPH_DASHES):
+            last.set("class", " ".join(filter(None, [last.get("class"), "epigraph-source"])))
 
 
 class Resolver:
@@ -939,6 +968,7 @@ class Resolver:
         one after another in this order (each may rely on those before it)."""
         doc: Chapter = conv["doc"]
         tree = self.parse_body(conv["body"], doc)
+        _epigraph_sources(tree)
         self.place_tables(tree, doc, numbering)
         sections = self.number_headings(tree, doc)
         self.check_heading_levels(tree, doc)
@@ -1941,7 +1971,8 @@ class Resolver:
             self.block_ids(tree, d.id)
             self.rank_anchors(tree, d)
             nobreak.join_headings(tree, names)
-            r.body_html = self.sanitise(tree, d.path, d.title_line, d)
+            r.epigraph_html, r.body_html = _leading_epigraph(
+                self.sanitise(tree, d.path, d.title_line, d))
         for tid, table in book.tables.items():
             if tid not in self.used_tables and not self.book.unread:
                 self.report.warning(table.path, table.line, f"table '{tid}' is never placed")

@@ -134,7 +134,7 @@ def test_starter_shows_every_construct_of_the_authoring_guide():
                       "\n> ", "type: recall", "type: analysis", "answer:", "objectives:",
                       "key_terms:", "summary:", "short_title:", "key_points:",
                       "further_reading:", "marks:", "type: source", "type: essay",
-                      "indicative:", "plan:"):
+                      "indicative:", "plan:", "::: epigraph\n"):
         assert construct in text, construct
     yaml = (book / "book.yaml").read_text(encoding="utf-8")
     for key in ("title", "subtitle", "authors", "language", "edition", "date", "identifier",
@@ -146,7 +146,8 @@ def test_starter_shows_every_construct_of_the_authoring_guide():
                  "data/annotations.yaml", "data/strategies.yaml", "data/index.yaml",
                  "data/mark_schemes.yaml"):
         assert (book / name).is_file(), name
-    assert "tbl-master:" in (book / "tables" / "tables.yaml").read_text(encoding="utf-8")
+    tables = (book / "tables" / "tables.yaml").read_text(encoding="utf-8")
+    assert "tbl-master:" in tables and "align: [" in tables
     assert "\n#" in (book / "data" / "glossary.yaml").read_text(encoding="utf-8")  # commented
 
 

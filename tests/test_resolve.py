@@ -316,6 +316,44 @@ def test_a_data_tables_columns_take_the_alignment_the_author_gives(book_copy):
          "columns, not 1 (`default` for a column left as it is)")]
 
 
+def test_an_epigraph_stands_under_the_chapter_title_with_its_source_apart(book_copy):
+    """``::: epigraph`` was a box (a frame and a thick edge), and one that opens the
+    chapter came after its summary and objectives. It is an epigraph now (DPUB-ARIA's
+    role, the EPUB's type), set under the chapter's title; a last line after a dash is
+    its source; one further on stays where it stands."""
+    from studyguide.writers import pdf
+    add_to_chapter(book_copy, "\n::: epigraph\nA later *thought*.\n:::\n")
+    chapter = book_copy / "chapters" / "01-first.md"
+    text = chapter.read_text(encoding="utf-8")
+    head = text.index("\n## ")
+    chapter.write_text(text[:head] + "\n\n::: epigraph\nThe owl of Minerva flies at dusk.\n\n"
+                       "— Hegel, *Philosophy of Right*\n:::\n" + text[head:], encoding="utf-8")
+    rendered, report = render_clean(book_copy)
+    doc = rendered.docs[0]
+    lead = tree(doc.epigraph_html).xpath("//div[@role]")[0]
+    assert (lead.get("class"), lead.get("role"), lead.get("data-epub-type")) == \
+        ("epigraph", "doc-epigraph", "epigraph")
+    assert [(p.get("class"), p.text_content()) for p in lead.xpath("p")] == [
+        (None, "The owl of Minerva flies at dusk."),
+        ("epigraph-source", "— Hegel, Philosophy of Right")]
+    assert "owl of Minerva" not in doc.body_html
+    second = rendered.docs[1]
+    later = tree(second.body_html).xpath('//div[@class="epigraph"]')
+    assert [d.text_content().strip() for d in later] == ["A later thought."]
+    assert not second.epigraph_html and not later[0].xpath('.//*[@class="epigraph-source"]')
+    # under the title, above the summary: in print and the EPUB alike (the shared template)
+    part = tree(pdf.part_sources(rendered, False, "A4")["ch01"])
+    header = part.xpath('//header[@class="chapter-head"]')[0]
+    assert [c.get("class") for c in header] == ["chapter-number", "chapter-title", "epigraph",
+                                                "summary", "objectives"]
+    # a title is no epigraph's: said, not dropped without a word
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "::: epigraph\nThe owl", '::: {.epigraph title="Hegel"}\nThe owl'), encoding="utf-8")
+    report = reported(book_copy)
+    assert [d.message[:28] for d in report.warnings if "epigraph" in d.message] == [
+        "an epigraph has no title: wr"]
+
+
 def test_a_footnote_in_a_data_tables_note_is_lettered_under_it(book_copy):
     """A table's ``note:`` with a footnote of its own stopped the build with an
     unexpected failure (StopIteration) named at the chapter that places the table: the

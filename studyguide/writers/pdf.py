@@ -1962,7 +1962,7 @@ def _handout_pdf(rb: RenderedBook, doc: RenderedDoc, template: str, teacher: boo
 
 def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
     """The "reading" handout: the whole chapter reprinted as the student edition has it."""
-    parts = [doc.body_html, doc.summary_html, *doc.objectives_html, *doc.key_points_html,
+    parts = [doc.epigraph_html, doc.body_html, doc.summary_html, *doc.objectives_html, *doc.key_points_html,
              *(q["question"] + q["extract"] for q in doc.questions),
              *(r["cite"] + r["note"] for r in doc.further_reading)]
     template = "print/handout.html"
