@@ -22,6 +22,19 @@ def test_a_full_stop_inside_brackets_ends_no_first_sentence():
         "A treaty (signed 1858)."
 
 
+def test_a_names_initial_ends_no_first_sentence():
+    """A Russian worksheet printed "… придуманная А." and "… название дал Ф.": a name's
+    initial ends no sentence; a small letter's stop ("1856 г.") may."""
+    from studyguide.writers.pdf import first_sentence
+    ru = labels.defaults("ru")
+    for text in ("Строфа, придуманная А. С. Пушкиным для «Евгения Онегина».",
+                 "Название дал Ф.\u00a0В.\u00a0Булгарин, а В. Г. Белинский принял его."):
+        assert first_sentence(f"<p>{text} Ср. сонет.</p>", ru) == text, text
+    assert first_sentence("<p>A view E. H. Carr held. Another.</p>") == "A view E. H. Carr held."
+    assert first_sentence("<p>Журнал закрыт в 1856 г. Затем другой.</p>", ru) == \
+        "Журнал закрыт в 1856 г."
+
+
 def test_first_sentence_goes_past_the_languages_abbreviations():
     """A worksheet's short definition is not cut at a full stop of an abbreviation of
     the book's language ("z. B.", "d. h.", "cf.", "p. ej.", "т. е."), with a space, a

@@ -1996,6 +1996,10 @@ def answer_lines(q: dict) -> int:
 # a full stop, question or exclamation mark and the space after it: a sentence's end
 # where what follows opens one (``_ends_sentence``)
 # (the full stops and question marks of Arabic and Urdu, Devanagari, Armenian, Ethiopic)
+# a letter alone before a full stop: a capital is a name's initial, which ends no
+# sentence (a sentence that ends in one, "Plan B.", runs on into the next: nothing is
+# cut); a small letter is an abbreviation's, as Russian "1856 г." ending a sentence
+INITIAL = re.compile(r"(?<![\w.])[^\W\d_]\.$")
 SENTENCE_END = re.compile(r"(?<=[.!?؟۔।॥։።])\s+|(?<=[。！？])\s*")
 # the full stops of scripts written without spaces, which need none after them (Chinese,
 # Japanese): "条約。1858年の…" is two sentences, "「…した。」と" one
@@ -2016,6 +2020,8 @@ def _ends_sentence(text: str, m: re.Match, abbreviations: re.Pattern) -> bool:
         return bool(text[m.end():].strip()) and text[m.end()] not in CLOSING
     after = text[m.end():].lstrip("\"“‘«„([")
     if not after or not (after[0].isalnum() and not after[0].islower()):
+        return False
+    if INITIAL.search(before) and before[-2].isupper():    # "А. С. Пушкиным", "E. H. Carr"
         return False
     stop = m.start() - 1
     return not any(a.start() <= stop < a.end() for a in abbreviations.finditer(text))
