@@ -1340,6 +1340,26 @@ def test_a_comparison_table_makes_room_for_a_formula(tmp_path):
     assert right <= (210 - 58) / 25.4 * 40 + 2, right      # A4 at 40 dpi: the margin
 
 
+def test_a_russian_one_letter_preposition_is_joined_to_the_next_word(book_copy):
+    """A Russian guide printed eighteen lines ending in "в", "с", "и" ("… энциклопедия
+    русской жизни и в" / "высшей степени"), chapter titles too: the Russian locale
+    joins its one-letter prepositions and conjunctions to the next word, as Polish's."""
+    from studyguide.writers import pdf
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", "language: ru"), encoding="utf-8")
+    add_to_chapter(book_copy, "## Гоголь и «маленький человек»\n\n"
+                   "Роман — энциклопедия русской жизни и в высшей степени народное "
+                   "произведение, с которым К нам пришла новая проза.")
+    rb, _ = rendered_book(book_copy)
+    body = next(d.body_html for d in rb.docs if "энциклопедия" in d.body_html)
+    html = pdf.print_typography(f"<html><body>{body}</body></html>", rb)
+    text = " ".join(lxml_html.document_fromstring(html).xpath("//body")[0].itertext())
+    for joined in ("и\u00a0«маленький", "и\u00a0в\u00a0высшей", "с\u00a0которым",
+                   "К\u00a0нам"):
+        assert joined in text, joined
+
+
 def test_a_polish_one_letter_word_never_ends_a_line(book_copy, tmp_path):
     """Polish sets no one-letter word ("w", "z", "i") at a line's end: the locale's
     ``no_break_after`` joins each to the next word in print ("Teorie kwasów i zasad w" /
