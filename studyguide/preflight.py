@@ -1021,7 +1021,8 @@ def _line_left_short(found: _Findings, page: PageText, left: float, right: float
     rest ("… doléances. On" / "y" / "lit « des plaintes … »")."""
     lines = _text_lines_of(page)
     for prev, ln, nxt in zip(lines, lines[1:], lines[2:]):
-        if _left_short(prev, ln, nxt, right - left, found.body_size):
+        if _left_short(prev, ln, nxt, right - left, found.body_size) and \
+                not _broken_by_author(found.source(page)[0], ln.text):
             found.report("short", page, f"a line of “{_excerpt(ln.text, 30)}” left short "
                                         f"inside a justified paragraph (the words after it fit "
                                         f"there): reword the sentence, or join the "
@@ -1171,6 +1172,27 @@ def _as_typed(text: str) -> str:
     quotes straight, dashes as hyphens, spaces single, case folded (a heading "“In
     Flanders Fields”" is ``## "In Flanders Fields"``)."""
     return " ".join(text.translate(_TYPED).replace('"', "").replace("'", "").split()).casefold()
+
+
+# a Markdown line's end that breaks the line there (a backslash, or two spaces), and the
+# marks of links and emphasis around the last word before it
+HARD_BREAK = re.compile(r"(?:\\| {2,})$")
+_LINK_MARKS = re.compile(r"\]\[[^\]]*\]|\]\([^)]*\)|\{[^}]*\}|[*_`\[\]~^]")
+
+
+def _broken_by_author(path, text: str) -> bool:
+    """Whether a short line is one the author ended (a hard line break after its last
+    word in the source ``path``): short on purpose, as pandoc's would be."""
+    words = text.split()
+    last = re.sub(r"\W", "", words[-1]) if words else ""
+    if not last:
+        return False
+    for source in _source_text(path):
+        if HARD_BREAK.search(source):
+            typed = _LINK_MARKS.sub("", source.rstrip(" \\")).split()
+            if typed and re.sub(r"\W", "", typed[-1]).endswith(last):
+                return True
+    return False
 
 
 def _source_text(path) -> list[str]:

@@ -512,6 +512,21 @@ def test_a_japanese_line_past_the_margin_is_placed_at_its_paragraph(tmp_path):
     assert "“問いです。新政府" in found[0].message
 
 
+def test_a_line_the_author_broke_is_not_left_short(tmp_path):
+    """A line ended by a hard line break (a backslash at the line's end) is short on
+    purpose: it was reported "left short inside a justified paragraph", and --strict
+    failed on a documented construct. Not where the source breaks the line there."""
+    text = PARA[3:-4] + " and in the shops where the printers of the old, a habit."
+    path = pdf_of(f"<p>{text}<br>{PARA[3:-4]}</p>", tmp_path)
+    assert checks(path) == ["short"]
+    source = tmp_path / "01-press.md"
+    for ending, found in (("\\", []), ("  ", []), ("", ["short"])):
+        source.write_text("---\ntitle: The press\n---\n\n" + text.replace(", a habit.", ",\n")
+                          + f"a [*habit*][h].{ending}\n" + PARA[3:-4] + "\n\n[h]: https://example.org\n",
+                          encoding="utf-8")
+        assert checks(path, sources=(source, 2)) == found, ending
+
+
 def test_a_line_spread_across_the_measure_is_loose(tmp_path):
     """``loose``: a justified line whose words stand far apart, because what followed
     it (here a wide formula, drawn as a picture) did not fit its end: "Bei der
