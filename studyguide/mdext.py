@@ -2266,6 +2266,14 @@ class PandocExtension(Extension):
             # three dots of any run are an ellipsis, as in pandoc ("Wait...." is
             # "Wait…."); SmartyPants took only a run of exactly three
             smarty["smarty-ellipses"].compiled_re = re.compile(r"\.{3}")
+        for name in ("smarty-quotes-0", "smarty-quotes-1"):
+            if name in smarty:
+                # a quote that opens a text before punctuation is taken to close one
+                # (after an emphasis: *word*", he said); before an ellipsis it opens a
+                # quotation that starts mid-sentence ("... the pressures"), as in pandoc
+                start = smarty[name].compiled_re
+                smarty[name].compiled_re = re.compile(
+                    start.pattern.replace("^", "^(?!.\\.{3})", 1), start.flags)
         md.treeprocessors.register(ListSpacing(md), "list_spacing", 25)   # before inline
         md.treeprocessors.register(LineBlocks(md), "line_blocks", 24)
         md.treeprocessors.register(PandocTree(md), "pandoc_tree", 1)
