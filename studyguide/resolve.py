@@ -872,10 +872,24 @@ class Resolver:
             first = self.id_lines.get(ident)
             where = f" (first defined at {self.book_path(first[0])}:{first[1]})" if first \
                 else ""
+            if first and first[0] == path and line <= first[1]:
+                line = self.written_again(path, ident, first[1]) or line
             self.report.error(path, line, f"duplicate id '{ident}'{where}")
             return
         self.targets[ident] = target
         self.id_lines[ident] = (path, line)
+
+    def written_again(self, path: Path, ident: str, after: int) -> int:
+        """The line after ``after`` where the document ``path`` writes the id ``ident``
+        again (``{#id}``, ``#id`` among attributes): a duplicate's own line, which a
+        search from the top finds at the first; 0 if none."""
+        for doc in self.book.documents:
+            if doc.path == path:
+                for i, text in enumerate(doc.body.split("\n")):
+                    if doc.body_line + i > after and \
+                            re.search(r"#" + re.escape(ident) + r"(?![\w-])", text):
+                        return doc.body_line + i
+        return 0
 
     def line_in(self, doc: Chapter, *needles: str) -> int:
         """The line of the document's body where the first of ``needles`` that it has

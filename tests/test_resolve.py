@@ -354,6 +354,18 @@ def test_an_epigraph_stands_under_the_chapter_title_with_its_source_apart(book_c
         "an epigraph has no title: wr"]
 
 
+def test_a_duplicate_id_in_the_same_file_is_reported_at_the_duplicate(book_copy):
+    """"duplicate id 'sec-dynamic' (first defined at …:79)" was reported at line 79, the
+    first heading's, so the error named one line twice and never the one to change."""
+    chapter = add_to_chapter(book_copy, "## Again {#sec-gamma}\n\nText.\n\n"
+                             "## Once more {#sec-gamma}\n\nMore text.")
+    lines = chapter.read_text(encoding="utf-8").splitlines()
+    first, second = (i + 1 for i, text in enumerate(lines) if "{#sec-gamma}" in text)
+    report = reported(book_copy)
+    assert [(d.line, d.message) for d in report.errors] == [
+        (second, f"duplicate id 'sec-gamma' (first defined at chapters/02-second.md:{first})")]
+
+
 def test_a_footnote_in_a_data_tables_note_is_lettered_under_it(book_copy):
     """A table's ``note:`` with a footnote of its own stopped the build with an
     unexpected failure (StopIteration) named at the chapter that places the table: the
