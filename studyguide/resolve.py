@@ -771,9 +771,23 @@ class Resolver:
         for use in self.registry.uses:
             for key in use.keys:
                 if key not in self.known_keys and not self.book.bibliography_unread:
-                    self.report.error(use.path, use.line, f"unknown citation key '{key}'")
+                    self.report.error(use.path, use.line, f"unknown citation key '{key}'"
+                                      + self.example_elsewhere(use, key))
                 used.add(key)
         self.warn_uncited(used)
+
+    def example_elsewhere(self, use, key: str) -> str:
+        """Where ``(@key)`` names an example item of another document: what to say (each
+        chapter numbers its own examples, from 1, so a number is known only there)."""
+        if use.source.strip("() ") != f"@{key}":
+            return ""
+        for doc in self.book.documents:
+            if doc.path != use.path and re.search(
+                    r"^ {0,3}\(@" + re.escape(key) + r"\)[ \t]", doc.body, re.M):
+                return (f": (@{key}) numbers an example item of {self.book_path(doc.path)}, "
+                        f"and an example's number is known only in its own file (refer to it "
+                        f"there, or write its number)")
+        return ""
 
     def warn_uncited(self, used: set[str]) -> None:
         """Each bibliography entry outside ``used`` and nocite: a warning (it is not

@@ -366,6 +366,20 @@ def test_a_duplicate_id_in_the_same_file_is_reported_at_the_duplicate(book_copy)
         (second, f"duplicate id 'sec-gamma' (first defined at chapters/02-second.md:{first})")]
 
 
+def test_an_example_label_of_another_chapter_is_named_as_one(book_copy):
+    """``(@combust)`` naming an example item of another chapter was reported as an
+    "unknown citation key" alone: the error says whose item it is, and why."""
+    first = book_copy / "chapters" / "01-first.md"
+    first.write_text(first.read_text(encoding="utf-8") + "\n(@combust) Methane burns.\n",
+                     encoding="utf-8")
+    add_to_chapter(book_copy, "See example (@combust) there.")
+    report = reported(book_copy)
+    assert [d.message for d in report.errors] == [
+        "unknown citation key 'combust': (@combust) numbers an example item of "
+        "chapters/01-first.md, and an example's number is known only in its own file "
+        "(refer to it there, or write its number)"]
+
+
 def test_a_footnote_in_a_data_tables_note_is_lettered_under_it(book_copy):
     """A table's ``note:`` with a footnote of its own stopped the build with an
     unexpected failure (StopIteration) named at the chapter that places the table: the
