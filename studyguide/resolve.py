@@ -454,6 +454,18 @@ def _leading_epigraph(body_html: str) -> tuple[str, str]:
     return to_html(lead), _inner(tree)
 
 
+# an id the builder made from a hash of a text with no ASCII letter ("gl-u611f5819d9"),
+# after its prefix, with its number if a second text gave the same ("-1")
+HASHED_ID = re.compile(r"([a-z]+-)?u[0-9a-f]{10}(?:-\d+)?$")
+
+
+def _spelled(text: str) -> str:
+    """A text as a link may spell an id with it: its letters and digits, case folded,
+    spaces and hyphens as one hyphen."""
+    text = re.sub(r"[^\w\s-]", "", unicodedata.normalize("NFC", text).casefold())
+    return re.sub(r"[\s_-]+", "-", text.strip())
+
+
 # the dashes that set an epigraph's source apart: em dash, horizontal bar, en dash
 EPIGRAPH_DASHES = "\u2014\u2015\u2013"
 
@@ -486,6 +498,7 @@ class Resolver:
         self.reading: list[list[int]] = []  # each body's citations in reading order
         self.targets: dict[str, Target] = {}
         self.id_lines: dict[str, tuple[Path, int]] = {}
+        self._spelled: tuple[int, dict[str, str]] | None = None   # (``spelled_ids``)
         self.images: dict[str, Path] = {}
         self.checked_images: dict[Path, str | None] = {}
         self.reported: set[tuple[Path, str]] = set()    # resources reported already
@@ -1415,6 +1428,10 @@ class Resolver:
             if "fn-" in ident or "fnref" in ident or ident.startswith("ref-"):
                 continue
             target = self.targets.get(ident)
+            if target is None and self.spelled_id(ident):
+                ident = self.spelled_id(ident)
+                a.set("href", "#" + ident)
+                target = self.targets[ident]
             if target is None:
                 self.missing_target(ident, doc, path, line)
                 continue
@@ -1424,6 +1441,29 @@ class Resolver:
             if not _text(a) and len(a) == 0:
                 n = empty_links[ident] = empty_links.get(ident, 0) + 1
                 self.fill_empty_link(a, ident, target, n, doc, path, line)
+
+    def spelled_ids(self) -> dict[str, str]:
+        """The ids a link may spell with its target's own words, where the builder's id
+        is a hash (a term, a name or a heading with no ASCII letter): "gl-гротеск",
+        "person-николай-гоголь" (made again once more ids are known)."""
+        if self._spelled is None or self._spelled[0] != len(self.targets):
+            spelled: dict[str, str] = {}
+            for real, target in self.targets.items():
+                m = HASHED_ID.match(real)
+                if m and target.title:
+                    spelled.setdefault((m.group(1) or "") + _spelled(target.title), real)
+            self._spelled = (len(self.targets), spelled)
+        return self._spelled[1]
+
+    def spelled_id(self, ident: str) -> str | None:
+        """The builder's id that ``ident`` spells with its target's words, in any case,
+        a space as a hyphen ("#gl-Гротеск"); None if it spells none."""
+        spelled = self.spelled_ids()
+        for cut in [m.end() for m in re.finditer(r"^[a-z]+-", ident)] + [0]:
+            found = spelled.get(ident[:cut] + _spelled(unquote(ident[cut:])))
+            if found:
+                return found
+        return None
 
     def missing_target(self, ident: str, doc: Chapter | None, path: Path, line: int) -> None:
         """A link to an id that nothing has: an error at the link's line ("](#id)" where
@@ -1443,8 +1483,14 @@ class Resolver:
             # the id meant, as the builder made it: "Đông Dương" is gl-ong-duong, as
             # pandoc makes it (a letter with no accent to strip, đ, ø, ł, is left out)
             near = difflib.get_close_matches(ident, list(self.targets), n=1, cutoff=0.8)
+            # or the way to spell an id the builder made from a hash: by its own words
+            prefix = re.match(r"[a-z]+-", ident)
+            spelled = [k for k in self.spelled_ids()
+                       if prefix and k.startswith(prefix.group(0))] if not near else []
             self.report.error(path, where, f"link to missing id '#{ident}'" + (
-                f" (the nearest id is '#{near[0]}')" if near else ""))
+                f" (the nearest id is '#{near[0]}')" if near else
+                f" (a text without Latin letters is linked by its own words, as "
+                f"'#{spelled[0]}')" if spelled else ""))
 
     def fill_empty_link(self, a, ident: str, target: Target, n: int, doc: Chapter | None,
                         path: Path, line: int) -> None:

@@ -380,6 +380,26 @@ def test_an_example_label_of_another_chapter_is_named_as_one(book_copy):
         "(refer to it there, or write its number)"]
 
 
+def test_a_term_without_latin_letters_is_linked_by_its_own_words(book_copy):
+    """A Cyrillic term's id is a hash ("gl-u3ad05d456f"), which an author could find
+    only by unzipping the EPUB: a link may spell it with the term's words, in any case,
+    and a missing id says so, with one such spelling."""
+    glossary = book_copy / "data" / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8") +
+                        "- term: Гротеск\n  definition: Причудливое.\n", encoding="utf-8")
+    add_to_chapter(book_copy, "Гротеск here; see [](#gl-гротеск) and [that](#gl-Гротеск).")
+    rendered, _ = render_clean(book_copy)
+    body = tree(rendered.docs[1].body_html)
+    term = next(g["id"] for g in rendered.glossary if g["term"] == "Гротеск")
+    links = [(a.get("href"), a.text_content()) for a in
+             body.xpath("//a[contains(@href, '#gl-')][not(contains(@class, 'gloss'))]")]
+    assert links == [(f"#{term}", "Гротеск"), (f"#{term}", "that")], links
+    add_to_chapter(book_copy, "And [x](#gl-grotesk).")
+    assert [d.message for d in reported(book_copy).errors] == [
+        "link to missing id '#gl-grotesk' (a text without Latin letters is linked by its "
+        "own words, as '#gl-гротеск')"]
+
+
 def test_a_footnote_in_a_data_tables_note_is_lettered_under_it(book_copy):
     """A table's ``note:`` with a footnote of its own stopped the build with an
     unexpected failure (StopIteration) named at the chapter that places the table: the
