@@ -2086,6 +2086,7 @@ class PandocTree(Treeprocessor):
             order.setdefault(a.get("href", "")[1:], len(order) + 1)
         for a in calls:
             a.text = str(order[a.get("href", "")[1:]])
+        PandocTree.name_calls_in_order(root)
         for notes in root.iter("div"):
             if notes.get("class") != "footnote" or notes.find("ol") is None:
                 continue
@@ -2096,6 +2097,27 @@ class PandocTree(Treeprocessor):
                 ol.remove(li)
             for li in sorted(items, key=lambda li: order.get(li.get("id"), len(order) + 1)):
                 ol.append(li)
+
+    @staticmethod
+    def name_calls_in_order(root) -> None:
+        """A note's calls named in the order of the text: the first "fnref:x", the next
+        "fnref2:x", and so on, the order of the note's back links. The footnotes
+        extension names them in the order it meets them, and it meets a call in a block
+        quote or a list after the paragraphs that follow it: the first call read was
+        "fnref2", so the EPUB's note for the second call took the first note's id, and
+        both calls led to the first note."""
+        def rank(ident: str) -> int:
+            m = re.match(r"fnref(\d*)", ident)
+            return int(m.group(1) or 1) if m else 0
+
+        by_note: dict[str, list] = {}
+        for sup in root.iter("sup"):
+            a = sup.find("a")
+            if a is not None and a.get("class") == "footnote-ref" and sup.get("id"):
+                by_note.setdefault(a.get("href", ""), []).append(sup)
+        for sups in by_note.values():
+            for sup, ident in zip(sups, sorted((s.get("id") for s in sups), key=rank)):
+                sup.set("id", ident)
 
     @staticmethod
     def one_line(el) -> None:

@@ -291,6 +291,44 @@ def test_a_note_called_twice_has_the_same_numbers_as_in_print(reading_book, unpa
                       printed) == notes
 
 
+def test_a_note_called_first_in_a_quotation_and_again_is_two_notes(book_copy, tmp_path):
+    """A note called in a block quote and again in a later paragraph: the footnotes
+    extension names the calls in the order it meets them, the quotation's last, so the
+    EPUB's note for the second call took the first's id (EPUBCheck's "Duplicate ID",
+    which ``run_build`` reports) and both calls led to the first note. Each call leads
+    to a note of its own and back, in the order of the text; print sets the note at
+    each call."""
+    add_to_chapter(book_copy, "> A quoted call.[^tq]\n\nAfter the quotation, again.[^tq] "
+                   "And a note of its own.[^own]\n\n[^tq]: A note called twice.\n\n"
+                   "[^own]: The last note.\n")
+    out = tmp_path / "out"
+    result = run_build("--content", str(book_copy), "--output", str(out), "--format", "epub",
+                       "--format", "pdf", "--edition", "student", "--no-handouts",
+                       "--no-preflight", "-q")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(only(out, "*.epub")) as z:
+        ch2 = etree.fromstring(z.read("EPUB/ch02.xhtml"))
+    calls = ch2.xpath('//x:a[@epub:type="noteref"]', namespaces=NS)
+    assert [a.text for a in calls] == ["1", "2", "3", "4"]
+    notes = ch2.xpath('//x:aside[@epub:type="footnote"]', namespaces=NS)
+    expected = ["1. The first footnote of chapter two.", "2. A note called twice.",
+                "3. A note called twice.", "4. The last note."]
+    assert [" ".join("".join(n.itertext()).replace("↩", "").split())
+            for n in notes] == expected
+    ids = [n.get("id") for n in notes]
+    assert len(set(ids)) == len(ids), ids
+    assert [a.get("href") for a in calls] == ["#" + i for i in ids]
+    for call, note in zip(calls, notes):
+        [back] = note.xpath('.//x:a[@role="doc-backlink"]', namespaces=NS)
+        assert back.get("href") == "#" + call.getparent().get("id")
+    [quoted] = ch2.xpath('//x:blockquote//x:a[@epub:type="noteref"]', namespaces=NS)
+    assert quoted is calls[1]
+    printed = " ".join(" ".join((p.extract_text() or "").split()) for p in
+                       PdfReader(only(out, "*-student-a4.pdf")).pages)
+    assert re.findall(r"\d+\. (?:The first footnote of chapter two|A note called twice|"
+                      r"The last note)\.", printed) == expected
+
+
 def test_title_page_stands_alone(unpacked):
     title = etree.parse(str(unpacked / "titlepage.xhtml"))
     text = " ".join("".join(title.getroot().itertext()).split())
