@@ -45,8 +45,9 @@ PAGE_BREAK_ID = "-newpage-"
 BIB_TOKEN = re.compile(r"zzbib(\d+)zz")      # a notes style's further reading (its entry)
 BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "table", "figure", "aside", "dt", "dd")
 # running text, for the glossary and the index: a row's heading cell is a cell, a
-# column's (in the table's head) is not
+# column's (in the table's head) is not; a line block (verse, ``GLOSS_SCOPE_CLASSES``) is
 GLOSS_SCOPE = {"p", "li", "td", "th", "dd"}
+GLOSS_SCOPE_CLASSES = {"line-block"}
 GLOSS_SKIP = {"a", "code", "h1", "h2", "h3", "h4", "figcaption", "sup", "span", "abbr", "cite",
               "math", "thead"}
 # How deep the elements of a text may nest (the typesetter lays nested boxes out
@@ -1707,7 +1708,8 @@ class Resolver:
                 el.tag == "span" and cls in ("secno", "label")
 
         def visit(el, scope: bool) -> None:
-            scope = scope or el.tag in GLOSS_SCOPE
+            scope = scope or el.tag in GLOSS_SCOPE or \
+                not GLOSS_SCOPE_CLASSES.isdisjoint((el.get("class") or "").split())
             if scope and el.text:
                 pieces = split(el.text)
                 if pieces:

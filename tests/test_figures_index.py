@@ -336,6 +336,37 @@ def test_an_unmentioned_subentry_is_reported_at_its_own_line(book_copy):
                                            (9, "index subentry 'Nowhere three'")]
 
 
+def test_verse_is_indexed_and_linked_as_a_paragraph_is(book_copy):
+    """A line block (quoted verse, a literature guide's main text) is running text: a
+    form that stands only in one, at the top level, in a block quote or in an epigraph,
+    is indexed, and a glossary term's first use in it is its link. Only a line block
+    in a list item was read: an entry quoted in verse was "mentioned nowhere"."""
+    (book_copy / "data" / "index.yaml").write_text(
+        "- {heading: Peter I, forms: [Peter the Great]}\n"
+        "- {heading: Arzrum, forms: [Arzrum]}\n"
+        "- {heading: Neva, forms: [the Neva]}\n", encoding="utf-8")
+    chapter = book_copy / "chapters" / "01-first.md"       # before any other use
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "## Where alpha began {#sec-alpha}\n",
+        "::: {.epigraph}\n| Peter the Great, a man who is a history!\n| (Journey to Arzrum)\n"
+        ":::\n\n## Where alpha began {#sec-alpha}\n\n| The Alpha doctrine, sung\n"
+        "|     in verse.\n\n> | Along the Neva, a line\n> | of the Neva's own.\n", 1),
+        encoding="utf-8")
+    report = Reporter(book_copy)
+    rb = render_book(load_book(book_copy, report), report)
+    assert not report.warnings and not report.errors, report.diagnostics
+    headings = {e["term"] for e in rb.index}
+    assert {"Peter I", "Arzrum", "Neva"} <= headings, headings
+    [doc] = [d for d in rb.docs if d.id == "ch01"]
+    body = etree.HTML(doc.body_html)
+    [verse, quoted] = body.xpath('//div[@class="line-block"]')
+    assert verse.xpath('a[@class="gloss"]/text()') == ["Alpha doctrine"]
+    assert quoted.xpath('span[@class="index-term"]/text()') == ["the Neva", "the Neva"]
+    epigraph = etree.HTML(doc.epigraph_html)
+    assert epigraph.xpath('//div[@class="line-block"]/span[@class="index-term"]/text()') == [
+        "Peter the Great", "Arzrum"]
+
+
 @pytest.fixture(scope="module")
 def indexed_build(tmp_path_factory) -> Path:
     """The fixture book with an index of its own: subentries, see also, a range."""
