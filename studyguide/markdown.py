@@ -64,6 +64,7 @@ class CitationUse:
     keys: list[str]
     path: Path
     line: int
+    counted: bool = True     # ``line`` is the citation's own (False: at most it, in YAML)
 
 
 @dataclass
@@ -71,8 +72,9 @@ class Registry:
     """Citations met while converting, in order; tokens index into ``uses``."""
     uses: list[CitationUse] = field(default_factory=list)
 
-    def add(self, source: str, keys: list[str], path: Path, line: int) -> str:
-        self.uses.append(CitationUse(source, keys, path, line))
+    def add(self, source: str, keys: list[str], path: Path, line: int,
+            counted: bool = True) -> str:
+        self.uses.append(CitationUse(source, keys, path, line, counted))
         return TOKEN.format(len(self.uses) - 1)
 
 
@@ -88,12 +90,18 @@ def parse_attrs(text: str) -> dict:
     return out
 
 
-def tokenize_citations(text: str, registry: Registry, path: Path, first_line: int) -> str:
+def tokenize_citations(text: str, registry: Registry, path: Path, first_line: int,
+                       folded: bool = False) -> str:
+    """Each citation in ``text`` (which starts at line ``first_line`` of ``path``) made a
+    token, its use registered at its line. ``folded``: a YAML text, whose line breaks
+    YAML may have folded into spaces (``definition: >``), so that the line counted in
+    the text may come before the citation's own: the use is looked for in the file from
+    there (``preflight.citation_line``) if it is reported."""
     out, pos = [], 0
     for start, end, cit in find_citations(text):
         line = first_line + text.count("\n", 0, start)
         out.append(text[pos:start])
-        out.append(registry.add(cit.source, cit.keys, path, line))
+        out.append(registry.add(cit.source, cit.keys, path, line, counted=not folded))
         pos = end
     out.append(text[pos:])
     return "".join(out)

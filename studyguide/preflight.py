@@ -1269,18 +1269,40 @@ def formula_line(path, tex: str, near: int = 0) -> int:
     may double each backslash) where the formula ``tex`` (its TeX, as its text
     alternative gives it) stands between its dollars; 0 if none does. Of several, the
     first from line ``near`` on (a data file's item that holds it), else the first."""
-    if not tex.strip() or not str(path).endswith((".md", ".yaml", ".yml")):
-        return 0
-    source = _confined_text(path)
-    if source is None:
+    if not tex.strip():
         return 0
     for written in dict.fromkeys((tex, tex.replace("\\", "\\\\"))):
-        pattern = r"\s+".join(re.escape(word) for word in written.split())
-        lines = [source.count("\n", 0, m.start(1)) + 1
-                 for m in re.finditer(r"\$\s*(" + pattern + r")\s*\$", source)]
+        lines = _lines_written(path, written, r"\$\s*(", r")\s*\$")
         if lines:
             return min((n for n in lines if n >= near), default=lines[0])
     return 0
+
+
+def citation_line(path, source: str, near: int = 0) -> int:
+    """The line of the source file ``path`` where the citation ``source`` (as the text
+    has it, "[see @a, p. 3]") stands, the first from line ``near`` on (its line as
+    counted in the YAML text that holds it); 0 if none does. YAML folds a text's lines
+    into one (``definition: >``): the line counted in the text may come before the
+    citation's own."""
+    if not source.strip():
+        return 0
+    return min((n for n in _lines_written(path, source, after=r")(?!\w)") if n >= near),
+               default=0)
+
+
+def _lines_written(path, written: str, before: str = "(", after: str = ")") -> list[int]:
+    """The lines of the source file ``path`` (Markdown, or YAML) where ``written`` stands,
+    its words parted by any white space (a line break and the next line's indent where
+    the text was folded), between the patterns ``before`` and ``after`` (which open and
+    close the group whose line it is); none if the file is not one or cannot be read."""
+    if not str(path).endswith((".md", ".yaml", ".yml")):
+        return []
+    text = _confined_text(path)
+    if text is None:
+        return []
+    pattern = r"\s+".join(re.escape(word) for word in written.split())
+    return [text.count("\n", 0, m.start(1)) + 1
+            for m in re.finditer(before + pattern + after, text)]
 
 
 def drawing_line(path, alt: str) -> int:

@@ -36,7 +36,7 @@ from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example
                        double_quotes, plain_text, quotes_in_use, rewrite_blocks,
                        tokenize_citations, use_quotes)
 from .model import Book, Chapter, SpineEntry, Table, at_line
-from .preflight import formula_line
+from .preflight import citation_line, formula_line
 from .readers import line_of
 from .sanitise import to_html
 from .wordmatch import DOUBLE_QUOTE, alternation, straight_quotes, word_end
@@ -517,7 +517,8 @@ class Resolver:
     def md(self, text: str, path: Path, line: int, inline: bool = False) -> Pending:
         """Citations to tokens now (their order is the citeproc run's), and the rest of
         the Markdown later, every string in one batch while citeproc runs (``run``)."""
-        return self.md_tokenized(tokenize_citations(text, self.registry, path, line), inline)
+        return self.md_tokenized(tokenize_citations(text, self.registry, path, line,
+                                                    folded=True), inline)
 
     def md_tokenized(self, text: str, inline: bool = False) -> Pending:
         self.jobs.append((text, inline))
@@ -573,7 +574,8 @@ class Resolver:
                            if q.answer else "",
                            # the extract as a block quote whose last line cites it
                            "extract": self.md_tokenized("\n".join(
-                               tokenize_citations(text, self.registry, doc.path, q_line(q, key))
+                               tokenize_citations(text, self.registry, doc.path, q_line(q, key),
+                                                  folded=True)
                                for text, key in ((q.source.text, "source"),
                                                  (q.source.cite, "cite"))).strip())
                            if q.source else "",
@@ -785,7 +787,9 @@ class Resolver:
         for use in self.registry.uses:
             for key in use.keys:
                 if key not in self.known_keys and not self.book.bibliography_unread:
-                    self.report.error(use.path, use.line, f"unknown citation key '{key}'"
+                    line = use.line if use.counted else \
+                        citation_line(use.path, use.source, use.line) or use.line
+                    self.report.error(use.path, line, f"unknown citation key '{key}'"
                                       + self.example_elsewhere(use, key))
                 used.add(key)
         self.warn_uncited(used)

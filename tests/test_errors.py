@@ -119,6 +119,29 @@ def test_an_unknown_key_in_a_yaml_text_is_placed_at_that_text(book_copy):
         "nosuch1950": ("people.yaml", line_of(data / "people.yaml", "nosuch1950"))}, found
 
 
+def test_an_unknown_key_in_a_folded_yaml_text_is_placed_at_its_own_line(book_copy):
+    """YAML folds a text's lines into one (``>``, or a plain text that goes on over
+    lines): a citation on a later line of a glossary's definition or a question's
+    answer was reported at the text's first line, where the author did not find it."""
+    from conftest import rendered_book
+    ch = book_copy / CH1
+    edit(ch, "answer: Ada Writer stated it first, in 1901 [@writer1901].",
+         "answer: >\n      Ada Writer stated it first,\n\n      in 1901,\n"
+         "      as [@nosuch1901] says.")
+    edit(ch, "answer: Historians disagree; see @historian2000.",
+         "answer: Historians disagree;\n      see @nosuch2000.")
+    glossary = book_copy / "data" / "glossary.yaml"
+    edit(glossary, "definition: The doctrine that alpha comes first [@writer1901].",
+         "definition: >\n    The doctrine that alpha\n    comes first [see\n"
+         "    @nosuch1900, 3].")
+    _, report = rendered_book(book_copy)
+    found = {d.message.split("'")[1]: (Path(d.path).name, d.line) for d in report.errors}
+    assert found == {
+        "nosuch1901": ("01-first.md", line_of(ch, "nosuch1901")),
+        "nosuch2000": ("01-first.md", line_of(ch, "nosuch2000")),
+        "nosuch1900": ("glossary.yaml", line_of(glossary, "comes first [see"))}, found
+
+
 def test_duplicate_bibliography_key(book_copy, tmp_path):
     path = book_copy / "references.json"
     text = path.read_text()

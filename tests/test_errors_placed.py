@@ -446,7 +446,7 @@ def test_a_front_matter_texts_problem_is_at_its_own_line(book):
     assert where == {
         "nokey1": lines.index("  - Compare alpha [@nokey1].") + 1,
         "nokey2": lines.index("      - A second point [@nokey2].") + 1,
-        "nokey3": lines.index("    answer: >") + 2,    # a folded text: its first line
+        "nokey3": lines.index("      in 1901 [@nokey3].") + 1,    # in a folded text too
         "nokey4": lines.index("  - Two [@nokey4].") + 1}, report.errors
     assert [d.line for d in report.warnings if "Nowhere term" in d.message] == \
         [lines.index("  - Nowhere term") + 1]
