@@ -385,6 +385,10 @@ def timeline_svg(book: Book, texts: dict[int, str]) -> str:
         # the ruler: a tick each year, a longer one, labelled, every ``step`` years
         tick_years = range(int(start) + 1, int(end) + 1)
         labelled = [y for y in tick_years if y % step == 0] or list(tick_years)[:1]
+        if len(group) == 1 and events[group[0]].year in tick_years:
+            # an event alone between two breaks: its own year, not the next one's
+            # (an even year at a step of two put "1436" beside an event of 1435)
+            labelled = [events[group[0]].year]
         for year in tick_years:
             long_ = year in labelled
             body.append(f'<line x1="{axis - (9 if long_ else 5)}" y1="{y_of(year):.1f}" '

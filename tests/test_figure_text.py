@@ -128,6 +128,17 @@ def test_a_short_timelines_ruler_labels_every_year_at_its_tick(tmp_path):
     assert at[1944] < dots[2] + 0.35 * size < at[1945], (at, dots)
 
 
+def test_an_event_alone_between_breaks_is_ruled_with_its_own_year(tmp_path):
+    """A Vietnamese timeline labelled "1436" beside its event of 1435, "1820" beside
+    1819: a run of one event between two breaks of the axis labelled the even year of
+    the ruler's step, the next year's tick. Its own year's tick is labelled now."""
+    svg = timeline_of(tmp_path, ["1435", "1698", "1776", "1819", "1893", "1945", "1946"])
+    _, labels, _ = ruler(svg)
+    years = [y for y, _ in labels]
+    for lone in (1435, 1698, 1776, 1819, 1893):
+        assert lone in years and lone + 1 not in years, years
+
+
 @pytest.mark.parametrize("first, last", [(1940, 1942), (1900, 1912), (1900, 1930),
                                          (1850, 1905), (1700, 1900), (1200, 1915)])
 def test_a_ruler_labels_several_years_far_enough_apart_to_read(tmp_path, first, last):
