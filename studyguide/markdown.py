@@ -91,15 +91,18 @@ def parse_attrs(text: str) -> dict:
 
 
 def tokenize_citations(text: str, registry: Registry, path: Path, first_line: int,
-                       folded: bool = False) -> str:
+                       folded: bool = False, origin: list[int] | None = None) -> str:
     """Each citation in ``text`` (which starts at line ``first_line`` of ``path``) made a
-    token, its use registered at its line. ``folded``: a YAML text, whose line breaks
-    YAML may have folded into spaces (``definition: >``), so that the line counted in
-    the text may come before the citation's own: the use is looked for in the file from
-    there (``preflight.citation_line``) if it is reported."""
+    token, its use registered at its line: ``first_line`` and the line it is on in
+    ``text``, or the line of the author's text that one was read from (``origin``, of
+    ``mdext.typed_tables``). ``folded``: a YAML text, whose line breaks YAML may have
+    folded into spaces (``definition: >``), so that the line counted in the text may
+    come before the citation's own: the use is looked for in the file from there
+    (``preflight.citation_line``) if it is reported."""
     out, pos = [], 0
     for start, end, cit in find_citations(text):
-        line = first_line + text.count("\n", 0, start)
+        row = text.count("\n", 0, start)
+        line = first_line + (origin[row] if origin is not None else row)
         out.append(text[pos:start])
         out.append(registry.add(cit.source, cit.keys, path, line, counted=not folded))
         pos = end
@@ -180,8 +183,13 @@ def duplicate_definitions(lines: list[str], code: list[bool], first_line: int) -
     return found
 
 
-def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
-    """Fenced divs, index spans and page breaks to the HTML Python-Markdown understands."""
+def rewrite_blocks(text: str, first_line: int,
+                   typed: str | None = None) -> tuple[str, list[Problem]]:
+    """Fenced divs, index spans and page breaks to the HTML Python-Markdown understands.
+    The constructs refused (``mdext.problems``) and the LaTeX commands are read on
+    ``typed``, the text as the author typed it, when ``text`` is that text rewritten: a
+    grid table's bars stand in the author's columns, which a citation's token moves, and
+    its rows (a pipe table's in ``text``) on the author's lines."""
     problems: list[Problem] = []
     lines = text.split("\n")
     code = mdext.code_lines(lines)
@@ -254,7 +262,11 @@ def rewrite_blocks(text: str, first_line: int) -> tuple[str, list[Problem]]:
     for _, lineno in stack:
         problems.append(Problem(lineno, "fenced div opened here is never closed with ':::'"))
     problems += duplicate_definitions(lines, code, first_line)
-    problems += [Problem(first_line + i, message) for i, message in mdext.problems(text)]
+    if typed is not None:
+        lines = typed.split("\n")
+        code = mdext.code_lines(lines)
+    problems += [Problem(first_line + i, message)
+                 for i, message in mdext.problems("\n".join(lines))]
     problems += [Problem(first_line + i, message, warning=True)
                  for i, message in mdext.tex_commands(lines, code)]
     return "\n".join(out), problems

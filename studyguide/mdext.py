@@ -539,12 +539,14 @@ def _closes_simple(lines: list[str], j: int) -> bool:
     return bool(DASHED.match(lines[j])) and (j + 1 == len(lines) or not lines[j + 1].strip())
 
 
-def simple_tables(lines: list[str], code: list[bool]) -> list[str]:
+def simple_tables(lines: list[str], code: list[bool],
+                  origin: list[int] | None = None) -> list[str]:
     """Pandoc's simple tables (a header line over dashes, one group per column) to pipe
     tables. Alignment comes from where the header sits over its dashes. A row of dashes
     under the rows closes the table; with no header line (dashes above and below the
     rows) the first row gives the alignment and the pipe table's header is empty (the
-    tree step drops it)."""
+    tree step drops it). ``origin``, when given, is set to the line of ``lines`` that
+    each line of the result was read from."""
     out = list(lines)
     i = 0
     while i + 1 < len(lines):
@@ -587,6 +589,10 @@ def simple_tables(lines: list[str], code: list[bool]) -> list[str]:
         table = [_pipe_row([""] * len(spans) if headless else cells(head)), _pipe_sep(aligns)]
         table += [_pipe_row(cells(row)) for row in rows]
         out[i:end] = table + [""] * (end - i - len(table))
+        if origin is not None:
+            first = i + 1 if headless else i + 2            # the first row's line
+            origin[i:i + len(table)] = [i, i + 1 - bool(headless)] + \
+                list(range(first, first + len(rows)))
         i = end
     return out
 
@@ -608,10 +614,13 @@ def _opens_block(line: str) -> bool:
 FOOT_ROW = "\ue020"       # starts a grid table's footer row, which goes into <tfoot>
 
 
-def grid_tables(lines: list[str], code: list[bool]) -> tuple[list[str], list[tuple[int, str]]]:
+def grid_tables(lines: list[str], code: list[bool], origin: list[int] | None = None
+                ) -> tuple[list[str], list[tuple[int, str]]]:
     """Pandoc's grid tables to pipe tables, for cells of one paragraph of inline text.
     A cell spanning columns or rows, a cell of several blocks, or a table with no header
-    row cannot be a pipe table: those are reported (line index, message)."""
+    row cannot be a pipe table: those are reported (line index, message). ``origin``,
+    when given, is set to the line of ``lines`` that each line of the result was read
+    from (a row's: the row's first line)."""
     out, problems = list(lines), []
     for i, j in _blocks(lines, code, GRID_BORDER.match,
                         lambda s: s.startswith("+") or s.startswith("|")):
@@ -664,7 +673,33 @@ def grid_tables(lines: list[str], code: list[bool]) -> tuple[list[str], list[tup
                 rows[r][0] = FOOT_ROW + rows[r][0]
         table = [_pipe_row(rows[0]), _pipe_sep(aligns)] + [_pipe_row(r) for r in rows[1:]]
         out[i:j] = table + [""] * (j - i - len(table))
+        if origin is not None:
+            origin[i:i + len(table)] = [i + 1, i + heads[0]] + [i + b + 1 for b in borders[1:-1]]
     return out, problems
+
+
+# a line that may rule a simple or a grid table: dashes near its start, or a border
+_TABLE_RULE = re.compile(r"^(?: {0,3}-|\+[-=:])", re.M)
+
+
+def typed_tables(text: str) -> tuple[str, list[int]]:
+    """Simple and grid tables to pipe tables, read on the text as the author typed it
+    (before its citations become tokens and its examples' labels numbers), and for each
+    line of the result the line of ``text`` it was read from (a table's rows move up
+    over its borders). Their cells are parted at the columns of the rule or the border,
+    and those rewrites move what follows them on a row: a token (``zzcite0zz``) is
+    shorter or longer than the citation it stands for, so a bar set under its '+' was
+    read as out of line, and a cell's text ran into the next cell's. A table this step
+    does not find (one only a later rewrite makes, or one the checks refuse) is read as
+    before, with the other rewrites (``PandocLines``)."""
+    lines = text.split("\n")
+    if not _TABLE_RULE.search(text):
+        return text, list(range(len(lines)))
+    simple = list(range(len(lines)))
+    lines = simple_tables(lines, code_lines(lines), simple)
+    grid = list(range(len(lines)))
+    lines = grid_tables(lines, code_lines(lines), grid)[0]
+    return "\n".join(lines), [simple[k] for k in grid]
 
 
 DEFINITION = re.compile(r"^( {0,3})([:~])(?=[ \t])")

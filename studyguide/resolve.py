@@ -31,7 +31,8 @@ from .errors import Reporter, shown
 from .labels import abbreviations, defaults as labels_defaults, fill
 from .labels import language_direction, titled
 from .loader import slugify
-from .mdext import TITLE_BACKTICK, TITLE_DOLLAR, code_lines, code_spans, reference_label
+from .mdext import (TITLE_BACKTICK, TITLE_DOLLAR, code_lines, code_spans, reference_label,
+                    typed_tables)
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
                        double_quotes, plain_text, quotes_in_use, rewrite_blocks,
                        tokenize_citations, use_quotes)
@@ -517,8 +518,9 @@ class Resolver:
     def md(self, text: str, path: Path, line: int, inline: bool = False) -> Pending:
         """Citations to tokens now (their order is the citeproc run's), and the rest of
         the Markdown later, every string in one batch while citeproc runs (``run``)."""
+        text, origin = typed_tables(text)
         return self.md_tokenized(tokenize_citations(text, self.registry, path, line,
-                                                    folded=True), inline)
+                                                    folded=True, origin=origin), inline)
 
     def md_tokenized(self, text: str, inline: bool = False) -> Pending:
         self.jobs.append((text, inline))
@@ -548,8 +550,10 @@ class Resolver:
 
     # -- stage 1: Markdown to HTML with tokens ------------------------------------
     def convert_doc(self, doc: Chapter) -> dict:
-        body = tokenize_citations(example_lists(doc.body), self.registry, doc.path,
-                                  doc.body_line)
+        # (a table whose columns are positions read before a token moves them)
+        body, origin = typed_tables(doc.body)
+        body = tokenize_citations(example_lists(body), self.registry, doc.path,
+                                  doc.body_line, origin=origin)
         if self.book.style is not None and self.book.style.note:
             uses = self.registry.uses
             # citeproc meets the body's citations in reading order (a footnote's where
@@ -557,7 +561,7 @@ class Resolver:
             self.reading.append(reading_order(body, TOKEN_RE))
             body = citations_as_notes(body, TOKEN_RE,
                                       lambda n: uses[n].source.startswith("["))
-        body, problems = rewrite_blocks(body, doc.body_line)
+        body, problems = rewrite_blocks(body, doc.body_line, typed=doc.body)
         for p in problems:
             (self.report.warning if p.warning else self.report.error)(doc.path, p.line, p.message)
         self.check_resources(doc)

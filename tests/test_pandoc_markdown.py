@@ -568,6 +568,48 @@ def test_a_grid_tables_row_out_of_line_with_its_borders_is_reported_as_such(book
     assert [d.message[:20] for d in report.errors] == ["a grid table row who"], report.errors
 
 
+def test_a_citation_in_a_grid_or_simple_table_leaves_its_columns_as_typed(book_copy):
+    """A grid or a simple table's cells are parted at the columns the author typed, but
+    they were read after each citation had become a token (shorter or longer than the
+    citation): a grid table lined up exactly was refused as out of line, one out of
+    line by that difference was taken, and a simple table's cell ran into the next.
+    Each is read as pandoc reads it, and a row's unknown key is reported at the row."""
+    from conftest import add_to_chapter, rendered_book
+    rule = "+-----+-----------------+------+"
+    chapter = add_to_chapter(book_copy, "\n".join([
+        rule, "| a   | b               | c    |", rule.replace("-", "="),
+        "| 1   | @writer1901     | x    |", rule,
+        "| 2   | [@writer1901]   | y    |", rule,
+        "| 3   | see             | z    |", "|     | [@nokey]        |      |", rule, "",
+        ": Grid {#tbl-grid}", "",
+        "  a     b                c", "  ---   ---------------  ----",
+        "  1     @writer1901      x", "  2     [@writer1901]    y", "",
+        ": Simple {#tbl-simple}"]))
+    lines = chapter.read_text(encoding="utf-8").split("\n")
+    rb, report = rendered_book(book_copy)
+    assert [(d.line, d.message) for d in report.errors] == [
+        (lines.index("| 3   | see             | z    |") + 1, "unknown citation key 'nokey'")]
+    body = next(d.body_html for d in rb.docs if 'id="tbl-grid"' in d.body_html)
+    tree = lxml_html.fragment_fromstring(body, create_parent="div")
+    rows = {name: [[c.text_content().strip() for c in tr.xpath("td")]
+                   for tr in tree.xpath(f'//*[@id="tbl-{name}"]//tbody/tr')]
+            for name in ("grid", "simple")}
+    assert rows["grid"] == [["1", "Writer (1901)", "x"], ["2", "(Writer 1901)", "y"],
+                            ["3", "see (nokey?)", "z"]]
+    assert rows["simple"] == rows["grid"][:2]
+    # a row out of line with its border is an error at its line, a citation in it or
+    # not (this one's bars two columns out, as many as its token is shorter)
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "| 1   | @writer1901     | x    |", "| 1   | see @writer1901   | x    |"),
+        encoding="utf-8")
+    report = Reporter(book_copy)
+    render_book(load_book(book_copy, report), report)
+    assert [(d.line, d.message) for d in report.errors if "nokey" not in d.message] == [
+        (lines.index("| 1   | @writer1901     | x    |") + 1,
+         "a grid table row whose '|' do not stand under the '+' of the border above: "
+         "line the columns up")], report.errors
+
+
 def test_a_definitions_line_starting_as_an_item_keeps_the_next_paragraph_in_it(book_copy):
     """German text wraps onto "z. B." and "d. h." at a line's start. In a definition
     that line was taken for an item of a list at the left margin, and the definition's
