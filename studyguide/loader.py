@@ -620,8 +620,12 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
     errors = len(report.errors)
     glossary = load_glossary(root, report)
     glossary_unread = len(report.errors) > errors
+    errors = len(report.errors)
     timeline = load_timeline(root, report, meta.labels if meta else labels_mod.defaults("en"))
+    timeline_unread = len(report.errors) > errors
+    errors = len(report.errors)
     people = load_people(root, report)
+    people_unread = len(report.errors) > errors
     annotations = load_annotations(root, report)
     strategies = load_strategies(root, report)
     mark_schemes, unread_schemes = load_mark_schemes(root, report)
@@ -631,7 +635,8 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
     book = Book(root=root, meta=meta, chapters=chapters, back_matter=back, tables=tables,
                 glossary=glossary, timeline=timeline, people=people,
                 annotations=annotations, strategies=strategies, mark_schemes=mark_schemes,
-                unread=unread, unread_tables=unread_tables, glossary_unread=glossary_unread)
+                unread=unread, unread_tables=unread_tables, glossary_unread=glossary_unread,
+                timeline_unread=timeline_unread, people_unread=people_unread)
     book.index_entries = load_index(root, report, people, glossary)
     book.master_table = load_master_table(raw, book_yaml, book, report)
     bib = raw.get("bibliography")

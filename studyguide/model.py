@@ -317,6 +317,8 @@ class Book:
     unread: list[Path] = field(default_factory=list)   # listed documents with errors
     bibliography_unread: bool = False   # it has errors: keys are not known "unknown"
     glossary_unread: bool = False       # its errors are reported: a term is not "missing"
+    timeline_unread: bool = False       # data/timeline.yaml has errors, reported
+    people_unread: bool = False         # data/people.yaml has errors, reported
     # the ids of the tables a file of tables/ with errors would have defined ("*": any)
     unread_tables: set[str] = field(default_factory=set)
 
@@ -324,6 +326,18 @@ class Book:
         """Whether ``ident`` may be a table that a file in error (its errors reported)
         would have defined: a reference to it is not to an unknown table."""
         return ident in self.unread_tables or "*" in self.unread_tables
+
+    def apparatus_unread(self, ident: str) -> bool:
+        """Whether ``ident`` may be an id that a data file in error (its errors reported)
+        would have made: its section's (``glossary``, ``key-figures``, ``timeline``), its
+        figure's or an entry's (``gl-term``, ``person-name``). A file with a YAML syntax
+        error gives no entry, and so no section either; one with an entry in error lacks
+        that entry's id. A link to it is not to a missing id."""
+        return bool(
+            self.glossary_unread and (ident == "glossary" or ident.startswith("gl-")) or
+            self.people_unread and (ident == "key-figures" or ident.startswith("person-")) or
+            self.timeline_unread and ident in ("timeline", "fig-timeline") or
+            self.bibliography_unread and ident == "bibliography")
 
     @property
     def documents(self) -> list[Chapter]:

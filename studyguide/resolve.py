@@ -1488,7 +1488,8 @@ class Resolver:
                 e.path == str(d.path) for e in self.report.errors)
                for d in self.book.documents):
             return
-        if not self.book.unread and not self.book.table_unread(ident):
+        if not self.book.unread and not self.book.table_unread(ident) and \
+                not self.book.apparatus_unread(ident):
             # the id meant, as the builder made it: "Đông Dương" is gl-ong-duong, as
             # pandoc makes it (a letter with no accent to strip, đ, ø, ł, is left out)
             near = difflib.get_close_matches(ident, list(self.targets), n=1, cutoff=0.8)

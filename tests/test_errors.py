@@ -67,6 +67,31 @@ def test_malformed_data_file(book_copy, tmp_path):
     expect(fail_build(book_copy, tmp_path), "data/glossary.yaml", None, "malformed YAML")
 
 
+@pytest.mark.parametrize("path, old, new", [
+    ("data/glossary.yaml", "aliases: [alpha doctrine]", "aliases: [alpha doctrine"),
+    ("data/glossary.yaml", "definition: The doctrine", "definitio: The doctrine"),
+    ("data/people.yaml", "dates: 1870–1950", "dates: [1870–1950"),
+    ("data/people.yaml", "role:", "rol:"),
+    ("data/timeline.yaml", "- date: 1901", "- date: [1901"),
+    ("references.json", "[", "[[")])
+def test_a_data_file_in_error_is_its_own_error_only(book_copy, path, old, new):
+    """A data file with a YAML syntax error gives no entry, and so no section: every
+    link to its section ([](#glossary), [](#key-figures), [](#timeline)) was also an
+    error, "link to missing id", sending the author to the chapters. What a file in
+    error would have made (its section, its figure, an entry) is not reported missing,
+    as the docs say, as a glossary with an entry in error already did."""
+    from conftest import add_to_chapter, rendered_book
+    add_to_chapter(book_copy, "See [](#glossary), [](#gl-alpha-doctrine), [](#key-figures), "
+                   "[](#person-ada-writer), [](#timeline), [](#fig-timeline) and "
+                   "[](#bibliography).")
+    _, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    edit(book_copy / path, old, new)
+    _, report = rendered_book(book_copy)
+    assert report.errors and {Path(d.path) for d in report.errors} == {book_copy / path}, \
+        report.errors
+
+
 @pytest.mark.parametrize("field", ["title", "language"])
 def test_missing_required_metadata(book_copy, tmp_path, field):
     path = book_copy / "book.yaml"
