@@ -328,6 +328,33 @@ def test_grid_table_footer_is_printed_once(tmp_path):
     assert pages[table[-1]].index("Row 69") < pages[table[-1]].index("Total")
 
 
+def test_the_docs_grid_table_with_a_footer_builds_its_footer(book_copy):
+    """docs/authoring.md said that "rows after a last '+===+' line that also closes the
+    table are its footer"; an author read it as a '+===+' line above the footer and
+    closed the table with '+---+', which makes the footer's rows body rows (as pandoc
+    reads them), with nothing said. The docs show the whole table, as pandoc's manual
+    does; that example builds with its last row in <tfoot>, as pandoc reads it."""
+    from conftest import ROOT, add_to_chapter, rendered_book
+    docs = (ROOT / "docs" / "authoring.md").read_text(encoding="utf-8")
+    example = re.search(r"A grid table with a header, a body and a footer.*?\n```\n(.*?)```",
+                        docs, re.S).group(1)
+    add_to_chapter(book_copy, example + "\n: Prices {#tbl-prices}\n")
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    body = next(d.body_html for d in rb.docs if 'id="tbl-prices"' in d.body_html)
+    ours = lxml_html.fragment_fromstring(body, create_parent="div").xpath(
+        '//*[@id="tbl-prices"]')[0]
+    theirs = lxml_html.fragment_fromstring(pypandoc.convert_text(
+        example, "html5", format="markdown"), create_parent="div")
+    for table in (ours, theirs):
+        parts = {part: [[c.text_content().strip() for c in tr.xpath("td|th")]
+                        for tr in table.xpath(f".//{part}/tr")]
+                 for part in ("thead", "tbody", "tfoot")}
+        assert parts == {"thead": [["Fruit", "Price"]],
+                         "tbody": [["Bananas", "1.34"], ["Oranges", "2.10"]],
+                         "tfoot": [["Total", "3.44"]]}, parts
+
+
 REFUSED = {
     "+---+---+\n| a | b |\n+===+===+\n| spanning  |\n+---+---+\n":
         "a grid table cell that spans rows or columns",
