@@ -305,6 +305,38 @@ def test_web_and_mail_addresses_are_printed_after_their_links_text(book_copy, tm
     assert "letters-of-1925.html)" in flat
 
 
+def test_a_dois_link_prints_the_doi_once(book_copy):
+    """A numeric style (IEEE) links a work's DOI with the DOI as its text, and print
+    wrote the address after it as after any link: "doi: 10.1038/22672
+    (https://doi.org/10.1038/22672)". The DOI is printed once, as a link set as an
+    address; a link whose text is not its address still prints it."""
+    import json
+    import shutil
+
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    shutil.copy(Path(__file__).parent / "fixtures" / "citations" / "numeric.csl", book_copy)
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "csl: chicago-author-date", "csl: numeric.csl"), encoding="utf-8")
+    refs_path = book_copy / "references.json"
+    refs = json.loads(refs_path.read_text(encoding="utf-8"))
+    refs[1]["DOI"] = "10.1038/22672"
+    refs_path.write_text(json.dumps(refs), encoding="utf-8")
+    add_to_chapter(book_copy, "See [the archive](https://example.org/archive).")
+    rb, _ = render_clean(book_copy)
+    sources = pdf.part_sources(rb, False, "A4").values()
+    page = lxml_html.document_fromstring(next(h for h in sources if 'id="bibliography"' in h))
+    text = " ".join(page.get_element_by_id("bibliography").text_content()
+                    .replace("\u200b", "").split())
+    assert "Alpha Reconsidered" in text and "doi: 10.1038/22672." in text, text
+    assert "doi.org" not in text, text
+    [link] = page.xpath('//a[@href="https://doi.org/10.1038/22672"]')
+    assert "address" in link.get("class", "").split(), link.attrib
+    chapter = " ".join(lxml_text(next(h for h in sources if "the archive" in h)).split())
+    assert "the archive (https://example.org/archive)" in chapter
+
+
 def lxml_text(html: str) -> str:
     """An HTML document's text as print shows it: without the zero-width spaces that
     let code and web addresses break (writers/pdf.py), which are drawn as nothing."""

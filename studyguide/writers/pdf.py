@@ -981,10 +981,24 @@ def _bare(address: str) -> str:
 _WORD_ON = re.compile(r"(?:\w|[’'\-\u2010](?=\w))*[’']?")
 
 
+# a DOI resolver's address, and the DOI it resolves
+_DOI_ADDRESS = re.compile(r"(?:dx\.)?doi\.org/(10\.\S+)", re.I)
+
+
+def _shows_doi(text: str, address: str) -> bool:
+    """Whether a link's text is the DOI its doi.org address resolves: citeproc links a
+    work's DOI so, its text the DOI alone ("doi: 10.1038/22672" in IEEE). A reader finds
+    the work from it as from the address, which print would only repeat."""
+    m = _DOI_ADDRESS.fullmatch(_bare(address))
+    doi = re.sub(r"^doi:\s*", "", text.strip(), flags=re.I).lower()
+    return m is not None and doi == m.group(1)
+
+
 def _print_addresses(doc) -> None:
     """On paper a link cannot be followed: a link to a web or mail address whose text is
-    not the address itself is followed by the address in brackets (``span.address``),
-    after the word the link ends ("Grafton’s (https://…) book", not "Grafton (…)’s").
+    not the address itself (nor the DOI a doi.org address resolves, ``_shows_doi``) is
+    followed by the address in brackets (``span.address``), after the word the link
+    ends ("Grafton’s (https://…) book", not "Grafton (…)’s").
     An address breaks at its punctuation (``_break_long``), as the Chicago Manual breaks
     one, and inside a piece only where the piece is wider than its line (print.css):
     free to break anywhere, it broke letter by letter in a narrow table's column."""
@@ -994,10 +1008,14 @@ def _print_addresses(doc) -> None:
         shown = unquote(href[len("mailto:"):].split("?")[0] if href.startswith("mailto:")
                         else href)     # as its reader types it: "wiki/Менделеев"
         text = unquote(" ".join(a.text_content().split()))
-        if not shown or _bare(text) == _bare(shown) or _bare(shown) in _bare(text):
-            if _bare(text) == _bare(shown):    # the address is the text: set as one
-                a.set("class", " ".join(filter(None, [a.get("class"), "address"])))
-                _break_long(a)
+        if not shown:
+            continue
+        if _bare(text) == _bare(shown) or _shows_doi(text, shown):
+            # the address (or the DOI it resolves) is the text: set as one
+            a.set("class", " ".join(filter(None, [a.get("class"), "address"])))
+            _break_long(a)
+            continue
+        if _bare(shown) in _bare(text):      # the text names the address already
             continue
         address = etree.Element("span", {"class": "address"})
         address.text = shown
