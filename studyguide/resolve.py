@@ -253,6 +253,24 @@ def _inner(el) -> str:
             + "".join(to_html(c) for c in el))
 
 
+def _entry_content(entry: str) -> tuple[str, bool]:
+    """A bibliography entry as the content of the templates' paragraph (p.csl-entry), and
+    whether it opens with a number or label set apart. A style that sets a part of an
+    entry apart (CSL's second-field-align, as IEEE and most numeric styles set "[1]" in
+    a column of its own, and display) has it from citeproc as a div, which a paragraph
+    cannot hold: parsing closed the paragraph empty before it, and the number stood on
+    a line of its own above the entry. Each div becomes a span of its class, which the
+    theme lays out as pandoc's own CSS lays out the div (base.css)."""
+    if "<div" not in entry:
+        return entry, False
+    tree = _fragment(entry)
+    for div in tree.iter("div"):
+        if div is not tree:
+            div.tag = "span"
+    labelled = tree.find('span[@class="csl-left-margin"]') is not None
+    return _inner(tree), labelled
+
+
 def _joined(fragment: str, names) -> str:
     """An inline HTML fragment (a heading's) with its date ranges and names joined."""
     tree = _fragment(fragment)
@@ -2184,18 +2202,23 @@ class Resolver:
         """The bibliography as citeproc ordered it, each entry with its annotation. An
         entry in a language of its own (CSL's "language") is marked so: hyphenated by
         its language, and set in its direction (an English title in a Hebrew book); an
-        entry without one, in the direction of its text."""
+        entry without one, in the direction of its text. An entry whose style sets its
+        number apart is "labelled" (``_entry_content``)."""
         book, ann = self.book, self.book.annotations
         languages = self.ref_languages
-        return [{"key": k, "id": "ref-" + k, "entry": self.cites.bibliography[k],
-                 "in_full": self.cites.in_full.get(k, ""),
-                 "lang": languages.get(k) or "",
-                 "dir": _other_direction(languages.get(k), book.meta.direction,
-                                         _fragment(self.cites.bibliography[k]).text_content()),
-                 "note": self.clean(self.fill_tokens(notes.get(k, "")),
-                                    book.root / "data" / "annotations.yaml",
-                                    line_of(ann, k) if k in ann else 1)}
-                for k in self.cites.bibliography]
+        out = []
+        for k, cited in self.cites.bibliography.items():
+            entry, labelled = _entry_content(cited)
+            out.append({"key": k, "id": "ref-" + k, "entry": entry,
+                        "in_full": _entry_content(self.cites.in_full.get(k, ""))[0],
+                        "labelled": labelled,
+                        "lang": languages.get(k) or "",
+                        "dir": _other_direction(languages.get(k), book.meta.direction,
+                                                _fragment(cited).text_content()),
+                        "note": self.clean(self.fill_tokens(notes.get(k, "")),
+                                           book.root / "data" / "annotations.yaml",
+                                           line_of(ann, k) if k in ann else 1)})
+        return out
 
     def warn_unused_apparatus(self) -> None:
         """An annotation of a key the bibliography does not have, and a glossary term

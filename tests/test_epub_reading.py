@@ -493,3 +493,27 @@ def test_a_wrapped_code_line_hangs_under_its_start(book_copy, tmp_path):
             else:
                 assert abs(line["left"] - (start["ink"] + 2 * start["width"])) < 1, \
                     (start, line)
+
+
+def test_a_numeric_styles_number_stands_on_its_entrys_first_line(book_copy, tmp_path):
+    """A numeric style (IEEE's "[1]" set apart, CSL's second-field-align): the EPUB's
+    entry was an empty paragraph, the number and the text in divs after it, and on a
+    6-inch screen "[1]" stood on a line of its own above the entry. The entry's
+    paragraph holds both (the EPUB valid: run_build runs EPUBCheck), on one line."""
+    from test_print_layout import LONG_TITLE, numeric_style
+    numeric_style(book_copy, writer1901={"title": LONG_TITLE})
+    out = tmp_path / "out"
+    result = run_build("--content", str(book_copy), "--output", str(out), "--format", "epub",
+                       "-q")
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "unpacked"
+    zipfile.ZipFile(only(out, "*.epub")).extractall(folder)
+    page = folder / "EPUB" / "bibliography.xhtml"
+    entries = etree.parse(str(page)).xpath(
+        '//x:p[contains(@class, "csl-entry")]', namespaces=NS)
+    assert [" ".join("".join(e.itertext()).split()) for e in entries] == [
+        f"[1] A. Writer, ‘{LONG_TITLE}’, 1901.",
+        "[2] H. Historian, ‘Alpha Reconsidered’, 2000."]
+    report = probe(page, ".csl-entry")
+    assert report["lines"][0].startswith("[1] A. Writer, ‘The Alpha"), report["lines"]
+    assert len(report["lines"]) == 3, report["lines"]        # the long one on two lines

@@ -305,24 +305,31 @@ def test_web_and_mail_addresses_are_printed_after_their_links_text(book_copy, tm
     assert "letters-of-1925.html)" in flat
 
 
+def numeric_style(book: Path, **fields) -> Path:
+    """The fixture book in a small numeric style (IEEE's layout: "[1]" set apart, CSL's
+    second-field-align), ``fields`` changed in its works (key -> CSL-JSON fields)."""
+    import json
+    import shutil
+    shutil.copy(Path(__file__).parent / "fixtures" / "citations" / "numeric.csl", book)
+    book_yaml = book / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "csl: chicago-author-date", "csl: numeric.csl"), encoding="utf-8")
+    refs_path = book / "references.json"
+    refs = json.loads(refs_path.read_text(encoding="utf-8"))
+    for ref in refs:
+        ref.update(fields.get(ref["id"], {}))
+    refs_path.write_text(json.dumps(refs, ensure_ascii=False), encoding="utf-8")
+    return book
+
+
 def test_a_dois_link_prints_the_doi_once(book_copy):
     """A numeric style (IEEE) links a work's DOI with the DOI as its text, and print
     wrote the address after it as after any link: "doi: 10.1038/22672
     (https://doi.org/10.1038/22672)". The DOI is printed once, as a link set as an
     address; a link whose text is not its address still prints it."""
-    import json
-    import shutil
-
     from studyguide.writers import pdf
     from test_resolve import render_clean
-    shutil.copy(Path(__file__).parent / "fixtures" / "citations" / "numeric.csl", book_copy)
-    book_yaml = book_copy / "book.yaml"
-    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
-        "csl: chicago-author-date", "csl: numeric.csl"), encoding="utf-8")
-    refs_path = book_copy / "references.json"
-    refs = json.loads(refs_path.read_text(encoding="utf-8"))
-    refs[1]["DOI"] = "10.1038/22672"
-    refs_path.write_text(json.dumps(refs), encoding="utf-8")
+    numeric_style(book_copy, historian2000={"DOI": "10.1038/22672"})
     add_to_chapter(book_copy, "See [the archive](https://example.org/archive).")
     rb, _ = render_clean(book_copy)
     sources = pdf.part_sources(rb, False, "A4").values()
@@ -335,6 +342,95 @@ def test_a_dois_link_prints_the_doi_once(book_copy):
     assert "address" in link.get("class", "").split(), link.attrib
     chapter = " ".join(lxml_text(next(h for h in sources if "the archive" in h)).split())
     assert "the archive (https://example.org/archive)" in chapter
+
+
+def words_with_lines(pdf: Path) -> list[tuple[float, float, float, str]]:
+    """(xmin, xmax, ymin, word) of the first page, from poppler's pdftotext -bbox."""
+    boxes = subprocess.run(["pdftotext", "-bbox", "-l", "1", str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    return [(float(a), float(b), float(y), w) for a, y, b, w in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+        boxes)]
+
+
+LONG_TITLE = ("The Alpha Doctrine: A Long Title That Runs Over More Than One Line of the "
+              "Bibliography Page")
+
+
+def test_a_numeric_styles_number_stands_on_its_entrys_first_line(book_copy, tmp_path):
+    """IEEE and most numeric styles set an entry's number apart (CSL's
+    second-field-align), which citeproc gives as divs. Inside the entry's paragraph,
+    parsing closed the paragraph empty before them (the EPUB's markup too), and "[1]"
+    stood on a line of its own above its entry in the bibliography, the handouts' works
+    cited and the EPUB. The number and the entry share a line, the entry's lines hang
+    beside the number, and its annotation stays under it."""
+    from weasyprint import HTML
+
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    numeric_style(book_copy, writer1901={"title": LONG_TITLE})
+    rb, _ = render_clean(book_copy)
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values()
+                if 'id="bibliography"' in h)
+    page = lxml_html.document_fromstring(html)
+    items = page.xpath('//ul[@class="references"]/li')
+    assert [" ".join(li.xpath('p[contains(@class, "csl-entry")]')[0].text_content().split())
+            for li in items] == [f"[1] A. Writer, ‘{LONG_TITLE}’, 1901.",
+                                 "[2] H. Historian, ‘Alpha Reconsidered’, 2000."]
+    assert items[0].xpath('string(p/following-sibling::div[@class="annotation"])').strip() \
+        == "The founding text; partisan but primary."
+    out = tmp_path / "bib.pdf"
+    HTML(string=html, base_url=str(book_copy)).write_pdf(out)
+    words = words_with_lines(out)
+    [(number, number_end, top, _)] = [w for w in words if w[3] == "[1]"]
+    [(second, _, _, _)] = [w for w in words if w[3] == "[2]"]
+    entry = [w for w in words if top - 1 < w[2] < top + 30 and w[3] != "[1]"]
+    first = [w for w in entry if abs(w[2] - top) < 1]
+    assert first and first[0][3] == "A.", first                  # beside its number
+    start = first[0][0]
+    assert start - number_end > 6, (number_end, start)     # a column apart, not a space
+    assert second == number
+    turned = [w for w in entry if w[2] > top + 1]
+    assert turned and abs(min(w[0] for w in turned) - start) < 1, turned     # hanging
+    # the works cited of a chapter's reading handout
+    handout = tmp_path / "handout.pdf"
+    handout.write_bytes(pdf.render_handout(rb, rb.docs[0], False, "A4"))
+    text = subprocess.run(["pdftotext", "-layout", str(handout), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert re.search(r"^\s*\[2\]\s+H\. Historian, ‘Alpha Reconsidered’, 2000\.$", text, re.M), text
+
+
+def test_a_numeric_styles_number_hangs_at_the_right_in_a_right_to_left_book(book_copy,
+                                                                            tmp_path):
+    """In a Hebrew book a Hebrew entry's number hangs at the right, its lines beside it
+    (WeasyPrint sets a text-indent at a line's left: the number is a float there)."""
+    from weasyprint import HTML
+
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", "language: he"), encoding="utf-8")
+    numeric_style(book_copy, writer1901={
+        "author": [{"family": "בן־יהודה", "given": "אליעזר"}],
+        "title": "החלום ושברו: פרקי זיכרונות מימי ילדותו ועד עלייתו לארץ ישראל ובואו "
+                 "לירושלים"})
+    rb, _ = render_clean(book_copy)
+    assert rb.bibliography[0]["labelled"] and not rb.bibliography[0]["dir"]
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values()
+                if 'id="bibliography"' in h)
+    out = tmp_path / "bib.pdf"
+    HTML(string=html, base_url=str(book_copy)).write_pdf(out)
+    words = words_with_lines(out)
+    [(number, _, top, _)] = [w for w in words if re.fullmatch(r"\W+1\W+", w[3])]
+    entry = [w for w in words if top - 1 < w[2] < top + 30 and w[0] != number]
+    assert any(abs(w[2] - top) < 1 for w in entry), entry        # beside its number
+    assert any(w[2] > top + 1 for w in entry), entry             # and a line more
+    end = max(w[1] for w in entry)
+    assert number - end > 8, (number, end)                       # a column apart
+    lines = {round(w[2]) for w in entry}
+    ends = [max(w[1] for w in entry if round(w[2]) == y) for y in lines]
+    assert all(abs(e - end) < 1 for e in ends), ends             # each line's end
 
 
 def lxml_text(html: str) -> str:
