@@ -517,3 +517,48 @@ def test_a_numeric_styles_number_stands_on_its_entrys_first_line(book_copy, tmp_
     report = probe(page, ".csl-entry")
     assert report["lines"][0].startswith("[1] A. Writer, ‘The Alpha"), report["lines"]
     assert len(report["lines"]) == 3, report["lines"]        # the long one on two lines
+
+
+WIDE_FORMULA = (r"$$\mathrm{CO_2(aq)} + \mathrm{H_2O(l)} \rightleftharpoons \mathrm{H^+(aq)} + "
+                r"\mathrm{HCO_3^-(aq)} \qquad K_c = \frac{[\mathrm{H^+}][\mathrm{HCO_3^-}]}"
+                r"{[\mathrm{CO_2}]} = 4.5 \times 10^{-7}$$")
+WIDTHS = r"""
+addEventListener("load", function () {
+  const math = document.querySelector('math[display="block"]');
+  document.documentElement.setAttribute("data-widths", JSON.stringify({
+    page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth,
+    formula: math.scrollWidth, box: math.clientWidth}));
+});
+"""
+
+
+def test_a_display_formula_wider_than_the_screen_scrolls_in_its_own_box(book_copy, tmp_path):
+    """On a 6-inch screen a display formula wider than it made the whole chapter page
+    wider than the screen: the page scrolled sideways (the serve preview too), and a
+    paginated reader cut the formula's end off. The formula scrolls inside its own box,
+    and the page is as wide as the screen."""
+    chromium = tool("chromium")
+    add_to_chapter(book_copy, "The equilibrium:\n\n" + WIDE_FORMULA + "\n\nAnd so on.\n")
+    out = tmp_path / "out"
+    result = run_build("--content", str(book_copy), "--output", str(out), "--format", "epub",
+                       "-q")
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "unpacked"
+    zipfile.ZipFile(only(out, "*.epub")).extractall(folder)
+    page = folder / "EPUB" / "ch02.xhtml"
+    probe_page = page.with_name("probe-ch02.xhtml")
+    probe_page.write_text(page.read_text(encoding="utf-8").replace(
+        "</body>", f"<script>//<![CDATA[\n{WIDTHS}\n//]]></script></body>", 1),
+        encoding="utf-8")
+    run = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update",
+         f"--user-data-dir={folder / '.chromium'}", "--window-size=600,800",
+         "--virtual-time-budget=5000", "--dump-dom", probe_page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    found = re.search(r'data-widths="([^"]*)"', run.stdout)
+    assert found, f"chromium ran no probe: {run.stderr[-2000:]}"
+    widths = json.loads(html.unescape(found.group(1)))
+    assert widths["formula"] > widths["screen"], widths     # wider than the screen
+    assert widths["box"] <= widths["screen"], widths        # in a box that is not
+    assert widths["page"] <= widths["screen"], widths       # and the page does not scroll
