@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from html import escape
 
 from . import fonts, nobreak
+from .labels import standing_alone
 from .model import Book, TimelineEvent
 
 # The figures are drawn in user units on a canvas WIDTH wide and carry no size of their
@@ -398,7 +399,8 @@ def timeline_svg(book: Book, texts: dict[int, str]) -> str:
         for i in group:
             event, index = events[i], shown[i]
             dot = y_of(when(event.date))
-            date = event.label if len(event.date) > 4 else str(event.year)   # 762, not 0762
+            # (a year as it is read, 762, not 0762; a month's date with a capital)
+            date = standing_alone(event.label) if len(event.date) > 4 else str(event.year)
             words = [[(w, (("font-weight", "bold"),))] for w in date.split()]
             lines = wrap(words + runs(texts.get(index, "")), chars(WIDTH - label_x - 4, size), 2,
                          names)

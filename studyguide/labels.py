@@ -385,6 +385,13 @@ def format_date(labels: dict, date: str) -> str:
                 month=labels["months"][month], year=year)
 
 
+def standing_alone(text: str) -> str:
+    """A text that stands alone, a chronology's date in its column, a figure's label:
+    its first letter a capital, as a cell's or a line's first word takes one ("Tháng 11
+    năm 1999", "Novembre 1999", "Май 1823 г."), the rest as written."""
+    return text[:1].upper() + text[1:]
+
+
 def abbreviations(labels: dict | None = None) -> re.Pattern:
     """What matches an abbreviation of the book's language, or of English, with its full
     stops ("z. B.", "cf."): the locale's ``abbreviations``, each also with a capital first

@@ -29,7 +29,7 @@ from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_cita
                         names_in_full, reading_order)
 from .errors import Reporter, shown
 from .labels import abbreviations, defaults as labels_defaults, fill
-from .labels import language_direction, titled
+from .labels import language_direction, standing_alone, titled
 from .loader import slugify
 from .mdext import (TITLE_BACKTICK, TITLE_DOLLAR, code_lines, code_spans, reference_label,
                     typed_tables)
@@ -2176,7 +2176,7 @@ class Resolver:
                        "role": self.clean(self.fill_tokens(role), data / "people.yaml", p.line),
                        "bio": self.clean(self.fill_tokens(h), data / "people.yaml", p.line)}
                       for p, h, role in texts.people]
-        out.timeline = [{"date": e.label, "year": e.year, "key": e.key,
+        out.timeline = [{"date": standing_alone(e.label), "year": e.year, "key": e.key,
                          "event": self.clean(self.fill_tokens(h), data / "timeline.yaml", e.line)}
                         for e, h in texts.events]
 

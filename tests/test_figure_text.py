@@ -128,6 +128,19 @@ def test_a_short_timelines_ruler_labels_every_year_at_its_tick(tmp_path):
     assert at[1944] < dots[2] + 0.35 * size < at[1945], (at, dots)
 
 
+def test_a_months_date_standing_alone_starts_with_a_capital(tmp_path):
+    """A Vietnamese chronology's date column and the timeline's labels read "tháng 11
+    năm 1999": a date standing alone starts with a capital, as a cell's first word does
+    ("Tháng 11 năm 1999"); a date with a day, which starts with its figure, is as it was."""
+    events = ("- {date: '1999-11', event: Lũ lịch sử., key: true}\n"
+              "- {date: '2000-09-02', event: Lũ lớn., key: true}\n")
+    rb, report = rendered_book(write_book(tmp_path / "book", timeline=events))
+    assert not report.errors, report.errors
+    assert [e["date"] for e in rb.timeline] == ["Tháng 11 năm 1999", "2 tháng 9 năm 2000"]
+    text = " ".join(lines_of(rb.figures["timeline"]))
+    assert "Tháng 11 năm 1999" in text and "tháng 11" not in text, text
+
+
 def test_an_event_alone_between_breaks_is_ruled_with_its_own_year(tmp_path):
     """A Vietnamese timeline labelled "1436" beside its event of 1435, "1820" beside
     1819: a run of one event between two breaks of the axis labelled the even year of
