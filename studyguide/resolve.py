@@ -1962,7 +1962,8 @@ class Resolver:
         book = self.book
         names = nobreak.names_of(book.people)     # kept whole in headings
         built: list[BuiltDoc] = []
-        back = Numbering("A")          # the back matter's pages are numbered together
+        # the back matter's pages are numbered together, after the language's letter
+        back = Numbering(str(self.labels.get("appendix_letter") or "A"))
         # the master table and the timeline figure come before the back-matter pages in
         # print, so they take the first back-matter numbers
         self.master_label = self.timeline_label = ""

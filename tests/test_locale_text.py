@@ -355,3 +355,17 @@ def test_a_japanese_caption_and_heading_number_take_its_separators(tmp_path):
     text = lxml_html.document_fromstring(rb.docs[0].body_html).text_content()
     assert "表1.1\u3000二つの条約" in text and "1.1\u3000開国" in text, text
     assert "表1.1." not in text and "1.1 開国" not in text
+
+
+def test_a_russian_appendix_is_lettered_in_cyrillic(book_copy):
+    """A Russian book printed "Таблица A.1" with a Latin A, which a search typed on a
+    Russian keyboard does not find and a screen reader may read in another voice: the
+    back matter's letter is the language's (``appendix_letter``), Cyrillic А."""
+    from conftest import rendered_book
+    book_yaml = book_copy / "book.yaml"
+    english, _ = rendered_book(book_copy)
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", "language: ru"), encoding="utf-8")
+    rb, _ = rendered_book(book_copy)
+    assert rb.targets["tbl-master"].label == "Таблица \u0410.1"
+    assert english.targets["tbl-master"].label == "Table A.1"
