@@ -99,6 +99,9 @@ def test_the_first_of_a_month_is_written_as_the_language_writes_it():
     assert labels.format_date(fr, "1789-05").split() == ["mai", "1789"]
     assert labels.format_date(de, "2026-10-01").split() == ["1.", "Oktober", "2026"]
     assert labels.format_date(labels.defaults("en-US"), "2026-12-01") == "December 1, 2026"
+    # Italian's ordinal takes the ordinal indicator º (U+00BA), not a degree sign
+    assert labels.format_date(labels.defaults("it"), "1512-11-01").split() == [
+        "1\u00ba", "novembre", "1512"]
 
 
 def test_a_dates_day_and_month_are_never_parted():
