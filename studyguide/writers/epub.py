@@ -391,7 +391,7 @@ def write_epub(rb: RenderedBook, layout: Layout | None, memo=None) -> bytes:
     book.set_language(meta.language)
     if meta.direction == "rtl":
         book.set_direction("rtl")        # the spine's page-progression-direction
-    add_people(book, meta)
+    add_people(book, meta, quotes)
     book.add_metadata("DC", "date", meta.date.isoformat())
     if meta.description:
         book.add_metadata("DC", "description", smart_text(meta.description, quotes))
@@ -400,12 +400,12 @@ def write_epub(rb: RenderedBook, layout: Layout | None, memo=None) -> bytes:
     if meta.licence:
         book.add_metadata("DC", "rights", meta.licence)
     if meta.publisher:
-        book.add_metadata("DC", "publisher", meta.publisher)
+        book.add_metadata("DC", "publisher", smart_text(meta.publisher, quotes))
     if meta.isbn_epub and meta.identifier != f"urn:isbn:{meta.isbn_epub}":
         book.add_metadata("DC", "identifier", f"urn:isbn:{meta.isbn_epub}", {"id": "isbn"})
     if meta.series:
-        book.add_metadata(None, "meta", meta.series, {"property": "belongs-to-collection",
-                                                      "id": "series"})
+        book.add_metadata(None, "meta", smart_text(meta.series, quotes),
+                          {"property": "belongs-to-collection", "id": "series"})
         book.add_metadata(None, "meta", "series", {"refines": "#series",
                                                    "property": "collection-type"})
         if meta.series_number:
@@ -653,13 +653,14 @@ def build_pages(rb: RenderedBook, layout: Layout | None) -> list[Page]:
     return pages
 
 
-def add_people(book: epub.EpubBook, meta) -> None:
+def add_people(book: epub.EpubBook, meta, quotes: tuple[str, str] = ("“", "”")) -> None:
     """Authors as dc:creator, editors and translators as dc:contributor, each with its
-    own id and a MARC relator role (aut, edt, trl)."""
+    own id and a MARC relator role (aut, edt, trl); an apostrophe typographic, as the
+    title page prints it ("O’Brien")."""
     for n, (name, role) in enumerate(meta.contributors, 1):
         element = "creator" if role == "aut" else "contributor"
         uid = f"{element}{n}"
-        book.add_metadata("DC", element, name, {"id": uid})
+        book.add_metadata("DC", element, smart_text(name, quotes), {"id": uid})
         book.add_metadata(None, "meta", role, {"refines": "#" + uid, "property": "role",
                                                "scheme": "marc:relators"})
 

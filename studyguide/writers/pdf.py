@@ -808,8 +808,10 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
     for attr in ("data-book-title", "data-running", "data-kind"):
         if body is not None and body.get(attr):
             body.set(attr, _smart_text(body.get(attr), quotes))
-    # and the PDF's metadata: its subject and keywords (the title is text already)
-    for meta in doc.xpath('//head/meta[@name="description" or @name="keywords"]'):
+    # and the PDF's metadata: its subject, keywords, authors, publisher, series… (the
+    # title is text already; not its dates, identifiers and generator)
+    for meta in doc.xpath('//head/meta[@name][not(starts-with(@name, "dcterms."))]'
+                          '[@name != "generator"]'):
         meta.set("content", _smart_text(meta.get("content") or "", quotes))
     _bind_short_words(doc, rb.book.meta.labels.get("no_break_after") or ())
     _toc_last_words(doc)
