@@ -646,9 +646,14 @@ def message(error: dict, model: Any, data: Any = None) -> str:
             return f"{subject} must be a text, not {_shown(value)}: YAML reads yes, no, " \
                    "on, off, true, false and null (or nothing) as such; put the text in " \
                    "quotes (\"Yes\")"
-        if kind.startswith("date") and isinstance(value, str):
+        if kind.startswith("date") and isinstance(value, str) and \
+                re.fullmatch(r"\s*\d{4}-\d{1,2}-\d{1,2}\s*", value):
             return f"{subject} must be {EXPECTED[kind]}: {value!r} is not a date of the " \
                    f"calendar ({error['ctx']['error'] if 'ctx' in error else error['msg']})"
+        if kind.startswith("date") and isinstance(value, str):
+            # written another way ("6 dicembre 2026"): the form is what is wrong
+            return f"{subject} must be {EXPECTED[kind]}, as 2026-12-06 for 6 December " \
+                   f"2026, not {_shown(value)}"
         return f"{subject} must be {EXPECTED[kind]}, not {_shown(value)}"
     return f"{subject}: {error['msg']}"
 

@@ -98,6 +98,12 @@ def test_every_problem_of_book_yaml_at_its_line(book_copy):
     has(messages, path, n("date:"), "'date' must be a date YYYY-MM-DD: '2026-02-30' is not "
         "a date of the calendar")
     has(messages, path, n("paper:"), "unknown paper size 'A5' (use one of: A4, Letter)")
+    # a date written out in words: its form is what is wrong, not the calendar
+    path.write_text(BAD_BOOK.replace("date: 2026-02-30", "date: 6 dicembre 2026"),
+                    encoding="utf-8")
+    _, messages = load(book_copy)
+    has(messages, path, n("date:"), "'date' must be a date YYYY-MM-DD, as 2026-12-06 for 6 "
+        "December 2026, not '6 dicembre 2026'")
     has(messages, path, n("outputs:"), "'outputs[1]' must be 'pdf' or 'epub', not a mapping")
     has(messages, path, n("bibliography:"), "'bibliography' must be one path in the book "
         "folder, not a list (write it without the [ ])")
