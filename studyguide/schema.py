@@ -438,7 +438,8 @@ class LevelItem(Section):
 class MarkSchemeItem(Section):
     """``data/mark_schemes.yaml`` (optional): a list of mark schemes, each this mapping."""
     id: Required = Field(description="what questions name in `scheme:`")
-    title: Required = Field(description="the scheme's title")
+    title: Required = Field(description="the scheme's title (its `marks:` are printed after "
+                            "it, \"(4 marks)\", unless the title ends with them)")
     marks: Positive | None = Field(None, description="the marks a question under it carries")
     levels: Annotated[list[LevelItem], Field(min_length=1)] = Field(
         description="its levels, highest first")

@@ -559,3 +559,27 @@ def test_a_handouts_reference_to_another_chapter_keeps_its_label_whole(book_copy
     assert p.text_content() == (f"See {label}, “Two”, Figure 1.1, “Two strategies” "
                                 "the next one.")
     assert not p.findall(".//a")
+
+
+def test_a_scheme_title_that_ends_with_its_marks_does_not_print_them_twice(tmp_path):
+    """A teacher wrote "Describe (4 marks)" as a scheme's title and the answer key
+    printed "Describe (4 marks) (4 marks)": the marks follow a title that does not end
+    with them already."""
+    import shutil
+
+    from lxml import html as lxml_html
+
+    from conftest import rendered_book
+    from studyguide import paths
+    from studyguide.writers import pdf
+    book = tmp_path / "book"
+    shutil.copytree(paths.STARTER, book)
+    schemes = book / "data" / "mark_schemes.yaml"
+    schemes.write_text(schemes.read_text(encoding="utf-8").replace(
+        "title: Analysis questions", "title: Analysis questions (10 Marks)"), encoding="utf-8")
+    rb, report = rendered_book(book)
+    assert not report.errors, report.errors
+    doc = lxml_html.document_fromstring(pdf.answers_source(rb, "A4"))
+    titles = [" ".join(h.text_content().split())
+              for h in doc.xpath('//*[contains(@class, "scheme-title")]')]
+    assert titles == ["Analysis questions (10 Marks)", "Essays (20 marks)"], titles
