@@ -812,9 +812,15 @@ class Resolver:
                     line = use.line if use.counted else \
                         citation_line(use.path, use.source, use.line) or use.line
                     self.report.error(use.path, line, f"unknown citation key '{key}'"
-                                      + self.example_elsewhere(use, key))
+                                      + (self.example_elsewhere(use, key)
+                                         or self.nearest_key(key)))
                 used.add(key)
         self.warn_uncited(used)
+
+    def nearest_key(self, key: str) -> str:
+        """The bibliography's key nearest a misspelt one, as a hint ("clarke2012")."""
+        near = difflib.get_close_matches(key, sorted(self.known_keys), n=1, cutoff=0.8)
+        return f" (the nearest key is '{near[0]}')" if near else ""
 
     def example_elsewhere(self, use, key: str) -> str:
         """Where ``(@key)`` names an example item of another document: what to say (each

@@ -366,6 +366,15 @@ def test_a_duplicate_id_in_the_same_file_is_reported_at_the_duplicate(book_copy)
         (second, f"duplicate id 'sec-gamma' (first defined at chapters/02-second.md:{first})")]
 
 
+def test_an_unknown_citation_key_names_the_nearest_key(book_copy):
+    """"unknown citation key 'writer1910'" gave no hint, where a link to a missing id
+    names the nearest id: the bibliography's nearest key is named too."""
+    add_to_chapter(book_copy, "As shown [@writer1910] and [@zzz9999].")
+    assert [d.message for d in reported(book_copy).errors] == [
+        "unknown citation key 'writer1910' (the nearest key is 'writer1901')",
+        "unknown citation key 'zzz9999'"]
+
+
 def test_an_example_label_of_another_chapter_is_named_as_one(book_copy):
     """``(@combust)`` naming an example item of another chapter was reported as an
     "unknown citation key" alone: the error says whose item it is, and why."""
