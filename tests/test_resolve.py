@@ -346,6 +346,9 @@ def test_an_epigraph_stands_under_the_chapter_title_with_its_source_apart(book_c
     header = part.xpath('//header[@class="chapter-head"]')[0]
     assert [c.get("class") for c in header] == ["chapter-number", "chapter-title", "epigraph",
                                                 "summary", "objectives"]
+    # print keeps the source's last two words together: no year or word alone on its line
+    assert [s.text for s in header.xpath('.//p[@class="epigraph-source"]//span[@class="nobr"]')
+            ] == ["of Right"]
     # a title is no epigraph's: said, not dropped without a word
     chapter.write_text(chapter.read_text(encoding="utf-8").replace(
         "::: epigraph\nThe owl", '::: {.epigraph title="Hegel"}\nThe owl'), encoding="utf-8")

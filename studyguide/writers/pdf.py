@@ -478,12 +478,14 @@ def footnotes_to_floats(html_text: str) -> str:
 # display lines whose last two words are kept together, so that none ends on a word
 # alone (WeasyPrint has no text-wrap: balance)
 DISPLAY = ("h1", "h2", "h3", "caption")
-DISPLAY_CLASSES = ("book-title", "book-subtitle", "box-heading", "front-title")
+DISPLAY_CLASSES = ("book-title", "book-subtitle", "box-heading", "front-title",
+                   "epigraph-source")
 # about how many characters a line of each holds on the book's 122 mm (the book's title
 # set in 28 pt, a chapter's or the front matter's in 20 pt, the others smaller): two
 # words longer together are not kept together, which would run past the margin
 # ("und Säure-Base-Gleichgewichte" in a title); their last line may be the last word
-DISPLAY_CHARS = {"book-title": 22, "front-title": 30, "chapter-title": 30}
+DISPLAY_CHARS = {"book-title": 22, "front-title": 30, "chapter-title": 30,
+                 "epigraph-source": 24}      # (an epigraph's measure is narrow)
 DISPLAY_CHARS_ELSE = 40
 # where names are left as written: code, and what is not text
 NO_TEXT = {"head", "style", "script", "pre", "code", "kbd", "samp", "math", "svg"}
