@@ -781,7 +781,32 @@ def labels_table() -> str:
     return "\n".join(rows)
 
 
+# the labels an author writes around, in a sentence: the words a filled-in reference gives
+REFERENCE_LABELS = ("chapter_n", "section_n", "table_n", "figure_n", "page_ref")
+
+
+def locale_words_table() -> str:
+    """Each locale's words for what a cross-reference fills in, so that an author
+    writing another language knows the noun a link gives ("la [](#sec-x)" reads "la
+    paragrafo 3.3" in Italian, whose ``section_n`` is "Paragrafo {n}")."""
+    from .labels import _locale_file
+    from .paths import TEMPLATES
+    rows = ["| locale | reference case | " + " | ".join(f"`{k}`" for k in REFERENCE_LABELS)
+            + " |", "| --- | --- |" + " --- |" * len(REFERENCE_LABELS)]
+    english = _locale_file("en")
+    for path in sorted((TEMPLATES / "locales").glob("*.yaml")):
+        words = {**english, **_locale_file(path.stem)}
+        cells = [f"`{path.stem}`", str(words.get("reference_case", "label"))] + [
+            str(words[k]).replace("|", "\\|") for k in REFERENCE_LABELS]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def docs_region(name: str) -> str:
+    if name == "locale-words":
+        return ("The words a filled-in cross-reference gives in each locale (`lower`: "
+                "inside a sentence with a small first letter):\n\n"
+                + locale_words_table() + "\n")
     if name == "labels":
         return "The keys of `labels:` in `book.yaml` (from `templates/locales/en.yaml`):\n\n" \
             + labels_table() + "\n"
@@ -815,7 +840,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--file", type=Path, default=DOCS, help="the docs file (default: %(default)s)")
     args = p.parse_args(argv)
     text = args.file.read_text(encoding="utf-8")
-    missing = ({s[0] for s in SECTIONS} | {"labels"}) - documented(text)
+    missing = ({s[0] for s in SECTIONS} | {"labels", "locale-words"}) - documented(text)
     new = render_docs(text)
     if args.docs:
         if new != text:

@@ -518,7 +518,10 @@ def test_a_tables_wrong_key_and_its_misshapen_row_are_reported_together(book_cop
 # -- docs ---------------------------------------------------------------------------------
 def test_the_docs_reference_tables_are_the_schemas():
     text = schema.DOCS.read_text(encoding="utf-8")
-    assert schema.documented(text) == {name for name, _ in schema.SECTIONS} | {"labels"}
+    assert schema.documented(text) == {name for name, _ in schema.SECTIONS} | {
+        "labels", "locale-words"}
+    # each locale's reference words, as its file has them (Italian's section a "paragrafo")
+    assert "| `it` | lower | Capitolo {n} | Paragrafo {n} | Tabella {n} | Figura {n} |" in text
     assert schema.render_docs(text) == text, \
         "docs/authoring.md differs from the schema: run python -m studyguide.schema --docs"
     assert schema.main(["--check"]) == 0
