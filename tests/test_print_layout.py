@@ -1917,6 +1917,23 @@ def test_a_number_is_never_parted_from_its_per_cent_sign(book_copy):
     assert "3\u00a0% ± 1" in text and "5\u00a0‰" in text and "9 %" in text, text
 
 
+def test_a_number_is_never_parted_from_its_unit(book_copy):
+    """A chemistry guide printed "0" / "°C", "−92" / "kJ/mol" and "(1" / "Pa = 1 N/m²)"
+    across lines: a number and a unit's symbol after it are joined as a per cent sign
+    is; a word after a number ("5 months", "1 A") is not a unit."""
+    from studyguide.writers import pdf
+    from test_resolve import render_clean
+    add_to_chapter(book_copy, "Melting at 0 °C and 1 atm; ΔH = −92 kJ/mol; (1 Pa = 1 N/m²) "
+                   "for 5 min at 169.87 g/mol, over 5 months, plan 1 A, 3 m/s².")
+    rb, _ = render_clean(book_copy)
+    html = next(h for h in pdf.part_sources(rb, False, "A4").values() if "Melting" in h)
+    # (a word joiner after a unit's slash keeps it whole: a rule of its own)
+    text = lxml_html.document_fromstring(html).text_content().replace("\u2060", "")
+    for joined in ("0\u00a0°C", "1\u00a0atm", "−92\u00a0kJ/mol", "1\u00a0Pa", "1\u00a0N/m²",
+                   "5\u00a0min", "169.87\u00a0g/mol", "3\u00a0m/s²", "5 months", "1 A"):
+        assert joined in text, (joined, text)
+
+
 def test_a_cross_reference_in_parentheses_gives_its_page_after_a_comma(book_copy):
     """"([](#fig-1))" printed "(Figure 1.1 (p. 3))", parentheses in parentheses: a
     cross-reference that ends the author's parentheses gives its page after a comma,

@@ -923,12 +923,21 @@ def _join_dates(root, labels: dict) -> None:
 # a number and the per cent (per mille) sign written after it with a space ("3 %", as
 # French, Spanish, German and Polish write it)
 _PERCENT = re.compile(r"(\d)[ ]([%\u2030\u2031])")
+# ... and a unit's symbol after a number: SI's and the common others, with a prefix, a
+# power and a quotient ("0 °C", "169.87 g/mol", "1 N/m²", "−92 kJ/mol", "5 min");
+# not a bare "A" (an ampere, but as often a list's or a plan's letter)
+_UNIT = (r"(?:°[CF]?|[kMGTcmµμn]?(?:mol|g|L|l|m|s|Pa|J|W|V|Hz|N|eV|Wh)|[kmµμ]A|K|min|h"
+         r"|atm|bar|ppm|ha|dB|Ω)(?:[²³]|⁻[¹²³])?")
+_UNITS = re.compile(rf"(\d)[ ]({_UNIT}(?:[/·⋅]{_UNIT})*)(?![\w])")
 
 
 def _join_percent(root) -> None:
-    """A number is never parted from the per cent sign after it: a table's narrow column
-    set "3" alone on a line and "% ± 1" under it. A no-break space joins them."""
-    _each_text(root, lambda text: _PERCENT.sub("\\1\u00a0\\2", text) if text else text)
+    """A number is never parted from the per cent sign after it, nor from a unit's
+    symbol: a table's narrow column set "3" alone on a line and "% ± 1" under it, a
+    chemistry guide "0" / "°C" and "−92" / "kJ/mol". A no-break space joins them."""
+    def joined(text):
+        return _UNITS.sub("\\1\u00a0\\2", _PERCENT.sub("\\1\u00a0\\2", text)) if text else text
+    _each_text(root, joined)
 
 
 def _xrefs_in_parentheses(root, labels: dict) -> None:
