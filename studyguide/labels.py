@@ -37,7 +37,8 @@ NAME_LISTS = {"months": "twelve names", "months_standalone": "twelve names (or [
 COUNTED = {"marks_n"}      # labels of a count: a text, or a list of forms by plural rule
 # labels that are a list of texts of any length, never printed
 TEXT_LISTS = {"abbreviations": "a list of abbreviations (\"z. B.\", \"cf.\")",
-              "no_break_after": "a list of short words (Polish \"w\", \"z\")"}
+              "no_break_after": "a list of short words (Polish \"w\", \"z\")",
+              "no_break_before": "a list of words a number keeps (Russian \"г.\")"}
 # labels that are a pair of texts
 PAIRS = {"quotes": "two texts, the opening and the closing double quotation mark "
                    "(\"„\", \"”\")",
@@ -48,7 +49,7 @@ SPACED = {"mark_space", "caption_separator", "heading_separator", "separator"}
 # labels that hold no word of a language, or none printed: a book in a language without
 # a locale file need not translate them
 NOT_WORDS = {"direction", "reference_case", "plural", "months_standalone", "abbreviations",
-             "no_break_after",
+             "no_break_after", "no_break_before",
              "quotes"}
 # labels without words that are still English's in a language without a locale
 ENGLISH_RULES = ("plural", "quotes", "xref_titled")

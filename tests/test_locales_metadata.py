@@ -702,18 +702,18 @@ def test_index_see_is_printed_as_written(tmp_path):
         return [re.sub(r"[ \t\n]+", " ", li.text_content()).strip()
                 for li in html.xpath("//section[@id='index']//li")]
     # "См." as the locale writes it, joined by a no-break space to the heading it names;
-    # no second full stop after a heading that ends with one ("Д. И.")
+    # no second full stop after a heading that ends with one ("Д. И.", its initials joined)
     assert index(russian_book(tmp_path / "book")) == [
         "Аргон Глава 1. См.\u00a0также Менделеев, Дмитрий Иванович",
-        "Менделеев Д. И. См.\u00a0Менделеев, Дмитрий Иванович",
+        "Менделеев Д.\u00a0И. См.\u00a0Менделеев, Дмитрий Иванович",
         "Менделеев, Дмитрий Иванович Глава 1"]
     # a label the book gives is printed as given, lower case included
     assert index(russian_book(tmp_path / "lower", labels_={"index_see": "см."}))[1] == \
-        "Менделеев Д. И. см.\u00a0Менделеев, Дмитрий Иванович"
+        "Менделеев Д.\u00a0И. см.\u00a0Менделеев, Дмитрий Иванович"
     # English: "See" and "See also" as before, with an ordinary space
     assert index(russian_book(tmp_path / "en", "en-GB"))[:2] == [
         "Аргон Chapter 1. See also Менделеев, Дмитрий Иванович",
-        "Менделеев Д. И. See Менделеев, Дмитрий Иванович"]
+        "Менделеев Д.\u00a0И. See Менделеев, Дмитрий Иванович"]
 
 
 def test_marks_take_the_languages_plural_forms(tmp_path):

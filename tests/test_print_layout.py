@@ -1488,6 +1488,26 @@ def test_a_russian_one_letter_preposition_is_joined_to_the_next_word(book_copy):
         assert joined in text, joined
 
 
+def test_initials_and_a_numbers_words_stay_with_what_they_belong_to(book_copy):
+    """A Russian bibliography broke "(декабрь 1856" / "г.)" and a note "графа Л." /
+    "Н. Толстого": a name's initials are joined to one another and to the name, and the
+    words the locale keeps after a number (``no_break_before``: "г.", "в.", "т.") to
+    their number; a small letter's stop ("т. е.") is no initial."""
+    from studyguide.writers import pdf
+    book_yaml = book_copy / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", "language: ru"), encoding="utf-8")
+    add_to_chapter(book_copy, "Рассказы графа Л. Н. Толстого (декабрь 1856 г.), XIX в., "
+                   "4 т., т. е. всё.")
+    rb, _ = rendered_book(book_copy)
+    body = next(d.body_html for d in rb.docs if "Толстого" in d.body_html)
+    html = pdf.print_typography(f"<html><body>{body}</body></html>", rb)
+    text = " ".join(lxml_html.document_fromstring(html).xpath("//body")[0].itertext())
+    for joined in ("Л.\u00a0Н.\u00a0Толстого", "1856\u00a0г.", "XIX\u00a0в.", "4\u00a0т.",
+                   "т. е."):
+        assert joined in text, (joined, text)
+
+
 def test_a_polish_one_letter_word_never_ends_a_line(book_copy, tmp_path):
     """Polish sets no one-letter word ("w", "z", "i") at a line's end: the locale's
     ``no_break_after`` joins each to the next word in print ("Teorie kwasów i zasad w" /

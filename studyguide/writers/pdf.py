@@ -860,6 +860,8 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
     _join_number_ranges(doc)
     _join_dates(doc, rb.book.meta.labels)
     _join_percent(doc)
+    _join_after_numbers(doc, rb.book.meta.labels.get("no_break_before") or ())
+    _join_initials(doc)
     _xrefs_in_parentheses(doc, rb.book.meta.labels)
     # a picture's size in pixels, an attribute (as pandoc writes it): WeasyPrint reads
     # attributes for sizes only when told to, and then HTML's other hints too
@@ -937,6 +939,31 @@ def _join_percent(root) -> None:
     chemistry guide "0" / "°C" and "−92" / "kJ/mol". A no-break space joins them."""
     def joined(text):
         return _UNITS.sub("\\1\u00a0\\2", _PERCENT.sub("\\1\u00a0\\2", text)) if text else text
+    _each_text(root, joined)
+
+
+def _join_after_numbers(root, words) -> None:
+    """Each of the language's words that a number before it keeps (``no_break_before``:
+    Russian "г." of a year, "т." of a volume) joined to the number, Arabic or Roman, by
+    a no-break space: a citation's "(декабрь 1856" / "г.)" broke at a line's end."""
+    if not words:
+        return
+    pattern = re.compile(r"(?<![\w])(\d[\d.,]*|[IVXLCDM]+)[ ](" + "|".join(
+        re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + r")(?!\w)")
+    _each_text(root, lambda text: pattern.sub("\\1\u00a0\\2", text) if text else text)
+
+
+# a capital alone before a full stop (an initial) and a space before a letter
+_INITIALS = re.compile(r"(?<![\w.])([^\W\d_])\.[ ](?=[^\W\d_])")
+
+
+def _join_initials(root) -> None:
+    """A name's initials are never parted from one another nor from the name after them
+    ("Л. Н. Толстого", "E. H. Carr"), in the running text and in what citeproc wrote,
+    as a heading's are (``nobreak``): a footnote broke "графа Л." / "Н. Толстого"."""
+    def joined(text):
+        return _INITIALS.sub(lambda m: m.group(1) + ".\u00a0" if m.group(1).isupper()
+                             else m.group(0), text) if text else text
     _each_text(root, joined)
 
 
