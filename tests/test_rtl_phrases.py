@@ -169,3 +169,88 @@ def test_a_right_to_left_index_fills_its_columns_from_the_right_edge(tmp_path):
     edge = float(heading.get("xmax"))                    # the text block's right edge
     entry = next(w for w in words if w.text in ("الف", "الف"[::-1]))
     assert abs(float(entry.get("xmax")) - edge) < 2, (entry.get("xmax"), edge)
+
+
+def test_what_a_browser_sets_left_to_right_is_one_left_to_right_span():
+    """Print's pieces of a Hebrew line are those of the bidirectional algorithm: a number
+    or a word and its subscript or superscript, keys joined by "+", a signed number
+    and a web address are set left to right; a citation of an English work beside an
+    English phrase stands apart from it, each read in the line's order."""
+    assert _phrases("<p>(מלמ״ק): 10<sup>6</sup> מ”ק הם</p>") == \
+        '<p>(מלמ״ק): <span dir="ltr">10<sup>6</sup></span> מ”ק הם</p>'
+    assert _phrases("<p>פליטות CO<sub>2</sub> ופגיעה</p>") == \
+        '<p>פליטות <span dir="ltr">CO<sub>2</sub></span> ופגיעה</p>'
+    assert _phrases("<p>לחצו <kbd>Ctrl</kbd>+<kbd>F</kbd> וחפשו</p>") == \
+        '<p>לחצו <span dir="ltr"><kbd>Ctrl</kbd>+<kbd>F</kbd></span> וחפשו</p>'
+    cited = ('<p>מדברים על <span lang="en" dir="ltr">the cycle</span> <span class="citation"'
+             ' dir="ltr">(<a>Trenberth ואחרים 2007</a>)</span>.</p>')
+    assert _phrases(cited) == cited
+    assert _phrases("<td>−212.94</td>") == '<td><span dir="ltr">−212.94</span></td>'
+    assert _phrases("<p>על −213 מ' ו־+1.80 או ~400, ב-2000 ו־1990-2000</p>") == \
+        "<p>על <span dir=\"ltr\">−213</span> מ' ו־<span dir=\"ltr\">+1.80</span> או " \
+        "<span dir=\"ltr\">~400</span>, ב-2000 ו־1990-2000</p>"
+    assert _phrases('<p>ראו (<span class="address">https://\u200bwww\u200b.x\u200b.il</span>)'
+                    '.</p>') == '<p>ראו (<span class="address" dir="ltr">https://\u200bwww' \
+                                '\u200b.x\u200b.il</span>).</p>'
+
+
+HEBREW = """\
+    ---
+    title: מים
+    ---
+
+    שאיבה של 10^6^ מ"ק, פליטות CO~2~ בשנה.
+
+    מדברים על [the hydrological cycle]{lang=en} [@trenberth2007].
+
+    לחצו <kbd>Ctrl</kbd>+<kbd>F</kbd> וחפשו. המפלס נקבע על −213 מ' ועלה ב־+1.80 מ'.
+
+    | שנה | מפלס |
+    |---|--:|
+    | 1991 | −212.94 |
+
+    ראו באתר <https://www.example.org/reports/water/2023/annual/kinneret/levels/summer/data/full/table/all>.
+
+    (@one) אשדוד, 100 מלמ״ק בשנה.
+    (@two) שורק, 150 מלמ״ק בשנה.
+    """
+
+
+def _hebrew_words(tmp_path):
+    """The words of HEBREW's chapter in print (pdftotext's boxes), and its visual lines."""
+    import json
+
+    from weasyprint import HTML
+
+    from test_locales_metadata import visual_lines
+    book = write_book(tmp_path / "book", {"title": "מים", "language": "he",
+                                          "bibliography": "refs.json"}, HEBREW)
+    (book / "refs.json").write_text(json.dumps([{
+        "id": "trenberth2007", "type": "book", "language": "en", "title": "Water",
+        "author": [{"family": "Trenberth", "given": "Kevin"}],
+        "issued": {"date-parts": [[2007]]}}]), encoding="utf-8")
+    rb, report = rendered_book(book)
+    assert not report.errors, report.errors
+    out = tmp_path / "ch01.pdf"
+    HTML(string=pdf.part_sources(rb, False, "A4")["ch01"], base_url=str(book)).write_pdf(out)
+    words = list(lxml_html.fromstring(subprocess.run(
+        ["pdftotext", "-bbox", str(out), "-"], capture_output=True, text=True, check=True)
+        .stdout).iter("word"))
+    return words, visual_lines(out)
+
+
+def test_a_hebrew_lines_left_to_right_pieces_print_in_their_order(tmp_path):
+    """In a Hebrew book's PDF "10⁶" printed "⁶10", "CO₂" "₂CO", "Ctrl+F" "F+Ctrl",
+    "−212.94" "212.94−"; an English phrase and the citation after it were one run
+    ("the hydrological cycle (Trenberth", the year on the next line); a web address
+    broken at a line's end printed "//:https"."""
+    words, text = _hebrew_words(tmp_path)
+    # (a superscript or subscript and its base are one word to pdftotext)
+    for phrase in ("106", "CO2", "Ctrl+F", "−213", "+1.80", "−212.94",
+                   "(Trenberth 2007) the hydrological cycle"):
+        assert phrase in text, (phrase, text)
+    address = "https://www.example.org/reports/water/2023/annual/kinneret/levels/summer/" \
+              "data/full/table/all"
+    pieces = [w.text.replace("\u200b", "") for w in words if "/" in w.text]
+    assert len(pieces) > 1 and all(p in address for p in pieces), pieces
+

@@ -295,112 +295,172 @@ def print_small_caps(doc) -> None:
                     (made[n - 1] if n else slot).addnext(span)
 
 
-# inline elements a left-to-right phrase may run through
-_INLINE = frozenset({"a", "abbr", "b", "cite", "dfn", "em", "i", "mark", "q", "s", "small",
-                     "span", "strong", "sub", "sup", "time", "u", "var"})
+# inline elements whose text is part of the line around them: a phrase of the other
+# direction may run through them. Any other element (a picture, a formula, code, a
+# floated note, an element with a direction of its own) stands in the line as one
+# neutral object, as a browser isolates an element with a ``dir``.
+_INLINE = frozenset({"a", "abbr", "b", "cite", "data", "del", "dfn", "em", "i", "ins", "kbd",
+                     "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time",
+                     "u", "var"})
+# elements whose content is never looked into
+_OPAQUE = frozenset({"pre", "code", "math", "svg", "script", "style", "head"})
+_OBJECT = "\ufffc"          # OBJECT REPLACEMENT CHARACTER: a neutral (bidi class ON)
+
+# a number with a sign before it ("−212.94", "+1.80", "~400", "±0.5", "−3 %"), read
+# left to right with its sign at its left in a right-to-left script too
+_SIGNED = re.compile(r"(?<![\w.,])[-+\u2212~\u2248\u00b1](?=\d)")
+_SIGNED_NUMBER = re.compile(r"(?<![\w.,])[-+\u2212~\u2248\u00b1]\d+(?:[.,]\d+)*"
+                            r"(?:[\u00a0\u202f]?[%\u2030])?")
 
 
-def _strong(ch: str) -> str:
-    """"L" or "R" for a character of a strong direction, "N" (digits: "D") else."""
-    kind = unicodedata.bidirectional(ch)
-    return "L" if kind == "L" else "R" if kind in ("R", "AL") else \
-        "D" if kind == "EN" else "N"
+def _object(el) -> bool:
+    """Whether ``el`` stands in its line as one object, its text apart from the line's."""
+    return not isinstance(el.tag, str) or el.tag not in _INLINE or el.get("dir") is not None \
+        or "fn" in (el.get("class") or "").split()
 
 
-def _phrase_pieces(parent) -> list[tuple]:
-    """``parent``'s content as pieces in order, each (slot, offset, end, kind): a run of
-    its text or a child's tail between right-to-left characters ("text" or a child's
-    index, the characters' span, "L" where it holds a left-to-right letter, "R" for the
-    right-to-left character that ends it, "N" else), or a child (("el", index), 0, 0,
-    and "L", "R" or "N" by its text)."""
-    pieces = []
+def _bidi_text(el) -> str:
+    """``el``'s text as it stands in the line: what its objects hold as one neutral."""
+    if _object(el):
+        return _OBJECT
+    return (el.text or "") + "".join(_bidi_text(c) + (c.tail or "") for c in el)
 
-    def text(slot, value: str) -> None:
-        start, kind = 0, "N"
-        for k, ch in enumerate(value):
-            strong = _strong(ch)
-            if strong == "R":
-                pieces.append((slot, start, k, kind))
-                pieces.append((slot, k, k + 1, "R"))
-                start, kind = k + 1, "N"
-            elif strong == "L":
-                kind = "L"
-        if start < len(value):
-            pieces.append((slot, start, len(value), kind))
-    text("text", parent.text or "")
-    for n, child in enumerate(parent):
-        if not isinstance(child.tag, str) or child.tag not in _INLINE:
-            pieces.append((("el", n), 0, 0, "R"))           # no phrase runs through it
-        else:
-            kinds = {_strong(ch) for ch in "".join(child.itertext())}
-            own = child.get("dir")
-            kind = "L" if own == "ltr" or own != "rtl" and "R" not in kinds and "L" in kinds \
-                else "R" if own == "rtl" or "R" in kinds else "N"
-            pieces.append((("el", n), 0, 0, kind))
-        text(n, child.tail or "")
-    return pieces
+
+def _levels(text: str, rtl: bool) -> list[int]:
+    """Each character's embedding level by the Unicode Bidirectional Algorithm (ICU), in
+    a paragraph of the given direction: odd right to left, even left to right."""
+    import icu
+    bidi = icu.Bidi()
+    bidi.setPara(icu.UnicodeString(text), 1 if rtl else 0)
+    levels, unit = [], 0
+    for ch in text:                         # ICU counts UTF-16 units
+        levels.append(bidi.getLevelAt(unit))
+        unit += 2 if ord(ch) > 0xFFFF else 1
+    return levels
+
+
+def _direction(el) -> str:
+    found = el.xpath("ancestor-or-self::*[@dir][1]/@dir")
+    return "ltr" if found and found[0] == "ltr" else "rtl"
+
+
+def _walk(el):
+    """``el`` and the elements inside it, but not inside code, a formula or a drawing."""
+    yield el
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in _OPAQUE:
+            yield from _walk(child)
 
 
 def ltr_phrases(doc) -> None:
-    """In a right-to-left book, each left-to-right phrase whose words stand in more than
-    one element ("Morgan <span class="index-term">Shuster</span>", a key figure's name
-    in its span, emphasis on one word) in ``<span dir="ltr">``: WeasyPrint sets a line's
-    inline boxes in the paragraph's direction, so the phrase's pieces printed right to
-    left ("Shuster Morgan"), where the bidi algorithm keeps them in order, as a reading
-    system does in the EPUB. A phrase runs from its first left-to-right letter to its
-    last, through spaces, digits and punctuation, not through a right-to-left letter."""
-    for parent in [el for el in doc.iter() if len(el) and isinstance(el.tag, str)
-                   and el.tag not in ("pre", "code", "math", "svg", "script", "style")]:
-        runs, run = [], []
-        for piece in [*_phrase_pieces(parent), (None, 0, 0, "R")]:
-            if piece[3] == "R":
-                while run and run[-1][3] != "L":        # it ends at its last letter
-                    run.pop()
-                if sum(p[0][0] == "el" for p in run if isinstance(p[0], tuple)) and \
-                        sum(p[3] == "L" for p in run) > 1:
-                    runs.append(run)
-                run = []
-            elif run or piece[3] == "L":
-                run.append(piece)
-        for run in reversed(runs):                    # the last first: indices hold
-            _wrap_ltr(parent, run)
+    """In a right-to-left book, the pieces of a line that a browser sets in the other
+    direction, wherever they stand in more than one element, in an element of that
+    direction (``<span dir="ltr">``). WeasyPrint sets each text apart (Pango orders
+    its characters, in its element's direction) and a line's elements in the paragraph's
+    direction, so a left-to-right phrase through elements printed its pieces right to
+    left: "Shuster Morgan" for "Morgan <span>Shuster</span>", "⁶10" for "10<sup>6</sup>",
+    "₂CO", "F+Ctrl" for "<kbd>Ctrl</kbd>+<kbd>F</kbd>". The pieces are those of the
+    Unicode Bidirectional Algorithm, which a reading system applies to the EPUB: a
+    phrase from its first left-to-right letter or digit to its last, through the
+    spaces and punctuation between, each element with a direction of its own (a
+    citation of a work in another language) isolated from those beside it.
+
+    Also in print only, and in a right-to-left line: a web address is set left to right
+    (Pango sets each line's piece apart: a line that ended in "https://" printed
+    "//:https"), and so is a number with its sign ("−212.94", not "212.94−", as
+    one written in a left-to-right language is read)."""
+    for el in doc.xpath('//*[contains(concat(" ", @class, " "), " address ")]'):
+        if el.get("dir") is None and _direction(el) == "rtl":
+            el.set("dir", "ltr")
+    for parent in list(_walk(doc)):
+        if isinstance(parent.tag, str) and parent.tag not in _OPAQUE:
+            _set_phrases(parent)
 
 
-def _wrap_ltr(parent, run: list[tuple]) -> None:
-    children = list(parent)
-    (slot, offset, _, _), (last, begin, end, _) = run[0], run[-1]
-    if not isinstance(last, tuple):       # it ends at its last letter or digit
-        text = parent.text if last == "text" else children[last].tail
-        while end > begin and _strong(text[end - 1]) not in "LD":
-            end -= 1
-    span = etree.Element("span", {"dir": "ltr"})
-    if slot == "text":
-        first = 0
-        span.text, parent.text = parent.text[offset:], parent.text[:offset]
-    elif isinstance(slot, tuple):
-        first = slot[1]
-    else:
-        first = slot + 1
-        tail = children[slot].tail
-        span.text, children[slot].tail = tail[offset + _lead(tail[offset:]):], \
-            tail[:offset + _lead(tail[offset:])]
-    final = last[1] if isinstance(last, tuple) else last
-    parent.insert(first, span)
-    for child in children[first:final + 1]:
-        span.append(child)
-    if not isinstance(last, tuple):                   # it ends in the last one's tail
-        tail = children[final].tail or ""
-        children[final].tail, span.tail = tail[:end], tail[end:]
-    else:
-        children[final].tail, span.tail = None, children[final].tail
-    if slot == "text":
-        lead = _lead(span.text or "")
-        parent.text, span.text = (parent.text or "") + span.text[:lead], span.text[lead:]
+def _set_phrases(parent) -> None:
+    rtl = _direction(parent) == "rtl"
+    signs = rtl and any(_SIGNED_NUMBER.search(t) for t in
+                        [parent.text or "", *(c.tail or "" for c in parent)])
+    if not len(parent) and not signs:
+        return
+    # the parent's content in order: its texts, and each element as it stands in the line
+    items = [parent.text or ""]
+    for child in parent:
+        items += [child, child.tail or ""]
+    spans, text = [], ""
+    for item in items:
+        shown = item if isinstance(item, str) else _bidi_text(item)
+        spans.append((len(text), len(text) + len(shown)))
+        text += shown
+    # a sign before a number counts as a left-to-right letter, to be read with it
+    forced = set()
+    if rtl:
+        for start, end in (s for s, item in zip(spans, items) if isinstance(item, str)):
+            forced |= {start + m.start() for m in _SIGNED.finditer(text[start:end])}
+    levels = _levels("".join("A" if k in forced else ch for k, ch in enumerate(text)), rtl)
+    other = 0 if rtl else 1
+    runs, start = [], None
+    for k, level in enumerate([*levels, 1 - other]):
+        if level % 2 == other and start is None:
+            start = k
+        elif level % 2 != other and start is not None:
+            runs.append((start, k))
+            start = None
+    # an element partly in a run is not divided: the run stops short of it
+    wanted = []
+    for a, b in runs:
+        for (s, e), item in zip(spans, items):
+            if not isinstance(item, str) and s < e and s < b and e > a and not (a <= s and e <= b):
+                if s > a:
+                    wanted.append((a, s))
+                a = max(a, e)
+        if a < b:
+            wanted.append((a, b))
+    done = []
+    for a, b in wanted:
+        while a < b and _neutral(text[a]) and a not in forced:
+            a += 1
+        while b > a and _neutral(text[b - 1]):
+            b -= 1
+        pieces = sum(1 for s, e in spans if s < b and e > a)
+        if a < b and (pieces > 1 or forced & set(range(a, b))):
+            done.append((a, b))
+    if done:
+        _wrap_runs(parent, items, spans, done, "ltr" if rtl else "rtl")
 
 
-def _lead(text: str) -> int:
-    """Where a text's first left-to-right letter stands (its length if none)."""
-    return next((k for k, ch in enumerate(text) if _strong(ch) == "L"), len(text))
+def _neutral(ch: str) -> bool:
+    """Whether ``ch`` is of no direction nor a number's (a space, punctuation, an object)."""
+    return unicodedata.bidirectional(ch) not in ("L", "R", "AL", "EN", "AN")
+
+
+def _wrap_runs(parent, items: list, spans: list, runs: list, direction: str) -> None:
+    """``parent``'s content again, each run of it (a span of its text's characters) in a
+    ``<span dir=…>``."""
+    out, made = [], {}
+
+    def put(thing, at: int) -> None:
+        n = next((n for n, (a, b) in enumerate(runs) if a <= at < b), None)
+        if n is None:
+            out.append(thing)
+            return
+        if n not in made:
+            made[n] = etree.Element("span", {"dir": direction})
+            out.append(made[n])
+        _fill(made[n], [thing])
+
+    for item, (start, end) in zip(items, spans):
+        if isinstance(item, str):
+            cuts = sorted({start, end} | {p for run in runs for p in run if start < p < end})
+            for lo, hi in zip(cuts, cuts[1:]):
+                put(item[lo - start:hi - start], lo)
+        else:
+            item.tail = None
+            put(item, start)
+    parent.text = None
+    for child in list(parent):
+        parent.remove(child)
+    _fill(parent, out)
 
 
 def _fill(el, content) -> None:
