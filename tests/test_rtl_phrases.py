@@ -254,3 +254,13 @@ def test_a_hebrew_lines_left_to_right_pieces_print_in_their_order(tmp_path):
     pieces = [w.text.replace("\u200b", "") for w in words if "/" in w.text]
     assert len(pieces) > 1 and all(p in address for p in pieces), pieces
 
+
+def test_an_example_lists_markers_stay_inside_a_right_to_left_text_block(tmp_path):
+    """WeasyPrint sets a right-to-left list's marker from where its item starts
+    outwards: an example list's "(1) ", wider than a list's indent, ran past the text
+    block's right edge (a preflight [overflow])."""
+    words, _ = _hebrew_words(tmp_path)
+    marker = {"(1)", "(2)", ")1(", ")2("}
+    edge = max(float(w.get("xmax")) for w in words if w.text not in marker)
+    found = [float(w.get("xmax")) for w in words if w.text in marker]
+    assert len(found) == 2 and max(found) <= edge + 0.5, (found, edge)
