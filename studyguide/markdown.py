@@ -370,9 +370,75 @@ def plain_text(text: str) -> str:
     return " ".join(tree.text_content().split())
 
 
+# What a block's first line starts with when Markdown reads it as something other than a
+# paragraph: a list item's marker (a bullet; a number, a letter, a roman number or "#",
+# with "." or ")"), a heading's hashes, a quotation's ">", a line block's bar, a rule of
+# stars or underscores, a link reference's or a note's definition. The named group is
+# the character that a backslash before it keeps as text.
+BLOCK_START = re.compile(
+    r"(?:(?P<bullet>[-*+])(?=[ \t]|$)"
+    r"|\(?(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+|#)(?P<ordered>[.)])(?=[ \t]|$)"
+    r"|(?P<hash>#)#*(?=[ \t]|$)|(?P<quote>>)|(?P<bar>\|)"
+    r"|(?P<rule>[*_])(?=(?:[ \t]*(?P=rule)){2,}[ \t]*$)"
+    r"|(?P<ref>\[)(?=[^\]]+\]:(?:[ \t]|$)))")
+# a line of dashes alone (a rule, or under a paragraph's line its heading's underline)
+# or of equals signs (such an underline)
+DASHES = re.compile(r"(-+)([ \t]*)$")
+UNDERLINE = re.compile(r"=+[ \t]*$")
+# a list item's marker at the start of a text ("c. 1482", "i. e.", "1848. ", "- "),
+# up to the character that a backslash before it keeps as text
+LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\(?(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+|#)[.)])"
+                       r"(?=[ \t]|$)")
+
+
+def _as_text(line: str) -> str:
+    """A line that would start a block, its marker escaped (or, for a line of dashes,
+    made the dashes it means in running text: "---" an em dash, as SmartyPants and
+    pandoc read them), so that Markdown reads it as a paragraph's text."""
+    line = line.lstrip(" \t")           # (four spaces would start code)
+    dashes = DASHES.match(line)
+    if dashes:
+        run = dashes.group(1).replace("---", "&mdash;").replace("--", "&ndash;")
+        return ("\\" + run if run.startswith("-") else run) + dashes.group(2)
+    m = BLOCK_START.match(line)
+    if m is None:
+        return line
+    at = m.start(m.lastgroup)
+    return line[:at] + "\\" + line[at:]
+
+
+def inline_text(text: str) -> str:
+    """``text`` to be read as inline Markdown, as pandoc reads a pipe table's cell: a
+    block's marker at the start ("c. 1440", circa, a list's letter; "# 1", "> 2") and
+    a line that would underline the line above it as a heading are text. Markdown
+    read ``text`` as blocks, so that a table cell "c. 1440" became an ordered list
+    lettered from c."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if i == 0 or not lines[i - 1].strip():
+            lines[i] = _as_text(line)
+        elif DASHES.match(line.lstrip(" \t")):
+            lines[i] = _as_text(line)
+        elif UNDERLINE.match(line.lstrip(" \t")):
+            lines[i] = "\\" + line.lstrip(" \t")
+    return "\n".join(lines)
+
+
+def one_line_text(text: str) -> str:
+    """A data text on one line (a definition, a bio, a question) whose first word is a
+    list item's marker ("c. 1482", circa; "a. C.", "i. e."), with that marker escaped:
+    such a text is a sentence, never a list of one item. A text of several lines keeps
+    its lists."""
+    if "\n" in text.strip():
+        return text
+    m = LIST_ITEM.match(text)
+    return text if m is None else text[:m.end() - 1] + "\\" + text[m.end() - 1:]
+
+
 def convert_inline(text: str) -> str:
-    """Inline Markdown (a table cell, a list item) without the wrapping paragraph."""
-    out = convert(text).strip()
+    """Inline Markdown (a table cell, a list item) without the wrapping paragraph: a
+    marker at its start is text (``inline_text``)."""
+    out = convert(inline_text(text)).strip()
     if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
         out = out[3:-4]
     return out

@@ -34,8 +34,8 @@ from .loader import slugify
 from .mdext import (TITLE_BACKTICK, TITLE_DOLLAR, code_lines, code_spans, reference_label,
                     typed_tables)
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
-                       double_quotes, plain_text, quotes_in_use, rewrite_blocks,
-                       tokenize_citations, use_quotes)
+                       double_quotes, one_line_text, plain_text, quotes_in_use,
+                       rewrite_blocks, tokenize_citations, use_quotes)
 from .model import Book, Chapter, SpineEntry, Table, at_line
 from .preflight import citation_line, formula_line
 from .readers import line_of
@@ -535,8 +535,10 @@ class Resolver:
     # -- Markdown with citations ------------------------------------------------
     def md(self, text: str, path: Path, line: int, inline: bool = False) -> Pending:
         """Citations to tokens now (their order is the citeproc run's), and the rest of
-        the Markdown later, every string in one batch while citeproc runs (``run``)."""
-        text, origin = typed_tables(text)
+        the Markdown later, every string in one batch while citeproc runs (``run``).
+        A text of one line is never a list (``one_line_text``); an inline one, never any
+        block (``convert_inline``)."""
+        text, origin = typed_tables(text if inline else one_line_text(text))
         return self.md_tokenized(tokenize_citations(text, self.registry, path, line,
                                                     folded=True, origin=origin), inline)
 

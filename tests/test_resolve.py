@@ -1098,3 +1098,43 @@ def test_a_reference_to_a_title_in_quotes_does_not_double_them(book_copy, langua
     link = lxml_html.fragment_fromstring(rb.docs[0].body_html, create_parent="div").xpath(
         '//a[@href="#sec-dulce"]')[0]
     assert link.text_content() == shown
+
+
+def test_a_text_starting_with_circa_or_a_letter_is_text_not_a_list(book_copy):
+    """A YAML table cell "c. 1440" (circa) was printed as an ordered list lettered from
+    c ("1440", its item), an event "c. 1482 …" too, and a role "i. Friar …" as an empty
+    paragraph and a roman list after it: Markdown read each text as blocks. A cell, an
+    event, a role are inline text (as pandoc reads a pipe table's cell), and a data
+    text on one line is never a list; one written as a list over several lines is."""
+    tables = book_copy / "tables" / "tables.yaml"
+    tables.write_text(tables.read_text(encoding="utf-8").replace(
+        "- [Leader, Ada Writer, Bea Critic]",
+        '- [Leader, "c. 1440", "# 2 > 1"]\n    - ["- none", "iv. on", "---"]', 1),
+        encoding="utf-8")
+    people = book_copy / "data" / "people.yaml"
+    people.write_text(people.read_text(encoding="utf-8").replace(
+        "role: Author of", "role: i. Friar, author of").replace(
+        "bio: Ada Writer wrote the alpha doctrine in 1901.",
+        "bio: |\n    Ada Writer wrote:\n\n    a. the alpha doctrine;\n    b. its defence."),
+        encoding="utf-8")
+    timeline = book_copy / "data" / "timeline.yaml"
+    timeline.write_text(timeline.read_text(encoding="utf-8").replace(
+        "event: Ada Writer states", "event: c. 1901 Ada Writer states"), encoding="utf-8")
+    add_term(book_copy, "Gamma", "a. C. 44, the year of gamma.")
+    rendered, _ = render_clean(book_copy)
+    figure = tree(rendered.docs[0].body_html).xpath("//figure[@id='tbl-ch01-compare']")[0]
+    assert not figure.xpath(".//ol | .//ul | .//h1 | .//h2 | .//blockquote | .//hr")
+    cells = [[" ".join(c.text_content().split()) for c in row.xpath("th | td")]
+             for row in figure.xpath(".//tbody/tr")]
+    assert cells[1:] == [["Leader", "c. 1440", "# 2 > 1"], ["- none", "iv. on", "\u2014"]]
+    [person] = rendered.people
+    assert person["role"].startswith("i. Friar, author of"), person["role"]
+    bio = tree(person["bio"])
+    assert [li.text_content() for li in bio.xpath("//ol[@type='a']/li")] == \
+        ["the alpha doctrine;", "its defence."]
+    event = tree(rendered.timeline[0]["event"])
+    assert not event.xpath("//ol") and event.text_content().startswith("c. 1901 Ada Writer")
+    [gamma] = [e for e in rendered.glossary if e["term"] == "Gamma"]
+    definition = tree(gamma["definition"])
+    assert not definition.xpath("//ol") and \
+        definition.text_content().strip() == "a. C. 44, the year of gamma."
