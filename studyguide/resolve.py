@@ -1172,17 +1172,17 @@ class Resolver:
                     numbering: Numbering) -> None:
         """An image alone in its paragraph (``src`` as written) in place of the
         paragraph as a numbered figure: its id the figure's, its title (else a
-        generated figure's caption, else its text alternative) the caption."""
+        generated figure's caption, else its text alternative) the caption, and the
+        title a handout names it by (``pdf.localise_links``), as the book prints it."""
         label = self.label("figure_n", numbering.next_figure())
         fig = etree.Element("figure", {"class": "figure"})
         fid = img.attrib.pop("id", None)
-        if fid:
-            fig.set("id", fid)
-            self.register(fid, Target(doc.id, label, img.get("title") or alt, "figure"),
-                          doc.path, line)
         caption = img.attrib.pop("title", None) or \
             (self.figure_caption(src[len("figure:"):]) if src.startswith("figure:")
              else "") or alt
+        if fid:
+            fig.set("id", fid)
+            self.register(fid, Target(doc.id, label, caption, "figure"), doc.path, line)
         paragraph = img.getparent()
         paragraph.getparent().replace(paragraph, fig)
         img.tail = None

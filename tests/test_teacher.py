@@ -17,7 +17,7 @@ import pytest
 from lxml import html as lxml_html
 from pypdf import PdfReader
 
-from conftest import FIXTURES, MINI, run_build
+from conftest import FIXTURES, MINI, add_to_chapter, run_build
 
 ASSESS = FIXTURES / "assess"
 
@@ -475,6 +475,42 @@ def test_a_worksheet_names_a_table_or_figure_it_refers_to_by_its_title(book_copy
     reading = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
         io.BytesIO(pdf.render_handout(rb, doc, False, "A4"))).pages)
     assert "Using Figure 1.1 (p. " in reading, reading
+
+
+def test_a_handout_names_a_generated_figure_by_the_caption_the_book_prints(book_copy):
+    """A worksheet named a generated figure with no title of its own by its text
+    alternative ("Figure 1.1, “A diagram with two columns: … right.”", a description
+    for a screen reader, its full stop in the quotes) where the book captions it from
+    its data (``caption:`` in strategies.yaml) or the labels (the timeline's): it
+    names it by that caption, less what the book alone says ("The full timeline
+    follows.", which no handout has)."""
+    from pypdf import PdfReader
+    import io
+
+    from conftest import rendered_book
+    from studyguide.writers import pdf
+    chapter = book_copy / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "question: Was the alpha doctrine right?",
+        "question: Using [](#fig-strategies) and [](#fig-events), was alpha right?").replace(
+        '(figure:strategies "Two strategies")', "(figure:strategies)"), encoding="utf-8")
+    add_to_chapter(book_copy, "![A line of dates from 1901 to 1930.](figure:timeline)"
+                   "{#fig-events}")
+    strategies = book_copy / "data" / "strategies.yaml"
+    strategies.write_text(strategies.read_text(encoding="utf-8") +
+                          "caption: Read across to compare *alpha* and beta.\n",
+                          encoding="utf-8")
+    book_yaml = book_copy / "book.yaml"       # the labels' own timeline caption
+    book_yaml.write_text(re.sub(r"\n *timeline_caption:[^\n]*", "", book_yaml.read_text(
+        encoding="utf-8")), encoding="utf-8")
+    rb, report = rendered_book(book_copy)
+    assert not report.errors, report.errors
+    doc = next(d for d in rb.docs if d.path == chapter)
+    sheet = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
+        io.BytesIO(pdf.render_worksheet(rb, doc, False, "A4"))).pages)
+    events = rb.targets["fig-events"].label
+    assert (f"Using Figure 1.1, “Read across to compare alpha and beta.” and {events}, "
+            "“Key events.”, was alpha right?") in sheet, sheet
 
 
 def cited_worksheet(tmp_path: Path, recalls: int, marks: int, monkeypatch):

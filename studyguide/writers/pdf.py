@@ -38,6 +38,7 @@ from .. import figures, fonts, math, theme
 from ..cache import digest
 from ..labels import titled
 from ..markdown import plain_text
+from ..mdext import TITLE_BACKTICK, TITLE_DOLLAR
 from ..model import CONTINUED, Layout
 from ..nobreak import WORD_JOINER
 from ..resolve import RenderedBook, RenderedDoc
@@ -1392,6 +1393,19 @@ def _alt_text(el) -> str:
     return "".join(parts)
 
 
+# a bracketed span of the book's words alone (``{.in-book}``), which a handout leaves out
+IN_BOOK = re.compile(r"\[[^\[\]]*\]\{[^{}]*\.in-book(?![\w-])[^{}]*\}")
+
+
+def handout_title(caption: str) -> str:
+    """A table's or figure's caption (Markdown, as the book prints it: a figure's title,
+    or a generated figure's caption from its data or the labels) as a handout names it:
+    its text, as an image's alt is, without what the book alone says ("The full
+    timeline follows.")."""
+    caption = caption.replace(TITLE_DOLLAR, "$").replace(TITLE_BACKTICK, "`")
+    return plain_text(IN_BOOK.sub("", caption))
+
+
 def localise_links(html_text: str, rb: RenderedBook | None = None) -> str:
     """In a stand-alone document (a handout), links to ids it does not hold become plain
     text. A numbered table's or figure's filled-in label ("Table 3.1"), which the book
@@ -1407,9 +1421,7 @@ def localise_links(html_text: str, rb: RenderedBook | None = None) -> str:
             shown = a.text or ""
             if label and target.kind in ("table", "figure") and target.title and \
                     len(a) == 0 and shown.lower() == label.lower():
-                # (a data table's caption is Markdown: its text, as an image's alt is)
-                title = plain_text(target.title) if target.kind == "table" else target.title
-                a.text = titled(rb.labels, shown, title)
+                a.text = titled(rb.labels, shown, handout_title(target.title))
             if label and len(a) == 0 and (a.text or "").lower().startswith(label.lower()) \
                     and "xref" in (a.get("class") or "").split():
                 # a filled-in label is never parted from its number ("Capítulo" / "3"),
