@@ -993,13 +993,20 @@ HTML_BLOCK_TAG = re.compile(
     r"((?:\s[^<>]*?)?)(/?)>", re.I)
 
 
+# an element whose content pandoc reads as inline Markdown, as a paragraph's text
+# (``<summary>`` of a ``<details>``: "la <em>Natività mistica</em>", no paragraph)
+HTML_INLINE_TAG = re.compile(r"<(summary)((?:\s[^<>]*?)?)(/?)>", re.I)
+
+
 def markdown_in_html(lines: list[str], code: list[bool]) -> list[str]:
     """Markdown inside a raw HTML block (``<div>`` … ``</div>``, a table's cells) is
-    read as Markdown, as Pandoc reads it: it printed as source, asterisks and all."""
+    read as Markdown, as Pandoc reads it: it printed as source, asterisks and all. A
+    ``<summary>``'s is read as inline text."""
     def mark(m: re.Match) -> str:
         if m.group(3) or re.search(r"\bmarkdown\s*=", m.group(2)):
             return m.group(0)
-        return f'<{m.group(1)}{m.group(2)} markdown="1">'
+        kind = "span" if m.re is HTML_INLINE_TAG else "1"
+        return f'<{m.group(1)}{m.group(2)} markdown="{kind}">'
     out = []
     in_list = False              # (a list goes on to a blank line and an unindented one)
     for k, (line, is_code) in enumerate(zip(lines, code)):
@@ -1013,8 +1020,10 @@ def markdown_in_html(lines: list[str], code: list[bool]) -> list[str]:
             continue
         masked = _masked(line)
         pieces, pos = [], 0
-        for m in HTML_BLOCK_TAG.finditer(masked):
-            pieces += [line[pos:m.start()], mark(HTML_BLOCK_TAG.match(line, m.start()))]
+        found = sorted([*HTML_BLOCK_TAG.finditer(masked), *HTML_INLINE_TAG.finditer(masked)],
+                       key=lambda m: m.start())
+        for m in found:
+            pieces += [line[pos:m.start()], mark(m.re.match(line, m.start()))]
             pos = m.end()
         joined = "".join(pieces) + line[pos:]
         out.extend([joined] if in_list else _block_apart(joined))

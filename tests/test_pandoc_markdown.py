@@ -48,7 +48,7 @@ CASES = sorted((CORPUS / "chapters").glob("*.md"))
 BLOCK = {"p", "div", "section", "ol", "ul", "li", "dl", "dt", "dd", "blockquote", "pre",
          "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "figure",
          "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "notes", "note", "aside",
-         "body"}
+         "details", "summary", "body"}
 BOOLEAN = {"checked", "disabled"}   # checked="" and checked="checked" are one attribute
 WS = re.compile(r"[ \t\r\n]+")     # not U+00A0: a line block's indent is kept
 
@@ -492,10 +492,13 @@ def test_single_quotes_are_read_as_pandoc_reads_them_and_only_in_prose():
 @pytest.mark.parametrize("source, element", [
     ("<table>\n<tr><td>*cell*</td><td>**bold** cell</td></tr>\n</table>", "em"),
     ("<details>\n<summary>Answer</summary>\nIt is a **puffin**.\n</details>", "strong"),
+    ("<details>\n<summary>Going further: the *Mystic Nativity*</summary>\n\nIn the "
+     "*Mystic Nativity* (1501).\n\n</details>", "em"),
 ])
 def test_markdown_inside_raw_html_is_read_as_pandoc_reads_it(source, element):
     """A table's cells and a ``details`` block written in HTML hold Markdown, which was
-    printed as source ("*cell*"); pandoc makes the same element of it."""
+    printed as source ("*cell*"); pandoc makes the same element of it. A ``summary``'s
+    text is inline Markdown, as pandoc reads it (its asterisks were printed)."""
     from studyguide.markdown import markdown_to_html
     ours, theirs = parse(markdown_to_html(source)), parse(pypandoc.convert_text(
         source, "html5", format="markdown"))
