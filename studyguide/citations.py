@@ -28,9 +28,11 @@ from .sanitise import to_html
 # punctuation; or any key in braces, "@{doi:10.1000/1}" (no space; braces inside it
 # balanced), which is the key without them
 KEY = r"(?:\w(?:[\w:.#$%&+?<>~/-]*\w)?|\{(?:[^\s{}]|\{[^\s{}]*\})+\})"
-# [see @a, p. 3; @b] — bracketed, not a link, not a footnote reference; it may run on
-# over lines of its paragraph (not past a blank line: ``find_citations``)
-BRACKETED = re.compile(r"(?<![\]\\!])\[(?!\^)([^\[\]]*?-?@" + KEY + r"[^\[\]]*?)\](?![(\[{])")
+# [see @a, p. 3; @b] — bracketed, not a link, not a footnote reference, not an inline
+# note (``^[Compare @a, who argues …]`` is a note whose text cites "a" in the text, as
+# pandoc reads it); it may run on over lines of its paragraph (not past a blank line:
+# ``find_citations``)
+BRACKETED = re.compile(r"(?<![\]\\!^])\[(?!\^)([^\[\]]*?-?@" + KEY + r"[^\[\]]*?)\](?![(\[{])")
 # @key or @key [p. 3] in running text.
 IN_TEXT = re.compile(r"(?<![\w@\\])@(" + KEY + r")(\s\[[^\[\]]*\])?")
 KEY_IN = re.compile(r"-?@(" + KEY + ")")

@@ -433,6 +433,35 @@ def test_a_footnote_in_a_data_tables_note_is_lettered_under_it(book_copy):
         ("tbl-ch01-compare-note-a", "Born 1870."), ("tbl-ch01-compare-note-b", "By the press.")]
 
 
+def test_an_inline_note_that_cites_is_a_note_not_a_citation(book_copy):
+    """``^[Compare @writer1901, who argues …]`` in a table's ``note:`` printed a stray
+    "^" and the note's text as a parenthetical citation, "(Compare Writer 1901, who
+    argues.)": its brackets were read as a citation's. It is a note, lettered under the
+    table, whose text cites the work in the text, as pandoc reads it; in a chapter's
+    text, a footnote."""
+    tables = book_copy / "tables" / "tables.yaml"
+    tables.write_text(tables.read_text(encoding="utf-8").replace(
+        '- [Leader, Ada Writer, Bea Critic]\n',
+        '- [Leader, "Ada Writer^[Born 1870.]", Bea Critic]\n'
+        '  note: Sources disagree.^[Compare @writer1901, who argues.]\n', 1),
+        encoding="utf-8")
+    add_to_chapter(book_copy, "Text.^[Compare @writer1901, who argues.] More text.")
+    rendered, _ = render_clean(book_copy)
+    figure = tree(rendered.docs[0].body_html).xpath("//figure[@id='tbl-ch01-compare']")[0]
+    [note] = figure.xpath(".//*[@class='table-note']")
+    assert " ".join(note.text_content().split()) == "Sources disagree.b"
+    notes = figure.xpath(".//ol[@class='table-notes']/li")
+    assert [" ".join(li.text_content().split()) for li in notes] == [
+        "Born 1870.", "Compare Writer (1901), who argues."]
+    body = tree(rendered.docs[1].body_html)
+    [paragraph] = [p for p in body.iter("p") if p.text == "Text."]
+    assert "^" not in paragraph.text_content() and paragraph.find("sup") is not None
+    [footnote] = [li for li in body.xpath("//div[@class='footnote']//li")
+                  if "argues" in li.text_content()]
+    assert " ".join(footnote.text_content().split()).startswith(
+        "Compare Writer (1901), who argues.")
+
+
 def test_an_error_in_the_glossary_or_a_table_is_not_followed_by_missing_warnings(
         book_copy):
     """A glossary entry with a misspelt key is an error; a chapter's key term naming that
