@@ -564,6 +564,32 @@ def load_nocite(raw: dict, book: Book, book_yaml: Path, report: Reporter) -> lis
     return ["*"] if "*" in keys else list(dict.fromkeys(keys))
 
 
+# a key of book.yaml at the margin that lists documents, and an item of its list
+DOCUMENTS_KEY = re.compile(r"^(chapters|back_matter)[ \t]*:[ \t]*(?:#.*)?$")
+LIST_ITEM = re.compile(r"""^[ \t]*-[ \t]+(?:"([^"]*)"|'([^']*)'|([^#]*?))[ \t]*(?:#.*)?$""")
+
+
+def listed_in_text(text: str) -> LineDict:
+    """The ``chapters:`` and ``back_matter:`` lists of a book.yaml that is not valid
+    YAML, read line by line from its text (a block list, its items indented with spaces
+    or tabs), each item's line kept: the mapping ``load_book`` reads them from."""
+    out = LineDict()
+    out.line, out.key_lines = 1, {}
+    key = None
+    for number, line in enumerate(text.split("\n"), 1):
+        if m := DOCUMENTS_KEY.match(line):
+            key = m.group(1)
+            out[key] = LineList()
+            out[key].line, out[key].item_lines = number, []
+            out.key_lines[key] = number
+        elif key and (m := LIST_ITEM.match(line)):
+            out[key].append(next(g for g in m.groups() if g is not None))
+            out[key].item_lines.append(number)
+        elif key and line.strip() and not line.lstrip().startswith("#"):
+            key = None          # the next key: the list has ended
+    return out
+
+
 def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | None:
     """Read the whole content folder; ``None`` if book.yaml has a problem (all of the
     book's problems reported all the same). With ``partial``, a book whose book.yaml has
@@ -576,6 +602,13 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
         return None
     meta, raw, faults = load_metadata(root, report)
     book_yaml = root / "book.yaml"
+
+    # book.yaml that does not parse lists its documents all the same: read from its text,
+    # they are checked too (their front matter), so that its one slip (a tab) does not
+    # hide their problems until it is mended
+    guessed = not raw and (root / "book.yaml").is_file()
+    if guessed:
+        raw = listed_in_text(read_text(book_yaml, Reporter(root)) or "")
 
     def documents(key: str, kind: str) -> list[Chapter]:
         out = []
@@ -594,6 +627,8 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
             else:
                 cid = "bm-" + slugify(Path(str(rel)).stem)
             path = _inside(root, rel.strip())
+            if guessed and (path is None or not path.is_file()):
+                continue        # a list read from text: a line it misread is no error
             if path is None or not path.exists():
                 report.error(book_yaml, line, f"{rel}: outside the content folder"
                              if path is None else f"{rel}: chapter file not found")

@@ -330,6 +330,8 @@ def parse_yaml(text: str, path: Path, report: Reporter, first_line: int = 1) -> 
         if problem.startswith("mapping values are not allowed") and mark and \
                 mark.line < len(lines):
             hint = _colon_hint(lines[mark.line], mark.column)
+        elif found == "\t" or "tab character" in problem:
+            hint = "; indent with spaces, not tabs (YAML does not allow a tab in indentation)"
         report.error(path, line, f"malformed YAML: {problem}{where}{hint}")
     except yaml.YAMLError as exc:
         report.error(path, first_line, f"malformed YAML: {exc}")

@@ -92,3 +92,25 @@ def test_a_colon_inside_a_text_is_explained_where_yaml_fails(tmp_path):
     [error] = report.errors
     assert "mapping values are not allowed" in error.message and "quotes" not in \
         error.message, error
+
+
+def test_a_yaml_syntax_error_in_book_yaml_leaves_the_chapters_checked(book_copy, capsys):
+    """A chapter line indented with a tab made book.yaml unreadable, and every error of
+    the chapters' front matter stayed hidden until the tab was found: the chapters it
+    lists are read from its lines and checked in the same run, and the tab error says
+    what to do."""
+    import re
+    book_yaml = book_copy / "book.yaml"
+    edit(book_yaml, "  - chapters/02-second.md", "\t- chapters/02-second.md")
+    edit(book_copy / "chapters" / "01-first.md", "title:", "marks_out: 4\ntitle:")
+    edit(book_copy / "chapters" / "02-second.md", "title:", "sumary: S\ntitle:")
+    edit(book_copy / "back" / "exercise.md", "title:", "titel: Oops\ntitle:")
+    assert cli.main(["check", str(book_copy)]) == 1
+    err = capsys.readouterr().err
+    tab = book_yaml.read_text().splitlines().index("\t- chapters/02-second.md") + 1
+    assert re.search(rf"book\.yaml:{tab}: error: malformed YAML: .*tab.*; indent with spaces, "
+                     r"not tabs", err), err
+    assert re.search(r"01-first\.md:\d+: error: unknown key 'marks_out'", err), err
+    assert re.search(r"02-second\.md:\d+: error: unknown key 'sumary'", err), err
+    assert re.search(r"exercise\.md:\d+: error: unknown key 'titel'", err), err
+    assert "check failed: 4 error(s)" in err, err
