@@ -18,8 +18,8 @@ from . import figures, paths, schema
 from .errors import Reporter, shown
 from .model import (Book, Chapter, Extract, GlossaryEntry, IndexEntry, Level, MarkScheme,
                     Metadata, Person, Question, Reading, Table, TimelineEvent)
-from .readers import (LineDict, LineList, Refused, line_of, read_confined, read_json,
-                      read_markdown, read_text, read_yaml)
+from .readers import (CURLY_NOT_QUOTES, CURLY_QUOTES, LineDict, LineList, Refused, line_of,
+                      read_confined, read_json, read_markdown, read_text, read_yaml)
 from .schema import FORMATS, PAPER_SIZES  # noqa: F401  (the CLI's choices)
 
 
@@ -145,6 +145,9 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
                                                   "marks"), ("indicative", "plan"))
                           | _text_lines(raw.get("source"), ("cite",), ()))
                  for q, line, raw in _good_items(schema.QuestionSpec, meta.get("questions"))]
+    for q in questions:
+        if q.source:
+            check_cite(q.source.cite, path, q.lines.get("cite", q.line), report)
     readings = [Reading(r.cite, r.note, line) for r, line, _ in
                 _good_items(schema.ReadingSpec, meta.get("further_reading"))]
     return Chapter(
@@ -155,6 +158,22 @@ def load_chapter(path: Path, cid: str, number: int | None, kind: str,
         key_points=list(fm.key_points),
         further_reading=readings,
         lines=_text_lines(meta, ("summary",), ("objectives", "key_points", "key_terms")))
+
+
+def check_cite(cite: str, path: Path, line: int, report: Reporter) -> None:
+    """A source's ``cite:`` is its citation, printed after the extract: text around a
+    citation (curly quotes a word processor typed, "“[@key]”") is printed around it,
+    which is a warning at its line. A source named in words, with no citation, is
+    printed as written."""
+    from .citations import BRACKETED, IN_TEXT
+    if not (BRACKETED.search(cite) or IN_TEXT.search(cite)):
+        return
+    around = IN_TEXT.sub("", BRACKETED.sub("", cite)).strip()
+    if around:
+        curly = any(c in CURLY_QUOTES for c in around)
+        report.warning(path, line, f"source cite: {cite!r} has text around its citation "
+                       f"({around!r}), printed with it: cite: holds the citation alone, "
+                       "as \"[@key, 25]\"" + (f" ({CURLY_NOT_QUOTES})" if curly else ""))
 
 
 def _text_lines(mapping, texts: tuple, lists: tuple) -> dict:

@@ -25,6 +25,10 @@ CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # what a colon and a space inside a text do, and what to do: a hint of two errors (the
 # YAML error of "title: Méthode : analyser", a list item read as a mapping)
 COLON_IN_TEXT = "YAML reads a colon followed by a space as a key; put the whole text in quotes"
+# quotation marks typed by a word processor, which YAML reads as text, not as quotes
+CURLY_QUOTES = "“”„‘’‚«»"
+CURLY_NOT_QUOTES = ("YAML's quotes are straight (\" or '); curly quotes (“ ” ‘ ’ « ») are "
+                    "part of the text, and quote nothing")
 # a line "key: value" (or "- key: value"): its key and value
 KEY_VALUE = re.compile(r"\s*(?:-\s+)?([^\s#:][^#]*?):\s+(\S.*?)\s*$")
 
@@ -369,8 +373,14 @@ def _colon_hint(line: str, column: int) -> str:
     m = KEY_VALUE.match(line)
     if not m or m.start(2) > column:
         return ""
-    value = m.group(2).replace("\\", "\\\\").replace('"', '\\"')
-    return f'; {COLON_IN_TEXT} ({m.group(1)}: "{value}")'
+    value, curly = m.group(2), ""
+    if value[:1] in CURLY_QUOTES:
+        # “Méthode : analyser”, quoted (the author thought) with a word processor's quotes
+        curly = f"; {CURLY_NOT_QUOTES}"
+        if value[-1] in CURLY_QUOTES:
+            value = value[1:-1]
+    value = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'; {COLON_IN_TEXT} ({m.group(1)}: "{value}"){curly}'
 
 
 def _control_in(value, line: int = 1) -> int | None:

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
                       StrictBool, TypeAdapter, ValidationError, model_validator)
 
-from .readers import COLON_IN_TEXT, OctalInt, line_of
+from .readers import COLON_IN_TEXT, CURLY_NOT_QUOTES, CURLY_QUOTES, OctalInt, line_of
 
 PAPER_SIZES = ("A4", "Letter")
 FORMATS = ("pdf", "epub")
@@ -308,7 +308,10 @@ class BookConfig(Section):
 class Extract(Section):
     """``source:`` of a source question: the extract the question is about."""
     text: RequiredMarkdown = Field(description="a short exact quotation")
-    cite: Required = Field(description="a pandoc citation for it, e.g. `\"[@stalin1926, 25]\"`")
+    cite: Required = Field(description="a pandoc citation for it, alone, e.g. "
+                                       "`\"[@stalin1926, 25]\"` (text around the citation is "
+                                       "a warning; a source named in words, with no "
+                                       "citation, is printed as written)")
 
 
 class QuestionSpec(Section):
@@ -642,6 +645,12 @@ def message(error: dict, model: Any, data: Any = None) -> str:
             return f"{subject} must be one {doc or 'text'}, not a list (write it without " \
                    "the [ ])"
         if kind == "string_type" and isinstance(value, dict) and len(value) == 1:
+            key = next(iter(value))
+            if isinstance(key, str) and key[:1] in CURLY_QUOTES:
+                # “Against: …” was quoted, the author thought, with curly quotes
+                return f"{subject} must be a text, not a mapping: YAML reads a colon " \
+                       f"followed by a space as a key, and {CURLY_NOT_QUOTES}; put the " \
+                       f"whole text in straight quotes (\"{key.lstrip(CURLY_QUOTES)}: …\")"
             return f"{subject} must be a text, not a mapping: {COLON_IN_TEXT}"
         if kind == "string_type" and (isinstance(value, bool) or value is None):
             return f"{subject} must be a text, not {_shown(value)}: YAML reads yes, no, " \

@@ -114,3 +114,34 @@ def test_a_yaml_syntax_error_in_book_yaml_leaves_the_chapters_checked(book_copy,
     assert re.search(r"02-second\.md:\d+: error: unknown key 'sumary'", err), err
     assert re.search(r"exercise\.md:\d+: error: unknown key 'titel'", err), err
     assert "check failed: 4 error(s)" in err, err
+
+
+def test_curly_quotes_typed_into_front_matter_are_named(book_copy, capsys):
+    """A plan item written “Against: …” (quoted, the author thought) was told to put the
+    text in quotes, which it had, and a source's cite: “[@writer1901]” printed the
+    citation between curly quotes without a word: both now say that YAML's quotes are
+    straight and the curly ones are text, at their lines."""
+    import re
+    chapter = book_copy / "chapters" / "01-first.md"
+    edit(chapter, "    answer: Historians disagree; see @historian2000.\n",
+         "    answer: Historians disagree; see @historian2000.\n"
+         "    plan:\n      - “Against: the critics were right.”\n"
+         "  - type: source\n    question: What does the extract say?\n"
+         "    source:\n      text: Alpha came first.\n      cite: “[@writer1901, 12]”\n")
+    assert cli.main(["check", str(book_copy)]) == 1
+    err = capsys.readouterr().err
+    lines = chapter.read_text(encoding="utf-8").splitlines()
+    plan = lines.index("      - “Against: the critics were right.”") + 1
+    cite = lines.index("      cite: “[@writer1901, 12]”") + 1
+    assert re.search(rf"01-first\.md:{plan}: error: 'questions\[2\]\.plan\[1\]' must be a "
+                     r"text, not a mapping: .*YAML's quotes are straight \(\" or '\); curly "
+                     r"quotes .* are part of the text.*put the whole text in straight quotes "
+                     r"\(\"Against: …\"\)", err), err
+    assert re.search(rf"01-first\.md:{cite}: warning: source cite: '“\[@writer1901, 12\]”' "
+                     r"has text around its citation \('“”'\).*cite: holds the citation "
+                     r"alone.*YAML's quotes are straight", err), err
+    # the citation alone, or a source named in words, is no warning
+    edit(chapter, "      - “Against: the critics were right.”", "      - Against alpha.")
+    edit(chapter, "cite: “[@writer1901, 12]”", 'cite: "[@writer1901, 12]"')
+    assert cli.main(["check", str(book_copy)]) == 0
+    assert "cite" not in capsys.readouterr().err
