@@ -268,7 +268,8 @@ def rewrite_blocks(text: str, first_line: int,
     problems += [Problem(first_line + i, message)
                  for i, message in mdext.problems("\n".join(lines))]
     problems += [Problem(first_line + i, message, warning=True)
-                 for i, message in mdext.tex_commands(lines, code)]
+                 for i, message in mdext.tex_commands(lines, code)
+                 + mdext.unspaced_headings(lines, code)]
     return "\n".join(out), problems
 
 

@@ -1516,6 +1516,28 @@ def tex_commands(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
     return found
 
 
+# hashes at a line's start run into a word: "##The PEEL paragraph", a heading typed
+# without its space, which Markdown (and pandoc) prints as text
+# (in a block quote too)
+UNSPACED_HEADING = re.compile(r" {0,3}(?:> ?)*(#{2,6})(?=[^\W\d_])")
+
+
+def unspaced_headings(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
+    """Lines that start with two to six hashes and a letter, outside code: a heading
+    whose space after the hashes was left out, printed as a paragraph that starts with
+    the hashes. (One hash and a word, ``#MeToo``, may be a hashtag; so may one inside
+    a line, which is not looked at.)"""
+    found = []
+    for i, (line, is_code) in enumerate(zip(lines, code)):
+        m = None if is_code else UNSPACED_HEADING.match(line)
+        if m:
+            hashes, word = m.group(1), line[m.end():].split()[0]
+            found.append((i, f"a line starting '{hashes}' followed by a letter is not a "
+                             f"heading: put a space after the hashes ('{hashes} {word}'); "
+                             "as it is, it prints as text"))
+    return found
+
+
 def problems(text: str) -> list[tuple[int, str]]:
     """Constructs this builder refuses, as (line index in ``text``, message)."""
     lines = text.split("\n")

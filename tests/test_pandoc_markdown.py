@@ -473,6 +473,34 @@ def test_latex_commands_in_running_text_are_warnings_at_their_line(book_copy):
     assert len(tree.xpath("//ol/li")) == 2          # a page break's line in an item is none
 
 
+def test_a_heading_without_its_space_is_a_warning_at_its_line(book_copy):
+    """"##The PEEL paragraph" (no space after the hashes) is a paragraph that starts
+    with the hashes, in pandoc too, and it was printed so without a word: a line that
+    starts with hashes and a letter is a warning at its line; not in code, not one hash
+    (a hashtag, "#MeToo"), not hashes inside a line.
+    In a block quote too."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    front = chapter.read_text().split("---\n")[1]
+    chapter.write_text(
+        f"---\n{front}---\n\n## Method\n\n##The PEEL paragraph\n\nPoint, evidence.\n\n"
+        "#MeToo began as a hashtag; so did ##this, inside a line.\n\n```\n##Code\n```\n\n"
+        "    ###Indented code\n\n> ###Quoted\n")
+    first = front.count("\n") + 4
+    report = Reporter(book_copy)
+    out = render_book(load_book(book_copy, report), report)
+    assert not report.errors
+    said = [(Path(w.path).name, w.line, w.message) for w in report.warnings
+            if "hashes" in w.message]
+    assert said == [
+        ("02-second.md", first + 2, "a line starting '##' followed by a letter is not a "
+         "heading: put a space after the hashes ('## The'); as it is, it prints as text"),
+        ("02-second.md", first + 14, "a line starting '###' followed by a letter is not a "
+         "heading: put a space after the hashes ('### Quoted'); as it is, it prints as "
+         "text")], said
+    # as pandoc reads it: a paragraph, hashes and all
+    assert ">##The PEEL paragraph</p>" in out.docs[1].body_html
+
+
 def test_single_quotes_are_read_as_pandoc_reads_them_and_only_in_prose():
     """A single quote is an apostrophe or a quotation's quote as pandoc parses the
     paragraph (its double-quoted passages nested, a link's text apart), and is written
