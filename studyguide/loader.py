@@ -583,6 +583,44 @@ def load_nocite(raw: dict, book: Book, book_yaml: Path, report: Reporter) -> lis
     return ["*"] if "*" in keys else list(dict.fromkeys(keys))
 
 
+def _nearest_file(root: Path, rel: str, meant: set[str]) -> str:
+    """For a chapter file not found: the Markdown file of the book whose name is nearest
+    (the same but for case, "02-militarism.md" for "02-Militarism.md", or a letter off),
+    as a hint, added to ``meant``; "" if none is near."""
+    names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.md")
+                   if p.is_file() and not any(part.startswith(".") for part in
+                                              p.relative_to(root).parts))
+    wanted = Path(rel).as_posix()
+    same = [n for n in names if n.casefold() == wanted.casefold()]
+    close = same or difflib.get_close_matches(wanted, names, 1, 0.8)
+    meant.update(close[:1])
+    return f" (did you mean '{close[0]}'?" + (" The case of a file name counts.)"
+                                                if same else ")") if close else ""
+
+
+def unlisted(root: Path, raw: dict, report: Reporter, meant: set[str]) -> None:
+    """A Markdown file in chapters/ or back/ that neither ``chapters:`` nor
+    ``back_matter:`` lists is left out of the book: a warning at the key's line, naming
+    the file (a chapter written and never added to book.yaml is missing from every
+    output, and nothing else would say so). Not one that a listed name not found was
+    near (``meant``: its error names it), nor one listed in another case (where the
+    file system ignores case, it is the file read)."""
+    listed = {str(root / name).casefold() for name in meant}
+    for key in ("chapters", "back_matter"):
+        value = raw.get(key)
+        for rel in value if isinstance(value, list) else []:
+            if isinstance(rel, str) and (path := _inside(root, rel.strip())):
+                listed.add(str(path).casefold())
+    for folder, key in (("chapters", "chapters"), ("back", "back_matter")):
+        for path in sorted((root / folder).glob("*.md")):
+            if path.is_file() and not path.name.startswith(".") and \
+                    str(path.resolve()).casefold() not in listed:     # (not an editor's)
+                report.warning(root / "book.yaml",
+                               line_of(raw, key, line_of(raw, "chapters")),
+                               f"{folder}/{path.name} is not listed in book.yaml, and is "
+                               f"left out of the book: list it under {key}: to print it")
+
+
 # a key of book.yaml at the margin that lists documents, and an item of its list
 DOCUMENTS_KEY = re.compile(r"^(chapters|back_matter)[ \t]*:[ \t]*(?:#.*)?$")
 LIST_ITEM = re.compile(r"""^[ \t]*-[ \t]+(?:"([^"]*)"|'([^']*)'|([^#]*?))[ \t]*(?:#.*)?$""")
@@ -650,7 +688,8 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
                 continue        # a list read from text: a line it misread is no error
             if path is None or not path.exists():
                 report.error(book_yaml, line, f"{rel}: outside the content folder"
-                             if path is None else f"{rel}: chapter file not found")
+                             if path is None else f"{rel}: chapter file not found"
+                             + _nearest_file(root, rel.strip(), meant))
                 unread.append(root / rel.strip())
                 continue
             chapter = load_chapter(path, cid, number if kind == "chapter" else None, kind, report)
@@ -663,12 +702,15 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
     # listed documents not read, their errors reported: what they would have held (ids
     # linked to, terms, tables and entries used) is not reported missing from the others
     unread: list[Path] = []
+    meant: set[str] = set()     # the files a name not found was near (named in its error)
 
     chapters = documents("chapters", "chapter")
     if not raw.get("chapters") and meta is not None and not (faults and
                                                              "chapters" in raw.key_lines):
         report.error(book_yaml, line_of(raw, "chapters"), "the book lists no chapters")
     back = documents("back_matter", "back")
+    if not guessed and not faults & {"", "chapters", "back_matter"}:
+        unlisted(root, raw, report, meant)  # (with a list at fault, its files are unknown)
     # the data files are checked even when book.yaml is unusable: every problem at once
     tables, unread_tables = load_tables(root, report)
     errors = len(report.errors)

@@ -312,13 +312,43 @@ def test_a_missing_chapter_file_is_its_own_error_only(book_copy, capsys):
             f"{message}", "check failed: 1 error(s)"], err
 
     edit(book_yaml, "  - chapters/02-second.md", "  - chapters/02-typo.md")
-    only_error("02-typo", "chapters/02-typo.md: chapter file not found")
+    only_error("02-typo", "chapters/02-typo.md: chapter file not found (did you mean "
+                          "'chapters/02-second.md'?)")
     edit(book_yaml, "  - chapters/02-typo.md", "  - chapters/02-second.md")
     refs = book_copy / "references.json"
     refs.write_text(refs.read_text().rstrip().rstrip("]") + ', {"id": "critic1950", '
                     '"type": "book", "title": "Listed", "issued": {"date-parts": [[1950]]}}]')
     edit(book_yaml, "chapters:", "nocite: [critic1905]\nchapters:")
     only_error("nocite", "nocite: unknown bibliography key 'critic1905'")
+
+
+def test_a_chapter_file_left_out_of_book_yaml_is_named(book_copy, capsys):
+    """A chapter written into chapters/ and never listed in book.yaml was missing from
+    every output without a word, and a listed name that differed from the file's only
+    in case was "chapter file not found" with no hint: the one is a warning at the
+    list's line naming the file, the other names the file that exists."""
+    from studyguide import cli
+    from studyguide.errors import Reporter
+    book_yaml = book_copy / "book.yaml"
+    (book_copy / "chapters" / "03-legacy.md").write_text(
+        "---\ntitle: Legacy\n---\n\nA chapter never listed.\n", encoding="utf-8")
+    (book_copy / "back" / "sources.md").write_text(
+        "---\ntitle: Sources\n---\n\nA page never listed.\n", encoding="utf-8")
+    edit(book_yaml, "  - chapters/01-first.md", "  - chapters/01-First.md")
+    assert cli.main(["check", str(book_copy)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    shown = Reporter(book_copy)._rel(book_yaml)
+    assert err == [
+        f"{shown}:{line_of(book_yaml, 'chapters:')}: warning: chapters/03-legacy.md is not "
+        "listed in book.yaml, and is left out of the book: list it under chapters: to "
+        "print it",
+        f"{shown}:{line_of(book_yaml, '01-First')}: error: chapters/01-First.md: chapter "
+        "file not found (did you mean 'chapters/01-first.md'? The case of a file name "
+        "counts.)",
+        f"{shown}:{line_of(book_yaml, 'back_matter:')}: warning: back/sources.md is not "
+        "listed in book.yaml, and is left out of the book: list it under back_matter: to "
+        "print it",
+        "check failed: 1 error(s)"], err
 
 
 def test_warnings_fail_only_with_strict(book_copy, tmp_path):
