@@ -583,19 +583,29 @@ def load_nocite(raw: dict, book: Book, book_yaml: Path, report: Reporter) -> lis
     return ["*"] if "*" in keys else list(dict.fromkeys(keys))
 
 
-def _nearest_file(root: Path, rel: str, meant: set[str]) -> str:
-    """For a chapter file not found: the Markdown file of the book whose name is nearest
-    (the same but for case, "02-militarism.md" for "02-Militarism.md", or a letter off),
-    as a hint, added to ``meant``; "" if none is near."""
-    names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.md")
+def nearest_file(root: Path, rel: str, pattern: str = "*.md") -> tuple[str, bool] | None:
+    """The file of the book (matching ``pattern``) whose path is nearest to ``rel``, a
+    path not found, and whether the two differ only in case ("02-militarism.md" for
+    "02-Militarism.md", "images/Alliance Map.PNG" for "images/alliance map.png", as a
+    Windows author types them); None if none is near."""
+    names = sorted(p.relative_to(root).as_posix() for p in root.rglob(pattern)
                    if p.is_file() and not any(part.startswith(".") for part in
                                               p.relative_to(root).parts))
     wanted = Path(rel).as_posix()
     same = [n for n in names if n.casefold() == wanted.casefold()]
     close = same or difflib.get_close_matches(wanted, names, 1, 0.8)
-    meant.update(close[:1])
-    return f" (did you mean '{close[0]}'?" + (" The case of a file name counts.)"
-                                                if same else ")") if close else ""
+    return (close[0], bool(same)) if close else None
+
+
+def _nearest_file(root: Path, rel: str, meant: set[str]) -> str:
+    """For a chapter file not found: the nearest Markdown file as a hint, added to
+    ``meant``; "" if none is near."""
+    found = nearest_file(root, rel)
+    if found is None:
+        return ""
+    meant.add(found[0])
+    return f" (did you mean '{found[0]}'?" + (" The case of a file name counts.)"
+                                               if found[1] else ")")
 
 
 def unlisted(root: Path, raw: dict, report: Reporter, meant: set[str]) -> None:

@@ -12,6 +12,7 @@ import copy
 import difflib
 import functools
 import html
+import os
 import re
 import string
 import threading
@@ -30,7 +31,7 @@ from .citations import (PART_TOKEN, CitationSet, citations_as_notes, format_cita
 from .errors import Reporter, shown
 from .labels import abbreviations, defaults as labels_defaults, fill
 from .labels import language_direction, standing_alone, titled
-from .loader import slugify
+from .loader import nearest_file, slugify
 from .mdext import (TITLE_BACKTICK, TITLE_DOLLAR, code_lines, code_spans, reference_label,
                     typed_tables)
 from .markdown import (TOKEN_RE, Registry, convert_each, convert_inline, example_lists,
@@ -702,9 +703,16 @@ class Resolver:
         except ValueError:
             return f"resource '{url}' is outside the book folder and is not fetched"
         if not target.is_file():
+            near = nearest_file(self.book.root, rel.as_posix(), "*")
+            # the nearest file, as the author would write its path in this file
+            written = near and Path(os.path.relpath(self.book.root / near[0],
+                                                    path.parent)).as_posix()
+            hint = "" if near is None else \
+                f"; the file there is '{written}' ({near[0]}): a file name's case " \
+                "counts" if near[1] else f"; did you mean '{written}' ({near[0]})?"
             return f"missing image '{url}': no file {rel.as_posix()} in the book folder " \
                    f"(an image's path is relative to the file that names it, " \
-                   f"{self.book_relative(path)})"
+                   f"{self.book_relative(path)}){hint}"
         if rel.as_posix() in images.RESERVED or rel.parts[0] == "generated":
             return f"'{url}': {rel.as_posix()} is a name the builder gives its own " \
                    "pictures (the EPUB's cover, generated/ figures); rename the file"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_build
+from conftest import add_to_chapter, run_build
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -213,6 +213,31 @@ def test_missing_image(book_copy, tmp_path):
     edit(ch, "## The beta theory", "![A map](images/missing.png)\n\n## The beta theory")
     expect(fail_build(book_copy, tmp_path), CH1, line_of(ch, "missing.png"),
            "missing image 'images/missing.png'")
+
+
+def test_a_missing_image_names_the_file_that_differs_only_in_case(book_copy):
+    """'../images/alliance map.png' for the file images/Alliance Map.PNG (a Windows
+    author's case) was "missing image" without a word of the file there: the error
+    names it, and the nearest name for a letter off."""
+    from conftest import rendered_book
+    (book_copy / "images").mkdir()
+    (book_copy / "images" / "Alliance Map.PNG").write_bytes(b"not read")
+    (book_copy / "images" / "timeline.svg").write_bytes(b"not read")
+    ch = add_to_chapter(book_copy, '![The alliances](<../images/alliance map.png> "1914")\n\n'
+                        "![The timeline](../images/timline.svg)")
+    _, report = rendered_book(book_copy)
+    found = {(d.line, d.message) for d in report.errors if "missing image" in d.message}
+    assert found == {
+        (line_of(ch, "alliance map.png"), "missing image '../images/alliance map.png': no "
+         "file images/alliance map.png in the book folder (an image's path is relative "
+         "to the file that names it, chapters/02-second.md); the file there is "
+         "'../images/Alliance Map.PNG' (images/Alliance Map.PNG): a file name's case "
+         "counts"),
+        (line_of(ch, "timline.svg"), "missing image '../images/timline.svg': no file "
+         "images/timline.svg in the book folder (an image's path is relative to the file "
+         "that names it, chapters/02-second.md); did you mean '../images/timeline.svg' "
+         "(images/timeline.svg)?")}, \
+        report.errors
 
 
 def test_image_without_alt_text(book_copy, tmp_path):

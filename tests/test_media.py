@@ -85,7 +85,8 @@ def test_image_path_relative_to_the_book_folder_is_an_error_naming_the_file_trie
         ("01-carbon.md", line_of(ch, "images/keeling.png"),
          "missing image 'images/keeling.png': no file chapters/images/keeling.png in the "
          "book folder (an image's path is relative to the file that names it, "
-         "chapters/01-carbon.md)")]
+         "chapters/01-carbon.md); did you mean '../images/keeling.png' "
+         "(images/keeling.png)?")]
 
 
 def test_image_outside_the_book_is_refused(book, tmp_path):
@@ -143,7 +144,8 @@ def test_images_in_data_texts_are_relative_to_their_file(book):
     assert problems(report) == [("timeline.yaml", 4, "missing image 'images/station.jpg': no "
                                  "file data/images/station.jpg in the book folder (an image's "
                                  "path is relative to the file that names it, "
-                                 "data/timeline.yaml)")]
+                                 "data/timeline.yaml); did you mean '../images/station.jpg' "
+                                 "(images/station.jpg)?")]
 
 
 # -- math ------------------------------------------------------------------------------
