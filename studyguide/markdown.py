@@ -269,7 +269,7 @@ def rewrite_blocks(text: str, first_line: int,
                  for i, message in mdext.problems("\n".join(lines))]
     problems += [Problem(first_line + i, message, warning=True)
                  for i, message in mdext.tex_commands(lines, code)
-                 + mdext.unspaced_headings(lines, code)]
+                 + mdext.unspaced_headings(lines, code) + mdext.word_bullets(lines, code)]
     return "\n".join(out), problems
 
 

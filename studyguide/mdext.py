@@ -1538,6 +1538,28 @@ def unspaced_headings(lines: list[str], code: list[bool]) -> list[tuple[int, str
     return found
 
 
+# a bullet a word processor writes, at a line's start (a block quote's too), then a
+# space or a tab; an en dash only before a tab (before a space it may open a line of
+# dialogue); U+F0B7 and U+F0A7 are Word's Symbol-font bullets, pasted as they are
+WORD_BULLET = re.compile(r" *(?:> ?)*([•◦▪▫‣⁃●○■\uf0b7\uf0a7](?=[ \t])|–(?=\t))")
+
+
+def word_bullets(lines: list[str], code: list[bool]) -> list[tuple[int, str]]:
+    """Lines pasted from a word processor that start with its bullet ("•\tUnderline the
+    key words."), outside code: Markdown's list markers are ``-``, ``*`` and ``+``, so
+    the line is text, and joins the paragraph or list item before it."""
+    found = []
+    for i, (line, is_code) in enumerate(zip(lines, code)):
+        m = None if is_code else WORD_BULLET.match(line)
+        if m:
+            mark = m.group(1)
+            shown = f"U+{ord(mark):04X}" if ord(mark) >= 0xE000 else mark
+            found.append((i, f"'{shown}' is not a Markdown list marker: the line is text, "
+                             "not a list item; start a list item with '- ' (a hyphen "
+                             "and a space)"))
+    return found
+
+
 def problems(text: str) -> list[tuple[int, str]]:
     """Constructs this builder refuses, as (line index in ``text``, message)."""
     lines = text.split("\n")

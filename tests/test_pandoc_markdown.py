@@ -501,6 +501,34 @@ def test_a_heading_without_its_space_is_a_warning_at_its_line(book_copy):
     assert ">##The PEEL paragraph</p>" in out.docs[1].body_html
 
 
+def test_a_word_processors_bullet_is_a_warning_at_its_line(book_copy):
+    """A list pasted from Word, "•<tab>Underline the key words." under "1.<tab>Read
+    the question twice.", printed the bullet's line run into the item before it, as
+    pandoc reads it, without a word: a line that starts with such a bullet (or an en
+    dash and a tab) is a warning at its line; not in code, not a dash and a space (a
+    line of dialogue), not a bullet inside a line."""
+    chapter = book_copy / "chapters" / "02-second.md"
+    front = chapter.read_text().split("---\n")[1]
+    chapter.write_text(
+        f"---\n{front}---\n\n1.\tRead the question twice.\n•\tUnderline the key words."
+        "\n\n–\tPlan your answer.\n\n– Who is there? she asked.\n\nA list • inside.\n\n"
+        "```\n• code\n```\n\n> ◦ quoted\n")
+    first = front.count("\n") + 4
+    report = Reporter(book_copy)
+    out = render_book(load_book(book_copy, report), report)
+    assert not report.errors
+    said = [(Path(w.path).name, w.line, w.message) for w in report.warnings
+            if "list marker" in w.message]
+    tail = ("is not a Markdown list marker: the line is text, not a list item; start a "
+            "list item with '- ' (a hyphen and a space)")
+    assert said == [("02-second.md", first + 1, f"'•' {tail}"),
+                    ("02-second.md", first + 3, f"'–' {tail}"),
+                    ("02-second.md", first + 13, f"'◦' {tail}")], said
+    # as pandoc reads it: the bullet's line is the item's text
+    assert re.search(r"<li[^>]*>Read the question twice.\s+•\s+Underline the key words.</li>",
+                     out.docs[1].body_html)
+
+
 def test_single_quotes_are_read_as_pandoc_reads_them_and_only_in_prose():
     """A single quote is an apostrophe or a quotation's quote as pandoc parses the
     paragraph (its double-quoted passages nested, a link's text apart), and is written
