@@ -1136,6 +1136,57 @@ def _pandoc_quotes(text: str) -> dict[int, str]:
     return found
 
 
+# Hebrew marks abbreviations with the geresh ׳ (ה׳, ג׳ול) and the gershayim ״ (מ״מ,
+# האו״ם), which a keyboard types as ' and ": a double quote between two Hebrew letters is
+# a gershayim, never a quotation's; a single quote after a Hebrew letter that is no
+# quotation's (an apostrophe, as pandoc reads it) and before no letter of another
+# script is a geresh. A quotation's quotes, at a word's start or end, stay quotes.
+HEBREW_LETTERS = "א-ת"
+GERSHAYIM_AT = re.compile(rf'(?<=[{HEBREW_LETTERS}])"(?=[{HEBREW_LETTERS}])')
+GERESH, GERSHAYIM = "׳", "״"
+
+
+def geresh_at(text: str, pos: int) -> bool:
+    """Whether the apostrophe at ``pos`` marks a Hebrew abbreviation (``HEBREW_LETTERS``):
+    after a Hebrew letter, and before a Hebrew letter or no letter at all."""
+    def hebrew(c: str) -> bool:
+        return "א" <= c <= "ת"
+    after = text[pos + 1:pos + 2]
+    return pos > 0 and hebrew(text[pos - 1]) and (not after.isalpha() or hebrew(after))
+
+
+def hebrew_marks_in(text: str, masked: str) -> str:
+    """``text`` with its Hebrew abbreviations' quotes made geresh and gershayim
+    (``GERSHAYIM_AT``), read in ``masked``, the same text with what is not prose (code,
+    maths, markup) blanked."""
+    chars = list(text)
+    for m in GERSHAYIM_AT.finditer(masked):
+        chars[m.start()] = GERSHAYIM
+    if "'" in masked:
+        read = GERSHAYIM_AT.sub(GERSHAYIM, masked)    # (no quotation's quotes)
+        for offset, piece in _brackets_apart(read):
+            for pos, reading in _pandoc_quotes(piece).items():
+                if reading == "apostrophe" and geresh_at(read, offset + pos):
+                    chars[offset + pos] = GERESH
+    return "".join(chars)
+
+
+def hebrew_marks(lines: list[str], code: list[bool]) -> list[str]:
+    """Each paragraph's Hebrew abbreviations with their geresh and gershayim
+    (``hebrew_marks_in``), in prose: not in code, maths, a link's address or an
+    attribute."""
+    out = list(lines)
+    start = 0
+    for end in [i for i, s in enumerate(lines) if not s.strip() or code[i]] + [len(lines)]:
+        if end > start:
+            text = "\n".join(lines[start:end])
+            if re.search(f"[{HEBREW_LETTERS}]['\"]", text):
+                masked = _NOT_TEXT.sub(lambda m: "\0" * len(m.group(0)), _masked(text))
+                out[start:end] = hebrew_marks_in(text, masked).split("\n")
+        start = end + 1
+    return out
+
+
 def apostrophe_positions(text: str) -> list[int]:
     """Where a plain text (nothing in it code or markup) has a single quote that pandoc
     reads as an apostrophe (``_pandoc_quotes``): the Markdown's reading, for the text
@@ -1395,7 +1446,8 @@ class PandocLines(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         steps = (inline_comments, display_math, markdown_in_html, wrapped_attributes, reference_attributes,
-                 captions_above, tilde_definitions, inline_notes, image_titles, apostrophes, abbreviations,
+                 captions_above, tilde_definitions, inline_notes, image_titles, hebrew_marks, apostrophes,
+                 abbreviations,
                  unnumbered,
                  paren_markers, line_blocks, simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)

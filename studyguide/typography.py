@@ -20,8 +20,12 @@ _NOT_PROSE_TAG = re.compile(r"<(/)?(" + "|".join(sorted(NOT_PROSE)) + r")\b", re
 
 
 def _apostrophes(text: str) -> str:
-    """A text's single quotes that the Markdown reads as apostrophes written ’."""
-    from .mdext import apostrophe_positions
+    """A text's single quotes that the Markdown reads as apostrophes written ’, and its
+    Hebrew abbreviations' geresh and gershayim as the Markdown writes them
+    (``mdext.hebrew_marks_in``)."""
+    from .mdext import apostrophe_positions, hebrew_marks_in
+    if HEBREW_MARK.search(text):
+        text = hebrew_marks_in(text, text)
     chars = list(text)
     for pos in apostrophe_positions(text):
         chars[pos] = "\u2019"
@@ -37,12 +41,14 @@ def _apostrophes_in_html(text: str) -> str:
             tag = _NOT_PROSE_TAG.match(piece)
             if tag and not piece.endswith("/>"):
                 depth = max(depth - 1, 0) if tag.group(1) else depth + 1
-        elif depth == 0 and "'" in piece:
+        elif depth == 0 and ("'" in piece or '"' in piece and HEBREW_MARK.search(piece)):
             pieces[k] = _apostrophes(piece)
     return "".join(pieces)
 
 
 ENGLISH = ("\u201c", "\u201d")
+# a quote after a Hebrew letter: maybe a geresh or a gershayim (``mdext.hebrew_marks_in``)
+HEBREW_MARK = re.compile("[\u05d0-\u05ea]['\"]")
 
 
 def double_quotes(labels: dict | None) -> tuple[str, str]:
@@ -63,7 +69,7 @@ def smartypants(text: str, quotes: tuple[str, str] = ENGLISH) -> str:
     attrs = 0
     for name in SMART_ATTRS:
         attrs |= getattr(sp.Attr, name)
-    text = _apostrophes_in_html(text) if "'" in text else text
+    text = _apostrophes_in_html(text) if "'" in text or HEBREW_MARK.search(text) else text
     if quotes == ENGLISH:
         return sp.smartypants(text, attrs)
     # as references, the quotes SmartyPants makes are told from those the text has

@@ -372,3 +372,44 @@ def test_a_russian_appendix_is_lettered_in_cyrillic(book_copy):
     rb, _ = rendered_book(book_copy)
     assert rb.targets["tbl-master"].label == "Таблица \u0410.1"
     assert english.targets["tbl-master"].label == "Table A.1"
+
+
+def test_a_hebrew_abbreviations_marks_are_geresh_and_gershayim(tmp_path):
+    """A Hebrew author types the abbreviation marks as " and ' ("מ"מ", "האו"ם", "ה'",
+    "ג'ול"), which became curly quotes, "מ”מ", "ה’": a double quote between two Hebrew
+    letters is a gershayim (״) and a single quote after a Hebrew letter that is no
+    quotation's is a geresh (׳), in the chapters' Markdown and in the texts that do not
+    come through it, as the theme's own labels write them ("עמ׳", "מסת״ב"). The quotes
+    of a quotation, at a word's start or end, stay quotes, and code is left alone."""
+    from lxml import html as lxml_html
+
+    from studyguide.errors import Reporter
+    from studyguide.loader import load_book
+    from studyguide.resolve import render_book
+    from studyguide.typography import double_quotes, smart_text
+    from studyguide.writers.pdf import front_source
+    from test_locales_metadata import write_book
+    chapter = """\
+        ---
+        title: מחזור המים
+        ---
+
+        ## גשם
+
+        עד 1,000 מ"מ בשנה; 5 ק"ג; האו"ם ו-ה' ו-ג'ול. הוא אמר "שלום" ו-'מילה' כאן.
+        `מ"מ` בקוד.
+        """
+    book = write_book(tmp_path / "he", {"title": 'דו"ח המים', "language": "he"}, chapter)
+    report = Reporter(book)
+    rb = render_book(load_book(book, report), report)
+    assert not report.errors, report.errors
+    body = lxml_html.fragment_fromstring(rb.docs[0].body_html, create_parent="div")
+    text = body.text_content()
+    assert "עד 1,000 מ״מ בשנה; 5 ק״ג; האו״ם ו-ה׳ ו-ג׳ול. הוא אמר “שלום” ו-‘מילה’ כאן." \
+        in text, text
+    assert body.xpath("//code")[0].text == 'מ"מ'
+    # the title, which no Markdown reads: the print's title page, and the EPUB's texts
+    front = lxml_html.document_fromstring(front_source(rb, False, "A4", {}))
+    assert "דו״ח המים" in front.find("body").text_content()
+    quotes = double_quotes(rb.book.meta.labels)
+    assert smart_text('דו"ח של "האו"ם" ו-ה\'', quotes) == "דו״ח של “האו״ם” ו-ה׳"
