@@ -1180,17 +1180,30 @@ HARD_BREAK = re.compile(r"(?:\\| {2,})$")
 _LINK_MARKS = re.compile(r"\]\[[^\]]*\]|\]\([^)]*\)|\{[^}]*\}|[*_`\[\]~^]")
 
 
+# a link at a line's end: an inline one's address, or a reference link's label
+_LAST_LINK = re.compile(r"\]\((\S+?)(?:\s+\"[^\"]*\")?\)\W*$|\]\[([^\]]*)\]\W*$")
+_REFERENCE = re.compile(r"^ {0,3}\[([^\]]+)\]:\s*(\S+)")
+
+
 def _broken_by_author(path, text: str) -> bool:
     """Whether a short line is one the author ended (a hard line break after its last
-    word in the source ``path``): short on purpose, as pandoc's would be."""
+    word in the source ``path``): short on purpose, as pandoc's would be. Its last word
+    is the source's, or the address print writes after a link that ends the line."""
     words = text.split()
     last = re.sub(r"\W", "", words[-1]) if words else ""
     if not last:
         return False
-    for source in _source_text(path):
+    lines = _source_text(path)
+    references = {m.group(1).casefold(): m.group(2) for m in map(_REFERENCE.match, lines) if m}
+    for source in lines:
         if HARD_BREAK.search(source):
-            typed = _LINK_MARKS.sub("", source.rstrip(" \\")).split()
-            if typed and re.sub(r"\W", "", typed[-1]).endswith(last):
+            ending = source.rstrip(" \\")
+            typed = _LINK_MARKS.sub("", ending).split()
+            link = _LAST_LINK.search(ending)
+            address = (link.group(1) or references.get((link.group(2) or "").casefold(), "")
+                       if link else "")
+            if any(re.sub(r"\W", "", word).endswith(last)
+                   for word in ([typed[-1]] if typed else []) + [address]):
                 return True
     return False
 

@@ -525,6 +525,13 @@ def test_a_line_the_author_broke_is_not_left_short(tmp_path):
                           + f"a [*habit*][h].{ending}\n" + PARA[3:-4] + "\n\n[h]: https://example.org\n",
                           encoding="utf-8")
         assert checks(path, sources=(source, 2)) == found, ending
+    # a line that ends in a link: print writes its address after it, the line's last word
+    source.write_text("Rounded as [the office's rule][gso].\\\nNext.\n\n"
+                      "[gso]: https://www.gso.gov.vn\n\nSee [the site](https://example.org/a).\\\n",
+                      encoding="utf-8")
+    assert preflight._broken_by_author(source, "www.gso.gov.vn).")
+    assert preflight._broken_by_author(source, "example.org/a).")
+    assert not preflight._broken_by_author(source, "www.other.org).")
 
 
 def test_a_line_spread_across_the_measure_is_loose(tmp_path):
