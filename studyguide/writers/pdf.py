@@ -2092,8 +2092,8 @@ def _handout_pdf(rb: RenderedBook, doc: RenderedDoc, template: str, teacher: boo
 
 def render_handout(rb: RenderedBook, doc: RenderedDoc, teacher: bool, paper: str) -> bytes:
     """The "reading" handout: the whole chapter reprinted as the student edition has it."""
-    parts = [doc.epigraph_html, doc.body_html, doc.summary_html, *doc.objectives_html, *doc.key_points_html,
-             *(q["question"] + q["extract"] for q in doc.questions),
+    parts = [doc.epigraph_html, doc.body_html, doc.summary_html, *doc.objectives_html,
+             *doc.key_points_html, *(q["question"] + q["extract"] for q in doc.questions),
              *(r["cite"] + r["note"] for r in doc.further_reading)]
     template = "print/handout.html"
     return _handout_pdf(rb, doc, template, False, paper, _handout_layout(
@@ -2126,11 +2126,11 @@ def answer_lines(q: dict) -> int:
 # a full stop, question or exclamation mark and the space after it: a sentence's end
 # where what follows opens one (``_ends_sentence``)
 # (the full stops and question marks of Arabic and Urdu, Devanagari, Armenian, Ethiopic)
+SENTENCE_END = re.compile(r"(?<=[.!?؟۔।॥։።])\s+|(?<=[。！？])\s*")
 # a letter alone before a full stop: a capital is a name's initial, which ends no
 # sentence (a sentence that ends in one, "Plan B.", runs on into the next: nothing is
 # cut); a small letter is an abbreviation's, as Russian "1856 г." ending a sentence
 INITIAL = re.compile(r"(?<![\w.])[^\W\d_]\.$")
-SENTENCE_END = re.compile(r"(?<=[.!?؟۔।॥։።])\s+|(?<=[。！？])\s*")
 # the full stops of scripts written without spaces, which need none after them (Chinese,
 # Japanese): "条約。1858年の…" is two sentences, "「…した。」と" one
 WIDE_STOPS = "。！？"
