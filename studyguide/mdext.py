@@ -1446,8 +1446,8 @@ class PandocLines(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         steps = (inline_comments, display_math, markdown_in_html, wrapped_attributes, reference_attributes,
-                 captions_above, tilde_definitions, inline_notes, image_titles, hebrew_marks, apostrophes,
-                 abbreviations,
+                 captions_above, tilde_definitions, inline_notes, image_titles, hebrew_marks,
+                 apostrophes, abbreviations,
                  unnumbered,
                  paren_markers, line_blocks, simple_tables,
                  lambda ls, cs: grid_tables(ls, cs)[0], header_references, reindent)
