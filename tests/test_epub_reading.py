@@ -91,20 +91,27 @@ def probe(page: Path, selector: str, css: str = "", strip: bool = False,
           width: int = 600) -> dict:
     """Lay ``page`` out in headless chromium at ``width`` x 800 with ``css`` added and
     report its lines and mid-word splits inside ``selector``."""
-    chromium = tool("chromium")
-    text = page.read_text(encoding="utf-8")
     script = PROBE.replace("SELECTOR", json.dumps(selector)).replace(
         "STRIP", "true" if strip else "false")
-    text = text.replace("</head>", f"<style>{css}</style></head>", 1)
+    return probed(page, script, "data-probe", css, width)
+
+
+def probed(page: Path, script: str, attribute: str, css: str = "", width: int = 600,
+           *flags: str):
+    """What ``script``, run in ``page`` (with ``css`` added) in headless chromium at
+    ``width`` x 800, left in the DOM's ``attribute`` (JSON)."""
+    text = page.read_text(encoding="utf-8")
+    text = text.replace("</head>", f"<style>{css}</style></head>", 1) if css else text
     text = text.replace("</body>", f"<script>//<![CDATA[\n{script}\n//]]></script></body>", 1)
     probe_page = page.with_name("probe-" + page.name)
     probe_page.write_text(text, encoding="utf-8")
     out = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        [tool("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update",
          f"--user-data-dir={page.parent / '.chromium'}", f"--window-size={width},800",
-         "--dump-dom", probe_page.as_uri()], capture_output=True, text=True, timeout=120)
-    found = re.search(r'data-probe="([^"]*)"', out.stdout)
+         *flags, "--dump-dom", probe_page.as_uri()], capture_output=True, text=True,
+        timeout=120)
+    found = re.search(attribute + r'="([^"]*)"', out.stdout)
     assert found, f"chromium ran no probe on {page.name}: {out.stderr[-2000:]}"
     return json.loads(html.unescape(found.group(1)))
 
@@ -452,36 +459,29 @@ LONG_SHELL_LINE = ('$ python3 -m timeit -s "import random; l = [random.random() 
                    'range(10_000)]" "sorted(l)"')
 
 
+def epub_folder(book: Path, tmp_path: Path) -> Path:
+    """The EPUB of ``book`` alone, built (EPUBCheck run on it) and unpacked: its folder."""
+    out = tmp_path / "out"
+    result = run_build("--content", str(book), "--output", str(out), "--format", "epub",
+                       "-q")
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "unpacked"
+    zipfile.ZipFile(only(out, "*.epub")).extractall(folder)
+    return folder / "EPUB"
+
+
 def test_a_wrapped_code_line_hangs_under_its_start(book_copy, tmp_path):
     """On a 6-inch screen a code line too long for it went on at the block's left edge,
     left of its own start and under the line numbers' column, where it read as a new,
     unnumbered line of code ("// 2, to avoid…"). It hangs as in print: two characters
     past the line's own indent, in a numbered block and an unnumbered one. Copied, the
     blocks are their code, line for line."""
-    chromium = tool("chromium")
     numbered = ("def search(lista, mal):\n    lag, hog = 0, len(lista) - 1\n"
                 "    while lag <= hog:\n" + LONG_CODE_LINE + "\n        return mitt")
     add_to_chapter(book_copy, '```{.python .numberLines startFrom="10"}\n' + numbered +
                    "\n```\n\n```sh\n" + LONG_SHELL_LINE + "\n```\n")
-    out = tmp_path / "out"
-    result = run_build("--content", str(book_copy), "--output", str(out), "--format", "epub",
-                       "-q")
-    assert result.returncode == 0, result.stderr
-    folder = tmp_path / "unpacked"
-    zipfile.ZipFile(only(out, "*.epub")).extractall(folder)
-    page = folder / "EPUB" / "ch02.xhtml"
-    text = page.read_text(encoding="utf-8").replace(
-        "</body>", f"<script>//<![CDATA[\n{CODE_LINES}\n//]]></script></body>", 1)
-    probe_page = page.with_name("probe-ch02.xhtml")
-    probe_page.write_text(text, encoding="utf-8")
-    run = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update",
-         f"--user-data-dir={folder / '.chromium'}", "--window-size=600,800",
-         "--dump-dom", probe_page.as_uri()], capture_output=True, text=True, timeout=120)
-    found = re.search(r'data-code="([^"]*)"', run.stdout)
-    assert found, f"chromium ran no probe: {run.stderr[-2000:]}"
-    blocks = {b["copied"]: b["lines"] for b in json.loads(html.unescape(found.group(1)))}
+    page = epub_folder(book_copy, tmp_path) / "ch02.xhtml"
+    blocks = {b["copied"]: b["lines"] for b in probed(page, CODE_LINES, "data-code")}
     assert numbered in blocks and LONG_SHELL_LINE in blocks, list(blocks)
     for code in (numbered, LONG_SHELL_LINE):
         lines = blocks[code]
@@ -502,13 +502,7 @@ def test_a_numeric_styles_number_stands_on_its_entrys_first_line(book_copy, tmp_
     paragraph holds both (the EPUB valid: run_build runs EPUBCheck), on one line."""
     from test_print_layout import LONG_TITLE, numeric_style
     numeric_style(book_copy, writer1901={"title": LONG_TITLE})
-    out = tmp_path / "out"
-    result = run_build("--content", str(book_copy), "--output", str(out), "--format", "epub",
-                       "-q")
-    assert result.returncode == 0, result.stderr
-    folder = tmp_path / "unpacked"
-    zipfile.ZipFile(only(out, "*.epub")).extractall(folder)
-    page = folder / "EPUB" / "bibliography.xhtml"
+    page = epub_folder(book_copy, tmp_path) / "bibliography.xhtml"
     entries = etree.parse(str(page)).xpath(
         '//x:p[contains(@class, "csl-entry")]', namespaces=NS)
     assert [" ".join("".join(e.itertext()).split()) for e in entries] == [
@@ -537,28 +531,9 @@ def test_a_display_formula_wider_than_the_screen_scrolls_in_its_own_box(book_cop
     wider than the screen: the page scrolled sideways (the serve preview too), and a
     paginated reader cut the formula's end off. The formula scrolls inside its own box,
     and the page is as wide as the screen."""
-    chromium = tool("chromium")
     add_to_chapter(book_copy, "The equilibrium:\n\n" + WIDE_FORMULA + "\n\nAnd so on.\n")
-    out = tmp_path / "out"
-    result = run_build("--content", str(book_copy), "--output", str(out), "--format", "epub",
-                       "-q")
-    assert result.returncode == 0, result.stderr
-    folder = tmp_path / "unpacked"
-    zipfile.ZipFile(only(out, "*.epub")).extractall(folder)
-    page = folder / "EPUB" / "ch02.xhtml"
-    probe_page = page.with_name("probe-ch02.xhtml")
-    probe_page.write_text(page.read_text(encoding="utf-8").replace(
-        "</body>", f"<script>//<![CDATA[\n{WIDTHS}\n//]]></script></body>", 1),
-        encoding="utf-8")
-    run = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update",
-         f"--user-data-dir={folder / '.chromium'}", "--window-size=600,800",
-         "--virtual-time-budget=5000", "--dump-dom", probe_page.as_uri()],
-        capture_output=True, text=True, timeout=120)
-    found = re.search(r'data-widths="([^"]*)"', run.stdout)
-    assert found, f"chromium ran no probe: {run.stderr[-2000:]}"
-    widths = json.loads(html.unescape(found.group(1)))
+    page = epub_folder(book_copy, tmp_path) / "ch02.xhtml"
+    widths = probed(page, WIDTHS, "data-widths", "", 600, "--virtual-time-budget=5000")
     assert widths["formula"] > widths["screen"], widths     # wider than the screen
     assert widths["box"] <= widths["screen"], widths        # in a box that is not
     assert widths["page"] <= widths["screen"], widths       # and the page does not scroll
