@@ -719,8 +719,10 @@ def load_book(root: Path, report: Reporter, partial: bool = False) -> Book | Non
                                                              "chapters" in raw.key_lines):
         report.error(book_yaml, line_of(raw, "chapters"), "the book lists no chapters")
     back = documents("back_matter", "back")
-    if not guessed and not faults & {"", "chapters", "back_matter"}:
-        unlisted(root, raw, report, meant)  # (with a list at fault, its files are unknown)
+    if not guessed and not faults:
+        # (with a list at fault its files are unknown, and with any other error the author
+        # is told of book.yaml's first: its lists may be what they are still writing)
+        unlisted(root, raw, report, meant)
     # the data files are checked even when book.yaml is unusable: every problem at once
     tables, unread_tables = load_tables(root, report)
     errors = len(report.errors)
