@@ -473,24 +473,30 @@ def test_latex_commands_in_running_text_are_warnings_at_their_line(book_copy):
     assert len(tree.xpath("//ol/li")) == 2          # a page break's line in an item is none
 
 
+def body_warnings(book: Path, body: str, words: str) -> tuple:
+    """The fixture's second chapter given ``body`` under its front matter, rendered with
+    no error: the line its body starts at, the rendered book, and each warning holding
+    ``words`` as (file name, line, message)."""
+    chapter = book / "chapters" / "02-second.md"
+    front = chapter.read_text().split("---\n")[1]
+    chapter.write_text(f"---\n{front}---\n\n{body}")
+    report = Reporter(book)
+    out = render_book(load_book(book, report), report)
+    assert not report.errors
+    return front.count("\n") + 4, out, [(Path(w.path).name, w.line, w.message)
+                                       for w in report.warnings if words in w.message]
+
+
 def test_a_heading_without_its_space_is_a_warning_at_its_line(book_copy):
     """"##The PEEL paragraph" (no space after the hashes) is a paragraph that starts
     with the hashes, in pandoc too, and it was printed so without a word: a line that
     starts with hashes and a letter is a warning at its line; not in code, not one hash
     (a hashtag, "#MeToo"), not hashes inside a line.
     In a block quote too."""
-    chapter = book_copy / "chapters" / "02-second.md"
-    front = chapter.read_text().split("---\n")[1]
-    chapter.write_text(
-        f"---\n{front}---\n\n## Method\n\n##The PEEL paragraph\n\nPoint, evidence.\n\n"
+    first, out, said = body_warnings(
+        book_copy, "## Method\n\n##The PEEL paragraph\n\nPoint, evidence.\n\n"
         "#MeToo began as a hashtag; so did ##this, inside a line.\n\n```\n##Code\n```\n\n"
-        "    ###Indented code\n\n> ###Quoted\n")
-    first = front.count("\n") + 4
-    report = Reporter(book_copy)
-    out = render_book(load_book(book_copy, report), report)
-    assert not report.errors
-    said = [(Path(w.path).name, w.line, w.message) for w in report.warnings
-            if "hashes" in w.message]
+        "    ###Indented code\n\n> ###Quoted\n", "hashes")
     assert said == [
         ("02-second.md", first + 2, "a line starting '##' followed by a letter is not a "
          "heading: put a space after the hashes ('## The'); as it is, it prints as text"),
@@ -507,18 +513,10 @@ def test_a_word_processors_bullet_is_a_warning_at_its_line(book_copy):
     pandoc reads it, without a word: a line that starts with such a bullet (or an en
     dash and a tab) is a warning at its line; not in code, not a dash and a space (a
     line of dialogue), not a bullet inside a line."""
-    chapter = book_copy / "chapters" / "02-second.md"
-    front = chapter.read_text().split("---\n")[1]
-    chapter.write_text(
-        f"---\n{front}---\n\n1.\tRead the question twice.\n•\tUnderline the key words."
+    first, out, said = body_warnings(
+        book_copy, "1.\tRead the question twice.\n•\tUnderline the key words."
         "\n\n–\tPlan your answer.\n\n– Who is there? she asked.\n\nA list • inside.\n\n"
-        "```\n• code\n```\n\n> ◦ quoted\n")
-    first = front.count("\n") + 4
-    report = Reporter(book_copy)
-    out = render_book(load_book(book_copy, report), report)
-    assert not report.errors
-    said = [(Path(w.path).name, w.line, w.message) for w in report.warnings
-            if "list marker" in w.message]
+        "```\n• code\n```\n\n> ◦ quoted\n", "list marker")
     tail = ("is not a Markdown list marker: the line is text, not a list item; start a "
             "list item with '- ' (a hyphen and a space)")
     assert said == [("02-second.md", first + 1, f"'•' {tail}"),

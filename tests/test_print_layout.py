@@ -1468,21 +1468,27 @@ def test_a_comparison_table_makes_room_for_a_formula(tmp_path):
     assert right <= (210 - 58) / 25.4 * 40 + 2, right      # A4 at 40 dpi: the margin
 
 
+def russian_print_text(book: Path, markdown: str) -> str:
+    """The text print sets for ``markdown`` added to the fixture book made Russian (its
+    chapter's body through print's typography, no-break spaces and all)."""
+    from studyguide.writers import pdf
+    book_yaml = book / "book.yaml"
+    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
+        "language: en-GB", "language: ru"), encoding="utf-8")
+    add_to_chapter(book, markdown)
+    rb, _ = rendered_book(book)
+    body = next(d.body_html for d in rb.docs if markdown.split()[-1] in d.body_html)
+    html = pdf.print_typography(f"<html><body>{body}</body></html>", rb)
+    return " ".join(lxml_html.document_fromstring(html).xpath("//body")[0].itertext())
+
+
 def test_a_russian_one_letter_preposition_is_joined_to_the_next_word(book_copy):
     """A Russian guide printed eighteen lines ending in "в", "с", "и" ("… энциклопедия
     русской жизни и в" / "высшей степени"), chapter titles too: the Russian locale
     joins its one-letter prepositions and conjunctions to the next word, as Polish's."""
-    from studyguide.writers import pdf
-    book_yaml = book_copy / "book.yaml"
-    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
-        "language: en-GB", "language: ru"), encoding="utf-8")
-    add_to_chapter(book_copy, "## Гоголь и «маленький человек»\n\n"
-                   "Роман — энциклопедия русской жизни и в высшей степени народное "
-                   "произведение, с которым К нам пришла новая проза.")
-    rb, _ = rendered_book(book_copy)
-    body = next(d.body_html for d in rb.docs if "энциклопедия" in d.body_html)
-    html = pdf.print_typography(f"<html><body>{body}</body></html>", rb)
-    text = " ".join(lxml_html.document_fromstring(html).xpath("//body")[0].itertext())
+    text = russian_print_text(book_copy, "## Гоголь и «маленький человек»\n\n"
+                              "Роман — энциклопедия русской жизни и в высшей степени "
+                              "народное произведение, с которым К нам пришла новая проза.")
     for joined in ("и\u00a0«маленький", "и\u00a0в\u00a0высшей", "с\u00a0которым",
                    "К\u00a0нам"):
         assert joined in text, joined
@@ -1493,16 +1499,8 @@ def test_initials_and_a_numbers_words_stay_with_what_they_belong_to(book_copy):
     "Н. Толстого": a name's initials are joined to one another and to the name, and the
     words the locale keeps after a number (``no_break_before``: "г.", "в.", "т.") to
     their number; a small letter's stop ("т. е.") is no initial."""
-    from studyguide.writers import pdf
-    book_yaml = book_copy / "book.yaml"
-    book_yaml.write_text(book_yaml.read_text(encoding="utf-8").replace(
-        "language: en-GB", "language: ru"), encoding="utf-8")
-    add_to_chapter(book_copy, "Рассказы графа Л. Н. Толстого (декабрь 1856 г.), XIX в., "
-                   "4 т., т. е. всё.")
-    rb, _ = rendered_book(book_copy)
-    body = next(d.body_html for d in rb.docs if "Толстого" in d.body_html)
-    html = pdf.print_typography(f"<html><body>{body}</body></html>", rb)
-    text = " ".join(lxml_html.document_fromstring(html).xpath("//body")[0].itertext())
+    text = russian_print_text(book_copy, "Рассказы графа Л. Н. Толстого (декабрь 1856 г.), "
+                              "XIX в., 4 т., т. е. всё.")
     for joined in ("Л.\u00a0Н.\u00a0Толстого", "1856\u00a0г.", "XIX\u00a0в.", "4\u00a0т.",
                    "т. е."):
         assert joined in text, (joined, text)
