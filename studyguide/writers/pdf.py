@@ -920,7 +920,7 @@ def _print_typography(html_text: str, rb: RenderedBook, paper: str | None, memo,
     print_ruby(doc)
     _join_number_ranges(doc)
     _join_dates(doc, rb.book.meta.labels)
-    _join_percent(doc)
+    _join_signs_and_units(doc)
     _join_after_numbers(doc, rb.book.meta.labels.get("no_break_before") or ())
     _join_initials(doc)
     _xrefs_in_parentheses(doc, rb.book.meta.labels)
@@ -994,7 +994,7 @@ _UNIT = (r"(?:°[CF]?|[kMGTcmµμn]?(?:mol|g|L|l|m|s|Pa|J|W|V|Hz|N|eV|Wh)|[kmµ�
 _UNITS = re.compile(rf"(\d)[ ]({_UNIT}(?:[/·⋅]{_UNIT})*)(?![\w])")
 
 
-def _join_percent(root) -> None:
+def _join_signs_and_units(root) -> None:
     """A number is never parted from the per cent sign after it, nor from a unit's
     symbol: a table's narrow column set "3" alone on a line and "% ± 1" under it, a
     chemistry guide "0" / "°C" and "−92" / "kJ/mol". A no-break space joins them."""
